@@ -1,0 +1,317 @@
+//! The command line, as clap derive types only: no I/O here.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Manage hashed API keys in a per-tenant security.yml.
+#[derive(Debug, Parser)]
+#[command(name = "tokenctl", version, about, long_about = None, propagate_version = true)]
+#[command(
+    after_help = "Examples:\n  tokenctl --tenant acme create ci-deploy --permission dns:write --expires 90d\n  tokenctl --tenant acme list --expiring-within 14d\n  printf '%s' \"$TOKEN\" | tokenctl --tenant acme verify --permission dns:write"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub struct Global {
+    /// The security.yml to use (overrides --tenant).
+    #[arg(long, global = true, env = "TOKENCTL_FILE", value_name = "PATH")]
+    pub file: Option<PathBuf>,
+    /// Tenant whose <root>/<tenant>/security.yml to use.
+    #[arg(
+        long,
+        short = 't',
+        global = true,
+        env = "TOKENCTL_TENANT",
+        value_name = "NAME"
+    )]
+    pub tenant: Option<String>,
+    /// Folder holding one folder per tenant.
+    #[arg(
+        long,
+        global = true,
+        env = "TOKENCTL_ROOT",
+        value_name = "DIR",
+        default_value = "tenants"
+    )]
+    pub root: PathBuf,
+    /// Output format for data on stdout.
+    #[arg(long, global = true, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// When to use colour (NO_COLOR is honoured under auto).
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// How long to wait for another tokenctl's lock on the file, e.g. 10s.
+    #[arg(long, global = true, value_name = "DURATION", default_value = "10s")]
+    pub lock_timeout: String,
+    /// Fix the clock (tests only).
+    #[arg(
+        long,
+        global = true,
+        hide = true,
+        env = "TOKENCTL_NOW",
+        value_name = "RFC3339"
+    )]
+    pub now: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+    Yaml,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+/// Options of every command that writes the file.
+#[derive(Debug, Args, Clone, Default)]
+pub struct WriteOpts {
+    /// Write only if the file's SHA-256 is still this (as `sha256sum` printed it); else exit 6.
+    #[arg(long, value_name = "sha256:HEX")]
+    pub if_unchanged: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a key and print its secret once.
+    #[command(
+        after_help = "Examples:\n  tokenctl -t acme create ci-deploy --permission dns:write --expires 90d\n  tokenctl -t acme create grafana --permission 'dns:read' --allow-ip 10.0.0.0/8 --quiet > secret.txt\n  vault read -field=token secret/x | tokenctl -t acme create imported --secret-stdin"
+    )]
+    Create(CreateArgs),
+    /// List keys, most recently used first (never a hash or a secret).
+    #[command(
+        after_help = "Examples:\n  tokenctl -t acme list\n  tokenctl -t acme list --expiring-within 14d --format json\n  tokenctl -t acme list --unused-since 90d"
+    )]
+    List(ListArgs),
+    /// Show one key's definition and usage.
+    #[command(
+        after_help = "Examples:\n  tokenctl -t acme show ci-deploy\n  tokenctl -t acme show ci-deploy --format json"
+    )]
+    Show(ShowArgs),
+    /// Change a key's permissions, state, description or expiry.
+    #[command(
+        after_help = "Examples:\n  tokenctl -t acme update ci-deploy --disable\n  tokenctl -t acme update ci-deploy --add-permission dns:read --expires 30d\n  tokenctl -t acme update ci-deploy --permission dns:write --permission domains:read"
+    )]
+    Update(UpdateArgs),
+    /// Delete a key (or every key with --all); it stops working at once.
+    #[command(
+        after_help = "Examples:\n  tokenctl -t acme delete old-key            # asks first at a terminal\n  tokenctl -t acme delete old-key --yes      # in scripts\n  tokenctl -t acme delete --all --yes        # revoke everything"
+    )]
+    Delete(DeleteArgs),
+    /// Give a key a new secret, keeping its definition.
+    #[command(
+        after_help = "Examples:\n  tokenctl -t acme rotate ci-deploy\n  tokenctl -t acme rotate ci-deploy --grace 24h --quiet"
+    )]
+    Rotate(RotateArgs),
+    /// Verify a token read from stdin and say why it fails.
+    #[command(
+        after_help = "Examples:\n  printf '%s' \"$TOKEN\" | tokenctl -t acme verify\n  echo \"Bearer $TOKEN\" | tokenctl -t acme verify --permission dns:write --ip 203.0.113.7\n  tokenctl -t acme verify --record < token.txt"
+    )]
+    Verify(VerifyArgs),
+    /// Validate a security.yml without changing it (exit 7 on problems).
+    #[command(
+        after_help = "Examples:\n  tokenctl check tenants/acme/security.yml\n  tokenctl -t acme check --warn-expiring 14d\n  # Ansible: validate: tokenctl check %s"
+    )]
+    Check(CheckArgs),
+    /// Print shell completions.
+    #[command(
+        after_help = "Examples:\n  tokenctl completions bash > /etc/bash_completion.d/tokenctl\n  tokenctl completions zsh > ~/.zfunc/_tokenctl"
+    )]
+    Completions(CompletionsArgs),
+    /// Print the man page (roff).
+    #[command(after_help = "Examples:\n  tokenctl man | man -l -\n  tokenctl man --dir man/")]
+    Man(ManArgs),
+    /// Serve the clipboard (internal).
+    #[command(name = "__clipboard-serve", hide = true)]
+    ClipboardServe,
+}
+
+#[derive(Debug, Args)]
+pub struct KeyDefinition {
+    /// Grant a permission scope (repeatable): dns:read, dns:*, *.
+    #[arg(long = "permission", short = 'p', value_name = "SCOPE")]
+    pub permissions: Vec<String>,
+    /// Free text saying what the key is for.
+    #[arg(long)]
+    pub description: Option<String>,
+    /// Expiry: 7d, 30d, 90d, 1y, a date (2027-01-01), an RFC 3339 time, or never.
+    #[arg(long, value_name = "WHEN")]
+    pub expires: Option<String>,
+    /// Create the key disabled.
+    #[arg(long)]
+    pub disabled: bool,
+    /// Allow use only from this address range (repeatable), e.g. 203.0.113.0/24.
+    #[arg(long = "allow-ip", value_name = "CIDR")]
+    pub allow_ips: Vec<String>,
+    /// Allow use only on paths starting with this (=/x: exactly /x).
+    #[arg(long, value_name = "PATH")]
+    pub path_prefix: Option<String>,
+    /// Allow use only on this resource (repeatable).
+    #[arg(long = "resource", value_name = "NAME")]
+    pub resources: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SecretOutput {
+    /// Also copy the secret to the clipboard.
+    #[arg(long)]
+    pub copy: bool,
+    /// Print only the secret.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// The key's name: 1 to 64 of A-Z a-z 0-9 - _ .
+    pub name: Option<String>,
+    #[command(flatten)]
+    pub def: KeyDefinition,
+    /// Read the secret from stdin instead of generating one (at least 32 characters).
+    #[arg(long)]
+    pub secret_stdin: bool,
+    #[command(flatten)]
+    pub out: SecretOutput,
+    /// Never prompt.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    #[command(flatten)]
+    pub write: WriteOpts,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Only keys whose expiry has passed.
+    #[arg(long)]
+    pub expired: bool,
+    /// Only keys that expire within this duration (and have not yet), e.g. 7d.
+    #[arg(long, value_name = "DURATION")]
+    pub expiring_within: Option<String>,
+    /// Only keys not used within this duration (or never used), e.g. 30d.
+    #[arg(long, value_name = "DURATION")]
+    pub unused_since: Option<String>,
+    /// Only enabled keys.
+    #[arg(long, conflicts_with = "disabled")]
+    pub enabled: bool,
+    /// Only disabled keys.
+    #[arg(long)]
+    pub disabled: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// The key's name.
+    pub name: String,
+}
+
+#[derive(Debug, Args)]
+pub struct UpdateArgs {
+    /// The key's name.
+    pub name: String,
+    /// Enable the key.
+    #[arg(long, conflicts_with = "disable")]
+    pub enable: bool,
+    /// Disable the key (it stops working at once).
+    #[arg(long)]
+    pub disable: bool,
+    /// Replace the permissions with these (repeatable).
+    #[arg(long = "permission", short = 'p', value_name = "SCOPE", conflicts_with_all = ["add_permissions", "remove_permissions"])]
+    pub permissions: Vec<String>,
+    /// Remove every permission.
+    #[arg(long, conflicts_with = "permissions")]
+    pub clear_permissions: bool,
+    /// Add a permission (repeatable).
+    #[arg(long = "add-permission", value_name = "SCOPE")]
+    pub add_permissions: Vec<String>,
+    /// Remove a permission (repeatable).
+    #[arg(long = "remove-permission", value_name = "SCOPE")]
+    pub remove_permissions: Vec<String>,
+    /// New description ("" removes it).
+    #[arg(long)]
+    pub description: Option<String>,
+    /// New expiry: 30d, a date, an RFC 3339 time, or never.
+    #[arg(long, value_name = "WHEN")]
+    pub expires: Option<String>,
+    #[command(flatten)]
+    pub write: WriteOpts,
+}
+
+#[derive(Debug, Args)]
+pub struct DeleteArgs {
+    /// The key's name.
+    #[arg(required_unless_present = "all", conflicts_with = "all")]
+    pub name: Option<String>,
+    /// Delete every key in the file.
+    #[arg(long)]
+    pub all: bool,
+    /// Do not ask (required when stdin is not a terminal).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    #[command(flatten)]
+    pub write: WriteOpts,
+}
+
+#[derive(Debug, Args)]
+pub struct RotateArgs {
+    /// The key's name.
+    pub name: String,
+    /// Keep the old secret valid this long, e.g. 24h.
+    #[arg(long, value_name = "DURATION")]
+    pub grace: Option<String>,
+    #[command(flatten)]
+    pub out: SecretOutput,
+    #[command(flatten)]
+    pub write: WriteOpts,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Require this permission.
+    #[arg(long, value_name = "SCOPE")]
+    pub permission: Option<String>,
+    /// The client's address.
+    #[arg(long)]
+    pub ip: Option<String>,
+    /// The request path.
+    #[arg(long)]
+    pub path: Option<String>,
+    /// The resource requested.
+    #[arg(long)]
+    pub resource: Option<String>,
+    /// On success, record the use in security.usage.yml.
+    #[arg(long)]
+    pub record: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The file to check (default: the located security.yml).
+    pub path: Option<PathBuf>,
+    /// Also report keys that expire within this duration, and expired keys.
+    #[arg(long, value_name = "DURATION")]
+    pub warn_expiring: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write tokenctl.1 and one page per subcommand into this folder instead of printing.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}

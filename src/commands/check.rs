@@ -1,0 +1,168 @@
+//! `check [FILE]`: validate a security.yml against SPEC.md without changing it.
+//! Usable as Ansible's `validate: tokenctl check %s`. Problems: exit 7, one line each.
+
+use super::Context;
+use crate::cli::CheckArgs;
+use crate::error::{Error, Result};
+use crate::output::{stdout_error, write_data};
+use crate::store::{Document, Problem};
+use std::collections::HashMap;
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+
+#[derive(serde::Serialize)]
+struct Report {
+    file: String,
+    ok: bool,
+    keys: usize,
+    problems: Vec<ProblemView>,
+}
+
+#[derive(serde::Serialize)]
+struct ProblemView {
+    line: Option<usize>,
+    column: Option<usize>,
+    message: String,
+}
+
+pub fn run(ctx: &Context, args: CheckArgs) -> Result<()> {
+    let now = ctx.clock.now();
+    let warn = args
+        .warn_expiring
+        .as_deref()
+        .map(crate::time::parse_duration)
+        .transpose()?;
+    let path = match &args.path {
+        Some(p) => p.clone(),
+        None => ctx.path()?,
+    };
+    let mut problems: Vec<ProblemView> = Vec::new();
+    let mut keys = 0;
+    let bytes = crate::store::read_bytes(&path)?.ok_or_else(|| Error::Invalid {
+        path: path.clone(),
+        message: "no such file".into(),
+    })?;
+    match crate::store::into_text(&path, bytes).and_then(|text| Document::load_all(&path, text)) {
+        Err(Error::Syntax {
+            line,
+            column,
+            message,
+            ..
+        }) => problems.push(ProblemView {
+            line: Some(line),
+            column: Some(column),
+            message,
+        }),
+        Err(e) => return Err(e),
+        Ok((doc, found)) => {
+            keys = doc.model.keys.len();
+            problems.extend(found.into_iter().map(view));
+            problems.extend(semantic(&doc, now, warn).into_iter().map(view));
+        }
+    }
+    if let Ok(meta) = std::fs::metadata(&path) {
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            problems.push(ProblemView {
+                line: None,
+                column: None,
+                message: format!("the file is readable or writable by others (mode {mode:04o}); run `chmod 600 {}`", path.display()),
+            });
+        }
+    }
+    let report = Report {
+        file: path.display().to_string(),
+        ok: problems.is_empty(),
+        keys,
+        problems,
+    };
+    let mut out = std::io::stdout().lock();
+    if !ctx.is_table() {
+        write_data(&mut out, ctx.format, &report)?;
+    } else {
+        for p in &report.problems {
+            let at = match (p.line, p.column) {
+                (Some(l), Some(c)) => format!("{}:{l}:{c}", report.file),
+                _ => report.file.clone(),
+            };
+            writeln!(out, "{at}: {}", p.message).map_err(stdout_error)?;
+        }
+    }
+    if report.ok {
+        ctx.say(format!("{}: ok ({} keys)", report.file, report.keys));
+        Ok(())
+    } else {
+        let n = report.problems.len();
+        Err(Error::CheckFailed(format!(
+            "{}: {n} problem{}",
+            report.file,
+            if n == 1 { "" } else { "s" }
+        )))
+    }
+}
+
+fn view(p: Problem) -> ProblemView {
+    ProblemView {
+        line: Some(p.line),
+        column: Some(p.col),
+        message: p.message,
+    }
+}
+
+/// Problems that need the whole file: duplicate hashes, unknown scopes, expiry warnings.
+fn semantic(
+    doc: &Document,
+    now: jiff::Timestamp,
+    warn: Option<jiff::SignedDuration>,
+) -> Vec<Problem> {
+    let mut out = Vec::new();
+    let at = |name: &str| doc.key_position(name).unwrap_or((0, 0));
+    let mut seen: HashMap<crate::token::TokenHash, &str> = HashMap::new();
+    for k in &doc.model.keys {
+        let hashes = std::iter::once(k.hash).chain(k.previous_hashes.iter().map(|p| p.hash));
+        for h in hashes {
+            if let Some(other) = seen.insert(h, &k.name) {
+                if other != k.name {
+                    let (line, col) = at(&k.name);
+                    out.push(Problem { line, col, message: format!("key '{}' has the same hash as key '{other}': each key needs its own secret", k.name) });
+                }
+            }
+        }
+        for p in &k.permissions {
+            if let Some(msg) = doc.model.unknown_scope(p) {
+                let (line, col) = at(&k.name);
+                out.push(Problem {
+                    line,
+                    col,
+                    message: format!("key '{}': {msg}", k.name),
+                });
+            }
+        }
+        if let (Some(d), Some(t)) = (warn, k.expires_at) {
+            let (line, col) = at(&k.name);
+            if t <= now {
+                out.push(Problem {
+                    line,
+                    col,
+                    message: format!(
+                        "key '{}' expired at {}",
+                        k.name,
+                        crate::time::format_timestamp(t)
+                    ),
+                });
+            } else if t.as_second() - now.as_second() <= d.as_secs() {
+                out.push(Problem {
+                    line,
+                    col,
+                    message: format!(
+                        "key '{}' expires {} ({})",
+                        k.name,
+                        crate::time::humanize(t, now),
+                        crate::time::format_timestamp(t)
+                    ),
+                });
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,148 @@
+//! `create NAME`: a new key; the secret is printed once and only its hash is stored.
+
+use super::{Context, check_catalog, check_path_prefix, check_scopes, print_secret};
+use crate::cli::CreateArgs;
+use crate::error::{Error, Result};
+use crate::model::{ApiKey, parse_cidr};
+use crate::token::{self, MIN_IMPORTED_LEN, Secret};
+use std::io::{IsTerminal, Read};
+
+pub fn run(ctx: &Context, args: CreateArgs) -> Result<()> {
+    let Some(name) = args.name.clone() else {
+        return Err(Error::Usage(
+            "missing key NAME: `tokenctl create NAME [--permission SCOPE] [--expires 90d] ...`"
+                .into(),
+        ));
+    };
+    crate::names::validate("key", &name)?;
+    let store = ctx.store()?;
+    let now = ctx.clock.now();
+    let def = &args.def;
+    let expires_at = def
+        .expires
+        .as_deref()
+        .map(|e| crate::time::parse_expiry(e, now))
+        .transpose()?
+        .flatten();
+    if let Some(t) = expires_at {
+        if t <= now {
+            ctx.say(format!(
+                "warning: the expiry {} is in the past; the key is created expired",
+                crate::time::format_timestamp(t)
+            ));
+        }
+    }
+    check_scopes(&def.permissions)?;
+    let allowed_ips = if def.allow_ips.is_empty() {
+        None
+    } else {
+        Some(
+            def.allow_ips
+                .iter()
+                .map(|s| parse_cidr(s).map_err(Error::Usage))
+                .collect::<Result<Vec<_>>>()?,
+        )
+    };
+    if let Some(p) = &def.path_prefix {
+        check_path_prefix(p)?;
+    }
+    let imported = if args.secret_stdin {
+        Some(read_secret_stdin()?)
+    } else {
+        None
+    };
+    let mut permissions = def.permissions.clone();
+    dedup(&mut permissions);
+
+    let (key, secret) = store.update(args.write.if_unchanged.as_deref(), |doc| {
+        if doc.model.get(&name).is_some() {
+            return Err(Error::KeyExists(name.clone()));
+        }
+        check_catalog(doc, &permissions)?;
+        let secret = match imported {
+            Some(s) => s,
+            None => token::generate(doc.model.prefix()).map_err(Error::Other)?,
+        };
+        let hash = secret.hash();
+        if let Some(other) = doc
+            .model
+            .keys
+            .iter()
+            .find(|k| k.hash == hash || k.previous_hashes.iter().any(|p| p.hash == hash))
+        {
+            return Err(Error::Conflict(format!(
+                "that secret already belongs to key '{}'; a secret must be unique",
+                other.name
+            )));
+        }
+        let key = ApiKey {
+            name: name.clone(),
+            description: def.description.clone().filter(|d| !d.is_empty()),
+            enabled: !def.disabled,
+            permissions: permissions.clone(),
+            hash,
+            created_at: Some(now),
+            expires_at,
+            allowed_ips: allowed_ips.clone(),
+            path_prefix: def.path_prefix.clone(),
+            resources: if def.resources.is_empty() {
+                None
+            } else {
+                Some(def.resources.clone())
+            },
+            previous_hashes: Vec::new(),
+        };
+        let text = doc.with_new_key(&key)?;
+        Ok((Some(text), (key, secret)))
+    })?;
+    print_secret(ctx, &key, &secret, args.out.quiet, args.out.copy, "Created")
+}
+
+/// Reads an imported secret from stdin: one line, surrounding newline removed.
+fn read_secret_stdin() -> Result<Secret> {
+    if std::io::stdin().is_terminal() {
+        let s = dialoguer::Password::new()
+            .with_prompt("Secret to import")
+            .interact()
+            .map_err(|e| Error::Other(format!("reading the secret: {e}")))?;
+        return check_imported(Secret::new(s));
+    }
+    let mut buf = Vec::new();
+    std::io::stdin()
+        .take(64 * 1024)
+        .read_to_end(&mut buf)
+        .map_err(|e| Error::io("<stdin>", "reading the secret", e))?;
+    let text = String::from_utf8(buf)
+        .map_err(|_| Error::Usage("the secret on stdin is not UTF-8 text".into()))?;
+    let mut secret = Secret::new(text);
+    let trimmed = secret
+        .expose()
+        .strip_suffix('\n')
+        .map(|s| s.strip_suffix('\r').unwrap_or(s));
+    if let Some(t) = trimmed {
+        secret = Secret::new(t.to_string());
+    }
+    check_imported(secret)
+}
+
+fn check_imported(secret: Secret) -> Result<Secret> {
+    let s = secret.expose();
+    if s.chars().count() < MIN_IMPORTED_LEN {
+        return Err(Error::Usage(format!(
+            "the secret on stdin is {} characters; an imported secret needs at least {MIN_IMPORTED_LEN}",
+            s.chars().count()
+        )));
+    }
+    if s.trim() != s || s.contains(['\n', '\r']) {
+        return Err(Error::Usage(
+            "the secret on stdin has whitespace around it or more than one line".into(),
+        ));
+    }
+    Ok(secret)
+}
+
+/// Removes repeated scopes, keeping the first of each.
+pub fn dedup(list: &mut Vec<String>) {
+    let mut seen = std::collections::HashSet::new();
+    list.retain(|s| seen.insert(s.clone()));
+}

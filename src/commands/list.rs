@@ -1,0 +1,76 @@
+//! `list`: every key, most recently used first, then by name; never a hash or a secret.
+
+use super::Context;
+use crate::cli::ListArgs;
+use crate::error::Result;
+use crate::output::{KeyView, key_table, stdout_error, write_data};
+use crate::store::usage;
+use crate::time::parse_duration;
+use std::cmp::Reverse;
+use std::io::Write;
+
+pub fn run(ctx: &Context, args: ListArgs) -> Result<()> {
+    let now = ctx.clock.now();
+    let expiring = args
+        .expiring_within
+        .as_deref()
+        .map(parse_duration)
+        .transpose()?;
+    let unused = args
+        .unused_since
+        .as_deref()
+        .map(parse_duration)
+        .transpose()?;
+    let store = ctx.store()?;
+    let doc = store.read()?;
+    let usage = usage::read(&crate::store::usage_path(store.path()))?;
+
+    let mut keys: Vec<_> = doc
+        .model
+        .keys
+        .iter()
+        .filter(|k| !args.expired || k.is_expired(now))
+        .filter(|k| {
+            expiring.is_none_or(|d| {
+                k.expires_at
+                    .is_some_and(|t| t > now && t.as_second() - now.as_second() <= d.as_secs())
+            })
+        })
+        .filter(|k| {
+            unused.is_none_or(|d| {
+                usage
+                    .get(&k.name)
+                    .is_none_or(|u| now.as_second() - u.last_used_at.as_second() >= d.as_secs())
+            })
+        })
+        .filter(|k| !args.enabled || k.enabled)
+        .filter(|k| !args.disabled || !k.enabled)
+        .collect();
+    keys.sort_by(|a, b| {
+        let ua = usage.get(&a.name).map(|u| u.last_used_at);
+        let ub = usage.get(&b.name).map(|u| u.last_used_at);
+        Reverse(ua)
+            .cmp(&Reverse(ub))
+            .then_with(|| a.name.cmp(&b.name))
+    });
+    let views: Vec<KeyView> = keys
+        .iter()
+        .map(|k| KeyView::new(k, usage.get(&k.name), now))
+        .collect();
+    let mut out = std::io::stdout().lock();
+    if ctx.is_table() {
+        if views.is_empty() {
+            ctx.say(if doc.model.keys.is_empty() {
+                "No keys yet: create one with `tokenctl create NAME`."
+            } else {
+                "No keys match."
+            });
+            return Ok(());
+        }
+        out.write_all(key_table(&views, now, ctx.color).as_bytes())
+            .map_err(stdout_error)?;
+    } else {
+        write_data(&mut out, ctx.format, &views)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,197 @@
+//! One file per subcommand; each is a thin function over the store and the model.
+
+pub mod check;
+pub mod create;
+pub mod delete;
+pub mod generate;
+pub mod list;
+pub mod rotate;
+pub mod show;
+pub mod update;
+pub mod verify;
+
+use crate::cli::{ColorChoice, Format, Global};
+use crate::error::{Error, Result};
+use crate::store::{Location, Store};
+use crate::time::Clock;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// What every command needs, decided once from the global options and the environment.
+pub struct Context {
+    pub location: Location,
+    pub format: Format,
+    /// Colour on stdout.
+    pub color: bool,
+    /// Colour on stderr.
+    pub color_err: bool,
+    pub clock: Clock,
+    pub lock_timeout: Duration,
+    /// May we prompt? Only with a terminal on stdin and stderr, and CI unset.
+    pub interactive: bool,
+}
+
+impl Context {
+    pub fn from_global(g: &Global) -> Result<Self> {
+        let clock = match &g.now {
+            Some(t) => Clock::fixed(crate::time::parse_timestamp(t).map_err(Error::Usage)?),
+            None => Clock::system(),
+        };
+        let lock_timeout = Duration::from_secs(
+            crate::time::parse_duration(&g.lock_timeout)
+                .map_err(|_| {
+                    Error::Usage(format!(
+                        "invalid --lock-timeout {:?}: use a duration like 10s or 2m",
+                        g.lock_timeout
+                    ))
+                })?
+                .as_secs()
+                .max(0) as u64,
+        );
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let color_for = |is_tty: bool| match g.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                is_tty && !no_color && std::env::var("TERM").map_or(true, |t| t != "dumb")
+            }
+        };
+        let ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false" && v != "0");
+        Ok(Context {
+            location: Location {
+                file: g.file.clone(),
+                tenant: g.tenant.clone(),
+                root: Some(g.root.clone()),
+            },
+            format: g.format,
+            color: color_for(std::io::stdout().is_terminal()),
+            color_err: color_for(std::io::stderr().is_terminal()),
+            clock,
+            lock_timeout,
+            interactive: std::io::stdin().is_terminal() && std::io::stderr().is_terminal() && !ci,
+        })
+    }
+
+    pub fn path(&self) -> Result<PathBuf> {
+        self.location.resolve()
+    }
+
+    pub fn store(&self) -> Result<Store> {
+        Ok(Store::new(self.path()?, self.lock_timeout))
+    }
+
+    /// A short name for the file in messages: the tenant, or the path.
+    pub fn file_label(&self) -> String {
+        match (&self.location.file, &self.location.tenant) {
+            (None, Some(t)) => t.clone(),
+            _ => self
+                .path()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+        }
+    }
+
+    /// A message for the operator on stderr.
+    pub fn say(&self, message: impl AsRef<str>) {
+        eprintln!("{}", message.as_ref());
+    }
+
+    pub fn is_table(&self) -> bool {
+        self.format == Format::Table
+    }
+}
+
+/// The error for a key that is not there, with the nearest name.
+pub fn no_such_key(doc: &crate::store::Document, name: &str) -> Error {
+    Error::NoSuchKey {
+        name: name.to_string(),
+        suggestion: crate::names::nearest(name, doc.model.names()),
+    }
+}
+
+/// Parses `--allow-ip`, `--path-prefix`, `--permission` and `--resource` values, failing as
+/// usage errors before the file is touched.
+pub fn check_scopes(scopes: &[String]) -> Result<()> {
+    for s in scopes {
+        if let Some(p) = crate::model::scope_problem(s) {
+            return Err(Error::Usage(p));
+        }
+    }
+    Ok(())
+}
+
+/// Refuses scopes the catalog does not list.
+pub fn check_catalog(doc: &crate::store::Document, scopes: &[String]) -> Result<()> {
+    for s in scopes {
+        if let Some(msg) = doc.model.unknown_scope(s) {
+            return Err(Error::Usage(msg));
+        }
+    }
+    Ok(())
+}
+
+pub fn check_path_prefix(p: &str) -> Result<()> {
+    if !p.trim_start_matches('=').starts_with('/') {
+        return Err(Error::Usage(format!(
+            "invalid --path-prefix {p:?}: it must start with / (or =/ for an exact path)"
+        )));
+    }
+    Ok(())
+}
+
+/// Prints a new secret: alone on stdout (table), or as JSON/YAML; the notice goes to stderr.
+pub fn print_secret(
+    ctx: &Context,
+    key: &crate::model::ApiKey,
+    secret: &crate::token::Secret,
+    quiet: bool,
+    copy: bool,
+    verb: &str,
+) -> Result<()> {
+    use std::io::Write;
+    #[derive(serde::Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct SecretView<'a> {
+        name: &'a str,
+        token: &'a str,
+        fingerprint: String,
+        expires_at: Option<String>,
+    }
+    if copy {
+        match crate::clipboard::copy(secret.expose()) {
+            Ok(()) => {
+                if !quiet {
+                    ctx.say("Copied the secret to the clipboard.");
+                }
+            }
+            Err(e) => ctx.say(format!(
+                "warning: could not copy to the clipboard ({e}); the secret is printed below"
+            )),
+        }
+    }
+    let mut out = std::io::stdout().lock();
+    if ctx.is_table() || quiet {
+        writeln!(out, "{}", secret.expose()).map_err(crate::output::stdout_error)?;
+    } else {
+        let view = SecretView {
+            name: &key.name,
+            token: secret.expose(),
+            fingerprint: key.fingerprint(),
+            expires_at: key.expires_at.map(crate::time::format_timestamp),
+        };
+        crate::output::write_data(&mut out, ctx.format, &view)?;
+    }
+    out.flush().map_err(crate::output::stdout_error)?;
+    if !quiet {
+        ctx.say(format!(
+            "{verb} key '{}' (fingerprint {}).",
+            key.name,
+            key.fingerprint()
+        ));
+        if std::io::stderr().is_terminal() {
+            ctx.say("Store the secret now: it is not saved anywhere and will not be shown again.");
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,109 @@
+//! `show NAME`: one key's definition (all but the hash), fingerprint and usage.
+
+use super::{Context, no_such_key};
+use crate::cli::ShowArgs;
+use crate::error::Result;
+use crate::output::{KeyView, stdout_error, write_data};
+use crate::store::usage;
+use crate::time::humanize;
+use std::io::Write;
+
+pub fn run(ctx: &Context, args: ShowArgs) -> Result<()> {
+    crate::names::validate("key", &args.name)?;
+    let now = ctx.clock.now();
+    let store = ctx.store()?;
+    let doc = store.read()?;
+    let key = doc
+        .model
+        .get(&args.name)
+        .ok_or_else(|| no_such_key(&doc, &args.name))?;
+    let usage = usage::read(&crate::store::usage_path(store.path()))?;
+    let view = KeyView::new(key, usage.get(&key.name), now);
+    let mut out = std::io::stdout().lock();
+    if !ctx.is_table() {
+        return write_data(&mut out, ctx.format, &view);
+    }
+    let mut lines: Vec<(&str, String)> = vec![
+        ("name", view.name.clone()),
+        ("fingerprint", view.fingerprint.clone()),
+        (
+            "description",
+            view.description.clone().unwrap_or_else(|| "-".into()),
+        ),
+        (
+            "enabled",
+            if view.enabled {
+                "yes".into()
+            } else {
+                "no".into()
+            },
+        ),
+        ("status", view.status.into()),
+        (
+            "permissions",
+            if view.permissions.is_empty() {
+                "(none)".into()
+            } else {
+                view.permissions.join(", ")
+            },
+        ),
+        (
+            "created",
+            view.created_at.clone().unwrap_or_else(|| "-".into()),
+        ),
+    ];
+    let expires = match key.expires_at {
+        Some(t) if t <= now => format!(
+            "{} (expired {})",
+            crate::time::format_timestamp(t),
+            humanize(t, now)
+        ),
+        Some(t) => format!(
+            "{} ({} left)",
+            crate::time::format_timestamp(t),
+            humanize(t, now).trim_start_matches("in ")
+        ),
+        None => "never".into(),
+    };
+    lines.push(("expires", expires));
+    lines.push((
+        "allowed IPs",
+        view.allowed_ips
+            .as_ref()
+            .map_or("any".into(), |v| v.join(", ")),
+    ));
+    lines.push((
+        "path prefix",
+        view.path_prefix.clone().unwrap_or_else(|| "any".into()),
+    ));
+    lines.push((
+        "resources",
+        view.resources
+            .as_ref()
+            .map_or("all".into(), |v| v.join(", ")),
+    ));
+    let last = match &view.last_used_at {
+        Some(at) => {
+            let t: jiff::Timestamp = at.parse().unwrap_or(now);
+            let from = view
+                .last_used_from
+                .as_ref()
+                .map(|f| format!(" from {f}"))
+                .unwrap_or_default();
+            format!("{at} ({}){from}", humanize(t, now))
+        }
+        None => "never".into(),
+    };
+    lines.push(("last used", last));
+    for p in &view.previous_secrets {
+        lines.push((
+            "old secret",
+            format!("{} valid until {}", p.fingerprint, p.expires_at),
+        ));
+    }
+    let mut text = String::new();
+    for (k, v) in lines {
+        text.push_str(&format!("{:<13}{v}\n", format!("{k}:")));
+    }
+    out.write_all(text.as_bytes()).map_err(stdout_error)
+}

@@ -1,0 +1,201 @@
+//! `verify`: reads a token (or a whole Authorization value) from stdin, never argv, and says
+//! whether it is valid or exactly why not. `--record` notes the use in security.usage.yml.
+
+use super::Context;
+use crate::cli::VerifyArgs;
+use crate::error::{Error, Result};
+use crate::output::{stdout_error, write_data};
+use crate::store::usage::{self, Usage};
+use crate::verify::{Outcome, Rejection, Request, Verifier, token_from_header};
+use std::io::{IsTerminal, Read, Write};
+use zeroize::Zeroizing;
+
+/// Longest input read; anything longer is no token of ours.
+const MAX_INPUT: u64 = 16 * 1024;
+
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct VerifyView {
+    valid: bool,
+    /// 200, 401 or 403: what a server would answer.
+    status: u16,
+    /// "valid", "empty", "whitespace", "bad-header", "malformed", "unknown", "disabled",
+    /// "expired", "rotated", "permission", "ip", "path", "resource".
+    reason: &'static str,
+    message: String,
+    key: Option<String>,
+    permissions: Option<Vec<String>>,
+}
+
+pub fn run(ctx: &Context, args: VerifyArgs) -> Result<()> {
+    let ip = args
+        .ip
+        .as_deref()
+        .map(|s| {
+            s.parse::<std::net::IpAddr>().map_err(|_| {
+                Error::Usage(format!("invalid --ip {s:?}: give an IPv4 or IPv6 address"))
+            })
+        })
+        .transpose()?;
+    let request = Request {
+        permission: args.permission.as_deref(),
+        ip,
+        path: args.path.as_deref(),
+        resource: args.resource.as_deref(),
+    };
+    let store = ctx.store()?;
+    let input = read_input()?;
+    let now = ctx.clock.now();
+    let outcome = match input {
+        Err(r) => Outcome::Rejected(r),
+        Ok(text) => {
+            let verifier = Verifier::new(store.read()?.model);
+            let looks_like_header = text.starts_with("Bearer ")
+                || text.starts_with("Basic ")
+                || text.starts_with("bearer ")
+                || text.starts_with("basic ");
+            if looks_like_header {
+                match token_from_header(&text) {
+                    Ok(t) => verifier.verify(&t, &request, now),
+                    Err(r) => Outcome::Rejected(r),
+                }
+            } else {
+                verifier.verify(&text, &request, now)
+            }
+        }
+    };
+    if args.record {
+        if let Outcome::Valid { key, .. } = &outcome {
+            let path = crate::store::usage_path(store.path());
+            usage::record(
+                &path,
+                key,
+                Usage {
+                    last_used_at: now,
+                    last_used_from: ip.map(|i| i.to_string()),
+                },
+                ctx.lock_timeout,
+            )?;
+        }
+    }
+    let view = view(&outcome);
+    let mut out = std::io::stdout().lock();
+    if !ctx.is_table() {
+        write_data(&mut out, ctx.format, &view)?;
+    } else if view.valid {
+        writeln!(out, "{}", view.message).map_err(stdout_error)?;
+    }
+    match outcome {
+        Outcome::Valid { .. } => Ok(()),
+        Outcome::Rejected(r) => Err(Error::Rejected(format!("rejected: {r}"))),
+        Outcome::Forbidden(d) => Err(Error::Forbidden(format!("forbidden: {d}"))),
+    }
+}
+
+fn view(outcome: &Outcome) -> VerifyView {
+    let status = outcome.http_status();
+    match outcome {
+        Outcome::Valid {
+            key,
+            permissions,
+            previous,
+        } => VerifyView {
+            valid: true,
+            status,
+            reason: "valid",
+            message: format!(
+                "valid: key '{key}'{}, permissions: {}",
+                if *previous {
+                    " (an old secret, in its rotation grace period)"
+                } else {
+                    ""
+                },
+                if permissions.is_empty() {
+                    "(none)".to_string()
+                } else {
+                    permissions.join(", ")
+                }
+            ),
+            key: Some(key.clone()),
+            permissions: Some(permissions.clone()),
+        },
+        Outcome::Rejected(r) => {
+            let (reason, key) = match r {
+                Rejection::Empty => ("empty", None),
+                Rejection::Whitespace => ("whitespace", None),
+                Rejection::BadHeader(_) => ("bad-header", None),
+                Rejection::Input(_) => ("bad-input", None),
+                Rejection::Malformed => ("malformed", None),
+                Rejection::Unknown => ("unknown", None),
+                Rejection::Disabled { key } => ("disabled", Some(key.clone())),
+                Rejection::Expired { key, .. } => ("expired", Some(key.clone())),
+                Rejection::Rotated { key, .. } => ("rotated", Some(key.clone())),
+            };
+            VerifyView {
+                valid: false,
+                status,
+                reason,
+                message: r.to_string(),
+                key,
+                permissions: None,
+            }
+        }
+        Outcome::Forbidden(d) => {
+            use crate::verify::Denial;
+            let (reason, key) = match d {
+                Denial::Permission { key, .. } => ("permission", key),
+                Denial::Ip { key, .. } => ("ip", key),
+                Denial::Path { key, .. } => ("path", key),
+                Denial::Resource { key, .. } => ("resource", key),
+            };
+            VerifyView {
+                valid: false,
+                status,
+                reason,
+                message: d.to_string(),
+                key: Some(key.clone()),
+                permissions: None,
+            }
+        }
+    }
+}
+
+/// Reads the token from stdin. One trailing line break (as `echo` and here-strings add) is
+/// removed; any other surrounding whitespace is left for verification to diagnose.
+fn read_input() -> Result<Result<Zeroizing<String>, Rejection>> {
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        let s = dialoguer::Password::new()
+            .with_prompt("Token (or Authorization value)")
+            .allow_empty_password(true)
+            .interact()
+            .map_err(super::delete::prompt_error)?;
+        return Ok(Ok(Zeroizing::new(s)));
+    }
+    let mut buf = Zeroizing::new(Vec::new());
+    stdin
+        .lock()
+        .take(MAX_INPUT + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| Error::io("<stdin>", "reading the token", e))?;
+    if buf.len() as u64 > MAX_INPUT {
+        // Drain nothing more: the rest is not read, and the process exits.
+        return Ok(Err(Rejection::Input(format!(
+            "the input is longer than {} KiB; no token is that long",
+            MAX_INPUT / 1024
+        ))));
+    }
+    let Ok(text) = std::str::from_utf8(&buf) else {
+        return Ok(Err(Rejection::Input(
+            "the input is not UTF-8 text, so it is no token".into(),
+        )));
+    };
+    let text = text
+        .strip_suffix('\n')
+        .map(|t| t.strip_suffix('\r').unwrap_or(t))
+        .unwrap_or(text);
+    if text.is_empty() {
+        return Ok(Err(Rejection::Empty));
+    }
+    Ok(Ok(Zeroizing::new(text.to_string())))
+}

@@ -1,0 +1,114 @@
+//! The library's error type and the exit code each error maps to (SPEC.md, "Exit codes").
+
+use std::path::PathBuf;
+
+/// Exit codes of SPEC.md.
+pub mod exit {
+    pub const SUCCESS: u8 = 0;
+    pub const FAILURE: u8 = 1;
+    pub const USAGE: u8 = 2;
+    pub const NO_SUCH_KEY: u8 = 3;
+    pub const REJECTED: u8 = 4;
+    pub const FORBIDDEN: u8 = 5;
+    pub const CONFLICT: u8 = 6;
+    pub const CHECK_FAILED: u8 = 7;
+    pub const CHANGES_PENDING: u8 = 8;
+    pub const INTERRUPTED: u8 = 130;
+}
+
+/// Everything that can go wrong. Messages never contain a secret.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Bad command-line input: a bad name, duration, flag combination.
+    #[error("{0}")]
+    Usage(String),
+    /// A file that cannot be parsed or does not follow SPEC.md.
+    #[error("{}:{line}:{column}: {message}", path.display())]
+    Syntax {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    /// A file that is invalid as a whole (no position to point at).
+    #[error("{}: {message}", path.display())]
+    Invalid { path: PathBuf, message: String },
+    /// An operating-system error on a path.
+    #[error("{}: {action}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        action: &'static str,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The named key is not in the file.
+    #[error("no key named '{name}'{}", suggestion.as_ref().map(|s| format!("; did you mean '{s}'?")).unwrap_or_default())]
+    NoSuchKey {
+        name: String,
+        suggestion: Option<String>,
+    },
+    /// A key of that name exists already.
+    #[error(
+        "key '{0}' exists already; use `tokenctl rotate {0}` for a new secret, or pick another name"
+    )]
+    KeyExists(String),
+    /// The file changed since `--if-unchanged`, or the lock was not acquired.
+    #[error("{0}")]
+    Conflict(String),
+    /// A token was rejected (malformed, unknown, disabled, expired).
+    #[error("{0}")]
+    Rejected(String),
+    /// A token lacks access (permission, IP, path, resource).
+    #[error("{0}")]
+    Forbidden(String),
+    /// `check` found problems (already reported).
+    #[error("{0}")]
+    CheckFailed(String),
+    /// `apply --dry-run` found changes to make (already reported).
+    #[error("changes pending")]
+    ChangesPending,
+    /// The operator interrupted a prompt.
+    #[error("interrupted; nothing was written")]
+    Interrupted,
+    /// Anything else.
+    #[error("{0}")]
+    Other(String),
+}
+
+impl Error {
+    /// The process exit code for this error.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Usage(_) => exit::USAGE,
+            Error::Syntax { .. } | Error::Invalid { .. } | Error::Io { .. } | Error::Other(_) => {
+                exit::FAILURE
+            }
+            Error::NoSuchKey { .. } => exit::NO_SUCH_KEY,
+            Error::KeyExists(_) | Error::Conflict(_) => exit::CONFLICT,
+            Error::Rejected(_) => exit::REJECTED,
+            Error::Forbidden(_) => exit::FORBIDDEN,
+            Error::CheckFailed(_) => exit::CHECK_FAILED,
+            Error::ChangesPending => exit::CHANGES_PENDING,
+            Error::Interrupted => exit::INTERRUPTED,
+        }
+    }
+
+    /// Whether the message was already printed by the command (e.g. check's report).
+    pub fn is_reported(&self) -> bool {
+        matches!(self, Error::CheckFailed(_) | Error::ChangesPending)
+    }
+
+    pub(crate) fn io(
+        path: impl Into<PathBuf>,
+        action: &'static str,
+        source: std::io::Error,
+    ) -> Self {
+        Error::Io {
+            path: path.into(),
+            action,
+            source,
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

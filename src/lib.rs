@@ -1,0 +1,40 @@
+//! tokenctl: API keys kept, hashed, in a per-tenant `security.yml`.
+//!
+//! The binary is a thin shell over this library. Rust servers use [`verify::Verifier`] to
+//! load a security.yml once and check each request with the same rule and reasons as
+//! `tokenctl verify`.
+
+pub mod cli;
+pub mod clipboard;
+pub mod commands;
+pub mod error;
+pub mod model;
+pub mod names;
+pub mod output;
+pub mod store;
+pub mod time;
+pub mod token;
+pub mod verify;
+
+pub use error::{Error, Result};
+
+use cli::{Cli, Command};
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> Result<()> {
+    use commands::*;
+    let ctx = Context::from_global(&cli.global)?;
+    match cli.command {
+        Command::Create(a) => create::run(&ctx, a),
+        Command::List(a) => list::run(&ctx, a),
+        Command::Show(a) => show::run(&ctx, a),
+        Command::Update(a) => update::run(&ctx, a),
+        Command::Delete(a) => delete::run(&ctx, a),
+        Command::Rotate(a) => rotate::run(&ctx, a),
+        Command::Verify(a) => verify::run(&ctx, a),
+        Command::Check(a) => check::run(&ctx, a),
+        Command::Completions(a) => generate::completions(a),
+        Command::Man(a) => generate::man(a),
+        Command::ClipboardServe => clipboard::serve_child(),
+    }
+}

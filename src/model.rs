@@ -1,0 +1,150 @@
+//! The typed contents of security.yml (SPEC.md, "security.yml, version 1").
+
+use crate::token::TokenHash;
+use ipnet::IpNet;
+use jiff::Timestamp;
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+/// The highest file version this build understands.
+pub const VERSION: u64 = 1;
+/// The token prefix when the file names none.
+pub const DEFAULT_PREFIX: &str = "tk";
+
+/// The whole file, as typed values. Layout (comments, order, style) lives in the store.
+#[derive(Debug, Clone, Default)]
+pub struct SecurityFile {
+    pub version: Option<u64>,
+    pub token_prefix: Option<String>,
+    /// The `permissions:` catalog; when present, unknown scopes are refused.
+    pub catalog: Option<Vec<String>>,
+    /// Keys in file order.
+    pub keys: Vec<ApiKey>,
+    by_name: HashMap<String, usize>,
+}
+
+/// One entry of `apiKeys`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiKey {
+    pub name: String,
+    pub description: Option<String>,
+    pub enabled: bool,
+    pub permissions: Vec<String>,
+    pub hash: TokenHash,
+    pub created_at: Option<Timestamp>,
+    pub expires_at: Option<Timestamp>,
+    pub allowed_ips: Option<Vec<IpNet>>,
+    pub path_prefix: Option<String>,
+    pub resources: Option<Vec<String>>,
+    pub previous_hashes: Vec<PreviousHash>,
+}
+
+/// An old secret still accepted until `expires_at` (during a rotation).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PreviousHash {
+    pub hash: TokenHash,
+    pub expires_at: Timestamp,
+}
+
+impl SecurityFile {
+    pub(crate) fn new(
+        version: Option<u64>,
+        token_prefix: Option<String>,
+        catalog: Option<Vec<String>>,
+        keys: Vec<ApiKey>,
+    ) -> Self {
+        let by_name = keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| (k.name.clone(), i))
+            .collect();
+        SecurityFile {
+            version,
+            token_prefix,
+            catalog,
+            keys,
+            by_name,
+        }
+    }
+
+    /// The token prefix new secrets get.
+    pub fn prefix(&self) -> &str {
+        self.token_prefix.as_deref().unwrap_or(DEFAULT_PREFIX)
+    }
+
+    /// The key of that name.
+    pub fn get(&self, name: &str) -> Option<&ApiKey> {
+        self.by_name.get(name).map(|&i| &self.keys[i])
+    }
+
+    /// Key names, in file order.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.keys.iter().map(|k| k.name.as_str())
+    }
+
+    /// The catalog scope nearest to an unknown one, for "did you mean".
+    pub fn unknown_scope(&self, scope: &str) -> Option<String> {
+        let catalog = self.catalog.as_ref()?;
+        if scope_in_catalog(scope, catalog) {
+            return None;
+        }
+        let hint = crate::names::nearest(scope, catalog.iter().map(String::as_str))
+            .map(|s| format!("; did you mean '{s}'?"))
+            .unwrap_or_default();
+        Some(format!(
+            "unknown permission '{scope}': the file's permissions catalog does not list it{hint}"
+        ))
+    }
+}
+
+/// Is `scope` allowed by the catalog? `*` and `resource:*` are allowed when the catalog
+/// lists at least one scope they cover.
+pub fn scope_in_catalog(scope: &str, catalog: &[String]) -> bool {
+    if catalog.iter().any(|c| c == scope) {
+        return true;
+    }
+    if scope == "*" {
+        return true;
+    }
+    if let Some(resource) = scope.strip_suffix(":*") {
+        return catalog
+            .iter()
+            .any(|c| c.split_once(':').is_some_and(|(r, _)| r == resource));
+    }
+    false
+}
+
+impl ApiKey {
+    /// The first 8 hex digits of the stored hash.
+    pub fn fingerprint(&self) -> String {
+        self.hash.fingerprint()
+    }
+
+    /// Has `expiresAt` passed?
+    pub fn is_expired(&self, now: Timestamp) -> bool {
+        self.expires_at.is_some_and(|t| t <= now)
+    }
+}
+
+/// Parses an `allowedIps` entry: a CIDR, or a bare address meaning just that address.
+pub fn parse_cidr(text: &str) -> Result<IpNet, String> {
+    if let Ok(net) = text.parse::<IpNet>() {
+        return Ok(net);
+    }
+    if let Ok(addr) = text.parse::<IpAddr>() {
+        return Ok(IpNet::from(addr));
+    }
+    Err(format!(
+        "invalid address range {text:?}: use a CIDR such as 203.0.113.0/24 or 2001:db8::/32"
+    ))
+}
+
+/// Is a permission scope well formed? `*`, `name`, `resource:action`, `resource:*`.
+pub fn scope_problem(scope: &str) -> Option<String> {
+    let ok = !scope.is_empty()
+        && scope.len() <= 128
+        && scope.bytes().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b':' | b'*' | b'-' | b'_' | b'.' | b'/')
+        });
+    (!ok).then(|| format!("invalid permission {scope:?}: use scopes like dns:read, dns:* or *"))
+}

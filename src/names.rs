@@ -1,0 +1,101 @@
+//! Validation of tenant and key names (SPEC.md: 1 to 64 of `A-Z a-z 0-9 - _ .`, not `.` or `..`).
+
+use crate::error::{Error, Result};
+
+/// Checks a tenant or key name; `what` is "tenant" or "key" for the message.
+pub fn validate(what: &str, name: &str) -> Result<()> {
+    if let Some(problem) = problem(name) {
+        return Err(Error::Usage(format!(
+            "invalid {what} name {:?}: {problem}; use 1 to 64 of A-Z a-z 0-9 - _ .",
+            name
+        )));
+    }
+    Ok(())
+}
+
+/// Why a name is invalid, or None when it is fine.
+pub fn problem(name: &str) -> Option<&'static str> {
+    if name.is_empty() {
+        return Some("it is empty");
+    }
+    if name.len() > 64 {
+        return Some("it is longer than 64 characters");
+    }
+    if name == "." || name == ".." {
+        return Some("'.' and '..' are not names");
+    }
+    if name.contains('/') || name.contains('\\') {
+        return Some("it contains a path separator");
+    }
+    if !name
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+    {
+        return Some("it contains a character that is not allowed");
+    }
+    None
+}
+
+/// The candidate closest to `name` by edit distance, if it is close enough to be a likely typo.
+pub fn nearest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    let mut best: Option<(usize, &str)> = None;
+    for c in candidates {
+        let d = distance(name, c);
+        if best.is_none_or(|(bd, _)| d < bd) {
+            best = Some((d, c));
+        }
+    }
+    let (d, c) = best?;
+    let limit = (name.chars().count().max(c.chars().count()) / 3).max(2);
+    (d <= limit).then(|| c.to_string())
+}
+
+/// Levenshtein distance over chars.
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0; b.len() + 1];
+    for (i, ca) in a.chars().enumerate() {
+        cur[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_path_tricks() {
+        for bad in [
+            "",
+            "..",
+            ".",
+            "../x",
+            "a/b",
+            "a b",
+            "a\\b",
+            &"x".repeat(65),
+            "é",
+        ] {
+            assert!(problem(bad).is_some(), "{bad:?} should be refused");
+        }
+        for good in ["a", "ci-deploy", "A.b_c-9", &"x".repeat(64), "..."] {
+            assert!(problem(good).is_none(), "{good:?} should be accepted");
+        }
+    }
+
+    #[test]
+    fn suggests_near_names() {
+        assert_eq!(
+            nearest("ci-deplo", ["ci-deploy", "grafana"]),
+            Some("ci-deploy".into())
+        );
+        assert_eq!(nearest("zzzzzz", ["ci-deploy", "grafana"]), None);
+    }
+}

@@ -1,0 +1,195 @@
+//! Rendering data for stdout: tables for people, JSON and YAML for programs. Field names in
+//! JSON/YAML are stable (README, "Output formats"); tables may change.
+
+use crate::cli::Format;
+use crate::error::{Error, Result};
+use crate::model::ApiKey;
+use crate::store::usage::Usage;
+use crate::time::{format_timestamp, humanize};
+use comfy_table::{Cell, Color, ContentArrangement, Table, presets};
+use jiff::Timestamp;
+use serde::Serialize;
+use std::io::Write;
+
+/// Keys expiring within this are marked "expiring" in lists.
+pub const SOON_SECS: i64 = 7 * 86_400;
+
+/// What `list` and `show` print for one key. Never a hash or a secret.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KeyView {
+    pub name: String,
+    pub fingerprint: String,
+    pub description: Option<String>,
+    pub enabled: bool,
+    /// "active", "disabled", "expired" or "expiring" (within 7 days).
+    pub status: &'static str,
+    pub permissions: Vec<String>,
+    pub created_at: Option<String>,
+    pub expires_at: Option<String>,
+    pub expired: bool,
+    pub allowed_ips: Option<Vec<String>>,
+    pub path_prefix: Option<String>,
+    pub resources: Option<Vec<String>>,
+    pub last_used_at: Option<String>,
+    pub last_used_from: Option<String>,
+    pub previous_secrets: Vec<PreviousView>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PreviousView {
+    pub fingerprint: String,
+    pub expires_at: String,
+}
+
+impl KeyView {
+    pub fn new(key: &ApiKey, usage: Option<&Usage>, now: Timestamp) -> Self {
+        let expired = key.is_expired(now);
+        let soon = key
+            .expires_at
+            .is_some_and(|t| t.as_second() - now.as_second() <= SOON_SECS);
+        KeyView {
+            name: key.name.clone(),
+            fingerprint: key.fingerprint(),
+            description: key.description.clone(),
+            enabled: key.enabled,
+            status: if expired {
+                "expired"
+            } else if !key.enabled {
+                "disabled"
+            } else if soon {
+                "expiring"
+            } else {
+                "active"
+            },
+            permissions: key.permissions.clone(),
+            created_at: key.created_at.map(format_timestamp),
+            expires_at: key.expires_at.map(format_timestamp),
+            expired,
+            allowed_ips: key
+                .allowed_ips
+                .as_ref()
+                .map(|v| v.iter().map(|n| n.to_string()).collect()),
+            path_prefix: key.path_prefix.clone(),
+            resources: key.resources.clone(),
+            last_used_at: usage.map(|u| format_timestamp(u.last_used_at)),
+            last_used_from: usage.and_then(|u| u.last_used_from.clone()),
+            previous_secrets: key
+                .previous_hashes
+                .iter()
+                .filter(|p| p.expires_at > now)
+                .map(|p| PreviousView {
+                    fingerprint: p.hash.fingerprint(),
+                    expires_at: format_timestamp(p.expires_at),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Writes `value` as JSON (pretty, newline-terminated) or YAML.
+pub fn write_data<T: Serialize>(out: &mut dyn Write, format: Format, value: &T) -> Result<()> {
+    let text = match format {
+        Format::Yaml => serde_yaml::to_string(value).map_err(|e| Error::Other(e.to_string()))?,
+        _ => serde_json::to_string_pretty(value).map_err(|e| Error::Other(e.to_string()))? + "\n",
+    };
+    out.write_all(text.as_bytes()).map_err(stdout_error)
+}
+
+pub fn stdout_error(e: std::io::Error) -> Error {
+    Error::io("<stdout>", "writing", e)
+}
+
+/// A table in the style of kubectl and gh: no borders, fitted to the terminal width.
+pub fn table(header: &[&str], color: bool) -> Table {
+    let mut t = Table::new();
+    t.load_style(presets::NOTHING)
+        .set_content_arrangement(ContentArrangement::Dynamic);
+    if let Some(width) = terminal_width() {
+        t.set_width(width);
+    }
+    t.set_header(header.iter().map(|h| {
+        let c = Cell::new(h);
+        if color {
+            c.add_attribute(comfy_table::Attribute::Bold)
+        } else {
+            c
+        }
+    }));
+    if !color {
+        t.force_no_tty();
+    } else {
+        t.enforce_styling();
+    }
+    t
+}
+
+fn terminal_width() -> Option<u16> {
+    if let Some(w) = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()) {
+        return Some(w);
+    }
+    None
+}
+
+/// The list table.
+pub fn key_table(views: &[KeyView], now: Timestamp, color: bool) -> String {
+    let mut t = table(
+        &[
+            "NAME",
+            "FINGERPRINT",
+            "ENABLED",
+            "PERMISSIONS",
+            "CREATED",
+            "LAST USED",
+            "EXPIRES",
+        ],
+        color,
+    );
+    for v in views {
+        let expires = match (&v.expires_at, v.expired) {
+            (_, true) => "expired".to_string(),
+            (Some(e), false) => {
+                let t: Timestamp = e.parse().unwrap_or(now);
+                format!("{} ({})", &e[..10], humanize(t, now))
+            }
+            (None, _) => "never".to_string(),
+        };
+        let mut expires_cell = Cell::new(expires);
+        if color {
+            expires_cell = match v.status {
+                "expired" => expires_cell.fg(Color::Red),
+                "expiring" => expires_cell.fg(Color::Yellow),
+                _ => expires_cell,
+            };
+        }
+        let last_used = match &v.last_used_at {
+            Some(l) => l
+                .parse::<Timestamp>()
+                .map(|t| humanize(t, now))
+                .unwrap_or_else(|_| l.clone()),
+            None => "never".to_string(),
+        };
+        let perms = if v.permissions.is_empty() {
+            "-".to_string()
+        } else {
+            v.permissions.join(",")
+        };
+        t.add_row(vec![
+            Cell::new(&v.name),
+            Cell::new(&v.fingerprint),
+            Cell::new(if v.enabled { "yes" } else { "no" }),
+            Cell::new(perms),
+            Cell::new(
+                v.created_at
+                    .as_deref()
+                    .map_or("-", |c| &c[..c.len().min(10)]),
+            ),
+            Cell::new(last_used),
+            expires_cell,
+        ]);
+    }
+    let mut s = t.trim_fmt();
+    s.push('\n');
+    s
+}

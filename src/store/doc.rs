@@ -1,0 +1,1151 @@
+//! security.yml as text plus typed model plus the byte layout that lossless edits need.
+//!
+//! Loading reads the YAML tree (yaml.rs) into [`SecurityFile`] and records where each key and
+//! field sits. Edits are splices at those positions: everything they are not about stays byte
+//! for byte. Every edit is checked by loading the result again before it is written.
+
+use super::yaml::{self, Kind, Node};
+use crate::error::{Error, Result};
+use crate::model::{self, ApiKey, PreviousHash, SecurityFile};
+use crate::time::{format_timestamp, parse_timestamp};
+use crate::token::TokenHash;
+use jiff::Timestamp;
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+/// A problem found while loading, with its position when there is one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub line: usize,
+    pub col: usize,
+    pub message: String,
+}
+
+/// A loaded security.yml.
+#[derive(Debug, Clone)]
+pub struct Document {
+    pub path: PathBuf,
+    pub text: String,
+    pub model: SecurityFile,
+    layout: Layout,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Layout {
+    root: Root,
+    api: Option<ApiLayout>,
+    entries: HashMap<String, EntryLayout>,
+    newline: &'static str,
+    /// Indentation of top-level keys (usually 0).
+    top_indent: usize,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+enum Root {
+    #[default]
+    Empty,
+    Block,
+    Flow,
+}
+
+#[derive(Debug, Clone)]
+struct ApiLayout {
+    key_end: usize,
+    value: ApiValue,
+    /// Entry names in file order.
+    order: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+enum ApiValue {
+    Null { start: usize, end: usize },
+    Block,
+    Flow { end: usize },
+}
+
+#[derive(Debug, Clone)]
+struct EntryLayout {
+    key_start: usize,
+    value_start: usize,
+    value_end: usize,
+    flow: bool,
+    fields: Vec<FieldLayout>,
+}
+
+#[derive(Debug, Clone)]
+struct FieldLayout {
+    name: String,
+    key_start: usize,
+    key_end: usize,
+    value_start: usize,
+    value_end: usize,
+    /// Indentation of the first `- ` when the value is a block list of scalars.
+    block_list_indent: Option<usize>,
+}
+
+/// A new value for a field of a key.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Str(String),
+    Bool(bool),
+    List(Vec<String>),
+    Time(Timestamp),
+    Previous(Vec<PreviousHash>),
+}
+
+/// The fields tokenctl owns, in the order a new entry is written.
+pub const FIELDS: [&str; 10] = [
+    "description",
+    "enabled",
+    "permissions",
+    "hash",
+    "createdAt",
+    "expiresAt",
+    "allowedIps",
+    "pathPrefix",
+    "resources",
+    "previousHashes",
+];
+
+/// What a new file starts as.
+pub const NEW_FILE: &str = "version: 1\napiKeys:\n";
+
+impl Document {
+    /// An empty document for a file that does not exist yet.
+    pub fn empty(path: &Path) -> Self {
+        Document {
+            path: path.to_path_buf(),
+            text: String::new(),
+            model: SecurityFile::default(),
+            layout: Layout {
+                newline: "\n",
+                ..Layout::default()
+            },
+        }
+    }
+
+    /// Loads text, failing on the first problem.
+    pub fn load(path: &Path, text: String) -> Result<Self> {
+        let (doc, problems) = Self::load_all(path, text)?;
+        if let Some(p) = problems.into_iter().next() {
+            return Err(Error::Syntax {
+                path: path.to_path_buf(),
+                line: p.line,
+                column: p.col,
+                message: p.message,
+            });
+        }
+        Ok(doc)
+    }
+
+    /// Loads text, collecting every problem (for `check`). Fails only on YAML syntax errors.
+    pub fn load_all(path: &Path, text: String) -> Result<(Self, Vec<Problem>)> {
+        let body_offset = if text.starts_with('\u{feff}') { 3 } else { 0 };
+        let root = yaml::parse(&text[body_offset..]).map_err(|e| Error::Syntax {
+            path: path.to_path_buf(),
+            line: e.line,
+            column: e.col,
+            message: e.message,
+        })?;
+        let mut loader = Loader {
+            problems: Default::default(),
+            anchors: HashMap::new(),
+            text: &text[body_offset..],
+        };
+        if text.contains('&') {
+            if let Some(root) = &root {
+                loader.collect_anchors(root);
+            }
+        }
+        let (model, mut layout) = loader.file(root.as_ref());
+        layout.newline = if text
+            .find('\n')
+            .is_some_and(|i| i > 0 && text.as_bytes()[i - 1] == b'\r')
+        {
+            "\r\n"
+        } else {
+            "\n"
+        };
+        let mut problems = loader.problems.into_inner();
+        if body_offset > 0 {
+            layout.shift(body_offset);
+        }
+        problems.sort_by_key(|p| (p.line, p.col));
+        Ok((
+            Document {
+                path: path.to_path_buf(),
+                text,
+                model,
+                layout,
+            },
+            problems,
+        ))
+    }
+
+    /// Refuses to write a file of a newer version than this build knows.
+    pub fn check_writable(&self) -> Result<()> {
+        if let Some(v) = self.model.version {
+            if v > model::VERSION {
+                return Err(Error::Invalid {
+                    path: self.path.clone(),
+                    message: format!(
+                        "version {v} is newer than this tokenctl understands (1); upgrade tokenctl to change this file"
+                    ),
+                });
+            }
+        }
+        if self.layout.root == Root::Flow && self.layout.api.is_none() {
+            return Err(Error::Invalid {
+                path: self.path.clone(),
+                message: "the top level is a flow mapping ({...}) without apiKeys; add `apiKeys: {}` to it by hand first".into(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Returns the text with `key` appended after the last key.
+    pub fn with_new_key(&self, key: &ApiKey) -> Result<String> {
+        self.check_writable()?;
+        let nl = self.layout.newline;
+        let mut splices = Vec::new();
+        let text = &self.text;
+        match &self.layout.api {
+            None => {
+                let mut out = String::new();
+                if self.text.trim().is_empty() && self.text.is_empty() {
+                    out.push_str(&NEW_FILE.replace('\n', nl));
+                } else {
+                    if !text.is_empty() && !text.ends_with('\n') {
+                        out.push_str(nl);
+                    }
+                    out.push_str(&" ".repeat(self.layout.top_indent));
+                    out.push_str("apiKeys:");
+                    out.push_str(nl);
+                }
+                out.push_str(&render_entry(key, self.layout.top_indent + 2, 2, nl));
+                splices.push((text.len(), text.len(), out));
+            }
+            Some(api) => match &api.value {
+                ApiValue::Null { start, end } => {
+                    let colon = colon_after(text, api.key_end);
+                    if end > start {
+                        splices.push((colon + 1, *end, String::new()));
+                    }
+                    let at = line_end(text, *end.max(&colon));
+                    let indent = self.layout.top_indent + 2;
+                    splices.push((
+                        at,
+                        at,
+                        newline_if_needed(text, at, nl) + &render_entry(key, indent, 2, nl),
+                    ));
+                }
+                ApiValue::Flow { end } if api.order.is_empty() => {
+                    let colon = colon_after(text, api.key_end);
+                    splices.push((colon + 1, *end, String::new()));
+                    let at = line_end(text, *end);
+                    let indent = self.layout.top_indent + 2;
+                    splices.push((
+                        at,
+                        at,
+                        newline_if_needed(text, at, nl) + &render_entry(key, indent, 2, nl),
+                    ));
+                }
+                ApiValue::Flow { end } => {
+                    let entry =
+                        format!(", {}: {}", render_scalar(&key.name), render_flow_entry(key));
+                    splices.push((end - 1, end - 1, entry));
+                }
+                ApiValue::Block => {
+                    let last =
+                        &self.layout.entries[api.order.last().expect("block mapping has entries")];
+                    let key_indent = indent_of(text, last.key_start);
+                    let field_indent = last.fields.first().filter(|_| !last.flow).map_or(2, |f| {
+                        indent_of(text, f.key_start)
+                            .saturating_sub(key_indent)
+                            .max(1)
+                    });
+                    let at = line_end(text, last.value_end);
+                    splices.push((
+                        at,
+                        at,
+                        newline_if_needed(text, at, nl)
+                            + &render_entry(key, key_indent, field_indent, nl),
+                    ));
+                }
+            },
+        }
+        Ok(apply_splices(text, splices))
+    }
+
+    /// Returns the text without the named keys (which must exist).
+    pub fn without_keys(&self, names: &[String]) -> Result<String> {
+        self.check_writable()?;
+        let Some(api) = &self.layout.api else {
+            return Err(Error::NoSuchKey {
+                name: names.first().cloned().unwrap_or_default(),
+                suggestion: None,
+            });
+        };
+        if let ApiValue::Flow { .. } = api.value {
+            // Commas make flow deletions depend on each other: one at a time.
+            let mut doc = self.clone();
+            for name in names {
+                let text = doc.without_flow_key(name)?;
+                doc = Document::load(&self.path, text)?;
+            }
+            return Ok(doc.text);
+        }
+        let text = &self.text;
+        let mut splices = Vec::with_capacity(names.len());
+        for name in names {
+            let (_, entry) = self.entry(name)?;
+            splices.push((
+                line_start(text, entry.key_start),
+                line_end(text, entry.value_end),
+                String::new(),
+            ));
+        }
+        Ok(apply_splices(text, splices))
+    }
+
+    fn without_flow_key(&self, name: &str) -> Result<String> {
+        let (api, entry) = self.entry(name)?;
+        let i = api
+            .order
+            .iter()
+            .position(|n| n == name)
+            .expect("entry is listed");
+        let splice = if let Some(next) = api.order.get(i + 1) {
+            (
+                entry.key_start,
+                self.layout.entries[next].key_start,
+                String::new(),
+            )
+        } else if i > 0 {
+            let prev = &self.layout.entries[&api.order[i - 1]];
+            (prev.value_end, entry.value_end, String::new())
+        } else {
+            (entry.key_start, entry.value_end, String::new())
+        };
+        Ok(apply_splices(&self.text, vec![splice]))
+    }
+
+    /// Returns the text with fields of key `name` set (Some) or removed (None).
+    pub fn with_fields(&self, name: &str, changes: &[(&str, Option<Value>)]) -> Result<String> {
+        self.check_writable()?;
+        let (_, entry) = self.entry(name)?;
+        let text = &self.text;
+        let nl = self.layout.newline;
+        if entry.flow {
+            let mut items: Vec<String> = Vec::new();
+            for f in &entry.fields {
+                match changes.iter().find(|(n, _)| *n == f.name) {
+                    Some((_, None)) => {}
+                    Some((_, Some(v))) => items.push(format!(
+                        "{}: {}",
+                        &text[f.key_start..f.key_end],
+                        render_flow(v)
+                    )),
+                    None => items.push(format!(
+                        "{}: {}",
+                        &text[f.key_start..f.key_end],
+                        &text[f.value_start..f.value_end]
+                    )),
+                }
+            }
+            for (n, v) in changes {
+                if let Some(v) = v {
+                    if !entry.fields.iter().any(|f| f.name == *n) {
+                        items.push(format!("{n}: {}", render_flow(v)));
+                    }
+                }
+            }
+            let new = format!("{{{}}}", items.join(", "));
+            return Ok(apply_splices(
+                text,
+                vec![(entry.value_start, entry.value_end, new)],
+            ));
+        }
+        let key_indent = indent_of(text, entry.key_start);
+        let field_indent = entry
+            .fields
+            .first()
+            .map_or(key_indent + 2, |f| indent_of(text, f.key_start));
+        let mut splices = Vec::new();
+        let mut appended = String::new();
+        for (n, v) in changes {
+            match (entry.fields.iter().find(|f| f.name == *n), v) {
+                (Some(f), None) => {
+                    splices.push((
+                        line_start(text, f.key_start),
+                        line_end(text, f.value_end),
+                        String::new(),
+                    ));
+                }
+                (Some(f), Some(v)) => {
+                    let colon = colon_after(text, f.key_end);
+                    let suffix = match (v, f.block_list_indent) {
+                        (Value::List(items), Some(dash)) if !items.is_empty() => {
+                            let pad = " ".repeat(dash);
+                            items
+                                .iter()
+                                .map(|i| format!("{nl}{pad}- {}", render_scalar(i)))
+                                .collect()
+                        }
+                        _ => render_field_suffix(v, field_indent, nl),
+                    };
+                    splices.push((colon + 1, f.value_end, suffix));
+                }
+                (None, Some(v)) => {
+                    appended.push_str(&" ".repeat(field_indent));
+                    appended.push_str(n);
+                    appended.push(':');
+                    appended.push_str(&render_field_suffix(v, field_indent, nl));
+                    appended.push_str(nl);
+                }
+                (None, None) => {}
+            }
+        }
+        if !appended.is_empty() {
+            let at = line_end(text, entry.value_end);
+            splices.push((at, at, newline_if_needed(text, at, nl) + &appended));
+        }
+        Ok(apply_splices(text, splices))
+    }
+
+    /// 1-based line and column where key `name` is defined.
+    pub fn key_position(&self, name: &str) -> Option<(usize, usize)> {
+        let at = self.layout.entries.get(name)?.key_start;
+        let line = self.text[..at].matches('\n').count() + 1;
+        let col = self.text[line_start(&self.text, at)..at].chars().count() + 1;
+        Some((line, col))
+    }
+
+    fn entry(&self, name: &str) -> Result<(&ApiLayout, &EntryLayout)> {
+        let no_key = || Error::NoSuchKey {
+            name: name.to_string(),
+            suggestion: None,
+        };
+        let api = self.layout.api.as_ref().ok_or_else(no_key)?;
+        let entry = self.layout.entries.get(name).ok_or_else(no_key)?;
+        Ok((api, entry))
+    }
+}
+
+impl Layout {
+    fn shift(&mut self, by: usize) {
+        if let Some(api) = &mut self.api {
+            api.key_end += by;
+            match &mut api.value {
+                ApiValue::Null { start, end } => {
+                    *start += by;
+                    *end += by;
+                }
+                ApiValue::Flow { end } => *end += by,
+                ApiValue::Block => {}
+            }
+        }
+        for e in self.entries.values_mut() {
+            e.key_start += by;
+            e.value_start += by;
+            e.value_end += by;
+            for f in &mut e.fields {
+                f.key_start += by;
+                f.key_end += by;
+                f.value_start += by;
+                f.value_end += by;
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Loading
+
+struct Loader<'t> {
+    problems: std::cell::RefCell<Vec<Problem>>,
+    anchors: HashMap<usize, Node>,
+    text: &'t str,
+}
+
+impl<'t> Loader<'t> {
+    fn problem(&self, node: &Node, message: impl Into<String>) {
+        self.problems.borrow_mut().push(Problem {
+            line: node.line,
+            col: node.col,
+            message: message.into(),
+        });
+    }
+
+    fn collect_anchors(&mut self, root: &Node) {
+        let mut todo = vec![root];
+        while let Some(n) = todo.pop() {
+            if n.anchor != 0 && matches!(n.kind, Kind::Scalar { .. } | Kind::Seq { .. }) {
+                self.anchors.insert(n.anchor, n.clone());
+            }
+            match &n.kind {
+                Kind::Seq { items, .. } => todo.extend(items.iter()),
+                Kind::Map { entries, .. } => todo.extend(entries.iter().flat_map(|(k, v)| [k, v])),
+                _ => {}
+            }
+        }
+    }
+
+    /// Follows an alias to its anchored scalar or list (one level; never expands further).
+    fn resolve<'n>(&'n self, node: &'n Node) -> &'n Node {
+        match node.kind {
+            Kind::Alias(id) => self.anchors.get(&id).unwrap_or(node),
+            _ => node,
+        }
+    }
+
+    fn file(&mut self, root: Option<&Node>) -> (SecurityFile, Layout) {
+        let mut layout = Layout::default();
+        let Some(root) = root.filter(|r| !r.is_null()) else {
+            return (SecurityFile::default(), layout);
+        };
+        let Kind::Map { entries, flow } = &root.kind else {
+            self.problem(
+                root,
+                format!(
+                    "the top level must be a mapping with apiKeys, not {}",
+                    root.type_name()
+                ),
+            );
+            return (SecurityFile::default(), layout);
+        };
+        layout.root = if *flow { Root::Flow } else { Root::Block };
+        layout.top_indent = if *flow { 0 } else { root.col - 1 };
+        let (mut version, mut prefix, mut catalog, mut keys) = (None, None, None, Vec::new());
+        let mut seen = HashSet::new();
+        for (k, v) in entries {
+            let Some(name) = k.as_str() else { continue };
+            if !seen.insert(name.to_string()) {
+                self.problem(k, format!("duplicate top-level key '{name}'"));
+                continue;
+            }
+            match name {
+                "version" => {
+                    let v = self.resolve(v);
+                    match v
+                        .as_str()
+                        .and_then(|s| s.parse::<u64>().ok())
+                        .filter(|_| is_plain(v))
+                    {
+                        Some(n) if n >= 1 => version = Some(n),
+                        _ => self.problem(v, "version must be a whole number such as 1"),
+                    }
+                }
+                "tokenPrefix" => {
+                    if let Some(p) = self.string(v, "tokenPrefix") {
+                        if crate::token::valid_prefix(&p) {
+                            prefix = Some(p);
+                        } else {
+                            self.problem(
+                                v,
+                                format!("tokenPrefix {p:?} must be 1 to 16 of a-z 0-9"),
+                            );
+                        }
+                    }
+                }
+                "permissions" => {
+                    if let Some(list) = self.list(v, "permissions") {
+                        for (s, node) in &list {
+                            if let Some(p) = model::scope_problem(s) {
+                                self.problem(node, p);
+                            }
+                        }
+                        catalog = Some(list.into_iter().map(|(s, _)| s).collect());
+                    }
+                }
+                "apiKeys" => {
+                    let (api, entry_layouts) = self.api_keys(k, v, &mut keys);
+                    layout.api = Some(api);
+                    layout.entries = entry_layouts;
+                }
+                _ => {}
+            }
+        }
+        (SecurityFile::new(version, prefix, catalog, keys), layout)
+    }
+
+    fn api_keys(
+        &mut self,
+        k: &Node,
+        v: &Node,
+        keys: &mut Vec<ApiKey>,
+    ) -> (ApiLayout, HashMap<String, EntryLayout>) {
+        let mut layouts = HashMap::new();
+        let mut order = Vec::new();
+        let value = match &v.kind {
+            _ if v.is_null() => ApiValue::Null {
+                start: v.start,
+                end: v.end,
+            },
+            Kind::Map { flow: true, .. } => ApiValue::Flow { end: v.end },
+            Kind::Map { .. } => ApiValue::Block,
+            _ => {
+                self.problem(
+                    v,
+                    format!(
+                        "apiKeys must be a mapping of key name to definition, not {}",
+                        v.type_name()
+                    ),
+                );
+                ApiValue::Null {
+                    start: v.end,
+                    end: v.end,
+                }
+            }
+        };
+        if let Kind::Map { entries, .. } = &v.kind {
+            for (name_node, def) in entries {
+                let Some(name) = name_node
+                    .as_str()
+                    .filter(|_| matches!(name_node.kind, Kind::Scalar { .. }))
+                else {
+                    self.problem(name_node, "a key name must be text");
+                    continue;
+                };
+                if let Some(p) = crate::names::problem(name) {
+                    self.problem(name_node, format!("invalid key name {name:?}: {p}"));
+                }
+                if layouts.contains_key(name) {
+                    self.problem(name_node, format!("duplicate key name '{name}'"));
+                    continue;
+                }
+                let (entry, layout) = self.entry(name, name_node, def);
+                if let Some(entry) = entry {
+                    keys.push(entry);
+                }
+                order.push(name.to_string());
+                layouts.insert(name.to_string(), layout);
+            }
+        }
+        (
+            ApiLayout {
+                key_end: k.end,
+                value,
+                order,
+            },
+            layouts,
+        )
+    }
+
+    fn entry(&mut self, name: &str, name_node: &Node, def: &Node) -> (Option<ApiKey>, EntryLayout) {
+        let mut layout = EntryLayout {
+            key_start: name_node.start,
+            value_start: def.start,
+            value_end: def.end.max(name_node.end),
+            flow: false,
+            fields: Vec::new(),
+        };
+        let Kind::Map { entries, flow } = &def.kind else {
+            self.problem(
+                def,
+                format!(
+                    "key '{name}' must be a mapping of fields (hash, permissions, ...), not {}",
+                    def.type_name()
+                ),
+            );
+            return (None, layout);
+        };
+        layout.flow = *flow;
+        let mut key = ApiKey {
+            name: name.to_string(),
+            description: None,
+            enabled: true,
+            permissions: Vec::new(),
+            hash: TokenHash([0; 32]),
+            created_at: None,
+            expires_at: None,
+            allowed_ips: None,
+            path_prefix: None,
+            resources: None,
+            previous_hashes: Vec::new(),
+        };
+        let before = self.problems.borrow().len();
+        let mut has_hash = false;
+        let mut seen = HashSet::new();
+        for (fk, fv) in entries {
+            let Some(field) = fk.as_str() else {
+                self.problem(fk, "a field name must be text");
+                continue;
+            };
+            if !seen.insert(field.to_string()) {
+                self.problem(fk, format!("key '{name}': duplicate field '{field}'"));
+                continue;
+            }
+            let block_list_indent = match &fv.kind {
+                Kind::Seq { flow: false, items } if !items.is_empty() => {
+                    Some(indent_of(self.text, fv.start))
+                }
+                _ => None,
+            };
+            layout.fields.push(FieldLayout {
+                name: field.to_string(),
+                key_start: fk.start,
+                key_end: fk.end,
+                value_start: fv.start,
+                value_end: fv.end.max(fk.end),
+                block_list_indent,
+            });
+            let what = format!("key '{name}': {field}");
+            match field {
+                "description" => key.description = self.string(fv, &what),
+                "enabled" => {
+                    let v = self.resolve(fv);
+                    match v.as_str().filter(|_| is_plain(v)) {
+                        Some("true" | "True" | "TRUE") => key.enabled = true,
+                        Some("false" | "False" | "FALSE") => key.enabled = false,
+                        _ if v.is_null() => {}
+                        _ => self.problem(v, format!("{what} must be true or false")),
+                    }
+                }
+                "permissions" => {
+                    if let Some(list) = self.list(fv, &what) {
+                        for (s, node) in &list {
+                            if let Some(p) = model::scope_problem(s) {
+                                self.problem(node, format!("key '{name}': {p}"));
+                            }
+                        }
+                        key.permissions = list.into_iter().map(|(s, _)| s).collect();
+                    }
+                }
+                "hash" => {
+                    if let Some(s) = self.string(fv, &what) {
+                        match TokenHash::parse(&s) {
+                            Some(h) => {
+                                key.hash = h;
+                                has_hash = true;
+                            }
+                            None => self.problem(
+                                fv,
+                                format!(
+                                    "{what} must be sha256: followed by 64 lowercase hex digits"
+                                ),
+                            ),
+                        }
+                    } else {
+                        has_hash = true; // already reported
+                        self.problem(
+                            fv,
+                            format!("{what} must be sha256: followed by 64 lowercase hex digits"),
+                        );
+                    }
+                }
+                "createdAt" => key.created_at = self.time(fv, &what),
+                "expiresAt" => key.expires_at = self.time(fv, &what),
+                "allowedIps" => {
+                    if let Some(list) = self.list(fv, &what) {
+                        let mut nets = Vec::new();
+                        for (s, node) in list {
+                            match model::parse_cidr(&s) {
+                                Ok(n) => nets.push(n),
+                                Err(e) => self.problem(&node, format!("key '{name}': {e}")),
+                            }
+                        }
+                        key.allowed_ips = Some(nets);
+                    }
+                }
+                "pathPrefix" => {
+                    key.path_prefix = self.string(fv, &what);
+                    if let Some(p) = &key.path_prefix {
+                        if !p.trim_start_matches('=').starts_with('/') {
+                            self.problem(
+                                fv,
+                                format!("{what} must start with / (or =/ for an exact path)"),
+                            );
+                        }
+                    }
+                }
+                "resources" => {
+                    key.resources = self
+                        .list(fv, &what)
+                        .map(|l| l.into_iter().map(|(s, _)| s).collect())
+                }
+                "previousHashes" => key.previous_hashes = self.previous(fv, &what),
+                _ => {}
+            }
+        }
+        if !has_hash {
+            self.problem(
+                name_node,
+                format!("key '{name}' has no hash; every key needs `hash: sha256:<64 hex>`"),
+            );
+        }
+        let ok = self.problems.borrow().len() == before;
+        (ok.then_some(key), layout)
+    }
+
+    fn string(&mut self, node: &Node, what: &str) -> Option<String> {
+        let node = self.resolve(node);
+        if node.is_null() {
+            return None;
+        }
+        match &node.kind {
+            Kind::Scalar { value, .. } => Some(value.clone()),
+            _ => {
+                self.problem(
+                    node,
+                    format!("{what} must be text, not {}", node.type_name()),
+                );
+                None
+            }
+        }
+    }
+
+    fn time(&mut self, node: &Node, what: &str) -> Option<Timestamp> {
+        let s = self.string(node, what)?;
+        match parse_timestamp(&s) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                self.problem(node, format!("{what}: {e}"));
+                None
+            }
+        }
+    }
+
+    fn list(&mut self, node: &Node, what: &str) -> Option<Vec<(String, Node)>> {
+        let node = self.resolve(node).clone();
+        if node.is_null() {
+            return None;
+        }
+        let Kind::Seq { items, .. } = &node.kind else {
+            self.problem(
+                &node,
+                format!(
+                    "{what} must be a list, like [a, b], not {}",
+                    node.type_name()
+                ),
+            );
+            return None;
+        };
+        let mut out = Vec::with_capacity(items.len());
+        for item in items {
+            let item = self.resolve(item).clone();
+            match &item.kind {
+                Kind::Scalar { value, .. } if !item.is_null() => {
+                    out.push((value.clone(), item.clone()))
+                }
+                _ => self.problem(
+                    &item,
+                    format!("{what}: each item must be text, not {}", item.type_name()),
+                ),
+            }
+        }
+        Some(out)
+    }
+
+    fn previous(&mut self, node: &Node, what: &str) -> Vec<PreviousHash> {
+        if node.is_null() {
+            return Vec::new();
+        }
+        let Kind::Seq { items, .. } = &node.kind else {
+            self.problem(
+                node,
+                format!("{what} must be a list of {{hash, expiresAt}}"),
+            );
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for item in items {
+            let Kind::Map { entries, .. } = &item.kind else {
+                self.problem(
+                    item,
+                    format!("{what}: each item must be a mapping with hash and expiresAt"),
+                );
+                continue;
+            };
+            let (mut hash, mut expires) = (None, None);
+            for (k, v) in entries {
+                match k.as_str() {
+                    Some("hash") => match self.string(v, what).as_deref().and_then(TokenHash::parse)
+                    {
+                        Some(h) => hash = Some(h),
+                        None => self.problem(
+                            v,
+                            format!(
+                                "{what}: hash must be sha256: followed by 64 lowercase hex digits"
+                            ),
+                        ),
+                    },
+                    Some("expiresAt") => expires = self.time(v, what),
+                    _ => {}
+                }
+            }
+            match (hash, expires) {
+                (Some(hash), Some(expires_at)) => out.push(PreviousHash { hash, expires_at }),
+                (Some(_), None) => {
+                    self.problem(item, format!("{what}: every item needs an expiresAt"))
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+}
+
+fn is_plain(node: &Node) -> bool {
+    matches!(
+        node.kind,
+        Kind::Scalar {
+            style: saphyr_parser::ScalarStyle::Plain,
+            ..
+        }
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rendering and splicing
+
+/// Applies non-overlapping splices (start, end, replacement); equal starts keep their order.
+fn apply_splices(text: &str, mut splices: Vec<(usize, usize, String)>) -> String {
+    splices.sort_by_key(|s| s.0);
+    let mut out =
+        String::with_capacity(text.len() + splices.iter().map(|s| s.2.len()).sum::<usize>());
+    let mut at = 0;
+    for (start, end, new) in splices {
+        let start = start.max(at);
+        out.push_str(&text[at..start]);
+        out.push_str(&new);
+        at = end.max(start);
+    }
+    out.push_str(&text[at..]);
+    out
+}
+
+fn line_start(text: &str, pos: usize) -> usize {
+    text[..pos].rfind('\n').map_or(0, |i| i + 1)
+}
+
+/// Just past the newline ending the line that holds `pos` (or the end of the text).
+fn line_end(text: &str, pos: usize) -> usize {
+    let pos = pos.min(text.len());
+    // `pos` may point just past a value: the line is the one holding the byte before it.
+    let from = if pos > 0 && text.as_bytes()[pos - 1] == b'\n' {
+        return pos;
+    } else {
+        pos
+    };
+    text[from..].find('\n').map_or(text.len(), |i| from + i + 1)
+}
+
+fn newline_if_needed(text: &str, at: usize, nl: &str) -> String {
+    if at > 0 && at == text.len() && !text.ends_with('\n') {
+        nl.to_string()
+    } else {
+        String::new()
+    }
+}
+
+fn indent_of(text: &str, pos: usize) -> usize {
+    let ls = line_start(text, pos);
+    text[ls..pos].chars().take_while(|c| *c == ' ').count()
+}
+
+fn colon_after(text: &str, key_end: usize) -> usize {
+    text[key_end..].find(':').map_or(key_end, |i| key_end + i)
+}
+
+/// A scalar as YAML: plain when that reads back as the same string, otherwise double-quoted.
+pub fn render_scalar(s: &str) -> String {
+    if plain_is_safe(s) {
+        s.to_string()
+    } else {
+        serde_json::to_string(s).expect("strings serialize")
+    }
+}
+
+fn plain_is_safe(s: &str) -> bool {
+    let Some(first) = s.chars().next() else {
+        return false;
+    };
+    if "-?:,[]{}#&*!|>'\"%@`".contains(first)
+        && !(first == '-' && s.len() > 1 && !s[1..].starts_with(' ') && s.as_bytes()[1] != b'-')
+    {
+        return false;
+    }
+    if s.starts_with(' ') || s.ends_with(' ') || s.ends_with(':') {
+        return false;
+    }
+    if s.contains(": ")
+        || s.contains(" #")
+        || s.contains(['\n', '\r', '\t', ',', '[', ']', '{', '}', '"', '\\'])
+    {
+        return false;
+    }
+    if s.chars().any(|c| c.is_control() || c == '\u{feff}') {
+        return false;
+    }
+    let lower = s.to_ascii_lowercase();
+    if matches!(
+        lower.as_str(),
+        "~" | "null"
+            | "true"
+            | "false"
+            | "yes"
+            | "no"
+            | "on"
+            | "off"
+            | "y"
+            | "n"
+            | ".nan"
+            | ".inf"
+            | "-.inf"
+            | "+.inf"
+    ) {
+        return false;
+    }
+    // Anything that might read as a number (or a YAML 1.1 sexagesimal/octal) is quoted.
+    let looks_numeric = s.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'+' | b'_' | b':' | b'e' | b'E' | b'x' | b'o' | b'b' | b'a'..=b'f' | b'A'..=b'F'))
+        && s.bytes().next().is_some_and(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'+'));
+    !looks_numeric || s.parse::<Timestamp>().is_ok() || s.contains('/')
+}
+
+/// A value in flow style (one line).
+fn render_flow(v: &Value) -> String {
+    match v {
+        Value::Str(s) => render_scalar(s),
+        Value::Bool(b) => b.to_string(),
+        Value::Time(t) => format_timestamp(*t),
+        Value::List(items) => format!(
+            "[{}]",
+            items
+                .iter()
+                .map(|i| render_scalar(i))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Value::Previous(items) => format!(
+            "[{}]",
+            items
+                .iter()
+                .map(|p| format!(
+                    "{{hash: {}, expiresAt: {}}}",
+                    p.hash,
+                    format_timestamp(p.expires_at)
+                ))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+/// What follows `name:` for a field at `indent`: ` value`, or a block for previousHashes.
+fn render_field_suffix(v: &Value, indent: usize, nl: &str) -> String {
+    match v {
+        Value::Previous(items) if !items.is_empty() => {
+            let pad = " ".repeat(indent + 2);
+            items
+                .iter()
+                .map(|p| {
+                    format!(
+                        "{nl}{pad}- hash: {}{nl}{pad}  expiresAt: {}",
+                        p.hash,
+                        format_timestamp(p.expires_at)
+                    )
+                })
+                .collect()
+        }
+        _ => format!(" {}", render_flow(v)),
+    }
+}
+
+/// The fields of a key as (name, value), in the order a new entry is written.
+pub fn key_fields(key: &ApiKey) -> Vec<(&'static str, Value)> {
+    let mut out = Vec::new();
+    if let Some(d) = &key.description {
+        out.push(("description", Value::Str(d.clone())));
+    }
+    out.push(("enabled", Value::Bool(key.enabled)));
+    out.push(("permissions", Value::List(key.permissions.clone())));
+    out.push(("hash", Value::Str(key.hash.to_string())));
+    if let Some(t) = key.created_at {
+        out.push(("createdAt", Value::Time(t)));
+    }
+    if let Some(t) = key.expires_at {
+        out.push(("expiresAt", Value::Time(t)));
+    }
+    if let Some(ips) = &key.allowed_ips {
+        out.push((
+            "allowedIps",
+            Value::List(ips.iter().map(|n| n.to_string()).collect()),
+        ));
+    }
+    if let Some(p) = &key.path_prefix {
+        out.push(("pathPrefix", Value::Str(p.clone())));
+    }
+    if let Some(r) = &key.resources {
+        out.push(("resources", Value::List(r.clone())));
+    }
+    if !key.previous_hashes.is_empty() {
+        out.push((
+            "previousHashes",
+            Value::Previous(key.previous_hashes.clone()),
+        ));
+    }
+    out
+}
+
+fn render_entry(key: &ApiKey, key_indent: usize, field_indent: usize, nl: &str) -> String {
+    let mut out = format!(
+        "{}{}:{nl}",
+        " ".repeat(key_indent),
+        render_scalar(&key.name)
+    );
+    let indent = key_indent + field_indent;
+    for (name, value) in key_fields(key) {
+        out.push_str(&" ".repeat(indent));
+        out.push_str(name);
+        out.push(':');
+        out.push_str(&render_field_suffix(&value, indent, nl));
+        out.push_str(nl);
+    }
+    out
+}
+
+fn render_flow_entry(key: &ApiKey) -> String {
+    let items: Vec<String> = key_fields(key)
+        .iter()
+        .map(|(n, v)| format!("{n}: {}", render_flow(v)))
+        .collect();
+    format!("{{{}}}", items.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scalars_render_safely() {
+        for s in [
+            "dns:read",
+            "dns:*",
+            "example.com",
+            "/api/dns",
+            "203.0.113.0/24",
+            "2001:db8::/32",
+            "GitHub Actions deploy job",
+        ] {
+            assert_eq!(render_scalar(s), s, "{s} should stay plain");
+        }
+        for s in [
+            "*",
+            "",
+            "true",
+            "no",
+            "123",
+            "1.5",
+            "a: b",
+            "x #y",
+            "-",
+            "[x]",
+            "line\nbreak",
+            " lead",
+            "null",
+        ] {
+            assert!(render_scalar(s).starts_with('"'), "{s:?} should be quoted");
+        }
+    }
+}

@@ -1,0 +1,370 @@
+//! A YAML tree with byte positions, built from saphyr-parser's events.
+//!
+//! Only what lossless editing needs: every node knows where its text starts and ends in the
+//! source, so an edit can splice bytes and leave everything else as it was. Aliases are kept
+//! as references and never expanded, so an alias bomb costs nothing; nesting is capped.
+
+use saphyr_parser::{Event, Marker, Parser, ScalarStyle, Span};
+
+/// Deepest nesting accepted; deeper files are refused rather than risking the stack.
+pub const MAX_DEPTH: usize = 512;
+
+/// A node and where it is.
+#[derive(Debug, Clone)]
+pub struct Node {
+    pub kind: Kind,
+    /// Byte offset of the node's first character (its anchor or tag, if any).
+    pub start: usize,
+    /// Byte offset just past the node's last character (for block collections: of the last child).
+    pub end: usize,
+    /// 1-based line and column of the start, for messages.
+    pub line: usize,
+    pub col: usize,
+    /// Anchor id (0 = none), as saphyr numbers them.
+    pub anchor: usize,
+}
+
+#[derive(Debug, Clone)]
+pub enum Kind {
+    Scalar {
+        value: String,
+        style: ScalarStyle,
+        tagged: bool,
+    },
+    Seq {
+        items: Vec<Node>,
+        flow: bool,
+    },
+    Map {
+        entries: Vec<(Node, Node)>,
+        flow: bool,
+    },
+    Alias(usize),
+}
+
+impl Node {
+    /// The scalar's value when it is a plain, single- or double-quoted scalar.
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.kind {
+            Kind::Scalar { value, .. } => Some(value),
+            _ => None,
+        }
+    }
+
+    /// Is this a plain `null`, `~` or empty scalar?
+    pub fn is_null(&self) -> bool {
+        matches!(&self.kind, Kind::Scalar { value, style: ScalarStyle::Plain, tagged: false }
+            if matches!(value.as_str(), "" | "~" | "null" | "Null" | "NULL"))
+    }
+
+    /// A short name of the node's type for messages.
+    pub fn type_name(&self) -> &'static str {
+        match &self.kind {
+            Kind::Scalar { .. } if self.is_null() => "null",
+            Kind::Scalar { .. } => "a scalar",
+            Kind::Seq { .. } => "a list",
+            Kind::Map { .. } => "a mapping",
+            Kind::Alias(_) => "an alias",
+        }
+    }
+}
+
+/// A syntax error with its position.
+#[derive(Debug)]
+pub struct SyntaxError {
+    pub line: usize,
+    pub col: usize,
+    pub message: String,
+}
+
+/// Converts saphyr's character-based markers into byte offsets.
+struct Positions<'a> {
+    text: &'a str,
+    ascii: bool,
+    line_starts: Vec<usize>,
+}
+
+impl<'a> Positions<'a> {
+    fn new(text: &'a str) -> Self {
+        let ascii = text.is_ascii();
+        let line_starts = if ascii {
+            Vec::new()
+        } else {
+            std::iter::once(0)
+                .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+                .collect()
+        };
+        Positions {
+            text,
+            ascii,
+            line_starts,
+        }
+    }
+
+    fn byte(&self, m: &Marker) -> usize {
+        if self.ascii {
+            return m.index().min(self.text.len());
+        }
+        let Some(&ls) = self.line_starts.get(m.line().saturating_sub(1)) else {
+            return self.text.len();
+        };
+        self.text[ls..]
+            .char_indices()
+            .nth(m.col())
+            .map_or(self.text.len(), |(i, _)| ls + i)
+    }
+}
+
+enum Frame {
+    Seq {
+        node: Node,
+        items: Vec<Node>,
+    },
+    Map {
+        node: Node,
+        entries: Vec<(Node, Node)>,
+        key: Option<Node>,
+    },
+}
+
+/// Parses one YAML document into a tree. `Ok(None)` for an empty document (only comments).
+pub fn parse(text: &str) -> Result<Option<Node>, SyntaxError> {
+    let pos = Positions::new(text);
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut root: Option<Node> = None;
+    let mut documents = 0;
+    let err = |m: &Marker, message: String| SyntaxError {
+        line: m.line(),
+        col: m.col() + 1,
+        message,
+    };
+
+    for event in Parser::new_from_str(text) {
+        let (event, span): (Event, Span) =
+            event.map_err(|e| err(e.marker(), e.info().to_string()))?;
+        let start = pos.byte(&span.start);
+        let mut made: Option<Node> = None;
+        match event {
+            Event::DocumentStart(_) => {
+                documents += 1;
+                if documents > 1 {
+                    return Err(err(
+                        &span.start,
+                        "more than one YAML document; security.yml holds exactly one".into(),
+                    ));
+                }
+            }
+            Event::Scalar(value, style, anchor, tag) => {
+                let end = scalar_end(text, start, pos.byte(&span.end), style);
+                made = Some(Node {
+                    kind: Kind::Scalar {
+                        value: value.into_owned(),
+                        style,
+                        tagged: tag.is_some(),
+                    },
+                    start,
+                    end,
+                    line: span.start.line(),
+                    col: span.start.col() + 1,
+                    anchor,
+                });
+            }
+            Event::Alias(id) => {
+                made = Some(Node {
+                    kind: Kind::Alias(id),
+                    start,
+                    end: pos.byte(&span.end),
+                    line: span.start.line(),
+                    col: span.start.col() + 1,
+                    anchor: 0,
+                });
+            }
+            Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
+                if stack.len() >= MAX_DEPTH {
+                    return Err(err(
+                        &span.start,
+                        format!("nesting deeper than {MAX_DEPTH} levels"),
+                    ));
+                }
+                let flow = text[start..pos.byte(&span.end)].ends_with(['[', '{']);
+                let is_seq = matches!(event, Event::SequenceStart(..));
+                let node = Node {
+                    kind: if is_seq {
+                        Kind::Seq {
+                            items: Vec::new(),
+                            flow,
+                        }
+                    } else {
+                        Kind::Map {
+                            entries: Vec::new(),
+                            flow,
+                        }
+                    },
+                    start,
+                    end: start,
+                    line: span.start.line(),
+                    col: span.start.col() + 1,
+                    anchor,
+                };
+                stack.push(if is_seq {
+                    Frame::Seq {
+                        node,
+                        items: Vec::new(),
+                    }
+                } else {
+                    Frame::Map {
+                        node,
+                        entries: Vec::new(),
+                        key: None,
+                    }
+                });
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                let end_byte = pos.byte(&span.end);
+                let mut node = match stack.pop() {
+                    Some(Frame::Seq { mut node, items }) => {
+                        if let Kind::Seq { items: slot, .. } = &mut node.kind {
+                            node.end = items.last().map_or(node.start, |n| n.end);
+                            *slot = items;
+                        }
+                        node
+                    }
+                    Some(Frame::Map {
+                        mut node, entries, ..
+                    }) => {
+                        if let Kind::Map { entries: slot, .. } = &mut node.kind {
+                            node.end = entries.last().map_or(node.start, |(_, v)| v.end);
+                            *slot = entries;
+                        }
+                        node
+                    }
+                    None => continue,
+                };
+                let flow = matches!(
+                    node.kind,
+                    Kind::Seq { flow: true, .. } | Kind::Map { flow: true, .. }
+                );
+                if flow {
+                    node.end = end_byte;
+                }
+                made = Some(node);
+            }
+            _ => {}
+        }
+        if let Some(node) = made {
+            match stack.last_mut() {
+                Some(Frame::Seq { items, .. }) => items.push(node),
+                Some(Frame::Map { entries, key, .. }) => match key.take() {
+                    None => *key = Some(node),
+                    Some(k) => entries.push((k, node)),
+                },
+                None => root = Some(node),
+            }
+        }
+    }
+    Ok(root)
+}
+
+/// Where a scalar's text really ends: saphyr's spans can run past a closing quote into a
+/// trailing comment, and past a block scalar into the blank lines after it.
+fn scalar_end(text: &str, start: usize, span_end: usize, style: ScalarStyle) -> usize {
+    let bytes = text.as_bytes();
+    match style {
+        ScalarStyle::DoubleQuoted => {
+            let Some(open) = text[start..].find('"').map(|i| start + i) else {
+                return span_end;
+            };
+            let mut i = open + 1;
+            while i < bytes.len() {
+                match bytes[i] {
+                    b'\\' => i += 2,
+                    b'"' => return i + 1,
+                    _ => i += 1,
+                }
+            }
+            span_end
+        }
+        ScalarStyle::SingleQuoted => {
+            let Some(open) = text[start..].find('\'').map(|i| start + i) else {
+                return span_end;
+            };
+            let mut i = open + 1;
+            while i < bytes.len() {
+                if bytes[i] == b'\'' {
+                    if bytes.get(i + 1) == Some(&b'\'') {
+                        i += 2;
+                        continue;
+                    }
+                    return i + 1;
+                }
+                i += 1;
+            }
+            span_end
+        }
+        _ => {
+            let mut end = span_end.min(bytes.len());
+            while end > start && bytes[end - 1].is_ascii_whitespace() {
+                end -= 1;
+            }
+            end
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_cover_quotes_and_not_comments() {
+        let text = "a: \"x y\"  # c\nb: 'it''s' # d\nc: plain # e\n";
+        let root = parse(text).unwrap().unwrap();
+        let Kind::Map {
+            entries,
+            flow: false,
+        } = &root.kind
+        else {
+            panic!()
+        };
+        let slices: Vec<&str> = entries.iter().map(|(_, v)| &text[v.start..v.end]).collect();
+        assert_eq!(slices, ["\"x y\"", "'it''s'", "plain"]);
+    }
+
+    #[test]
+    fn non_ascii_positions_are_bytes() {
+        let text = "d: \"café\"\ne: ünï\n";
+        let root = parse(text).unwrap().unwrap();
+        let Kind::Map { entries, .. } = &root.kind else {
+            panic!()
+        };
+        assert_eq!(&text[entries[1].1.start..entries[1].1.end], "ünï");
+    }
+
+    #[test]
+    fn deep_nesting_is_refused() {
+        let text = "[".repeat(MAX_DEPTH + 10);
+        assert!(parse(&text).is_err());
+    }
+
+    #[test]
+    fn aliases_are_not_expanded() {
+        let mut text = String::from("a: &a [x, x]\n");
+        for i in 0..20 {
+            text.push_str(&format!(
+                "b{i}: &b{i} [*{}, *{}]\n",
+                if i == 0 {
+                    "a".into()
+                } else {
+                    format!("b{}", i - 1)
+                },
+                if i == 0 {
+                    "a".into()
+                } else {
+                    format!("b{}", i - 1)
+                }
+            ));
+        }
+        let root = parse(&text).unwrap().unwrap();
+        assert!(matches!(root.kind, Kind::Map { .. }));
+    }
+}

@@ -1,0 +1,198 @@
+//! Tokens (SPEC.md, "Tokens"): generation from the OS CSPRNG, check digits, the stored hash,
+//! the fingerprint, and [`Secret`], a string that never prints and is zeroized on drop.
+
+use rand::TryRng;
+use sha2::{Digest, Sha256};
+use std::fmt;
+use zeroize::Zeroize;
+
+/// Minimum length of an imported secret (`create --secret-stdin`).
+pub const MIN_IMPORTED_LEN: usize = 32;
+
+/// A secret token. `Debug` and `Display` print "(redacted)"; the bytes are zeroized on drop.
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a string as a secret.
+    pub fn new(value: String) -> Self {
+        Secret(value)
+    }
+
+    /// The secret itself. Call only where it must be printed, copied or hashed.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// The stored form of this secret.
+    pub fn hash(&self) -> TokenHash {
+        TokenHash::of(&self.0)
+    }
+}
+
+impl Drop for Secret {
+    fn drop(&mut self) {
+        self.0.zeroize();
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("(redacted)")
+    }
+}
+
+/// SHA-256 of a whole token string, as stored: `sha256:<64 lowercase hex>`.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TokenHash(pub [u8; 32]);
+
+impl TokenHash {
+    /// Hashes a token.
+    pub fn of(token: &str) -> Self {
+        TokenHash(Sha256::digest(token.as_bytes()).into())
+    }
+
+    /// Parses the stored form; `None` unless it is exactly `sha256:` and 64 lowercase hex digits.
+    pub fn parse(text: &str) -> Option<Self> {
+        let hex_part = text.strip_prefix("sha256:")?;
+        if hex_part.len() != 64
+            || !hex_part
+                .bytes()
+                .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        {
+            return None;
+        }
+        let mut out = [0u8; 32];
+        hex::decode_to_slice(hex_part, &mut out).ok()?;
+        Some(TokenHash(out))
+    }
+
+    /// The first 8 hex digits: shown in lists to tell keys apart.
+    pub fn fingerprint(&self) -> String {
+        hex::encode(&self.0[..4])
+    }
+
+    /// Constant-time equality.
+    pub fn ct_eq(&self, other: &TokenHash) -> bool {
+        use subtle::ConstantTimeEq;
+        self.0.ct_eq(&other.0).into()
+    }
+}
+
+impl fmt::Display for TokenHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "sha256:{}", hex::encode(self.0))
+    }
+}
+
+impl fmt::Debug for TokenHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "TokenHash({})", self.fingerprint())
+    }
+}
+
+/// Is `prefix` a valid token prefix (1-16 of a-z 0-9)?
+pub fn valid_prefix(prefix: &str) -> bool {
+    (1..=16).contains(&prefix.len())
+        && prefix
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+}
+
+/// Generates a new token `<prefix>_<64 hex><8 hex check>` from the operating system's CSPRNG.
+pub fn generate(prefix: &str) -> Result<Secret, String> {
+    let mut bytes = [0u8; 32];
+    rand::rngs::SysRng
+        .try_fill_bytes(&mut bytes)
+        .map_err(|e| format!("the operating system's random source failed: {e}"))?;
+    let mut token = String::with_capacity(prefix.len() + 1 + 72);
+    token.push_str(prefix);
+    token.push('_');
+    token.push_str(&hex::encode(bytes));
+    bytes.zeroize();
+    let check = check_digits(&token);
+    token.push_str(&check);
+    Ok(Secret(token))
+}
+
+/// The check digits for `<prefix>_<body>`: first 4 bytes of its SHA-256 as 8 lowercase hex.
+pub fn check_digits(prefix_and_body: &str) -> String {
+    let digest = Sha256::digest(prefix_and_body.as_bytes());
+    hex::encode(&digest[..4])
+}
+
+/// The shape of a candidate token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// Of tokenctl's form and the check digits match.
+    Valid,
+    /// Looks like tokenctl's form (prefix, underscore, hex) but is cut short, too long,
+    /// or the check digits do not match: mistyped.
+    Malformed,
+    /// Not of tokenctl's form at all (an imported secret, perhaps).
+    Foreign,
+}
+
+/// Classifies a token by its form alone, without any lookup (SPEC.md verification step 2).
+pub fn shape(token: &str) -> Shape {
+    let Some((prefix, rest)) = token.split_once('_') else {
+        return Shape::Foreign;
+    };
+    if !valid_prefix(prefix) {
+        return Shape::Foreign;
+    }
+    let is_hex = |s: &str| s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+    if rest.len() == 72 && is_hex(rest) {
+        let split = prefix.len() + 1 + 64;
+        if check_digits(&token[..split]) == token[split..] {
+            Shape::Valid
+        } else {
+            Shape::Malformed
+        }
+    } else if is_hex(rest) && rest.len() >= 32 {
+        // tokenctl's form, cut short or with extra digits.
+        Shape::Malformed
+    } else {
+        Shape::Foreign
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_tokens_have_the_spec_form() {
+        let t = generate("acme").unwrap();
+        let s = t.expose();
+        assert!(s.starts_with("acme_"));
+        assert_eq!(s.len(), 5 + 72);
+        assert_eq!(shape(s), Shape::Valid);
+        assert_ne!(generate("acme").unwrap().expose(), s);
+        assert_eq!(format!("{t:?}"), "(redacted)");
+    }
+
+    #[test]
+    fn mistyped_tokens_are_malformed() {
+        let t = generate("tk").unwrap();
+        let s = t.expose();
+        let mut typo = s.to_string();
+        let last = typo.pop().unwrap();
+        typo.push(if last == '0' { '1' } else { '0' });
+        assert_eq!(shape(&typo), Shape::Malformed);
+        assert_eq!(shape(&s[..s.len() - 3]), Shape::Malformed);
+        assert_eq!(
+            shape("this-is-an-imported-secret-of-40-chars!!"),
+            Shape::Foreign
+        );
+    }
+
+    #[test]
+    fn hash_round_trip() {
+        let h = TokenHash::of("tk_x");
+        let text = h.to_string();
+        assert!(text.starts_with("sha256:"));
+        assert_eq!(TokenHash::parse(&text), Some(h));
+        assert_eq!(TokenHash::parse(&text.to_uppercase()), None);
+        assert_eq!(h.fingerprint(), &text[7..15]);
+    }
+}

@@ -1,0 +1,329 @@
+//! The verification rule of SPEC.md ("How a token is verified"), pure and fast: a loaded file
+//! is indexed by hash once, and each check is one hash, one map lookup and the constraints.
+//!
+//! ```
+//! use tokenctl::verify::{Verifier, Request, Outcome};
+//! let yaml = "apiKeys:\n  ci:\n    permissions: [dns:read]\n    hash: sha256:a4b1d2f0e0aa34fdb6f07fe5d4f2ac9e4fc48fd1f8a1fd4a8b2a3c8bd6dbaf3a\n";
+//! let verifier = Verifier::from_yaml(yaml).unwrap();
+//! let now = jiff::Timestamp::now();
+//! match verifier.verify("tk_not-a-real-token", &Request::default(), now) {
+//!     Outcome::Valid { key, .. } => println!("ok: {key}"),
+//!     Outcome::Rejected(why) => println!("401: {why}"),
+//!     Outcome::Forbidden(why) => println!("403: {why}"),
+//! }
+//! ```
+
+use crate::model::{ApiKey, SecurityFile};
+use crate::token::{self, Shape, TokenHash};
+use base64::Engine;
+use jiff::Timestamp;
+use std::collections::HashMap;
+use std::fmt;
+use std::net::IpAddr;
+
+/// What a request asks for, beyond a valid token. Empty fields are not checked.
+#[derive(Debug, Clone, Default)]
+pub struct Request<'a> {
+    pub permission: Option<&'a str>,
+    pub ip: Option<IpAddr>,
+    pub path: Option<&'a str>,
+    pub resource: Option<&'a str>,
+}
+
+/// The outcome of verifying one token.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// Accepted: the key's name and permissions; `previous` when an old secret in its grace
+    /// period was used.
+    Valid {
+        key: String,
+        permissions: Vec<String>,
+        previous: bool,
+    },
+    /// HTTP 401: the token is not a working key.
+    Rejected(Rejection),
+    /// HTTP 403: the token is a working key, but not for this request.
+    Forbidden(Denial),
+}
+
+impl Outcome {
+    /// The HTTP status a server should answer with.
+    pub fn http_status(&self) -> u16 {
+        match self {
+            Outcome::Valid { .. } => 200,
+            Outcome::Rejected(_) => 401,
+            Outcome::Forbidden(_) => 403,
+        }
+    }
+}
+
+/// Why a token is not a working key.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Rejection {
+    Empty,
+    /// Whitespace or a newline around the token (a copy-paste mistake).
+    Whitespace,
+    /// An Authorization value whose scheme is neither Bearer nor Basic, or Basic that is not base64.
+    BadHeader(String),
+    /// Input that cannot be a token at all: too long, not text.
+    Input(String),
+    /// Of tokenctl's form but the check digits do not match: mistyped or cut short.
+    Malformed,
+    /// No key has this secret.
+    Unknown,
+    Disabled {
+        key: String,
+    },
+    Expired {
+        key: String,
+        at: Timestamp,
+    },
+    /// An old secret whose grace period has ended.
+    Rotated {
+        key: String,
+        at: Timestamp,
+    },
+}
+
+/// What a working key lacks for this request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Denial {
+    Permission { key: String, needed: String },
+    Ip { key: String, ip: IpAddr },
+    Path { key: String, path: String },
+    Resource { key: String, resource: String },
+}
+
+impl fmt::Display for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Rejection::Empty => write!(f, "empty token: nothing was read from stdin"),
+            Rejection::Whitespace => write!(
+                f,
+                "the token has whitespace or a line break around it; remove it (a copy-paste mistake?)"
+            ),
+            Rejection::BadHeader(why) => write!(f, "malformed Authorization value: {why}"),
+            Rejection::Input(why) => write!(f, "{why}"),
+            Rejection::Malformed => write!(
+                f,
+                "malformed token: its check digits do not match (mistyped or cut short)"
+            ),
+            Rejection::Unknown => write!(f, "unknown token: no key in this file has this secret"),
+            Rejection::Disabled { key } => write!(f, "key '{key}' is disabled"),
+            Rejection::Expired { key, at } => {
+                write!(
+                    f,
+                    "key '{key}' expired at {}",
+                    crate::time::format_timestamp(*at)
+                )
+            }
+            Rejection::Rotated { key, at } => write!(
+                f,
+                "this is an old secret of key '{key}': it was rotated and stopped working at {}",
+                crate::time::format_timestamp(*at)
+            ),
+        }
+    }
+}
+
+impl fmt::Display for Denial {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Denial::Permission { key, needed } => {
+                write!(f, "key '{key}' lacks permission '{needed}'")
+            }
+            Denial::Ip { key, ip } => write!(f, "key '{key}' is not allowed from {ip}"),
+            Denial::Path { key, path } => write!(f, "key '{key}' is not allowed on path {path}"),
+            Denial::Resource { key, resource } => {
+                write!(f, "key '{key}' is not allowed on resource '{resource}'")
+            }
+        }
+    }
+}
+
+/// A security.yml loaded once and indexed for verifying many tokens.
+#[derive(Debug, Clone)]
+pub struct Verifier {
+    file: SecurityFile,
+    /// hash -> (key index, expiry when it is a previous hash)
+    by_hash: HashMap<TokenHash, (usize, Option<Timestamp>)>,
+}
+
+impl Verifier {
+    /// Indexes a loaded file.
+    pub fn new(file: SecurityFile) -> Self {
+        let mut by_hash = HashMap::with_capacity(file.keys.len());
+        for (i, k) in file.keys.iter().enumerate() {
+            for p in &k.previous_hashes {
+                by_hash.insert(p.hash, (i, Some(p.expires_at)));
+            }
+        }
+        for (i, k) in file.keys.iter().enumerate() {
+            by_hash.insert(k.hash, (i, None));
+        }
+        Verifier { file, by_hash }
+    }
+
+    /// Parses security.yml text (SPEC.md format) and indexes it.
+    pub fn from_yaml(text: &str) -> crate::Result<Self> {
+        let doc =
+            crate::store::Document::load(std::path::Path::new("security.yml"), text.to_string())?;
+        Ok(Verifier::new(doc.model))
+    }
+
+    /// Loads and indexes a file.
+    pub fn load(path: &std::path::Path) -> crate::Result<Self> {
+        let store =
+            crate::store::Store::new(path.to_path_buf(), crate::store::DEFAULT_LOCK_TIMEOUT);
+        Ok(Verifier::new(store.read()?.model))
+    }
+
+    /// The loaded file.
+    pub fn file(&self) -> &SecurityFile {
+        &self.file
+    }
+
+    /// Verifies a whole `Authorization` header value (`Bearer ...` or `Basic ...`).
+    pub fn verify_header(&self, header: &str, request: &Request, now: Timestamp) -> Outcome {
+        match token_from_header(header) {
+            Ok(t) => self.verify(&t, request, now),
+            Err(r) => Outcome::Rejected(r),
+        }
+    }
+
+    /// Verifies a bare token.
+    pub fn verify(&self, token: &str, request: &Request, now: Timestamp) -> Outcome {
+        if token.is_empty() {
+            return Outcome::Rejected(Rejection::Empty);
+        }
+        if token.trim() != token {
+            return Outcome::Rejected(Rejection::Whitespace);
+        }
+        if token::shape(token) == Shape::Malformed {
+            return Outcome::Rejected(Rejection::Malformed);
+        }
+        let hash = TokenHash::of(token);
+        let Some(&(index, previous)) = self.by_hash.get(&hash) else {
+            return Outcome::Rejected(Rejection::Unknown);
+        };
+        let key = &self.file.keys[index];
+        let stored = match previous {
+            None => key.hash,
+            Some(_) => key
+                .previous_hashes
+                .iter()
+                .find(|p| p.hash == hash)
+                .map_or(key.hash, |p| p.hash),
+        };
+        if !stored.ct_eq(&hash) {
+            return Outcome::Rejected(Rejection::Unknown);
+        }
+        if let Some(at) = previous {
+            if at <= now {
+                return Outcome::Rejected(Rejection::Rotated {
+                    key: key.name.clone(),
+                    at,
+                });
+            }
+        }
+        if !key.enabled {
+            return Outcome::Rejected(Rejection::Disabled {
+                key: key.name.clone(),
+            });
+        }
+        if let Some(at) = key.expires_at.filter(|t| *t <= now) {
+            return Outcome::Rejected(Rejection::Expired {
+                key: key.name.clone(),
+                at,
+            });
+        }
+        if let Some(denial) = check_request(key, request) {
+            return Outcome::Forbidden(denial);
+        }
+        Outcome::Valid {
+            key: key.name.clone(),
+            permissions: key.permissions.clone(),
+            previous: previous.is_some(),
+        }
+    }
+}
+
+/// Does a permission list grant `needed`? `*`, the exact scope, or `resource:*`.
+pub fn grants(permissions: &[String], needed: &str) -> bool {
+    permissions.iter().any(|p| {
+        p == "*"
+            || p == needed
+            || p.strip_suffix(":*")
+                .is_some_and(|r| needed.split_once(':').is_some_and(|(nr, _)| nr == r))
+    })
+}
+
+fn check_request(key: &ApiKey, request: &Request) -> Option<Denial> {
+    let name = || key.name.clone();
+    if let Some(needed) = request.permission {
+        if !grants(&key.permissions, needed) {
+            return Some(Denial::Permission {
+                key: name(),
+                needed: needed.to_string(),
+            });
+        }
+    }
+    if let (Some(ip), Some(allowed)) = (request.ip, &key.allowed_ips) {
+        if !allowed.iter().any(|net| net.contains(&ip)) {
+            return Some(Denial::Ip { key: name(), ip });
+        }
+    }
+    if let (Some(path), Some(prefix)) = (request.path, &key.path_prefix) {
+        let ok = match prefix.strip_prefix('=') {
+            Some(exact) => path == exact,
+            None => path.starts_with(prefix.as_str()),
+        };
+        if !ok {
+            return Some(Denial::Path {
+                key: name(),
+                path: path.to_string(),
+            });
+        }
+    }
+    if let (Some(resource), Some(allowed)) = (request.resource, &key.resources) {
+        if !allowed.iter().any(|r| r == resource) {
+            return Some(Denial::Resource {
+                key: name(),
+                resource: resource.to_string(),
+            });
+        }
+    }
+    None
+}
+
+/// Takes the token out of an `Authorization` value: what follows `Bearer `, or the password of
+/// `Basic` credentials. A value with no scheme is taken as a bare token.
+pub fn token_from_header(value: &str) -> Result<zeroize::Zeroizing<String>, Rejection> {
+    let trimmed = value.trim_start();
+    let (scheme, rest) = match trimmed.split_once(' ') {
+        Some((s, r)) => (s, r),
+        None => ("", trimmed),
+    };
+    if scheme.eq_ignore_ascii_case("bearer") {
+        return Ok(zeroize::Zeroizing::new(rest.to_string()));
+    }
+    if scheme.eq_ignore_ascii_case("basic") {
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(rest.trim().as_bytes())
+            .map_err(|_| Rejection::BadHeader("Basic credentials are not valid base64".into()))?;
+        let decoded = zeroize::Zeroizing::new(decoded);
+        let text = std::str::from_utf8(&decoded)
+            .map_err(|_| Rejection::BadHeader("Basic credentials are not UTF-8".into()))?;
+        let (_, password) = text.split_once(':').ok_or_else(|| {
+            Rejection::BadHeader("Basic credentials have no ':' before the password".into())
+        })?;
+        return Ok(zeroize::Zeroizing::new(password.to_string()));
+    }
+    if !scheme.is_empty() {
+        return Err(Rejection::BadHeader(format!(
+            "unknown scheme '{}': use `Bearer <token>` or Basic credentials",
+            scheme.chars().take(20).collect::<String>()
+        )));
+    }
+    Ok(zeroize::Zeroizing::new(value.to_string()))
+}

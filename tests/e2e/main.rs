@@ -1,0 +1,6 @@
+//! End-to-end tests: every test drives the real `tokenctl` binary in a temp folder and checks
+//! stdout, stderr, the exit code and the file's bytes afterwards.
+
+mod testenv;
+
+mod core;

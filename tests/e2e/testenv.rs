@@ -1,0 +1,142 @@
+//! A temp folder with a tenant root, a fixed clock, and helpers to run tokenctl in it.
+
+#![allow(dead_code)]
+
+use assert_cmd::Command;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// The instant tests run at unless they say otherwise.
+pub const NOW: &str = "2026-11-22T10:00:00Z";
+
+pub struct TestEnv {
+    pub dir: tempfile::TempDir,
+    pub tenant: String,
+}
+
+/// What one run printed and returned.
+#[derive(Debug)]
+pub struct Output {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Output {
+    #[track_caller]
+    pub fn success(&self) -> &Self {
+        assert_eq!(self.code, 0, "expected success\nstdout: {}\nstderr: {}", self.stdout, self.stderr);
+        self
+    }
+
+    #[track_caller]
+    pub fn code(&self, code: i32) -> &Self {
+        assert_eq!(self.code, code, "expected exit {code}\nstdout: {}\nstderr: {}", self.stdout, self.stderr);
+        self
+    }
+
+    #[track_caller]
+    pub fn stderr_has(&self, needle: &str) -> &Self {
+        assert!(self.stderr.contains(needle), "stderr lacks {needle:?}:\n{}", self.stderr);
+        self
+    }
+
+    #[track_caller]
+    pub fn stdout_has(&self, needle: &str) -> &Self {
+        assert!(self.stdout.contains(needle), "stdout lacks {needle:?}:\n{}", self.stdout);
+        self
+    }
+
+    #[track_caller]
+    pub fn stdout_empty(&self) -> &Self {
+        assert_eq!(self.stdout, "", "stdout should be empty");
+        self
+    }
+
+    /// The secret printed alone on stdout.
+    pub fn secret(&self) -> String {
+        let s = self.stdout.trim_end_matches('\n');
+        assert!(!s.contains('\n'), "stdout should hold only the secret: {:?}", self.stdout);
+        s.to_string()
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", self.stdout))
+    }
+}
+
+impl TestEnv {
+    pub fn new() -> Self {
+        TestEnv { dir: tempfile::tempdir().expect("temp dir"), tenant: "acme".into() }
+    }
+
+    pub fn root(&self) -> PathBuf {
+        self.dir.path().join("tenants")
+    }
+
+    /// The tenant's security.yml.
+    pub fn file(&self) -> PathBuf {
+        self.root().join(&self.tenant).join("security.yml")
+    }
+
+    /// Writes the tenant's security.yml (mode 0600, folders 0700).
+    pub fn write(&self, text: impl AsRef<[u8]>) {
+        use std::os::unix::fs::PermissionsExt;
+        let f = self.file();
+        fs::create_dir_all(f.parent().unwrap()).unwrap();
+        fs::write(&f, text).unwrap();
+        fs::set_permissions(&f, fs::Permissions::from_mode(0o600)).unwrap();
+    }
+
+    /// Copies a fixture from fixtures/ as the tenant's security.yml.
+    pub fn fixture(&self, name: &str) -> Vec<u8> {
+        let bytes = fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name)).unwrap();
+        self.write(&bytes);
+        bytes
+    }
+
+    pub fn read(&self) -> String {
+        fs::read_to_string(self.file()).unwrap()
+    }
+
+    pub fn bytes(&self) -> Vec<u8> {
+        fs::read(self.file()).unwrap_or_default()
+    }
+
+    /// A command with the tenant root and clock set, run in the temp folder, no stdin.
+    pub fn cmd(&self) -> Command {
+        let mut c = Command::new(assert_cmd::cargo::cargo_bin!("tokenctl"));
+        c.current_dir(self.dir.path())
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", self.dir.path())
+            .env("TOKENCTL_ROOT", self.root())
+            .env("TOKENCTL_TENANT", &self.tenant)
+            .env("TOKENCTL_NOW", NOW)
+            .env("CI", "true")
+            .write_stdin("");
+        c
+    }
+
+    /// Runs tokenctl with `args`.
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.run_with(args, "")
+    }
+
+    /// Runs tokenctl with `args` and `stdin`.
+    pub fn run_with(&self, args: &[&str], stdin: &str) -> Output {
+        let out = self.cmd().args(args).write_stdin(stdin).output().expect("runs");
+        Output {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// Creates a key and returns its secret.
+    pub fn create(&self, name: &str, extra: &[&str]) -> String {
+        let mut args = vec!["create", name];
+        args.extend_from_slice(extra);
+        self.run(&args).success().secret()
+    }
+}
