@@ -27,9 +27,14 @@ impl Clock {
     }
 }
 
-/// Parses a duration: a whole number and a unit: `s`, `m`, `h`, `d`, `w`, `y` (365 days).
+/// Parses a duration: a whole number and a unit: `ms`, `s`, `m`, `h`, `d`, `w`, `y` (365 days).
 /// Combinations such as `1d12h` are accepted.
 pub fn parse_duration(text: &str) -> Result<jiff::SignedDuration> {
+    if let Some(ms) = text.strip_suffix("ms") {
+        if !ms.is_empty() && ms.bytes().all(|b| b.is_ascii_digit()) && ms.len() < 12 {
+            return Ok(jiff::SignedDuration::from_millis(ms.parse().unwrap_or(0)));
+        }
+    }
     let bad = || {
         Error::Usage(format!(
             "invalid duration {text:?}: use a number and a unit, like 90s, 30m, 24h, 7d, 2w or 1y"

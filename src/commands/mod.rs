@@ -38,15 +38,15 @@ impl Context {
             Some(t) => Clock::fixed(crate::time::parse_timestamp(t).map_err(Error::Usage)?),
             None => Clock::system(),
         };
-        let lock_timeout = Duration::from_secs(
+        let lock_timeout = Duration::from_millis(
             crate::time::parse_duration(&g.lock_timeout)
                 .map_err(|_| {
                     Error::Usage(format!(
-                        "invalid --lock-timeout {:?}: use a duration like 10s or 2m",
+                        "invalid --lock-timeout {:?}: use a duration like 500ms, 10s or 2m",
                         g.lock_timeout
                     ))
                 })?
-                .as_secs()
+                .as_millis()
                 .max(0) as u64,
         );
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());

@@ -713,12 +713,10 @@ impl<'t> Loader<'t> {
                     }
                 }
                 "hash" => {
+                    has_hash = true;
                     if let Some(s) = self.string(fv, &what) {
                         match TokenHash::parse(&s) {
-                            Some(h) => {
-                                key.hash = h;
-                                has_hash = true;
-                            }
+                            Some(h) => key.hash = h,
                             None => self.problem(
                                 fv,
                                 format!(
@@ -727,7 +725,6 @@ impl<'t> Loader<'t> {
                             ),
                         }
                     } else {
-                        has_hash = true; // already reported
                         self.problem(
                             fv,
                             format!("{what} must be sha256: followed by 64 lowercase hex digits"),

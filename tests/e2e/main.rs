@@ -3,4 +3,6 @@
 
 mod testenv;
 
+mod clipboard;
 mod core;
+mod store;

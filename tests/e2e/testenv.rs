@@ -25,25 +25,41 @@ pub struct Output {
 impl Output {
     #[track_caller]
     pub fn success(&self) -> &Self {
-        assert_eq!(self.code, 0, "expected success\nstdout: {}\nstderr: {}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code, 0,
+            "expected success\nstdout: {}\nstderr: {}",
+            self.stdout, self.stderr
+        );
         self
     }
 
     #[track_caller]
     pub fn code(&self, code: i32) -> &Self {
-        assert_eq!(self.code, code, "expected exit {code}\nstdout: {}\nstderr: {}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code, code,
+            "expected exit {code}\nstdout: {}\nstderr: {}",
+            self.stdout, self.stderr
+        );
         self
     }
 
     #[track_caller]
     pub fn stderr_has(&self, needle: &str) -> &Self {
-        assert!(self.stderr.contains(needle), "stderr lacks {needle:?}:\n{}", self.stderr);
+        assert!(
+            self.stderr.contains(needle),
+            "stderr lacks {needle:?}:\n{}",
+            self.stderr
+        );
         self
     }
 
     #[track_caller]
     pub fn stdout_has(&self, needle: &str) -> &Self {
-        assert!(self.stdout.contains(needle), "stdout lacks {needle:?}:\n{}", self.stdout);
+        assert!(
+            self.stdout.contains(needle),
+            "stdout lacks {needle:?}:\n{}",
+            self.stdout
+        );
         self
     }
 
@@ -56,18 +72,26 @@ impl Output {
     /// The secret printed alone on stdout.
     pub fn secret(&self) -> String {
         let s = self.stdout.trim_end_matches('\n');
-        assert!(!s.contains('\n'), "stdout should hold only the secret: {:?}", self.stdout);
+        assert!(
+            !s.contains('\n'),
+            "stdout should hold only the secret: {:?}",
+            self.stdout
+        );
         s.to_string()
     }
 
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", self.stdout))
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", self.stdout))
     }
 }
 
 impl TestEnv {
     pub fn new() -> Self {
-        TestEnv { dir: tempfile::tempdir().expect("temp dir"), tenant: "acme".into() }
+        TestEnv {
+            dir: tempfile::tempdir().expect("temp dir"),
+            tenant: "acme".into(),
+        }
     }
 
     pub fn root(&self) -> PathBuf {
@@ -90,7 +114,12 @@ impl TestEnv {
 
     /// Copies a fixture from fixtures/ as the tenant's security.yml.
     pub fn fixture(&self, name: &str) -> Vec<u8> {
-        let bytes = fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name)).unwrap();
+        let bytes = fs::read(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("fixtures")
+                .join(name),
+        )
+        .unwrap();
         self.write(&bytes);
         bytes
     }
@@ -103,9 +132,9 @@ impl TestEnv {
         fs::read(self.file()).unwrap_or_default()
     }
 
-    /// A command with the tenant root and clock set, run in the temp folder, no stdin.
-    pub fn cmd(&self) -> Command {
-        let mut c = Command::new(assert_cmd::cargo::cargo_bin!("tokenctl"));
+    /// A std command with the tenant root and clock set, run in the temp folder.
+    pub fn std_cmd(&self) -> std::process::Command {
+        let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin!("tokenctl"));
         c.current_dir(self.dir.path())
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -113,8 +142,14 @@ impl TestEnv {
             .env("TOKENCTL_ROOT", self.root())
             .env("TOKENCTL_TENANT", &self.tenant)
             .env("TOKENCTL_NOW", NOW)
-            .env("CI", "true")
-            .write_stdin("");
+            .env("CI", "true");
+        c
+    }
+
+    /// The same as an assert_cmd command, with empty stdin.
+    pub fn cmd(&self) -> Command {
+        let mut c = Command::from_std(self.std_cmd());
+        c.write_stdin("");
         c
     }
 
@@ -125,7 +160,12 @@ impl TestEnv {
 
     /// Runs tokenctl with `args` and `stdin`.
     pub fn run_with(&self, args: &[&str], stdin: &str) -> Output {
-        let out = self.cmd().args(args).write_stdin(stdin).output().expect("runs");
+        let out = self
+            .cmd()
+            .args(args)
+            .write_stdin(stdin)
+            .output()
+            .expect("runs");
         Output {
             code: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -138,5 +178,61 @@ impl TestEnv {
         let mut args = vec!["create", name];
         args.extend_from_slice(extra);
         self.run(&args).success().secret()
+    }
+}
+
+/// A private X server (Xvfb) for clipboard tests; killed on drop, which also ends any
+/// clipboard helper still serving it.
+pub struct Xvfb {
+    child: std::process::Child,
+    pub display: String,
+}
+
+impl Xvfb {
+    /// Starts Xvfb on a free display and waits until it accepts clients.
+    pub fn start() -> Xvfb {
+        use std::io::{BufRead, BufReader};
+        use std::process::{Command, Stdio};
+        // -displayfd: Xvfb picks a free display and writes its number when it is ready.
+        let mut child = Command::new("Xvfb")
+            .args([
+                "-displayfd",
+                "1",
+                "-nolisten",
+                "tcp",
+                "-screen",
+                "0",
+                "640x480x24",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect(
+                "Xvfb must be installed (scripts/test installs it: apt-get install xvfb xclip)",
+            );
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .expect("Xvfb reports its display");
+        let display = format!(":{}", line.trim());
+        assert!(display.len() > 1, "Xvfb did not report a display");
+        Xvfb { child, display }
+    }
+
+    /// What `xclip -o -selection clipboard` reads on this display.
+    pub fn clipboard(&self) -> String {
+        let out = std::process::Command::new("xclip")
+            .args(["-o", "-selection", "clipboard"])
+            .env("DISPLAY", &self.display)
+            .output()
+            .expect("xclip must be installed");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+}
+
+impl Drop for Xvfb {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
