@@ -46,6 +46,17 @@ pub fn run(ctx: &Context, args: DeleteArgs) -> Result<()> {
         let text = doc.without_keys(&names)?;
         Ok((Some(text), names))
     })?;
+    if !ctx.is_table() {
+        #[derive(serde::Serialize)]
+        struct Deleted<'a> {
+            deleted: &'a [String],
+        }
+        crate::output::write_data(
+            &mut std::io::stdout().lock(),
+            ctx.format,
+            &Deleted { deleted: &deleted },
+        )?;
+    }
     match deleted.as_slice() {
         [one] => ctx.say(format!("Deleted key '{one}'; it no longer works.")),
         many => ctx.say(format!(

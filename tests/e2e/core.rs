@@ -475,6 +475,12 @@ fn delete_needs_yes_without_a_terminal() {
     assert!(!env.read().contains("  a:\n"));
     assert!(env.read().contains("  b:\n"));
     env.create("c", &[]);
+    env.create("d", &[]);
+    let v = env
+        .run(&["delete", "d", "--yes", "--format", "json"])
+        .success()
+        .json();
+    assert_eq!(v, serde_json::json!({"deleted": ["d"]}));
     env.run(&["delete", "--all"]).code(2).stderr_has("--yes");
     env.run(&["delete", "--all", "--yes"])
         .success()

@@ -438,3 +438,25 @@ fn a_held_lock_makes_writers_give_up_with_exit_6() {
     env.run(&["update", "k", "--disable", "--lock-timeout", "300ms"])
         .success();
 }
+
+#[test]
+fn the_spec_example_loads_and_edits_keep_its_comments() {
+    let env = TestEnv::new();
+    let original = String::from_utf8(env.fixture("spec-example.yml")).unwrap();
+    env.run(&["check"]).success();
+    let v = env
+        .run(&["show", "ci-deploy", "--format", "json"])
+        .success()
+        .json();
+    assert_eq!(v["pathPrefix"], "/api/dns");
+    assert_eq!(v["previousSecrets"][0]["expiresAt"], "2026-11-23T10:00:00Z");
+    env.run(&["update", "ci-deploy", "--disable"]).success();
+    let after = env.read();
+    assert_eq!(
+        after,
+        original.replace(
+            "    enabled: true                              # optional, default true",
+            "    enabled: false                              # optional, default true"
+        )
+    );
+}
