@@ -1,12 +1,37 @@
 //! The verification rule of SPEC.md ("How a token is verified"), pure and fast: a loaded file
-//! is indexed by hash once, and each check is one hash, one map lookup and the constraints.
+//! is indexed by hash once, and each check is one SHA-256, one hash-map lookup, a constant-time
+//! comparison and the request's constraints. This is the API a Rust server uses: load a
+//! [`Verifier`] once (again when the file changes), then call [`Verifier::verify_header`] or
+//! [`Verifier::verify`] per request; the [`Outcome`] carries the HTTP status and a one-line
+//! reason, the same words `tokenctl verify` prints.
 //!
 //! ```
-//! use tokenctl::verify::{Verifier, Request, Outcome};
-//! let yaml = "apiKeys:\n  ci:\n    permissions: [dns:read]\n    hash: sha256:a4b1d2f0e0aa34fdb6f07fe5d4f2ac9e4fc48fd1f8a1fd4a8b2a3c8bd6dbaf3a\n";
-//! let verifier = Verifier::from_yaml(yaml).unwrap();
+//! use tokenctl::verify::{Outcome, Request, Verifier};
+//!
+//! // A key made the way `tokenctl create` makes one: only the hash goes into the file.
+//! let secret = tokenctl::token::generate("tk").unwrap();
+//! let yaml = format!(
+//!     "apiKeys:\n  ci:\n    permissions: [dns:read]\n    hash: {}\n",
+//!     secret.hash()
+//! );
+//! let verifier = Verifier::from_yaml(&yaml).unwrap(); // or Verifier::load(path)
 //! let now = jiff::Timestamp::now();
-//! match verifier.verify("tk_not-a-real-token", &Request::default(), now) {
+//!
+//! // Per request: the Authorization header, and what the route needs.
+//! let header = format!("Bearer {}", secret.expose());
+//! let request = Request { permission: Some("dns:read"), ..Request::default() };
+//! let outcome = verifier.verify_header(&header, &request, now);
+//! assert_eq!(outcome.http_status(), 200);
+//! assert!(matches!(&outcome, Outcome::Valid { key, .. } if key == "ci"));
+//!
+//! // The same token without the permission the route needs: 403, saying which.
+//! let write = Request { permission: Some("dns:write"), ..Request::default() };
+//! let outcome = verifier.verify_header(&header, &write, now);
+//! assert_eq!(outcome.http_status(), 403);
+//! assert_eq!(outcome.to_string(), "key 'ci' lacks permission 'dns:write'");
+//!
+//! // Anything else is a 401 with the reason.
+//! match verifier.verify("tk_not-a-real-token-but-long-enough", &Request::default(), now) {
 //!     Outcome::Valid { key, .. } => println!("ok: {key}"),
 //!     Outcome::Rejected(why) => println!("401: {why}"),
 //!     Outcome::Forbidden(why) => println!("403: {why}"),
@@ -46,6 +71,35 @@ pub enum Outcome {
     Forbidden(Denial),
 }
 
+/// Tokens longer than this are refused before hashing: no key's secret is that long
+/// (`create --secret-stdin` reads at most 64 KiB).
+pub const MAX_TOKEN_LEN: usize = 64 * 1024;
+
+impl fmt::Display for Outcome {
+    /// One line: "valid: key 'ci', permissions: dns:read", or the reason it is not.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Outcome::Valid {
+                key,
+                permissions,
+                previous,
+            } => {
+                write!(f, "valid: key '{key}'")?;
+                if *previous {
+                    write!(f, " (an old secret, in its rotation grace period)")?;
+                }
+                if permissions.is_empty() {
+                    write!(f, ", permissions: (none)")
+                } else {
+                    write!(f, ", permissions: {}", permissions.join(", "))
+                }
+            }
+            Outcome::Rejected(r) => r.fmt(f),
+            Outcome::Forbidden(d) => d.fmt(f),
+        }
+    }
+}
+
 impl Outcome {
     /// The HTTP status a server should answer with.
     pub fn http_status(&self) -> u16 {
@@ -60,6 +114,7 @@ impl Outcome {
 /// Why a token is not a working key.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Rejection {
+    /// No token at all (an empty input, or `Bearer` with nothing after it).
     Empty,
     /// Whitespace or a newline around the token (a copy-paste mistake).
     Whitespace,
@@ -97,7 +152,7 @@ pub enum Denial {
 impl fmt::Display for Rejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Rejection::Empty => write!(f, "empty token: nothing was read from stdin"),
+            Rejection::Empty => write!(f, "empty token: there is nothing to verify"),
             Rejection::Whitespace => write!(
                 f,
                 "the token has whitespace or a line break around it; remove it (a copy-paste mistake?)"
@@ -196,6 +251,13 @@ impl Verifier {
         if token.is_empty() {
             return Outcome::Rejected(Rejection::Empty);
         }
+        if token.len() > MAX_TOKEN_LEN {
+            return Outcome::Rejected(Rejection::Input(format!(
+                "the token is {} bytes long; no key's secret is longer than {} KiB",
+                token.len(),
+                MAX_TOKEN_LEN / 1024
+            )));
+        }
         if token.trim() != token {
             return Outcome::Rejected(Rejection::Whitespace);
         }
@@ -203,21 +265,15 @@ impl Verifier {
             return Outcome::Rejected(Rejection::Malformed);
         }
         let hash = TokenHash::of(token);
-        let Some(&(index, previous)) = self.by_hash.get(&hash) else {
+        // The map lookup compares SHA-256 digests of the caller's input, so its timing tells
+        // nothing about a stored secret; the final comparison is constant-time all the same.
+        let Some((stored, &(index, previous))) = self.by_hash.get_key_value(&hash) else {
             return Outcome::Rejected(Rejection::Unknown);
-        };
-        let key = &self.file.keys[index];
-        let stored = match previous {
-            None => key.hash,
-            Some(_) => key
-                .previous_hashes
-                .iter()
-                .find(|p| p.hash == hash)
-                .map_or(key.hash, |p| p.hash),
         };
         if !stored.ct_eq(&hash) {
             return Outcome::Rejected(Rejection::Unknown);
         }
+        let key = &self.file.keys[index];
         if let Some(at) = previous {
             if at <= now {
                 return Outcome::Rejected(Rejection::Rotated {
@@ -297,14 +353,33 @@ fn check_request(key: &ApiKey, request: &Request) -> Option<Denial> {
 }
 
 /// Takes the token out of an `Authorization` value: what follows `Bearer `, or the password of
-/// `Basic` credentials. A value with no scheme is taken as a bare token.
+/// `Basic` credentials (SPEC.md step 1). The scheme is case-insensitive, as HTTP says; a value
+/// with no scheme or another scheme is refused with a reason saying what to send instead.
 pub fn token_from_header(value: &str) -> Result<zeroize::Zeroizing<String>, Rejection> {
+    // HTTP strips whitespace before a field value; what follows the scheme is kept exactly,
+    // so whitespace around the token itself is still diagnosed.
     let trimmed = value.trim_start();
-    let (scheme, rest) = match trimmed.split_once(' ') {
-        Some((s, r)) => (s, r),
-        None => ("", trimmed),
+    if trimmed.trim_end().is_empty() {
+        return Err(Rejection::Empty);
+    }
+    let Some((scheme, rest)) = trimmed.split_once(' ') else {
+        let word = trimmed.trim_end();
+        if word.eq_ignore_ascii_case("bearer") || word.eq_ignore_ascii_case("basic") {
+            return Err(Rejection::Empty);
+        }
+        return Err(Rejection::BadHeader(
+            "no scheme: send `Authorization: Bearer <token>` (or Basic credentials with the token as password)".into(),
+        ));
     };
+    if scheme.eq_ignore_ascii_case("authorization:") {
+        return Err(Rejection::BadHeader(
+            "this is a whole header line: give only its value, `Bearer <token>`".into(),
+        ));
+    }
     if scheme.eq_ignore_ascii_case("bearer") {
+        if rest.trim().is_empty() {
+            return Err(Rejection::Empty);
+        }
         return Ok(zeroize::Zeroizing::new(rest.to_string()));
     }
     if scheme.eq_ignore_ascii_case("basic") {
@@ -314,16 +389,26 @@ pub fn token_from_header(value: &str) -> Result<zeroize::Zeroizing<String>, Reje
         let decoded = zeroize::Zeroizing::new(decoded);
         let text = std::str::from_utf8(&decoded)
             .map_err(|_| Rejection::BadHeader("Basic credentials are not UTF-8".into()))?;
-        let (_, password) = text.split_once(':').ok_or_else(|| {
+        let (user, password) = text.split_once(':').ok_or_else(|| {
             Rejection::BadHeader("Basic credentials have no ':' before the password".into())
         })?;
+        if password.is_empty() {
+            return Err(Rejection::BadHeader(if user.is_empty() {
+                "Basic credentials with an empty password: the token goes in the password".into()
+            } else {
+                "Basic credentials with an empty password: the token goes in the password, not the user name (curl -u any:TOKEN)".into()
+            }));
+        }
         return Ok(zeroize::Zeroizing::new(password.to_string()));
     }
-    if !scheme.is_empty() {
-        return Err(Rejection::BadHeader(format!(
-            "unknown scheme '{}': use `Bearer <token>` or Basic credentials",
-            scheme.chars().take(20).collect::<String>()
-        )));
-    }
-    Ok(zeroize::Zeroizing::new(value.to_string()))
+    // Name the scheme only when it looks like one: the first word might be a secret.
+    let looks_like_scheme = scheme.len() <= 16
+        && scheme
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    Err(Rejection::BadHeader(if looks_like_scheme {
+        format!("unknown scheme '{scheme}': use `Bearer <token>` or Basic credentials")
+    } else {
+        "no scheme: send `Authorization: Bearer <token>` (or Basic credentials with the token as password)".into()
+    }))
 }

@@ -6,12 +6,12 @@ use crate::cli::VerifyArgs;
 use crate::error::{Error, Result};
 use crate::output::{stdout_error, write_data};
 use crate::store::usage::{self, Usage};
-use crate::verify::{Outcome, Rejection, Request, Verifier, token_from_header};
+use crate::verify::{Outcome, Rejection, Request, Verifier};
 use std::io::{IsTerminal, Read, Write};
 use zeroize::Zeroizing;
 
-/// Longest input read; anything longer is no token of ours.
-const MAX_INPUT: u64 = 16 * 1024;
+/// Longest input read: the longest token, base64-encoded in Basic credentials, and then some.
+const MAX_INPUT: u64 = 2 * crate::verify::MAX_TOKEN_LEN as u64;
 
 #[derive(serde::Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -50,15 +50,8 @@ pub fn run(ctx: &Context, args: VerifyArgs) -> Result<()> {
         Err(r) => Outcome::Rejected(r),
         Ok(text) => {
             let verifier = Verifier::new(store.read()?.model);
-            let looks_like_header = text.starts_with("Bearer ")
-                || text.starts_with("Basic ")
-                || text.starts_with("bearer ")
-                || text.starts_with("basic ");
-            if looks_like_header {
-                match token_from_header(&text) {
-                    Ok(t) => verifier.verify(&t, &request, now),
-                    Err(r) => Outcome::Rejected(r),
-                }
+            if is_header_value(&text) {
+                verifier.verify_header(&text, &request, now)
             } else {
                 verifier.verify(&text, &request, now)
             }
@@ -92,30 +85,25 @@ pub fn run(ctx: &Context, args: VerifyArgs) -> Result<()> {
     }
 }
 
+/// Is the input a whole `Authorization` value rather than a bare token? Tokens have no inner
+/// whitespace, so a word, a space and more is a scheme and its credentials (Bearer, Basic, or
+/// one to refuse by name). A pasted header line (`Authorization: Bearer ...`) counts too, and
+/// is refused for its missing scheme.
+fn is_header_value(text: &str) -> bool {
+    let t = text.trim();
+    t.contains([' ', '\t']) || t.eq_ignore_ascii_case("bearer") || t.eq_ignore_ascii_case("basic")
+}
+
 fn view(outcome: &Outcome) -> VerifyView {
     let status = outcome.http_status();
     match outcome {
         Outcome::Valid {
-            key,
-            permissions,
-            previous,
+            key, permissions, ..
         } => VerifyView {
             valid: true,
             status,
             reason: "valid",
-            message: format!(
-                "valid: key '{key}'{}, permissions: {}",
-                if *previous {
-                    " (an old secret, in its rotation grace period)"
-                } else {
-                    ""
-                },
-                if permissions.is_empty() {
-                    "(none)".to_string()
-                } else {
-                    permissions.join(", ")
-                }
-            ),
+            message: outcome.to_string(),
             key: Some(key.clone()),
             permissions: Some(permissions.clone()),
         },
