@@ -122,7 +122,10 @@ pub fn format_timestamp(t: Timestamp) -> String {
 /// "in 3 days", "2 hours ago": for show and list.
 pub fn humanize(t: Timestamp, now: Timestamp) -> String {
     let secs = t.as_second() - now.as_second();
-    let (abs, future) = (secs.unsigned_abs(), secs >= 0);
+    if secs == 0 {
+        return "just now".into();
+    }
+    let (abs, future) = (secs.unsigned_abs(), secs > 0);
     let text = if abs < 60 {
         format!("{abs} seconds")
     } else if abs < 3600 {

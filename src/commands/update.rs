@@ -96,7 +96,7 @@ pub fn run(ctx: &Context, args: UpdateArgs) -> Result<()> {
         ));
     }
     if !ctx.is_table() {
-        let usage = crate::store::usage::read(&crate::store::usage_path(store.path()))?;
+        let usage = crate::store::usage::read_or_warn(&crate::store::usage_path(store.path()));
         write_data(
             &mut std::io::stdout().lock(),
             ctx.format,

@@ -28,8 +28,8 @@ struct Raw {
     last_used_from: Option<String>,
 }
 
-/// Reads the usage file; missing means no records. Unparseable entries are skipped, since a
-/// server's bad write must not stop the keys from being listed.
+/// Reads the usage file; missing means no records. Entries of the wrong shape are skipped,
+/// since a server's bad write must not stop the keys from being listed.
 pub fn read(path: &Path) -> Result<BTreeMap<String, Usage>> {
     let Some(text) = read_text(path)? else {
         return Ok(BTreeMap::new());
@@ -41,32 +41,53 @@ fn parse(path: &Path, text: &str) -> Result<BTreeMap<String, Usage>> {
     if text.trim().is_empty() {
         return Ok(BTreeMap::new());
     }
-    let raw: BTreeMap<String, Raw> =
-        serde_yaml::from_str(text).map_err(|e| match e.location() {
-            Some(l) => Error::Syntax {
+    // Parsed loosely, entry by entry: one entry of the wrong shape is skipped, not fatal.
+    let value: serde_yaml::Value = serde_yaml::from_str(text).map_err(|e| match e.location() {
+        Some(l) => Error::Syntax {
+            path: path.to_path_buf(),
+            line: l.line(),
+            column: l.column(),
+            message: e.to_string(),
+        },
+        None => Error::Invalid {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        },
+    })?;
+    let map = match value {
+        serde_yaml::Value::Mapping(m) => m,
+        serde_yaml::Value::Null => return Ok(BTreeMap::new()),
+        _ => {
+            return Err(Error::Invalid {
                 path: path.to_path_buf(),
-                line: l.line(),
-                column: l.column(),
-                message: e.to_string(),
-            },
-            None => Error::Invalid {
-                path: path.to_path_buf(),
-                message: e.to_string(),
-            },
-        })?;
-    Ok(raw
+                message: "is not a mapping of key name to lastUsedAt/lastUsedFrom".into(),
+            });
+        }
+    };
+    Ok(map
         .into_iter()
-        .filter_map(|(k, r)| {
-            let t = parse_timestamp(&r.last_used_at).ok()?;
+        .filter_map(|(k, v)| {
+            let name = k.as_str()?.to_string();
+            let raw: Raw = serde_yaml::from_value(v).ok()?;
+            let t = parse_timestamp(&raw.last_used_at).ok()?;
             Some((
-                k,
+                name,
                 Usage {
                     last_used_at: t,
-                    last_used_from: r.last_used_from,
+                    last_used_from: raw.last_used_from,
                 },
             ))
         })
         .collect())
+}
+
+/// Reads the usage records for `list` and `show`. A broken usage file (a server's bad write)
+/// must not hide the keys: it is reported on stderr and the keys are shown without usage.
+pub fn read_or_warn(path: &Path) -> BTreeMap<String, Usage> {
+    read(path).unwrap_or_else(|e| {
+        eprintln!("warning: ignoring usage records: {e}");
+        BTreeMap::new()
+    })
 }
 
 /// Records a use of `name`, under the usage file's own lock, written atomically.
