@@ -38,11 +38,17 @@ pub fn run(ctx: &Context, args: CheckArgs) -> Result<()> {
     };
     let mut problems: Vec<ProblemView> = Vec::new();
     let mut keys = 0;
-    let bytes = crate::store::read_bytes(&path)?.ok_or_else(|| Error::Invalid {
-        path: path.clone(),
-        message: "no such file".into(),
-    })?;
-    match crate::store::into_text(&path, bytes).and_then(|text| Document::load_all(&path, text)) {
+    let loaded = crate::store::read_bytes(&path).and_then(|bytes| {
+        let bytes = bytes.ok_or_else(|| {
+            Error::io(
+                &path,
+                "reading",
+                std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
+            )
+        })?;
+        crate::store::into_text(&path, bytes).and_then(|text| Document::load_all(&path, text))
+    });
+    match loaded {
         Err(Error::Syntax {
             line,
             column,
@@ -51,6 +57,12 @@ pub fn run(ctx: &Context, args: CheckArgs) -> Result<()> {
         }) => problems.push(ProblemView {
             line: Some(line),
             column: Some(column),
+            message,
+        }),
+        // A file too big to read, or a folder: a problem with what was given, not a failure.
+        Err(Error::Invalid { message, .. }) => problems.push(ProblemView {
+            line: None,
+            column: None,
             message,
         }),
         Err(e) => return Err(e),
@@ -70,6 +82,8 @@ pub fn run(ctx: &Context, args: CheckArgs) -> Result<()> {
             });
         }
     }
+    // One order for every problem: by position, those without one (the file's mode) last.
+    problems.sort_by_key(|p| (p.line.is_none(), p.line, p.column));
     let report = Report {
         file: path.display().to_string(),
         ok: problems.is_empty(),

@@ -13,7 +13,9 @@ pub fn run(ctx: &Context, args: RotateArgs) -> Result<()> {
         .grace
         .as_deref()
         .map(crate::time::parse_duration)
-        .transpose()?;
+        .transpose()?
+        // `--grace 0s` asks for no grace period: the old secret stops at once.
+        .filter(|g| !g.is_zero());
     let store = ctx.store()?;
     let (key, secret) = store.update(args.write.if_unchanged.as_deref(), |doc| {
         let key = doc
