@@ -5,4 +5,6 @@ mod testenv;
 
 mod clipboard;
 mod core;
+mod lifecycle;
+mod server;
 mod store;
