@@ -226,10 +226,12 @@ impl Verifier {
         Ok(Verifier::new(doc.model))
     }
 
-    /// Loads and indexes a file.
-    pub fn load(path: &std::path::Path) -> crate::Result<Self> {
-        let store =
-            crate::store::Store::new(path.to_path_buf(), crate::store::DEFAULT_LOCK_TIMEOUT);
+    /// Loads and indexes a file; a missing file has no keys. Errors carry file:line:column.
+    pub fn load(path: impl AsRef<std::path::Path>) -> crate::Result<Self> {
+        let store = crate::store::Store::new(
+            path.as_ref().to_path_buf(),
+            crate::store::DEFAULT_LOCK_TIMEOUT,
+        );
         Ok(Verifier::new(store.read()?.model))
     }
 
@@ -411,4 +413,110 @@ pub fn token_from_header(value: &str) -> Result<zeroize::Zeroizing<String>, Reje
     } else {
         "no scheme: send `Authorization: Bearer <token>` (or Basic credentials with the token as password)".into()
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::PreviousHash;
+
+    fn key(name: &str, hash: TokenHash) -> ApiKey {
+        ApiKey {
+            name: name.into(),
+            description: None,
+            enabled: true,
+            permissions: vec!["dns:read".into()],
+            hash,
+            created_at: None,
+            expires_at: None,
+            allowed_ips: None,
+            path_prefix: None,
+            resources: None,
+            previous_hashes: Vec::new(),
+        }
+    }
+
+    fn at(t: &str) -> Timestamp {
+        t.parse().unwrap()
+    }
+
+    #[test]
+    fn many_keys_are_found_by_hash() {
+        // 100,000 keys: each lookup is one map probe, whichever key it is.
+        let secrets: Vec<String> = (0..100_000)
+            .map(|i| format!("imported-secret-{i:032}"))
+            .collect();
+        let keys = secrets
+            .iter()
+            .enumerate()
+            .map(|(i, s)| key(&format!("k{i}"), TokenHash::of(s)))
+            .collect();
+        let v = Verifier::new(SecurityFile::new(None, None, None, keys));
+        let now = at("2026-11-22T10:00:00Z");
+        for i in [0, 50_000, 99_999] {
+            match v.verify(&secrets[i], &Request::default(), now) {
+                Outcome::Valid { key, .. } => assert_eq!(key, format!("k{i}")),
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!(
+            v.verify(
+                "imported-secret-nobody-has-this-one",
+                &Request::default(),
+                now
+            ),
+            Outcome::Rejected(Rejection::Unknown)
+        );
+    }
+
+    #[test]
+    fn previous_hashes_work_until_they_expire() {
+        let mut k = key("ci", TokenHash::of("new-secret-of-at-least-32-characters"));
+        k.previous_hashes.push(PreviousHash {
+            hash: TokenHash::of("old-secret-of-at-least-32-characters"),
+            expires_at: at("2026-11-23T10:00:00Z"),
+        });
+        let v = Verifier::new(SecurityFile::new(None, None, None, vec![k]));
+        let old = "old-secret-of-at-least-32-characters";
+        let during = v.verify(old, &Request::default(), at("2026-11-23T09:59:59Z"));
+        assert!(
+            matches!(during, Outcome::Valid { previous: true, .. }),
+            "{during:?}"
+        );
+        let after = v.verify(old, &Request::default(), at("2026-11-23T10:00:00Z"));
+        assert_eq!(after.http_status(), 401);
+        assert!(matches!(
+            after,
+            Outcome::Rejected(Rejection::Rotated { .. })
+        ));
+    }
+
+    #[test]
+    fn header_values() {
+        let ok = |h: &str| token_from_header(h).map(|t| t.to_string());
+        assert_eq!(ok("Bearer abc").unwrap(), "abc");
+        assert_eq!(ok("  bearer abc").unwrap(), "abc");
+        // base64("user:pw:with:colons")
+        assert_eq!(
+            ok("Basic dXNlcjpwdzp3aXRoOmNvbG9ucw==").unwrap(),
+            "pw:with:colons"
+        );
+        assert_eq!(ok(""), Err(Rejection::Empty));
+        assert_eq!(ok("Bearer"), Err(Rejection::Empty));
+        assert_eq!(ok("Bearer   "), Err(Rejection::Empty));
+        for bad in [
+            "abc",
+            "Token abc",
+            "Authorization: Bearer abc",
+            "Basic %%%",
+            "Basic YWJj",
+        ] {
+            assert!(matches!(ok(bad), Err(Rejection::BadHeader(_))), "{bad}");
+        }
+        // The first word is not echoed unless it looks like a scheme name.
+        let Err(Rejection::BadHeader(why)) = ok("tk_0123456789abcdef0123 x") else {
+            panic!()
+        };
+        assert!(!why.contains("0123456789"), "{why}");
+    }
 }

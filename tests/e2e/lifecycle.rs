@@ -538,6 +538,48 @@ fn verify_record_writes_usage_beside_the_file_and_never_touches_security_yml() {
 }
 
 #[test]
+fn concurrent_records_lose_nothing() {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let env = TestEnv::new();
+    let secrets: Vec<String> = (0..8).map(|i| env.create(&format!("k{i}"), &[])).collect();
+    let before = env.bytes();
+    // Eight processes at once, each recording its own key under the usage file's lock.
+    let children: Vec<_> = secrets
+        .iter()
+        .map(|s| {
+            let mut c = Command::new(assert_cmd::cargo::cargo_bin!("tokenctl"));
+            c.current_dir(env.dir.path())
+                .env_clear()
+                .env("TOKENCTL_ROOT", env.root())
+                .env("TOKENCTL_TENANT", &env.tenant)
+                .env("TOKENCTL_NOW", NOW)
+                .args(["verify", "--record", "--lock-timeout", "60s"])
+                .stdin(Stdio::piped())
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped());
+            let mut child = c.spawn().unwrap();
+            child.stdin.take().unwrap().write_all(s.as_bytes()).unwrap();
+            child
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let usage = std::fs::read_to_string(env.file().with_file_name("security.usage.yml")).unwrap();
+    let expected: String = (0..8)
+        .map(|i| format!("k{i}:\n  lastUsedAt: {NOW}\n"))
+        .collect();
+    assert_eq!(usage, expected);
+    assert_eq!(env.bytes(), before);
+}
+
+#[test]
 fn a_broken_usage_file_does_not_hide_the_keys() {
     let env = TestEnv::new();
     env.create("ci", &[]);
@@ -1050,4 +1092,69 @@ fn check_json_output_is_stable() {
         out.success().json(),
         serde_json::json!({"file": "s.yml", "ok": true, "keys": 2, "problems": []})
     );
+}
+
+/// A private X server for clipboard tests, killed when dropped.
+struct Xvfb(std::process::Child, String);
+
+impl Xvfb {
+    fn start() -> Xvfb {
+        use std::io::BufRead;
+        // -displayfd: Xvfb picks a free display and writes its number once it is ready.
+        let mut child = std::process::Command::new("Xvfb")
+            .args(["-displayfd", "1", "-nolisten", "tcp"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("Xvfb runs (apt-get install xvfb)");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let display = format!(":{}", line.trim());
+        Xvfb(child, display)
+    }
+}
+
+impl Drop for Xvfb {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn rotate_copy_puts_the_new_secret_on_the_clipboard() {
+    let env = TestEnv::new();
+    let old = env.create("ci", &[]);
+    let x = Xvfb::start();
+    let out = env
+        .cmd()
+        .env("DISPLAY", &x.1)
+        .args(["rotate", "ci", "--copy"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("Copied the secret to the clipboard."),
+        "{stderr}"
+    );
+    let new = String::from_utf8(out.stdout)
+        .unwrap()
+        .trim_end()
+        .to_string();
+    assert_ne!(new, old);
+    let pasted = std::process::Command::new("xclip")
+        .args(["-o", "-selection", "clipboard"])
+        .env("DISPLAY", &x.1)
+        .output()
+        .expect("xclip runs (apt-get install xclip)");
+    assert_eq!(String::from_utf8_lossy(&pasted.stdout), new);
+    verify(&env, &new, &[]).success();
 }
