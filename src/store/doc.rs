@@ -715,8 +715,6 @@ impl<'t> Loader<'t> {
                 "hash" => {
                     has_hash = true;
                     if let Some(s) = self.string(fv, &what) {
-                        // Present but malformed is reported below, not as missing too.
-                        has_hash = true;
                         match TokenHash::parse(&s) {
                             Some(h) => key.hash = h,
                             None => self.problem(
