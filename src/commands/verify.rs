@@ -46,15 +46,20 @@ pub fn run(ctx: &Context, args: VerifyArgs) -> Result<()> {
     let store = ctx.store()?;
     let input = read_input()?;
     let now = ctx.clock.now();
+    let mut hint = None;
     let outcome = match input {
         Err(r) => Outcome::Rejected(r),
         Ok(text) => {
             let verifier = Verifier::new(store.read()?.model);
-            if is_header_value(&text) {
+            let outcome = if is_header_value(&text) {
                 verifier.verify_header(&text, &request, now)
             } else {
                 verifier.verify(&text, &request, now)
+            };
+            if outcome == Outcome::Rejected(Rejection::Whitespace) {
+                hint = whitespace_hint(&verifier, &text, &request, now);
             }
+            outcome
         }
     };
     if args.record {
@@ -71,7 +76,10 @@ pub fn run(ctx: &Context, args: VerifyArgs) -> Result<()> {
             )?;
         }
     }
-    let view = view(&outcome);
+    let mut view = view(&outcome);
+    if let Some(h) = hint {
+        view.message = format!("{}; {h}", view.message);
+    }
     let mut out = std::io::stdout().lock();
     if !ctx.is_table() {
         write_data(&mut out, ctx.format, &view)?;
@@ -80,8 +88,29 @@ pub fn run(ctx: &Context, args: VerifyArgs) -> Result<()> {
     }
     match outcome {
         Outcome::Valid { .. } => Ok(()),
-        Outcome::Rejected(r) => Err(Error::Rejected(format!("rejected: {r}"))),
-        Outcome::Forbidden(d) => Err(Error::Forbidden(format!("forbidden: {d}"))),
+        Outcome::Rejected(_) => Err(Error::Rejected(format!("rejected: {}", view.message))),
+        Outcome::Forbidden(_) => Err(Error::Forbidden(format!("forbidden: {}", view.message))),
+    }
+}
+
+/// Whitespace around a token is refused as a server would refuse it; but "why do I get a 401?"
+/// deserves to know whether that is the only thing wrong.
+fn whitespace_hint(
+    verifier: &Verifier,
+    text: &str,
+    request: &Request,
+    now: jiff::Timestamp,
+) -> Option<String> {
+    let token = if is_header_value(text) {
+        crate::verify::token_from_header(text).ok()?
+    } else {
+        Zeroizing::new(text.to_string())
+    };
+    match verifier.verify(token.trim(), request, now) {
+        Outcome::Valid { key, .. } => {
+            Some(format!("without it, the token is valid for key '{key}'"))
+        }
+        _ => None,
     }
 }
 

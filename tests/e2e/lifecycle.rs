@@ -123,9 +123,24 @@ fn verify_diagnoses_whitespace_around_the_token() {
         format!("Bearer {secret} "),
     ] {
         let out = verify(&env, &input, &[]);
-        assert_rejected(&out, why);
+        assert_rejected(
+            &out,
+            &format!("{why}; without it, the token is valid for key 'ci'"),
+        );
         assert!(!out.stderr.contains(&secret[3..]), "no secret in messages");
     }
+    // No hint when the token is wrong anyway, or lacks what was asked.
+    assert_rejected(&verify(&env, &format!(" {}", stranger_token()), &[]), why);
+    assert_rejected(
+        &verify(&env, &format!("{secret} "), &["--permission", "dns:read"]),
+        why,
+    );
+    let out = verify(&env, &format!("{secret} "), &["--format", "json"]);
+    assert_eq!(out.code(4).json()["reason"], "whitespace");
+    assert_eq!(
+        out.json()["message"],
+        format!("{why}; without it, the token is valid for key 'ci'")
+    );
 }
 
 #[test]
