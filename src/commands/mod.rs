@@ -157,6 +157,9 @@ pub fn print_secret(
         token: &'a str,
         fingerprint: String,
         expires_at: Option<String>,
+        /// rotate --grace: until when the previous secret keeps working.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        old_secret_expires_at: Option<String>,
     }
     if copy {
         match crate::clipboard::copy(secret.expose()) {
@@ -179,6 +182,10 @@ pub fn print_secret(
             token: secret.expose(),
             fingerprint: key.fingerprint(),
             expires_at: key.expires_at.map(crate::time::format_timestamp),
+            old_secret_expires_at: (verb == "Rotated")
+                .then(|| key.previous_hashes.iter().map(|p| p.expires_at).max())
+                .flatten()
+                .map(crate::time::format_timestamp),
         };
         crate::output::write_data(&mut out, ctx.format, &view)?;
     }

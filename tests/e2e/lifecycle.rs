@@ -802,6 +802,13 @@ fn rotate_quiet_json_and_copy_print_like_create() {
     assert_eq!(json.as_object().unwrap().len(), 4);
     verify(&env, &token, &[]).success();
     verify(&env, &quiet, &[]).code(4);
+    // With a grace period the record says until when the old secret works.
+    let json = env
+        .run(&["rotate", "ci", "--format", "json", "--grace", "24h"])
+        .success()
+        .json();
+    assert_eq!(json["oldSecretExpiresAt"], "2026-11-23T10:00:00Z");
+    verify(&env, &token, &[]).success();
 
     // --copy with no display to copy to: says so, and the secret is still printed once.
     let out = env.run(&["rotate", "ci", "--copy"]);
