@@ -7,10 +7,18 @@ use crate::model::{ApiKey, parse_cidr};
 use crate::token::{self, MIN_IMPORTED_LEN, Secret};
 use std::io::{IsTerminal, Read};
 
-pub fn run(ctx: &Context, args: CreateArgs) -> Result<()> {
+pub fn run(ctx: &Context, mut args: CreateArgs) -> Result<()> {
+    // No NAME at a terminal: the form asks for everything. Anywhere else, never a prompt.
+    let form = args.name.is_none() && ctx.interactive && !args.yes;
+    if form {
+        let doc = ctx.store()?.read()?;
+        args = super::interactive::create_form(ctx, &doc, args)?;
+    }
     let Some(name) = args.name.clone() else {
         return Err(Error::Usage(
-            "missing key NAME: `tokenctl create NAME [--permission SCOPE] [--expires 90d] ...`"
+            "missing key NAME: give it and the definition as flags, e.g. \
+             `tokenctl create NAME --permission SCOPE --expires 90d --description TEXT` \
+             (the interactive form opens only at a terminal, without --yes and with CI unset)"
                 .into(),
         ));
     };
@@ -95,7 +103,11 @@ pub fn run(ctx: &Context, args: CreateArgs) -> Result<()> {
         let text = doc.with_new_key(&key)?;
         Ok((Some(text), (key, secret)))
     })?;
-    print_secret(ctx, &key, &secret, args.out.quiet, args.out.copy, "Created")
+    print_secret(ctx, &key, &secret, args.out.quiet, args.out.copy, "Created")?;
+    if form && !args.out.copy {
+        super::interactive::offer_copy(ctx, &secret)?;
+    }
+    Ok(())
 }
 
 /// Reads an imported secret from stdin: one line, surrounding newline removed.

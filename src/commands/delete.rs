@@ -68,6 +68,8 @@ pub fn run(ctx: &Context, args: DeleteArgs) -> Result<()> {
 }
 
 fn confirm(ctx: &Context, args: &DeleteArgs, count: usize) -> Result<()> {
+    // Ctrl-C: exit 130 with the cursor restored, nothing deleted.
+    let _guard = super::interactive::PromptGuard::new();
     let theme = dialoguer::theme::ColorfulTheme::default();
     match &args.name {
         Some(name) => {

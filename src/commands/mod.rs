@@ -4,6 +4,7 @@ pub mod check;
 pub mod create;
 pub mod delete;
 pub mod generate;
+pub mod interactive;
 pub mod list;
 pub mod rotate;
 pub mod show;

@@ -7,4 +7,5 @@ mod clipboard;
 mod core;
 mod lifecycle;
 mod server;
+mod interactive;
 mod store;

@@ -1,0 +1,389 @@
+//! The prompts, driven in a real pseudo-terminal: the `create` form (typing, arrow keys and
+//! space in the selects, Enter), Ctrl-C in the middle (exit 130, file unchanged, cursor
+//! shown again), delete's confirmation, and the clipboard offer under a real X server.
+
+use crate::testenv::{NOW, TestEnv};
+use expectrl::process::unix::WaitStatus;
+use expectrl::{Eof, Expect, Session};
+use sha2::{Digest, Sha256};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const DOWN: &str = "\x1b[B";
+const UP: &str = "\x1b[A";
+const CTRL_C: &str = "\x03";
+const SHOW_CURSOR: &str = "\x1b[?25h";
+
+const CATALOG: &str = "\
+permissions:
+  - dns:read
+  - dns:write
+  - domains:read
+apiKeys:
+  old:
+    hash: sha256:0000000000000000000000000000000000000000000000000000000000000000
+";
+
+/// tokenctl in a pseudo-terminal, with everything it printed kept for the checks.
+struct Pty {
+    session: expectrl::session::OsSession,
+    transcript: String,
+}
+
+impl Pty {
+    fn spawn(env: &TestEnv, args: &[&str], extra_env: &[(&str, &str)]) -> Pty {
+        let mut cmd = Command::new(assert_cmd::cargo::cargo_bin!("tokenctl"));
+        cmd.args(args)
+            .current_dir(env.dir.path())
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", env.dir.path())
+            .env("TERM", "xterm")
+            .env("TOKENCTL_ROOT", env.root())
+            .env("TOKENCTL_TENANT", &env.tenant)
+            .env("TOKENCTL_NOW", NOW);
+        for (k, v) in extra_env {
+            cmd.env(k, v);
+        }
+        let mut session = Session::spawn(cmd).expect("spawns in a pty");
+        // Generous: the machine may be loaded; nothing here measures time.
+        session.set_expect_timeout(Some(Duration::from_secs(60)));
+        Pty {
+            session,
+            transcript: String::new(),
+        }
+    }
+
+    /// Waits for `text` on the terminal.
+    #[track_caller]
+    fn expect(&mut self, text: &str) {
+        match self.session.expect(text) {
+            Ok(c) => self
+                .transcript
+                .push_str(&String::from_utf8_lossy(c.as_bytes())),
+            Err(e) => panic!("waiting for {text:?}: {e}\nso far:\n{}", self.transcript),
+        }
+    }
+
+    fn send(&mut self, keys: &str) {
+        self.session.send(keys).expect("sends keys");
+    }
+
+    /// Reads to the end and returns the exit code.
+    #[track_caller]
+    fn finish(&mut self) -> i32 {
+        match self.session.expect(Eof) {
+            Ok(c) => self
+                .transcript
+                .push_str(&String::from_utf8_lossy(c.as_bytes())),
+            Err(e) => panic!("waiting for the end: {e}\nso far:\n{}", self.transcript),
+        }
+        match self.session.get_process().wait().expect("waits") {
+            WaitStatus::Exited(_, code) => code,
+            other => panic!(
+                "tokenctl did not exit normally: {other:?}\n{}",
+                self.transcript
+            ),
+        }
+    }
+}
+
+/// Every token of tokenctl's form in `text` (SPEC.md's regex for secret scanners).
+fn tokens(text: &str) -> Vec<String> {
+    let b = text.as_bytes();
+    let mut found = Vec::new();
+    let mut i = 0;
+    while let Some(pos) = text[i..].find("tk_") {
+        let start = i + pos + 3;
+        let hex = b[start..]
+            .iter()
+            .take_while(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(c))
+            .count();
+        if hex == 72 {
+            found.push(text[i + pos..start + 72].to_string());
+        }
+        i = start;
+    }
+    found
+}
+
+fn hash_of(secret: &str) -> String {
+    format!("sha256:{}", hex::encode(Sha256::digest(secret.as_bytes())))
+}
+
+#[test]
+fn create_form_with_catalog_multiselect_and_preset_expiry() {
+    let env = TestEnv::new();
+    env.write(CATALOG);
+    let mut p = Pty::spawn(&env, &["create"], &[]);
+    p.expect("Name");
+    p.send("old\r");
+    p.expect("exists already"); // validated as typed, before anything else is asked
+    p.send("ci-deploy\r");
+    p.expect("Description");
+    p.send("Deploys from CI\r");
+    p.expect("domains:read"); // the catalog, as a multi-select
+    p.send(DOWN);
+    p.send(" "); // dns:write
+    p.send(DOWN);
+    p.send(" "); // domains:read
+    p.send("\r");
+    p.expect("1 year");
+    p.send(DOWN); // 30 days is the default: down twice is 90 days
+    p.send(DOWN);
+    p.send("\r");
+    p.expect("Enabled");
+    p.send("y");
+    p.expect("Create this key?");
+    p.send("y");
+    p.expect("Copy the secret to the clipboard?");
+    p.send("n");
+    assert_eq!(p.finish(), 0, "{}", p.transcript);
+
+    let shown = tokens(&p.transcript);
+    assert_eq!(
+        shown.len(),
+        1,
+        "the secret is shown exactly once:\n{}",
+        p.transcript
+    );
+    assert!(
+        p.transcript.contains("dns:write, domains:read"),
+        "summary lists the picks"
+    );
+    let text = env.read();
+    let expected = format!(
+        "  ci-deploy:\n    description: Deploys from CI\n    enabled: true\n    permissions: [dns:write, domains:read]\n    hash: {}\n    createdAt: {NOW}\n    expiresAt: 2027-02-20T10:00:00Z\n",
+        hash_of(&shown[0])
+    );
+    assert!(
+        text.starts_with(CATALOG),
+        "the rest of the file is kept:\n{text}"
+    );
+    assert_eq!(&text[CATALOG.len()..], expected, "whole file:\n{text}");
+}
+
+#[test]
+fn create_form_free_permissions_date_expiry_and_disabled() {
+    let env = TestEnv::new();
+    let mut p = Pty::spawn(&env, &["create"], &[]);
+    p.expect("Name");
+    p.send("bad/name\r");
+    p.expect("path separator");
+    p.send("grafana\r");
+    p.expect("Description");
+    p.send("\r");
+    p.expect("comma-separated"); // no catalog in the file: free entry
+    p.send("dns:read, zone:write\r");
+    p.expect("1 year");
+    p.send(UP); // from 30 days, up past 7 days wraps to "a date..."
+    p.send(UP);
+    p.send("\r");
+    p.expect("Expiry date");
+    p.send("2027-01-01\r");
+    p.expect("Enabled");
+    p.send("n");
+    p.expect("Create this key?");
+    p.send("y");
+    p.expect("Copy the secret");
+    p.send("\r"); // default: no
+    assert_eq!(p.finish(), 0, "{}", p.transcript);
+    let shown = tokens(&p.transcript);
+    assert_eq!(shown.len(), 1, "{}", p.transcript);
+    assert_eq!(
+        env.read(),
+        format!(
+            "version: 1\napiKeys:\n  grafana:\n    enabled: false\n    permissions: [dns:read, zone:write]\n    hash: {}\n    createdAt: {NOW}\n    expiresAt: 2027-01-01T00:00:00Z\n",
+            hash_of(&shown[0])
+        )
+    );
+}
+
+#[test]
+fn declining_the_summary_writes_nothing() {
+    let env = TestEnv::new();
+    env.write(CATALOG);
+    let mut p = Pty::spawn(&env, &["create"], &[]);
+    p.expect("Name");
+    p.send("x\r");
+    p.expect("Description");
+    p.send("\r");
+    p.expect("domains:read");
+    p.send("\r");
+    p.expect("1 year");
+    p.send("\r");
+    p.expect("Enabled");
+    p.send("y");
+    p.expect("Create this key?");
+    p.send("n");
+    assert_eq!(p.finish(), 1);
+    assert!(p.transcript.contains("nothing was written"));
+    assert!(tokens(&p.transcript).is_empty());
+    assert_eq!(env.read(), CATALOG);
+}
+
+#[test]
+fn ctrl_c_in_the_form_writes_nothing_and_exits_130() {
+    // At a text input, at the multi-select and at the expiry select.
+    for stop_at in ["Description", "domains:read", "1 year"] {
+        let env = TestEnv::new();
+        env.write(CATALOG);
+        let mut p = Pty::spawn(&env, &["create"], &[]);
+        p.expect("Name");
+        p.send("ci\r");
+        p.expect("Description");
+        if stop_at != "Description" {
+            p.send("\r");
+            p.expect("domains:read");
+            if stop_at != "domains:read" {
+                p.send(" \r");
+                p.expect("1 year");
+            }
+        }
+        let before = p.transcript.len();
+        p.send(CTRL_C);
+        assert_eq!(p.finish(), 130, "stopped at {stop_at}:\n{}", p.transcript);
+        let after = &p.transcript[before..];
+        assert!(
+            after.contains("interrupted; nothing was written"),
+            "{after:?}"
+        );
+        assert!(
+            after.contains(SHOW_CURSOR),
+            "the cursor is shown again: {after:?}"
+        );
+        assert_eq!(env.read(), CATALOG, "file unchanged (stopped at {stop_at})");
+    }
+}
+
+#[test]
+fn delete_asks_at_a_terminal_and_defaults_to_no() {
+    let env = TestEnv::new();
+    env.write(CATALOG);
+    let mut p = Pty::spawn(&env, &["delete", "old"], &[]);
+    p.expect("Delete key 'old'?");
+    p.send("\r");
+    assert_eq!(p.finish(), 1, "{}", p.transcript);
+    assert!(p.transcript.contains("not deleted"));
+    assert_eq!(env.read(), CATALOG);
+
+    let mut p = Pty::spawn(&env, &["delete", "old"], &[]);
+    p.expect("Delete key 'old'?");
+    p.send(CTRL_C);
+    assert_eq!(p.finish(), 130, "{}", p.transcript);
+    assert_eq!(env.read(), CATALOG);
+
+    let mut p = Pty::spawn(&env, &["delete", "old"], &[]);
+    p.expect("Delete key 'old'?");
+    p.send("y");
+    assert_eq!(p.finish(), 0, "{}", p.transcript);
+    assert!(!env.read().contains("old:"));
+}
+
+#[test]
+fn no_prompt_at_a_terminal_when_ci_is_set_or_yes_is_given() {
+    let env = TestEnv::new();
+    env.write(CATALOG);
+    for (args, vars) in [
+        (&["create"][..], &[("CI", "true")][..]),
+        (&["create", "--yes"][..], &[][..]),
+    ] {
+        let mut p = Pty::spawn(&env, args, vars);
+        assert_eq!(p.finish(), 2, "{}", p.transcript);
+        assert!(
+            p.transcript.contains("missing key NAME"),
+            "{}",
+            p.transcript
+        );
+        assert!(p.transcript.contains("--permission"), "names the flags");
+    }
+    let mut p = Pty::spawn(&env, &["delete", "old"], &[("CI", "1")]);
+    assert_eq!(p.finish(), 2, "{}", p.transcript);
+    assert!(p.transcript.contains("--yes"));
+    assert_eq!(env.read(), CATALOG);
+}
+
+/// A private X server for one test; killed on drop.
+struct Xvfb {
+    child: std::process::Child,
+    display: String,
+}
+
+impl Xvfb {
+    fn start() -> Xvfb {
+        // A display number no one else on the machine is likely to use at the same time.
+        let base = 200 + (std::process::id() % 500);
+        for n in base..base + 50 {
+            if std::path::Path::new(&format!("/tmp/.X{n}-lock")).exists() {
+                continue;
+            }
+            let display = format!(":{n}");
+            let Ok(child) = Command::new("Xvfb")
+                .args([&display, "-nolisten", "tcp"])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+            else {
+                panic!(
+                    "Xvfb not found: install it (Debian: apt-get install xvfb); scripts/test does"
+                );
+            };
+            let mut x = Xvfb { child, display };
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = x.child.try_wait() {
+                    break; // lost a race for this display: try the next
+                }
+                let probe = Command::new("xclip")
+                    .args(["-display", &x.display, "-o", "-selection", "clipboard"])
+                    .output()
+                    .expect("xclip runs (apt-get install xclip)");
+                if !String::from_utf8_lossy(&probe.stderr).contains("Can't open display") {
+                    return x;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            let _ = x.child.kill();
+        }
+        panic!("could not start Xvfb");
+    }
+}
+
+impl Drop for Xvfb {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn the_clipboard_offer_copies_the_secret() {
+    let x = Xvfb::start();
+    let env = TestEnv::new();
+    let mut p = Pty::spawn(&env, &["create"], &[("DISPLAY", &x.display)]);
+    p.expect("Name");
+    p.send("clip\r");
+    p.expect("Description");
+    p.send("\r");
+    p.expect("comma-separated");
+    p.send("\r");
+    p.expect("1 year");
+    p.send("\r");
+    p.expect("Enabled");
+    p.send("y");
+    p.expect("Create this key?");
+    p.send("y");
+    p.expect("Copy the secret to the clipboard?");
+    p.send("y");
+    p.expect("Copied the secret to the clipboard.");
+    assert_eq!(p.finish(), 0, "{}", p.transcript);
+    let shown = tokens(&p.transcript);
+    assert_eq!(shown.len(), 1, "{}", p.transcript);
+    // tokenctl has exited; its detached helper keeps serving the selection.
+    let out = Command::new("xclip")
+        .args(["-display", &x.display, "-o", "-selection", "clipboard"])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), shown[0]);
+    assert!(env.read().contains(&hash_of(&shown[0])));
+}
