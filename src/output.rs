@@ -101,14 +101,11 @@ pub fn stdout_error(e: std::io::Error) -> Error {
     Error::io("<stdout>", "writing", e)
 }
 
-/// A table in the style of kubectl and gh: no borders, fitted to the terminal width.
+/// A table in the style of kubectl and gh: no borders, colour only when asked for.
 pub fn table(header: &[&str], color: bool) -> Table {
     let mut t = Table::new();
     t.load_style(presets::NOTHING)
         .set_content_arrangement(ContentArrangement::Dynamic);
-    if let Some(width) = terminal_width() {
-        t.set_width(width);
-    }
     t.set_header(header.iter().map(|h| {
         let c = Cell::new(h);
         if color {
@@ -125,11 +122,81 @@ pub fn table(header: &[&str], color: bool) -> Table {
     t
 }
 
-fn terminal_width() -> Option<u16> {
-    if let Some(w) = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()) {
+/// The width to fit tables to: `COLUMNS` when set, else the terminal's; none (no
+/// wrapping) when stdout is not a terminal, so that piped output keeps whole lines.
+pub fn terminal_width() -> Option<u16> {
+    if let Some(w) = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<u16>().ok())
+        .filter(|w| *w > 0)
+    {
         return Some(w);
     }
-    None
+    terminal_size::terminal_size_of(std::io::stdout()).map(|(w, _)| w.0)
+}
+
+/// Fits `t` into `width` columns: short columns keep their width, the `wrap` columns
+/// (free text) share what is left, and when even that does not fit, the columns in
+/// `hide` are dropped in that order (least useful first).
+pub fn fit(t: &mut Table, width: Option<u16>, wrap: &[usize], hide: &[usize]) {
+    use comfy_table::{ColumnConstraint, Width};
+    let Some(width) = width else {
+        t.set_content_arrangement(ContentArrangement::Disabled);
+        return;
+    };
+    // Padding of one space on each side of a column.
+    const PAD: usize = 2;
+    const MIN_WRAP: usize = 10;
+    let content: Vec<usize> = t
+        .column_iter()
+        .enumerate()
+        .map(|(i, _)| {
+            let cells = t.column_cells_with_header_iter(i);
+            cells
+                .flatten()
+                .map(|c| {
+                    c.content()
+                        .lines()
+                        .map(|l| l.chars().count())
+                        .max()
+                        .unwrap_or(0)
+                })
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let need = |hidden: &[usize]| -> usize {
+        content
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !hidden.contains(i))
+            .map(|(i, w)| {
+                PAD + if wrap.contains(&i) {
+                    (*w).min(MIN_WRAP)
+                } else {
+                    *w
+                }
+            })
+            .sum()
+    };
+    let mut hidden: Vec<usize> = Vec::new();
+    for h in hide {
+        if need(&hidden) <= usize::from(width) {
+            break;
+        }
+        hidden.push(*h);
+    }
+    for (i, w) in content.iter().enumerate() {
+        let Some(col) = t.column_mut(i) else { continue };
+        if hidden.contains(&i) {
+            col.set_constraint(ColumnConstraint::Hidden);
+        } else if !wrap.contains(&i) {
+            col.set_constraint(ColumnConstraint::Absolute(Width::Fixed(
+                (*w + PAD).min(usize::from(u16::MAX)) as u16,
+            )));
+        }
+    }
+    t.set_width(width);
 }
 
 /// The list table.
@@ -173,7 +240,7 @@ pub fn key_table(views: &[KeyView], now: Timestamp, color: bool) -> String {
         let perms = if v.permissions.is_empty() {
             "-".to_string()
         } else {
-            v.permissions.join(",")
+            v.permissions.join(", ")
         };
         t.add_row(vec![
             Cell::new(&v.name),
@@ -189,6 +256,9 @@ pub fn key_table(views: &[KeyView], now: Timestamp, color: bool) -> String {
             expires_cell,
         ]);
     }
+    // NAME and PERMISSIONS wrap; CREATED, FINGERPRINT, LAST USED and ENABLED give way in
+    // that order when the terminal is narrow.
+    fit(&mut t, terminal_width(), &[0, 3], &[4, 1, 5, 2]);
     let mut s = t.trim_fmt();
     s.push('\n');
     s

@@ -387,3 +387,31 @@ fn the_clipboard_offer_copies_the_secret() {
     assert_eq!(String::from_utf8_lossy(&out.stdout), shown[0]);
     assert!(env.read().contains(&hash_of(&shown[0])));
 }
+
+#[test]
+fn color_auto_follows_the_terminal_and_no_color() {
+    let env = TestEnv::new();
+    env.write(CATALOG.replace(
+        "    hash:",
+        "    expiresAt: 2026-01-01T00:00:00Z\n    hash:",
+    ));
+    let mut p = Pty::spawn(&env, &["list"], &[]);
+    assert_eq!(p.finish(), 0, "{}", p.transcript);
+    assert!(p.transcript.contains("expired"));
+    assert!(
+        p.transcript.contains("\x1b["),
+        "colour at a terminal: {:?}",
+        p.transcript
+    );
+
+    for vars in [&[("NO_COLOR", "1")][..], &[("TERM", "dumb")][..]] {
+        let mut p = Pty::spawn(&env, &["list"], vars);
+        assert_eq!(p.finish(), 0, "{}", p.transcript);
+        assert!(p.transcript.contains("expired"));
+        assert!(
+            !p.transcript.contains('\x1b'),
+            "{vars:?}: {:?}",
+            p.transcript
+        );
+    }
+}

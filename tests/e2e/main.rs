@@ -9,3 +9,4 @@ mod lifecycle;
 mod server;
 mod interactive;
 mod store;
+mod scripting;
