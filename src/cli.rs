@@ -126,7 +126,7 @@ pub enum Command {
     Check(CheckArgs),
     /// Print shell completions.
     #[command(
-        after_help = "Examples:\n  tokenctl completions bash > /etc/bash_completion.d/tokenctl\n  tokenctl completions zsh > ~/.zfunc/_tokenctl"
+        after_help = "Examples:\n  tokenctl completions bash > /etc/bash_completion.d/tokenctl\n  tokenctl completions zsh > ~/.zfunc/_tokenctl\n  source <(COMPLETE=bash tokenctl)    # in ~/.bashrc: also completes key names"
     )]
     Completions(CompletionsArgs),
     /// Print the man page (roff).
@@ -174,7 +174,7 @@ pub struct SecretOutput {
 
 #[derive(Debug, Args)]
 pub struct CreateArgs {
-    /// The key's name: 1 to 64 of A-Z a-z 0-9 - _ .
+    /// The key's name (1 to 64 of A-Z a-z 0-9 - _ and .); none at a terminal opens a form.
     pub name: Option<String>,
     #[command(flatten)]
     pub def: KeyDefinition,
@@ -183,7 +183,7 @@ pub struct CreateArgs {
     pub secret_stdin: bool,
     #[command(flatten)]
     pub out: SecretOutput,
-    /// Never prompt.
+    /// Never prompt: without NAME, fail instead of opening the form.
     #[arg(long, short = 'y')]
     pub yes: bool,
     #[command(flatten)]
@@ -212,12 +212,14 @@ pub struct ListArgs {
 #[derive(Debug, Args)]
 pub struct ShowArgs {
     /// The key's name.
+    #[arg(add = key_names())]
     pub name: String,
 }
 
 #[derive(Debug, Args)]
 pub struct UpdateArgs {
     /// The key's name.
+    #[arg(add = key_names())]
     pub name: String,
     /// Enable the key.
     #[arg(long, conflicts_with = "disable")]
@@ -250,7 +252,7 @@ pub struct UpdateArgs {
 #[derive(Debug, Args)]
 pub struct DeleteArgs {
     /// The key's name.
-    #[arg(required_unless_present = "all", conflicts_with = "all")]
+    #[arg(required_unless_present = "all", conflicts_with = "all", add = key_names())]
     pub name: Option<String>,
     /// Delete every key in the file.
     #[arg(long)]
@@ -265,6 +267,7 @@ pub struct DeleteArgs {
 #[derive(Debug, Args)]
 pub struct RotateArgs {
     /// The key's name.
+    #[arg(add = key_names())]
     pub name: String,
     /// Keep the old secret valid this long, e.g. 24h.
     #[arg(long, value_name = "DURATION")]
@@ -301,6 +304,11 @@ pub struct CheckArgs {
     /// Also report keys that expire within this duration, and expired keys.
     #[arg(long, value_name = "DURATION")]
     pub warn_expiring: Option<String>,
+}
+
+/// Completes key names from the located file (`COMPLETE=bash tokenctl`, see `completions`).
+fn key_names() -> clap_complete::ArgValueCandidates {
+    clap_complete::ArgValueCandidates::new(crate::commands::generate::key_names)
 }
 
 #[derive(Debug, Args)]

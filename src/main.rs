@@ -7,6 +7,9 @@ fn main() -> ExitCode {
     if std::env::args_os().nth(1).as_deref() == Some(tokenctl::clipboard::SERVE_ARG.as_ref()) {
         tokenctl::clipboard::serve_child();
     }
+    // `COMPLETE=bash tokenctl`: print the completion script or answer the shell, then exit.
+    clap_complete::CompleteEnv::with_factory(<tokenctl::cli::Cli as clap::CommandFactory>::command)
+        .complete();
     let cli = tokenctl::cli::Cli::parse();
     match tokenctl::run(cli) {
         Ok(()) => ExitCode::SUCCESS,

@@ -5,8 +5,9 @@ mod testenv;
 
 mod clipboard;
 mod core;
-mod lifecycle;
-mod server;
+mod generated;
 mod interactive;
-mod store;
+mod lifecycle;
 mod scripting;
+mod server;
+mod store;

@@ -232,6 +232,9 @@ fn json_shapes_are_pinned() {
             .contains("'old' expired")
     );
 
+    let deleted = env.run(&["delete", "old", "--yes", "--format", "json"]).success().json();
+    assert_eq!(deleted, serde_json::json!({"deleted": ["old"]}));
+
     // YAML carries the same names.
     let yaml = env
         .run(&["show", "ci", "--format", "yaml"])

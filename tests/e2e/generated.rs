@@ -1,0 +1,236 @@
+//! Generated files stay fresh: completions/, man/ and the README's command reference are
+//! what the binary generates now. `TOKENCTL_REGENERATE=1 cargo test --test e2e generated`
+//! rewrites them. Also: completion scripts work in a real bash, key names included.
+
+use crate::testenv::TestEnv;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn regenerate() -> bool {
+    std::env::var_os("TOKENCTL_REGENERATE").is_some_and(|v| v == "1")
+}
+
+/// Compares a committed file with what is generated now, or rewrites it when regenerating.
+#[track_caller]
+fn fresh(path: &Path, generated: &[u8]) {
+    if regenerate() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, generated).unwrap();
+        return;
+    }
+    let committed = std::fs::read(path).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "{} is stale: run `TOKENCTL_REGENERATE=1 cargo test --test e2e generated` and commit",
+        path.display()
+    );
+}
+
+#[test]
+fn completions_are_fresh() {
+    let env = TestEnv::new();
+    for (shell, file) in tokenctl::commands::generate::SHELLS {
+        let out = env
+            .cmd()
+            .args(["completions", &shell.to_string()])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        assert!(!out.stdout.is_empty());
+        fresh(&repo().join("completions").join(file), &out.stdout);
+    }
+}
+
+#[test]
+fn man_pages_are_fresh() {
+    let env = TestEnv::new();
+    let dir = env.dir.path().join("man");
+    env.run(&["man", "--dir", dir.to_str().unwrap()]).success();
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    for sub in [
+        "tokenctl.1",
+        "tokenctl-create.1",
+        "tokenctl-list.1",
+        "tokenctl-delete.1",
+    ] {
+        assert!(
+            names.iter().any(|n| n == sub),
+            "{sub} missing from {names:?}"
+        );
+    }
+    assert!(
+        !names.iter().any(|n| n.contains("clipboard")),
+        "hidden commands get no page"
+    );
+    let committed = repo().join("man");
+    if regenerate() {
+        let _ = std::fs::remove_dir_all(&committed);
+    }
+    for n in &names {
+        fresh(&committed.join(n), &std::fs::read(dir.join(n)).unwrap());
+    }
+    let mut have: Vec<String> = std::fs::read_dir(&committed)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    have.sort();
+    assert_eq!(have, names, "man/ holds a page for a command that is gone");
+    // `man` without --dir prints the main page.
+    let out = env.run(&["man"]).success().stdout.clone();
+    assert!(
+        out.as_bytes() == std::fs::read(committed.join("tokenctl.1")).unwrap(),
+        "`tokenctl man` differs from man/tokenctl.1"
+    );
+}
+
+const START: &str = "<!-- reference: generated from the clap definition; see Contributing -->\n";
+const END: &str = "<!-- end of reference -->\n";
+
+#[test]
+fn readme_reference_is_fresh_and_complete() {
+    let path = repo().join("README.md");
+    let readme = std::fs::read_to_string(&path).unwrap();
+    let (head, rest) = readme
+        .split_once(START)
+        .expect("README has the reference markers");
+    let (section, tail) = rest.split_once(END).expect("README has the end marker");
+    let generated = tokenctl::commands::generate::reference_markdown();
+    if regenerate() {
+        std::fs::write(&path, format!("{head}{START}{generated}{END}{tail}")).unwrap();
+    } else {
+        assert!(
+            section == generated,
+            "README.md's command reference is stale: run \
+             `TOKENCTL_REGENERATE=1 cargo test --test e2e generated` and commit"
+        );
+    }
+    // Checked against --help too: every command and every long flag it shows is there.
+    let env = TestEnv::new();
+    let top = env.run(&["--help"]).success().stdout.clone();
+    let subs: Vec<String> = top
+        .split("Commands:")
+        .nth(1)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .filter_map(|l| l.split_whitespace().next().map(String::from))
+        .filter(|c| c != "help")
+        .collect();
+    for sub in &subs {
+        assert!(generated.contains(&format!("### `tokenctl {sub}")), "{sub}");
+        let help = env.run(&[sub, "--help"]).success().stdout.clone();
+        for word in help.split_whitespace() {
+            let flag = word.trim_end_matches([',', '.', ')', ';', ':']);
+            let flag = flag.split(['=', '[', '<']).next().unwrap();
+            if flag.starts_with("--") && flag.len() > 2 && flag != "--help" && flag != "--version" {
+                assert!(
+                    generated.contains(&format!("`{flag}")),
+                    "`{sub} --help` shows {flag}, the README reference does not"
+                );
+            }
+        }
+    }
+}
+
+/// Runs `script` in a real bash with tokenctl on PATH, in the test's folder.
+fn bash(env: &TestEnv, script: &str) -> String {
+    let bin = PathBuf::from(assert_cmd::cargo::cargo_bin!("tokenctl"));
+    let path = format!(
+        "{}:{}",
+        bin.parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = Command::new("bash")
+        .args(["--norc", "--noprofile", "-c", script])
+        .current_dir(env.dir.path())
+        .env_clear()
+        .env("PATH", path)
+        .env("HOME", env.dir.path())
+        .env("TOKENCTL_ROOT", env.root())
+        .output()
+        .expect("bash runs");
+    assert!(
+        out.status.success(),
+        "bash failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// COMPREPLY after asking the registered completion for `line` (completing its last word).
+const COMPLETE_LINE: &str = r#"
+words=($LINE)
+[[ "$LINE" == *" " ]] && words+=("")
+COMP_WORDS=("${words[@]}"); COMP_CWORD=$(( ${#words[@]} - 1 ))
+COMP_LINE="$LINE"; COMP_POINT=${#LINE}; COMP_TYPE=9
+fn=$(complete -p tokenctl | sed -E 's/.* -F ([^ ]+) .*/\1/')
+"$fn" tokenctl "${words[-1]}" "${words[-2]}"
+printf '%s\n' "${COMPREPLY[@]}"
+"#;
+
+#[test]
+fn dynamic_completion_offers_key_names_from_the_located_file() {
+    let env = TestEnv::new();
+    env.run(&["create", "ci-deploy"]).success();
+    env.run(&["create", "grafana"]).success();
+    let other = TestEnv::new();
+    other.run(&["create", "elsewhere"]).success();
+    let other_file = other.file();
+
+    for (line, want, not) in [
+        (
+            "tokenctl -t acme show ",
+            vec!["ci-deploy", "grafana"],
+            "elsewhere",
+        ),
+        (
+            "tokenctl --tenant acme rotate g",
+            vec!["grafana"],
+            "ci-deploy",
+        ),
+        ("tokenctl -t acme delete c", vec!["ci-deploy"], "grafana"),
+        (
+            "tokenctl -t acme update ",
+            vec!["ci-deploy", "grafana"],
+            "elsewhere",
+        ),
+    ] {
+        let script = format!("source <(COMPLETE=bash tokenctl)\nLINE='{line}'\n{COMPLETE_LINE}");
+        let got = bash(&env, &script);
+        for w in &want {
+            assert!(
+                got.lines().any(|l| l == *w),
+                "{line:?} should offer {w}: {got:?}"
+            );
+        }
+        assert!(!got.contains(not), "{line:?} offered {not}: {got:?}");
+    }
+    // --file on the line wins over the tenant in the environment.
+    let script = format!(
+        "source <(COMPLETE=bash tokenctl)\nLINE='tokenctl --file {} show '\n{COMPLETE_LINE}",
+        other_file.display()
+    );
+    let got = bash(&env, &format!("export TOKENCTL_TENANT=acme\n{script}"));
+    assert!(got.lines().any(|l| l == "elsewhere"), "{got:?}");
+    assert!(!got.contains("grafana"), "{got:?}");
+}
+
+#[test]
+fn static_bash_completion_loads_and_completes_commands() {
+    let env = TestEnv::new();
+    let script = format!(
+        "source {}\nLINE='tokenctl ro'\n{COMPLETE_LINE}",
+        repo().join("completions/tokenctl.bash").display()
+    );
+    let got = bash(&env, &script);
+    assert!(got.lines().any(|l| l == "rotate"), "{got:?}");
+}
