@@ -2,12 +2,12 @@
 //! space in the selects, Enter), Ctrl-C in the middle (exit 130, file unchanged, cursor
 //! shown again), delete's confirmation, and the clipboard offer under a real X server.
 
-use crate::testenv::{NOW, TestEnv};
+use crate::testenv::{NOW, TestEnv, Xvfb};
 use expectrl::process::unix::WaitStatus;
 use expectrl::{Eof, Expect, Session};
 use sha2::{Digest, Sha256};
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const DOWN: &str = "\x1b[B";
 const UP: &str = "\x1b[A";
@@ -303,59 +303,6 @@ fn no_prompt_at_a_terminal_when_ci_is_set_or_yes_is_given() {
     assert_eq!(env.read(), CATALOG);
 }
 
-/// A private X server for one test; killed on drop.
-struct Xvfb {
-    child: std::process::Child,
-    display: String,
-}
-
-impl Xvfb {
-    fn start() -> Xvfb {
-        // A display number no one else on the machine is likely to use at the same time.
-        let base = 200 + (std::process::id() % 500);
-        for n in base..base + 50 {
-            if std::path::Path::new(&format!("/tmp/.X{n}-lock")).exists() {
-                continue;
-            }
-            let display = format!(":{n}");
-            let Ok(child) = Command::new("Xvfb")
-                .args([&display, "-nolisten", "tcp"])
-                .stdout(std::process::Stdio::null())
-                .stderr(std::process::Stdio::null())
-                .spawn()
-            else {
-                panic!(
-                    "Xvfb not found: install it (Debian: apt-get install xvfb); scripts/test does"
-                );
-            };
-            let mut x = Xvfb { child, display };
-            let deadline = Instant::now() + Duration::from_secs(30);
-            while Instant::now() < deadline {
-                if let Ok(Some(_)) = x.child.try_wait() {
-                    break; // lost a race for this display: try the next
-                }
-                let probe = Command::new("xclip")
-                    .args(["-display", &x.display, "-o", "-selection", "clipboard"])
-                    .output()
-                    .expect("xclip runs (apt-get install xclip)");
-                if !String::from_utf8_lossy(&probe.stderr).contains("Can't open display") {
-                    return x;
-                }
-                std::thread::sleep(Duration::from_millis(100));
-            }
-            let _ = x.child.kill();
-        }
-        panic!("could not start Xvfb");
-    }
-}
-
-impl Drop for Xvfb {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[test]
 fn the_clipboard_offer_copies_the_secret() {
     let x = Xvfb::start();
@@ -380,11 +327,7 @@ fn the_clipboard_offer_copies_the_secret() {
     let shown = tokens(&p.transcript);
     assert_eq!(shown.len(), 1, "{}", p.transcript);
     // tokenctl has exited; its detached helper keeps serving the selection.
-    let out = Command::new("xclip")
-        .args(["-display", &x.display, "-o", "-selection", "clipboard"])
-        .output()
-        .unwrap();
-    assert_eq!(String::from_utf8_lossy(&out.stdout), shown[0]);
+    assert_eq!(x.clipboard(), shown[0]);
     assert!(env.read().contains(&hash_of(&shown[0])));
 }
 

@@ -206,8 +206,15 @@ fn json_shapes_are_pinned() {
         .json();
     assert_eq!(
         fields(&rotated),
-        ["expiresAt", "fingerprint", "name", "token"]
+        [
+            "expiresAt",
+            "fingerprint",
+            "name",
+            "oldSecretExpiresAt",
+            "token"
+        ]
     );
+    assert_eq!(rotated["oldSecretExpiresAt"], "2026-11-22T11:00:00Z");
     let shown = env
         .run(&["show", "ci", "--format", "json"])
         .success()
@@ -232,7 +239,10 @@ fn json_shapes_are_pinned() {
             .contains("'old' expired")
     );
 
-    let deleted = env.run(&["delete", "old", "--yes", "--format", "json"]).success().json();
+    let deleted = env
+        .run(&["delete", "old", "--yes", "--format", "json"])
+        .success()
+        .json();
     assert_eq!(deleted, serde_json::json!({"deleted": ["old"]}));
 
     // YAML carries the same names.
