@@ -239,6 +239,23 @@ fn json_shapes_are_pinned() {
             .contains("'old' expired")
     );
 
+    let updated = env
+        .run(&[
+            "update",
+            "ci",
+            "--add-permission",
+            "dns:read",
+            "--format",
+            "json",
+        ])
+        .success()
+        .json();
+    assert_eq!(fields(&updated), KEY_FIELDS);
+    assert_eq!(
+        updated["permissions"],
+        serde_json::json!(["dns:write", "dns:read"])
+    );
+
     let deleted = env
         .run(&["delete", "old", "--yes", "--format", "json"])
         .success()
@@ -417,4 +434,30 @@ fn every_help_example_parses() {
             }
         }
     }
+}
+
+#[test]
+fn errors_suggest_the_fix() {
+    let env = TestEnv::new();
+    env.create("ci-deploy", &[]);
+    env.run(&["rotate", "ci-deply"])
+        .code(3)
+        .stderr_has("did you mean 'ci-deploy'?");
+    env.run(&["delete", "ci-deploy"])
+        .code(2)
+        .stderr_has("add --yes");
+    env.run(&["update", "ci-deploy"])
+        .code(2)
+        .stderr_has("--enable")
+        .stderr_has("--expires");
+    env.run(&["lsit"])
+        .code(2)
+        .stderr_has("similar subcommand exists: 'list'");
+    env.run(&["create", "x", "--permision", "dns:read"])
+        .code(2)
+        .stderr_has("similar argument exists: '--permission'");
+    env.run(&["create", "ci-deploy"])
+        .code(6)
+        .stderr_has("use `tokenctl rotate ci-deploy`");
+    assert!(env.read().contains("ci-deploy:") && !env.read().contains("x:"));
 }
