@@ -171,7 +171,12 @@ pub fn create_form(ctx: &Context, doc: &Document, mut args: CreateArgs) -> Resul
     let choice = Select::with_theme(&theme)
         .with_prompt("Expires")
         .items(&labels)
-        .default(1)
+        .default(
+            EXPIRIES
+                .iter()
+                .position(|(_, v)| Some(*v) == args.def.expires.as_deref())
+                .unwrap_or(1),
+        )
         .interact_opt()
         .map_err(prompt_error)?
         .ok_or(Error::Interrupted)?;

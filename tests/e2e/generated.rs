@@ -234,3 +234,35 @@ fn static_bash_completion_loads_and_completes_commands() {
     let got = bash(&env, &script);
     assert!(got.lines().any(|l| l == "rotate"), "{got:?}");
 }
+
+#[test]
+fn the_completion_protocol_answers_with_key_names_and_descriptions() {
+    let env = TestEnv::new();
+    env.run(&["create", "ci-deploy", "--description", "the deploy job"])
+        .success();
+    env.run(&["create", "grafana"]).success();
+    // What fish's registration runs (zsh, elvish and powershell use the same engine).
+    let out = env
+        .cmd()
+        .env("COMPLETE", "fish")
+        .args(["--", "tokenctl", "show", ""])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.lines().any(|l| l == "ci-deploy\tthe deploy job"),
+        "{text}"
+    );
+    assert!(text.lines().any(|l| l == "grafana"), "{text}");
+    // Nothing to offer, and no error, where the file cannot be found.
+    let out = env
+        .cmd()
+        .env("COMPLETE", "fish")
+        .env_remove("TOKENCTL_TENANT")
+        .args(["--", "tokenctl", "show", ""])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("grafana"));
+}

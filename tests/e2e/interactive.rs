@@ -358,3 +358,45 @@ fn color_auto_follows_the_terminal_and_no_color() {
         );
     }
 }
+
+#[test]
+fn flags_given_with_the_form_are_its_defaults() {
+    let env = TestEnv::new();
+    env.write(CATALOG);
+    let args = [
+        "create",
+        "--permission",
+        "domains:read",
+        "--expires",
+        "1y",
+        "--description",
+        "from flags",
+        "--disabled",
+    ];
+    let mut p = Pty::spawn(&env, &args, &[]);
+    p.expect("Name");
+    p.send("pre\r");
+    p.expect("Description");
+    p.send("\r"); // keeps "from flags"
+    p.expect("domains:read");
+    p.send("\r"); // keeps domains:read picked
+    p.expect("1 year");
+    p.send("\r"); // 1 year is preselected
+    p.expect("Enabled");
+    p.send("\r"); // --disabled: default no
+    p.expect("Create this key?");
+    p.send("y");
+    p.expect("Copy the secret");
+    p.send("n");
+    assert_eq!(p.finish(), 0, "{}", p.transcript);
+    let text = env.read();
+    let entry = &text[CATALOG.len()..];
+    assert!(
+        entry.starts_with("  pre:\n    description: from flags\n    enabled: false\n    permissions: [domains:read]\n"),
+        "{entry}"
+    );
+    assert!(
+        entry.ends_with("    expiresAt: 2027-11-22T10:00:00Z\n"),
+        "{entry}"
+    );
+}
