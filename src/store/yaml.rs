@@ -245,7 +245,13 @@ pub fn parse(text: &str) -> Result<Option<Node>, SyntaxError> {
                     Kind::Seq { flow: true, .. } | Kind::Map { flow: true, .. }
                 );
                 if flow {
-                    node.end = end_byte;
+                    // The span starts at the closing bracket but may run on over spaces and a
+                    // trailing comment: end just past the bracket.
+                    node.end = if text[start..].starts_with(['}', ']']) {
+                        start + 1
+                    } else {
+                        end_byte
+                    };
                 }
                 made = Some(node);
             }
@@ -328,6 +334,21 @@ mod tests {
         };
         let slices: Vec<&str> = entries.iter().map(|(_, v)| &text[v.start..v.end]).collect();
         assert_eq!(slices, ["\"x y\"", "'it''s'", "plain"]);
+    }
+
+    #[test]
+    fn flow_collections_end_at_their_bracket() {
+        let text = "a: {b: [1, 2]  # c\n  }  # d\n";
+        let root = parse(text).unwrap().unwrap();
+        let Kind::Map { entries, .. } = &root.kind else {
+            panic!()
+        };
+        let map = &entries[0].1;
+        assert_eq!(&text[map.start..map.end], "{b: [1, 2]  # c\n  }");
+        let Kind::Map { entries, .. } = &map.kind else {
+            panic!()
+        };
+        assert_eq!(&text[entries[0].1.start..entries[0].1.end], "[1, 2]");
     }
 
     #[test]
