@@ -124,6 +124,16 @@ pub enum Command {
         after_help = "Examples:\n  tokenctl check tenants/acme/security.yml\n  tokenctl -t acme check --warn-expiring 14d\n  # Ansible: validate: tokenctl check %s"
     )]
     Check(CheckArgs),
+    /// Make the file's keys match a desired-state file (declarative; for config management).
+    #[command(
+        after_help = "Examples:\n  tokenctl -t acme apply -f keys.yml --dry-run     # show the plan; exit 8 if changes are pending\n  tokenctl -t acme apply -f keys.yml --format json # apply; JSON with changed: true|false\n  tokenctl -t acme apply -f keys.yml --prune --yes # also delete keys keys.yml lacks\n  render-keys | tokenctl -t acme apply -f -"
+    )]
+    Apply(ApplyArgs),
+    /// Print the JSON Schema of security.yml (or of apply's desired-state file).
+    #[command(
+        after_help = "Examples:\n  tokenctl schema > security.schema.json\n  tokenctl schema --desired > desired.schema.json"
+    )]
+    Schema(SchemaArgs),
     /// Print shell completions.
     #[command(
         after_help = "Examples:\n  tokenctl completions bash > /etc/bash_completion.d/tokenctl\n  tokenctl completions zsh > ~/.zfunc/_tokenctl\n  source <(COMPLETE=bash tokenctl)    # in ~/.bashrc: also completes key names"
@@ -322,4 +332,29 @@ pub struct ManArgs {
     /// Write tokenctl.1 and one page per subcommand into this folder instead of printing.
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// The desired-state file (`-` for stdin): `apiKeys:` of name -> fields, or name -> fields.
+    #[arg(short = 'f', long = "desired", value_name = "DESIRED")]
+    pub desired: PathBuf,
+    /// Print the plan and change nothing; exit 8 when there is something to do.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Also delete keys the desired state does not list.
+    #[arg(long)]
+    pub prune: bool,
+    /// Do not ask before --prune deletes (required when stdin is not a terminal).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    #[command(flatten)]
+    pub write: WriteOpts,
+}
+
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// The schema of apply's desired-state file instead of security.yml's.
+    #[arg(long)]
+    pub desired: bool,
 }

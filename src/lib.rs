@@ -4,6 +4,7 @@
 //! load a security.yml once and check each request with the same rule and reasons as
 //! `tokenctl verify`.
 
+pub mod apply;
 pub mod cli;
 pub mod clipboard;
 pub mod commands;
@@ -11,6 +12,7 @@ pub mod error;
 pub mod model;
 pub mod names;
 pub mod output;
+pub mod schema;
 pub mod store;
 pub mod time;
 pub mod token;
@@ -33,6 +35,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Rotate(a) => rotate::run(&ctx, a),
         Command::Verify(a) => verify::run(&ctx, a),
         Command::Check(a) => check::run(&ctx, a),
+        Command::Apply(a) => commands::apply::run(&ctx, a),
+        Command::Schema(a) => commands::schema::run(a),
         Command::Completions(a) => generate::completions(a),
         Command::Man(a) => generate::man(a),
         Command::ClipboardServe => clipboard::serve_child(),

@@ -1,5 +1,6 @@
 //! One file per subcommand; each is a thin function over the store and the model.
 
+pub mod apply;
 pub mod check;
 pub mod create;
 pub mod delete;
@@ -7,6 +8,7 @@ pub mod generate;
 pub mod interactive;
 pub mod list;
 pub mod rotate;
+pub mod schema;
 pub mod show;
 pub mod update;
 pub mod verify;

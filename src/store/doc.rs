@@ -93,6 +93,9 @@ pub enum Value {
     Previous(Vec<PreviousHash>),
 }
 
+/// Fields of one key to set (`Some`) or remove (`None`).
+pub type FieldChanges<'a> = Vec<(&'a str, Option<Value>)>;
+
 /// The fields tokenctl owns, in the order a new entry is written.
 pub const FIELDS: [&str; 10] = [
     "description",
@@ -205,9 +208,26 @@ impl Document {
 
     /// Returns the text with `key` appended after the last key.
     pub fn with_new_key(&self, key: &ApiKey) -> Result<String> {
+        self.with_new_keys(std::slice::from_ref(key))
+    }
+
+    /// Returns the text with `keys` appended, in order, after the last key.
+    pub fn with_new_keys(&self, keys: &[ApiKey]) -> Result<String> {
         self.check_writable()?;
+        Ok(apply_splices(&self.text, self.new_keys_splices(keys)))
+    }
+
+    fn new_keys_splices(&self, keys: &[ApiKey]) -> Vec<Splice> {
         let nl = self.layout.newline;
         let mut splices = Vec::new();
+        if keys.is_empty() {
+            return splices;
+        }
+        let entries = |indent: usize, field_indent: usize| -> String {
+            keys.iter()
+                .map(|k| render_entry(k, indent, field_indent, nl))
+                .collect()
+        };
         let text = &self.text;
         match &self.layout.api {
             None => {
@@ -222,7 +242,7 @@ impl Document {
                     out.push_str("apiKeys:");
                     out.push_str(nl);
                 }
-                out.push_str(&render_entry(key, self.layout.top_indent + 2, 2, nl));
+                out.push_str(&entries(self.layout.top_indent + 2, 2));
                 splices.push((text.len(), text.len(), out));
             }
             Some(api) => match &api.value {
@@ -236,7 +256,7 @@ impl Document {
                     splices.push((
                         at,
                         at,
-                        newline_if_needed(text, at, nl) + &render_entry(key, indent, 2, nl),
+                        newline_if_needed(text, at, nl) + &entries(indent, 2),
                     ));
                 }
                 ApiValue::Flow { end } if api.order.is_empty() => {
@@ -247,13 +267,15 @@ impl Document {
                     splices.push((
                         at,
                         at,
-                        newline_if_needed(text, at, nl) + &render_entry(key, indent, 2, nl),
+                        newline_if_needed(text, at, nl) + &entries(indent, 2),
                     ));
                 }
                 ApiValue::Flow { end } => {
-                    let entry =
-                        format!(", {}: {}", render_scalar(&key.name), render_flow_entry(key));
-                    splices.push((end - 1, end - 1, entry));
+                    let added: String = keys
+                        .iter()
+                        .map(|k| format!(", {}: {}", render_scalar(&k.name), render_flow_entry(k)))
+                        .collect();
+                    splices.push((end - 1, end - 1, added));
                 }
                 ApiValue::Block => {
                     let last =
@@ -268,13 +290,12 @@ impl Document {
                     splices.push((
                         at,
                         at,
-                        newline_if_needed(text, at, nl)
-                            + &render_entry(key, key_indent, field_indent, nl),
+                        newline_if_needed(text, at, nl) + &entries(key_indent, field_indent),
                     ));
                 }
             },
         }
-        Ok(apply_splices(text, splices))
+        splices
     }
 
     /// Returns the text without the named keys (which must exist).
@@ -295,6 +316,11 @@ impl Document {
             }
             return Ok(doc.text);
         }
+        Ok(apply_splices(&self.text, self.removal_splices(names)?))
+    }
+
+    /// Whole lines of each named block entry, to cut.
+    fn removal_splices(&self, names: &[String]) -> Result<Vec<Splice>> {
         let text = &self.text;
         let mut splices = Vec::with_capacity(names.len());
         for name in names {
@@ -305,7 +331,7 @@ impl Document {
                 String::new(),
             ));
         }
-        Ok(apply_splices(text, splices))
+        Ok(splices)
     }
 
     fn without_flow_key(&self, name: &str) -> Result<String> {
@@ -333,6 +359,13 @@ impl Document {
     /// Returns the text with fields of key `name` set (Some) or removed (None).
     pub fn with_fields(&self, name: &str, changes: &[(&str, Option<Value>)]) -> Result<String> {
         self.check_writable()?;
+        Ok(apply_splices(
+            &self.text,
+            self.field_splices(name, changes)?,
+        ))
+    }
+
+    fn field_splices(&self, name: &str, changes: &[(&str, Option<Value>)]) -> Result<Vec<Splice>> {
         let (_, entry) = self.entry(name)?;
         let text = &self.text;
         let nl = self.layout.newline;
@@ -361,10 +394,7 @@ impl Document {
                 }
             }
             let new = format!("{{{}}}", items.join(", "));
-            return Ok(apply_splices(
-                text,
-                vec![(entry.value_start, entry.value_end, new)],
-            ));
+            return Ok(vec![(entry.value_start, entry.value_end, new)]);
         }
         let key_indent = indent_of(text, entry.key_start);
         let field_indent = entry
@@ -410,7 +440,48 @@ impl Document {
             let at = line_end(text, entry.value_end);
             splices.push((at, at, newline_if_needed(text, at, nl) + &appended));
         }
-        Ok(apply_splices(text, splices))
+        Ok(splices)
+    }
+
+    /// Returns the text with several keys changed at once: fields set or removed per key
+    /// (as [`Document::with_fields`]), keys removed, then keys appended. One text, so a caller
+    /// can write all of it in one atomic replace. Keys named in `set` and `remove` must exist.
+    pub fn with_edits(
+        &self,
+        set: &[(String, FieldChanges)],
+        remove: &[String],
+        add: &[ApiKey],
+    ) -> Result<String> {
+        self.check_writable()?;
+        if let Some(ApiLayout {
+            value: ApiValue::Flow { .. },
+            ..
+        }) = &self.layout.api
+        {
+            // Commas tie the entries of a flow mapping together: one edit at a time,
+            // re-reading the text between them.
+            let mut doc = self.clone();
+            for (name, changes) in set {
+                doc = Document::load(&self.path, doc.with_fields(name, changes)?)?;
+            }
+            if !remove.is_empty() {
+                doc = Document::load(&self.path, doc.without_keys(remove)?)?;
+            }
+            if !add.is_empty() {
+                doc = Document::load(&self.path, doc.with_new_keys(add)?)?;
+            }
+            return Ok(doc.text);
+        }
+        // Block entries own whole lines, so the splices of different keys never overlap.
+        // Fields appended to the last entry and new keys land at the same offset: the fields
+        // are pushed first and the sort in apply_splices is stable, so they stay first.
+        let mut splices = Vec::new();
+        for (name, changes) in set {
+            splices.extend(self.field_splices(name, changes)?);
+        }
+        splices.extend(self.removal_splices(remove)?);
+        splices.extend(self.new_keys_splices(add));
+        Ok(apply_splices(&self.text, splices))
     }
 
     /// 1-based line and column where key `name` is defined.
@@ -896,8 +967,11 @@ fn is_plain(node: &Node) -> bool {
 // ---------------------------------------------------------------------------------------------
 // Rendering and splicing
 
+/// Bytes `start..end` of the text to replace with the string.
+type Splice = (usize, usize, String);
+
 /// Applies non-overlapping splices (start, end, replacement); equal starts keep their order.
-fn apply_splices(text: &str, mut splices: Vec<(usize, usize, String)>) -> String {
+fn apply_splices(text: &str, mut splices: Vec<Splice>) -> String {
     splices.sort_by_key(|s| s.0);
     let mut out =
         String::with_capacity(text.len() + splices.iter().map(|s| s.2.len()).sum::<usize>());
@@ -1113,6 +1187,74 @@ fn render_flow_entry(key: &ApiKey) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn key(name: &str, byte: u8) -> ApiKey {
+        ApiKey {
+            name: name.into(),
+            description: None,
+            enabled: true,
+            permissions: vec!["dns:read".into()],
+            hash: TokenHash([byte; 32]),
+            created_at: None,
+            expires_at: None,
+            allowed_ips: None,
+            path_prefix: None,
+            resources: None,
+            previous_hashes: Vec::new(),
+        }
+    }
+
+    fn hash(byte: u8) -> String {
+        TokenHash([byte; 32]).to_string()
+    }
+
+    #[test]
+    fn batch_edits_touch_only_their_lines() {
+        let text = format!(
+            "# top\nversion: 1\napiKeys:\n  a:   # keep me\n    hash: {}\n    enabled: true\n  # about b\n  b:\n    hash: {}\n  c: {{hash: {}}}\nother: x\n",
+            hash(1),
+            hash(2),
+            hash(3)
+        );
+        let doc = Document::load(Path::new("s.yml"), text.clone()).unwrap();
+        let set = vec![
+            ("a".to_string(), vec![("enabled", Some(Value::Bool(false)))]),
+            (
+                "c".to_string(),
+                vec![("permissions", Some(Value::List(vec!["x".into()])))],
+            ),
+        ];
+        let out = doc
+            .with_edits(&set, &["b".to_string()], &[key("d", 4), key("e", 5)])
+            .unwrap();
+        let expected = format!(
+            "# top\nversion: 1\napiKeys:\n  a:   # keep me\n    hash: {}\n    enabled: false\n  # about b\n  c: {{hash: {}, permissions: [x]}}\n  d:\n    enabled: true\n    permissions: [dns:read]\n    hash: {}\n  e:\n    enabled: true\n    permissions: [dns:read]\n    hash: {}\nother: x\n",
+            hash(1),
+            hash(3),
+            hash(4),
+            hash(5)
+        );
+        assert_eq!(out, expected);
+    }
+
+    #[test]
+    fn batch_edits_of_a_flow_mapping_go_one_by_one() {
+        let text = format!(
+            "apiKeys: {{a: {{hash: {}}}, b: {{hash: {}}}}}  # flow\n",
+            hash(1),
+            hash(2)
+        );
+        let doc = Document::load(Path::new("s.yml"), text).unwrap();
+        let set = vec![("b".to_string(), vec![("enabled", Some(Value::Bool(false)))])];
+        let out = doc
+            .with_edits(&set, &["a".to_string()], &[key("c", 3)])
+            .unwrap();
+        let after = Document::load(Path::new("s.yml"), out.clone()).unwrap();
+        let names: Vec<&str> = after.model.names().collect();
+        assert_eq!(names, ["b", "c"], "{out}");
+        assert!(!after.model.get("b").unwrap().enabled);
+        assert!(out.ends_with("}  # flow\n"), "{out}");
+    }
 
     #[test]
     fn scalars_render_safely() {

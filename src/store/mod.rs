@@ -1,10 +1,12 @@
 //! Where security.yml is, and reading and writing it safely: an exclusive lock, a size limit,
 //! `--if-unchanged`, and an atomic replace (temp file, fsync, rename, fsync the folder).
 
+mod desired;
 mod doc;
 pub mod usage;
 mod yaml;
 
+pub use desired::{DESIRED_FIELDS, DesiredKey, DesiredState};
 pub use doc::{Document, FIELDS, Problem, Value, key_fields, render_scalar};
 
 use crate::error::{Error, Result};
@@ -140,7 +142,8 @@ impl Store {
     }
 }
 
-fn parse_digest(text: &str) -> Result<String> {
+/// Parses an `--if-unchanged` value into 64 lowercase hex digits.
+pub fn parse_digest(text: &str) -> Result<String> {
     let hex_part = text
         .strip_prefix("sha256:")
         .unwrap_or(text)

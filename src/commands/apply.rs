@@ -1,0 +1,372 @@
+//! `apply -f DESIRED`: make the file's keys match a desired state, in one locked atomic write.
+//! `--dry-run` prints the plan (exit 8 when something is pending); `--prune` also deletes.
+
+use super::Context;
+use super::delete::prompt_error;
+use crate::apply::{Action, Plan, plan, value_json, value_text};
+use crate::cli::{ApplyArgs, Format};
+use crate::error::{Error, Result};
+use crate::output::{stdout_error, write_data};
+use crate::store::{DesiredState, Document, MAX_FILE_SIZE, file_digest, parse_digest};
+use crate::token::{self, Secret};
+use serde::Serialize;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+/// What `--format json|yaml` prints. The shape is stable (README, "apply").
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Report {
+    /// Whether the file changed (for a dry run: whether it would).
+    changed: bool,
+    dry_run: bool,
+    file: String,
+    /// SHA-256 of the file afterwards (dry run: as read), ready for `--if-unchanged`.
+    sha256: String,
+    summary: Summary,
+    plan: Vec<StepView>,
+    /// Keys the desired state lists that already match it.
+    unchanged: Vec<String>,
+    /// Secrets generated for new keys without a `hash`, shown this once.
+    secrets: Vec<SecretView>,
+}
+
+#[derive(Serialize)]
+struct Summary {
+    create: usize,
+    update: usize,
+    delete: usize,
+    unchanged: usize,
+}
+
+#[derive(Serialize)]
+struct StepView {
+    action: &'static str,
+    key: String,
+    /// For a create: "generated" or "provided"; otherwise null.
+    secret: Option<&'static str>,
+    changes: Vec<ChangeView>,
+}
+
+#[derive(Serialize)]
+struct ChangeView {
+    field: &'static str,
+    old: serde_json::Value,
+    new: serde_json::Value,
+}
+
+#[derive(Serialize)]
+struct SecretView {
+    name: String,
+    token: String,
+    fingerprint: String,
+}
+
+pub fn run(ctx: &Context, args: ApplyArgs) -> Result<()> {
+    if args.prune && !args.dry_run && !args.yes && !ctx.interactive {
+        return Err(Error::Usage(
+            "--prune deletes the keys the desired state lacks and needs confirmation, but stdin is not a terminal; add --yes (`tokenctl apply -f DESIRED --prune --yes`), or look first with --dry-run".into(),
+        ));
+    }
+    let expected = args
+        .write
+        .if_unchanged
+        .as_deref()
+        .map(parse_digest)
+        .transpose()?;
+    let desired = read_desired(&args.desired)?;
+    let store = ctx.store()?;
+    let now = ctx.clock.now();
+
+    if args.dry_run {
+        let doc = store.read()?;
+        let digest = file_digest(doc.text.as_bytes());
+        if let Some(expected) = expected.filter(|e| *e != digest) {
+            return Err(changed_since(store.path(), &expected, &digest));
+        }
+        let plan = plan(&doc, &desired, args.prune, now)?;
+        let report = report(&plan, true, store.path(), digest, Vec::new());
+        let mut out = std::io::stdout().lock();
+        if ctx.format == Format::Table {
+            out.write_all(plan_text(&plan, true).as_bytes())
+                .map_err(stdout_error)?;
+        } else {
+            write_data(&mut out, ctx.format, &report)?;
+        }
+        out.flush().map_err(stdout_error)?;
+        if plan.is_empty() {
+            if ctx.format != Format::Table {
+                ctx.say(no_changes(&plan));
+            }
+            return Ok(());
+        }
+        ctx.say(format!(
+            "Dry run: {}; nothing was written (run without --dry-run to apply).",
+            counts(&plan)
+        ));
+        return Err(Error::ChangesPending);
+    }
+
+    // Ask before taking the lock, so a slow operator does not block other writers; the
+    // deletions are checked again under the lock.
+    let confirmed: Option<Vec<String>> = if args.prune && !args.yes {
+        let doc = store.read()?;
+        let plan = plan(&doc, &desired, true, now)?;
+        let deletions: Vec<String> = plan.deletions().map(String::from).collect();
+        if !deletions.is_empty() {
+            eprint!("{}", plan_text(&plan, true));
+            confirm(&deletions)?;
+        }
+        Some(deletions)
+    } else {
+        None
+    };
+
+    let (plan, secrets, digest) = store.update(args.write.if_unchanged.as_deref(), |doc| {
+        let plan = plan(doc, &desired, args.prune, now)?;
+        if let Some(confirmed) = &confirmed {
+            if let Some(extra) = plan.deletions().find(|d| !confirmed.iter().any(|c| c == d)) {
+                return Err(Error::Conflict(format!(
+                    "the file changed while you were asked: --prune would now also delete '{extra}'; nothing was written; run apply again"
+                )));
+            }
+        }
+        if plan.is_empty() {
+            return Ok((None, (plan, Vec::new(), file_digest(doc.text.as_bytes()))));
+        }
+        let mut secrets: Vec<(String, Secret)> = Vec::new();
+        let text = plan.new_text(doc, |name| {
+            let secret = token::generate(doc.model.prefix()).map_err(Error::Other)?;
+            let hash = secret.hash();
+            secrets.push((name.to_string(), secret));
+            Ok(hash)
+        })?;
+        verify_idempotent(doc, &text, &desired, args.prune, now)?;
+        let digest = file_digest(text.as_bytes());
+        Ok((Some(text), (plan, secrets, digest)))
+    })?;
+
+    let views: Vec<SecretView> = secrets
+        .iter()
+        .map(|(name, s)| SecretView {
+            name: name.clone(),
+            token: s.expose().to_string(),
+            fingerprint: s.hash().fingerprint(),
+        })
+        .collect();
+    let mut out = std::io::stdout().lock();
+    if ctx.format == Format::Table {
+        // One `NAME SECRET` line per generated secret: easy to `read name secret` in a shell.
+        for v in &views {
+            writeln!(out, "{} {}", v.name, v.token).map_err(stdout_error)?;
+        }
+    } else {
+        let report = report(&plan, false, store.path(), digest, views);
+        write_data(&mut out, ctx.format, &report)?;
+    }
+    out.flush().map_err(stdout_error)?;
+    if plan.is_empty() {
+        ctx.say(no_changes(&plan));
+    } else {
+        if ctx.format == Format::Table {
+            eprint!("{}", plan_text(&plan, false));
+        }
+        ctx.say(done(&plan));
+        if !secrets.is_empty() && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+            ctx.say("Store the new secrets now: they are not saved anywhere and will not be shown again.");
+        }
+    }
+    Ok(())
+}
+
+/// Reads the desired state from a file, or stdin for `-`.
+fn read_desired(path: &Path) -> Result<DesiredState> {
+    let (label, bytes) = if path.as_os_str() == "-" {
+        let label = PathBuf::from("<stdin>");
+        let mut buf = Vec::new();
+        std::io::stdin()
+            .take(MAX_FILE_SIZE + 1)
+            .read_to_end(&mut buf)
+            .map_err(|e| Error::io(&label, "reading the desired state", e))?;
+        if buf.len() as u64 > MAX_FILE_SIZE {
+            return Err(Error::Invalid {
+                path: label,
+                message: "the desired state is too large".into(),
+            });
+        }
+        (label, buf)
+    } else {
+        let bytes = crate::store::read_bytes(path)?.ok_or_else(|| Error::Invalid {
+            path: path.to_path_buf(),
+            message: "no such file; give the desired-state file with -f (or - for stdin)".into(),
+        })?;
+        (path.to_path_buf(), bytes)
+    };
+    let text = crate::store::into_text(&label, bytes)?;
+    DesiredState::parse(&label, &text)
+}
+
+/// Checks the edit does what the plan says: applying the same desired state to the result
+/// must find nothing to do. Anything else is a bug, and nothing is written.
+fn verify_idempotent(
+    doc: &Document,
+    text: &str,
+    desired: &DesiredState,
+    prune: bool,
+    now: jiff::Timestamp,
+) -> Result<()> {
+    let internal = |why: String| {
+        Error::Other(format!(
+            "internal error: the edit did not come out as planned ({why}); nothing was written"
+        ))
+    };
+    let after = Document::load(&doc.path, text.to_string()).map_err(|e| internal(e.to_string()))?;
+    let again = plan(&after, desired, prune, now).map_err(|e| internal(e.to_string()))?;
+    if let Some(step) = again.steps.first() {
+        return Err(internal(format!(
+            "key '{}' would still need a {}",
+            step.key,
+            step.action.as_str()
+        )));
+    }
+    Ok(())
+}
+
+fn confirm(deletions: &[String]) -> Result<()> {
+    let ok = dialoguer::Confirm::with_theme(&dialoguer::theme::ColorfulTheme::default())
+        .with_prompt(format!(
+            "--prune deletes {} key{} ({}); anything using them stops working at once. Continue",
+            deletions.len(),
+            if deletions.len() == 1 { "" } else { "s" },
+            deletions.join(", ")
+        ))
+        .default(false)
+        .interact_opt()
+        .map_err(prompt_error)?;
+    match ok {
+        Some(true) => Ok(()),
+        Some(false) => Err(Error::Other("not applied; nothing was written".into())),
+        None => Err(Error::Interrupted),
+    }
+}
+
+fn changed_since(path: &Path, expected: &str, actual: &str) -> Error {
+    Error::Conflict(format!(
+        "{} changed since you read it (its sha256 is now {actual}, not {expected}); read it again and retry",
+        path.display()
+    ))
+}
+
+fn report(
+    plan: &Plan,
+    dry_run: bool,
+    path: &Path,
+    sha256: String,
+    secrets: Vec<SecretView>,
+) -> Report {
+    Report {
+        changed: !plan.is_empty(),
+        dry_run,
+        file: path.display().to_string(),
+        sha256,
+        summary: Summary {
+            create: plan.count(Action::Create),
+            update: plan.count(Action::Update),
+            delete: plan.count(Action::Delete),
+            unchanged: plan.unchanged.len(),
+        },
+        plan: plan
+            .steps
+            .iter()
+            .map(|s| StepView {
+                action: s.action.as_str(),
+                key: s.key.clone(),
+                secret: match (s.action, s.generate) {
+                    (Action::Create, true) => Some("generated"),
+                    (Action::Create, false) => Some("provided"),
+                    _ => None,
+                },
+                changes: s
+                    .changes
+                    .iter()
+                    .map(|c| ChangeView {
+                        field: c.field,
+                        old: value_json(&c.old),
+                        new: value_json(&c.new),
+                    })
+                    .collect(),
+            })
+            .collect(),
+        unchanged: plan.unchanged.clone(),
+        secrets,
+    }
+}
+
+/// The readable plan: one line per key, then one per changed field.
+fn plan_text(plan: &Plan, summary: bool) -> String {
+    let mut out = String::new();
+    for step in &plan.steps {
+        match step.action {
+            Action::Create => {
+                let how = if step.generate {
+                    "a new secret, printed once"
+                } else {
+                    "the provided hash"
+                };
+                out.push_str(&format!("+ create {} (with {how})\n", step.key));
+                for c in &step.changes {
+                    out.push_str(&format!("    {}: {}\n", c.field, value_text(&c.new)));
+                }
+            }
+            Action::Update => {
+                out.push_str(&format!("~ update {}\n", step.key));
+                for c in &step.changes {
+                    out.push_str(&format!(
+                        "    {}: {} -> {}\n",
+                        c.field,
+                        value_text(&c.old),
+                        value_text(&c.new)
+                    ));
+                }
+            }
+            Action::Delete => out.push_str(&format!("- delete {}\n", step.key)),
+        }
+    }
+    if summary {
+        let line = if plan.is_empty() {
+            no_changes(plan)
+        } else {
+            format!("Plan: {}.", counts(plan))
+        };
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
+fn counts(plan: &Plan) -> String {
+    format!(
+        "{} to create, {} to update, {} to delete, {} unchanged",
+        plan.count(Action::Create),
+        plan.count(Action::Update),
+        plan.count(Action::Delete),
+        plan.unchanged.len()
+    )
+}
+
+fn done(plan: &Plan) -> String {
+    format!(
+        "Applied: {} created, {} updated, {} deleted, {} unchanged.",
+        plan.count(Action::Create),
+        plan.count(Action::Update),
+        plan.count(Action::Delete),
+        plan.unchanged.len()
+    )
+}
+
+fn no_changes(plan: &Plan) -> String {
+    match plan.unchanged.len() {
+        1 => "No changes: the 1 key of the desired state already matches.".to_string(),
+        n => format!("No changes: the {n} keys of the desired state already match."),
+    }
+}

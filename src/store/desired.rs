@@ -1,0 +1,501 @@
+//! The desired-state file of `apply` (SPEC.md, "Desired state for apply"), read from the same
+//! positioned YAML tree as security.yml so every refusal names file, line and column.
+//!
+//! Two shapes are accepted: security.yml's own (`apiKeys:` holding name -> fields, optionally
+//! with `version: 1`), or the bare mapping of name -> fields. A top level holding `apiKeys`
+//! is the first shape, so a key that is itself named `apiKeys` needs the first shape.
+
+use super::yaml::{self, Kind, Node};
+use crate::error::{Error, Result};
+use crate::model;
+use crate::token::TokenHash;
+use ipnet::IpNet;
+use jiff::Timestamp;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// The fields a desired key may list, in the order plans show them.
+pub const DESIRED_FIELDS: [&str; 8] = [
+    "description",
+    "enabled",
+    "permissions",
+    "hash",
+    "expiresAt",
+    "allowedIps",
+    "pathPrefix",
+    "resources",
+];
+
+/// A 1-based line and column in the desired-state file.
+pub type Pos = (usize, usize);
+
+/// A parsed desired-state file: keys in the order it lists them.
+#[derive(Debug, Clone)]
+pub struct DesiredState {
+    /// Where it came from (`<stdin>` for `-`), for messages.
+    pub path: PathBuf,
+    pub keys: Vec<DesiredKey>,
+}
+
+/// One key as the desired state wants it. For each field, `None` means "not listed: leave it
+/// as it is"; for optional fields `Some(None)` means "listed as null: remove it".
+#[derive(Debug, Clone, Default)]
+pub struct DesiredKey {
+    pub name: String,
+    pub description: Option<Option<String>>,
+    pub enabled: Option<bool>,
+    pub permissions: Option<Vec<String>>,
+    pub hash: Option<TokenHash>,
+    pub expires_at: Option<Option<Timestamp>>,
+    pub allowed_ips: Option<Option<Vec<IpNet>>>,
+    pub path_prefix: Option<Option<String>>,
+    pub resources: Option<Option<Vec<String>>>,
+    /// Where the name is.
+    pub at: Pos,
+    /// Where each listed field's value is.
+    pub field_at: HashMap<&'static str, Pos>,
+    /// Where each permission is, in list order.
+    pub permission_at: Vec<Pos>,
+}
+
+impl DesiredKey {
+    /// Where `field`'s value is, or the name when the field is not listed.
+    pub fn pos(&self, field: &str) -> Pos {
+        self.field_at.get(field).copied().unwrap_or(self.at)
+    }
+}
+
+impl DesiredState {
+    /// A positioned error about this file.
+    pub fn error(&self, (line, column): Pos, message: impl Into<String>) -> Error {
+        Error::Syntax {
+            path: self.path.clone(),
+            line,
+            column,
+            message: message.into(),
+        }
+    }
+
+    /// Parses a desired-state text; the first problem is the error.
+    pub fn parse(path: &Path, text: &str) -> Result<DesiredState> {
+        let body = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let root = yaml::parse(body).map_err(|e| Error::Syntax {
+            path: path.to_path_buf(),
+            line: e.line,
+            column: e.col,
+            message: e.message,
+        })?;
+        let mut p = Parser {
+            path: path.to_path_buf(),
+            anchors: HashMap::new(),
+        };
+        let Some(root) = root.filter(|r| !r.is_null()) else {
+            // An empty input is far more often a mistake (an empty pipe) than a wish to have
+            // no keys, and with --prune it would revoke everything: make that explicit.
+            return Err(Error::Invalid {
+                path: path.to_path_buf(),
+                message: "the desired state is empty; to want no keys at all, write `apiKeys: {}`"
+                    .into(),
+            });
+        };
+        p.collect_anchors(&root);
+        let keys = p.top(&root)?;
+        Ok(DesiredState {
+            path: path.to_path_buf(),
+            keys,
+        })
+    }
+}
+
+struct Parser {
+    path: PathBuf,
+    anchors: HashMap<usize, Node>,
+}
+
+type Res<T> = std::result::Result<T, Error>;
+
+impl Parser {
+    fn err(&self, node: &Node, message: impl Into<String>) -> Error {
+        Error::Syntax {
+            path: self.path.clone(),
+            line: node.line,
+            column: node.col,
+            message: message.into(),
+        }
+    }
+
+    fn collect_anchors(&mut self, root: &Node) {
+        let mut todo = vec![root];
+        while let Some(n) = todo.pop() {
+            if n.anchor != 0 && matches!(n.kind, Kind::Scalar { .. } | Kind::Seq { .. }) {
+                self.anchors.insert(n.anchor, n.clone());
+            }
+            match &n.kind {
+                Kind::Seq { items, .. } => todo.extend(items.iter()),
+                Kind::Map { entries, .. } => todo.extend(entries.iter().flat_map(|(k, v)| [k, v])),
+                _ => {}
+            }
+        }
+    }
+
+    /// Follows an alias to its anchored scalar or list (one level, never expanded further).
+    fn resolve<'n>(&'n self, node: &'n Node) -> Res<&'n Node> {
+        match node.kind {
+            Kind::Alias(id) => self.anchors.get(&id).ok_or_else(|| {
+                self.err(
+                    node,
+                    "an alias here must point to an anchored text or list, not a mapping",
+                )
+            }),
+            _ => Ok(node),
+        }
+    }
+
+    fn top(&self, root: &Node) -> Res<Vec<DesiredKey>> {
+        let Kind::Map { entries, .. } = &root.kind else {
+            return Err(self.err(
+                root,
+                format!(
+                    "the desired state must be a mapping (`apiKeys:` of name -> fields, or name -> fields), not {}",
+                    root.type_name()
+                ),
+            ));
+        };
+        let wrapped = entries.iter().any(|(k, _)| k.as_str() == Some("apiKeys"));
+        if !wrapped {
+            return self.keys(root);
+        }
+        let mut keys = None;
+        for (k, v) in entries {
+            match k.as_str() {
+                Some("apiKeys") if keys.is_some() => {
+                    return Err(self.err(k, "apiKeys is listed twice"));
+                }
+                Some("apiKeys") => {
+                    keys = Some(if v.is_null() {
+                        Vec::new()
+                    } else {
+                        self.keys(self.resolve(v)?)?
+                    });
+                }
+                Some("version") => {
+                    if v.as_str() != Some("1") {
+                        return Err(self.err(v, "version must be 1 (or left out)"));
+                    }
+                }
+                other => {
+                    return Err(self.err(
+                        k,
+                        format!(
+                            "unknown top-level field {:?}: apply manages only apiKeys (and accepts version: 1); edit the rest of security.yml by hand or with a template",
+                            other.unwrap_or("?")
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(keys.unwrap_or_default())
+    }
+
+    fn keys(&self, map: &Node) -> Res<Vec<DesiredKey>> {
+        let Kind::Map { entries, .. } = &map.kind else {
+            return Err(self.err(
+                map,
+                format!(
+                    "apiKeys must be a mapping of key name to fields, not {}",
+                    map.type_name()
+                ),
+            ));
+        };
+        let mut seen: HashMap<&str, Pos> = HashMap::new();
+        let mut out = Vec::with_capacity(entries.len());
+        for (name_node, def) in entries {
+            let Some(name) = name_node
+                .as_str()
+                .filter(|_| matches!(name_node.kind, Kind::Scalar { .. }))
+            else {
+                return Err(self.err(name_node, "a key name must be text"));
+            };
+            if let Some(p) = crate::names::problem(name) {
+                return Err(self.err(
+                    name_node,
+                    format!("invalid key name {name:?}: {p}; use 1 to 64 of A-Z a-z 0-9 - _ ."),
+                ));
+            }
+            if let Some((line, col)) = seen.insert(name, (name_node.line, name_node.col)) {
+                return Err(self.err(
+                    name_node,
+                    format!("key '{name}' is listed twice (first at line {line}, column {col}); list each key once"),
+                ));
+            }
+            out.push(self.key(name, name_node, self.resolve(def)?)?);
+        }
+        Ok(out)
+    }
+
+    fn key(&self, name: &str, name_node: &Node, def: &Node) -> Res<DesiredKey> {
+        let mut key = DesiredKey {
+            name: name.to_string(),
+            at: (name_node.line, name_node.col),
+            ..DesiredKey::default()
+        };
+        if def.is_null() {
+            // `name:` alone: the key should exist, with whatever the file has (or defaults).
+            return Ok(key);
+        }
+        let Kind::Map { entries, .. } = &def.kind else {
+            return Err(self.err(
+                def,
+                format!(
+                    "key '{name}' must be a mapping of fields (permissions, hash, ...), not {}",
+                    def.type_name()
+                ),
+            ));
+        };
+        for (fk, fv) in entries {
+            let Some(field) = fk.as_str() else {
+                return Err(self.err(fk, "a field name must be text"));
+            };
+            let Some(&field) = DESIRED_FIELDS.iter().find(|f| **f == field) else {
+                return Err(self.err(fk, unknown_field(name, field)));
+            };
+            let what = format!("key '{name}': {field}");
+            let fv = self.resolve(fv)?;
+            if key.field_at.insert(field, (fv.line, fv.col)).is_some() {
+                return Err(self.err(fk, format!("key '{name}': field '{field}' is listed twice")));
+            }
+            match field {
+                "description" => key.description = Some(self.optional_text(fv, &what)?),
+                "enabled" => {
+                    key.enabled = Some(match fv.as_str().filter(|_| is_plain(fv)) {
+                        Some("true" | "True" | "TRUE") => true,
+                        Some("false" | "False" | "FALSE") => false,
+                        _ => return Err(self.err(fv, format!("{what} must be true or false"))),
+                    })
+                }
+                "permissions" => {
+                    if fv.is_null() {
+                        return Err(self.err(fv, format!("{what}: write [] for no permissions")));
+                    }
+                    let list = self.list(fv, &what)?;
+                    let mut seen = std::collections::HashSet::new();
+                    for (scope, node) in &list {
+                        if let Some(p) = model::scope_problem(scope) {
+                            return Err(self.err(node, format!("key '{name}': {p}")));
+                        }
+                        if !seen.insert(scope.as_str()) {
+                            return Err(
+                                self.err(node, format!("{what}: '{scope}' is listed twice"))
+                            );
+                        }
+                    }
+                    key.permission_at = list.iter().map(|(_, n)| (n.line, n.col)).collect();
+                    key.permissions = Some(list.into_iter().map(|(s, _)| s).collect());
+                }
+                "hash" => {
+                    let text = self.text(fv, &what)?;
+                    key.hash = Some(TokenHash::parse(&text).ok_or_else(|| {
+                        self.err(
+                            fv,
+                            format!("{what} must be sha256: followed by 64 lowercase hex digits (the SHA-256 of the whole token)"),
+                        )
+                    })?);
+                }
+                "expiresAt" => {
+                    key.expires_at = Some(if fv.is_null() {
+                        None
+                    } else {
+                        let text = self.text(fv, &what)?;
+                        let t = crate::time::parse_timestamp(&text).map_err(|e| {
+                            self.err(fv, format!("{what}: {e}; or null for no expiry"))
+                        })?;
+                        // The file stores whole seconds; comparing at that precision keeps a
+                        // second apply from seeing a difference.
+                        Some(Timestamp::from_second(t.as_second()).unwrap_or(t))
+                    })
+                }
+                "allowedIps" => {
+                    key.allowed_ips = Some(if fv.is_null() {
+                        None
+                    } else {
+                        let mut nets = Vec::new();
+                        for (s, node) in self.list(fv, &what)? {
+                            nets.push(
+                                model::parse_cidr(&s)
+                                    .map_err(|e| self.err(&node, format!("key '{name}': {e}")))?,
+                            );
+                        }
+                        Some(nets)
+                    })
+                }
+                "pathPrefix" => {
+                    let p = self.optional_text(fv, &what)?;
+                    if let Some(p) = &p {
+                        if !p.trim_start_matches('=').starts_with('/') {
+                            return Err(self.err(
+                                fv,
+                                format!("{what} must start with / (or =/ for an exact path)"),
+                            ));
+                        }
+                    }
+                    key.path_prefix = Some(p);
+                }
+                "resources" => {
+                    key.resources = Some(if fv.is_null() {
+                        None
+                    } else {
+                        Some(self.list(fv, &what)?.into_iter().map(|(s, _)| s).collect())
+                    })
+                }
+                _ => unreachable!("every desired field is handled"),
+            }
+        }
+        Ok(key)
+    }
+
+    fn text(&self, node: &Node, what: &str) -> Res<String> {
+        match &node.kind {
+            Kind::Scalar { value, .. } if !node.is_null() => Ok(value.clone()),
+            _ => Err(self.err(
+                node,
+                format!("{what} must be text, not {}", node.type_name()),
+            )),
+        }
+    }
+
+    fn optional_text(&self, node: &Node, what: &str) -> Res<Option<String>> {
+        if node.is_null() {
+            return Ok(None);
+        }
+        self.text(node, what).map(Some)
+    }
+
+    fn list(&self, node: &Node, what: &str) -> Res<Vec<(String, Node)>> {
+        let Kind::Seq { items, .. } = &node.kind else {
+            return Err(self.err(
+                node,
+                format!(
+                    "{what} must be a list, like [a, b], not {}",
+                    node.type_name()
+                ),
+            ));
+        };
+        let mut out = Vec::with_capacity(items.len());
+        for item in items {
+            let item = self.resolve(item)?;
+            let value = self.text(item, &format!("{what}: each item"))?;
+            out.push((value, item.clone()));
+        }
+        Ok(out)
+    }
+}
+
+fn unknown_field(name: &str, field: &str) -> String {
+    match field {
+        "createdAt" => format!(
+            "key '{name}': createdAt is set by tokenctl when it creates a key; remove it from the desired state"
+        ),
+        "previousHashes" => format!(
+            "key '{name}': previousHashes belong to `tokenctl rotate --grace`; remove them from the desired state"
+        ),
+        _ => {
+            let hint = crate::names::nearest(field, DESIRED_FIELDS)
+                .map(|s| format!("; did you mean '{s}'?"))
+                .unwrap_or_default();
+            format!(
+                "key '{name}': unknown field '{field}'{hint} (a desired key may list {})",
+                DESIRED_FIELDS.join(", ")
+            )
+        }
+    }
+}
+
+fn is_plain(node: &Node) -> bool {
+    matches!(
+        node.kind,
+        Kind::Scalar {
+            style: saphyr_parser::ScalarStyle::Plain,
+            ..
+        }
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<DesiredState> {
+        DesiredState::parse(Path::new("d.yml"), text)
+    }
+
+    #[test]
+    fn both_shapes_give_the_same_keys() {
+        let bare = parse("ci:\n  permissions: [dns:read]\n  enabled: false\n").unwrap();
+        let wrapped =
+            parse("version: 1\napiKeys:\n  ci:\n    permissions: [dns:read]\n    enabled: false\n")
+                .unwrap();
+        for d in [bare, wrapped] {
+            assert_eq!(d.keys.len(), 1);
+            assert_eq!(d.keys[0].name, "ci");
+            assert_eq!(
+                d.keys[0].permissions.as_deref(),
+                Some(&["dns:read".into()][..])
+            );
+            assert_eq!(d.keys[0].enabled, Some(false));
+            assert_eq!(d.keys[0].description, None);
+        }
+    }
+
+    #[test]
+    fn null_removes_and_absent_keeps() {
+        let d = parse("ci:\n  expiresAt: null\n  description: ~\n").unwrap();
+        assert_eq!(d.keys[0].expires_at, Some(None));
+        assert_eq!(d.keys[0].description, Some(None));
+        assert_eq!(d.keys[0].allowed_ips, None);
+    }
+
+    #[test]
+    fn refusals_point_at_the_problem() {
+        let cases = [
+            (
+                "ci:\n  permisions: [x]\n",
+                2,
+                3,
+                "did you mean 'permissions'",
+            ),
+            ("ci:\n  hash: sha256:ABC\n", 2, 9, "64 lowercase hex"),
+            ("a b:\n  enabled: true\n", 1, 1, "invalid key name"),
+            ("ci: {}\nci: {}\n", 2, 1, "listed twice"),
+            (
+                "ci:\n  createdAt: 2026-01-01T00:00:00Z\n",
+                2,
+                3,
+                "createdAt is set by tokenctl",
+            ),
+            (
+                "apiKeys: {}\npermissions: [a]\n",
+                2,
+                1,
+                "apply manages only apiKeys",
+            ),
+            ("ci:\n  expiresAt: 30d\n", 2, 14, "RFC 3339"),
+            ("ci:\n  permissions: [a, a]\n", 2, 20, "listed twice"),
+        ];
+        for (text, line, column, needle) in cases {
+            match parse(text) {
+                Err(Error::Syntax {
+                    line: l,
+                    column: c,
+                    message,
+                    ..
+                }) => {
+                    assert_eq!((l, c), (line, column), "{text:?}: {message}");
+                    assert!(message.contains(needle), "{text:?}: {message}");
+                }
+                other => panic!("{text:?}: expected a positioned error, got {other:?}"),
+            }
+        }
+        assert!(matches!(parse("# nothing\n"), Err(Error::Invalid { .. })));
+        assert!(parse("apiKeys: {}\n").unwrap().keys.is_empty());
+    }
+}
