@@ -3,6 +3,7 @@
 
 mod testenv;
 
+mod apply;
 mod clipboard;
 mod core;
 mod generated;
