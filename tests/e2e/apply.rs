@@ -6,8 +6,7 @@ use std::fs;
 
 const H_A: &str = "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 const H_B: &str = "sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
-/// Hashes already in fixtures/hand-edited.yml.
-const H_CI: &str = "sha256:d593ed019dc622a8a397c2bb01a21496a8bdc9af826f00699366f1e4a11fb164";
+/// A hash already in fixtures/hand-edited.yml.
 const H_GRAFANA: &str = "sha256:4fdce7a5c16a0ac7546d5886e794f3b1332769e718f9a08dacb613bcc65360c6";
 
 /// Writes the desired state as `desired.yml` in the test folder (the commands' cwd).
