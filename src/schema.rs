@@ -305,32 +305,4 @@ mod tests {
             ["apiKeys", "permissions", "tokenPrefix", "version"]
         );
     }
-
-    #[test]
-    fn the_name_pattern_is_the_name_rule() {
-        // A tiny matcher for NAME_PATTERN's three alternatives, checked against names::problem.
-        let matches = |s: &str| {
-            let ok = |c: char| c.is_ascii_alphanumeric() || "._-".contains(c);
-            let n = s.len();
-            s.chars().all(ok)
-                && match (s.chars().next(), s.chars().nth(1)) {
-                    (Some(c), _) if c != '.' => (1..=64).contains(&n),
-                    (Some('.'), Some(c)) if c != '.' => (2..=64).contains(&n),
-                    (Some('.'), Some('.')) => (3..=64).contains(&n),
-                    _ => false,
-                }
-        };
-        for s in [
-            "", ".", "..", "...", "a", ".a", "..a", "a.b", "a b", "a/b", "é",
-        ]
-        .into_iter()
-        .map(String::from)
-        .chain([
-            "x".repeat(64),
-            "x".repeat(65),
-            format!("..{}", "x".repeat(62)),
-        ]) {
-            assert_eq!(matches(&s), crate::names::problem(&s).is_none(), "{s:?}");
-        }
-    }
 }

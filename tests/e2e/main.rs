@@ -10,5 +10,6 @@ mod generated;
 mod interactive;
 mod lifecycle;
 mod scripting;
+mod schema;
 mod server;
 mod store;
