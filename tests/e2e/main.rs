@@ -3,6 +3,7 @@
 
 mod testenv;
 
+mod ansible;
 mod apply;
 mod clipboard;
 mod core;
