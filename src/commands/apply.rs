@@ -109,12 +109,14 @@ pub fn run(ctx: &Context, args: ApplyArgs) -> Result<()> {
 
     // Ask before taking the lock, so a slow operator does not block other writers; the
     // deletions are checked again under the lock.
+    let mut plan_shown = false;
     let confirmed: Option<Vec<String>> = if args.prune && !args.yes {
         let doc = store.read()?;
         let plan = plan(&doc, &desired, true, now)?;
         let deletions: Vec<String> = plan.deletions().map(String::from).collect();
         if !deletions.is_empty() {
             eprint!("{}", plan_text(&plan, true));
+            plan_shown = true;
             confirm(&deletions)?;
         }
         Some(deletions)
@@ -168,7 +170,7 @@ pub fn run(ctx: &Context, args: ApplyArgs) -> Result<()> {
     if plan.is_empty() {
         ctx.say(no_changes(&plan));
     } else {
-        if ctx.format == Format::Table {
+        if ctx.format == Format::Table && !plan_shown {
             eprint!("{}", plan_text(&plan, false));
         }
         ctx.say(done(&plan));

@@ -636,3 +636,124 @@ fn a_flow_style_api_keys_mapping_is_edited_in_place() {
         .success()
         .stderr_has("No changes");
 }
+
+/// Runs `tokenctl apply -f desired.yml --prune` at a terminal (util-linux `script` gives it
+/// one) and types `answer` at the prompt.
+fn apply_prune_at_a_terminal(env: &TestEnv, answer: &str) -> (i32, String) {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let bin = assert_cmd::cargo::cargo_bin!("tokenctl");
+    let mut child = Command::new("script")
+        .args([
+            "-qec",
+            &format!("'{}' apply -f desired.yml --prune", bin.display()),
+            "/dev/null",
+        ])
+        .current_dir(env.dir.path())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", env.dir.path())
+        .env("TERM", "xterm")
+        .env("TOKENCTL_ROOT", env.root())
+        .env("TOKENCTL_TENANT", &env.tenant)
+        .env("TOKENCTL_NOW", NOW)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("script runs");
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(answer.as_bytes()).unwrap();
+    stdin.flush().unwrap();
+    // Keep the terminal open until tokenctl is done: an early end of input would answer for us.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while child.try_wait().unwrap().is_none() {
+        assert!(std::time::Instant::now() < deadline, "apply did not finish");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn prune_asks_at_a_terminal() {
+    let env = TestEnv::new();
+    env.create("keep", &[]);
+    env.create("stray", &[]);
+    desired(&env, "keep: {}\n");
+    let before = env.bytes();
+    let (code, screen) = apply_prune_at_a_terminal(&env, "n");
+    assert_eq!(code, 1, "{screen}");
+    assert!(screen.contains("--prune deletes 1 key (stray)"), "{screen}");
+    assert!(
+        screen.contains("not applied; nothing was written"),
+        "{screen}"
+    );
+    assert_eq!(env.bytes(), before);
+    let (code, screen) = apply_prune_at_a_terminal(&env, "y");
+    assert_eq!(code, 0, "{screen}");
+    assert!(screen.contains("Applied: 0 created, 0 updated, 1 deleted, 1 unchanged."));
+    let file = env.read();
+    assert!(
+        file.contains("  keep:\n") && !file.contains("stray"),
+        "{file}"
+    );
+}
+
+#[test]
+fn parallel_applies_on_one_file_all_land() {
+    let env = TestEnv::new();
+    env.create("base", &[]);
+    let names: Vec<String> = (0..12).map(|i| format!("k{i:02}")).collect();
+    for name in &names {
+        fs::write(
+            env.dir.path().join(format!("{name}.yml")),
+            format!("{name}:\n  permissions: [x:read]\nbase:\n  description: touched\n"),
+        )
+        .unwrap();
+    }
+    let children: Vec<_> = names
+        .iter()
+        .map(|name| {
+            env.std_cmd()
+                .args([
+                    "--lock-timeout",
+                    "120s",
+                    "apply",
+                    "-f",
+                    &format!("{name}.yml"),
+                ])
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut secrets = Vec::new();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        secrets.push(String::from_utf8(out.stdout).unwrap());
+    }
+    let file = env.read();
+    for (name, line) in names.iter().zip(&secrets) {
+        assert!(
+            file.contains(&format!("  {name}:\n")),
+            "{name} lost:\n{file}"
+        );
+        let (n, secret) = line.trim_end().split_once(' ').unwrap();
+        assert_eq!(n, name);
+        env.run_with(&["verify"], secret).success();
+    }
+    assert_eq!(file.matches("description: touched").count(), 1, "{file}");
+    env.run(&["check"]).success();
+}
