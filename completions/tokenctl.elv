@@ -38,6 +38,8 @@ set edit:completion:arg-completer[tokenctl] = {|@words|
             cand rotate 'Give a key a new secret, keeping its definition'
             cand verify 'Verify a token read from stdin and say why it fails'
             cand check 'Validate a security.yml without changing it (exit 7 on problems)'
+            cand apply 'Make the file''s keys match a desired-state file (declarative; for config management)'
+            cand schema 'Print the JSON Schema of security.yml (or of apply''s desired-state file)'
             cand completions 'Print shell completions'
             cand man 'Print the man page (roff)'
             cand __clipboard-serve 'Serve the clipboard (internal)'
@@ -200,6 +202,42 @@ set edit:completion:arg-completer[tokenctl] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'tokenctl;apply'= {
+            cand -f 'The desired-state file (`-` for stdin): `apiKeys:` of name -> fields, or name -> fields'
+            cand --desired 'The desired-state file (`-` for stdin): `apiKeys:` of name -> fields, or name -> fields'
+            cand --if-unchanged 'Write only if the file''s SHA-256 is still this (as `sha256sum` printed it); else exit 6'
+            cand --file 'The security.yml to use (overrides --tenant)'
+            cand -t 'Tenant whose <root>/<tenant>/security.yml to use'
+            cand --tenant 'Tenant whose <root>/<tenant>/security.yml to use'
+            cand --root 'Folder holding one folder per tenant'
+            cand --format 'Output format for data on stdout'
+            cand --color 'When to use colour (NO_COLOR is honoured under auto)'
+            cand --lock-timeout 'How long to wait for another tokenctl''s lock on the file, e.g. 10s'
+            cand --now 'Fix the clock (tests only)'
+            cand --dry-run 'Print the plan and change nothing; exit 8 when there is something to do'
+            cand --prune 'Also delete keys the desired state does not list'
+            cand -y 'Do not ask before --prune deletes (required when stdin is not a terminal)'
+            cand --yes 'Do not ask before --prune deletes (required when stdin is not a terminal)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'tokenctl;schema'= {
+            cand --file 'The security.yml to use (overrides --tenant)'
+            cand -t 'Tenant whose <root>/<tenant>/security.yml to use'
+            cand --tenant 'Tenant whose <root>/<tenant>/security.yml to use'
+            cand --root 'Folder holding one folder per tenant'
+            cand --format 'Output format for data on stdout'
+            cand --color 'When to use colour (NO_COLOR is honoured under auto)'
+            cand --lock-timeout 'How long to wait for another tokenctl''s lock on the file, e.g. 10s'
+            cand --now 'Fix the clock (tests only)'
+            cand --desired 'The schema of apply''s desired-state file instead of security.yml''s'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'tokenctl;completions'= {
             cand --file 'The security.yml to use (overrides --tenant)'
             cand -t 'Tenant whose <root>/<tenant>/security.yml to use'
@@ -252,6 +290,8 @@ set edit:completion:arg-completer[tokenctl] = {|@words|
             cand rotate 'Give a key a new secret, keeping its definition'
             cand verify 'Verify a token read from stdin and say why it fails'
             cand check 'Validate a security.yml without changing it (exit 7 on problems)'
+            cand apply 'Make the file''s keys match a desired-state file (declarative; for config management)'
+            cand schema 'Print the JSON Schema of security.yml (or of apply''s desired-state file)'
             cand completions 'Print shell completions'
             cand man 'Print the man page (roff)'
             cand __clipboard-serve 'Serve the clipboard (internal)'
@@ -272,6 +312,10 @@ set edit:completion:arg-completer[tokenctl] = {|@words|
         &'tokenctl;help;verify'= {
         }
         &'tokenctl;help;check'= {
+        }
+        &'tokenctl;help;apply'= {
+        }
+        &'tokenctl;help;schema'= {
         }
         &'tokenctl;help;completions'= {
         }

@@ -45,6 +45,8 @@ complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "delete" -d 'Delet
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "rotate" -d 'Give a key a new secret, keeping its definition'
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "verify" -d 'Verify a token read from stdin and say why it fails'
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "check" -d 'Validate a security.yml without changing it (exit 7 on problems)'
+complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "apply" -d 'Make the file\'s keys match a desired-state file (declarative; for config management)'
+complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "schema" -d 'Print the JSON Schema of security.yml (or of apply\'s desired-state file)'
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "completions" -d 'Print shell completions'
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "man" -d 'Print the man page (roff)'
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "__clipboard-serve" -d 'Serve the clipboard (internal)'
@@ -192,6 +194,38 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -l lock-timeout
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -l now -d 'Fix the clock (tests only)' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -s h -l help -d 'Print help'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -s V -l version -d 'Print version'
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -s f -l desired -d 'The desired-state file (`-` for stdin): `apiKeys:` of name -> fields, or name -> fields' -r -F
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -l if-unchanged -d 'Write only if the file\'s SHA-256 is still this (as `sha256sum` printed it); else exit 6' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -l file -d 'The security.yml to use (overrides --tenant)' -r -F
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -l root -d 'Folder holding one folder per tenant' -r -F
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -l format -d 'Output format for data on stdout' -r -f -a "table\t''
+json\t''
+yaml\t''"
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -l color -d 'When to use colour (NO_COLOR is honoured under auto)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -l now -d 'Fix the clock (tests only)' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -l dry-run -d 'Print the plan and change nothing; exit 8 when there is something to do'
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -l prune -d 'Also delete keys the desired state does not list'
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -s y -l yes -d 'Do not ask before --prune deletes (required when stdin is not a terminal)'
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -s h -l help -d 'Print help'
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -s V -l version -d 'Print version'
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand schema" -l file -d 'The security.yml to use (overrides --tenant)' -r -F
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand schema" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand schema" -l root -d 'Folder holding one folder per tenant' -r -F
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand schema" -l format -d 'Output format for data on stdout' -r -f -a "table\t''
+json\t''
+yaml\t''"
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand schema" -l color -d 'When to use colour (NO_COLOR is honoured under auto)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand schema" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand schema" -l now -d 'Fix the clock (tests only)' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand schema" -l desired -d 'The schema of apply\'s desired-state file instead of security.yml\'s'
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand schema" -s h -l help -d 'Print help'
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand schema" -s V -l version -d 'Print version'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand completions" -l file -d 'The security.yml to use (overrides --tenant)' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand completions" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand completions" -l root -d 'Folder holding one folder per tenant' -r -F
@@ -232,15 +266,17 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand __clipboard-serve" -l 
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand __clipboard-serve" -l now -d 'Fix the clock (tests only)' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand __clipboard-serve" -s h -l help -d 'Print help'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand __clipboard-serve" -s V -l version -d 'Print version'
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand help; and not __fish_seen_subcommand_from create list show update delete rotate verify check completions man __clipboard-serve help" -f -a "create" -d 'Create a key and print its secret once'
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand help; and not __fish_seen_subcommand_from create list show update delete rotate verify check completions man __clipboard-serve help" -f -a "list" -d 'List keys, most recently used first (never a hash or a secret)'
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand help; and not __fish_seen_subcommand_from create list show update delete rotate verify check completions man __clipboard-serve help" -f -a "show" -d 'Show one key\'s definition and usage'
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand help; and not __fish_seen_subcommand_from create list show update delete rotate verify check completions man __clipboard-serve help" -f -a "update" -d 'Change a key\'s permissions, state, description or expiry'
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand help; and not __fish_seen_subcommand_from create list show update delete rotate verify check completions man __clipboard-serve help" -f -a "delete" -d 'Delete a key (or every key with --all); it stops working at once'
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand help; and not __fish_seen_subcommand_from create list show update delete rotate verify check completions man __clipboard-serve help" -f -a "rotate" -d 'Give a key a new secret, keeping its definition'
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand help; and not __fish_seen_subcommand_from create list show update delete rotate verify check completions man __clipboard-serve help" -f -a "verify" -d 'Verify a token read from stdin and say why it fails'
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand help; and not __fish_seen_subcommand_from create list show update delete rotate verify check completions man __clipboard-serve help" -f -a "check" -d 'Validate a security.yml without changing it (exit 7 on problems)'
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand help; and not __fish_seen_subcommand_from create list show update delete rotate verify check completions man __clipboard-serve help" -f -a "completions" -d 'Print shell completions'
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand help; and not __fish_seen_subcommand_from create list show update delete rotate verify check completions man __clipboard-serve help" -f -a "man" -d 'Print the man page (roff)'
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand help; and not __fish_seen_subcommand_from create list show update delete rotate verify check completions man __clipboard-serve help" -f -a "__clipboard-serve" -d 'Serve the clipboard (internal)'
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand help; and not __fish_seen_subcommand_from create list show update delete rotate verify check completions man __clipboard-serve help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand help; and not __fish_seen_subcommand_from create list show update delete rotate verify check apply schema completions man __clipboard-serve help" -f -a "create" -d 'Create a key and print its secret once'
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand help; and not __fish_seen_subcommand_from create list show update delete rotate verify check apply schema completions man __clipboard-serve help" -f -a "list" -d 'List keys, most recently used first (never a hash or a secret)'
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand help; and not __fish_seen_subcommand_from create list show update delete rotate verify check apply schema completions man __clipboard-serve help" -f -a "show" -d 'Show one key\'s definition and usage'
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand help; and not __fish_seen_subcommand_from create list show update delete rotate verify check apply schema completions man __clipboard-serve help" -f -a "update" -d 'Change a key\'s permissions, state, description or expiry'
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand help; and not __fish_seen_subcommand_from create list show update delete rotate verify check apply schema completions man __clipboard-serve help" -f -a "delete" -d 'Delete a key (or every key with --all); it stops working at once'
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand help; and not __fish_seen_subcommand_from create list show update delete rotate verify check apply schema completions man __clipboard-serve help" -f -a "rotate" -d 'Give a key a new secret, keeping its definition'
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand help; and not __fish_seen_subcommand_from create list show update delete rotate verify check apply schema completions man __clipboard-serve help" -f -a "verify" -d 'Verify a token read from stdin and say why it fails'
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand help; and not __fish_seen_subcommand_from create list show update delete rotate verify check apply schema completions man __clipboard-serve help" -f -a "check" -d 'Validate a security.yml without changing it (exit 7 on problems)'
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand help; and not __fish_seen_subcommand_from create list show update delete rotate verify check apply schema completions man __clipboard-serve help" -f -a "apply" -d 'Make the file\'s keys match a desired-state file (declarative; for config management)'
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand help; and not __fish_seen_subcommand_from create list show update delete rotate verify check apply schema completions man __clipboard-serve help" -f -a "schema" -d 'Print the JSON Schema of security.yml (or of apply\'s desired-state file)'
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand help; and not __fish_seen_subcommand_from create list show update delete rotate verify check apply schema completions man __clipboard-serve help" -f -a "completions" -d 'Print shell completions'
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand help; and not __fish_seen_subcommand_from create list show update delete rotate verify check apply schema completions man __clipboard-serve help" -f -a "man" -d 'Print the man page (roff)'
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand help; and not __fish_seen_subcommand_from create list show update delete rotate verify check apply schema completions man __clipboard-serve help" -f -a "__clipboard-serve" -d 'Serve the clipboard (internal)'
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand help; and not __fish_seen_subcommand_from create list show update delete rotate verify check apply schema completions man __clipboard-serve help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

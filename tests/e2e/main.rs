@@ -10,7 +10,7 @@ mod core;
 mod generated;
 mod interactive;
 mod lifecycle;
-mod scripting;
 mod schema;
+mod scripting;
 mod server;
 mod store;
