@@ -119,3 +119,107 @@ fn the_desired_schema_refuses_unknown_fields_and_accepts_both_shapes() {
     assert_eq!(props["hash"]["$ref"], "#/$defs/Hash");
     assert_eq!(props["enabled"]["type"], "boolean");
 }
+
+/// The committed schemas in a real validator (Python's jsonschema, draft 2020-12, formats
+/// checked): the fixtures and the Ansible example pass, each kind of bad input fails.
+/// Skipped only when python3 lacks jsonschema or PyYAML and CI is unset.
+#[test]
+fn a_real_validator_accepts_good_files_and_refuses_bad_ones() {
+    let probe = std::process::Command::new("python3")
+        .args(["-c", "import jsonschema, yaml"])
+        .output();
+    if !probe.is_ok_and(|o| o.status.success()) {
+        let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0");
+        assert!(
+            !ci,
+            "python3 lacks jsonschema or PyYAML but CI is set: .ci/run must install them"
+        );
+        eprintln!("skipped: python3 -m pip install jsonschema pyyaml");
+        return;
+    }
+    let env = TestEnv::new();
+    let h = format!("sha256:{}", "a".repeat(64));
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let cases: [(&str, Vec<(String, &str)>); 2] = [
+        (
+            "security.schema.json",
+            vec![
+                (
+                    root.join("fixtures/hand-edited.yml").display().to_string(),
+                    "ok",
+                ),
+                (
+                    root.join("fixtures/spec-example.yml").display().to_string(),
+                    "ok",
+                ),
+                (
+                    "apiKeys:\n  a:\n    hash: sha256:ABC\n".to_string(),
+                    "invalid",
+                ),
+                (format!("apiKeys:\n  ..:\n    hash: {h}\n"), "invalid"),
+                (
+                    format!("apiKeys:\n  a:\n    hash: {h}\n    createdAt: yesterday\n"),
+                    "invalid",
+                ),
+                (
+                    format!("apiKeys:\n  a:\n    permissions: [dns read]\n    hash: {h}\n"),
+                    "invalid",
+                ),
+                ("apiKeys:\n  a:\n    enabled: true\n".to_string(), "invalid"),
+                (
+                    format!("other: {{x: 1}}\napiKeys:\n  a:\n    hash: {h}\n    owner: me\n"),
+                    "ok",
+                ),
+            ],
+        ),
+        (
+            "desired.schema.json",
+            vec![
+                (
+                    root.join("examples/ansible/desired.yml")
+                        .display()
+                        .to_string(),
+                    "ok",
+                ),
+                (format!("a:\n  hash: {h}\n  expiresAt: null\nb:\n"), "ok"),
+                ("apiKeys: {}\n".to_string(), "ok"),
+                ("a:\n  permisions: [x]\n".to_string(), "invalid"),
+                (
+                    format!("apiKeys:\n  a:\n    hash: {h}\n    createdAt: 2026-01-01T00:00:00Z\n"),
+                    "invalid",
+                ),
+                ("apiKeys: {}\npermissions: [x]\n".to_string(), "invalid"),
+                ("a:\n  hash: sha256:xyz\n".to_string(), "invalid"),
+                ("a:\n  expiresAt: 30d\n".to_string(), "invalid"),
+            ],
+        ),
+    ];
+    for (schema, files) in cases {
+        let mut paths = Vec::new();
+        for (i, (text_or_path, _)) in files.iter().enumerate() {
+            if text_or_path.starts_with('/') {
+                paths.push(text_or_path.clone());
+            } else {
+                let p = env.dir.path().join(format!("{i}.yml"));
+                fs::write(&p, text_or_path).unwrap();
+                paths.push(p.display().to_string());
+            }
+        }
+        let out = std::process::Command::new("python3")
+            .arg(root.join("tests/e2e/data/validate.py"))
+            .arg(committed(schema))
+            .args(&paths)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        for ((path, (text, expected)), line) in paths.iter().zip(&files).zip(stdout.lines()) {
+            assert_eq!(line, format!("{path}: {expected}"), "{schema}: {text}");
+        }
+        assert_eq!(stdout.lines().count(), files.len());
+    }
+}
