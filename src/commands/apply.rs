@@ -2,21 +2,21 @@
 //! `--dry-run` prints the plan (exit 8 when something is pending); `--prune` also deletes.
 
 use super::Context;
-use super::delete::prompt_error;
+use super::interactive::prompt_error;
 use crate::apply::{Action, Plan, plan, value_json, value_text};
 use crate::cli::{ApplyArgs, Format};
 use crate::error::{Error, Result};
 use crate::output::{stdout_error, write_data};
-use crate::store::{DesiredState, Document, MAX_FILE_SIZE, file_digest, parse_digest};
+use crate::store::{DesiredState, Document, MAX_FILE_SIZE, Store, file_digest, parse_digest};
 use crate::token::{self, Secret};
 use serde::Serialize;
-use std::io::{Read, Write};
+use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 
 /// What `--format json|yaml` prints. The shape is stable (README, "apply").
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct Report {
+struct Report<'a> {
     /// Whether the file changed (for a dry run: whether it would).
     changed: bool,
     dry_run: bool,
@@ -28,7 +28,7 @@ struct Report {
     /// Keys the desired state lists that already match it.
     unchanged: Vec<String>,
     /// Secrets generated for new keys without a `hash`, shown this once.
-    secrets: Vec<SecretView>,
+    secrets: Vec<SecretView<'a>>,
 }
 
 #[derive(Serialize)]
@@ -56,9 +56,9 @@ struct ChangeView {
 }
 
 #[derive(Serialize)]
-struct SecretView {
-    name: String,
-    token: String,
+struct SecretView<'a> {
+    name: &'a str,
+    token: &'a str,
     fingerprint: String,
 }
 
@@ -77,53 +77,17 @@ pub fn run(ctx: &Context, args: ApplyArgs) -> Result<()> {
     let desired = read_desired(&args.desired)?;
     let store = ctx.store()?;
     let now = ctx.clock.now();
-
     if args.dry_run {
-        let doc = store.read()?;
-        let digest = file_digest(doc.text.as_bytes());
-        if let Some(expected) = expected.filter(|e| *e != digest) {
-            return Err(changed_since(store.path(), &expected, &digest));
-        }
-        let plan = plan(&doc, &desired, args.prune, now)?;
-        let report = report(&plan, true, store.path(), digest, Vec::new());
-        let mut out = std::io::stdout().lock();
-        if ctx.format == Format::Table {
-            out.write_all(plan_text(&plan, true).as_bytes())
-                .map_err(stdout_error)?;
-        } else {
-            write_data(&mut out, ctx.format, &report)?;
-        }
-        out.flush().map_err(stdout_error)?;
-        if plan.is_empty() {
-            if ctx.format != Format::Table {
-                ctx.say(no_changes(&plan));
-            }
-            return Ok(());
-        }
-        ctx.say(format!(
-            "Dry run: {}; nothing was written (run without --dry-run to apply).",
-            counts(&plan)
-        ));
-        return Err(Error::ChangesPending);
+        return dry_run(ctx, &store, &desired, args.prune, expected, now);
     }
 
     // Ask before taking the lock, so a slow operator does not block other writers; the
     // deletions are checked again under the lock.
-    let mut plan_shown = false;
-    let confirmed: Option<Vec<String>> = if args.prune && !args.yes {
-        let doc = store.read()?;
-        let plan = plan(&doc, &desired, true, now)?;
-        let deletions: Vec<String> = plan.deletions().map(String::from).collect();
-        if !deletions.is_empty() {
-            eprint!("{}", plan_text(&plan, true));
-            plan_shown = true;
-            confirm(&deletions)?;
-        }
-        Some(deletions)
+    let confirmed = if args.prune && !args.yes {
+        Some(confirm_prune(&store, &desired, now)?)
     } else {
         None
     };
-
     let (plan, secrets, digest) = store.update(args.write.if_unchanged.as_deref(), |doc| {
         let plan = plan(doc, &desired, args.prune, now)?;
         if let Some(confirmed) = &confirmed {
@@ -147,12 +111,92 @@ pub fn run(ctx: &Context, args: ApplyArgs) -> Result<()> {
         let digest = file_digest(text.as_bytes());
         Ok((Some(text), (plan, secrets, digest)))
     })?;
+    let plan_shown = confirmed.is_some_and(|c| !c.is_empty());
+    print_outcome(ctx, &store, &plan, &secrets, digest, plan_shown)
+}
 
+/// `--dry-run`: the plan on stdout, nothing written; exit 8 when something is pending.
+fn dry_run(
+    ctx: &Context,
+    store: &Store,
+    desired: &DesiredState,
+    prune: bool,
+    expected: Option<String>,
+    now: jiff::Timestamp,
+) -> Result<()> {
+    let doc = store.read()?;
+    let digest = file_digest(doc.text.as_bytes());
+    if let Some(expected) = expected.filter(|e| *e != digest) {
+        return Err(changed_since(store.path(), &expected, &digest));
+    }
+    let plan = plan(&doc, desired, prune, now)?;
+    let mut out = std::io::stdout().lock();
+    if ctx.format == Format::Table {
+        out.write_all(plan_text(&plan, true).as_bytes())
+            .map_err(stdout_error)?;
+    } else {
+        let report = report(&plan, true, store.path(), digest, Vec::new());
+        write_data(&mut out, ctx.format, &report)?;
+    }
+    out.flush().map_err(stdout_error)?;
+    if plan.is_empty() {
+        if ctx.format != Format::Table {
+            ctx.say(no_changes(&plan));
+        }
+        return Ok(());
+    }
+    ctx.say(format!(
+        "Dry run: {}; nothing was written (run without --dry-run to apply).",
+        counts(&plan)
+    ));
+    Err(Error::ChangesPending)
+}
+
+/// Shows the plan and asks before `--prune` deletes; returns the keys the operator agreed to.
+fn confirm_prune(
+    store: &Store,
+    desired: &DesiredState,
+    now: jiff::Timestamp,
+) -> Result<Vec<String>> {
+    let plan = plan(&store.read()?, desired, true, now)?;
+    let deletions: Vec<String> = plan.deletions().map(String::from).collect();
+    if deletions.is_empty() {
+        return Ok(deletions);
+    }
+    eprint!("{}", plan_text(&plan, true));
+    // Ctrl-C: exit 130 with the cursor restored, nothing written.
+    let _guard = super::interactive::PromptGuard::new();
+    let ok = dialoguer::Confirm::with_theme(&dialoguer::theme::ColorfulTheme::default())
+        .with_prompt(format!(
+            "--prune deletes {} key{} ({}); anything using them stops working at once. Continue",
+            deletions.len(),
+            if deletions.len() == 1 { "" } else { "s" },
+            deletions.join(", ")
+        ))
+        .default(false)
+        .interact_opt()
+        .map_err(prompt_error)?;
+    match ok {
+        Some(true) => Ok(deletions),
+        Some(false) => Err(Error::Other("not applied; nothing was written".into())),
+        None => Err(Error::Interrupted),
+    }
+}
+
+/// After the write: secrets (or the JSON report) on stdout, what happened on stderr.
+fn print_outcome(
+    ctx: &Context,
+    store: &Store,
+    plan: &Plan,
+    secrets: &[(String, Secret)],
+    digest: String,
+    plan_shown: bool,
+) -> Result<()> {
     let views: Vec<SecretView> = secrets
         .iter()
         .map(|(name, s)| SecretView {
-            name: name.clone(),
-            token: s.expose().to_string(),
+            name,
+            token: s.expose(),
             fingerprint: s.hash().fingerprint(),
         })
         .collect();
@@ -163,20 +207,25 @@ pub fn run(ctx: &Context, args: ApplyArgs) -> Result<()> {
             writeln!(out, "{} {}", v.name, v.token).map_err(stdout_error)?;
         }
     } else {
-        let report = report(&plan, false, store.path(), digest, views);
-        write_data(&mut out, ctx.format, &report)?;
+        write_data(
+            &mut out,
+            ctx.format,
+            &report(plan, false, store.path(), digest, views),
+        )?;
     }
     out.flush().map_err(stdout_error)?;
     if plan.is_empty() {
-        ctx.say(no_changes(&plan));
-    } else {
-        if ctx.format == Format::Table && !plan_shown {
-            eprint!("{}", plan_text(&plan, false));
-        }
-        ctx.say(done(&plan));
-        if !secrets.is_empty() && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
-            ctx.say("Store the new secrets now: they are not saved anywhere and will not be shown again.");
-        }
+        ctx.say(no_changes(plan));
+        return Ok(());
+    }
+    if ctx.format == Format::Table && !plan_shown {
+        eprint!("{}", plan_text(plan, false));
+    }
+    ctx.say(done(plan));
+    if !secrets.is_empty() && std::io::stderr().is_terminal() {
+        ctx.say(
+            "Store the new secrets now: they are not saved anywhere and will not be shown again.",
+        );
     }
     Ok(())
 }
@@ -234,24 +283,6 @@ fn verify_idempotent(
     Ok(())
 }
 
-fn confirm(deletions: &[String]) -> Result<()> {
-    let ok = dialoguer::Confirm::with_theme(&dialoguer::theme::ColorfulTheme::default())
-        .with_prompt(format!(
-            "--prune deletes {} key{} ({}); anything using them stops working at once. Continue",
-            deletions.len(),
-            if deletions.len() == 1 { "" } else { "s" },
-            deletions.join(", ")
-        ))
-        .default(false)
-        .interact_opt()
-        .map_err(prompt_error)?;
-    match ok {
-        Some(true) => Ok(()),
-        Some(false) => Err(Error::Other("not applied; nothing was written".into())),
-        None => Err(Error::Interrupted),
-    }
-}
-
 fn changed_since(path: &Path, expected: &str, actual: &str) -> Error {
     Error::Conflict(format!(
         "{} changed since you read it (its sha256 is now {actual}, not {expected}); read it again and retry",
@@ -259,13 +290,13 @@ fn changed_since(path: &Path, expected: &str, actual: &str) -> Error {
     ))
 }
 
-fn report(
+fn report<'a>(
     plan: &Plan,
     dry_run: bool,
     path: &Path,
     sha256: String,
-    secrets: Vec<SecretView>,
-) -> Report {
+    secrets: Vec<SecretView<'a>>,
+) -> Report<'a> {
     Report {
         changed: !plan.is_empty(),
         dry_run,
