@@ -111,6 +111,7 @@ pub fn run(ctx: &Context, args: ApplyArgs) -> Result<()> {
         let digest = file_digest(text.as_bytes());
         Ok((Some(text), (plan, secrets, digest)))
     })?;
+    warn_past_expiry(ctx, &plan, now);
     let plan_shown = confirmed.is_some_and(|c| !c.is_empty());
     print_outcome(ctx, &store, &plan, &secrets, digest, plan_shown)
 }
@@ -130,6 +131,7 @@ fn dry_run(
         return Err(changed_since(store.path(), &expected, &digest));
     }
     let plan = plan(&doc, desired, prune, now)?;
+    warn_past_expiry(ctx, &plan, now);
     let mut out = std::io::stdout().lock();
     if ctx.format == Format::Table {
         out.write_all(plan_text(&plan, true).as_bytes())
@@ -281,6 +283,23 @@ fn verify_idempotent(
         )));
     }
     Ok(())
+}
+
+/// An expiry set in the past makes a key that does not work: allowed, but said.
+fn warn_past_expiry(ctx: &Context, plan: &Plan, now: jiff::Timestamp) {
+    for step in &plan.steps {
+        for c in &step.changes {
+            if let (true, Some(crate::store::Value::Time(t))) = (c.field == "expiresAt", &c.new) {
+                if *t <= now {
+                    ctx.say(format!(
+                        "warning: key '{}' gets an expiresAt in the past ({}); it will not work",
+                        step.key,
+                        crate::time::format_timestamp(*t)
+                    ));
+                }
+            }
+        }
+    }
 }
 
 fn changed_since(path: &Path, expected: &str, actual: &str) -> Error {

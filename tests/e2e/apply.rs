@@ -123,6 +123,11 @@ fn the_same_desired_state_twice_changes_nothing() {
     assert_eq!(env.bytes(), after_first);
     env.run(&["apply", "-f", "desired.yml", "--dry-run"])
         .success();
+    // An expiry in the past is applied, with a warning.
+    desired(&env, "grafana:\n  expiresAt: 2020-01-01T00:00:00Z\n");
+    env.run(&["apply", "-f", "desired.yml"]).success().stderr_has(
+        "warning: key 'grafana' gets an expiresAt in the past (2020-01-01T00:00:00Z); it will not work",
+    );
 }
 
 #[test]
