@@ -3,6 +3,7 @@
 
 mod desired;
 mod doc;
+mod fast;
 pub mod usage;
 mod yaml;
 

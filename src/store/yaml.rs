@@ -10,7 +10,7 @@ use saphyr_parser::{Event, Marker, Parser, ScalarStyle, Span};
 pub const MAX_DEPTH: usize = 512;
 
 /// A node and where it is.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Node {
     pub kind: Kind,
     /// Byte offset of the node's first character (its anchor or tag, if any).
@@ -24,7 +24,7 @@ pub struct Node {
     pub anchor: usize,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Kind {
     Scalar {
         value: String,
@@ -129,6 +129,16 @@ enum Frame {
 
 /// Parses one YAML document into a tree. `Ok(None)` for an empty document (only comments).
 pub fn parse(text: &str) -> Result<Option<Node>, SyntaxError> {
+    // The common block-style files take a byte scanner that builds the same tree; anything
+    // else, and every error, is saphyr's.
+    if let Some(tree) = super::fast::parse(text) {
+        return Ok(tree);
+    }
+    parse_full(text)
+}
+
+/// Parses with saphyr-parser: all of YAML.
+pub(super) fn parse_full(text: &str) -> Result<Option<Node>, SyntaxError> {
     let pos = Positions::new(text);
     let mut stack: Vec<Frame> = Vec::new();
     let mut root: Option<Node> = None;
@@ -186,7 +196,10 @@ pub fn parse(text: &str) -> Result<Option<Node>, SyntaxError> {
                         format!("nesting deeper than {MAX_DEPTH} levels"),
                     ));
                 }
-                let flow = text[start..pos.byte(&span.end)].ends_with(['[', '{']);
+                // The span of an opening bracket can include the spaces after it.
+                let flow = text[start..pos.byte(&span.end)]
+                    .trim_end_matches([' ', '\t', '\r', '\n'])
+                    .ends_with(['[', '{']);
                 let is_seq = matches!(event, Event::SequenceStart(..));
                 let node = Node {
                     kind: if is_seq {
@@ -220,7 +233,14 @@ pub fn parse(text: &str) -> Result<Option<Node>, SyntaxError> {
                 });
             }
             Event::SequenceEnd | Event::MappingEnd => {
-                let end_byte = pos.byte(&span.end);
+                // saphyr's span of a closing bracket can run on into a trailing comment: the
+                // node ends just past the bracket, so an edit of it keeps the comment.
+                let close = pos.byte(&span.start);
+                let end_byte = if matches!(text.as_bytes().get(close), Some(b']' | b'}')) {
+                    close + 1
+                } else {
+                    pos.byte(&span.end)
+                };
                 let mut node = match stack.pop() {
                     Some(Frame::Seq { mut node, items }) => {
                         if let Kind::Seq { items: slot, .. } = &mut node.kind {

@@ -1,0 +1,1015 @@
+//! A fast path for the block-style YAML that security.yml files almost always are.
+//!
+//! saphyr-parser handles all of YAML, one character at a time; at 10,000 keys most of a
+//! load's time went there. This scanner handles a strict subset byte by byte and builds the
+//! very same tree, positions included: block mappings with simple plain keys, block
+//! sequences, single-line plain and quoted scalars, single-line flow lists of scalars,
+//! comments and blank lines. Whenever a file strays outside that subset, or holds anything
+//! the scanner is not sure about (tabs, CR, anchors, tags, block scalars, multi-line scalars,
+//! flow mappings, empty values, odd characters, documents markers), it gives up and returns
+//! `None`, and the caller parses with saphyr. It never reports errors: a file with one always
+//! goes to saphyr, so every message is saphyr's. Tests in yaml.rs compare both on many files.
+
+use super::yaml::{Kind, Node};
+use saphyr_parser::ScalarStyle;
+
+/// Deepest nesting this path takes on; deeper files go to saphyr (which caps them).
+const MAX_DEPTH: usize = 64;
+
+/// Keys longer than this go to saphyr (YAML caps implicit keys at 1024 characters).
+const MAX_KEY: usize = 512;
+
+/// The tree of `text`, or `None` when `text` is outside the subset handled here.
+pub fn parse(text: &str) -> Option<Option<Node>> {
+    if !plain_text(text) {
+        return None;
+    }
+    let mut s = Scanner {
+        text,
+        bytes: text.as_bytes(),
+        ascii: text.is_ascii(),
+        stack: Vec::new(),
+        root: None,
+        line: 0,
+        line_start: 0,
+        scalar_owner: None,
+    };
+    s.run()?;
+    Some(s.root)
+}
+
+/// No tab, CR, control or other character whose handling differs between YAML versions or
+/// parsers; those files go to saphyr.
+fn plain_text(text: &str) -> bool {
+    let ok_byte = |b: u8| b == b'\n' || (0x20..0x7f).contains(&b) || b >= 0x80;
+    if !text.bytes().all(ok_byte) {
+        return false;
+    }
+    text.is_ascii()
+        || !text.chars().any(|c| {
+            matches!(
+                c,
+                '\u{80}'
+                    ..='\u{a0}' | '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}'
+            )
+        })
+}
+
+/// An open block collection.
+struct Open {
+    indent: usize,
+    /// A block sequence at its parent key's indentation (`key:` then `- a` below it): saphyr
+    /// starts such a sequence at its first item rather than at the dash.
+    indentless: bool,
+    node: Node,
+    /// A mapping's key still waiting for its value (a nested block on the following lines).
+    key: Option<Node>,
+}
+
+struct Scanner<'a> {
+    text: &'a str,
+    bytes: &'a [u8],
+    ascii: bool,
+    stack: Vec<Open>,
+    root: Option<Node>,
+    /// 1-based number of the current line.
+    line: usize,
+    line_start: usize,
+    /// Indentation of the collection whose entry ended the last content line with a value; a
+    /// comment line indented deeper than that goes to saphyr (plain-scalar continuation rules
+    /// are where parsers disagree).
+    scalar_owner: Option<usize>,
+}
+
+impl<'a> Scanner<'a> {
+    fn run(&mut self) -> Option<()> {
+        let len = self.bytes.len();
+        let mut at = 0;
+        while at < len {
+            let end = memchr_newline(self.bytes, at).unwrap_or(len);
+            self.line += 1;
+            self.line_start = at;
+            self.line_content(at, end)?;
+            at = end + 1;
+        }
+        while !self.stack.is_empty() {
+            self.close()?;
+        }
+        Some(())
+    }
+
+    fn line_content(&mut self, ls: usize, le: usize) -> Option<()> {
+        let b = self.bytes;
+        let mut p = ls;
+        while p < le && b[p] == b' ' {
+            p += 1;
+        }
+        if p == le {
+            return Some(()); // blank
+        }
+        let indent = p - ls;
+        if indent == 0 && (b[p..le].starts_with(b"---") || b[p..le].starts_with(b"...")) {
+            return None; // document markers
+        }
+        if b[p] == b'#' {
+            if self.scalar_owner.is_some_and(|o| indent > o) {
+                return None;
+            }
+            return Some(());
+        }
+        let dash = is_dash(b, p, le);
+        // A key waiting for its value: this line opens the nested block.
+        if let Some(top) = self.stack.last() {
+            if top.key.is_some() {
+                let outer = top.indent;
+                if dash && indent >= outer {
+                    self.open_seq(p)?;
+                } else if !dash && indent > outer {
+                    self.open_map(p)?;
+                } else {
+                    return None; // an empty value
+                }
+                return self.entry(p, le);
+            }
+        }
+        // Close what this line is outside of.
+        while let Some(top) = self.stack.last() {
+            let same_indent_seq = top.indent == indent
+                && matches!(top.node.kind, Kind::Seq { .. })
+                && !dash
+                && self.stack.len() >= 2
+                && self.stack[self.stack.len() - 2].indent == indent;
+            if top.indent > indent || same_indent_seq {
+                self.close()?;
+            } else {
+                break;
+            }
+        }
+        match self.stack.last() {
+            None if self.root.is_none() && !dash => self.open_map(p)?,
+            None => return None,
+            Some(top) if top.indent != indent => return None,
+            Some(_) => {}
+        }
+        self.entry(p, le)
+    }
+
+    /// Reads the entry starting at `p` into the collection on top (which starts at `p`'s column).
+    fn entry(&mut self, p: usize, le: usize) -> Option<()> {
+        let b = self.bytes;
+        let top = self.stack.last()?;
+        if matches!(top.node.kind, Kind::Seq { .. }) {
+            if !is_dash(b, p, le) {
+                return None;
+            }
+            let mut q = p + 1;
+            while q < le && b[q] == b' ' {
+                q += 1;
+            }
+            if q == le || b[q] == b'#' {
+                return None; // an empty item or a nested block: saphyr's job
+            }
+            if key_end(b, q, le).is_some() {
+                self.open_map(q)?;
+                return self.entry(q, le);
+            }
+            let owner = self.stack.last()?.indent;
+            let item = self.inline_value(q, le)?;
+            self.scalar_owner = Some(owner);
+            return self.stack.last_mut()?.push_item(item);
+        }
+        let (key, after) = self.key(p, le)?;
+        let mut v = after;
+        while v < le && b[v] == b' ' {
+            v += 1;
+        }
+        let top = self.stack.last_mut()?;
+        if v == le || b[v] == b'#' {
+            // `key:` alone: the value is the block on the next lines (or empty, which saphyr
+            // handles).
+            if v < le && v == after {
+                return None;
+            }
+            top.key = Some(key);
+            self.scalar_owner = None;
+            return Some(());
+        }
+        let owner = top.indent;
+        let value = self.inline_value(v, le)?;
+        self.scalar_owner = Some(owner);
+        match &mut self.stack.last_mut()?.node.kind {
+            Kind::Map { entries, .. } => entries.push((key, value)),
+            _ => return None,
+        }
+        Some(())
+    }
+
+    /// A plain key at `p` followed by `:`; returns it and the position after the colon.
+    fn key(&self, p: usize, le: usize) -> Option<(Node, usize)> {
+        let end = key_end(self.bytes, p, le)?;
+        let node = self.scalar(p, end, self.text[p..end].to_string(), ScalarStyle::Plain);
+        Some((node, end + 1))
+    }
+
+    /// One value that ends its line (up to a comment): a scalar or a flow list of scalars.
+    fn inline_value(&self, v: usize, le: usize) -> Option<Node> {
+        let b = self.bytes;
+        let (node, end) = match b[v] {
+            b'[' => self.flow_seq(v, le)?,
+            _ => {
+                let (node, end) = self.scalar_at(v, le, false)?;
+                if node_is_plain(&node) {
+                    // A plain scalar already stopped at the comment or the line's end.
+                    return Some(node);
+                }
+                (node, end)
+            }
+        };
+        rest_is_comment(b, end, le).then_some(node)
+    }
+
+    /// A scalar at `v`: quoted (single line) or plain. In flow context plain scalars stop at
+    /// `,` and `]`. Returns the node and the position after it.
+    fn scalar_at(&self, v: usize, le: usize, flow: bool) -> Option<(Node, usize)> {
+        let b = self.bytes;
+        match b[v] {
+            b'"' => {
+                let mut value = String::new();
+                let mut i = v + 1;
+                let mut from = i;
+                loop {
+                    if i >= le {
+                        return None; // multi-line
+                    }
+                    match b[i] {
+                        b'"' => break,
+                        b'\\' => {
+                            value.push_str(&self.text[from..i]);
+                            let c = match *b.get(i + 1).filter(|_| i + 1 < le)? {
+                                b'\\' => '\\',
+                                b'"' => '"',
+                                b'/' => '/',
+                                b'n' => '\n',
+                                b't' => '\t',
+                                b'r' => '\r',
+                                _ => return None,
+                            };
+                            value.push(c);
+                            i += 2;
+                            from = i;
+                        }
+                        _ => i += 1,
+                    }
+                }
+                value.push_str(&self.text[from..i]);
+                Some((
+                    self.scalar(v, i + 1, value, ScalarStyle::DoubleQuoted),
+                    i + 1,
+                ))
+            }
+            b'\'' => {
+                let mut value = String::new();
+                let mut i = v + 1;
+                let mut from = i;
+                loop {
+                    if i >= le {
+                        return None;
+                    }
+                    if b[i] == b'\'' {
+                        if i + 1 < le && b[i + 1] == b'\'' {
+                            value.push_str(&self.text[from..=i]);
+                            i += 2;
+                            from = i;
+                            continue;
+                        }
+                        break;
+                    }
+                    i += 1;
+                }
+                value.push_str(&self.text[from..i]);
+                Some((
+                    self.scalar(v, i + 1, value, ScalarStyle::SingleQuoted),
+                    i + 1,
+                ))
+            }
+            _ => {
+                let end = plain_end(b, v, le, flow)?;
+                let node = self.scalar(v, end, self.text[v..end].to_string(), ScalarStyle::Plain);
+                Some((node, end))
+            }
+        }
+    }
+
+    /// `[a, "b", c]` on one line.
+    fn flow_seq(&self, open: usize, le: usize) -> Option<(Node, usize)> {
+        let b = self.bytes;
+        let mut items = Vec::new();
+        let mut i = open + 1;
+        loop {
+            while i < le && b[i] == b' ' {
+                i += 1;
+            }
+            if i >= le {
+                return None;
+            }
+            if b[i] == b']' {
+                if !items.is_empty() {
+                    return None; // a trailing comma
+                }
+                break;
+            }
+            let (item, end) = self.scalar_at(i, le, true)?;
+            items.push(item);
+            i = end;
+            while i < le && b[i] == b' ' {
+                i += 1;
+            }
+            match b.get(i).filter(|_| i < le)? {
+                b',' => i += 1,
+                b']' => break,
+                _ => return None,
+            }
+        }
+        let mut node = self.scalar(open, i + 1, String::new(), ScalarStyle::Plain);
+        node.kind = Kind::Seq { items, flow: true };
+        Some((node, i + 1))
+    }
+
+    fn scalar(&self, start: usize, end: usize, value: String, style: ScalarStyle) -> Node {
+        Node {
+            kind: Kind::Scalar {
+                value,
+                style,
+                tagged: false,
+            },
+            start,
+            end,
+            line: self.line,
+            col: self.col(start),
+            anchor: 0,
+        }
+    }
+
+    /// saphyr counts columns in characters.
+    fn col(&self, at: usize) -> usize {
+        if self.ascii {
+            at - self.line_start + 1
+        } else {
+            self.text[self.line_start..at].chars().count() + 1
+        }
+    }
+
+    fn open_map(&mut self, p: usize) -> Option<()> {
+        self.open(
+            p,
+            Kind::Map {
+                entries: Vec::new(),
+                flow: false,
+            },
+        )
+    }
+
+    fn open_seq(&mut self, p: usize) -> Option<()> {
+        self.open(
+            p,
+            Kind::Seq {
+                items: Vec::new(),
+                flow: false,
+            },
+        )
+    }
+
+    fn open(&mut self, p: usize, kind: Kind) -> Option<()> {
+        if self.stack.len() >= MAX_DEPTH {
+            return None;
+        }
+        let indent = p - self.line_start;
+        let node = Node {
+            kind,
+            start: p,
+            end: p,
+            line: self.line,
+            col: self.col(p),
+            anchor: 0,
+        };
+        let indentless = matches!(node.kind, Kind::Seq { .. })
+            && self
+                .stack
+                .last()
+                .is_some_and(|parent| parent.indent == indent);
+        self.stack.push(Open {
+            indent,
+            indentless,
+            node,
+            key: None,
+        });
+        Some(())
+    }
+
+    /// Ends the collection on top and hands it to its parent.
+    fn close(&mut self) -> Option<()> {
+        let Open { mut node, key, .. } = self.stack.pop()?;
+        if key.is_some() {
+            return None; // a key whose value is empty
+        }
+        node.end = match &node.kind {
+            Kind::Map { entries, .. } => entries.last().map(|(_, v)| v.end)?,
+            Kind::Seq { items, .. } => items.last().map(|v| v.end)?,
+            _ => return None,
+        };
+        let Some(parent) = self.stack.last_mut() else {
+            if self.root.is_some() {
+                return None;
+            }
+            self.root = Some(node);
+            return Some(());
+        };
+        match &mut parent.node.kind {
+            Kind::Map { entries, .. } => entries.push((parent.key.take()?, node)),
+            Kind::Seq { .. } => return parent.push_item(node),
+            _ => return None,
+        }
+        Some(())
+    }
+}
+
+impl Open {
+    fn push_item(&mut self, item: Node) -> Option<()> {
+        let Kind::Seq { items, .. } = &mut self.node.kind else {
+            return None;
+        };
+        if self.indentless && items.is_empty() {
+            self.node.start = item.start;
+            self.node.line = item.line;
+            self.node.col = item.col;
+        }
+        items.push(item);
+        Some(())
+    }
+}
+
+fn node_is_plain(node: &Node) -> bool {
+    matches!(
+        node.kind,
+        Kind::Scalar {
+            style: ScalarStyle::Plain,
+            ..
+        }
+    )
+}
+
+fn memchr_newline(b: &[u8], from: usize) -> Option<usize> {
+    b[from..].iter().position(|&c| c == b'\n').map(|i| from + i)
+}
+
+/// `-` followed by a space or the line's end: a block sequence item.
+fn is_dash(b: &[u8], p: usize, le: usize) -> bool {
+    b[p] == b'-' && (p + 1 == le || b[p + 1] == b' ')
+}
+
+/// Where a simple plain key starting at `p` ends, when `p` starts `key:` followed by a space or
+/// the line's end. Keys of other characters go to saphyr.
+fn key_end(b: &[u8], p: usize, le: usize) -> Option<usize> {
+    if !(b[p].is_ascii_alphanumeric() || matches!(b[p], b'_' | b'.' | b'/')) {
+        return None;
+    }
+    let mut i = p + 1;
+    while i < le && i - p <= MAX_KEY {
+        match b[i] {
+            b':' if i + 1 == le || b[i + 1] == b' ' => return Some(i),
+            c if c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.' | b'/' | b':') => {
+                i += 1
+            }
+            _ => return None,
+        }
+    }
+    None
+}
+
+/// The end of a single-line plain scalar starting at `v` (trailing spaces and any comment
+/// excluded), or `None` when it is not one this path is sure about.
+fn plain_end(b: &[u8], v: usize, le: usize, flow: bool) -> Option<usize> {
+    let next_is_blank = |i: usize| i + 1 >= le || b[i + 1] == b' ';
+    match b[v] {
+        b'-' | b'?' | b':' if next_is_blank(v) => return None,
+        b'-' | b'?' | b':' if flow && matches!(b[v + 1], b',' | b']' | b'[' | b'{' | b'}') => {
+            return None;
+        }
+        b'-' | b'?' | b':' => {}
+        b',' | b'[' | b']' | b'{' | b'}' | b'#' | b'&' | b'*' | b'!' | b'|' | b'>' | b'\''
+        | b'"' | b'%' | b'@' | b'`' => return None,
+        _ => {}
+    }
+    let mut i = v;
+    let mut end = v;
+    while i < le {
+        match b[i] {
+            b' ' => {
+                if i + 1 < le && b[i + 1] == b'#' {
+                    if flow {
+                        return None;
+                    }
+                    break;
+                }
+            }
+            b':' if next_is_blank(i) => return None,
+            b':' if flow && matches!(b[i + 1], b',' | b']' | b'[' | b'{' | b'}') => return None,
+            b',' | b']' if flow => break,
+            b'[' | b'{' | b'}' | b'#' | b'"' | b'\'' if flow => return None,
+            _ => end = i + 1,
+        }
+        i += 1;
+    }
+    (end > v).then_some(end)
+}
+
+/// Only spaces, then nothing or a comment (which must follow a space), up to the line's end.
+fn rest_is_comment(b: &[u8], mut i: usize, le: usize) -> bool {
+    let from = i;
+    while i < le && b[i] == b' ' {
+        i += 1;
+    }
+    i == le || (b[i] == b'#' && i > from)
+}
+
+#[cfg(test)]
+mod tests {
+    //! The fast path must build exactly saphyr's tree, or step aside. These tests run both on
+    //! hand-written files and on thousands of generated ones mixing every construct.
+
+    use super::super::yaml::parse_full;
+    use super::*;
+
+    /// Fails when the fast path accepts `text` and disagrees with saphyr. Returns whether it
+    /// accepted.
+    #[track_caller]
+    fn agrees(text: &str) -> bool {
+        let Some(fast) = parse(text) else {
+            return false;
+        };
+        match parse_full(text) {
+            Ok(full) => assert_eq!(fast, full, "trees differ for:\n{text}"),
+            Err(e) => panic!(
+                "the fast path accepted a file saphyr rejects ({}:{} {}):\n{text}",
+                e.line, e.col, e.message
+            ),
+        }
+        true
+    }
+
+    const SPEC_EXAMPLE: &str = "# comments anywhere are kept
+version: 1                 # optional; absent means 1
+tokenPrefix: acme          # optional
+permissions:               # optional catalog
+  - dns:read
+  - dns:write
+apiKeys:                   # mapping: key name -> definition
+  ci-deploy:
+    description: GitHub Actions deploy job     # optional free text
+    enabled: true                              # optional, default true
+    permissions: [dns:write, domains:read]     # default []
+    hash: sha256:a4b1d2f0e0aa34fdb6f07fe5d4f2ac9e4fc48fd1f8a1fd4a8b2a3c8bd6dbaf3a
+    createdAt: 2026-11-22T10:00:00Z            # RFC 3339, UTC
+    expiresAt: 2027-02-20T10:00:00Z
+    allowedIps: [203.0.113.0/24, 2001:db8::/32]  # optional CIDR list
+    pathPrefix: /api/dns
+    resources: [example.com]
+    previousHashes:
+      - hash: sha256:b4b1d2f0e0aa34fdb6f07fe5d4f2ac9e4fc48fd1f8a1fd4a8b2a3c8bd6dbaf3a
+        expiresAt: 2026-11-23T10:00:00Z
+";
+
+    #[test]
+    fn common_files_take_the_fast_path_and_agree() {
+        for text in [
+            SPEC_EXAMPLE,
+            "version: 1\napiKeys:\n  a:\n    hash: x\n",
+            "apiKeys:\n  a:\n    permissions: [\"*\", 'x''y', \"q\\\"z\"]\n    description: \"café: ok\"\n",
+            // PyYAML's style: lists at their key's indentation.
+            "apiKeys:\n  a:\n    permissions:\n    - dns:read\n    - '*'\n    hash: x\n  b:\n    previousHashes:\n    - hash: y\n      expiresAt: z\n",
+            "a: [ x , y ]   # c\nb: []\nc: 'it''s'  # d\nd: plain # e\n",
+            "  indented: 1\n  root: 2\n",
+            "",
+            "# only a comment\n\n",
+            "a: b",
+            "a: ünï\nb: [é, ü]\nc: \"日本\"\n",
+            "a:\n  # comment before the nested block\n  b: c\n# comment at column 0\n  d: e\n",
+            "a: x,y and {z}\nb: 1#2\nc: -1\nd: --x\ne: :x\nf: ?y\n",
+            "seq:\n  - a\n  - [b, c]\n  - 'd'\n  -   e\n  - k: v\n    k2: [w]\n  -   k3: v3\n      k4: v4\n",
+            "a:\n- k:\n  - x\n  - y\n  k2: z\n",
+        ] {
+            assert!(agrees(text), "should take the fast path:\n{text}");
+        }
+    }
+
+    #[test]
+    fn uncommon_files_go_to_saphyr() {
+        for text in [
+            "a: &x [1]\nb: *x\n",
+            "a: !!str 1\n",
+            "a: |\n  block\n",
+            "a: >-\n  folded\n",
+            "a: multi\n  line\n",
+            "a: {b: c}\n",
+            "a: [b,\n  c]\n",
+            "a:\n",
+            "a:\nb: 1\n",
+            "a: 1\r\nb: 2\r\n",
+            "a:\tb\n",
+            "---\na: 1\n",
+            "a: 1\n...\n",
+            "%YAML 1.2\n---\na: 1\n",
+            "\"quoted key\": 1\n",
+            "key with space: 1\n",
+            "a: \"multi\n  line\"\n",
+            "a: \"\\u00e9\"\n",
+            "a: [b, ]\n",
+            "a: [b # c\n  ]\n",
+            "- a\n- b\n",
+            "a: b: c\n",
+            "a: b:\n",
+            "a: 1\n  # indented comment after a value\nb: 2\n",
+            "a: \u{feff}x\n",
+            "a: \u{85}x\n",
+            "a:\n  - \n",
+            "a:\n  -\n    b: c\n",
+            "a:\n  - - x\n",
+            "a: 1\n b: 2\n",
+            "a: 1\nb\n",
+            "a: \"x\"y\n",
+            "a: \"x\"#c\n",
+        ] {
+            assert!(!agrees(text), "should go to saphyr:\n{text}");
+        }
+    }
+
+    /// A tiny deterministic generator (xorshift), so failures reproduce.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+
+        fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+            items[(self.next() % items.len() as u64) as usize]
+        }
+
+        fn chance(&mut self, percent: u64) -> bool {
+            self.next() % 100 < percent
+        }
+    }
+
+    const KEYS: &[&str] = &[
+        "a",
+        "apiKeys",
+        "ci-deploy",
+        "hash",
+        "x.y",
+        "a/b",
+        "k:v",
+        "_k",
+        "9",
+        "true",
+        "null",
+        "key with space",
+        "\"qk\"",
+        "'sq'",
+        "-k",
+        "ké",
+        "?k",
+        "a#b",
+        "[k]",
+        "*k",
+    ];
+
+    const VALUES: &[&str] = &[
+        "plain",
+        "two words",
+        "with, comma",
+        "x # comment",
+        "x#y",
+        "\"dq\"",
+        "'sq'",
+        "'it''s'",
+        "\"e\\\"s\\\\c\"",
+        "\"\\n\\t\"",
+        "\"\\u00e9\"",
+        "\"\\x41\"",
+        "[a, b]",
+        "[]",
+        "[ a , b ]",
+        "[a,b]",
+        "[\"*\", 'x']",
+        "[a:b, c]",
+        "[a: b]",
+        "[a #c]",
+        "[a, ]",
+        "[a, [b]]",
+        "[a, {b: c}]",
+        "{a: b}",
+        "&anc v",
+        "*anc",
+        "!!str v",
+        "!t v",
+        "|",
+        ">-",
+        "null",
+        "~",
+        "true",
+        "123",
+        "-1",
+        "- a",
+        "? x",
+        ": x",
+        "café",
+        "日本語",
+        "a: b",
+        "a:b",
+        "x:",
+        "--x",
+        "[a, b] # c",
+        "\"x\" # c",
+        "\"x\"#c",
+        "'x'y",
+        "a\tb",
+        "2026-11-22T10:00:00Z",
+        "sha256:a4b1d2f0e0aa34fdb6f07fe5d4f2ac9e4fc48fd1f8a1fd4a8b2a3c8bd6dbaf3a",
+        "@x",
+        "`x",
+        "%x",
+        "a ",
+        "\"a\" ",
+        "[a] ",
+        "\"unterminated",
+        "'unterminated",
+        "[unterminated",
+        "x \u{a0}y",
+        "x\u{2028}y",
+        "\u{feff}",
+        "é: x",
+        "a]b",
+        "a}b",
+        "a[b",
+        "a{b",
+        "#",
+        "\"#\"",
+        "' #'",
+        "a '' b",
+        "\"\"",
+        "''",
+    ];
+
+    /// One random document: nested maps and lists in the styles files use, with junk mixed in.
+    fn document(rng: &mut Rng) -> String {
+        let mut out = String::new();
+        let nl = if rng.chance(5) { "\r\n" } else { "\n" };
+        let lines = 1 + rng.next() % 25;
+        // Indentation levels of the open block collections.
+        let mut levels: Vec<usize> = vec![0];
+        for _ in 0..lines {
+            if rng.chance(20) && levels.len() > 1 {
+                levels.pop();
+            }
+            let indent = *levels.last().unwrap();
+            let pad = " ".repeat(indent);
+            let roll = rng.next() % 100;
+            let extra = if rng.chance(8) { " " } else { "" };
+            if roll < 8 {
+                out.push_str(&" ".repeat((rng.next() % 8) as usize));
+                out.push_str("# a comment: with [stuff]");
+            } else if roll < 12 {
+                out.push_str(if rng.chance(50) { "" } else { "   " });
+            } else if roll < 22 {
+                // key opening a nested block
+                out.push_str(&format!("{pad}{extra}{}:", rng.pick(KEYS)));
+                if rng.chance(20) {
+                    out.push_str("   # trailing");
+                }
+                let step = [1usize, 2, 2, 2, 4, 0][(rng.next() % 6) as usize];
+                levels.push(indent + step);
+            } else if roll < 35 {
+                // list item
+                out.push_str(&format!("{pad}{extra}- {}", rng.pick(VALUES)));
+            } else if roll < 40 {
+                // list item holding a mapping
+                out.push_str(&format!(
+                    "{pad}{extra}- {}: {}",
+                    rng.pick(KEYS),
+                    rng.pick(VALUES)
+                ));
+                levels.push(indent + 2);
+            } else if roll < 42 {
+                out.push_str(rng.pick(&["---", "...", "%YAML 1.2", "-", "- ", "?", "\t- x"]));
+            } else {
+                out.push_str(&format!(
+                    "{pad}{extra}{}:{}{}",
+                    rng.pick(KEYS),
+                    if rng.chance(5) { "  " } else { " " },
+                    rng.pick(VALUES)
+                ));
+                if rng.chance(10) {
+                    out.push_str(" # c");
+                }
+            }
+            out.push_str(nl);
+        }
+        if rng.chance(10) {
+            out.pop();
+        }
+        out
+    }
+
+    const GOOD_KEYS: &[&str] = &[
+        "a",
+        "apiKeys",
+        "ci-deploy",
+        "hash",
+        "x.y",
+        "a/b",
+        "k:v",
+        "_k",
+        "9",
+        "description",
+        "permissions",
+        "expiresAt",
+    ];
+
+    const GOOD_VALUES: &[&str] = &[
+        "plain",
+        "two words",
+        "with, comma",
+        "x # comment",
+        "x#y",
+        "\"dq\"",
+        "'sq'",
+        "'it''s'",
+        "\"e\\\"s\\\\c\"",
+        "[a, b]",
+        "[]",
+        "[ a , b ]",
+        "[a,b]",
+        "[\"*\", 'x']",
+        "[a:b, c]",
+        "null",
+        "~",
+        "true",
+        "-1",
+        "café",
+        "日本語",
+        "a:b",
+        "--x",
+        "[a, b] # c",
+        "\"x\" # c",
+        "2026-11-22T10:00:00Z",
+        "a]b",
+        "a}b",
+        "a[b",
+        "\"#\"",
+        "' #'",
+        "\"\"",
+        "''",
+        "[é, \"ü\", 'x y']",
+        "/api/dns",
+        "=/x",
+        "203.0.113.0/24",
+        "2001:db8::/32",
+    ];
+
+    /// A well-formed block document in the styles real files use, with a little junk.
+    fn clean_document(rng: &mut Rng) -> String {
+        let mut out = String::new();
+        if rng.chance(30) {
+            out.push_str("# header comment\n");
+        }
+        let indent = if rng.chance(10) { 2 } else { 0 };
+        clean_map(rng, indent, 0, &mut out);
+        if rng.chance(10) {
+            out.pop();
+        }
+        if rng.chance(10) {
+            out.push_str("\n# trailing comment\n\n");
+        }
+        out
+    }
+
+    fn key(rng: &mut Rng) -> &'static str {
+        if rng.chance(3) {
+            rng.pick(KEYS)
+        } else {
+            rng.pick(GOOD_KEYS)
+        }
+    }
+
+    fn value(rng: &mut Rng) -> &'static str {
+        if rng.chance(3) {
+            rng.pick(VALUES)
+        } else {
+            rng.pick(GOOD_VALUES)
+        }
+    }
+
+    fn filler(rng: &mut Rng, indent: usize, out: &mut String) {
+        if rng.chance(10) {
+            let at = if rng.chance(80) {
+                indent
+            } else {
+                (rng.next() % 8) as usize
+            };
+            out.push_str(&format!("{}# note: [x]\n", " ".repeat(at)));
+        }
+        if rng.chance(5) {
+            out.push_str(if rng.chance(50) { "\n" } else { "    \n" });
+        }
+    }
+
+    /// Mapping entries at `indent`.
+    fn clean_map(rng: &mut Rng, indent: usize, depth: usize, out: &mut String) {
+        let entries = 1 + rng.next() % 4;
+        for _ in 0..entries {
+            filler(rng, indent, out);
+            out.push_str(&" ".repeat(indent));
+            out.push_str(key(rng));
+            out.push(':');
+            clean_value(rng, indent, depth, out);
+        }
+    }
+
+    /// What follows `key:`: an inline value, or a nested block.
+    fn clean_value(rng: &mut Rng, indent: usize, depth: usize, out: &mut String) {
+        let roll = rng.next() % 100;
+        if depth >= 4 || roll < 60 {
+            out.push_str(if rng.chance(5) { "   " } else { " " });
+            out.push_str(value(rng));
+            if rng.chance(10) {
+                out.push_str("  # trailing");
+            }
+            out.push('\n');
+        } else if roll < 80 {
+            out.push_str(if rng.chance(10) {
+                "  # opens a map\n"
+            } else {
+                "\n"
+            });
+            let step = [1usize, 2, 2, 4][(rng.next() % 4) as usize];
+            clean_map(rng, indent + step, depth + 1, out);
+        } else {
+            out.push('\n');
+            let step = [0usize, 0, 2, 2, 4][(rng.next() % 5) as usize];
+            clean_seq(rng, indent + step, depth + 1, out);
+        }
+    }
+
+    fn clean_seq(rng: &mut Rng, indent: usize, depth: usize, out: &mut String) {
+        let items = 1 + rng.next() % 3;
+        for _ in 0..items {
+            filler(rng, indent, out);
+            out.push_str(&" ".repeat(indent));
+            out.push('-');
+            let gap = if rng.chance(10) { 3 } else { 1 };
+            out.push_str(&" ".repeat(gap));
+            if rng.chance(30) {
+                clean_map_in_item(rng, indent + 1 + gap, depth, out);
+            } else {
+                out.push_str(value(rng));
+                out.push('\n');
+            }
+        }
+    }
+
+    fn clean_map_in_item(rng: &mut Rng, indent: usize, depth: usize, out: &mut String) {
+        out.push_str(key(rng));
+        out.push(':');
+        clean_value(rng, indent, depth + 1, out);
+        for _ in 0..rng.next() % 3 {
+            filler(rng, indent, out);
+            out.push_str(&" ".repeat(indent));
+            out.push_str(key(rng));
+            out.push(':');
+            clean_value(rng, indent, depth + 1, out);
+        }
+    }
+
+    #[test]
+    fn generated_files_agree_with_saphyr() {
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        for _ in 0..20_000 {
+            agrees(&document(&mut rng));
+        }
+        let (mut fast, total) = (0, 20_000);
+        for _ in 0..total {
+            let text = clean_document(&mut rng);
+            if agrees(&text) {
+                fast += 1;
+            }
+        }
+        // The generator must exercise the fast path often, or this test proves nothing.
+        assert!(
+            fast * 3 > total,
+            "only {fast} of {total} took the fast path"
+        );
+    }
+}
