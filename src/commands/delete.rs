@@ -15,22 +15,24 @@ pub fn run(ctx: &Context, args: DeleteArgs) -> Result<()> {
         )));
     }
     let store = ctx.store()?;
-    // Ask before taking the lock, so a slow operator does not block other writers; the file
-    // is re-checked under the lock.
-    let doc = store.read()?;
-    let names: Vec<String> = match &args.name {
-        Some(name) => {
-            doc.model.get(name).ok_or_else(|| no_such_key(&doc, name))?;
-            vec![name.clone()]
-        }
-        None => doc.model.names().map(String::from).collect(),
-    };
-    if names.is_empty() {
-        ctx.say("No keys to delete.");
-        return Ok(());
-    }
     if !args.yes {
-        confirm(ctx, &args, names.len())?;
+        // Ask before taking the lock, so a slow operator does not block other writers; the
+        // file is re-checked under the lock. (With --yes there is nothing to ask, and reading
+        // a large file twice would double the time and memory.)
+        let doc = store.read()?;
+        let count = match &args.name {
+            Some(name) => {
+                doc.model.get(name).ok_or_else(|| no_such_key(&doc, name))?;
+                1
+            }
+            None => doc.model.keys.len(),
+        };
+        drop(doc);
+        if count == 0 {
+            ctx.say("No keys to delete.");
+            return Ok(());
+        }
+        confirm(ctx, &args, count)?;
     }
     let deleted = store.update(args.write.if_unchanged.as_deref(), |doc| {
         let names: Vec<String> = match &args.name {
@@ -46,6 +48,10 @@ pub fn run(ctx: &Context, args: DeleteArgs) -> Result<()> {
         let text = doc.without_keys(&names)?;
         Ok((Some(text), names))
     })?;
+    if deleted.is_empty() {
+        ctx.say("No keys to delete.");
+        return Ok(());
+    }
     if !ctx.is_table() {
         #[derive(serde::Serialize)]
         struct Deleted<'a> {

@@ -10,6 +10,7 @@ use crate::model::{self, ApiKey, PreviousHash, SecurityFile};
 use crate::time::{format_timestamp, parse_timestamp};
 use crate::token::TokenHash;
 use jiff::Timestamp;
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
@@ -74,7 +75,7 @@ struct EntryLayout {
 
 #[derive(Debug, Clone)]
 struct FieldLayout {
-    name: String,
+    name: Cow<'static, str>,
     key_start: usize,
     key_end: usize,
     value_start: usize,
@@ -130,50 +131,13 @@ impl Document {
     /// Loads text, failing on the first problem.
     pub fn load(path: &Path, text: String) -> Result<Self> {
         let (doc, problems) = Self::load_all(path, text)?;
-        if let Some(p) = problems.into_iter().next() {
-            return Err(Error::Syntax {
-                path: path.to_path_buf(),
-                line: p.line,
-                column: p.col,
-                message: p.message,
-            });
-        }
+        first_problem(path, problems)?;
         Ok(doc)
     }
 
     /// Loads text, collecting every problem (for `check`). Fails only on YAML syntax errors.
     pub fn load_all(path: &Path, text: String) -> Result<(Self, Vec<Problem>)> {
-        let body_offset = if text.starts_with('\u{feff}') { 3 } else { 0 };
-        let root = yaml::parse(&text[body_offset..]).map_err(|e| Error::Syntax {
-            path: path.to_path_buf(),
-            line: e.line,
-            column: e.col,
-            message: e.message,
-        })?;
-        let mut loader = Loader {
-            problems: Default::default(),
-            anchors: HashMap::new(),
-            text: &text[body_offset..],
-        };
-        if text.contains('&') {
-            if let Some(root) = &root {
-                loader.collect_anchors(root);
-            }
-        }
-        let (model, mut layout) = loader.file(root.as_ref());
-        layout.newline = if text
-            .find('\n')
-            .is_some_and(|i| i > 0 && text.as_bytes()[i - 1] == b'\r')
-        {
-            "\r\n"
-        } else {
-            "\n"
-        };
-        let mut problems = loader.problems.into_inner();
-        if body_offset > 0 {
-            layout.shift(body_offset);
-        }
-        problems.sort_by_key(|p| (p.line, p.col));
+        let (model, layout, problems) = analyze(path, &text)?;
         Ok((
             Document {
                 path: path.to_path_buf(),
@@ -183,6 +147,13 @@ impl Document {
             },
             problems,
         ))
+    }
+
+    /// Fails as [`Document::load`] would on `text`, keeping nothing: how a write checks the
+    /// text it is about to write without holding a second document.
+    pub fn verify_text(path: &Path, text: &str) -> Result<()> {
+        let (_, _, problems) = analyze(path, text)?;
+        first_problem(path, problems)
     }
 
     /// Refuses to write a file of a newer version than this build knows.
@@ -503,6 +474,56 @@ impl Document {
     }
 }
 
+/// Reads text into the typed model and the layout of its keys, with every problem found.
+fn analyze(path: &Path, text: &str) -> Result<(SecurityFile, Layout, Vec<Problem>)> {
+    let body_offset = if text.starts_with('\u{feff}') { 3 } else { 0 };
+    let root = yaml::parse(&text[body_offset..]).map_err(|e| Error::Syntax {
+        path: path.to_path_buf(),
+        line: e.line,
+        column: e.col,
+        message: e.message,
+    })?;
+    let mut loader = Loader {
+        problems: Default::default(),
+        anchors: HashMap::new(),
+        text: &text[body_offset..],
+        lines: Default::default(),
+    };
+    if text.contains('&') {
+        if let Some(root) = &root {
+            loader.collect_anchors(root);
+        }
+    }
+    let (model, mut layout) = loader.file(root.as_ref());
+    layout.newline = if text
+        .find('\n')
+        .is_some_and(|i| i > 0 && text.as_bytes()[i - 1] == b'\r')
+    {
+        "\r\n"
+    } else {
+        "\n"
+    };
+    let mut problems = loader.problems.into_inner();
+    if body_offset > 0 {
+        layout.shift(body_offset);
+    }
+    problems.sort_by_key(|p| (p.line, p.col));
+    Ok((model, layout, problems))
+}
+
+/// The first problem as an error, for callers that stop at one.
+fn first_problem(path: &Path, problems: Vec<Problem>) -> Result<()> {
+    match problems.into_iter().next() {
+        Some(p) => Err(Error::Syntax {
+            path: path.to_path_buf(),
+            line: p.line,
+            column: p.col,
+            message: p.message,
+        }),
+        None => Ok(()),
+    }
+}
+
 impl Layout {
     fn shift(&mut self, by: usize) {
         if let Some(api) = &mut self.api {
@@ -533,26 +554,104 @@ impl Layout {
 // ---------------------------------------------------------------------------------------------
 // Loading
 
-struct Loader<'t> {
+/// Walks the tree. Every node it holds borrows the tree (`'a`), so nothing is cloned.
+struct Loader<'a> {
     problems: std::cell::RefCell<Vec<Problem>>,
-    anchors: HashMap<usize, Node>,
-    text: &'t str,
+    anchors: HashMap<usize, &'a Node<'a>>,
+    text: &'a str,
+    /// Where each line starts, worked out at the first message that needs a position.
+    lines: std::cell::OnceCell<Vec<usize>>,
 }
 
-impl<'t> Loader<'t> {
-    fn problem(&self, node: &Node, message: impl Into<String>) {
+/// Names a field in messages (`key 'ci': permissions`, or `permissions` at the top level);
+/// formatted only when there is a problem to report.
+#[derive(Clone, Copy)]
+struct What<'s> {
+    key: Option<&'s str>,
+    field: &'s str,
+}
+
+impl std::fmt::Display for What<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.key {
+            Some(key) => write!(f, "key '{key}': {}", self.field),
+            None => f.write_str(self.field),
+        }
+    }
+}
+
+impl What<'static> {
+    fn top(field: &'static str) -> Self {
+        What { key: None, field }
+    }
+}
+
+/// Names already seen in one mapping: a short list (entries hold a handful of fields), a set
+/// once it grows, so a hostile file with a huge mapping costs no more than linear time.
+#[derive(Default)]
+struct Seen<'s> {
+    few: Vec<&'s str>,
+    many: HashSet<&'s str>,
+}
+
+impl<'s> Seen<'s> {
+    /// True the first time `name` is offered.
+    fn first(&mut self, name: &'s str) -> bool {
+        if self.many.is_empty() {
+            if self.few.contains(&name) {
+                return false;
+            }
+            self.few.push(name);
+            if self.few.len() > 16 {
+                self.many.extend(self.few.drain(..));
+            }
+            return true;
+        }
+        self.many.insert(name)
+    }
+}
+
+/// A field name as the layout keeps it: tokenctl's own names without an allocation.
+fn field_name(field: &str) -> Cow<'static, str> {
+    match FIELDS.iter().find(|f| **f == field) {
+        Some(known) => Cow::Borrowed(known),
+        None => Cow::Owned(field.to_string()),
+    }
+}
+
+impl<'a> Loader<'a> {
+    fn problem(&self, node: &Node<'_>, message: impl Into<String>) {
+        let (line, col) = self.position(node.start);
         self.problems.borrow_mut().push(Problem {
-            line: node.line,
-            col: node.col,
+            line,
+            col,
             message: message.into(),
         });
     }
 
-    fn collect_anchors(&mut self, root: &Node) {
+    /// 1-based line and column (in characters) of a byte offset, counting line breaks as
+    /// YAML does (LF, CRLF or a lone CR).
+    fn position(&self, at: usize) -> (usize, usize) {
+        let lines = self.lines.get_or_init(|| {
+            let b = self.text.as_bytes();
+            let mut starts = vec![0];
+            for (i, &c) in b.iter().enumerate() {
+                if c == b'\n' || (c == b'\r' && b.get(i + 1) != Some(&b'\n')) {
+                    starts.push(i + 1);
+                }
+            }
+            starts
+        });
+        let line = lines.partition_point(|&s| s <= at);
+        let start = lines[line - 1];
+        (line, self.text[start..at].chars().count() + 1)
+    }
+
+    fn collect_anchors(&mut self, root: &'a Node<'a>) {
         let mut todo = vec![root];
         while let Some(n) = todo.pop() {
             if n.anchor != 0 && matches!(n.kind, Kind::Scalar { .. } | Kind::Seq { .. }) {
-                self.anchors.insert(n.anchor, n.clone());
+                self.anchors.insert(n.anchor, n);
             }
             match &n.kind {
                 Kind::Seq { items, .. } => todo.extend(items.iter()),
@@ -563,14 +662,14 @@ impl<'t> Loader<'t> {
     }
 
     /// Follows an alias to its anchored scalar or list (one level; never expands further).
-    fn resolve<'n>(&'n self, node: &'n Node) -> &'n Node {
+    fn resolve(&self, node: &'a Node<'a>) -> &'a Node<'a> {
         match node.kind {
-            Kind::Alias(id) => self.anchors.get(&id).unwrap_or(node),
+            Kind::Alias(id) => self.anchors.get(&id).copied().unwrap_or(node),
             _ => node,
         }
     }
 
-    fn file(&mut self, root: Option<&Node>) -> (SecurityFile, Layout) {
+    fn file(&mut self, root: Option<&'a Node<'a>>) -> (SecurityFile, Layout) {
         let mut layout = Layout::default();
         let Some(root) = root.filter(|r| !r.is_null()) else {
             return (SecurityFile::default(), layout);
@@ -586,12 +685,16 @@ impl<'t> Loader<'t> {
             return (SecurityFile::default(), layout);
         };
         layout.root = if *flow { Root::Flow } else { Root::Block };
-        layout.top_indent = if *flow { 0 } else { root.col - 1 };
+        layout.top_indent = if *flow {
+            0
+        } else {
+            self.position(root.start).1 - 1
+        };
         let (mut version, mut prefix, mut catalog, mut keys) = (None, None, None, Vec::new());
-        let mut seen = HashSet::new();
+        let mut seen = Seen::default();
         for (k, v) in entries {
             let Some(name) = k.as_str() else { continue };
-            if !seen.insert(name.to_string()) {
+            if !seen.first(name) {
                 self.problem(k, format!("duplicate top-level key '{name}'"));
                 continue;
             }
@@ -608,7 +711,7 @@ impl<'t> Loader<'t> {
                     }
                 }
                 "tokenPrefix" => {
-                    if let Some(p) = self.string(v, "tokenPrefix") {
+                    if let Some(p) = self.string(v, What::top("tokenPrefix")) {
                         if crate::token::valid_prefix(&p) {
                             prefix = Some(p);
                         } else {
@@ -620,7 +723,7 @@ impl<'t> Loader<'t> {
                     }
                 }
                 "permissions" => {
-                    if let Some(list) = self.list(v, "permissions") {
+                    if let Some(list) = self.list(v, What::top("permissions")) {
                         for (s, node) in &list {
                             if let Some(p) = model::scope_problem(s) {
                                 self.problem(node, p);
@@ -642,8 +745,8 @@ impl<'t> Loader<'t> {
 
     fn api_keys(
         &mut self,
-        k: &Node,
-        v: &Node,
+        k: &'a Node<'a>,
+        v: &'a Node<'a>,
         keys: &mut Vec<ApiKey>,
     ) -> (ApiLayout, HashMap<String, EntryLayout>) {
         let mut layouts = HashMap::new();
@@ -703,7 +806,12 @@ impl<'t> Loader<'t> {
         )
     }
 
-    fn entry(&mut self, name: &str, name_node: &Node, def: &Node) -> (Option<ApiKey>, EntryLayout) {
+    fn entry(
+        &mut self,
+        name: &str,
+        name_node: &'a Node<'a>,
+        def: &'a Node<'a>,
+    ) -> (Option<ApiKey>, EntryLayout) {
         let mut layout = EntryLayout {
             key_start: name_node.start,
             value_start: def.start,
@@ -737,13 +845,13 @@ impl<'t> Loader<'t> {
         };
         let before = self.problems.borrow().len();
         let mut has_hash = false;
-        let mut seen = HashSet::new();
+        let mut seen = Seen::default();
         for (fk, fv) in entries {
             let Some(field) = fk.as_str() else {
                 self.problem(fk, "a field name must be text");
                 continue;
             };
-            if !seen.insert(field.to_string()) {
+            if !seen.first(field) {
                 self.problem(fk, format!("key '{name}': duplicate field '{field}'"));
                 continue;
             }
@@ -754,16 +862,19 @@ impl<'t> Loader<'t> {
                 _ => None,
             };
             layout.fields.push(FieldLayout {
-                name: field.to_string(),
+                name: field_name(field),
                 key_start: fk.start,
                 key_end: fk.end,
                 value_start: fv.start,
                 value_end: fv.end.max(fk.end),
                 block_list_indent,
             });
-            let what = format!("key '{name}': {field}");
+            let what = What {
+                key: Some(name),
+                field,
+            };
             match field {
-                "description" => key.description = self.string(fv, &what),
+                "description" => key.description = self.string(fv, what),
                 "enabled" => {
                     let v = self.resolve(fv);
                     match v.as_str().filter(|_| is_plain(v)) {
@@ -774,7 +885,7 @@ impl<'t> Loader<'t> {
                     }
                 }
                 "permissions" => {
-                    if let Some(list) = self.list(fv, &what) {
+                    if let Some(list) = self.list(fv, what) {
                         for (s, node) in &list {
                             if let Some(p) = model::scope_problem(s) {
                                 self.problem(node, format!("key '{name}': {p}"));
@@ -785,8 +896,8 @@ impl<'t> Loader<'t> {
                 }
                 "hash" => {
                     has_hash = true;
-                    if let Some(s) = self.string(fv, &what) {
-                        match TokenHash::parse(&s) {
+                    if let Some(s) = self.str_of(fv, what) {
+                        match TokenHash::parse(s) {
                             Some(h) => key.hash = h,
                             None => self.problem(
                                 fv,
@@ -802,22 +913,22 @@ impl<'t> Loader<'t> {
                         );
                     }
                 }
-                "createdAt" => key.created_at = self.time(fv, &what),
-                "expiresAt" => key.expires_at = self.time(fv, &what),
+                "createdAt" => key.created_at = self.time(fv, what),
+                "expiresAt" => key.expires_at = self.time(fv, what),
                 "allowedIps" => {
-                    if let Some(list) = self.list(fv, &what) {
+                    if let Some(list) = self.list(fv, what) {
                         let mut nets = Vec::new();
                         for (s, node) in list {
                             match model::parse_cidr(&s) {
                                 Ok(n) => nets.push(n),
-                                Err(e) => self.problem(&node, format!("key '{name}': {e}")),
+                                Err(e) => self.problem(node, format!("key '{name}': {e}")),
                             }
                         }
                         key.allowed_ips = Some(nets);
                     }
                 }
                 "pathPrefix" => {
-                    key.path_prefix = self.string(fv, &what);
+                    key.path_prefix = self.string(fv, what);
                     if let Some(p) = &key.path_prefix {
                         if !p.trim_start_matches('=').starts_with('/') {
                             self.problem(
@@ -829,10 +940,10 @@ impl<'t> Loader<'t> {
                 }
                 "resources" => {
                     key.resources = self
-                        .list(fv, &what)
+                        .list(fv, what)
                         .map(|l| l.into_iter().map(|(s, _)| s).collect())
                 }
-                "previousHashes" => key.previous_hashes = self.previous(fv, &what),
+                "previousHashes" => key.previous_hashes = self.previous(fv, what),
                 _ => {}
             }
         }
@@ -846,13 +957,18 @@ impl<'t> Loader<'t> {
         (ok.then_some(key), layout)
     }
 
-    fn string(&mut self, node: &Node, what: &str) -> Option<String> {
+    fn string(&self, node: &'a Node<'a>, what: What<'_>) -> Option<String> {
+        self.str_of(node, what).map(String::from)
+    }
+
+    /// A scalar's text, borrowed from the tree.
+    fn str_of(&self, node: &'a Node<'a>, what: What<'_>) -> Option<&'a str> {
         let node = self.resolve(node);
         if node.is_null() {
             return None;
         }
         match &node.kind {
-            Kind::Scalar { value, .. } => Some(value.clone()),
+            Kind::Scalar { value, .. } => Some(value),
             _ => {
                 self.problem(
                     node,
@@ -863,9 +979,9 @@ impl<'t> Loader<'t> {
         }
     }
 
-    fn time(&mut self, node: &Node, what: &str) -> Option<Timestamp> {
-        let s = self.string(node, what)?;
-        match parse_timestamp(&s) {
+    fn time(&self, node: &'a Node<'a>, what: What<'_>) -> Option<Timestamp> {
+        let s = self.str_of(node, what)?;
+        match parse_timestamp(s) {
             Ok(t) => Some(t),
             Err(e) => {
                 self.problem(node, format!("{what}: {e}"));
@@ -874,14 +990,14 @@ impl<'t> Loader<'t> {
         }
     }
 
-    fn list(&mut self, node: &Node, what: &str) -> Option<Vec<(String, Node)>> {
-        let node = self.resolve(node).clone();
+    fn list(&self, node: &'a Node<'a>, what: What<'_>) -> Option<Vec<(String, &'a Node<'a>)>> {
+        let node = self.resolve(node);
         if node.is_null() {
             return None;
         }
         let Kind::Seq { items, .. } = &node.kind else {
             self.problem(
-                &node,
+                node,
                 format!(
                     "{what} must be a list, like [a, b], not {}",
                     node.type_name()
@@ -891,13 +1007,13 @@ impl<'t> Loader<'t> {
         };
         let mut out = Vec::with_capacity(items.len());
         for item in items {
-            let item = self.resolve(item).clone();
+            let item = self.resolve(item);
             match &item.kind {
                 Kind::Scalar { value, .. } if !item.is_null() => {
-                    out.push((value.clone(), item.clone()))
+                    out.push((value.to_string(), item))
                 }
                 _ => self.problem(
-                    &item,
+                    item,
                     format!("{what}: each item must be text, not {}", item.type_name()),
                 ),
             }
@@ -905,7 +1021,7 @@ impl<'t> Loader<'t> {
         Some(out)
     }
 
-    fn previous(&mut self, node: &Node, what: &str) -> Vec<PreviousHash> {
+    fn previous(&self, node: &'a Node<'a>, what: What<'_>) -> Vec<PreviousHash> {
         if node.is_null() {
             return Vec::new();
         }
@@ -928,8 +1044,7 @@ impl<'t> Loader<'t> {
             let (mut hash, mut expires) = (None, None);
             for (k, v) in entries {
                 match k.as_str() {
-                    Some("hash") => match self.string(v, what).as_deref().and_then(TokenHash::parse)
-                    {
+                    Some("hash") => match self.str_of(v, what).and_then(TokenHash::parse) {
                         Some(h) => hash = Some(h),
                         None => self.problem(
                             v,
@@ -954,7 +1069,7 @@ impl<'t> Loader<'t> {
     }
 }
 
-fn is_plain(node: &Node) -> bool {
+fn is_plain(node: &Node<'_>) -> bool {
     matches!(
         node.kind,
         Kind::Scalar {
@@ -1254,6 +1369,31 @@ mod tests {
         assert_eq!(names, ["b", "c"], "{out}");
         assert!(!after.model.get("b").unwrap().enabled);
         assert!(out.ends_with("}  # flow\n"), "{out}");
+    }
+
+    #[test]
+    fn problem_positions_are_the_same_on_both_parser_paths() {
+        let body =
+            "apiKeys:\n  a:\n    enabled: maybe\n    allowedIps: [é, \"ü\", x]\n    hash: x\n";
+        // A trailing anchor sends a file to saphyr without moving anything before it.
+        let saphyr_tail = "other: &anchor 1\n";
+        for (prefix, nl) in [("", "\n"), ("\u{feff}", "\n"), ("", "\r\n")] {
+            let fast_text = format!("{prefix}{body}").replace('\n', nl);
+            let full_text = format!("{prefix}{body}{saphyr_tail}").replace('\n', nl);
+            assert!(
+                super::super::fast::parse(fast_text.trim_start_matches('\u{feff}')).is_some()
+                    || nl == "\r\n"
+            );
+            let (_, fast) = Document::load_all(Path::new("s.yml"), fast_text).unwrap();
+            let (_, full) = Document::load_all(Path::new("s.yml"), full_text).unwrap();
+            assert_eq!(fast, full);
+            let at: Vec<(usize, usize)> = fast.iter().map(|p| (p.line, p.col)).collect();
+            assert_eq!(
+                at,
+                [(3, 14), (4, 18), (4, 21), (4, 26), (5, 11)],
+                "{fast:?}"
+            );
+        }
     }
 
     #[test]

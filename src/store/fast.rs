@@ -12,6 +12,7 @@
 
 use super::yaml::{Kind, Node};
 use saphyr_parser::ScalarStyle;
+use std::borrow::Cow;
 
 /// Deepest nesting this path takes on; deeper files go to saphyr (which caps them).
 const MAX_DEPTH: usize = 64;
@@ -20,17 +21,15 @@ const MAX_DEPTH: usize = 64;
 const MAX_KEY: usize = 512;
 
 /// The tree of `text`, or `None` when `text` is outside the subset handled here.
-pub fn parse(text: &str) -> Option<Option<Node>> {
+pub fn parse(text: &str) -> Option<Option<Node<'_>>> {
     if !plain_text(text) {
         return None;
     }
     let mut s = Scanner {
         text,
         bytes: text.as_bytes(),
-        ascii: text.is_ascii(),
         stack: Vec::new(),
         root: None,
-        line: 0,
         line_start: 0,
         scalar_owner: None,
     };
@@ -56,24 +55,21 @@ fn plain_text(text: &str) -> bool {
 }
 
 /// An open block collection.
-struct Open {
+struct Open<'a> {
     indent: usize,
     /// A block sequence at its parent key's indentation (`key:` then `- a` below it): saphyr
     /// starts such a sequence at its first item rather than at the dash.
     indentless: bool,
-    node: Node,
+    node: Node<'a>,
     /// A mapping's key still waiting for its value (a nested block on the following lines).
-    key: Option<Node>,
+    key: Option<Node<'a>>,
 }
 
 struct Scanner<'a> {
     text: &'a str,
     bytes: &'a [u8],
-    ascii: bool,
-    stack: Vec<Open>,
-    root: Option<Node>,
-    /// 1-based number of the current line.
-    line: usize,
+    stack: Vec<Open<'a>>,
+    root: Option<Node<'a>>,
     line_start: usize,
     /// Indentation of the collection whose entry ended the last content line with a value; a
     /// comment line indented deeper than that goes to saphyr (plain-scalar continuation rules
@@ -87,7 +83,6 @@ impl<'a> Scanner<'a> {
         let mut at = 0;
         while at < len {
             let end = memchr_newline(self.bytes, at).unwrap_or(len);
-            self.line += 1;
             self.line_start = at;
             self.line_content(at, end)?;
             at = end + 1;
@@ -205,14 +200,19 @@ impl<'a> Scanner<'a> {
     }
 
     /// A plain key at `p` followed by `:`; returns it and the position after the colon.
-    fn key(&self, p: usize, le: usize) -> Option<(Node, usize)> {
+    fn key(&self, p: usize, le: usize) -> Option<(Node<'a>, usize)> {
         let end = key_end(self.bytes, p, le)?;
-        let node = self.scalar(p, end, self.text[p..end].to_string(), ScalarStyle::Plain);
+        let node = self.scalar(
+            p,
+            end,
+            Cow::Borrowed(&self.text[p..end]),
+            ScalarStyle::Plain,
+        );
         Some((node, end + 1))
     }
 
     /// One value that ends its line (up to a comment): a scalar or a flow list of scalars.
-    fn inline_value(&self, v: usize, le: usize) -> Option<Node> {
+    fn inline_value(&self, v: usize, le: usize) -> Option<Node<'a>> {
         let b = self.bytes;
         let (node, end) = match b[v] {
             b'[' => self.flow_seq(v, le)?,
@@ -230,11 +230,11 @@ impl<'a> Scanner<'a> {
 
     /// A scalar at `v`: quoted (single line) or plain. In flow context plain scalars stop at
     /// `,` and `]`. Returns the node and the position after it.
-    fn scalar_at(&self, v: usize, le: usize, flow: bool) -> Option<(Node, usize)> {
+    fn scalar_at(&self, v: usize, le: usize, flow: bool) -> Option<(Node<'a>, usize)> {
         let b = self.bytes;
         match b[v] {
             b'"' => {
-                let mut value = String::new();
+                let mut value = Cow::Borrowed("");
                 let mut i = v + 1;
                 let mut from = i;
                 loop {
@@ -244,7 +244,7 @@ impl<'a> Scanner<'a> {
                     match b[i] {
                         b'"' => break,
                         b'\\' => {
-                            value.push_str(&self.text[from..i]);
+                            value.to_mut().push_str(&self.text[from..i]);
                             let c = match *b.get(i + 1).filter(|_| i + 1 < le)? {
                                 b'\\' => '\\',
                                 b'"' => '"',
@@ -254,21 +254,21 @@ impl<'a> Scanner<'a> {
                                 b'r' => '\r',
                                 _ => return None,
                             };
-                            value.push(c);
+                            value.to_mut().push(c);
                             i += 2;
                             from = i;
                         }
                         _ => i += 1,
                     }
                 }
-                value.push_str(&self.text[from..i]);
+                append(&mut value, &self.text[from..i]);
                 Some((
                     self.scalar(v, i + 1, value, ScalarStyle::DoubleQuoted),
                     i + 1,
                 ))
             }
             b'\'' => {
-                let mut value = String::new();
+                let mut value = Cow::Borrowed("");
                 let mut i = v + 1;
                 let mut from = i;
                 loop {
@@ -277,7 +277,7 @@ impl<'a> Scanner<'a> {
                     }
                     if b[i] == b'\'' {
                         if i + 1 < le && b[i + 1] == b'\'' {
-                            value.push_str(&self.text[from..=i]);
+                            value.to_mut().push_str(&self.text[from..=i]);
                             i += 2;
                             from = i;
                             continue;
@@ -286,7 +286,7 @@ impl<'a> Scanner<'a> {
                     }
                     i += 1;
                 }
-                value.push_str(&self.text[from..i]);
+                append(&mut value, &self.text[from..i]);
                 Some((
                     self.scalar(v, i + 1, value, ScalarStyle::SingleQuoted),
                     i + 1,
@@ -294,14 +294,19 @@ impl<'a> Scanner<'a> {
             }
             _ => {
                 let end = plain_end(b, v, le, flow)?;
-                let node = self.scalar(v, end, self.text[v..end].to_string(), ScalarStyle::Plain);
+                let node = self.scalar(
+                    v,
+                    end,
+                    Cow::Borrowed(&self.text[v..end]),
+                    ScalarStyle::Plain,
+                );
                 Some((node, end))
             }
         }
     }
 
     /// `[a, "b", c]` on one line.
-    fn flow_seq(&self, open: usize, le: usize) -> Option<(Node, usize)> {
+    fn flow_seq(&self, open: usize, le: usize) -> Option<(Node<'a>, usize)> {
         let b = self.bytes;
         let mut items = Vec::new();
         let mut i = open + 1;
@@ -330,12 +335,18 @@ impl<'a> Scanner<'a> {
                 _ => return None,
             }
         }
-        let mut node = self.scalar(open, i + 1, String::new(), ScalarStyle::Plain);
+        let mut node = self.scalar(open, i + 1, Cow::Borrowed(""), ScalarStyle::Plain);
         node.kind = Kind::Seq { items, flow: true };
         Some((node, i + 1))
     }
 
-    fn scalar(&self, start: usize, end: usize, value: String, style: ScalarStyle) -> Node {
+    fn scalar(
+        &self,
+        start: usize,
+        end: usize,
+        value: Cow<'a, str>,
+        style: ScalarStyle,
+    ) -> Node<'a> {
         Node {
             kind: Kind::Scalar {
                 value,
@@ -344,18 +355,7 @@ impl<'a> Scanner<'a> {
             },
             start,
             end,
-            line: self.line,
-            col: self.col(start),
             anchor: 0,
-        }
-    }
-
-    /// saphyr counts columns in characters.
-    fn col(&self, at: usize) -> usize {
-        if self.ascii {
-            at - self.line_start + 1
-        } else {
-            self.text[self.line_start..at].chars().count() + 1
         }
     }
 
@@ -379,7 +379,7 @@ impl<'a> Scanner<'a> {
         )
     }
 
-    fn open(&mut self, p: usize, kind: Kind) -> Option<()> {
+    fn open(&mut self, p: usize, kind: Kind<'a>) -> Option<()> {
         if self.stack.len() >= MAX_DEPTH {
             return None;
         }
@@ -388,8 +388,6 @@ impl<'a> Scanner<'a> {
             kind,
             start: p,
             end: p,
-            line: self.line,
-            col: self.col(p),
             anchor: 0,
         };
         let indentless = matches!(node.kind, Kind::Seq { .. })
@@ -412,9 +410,15 @@ impl<'a> Scanner<'a> {
         if key.is_some() {
             return None; // a key whose value is empty
         }
-        node.end = match &node.kind {
-            Kind::Map { entries, .. } => entries.last().map(|(_, v)| v.end)?,
-            Kind::Seq { items, .. } => items.last().map(|v| v.end)?,
+        node.end = match &mut node.kind {
+            Kind::Map { entries, .. } => {
+                entries.shrink_to_fit();
+                entries.last().map(|(_, v)| v.end)?
+            }
+            Kind::Seq { items, .. } => {
+                items.shrink_to_fit();
+                items.last().map(|v| v.end)?
+            }
             _ => return None,
         };
         let Some(parent) = self.stack.last_mut() else {
@@ -433,22 +437,29 @@ impl<'a> Scanner<'a> {
     }
 }
 
-impl Open {
-    fn push_item(&mut self, item: Node) -> Option<()> {
+impl<'a> Open<'a> {
+    fn push_item(&mut self, item: Node<'a>) -> Option<()> {
         let Kind::Seq { items, .. } = &mut self.node.kind else {
             return None;
         };
         if self.indentless && items.is_empty() {
             self.node.start = item.start;
-            self.node.line = item.line;
-            self.node.col = item.col;
         }
         items.push(item);
         Some(())
     }
 }
 
-fn node_is_plain(node: &Node) -> bool {
+/// Appends the last run of a quoted scalar: borrowed when it is the whole value.
+fn append<'a>(value: &mut Cow<'a, str>, run: &'a str) {
+    if value.is_empty() && matches!(value, Cow::Borrowed(_)) {
+        *value = Cow::Borrowed(run);
+    } else {
+        value.to_mut().push_str(run);
+    }
+}
+
+fn node_is_plain(node: &Node<'_>) -> bool {
     matches!(
         node.kind,
         Kind::Scalar {

@@ -129,9 +129,13 @@ impl Store {
         };
         let (new_text, out) = change(&doc)?;
         if let Some(new_text) = new_text {
-            if new_text != doc.text {
+            let unchanged = new_text == doc.text;
+            // The old document is done with: free it before reading the new text back, so a
+            // write never holds two at once (peak memory on large files).
+            drop(doc);
+            if !unchanged {
                 // Never write what we could not read back.
-                if let Err(e) = Document::load(&self.path, new_text.clone()) {
+                if let Err(e) = Document::verify_text(&self.path, &new_text) {
                     return Err(Error::Other(format!(
                         "internal error: the edit would produce an invalid file ({e}); nothing was written"
                     )));

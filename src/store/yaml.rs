@@ -5,44 +5,44 @@
 //! as references and never expanded, so an alias bomb costs nothing; nesting is capped.
 
 use saphyr_parser::{Event, Marker, Parser, ScalarStyle, Span};
+use std::borrow::Cow;
 
 /// Deepest nesting accepted; deeper files are refused rather than risking the stack.
 pub const MAX_DEPTH: usize = 512;
 
-/// A node and where it is.
+/// A node and where it is. Scalar values borrow the text where they can.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Node {
-    pub kind: Kind,
+pub struct Node<'t> {
+    pub kind: Kind<'t>,
     /// Byte offset of the node's first character (its anchor or tag, if any).
     pub start: usize,
     /// Byte offset just past the node's last character (for block collections: of the last child).
+    /// (Line and column are worked out from `start` only when a message needs them: a node
+    /// per scalar adds up at 100,000 keys.)
     pub end: usize,
-    /// 1-based line and column of the start, for messages.
-    pub line: usize,
-    pub col: usize,
     /// Anchor id (0 = none), as saphyr numbers them.
     pub anchor: usize,
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub enum Kind {
+pub enum Kind<'t> {
     Scalar {
-        value: String,
+        value: Cow<'t, str>,
         style: ScalarStyle,
         tagged: bool,
     },
     Seq {
-        items: Vec<Node>,
+        items: Vec<Node<'t>>,
         flow: bool,
     },
     Map {
-        entries: Vec<(Node, Node)>,
+        entries: Vec<(Node<'t>, Node<'t>)>,
         flow: bool,
     },
     Alias(usize),
 }
 
-impl Node {
+impl Node<'_> {
     /// The scalar's value when it is a plain, single- or double-quoted scalar.
     pub fn as_str(&self) -> Option<&str> {
         match &self.kind {
@@ -54,7 +54,7 @@ impl Node {
     /// Is this a plain `null`, `~` or empty scalar?
     pub fn is_null(&self) -> bool {
         matches!(&self.kind, Kind::Scalar { value, style: ScalarStyle::Plain, tagged: false }
-            if matches!(value.as_str(), "" | "~" | "null" | "Null" | "NULL"))
+            if matches!(value.as_ref(), "" | "~" | "null" | "Null" | "NULL"))
     }
 
     /// A short name of the node's type for messages.
@@ -115,20 +115,20 @@ impl<'a> Positions<'a> {
     }
 }
 
-enum Frame {
+enum Frame<'t> {
     Seq {
-        node: Node,
-        items: Vec<Node>,
+        node: Node<'t>,
+        items: Vec<Node<'t>>,
     },
     Map {
-        node: Node,
-        entries: Vec<(Node, Node)>,
-        key: Option<Node>,
+        node: Node<'t>,
+        entries: Vec<(Node<'t>, Node<'t>)>,
+        key: Option<Node<'t>>,
     },
 }
 
 /// Parses one YAML document into a tree. `Ok(None)` for an empty document (only comments).
-pub fn parse(text: &str) -> Result<Option<Node>, SyntaxError> {
+pub fn parse(text: &str) -> Result<Option<Node<'_>>, SyntaxError> {
     // The common block-style files take a byte scanner that builds the same tree; anything
     // else, and every error, is saphyr's.
     if let Some(tree) = super::fast::parse(text) {
@@ -138,7 +138,7 @@ pub fn parse(text: &str) -> Result<Option<Node>, SyntaxError> {
 }
 
 /// Parses with saphyr-parser: all of YAML.
-pub(super) fn parse_full(text: &str) -> Result<Option<Node>, SyntaxError> {
+pub(super) fn parse_full(text: &str) -> Result<Option<Node<'_>>, SyntaxError> {
     let pos = Positions::new(text);
     let mut stack: Vec<Frame> = Vec::new();
     let mut root: Option<Node> = None;
@@ -168,14 +168,12 @@ pub(super) fn parse_full(text: &str) -> Result<Option<Node>, SyntaxError> {
                 let end = scalar_end(text, start, pos.byte(&span.end), style);
                 made = Some(Node {
                     kind: Kind::Scalar {
-                        value: value.into_owned(),
+                        value,
                         style,
                         tagged: tag.is_some(),
                     },
                     start,
                     end,
-                    line: span.start.line(),
-                    col: span.start.col() + 1,
                     anchor,
                 });
             }
@@ -184,8 +182,6 @@ pub(super) fn parse_full(text: &str) -> Result<Option<Node>, SyntaxError> {
                     kind: Kind::Alias(id),
                     start,
                     end: pos.byte(&span.end),
-                    line: span.start.line(),
-                    col: span.start.col() + 1,
                     anchor: 0,
                 });
             }
@@ -215,8 +211,6 @@ pub(super) fn parse_full(text: &str) -> Result<Option<Node>, SyntaxError> {
                     },
                     start,
                     end: start,
-                    line: span.start.line(),
-                    col: span.start.col() + 1,
                     anchor,
                 };
                 stack.push(if is_seq {
@@ -242,7 +236,11 @@ pub(super) fn parse_full(text: &str) -> Result<Option<Node>, SyntaxError> {
                     pos.byte(&span.end)
                 };
                 let mut node = match stack.pop() {
-                    Some(Frame::Seq { mut node, items }) => {
+                    Some(Frame::Seq {
+                        mut node,
+                        mut items,
+                    }) => {
+                        items.shrink_to_fit();
                         if let Kind::Seq { items: slot, .. } = &mut node.kind {
                             node.end = items.last().map_or(node.start, |n| n.end);
                             *slot = items;
@@ -250,8 +248,11 @@ pub(super) fn parse_full(text: &str) -> Result<Option<Node>, SyntaxError> {
                         node
                     }
                     Some(Frame::Map {
-                        mut node, entries, ..
+                        mut node,
+                        mut entries,
+                        ..
                     }) => {
+                        entries.shrink_to_fit();
                         if let Kind::Map { entries: slot, .. } = &mut node.kind {
                             node.end = entries.last().map_or(node.start, |(_, v)| v.end);
                             *slot = entries;
