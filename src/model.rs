@@ -72,6 +72,11 @@ impl SecurityFile {
         self.token_prefix.as_deref().unwrap_or(DEFAULT_PREFIX)
     }
 
+    /// Where the key of that name is in `keys`.
+    pub fn index_of(&self, name: &str) -> Option<usize> {
+        self.by_name.get(name).copied()
+    }
+
     /// The key of that name.
     pub fn get(&self, name: &str) -> Option<&ApiKey> {
         self.by_name.get(name).map(|&i| &self.keys[i])

@@ -90,11 +90,24 @@ impl KeyView {
 
 /// Writes `value` as JSON (pretty, newline-terminated) or YAML.
 pub fn write_data<T: Serialize>(out: &mut dyn Write, format: Format, value: &T) -> Result<()> {
-    let text = match format {
-        Format::Yaml => serde_yaml::to_string(value).map_err(|e| Error::Other(e.to_string()))?,
-        _ => serde_json::to_string_pretty(value).map_err(|e| Error::Other(e.to_string()))? + "\n",
-    };
-    out.write_all(text.as_bytes()).map_err(stdout_error)
+    // Streamed, not built as one string: `list` of 100,000 keys is tens of megabytes of JSON.
+    let mut out = std::io::BufWriter::with_capacity(64 * 1024, out);
+    match format {
+        Format::Yaml => {
+            serde_yaml::to_writer(&mut out, value).map_err(|e| Error::Other(e.to_string()))?
+        }
+        _ => {
+            serde_json::to_writer_pretty(&mut out, value).map_err(|e| {
+                if e.is_io() {
+                    stdout_error(e.into())
+                } else {
+                    Error::Other(e.to_string())
+                }
+            })?;
+            out.write_all(b"\n").map_err(stdout_error)?;
+        }
+    }
+    out.flush().map_err(stdout_error)
 }
 
 pub fn stdout_error(e: std::io::Error) -> Error {

@@ -35,7 +35,11 @@ pub struct Document {
 struct Layout {
     root: Root,
     api: Option<ApiLayout>,
-    entries: HashMap<String, EntryLayout>,
+    /// Every entry of apiKeys, in file order.
+    entries: Vec<EntryLayout>,
+    /// For each key of the model, in the same order, its index in `entries`. (Indexes, not a
+    /// map by name: the model already has one, and 100,000 names are worth not copying.)
+    of_key: Vec<usize>,
     newline: &'static str,
     /// Indentation of top-level keys (usually 0).
     top_indent: usize,
@@ -53,8 +57,6 @@ enum Root {
 struct ApiLayout {
     key_end: usize,
     value: ApiValue,
-    /// Entry names in file order.
-    order: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -230,7 +232,7 @@ impl Document {
                         newline_if_needed(text, at, nl) + &entries(indent, 2),
                     ));
                 }
-                ApiValue::Flow { end } if api.order.is_empty() => {
+                ApiValue::Flow { end } if self.layout.entries.is_empty() => {
                     let colon = colon_after(text, api.key_end);
                     splices.push((colon + 1, *end, String::new()));
                     let at = line_end(text, *end);
@@ -249,8 +251,11 @@ impl Document {
                     splices.push((end - 1, end - 1, added));
                 }
                 ApiValue::Block => {
-                    let last =
-                        &self.layout.entries[api.order.last().expect("block mapping has entries")];
+                    let last = self
+                        .layout
+                        .entries
+                        .last()
+                        .expect("block mapping has entries");
                     let key_indent = indent_of(text, last.key_start);
                     let field_indent = last.fields.first().filter(|_| !last.flow).map_or(2, |f| {
                         indent_of(text, f.key_start)
@@ -306,20 +311,12 @@ impl Document {
     }
 
     fn without_flow_key(&self, name: &str) -> Result<String> {
-        let (api, entry) = self.entry(name)?;
-        let i = api
-            .order
-            .iter()
-            .position(|n| n == name)
-            .expect("entry is listed");
-        let splice = if let Some(next) = api.order.get(i + 1) {
-            (
-                entry.key_start,
-                self.layout.entries[next].key_start,
-                String::new(),
-            )
+        let i = self.entry_index(name)?;
+        let entry = &self.layout.entries[i];
+        let splice = if let Some(next) = self.layout.entries.get(i + 1) {
+            (entry.key_start, next.key_start, String::new())
         } else if i > 0 {
-            let prev = &self.layout.entries[&api.order[i - 1]];
+            let prev = &self.layout.entries[i - 1];
             (prev.value_end, entry.value_end, String::new())
         } else {
             (entry.key_start, entry.value_end, String::new())
@@ -457,20 +454,28 @@ impl Document {
 
     /// 1-based line and column where key `name` is defined.
     pub fn key_position(&self, name: &str) -> Option<(usize, usize)> {
-        let at = self.layout.entries.get(name)?.key_start;
+        let at = self.entry(name).ok()?.1.key_start;
         let line = self.text[..at].matches('\n').count() + 1;
         let col = self.text[line_start(&self.text, at)..at].chars().count() + 1;
         Some((line, col))
     }
 
     fn entry(&self, name: &str) -> Result<(&ApiLayout, &EntryLayout)> {
-        let no_key = || Error::NoSuchKey {
-            name: name.to_string(),
-            suggestion: None,
-        };
-        let api = self.layout.api.as_ref().ok_or_else(no_key)?;
-        let entry = self.layout.entries.get(name).ok_or_else(no_key)?;
-        Ok((api, entry))
+        let i = self.entry_index(name)?;
+        let api = self.layout.api.as_ref().expect("entries are under apiKeys");
+        Ok((api, &self.layout.entries[i]))
+    }
+
+    /// Where key `name` is in the layout. Only keys of the model are found: a document with
+    /// a problem is never edited, so every entry of an edited one is a key.
+    fn entry_index(&self, name: &str) -> Result<usize> {
+        self.model
+            .index_of(name)
+            .and_then(|k| self.layout.of_key.get(k).copied())
+            .ok_or_else(|| Error::NoSuchKey {
+                name: name.to_string(),
+                suggestion: None,
+            })
     }
 }
 
@@ -494,7 +499,7 @@ fn analyze(path: &Path, text: &str) -> Result<(SecurityFile, Layout, Vec<Problem
             loader.collect_anchors(root);
         }
     }
-    let (model, mut layout) = loader.file(root.as_ref());
+    let (model, mut layout) = loader.file(root);
     layout.newline = if text
         .find('\n')
         .is_some_and(|i| i > 0 && text.as_bytes()[i - 1] == b'\r')
@@ -537,7 +542,7 @@ impl Layout {
                 ApiValue::Block => {}
             }
         }
-        for e in self.entries.values_mut() {
+        for e in &mut self.entries {
             e.key_start += by;
             e.value_start += by;
             e.value_end += by;
@@ -554,10 +559,12 @@ impl Layout {
 // ---------------------------------------------------------------------------------------------
 // Loading
 
-/// Walks the tree. Every node it holds borrows the tree (`'a`), so nothing is cloned.
+/// Walks the tree of `text` into the model and the layout. It consumes the tree as it goes,
+/// so the tree and the model are never both whole in memory.
 struct Loader<'a> {
     problems: std::cell::RefCell<Vec<Problem>>,
-    anchors: HashMap<usize, &'a Node<'a>>,
+    /// Anchored scalars and lists, copied: aliases resolve to them one level deep.
+    anchors: HashMap<usize, Node<'a>>,
     text: &'a str,
     /// Where each line starts, worked out at the first message that needs a position.
     lines: std::cell::OnceCell<Vec<usize>>,
@@ -588,22 +595,31 @@ impl What<'static> {
 
 /// Names already seen in one mapping: a short list (entries hold a handful of fields), a set
 /// once it grows, so a hostile file with a huge mapping costs no more than linear time.
-#[derive(Default)]
 struct Seen<'s> {
-    few: Vec<&'s str>,
+    few: [&'s str; 16],
+    count: usize,
     many: HashSet<&'s str>,
 }
 
 impl<'s> Seen<'s> {
+    fn new() -> Self {
+        Seen {
+            few: [""; 16],
+            count: 0,
+            many: HashSet::new(),
+        }
+    }
+
     /// True the first time `name` is offered.
     fn first(&mut self, name: &'s str) -> bool {
-        if self.many.is_empty() {
-            if self.few.contains(&name) {
+        if self.count < self.few.len() {
+            if self.few[..self.count].contains(&name) {
                 return false;
             }
-            self.few.push(name);
-            if self.few.len() > 16 {
-                self.many.extend(self.few.drain(..));
+            self.few[self.count] = name;
+            self.count += 1;
+            if self.count == self.few.len() {
+                self.many.extend(self.few);
             }
             return true;
         }
@@ -629,6 +645,12 @@ impl<'a> Loader<'a> {
         });
     }
 
+    /// 1-based column (in characters) of a byte offset, without building the line index.
+    fn column(&self, at: usize) -> usize {
+        let start = self.text[..at].rfind(['\n', '\r']).map_or(0, |i| i + 1);
+        self.text[start..at].chars().count() + 1
+    }
+
     /// 1-based line and column (in characters) of a byte offset, counting line breaks as
     /// YAML does (LF, CRLF or a lone CR).
     fn position(&self, at: usize) -> (usize, usize) {
@@ -647,11 +669,11 @@ impl<'a> Loader<'a> {
         (line, self.text[start..at].chars().count() + 1)
     }
 
-    fn collect_anchors(&mut self, root: &'a Node<'a>) {
+    fn collect_anchors(&mut self, root: &Node<'a>) {
         let mut todo = vec![root];
         while let Some(n) = todo.pop() {
             if n.anchor != 0 && matches!(n.kind, Kind::Scalar { .. } | Kind::Seq { .. }) {
-                self.anchors.insert(n.anchor, n);
+                self.anchors.insert(n.anchor, n.clone());
             }
             match &n.kind {
                 Kind::Seq { items, .. } => todo.extend(items.iter()),
@@ -662,37 +684,33 @@ impl<'a> Loader<'a> {
     }
 
     /// Follows an alias to its anchored scalar or list (one level; never expands further).
-    fn resolve(&self, node: &'a Node<'a>) -> &'a Node<'a> {
+    fn resolve<'n>(&'n self, node: &'n Node<'a>) -> &'n Node<'a> {
         match node.kind {
-            Kind::Alias(id) => self.anchors.get(&id).copied().unwrap_or(node),
+            Kind::Alias(id) => self.anchors.get(&id).unwrap_or(node),
             _ => node,
         }
     }
 
-    fn file(&mut self, root: Option<&'a Node<'a>>) -> (SecurityFile, Layout) {
+    fn file(&mut self, root: Option<Node<'a>>) -> (SecurityFile, Layout) {
         let mut layout = Layout::default();
-        let Some(root) = root.filter(|r| !r.is_null()) else {
+        let Some(mut root) = root.filter(|r| !r.is_null()) else {
             return (SecurityFile::default(), layout);
         };
-        let Kind::Map { entries, flow } = &root.kind else {
+        let top_indent = self.column(root.start) - 1;
+        let type_name = root.type_name();
+        let Kind::Map { entries, flow } = &mut root.kind else {
             self.problem(
-                root,
-                format!(
-                    "the top level must be a mapping with apiKeys, not {}",
-                    root.type_name()
-                ),
+                &root,
+                format!("the top level must be a mapping with apiKeys, not {type_name}"),
             );
             return (SecurityFile::default(), layout);
         };
         layout.root = if *flow { Root::Flow } else { Root::Block };
-        layout.top_indent = if *flow {
-            0
-        } else {
-            self.position(root.start).1 - 1
-        };
+        layout.top_indent = if *flow { 0 } else { top_indent };
         let (mut version, mut prefix, mut catalog, mut keys) = (None, None, None, Vec::new());
-        let mut seen = Seen::default();
-        for (k, v) in entries {
+        let mut seen = Seen::new();
+        for (k, v) in entries.iter_mut() {
+            let k: &Node<'a> = k;
             let Some(name) = k.as_str() else { continue };
             if !seen.first(name) {
                 self.problem(k, format!("duplicate top-level key '{name}'"));
@@ -733,9 +751,10 @@ impl<'a> Loader<'a> {
                     }
                 }
                 "apiKeys" => {
-                    let (api, entry_layouts) = self.api_keys(k, v, &mut keys);
+                    let (api, entries, of_key) = self.api_keys(k, v, &mut keys);
                     layout.api = Some(api);
-                    layout.entries = entry_layouts;
+                    layout.entries = entries;
+                    layout.of_key = of_key;
                 }
                 _ => {}
             }
@@ -743,14 +762,15 @@ impl<'a> Loader<'a> {
         (SecurityFile::new(version, prefix, catalog, keys), layout)
     }
 
+    /// Reads apiKeys, consuming each definition once read.
     fn api_keys(
         &mut self,
-        k: &'a Node<'a>,
-        v: &'a Node<'a>,
+        k: &Node<'a>,
+        v: &mut Node<'a>,
         keys: &mut Vec<ApiKey>,
-    ) -> (ApiLayout, HashMap<String, EntryLayout>) {
-        let mut layouts = HashMap::new();
-        let mut order = Vec::new();
+    ) -> (ApiLayout, Vec<EntryLayout>, Vec<usize>) {
+        let mut layouts = Vec::new();
+        let mut of_key = Vec::new();
         let value = match &v.kind {
             _ if v.is_null() => ApiValue::Null {
                 start: v.start,
@@ -772,8 +792,13 @@ impl<'a> Loader<'a> {
                 }
             }
         };
-        if let Kind::Map { entries, .. } = &v.kind {
-            for (name_node, def) in entries {
+        if let Kind::Map { entries, .. } = &mut v.kind {
+            layouts.reserve_exact(entries.len());
+            let mut names = Seen::new();
+            for (name_node, def) in entries.iter_mut() {
+                let name_node: &Node<'a> = name_node;
+                // Taken out of the tree, and so freed once read.
+                let def = std::mem::replace(def, Node::placeholder());
                 let Some(name) = name_node
                     .as_str()
                     .filter(|_| matches!(name_node.kind, Kind::Scalar { .. }))
@@ -784,33 +809,30 @@ impl<'a> Loader<'a> {
                 if let Some(p) = crate::names::problem(name) {
                     self.problem(name_node, format!("invalid key name {name:?}: {p}"));
                 }
-                if layouts.contains_key(name) {
+                if !names.first(name) {
                     self.problem(name_node, format!("duplicate key name '{name}'"));
                     continue;
                 }
-                let (entry, layout) = self.entry(name, name_node, def);
+                let (entry, layout) = self.entry(name, name_node, &def);
                 if let Some(entry) = entry {
                     keys.push(entry);
+                    of_key.push(layouts.len());
                 }
-                order.push(name.to_string());
-                layouts.insert(name.to_string(), layout);
+                layouts.push(layout);
             }
         }
-        (
-            ApiLayout {
-                key_end: k.end,
-                value,
-                order,
-            },
-            layouts,
-        )
+        let api = ApiLayout {
+            key_end: k.end,
+            value,
+        };
+        (api, layouts, of_key)
     }
 
     fn entry(
         &mut self,
         name: &str,
-        name_node: &'a Node<'a>,
-        def: &'a Node<'a>,
+        name_node: &Node<'a>,
+        def: &Node<'a>,
     ) -> (Option<ApiKey>, EntryLayout) {
         let mut layout = EntryLayout {
             key_start: name_node.start,
@@ -830,6 +852,7 @@ impl<'a> Loader<'a> {
             return (None, layout);
         };
         layout.flow = *flow;
+        layout.fields.reserve_exact(entries.len());
         let mut key = ApiKey {
             name: name.to_string(),
             description: None,
@@ -845,7 +868,7 @@ impl<'a> Loader<'a> {
         };
         let before = self.problems.borrow().len();
         let mut has_hash = false;
-        let mut seen = Seen::default();
+        let mut seen = Seen::new();
         for (fk, fv) in entries {
             let Some(field) = fk.as_str() else {
                 self.problem(fk, "a field name must be text");
@@ -957,12 +980,12 @@ impl<'a> Loader<'a> {
         (ok.then_some(key), layout)
     }
 
-    fn string(&self, node: &'a Node<'a>, what: What<'_>) -> Option<String> {
+    fn string(&self, node: &Node<'a>, what: What<'_>) -> Option<String> {
         self.str_of(node, what).map(String::from)
     }
 
     /// A scalar's text, borrowed from the tree.
-    fn str_of(&self, node: &'a Node<'a>, what: What<'_>) -> Option<&'a str> {
+    fn str_of<'n>(&'n self, node: &'n Node<'a>, what: What<'_>) -> Option<&'n str> {
         let node = self.resolve(node);
         if node.is_null() {
             return None;
@@ -979,7 +1002,7 @@ impl<'a> Loader<'a> {
         }
     }
 
-    fn time(&self, node: &'a Node<'a>, what: What<'_>) -> Option<Timestamp> {
+    fn time(&self, node: &Node<'a>, what: What<'_>) -> Option<Timestamp> {
         let s = self.str_of(node, what)?;
         match parse_timestamp(s) {
             Ok(t) => Some(t),
@@ -990,7 +1013,11 @@ impl<'a> Loader<'a> {
         }
     }
 
-    fn list(&self, node: &'a Node<'a>, what: What<'_>) -> Option<Vec<(String, &'a Node<'a>)>> {
+    fn list<'n>(
+        &'n self,
+        node: &'n Node<'a>,
+        what: What<'_>,
+    ) -> Option<Vec<(String, &'n Node<'a>)>> {
         let node = self.resolve(node);
         if node.is_null() {
             return None;
@@ -1021,7 +1048,7 @@ impl<'a> Loader<'a> {
         Some(out)
     }
 
-    fn previous(&self, node: &'a Node<'a>, what: What<'_>) -> Vec<PreviousHash> {
+    fn previous(&self, node: &Node<'a>, what: What<'_>) -> Vec<PreviousHash> {
         if node.is_null() {
             return Vec::new();
         }

@@ -30,6 +30,8 @@ pub fn parse(text: &str) -> Option<Option<Node<'_>>> {
         bytes: text.as_bytes(),
         stack: Vec::new(),
         root: None,
+        map_pool: Vec::new(),
+        seq_pool: Vec::new(),
         line_start: 0,
         scalar_owner: None,
     };
@@ -40,8 +42,11 @@ pub fn parse(text: &str) -> Option<Option<Node<'_>>> {
 /// No tab, CR, control or other character whose handling differs between YAML versions or
 /// parsers; those files go to saphyr.
 fn plain_text(text: &str) -> bool {
-    let ok_byte = |b: u8| b == b'\n' || (0x20..0x7f).contains(&b) || b >= 0x80;
-    if !text.bytes().all(ok_byte) {
+    // Without an early exit the compiler vectorises this; a file takes one pass.
+    let bad = text.bytes().fold(false, |bad, b| {
+        bad | ((b < 0x20) & (b != b'\n')) | (b == 0x7f)
+    });
+    if bad {
         return false;
     }
     text.is_ascii()
@@ -70,6 +75,11 @@ struct Scanner<'a> {
     bytes: &'a [u8],
     stack: Vec<Open<'a>>,
     root: Option<Node<'a>>,
+    /// Emptied buffers of closed collections, reused by the next ones: a collection grows in
+    /// a buffer and is then copied out at its exact size, so the tree wastes no capacity and
+    /// costs one allocation per collection.
+    map_pool: Vec<Vec<(Node<'a>, Node<'a>)>>,
+    seq_pool: Vec<Vec<Node<'a>>>,
     line_start: usize,
     /// Indentation of the collection whose entry ended the last content line with a value; a
     /// comment line indented deeper than that goes to saphyr (plain-scalar continuation rules
@@ -360,23 +370,19 @@ impl<'a> Scanner<'a> {
     }
 
     fn open_map(&mut self, p: usize) -> Option<()> {
+        let entries = self.map_pool.pop().unwrap_or_default();
         self.open(
             p,
             Kind::Map {
-                entries: Vec::new(),
+                entries,
                 flow: false,
             },
         )
     }
 
     fn open_seq(&mut self, p: usize) -> Option<()> {
-        self.open(
-            p,
-            Kind::Seq {
-                items: Vec::new(),
-                flow: false,
-            },
-        )
+        let items = self.seq_pool.pop().unwrap_or_default();
+        self.open(p, Kind::Seq { items, flow: false })
     }
 
     fn open(&mut self, p: usize, kind: Kind<'a>) -> Option<()> {
@@ -412,12 +418,14 @@ impl<'a> Scanner<'a> {
         }
         node.end = match &mut node.kind {
             Kind::Map { entries, .. } => {
-                entries.shrink_to_fit();
-                entries.last().map(|(_, v)| v.end)?
+                let end = entries.last().map(|(_, v)| v.end)?;
+                exact(entries, &mut self.map_pool);
+                end
             }
             Kind::Seq { items, .. } => {
-                items.shrink_to_fit();
-                items.last().map(|v| v.end)?
+                let end = items.last().map(|v| v.end)?;
+                exact(items, &mut self.seq_pool);
+                end
             }
             _ => return None,
         };
@@ -450,6 +458,19 @@ impl<'a> Open<'a> {
     }
 }
 
+/// Leaves `buffer` holding its items at their exact size; the grown buffer goes back to the
+/// pool. A large collection (apiKeys itself) is shrunk in place instead: copying it out
+/// would briefly hold it twice.
+fn exact<T>(buffer: &mut Vec<T>, pool: &mut Vec<Vec<T>>) {
+    if buffer.len() > 64 {
+        buffer.shrink_to_fit();
+        return;
+    }
+    let mut items = Vec::with_capacity(buffer.len());
+    items.append(buffer);
+    pool.push(std::mem::replace(buffer, items));
+}
+
 /// Appends the last run of a quoted scalar: borrowed when it is the whole value.
 fn append<'a>(value: &mut Cow<'a, str>, run: &'a str) {
     if value.is_empty() && matches!(value, Cow::Borrowed(_)) {
@@ -470,7 +491,7 @@ fn node_is_plain(node: &Node<'_>) -> bool {
 }
 
 fn memchr_newline(b: &[u8], from: usize) -> Option<usize> {
-    b[from..].iter().position(|&c| c == b'\n').map(|i| from + i)
+    memchr::memchr(b'\n', &b[from..]).map(|i| from + i)
 }
 
 /// `-` followed by a space or the line's end: a block sequence item.
@@ -486,16 +507,29 @@ fn key_end(b: &[u8], p: usize, le: usize) -> Option<usize> {
     }
     let mut i = p + 1;
     while i < le && i - p <= MAX_KEY {
-        match b[i] {
-            b':' if i + 1 == le || b[i + 1] == b' ' => return Some(i),
-            c if c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.' | b'/' | b':') => {
-                i += 1
-            }
-            _ => return None,
+        let c = b[i];
+        if c == b':' && (i + 1 == le || b[i + 1] == b' ') {
+            return Some(i);
         }
+        if !KEY_CHAR[c as usize] {
+            return None;
+        }
+        i += 1;
     }
     None
 }
+
+/// The bytes a simple key may hold after its first.
+static KEY_CHAR: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        table[c] = b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'/' | b':');
+        c += 1;
+    }
+    table
+};
 
 /// The end of a single-line plain scalar starting at `v` (trailing spaces and any comment
 /// excluded), or `None` when it is not one this path is sure about.
@@ -510,6 +544,25 @@ fn plain_end(b: &[u8], v: usize, le: usize, flow: bool) -> Option<usize> {
         b',' | b'[' | b']' | b'{' | b'}' | b'#' | b'&' | b'*' | b'!' | b'|' | b'>' | b'\''
         | b'"' | b'%' | b'@' | b'`' => return None,
         _ => {}
+    }
+    if !flow {
+        // Block context: only `: ` (or a final `:`) and ` #` matter; find them by search.
+        let mut end = le;
+        for i in memchr::memchr2_iter(b':', b'#', &b[v..le]) {
+            let at = v + i;
+            if b[at] == b'#' {
+                if b[at - 1] == b' ' {
+                    end = at;
+                    break;
+                }
+            } else if next_is_blank(at) {
+                return None;
+            }
+        }
+        while end > v && b[end - 1] == b' ' {
+            end -= 1;
+        }
+        return (end > v).then_some(end);
     }
     let mut i = v;
     let mut end = v;

@@ -245,7 +245,7 @@ pub fn into_text(path: &Path, bytes: Vec<u8>) -> Result<String> {
 }
 
 fn memchr_nul(bytes: &[u8]) -> Option<usize> {
-    bytes.iter().position(|&b| b == 0)
+    memchr::memchr(0, bytes)
 }
 
 /// Reads a file as text; `None` when missing.

@@ -43,6 +43,16 @@ pub enum Kind<'t> {
 }
 
 impl Node<'_> {
+    /// A node that stands in for one taken out of a tree.
+    pub fn placeholder() -> Self {
+        Node {
+            kind: Kind::Alias(0),
+            start: 0,
+            end: 0,
+            anchor: 0,
+        }
+    }
+
     /// The scalar's value when it is a plain, single- or double-quoted scalar.
     pub fn as_str(&self) -> Option<&str> {
         match &self.kind {

@@ -7,6 +7,7 @@ mod ansible;
 mod apply;
 mod clipboard;
 mod core;
+mod fastpath;
 mod generated;
 mod interactive;
 mod lifecycle;
