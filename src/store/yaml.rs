@@ -237,14 +237,7 @@ pub(super) fn parse_full(text: &str) -> Result<Option<Node<'_>>, SyntaxError> {
                 });
             }
             Event::SequenceEnd | Event::MappingEnd => {
-                // saphyr's span of a closing bracket can run on into a trailing comment: the
-                // node ends just past the bracket, so an edit of it keeps the comment.
-                let close = pos.byte(&span.start);
-                let end_byte = if matches!(text.as_bytes().get(close), Some(b']' | b'}')) {
-                    close + 1
-                } else {
-                    pos.byte(&span.end)
-                };
+                let end_byte = pos.byte(&span.end);
                 let mut node = match stack.pop() {
                     Some(Frame::Seq {
                         mut node,
