@@ -88,6 +88,7 @@ impl DesiredState {
         let mut p = Parser {
             path: path.to_path_buf(),
             anchors: HashMap::new(),
+            lines: yaml::Lines::new(body),
         };
         let Some(root) = root.filter(|r| !r.is_null()) else {
             // An empty input is far more often a mistake (an empty pipe) than a wish to have
@@ -107,24 +108,32 @@ impl DesiredState {
     }
 }
 
-struct Parser {
+struct Parser<'t> {
     path: PathBuf,
-    anchors: HashMap<usize, Node>,
+    anchors: HashMap<usize, Node<'t>>,
+    /// For the line and column of a node in messages.
+    lines: yaml::Lines<'t>,
 }
 
 type Res<T> = std::result::Result<T, Error>;
 
-impl Parser {
-    fn err(&self, node: &Node, message: impl Into<String>) -> Error {
+impl<'t> Parser<'t> {
+    fn err(&self, node: &Node<'_>, message: impl Into<String>) -> Error {
+        let (line, column) = self.pos(node);
         Error::Syntax {
             path: self.path.clone(),
-            line: node.line,
-            column: node.col,
+            line,
+            column,
             message: message.into(),
         }
     }
 
-    fn collect_anchors(&mut self, root: &Node) {
+    /// 1-based line and column of a node.
+    fn pos(&self, node: &Node<'_>) -> Pos {
+        self.lines.position(node.start)
+    }
+
+    fn collect_anchors(&mut self, root: &Node<'t>) {
         let mut todo = vec![root];
         while let Some(n) = todo.pop() {
             if n.anchor != 0 && matches!(n.kind, Kind::Scalar { .. } | Kind::Seq { .. }) {
@@ -139,7 +148,7 @@ impl Parser {
     }
 
     /// Follows an alias to its anchored scalar or list (one level, never expanded further).
-    fn resolve<'n>(&'n self, node: &'n Node) -> Res<&'n Node> {
+    fn resolve<'n>(&'n self, node: &'n Node<'t>) -> Res<&'n Node<'t>> {
         match node.kind {
             Kind::Alias(id) => self.anchors.get(&id).ok_or_else(|| {
                 self.err(
@@ -151,7 +160,7 @@ impl Parser {
         }
     }
 
-    fn top(&self, root: &Node) -> Res<Vec<DesiredKey>> {
+    fn top(&self, root: &Node<'t>) -> Res<Vec<DesiredKey>> {
         let Kind::Map { entries, .. } = &root.kind else {
             return Err(self.err(
                 root,
@@ -197,7 +206,7 @@ impl Parser {
         Ok(keys.unwrap_or_default())
     }
 
-    fn keys(&self, map: &Node) -> Res<Vec<DesiredKey>> {
+    fn keys(&self, map: &Node<'t>) -> Res<Vec<DesiredKey>> {
         let Kind::Map { entries, .. } = &map.kind else {
             return Err(self.err(
                 map,
@@ -222,7 +231,7 @@ impl Parser {
                     format!("invalid key name {name:?}: {p}; use 1 to 64 of A-Z a-z 0-9 - _ ."),
                 ));
             }
-            if let Some((line, col)) = seen.insert(name, (name_node.line, name_node.col)) {
+            if let Some((line, col)) = seen.insert(name, self.pos(name_node)) {
                 return Err(self.err(
                     name_node,
                     format!("key '{name}' is listed twice (first at line {line}, column {col}); list each key once"),
@@ -233,10 +242,10 @@ impl Parser {
         Ok(out)
     }
 
-    fn key(&self, name: &str, name_node: &Node, def: &Node) -> Res<DesiredKey> {
+    fn key(&self, name: &str, name_node: &Node<'t>, def: &Node<'t>) -> Res<DesiredKey> {
         let mut key = DesiredKey {
             name: name.to_string(),
-            at: (name_node.line, name_node.col),
+            at: self.pos(name_node),
             ..DesiredKey::default()
         };
         if def.is_null() {
@@ -261,7 +270,7 @@ impl Parser {
             };
             let what = format!("key '{name}': {field}");
             let fv = self.resolve(fv)?;
-            if key.field_at.insert(field, (fv.line, fv.col)).is_some() {
+            if key.field_at.insert(field, self.pos(fv)).is_some() {
                 return Err(self.err(fk, format!("key '{name}': field '{field}' is listed twice")));
             }
             match field {
@@ -289,7 +298,7 @@ impl Parser {
                             );
                         }
                     }
-                    key.permission_at = list.iter().map(|(_, n)| (n.line, n.col)).collect();
+                    key.permission_at = list.iter().map(|(_, n)| self.pos(n)).collect();
                     key.permissions = Some(list.into_iter().map(|(s, _)| s).collect());
                 }
                 "hash" => {
@@ -353,9 +362,9 @@ impl Parser {
         Ok(key)
     }
 
-    fn text(&self, node: &Node, what: &str) -> Res<String> {
+    fn text(&self, node: &Node<'t>, what: &str) -> Res<String> {
         match &node.kind {
-            Kind::Scalar { value, .. } if !node.is_null() => Ok(value.clone()),
+            Kind::Scalar { value, .. } if !node.is_null() => Ok(value.to_string()),
             _ => Err(self.err(
                 node,
                 format!("{what} must be text, not {}", node.type_name()),
@@ -363,14 +372,14 @@ impl Parser {
         }
     }
 
-    fn optional_text(&self, node: &Node, what: &str) -> Res<Option<String>> {
+    fn optional_text(&self, node: &Node<'t>, what: &str) -> Res<Option<String>> {
         if node.is_null() {
             return Ok(None);
         }
         self.text(node, what).map(Some)
     }
 
-    fn list(&self, node: &Node, what: &str) -> Res<Vec<(String, Node)>> {
+    fn list(&self, node: &Node<'t>, what: &str) -> Res<Vec<(String, Node<'t>)>> {
         let Kind::Seq { items, .. } = &node.kind else {
             return Err(self.err(
                 node,
@@ -410,7 +419,7 @@ fn unknown_field(name: &str, field: &str) -> String {
     }
 }
 
-fn is_plain(node: &Node) -> bool {
+fn is_plain(node: &Node<'_>) -> bool {
     matches!(
         node.kind,
         Kind::Scalar {

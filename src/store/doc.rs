@@ -567,7 +567,7 @@ struct Loader<'a> {
     anchors: HashMap<usize, Node<'a>>,
     text: &'a str,
     /// Where each line starts, worked out at the first message that needs a position.
-    lines: std::cell::OnceCell<Vec<usize>>,
+    lines: std::cell::OnceCell<yaml::Lines<'a>>,
 }
 
 /// Names a field in messages (`key 'ci': permissions`, or `permissions` at the top level);
@@ -651,22 +651,11 @@ impl<'a> Loader<'a> {
         self.text[start..at].chars().count() + 1
     }
 
-    /// 1-based line and column (in characters) of a byte offset, counting line breaks as
-    /// YAML does (LF, CRLF or a lone CR).
+    /// 1-based line and column (in characters) of a byte offset.
     fn position(&self, at: usize) -> (usize, usize) {
-        let lines = self.lines.get_or_init(|| {
-            let b = self.text.as_bytes();
-            let mut starts = vec![0];
-            for (i, &c) in b.iter().enumerate() {
-                if c == b'\n' || (c == b'\r' && b.get(i + 1) != Some(&b'\n')) {
-                    starts.push(i + 1);
-                }
-            }
-            starts
-        });
-        let line = lines.partition_point(|&s| s <= at);
-        let start = lines[line - 1];
-        (line, self.text[start..at].chars().count() + 1)
+        self.lines
+            .get_or_init(|| yaml::Lines::new(self.text))
+            .position(at)
     }
 
     fn collect_anchors(&mut self, root: &Node<'a>) {

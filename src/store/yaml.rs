@@ -79,6 +79,34 @@ impl Node<'_> {
     }
 }
 
+/// Where the lines of a text start: turns a node's byte offset into the 1-based line and
+/// column (in characters, as saphyr counts) that messages show. Line breaks are LF, CRLF or
+/// a lone CR, as in YAML.
+pub struct Lines<'t> {
+    text: &'t str,
+    starts: Vec<usize>,
+}
+
+impl<'t> Lines<'t> {
+    pub fn new(text: &'t str) -> Self {
+        let b = text.as_bytes();
+        let mut starts = vec![0];
+        for (i, &c) in b.iter().enumerate() {
+            if c == b'\n' || (c == b'\r' && b.get(i + 1) != Some(&b'\n')) {
+                starts.push(i + 1);
+            }
+        }
+        Lines { text, starts }
+    }
+
+    /// 1-based line and column of byte offset `at`.
+    pub fn position(&self, at: usize) -> (usize, usize) {
+        let line = self.starts.partition_point(|&s| s <= at);
+        let start = self.starts[line - 1];
+        (line, self.text[start..at].chars().count() + 1)
+    }
+}
+
 /// A syntax error with its position.
 #[derive(Debug)]
 pub struct SyntaxError {
