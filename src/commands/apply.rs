@@ -88,7 +88,12 @@ pub fn run(ctx: &Context, args: ApplyArgs) -> Result<()> {
     } else {
         None
     };
-    let (plan, secrets, digest) = store.update(args.write.if_unchanged.as_deref(), |doc| {
+    // The idempotency check runs on the new text as the store loads it back before writing
+    // (one load, and never two documents in memory at once).
+    let check = |after: &Document, _: &(Plan, Vec<(String, Secret)>, String)| {
+        verify_idempotent(after, &desired, args.prune, now)
+    };
+    let (plan, secrets, digest) = store.update_checked(args.write.if_unchanged.as_deref(), |doc| {
         let plan = plan(doc, &desired, args.prune, now)?;
         if let Some(confirmed) = &confirmed {
             if let Some(extra) = plan.deletions().find(|d| !confirmed.iter().any(|c| c == d)) {
@@ -107,10 +112,9 @@ pub fn run(ctx: &Context, args: ApplyArgs) -> Result<()> {
             secrets.push((name.to_string(), secret));
             Ok(hash)
         })?;
-        verify_idempotent(doc, &text, &desired, args.prune, now)?;
         let digest = file_digest(text.as_bytes());
         Ok((Some(text), (plan, secrets, digest)))
-    })?;
+    }, check)?;
     warn_past_expiry(ctx, &plan, now);
     let plan_shown = confirmed.is_some_and(|c| !c.is_empty());
     print_outcome(ctx, &store, &plan, &secrets, digest, plan_shown)
@@ -262,8 +266,7 @@ fn read_desired(path: &Path) -> Result<DesiredState> {
 /// Checks the edit does what the plan says: applying the same desired state to the result
 /// must find nothing to do. Anything else is a bug, and nothing is written.
 fn verify_idempotent(
-    doc: &Document,
-    text: &str,
+    after: &Document,
     desired: &DesiredState,
     prune: bool,
     now: jiff::Timestamp,
@@ -273,8 +276,7 @@ fn verify_idempotent(
             "internal error: the edit did not come out as planned ({why}); nothing was written"
         ))
     };
-    let after = Document::load(&doc.path, text.to_string()).map_err(|e| internal(e.to_string()))?;
-    let again = plan(&after, desired, prune, now).map_err(|e| internal(e.to_string()))?;
+    let again = plan(after, desired, prune, now).map_err(|e| internal(e.to_string()))?;
     if let Some(step) = again.steps.first() {
         return Err(internal(format!(
             "key '{}' would still need a {}",

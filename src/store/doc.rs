@@ -151,11 +151,13 @@ impl Document {
         ))
     }
 
-    /// Fails as [`Document::load`] would on `text`, keeping nothing: how a write checks the
-    /// text it is about to write without holding a second document.
-    pub fn verify_text(path: &Path, text: &str) -> Result<()> {
-        let (_, _, problems) = analyze(path, text)?;
-        first_problem(path, problems)
+    /// Reads `text` as [`Document::load`] does, failing on the first problem, without taking
+    /// it: for a caller that still needs the text meanwhile. [`Loaded::into_document`] joins
+    /// them.
+    pub fn analyze(path: &Path, text: &str) -> Result<Loaded> {
+        let (model, layout, problems) = analyze(path, text)?;
+        first_problem(path, problems)?;
+        Ok(Loaded { model, layout })
     }
 
     /// Refuses to write a file of a newer version than this build knows.
@@ -476,6 +478,24 @@ impl Document {
                 name: name.to_string(),
                 suggestion: None,
             })
+    }
+}
+
+/// A document read from a text it does not own yet (see [`Document::analyze`]).
+pub struct Loaded {
+    model: SecurityFile,
+    layout: Layout,
+}
+
+impl Loaded {
+    /// The document of `text`, which must be the text this was read from.
+    pub fn into_document(self, path: &Path, text: String) -> Document {
+        Document {
+            path: path.to_path_buf(),
+            text,
+            model: self.model,
+            layout: self.layout,
+        }
     }
 }
 

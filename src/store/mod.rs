@@ -8,7 +8,7 @@ pub mod usage;
 mod yaml;
 
 pub use desired::{DESIRED_FIELDS, DesiredKey, DesiredState};
-pub use doc::{Document, FIELDS, Problem, Value, key_fields, render_scalar};
+pub use doc::{Document, FIELDS, Loaded, Problem, Value, key_fields, render_scalar};
 
 use crate::error::{Error, Result};
 use sha2::{Digest, Sha256};
@@ -110,6 +110,18 @@ impl Store {
         if_unchanged: Option<&str>,
         change: impl FnOnce(&Document) -> Result<(Option<String>, T)>,
     ) -> Result<T> {
+        self.update_checked(if_unchanged, change, |_, _| Ok(()))
+    }
+
+    /// As [`Store::update`], and `check` looks at the new text as it loads, before anything
+    /// is written; its error stops the write. The new text is loaded once, after the old
+    /// document is freed, so a write never holds two documents (peak memory on large files).
+    pub fn update_checked<T>(
+        &self,
+        if_unchanged: Option<&str>,
+        change: impl FnOnce(&Document) -> Result<(Option<String>, T)>,
+        check: impl FnOnce(&Document, &T) -> Result<()>,
+    ) -> Result<T> {
         let expected = if_unchanged.map(parse_digest).transpose()?;
         let target = real_target(&self.path)?;
         let _lock = Lock::acquire(&self.path, self.lock_timeout)?;
@@ -128,21 +140,32 @@ impl Store {
             None => Document::empty(&self.path),
         };
         let (new_text, out) = change(&doc)?;
-        if let Some(new_text) = new_text {
-            let unchanged = new_text == doc.text;
-            // The old document is done with: free it before reading the new text back, so a
-            // write never holds two at once (peak memory on large files).
-            drop(doc);
-            if !unchanged {
-                // Never write what we could not read back.
-                if let Err(e) = Document::verify_text(&self.path, &new_text) {
-                    return Err(Error::Other(format!(
-                        "internal error: the edit would produce an invalid file ({e}); nothing was written"
-                    )));
-                }
-                write_atomic(&target, new_text.as_bytes())?;
-            }
+        let Some(new_text) = new_text else {
+            return Ok(out);
+        };
+        if new_text == doc.text {
+            // Nothing to write: the document after is the one read.
+            check(&doc, &out)?;
+            return Ok(out);
         }
+        drop(doc);
+        // Never write what we could not read back. The temporary file is written and synced
+        // on another thread meanwhile (on a large file the sync is a good part of the time);
+        // only the rename, after both, changes what anyone sees.
+        let (staged, loaded) = std::thread::scope(|scope| {
+            let staged = scope.spawn(|| Staged::write(&target, new_text.as_bytes()));
+            let loaded = Document::analyze(&self.path, &new_text);
+            (staged.join(), loaded)
+        });
+        let loaded = loaded.map_err(|e| {
+            Error::Other(format!(
+                "internal error: the edit would produce an invalid file ({e}); nothing was written"
+            ))
+        })?;
+        let staged = staged.map_err(|_| Error::Other("the writing thread panicked".into()))??;
+        let after = loaded.into_document(&self.path, new_text);
+        check(&after, &out)?;
+        staged.commit()?;
         Ok(out)
     }
 }
@@ -320,49 +343,80 @@ const TEMP_MARK: &str = ".tokenctl-tmp.";
 /// Replaces `path` with `bytes` so that a crash leaves the old file or the new one.
 /// The caller holds the lock, so any earlier temp file of ours is a crash's leftover.
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    create_parent(path)?;
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    remove_stale_temps(dir, &file_name);
-    let old = fs::metadata(path).ok();
-    let mut suffix = [0u8; 6];
-    rand::TryRng::try_fill_bytes(&mut rand::rngs::SysRng, &mut suffix)
-        .map_err(|e| Error::Other(e.to_string()))?;
-    let tmp = dir.join(format!(".{file_name}{TEMP_MARK}{}", hex::encode(suffix)));
-    let result = (|| {
+    Staged::write(path, bytes)?.commit()
+}
+
+/// A temporary file holding the new bytes, synced, beside the file it will replace. Nothing
+/// anyone else can see has changed until [`Staged::commit`] renames it into place; dropped
+/// uncommitted, it is removed.
+pub(crate) struct Staged {
+    tmp: PathBuf,
+    path: PathBuf,
+    dir: PathBuf,
+    committed: bool,
+}
+
+impl Staged {
+    /// Writes and syncs the temporary file. The caller holds the lock, so any earlier temp
+    /// file of ours is a crash's leftover.
+    pub(crate) fn write(path: &Path, bytes: &[u8]) -> Result<Staged> {
+        create_parent(path)?;
+        let dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let file_name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        remove_stale_temps(dir, &file_name);
+        let old = fs::metadata(path).ok();
+        let mut suffix = [0u8; 6];
+        rand::TryRng::try_fill_bytes(&mut rand::rngs::SysRng, &mut suffix)
+            .map_err(|e| Error::Other(e.to_string()))?;
+        let staged = Staged {
+            tmp: dir.join(format!(".{file_name}{TEMP_MARK}{}", hex::encode(suffix))),
+            path: path.to_path_buf(),
+            dir: dir.to_path_buf(),
+            committed: false,
+        };
+        let tmp = &staged.tmp;
         let mut f = OpenOptions::new()
             .write(true)
             .create_new(true)
             .mode(0o600)
-            .open(&tmp)
-            .map_err(|e| Error::io(&tmp, "creating a temporary file", e))?;
+            .open(tmp)
+            .map_err(|e| Error::io(tmp, "creating a temporary file", e))?;
         if let Some(old) = &old {
             // Keep the original's mode and (where we may) owner.
             let _ = std::os::unix::fs::fchown(&f, Some(old.uid()), Some(old.gid()));
             f.set_permissions(fs::Permissions::from_mode(old.mode() & 0o7777))
-                .map_err(|e| Error::io(&tmp, "setting permissions", e))?;
+                .map_err(|e| Error::io(tmp, "setting permissions", e))?;
         }
         f.write_all(bytes)
             .map_err(|e| Error::io(path, "writing", e))?;
         f.sync_all().map_err(|e| Error::io(path, "syncing", e))?;
-        drop(f);
-        fs::rename(&tmp, path).map_err(|e| Error::io(path, "replacing", e))?;
-        if let Ok(d) = File::open(dir) {
+        Ok(staged)
+    }
+
+    /// Renames the temporary file over the original and syncs the folder.
+    pub(crate) fn commit(mut self) -> Result<()> {
+        fs::rename(&self.tmp, &self.path).map_err(|e| Error::io(&self.path, "replacing", e))?;
+        self.committed = true;
+        if let Ok(d) = File::open(&self.dir) {
             d.sync_all()
-                .map_err(|e| Error::io(dir, "syncing the folder", e))?;
+                .map_err(|e| Error::io(&self.dir, "syncing the folder", e))?;
         }
         Ok(())
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
     }
-    result
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = fs::remove_file(&self.tmp);
+        }
+    }
 }
 
 fn remove_stale_temps(dir: &Path, file_name: &str) {
@@ -388,4 +442,80 @@ pub fn usage_path(path: &Path) -> PathBuf {
         .or_else(|| name.strip_suffix(".yaml"))
         .unwrap_or(&name);
     path.with_file_name(format!("{stem}.usage.yml"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FILE: &str = "apiKeys:\n  a:\n    hash: sha256:a4b1d2f0e0aa34fdb6f07fe5d4f2ac9e4fc48fd1f8a1fd4a8b2a3c8bd6dbaf3a\n";
+
+    fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("security.yml");
+        fs::write(&path, FILE).unwrap();
+        (dir, Store::new(path, DEFAULT_LOCK_TIMEOUT))
+    }
+
+    /// The folder's files other than security.yml and its lock: no temp file may be left.
+    fn leftovers(dir: &Path) -> Vec<String> {
+        fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n != "security.yml" && n != "security.yml.lock")
+            .collect()
+    }
+
+    #[test]
+    fn a_failed_check_writes_nothing_and_leaves_no_temp_file() {
+        let (dir, store) = store();
+        let edited = FILE.replace("  a:", "  b:");
+        let err = store
+            .update_checked(
+                None,
+                |_| Ok((Some(edited.clone()), ())),
+                |after, _| {
+                    assert!(after.model.get("b").is_some(), "check sees the new text");
+                    Err(Error::Other("no".into()))
+                },
+            )
+            .unwrap_err();
+        assert_eq!(err.to_string(), "no");
+        assert_eq!(fs::read_to_string(store.path()).unwrap(), FILE);
+        assert!(
+            leftovers(dir.path()).is_empty(),
+            "{:?}",
+            leftovers(dir.path())
+        );
+    }
+
+    #[test]
+    fn text_that_does_not_read_back_is_not_written() {
+        let (dir, store) = store();
+        let err = store
+            .update(None, |_| Ok((Some("apiKeys: [unclosed\n".into()), ())))
+            .unwrap_err();
+        assert!(err.to_string().contains("internal error"), "{err}");
+        assert_eq!(fs::read_to_string(store.path()).unwrap(), FILE);
+        assert!(
+            leftovers(dir.path()).is_empty(),
+            "{:?}",
+            leftovers(dir.path())
+        );
+    }
+
+    #[test]
+    fn a_good_edit_replaces_the_file() {
+        let (dir, store) = store();
+        let edited = FILE.replace("  a:", "  b:");
+        store
+            .update(None, |_| Ok((Some(edited.clone()), ())))
+            .unwrap();
+        assert_eq!(fs::read_to_string(store.path()).unwrap(), edited);
+        assert!(
+            leftovers(dir.path()).is_empty(),
+            "{:?}",
+            leftovers(dir.path())
+        );
+    }
 }
