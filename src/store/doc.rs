@@ -649,9 +649,18 @@ impl<'s> Seen<'s> {
 
 /// A field name as the layout keeps it: tokenctl's own names without an allocation.
 fn field_name(field: &str) -> Cow<'static, str> {
-    match FIELDS.iter().find(|f| **f == field) {
-        Some(known) => Cow::Borrowed(known),
-        None => Cow::Owned(field.to_string()),
+    match field {
+        "description" => Cow::Borrowed("description"),
+        "enabled" => Cow::Borrowed("enabled"),
+        "permissions" => Cow::Borrowed("permissions"),
+        "hash" => Cow::Borrowed("hash"),
+        "createdAt" => Cow::Borrowed("createdAt"),
+        "expiresAt" => Cow::Borrowed("expiresAt"),
+        "allowedIps" => Cow::Borrowed("allowedIps"),
+        "pathPrefix" => Cow::Borrowed("pathPrefix"),
+        "resources" => Cow::Borrowed("resources"),
+        "previousHashes" => Cow::Borrowed("previousHashes"),
+        _ => Cow::Owned(field.to_string()),
     }
 }
 
@@ -803,6 +812,8 @@ impl<'a> Loader<'a> {
         };
         if let Kind::Map { entries, .. } = &mut v.kind {
             layouts.reserve_exact(entries.len());
+            keys.reserve_exact(entries.len());
+            of_key.reserve_exact(entries.len());
             let mut names = Seen::new();
             for (name_node, def) in entries.iter_mut() {
                 let name_node: &Node<'a> = name_node;
@@ -1405,6 +1416,14 @@ mod tests {
         assert_eq!(names, ["b", "c"], "{out}");
         assert!(!after.model.get("b").unwrap().enabled);
         assert!(out.ends_with("}  # flow\n"), "{out}");
+    }
+
+    #[test]
+    fn every_field_of_ours_is_named_without_an_allocation() {
+        for f in FIELDS {
+            assert!(matches!(field_name(f), Cow::Borrowed(b) if b == f), "{f}");
+        }
+        assert!(matches!(field_name("x-other"), Cow::Owned(_)));
     }
 
     #[test]
