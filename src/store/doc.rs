@@ -160,6 +160,94 @@ impl Document {
         Ok(Loaded { model, layout })
     }
 
+    /// Checks that `new_text`, an edit of this document, reads back, by re-reading only the
+    /// block-style apiKeys entries the edit touched: `None` when the edit is not of that shape
+    /// (the caller then loads the whole new text). Reading one entry instead of the whole file
+    /// is what makes a write on a large file cost one load, not two.
+    ///
+    /// Why a window is enough: everything before the window's first line and after its last
+    /// line is byte for byte what loaded before; the window starts and ends on the line
+    /// boundaries of whole entries, at the entries' indentation, so it cannot change how the
+    /// text around it is read. The window itself is read as `apiKeys:` plus its lines.
+    pub fn verify_local_edit(&self, new_text: &str) -> Option<Result<()>> {
+        if !matches!(self.layout.api.as_ref()?.value, ApiValue::Block)
+            || self.layout.entries.is_empty()
+        {
+            return None;
+        }
+        let (old, new) = (self.text.as_bytes(), new_text.as_bytes());
+        let p = old.iter().zip(new).take_while(|(a, b)| a == b).count();
+        let max_s = old.len().min(new.len()) - p;
+        let s = old
+            .iter()
+            .rev()
+            .zip(new.iter().rev())
+            .take(max_s)
+            .take_while(|(a, b)| a == b)
+            .count();
+        let (change_start, change_end) = (p, old.len() - s);
+        let text = &self.text;
+        let extent = |e: &EntryLayout| (line_start(text, e.key_start), line_end(text, e.value_end));
+        // Entries in file order; the window is the run of those the change touches.
+        let first = self
+            .layout
+            .entries
+            .iter()
+            .position(|e| extent(e).1 >= change_start)?;
+        let last = self
+            .layout
+            .entries
+            .iter()
+            .rposition(|e| extent(e).0 <= change_end)?;
+        if last < first {
+            return None;
+        }
+        let (win_start, _) = extent(&self.layout.entries[first]);
+        let (_, win_end) = extent(&self.layout.entries[last]);
+        if win_start > change_start || win_end < change_end {
+            return None;
+        }
+        let new_end = win_end + new.len() - old.len();
+        let window = new_text.get(win_start..new_end)?;
+        let indent = indent_of(text, self.layout.entries[first].key_start);
+        // Every line of the window belongs to an entry: nothing at a lesser indentation.
+        for line in window.split('\n') {
+            let body = line.trim_start_matches(' ');
+            if !body.trim().is_empty() && !body.starts_with('#') && line.len() - body.len() < indent
+            {
+                return None;
+            }
+        }
+        if window.trim().is_empty() {
+            return Some(Ok(()));
+        }
+        let nl = self.layout.newline;
+        let standalone = format!("apiKeys:{nl}{window}");
+        let Ok(doc) = Document::load(&self.path, standalone) else {
+            // Anchors defined outside the window, say: let the whole text decide.
+            return None;
+        };
+        if doc
+            .layout
+            .entries
+            .iter()
+            .any(|e| indent_of(&doc.text, e.key_start) != indent)
+        {
+            return None;
+        }
+        // A name in the window must not also be outside it.
+        let inside: std::collections::HashSet<&str> = doc.model.names().collect();
+        for (k, &entry) in self.model.keys.iter().zip(&self.layout.of_key) {
+            if (entry < first || entry > last) && inside.contains(k.name.as_str()) {
+                return Some(Err(Error::Other(format!(
+                    "internal error: the edit would duplicate key '{}'",
+                    k.name
+                ))));
+            }
+        }
+        Some(Ok(()))
+    }
+
     /// Refuses to write a file of a newer version than this build knows.
     pub fn check_writable(&self) -> Result<()> {
         if let Some(v) = self.model.version {
@@ -1368,6 +1456,75 @@ mod tests {
 
     fn hash(byte: u8) -> String {
         TokenHash([byte; 32]).to_string()
+    }
+
+    #[test]
+    fn local_verification_reads_only_the_touched_entries_and_agrees_with_a_full_load() {
+        let fixture = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/hand-edited.yml"
+        ))
+        .unwrap();
+        let doc = Document::load(Path::new("s.yml"), fixture.clone()).unwrap();
+        let mut edits = vec![doc.with_new_key(&key("new", 9)).unwrap()];
+        for name in ["ci-deploy", "grafana", "billing-export"] {
+            edits.push(
+                doc.with_fields(name, &[("enabled", Some(Value::Bool(false)))])
+                    .unwrap(),
+            );
+            edits.push(
+                doc.with_fields(
+                    name,
+                    &[(
+                        "permissions",
+                        Some(Value::List(vec!["a:b".into(), "c:d".into()])),
+                    )],
+                )
+                .unwrap(),
+            );
+            edits.push(doc.with_fields(name, &[("description", None)]).unwrap());
+            edits.push(doc.without_keys(&[name.to_string()]).unwrap());
+        }
+        edits.push(
+            doc.without_keys(&["ci-deploy".into(), "billing-export".into()])
+                .unwrap(),
+        );
+        for new in &edits {
+            assert!(Document::load(Path::new("s.yml"), new.clone()).is_ok());
+            if let Some(result) = doc.verify_local_edit(new) {
+                assert!(result.is_ok(), "{new}");
+            }
+        }
+        // A plain block entry is verified locally; grafana's alias to an anchor outside it
+        // needs the whole file.
+        let plain = doc
+            .with_fields("ci-deploy", &[("enabled", Some(Value::Bool(false)))])
+            .unwrap();
+        assert!(matches!(doc.verify_local_edit(&plain), Some(Ok(()))));
+        let aliased = doc
+            .with_fields("grafana", &[("enabled", Some(Value::Bool(false)))])
+            .unwrap();
+        assert!(doc.verify_local_edit(&aliased).is_none());
+        // Edits that break the file are caught, locally or by falling back.
+        let dup = fixture.replace("  billing-export:\n", "  ci-deploy:\n");
+        assert!(!matches!(doc.verify_local_edit(&dup), Some(Ok(()))));
+        let broken = fixture.replace(
+            "    enabled: true\n    permissions: [dns:write",
+            "    enabled: [true\n    permissions: [dns:write",
+        );
+        assert!(!matches!(doc.verify_local_edit(&broken), Some(Ok(()))));
+        let outdented = fixture.replace("    owner: platform-team", "owner: platform-team");
+        assert!(!matches!(doc.verify_local_edit(&outdented), Some(Ok(()))));
+        // Flow apiKeys always use the full load.
+        let flow = Document::load(
+            Path::new("s.yml"),
+            format!("apiKeys: {{a: {{hash: {}}}}}\n", hash(1)),
+        )
+        .unwrap();
+        assert!(
+            flow.verify_local_edit(&flow.with_new_key(&key("b", 2)).unwrap())
+                .is_none()
+        );
     }
 
     #[test]

@@ -110,7 +110,11 @@ impl Store {
         if_unchanged: Option<&str>,
         change: impl FnOnce(&Document) -> Result<(Option<String>, T)>,
     ) -> Result<T> {
-        self.update_checked(if_unchanged, change, |_, _| Ok(()))
+        self.write(
+            if_unchanged,
+            change,
+            None::<fn(&Document, &T) -> Result<()>>,
+        )
     }
 
     /// As [`Store::update`], and `check` looks at the new text as it loads, before anything
@@ -121,6 +125,18 @@ impl Store {
         if_unchanged: Option<&str>,
         change: impl FnOnce(&Document) -> Result<(Option<String>, T)>,
         check: impl FnOnce(&Document, &T) -> Result<()>,
+    ) -> Result<T> {
+        self.write(if_unchanged, change, Some(check))
+    }
+
+    /// Lock, read, change, verify, write. Without `check`, an edit confined to whole block
+    /// entries is verified by re-reading just those entries (see
+    /// [`Document::verify_local_edit`]); otherwise the whole new text is loaded.
+    fn write<T>(
+        &self,
+        if_unchanged: Option<&str>,
+        change: impl FnOnce(&Document) -> Result<(Option<String>, T)>,
+        check: Option<impl FnOnce(&Document, &T) -> Result<()>>,
     ) -> Result<T> {
         let expected = if_unchanged.map(parse_digest).transpose()?;
         let target = real_target(&self.path)?;
@@ -145,8 +161,22 @@ impl Store {
         };
         if new_text == doc.text {
             // Nothing to write: the document after is the one read.
-            check(&doc, &out)?;
+            if let Some(check) = check {
+                check(&doc, &out)?;
+            }
             return Ok(out);
+        }
+        if check.is_none() {
+            if let Some(verified) = doc.verify_local_edit(&new_text) {
+                verified.map_err(|e| {
+                    Error::Other(format!(
+                        "internal error: the edit would produce an invalid file ({e}); nothing was written"
+                    ))
+                })?;
+                drop(doc);
+                Staged::write(&target, new_text.as_bytes())?.commit()?;
+                return Ok(out);
+            }
         }
         drop(doc);
         // Never write what we could not read back. The temporary file is written and synced
@@ -164,7 +194,9 @@ impl Store {
         })?;
         let staged = staged.map_err(|_| Error::Other("the writing thread panicked".into()))??;
         let after = loaded.into_document(&self.path, new_text);
-        check(&after, &out)?;
+        if let Some(check) = check {
+            check(&after, &out)?;
+        }
         staged.commit()?;
         Ok(out)
     }
