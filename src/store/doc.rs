@@ -1527,6 +1527,86 @@ mod tests {
         );
     }
 
+    /// Soundness of local verification: whenever it says an edited text reads back, the whole
+    /// text must load, and must hold each key once. Edits here are random byte changes inside
+    /// and around entries of a file with comments, flow and block style, quotes and anchors.
+    #[test]
+    fn local_verification_never_accepts_what_a_full_load_refuses() {
+        let fixture = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/hand-edited.yml"
+        ))
+        .unwrap();
+        let doc = Document::load(Path::new("s.yml"), fixture.clone()).unwrap();
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let pieces = [
+            ":",
+            " ",
+            "\n",
+            "\n  x:\n",
+            "-",
+            "[",
+            "]",
+            "{",
+            "}",
+            "#",
+            "'",
+            "\"",
+            "&a ",
+            "*a",
+            "    ",
+            "  ",
+            "a",
+            "\n    hash: x\n",
+            "?",
+            "|",
+            "\t",
+        ];
+        let (mut local_ok, mut checked) = (0, 0);
+        for _ in 0..20_000 {
+            let mut text = fixture.clone().into_bytes();
+            for _ in 0..(1 + next() % 3) {
+                let at = (next() as usize) % (text.len() + 1);
+                match next() % 3 {
+                    0 if at < text.len() => {
+                        text.remove(at);
+                    }
+                    1 => {
+                        let piece = pieces[(next() as usize) % pieces.len()];
+                        text.splice(at..at, piece.bytes());
+                    }
+                    _ => {
+                        let end = (at + (next() as usize) % 40).min(text.len());
+                        text.drain(at..end);
+                    }
+                }
+            }
+            let Ok(text) = String::from_utf8(text) else {
+                continue;
+            };
+            checked += 1;
+            if let Some(Ok(())) = doc.verify_local_edit(&text) {
+                local_ok += 1;
+                let full = Document::load(Path::new("s.yml"), text.clone());
+                assert!(
+                    full.is_ok(),
+                    "local check accepted a file that does not load:\n{text}\n{:?}",
+                    full.err()
+                );
+            }
+        }
+        assert!(
+            checked > 10_000 && local_ok > 100,
+            "{checked} checked, {local_ok} accepted locally"
+        );
+    }
+
     #[test]
     fn batch_edits_touch_only_their_lines() {
         let text = format!(
