@@ -88,12 +88,13 @@ pub fn run(ctx: &Context, args: ApplyArgs) -> Result<()> {
     } else {
         None
     };
-    // The idempotency check runs on the new text as the store loads it back before writing
-    // (one load, and never two documents in memory at once).
+    // The idempotency check runs on the new text when the store loads all of it back before
+    // writing (one load, never two documents in memory at once); an edit the store can verify
+    // entry by entry skips that load and this check (the e2e tests apply everything twice).
     let check = |after: &Document, _: &(Plan, Vec<(String, Secret)>, String)| {
         verify_idempotent(after, &desired, args.prune, now)
     };
-    let (plan, secrets, digest) = store.update_checked(args.write.if_unchanged.as_deref(), |doc| {
+    let (plan, secrets, digest) = store.update_checked_unless_local(args.write.if_unchanged.as_deref(), |doc| {
         let plan = plan(doc, &desired, args.prune, now)?;
         if let Some(confirmed) = &confirmed {
             if let Some(extra) = plan.deletions().find(|d| !confirmed.iter().any(|c| c == d)) {

@@ -114,7 +114,20 @@ impl Store {
             if_unchanged,
             change,
             None::<fn(&Document, &T) -> Result<()>>,
+            true,
         )
+    }
+
+    /// As [`Store::update_checked`], but when the edit can be verified by re-reading only the
+    /// entries it touched, that is done instead and `check` is skipped: `check` is then a
+    /// safety net for the edits that need the whole new text read anyway.
+    pub fn update_checked_unless_local<T>(
+        &self,
+        if_unchanged: Option<&str>,
+        change: impl FnOnce(&Document) -> Result<(Option<String>, T)>,
+        check: impl FnOnce(&Document, &T) -> Result<()>,
+    ) -> Result<T> {
+        self.write(if_unchanged, change, Some(check), true)
     }
 
     /// As [`Store::update`], and `check` looks at the new text as it loads, before anything
@@ -126,17 +139,19 @@ impl Store {
         change: impl FnOnce(&Document) -> Result<(Option<String>, T)>,
         check: impl FnOnce(&Document, &T) -> Result<()>,
     ) -> Result<T> {
-        self.write(if_unchanged, change, Some(check))
+        self.write(if_unchanged, change, Some(check), false)
     }
 
-    /// Lock, read, change, verify, write. Without `check`, an edit confined to whole block
+    /// Lock, read, change, verify, write. With `local_ok`, an edit confined to whole block
     /// entries is verified by re-reading just those entries (see
-    /// [`Document::verify_local_edit`]); otherwise the whole new text is loaded.
+    /// [`Document::verify_local_edit`]); otherwise the whole new text is loaded and `check`
+    /// looks at it.
     fn write<T>(
         &self,
         if_unchanged: Option<&str>,
         change: impl FnOnce(&Document) -> Result<(Option<String>, T)>,
         check: Option<impl FnOnce(&Document, &T) -> Result<()>>,
+        local_ok: bool,
     ) -> Result<T> {
         let expected = if_unchanged.map(parse_digest).transpose()?;
         let target = real_target(&self.path)?;
@@ -166,7 +181,7 @@ impl Store {
             }
             return Ok(out);
         }
-        if check.is_none() {
+        if local_ok {
             if let Some(verified) = doc.verify_local_edit(&new_text) {
                 verified.map_err(|e| {
                     Error::Other(format!(
