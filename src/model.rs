@@ -3,7 +3,6 @@
 use crate::token::TokenHash;
 use ipnet::IpNet;
 use jiff::Timestamp;
-use std::collections::HashMap;
 use std::net::IpAddr;
 
 /// The highest file version this build understands.
@@ -20,7 +19,7 @@ pub struct SecurityFile {
     pub catalog: Option<Vec<String>>,
     /// Keys in file order.
     pub keys: Vec<ApiKey>,
-    by_name: HashMap<String, usize>,
+    by_name: rustc_hash::FxHashMap<String, usize>,
 }
 
 /// One entry of `apiKeys`.

@@ -42,7 +42,6 @@ use crate::model::{ApiKey, SecurityFile};
 use crate::token::{self, Shape, TokenHash};
 use base64::Engine;
 use jiff::Timestamp;
-use std::collections::HashMap;
 use std::fmt;
 use std::net::IpAddr;
 
@@ -201,13 +200,14 @@ impl fmt::Display for Denial {
 pub struct Verifier {
     file: SecurityFile,
     /// hash -> (key index, expiry when it is a previous hash)
-    by_hash: HashMap<TokenHash, (usize, Option<Timestamp>)>,
+    by_hash: rustc_hash::FxHashMap<TokenHash, (usize, Option<Timestamp>)>,
 }
 
 impl Verifier {
     /// Indexes a loaded file.
     pub fn new(file: SecurityFile) -> Self {
-        let mut by_hash = HashMap::with_capacity(file.keys.len());
+        let mut by_hash =
+            rustc_hash::FxHashMap::with_capacity_and_hasher(file.keys.len(), Default::default());
         for (i, k) in file.keys.iter().enumerate() {
             for p in &k.previous_hashes {
                 by_hash.insert(p.hash, (i, Some(p.expires_at)));

@@ -72,5 +72,6 @@ pub fn run(ctx: &Context, args: ListArgs) -> Result<()> {
     } else {
         write_data(&mut out, ctx.format, &views)?;
     }
+    super::leak_at_exit(doc);
     Ok(())
 }

@@ -59,6 +59,7 @@ pub fn run(ctx: &Context, args: VerifyArgs) -> Result<()> {
             if outcome == Outcome::Rejected(Rejection::Whitespace) {
                 hint = whitespace_hint(&verifier, &text, &request, now);
             }
+            super::leak_at_exit(verifier);
             outcome
         }
     };

@@ -11,7 +11,7 @@ use crate::time::{format_timestamp, parse_timestamp};
 use crate::token::TokenHash;
 use jiff::Timestamp;
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 /// A problem found while loading, with its position when there is one.
@@ -706,7 +706,7 @@ impl What<'static> {
 struct Seen<'s> {
     few: [&'s str; 16],
     count: usize,
-    many: HashSet<&'s str>,
+    many: rustc_hash::FxHashSet<&'s str>,
 }
 
 impl<'s> Seen<'s> {
@@ -714,7 +714,7 @@ impl<'s> Seen<'s> {
         Seen {
             few: [""; 16],
             count: 0,
-            many: HashSet::new(),
+            many: Default::default(),
         }
     }
 

@@ -188,8 +188,12 @@ impl Store {
                         "internal error: the edit would produce an invalid file ({e}); nothing was written"
                     ))
                 })?;
-                drop(doc);
-                Staged::write(&target, new_text.as_bytes())?.commit()?;
+                // Freeing a large document takes a few milliseconds: let it overlap the write
+                // and its fsync instead of preceding them.
+                std::thread::scope(|scope| {
+                    scope.spawn(move || drop(doc));
+                    Staged::write(&target, new_text.as_bytes())?.commit()
+                })?;
                 return Ok(out);
             }
         }
