@@ -386,7 +386,17 @@ fn create_parent(path: &Path) -> Result<()> {
         .recursive(true)
         .mode(0o700)
         .create(parent)
-        .map_err(|e| Error::io(parent, "creating the folder", e))
+        .map_err(|e| {
+            // "File exists" alone does not say which part of the path is in the way.
+            match parent.ancestors().find(|a| a.exists() && !a.is_dir()) {
+                Some(file) => Error::Invalid {
+                    path: file.to_path_buf(),
+                    message: "is a file, not a folder; security.yml cannot be created under it"
+                        .into(),
+                },
+                None => Error::io(parent, "creating the folder", e),
+            }
+        })
 }
 
 const TEMP_MARK: &str = ".tokenctl-tmp.";
