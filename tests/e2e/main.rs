@@ -15,3 +15,13 @@ mod schema;
 mod scripting;
 mod server;
 mod store;
+
+// Reliability and security: faults, crashes, concurrency, hostile files, paths, secrets.
+mod harness;
+
+mod concurrency;
+mod crash;
+mod faults;
+mod hostile;
+mod paths;
+mod secrets;

@@ -1,0 +1,333 @@
+//! Hostile files (SPEC.md, "Guarantees"): alias bombs, deep nesting, a huge file, long lines,
+//! a BOM, CRLF, bytes that are not UTF-8, a NUL. Each gets bounded time and memory, a clear
+//! message (with file:line:col where there is one), a non-zero exit, no panic, and the file
+//! unchanged; the valid ones among them are edited without losing what makes them odd.
+//!
+//! Time is bounded by killing a run after a generous limit (never by asserting a duration);
+//! memory by the child's own peak RSS from wait4.
+
+use crate::harness::{Measured, fake_hash, run_measured};
+use std::fs;
+use std::path::Path;
+use std::time::Duration;
+
+/// Far more than any of these should take, even on a loaded machine.
+const LIMIT: Duration = Duration::from_secs(120);
+/// Peak RSS a run may reach. The debug binary itself takes a few MiB; reading the largest
+/// file tokenctl accepts (64 MiB) takes a few times that.
+const MAX_RSS_KIB: i64 = 512 * 1024;
+
+fn run(file: &Path, args: &[&str]) -> Measured {
+    let m = run_measured(file, args, b"", LIMIT);
+    assert!(
+        m.peak_rss_kib < MAX_RSS_KIB,
+        "{args:?} took {} MiB",
+        m.peak_rss_kib / 1024
+    );
+    assert!(
+        !m.stderr.contains("panicked") && !m.stderr.contains("RUST_BACKTRACE"),
+        "{args:?} panicked: {}",
+        m.stderr
+    );
+    m
+}
+
+/// Every command refuses the file with exit 1 (check: 7 with the problem on stdout),
+/// the message holds `needle`, and the file is unchanged.
+fn refused_by_all(file: &Path, needle: &str) {
+    let before = fingerprint(file);
+    for args in [
+        &["list"][..],
+        &["show", "k"],
+        &["create", "new-key"],
+        &["update", "k", "--disable"],
+        &["delete", "k", "--yes"],
+        &["rotate", "k"],
+    ] {
+        let m = run(file, args);
+        assert_eq!(m.code, 1, "{args:?}: {}", m.stderr);
+        assert!(
+            m.stderr.starts_with("error: ") && m.stderr.contains(needle),
+            "{args:?}: stderr lacks {needle:?}: {}",
+            m.stderr
+        );
+        assert_eq!(m.stdout, "", "{args:?}");
+    }
+    // check reports a problem it found in the file with exit 7, on stdout; a file it will
+    // not read at all is an error, exit 1.
+    let m = run(file, &["check"]);
+    assert!(
+        (m.code == 7 && m.stdout.contains(needle)) || (m.code == 1 && m.stderr.contains(needle)),
+        "check: exit {}: {} {}",
+        m.code,
+        m.stdout,
+        m.stderr
+    );
+    let m = run(file, &["verify"]);
+    assert_ne!(m.code, 0);
+    assert_eq!(fingerprint(file), before, "the file changed");
+}
+
+/// Size, modification time and SHA-256 of the first 1 MiB: enough to see a rewrite,
+/// without reading a gigabyte.
+fn fingerprint(file: &Path) -> (u64, std::time::SystemTime, Vec<u8>) {
+    use sha2::Digest;
+    use std::io::Read;
+    let meta = fs::metadata(file).unwrap();
+    let mut head = Vec::new();
+    fs::File::open(file)
+        .unwrap()
+        .take(1 << 20)
+        .read_to_end(&mut head)
+        .unwrap();
+    (
+        meta.len(),
+        meta.modified().unwrap(),
+        sha2::Sha256::digest(&head).to_vec(),
+    )
+}
+
+fn temp_file(text: impl AsRef<[u8]>) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("security.yml");
+    fs::write(&file, text).unwrap();
+    fs::set_permissions(&file, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    (dir, file)
+}
+
+#[test]
+fn a_billion_laughs_alias_bomb_costs_nothing() {
+    // Nine levels of ten aliases: a billion strings if anything expanded them.
+    let mut text = String::from("a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
+    for i in 1..10 {
+        let prev = format!("*a{}", i - 1);
+        text.push_str(&format!(
+            "a{i}: &a{i} [{}]\n",
+            [prev.as_str(); 10].join(", ")
+        ));
+    }
+    // Keys that use the bomb where tokenctl reads lists.
+    text.push_str(&format!(
+        "permissions: *a9\napiKeys:\n  k:\n    hash: {}\n    permissions: *a9\n    resources: *a8\n",
+        fake_hash(1)
+    ));
+    let (_dir, file) = temp_file(&text);
+    let before = fs::read(&file).unwrap();
+    // Aliases are followed one level and never expanded: an alias to a list of aliases is
+    // not a list of text, which is reported with its position.
+    let m = run(&file, &["list"]);
+    assert_eq!(m.code, 1, "{}", m.stderr);
+    assert!(
+        m.stderr.contains("security.yml:") && m.stderr.contains("each item must be text"),
+        "{}",
+        m.stderr
+    );
+    let m = run(&file, &["check"]);
+    assert_eq!(m.code, 7);
+    let m = run(&file, &["create", "x"]);
+    assert_eq!(m.code, 1);
+    assert_eq!(fs::read(&file).unwrap(), before);
+
+    // A bomb in someone else's section does not stop tokenctl: it is kept as it is.
+    let mut foreign = text.replace("permissions: *a9\napiKeys:", "apiKeys:");
+    foreign = foreign.replace("    permissions: *a9\n    resources: *a8\n", "");
+    let (_dir, file) = temp_file(&foreign);
+    let m = run(&file, &["create", "x", "--quiet"]);
+    assert_eq!(m.code, 0, "{}", m.stderr);
+    let after = fs::read_to_string(&file).unwrap();
+    assert!(after.starts_with(&foreign), "the bomb section changed");
+    assert!(run(&file, &["check"]).code == 0);
+}
+
+#[test]
+fn ten_thousand_levels_of_nesting_are_refused_with_a_position() {
+    for (what, text) in [
+        (
+            "flow lists",
+            "x: ".to_string() + &"[".repeat(10_000) + &"]".repeat(10_000),
+        ),
+        (
+            "flow maps",
+            "x: ".to_string() + &"{a: ".repeat(10_000) + "1" + &"}".repeat(10_000),
+        ),
+        (
+            "block lists",
+            "x:\n".to_string() + &"- ".repeat(10_000) + "y\n",
+        ),
+        (
+            "unclosed",
+            "apiKeys:\n  k: ".to_string() + &"[".repeat(10_000),
+        ),
+    ] {
+        let (_dir, file) = temp_file(&text);
+        let m = run(&file, &["list"]);
+        assert_eq!(m.code, 1, "{what}: {}", m.stderr);
+        assert!(
+            m.stderr.contains("security.yml:1:") || m.stderr.contains("security.yml:2:"),
+            "{what}: no position: {}",
+            m.stderr
+        );
+        let before = fs::read(&file).unwrap();
+        let m = run(&file, &["create", "k2"]);
+        assert_eq!(m.code, 1, "{what}");
+        assert_eq!(fs::read(&file).unwrap(), before);
+    }
+}
+
+#[test]
+fn a_one_gigabyte_file_is_refused_by_its_size_without_reading_it() {
+    let (_dir, file) = temp_file("");
+    // Sparse: takes no disk, but tokenctl would need a gigabyte of memory to read it.
+    fs::File::options()
+        .write(true)
+        .open(&file)
+        .unwrap()
+        .set_len(1 << 30)
+        .unwrap();
+    refused_by_all(&file, "larger than 64 MiB");
+    // Reading it would take a gigabyte; refusing it takes next to nothing.
+    let m = run(&file, &["list"]);
+    assert!(m.peak_rss_kib < 64 * 1024, "{} KiB", m.peak_rss_kib);
+}
+
+#[test]
+fn long_lines_are_read_and_kept() {
+    let long = "x".repeat(4 << 20);
+    let text = format!(
+        "note: {long}\napiKeys:\n  k:\n    description: {long}\n    hash: {}\n",
+        fake_hash(1)
+    );
+    let (_dir, file) = temp_file(&text);
+    let m = run(&file, &["update", "k", "--disable"]);
+    assert_eq!(m.code, 0, "{}", m.stderr);
+    let after = fs::read_to_string(&file).unwrap();
+    assert_eq!(after, format!("{text}    enabled: false\n"));
+
+    // 16 MiB of garbage on one line: a syntax error, quickly, with its position.
+    let (_dir, file) = temp_file(format!("apiKeys: \"{}\n", "y".repeat(16 << 20)));
+    let m = run(&file, &["list"]);
+    assert_eq!(m.code, 1);
+    assert!(m.stderr.contains("security.yml:"), "{}", m.stderr);
+}
+
+#[test]
+fn a_byte_order_mark_is_kept() {
+    let text = format!(
+        "\u{feff}# with a BOM\napiKeys:\n  k:\n    hash: {}\n",
+        fake_hash(1)
+    );
+    let (_dir, file) = temp_file(&text);
+    assert_eq!(run(&file, &["check"]).code, 0);
+    let m = run(&file, &["create", "new", "--quiet"]);
+    assert_eq!(m.code, 0, "{}", m.stderr);
+    let after = fs::read_to_string(&file).unwrap();
+    assert!(after.starts_with(&text), "{after:?}");
+    let m = run(&file, &["delete", "k", "--yes"]);
+    assert_eq!(m.code, 0, "{}", m.stderr);
+    let after = fs::read_to_string(&file).unwrap();
+    assert!(
+        after.starts_with("\u{feff}# with a BOM\napiKeys:\n  new:\n"),
+        "{after:?}"
+    );
+}
+
+#[test]
+fn crlf_line_endings_stay_crlf_after_every_edit() {
+    let text = format!(
+        "# Windows\r\napiKeys:\r\n  a:\r\n    hash: {}\r\n    permissions:\r\n      - dns:read\r\n  b:\r\n    hash: {}\r\nother: 1\r\n",
+        fake_hash(1),
+        fake_hash(2)
+    );
+    let (_dir, file) = temp_file(&text);
+    let steps: [&[&str]; 6] = [
+        &[
+            "create",
+            "c",
+            "--permission",
+            "x:y",
+            "--description",
+            "new one",
+            "--quiet",
+        ],
+        &[
+            "update",
+            "a",
+            "--add-permission",
+            "dns:write",
+            "--expires",
+            "30d",
+        ],
+        &["update", "b", "--disable", "--description", "off"],
+        &["rotate", "a", "--grace", "1h", "--quiet"],
+        &["delete", "b", "--yes"],
+        &["update", "a", "--permission", "only:this"],
+    ];
+    for args in steps {
+        let m = run(&file, args);
+        assert_eq!(m.code, 0, "{args:?}: {}", m.stderr);
+        let after = fs::read(&file).unwrap();
+        let bare_lf = after
+            .iter()
+            .enumerate()
+            .filter(|&(i, &b)| b == b'\n' && (i == 0 || after[i - 1] != b'\r'))
+            .count();
+        assert_eq!(
+            bare_lf,
+            0,
+            "{args:?} wrote a bare LF:\n{:?}",
+            String::from_utf8_lossy(&after)
+        );
+        assert_eq!(run(&file, &["check"]).code, 0, "{args:?}");
+    }
+    let after = fs::read_to_string(&file).unwrap();
+    assert!(
+        after.starts_with("# Windows\r\napiKeys:\r\n  a:\r\n"),
+        "{after:?}"
+    );
+    assert!(after.contains("other: 1\r\n"));
+}
+
+#[test]
+fn bytes_that_are_not_utf8_are_refused_with_their_position() {
+    let mut bytes = format!(
+        "apiKeys:\n  k:\n    hash: {}\n    description: caf",
+        fake_hash(1)
+    )
+    .into_bytes();
+    bytes.extend_from_slice(b"\xe9\xff\n");
+    let (_dir, file) = temp_file(&bytes);
+    refused_by_all(&file, "security.yml:4:21: the file is not valid UTF-8");
+}
+
+#[test]
+fn a_nul_byte_is_refused_with_its_position() {
+    let text = format!("apiKeys:\n  k:\n    hash: {}\n  # x\0y\n", fake_hash(1));
+    let (_dir, file) = temp_file(&text);
+    refused_by_all(&file, "security.yml:4:6: the file contains a NUL byte");
+}
+
+#[test]
+fn tabs_duplicates_and_bad_types_are_reported_with_positions() {
+    for (text, needle) in [
+        ("apiKeys:\n\tk: 1\n".to_string(), "security.yml:2:"),
+        (
+            format!(
+                "apiKeys:\n  k:\n    hash: {h}\n  k:\n    hash: {h}\n",
+                h = fake_hash(1)
+            ),
+            "security.yml:4:3: duplicate key name 'k'",
+        ),
+        (
+            "apiKeys: [a, b]\n".to_string(),
+            "security.yml:1:10: apiKeys must be a mapping",
+        ),
+        ("--- 1\n--- 2\n".to_string(), "more than one YAML document"),
+    ] {
+        let (_dir, file) = temp_file(&text);
+        let before = fs::read(&file).unwrap();
+        let m = run(&file, &["create", "z"]);
+        assert_eq!(m.code, 1, "{text:?}");
+        assert!(m.stderr.contains(needle), "{text:?}: {}", m.stderr);
+        assert_eq!(fs::read(&file).unwrap(), before);
+    }
+}
