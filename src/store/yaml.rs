@@ -116,40 +116,49 @@ pub struct SyntaxError {
 }
 
 /// Converts saphyr's character-based markers into byte offsets.
+///
+/// Uses the marker's character index, which saphyr advances for every character it reads;
+/// its line numbers count a bare CR as a line break too, so lines split on `\n` would not
+/// match them (found by fuzzing: a panic, and wrong offsets).
 struct Positions<'a> {
     text: &'a str,
     ascii: bool,
-    line_starts: Vec<usize>,
+    /// Byte offset of every `STRIDE`th character, for non-ASCII text.
+    checkpoints: Vec<usize>,
 }
+
+const STRIDE: usize = 64;
 
 impl<'a> Positions<'a> {
     fn new(text: &'a str) -> Self {
         let ascii = text.is_ascii();
-        let line_starts = if ascii {
+        let checkpoints = if ascii {
             Vec::new()
         } else {
-            std::iter::once(0)
-                .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            text.char_indices()
+                .step_by(STRIDE)
+                .map(|(i, _)| i)
                 .collect()
         };
         Positions {
             text,
             ascii,
-            line_starts,
+            checkpoints,
         }
     }
 
     fn byte(&self, m: &Marker) -> usize {
+        let index = m.index();
         if self.ascii {
-            return m.index().min(self.text.len());
+            return index.min(self.text.len());
         }
-        let Some(&ls) = self.line_starts.get(m.line().saturating_sub(1)) else {
+        let Some(&from) = self.checkpoints.get(index / STRIDE) else {
             return self.text.len();
         };
-        self.text[ls..]
+        self.text[from..]
             .char_indices()
-            .nth(m.col())
-            .map_or(self.text.len(), |(i, _)| ls + i)
+            .nth(index % STRIDE)
+            .map_or(self.text.len(), |(i, _)| from + i)
     }
 }
 
@@ -231,9 +240,10 @@ pub(super) fn parse_full(text: &str) -> Result<Option<Node<'_>>, SyntaxError> {
                     ));
                 }
                 // The span of an opening bracket can include the spaces after it.
-                let flow = text[start..pos.byte(&span.end)]
-                    .trim_end_matches([' ', '\t', '\r', '\n'])
-                    .ends_with(['[', '{']);
+                let flow = text.get(start..pos.byte(&span.end)).is_some_and(|t| {
+                    t.trim_end_matches([' ', '\t', '\r', '\n'])
+                        .ends_with(['[', '{'])
+                });
                 let is_seq = matches!(event, Event::SequenceStart(..));
                 let node = Node {
                     kind: if is_seq {
@@ -411,6 +421,25 @@ mod tests {
             panic!()
         };
         assert_eq!(&text[entries[1].1.start..entries[1].1.end], "ünï");
+    }
+
+    /// Fuzzing found this (fuzz/artifacts/load): bare CRs with non-ASCII text made line-based
+    /// offsets run backwards and a slice panic.
+    #[test]
+    fn bare_cr_line_breaks_with_non_ascii_text_do_not_panic() {
+        let input = "#versix: &perm\rsix: &erm\r\n-\n   \n\n -   ag comment s an  api416:a1a1a1a1\u{feff}1a1a1a1a\u{fefa}a1a1, {hash:ag s: &peha416:a1a1a1ai1\u{feff}1a1a1a1a\u{fefa}a1a1, permission s: [x{}] permissionionsapiKeys:\n# n y\r\t\t\t\tt\nfoo:i";
+        let _ = parse(input);
+    }
+
+    #[test]
+    fn bare_cr_positions_are_bytes() {
+        let text = "a: é\rb: [x]\rc: \"ü\"\r";
+        let root = parse(text).unwrap().unwrap();
+        let Kind::Map { entries, .. } = &root.kind else {
+            panic!()
+        };
+        let slices: Vec<&str> = entries.iter().map(|(_, v)| &text[v.start..v.end]).collect();
+        assert_eq!(slices, ["é", "[x]", "\"ü\""]);
     }
 
     #[test]
