@@ -250,6 +250,26 @@ impl Document {
 
     /// Refuses to write a file of a newer version than this build knows.
     pub fn check_writable(&self) -> Result<()> {
+        // Edits find lines by LF; in a file whose lines end in a bare CR (old Mac style) a
+        // deletion would reach from the start of the file to its end.
+        let bytes = self.text.as_bytes();
+        if let Some(at) = bytes
+            .iter()
+            .enumerate()
+            .position(|(i, &b)| b == b'\r' && bytes.get(i + 1) != Some(&b'\n'))
+        {
+            let line = bytes[..at]
+                .iter()
+                .filter(|&&b| b == b'\n' || b == b'\r')
+                .count()
+                + 1;
+            return Err(Error::Invalid {
+                path: self.path.clone(),
+                message: format!(
+                    "line {line} ends in a bare CR (old Mac line endings); tokenctl changes only files with LF or CRLF line endings: convert it first"
+                ),
+            });
+        }
         if let Some(v) = self.model.version {
             if v > model::VERSION {
                 return Err(Error::Invalid {

@@ -331,3 +331,34 @@ fn tabs_duplicates_and_bad_types_are_reported_with_positions() {
         assert_eq!(fs::read(&file).unwrap(), before);
     }
 }
+
+#[test]
+fn bare_cr_line_endings_are_read_but_never_edited() {
+    // Old Mac line endings: YAML reads them, but edits work on LF lines. Before this was
+    // refused, deleting a key here emptied the whole file.
+    let text = format!(
+        "apiKeys:\r  k:\r    hash: {}\r  j:\r    hash: {}\r",
+        fake_hash(1),
+        fake_hash(2)
+    );
+    let (_dir, file) = temp_file(&text);
+    let m = run(&file, &["list", "--format", "json"]);
+    assert_eq!(m.code, 0, "{}", m.stderr);
+    assert!(m.stdout.contains("\"k\"") && m.stdout.contains("\"j\""));
+    for args in [
+        &["delete", "k", "--yes"][..],
+        &["create", "new"],
+        &["update", "j", "--disable"],
+        &["rotate", "k"],
+    ] {
+        let m = run(&file, args);
+        assert_eq!(m.code, 1, "{args:?}: {}", m.stderr);
+        assert!(
+            m.stderr.contains("line 1 ends in a bare CR"),
+            "{args:?}: {}",
+            m.stderr
+        );
+        assert_eq!(m.stdout, "");
+        assert_eq!(fs::read_to_string(&file).unwrap(), text, "{args:?}");
+    }
+}
