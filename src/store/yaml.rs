@@ -239,11 +239,7 @@ pub(super) fn parse_full(text: &str) -> Result<Option<Node<'_>>, SyntaxError> {
                         format!("nesting deeper than {MAX_DEPTH} levels"),
                     ));
                 }
-                // The span of an opening bracket can include the spaces after it.
-                let flow = text.get(start..pos.byte(&span.end)).is_some_and(|t| {
-                    t.trim_end_matches([' ', '\t', '\r', '\n'])
-                        .ends_with(['[', '{'])
-                });
+                let flow = text.get(start..pos.byte(&span.end)).is_some_and(opens_flow);
                 let is_seq = matches!(event, Event::SequenceStart(..));
                 let node = Node {
                     kind: if is_seq {
@@ -331,6 +327,17 @@ pub(super) fn parse_full(text: &str) -> Result<Option<Node<'_>>, SyntaxError> {
         }
     }
     Ok(root)
+}
+
+/// Does the text of a collection's start event open a flow collection? The span runs on
+/// over blanks and a comment after the bracket (`{ # note`), so those are cut off first.
+fn opens_flow(span_text: &str) -> bool {
+    let b = span_text.as_bytes();
+    let comment =
+        (0..b.len()).find(|&i| b[i] == b'#' && (i == 0 || b[i - 1].is_ascii_whitespace()));
+    span_text[..comment.unwrap_or(b.len())]
+        .trim_end()
+        .ends_with(['[', '{'])
 }
 
 /// Where a scalar's text really ends: saphyr's spans can run past a closing quote into a
@@ -440,6 +447,31 @@ mod tests {
         };
         let slices: Vec<&str> = entries.iter().map(|(_, v)| &text[v.start..v.end]).collect();
         assert_eq!(slices, ["é", "[x]", "\"ü\""]);
+    }
+
+    /// Fuzzing found `{ #: }` taken for a block mapping; `apiKeys: { }` then panicked.
+    #[test]
+    fn flow_collections_with_blanks_or_comments_after_the_bracket_are_flow() {
+        for text in [
+            "a: { }\n",
+            "a: {  # c\n  }\n",
+            "a: [ ]\n",
+            "a: &x [ # c\n  ]\n",
+            "{ #: \n}\n",
+        ] {
+            let root = parse(text).unwrap().unwrap();
+            let node = match &root.kind {
+                Kind::Map { entries, .. } if !entries.is_empty() => &entries[0].1,
+                _ => &root,
+            };
+            assert!(
+                matches!(
+                    node.kind,
+                    Kind::Map { flow: true, .. } | Kind::Seq { flow: true, .. }
+                ),
+                "{text:?}: {node:?}"
+            );
+        }
     }
 
     #[test]

@@ -362,3 +362,22 @@ fn bare_cr_line_endings_are_read_but_never_edited() {
         assert_eq!(fs::read_to_string(&file).unwrap(), text, "{args:?}");
     }
 }
+
+#[test]
+fn empty_flow_mappings_with_blanks_or_comments_are_edited() {
+    // Found by fuzz/edit: `{ }` was taken for a block mapping and `create` panicked.
+    for text in ["apiKeys: { }\n", "apiKeys: {   # none yet\n  }\nother: 1\n"] {
+        let (_dir, file) = temp_file(text);
+        let m = run(&file, &["create", "k", "--quiet"]);
+        assert_eq!(m.code, 0, "{text:?}: {}", m.stderr);
+        let after = fs::read_to_string(&file).unwrap();
+        assert!(after.starts_with("apiKeys:\n  k:\n"), "{after}");
+        assert_eq!(run(&file, &["check"]).code, 0, "{after}");
+    }
+    // A top level of `{ }` with a comment has no apiKeys: refused, as for `{}`.
+    let (_dir, file) = temp_file("{ # x\n}\n");
+    let m = run(&file, &["create", "k"]);
+    assert_eq!(m.code, 1, "{}", m.stderr);
+    assert!(m.stderr.contains("flow mapping"), "{}", m.stderr);
+    assert_eq!(fs::read_to_string(&file).unwrap(), "{ # x\n}\n");
+}
