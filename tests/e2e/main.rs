@@ -24,4 +24,5 @@ mod crash;
 mod faults;
 mod hostile;
 mod paths;
+mod props;
 mod secrets;

@@ -1,0 +1,314 @@
+//! Property tests of the lossless edits on generated files: hand-edited-looking YAML with
+//! comments, blank lines, foreign sections and fields, odd indentation, quoting, flow and
+//! block lists, CRLF and a BOM. For every generated file:
+//! - creating a key and deleting it again gives back the same bytes;
+//! - deleting a key removes exactly its lines;
+//! - updating a key changes only that key's lines, and the result reads back as intended;
+//! - every other key reads back the same.
+
+use crate::harness::{Rng, fake_hash};
+use proptest::prelude::*;
+use std::path::Path;
+use tokenctl::model::ApiKey;
+use tokenctl::store::{Document, Value};
+
+/// A generated file: the text around each entry is known, so edits can be checked exactly.
+#[derive(Debug)]
+struct File {
+    /// Everything before the first entry.
+    head: String,
+    /// Each entry's own lines (key line to last field line) and the gap after it
+    /// (comments and blank lines before the next entry).
+    entries: Vec<(String, String, String)>,
+    /// Everything after the last entry's gap.
+    tail: String,
+    nl: &'static str,
+}
+
+impl File {
+    fn text(&self) -> String {
+        let mut s = self.head.clone();
+        for (_, entry, gap) in &self.entries {
+            s.push_str(entry);
+            s.push_str(gap);
+        }
+        s.push_str(&self.tail);
+        s
+    }
+}
+
+fn pick<'a>(rng: &mut Rng, items: &[&'a str]) -> &'a str {
+    items[rng.below(items.len() as u64) as usize]
+}
+
+fn generate(seed: u64, entry_seeds: &[u64]) -> File {
+    let mut rng = Rng::new(seed);
+    let nl = if rng.below(4) == 0 { "\r\n" } else { "\n" };
+    let key_indent = " ".repeat(1 + rng.below(4) as usize);
+    let step = " ".repeat(1 + rng.below(4) as usize);
+    let field_indent = format!("{key_indent}{step}");
+    let mut head = String::new();
+    if rng.below(6) == 0 {
+        head.push('\u{feff}');
+    }
+    let foreign = [
+        "# managed by hand\n",
+        "version: 1  # the format\n",
+        "tokenPrefix: acme\n",
+        "helm:\n  release: tokens   # someone else's\n  values: {a: 1, b: [x, y]}\n",
+        "note: |\n  a block scalar\n    kept as it is\n\n",
+        "list:\n- a\n- 'b # not a comment'\n",
+        "\n",
+    ];
+    // Each foreign section once, some before apiKeys and some after.
+    let mut order: Vec<usize> = (0..foreign.len()).collect();
+    for i in (1..order.len()).rev() {
+        order.swap(i, rng.below(i as u64 + 1) as usize);
+    }
+    let (before, after) = (rng.below(4) as usize, rng.below(3) as usize);
+    for &i in &order[..before] {
+        head.push_str(foreign[i]);
+    }
+    head.push_str(pick(&mut rng, &["apiKeys:\n", "apiKeys:   # the keys\n"]));
+    if rng.below(3) == 0 {
+        head.push_str(&format!("{key_indent}# first comment\n"));
+    }
+
+    let mut entries = Vec::new();
+    for (i, &s) in entry_seeds.iter().enumerate() {
+        let mut r = Rng::new(s);
+        let name = format!("{}{i}", pick(&mut r, &["k", "ci-deploy-", "a.b_", "Key"]));
+        let key_line = match r.below(3) {
+            0 => format!("{key_indent}{name}:\n"),
+            1 => format!("{key_indent}{name}:   # about {name}\n"),
+            _ => format!("{key_indent}\"{name}\":\n"),
+        };
+        let mut fields = vec![format!("{field_indent}hash: {}\n", fake_hash(i))];
+        let dash = "  ".repeat(r.below(2) as usize);
+        let optional = [
+            format!(
+                "{field_indent}description: {}\n",
+                pick(
+                    &mut r,
+                    &[
+                        "plain words",
+                        "'single: quoted'",
+                        "\"double # quoted\"",
+                        "with comment  # c"
+                    ]
+                )
+            ),
+            format!(
+                "{field_indent}enabled: {}\n",
+                pick(&mut r, &["true", "false"])
+            ),
+            format!(
+                "{field_indent}permissions: {}\n",
+                pick(&mut r, &["[dns:read, 'zone:*']", "[]", "[a]"])
+            ),
+            format!(
+                "{field_indent}permissions:\n{field_indent}{dash}- dns:read\n{field_indent}{dash}- \"x:y\"\n"
+            ),
+            format!("{field_indent}createdAt: 2026-01-01T00:00:00Z\n"),
+            format!("{field_indent}expiresAt: \"2027-06-01T00:00:00Z\"\n"),
+            format!("{field_indent}owner: team-{i}   # foreign\n"),
+            format!("{field_indent}labels: {{tier: gold}}\n"),
+            format!("{field_indent}# a comment among the fields\n"),
+        ];
+        let mut has_permissions = false;
+        for _ in 0..r.below(5) {
+            let f = optional[r.below(optional.len() as u64) as usize].clone();
+            let field = f.trim_start().split(':').next().unwrap().to_string();
+            if field == "permissions" {
+                if has_permissions {
+                    continue;
+                }
+                has_permissions = true;
+            }
+            if !field.starts_with('#')
+                && fields
+                    .iter()
+                    .any(|e| e.trim_start().starts_with(&format!("{field}:")))
+            {
+                continue;
+            }
+            fields.insert(r.below(fields.len() as u64 + 1) as usize, f);
+        }
+        // A comment may sit among the fields, never last: trailing lines belong to the gap.
+        while fields
+            .last()
+            .is_some_and(|f| f.trim_start().starts_with('#'))
+        {
+            let c = fields.pop().unwrap();
+            fields.insert(0, c);
+        }
+        let mut entry = key_line;
+        for f in fields {
+            entry.push_str(&f);
+        }
+        let gap = match r.below(4) {
+            0 => "\n".to_string(),
+            1 => format!("{key_indent}# between entries\n"),
+            _ => String::new(),
+        };
+        entries.push((name, entry, gap));
+    }
+    let mut tail = String::new();
+    for &i in &order[before..before + after] {
+        tail.push_str(foreign[i]);
+    }
+    tail.push_str(pick(&mut rng, &["", "# the end\n"]));
+    let fix = |s: String| if nl == "\n" { s } else { s.replace('\n', nl) };
+    File {
+        head: fix(head),
+        entries: entries
+            .into_iter()
+            .map(|(n, e, g)| (n, fix(e), fix(g)))
+            .collect(),
+        tail: fix(tail),
+        nl,
+    }
+}
+
+fn load(text: &str) -> Document {
+    Document::load(Path::new("security.yml"), text.to_string())
+        .unwrap_or_else(|e| panic!("does not load: {e}\n{text}"))
+}
+
+fn others(doc: &Document, name: &str) -> Vec<ApiKey> {
+    doc.model
+        .keys
+        .iter()
+        .filter(|k| k.name != name)
+        .cloned()
+        .collect()
+}
+
+fn no_bare_lf(text: &str, nl: &str) {
+    if nl == "\r\n" {
+        let b = text.as_bytes();
+        let bare = (0..b.len())
+            .filter(|&i| b[i] == b'\n' && (i == 0 || b[i - 1] != b'\r'))
+            .count();
+        assert_eq!(bare, 0, "an edit wrote LF into a CRLF file:\n{text:?}");
+    }
+}
+
+fn new_key(name: &str, bits: u64) -> ApiKey {
+    let t = |s| jiff::Timestamp::from_second(s).unwrap();
+    ApiKey {
+        name: name.to_string(),
+        description: (bits & 1 != 0).then(|| "new: key # with odd text".to_string()),
+        enabled: bits & 2 == 0,
+        permissions: if bits & 4 != 0 {
+            vec!["dns:read".into(), "*".into()]
+        } else {
+            vec![]
+        },
+        hash: tokenctl::token::TokenHash::of("a new secret"),
+        created_at: Some(t(1_790_000_000)),
+        expires_at: (bits & 8 != 0).then(|| t(1_800_000_000)),
+        allowed_ips: (bits & 16 != 0).then(|| vec!["10.0.0.0/8".parse().unwrap()]),
+        path_prefix: (bits & 32 != 0).then(|| "/api".to_string()),
+        resources: (bits & 64 != 0).then(|| vec!["example.com".into()]),
+        previous_hashes: vec![],
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    #[test]
+    fn generated_files_load_with_every_key(seed in any::<u64>(), entries in prop::collection::vec(any::<u64>(), 0..6)) {
+        let file = generate(seed, &entries);
+        let doc = load(&file.text());
+        let names: Vec<&str> = doc.model.names().collect();
+        let expected: Vec<&str> = file.entries.iter().map(|(n, _, _)| n.as_str()).collect();
+        prop_assert_eq!(names, expected);
+    }
+
+    #[test]
+    fn create_then_delete_gives_back_the_same_bytes(seed in any::<u64>(), entries in prop::collection::vec(any::<u64>(), 0..6), bits in any::<u64>()) {
+        let file = generate(seed, &entries);
+        let text = file.text();
+        let doc = load(&text);
+        let key = new_key("brand-new", bits);
+        let created = doc.with_new_key(&key).unwrap();
+        no_bare_lf(&created, file.nl);
+        let after = load(&created);
+        prop_assert_eq!(after.model.get("brand-new"), Some(&key));
+        prop_assert_eq!(others(&after, "brand-new"), doc.model.keys.clone());
+        // The new key goes after the last one; nothing before it moves.
+        if let Some((_, last, _)) = file.entries.last() {
+            let end_of_last = text.find(last.as_str()).unwrap() + last.len();
+            prop_assert_eq!(&created[..end_of_last], &text[..end_of_last]);
+        }
+        let deleted = after.without_keys(&["brand-new".to_string()]).unwrap();
+        prop_assert_eq!(deleted, text);
+    }
+
+    #[test]
+    fn delete_removes_exactly_the_entry(seed in any::<u64>(), entries in prop::collection::vec(any::<u64>(), 1..6), pick in any::<usize>()) {
+        let file = generate(seed, &entries);
+        let text = file.text();
+        let doc = load(&text);
+        let i = pick % file.entries.len();
+        let name = file.entries[i].0.clone();
+        let out = doc.without_keys(std::slice::from_ref(&name)).unwrap();
+        let mut expected = file.head.clone();
+        for (j, (_, entry, gap)) in file.entries.iter().enumerate() {
+            if j != i {
+                expected.push_str(entry);
+            }
+            expected.push_str(gap);
+        }
+        expected.push_str(&file.tail);
+        prop_assert_eq!(&out, &expected);
+        let after = load(&out);
+        prop_assert_eq!(others(&after, &name), others(&doc, &name));
+    }
+
+    #[test]
+    fn update_changes_only_that_entry(seed in any::<u64>(), entries in prop::collection::vec(any::<u64>(), 1..6), pick in any::<usize>(), bits in any::<u8>()) {
+        let file = generate(seed, &entries);
+        let text = file.text();
+        let doc = load(&text);
+        let i = pick % file.entries.len();
+        let name = file.entries[i].0.clone();
+        let old = doc.model.get(&name).unwrap().clone();
+        let mut new = old.clone();
+        let mut changes: Vec<(&str, Option<Value>)> = Vec::new();
+        if bits & 1 != 0 {
+            new.description = (bits & 2 == 0).then(|| "changed: yes # not a comment".to_string());
+            changes.push(("description", new.description.clone().map(Value::Str)));
+        }
+        if bits & 4 != 0 {
+            new.enabled = !old.enabled;
+            changes.push(("enabled", Some(Value::Bool(new.enabled))));
+        }
+        if bits & 8 != 0 {
+            new.permissions = if bits & 16 != 0 { vec![] } else { vec!["zone:write".into(), "true".into()] };
+            changes.push(("permissions", Some(Value::List(new.permissions.clone()))));
+        }
+        if bits & 32 != 0 {
+            new.expires_at = (bits & 64 == 0).then(|| jiff::Timestamp::from_second(1_900_000_000).unwrap());
+            changes.push(("expiresAt", new.expires_at.map(Value::Time)));
+        }
+        let out = doc.with_fields(&name, &changes).unwrap();
+        no_bare_lf(&out, file.nl);
+        let after = load(&out);
+        prop_assert_eq!(after.model.get(&name), Some(&new));
+        prop_assert_eq!(others(&after, &name), others(&doc, &name));
+        // Only the entry's own lines changed.
+        let before_entry: String = file.head.clone()
+            + &file.entries[..i].iter().map(|(_, e, g)| format!("{e}{g}")).collect::<String>();
+        let after_entry: String = file.entries[i].2.clone()
+            + &file.entries[i + 1..].iter().map(|(_, e, g)| format!("{e}{g}")).collect::<String>()
+            + &file.tail;
+        prop_assert!(out.starts_with(&before_entry), "bytes before the entry changed:\n{}", out);
+        prop_assert!(out.ends_with(&after_entry), "bytes after the entry changed:\n{}", out);
+        if changes.is_empty() {
+            prop_assert_eq!(&out, &text);
+        }
+    }
+}
