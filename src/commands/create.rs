@@ -5,7 +5,7 @@ use crate::cli::CreateArgs;
 use crate::error::{Error, Result};
 use crate::model::{ApiKey, parse_cidr};
 use crate::token::{self, MIN_IMPORTED_LEN, Secret};
-use std::io::{IsTerminal, Read};
+use std::io::IsTerminal;
 
 pub fn run(ctx: &Context, mut args: CreateArgs) -> Result<()> {
     // No NAME at a terminal: the form asks for everything. Anywhere else, never a prompt.
@@ -119,22 +119,15 @@ fn read_secret_stdin() -> Result<Secret> {
             .map_err(|e| Error::Other(format!("reading the secret: {e}")))?;
         return check_imported(Secret::new(s));
     }
-    let mut buf = Vec::new();
-    std::io::stdin()
-        .take(64 * 1024)
-        .read_to_end(&mut buf)
-        .map_err(|e| Error::io("<stdin>", "reading the secret", e))?;
-    let text = String::from_utf8(buf)
+    let buf = super::read_stdin_secret(64 * 1024)
+        .map_err(|e| Error::io("<stdin>", "reading the secret", e))?
+        .ok_or_else(|| Error::Usage("the secret on stdin is longer than 64 KiB".into()))?;
+    let text = std::str::from_utf8(&buf)
         .map_err(|_| Error::Usage("the secret on stdin is not UTF-8 text".into()))?;
-    let mut secret = Secret::new(text);
-    let trimmed = secret
-        .expose()
+    let text = text
         .strip_suffix('\n')
-        .map(|s| s.strip_suffix('\r').unwrap_or(s));
-    if let Some(t) = trimmed {
-        secret = Secret::new(t.to_string());
-    }
-    check_imported(secret)
+        .map_or(text, |s| s.strip_suffix('\r').unwrap_or(s));
+    check_imported(Secret::new(text.to_string()))
 }
 
 fn check_imported(secret: Secret) -> Result<Secret> {

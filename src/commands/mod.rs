@@ -20,6 +20,7 @@ use crate::time::Clock;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Duration;
+use zeroize::Zeroizing;
 
 /// What every command needs, decided once from the global options and the environment.
 pub struct Context {
@@ -151,6 +152,40 @@ pub fn check_path_prefix(p: &str) -> Result<()> {
     Ok(())
 }
 
+/// Reads at most `limit` bytes of stdin for a secret: unbuffered (`io::stdin()`'s buffer
+/// would keep a copy), into memory that never grows and is zeroized on drop. `None` when
+/// stdin holds more than `limit` bytes.
+pub fn read_stdin_secret(limit: usize) -> std::io::Result<Option<Zeroizing<Vec<u8>>>> {
+    use std::io::Read;
+    use std::os::fd::AsFd;
+    let mut buf = Zeroizing::new(vec![0u8; limit + 1]);
+    let fd = match std::io::stdin().as_fd().try_clone_to_owned() {
+        Ok(fd) => fd,
+        // A closed stdin reads as empty, as `io::stdin()` treats it.
+        Err(e) if e.raw_os_error() == Some(libc::EBADF) => {
+            buf.truncate(0);
+            return Ok(Some(buf));
+        }
+        Err(e) => return Err(e),
+    };
+    let mut input = std::fs::File::from(fd);
+    let mut len = 0;
+    while len < buf.len() {
+        match input.read(&mut buf[len..]) {
+            Ok(0) => break,
+            Ok(n) => len += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    if len > limit {
+        return Ok(None);
+    }
+    // Shortening keeps the allocation; the whole of it is zeroized on drop.
+    buf.truncate(len);
+    Ok(Some(buf))
+}
+
 /// Prints a new secret: alone on stdout (table), or as JSON/YAML; the notice goes to stderr.
 pub fn print_secret(
     ctx: &Context,
@@ -185,8 +220,13 @@ pub fn print_secret(
         }
     }
     let mut out = std::io::stdout().lock();
+    // The secret is rendered into memory zeroized on drop, sized so that it never grows (a
+    // grown Vec leaves the old copy behind), and written with one call: a whole line goes
+    // past stdout's line buffer, which is never cleared, straight to the file descriptor.
+    let mut text = Zeroizing::new(Vec::with_capacity(1024));
     if ctx.is_table() || quiet {
-        writeln!(out, "{}", secret.expose()).map_err(crate::output::stdout_error)?;
+        text.extend_from_slice(secret.expose().as_bytes());
+        text.push(b'\n');
     } else {
         let view = SecretView {
             name: &key.name,
@@ -198,8 +238,18 @@ pub fn print_secret(
                 .flatten()
                 .map(crate::time::format_timestamp),
         };
-        crate::output::write_data(&mut out, ctx.format, &view)?;
+        match ctx.format {
+            crate::cli::Format::Yaml => {
+                serde_yaml::to_writer(&mut *text, &view).map_err(|e| Error::Other(e.to_string()))?
+            }
+            _ => {
+                serde_json::to_writer_pretty(&mut *text, &view)
+                    .map_err(|e| Error::Other(e.to_string()))?;
+                text.push(b'\n');
+            }
+        }
     }
+    out.write_all(&text).map_err(crate::output::stdout_error)?;
     out.flush().map_err(crate::output::stdout_error)?;
     if !quiet {
         ctx.say(format!(

@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 use crate::output::{stdout_error, write_data};
 use crate::store::usage::{self, Usage};
 use crate::verify::{Outcome, Rejection, Request, Verifier};
-use std::io::{IsTerminal, Read, Write};
+use std::io::{IsTerminal, Write};
 use zeroize::Zeroizing;
 
 /// Longest input read: the longest token, base64-encoded in Basic credentials, and then some.
@@ -196,19 +196,15 @@ fn read_input() -> Result<Result<Zeroizing<String>, Rejection>> {
             .map_err(super::delete::prompt_error)?;
         return Ok(Ok(Zeroizing::new(s)));
     }
-    let mut buf = Zeroizing::new(Vec::new());
-    stdin
-        .lock()
-        .take(MAX_INPUT + 1)
-        .read_to_end(&mut buf)
-        .map_err(|e| Error::io("<stdin>", "reading the token", e))?;
-    if buf.len() as u64 > MAX_INPUT {
+    let Some(buf) = super::read_stdin_secret(MAX_INPUT as usize)
+        .map_err(|e| Error::io("<stdin>", "reading the token", e))?
+    else {
         // Drain nothing more: the rest is not read, and the process exits.
         return Ok(Err(Rejection::Input(format!(
             "the input is longer than {} KiB; no token is that long",
             MAX_INPUT / 1024
         ))));
-    }
+    };
     let Ok(text) = std::str::from_utf8(&buf) else {
         return Ok(Err(Rejection::Input(
             "the input is not UTF-8 text, so it is no token".into(),
