@@ -49,6 +49,8 @@ struct Layout {
 enum Root {
     #[default]
     Empty,
+    /// A document that is only a null value (`~`, `null`): nothing can be appended to it.
+    Null,
     Block,
     Flow,
 }
@@ -279,6 +281,12 @@ impl Document {
                     ),
                 });
             }
+        }
+        if self.layout.root == Root::Null {
+            return Err(Error::Invalid {
+                path: self.path.clone(),
+                message: "the file holds only a null value (~ or null); replace it with `apiKeys:` by hand first".into(),
+            });
         }
         if self.layout.root == Root::Flow && self.layout.api.is_none() {
             return Err(Error::Invalid {
@@ -819,7 +827,11 @@ impl<'a> Loader<'a> {
 
     fn file(&mut self, root: Option<Node<'a>>) -> (SecurityFile, Layout) {
         let mut layout = Layout::default();
+        let null_text = root.as_ref().is_some_and(|r| r.is_null() && r.end > r.start);
         let Some(mut root) = root.filter(|r| !r.is_null()) else {
+            if null_text {
+                layout.root = Root::Null;
+            }
             return (SecurityFile::default(), layout);
         };
         let top_indent = self.column(root.start) - 1;

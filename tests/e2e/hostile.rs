@@ -381,3 +381,21 @@ fn empty_flow_mappings_with_blanks_or_comments_are_edited() {
     assert!(m.stderr.contains("flow mapping"), "{}", m.stderr);
     assert_eq!(fs::read_to_string(&file).unwrap(), "{ # x\n}\n");
 }
+
+#[test]
+fn a_file_that_is_only_a_null_value_is_refused_for_writing() {
+    // Found by fuzz/edit: `apiKeys:` was appended after `~`, which does not parse (the
+    // read-back check caught it, with an "internal error").
+    for text in ["~\n", "# nothing\nnull\n", "\t~\n"] {
+        let (_dir, file) = temp_file(text);
+        assert_eq!(run(&file, &["list"]).code, 0, "{text:?}");
+        let m = run(&file, &["create", "k"]);
+        assert_eq!(m.code, 1, "{text:?}: {}", m.stderr);
+        assert!(
+            m.stderr.contains("holds only a null value"),
+            "{text:?}: {}",
+            m.stderr
+        );
+        assert_eq!(fs::read_to_string(&file).unwrap(), text);
+    }
+}
