@@ -1,0 +1,259 @@
+//! Each lossless edit on any file that loads: the result loads, every other key and the
+//! file-level settings read back the same, the edited key reads back as intended, and the
+//! bytes outside the edited entry are identical.
+//!
+//! Input: byte 0 picks the edit, byte 1 the key, byte 2 the field changes; the rest is the file.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use std::path::Path;
+use tokenctl::model::{ApiKey, PreviousHash};
+use tokenctl::store::{Document, Value};
+use tokenctl::token::TokenHash;
+
+fuzz_target!(|data: &[u8]| {
+    if data.len() < 3 {
+        return;
+    }
+    let (op, pick, bits) = (data[0], data[1], data[2]);
+    let Ok(text) = std::str::from_utf8(&data[3..]) else {
+        return;
+    };
+    let path = Path::new("security.yml");
+    let Ok(doc) = Document::load(path, text.to_string()) else {
+        return;
+    };
+    let keys = &doc.model.keys;
+    match op % 3 {
+        0 => {
+            let mut name = format!("new-{pick}");
+            while doc.model.get(&name).is_some() {
+                name.push('x');
+            }
+            let key = new_key(&name, bits);
+            let Ok(out) = doc.with_new_key(&key) else {
+                return;
+            };
+            let after = reload(&out, text);
+            assert_eq!(after.model.get(&name), Some(&key), "the new key reads back");
+            assert_eq!(after.model.keys.len(), keys.len() + 1);
+            same_except(&doc, &after, &name);
+            // Only an insertion, apart from an empty `apiKeys:` value (`{}`, `~`, `null`) it replaces.
+            let (start, old_end, _) = diff(text, &out);
+            let replaced = &text[start..old_end];
+            assert!(
+                replaced.chars().all(|c| "{}~nul \t".contains(c)),
+                "adding a key replaced {replaced:?}"
+            );
+        }
+        1 if !keys.is_empty() => {
+            let name = keys[pick as usize % keys.len()].name.clone();
+            let Ok(out) = doc.without_keys(std::slice::from_ref(&name)) else {
+                return;
+            };
+            let after = reload(&out, text);
+            assert!(after.model.get(&name).is_none(), "the key is gone");
+            assert_eq!(after.model.keys.len(), keys.len() - 1);
+            same_except(&doc, &after, &name);
+            let (start, old_end, new_end) = diff(text, &out);
+            let at = offset(
+                text,
+                doc.key_position(&name).expect("the key has a position"),
+            );
+            if !is_flow(&doc, &name, text) {
+                assert_eq!(start, new_end, "a deletion only removes bytes");
+                assert!(
+                    start <= at && at < old_end,
+                    "the removed bytes hold the key"
+                );
+            }
+        }
+        2 if !keys.is_empty() => {
+            let old = keys[pick as usize % keys.len()].clone();
+            let (changes, expected) = field_changes(&old, bits);
+            let refs: Vec<(&str, Option<Value>)> = changes.clone();
+            let Ok(out) = doc.with_fields(&old.name, &refs) else {
+                return;
+            };
+            let after = reload(&out, text);
+            assert_eq!(
+                after.model.get(&old.name),
+                Some(&expected),
+                "the key reads back as changed"
+            );
+            same_except(&doc, &after, &old.name);
+            // The changed bytes lie within the entry: after its name, before the next key.
+            let (start, old_end, _) = diff(text, &out);
+            let at = offset(
+                text,
+                doc.key_position(&old.name).expect("the key has a position"),
+            );
+            assert!(
+                start >= at || start == old_end,
+                "an update changed bytes before its key"
+            );
+            let i = keys.iter().position(|k| k.name == old.name).unwrap();
+            if let Some(next) = keys.get(i + 1) {
+                let next_at = offset(text, doc.key_position(&next.name).unwrap());
+                assert!(
+                    old_end <= next_at,
+                    "an update changed bytes of the next key"
+                );
+            }
+        }
+        _ => {}
+    }
+});
+
+fn reload(out: &str, before: &str) -> Document {
+    match Document::load(Path::new("security.yml"), out.to_string()) {
+        Ok(d) => d,
+        Err(e) => {
+            panic!("the edited file does not load: {e}\n--- before\n{before}\n--- after\n{out}")
+        }
+    }
+}
+
+/// Everything but key `name` reads back the same, in the same order.
+fn same_except(before: &Document, after: &Document, name: &str) {
+    // A file created from nothing starts with `version: 1`.
+    if !before.text.is_empty() {
+        assert_eq!(before.model.version, after.model.version);
+    }
+    assert_eq!(before.model.token_prefix, after.model.token_prefix);
+    assert_eq!(before.model.catalog, after.model.catalog);
+    let others = |d: &Document| -> Vec<ApiKey> {
+        d.model
+            .keys
+            .iter()
+            .filter(|k| k.name != name)
+            .cloned()
+            .collect()
+    };
+    assert_eq!(others(before), others(after), "other keys changed");
+}
+
+/// The changed region: (start, end in old, end in new), from the common prefix and suffix.
+fn diff(old: &str, new: &str) -> (usize, usize, usize) {
+    let (a, b) = (old.as_bytes(), new.as_bytes());
+    let prefix = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    let max_suffix = a.len().min(b.len()) - prefix;
+    let suffix = a
+        .iter()
+        .rev()
+        .zip(b.iter().rev())
+        .take(max_suffix)
+        .take_while(|(x, y)| x == y)
+        .count();
+    (prefix, a.len() - suffix, b.len() - suffix)
+}
+
+/// Byte offset of a 1-based (line, column in characters) position.
+fn offset(text: &str, (line, col): (usize, usize)) -> usize {
+    let line_start = if line <= 1 {
+        0
+    } else {
+        text.match_indices('\n')
+            .nth(line - 2)
+            .map_or(text.len(), |(i, _)| i + 1)
+    };
+    text[line_start..]
+        .char_indices()
+        .nth(col - 1)
+        .map_or(text.len(), |(i, _)| line_start + i)
+}
+
+/// Flow mappings (`{a: ..., b: ...}`) lose a neighbouring comma on deletion, so the removed
+/// bytes need not hold the key's name alone; the model checks still apply.
+fn is_flow(doc: &Document, name: &str, text: &str) -> bool {
+    let at = offset(text, doc.key_position(name).unwrap());
+    text[..at].trim_end().ends_with(['{', ','])
+}
+
+fn hash(n: u8) -> TokenHash {
+    TokenHash::of(&format!("fuzz-secret-{n}"))
+}
+
+fn time(s: i64) -> jiff::Timestamp {
+    jiff::Timestamp::from_second(s).unwrap()
+}
+
+fn new_key(name: &str, bits: u8) -> ApiKey {
+    ApiKey {
+        name: name.to_string(),
+        description: (bits & 1 != 0).then(|| "made by: the fuzzer # not a comment".to_string()),
+        enabled: bits & 2 == 0,
+        permissions: if bits & 4 != 0 {
+            vec!["dns:read".into(), "*".into()]
+        } else {
+            vec![]
+        },
+        hash: hash(bits),
+        created_at: Some(time(1_790_000_000)),
+        expires_at: (bits & 8 != 0).then(|| time(1_800_000_000)),
+        allowed_ips: (bits & 16 != 0).then(|| vec!["10.0.0.0/8".parse().unwrap()]),
+        path_prefix: (bits & 32 != 0).then(|| "=/x y".to_string()),
+        resources: (bits & 64 != 0).then(|| vec!["example.com".into(), "true".into()]),
+        previous_hashes: if bits & 128 != 0 {
+            vec![PreviousHash {
+                hash: hash(255),
+                expires_at: time(1_800_000_000),
+            }]
+        } else {
+            vec![]
+        },
+    }
+}
+
+/// Field changes chosen by `bits`, and the key they should produce.
+fn field_changes(old: &ApiKey, bits: u8) -> (Vec<(&'static str, Option<Value>)>, ApiKey) {
+    let mut new = old.clone();
+    let mut changes = Vec::new();
+    if bits & 1 != 0 {
+        let d = if bits & 2 != 0 {
+            None
+        } else {
+            Some("changed: yes".to_string())
+        };
+        new.description = d.clone();
+        changes.push(("description", d.map(Value::Str)));
+    }
+    if bits & 4 != 0 {
+        new.enabled = !old.enabled;
+        changes.push(("enabled", Some(Value::Bool(new.enabled))));
+    }
+    if bits & 8 != 0 {
+        let p: Vec<String> = if bits & 16 != 0 {
+            vec![]
+        } else {
+            vec!["zone:write".into(), "a".into()]
+        };
+        new.permissions = p.clone();
+        changes.push(("permissions", Some(Value::List(p))));
+    }
+    if bits & 32 != 0 {
+        let t = (bits & 2 == 0).then(|| time(1_900_000_000));
+        new.expires_at = t;
+        changes.push(("expiresAt", t.map(Value::Time)));
+    }
+    if bits & 64 != 0 {
+        let p = if bits & 128 != 0 {
+            vec![]
+        } else {
+            vec![PreviousHash {
+                hash: hash(7),
+                expires_at: time(1_800_000_000),
+            }]
+        };
+        new.previous_hashes = p.clone();
+        changes.push((
+            "previousHashes",
+            (!p.is_empty()).then_some(Value::Previous(p)),
+        ));
+    }
+    if bits & 128 != 0 && bits & 64 == 0 {
+        new.hash = hash(9);
+        changes.push(("hash", Some(Value::Str(new.hash.to_string()))));
+    }
+    (changes, new)
+}
