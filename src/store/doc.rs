@@ -282,6 +282,23 @@ impl Document {
                 });
             }
         }
+        // A BOM is kept at the start; one further on is accepted by YAML only where no content
+        // follows it, so appending a key after it would break the file.
+        if let Some(at) = self
+            .text
+            .char_indices()
+            .skip(1)
+            .find(|&(_, c)| c == '\u{feff}')
+            .map(|(i, _)| i)
+        {
+            let line = self.text[..at].matches('\n').count() + 1;
+            return Err(Error::Invalid {
+                path: self.path.clone(),
+                message: format!(
+                    "line {line} holds a byte order mark (U+FEFF) after the start of the file; remove it by hand first"
+                ),
+            });
+        }
         if self.layout.root == Root::Null {
             return Err(Error::Invalid {
                 path: self.path.clone(),

@@ -399,3 +399,20 @@ fn a_file_that_is_only_a_null_value_is_refused_for_writing() {
         assert_eq!(fs::read_to_string(&file).unwrap(), text);
     }
 }
+
+#[test]
+fn a_byte_order_mark_after_the_start_is_refused_for_writing() {
+    // Found by fuzz/edit: YAML accepts a BOM on a line of its own at the end, but not once
+    // a key is appended after it.
+    let text = format!("apiKeys:\n  k:\n    hash: {}\n\u{feff}\n", fake_hash(1));
+    let (_dir, file) = temp_file(&text);
+    assert_eq!(run(&file, &["list"]).code, 0);
+    let m = run(&file, &["create", "new"]);
+    assert_eq!(m.code, 1, "{}", m.stderr);
+    assert!(
+        m.stderr.contains("line 4 holds a byte order mark"),
+        "{}",
+        m.stderr
+    );
+    assert_eq!(fs::read_to_string(&file).unwrap(), text);
+}
