@@ -851,7 +851,6 @@ impl<'a> Loader<'a> {
             }
             return (SecurityFile::default(), layout);
         };
-        let top_indent = self.column(root.start) - 1;
         let type_name = root.type_name();
         let Kind::Map { entries, flow } = &mut root.kind else {
             self.problem(
@@ -861,7 +860,11 @@ impl<'a> Loader<'a> {
             return (SecurityFile::default(), layout);
         };
         layout.root = if *flow { Root::Flow } else { Root::Block };
-        layout.top_indent = if *flow { 0 } else { top_indent };
+        // The first key's column, not the root's: a tag or anchor may stand before the mapping.
+        layout.top_indent = match entries.first() {
+            Some((k, _)) if !*flow => self.column(k.start) - 1,
+            _ => 0,
+        };
         let (mut version, mut prefix, mut catalog, mut keys) = (None, None, None, Vec::new());
         let mut seen = Seen::new();
         for (k, v) in entries.iter_mut() {

@@ -416,3 +416,19 @@ fn a_byte_order_mark_after_the_start_is_refused_for_writing() {
     );
     assert_eq!(fs::read_to_string(&file).unwrap(), text);
 }
+
+#[test]
+fn a_tagged_top_level_mapping_gets_keys_at_its_own_indentation() {
+    // Found by fuzz/edit: the indentation was taken from the tag's column, so `apiKeys:`
+    // was appended at column 1 under a mapping indented by 2, which does not parse.
+    let text = "!!map # settings\n  release: x\n";
+    let (_dir, file) = temp_file(text);
+    let m = run(&file, &["create", "k", "--quiet"]);
+    assert_eq!(m.code, 0, "{}", m.stderr);
+    let after = fs::read_to_string(&file).unwrap();
+    assert!(
+        after.starts_with(&format!("{text}  apiKeys:\n    k:\n")),
+        "{after}"
+    );
+    assert_eq!(run(&file, &["check"]).code, 0, "{after}");
+}
