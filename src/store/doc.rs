@@ -860,9 +860,10 @@ impl<'a> Loader<'a> {
             return (SecurityFile::default(), layout);
         };
         layout.root = if *flow { Root::Flow } else { Root::Block };
-        // The first key's column, not the root's: a tag or anchor may stand before the mapping.
+        // The indentation of the first key's line, not the root's column: a tag or anchor may
+        // stand before the mapping, and `? ` before an explicit key.
         layout.top_indent = match entries.first() {
-            Some((k, _)) if !*flow => self.column(k.start) - 1,
+            Some((k, _)) if !*flow => indent_of(self.text, k.start),
             _ => 0,
         };
         let (mut version, mut prefix, mut catalog, mut keys) = (None, None, None, Vec::new());

@@ -19,6 +19,11 @@ const MAX_RSS_KIB: i64 = 512 * 1024;
 
 fn run(file: &Path, args: &[&str]) -> Measured {
     let m = run_measured(file, args, b"", LIMIT);
+    let size = fs::metadata(file).map_or(0, |m| m.len());
+    eprintln!(
+        "{args:?} on {size} bytes: exit {}, peak RSS {} KiB",
+        m.code, m.peak_rss_kib
+    );
     assert!(
         m.peak_rss_kib < MAX_RSS_KIB,
         "{args:?} took {} MiB",
@@ -428,6 +433,18 @@ fn a_tagged_top_level_mapping_gets_keys_at_its_own_indentation() {
     let after = fs::read_to_string(&file).unwrap();
     assert!(
         after.starts_with(&format!("{text}  apiKeys:\n    k:\n")),
+        "{after}"
+    );
+    assert_eq!(run(&file, &["check"]).code, 0, "{after}");
+
+    // Nor from an explicit key's column (`? key`): found by fuzzing the first fix.
+    let text = "? foreign\n: 1\n";
+    let (_dir, file) = temp_file(text);
+    let m = run(&file, &["create", "k", "--quiet"]);
+    assert_eq!(m.code, 0, "{}", m.stderr);
+    let after = fs::read_to_string(&file).unwrap();
+    assert!(
+        after.starts_with(&format!("{text}apiKeys:\n  k:\n")),
         "{after}"
     );
     assert_eq!(run(&file, &["check"]).code, 0, "{after}");
