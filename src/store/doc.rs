@@ -861,9 +861,13 @@ impl<'a> Loader<'a> {
         };
         layout.root = if *flow { Root::Flow } else { Root::Block };
         // The indentation of the first key's line, not the root's column: a tag or anchor may
-        // stand before the mapping, and `? ` before an explicit key.
+        // stand before the mapping, and `? ` before an explicit key (both found by fuzzing).
         layout.top_indent = match entries.first() {
-            Some((k, _)) if !*flow => indent_of(self.text, k.start),
+            // saphyr counts a leading tab as one column, like a space.
+            Some((k, _)) if !*flow => {
+                let line = &self.text[line_start(self.text, k.start)..k.start];
+                line.chars().take_while(|c| matches!(c, ' ' | '\t')).count()
+            }
             _ => 0,
         };
         let (mut version, mut prefix, mut catalog, mut keys) = (None, None, None, Vec::new());

@@ -437,15 +437,17 @@ fn a_tagged_top_level_mapping_gets_keys_at_its_own_indentation() {
     );
     assert_eq!(run(&file, &["check"]).code, 0, "{after}");
 
-    // Nor from an explicit key's column (`? key`): found by fuzzing the first fix.
-    let text = "? foreign\n: 1\n";
-    let (_dir, file) = temp_file(text);
-    let m = run(&file, &["create", "k", "--quiet"]);
-    assert_eq!(m.code, 0, "{}", m.stderr);
-    let after = fs::read_to_string(&file).unwrap();
-    assert!(
-        after.starts_with(&format!("{text}apiKeys:\n  k:\n")),
-        "{after}"
-    );
-    assert_eq!(run(&file, &["check"]).code, 0, "{after}");
+    // Nor from an explicit key's column (`? key`), nor ignoring tabs (YAML forbids them as
+    // indentation, saphyr counts one as a column): both found by fuzzing the first fix.
+    for (text, indent) in [("? foreign\n: 1\n", ""), ("\t\tforeign: 1\n", "  ")] {
+        let (_dir, file) = temp_file(text);
+        let m = run(&file, &["create", "k", "--quiet"]);
+        assert_eq!(m.code, 0, "{text:?}: {}", m.stderr);
+        let after = fs::read_to_string(&file).unwrap();
+        assert!(
+            after.starts_with(&format!("{text}{indent}apiKeys:\n{indent}  k:\n")),
+            "{after:?}"
+        );
+        assert_eq!(run(&file, &["check"]).code, 0, "{after}");
+    }
 }
