@@ -305,10 +305,6 @@ pub struct VerifyArgs {
     /// On success, record the use in security.usage.yml.
     #[arg(long)]
     pub record: bool,
-    /// A token given as an argument: refused without echoing it (clap's own error for an
-    /// unexpected argument would print it on stderr).
-    #[arg(hide = true, value_name = "TOKEN", num_args = 0..)]
-    pub token_argument: Vec<std::ffi::OsString>,
 }
 
 #[derive(Debug, Args)]

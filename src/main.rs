@@ -1,6 +1,7 @@
 //! The `tokenctl` binary: parse, run, print the error, exit with its code.
 
 use clap::Parser;
+use clap::error::{ContextKind, ContextValue, ErrorKind};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -10,7 +11,7 @@ fn main() -> ExitCode {
     // `COMPLETE=bash tokenctl`: print the completion script or answer the shell, then exit.
     clap_complete::CompleteEnv::with_factory(<tokenctl::cli::Cli as clap::CommandFactory>::command)
         .complete();
-    let cli = tokenctl::cli::Cli::parse();
+    let cli = tokenctl::cli::Cli::try_parse().unwrap_or_else(|e| exit_on_parse_error(e));
     match tokenctl::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -27,4 +28,23 @@ fn main() -> ExitCode {
             ExitCode::from(e.exit_code())
         }
     }
+}
+
+/// Prints clap's error and exits, except that an unexpected argument long enough to be a
+/// token is not repeated: clap would echo it to stderr, where logs keep it.
+fn exit_on_parse_error(e: clap::Error) -> ! {
+    if e.kind() == ErrorKind::UnknownArgument {
+        if let Some(ContextValue::String(arg)) = e.get(ContextKind::InvalidArg) {
+            if !arg.starts_with('-') && arg.chars().count() >= 20 {
+                eprintln!(
+                    "error: unexpected argument (not repeated here: it may be a secret)\n\n\
+                     tokenctl never takes a token as an argument, where shell history and `ps` keep it;\n\
+                     pipe it on stdin instead: printf '%s' \"$TOKEN\" | tokenctl verify\n\
+                     If that was a real secret, rotate it."
+                );
+                std::process::exit(tokenctl::error::exit::USAGE.into());
+            }
+        }
+    }
+    e.exit()
 }

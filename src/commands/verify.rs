@@ -28,12 +28,6 @@ struct VerifyView {
 }
 
 pub fn run(ctx: &Context, args: VerifyArgs) -> Result<()> {
-    if !args.token_argument.is_empty() {
-        // Already in shell history and `ps`; at least it is not repeated on stderr or used.
-        return Err(Error::Usage(
-            "verify reads the token from stdin, never from the command line (where shell history and `ps` keep it): printf '%s' \"$TOKEN\" | tokenctl verify; if that was a real secret, rotate it".into(),
-        ));
-    }
     let ip = args
         .ip
         .as_deref()

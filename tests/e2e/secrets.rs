@@ -158,7 +158,9 @@ fn every_secret_appears_only_on_the_stdout_that_printed_it() {
     s.run(&["verify", "--format", "json"], &"x".repeat(20_000))
         .code(4);
     // A token on the command line is refused without being echoed.
-    s.run(&["verify", &a2], "").code(2).stderr_has("from stdin");
+    s.run(&["verify", &a2], "")
+        .code(2)
+        .stderr_has("pipe it on stdin");
 
     // Errors along the way.
     s.run(&["create", "a"], "").code(6);
