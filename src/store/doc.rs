@@ -482,6 +482,10 @@ impl Document {
                         &text[f.key_start..f.key_end],
                         render_flow(v)
                     )),
+                    // A key without a value (`{p}`) stays without one.
+                    None if f.value_start >= f.value_end => {
+                        items.push(text[f.key_start..f.key_end].to_string())
+                    }
                     None => items.push(format!(
                         "{}: {}",
                         &text[f.key_start..f.key_end],

@@ -212,7 +212,13 @@ pub(super) fn parse_full(text: &str) -> Result<Option<Node<'_>>, SyntaxError> {
                 }
             }
             Event::Scalar(value, style, anchor, tag) => {
-                let end = scalar_end(text, start, pos.byte(&span.end), style);
+                // An implicit null in a flow collection (`{p}`, `{p, q: 1}`) has a span that
+                // covers the `}` or `, ` after it (found by fuzz/edit): it has no text at all.
+                let end = if value.is_empty() && style == ScalarStyle::Plain {
+                    start
+                } else {
+                    scalar_end(text, start, pos.byte(&span.end), style)
+                };
                 made = Some(Node {
                     kind: Kind::Scalar {
                         value,
@@ -447,6 +453,17 @@ mod tests {
         };
         let slices: Vec<&str> = entries.iter().map(|(_, v)| &text[v.start..v.end]).collect();
         assert_eq!(slices, ["é", "[x]", "\"ü\""]);
+    }
+
+    #[test]
+    fn implicit_nulls_in_flow_collections_have_no_text() {
+        let text = "{p, q: 1, r}\n";
+        let root = parse(text).unwrap().unwrap();
+        let Kind::Map { entries, .. } = &root.kind else {
+            panic!()
+        };
+        let slices: Vec<&str> = entries.iter().map(|(_, v)| &text[v.start..v.end]).collect();
+        assert_eq!(slices, ["", "1", ""]);
     }
 
     /// Fuzzing found `{ #: }` taken for a block mapping; `apiKeys: { }` then panicked.

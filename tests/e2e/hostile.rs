@@ -451,3 +451,25 @@ fn a_tagged_top_level_mapping_gets_keys_at_its_own_indentation() {
         assert_eq!(run(&file, &["check"]).code, 0, "{after}");
     }
 }
+
+#[test]
+fn an_implicit_null_in_a_flow_entry_survives_an_update() {
+    // Found by fuzz/edit: `{..., p}` took the closing brace as p's value, and the update
+    // wrote `p: }` into the middle of the entry.
+    let text = format!(
+        "apiKeys: {{a: {{hash: {}, p}}}}\nother: [1, 2]\n",
+        fake_hash(1)
+    );
+    let (_dir, file) = temp_file(&text);
+    let m = run(&file, &["update", "a", "--disable"]);
+    assert_eq!(m.code, 0, "{}", m.stderr);
+    let after = fs::read_to_string(&file).unwrap();
+    assert_eq!(
+        after,
+        format!(
+            "apiKeys: {{a: {{hash: {}, p, enabled: false}}}}\nother: [1, 2]\n",
+            fake_hash(1)
+        )
+    );
+    assert_eq!(run(&file, &["check"]).code, 0);
+}
