@@ -146,6 +146,7 @@ fn sigkill_at_random_instants_leaves_the_old_or_the_new_file() {
 
     let (mut before_kill, mut after_kill, mut finished, mut temps_seen) = (0, 0, 0, 0);
     let mut no_change = 0;
+    let mut reach = 1.25;
     let mut durations: Vec<Duration> = Vec::new();
     for i in 0..runs {
         let before = fs::read(&live).unwrap();
@@ -181,7 +182,11 @@ fn sigkill_at_random_instants_leaves_the_old_or_the_new_file() {
         // The same command on the live file, killed at a random instant of a typical run.
         durations.sort();
         let typical = durations[durations.len() / 2];
-        let delay = Duration::from_micros(rng.below(typical.as_micros() as u64 * 5 / 4 + 1));
+        // `reach` adapts the window to how fast the live runs really are (a loaded machine
+        // slows one run and not the next): it shrinks when a run finished before its kill
+        // and grows when the kill came before the write, so kills gather near the write.
+        let window = (typical.as_micros() as f64 * reach) as u64;
+        let delay = Duration::from_micros(rng.below(window + 1));
         let mut child = command(&live)
             .args(&op.args)
             .stdin(Stdio::piped())
@@ -212,6 +217,13 @@ fn sigkill_at_random_instants_leaves_the_old_or_the_new_file() {
             "run {i} (seed {seed}): after killing {:?} the file is neither the old nor the new state",
             op.args
         );
+        reach = if status.success() {
+            (reach * 0.95).max(0.2)
+        } else if now == before {
+            (reach * 1.02).min(3.0)
+        } else {
+            reach
+        };
         if status.success() {
             finished += 1;
             assert!(
