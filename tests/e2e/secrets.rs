@@ -98,6 +98,28 @@ fn every_secret_appears_only_on_the_stdout_that_printed_it() {
     assert_eq!(i, imported);
     let e = s.secret(&["create", "e", "--copy", "--path-prefix", "/api"], "");
 
+    // Declaring: apply prints the secrets of the keys it creates without a hash.
+    let desired = s.env.dir.path().join("desired.yml");
+    std::fs::write(&desired, "apiKeys:\n  ap1:\n    description: applied\n").unwrap();
+    let out = s.run(
+        &["apply", "-f", desired.to_str().unwrap(), "--format", "json"],
+        "",
+    );
+    out.success();
+    let ap1 = out.json()["secrets"][0]["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    s.printed_by.insert(ap1.clone(), s.steps.len() - 1);
+    std::fs::write(&desired, "apiKeys:\n  ap2:\n    permissions: [dns:read]\n").unwrap();
+    let out = s.run(&["apply", "-f", desired.to_str().unwrap()], "");
+    out.success();
+    let ap2 = out.stdout.split_whitespace().nth(1).unwrap().to_string();
+    assert!(ap2.starts_with("acme_"), "{}", out.stdout);
+    s.printed_by.insert(ap2.clone(), s.steps.len() - 1);
+    s.run(&["apply", "-f", desired.to_str().unwrap(), "--dry-run"], "")
+        .success();
+
     // Reading.
     for fmt in ["table", "json", "yaml"] {
         s.run(&["list", "--format", fmt], "").success();
@@ -192,7 +214,7 @@ fn every_secret_appears_only_on_the_stdout_that_printed_it() {
     s.run(&["delete", "--all", "--yes"], "").success();
     s.run(&["list", "--format", "json"], "").success();
 
-    let secrets = [&a, &b, &c, &d, &i, &e, &a2, &b2, &c2, &d2];
+    let secrets = [&a, &b, &c, &d, &i, &e, &a2, &b2, &c2, &d2, &ap1, &ap2];
     assert_eq!(
         s.printed_by.len(),
         secrets.len(),
