@@ -43,6 +43,8 @@ struct Layout {
     newline: &'static str,
     /// Indentation of top-level keys (usually 0).
     top_indent: usize,
+    /// The top level's indentation cannot be told (it starts with `? key`).
+    top_indent_unknown: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -322,7 +324,19 @@ impl Document {
     /// Returns the text with `keys` appended, in order, after the last key.
     pub fn with_new_keys(&self, keys: &[ApiKey]) -> Result<String> {
         self.check_writable()?;
+        self.check_can_add()?;
         Ok(apply_splices(&self.text, self.new_keys_splices(keys)))
+    }
+
+    /// Refuses to add `apiKeys:` to a top level whose indentation cannot be told.
+    fn check_can_add(&self) -> Result<()> {
+        if self.layout.api.is_none() && self.layout.top_indent_unknown {
+            return Err(Error::Invalid {
+                path: self.path.clone(),
+                message: "the top-level mapping starts with an explicit key (`? ...`), so tokenctl cannot tell its indentation; add `apiKeys:` to it by hand first".into(),
+            });
+        }
+        Ok(())
     }
 
     fn new_keys_splices(&self, keys: &[ApiKey]) -> Vec<Splice> {
@@ -587,6 +601,9 @@ impl Document {
             splices.extend(self.field_splices(name, changes)?);
         }
         splices.extend(self.removal_splices(remove)?);
+        if !add.is_empty() {
+            self.check_can_add()?;
+        }
         splices.extend(self.new_keys_splices(add));
         Ok(apply_splices(&self.text, splices))
     }
@@ -864,16 +881,19 @@ impl<'a> Loader<'a> {
             return (SecurityFile::default(), layout);
         };
         layout.root = if *flow { Root::Flow } else { Root::Block };
-        // The indentation of the first key's line, not the root's column: a tag or anchor may
-        // stand before the mapping, and `? ` before an explicit key (both found by fuzzing).
-        layout.top_indent = match entries.first() {
-            // saphyr counts a leading tab as one column, like a space.
-            Some((k, _)) if !*flow => {
-                let line = &self.text[line_start(self.text, k.start)..k.start];
-                line.chars().take_while(|c| matches!(c, ' ' | '\t')).count()
+        // New top-level keys go at the first key's column (saphyr counts a tab as one), not
+        // the root's: a tag or anchor may stand before the mapping. When the first key does
+        // not start its line (`? key`, and odder forms fuzzing found), that column is not the
+        // mapping's indentation, and adding `apiKeys:` is left to a person.
+        if let Some((k, _)) = entries.first().filter(|_| !*flow) {
+            let line = &self.text[line_start(self.text, k.start)..k.start];
+            let explicit = self.text[..k.start].trim_end().ends_with('?');
+            if !explicit && line.chars().all(|c| matches!(c, ' ' | '\t')) {
+                layout.top_indent = line.chars().count();
+            } else {
+                layout.top_indent_unknown = true;
             }
-            _ => 0,
-        };
+        }
         let (mut version, mut prefix, mut catalog, mut keys) = (None, None, None, Vec::new());
         let mut seen = Seen::new();
         for (k, v) in entries.iter_mut() {

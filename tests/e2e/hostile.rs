@@ -437,9 +437,9 @@ fn a_tagged_top_level_mapping_gets_keys_at_its_own_indentation() {
     );
     assert_eq!(run(&file, &["check"]).code, 0, "{after}");
 
-    // Nor from an explicit key's column (`? key`), nor ignoring tabs (YAML forbids them as
-    // indentation, saphyr counts one as a column): both found by fuzzing the first fix.
-    for (text, indent) in [("? foreign\n: 1\n", ""), ("\t\tforeign: 1\n", "  ")] {
+    // Not ignoring tabs (YAML forbids them as indentation, saphyr counts one as a column):
+    // found by fuzzing the first fix.
+    for (text, indent) in [("\t\tforeign: 1\n", "  ")] {
         let (_dir, file) = temp_file(text);
         let m = run(&file, &["create", "k", "--quiet"]);
         assert_eq!(m.code, 0, "{text:?}: {}", m.stderr);
@@ -472,4 +472,29 @@ fn an_implicit_null_in_a_flow_entry_survives_an_update() {
         )
     );
     assert_eq!(run(&file, &["check"]).code, 0);
+}
+
+#[test]
+fn a_top_level_starting_with_an_explicit_key_gets_no_api_keys_by_guesswork() {
+    // Found by fuzz/edit: where the first key is `? key`, its column is not the mapping's
+    // indentation, and guessing produced files that do not parse.
+    for text in ["? foreign\n: 1\n", "\n? \n No {\n"] {
+        let (_dir, file) = temp_file(text);
+        let m = run(&file, &["create", "k"]);
+        assert_eq!(m.code, 1, "{text:?}: {}", m.stderr);
+        assert!(
+            m.stderr.contains("add `apiKeys:` to it by hand"),
+            "{}",
+            m.stderr
+        );
+        assert_eq!(fs::read_to_string(&file).unwrap(), text);
+    }
+    // With apiKeys present there is nothing to guess.
+    let text = format!(
+        "? foreign\n: 1\napiKeys:\n  a:\n    hash: {}\n",
+        fake_hash(1)
+    );
+    let (_dir, file) = temp_file(&text);
+    assert_eq!(run(&file, &["create", "k", "--quiet"]).code, 0);
+    assert!(fs::read_to_string(&file).unwrap().starts_with(&text));
 }
