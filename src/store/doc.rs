@@ -371,7 +371,14 @@ impl Document {
                 ApiValue::Null { start, end } => {
                     let colon = colon_after(text, api.key_end);
                     if end > start {
-                        splices.push((colon + 1, *end, String::new()));
+                        // The null itself goes; an anchor or tag before it stays.
+                        let value = &text[colon + 1..*end];
+                        let word = value
+                            .trim_end()
+                            .rfind(char::is_whitespace)
+                            .map_or(0, |i| i + 1);
+                        let keep = value[..word].trim_end().len();
+                        splices.push((colon + 1 + keep, *end, String::new()));
                     }
                     let at = line_end(text, *end.max(&colon));
                     let indent = self.layout.top_indent + 2;
@@ -383,7 +390,10 @@ impl Document {
                 }
                 ApiValue::Flow { end } if self.layout.entries.is_empty() => {
                     let colon = colon_after(text, api.key_end);
-                    splices.push((colon + 1, *end, String::new()));
+                    // The `{}` goes; an anchor or tag before it stays (found by fuzz/edit).
+                    let brace = text[..*end].rfind('{').unwrap_or(colon + 1).max(colon + 1);
+                    let keep = text[colon + 1..brace].trim_end().len();
+                    splices.push((colon + 1 + keep, *end, String::new()));
                     let at = line_end(text, *end);
                     let indent = self.layout.top_indent + 2;
                     splices.push((

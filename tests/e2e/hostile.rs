@@ -497,3 +497,24 @@ fn a_top_level_starting_with_an_explicit_key_gets_no_api_keys_by_guesswork() {
     assert_eq!(run(&file, &["create", "k", "--quiet"]).code, 0);
     assert!(fs::read_to_string(&file).unwrap().starts_with(&text));
 }
+
+#[test]
+fn an_anchor_or_tag_on_an_empty_api_keys_is_kept() {
+    // Found by fuzz/edit: replacing `{}` or `~` took the anchor before it along.
+    for (text, kept) in [
+        (
+            "apiKeys: &keys {}\nother: *keys\n",
+            "apiKeys: &keys\n  k:\n",
+        ),
+        ("apiKeys: !!map {}\n", "apiKeys: !!map\n  k:\n"),
+        ("apiKeys: &keys ~\n", "apiKeys: &keys\n  k:\n"),
+        ("apiKeys: {}  # none yet\n", "apiKeys:  # none yet\n  k:\n"),
+    ] {
+        let (_dir, file) = temp_file(text);
+        let m = run(&file, &["create", "k", "--quiet"]);
+        assert_eq!(m.code, 0, "{text:?}: {}", m.stderr);
+        let after = fs::read_to_string(&file).unwrap();
+        assert!(after.starts_with(kept), "{text:?} became {after:?}");
+        assert_eq!(run(&file, &["check"]).code, 0, "{after}");
+    }
+}
