@@ -330,6 +330,18 @@ impl Document {
 
     /// Refuses to add `apiKeys:` to a top level whose indentation cannot be told.
     fn check_can_add(&self) -> Result<()> {
+        // `apiKeys:` is appended at the end, which after a document end marker would start a
+        // second document (found by fuzz/edit).
+        let ends_document = |l: &str| {
+            l.strip_prefix("...")
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '\r']))
+        };
+        if self.layout.api.is_none() && self.text.lines().any(ends_document) {
+            return Err(Error::Invalid {
+                path: self.path.clone(),
+                message: "the file ends its YAML document with `...`; add `apiKeys:` above that line by hand first".into(),
+            });
+        }
         if self.layout.api.is_none() && self.layout.top_indent_unknown {
             return Err(Error::Invalid {
                 path: self.path.clone(),

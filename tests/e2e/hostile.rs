@@ -518,3 +518,28 @@ fn an_anchor_or_tag_on_an_empty_api_keys_is_kept() {
         assert_eq!(run(&file, &["check"]).code, 0, "{after}");
     }
 }
+
+#[test]
+fn a_document_end_marker_is_not_followed_by_new_keys() {
+    // Found by fuzz/edit: `apiKeys:` appended after `...` started a second document.
+    let text = "helm: x\n...\n";
+    let (_dir, file) = temp_file(text);
+    let m = run(&file, &["create", "k"]);
+    assert_eq!(m.code, 1, "{}", m.stderr);
+    assert!(
+        m.stderr.contains("add `apiKeys:` above that line"),
+        "{}",
+        m.stderr
+    );
+    assert_eq!(fs::read_to_string(&file).unwrap(), text);
+    // With apiKeys before the marker, new keys go inside the document.
+    let text = format!("apiKeys:\n  a:\n    hash: {}\n...\n", fake_hash(1));
+    let (_dir, file) = temp_file(&text);
+    assert_eq!(run(&file, &["create", "k", "--quiet"]).code, 0);
+    let after = fs::read_to_string(&file).unwrap();
+    assert!(
+        after.ends_with("...\n") && after.contains("  k:\n"),
+        "{after}"
+    );
+    assert_eq!(run(&file, &["check"]).code, 0, "{after}");
+}
