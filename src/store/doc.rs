@@ -909,7 +909,11 @@ impl<'a> Loader<'a> {
         // mapping's indentation, and adding `apiKeys:` is left to a person.
         if let Some((k, _)) = entries.first().filter(|_| !*flow) {
             let line = &self.text[line_start(self.text, k.start)..k.start];
-            let explicit = self.text[..k.start].trim_end().ends_with('?');
+            let explicit = self.text[..k.start].trim_end().ends_with('?')
+                || self
+                    .text
+                    .get(root.start..)
+                    .is_some_and(|t| t.starts_with('?'));
             if !explicit && line.chars().all(|c| matches!(c, ' ' | '\t')) {
                 layout.top_indent = line.chars().count();
             } else {

@@ -477,7 +477,7 @@ fn an_implicit_null_in_a_flow_entry_survives_an_update() {
 fn a_top_level_starting_with_an_explicit_key_gets_no_api_keys_by_guesswork() {
     // Found by fuzz/edit: where the first key is `? key`, its column is not the mapping's
     // indentation, and guessing produced files that do not parse.
-    for text in ["? foreign\n: 1\n", "\n? \n No {\n"] {
+    for text in ["? foreign\n: 1\n", "\n? \n No {\n", "? # c\n  a\n: 1\n"] {
         let (_dir, file) = temp_file(text);
         let m = run(&file, &["create", "k"]);
         assert_eq!(m.code, 1, "{text:?}: {}", m.stderr);
