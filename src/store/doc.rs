@@ -850,12 +850,6 @@ impl<'a> Loader<'a> {
         });
     }
 
-    /// 1-based column (in characters) of a byte offset, without building the line index.
-    fn column(&self, at: usize) -> usize {
-        let start = self.text[..at].rfind(['\n', '\r']).map_or(0, |i| i + 1);
-        self.text[start..at].chars().count() + 1
-    }
-
     /// 1-based line and column (in characters) of a byte offset.
     fn position(&self, at: usize) -> (usize, usize) {
         self.lines
@@ -887,7 +881,9 @@ impl<'a> Loader<'a> {
 
     fn file(&mut self, root: Option<Node<'a>>) -> (SecurityFile, Layout) {
         let mut layout = Layout::default();
-        let null_text = root.as_ref().is_some_and(|r| r.is_null() && r.end > r.start);
+        let null_text = root
+            .as_ref()
+            .is_some_and(|r| r.is_null() && r.end > r.start);
         let Some(mut root) = root.filter(|r| !r.is_null()) else {
             if null_text {
                 layout.root = Root::Null;
