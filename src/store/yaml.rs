@@ -214,7 +214,12 @@ pub(super) fn parse_full(text: &str) -> Result<Option<Node<'_>>, SyntaxError> {
             Event::Scalar(value, style, anchor, tag) => {
                 // An implicit null in a flow collection (`{p}`, `{p, q: 1}`) has a span that
                 // covers the `}` or `, ` after it (found by fuzz/edit): it has no text at all.
-                let end = if value.is_empty() && style == ScalarStyle::Plain {
+                // With a tag or anchor (`{!t}`) it has text: theirs.
+                let end = if value.is_empty()
+                    && style == ScalarStyle::Plain
+                    && tag.is_none()
+                    && anchor == 0
+                {
                     start
                 } else {
                     scalar_end(text, start, pos.byte(&span.end), style)

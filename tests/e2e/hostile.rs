@@ -543,3 +543,23 @@ fn a_document_end_marker_is_not_followed_by_new_keys() {
     );
     assert_eq!(run(&file, &["check"]).code, 0, "{after}");
 }
+
+#[test]
+fn a_tagged_valueless_key_in_a_flow_entry_keeps_its_tag() {
+    // Found by fuzz/edit after the fix for `{p}`: a key that is only a tag (`!t`) lost it.
+    let text = format!(
+        "apiKeys: {{a: {{hash: {}, !t}}}}\nother: [1, 2]\n",
+        fake_hash(1)
+    );
+    let (_dir, file) = temp_file(&text);
+    let m = run(&file, &["update", "a", "--disable"]);
+    assert_eq!(m.code, 0, "{}", m.stderr);
+    let after = fs::read_to_string(&file).unwrap();
+    assert_eq!(
+        after,
+        format!(
+            "apiKeys: {{a: {{hash: {}, !t, enabled: false}}}}\nother: [1, 2]\n",
+            fake_hash(1)
+        )
+    );
+}
