@@ -389,7 +389,12 @@ impl Document {
                             .trim_end()
                             .rfind(char::is_whitespace)
                             .map_or(0, |i| i + 1);
-                        let keep = value[..word].trim_end().len();
+                        // A value that is only an anchor or tag (`&a`) keeps all of it.
+                        let keep = if value.trim_end()[word..].starts_with(['&', '!']) {
+                            value.trim_end().len()
+                        } else {
+                            value[..word].trim_end().len()
+                        };
                         splices.push((colon + 1 + keep, *end, String::new()));
                     }
                     let at = line_end(text, *end.max(&colon));

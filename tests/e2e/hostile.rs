@@ -509,6 +509,9 @@ fn an_anchor_or_tag_on_an_empty_api_keys_is_kept() {
         ("apiKeys: !!map {}\n", "apiKeys: !!map\n  k:\n"),
         ("apiKeys: &keys ~\n", "apiKeys: &keys\n  k:\n"),
         ("apiKeys: {}  # none yet\n", "apiKeys:  # none yet\n  k:\n"),
+        // An anchor with no value after it is all there is: kept whole.
+        ("apiKeys: &keys\nother: *keys\n", "apiKeys: &keys\n  k:\n"),
+        ("apiKeys:\n  &keys\n", "apiKeys:\n  &keys\n  k:\n"),
     ] {
         let (_dir, file) = temp_file(text);
         let m = run(&file, &["create", "k", "--quiet"]);
