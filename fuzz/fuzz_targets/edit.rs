@@ -34,7 +34,7 @@ fuzz_target!(|data: &[u8]| {
             let Ok(out) = doc.with_new_key(&key) else {
                 return;
             };
-            let after = reload(&out, text);
+            let after = reload(&doc, &out, text);
             assert_eq!(after.model.get(&name), Some(&key), "the new key reads back");
             assert_eq!(after.model.keys.len(), keys.len() + 1);
             same_except(&doc, &after, &name);
@@ -51,7 +51,7 @@ fuzz_target!(|data: &[u8]| {
             let Ok(out) = doc.without_keys(std::slice::from_ref(&name)) else {
                 return;
             };
-            let after = reload(&out, text);
+            let after = reload(&doc, &out, text);
             assert!(after.model.get(&name).is_none(), "the key is gone");
             assert_eq!(after.model.keys.len(), keys.len() - 1);
             same_except(&doc, &after, &name);
@@ -75,7 +75,7 @@ fuzz_target!(|data: &[u8]| {
             let Ok(out) = doc.with_fields(&old.name, &refs) else {
                 return;
             };
-            let after = reload(&out, text);
+            let after = reload(&doc, &out, text);
             assert_eq!(
                 after.model.get(&old.name),
                 Some(&expected),
@@ -105,7 +105,22 @@ fuzz_target!(|data: &[u8]| {
     }
 });
 
-fn reload(out: &str, before: &str) -> Document {
+fn reload(doc: &Document, out: &str, before: &str) -> Document {
+    // The store's entry-by-entry verification must accept every edit that loads...
+    if let Some(Err(e)) = doc.verify_local_edit(out) {
+        panic!(
+            "local verification refused a good edit: {e}\n--- before\n{before}\n--- after\n{out}"
+        );
+    }
+    // ...and never accept one that does not: break the edit's last line and ask again.
+    let mut broken = out.trim_end().to_string();
+    broken.push_str(": [\n");
+    if let Some(Ok(())) = doc.verify_local_edit(&broken) {
+        assert!(
+            Document::load(Path::new("security.yml"), broken.clone()).is_ok(),
+            "local verification accepted a file that does not load:\n{broken}"
+        );
+    }
     match Document::load(Path::new("security.yml"), out.to_string()) {
         Ok(d) => d,
         Err(e) => {
