@@ -224,6 +224,17 @@ pub(super) fn parse_full(text: &str) -> Result<Option<Node<'_>>, SyntaxError> {
                 } else {
                     scalar_end(text, start, pos.byte(&span.end), style)
                 };
+                // An empty block scalar (`description: |` and no lines) has a span at the next
+                // token, past the line break (found by fuzz/edit): its text is its header, so
+                // it ends where the header line's text does.
+                let (start, end) = if end == start
+                    && matches!(style, ScalarStyle::Literal | ScalarStyle::Folded)
+                {
+                    let header_end = text[..start].trim_end().len();
+                    (header_end, header_end)
+                } else {
+                    (start, end)
+                };
                 made = Some(Node {
                     kind: Kind::Scalar {
                         value,
@@ -400,6 +411,20 @@ fn scalar_end(text: &str, start: usize, span_end: usize, style: ScalarStyle) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_empty_block_scalar_ends_on_its_header_line() {
+        let text = "a:\n  d: |\n  h: x\nz: >-\n";
+        let root = parse(text).unwrap().unwrap();
+        let Kind::Map { entries, .. } = &root.kind else {
+            panic!()
+        };
+        let Kind::Map { entries: inner, .. } = &entries[0].1.kind else {
+            panic!()
+        };
+        assert_eq!(inner[0].1.end, "a:\n  d: |".len());
+        assert_eq!(entries[1].1.end, text.trim_end().len());
+    }
 
     #[test]
     fn positions_cover_quotes_and_not_comments() {

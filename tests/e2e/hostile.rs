@@ -566,3 +566,27 @@ fn a_tagged_valueless_key_in_a_flow_entry_keeps_its_tag() {
         )
     );
 }
+
+#[test]
+fn an_empty_block_scalar_is_replaced_on_its_own_line() {
+    // Found by fuzz/edit: an empty `description: |` ended at the next line, so an update
+    // replaced the line break too and the next field landed on the description's line.
+    let text = format!(
+        "apiKeys:\n  a:\n    hash: {}\n    description: |\nother: 1\n",
+        fake_hash(1)
+    );
+    let (_dir, file) = temp_file(&text);
+    let m = run(
+        &file,
+        &["update", "a", "--description", "changed: yes", "--disable"],
+    );
+    assert_eq!(m.code, 0, "{}", m.stderr);
+    let after = fs::read_to_string(&file).unwrap();
+    assert_eq!(
+        after,
+        format!(
+            "apiKeys:\n  a:\n    hash: {}\n    description: \"changed: yes\"\n    enabled: false\nother: 1\n",
+            fake_hash(1)
+        )
+    );
+}
