@@ -590,3 +590,21 @@ fn an_empty_block_scalar_is_replaced_on_its_own_line() {
         )
     );
 }
+
+#[test]
+fn control_characters_are_refused_with_their_position() {
+    // Found by fuzz/edit: saphyr lets some C0 controls through, and one inside an anchor name
+    // threw an edit's positions off. YAML allows none but tab and line breaks.
+    let text = format!("apiKeys: &a\u{17}b\n  k:\n    hash: {}\n", fake_hash(1));
+    let (_dir, file) = temp_file(&text);
+    for args in [&["list"][..], &["create", "new"]] {
+        let m = run(&file, args);
+        assert_eq!(m.code, 1, "{}", m.stderr);
+        assert!(
+            m.stderr.contains(":1:12: control character U+0017"),
+            "{}",
+            m.stderr
+        );
+    }
+    assert_eq!(fs::read_to_string(&file).unwrap(), text);
+}
