@@ -345,6 +345,10 @@ pub(super) fn parse_full(text: &str) -> Result<Option<Node<'_>>, SyntaxError> {
                     // trailing comment: end just past the bracket.
                     node.end = if text[start..].starts_with(['}', ']']) {
                         start + 1
+                    } else if text[start..].starts_with(',') {
+                        // After a trailing comma (`{a: 1,}`) the span is the comma's: end
+                        // past the bracket that follows it, over spaces, breaks and comments.
+                        closing_bracket_after(text, start + 1).unwrap_or(end_byte)
                     } else {
                         end_byte
                     };
@@ -376,6 +380,21 @@ fn opens_flow(span_text: &str) -> bool {
     span_text[..comment.unwrap_or(b.len())]
         .trim_end()
         .ends_with(['[', '{'])
+}
+
+/// Just past the first `}` or `]` at or after `from`, if only blanks and comments come first.
+fn closing_bracket_after(text: &str, from: usize) -> Option<usize> {
+    let mut rest = &text[from..];
+    loop {
+        rest = rest.trim_start_matches([' ', '\t', '\r', '\n']);
+        if rest.starts_with('#') {
+            rest = &rest[rest.find('\n')?..];
+            continue;
+        }
+        return rest
+            .starts_with(['}', ']'])
+            .then(|| text.len() - rest.len() + 1);
+    }
 }
 
 /// Where a scalar's text really ends: saphyr's spans can run past a closing quote into a
@@ -427,6 +446,24 @@ fn scalar_end(text: &str, start: usize, span_end: usize, style: ScalarStyle) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_flow_mapping_with_a_trailing_comma_ends_at_its_bracket() {
+        let text = "a: {b: {c: x,}, d: [1, 2 , ]}\n";
+        let root = parse(text).unwrap().unwrap();
+        let Kind::Map { entries, .. } = &root.kind else {
+            panic!()
+        };
+        assert_eq!(
+            &text[entries[0].1.start..entries[0].1.end],
+            "{b: {c: x,}, d: [1, 2 , ]}"
+        );
+        let Kind::Map { entries: inner, .. } = &entries[0].1.kind else {
+            panic!()
+        };
+        assert_eq!(&text[inner[0].1.start..inner[0].1.end], "{c: x,}");
+        assert_eq!(&text[inner[1].1.start..inner[1].1.end], "[1, 2 , ]");
+    }
 
     #[test]
     fn control_characters_are_refused_with_their_position() {

@@ -608,3 +608,20 @@ fn control_characters_are_refused_with_their_position() {
     }
     assert_eq!(fs::read_to_string(&file).unwrap(), text);
 }
+
+#[test]
+fn a_flow_entry_with_a_trailing_comma_can_be_updated() {
+    // Found by fuzz/edit: after `{hash: ...,}` the entry seemed to end at the comma, and the
+    // rebuilt entry kept a stray `}`. The write-time check refused it; now it works.
+    let text = format!("apiKeys: {{a: {{hash: {}, p: x,}}}}\n", fake_hash(1));
+    let (_dir, file) = temp_file(&text);
+    let m = run(&file, &["update", "a", "--disable"]);
+    assert_eq!(m.code, 0, "{}", m.stderr);
+    assert_eq!(
+        fs::read_to_string(&file).unwrap(),
+        format!(
+            "apiKeys: {{a: {{hash: {}, p: x, enabled: false}}}}\n",
+            fake_hash(1)
+        )
+    );
+}
