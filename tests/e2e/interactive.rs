@@ -281,6 +281,30 @@ fn delete_asks_at_a_terminal_and_defaults_to_no() {
 }
 
 #[test]
+fn delete_all_asks_for_the_tenant_name_to_be_typed() {
+    let env = TestEnv::new();
+    env.write(CATALOG);
+    // A wrong name deletes nothing.
+    let mut p = Pty::spawn(&env, &["delete", "--all"], &[]);
+    p.expect("Type 'acme' to confirm");
+    p.send("acm\r");
+    assert_eq!(p.finish(), 1, "{}", p.transcript);
+    assert!(
+        p.transcript.contains("nothing was deleted"),
+        "{}",
+        p.transcript
+    );
+    assert_eq!(env.read(), CATALOG);
+    // The tenant's name revokes every key.
+    let mut p = Pty::spawn(&env, &["delete", "--all"], &[]);
+    p.expect("Type 'acme' to confirm");
+    p.send("acme\r");
+    assert_eq!(p.finish(), 0, "{}", p.transcript);
+    let v = env.run(&["list", "--format", "json"]).success().json();
+    assert_eq!(v, serde_json::json!([]));
+}
+
+#[test]
 fn no_prompt_at_a_terminal_when_ci_is_set_or_yes_is_given() {
     let env = TestEnv::new();
     env.write(CATALOG);
