@@ -99,7 +99,7 @@ impl DesiredState {
                     .into(),
             });
         };
-        p.collect_anchors(&root);
+        p.anchors = yaml::anchored(&root);
         let keys = p.top(&root)?;
         Ok(DesiredState {
             path: path.to_path_buf(),
@@ -131,20 +131,6 @@ impl<'t> Parser<'t> {
     /// 1-based line and column of a node.
     fn pos(&self, node: &Node<'_>) -> Pos {
         self.lines.position(node.start)
-    }
-
-    fn collect_anchors(&mut self, root: &Node<'t>) {
-        let mut todo = vec![root];
-        while let Some(n) = todo.pop() {
-            if n.anchor != 0 && matches!(n.kind, Kind::Scalar { .. } | Kind::Seq { .. }) {
-                self.anchors.insert(n.anchor, n.clone());
-            }
-            match &n.kind {
-                Kind::Seq { items, .. } => todo.extend(items.iter()),
-                Kind::Map { entries, .. } => todo.extend(entries.iter().flat_map(|(k, v)| [k, v])),
-                _ => {}
-            }
-        }
     }
 
     /// Follows an alias to its anchored scalar or list (one level, never expanded further).

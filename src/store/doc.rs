@@ -697,7 +697,7 @@ fn analyze(path: &Path, text: &str) -> Result<(SecurityFile, Layout, Vec<Problem
     };
     if text.contains('&') {
         if let Some(root) = &root {
-            loader.collect_anchors(root);
+            loader.anchors = yaml::anchored(root);
         }
     }
     let (model, mut layout) = loader.file(root);
@@ -860,20 +860,6 @@ impl<'a> Loader<'a> {
         self.lines
             .get_or_init(|| yaml::Lines::new(self.text))
             .position(at)
-    }
-
-    fn collect_anchors(&mut self, root: &Node<'a>) {
-        let mut todo = vec![root];
-        while let Some(n) = todo.pop() {
-            if n.anchor != 0 && matches!(n.kind, Kind::Scalar { .. } | Kind::Seq { .. }) {
-                self.anchors.insert(n.anchor, n.clone());
-            }
-            match &n.kind {
-                Kind::Seq { items, .. } => todo.extend(items.iter()),
-                Kind::Map { entries, .. } => todo.extend(entries.iter().flat_map(|(k, v)| [k, v])),
-                _ => {}
-            }
-        }
     }
 
     /// Follows an alias to its anchored scalar or list (one level; never expands further).

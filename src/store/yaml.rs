@@ -382,6 +382,24 @@ fn opens_flow(span_text: &str) -> bool {
         .ends_with(['[', '{'])
 }
 
+/// The anchored scalars and lists of a tree, by anchor id, so that an alias to one can be
+/// read (one level: aliases are never expanded further, which keeps alias bombs harmless).
+pub fn anchored<'t>(root: &Node<'t>) -> std::collections::HashMap<usize, Node<'t>> {
+    let mut anchors = std::collections::HashMap::new();
+    let mut todo = vec![root];
+    while let Some(n) = todo.pop() {
+        if n.anchor != 0 && matches!(n.kind, Kind::Scalar { .. } | Kind::Seq { .. }) {
+            anchors.insert(n.anchor, n.clone());
+        }
+        match &n.kind {
+            Kind::Seq { items, .. } => todo.extend(items.iter()),
+            Kind::Map { entries, .. } => todo.extend(entries.iter().flat_map(|(k, v)| [k, v])),
+            _ => {}
+        }
+    }
+    anchors
+}
+
 /// Just past the first `}` or `]` at or after `from`, if only blanks and comments come first.
 fn closing_bracket_after(text: &str, from: usize) -> Option<usize> {
     let mut rest = &text[from..];
