@@ -143,6 +143,14 @@ pub fn parse_cidr(text: &str) -> Result<IpNet, String> {
     ))
 }
 
+/// What a `pathPrefix` must look like, for messages.
+pub const PATH_PREFIX_RULE: &str = "must start with / (or =/ for an exact path)";
+
+/// Is a `pathPrefix` well formed: `/x` (paths starting with it) or `=/x` (exactly `/x`)?
+pub fn valid_path_prefix(p: &str) -> bool {
+    p.trim_start_matches('=').starts_with('/')
+}
+
 /// Is a permission scope well formed? `*`, `name`, `resource:action`, `resource:*`.
 pub fn scope_problem(scope: &str) -> Option<String> {
     let ok = !scope.is_empty()

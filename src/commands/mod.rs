@@ -144,9 +144,10 @@ pub fn check_catalog(doc: &crate::store::Document, scopes: &[String]) -> Result<
 }
 
 pub fn check_path_prefix(p: &str) -> Result<()> {
-    if !p.trim_start_matches('=').starts_with('/') {
+    if !crate::model::valid_path_prefix(p) {
         return Err(Error::Usage(format!(
-            "invalid --path-prefix {p:?}: it must start with / (or =/ for an exact path)"
+            "invalid --path-prefix {p:?}: it {}",
+            crate::model::PATH_PREFIX_RULE
         )));
     }
     Ok(())

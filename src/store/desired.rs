@@ -326,11 +326,10 @@ impl<'t> Parser<'t> {
                 "pathPrefix" => {
                     let p = self.optional_text(fv, &what)?;
                     if let Some(p) = &p {
-                        if !p.trim_start_matches('=').starts_with('/') {
-                            return Err(self.err(
-                                fv,
-                                format!("{what} must start with / (or =/ for an exact path)"),
-                            ));
+                        if !crate::model::valid_path_prefix(p) {
+                            return Err(
+                                self.err(fv, format!("{what} {}", crate::model::PATH_PREFIX_RULE))
+                            );
                         }
                     }
                     key.path_prefix = Some(p);

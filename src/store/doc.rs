@@ -1155,11 +1155,8 @@ impl<'a> Loader<'a> {
                 "pathPrefix" => {
                     key.path_prefix = self.string(fv, what);
                     if let Some(p) = &key.path_prefix {
-                        if !p.trim_start_matches('=').starts_with('/') {
-                            self.problem(
-                                fv,
-                                format!("{what} must start with / (or =/ for an exact path)"),
-                            );
+                        if !model::valid_path_prefix(p) {
+                            self.problem(fv, format!("{what} {}", model::PATH_PREFIX_RULE));
                         }
                     }
                 }
