@@ -182,10 +182,10 @@ pub fn parse(text: &str) -> Result<Option<Node<'_>>, SyntaxError> {
         .bytes()
         .position(|b| (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')) || b == 0x7f)
     {
-        let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+        let (line, col) = Lines::new(text).position(at);
         return Err(SyntaxError {
-            line: text[..at].matches('\n').count() + 1,
-            col: text[line_start..at].chars().count() + 1,
+            line,
+            col,
             message: format!(
                 "control character U+{:04X} is not allowed in YAML",
                 text.as_bytes()[at]
