@@ -1335,12 +1335,10 @@ fn line_start(text: &str, pos: usize) -> usize {
 fn line_end(text: &str, pos: usize) -> usize {
     let pos = pos.min(text.len());
     // `pos` may point just past a value: the line is the one holding the byte before it.
-    let from = if pos > 0 && text.as_bytes()[pos - 1] == b'\n' {
+    if pos > 0 && text.as_bytes()[pos - 1] == b'\n' {
         return pos;
-    } else {
-        pos
-    };
-    text[from..].find('\n').map_or(text.len(), |i| from + i + 1)
+    }
+    text[pos..].find('\n').map_or(text.len(), |i| pos + i + 1)
 }
 
 fn newline_if_needed(text: &str, at: usize, nl: &str) -> String {
