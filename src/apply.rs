@@ -4,7 +4,8 @@
 
 use crate::error::Result;
 use crate::model::ApiKey;
-use crate::store::{DesiredKey, DesiredState, Document, Value, key_fields};
+use crate::model::SecurityFile;
+use crate::store::{DesiredKey, DesiredState, Edit, Value, key_fields};
 use crate::time::format_timestamp;
 use crate::token::TokenHash;
 use jiff::Timestamp;
@@ -76,43 +77,52 @@ impl Plan {
             .map(|s| s.key.as_str())
     }
 
-    /// The new text of `doc` with every step made, in one edit. `secret_for` is asked for the
-    /// hash of each key whose secret apply generates.
-    pub fn new_text(
+    /// Every step as one edit of `model`. `secret_for` is asked for the hash of each key
+    /// whose secret apply generates. A key that is updated loses its expired previous
+    /// secrets, as every write of a key does.
+    pub fn edit(
         &self,
-        doc: &Document,
+        model: &SecurityFile,
+        now: Timestamp,
         mut secret_for: impl FnMut(&str) -> Result<TokenHash>,
-    ) -> Result<String> {
-        let mut set = Vec::new();
-        let mut remove = Vec::new();
-        let mut add = Vec::new();
+    ) -> Result<Edit> {
+        let mut edit = Edit::new();
         for step in &self.steps {
-            match step.action {
-                Action::Update => set.push((
-                    step.key.clone(),
-                    step.changes
-                        .iter()
-                        .map(|c| (c.field, c.new.clone()))
-                        .collect::<Vec<_>>(),
-                )),
-                Action::Delete => remove.push(step.key.clone()),
+            edit = match step.action {
+                Action::Update => {
+                    let mut key = model
+                        .get(&step.key)
+                        .cloned()
+                        .expect("an update is of a key the model has");
+                    for c in &step.changes {
+                        crate::document::set_field(&mut key, c.field, c.new.as_ref())?;
+                    }
+                    key.previous_hashes.retain(|p| p.expires_at > now);
+                    edit.put(key)
+                }
+                Action::Delete => edit.remove(step.key.clone()),
                 Action::Create => {
                     let mut key = step.new_key.clone().expect("a create carries its key");
                     if step.generate {
                         key.hash = secret_for(&key.name)?;
                     }
-                    add.push(key);
+                    edit.append(key)
                 }
-            }
+            };
         }
-        doc.with_edits(&set, &remove, &add)
+        Ok(edit)
     }
 }
 
 /// Plans how to make `doc`'s keys match `desired`. Refuses (with the desired state's file,
 /// line and column) anything apply must not do: changing an existing key's hash, reusing a
 /// hash, or a permission the file's catalog does not list.
-pub fn plan(doc: &Document, desired: &DesiredState, prune: bool, now: Timestamp) -> Result<Plan> {
+pub fn plan(
+    doc: &SecurityFile,
+    desired: &DesiredState,
+    prune: bool,
+    now: Timestamp,
+) -> Result<Plan> {
     let mut out = Plan::default();
     let mut hashes: HashMap<TokenHash, &str> = HashMap::new();
     for want in &desired.keys {
@@ -129,7 +139,7 @@ pub fn plan(doc: &Document, desired: &DesiredState, prune: bool, now: Timestamp)
         }
     }
     for want in &desired.keys {
-        match doc.model.get(&want.name) {
+        match doc.get(&want.name) {
             Some(old) => {
                 if let Some(h) = want.hash {
                     if h != old.hash {
@@ -158,7 +168,7 @@ pub fn plan(doc: &Document, desired: &DesiredState, prune: bool, now: Timestamp)
             }
             None => {
                 if let Some(h) = want.hash {
-                    if let Some(other) = doc.model.keys.iter().find(|k| {
+                    if let Some(other) = doc.keys.iter().find(|k| {
                         k.name != want.name
                             && (k.hash == h || k.previous_hashes.iter().any(|p| p.hash == h))
                     }) {
@@ -194,7 +204,7 @@ pub fn plan(doc: &Document, desired: &DesiredState, prune: bool, now: Timestamp)
     }
     if prune {
         let wanted: HashSet<&str> = desired.keys.iter().map(|k| k.name.as_str()).collect();
-        for name in doc.model.names().filter(|n| !wanted.contains(n)) {
+        for name in doc.names().filter(|n| !wanted.contains(n)) {
             out.steps.push(Step {
                 action: Action::Delete,
                 key: name.to_string(),
@@ -209,7 +219,7 @@ pub fn plan(doc: &Document, desired: &DesiredState, prune: bool, now: Timestamp)
 
 /// Refuses permissions the file's catalog lacks, among those the key does not have yet.
 fn check_catalog(
-    doc: &Document,
+    doc: &SecurityFile,
     desired: &DesiredState,
     want: &DesiredKey,
     has: &[String],
@@ -218,7 +228,7 @@ fn check_catalog(
         if has.contains(scope) {
             continue;
         }
-        if let Some(msg) = doc.model.unknown_scope(scope) {
+        if let Some(msg) = doc.unknown_scope(scope) {
             let at = want.permission_at.get(i).copied().unwrap_or(want.at);
             return Err(desired.error(at, format!("key '{}': {msg}", want.name)));
         }

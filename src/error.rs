@@ -70,6 +70,19 @@ pub enum Error {
     /// The operator interrupted a prompt.
     #[error("interrupted; nothing was written")]
     Interrupted,
+    /// A change tokenctl could not make safely (the planner or the prover refused it);
+    /// nothing was written.
+    #[error("{}: {message}", path.display())]
+    Unsafe { path: PathBuf, message: String },
+    /// What a write had to hand out (a generated secret) could not be delivered, so the
+    /// write was abandoned before the file was replaced.
+    #[error("{0}; nothing was written: the file is unchanged and no new secret is in force")]
+    NotDelivered(Box<Error>),
+    /// The file could not be replaced after a generated secret was printed.
+    #[error(
+        "{0}\nThe secret printed above is NOT valid: the file was not replaced, so nothing changed. Run the command again."
+    )]
+    NotCommitted(Box<Error>),
     /// Anything else.
     #[error("{0}")]
     Other(String),
@@ -80,9 +93,13 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Usage(_) => exit::USAGE,
-            Error::Syntax { .. } | Error::Invalid { .. } | Error::Io { .. } | Error::Other(_) => {
-                exit::FAILURE
-            }
+            Error::Syntax { .. }
+            | Error::Invalid { .. }
+            | Error::Io { .. }
+            | Error::Unsafe { .. }
+            | Error::NotDelivered(_)
+            | Error::NotCommitted(_)
+            | Error::Other(_) => exit::FAILURE,
             Error::NoSuchKey { .. } => exit::NO_SUCH_KEY,
             Error::KeyExists(_) | Error::Conflict(_) => exit::CONFLICT,
             Error::Rejected(_) => exit::REJECTED,
@@ -96,6 +113,19 @@ impl Error {
     /// Whether the message was already printed by the command (e.g. check's report).
     pub fn is_reported(&self) -> bool {
         matches!(self, Error::CheckFailed(_) | Error::ChangesPending)
+    }
+
+    /// This error, as the reason a write was abandoned before anything changed.
+    pub(crate) fn nothing_written(self) -> Self {
+        match self {
+            e @ (Error::NotDelivered(_) | Error::Interrupted) => e,
+            e => Error::NotDelivered(Box::new(e)),
+        }
+    }
+
+    /// This error, as the failure to replace the file after a secret was handed out.
+    pub(crate) fn after_delivery(self) -> Self {
+        Error::NotCommitted(Box::new(self))
     }
 
     pub(crate) fn io(

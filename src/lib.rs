@@ -8,6 +8,7 @@ pub mod apply;
 pub mod cli;
 pub mod clipboard;
 pub mod commands;
+pub mod document;
 pub mod error;
 pub mod model;
 pub mod names;
@@ -17,6 +18,7 @@ pub mod store;
 pub mod time;
 pub mod token;
 pub mod verify;
+pub mod yaml;
 
 pub use error::{Error, Result};
 

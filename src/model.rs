@@ -119,6 +119,24 @@ pub fn scope_in_catalog(scope: &str, catalog: &[String]) -> bool {
 }
 
 impl ApiKey {
+    /// A key with only a name and a hash; every other field at its default (enabled, no
+    /// permissions, no restriction, never expires).
+    pub fn new(name: String, hash: TokenHash) -> Self {
+        ApiKey {
+            name,
+            description: None,
+            enabled: true,
+            permissions: Vec::new(),
+            hash,
+            created_at: None,
+            expires_at: None,
+            allowed_ips: None,
+            path_prefix: None,
+            resources: None,
+            previous_hashes: Vec::new(),
+        }
+    }
+
     /// The first 8 hex digits of the stored hash.
     pub fn fingerprint(&self) -> String {
         self.hash.fingerprint()

@@ -1,6 +1,7 @@
-//! Each lossless edit on any file that loads: the result loads, every other key and the
-//! file-level settings read back the same, the edited key reads back as intended, and the
-//! bytes outside the edited entry are identical.
+//! Each lossless edit on any file that loads: the write postcondition's two proofs agree
+//! (the local one never accepts what the whole-document one refuses), and whatever they
+//! accept loads, every other key and the file-level settings read back the same, the edited
+//! key reads back as intended, and the bytes outside the edited entry are identical.
 //!
 //! Input: byte 0 picks the edit, byte 1 the key, byte 2 the field changes; the rest is the file.
 #![no_main]
@@ -8,7 +9,7 @@
 use libfuzzer_sys::fuzz_target;
 use std::path::Path;
 use tokenctl::model::{ApiKey, PreviousHash};
-use tokenctl::store::{Document, Value};
+use tokenctl::store::{Document, Edit};
 use tokenctl::token::TokenHash;
 
 fuzz_target!(|data: &[u8]| {
@@ -31,7 +32,7 @@ fuzz_target!(|data: &[u8]| {
                 name.push('x');
             }
             let key = new_key(&name, bits);
-            let Ok(out) = doc.with_new_key(&key) else {
+            let Some(out) = edited(&doc, &Edit::new().append(key.clone()), text) else {
                 return;
             };
             let after = reload(&doc, &out, text);
@@ -49,7 +50,7 @@ fuzz_target!(|data: &[u8]| {
         }
         1 if !keys.is_empty() => {
             let name = keys[pick as usize % keys.len()].name.clone();
-            let Ok(out) = doc.without_keys(std::slice::from_ref(&name)) else {
+            let Some(out) = edited(&doc, &Edit::new().remove(name.clone()), text) else {
                 return;
             };
             let after = reload(&doc, &out, text);
@@ -77,9 +78,8 @@ fuzz_target!(|data: &[u8]| {
         }
         2 if !keys.is_empty() => {
             let old = keys[pick as usize % keys.len()].clone();
-            let (changes, expected) = field_changes(&old, bits);
-            let refs: Vec<(&str, Option<Value>)> = changes.clone();
-            let Ok(out) = doc.with_fields(&old.name, &refs) else {
+            let expected = changed_key(&old, bits);
+            let Some(out) = edited(&doc, &Edit::new().put(expected.clone()), text) else {
                 return;
             };
             let after = reload(&doc, &out, text);
@@ -116,22 +116,23 @@ fuzz_target!(|data: &[u8]| {
     }
 });
 
-fn reload(doc: &Document, out: &str, before: &str) -> Document {
-    // The store's entry-by-entry verification must accept every edit that loads...
-    if let Some(Err(e)) = doc.verify_local_edit(out) {
-        panic!(
-            "local verification refused a good edit: {e}\n--- before\n{before}\n--- after\n{out}"
-        );
+/// The edit's text when the postcondition accepts it. Its two proofs must agree: a local
+/// yes with a whole-document no would let a wrong write through.
+fn edited(doc: &Document, edit: &Edit, before: &str) -> Option<String> {
+    let (local, full, out) = doc.proofs(edit).ok()?;
+    match (&local, &full) {
+        (Some(Ok(())), Err(e)) => panic!(
+            "the local proof accepted what the whole-document proof refuses ({e})\n--- before\n{before}\n--- after\n{out}"
+        ),
+        (Some(Err(l)), Ok(())) => panic!(
+            "the local proof refused ({l}) what the whole-document proof accepts\n--- before\n{before}\n--- after\n{out}"
+        ),
+        _ => {}
     }
-    // ...and never accept one that does not: break the edit's last line and ask again.
-    let mut broken = out.trim_end().to_string();
-    broken.push_str(": [\n");
-    if let Some(Ok(())) = doc.verify_local_edit(&broken) {
-        assert!(
-            Document::load(Path::new("security.yml"), broken.clone()).is_ok(),
-            "local verification accepted a file that does not load:\n{broken}"
-        );
-    }
+    full.ok().map(|()| out)
+}
+
+fn reload(_doc: &Document, out: &str, before: &str) -> Document {
     match Document::load(Path::new("security.yml"), out.to_string()) {
         Ok(d) => d,
         Err(e) => {
@@ -245,39 +246,27 @@ fn new_key(name: &str, bits: u8) -> ApiKey {
     }
 }
 
-/// Field changes chosen by `bits`, and the key they should produce.
-fn field_changes(old: &ApiKey, bits: u8) -> (Vec<(&'static str, Option<Value>)>, ApiKey) {
+/// The key changed as `bits` says.
+fn changed_key(old: &ApiKey, bits: u8) -> ApiKey {
     let mut new = old.clone();
-    let mut changes = Vec::new();
     if bits & 1 != 0 {
-        let d = if bits & 2 != 0 {
-            None
-        } else {
-            Some("changed: yes".to_string())
-        };
-        new.description = d.clone();
-        changes.push(("description", d.map(Value::Str)));
+        new.description = (bits & 2 == 0).then(|| "changed: yes".to_string());
     }
     if bits & 4 != 0 {
         new.enabled = !old.enabled;
-        changes.push(("enabled", Some(Value::Bool(new.enabled))));
     }
     if bits & 8 != 0 {
-        let p: Vec<String> = if bits & 16 != 0 {
+        new.permissions = if bits & 16 != 0 {
             vec![]
         } else {
             vec!["zone:write".into(), "a".into()]
         };
-        new.permissions = p.clone();
-        changes.push(("permissions", Some(Value::List(p))));
     }
     if bits & 32 != 0 {
-        let t = (bits & 2 == 0).then(|| time(1_900_000_000));
-        new.expires_at = t;
-        changes.push(("expiresAt", t.map(Value::Time)));
+        new.expires_at = (bits & 2 == 0).then(|| time(1_900_000_000));
     }
     if bits & 64 != 0 {
-        let p = if bits & 128 != 0 {
+        new.previous_hashes = if bits & 128 != 0 {
             vec![]
         } else {
             vec![PreviousHash {
@@ -285,15 +274,9 @@ fn field_changes(old: &ApiKey, bits: u8) -> (Vec<(&'static str, Option<Value>)>,
                 expires_at: time(1_800_000_000),
             }]
         };
-        new.previous_hashes = p.clone();
-        changes.push((
-            "previousHashes",
-            (!p.is_empty()).then_some(Value::Previous(p)),
-        ));
     }
     if bits & 128 != 0 && bits & 64 == 0 {
         new.hash = hash(9);
-        changes.push(("hash", Some(Value::Str(new.hash.to_string()))));
     }
-    (changes, new)
+    new
 }

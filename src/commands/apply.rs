@@ -7,7 +7,7 @@ use crate::apply::{Action, Plan, plan, value_json, value_text};
 use crate::cli::{ApplyArgs, Format};
 use crate::error::{Error, Result};
 use crate::output::{stdout_error, write_data};
-use crate::store::{DesiredState, Document, MAX_FILE_SIZE, Store, file_digest, parse_digest};
+use crate::store::{DesiredState, MAX_FILE_SIZE, Store, file_digest, parse_digest};
 use crate::token::{self, Secret};
 use serde::Serialize;
 use std::io::{IsTerminal, Read, Write};
@@ -88,37 +88,43 @@ pub fn run(ctx: &Context, args: ApplyArgs) -> Result<()> {
     } else {
         None
     };
-    // The idempotency check runs on the new text when the store loads all of it back before
-    // writing (one load, never two documents in memory at once); an edit the store can verify
-    // entry by entry skips that load and this check (the e2e tests apply everything twice).
-    let check = |after: &Document, _: &(Plan, Vec<(String, Secret)>, String)| {
-        verify_idempotent(after, &desired, args.prune, now)
-    };
-    let (plan, secrets, digest) = store.update_checked_unless_local(args.write.if_unchanged.as_deref(), |doc| {
-        let plan = plan(doc, &desired, args.prune, now)?;
-        if let Some(confirmed) = &confirmed {
-            if let Some(extra) = plan.deletions().find(|d| !confirmed.iter().any(|c| c == d)) {
-                return Err(Error::Conflict(format!(
-                    "the file changed while you were asked: --prune would now also delete '{extra}'; nothing was written; run apply again"
-                )));
+    let written = store.write(
+        args.write.if_unchanged.as_deref(),
+        |doc| {
+            let plan = plan(&doc.model, &desired, args.prune, now)?;
+            if let Some(confirmed) = &confirmed {
+                if let Some(extra) = plan.deletions().find(|d| !confirmed.iter().any(|c| c == d)) {
+                    return Err(Error::Conflict(format!(
+                        "the file changed while you were asked: --prune would now also delete '{extra}'; nothing was written; run apply again"
+                    )));
+                }
             }
-        }
-        if plan.is_empty() {
-            return Ok((None, (plan, Vec::new(), file_digest(doc.text.as_bytes()))));
-        }
-        let mut secrets: Vec<(String, Secret)> = Vec::new();
-        let text = plan.new_text(doc, |name| {
-            let secret = token::generate(doc.model.prefix()).map_err(Error::Other)?;
-            let hash = secret.hash();
-            secrets.push((name.to_string(), secret));
-            Ok(hash)
-        })?;
-        let digest = file_digest(text.as_bytes());
-        Ok((Some(text), (plan, secrets, digest)))
-    }, check)?;
-    warn_past_expiry(ctx, &plan, now);
+            let mut secrets: Vec<(String, Secret)> = Vec::new();
+            let edit = plan.edit(&doc.model, now, |name| {
+                let secret = token::generate(doc.model.prefix()).map_err(Error::Other)?;
+                let hash = secret.hash();
+                secrets.push((name.to_string(), secret));
+                Ok(hash)
+            })?;
+            // Applying the same desired state again must find nothing to do; the store then
+            // proves the new text reads as this model.
+            verify_idempotent(&doc.intended(&edit)?, &desired, args.prune, now)?;
+            Ok((edit, (plan, secrets)))
+        },
+        // Secrets (or the report that holds them) go out before the file is replaced.
+        |(plan, secrets), sha256| {
+            print_data(ctx, &store, plan, secrets, sha256.to_string())?;
+            Ok(!secrets.is_empty())
+        },
+    )?;
+    let (plan, secrets) = &written.value;
+    warn_past_expiry(ctx, plan, now);
+    if !written.changed {
+        print_data(ctx, &store, plan, secrets, written.sha256.clone())?;
+    }
     let plan_shown = confirmed.is_some_and(|c| !c.is_empty());
-    print_outcome(ctx, &store, &plan, &secrets, digest, plan_shown)
+    print_outcome(ctx, plan, secrets, plan_shown);
+    Ok(())
 }
 
 /// `--dry-run`: the plan on stdout, nothing written; exit 8 when something is pending.
@@ -135,7 +141,7 @@ fn dry_run(
     if let Some(expected) = expected.filter(|e| *e != digest) {
         return Err(changed_since(store.path(), &expected, &digest));
     }
-    let plan = plan(&doc, desired, prune, now)?;
+    let plan = plan(&doc.model, desired, prune, now)?;
     warn_past_expiry(ctx, &plan, now);
     let mut out = std::io::stdout().lock();
     if ctx.format == Format::Table {
@@ -165,7 +171,7 @@ fn confirm_prune(
     desired: &DesiredState,
     now: jiff::Timestamp,
 ) -> Result<Vec<String>> {
-    let plan = plan(&store.read()?, desired, true, now)?;
+    let plan = plan(&store.read()?.model, desired, true, now)?;
     let deletions: Vec<String> = plan.deletions().map(String::from).collect();
     if deletions.is_empty() {
         return Ok(deletions);
@@ -190,14 +196,14 @@ fn confirm_prune(
     }
 }
 
-/// After the write: secrets (or the JSON report) on stdout, what happened on stderr.
-fn print_outcome(
+/// Secrets (or the JSON report) on stdout: before the file is replaced when there are
+/// secrets to deliver.
+fn print_data(
     ctx: &Context,
     store: &Store,
     plan: &Plan,
     secrets: &[(String, Secret)],
     digest: String,
-    plan_shown: bool,
 ) -> Result<()> {
     let views: Vec<SecretView> = secrets
         .iter()
@@ -220,10 +226,14 @@ fn print_outcome(
             &report(plan, false, store.path(), digest, views),
         )?;
     }
-    out.flush().map_err(stdout_error)?;
+    out.flush().map_err(stdout_error)
+}
+
+/// After the write: what happened, on stderr.
+fn print_outcome(ctx: &Context, plan: &Plan, secrets: &[(String, Secret)], plan_shown: bool) {
     if plan.is_empty() {
         ctx.say(no_changes(plan));
-        return Ok(());
+        return;
     }
     if ctx.format == Format::Table && !plan_shown {
         eprint!("{}", plan_text(plan, false));
@@ -234,7 +244,6 @@ fn print_outcome(
             "Store the new secrets now: they are not saved anywhere and will not be shown again.",
         );
     }
-    Ok(())
 }
 
 /// Reads the desired state from a file, or stdin for `-`.
@@ -267,7 +276,7 @@ fn read_desired(path: &Path) -> Result<DesiredState> {
 /// Checks the edit does what the plan says: applying the same desired state to the result
 /// must find nothing to do. Anything else is a bug, and nothing is written.
 fn verify_idempotent(
-    after: &Document,
+    after: &crate::model::SecurityFile,
     desired: &DesiredState,
     prune: bool,
     now: jiff::Timestamp,

@@ -1,9 +1,12 @@
 //! `create NAME`: a new key; the secret is printed once and only its hash is stored.
 
-use super::{Context, check_catalog, check_path_prefix, check_scopes, print_secret};
+use super::{
+    Context, announce_secret, check_catalog, check_path_prefix, check_scopes, print_secret,
+};
 use crate::cli::CreateArgs;
 use crate::error::{Error, Result};
 use crate::model::{ApiKey, parse_cidr};
+use crate::store::Edit;
 use crate::token::{self, MIN_IMPORTED_LEN, Secret};
 use std::io::IsTerminal;
 
@@ -62,48 +65,54 @@ pub fn run(ctx: &Context, mut args: CreateArgs) -> Result<()> {
     let mut permissions = def.permissions.clone();
     dedup(&mut permissions);
 
-    let (key, secret) = store.update(args.write.if_unchanged.as_deref(), |doc| {
-        if doc.model.get(&name).is_some() {
-            return Err(Error::KeyExists(name.clone()));
-        }
-        check_catalog(doc, &permissions)?;
-        let secret = match imported {
-            Some(s) => s,
-            None => token::generate(doc.model.prefix()).map_err(Error::Other)?,
-        };
-        let hash = secret.hash();
-        if let Some(other) = doc
-            .model
-            .keys
-            .iter()
-            .find(|k| k.hash == hash || k.previous_hashes.iter().any(|p| p.hash == hash))
-        {
-            return Err(Error::Conflict(format!(
-                "that secret already belongs to key '{}'; a secret must be unique",
-                other.name
-            )));
-        }
-        let key = ApiKey {
-            name: name.clone(),
-            description: def.description.clone().filter(|d| !d.is_empty()),
-            enabled: !def.disabled,
-            permissions: permissions.clone(),
-            hash,
-            created_at: Some(now),
-            expires_at,
-            allowed_ips: allowed_ips.clone(),
-            path_prefix: def.path_prefix.clone(),
-            resources: if def.resources.is_empty() {
-                None
-            } else {
-                Some(def.resources.clone())
-            },
-            previous_hashes: Vec::new(),
-        };
-        let text = doc.with_new_key(&key)?;
-        Ok((Some(text), (key, secret)))
-    })?;
-    print_secret(ctx, &key, &secret, args.out.quiet, args.out.copy, "Created")?;
+    let quiet = args.out.quiet;
+    let written = store.write(
+        args.write.if_unchanged.as_deref(),
+        |doc| {
+            if doc.model.get(&name).is_some() {
+                return Err(Error::KeyExists(name.clone()));
+            }
+            check_catalog(doc, &permissions)?;
+            let secret = match imported {
+                Some(s) => s,
+                None => token::generate(doc.model.prefix()).map_err(Error::Other)?,
+            };
+            let hash = secret.hash();
+            if let Some(other) = doc
+                .model
+                .keys
+                .iter()
+                .find(|k| k.hash == hash || k.previous_hashes.iter().any(|p| p.hash == hash))
+            {
+                return Err(Error::Conflict(format!(
+                    "that secret already belongs to key '{}'; a secret must be unique",
+                    other.name
+                )));
+            }
+            let key = ApiKey {
+                name: name.clone(),
+                description: def.description.clone().filter(|d| !d.is_empty()),
+                enabled: !def.disabled,
+                permissions: permissions.clone(),
+                hash,
+                created_at: Some(now),
+                expires_at,
+                allowed_ips: allowed_ips.clone(),
+                path_prefix: def.path_prefix.clone(),
+                resources: if def.resources.is_empty() {
+                    None
+                } else {
+                    Some(def.resources.clone())
+                },
+                previous_hashes: Vec::new(),
+            };
+            Ok((Edit::new().append(key.clone()), (key, secret)))
+        },
+        // The secret is printed before the file is replaced: if it cannot be, nothing is.
+        |(key, secret), _| print_secret(ctx, key, secret, quiet, "Created").map(|()| true),
+    )?;
+    let (key, secret) = written.value;
+    announce_secret(ctx, &key, &secret, quiet, args.out.copy, "Created");
     if form && !args.out.copy {
         super::interactive::offer_copy(ctx, &secret)?;
     }

@@ -42,11 +42,10 @@ pub fn run(ctx: &Context, args: DeleteArgs) -> Result<()> {
             }
             None => doc.model.names().map(String::from).collect(),
         };
-        if names.is_empty() {
-            return Ok((None, names));
-        }
-        let text = doc.without_keys(&names)?;
-        Ok((Some(text), names))
+        let edit = names
+            .iter()
+            .fold(crate::store::Edit::new(), |e, n| e.remove(n.clone()));
+        Ok((edit, names))
     })?;
     if deleted.is_empty() {
         ctx.say("No keys to delete.");

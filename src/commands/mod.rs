@@ -187,13 +187,15 @@ pub fn read_stdin_secret(limit: usize) -> std::io::Result<Option<Zeroizing<Vec<u
     Ok(Some(buf))
 }
 
-/// Prints a new secret: alone on stdout (table), or as JSON/YAML; the notice goes to stderr.
+/// Prints a new secret on stdout: alone (table, `--quiet`), or as JSON/YAML. This is the
+/// delivery of the secret: it runs before the file is replaced, and its error (a full disk,
+/// a closed pipe) stops the write. Notices and the clipboard come after, from
+/// [`announce_secret`].
 pub fn print_secret(
     ctx: &Context,
     key: &crate::model::ApiKey,
     secret: &crate::token::Secret,
     quiet: bool,
-    copy: bool,
     verb: &str,
 ) -> Result<()> {
     use std::io::Write;
@@ -207,18 +209,6 @@ pub fn print_secret(
         /// rotate --grace: until when the previous secret keeps working.
         #[serde(skip_serializing_if = "Option::is_none")]
         old_secret_expires_at: Option<String>,
-    }
-    if copy {
-        match crate::clipboard::copy(secret.expose()) {
-            Ok(()) => {
-                if !quiet {
-                    ctx.say("Copied the secret to the clipboard.");
-                }
-            }
-            Err(e) => ctx.say(format!(
-                "warning: could not copy to the clipboard ({e}); the secret is printed below"
-            )),
-        }
     }
     let mut out = std::io::stdout().lock();
     // The secret is rendered into memory zeroized on drop, sized so that it never grows (a
@@ -252,6 +242,31 @@ pub fn print_secret(
     }
     out.write_all(&text).map_err(crate::output::stdout_error)?;
     out.flush().map_err(crate::output::stdout_error)?;
+    Ok(())
+}
+
+/// After the file holds the new secret's hash: copies it to the clipboard when asked, and
+/// says on stderr what happened.
+pub fn announce_secret(
+    ctx: &Context,
+    key: &crate::model::ApiKey,
+    secret: &crate::token::Secret,
+    quiet: bool,
+    copy: bool,
+    verb: &str,
+) {
+    if copy {
+        match crate::clipboard::copy(secret.expose()) {
+            Ok(()) => {
+                if !quiet {
+                    ctx.say("Copied the secret to the clipboard.");
+                }
+            }
+            Err(e) => ctx.say(format!(
+                "warning: could not copy to the clipboard ({e}); the secret is printed above"
+            )),
+        }
+    }
     if !quiet {
         ctx.say(format!(
             "{verb} key '{}' (fingerprint {}).",
@@ -262,5 +277,4 @@ pub fn print_secret(
             ctx.say("Store the secret now: it is not saved anywhere and will not be shown again.");
         }
     }
-    Ok(())
 }

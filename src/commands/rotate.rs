@@ -1,9 +1,10 @@
 //! `rotate NAME`: a new secret for the same definition; `--grace` keeps the old one valid a while.
 
-use super::{Context, no_such_key, print_secret};
+use super::{Context, announce_secret, no_such_key, print_secret};
 use crate::cli::RotateArgs;
 use crate::error::{Error, Result};
 use crate::model::PreviousHash;
+use crate::store::Edit;
 use crate::token;
 
 pub fn run(ctx: &Context, args: RotateArgs) -> Result<()> {
@@ -17,52 +18,45 @@ pub fn run(ctx: &Context, args: RotateArgs) -> Result<()> {
         // `--grace 0s` asks for no grace period: the old secret stops at once.
         .filter(|g| !g.is_zero());
     let store = ctx.store()?;
-    let (key, secret) = store.update(args.write.if_unchanged.as_deref(), |doc| {
-        let key = doc
-            .model
-            .get(&args.name)
-            .ok_or_else(|| no_such_key(doc, &args.name))?;
-        let secret = token::generate(doc.model.prefix()).map_err(Error::Other)?;
-        let mut new = key.clone();
-        new.hash = secret.hash();
-        new.previous_hashes = match grace {
-            // Without a grace period every old secret stops at once: a rotation is often a leak.
-            None => Vec::new(),
-            Some(g) => {
-                let mut live: Vec<_> = key
-                    .previous_hashes
-                    .iter()
-                    .filter(|p| p.expires_at > now)
-                    .cloned()
-                    .collect();
-                let until = now
-                    .checked_add(g)
-                    .map_err(|e| Error::Usage(e.to_string()))?;
-                live.push(PreviousHash {
-                    hash: key.hash,
-                    expires_at: until,
-                });
-                live
-            }
-        };
-        let changes = super::update::changes(key, &new, now);
-        let mut changes = changes;
-        if !changes.iter().any(|(n, _)| *n == "previousHashes")
-            && new.previous_hashes != key.previous_hashes
-        {
-            changes.push((
-                "previousHashes",
-                if new.previous_hashes.is_empty() {
-                    None
-                } else {
-                    Some(crate::store::Value::Previous(new.previous_hashes.clone()))
-                },
-            ));
-        }
-        let text = doc.with_fields(&key.name, &changes)?;
-        Ok((Some(text), (new, secret)))
-    })?;
-    print_secret(ctx, &key, &secret, args.out.quiet, args.out.copy, "Rotated")?;
+    let quiet = args.out.quiet;
+    let written = store.write(
+        args.write.if_unchanged.as_deref(),
+        |doc| {
+            let key = doc
+                .model
+                .get(&args.name)
+                .ok_or_else(|| no_such_key(doc, &args.name))?;
+            let secret = token::generate(doc.model.prefix()).map_err(Error::Other)?;
+            let mut new = key.clone();
+            new.hash = secret.hash();
+            new.previous_hashes = match grace {
+                // Without a grace period every old secret stops at once: a rotation is often a leak.
+                None => Vec::new(),
+                Some(g) => {
+                    let mut live: Vec<_> = key
+                        .previous_hashes
+                        .iter()
+                        .filter(|p| p.expires_at > now)
+                        .cloned()
+                        .collect();
+                    let until = now
+                        .checked_add(g)
+                        .map_err(|e| Error::Usage(e.to_string()))?;
+                    live.push(PreviousHash {
+                        hash: key.hash,
+                        expires_at: until,
+                    });
+                    live
+                }
+            };
+            Ok((Edit::new().put(new.clone()), (new, secret)))
+        },
+        // The new secret is printed before the file is replaced: if it cannot be, the old one
+        // stays in force and nothing changes.
+        |(key, secret), _| print_secret(ctx, key, secret, quiet, "Rotated").map(|()| true),
+    )?;
+    let (key, secret) = written.value;
+    announce_secret(ctx, &key, &secret, quiet, args.out.copy, "Rotated");
     if !args.out.quiet {
         match (grace, key.previous_hashes.last()) {
             (Some(_), Some(p)) => ctx.say(format!(

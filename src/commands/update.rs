@@ -3,10 +3,8 @@
 use super::{Context, check_catalog, check_scopes, no_such_key};
 use crate::cli::UpdateArgs;
 use crate::error::{Error, Result};
-use crate::model::ApiKey;
 use crate::output::{KeyView, write_data};
-use crate::store::Value;
-use jiff::Timestamp;
+use crate::store::Edit;
 
 pub fn run(ctx: &Context, args: UpdateArgs) -> Result<()> {
     crate::names::validate("key", &args.name)?;
@@ -75,13 +73,17 @@ pub fn run(ctx: &Context, args: UpdateArgs) -> Result<()> {
         if let Some(e) = expires {
             new.expires_at = e;
         }
-        let changes = changes(key, &new, now);
-        if changes.is_empty() {
-            return Ok((None, (new, Vec::new())));
+        if new == *key {
+            return Ok((Edit::new(), (new, Vec::new())));
         }
-        let text = doc.with_fields(&key.name, &changes)?;
-        let names = changes.iter().map(|(n, _)| n.to_string()).collect();
-        Ok((Some(text), (new, names)))
+        // Expired previous secrets go the next time the key is written.
+        new.previous_hashes.retain(|p| p.expires_at > now);
+        let names: Vec<String> = crate::document::edit::field_changes(key, &new)
+            .iter()
+            .map(|(n, _)| n.to_string())
+            .filter(|n| n != "previousHashes")
+            .collect();
+        Ok((Edit::new().put(new.clone()), (new, names)))
     })?;
     if changed.is_empty() {
         ctx.say(format!(
@@ -104,57 +106,4 @@ pub fn run(ctx: &Context, args: UpdateArgs) -> Result<()> {
         )?;
     }
     Ok(())
-}
-
-/// The field changes that turn `old` into `new`, dropping expired previous hashes on the way.
-pub fn changes(old: &ApiKey, new: &ApiKey, now: Timestamp) -> Vec<(&'static str, Option<Value>)> {
-    let mut out = Vec::new();
-    if old.description != new.description {
-        out.push(("description", new.description.clone().map(Value::Str)));
-    }
-    if old.enabled != new.enabled {
-        out.push(("enabled", Some(Value::Bool(new.enabled))));
-    }
-    if old.permissions != new.permissions {
-        out.push(("permissions", Some(Value::List(new.permissions.clone()))));
-    }
-    if old.hash != new.hash {
-        out.push(("hash", Some(Value::Str(new.hash.to_string()))));
-    }
-    if old.expires_at != new.expires_at {
-        out.push(("expiresAt", new.expires_at.map(Value::Time)));
-    }
-    if old.allowed_ips != new.allowed_ips {
-        out.push((
-            "allowedIps",
-            new.allowed_ips
-                .as_ref()
-                .map(|v| Value::List(v.iter().map(|n| n.to_string()).collect())),
-        ));
-    }
-    if old.path_prefix != new.path_prefix {
-        out.push(("pathPrefix", new.path_prefix.clone().map(Value::Str)));
-    }
-    if old.resources != new.resources {
-        out.push(("resources", new.resources.clone().map(Value::List)));
-    }
-    let live: Vec<_> = new
-        .previous_hashes
-        .iter()
-        .filter(|p| p.expires_at > now)
-        .cloned()
-        .collect();
-    if (!out.is_empty() || old.previous_hashes != new.previous_hashes)
-        && live != old.previous_hashes
-    {
-        out.push((
-            "previousHashes",
-            if live.is_empty() {
-                None
-            } else {
-                Some(Value::Previous(live))
-            },
-        ));
-    }
-    out
 }

@@ -10,7 +10,7 @@ use crate::harness::{Rng, fake_hash};
 use proptest::prelude::*;
 use std::path::Path;
 use tokenctl::model::ApiKey;
-use tokenctl::store::{Document, Value};
+use tokenctl::store::{Document, Edit};
 
 /// A generated file: the text around each entry is known, so edits can be checked exactly.
 #[derive(Debug)]
@@ -233,7 +233,7 @@ proptest! {
         let text = file.text();
         let doc = load(&text);
         let key = new_key("brand-new", bits);
-        let created = doc.with_new_key(&key).unwrap();
+        let created = doc.edited(&Edit::new().append(key.clone())).unwrap();
         no_bare_lf(&created, file.nl);
         let after = load(&created);
         prop_assert_eq!(after.model.get("brand-new"), Some(&key));
@@ -243,7 +243,7 @@ proptest! {
             let end_of_last = text.find(last.as_str()).unwrap() + last.len();
             prop_assert_eq!(&created[..end_of_last], &text[..end_of_last]);
         }
-        let deleted = after.without_keys(&["brand-new".to_string()]).unwrap();
+        let deleted = after.edited(&Edit::new().remove("brand-new")).unwrap();
         prop_assert_eq!(deleted, text);
     }
 
@@ -254,7 +254,7 @@ proptest! {
         let doc = load(&text);
         let i = pick % file.entries.len();
         let name = file.entries[i].0.clone();
-        let out = doc.without_keys(std::slice::from_ref(&name)).unwrap();
+        let out = doc.edited(&Edit::new().remove(name.clone())).unwrap();
         let mut expected = file.head.clone();
         for (j, (_, entry, gap)) in file.entries.iter().enumerate() {
             if j != i {
@@ -277,24 +277,20 @@ proptest! {
         let name = file.entries[i].0.clone();
         let old = doc.model.get(&name).unwrap().clone();
         let mut new = old.clone();
-        let mut changes: Vec<(&str, Option<Value>)> = Vec::new();
         if bits & 1 != 0 {
             new.description = (bits & 2 == 0).then(|| "changed: yes # not a comment".to_string());
-            changes.push(("description", new.description.clone().map(Value::Str)));
         }
         if bits & 4 != 0 {
             new.enabled = !old.enabled;
-            changes.push(("enabled", Some(Value::Bool(new.enabled))));
         }
         if bits & 8 != 0 {
             new.permissions = if bits & 16 != 0 { vec![] } else { vec!["zone:write".into(), "true".into()] };
-            changes.push(("permissions", Some(Value::List(new.permissions.clone()))));
         }
         if bits & 32 != 0 {
             new.expires_at = (bits & 64 == 0).then(|| jiff::Timestamp::from_second(1_900_000_000).unwrap());
-            changes.push(("expiresAt", new.expires_at.map(Value::Time)));
         }
-        let out = doc.with_fields(&name, &changes).unwrap();
+        let unchanged = new == old;
+        let out = doc.edited(&Edit::new().put(new.clone())).unwrap();
         no_bare_lf(&out, file.nl);
         let after = load(&out);
         prop_assert_eq!(after.model.get(&name), Some(&new));
@@ -307,7 +303,7 @@ proptest! {
             + &file.tail;
         prop_assert!(out.starts_with(&before_entry), "bytes before the entry changed:\n{}", out);
         prop_assert!(out.ends_with(&after_entry), "bytes after the entry changed:\n{}", out);
-        if changes.is_empty() {
+        if unchanged {
             prop_assert_eq!(&out, &text);
         }
     }

@@ -5,10 +5,10 @@
 //! with `version: 1`), or the bare mapping of name -> fields. A top level holding `apiKeys`
 //! is the first shape, so a key that is itself named `apiKeys` needs the first shape.
 
-use super::yaml::{self, Kind, Node};
 use crate::error::{Error, Result};
 use crate::model;
 use crate::token::TokenHash;
+use crate::yaml::{self, Kind, Node};
 use ipnet::IpNet;
 use jiff::Timestamp;
 use std::collections::HashMap;
@@ -79,12 +79,13 @@ impl DesiredState {
     /// Parses a desired-state text; the first problem is the error.
     pub fn parse(path: &Path, text: &str) -> Result<DesiredState> {
         let body = text.strip_prefix('\u{feff}').unwrap_or(text);
-        let root = yaml::parse(body).map_err(|e| Error::Syntax {
+        let tree = yaml::parse(body).map_err(|e| Error::Syntax {
             path: path.to_path_buf(),
             line: e.line,
             column: e.col,
             message: e.message,
         })?;
+        let root = tree.root;
         let mut p = Parser {
             path: path.to_path_buf(),
             anchors: HashMap::new(),
@@ -99,7 +100,17 @@ impl DesiredState {
                     .into(),
             });
         };
-        p.anchors = yaml::anchored(&root);
+        if let Some(tagged) = first_tagged(&root) {
+            return Err(p.err(
+                tagged,
+                "tags (!...) are not allowed in the desired state: parsers resolve them differently; remove the tag",
+            ));
+        }
+        p.anchors = yaml::anchors(&root)
+            .into_iter()
+            .filter(|(_, n)| matches!(n.kind, Kind::Scalar { .. } | Kind::Seq { .. }))
+            .map(|(id, n)| (id, n.clone()))
+            .collect();
         let keys = p.top(&root)?;
         Ok(DesiredState {
             path: path.to_path_buf(),
@@ -110,7 +121,7 @@ impl DesiredState {
 
 struct Parser<'t> {
     path: PathBuf,
-    anchors: HashMap<usize, Node<'t>>,
+    anchors: HashMap<u32, Node<'t>>,
     /// For the line and column of a node in messages.
     lines: yaml::Lines<'t>,
 }
@@ -405,13 +416,25 @@ fn unknown_field(name: &str, field: &str) -> String {
 }
 
 fn is_plain(node: &Node<'_>) -> bool {
-    matches!(
-        node.kind,
-        Kind::Scalar {
-            style: saphyr_parser::ScalarStyle::Plain,
-            ..
+    node.is_plain()
+}
+
+/// The first node of the tree that carries a tag.
+fn first_tagged<'a, 't>(root: &'a Node<'t>) -> Option<&'a Node<'t>> {
+    let mut todo = vec![root];
+    while let Some(n) = todo.pop() {
+        if n.tag != 0 {
+            return Some(n);
         }
-    )
+        match &n.kind {
+            Kind::Seq { items, .. } => todo.extend(items.iter().rev()),
+            Kind::Map { entries, .. } => {
+                todo.extend(entries.iter().rev().flat_map(|(k, v)| [v, k]))
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 #[cfg(test)]

@@ -1,0 +1,750 @@
+//! Planning a write: what a command wants, said of the model ([`Edit`]), made into the new
+//! text by splices at the layout's positions ([`Planned`]). Everything the edit is not about
+//! stays byte for byte. Splices that would change what another node means (an anchor that
+//! something aliases, an entry whose key is written in a form tokenctl cannot cut out) are
+//! refused here with a message naming the construct; whatever the planner gets wrong, the
+//! prover ([`super::prove`]) catches before anything is written.
+
+use super::layout::{ApiValue, EntryLayout, Root, colon_after, indent_of, line_end, line_start};
+use super::render::{
+    Value, key_fields, render_block_list, render_entry, render_field_suffix, render_flow,
+    render_flow_entry, render_scalar,
+};
+use super::{Document, NEW_FILE};
+use crate::error::{Error, Result};
+use crate::model::{self, ApiKey, SecurityFile};
+use jiff::Timestamp;
+use rustc_hash::FxHashMap;
+
+/// What a write is to do, said of the model: keys to replace (each with its whole new
+/// definition; name and position stay), keys to remove, keys to add after the last one.
+#[derive(Debug, Clone, Default)]
+pub struct Edit {
+    pub(crate) put: Vec<ApiKey>,
+    pub(crate) remove: Vec<String>,
+    pub(crate) add: Vec<ApiKey>,
+}
+
+impl Edit {
+    pub fn new() -> Self {
+        Edit::default()
+    }
+
+    /// Replace the key of `key.name` with `key`.
+    pub fn put(mut self, key: ApiKey) -> Self {
+        self.put.push(normalized(key));
+        self
+    }
+
+    /// Remove the key `name`.
+    pub fn remove(mut self, name: impl Into<String>) -> Self {
+        self.remove.push(name.into());
+        self
+    }
+
+    /// Add `key` after the last key.
+    pub fn append(mut self, key: ApiKey) -> Self {
+        self.add.push(normalized(key));
+        self
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.put.is_empty() && self.remove.is_empty() && self.add.is_empty()
+    }
+
+    /// The keys this edit adds, in order.
+    pub fn added(&self) -> &[ApiKey] {
+        &self.add
+    }
+}
+
+/// Times as the file holds them: whole seconds.
+fn normalized(mut key: ApiKey) -> ApiKey {
+    let second = |t: Timestamp| Timestamp::from_second(t.as_second()).unwrap_or(t);
+    key.created_at = key.created_at.map(second);
+    key.expires_at = key.expires_at.map(second);
+    for p in &mut key.previous_hashes {
+        p.expires_at = second(p.expires_at);
+    }
+    key
+}
+
+/// An edit made concrete against one document.
+#[derive(Debug)]
+pub(crate) struct Planned {
+    /// The model the new text must read as.
+    pub intended: SecurityFile,
+    pub text: String,
+    /// For each key replaced, the fields whose value the edit changes.
+    pub changed: FxHashMap<String, Vec<&'static str>>,
+    /// Names of the keys added and removed.
+    pub added: Vec<String>,
+    pub removed: Vec<String>,
+}
+
+/// Bytes `start..end` of the text to replace with the string.
+type Splice = (usize, usize, String);
+
+/// Fields of one key to set (`Some`) or remove (`None`).
+type FieldChanges = Vec<(&'static str, Option<Value>)>;
+
+/// The field changes that turn `old` into `new`, in the order fields are written: `None`
+/// removes the field.
+pub(crate) fn field_changes(old: &ApiKey, new: &ApiKey) -> Vec<(&'static str, Option<Value>)> {
+    let mut out = Vec::new();
+    if old.description != new.description {
+        out.push(("description", new.description.clone().map(Value::Str)));
+    }
+    if old.enabled != new.enabled {
+        out.push(("enabled", Some(Value::Bool(new.enabled))));
+    }
+    if old.permissions != new.permissions {
+        out.push(("permissions", Some(Value::List(new.permissions.clone()))));
+    }
+    if old.hash != new.hash {
+        out.push(("hash", Some(Value::Str(new.hash.to_string()))));
+    }
+    if old.created_at != new.created_at {
+        out.push(("createdAt", new.created_at.map(Value::Time)));
+    }
+    if old.expires_at != new.expires_at {
+        out.push(("expiresAt", new.expires_at.map(Value::Time)));
+    }
+    if old.allowed_ips != new.allowed_ips {
+        out.push((
+            "allowedIps",
+            new.allowed_ips
+                .as_ref()
+                .map(|v| Value::List(v.iter().map(|n| n.to_string()).collect())),
+        ));
+    }
+    if old.path_prefix != new.path_prefix {
+        out.push(("pathPrefix", new.path_prefix.clone().map(Value::Str)));
+    }
+    if old.resources != new.resources {
+        out.push(("resources", new.resources.clone().map(Value::List)));
+    }
+    if old.previous_hashes != new.previous_hashes {
+        out.push((
+            "previousHashes",
+            (!new.previous_hashes.is_empty()).then(|| Value::Previous(new.previous_hashes.clone())),
+        ));
+    }
+    out
+}
+
+impl Document {
+    /// Plans `edit` against this document: the intended model and the new text.
+    pub(crate) fn plan(&self, edit: &Edit) -> Result<Planned> {
+        self.check_writable()?;
+        let intended = self.intended(edit)?;
+        let mut changed = FxHashMap::default();
+        let mut set = Vec::new();
+        for new in &edit.put {
+            let old = self.model.get(&new.name).expect("checked by intended()");
+            let changes = field_changes(old, new);
+            if !changes.is_empty() {
+                changed.insert(new.name.clone(), changes.iter().map(|(f, _)| *f).collect());
+                set.push((new.name.as_str(), changes));
+            }
+        }
+        let text = if matches!(
+            self.layout.api.as_ref().map(|a| &a.value),
+            Some(ApiValue::Flow { .. })
+        ) {
+            self.flow_edit(&set, &edit.remove, &edit.add)?
+        } else {
+            let mut splices = Vec::new();
+            for (name, changes) in &set {
+                splices.extend(self.field_splices(name, changes)?);
+            }
+            for name in &edit.remove {
+                splices.push(self.removal_splice(name)?);
+            }
+            splices.extend(self.new_keys_splices(&edit.add)?);
+            self.check_aliases(&splices)?;
+            apply_splices(&self.text, splices)?
+        };
+        Ok(Planned {
+            intended,
+            text,
+            changed,
+            added: edit.add.iter().map(|k| k.name.clone()).collect(),
+            removed: edit.remove.clone(),
+        })
+    }
+
+    /// The model after `edit`: replaced keys in place, removed ones gone, added ones last.
+    pub fn intended(&self, edit: &Edit) -> Result<SecurityFile> {
+        let mut keys = self.model.keys.clone();
+        let mut touched = rustc_hash::FxHashSet::default();
+        for new in &edit.put {
+            let i = self
+                .model
+                .index_of(&new.name)
+                .ok_or_else(|| self.no_key(&new.name))?;
+            if !touched.insert(new.name.as_str()) {
+                return Err(internal(format!("key '{}' is changed twice", new.name)));
+            }
+            keys[i] = new.clone();
+        }
+        for name in &edit.remove {
+            if self.model.index_of(name).is_none() {
+                return Err(self.no_key(name));
+            }
+            if !touched.insert(name.as_str()) {
+                return Err(internal(format!("key '{name}' is changed and removed")));
+            }
+        }
+        keys.retain(|k| !edit.remove.contains(&k.name));
+        for new in &edit.add {
+            if self.model.get(&new.name).is_some() && !edit.remove.contains(&new.name) {
+                return Err(Error::KeyExists(new.name.clone()));
+            }
+            if !touched.insert(new.name.as_str()) && !edit.remove.contains(&new.name) {
+                return Err(internal(format!("key '{}' is added twice", new.name)));
+            }
+            keys.push(new.clone());
+        }
+        // A new file starts `version: 1` (NEW_FILE).
+        let fresh = self.text.is_empty() && self.layout.root == Root::Empty && !edit.add.is_empty();
+        Ok(SecurityFile::new(
+            if fresh {
+                Some(model::VERSION)
+            } else {
+                self.model.version
+            },
+            self.model.token_prefix.clone(),
+            self.model.catalog.clone(),
+            keys,
+        ))
+    }
+
+    fn no_key(&self, name: &str) -> Error {
+        Error::NoSuchKey {
+            name: name.to_string(),
+            suggestion: crate::names::nearest(name, self.model.names()),
+        }
+    }
+
+    /// Refuses to write a file of a newer version than this build knows, or one whose
+    /// layout tokenctl cannot edit.
+    pub fn check_writable(&self) -> Result<()> {
+        let unwritable = |message: String| Error::Invalid {
+            path: self.path.clone(),
+            message,
+        };
+        // Edits find lines by LF; in a file whose lines end in a bare CR (old Mac style) a
+        // deletion would reach from the start of the file to its end.
+        let bytes = self.text.as_bytes();
+        if let Some(at) =
+            memchr::memchr_iter(b'\r', bytes).find(|&i| bytes.get(i + 1) != Some(&b'\n'))
+        {
+            let (line, _) = crate::yaml::Lines::new(&self.text).position(at);
+            return Err(unwritable(format!(
+                "line {line} ends in a bare CR (old Mac line endings); tokenctl changes only files with LF or CRLF line endings: convert it first"
+            )));
+        }
+        if let Some(v) = self.model.version {
+            if v > model::VERSION {
+                return Err(unwritable(format!(
+                    "version {v} is newer than this tokenctl understands (1); upgrade tokenctl to change this file"
+                )));
+            }
+        }
+        if self.layout.root == Root::Null {
+            return Err(unwritable(
+                "the file holds only a null value (~ or null); replace it with `apiKeys:` by hand first".into(),
+            ));
+        }
+        if self.layout.root == Root::Flow && self.layout.api.is_none() {
+            return Err(unwritable(
+                "the top level is a flow mapping ({...}) without apiKeys; add `apiKeys: {}` to it by hand first".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    fn entry_of(&self, name: &str) -> Result<&EntryLayout> {
+        self.model
+            .index_of(name)
+            .and_then(|k| self.layout.of_key.get(k))
+            .map(|&i| &self.layout.entries[i])
+            .ok_or_else(|| self.no_key(name))
+    }
+
+    /// 1-based line of byte offset `at`, for messages.
+    fn line_of(&self, at: usize) -> usize {
+        crate::yaml::Lines::new(&self.text).position(at).0
+    }
+
+    /// A refusal to edit `name` in place, saying what stands in the way and what to do.
+    fn cannot_edit(&self, name: &str, at: usize, what: &str) -> Error {
+        Error::Unsafe {
+            path: self.path.clone(),
+            message: format!(
+                "key '{name}' (line {}) {what}; tokenctl does not edit that in place; make the change by hand",
+                self.line_of(at)
+            ),
+        }
+    }
+
+    /// Splices that set or remove fields of a block entry.
+    fn field_splices(&self, name: &str, changes: &[(&str, Option<Value>)]) -> Result<Vec<Splice>> {
+        let entry = self.entry_of(name)?;
+        let text = &self.text;
+        let nl = self.layout.newline;
+        if entry.flow {
+            return Ok(vec![self.flow_entry_splice(entry, changes)]);
+        }
+        let Some(first) = entry.fields.first() else {
+            return Err(self.cannot_edit(name, entry.key_start, "has no fields"));
+        };
+        if !first.key_simple {
+            return Err(self.cannot_edit(
+                name,
+                first.key_start,
+                "starts with a field tokenctl cannot find the indentation of",
+            ));
+        }
+        let field_indent = indent_of(text, first.key_start);
+        let mut splices = Vec::new();
+        let mut appended = String::new();
+        for (n, v) in changes {
+            let field = entry.fields.iter().find(|f| f.name == *n);
+            if let Some(f) = field.filter(|f| !f.key_simple) {
+                return Err(self.cannot_edit(
+                    name,
+                    f.key_start,
+                    &format!(
+                        "writes field '{n}' in a form other than `{n}: value` on a line of its own"
+                    ),
+                ));
+            }
+            match (field, v) {
+                (Some(f), None) => {
+                    splices.push((
+                        line_start(text, f.key_start),
+                        line_end(text, f.value_end),
+                        String::new(),
+                    ));
+                }
+                (Some(f), Some(v)) => {
+                    let colon = colon_after(text, f.key_end).expect("a simple key has its colon");
+                    let anchor = if f.anchor != 0 {
+                        let token = &text[f.value_start..];
+                        let len = token.find([' ', '\t', '\r', '\n']).unwrap_or(token.len());
+                        format!(" {}", &token[..len])
+                    } else {
+                        String::new()
+                    };
+                    let suffix = match (v, f.block_list_indent) {
+                        (Value::List(items), Some(dash)) if !items.is_empty() => {
+                            render_block_list(items, dash, nl)
+                        }
+                        _ => render_field_suffix(v, field_indent, nl),
+                    };
+                    splices.push((colon + 1, f.value_end.max(colon + 1), anchor + &suffix));
+                }
+                (None, Some(v)) => {
+                    appended.push_str(&" ".repeat(field_indent));
+                    appended.push_str(n);
+                    appended.push(':');
+                    appended.push_str(&render_field_suffix(v, field_indent, nl));
+                    appended.push_str(nl);
+                }
+                (None, None) => {}
+            }
+        }
+        if !appended.is_empty() {
+            let at = line_end(text, entry.value_end);
+            splices.push((at, at, newline_if_needed(text, at, nl) + &appended));
+        }
+        Ok(splices)
+    }
+
+    /// A flow entry (`k: {hash: ..., enabled: true}`) written again with its fields changed;
+    /// the fields it keeps are copied as they were.
+    fn flow_entry_splice(&self, entry: &EntryLayout, changes: &[(&str, Option<Value>)]) -> Splice {
+        let text = &self.text;
+        let mut items: Vec<String> = Vec::new();
+        for f in &entry.fields {
+            match changes.iter().find(|(n, _)| *n == f.name) {
+                Some((_, None)) => {}
+                Some((_, Some(v))) => items.push(format!(
+                    "{}: {}",
+                    &text[f.key_start..f.key_end],
+                    render_flow(v)
+                )),
+                // A key without a value (`{p}`) stays without one.
+                None if f.value_start >= f.value_end => {
+                    items.push(text[f.key_start..f.key_end].to_string())
+                }
+                None => items.push(format!(
+                    "{}: {}",
+                    &text[f.key_start..f.key_end],
+                    &text[f.value_start..f.value_end]
+                )),
+            }
+        }
+        for (n, v) in changes {
+            if let Some(v) = v {
+                if !entry.fields.iter().any(|f| f.name == *n) {
+                    items.push(format!("{n}: {}", render_flow(v)));
+                }
+            }
+        }
+        (
+            entry.content_start,
+            entry.value_end,
+            format!("{{{}}}", items.join(", ")),
+        )
+    }
+
+    /// The whole lines of a block entry, to cut.
+    fn removal_splice(&self, name: &str) -> Result<Splice> {
+        let text = &self.text;
+        let i = self.model.index_of(name).map(|k| self.layout.of_key[k]);
+        let entry = self.entry_of(name)?;
+        if !entry.key_simple {
+            return Err(self.cannot_edit(
+                name,
+                entry.key_start,
+                "is not written as `name:` at the start of its line",
+            ));
+        }
+        let start = line_start(text, entry.key_start);
+        let mut end = line_end(text, entry.value_end);
+        // Blank lines left after the cut would join a block scalar that ends the entry
+        // before (with `|+` they are part of its value), and a comment indented like its
+        // content would become content: cut those too.
+        let previous = i
+            .and_then(|i| i.checked_sub(1))
+            .map(|p| &self.layout.entries[p]);
+        if previous.is_some_and(|p| p.ends_in_block_scalar) {
+            let indent = indent_of(text, entry.key_start);
+            while end < text.len() {
+                let next = line_end(text, end);
+                let line = text[end..next].trim_end_matches(['\n', '\r']);
+                let body = line.trim_start_matches(' ');
+                let deeper_comment = body.starts_with('#') && line.len() - body.len() > indent;
+                if body.is_empty() || deeper_comment {
+                    end = next;
+                } else {
+                    break;
+                }
+            }
+        }
+        Ok((start, end, String::new()))
+    }
+
+    /// Splices that add `keys` after the last key.
+    fn new_keys_splices(&self, keys: &[ApiKey]) -> Result<Vec<Splice>> {
+        let nl = self.layout.newline;
+        let mut splices = Vec::new();
+        if keys.is_empty() {
+            return Ok(splices);
+        }
+        let entries = |indent: usize, field_indent: usize| -> String {
+            keys.iter()
+                .map(|k| render_entry(k, indent, field_indent, nl))
+                .collect()
+        };
+        let text = &self.text;
+        let Some(api) = &self.layout.api else {
+            // No apiKeys yet: a new file is written in the style of SPEC.md's example; an
+            // existing one gets `apiKeys:` after its last top-level value (so before a
+            // document end marker `...` and the comments after it).
+            let mut out = String::new();
+            let at = match self.layout.root {
+                Root::Empty if text.is_empty() => {
+                    out.push_str(&NEW_FILE.replace('\n', nl));
+                    0
+                }
+                Root::Empty => {
+                    out.push_str(&newline_if_needed(text, text.len(), nl));
+                    out.push_str("apiKeys:");
+                    out.push_str(nl);
+                    text.len()
+                }
+                _ => {
+                    let at = line_end(text, self.layout.top_end);
+                    out.push_str(&newline_if_needed(text, at, nl));
+                    out.push_str(&" ".repeat(self.layout.top_indent));
+                    out.push_str("apiKeys:");
+                    out.push_str(nl);
+                    at
+                }
+            };
+            out.push_str(&entries(self.layout.top_indent + 2, 2));
+            splices.push((at, at, out));
+            return Ok(splices);
+        };
+        if let Some((_, alias)) = self
+            .layout
+            .aliases
+            .iter()
+            .find(|(id, _)| api.value_anchor != 0 && *id == api.value_anchor)
+        {
+            let name = anchor_name(text, api.key_end);
+            return Err(Error::Unsafe {
+                path: self.path.clone(),
+                message: format!(
+                    "apiKeys is anchored as &{name} and line {} aliases it (*{name}): a new key would appear there too; write that value out in full (or remove the alias), then retry",
+                    self.line_of(*alias)
+                ),
+            });
+        }
+        match &api.value {
+            ApiValue::Null { start, end } => {
+                let colon = colon_after(text, api.key_end).unwrap_or(api.key_end);
+                if end > start {
+                    // The null itself goes; an anchor or tag before it stays.
+                    let value = &text[colon + 1..*end];
+                    let word = value
+                        .trim_end()
+                        .rfind(char::is_whitespace)
+                        .map_or(0, |i| i + 1);
+                    // A value that is only an anchor or tag (`&a`) keeps all of it.
+                    let keep = if value.trim_end()[word..].starts_with(['&', '!']) {
+                        value.trim_end().len()
+                    } else {
+                        value[..word].trim_end().len()
+                    };
+                    splices.push((colon + 1 + keep, *end, String::new()));
+                }
+                let at = line_end(text, (*end).max(colon));
+                let indent = self.layout.top_indent + 2;
+                splices.push((
+                    at,
+                    at,
+                    newline_if_needed(text, at, nl) + &entries(indent, 2),
+                ));
+            }
+            ApiValue::Flow { end } if self.layout.entries.is_empty() => {
+                let colon = colon_after(text, api.key_end).unwrap_or(api.key_end);
+                // The `{}` goes; an anchor or tag before it stays (found by fuzz/edit).
+                let brace = text[..*end].rfind('{').unwrap_or(colon + 1).max(colon + 1);
+                let keep = text[colon + 1..brace].trim_end().len();
+                splices.push((colon + 1 + keep, *end, String::new()));
+                let at = line_end(text, *end);
+                let indent = self.layout.top_indent + 2;
+                splices.push((
+                    at,
+                    at,
+                    newline_if_needed(text, at, nl) + &entries(indent, 2),
+                ));
+            }
+            ApiValue::Flow { end } => {
+                let added: String = keys
+                    .iter()
+                    .map(|k| format!(", {}: {}", render_scalar(&k.name), render_flow_entry(k)))
+                    .collect();
+                splices.push((end - 1, end - 1, added));
+            }
+            ApiValue::Block => {
+                let last = self
+                    .layout
+                    .entries
+                    .last()
+                    .expect("block mapping has entries");
+                if !last.key_simple {
+                    return Err(Error::Unsafe {
+                        path: self.path.clone(),
+                        message: format!(
+                            "the last key of apiKeys (line {}) is not written as `name:` at the start of its line, so tokenctl cannot tell where a new key goes; add it by hand",
+                            self.line_of(last.key_start)
+                        ),
+                    });
+                }
+                let key_indent = indent_of(text, last.key_start);
+                let field_indent = last
+                    .fields
+                    .first()
+                    .filter(|f| !last.flow && f.key_simple)
+                    .map_or(2, |f| {
+                        indent_of(text, f.key_start)
+                            .saturating_sub(key_indent)
+                            .max(1)
+                    });
+                let at = line_end(text, last.value_end);
+                splices.push((
+                    at,
+                    at,
+                    newline_if_needed(text, at, nl) + &entries(key_indent, field_indent),
+                ));
+            }
+        }
+        Ok(splices)
+    }
+
+    /// Edits of a flow apiKeys mapping, one at a time: commas tie its entries together, so
+    /// each edit is made on the text the one before produced.
+    fn flow_edit(
+        &self,
+        set: &[(&str, FieldChanges)],
+        remove: &[String],
+        add: &[ApiKey],
+    ) -> Result<String> {
+        let mut doc = self.clone();
+        for (name, changes) in set {
+            let splice = doc.flow_entry_splice(doc.entry_of(name)?, changes);
+            doc.check_aliases(std::slice::from_ref(&splice))?;
+            doc = Document::load(&self.path, apply_splices(&doc.text, vec![splice])?)?;
+        }
+        for name in remove {
+            let i = doc
+                .model
+                .index_of(name)
+                .map(|k| doc.layout.of_key[k])
+                .ok_or_else(|| doc.no_key(name))?;
+            let entries = &doc.layout.entries;
+            let entry = &entries[i];
+            let splice = if let Some(next) = entries.get(i + 1) {
+                (entry.key_start, next.key_start, String::new())
+            } else if i > 0 {
+                (entries[i - 1].value_end, entry.value_end, String::new())
+            } else {
+                (entry.key_start, entry.value_end, String::new())
+            };
+            doc.check_aliases(std::slice::from_ref(&splice))?;
+            doc = Document::load(&self.path, apply_splices(&doc.text, vec![splice])?)?;
+        }
+        if !add.is_empty() {
+            let splices = doc.new_keys_splices(add)?;
+            doc = Document::load(&self.path, apply_splices(&doc.text, splices)?)?;
+        }
+        Ok(doc.text)
+    }
+
+    /// Refuses splices that change an anchored node some alias refers to: the alias would
+    /// then mean something else too (the new value, an earlier anchor of the same name) or
+    /// nothing at all. A splice changes an anchored node when it cuts or replaces any of its
+    /// text, or inserts inside it (for a block collection: up to the end of its last line).
+    fn check_aliases(&self, splices: &[Splice]) -> Result<()> {
+        if self.layout.aliases.is_empty() {
+            return Ok(());
+        }
+        for (s, e, _) in splices {
+            let (s, e) = (*s, *e);
+            for d in &self.layout.anchor_defs {
+                let reach = if d.block {
+                    line_end(&self.text, d.end)
+                } else {
+                    d.end
+                };
+                let touches = if s == e {
+                    s > d.start && s < reach.max(d.end) || (d.block && s == reach && s > d.start)
+                } else {
+                    s < reach && e > d.start
+                };
+                if !touches {
+                    continue;
+                }
+                let outside = |pos: &usize| *pos < d.start || *pos >= d.end;
+                if let Some((_, alias)) = self
+                    .layout
+                    .aliases
+                    .iter()
+                    .find(|(a, pos)| *a == d.id && outside(pos) && (*pos < s || *pos >= e))
+                {
+                    let name = anchor_name(&self.text, d.start);
+                    return Err(Error::Unsafe {
+                        path: self.path.clone(),
+                        message: format!(
+                            "the change would alter the value anchored as &{name} (line {}), which line {} aliases (*{name}), so that alias would change too; write the value out in full at line {} (or remove the alias), then retry",
+                            self.line_of(d.start),
+                            self.line_of(*alias),
+                            self.line_of(*alias)
+                        ),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The name of the anchor whose `&` is at or after `at`.
+fn anchor_name(text: &str, at: usize) -> &str {
+    let rest = &text[at..];
+    let rest = rest.find('&').map_or(rest, |i| &rest[i + 1..]);
+    let len = rest
+        .find([' ', '\t', '\r', '\n', ',', ']', '}'])
+        .unwrap_or(rest.len());
+    &rest[..len]
+}
+
+fn internal(message: String) -> Error {
+    Error::Other(format!("internal error: {message}; nothing was written"))
+}
+
+/// Applies non-overlapping splices (start, end, replacement); equal starts keep their order.
+pub(crate) fn apply_splices(text: &str, mut splices: Vec<Splice>) -> Result<String> {
+    splices.sort_by_key(|s| s.0);
+    let mut out =
+        String::with_capacity(text.len() + splices.iter().map(|s| s.2.len()).sum::<usize>());
+    let mut at = 0;
+    for (start, end, new) in splices {
+        if start < at || end < start || end > text.len() {
+            return Err(internal(format!(
+                "overlapping edits at bytes {start}..{end}"
+            )));
+        }
+        out.push_str(&text[at..start]);
+        out.push_str(&new);
+        at = end;
+    }
+    out.push_str(&text[at..]);
+    Ok(out)
+}
+
+fn newline_if_needed(text: &str, at: usize, nl: &str) -> String {
+    if at > 0 && at == text.len() && !text.ends_with('\n') {
+        nl.to_string()
+    } else {
+        String::new()
+    }
+}
+
+/// The fields of a key written as changes from nothing, for plans that show a new key.
+pub fn new_key_fields(key: &ApiKey) -> Vec<(&'static str, Value)> {
+    key_fields(key)
+}
+
+/// Sets (or with `None` removes) one of tokenctl's fields of `key`, from the value a plan
+/// shows: the inverse of [`field_changes`].
+pub fn set_field(key: &mut ApiKey, field: &str, value: Option<&Value>) -> Result<()> {
+    let bad = || internal(format!("field {field} cannot take {value:?}"));
+    match (field, value) {
+        ("description", None) => key.description = None,
+        ("description", Some(Value::Str(s))) => key.description = Some(s.clone()),
+        ("enabled", None) => key.enabled = true,
+        ("enabled", Some(Value::Bool(b))) => key.enabled = *b,
+        ("permissions", None) => key.permissions.clear(),
+        ("permissions", Some(Value::List(l))) => key.permissions = l.clone(),
+        ("hash", Some(Value::Str(s))) => {
+            key.hash = crate::token::TokenHash::parse(s).ok_or_else(bad)?
+        }
+        ("createdAt", None) => key.created_at = None,
+        ("createdAt", Some(Value::Time(t))) => key.created_at = Some(*t),
+        ("expiresAt", None) => key.expires_at = None,
+        ("expiresAt", Some(Value::Time(t))) => key.expires_at = Some(*t),
+        ("allowedIps", None) => key.allowed_ips = None,
+        ("allowedIps", Some(Value::List(l))) => {
+            key.allowed_ips = Some(
+                l.iter()
+                    .map(|s| model::parse_cidr(s).map_err(|_| bad()))
+                    .collect::<Result<_>>()?,
+            )
+        }
+        ("pathPrefix", None) => key.path_prefix = None,
+        ("pathPrefix", Some(Value::Str(s))) => key.path_prefix = Some(s.clone()),
+        ("resources", None) => key.resources = None,
+        ("resources", Some(Value::List(l))) => key.resources = Some(l.clone()),
+        ("previousHashes", None) => key.previous_hashes.clear(),
+        ("previousHashes", Some(Value::Previous(p))) => key.previous_hashes = p.clone(),
+        _ => return Err(bad()),
+    }
+    Ok(())
+}

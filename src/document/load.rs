@@ -1,0 +1,713 @@
+//! Reading the syntax tree into the typed model and the layout, with every problem found.
+//!
+//! The file is read as any YAML 1.2 parser would read it, or refused where parsers disagree
+//! or where a server would read something else than tokenctl: merge keys (`<<`) and tags on
+//! tokenctl's data, and nulls where a boolean, list or string is wanted, are problems here,
+//! each with its line and column.
+
+use super::Problem;
+use super::layout::{
+    AnchorDef, ApiLayout, ApiValue, EntryLayout, FieldLayout, Layout, Root, field_name, indent_of,
+    line_start, starts_line,
+};
+use crate::model::{self, ApiKey, PreviousHash, SecurityFile};
+use crate::time::parse_timestamp;
+use crate::token::TokenHash;
+use crate::yaml::{self, Kind, Node, Tree};
+use jiff::Timestamp;
+use rustc_hash::FxHashMap;
+use saphyr_parser::ScalarStyle;
+
+/// Reads `tree` (of `text`) into the model and the layout of its keys, with every problem.
+pub(crate) fn load(text: &str, tree: Tree<'_>) -> (SecurityFile, Layout, Vec<Problem>) {
+    let mut loader = Loader {
+        problems: Default::default(),
+        anchors: FxHashMap::default(),
+        text,
+        tags: tree.tags,
+        lines: Default::default(),
+    };
+    let mut aliases = Vec::new();
+    let mut anchor_defs = Vec::new();
+    if let Some(root) = &tree.root {
+        if memchr::memchr(b'&', text.as_bytes()).is_some() {
+            loader.anchors = anchored_copies(root);
+            anchor_defs = yaml::anchors(root)
+                .into_iter()
+                .map(|(id, n)| AnchorDef {
+                    id,
+                    start: n.start,
+                    end: n.end,
+                    block: matches!(
+                        n.kind,
+                        Kind::Map { flow: false, .. } | Kind::Seq { flow: false, .. }
+                    ),
+                })
+                .collect();
+            anchor_defs.sort_by_key(|d| d.start);
+        }
+        if memchr::memchr(b'*', text.as_bytes()).is_some() {
+            collect_aliases(root, &mut aliases);
+        }
+    }
+    let (model, mut layout) = loader.file(tree.root);
+    layout.aliases = aliases;
+    layout.anchor_defs = anchor_defs;
+    let mut problems = loader.problems.into_inner();
+    problems.sort_by_key(|p| (p.line, p.col));
+    (model, layout, problems)
+}
+
+/// Copies of the anchored scalars and lists of a tree, by anchor id, so that an alias in one
+/// of tokenctl's fields can be read (one level: aliases are never expanded further, which
+/// keeps alias bombs harmless). Copies, because the loader takes the tree apart as it goes.
+fn anchored_copies<'t>(root: &Node<'t>) -> FxHashMap<u32, Node<'t>> {
+    yaml::anchors(root)
+        .into_iter()
+        .filter(|(_, n)| matches!(n.kind, Kind::Scalar { .. } | Kind::Seq { .. }))
+        .map(|(id, n)| (id, n.clone()))
+        .collect()
+}
+
+fn collect_aliases(root: &Node<'_>, out: &mut Vec<(u32, usize)>) {
+    let mut todo = vec![root];
+    while let Some(n) = todo.pop() {
+        match &n.kind {
+            Kind::Alias(id) => out.push((*id, n.start)),
+            Kind::Seq { items, .. } => todo.extend(items),
+            Kind::Map { entries, .. } => todo.extend(entries.iter().flat_map(|(k, v)| [k, v])),
+            Kind::Scalar { .. } => {}
+        }
+    }
+    out.sort_by_key(|(_, at)| *at);
+}
+
+/// Walks the tree of `text` into the model and the layout. It consumes the tree as it goes,
+/// so the tree and the model are never both whole in memory.
+struct Loader<'a> {
+    problems: std::cell::RefCell<Vec<Problem>>,
+    anchors: FxHashMap<u32, Node<'a>>,
+    text: &'a str,
+    /// The tree's tag texts.
+    tags: Vec<String>,
+    /// Where each line starts, worked out at the first message that needs a position.
+    lines: std::cell::OnceCell<yaml::Lines<'a>>,
+}
+
+/// Names a field in messages (`key 'ci': permissions`, or `permissions` at the top level);
+/// formatted only when there is a problem to report.
+#[derive(Clone, Copy)]
+struct What<'s> {
+    key: Option<&'s str>,
+    field: &'s str,
+}
+
+impl std::fmt::Display for What<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.key {
+            Some(key) => write!(f, "key '{key}': {}", self.field),
+            None => f.write_str(self.field),
+        }
+    }
+}
+
+impl What<'static> {
+    fn top(field: &'static str) -> Self {
+        What { key: None, field }
+    }
+}
+
+/// Names already seen in one mapping: a short list (entries hold a handful of fields), a set
+/// once it grows, so a hostile file with a huge mapping costs no more than linear time.
+struct Seen<'s> {
+    few: [&'s str; 16],
+    count: usize,
+    many: rustc_hash::FxHashSet<&'s str>,
+}
+
+impl<'s> Seen<'s> {
+    fn new() -> Self {
+        Seen {
+            few: [""; 16],
+            count: 0,
+            many: Default::default(),
+        }
+    }
+
+    /// True the first time `name` is offered.
+    fn first(&mut self, name: &'s str) -> bool {
+        if self.count < self.few.len() {
+            if self.few[..self.count].contains(&name) {
+                return false;
+            }
+            self.few[self.count] = name;
+            self.count += 1;
+            if self.count == self.few.len() {
+                self.many.extend(self.few);
+            }
+            return true;
+        }
+        self.many.insert(name)
+    }
+}
+
+const MERGE: &str = "merge keys (<<) are not allowed here: YAML parsers disagree on them (YAML 1.1 parsers merge the mapping in, YAML 1.2 parsers read a key named \"<<\"), so servers would not all see the same keys; write the fields out";
+
+const TAG: &str = "tags (!...) are not allowed on tokenctl's data: parsers resolve them differently; remove the tag";
+
+impl<'a> Loader<'a> {
+    fn problem(&self, node: &Node<'_>, message: impl Into<String>) {
+        let (line, col) = self.position(node.start);
+        self.problems.borrow_mut().push(Problem {
+            line,
+            col,
+            message: message.into(),
+        });
+    }
+
+    /// 1-based line and column (in characters) of a byte offset.
+    fn position(&self, at: usize) -> (usize, usize) {
+        self.lines
+            .get_or_init(|| yaml::Lines::new(self.text))
+            .position(at)
+    }
+
+    /// Follows an alias to its anchored scalar or list (one level; never expands further).
+    fn resolve<'n>(&'n self, node: &'n Node<'a>) -> &'n Node<'a> {
+        match node.kind {
+            Kind::Alias(id) => self.anchors.get(&id).unwrap_or(node),
+            _ => node,
+        }
+    }
+
+    /// Refuses a tag on a node of tokenctl's data, but the core schema's own for what the
+    /// node is (`!!map`, `!!seq`, `!!str` on a quoted or plain string), which every parser
+    /// reads the same. True when the tag was refused.
+    fn tagged(&self, node: &Node<'_>) -> bool {
+        if node.tag == 0 {
+            return false;
+        }
+        let tag = self
+            .tags
+            .get(node.tag as usize - 1)
+            .map_or("", String::as_str);
+        let plain_kind = match node.kind {
+            Kind::Map { .. } => "tag:yaml.org,2002:map",
+            Kind::Seq { .. } => "tag:yaml.org,2002:seq",
+            Kind::Scalar { .. } => "tag:yaml.org,2002:str",
+            Kind::Alias(_) => "",
+        };
+        if tag == plain_kind {
+            return false;
+        }
+        self.problem(node, TAG);
+        true
+    }
+
+    fn file(&mut self, root: Option<Node<'a>>) -> (SecurityFile, Layout) {
+        let mut layout = Layout::default();
+        let null_text = root
+            .as_ref()
+            .is_some_and(|r| r.is_null() && r.end > r.start);
+        let Some(mut root) = root.filter(|r| !r.is_null()) else {
+            if null_text {
+                layout.root = Root::Null;
+            }
+            return (SecurityFile::default(), layout);
+        };
+        let type_name = root.type_name();
+        self.tagged(&root);
+        layout.root_props = root.anchor != 0 || root.tag != 0;
+        layout.top_end = root.end;
+        let content = yaml::content_start(self.text, &root);
+        let Kind::Map { entries, flow } = &mut root.kind else {
+            self.problem(
+                &root,
+                format!("the top level must be a mapping with apiKeys, not {type_name}"),
+            );
+            return (SecurityFile::default(), layout);
+        };
+        layout.root = if *flow { Root::Flow } else { Root::Block };
+        // New top-level keys go at the mapping's indentation: the column where its content
+        // starts (its first key, or the `?` of an explicit one), past any anchor or tag.
+        if !*flow {
+            layout.top_indent = self.text[line_start(self.text, content)..content]
+                .chars()
+                .count();
+        }
+        let (mut version, mut prefix, mut catalog, mut keys) = (None, None, None, Vec::new());
+        let mut seen = Seen::new();
+        // Where the top-level key after apiKeys starts its line: the end of apiKeys' text.
+        let next_top_line = entries
+            .iter()
+            .position(|(k, _)| k.as_str() == Some("apiKeys"))
+            .and_then(|i| entries.get(i + 1))
+            .map(|(k, _)| line_start(self.text, k.start));
+        for (k, v) in entries.iter_mut() {
+            let k: &Node<'a> = k;
+            if k.is_merge_key() {
+                self.problem(k, format!("top level: {MERGE}"));
+                continue;
+            }
+            let Some(name) = k.as_str() else { continue };
+            if !seen.first(name) {
+                self.problem(k, format!("duplicate top-level key '{name}'"));
+                continue;
+            }
+            let ours = matches!(name, "version" | "tokenPrefix" | "permissions" | "apiKeys");
+            if ours && self.tagged(k) {
+                continue;
+            }
+            match name {
+                "version" => {
+                    let v = self.resolve(v);
+                    if self.tagged(v) {
+                        continue;
+                    }
+                    match v
+                        .as_str()
+                        .and_then(|s| s.parse::<u64>().ok())
+                        .filter(|_| v.is_plain() && v.tag == 0)
+                    {
+                        Some(n) if n >= 1 => version = Some(n),
+                        _ => self.problem(v, "version must be a whole number such as 1"),
+                    }
+                }
+                "tokenPrefix" => {
+                    if let Some(p) = self.string(v, What::top("tokenPrefix")) {
+                        if crate::token::valid_prefix(&p) {
+                            prefix = Some(p);
+                        } else {
+                            self.problem(
+                                v,
+                                format!("tokenPrefix {p:?} must be 1 to 16 of a-z 0-9"),
+                            );
+                        }
+                    }
+                }
+                "permissions" => {
+                    if let Some(list) = self.list(v, What::top("permissions")) {
+                        for (s, node) in &list {
+                            if let Some(p) = model::scope_problem(s) {
+                                self.problem(node, p);
+                            }
+                        }
+                        catalog = Some(list.into_iter().map(|(s, _)| s).collect());
+                    }
+                }
+                "apiKeys" => {
+                    let (mut api, list, of_key) = self.api_keys(k, v, &mut keys);
+                    api.next_top_line = next_top_line;
+                    layout.api = Some(api);
+                    layout.entries = list;
+                    layout.of_key = of_key;
+                }
+                _ => {}
+            }
+        }
+        (SecurityFile::new(version, prefix, catalog, keys), layout)
+    }
+
+    /// Reads apiKeys, consuming each definition once read.
+    fn api_keys(
+        &mut self,
+        k: &Node<'a>,
+        v: &mut Node<'a>,
+        keys: &mut Vec<ApiKey>,
+    ) -> (ApiLayout, Vec<EntryLayout>, Vec<usize>) {
+        let mut layouts = Vec::new();
+        let mut of_key = Vec::new();
+        self.tagged(v);
+        let value = match &v.kind {
+            _ if v.is_null() => ApiValue::Null {
+                start: v.start,
+                end: v.end,
+            },
+            Kind::Map { flow: true, .. } => ApiValue::Flow { end: v.end },
+            Kind::Map { .. } => ApiValue::Block,
+            _ => {
+                self.problem(
+                    v,
+                    format!(
+                        "apiKeys must be a mapping of key name to definition, not {}",
+                        v.type_name()
+                    ),
+                );
+                ApiValue::Null {
+                    start: v.end,
+                    end: v.end,
+                }
+            }
+        };
+        let api = ApiLayout {
+            key_start: k.start,
+            key_end: k.end,
+            value,
+            value_props: v.anchor != 0 || v.tag != 0,
+            value_anchor: v.anchor,
+            next_top_line: None,
+        };
+        if let Kind::Map { entries, .. } = &mut v.kind {
+            layouts.reserve_exact(entries.len());
+            keys.reserve_exact(entries.len());
+            of_key.reserve_exact(entries.len());
+            let mut names = Seen::new();
+            for (name_node, def) in entries.iter_mut() {
+                let name_node: &Node<'a> = name_node;
+                // Taken out of the tree, and so freed once read.
+                let def = std::mem::replace(def, Node::placeholder());
+                if name_node.is_merge_key() {
+                    self.problem(name_node, format!("apiKeys: {MERGE}"));
+                    continue;
+                }
+                let Some(name) = name_node
+                    .as_str()
+                    .filter(|_| matches!(name_node.kind, Kind::Scalar { .. }))
+                else {
+                    self.problem(name_node, "a key name must be text");
+                    continue;
+                };
+                self.tagged(name_node);
+                if let Some(p) = crate::names::problem(name) {
+                    self.problem(name_node, format!("invalid key name {name:?}: {p}"));
+                }
+                if !names.first(name) {
+                    self.problem(name_node, format!("duplicate key name '{name}'"));
+                    continue;
+                }
+                let (entry, layout) = self.entry(name, name_node, &def);
+                if let Some(entry) = entry {
+                    keys.push(entry);
+                    of_key.push(layouts.len());
+                }
+                layouts.push(layout);
+            }
+        }
+        (api, layouts, of_key)
+    }
+
+    fn entry(
+        &mut self,
+        name: &str,
+        name_node: &Node<'a>,
+        def: &Node<'a>,
+    ) -> (Option<ApiKey>, EntryLayout) {
+        let mut layout = EntryLayout {
+            key_start: name_node.start,
+            key_end: name_node.end,
+            key_simple: simple_key(self.text, name_node),
+            value_start: def.start,
+            content_start: yaml::content_start(self.text, def),
+            value_end: def.end.max(name_node.end),
+            flow: false,
+            ends_in_block_scalar: ends_in_block_scalar(def),
+            fields: Vec::new(),
+        };
+        let before = self.problems.borrow().len();
+        self.tagged(def);
+        let Kind::Map { entries, flow } = &def.kind else {
+            self.problem(
+                def,
+                format!(
+                    "key '{name}' must be a mapping of fields (hash, permissions, ...), not {}",
+                    def.type_name()
+                ),
+            );
+            return (None, layout);
+        };
+        layout.flow = *flow;
+        layout.fields.reserve_exact(entries.len());
+        let mut key = ApiKey::new(name.to_string(), TokenHash([0; 32]));
+        let mut has_hash = false;
+        let mut seen = Seen::new();
+        for (fk, fv) in entries {
+            if fk.is_merge_key() {
+                self.problem(fk, format!("key '{name}': {MERGE}"));
+                continue;
+            }
+            let Some(field) = fk.as_str() else {
+                self.problem(fk, "a field name must be text");
+                continue;
+            };
+            if !seen.first(field) {
+                self.problem(fk, format!("key '{name}': duplicate field '{field}'"));
+                continue;
+            }
+            let block_list_indent = match &fv.kind {
+                Kind::Seq { flow: false, items } if !items.is_empty() => {
+                    Some(indent_of(self.text, fv.start))
+                }
+                _ => None,
+            };
+            let key_simple = simple_key(self.text, fk);
+            layout.fields.push(FieldLayout {
+                name: field_name(field),
+                key_start: fk.start,
+                key_end: fk.end,
+                key_simple,
+                value_start: fv.start,
+                value_end: fv.end.max(fk.end),
+                content_start: yaml::content_start(self.text, fv),
+                anchor: fv.anchor,
+                block_list_indent,
+            });
+            let what = What {
+                key: Some(name),
+                field,
+            };
+            if super::FIELDS.contains(&field) && (self.tagged(fk) || self.tagged(fv)) {
+                continue;
+            }
+            match field {
+                "description" => key.description = self.string(fv, what),
+                "enabled" => {
+                    let v = self.resolve(fv);
+                    match v.as_str().filter(|_| v.is_plain() && v.tag == 0) {
+                        Some("true" | "True" | "TRUE") => key.enabled = true,
+                        Some("false" | "False" | "FALSE") => key.enabled = false,
+                        _ if v.is_null() => self.problem(
+                            v,
+                            format!("{what} is null; write true or false, or leave the field out (it means true)"),
+                        ),
+                        _ => self.problem(v, format!("{what} must be true or false")),
+                    }
+                }
+                "permissions" => {
+                    if let Some(list) = self.list(fv, what) {
+                        for (s, node) in &list {
+                            if let Some(p) = model::scope_problem(s) {
+                                self.problem(node, format!("key '{name}': {p}"));
+                            }
+                        }
+                        key.permissions = list.into_iter().map(|(s, _)| s).collect();
+                    }
+                }
+                "hash" => {
+                    has_hash = true;
+                    match self.str_of(fv, what).map(TokenHash::parse) {
+                        Some(Some(h)) => key.hash = h,
+                        Some(None) => self.problem(
+                            fv,
+                            format!("{what} must be sha256: followed by 64 lowercase hex digits"),
+                        ),
+                        None => {}
+                    }
+                }
+                "createdAt" => key.created_at = self.time(fv, what),
+                "expiresAt" => key.expires_at = self.time(fv, what),
+                "allowedIps" => {
+                    if let Some(list) = self.list(fv, what) {
+                        let mut nets = Vec::new();
+                        for (s, node) in list {
+                            match model::parse_cidr(&s) {
+                                Ok(n) => nets.push(n),
+                                Err(e) => self.problem(node, format!("key '{name}': {e}")),
+                            }
+                        }
+                        key.allowed_ips = Some(nets);
+                    }
+                }
+                "pathPrefix" => {
+                    key.path_prefix = self.string(fv, what);
+                    if let Some(p) = &key.path_prefix {
+                        if !model::valid_path_prefix(p) {
+                            self.problem(fv, format!("{what} {}", model::PATH_PREFIX_RULE));
+                        }
+                    }
+                }
+                "resources" => {
+                    key.resources = self
+                        .list(fv, what)
+                        .map(|l| l.into_iter().map(|(s, _)| s).collect())
+                }
+                "previousHashes" => key.previous_hashes = self.previous(fv, what),
+                _ => {}
+            }
+        }
+        if !has_hash {
+            self.problem(
+                name_node,
+                format!("key '{name}' has no hash; every key needs `hash: sha256:<64 hex>`"),
+            );
+        }
+        let ok = self.problems.borrow().len() == before;
+        (ok.then_some(key), layout)
+    }
+
+    fn string(&self, node: &Node<'a>, what: What<'_>) -> Option<String> {
+        self.str_of(node, what).map(String::from)
+    }
+
+    /// A scalar's text, borrowed from the tree. A null is a problem: the field must hold
+    /// text, or be left out.
+    fn str_of<'n>(&'n self, node: &'n Node<'a>, what: What<'_>) -> Option<&'n str> {
+        let node = self.resolve(node);
+        if self.tagged(node) {
+            return None;
+        }
+        if node.is_null() {
+            self.problem(
+                node,
+                format!("{what} is null; give it a value, or leave the field out"),
+            );
+            return None;
+        }
+        match &node.kind {
+            Kind::Scalar { value, .. } => Some(value),
+            _ => {
+                self.problem(
+                    node,
+                    format!("{what} must be text, not {}", node.type_name()),
+                );
+                None
+            }
+        }
+    }
+
+    fn time(&self, node: &Node<'a>, what: What<'_>) -> Option<Timestamp> {
+        let s = self.str_of(node, what)?;
+        match parse_timestamp(s) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                self.problem(node, format!("{what}: {e}"));
+                None
+            }
+        }
+    }
+
+    fn list<'n>(
+        &'n self,
+        node: &'n Node<'a>,
+        what: What<'_>,
+    ) -> Option<Vec<(String, &'n Node<'a>)>> {
+        let node = self.resolve(node);
+        if self.tagged(node) {
+            return None;
+        }
+        if node.is_null() {
+            self.problem(
+                node,
+                format!("{what} is null; write [] for none, or leave the field out"),
+            );
+            return None;
+        }
+        let Kind::Seq { items, .. } = &node.kind else {
+            self.problem(
+                node,
+                format!(
+                    "{what} must be a list, like [a, b], not {}",
+                    node.type_name()
+                ),
+            );
+            return None;
+        };
+        let mut out = Vec::with_capacity(items.len());
+        for item in items {
+            let item = self.resolve(item);
+            if self.tagged(item) {
+                continue;
+            }
+            match &item.kind {
+                Kind::Scalar { value, .. } if !item.is_null() => {
+                    out.push((value.to_string(), item))
+                }
+                _ => self.problem(
+                    item,
+                    format!("{what}: each item must be text, not {}", item.type_name()),
+                ),
+            }
+        }
+        Some(out)
+    }
+
+    fn previous(&self, node: &Node<'a>, what: What<'_>) -> Vec<PreviousHash> {
+        if node.is_null() {
+            self.problem(
+                node,
+                format!("{what} is null; write [] for none, or leave the field out"),
+            );
+            return Vec::new();
+        }
+        let Kind::Seq { items, .. } = &node.kind else {
+            self.problem(
+                node,
+                format!("{what} must be a list of {{hash, expiresAt}}"),
+            );
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for item in items {
+            if self.tagged(item) {
+                continue;
+            }
+            let Kind::Map { entries, .. } = &item.kind else {
+                self.problem(
+                    item,
+                    format!("{what}: each item must be a mapping with hash and expiresAt"),
+                );
+                continue;
+            };
+            let (mut hash, mut expires) = (None, None);
+            for (k, v) in entries {
+                if k.is_merge_key() {
+                    self.problem(k, format!("{what}: {MERGE}"));
+                    continue;
+                }
+                match k.as_str() {
+                    Some("hash") => match self.str_of(v, what).map(TokenHash::parse) {
+                        Some(Some(h)) => hash = Some(h),
+                        Some(None) => self.problem(
+                            v,
+                            format!(
+                                "{what}: hash must be sha256: followed by 64 lowercase hex digits"
+                            ),
+                        ),
+                        None => {}
+                    },
+                    Some("expiresAt") => expires = self.time(v, what),
+                    _ => {}
+                }
+            }
+            match (hash, expires) {
+                (Some(hash), Some(expires_at)) => out.push(PreviousHash { hash, expires_at }),
+                (Some(_), None) => {
+                    self.problem(item, format!("{what}: every item needs an expiresAt"))
+                }
+                (None, _) => self.problem(item, format!("{what}: every item needs a hash")),
+            }
+        }
+        out
+    }
+}
+
+/// Is `key` written `name: ` alone at the start of its line (plain or quoted, no anchor or
+/// tag), the form the planner cuts and splices by whole lines?
+fn simple_key(text: &str, key: &Node<'_>) -> bool {
+    matches!(&key.kind, Kind::Scalar { style, .. }
+        if matches!(style, ScalarStyle::Plain | ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted))
+        && key.tag == 0
+        && key.anchor == 0
+        && starts_line(text, key.start)
+        && super::layout::colon_after(text, key.end).is_some()
+}
+
+/// Does the last node of `def`, going down through last children, hold a block scalar?
+fn ends_in_block_scalar(def: &Node<'_>) -> bool {
+    let mut n = def;
+    loop {
+        match &n.kind {
+            Kind::Map { entries, .. } => match entries.last() {
+                Some((_, v)) => n = v,
+                None => return false,
+            },
+            Kind::Seq { items, .. } => match items.last() {
+                Some(v) => n = v,
+                None => return false,
+            },
+            Kind::Scalar { style, .. } => {
+                return matches!(style, ScalarStyle::Literal | ScalarStyle::Folded);
+            }
+            Kind::Alias(_) => return false,
+        }
+    }
+}

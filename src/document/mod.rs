@@ -1,0 +1,161 @@
+//! The document layer: security.yml as text, typed model and layout.
+//!
+//! [`Document::load`] reads the syntax tree ([`crate::yaml`]) into the model
+//! ([`crate::model::SecurityFile`]) and records where each key and field sits
+//! ([`layout`], by [`load`]). A write is an [`Edit`] said of the model; the planner
+//! ([`edit`]) makes it the new text by splices at those positions, with scalars written by
+//! [`render`]; the prover ([`prove`]) checks the whole new text reads as intended before the
+//! store replaces the file.
+
+pub mod desired;
+pub(crate) mod edit;
+mod layout;
+mod load;
+pub(crate) mod prove;
+pub mod render;
+
+pub use desired::{DESIRED_FIELDS, DesiredKey, DesiredState};
+pub use edit::{Edit, new_key_fields, set_field};
+pub use render::{Value, key_fields, render_scalar};
+
+use crate::error::{Error, Result};
+use crate::model::SecurityFile;
+use layout::Layout;
+use std::path::{Path, PathBuf};
+
+/// A problem found while loading, with its position.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub line: usize,
+    pub col: usize,
+    pub message: String,
+}
+
+/// A loaded security.yml.
+#[derive(Debug, Clone)]
+pub struct Document {
+    pub path: PathBuf,
+    pub text: String,
+    pub model: SecurityFile,
+    /// The file did not exist: this is the empty document a first write starts from.
+    pub missing: bool,
+    layout: Layout,
+}
+
+/// The fields tokenctl owns, in the order a new entry is written.
+pub const FIELDS: [&str; 10] = [
+    "description",
+    "enabled",
+    "permissions",
+    "hash",
+    "createdAt",
+    "expiresAt",
+    "allowedIps",
+    "pathPrefix",
+    "resources",
+    "previousHashes",
+];
+
+/// What a new file starts as.
+pub const NEW_FILE: &str = "version: 1\napiKeys:\n";
+
+impl Document {
+    /// The empty document of a file that does not exist yet.
+    pub fn empty(path: &Path) -> Self {
+        Document {
+            path: path.to_path_buf(),
+            text: String::new(),
+            model: SecurityFile::default(),
+            missing: true,
+            layout: Layout {
+                newline: "\n",
+                ..Layout::default()
+            },
+        }
+    }
+
+    /// Loads text, failing on the first problem.
+    pub fn load(path: &Path, text: String) -> Result<Self> {
+        let (doc, problems) = Self::load_all(path, text)?;
+        if let Some(p) = problems.into_iter().next() {
+            return Err(Error::Syntax {
+                path: path.to_path_buf(),
+                line: p.line,
+                column: p.col,
+                message: p.message,
+            });
+        }
+        Ok(doc)
+    }
+
+    /// Loads text, collecting every problem (for `check`). Fails only on YAML syntax errors.
+    pub fn load_all(path: &Path, text: String) -> Result<(Self, Vec<Problem>)> {
+        let body_offset = if text.starts_with('\u{feff}') { 3 } else { 0 };
+        let body = &text[body_offset..];
+        let tree = crate::yaml::parse(body).map_err(|e| Error::Syntax {
+            path: path.to_path_buf(),
+            line: e.line,
+            column: e.col,
+            message: e.message,
+        })?;
+        let (model, mut layout, problems) = load::load(body, tree);
+        layout.newline = match memchr::memchr(b'\n', text.as_bytes()) {
+            Some(i) if i > 0 && text.as_bytes()[i - 1] == b'\r' => "\r\n",
+            _ => "\n",
+        };
+        if body_offset > 0 {
+            layout.shift(body_offset);
+        }
+        Ok((
+            Document {
+                path: path.to_path_buf(),
+                text,
+                model,
+                missing: false,
+                layout,
+            },
+            problems,
+        ))
+    }
+
+    /// 1-based line and column where key `name` is defined.
+    pub fn key_position(&self, name: &str) -> Option<(usize, usize)> {
+        let at = self
+            .model
+            .index_of(name)
+            .and_then(|k| self.layout.of_key.get(k))
+            .map(|&i| self.layout.entries[i].key_start)?;
+        let line = memchr::memchr_iter(b'\n', &self.text.as_bytes()[..at]).count() + 1;
+        let col = self.text[layout::line_start(&self.text, at)..at]
+            .chars()
+            .count()
+            + 1;
+        Some((line, col))
+    }
+
+    /// Plans `edit` and proves the new text reads as intended: the text to write. (The store
+    /// does this under its lock; this is for callers that want the text itself.)
+    pub fn edited(&self, edit: &Edit) -> Result<String> {
+        let planned = self.plan(edit)?;
+        prove::prove(self, &planned)?;
+        Ok(planned.text)
+    }
+
+    /// Both proofs of `edit`'s planned text, for tests that check they agree: the local
+    /// proof's verdict (`None` where it does not apply) and the whole-document proof's, with
+    /// the planned text. `Err` when the planner refuses the edit.
+    #[doc(hidden)]
+    pub fn proofs(&self, edit: &Edit) -> Result<(Option<Result<()>>, Result<()>, String)> {
+        let planned = self.plan(edit)?;
+        let local = prove::local(self, &planned);
+        let full = prove::full(self, &planned);
+        Ok((local, full, planned.text))
+    }
+
+    /// The model after `edit`, and the new text, proven.
+    pub(crate) fn planned(&self, edit: &Edit) -> Result<(SecurityFile, String)> {
+        let planned = self.plan(edit)?;
+        prove::prove(self, &planned)?;
+        Ok((planned.intended, planned.text))
+    }
+}

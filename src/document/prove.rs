@@ -1,0 +1,515 @@
+//! The postcondition of every write: the new text, read by the reference parser, gives
+//! exactly the intended data, or nothing is written.
+//!
+//! "Exactly" means: every key reads as the intended model says (typed, field by field, in
+//! order), and every other value of the document (foreign fields of kept keys, every field
+//! the edit is not about, other tools' top-level sections), with anchors and aliases
+//! followed, reads the same as before the edit. Layout (comments, quoting, spacing) is not
+//! compared: the planner keeps it, and it does not change what a server reads.
+//!
+//! Two ways to check it, with the same answer:
+//! - [`full`]: parse the old and the new text with saphyr ([`yaml::parse_full`]) and compare
+//!   the whole documents. Always right; costs two full parses.
+//! - [`local`]: when the edit stays inside whole block entries of apiKeys that hold no anchor,
+//!   alias or tag, parse only those entries, before and after, standalone. Why that is
+//!   enough: the text before the window and after it is byte for byte the same; the window
+//!   starts at a line holding an entry's key at the entries' indentation and ends before a
+//!   line with text no deeper than that (the next key, the next top-level key) or at the end,
+//!   so whatever the window holds is closed when the text after it starts, in the document
+//!   as in the standalone text; with no anchor, alias or tag in it, nothing it holds refers
+//!   to anything outside it or is referred to from outside. So each entry in the window
+//!   reads the same standalone as in the whole document, and nothing outside the window
+//!   reads differently. The property test in tests/e2e/prove.rs runs both on generated
+//!   documents and edits and checks that they agree.
+//!
+//! The store takes `local`'s yes, and on anything else asks `full`, whose answer stands.
+
+use super::edit::Planned;
+use super::layout::{ApiValue, Root, line_start};
+use super::{Document, FIELDS};
+use crate::error::{Error, Result};
+use crate::yaml::{self, Kind, Node, Resolver, Tree, same};
+
+/// Proves `planned` against `old`: `Ok` when the new text reads as intended.
+pub(crate) fn prove(old: &Document, planned: &Planned) -> Result<()> {
+    if let Some(Ok(())) = local(old, planned) {
+        return Ok(());
+    }
+    full(old, planned)
+}
+
+/// Why a new text is refused.
+fn refuse(old: &Document, what: String) -> Error {
+    let hint = constructs(&old.text);
+    Error::Unsafe {
+        path: old.path.clone(),
+        message: format!(
+            "tokenctl could not make this change safely, so nothing was written: {what}{hint}; make the change by hand"
+        ),
+    }
+}
+
+/// Names the YAML constructs of a text that tokenctl edits least well, for messages.
+fn constructs(text: &str) -> String {
+    let mut found = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let body = line.trim_start();
+        let what = if body.starts_with("? ") || body == "?" {
+            "an explicit key (`?`)"
+        } else if body.contains(": |") || body.contains(": >") || body.starts_with("- |") {
+            "a block scalar (`|` or `>`)"
+        } else if body.contains(" &") || body.contains(" *") || body.starts_with('&') {
+            "an anchor or alias (`&`, `*`)"
+        } else if body.contains(" !") {
+            "a tag (`!`)"
+        } else {
+            continue;
+        };
+        if !found.iter().any(|(w, _)| *w == what) {
+            found.push((what, i + 1));
+        }
+        if found.len() == 3 {
+            break;
+        }
+    }
+    if found.is_empty() {
+        return String::new();
+    }
+    let list: Vec<String> = found
+        .iter()
+        .map(|(w, line)| format!("{w} at line {line}"))
+        .collect();
+    format!(" (the file holds {})", list.join(", "))
+}
+
+/// The whole-document check, with the reference parser.
+pub(crate) fn full(old: &Document, planned: &Planned) -> Result<()> {
+    let text = &planned.text;
+    new_characters(old, &old.text, text)?;
+    let strip = |t: &str| -> usize { if t.starts_with('\u{feff}') { 3 } else { 0 } };
+    let (ob, nb) = (strip(&old.text), strip(text));
+    let old_tree = yaml::parse_full(&old.text[ob..])
+        .map_err(|e| refuse(old, format!("the file no longer reads ({})", e.message)))?;
+    let new_tree = yaml::parse_full(&text[nb..]).map_err(|e| {
+        refuse(
+            old,
+            format!(
+                "the new text would not read as YAML (line {}: {})",
+                e.line, e.message
+            ),
+        )
+    })?;
+    compare_documents(old, planned, &old_tree, &new_tree)?;
+    let (model, _, problems) = super::load::load(&text[nb..], new_tree);
+    if let Some(p) = problems.first() {
+        return Err(refuse(
+            old,
+            format!(
+                "the new text would have a problem at line {}: {}",
+                p.line, p.message
+            ),
+        ));
+    }
+    same_model(old, planned, &model.keys, &planned.intended.keys)?;
+    if model.version != planned.intended.version
+        || model.token_prefix != planned.intended.token_prefix
+        || model.catalog != planned.intended.catalog
+    {
+        return Err(refuse(
+            old,
+            "the file's version, tokenPrefix or permissions catalog would change".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// The new text may hold only characters tokenctl can read back in the part it changed: no
+/// byte order mark, NEL or line separator (which YAML 1.1 parsers break lines on), no bare CR.
+fn new_characters(old: &Document, before: &str, after: &str) -> Result<()> {
+    let (a, _, b_new) = diff_range(before, after);
+    let changed = &after[a..b_new];
+    if let Some(c) = changed.chars().find(|c| {
+        matches!(c, '\u{feff}' | '\u{85}' | '\u{2028}' | '\u{2029}')
+            || (c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    }) {
+        return Err(refuse(
+            old,
+            format!(
+                "the new text would hold the character U+{:04X} raw",
+                c as u32
+            ),
+        ));
+    }
+    let b = changed.as_bytes();
+    if memchr::memchr_iter(b'\r', b).any(|i| b.get(i + 1) != Some(&b'\n')) {
+        return Err(refuse(old, "the new text would hold a bare CR".into()));
+    }
+    yaml::check_characters(changed)
+        .map_err(|e| refuse(old, format!("the new text would hold {}", e.message)))
+}
+
+/// The common prefix and suffix of two texts: the change is `before[a..b_old]` becoming
+/// `after[a..b_new]`. Cut on character boundaries.
+fn diff_range(before: &str, after: &str) -> (usize, usize, usize) {
+    let (x, y) = (before.as_bytes(), after.as_bytes());
+    let mut p = x.iter().zip(y).take_while(|(a, b)| a == b).count();
+    while !before.is_char_boundary(p) || !after.is_char_boundary(p) {
+        p -= 1;
+    }
+    let max_s = x.len().min(y.len()) - p;
+    let mut s = x
+        .iter()
+        .rev()
+        .zip(y.iter().rev())
+        .take(max_s)
+        .take_while(|(a, b)| a == b)
+        .count();
+    while !before.is_char_boundary(x.len() - s) || !after.is_char_boundary(y.len() - s) {
+        s -= 1;
+    }
+    (p, x.len() - s, y.len() - s)
+}
+
+/// The entries of a tree's apiKeys mapping, by name.
+fn api_entries<'a, 't>(tree: &'a Tree<'t>) -> Option<Vec<(&'a str, &'a Node<'t>)>> {
+    let root = tree.root.as_ref()?;
+    let Kind::Map { entries, .. } = &root.kind else {
+        return None;
+    };
+    let (_, api) = entries
+        .iter()
+        .find(|(k, _)| k.as_str() == Some("apiKeys"))?;
+    match &api.kind {
+        Kind::Map { entries, .. } => Some(
+            entries
+                .iter()
+                .filter_map(|(k, v)| Some((k.as_str()?, v)))
+                .collect(),
+        ),
+        _ => Some(Vec::new()),
+    }
+}
+
+/// Compares two whole documents: top-level keys other than apiKeys the same, in the same
+/// order (a new file may gain `version`; a file without apiKeys gains it last), and apiKeys'
+/// entries as [`same_entries`] says.
+fn compare_documents(
+    old: &Document,
+    planned: &Planned,
+    old_tree: &Tree<'_>,
+    new_tree: &Tree<'_>,
+) -> Result<()> {
+    let (ro, rn) = (Resolver::new(old_tree), Resolver::new(new_tree));
+    let empty = Vec::new();
+    let old_top = match old_tree.root.as_ref().map(|r| &r.kind) {
+        Some(Kind::Map { entries, .. }) => entries,
+        _ => &empty,
+    };
+    let Some(Kind::Map {
+        entries: new_top, ..
+    }) = new_tree.root.as_ref().map(|r| &r.kind)
+    else {
+        return Err(refuse(old, "the new text would not be a mapping".into()));
+    };
+    // Top-level keys, apiKeys aside, pairwise.
+    let is_api = |k: &Node<'_>| k.as_str() == Some("apiKeys");
+    let old_rest: Vec<_> = old_top.iter().filter(|(k, _)| !is_api(k)).collect();
+    let mut new_rest: Vec<_> = new_top.iter().filter(|(k, _)| !is_api(k)).collect();
+    if old.layout.root == Root::Empty && old_rest.is_empty() {
+        // A new file starts `version: 1`.
+        new_rest.retain(|(k, v)| !(k.as_str() == Some("version") && v.as_str() == Some("1")));
+    }
+    if old_rest.len() != new_rest.len() {
+        return Err(refuse(old, "the top level would gain or lose a key".into()));
+    }
+    for ((ko, vo), (kn, vn)) in old_rest.iter().zip(&new_rest) {
+        if !same(ko, &ro, kn, &rn) || !same(vo, &ro, vn, &rn) {
+            return Err(refuse(
+                old,
+                format!(
+                    "the top-level key '{}' would read differently",
+                    ko.as_str().unwrap_or("?")
+                ),
+            ));
+        }
+    }
+    let position = |top: &[(Node<'_>, Node<'_>)]| top.iter().position(|(k, _)| is_api(k));
+    match (position(old_top), position(new_top)) {
+        (Some(a), Some(b)) if a == b => {}
+        (None, Some(b)) if b + 1 == new_top.len() => {}
+        (None, None) if planned.intended.keys.is_empty() => {}
+        _ => return Err(refuse(old, "apiKeys would move or go".into())),
+    }
+    let old_entries = api_entries(old_tree).unwrap_or_default();
+    let new_entries = api_entries(new_tree).unwrap_or_default();
+    same_entries(old, planned, &old_entries, &ro, &new_entries, &rn, true)
+}
+
+/// Compares entries of apiKeys before and after: the names must be the intended ones in
+/// order (of the whole file, or of a window when `whole` is false: then the old entries are
+/// the window's, and keys added are expected only when the window is the last); a kept key's
+/// fields other than the ones the edit changes must be the same, in the same order; an
+/// added key holds only tokenctl's fields.
+fn same_entries(
+    old: &Document,
+    planned: &Planned,
+    before: &[(&str, &Node<'_>)],
+    ro: &Resolver<'_, '_>,
+    after: &[(&str, &Node<'_>)],
+    rn: &Resolver<'_, '_>,
+    whole_or_last: bool,
+) -> Result<()> {
+    let mut expected: Vec<&str> = before
+        .iter()
+        .map(|(n, _)| *n)
+        .filter(|n| !planned.removed.iter().any(|r| r == n))
+        .collect();
+    if whole_or_last {
+        expected.extend(planned.added.iter().map(String::as_str));
+    }
+    let names: Vec<&str> = after.iter().map(|(n, _)| *n).collect();
+    if names != expected {
+        let missing = expected.iter().find(|n| !names.contains(n));
+        let extra = names.iter().find(|n| !expected.contains(n));
+        let what = match (missing, extra) {
+            (Some(m), _) => format!("key '{m}' would be lost"),
+            (_, Some(e)) => format!("a key '{e}' would appear"),
+            _ => "the keys would change order".into(),
+        };
+        return Err(refuse(old, what));
+    }
+    for (name, new_def) in after {
+        let changed = planned.changed.get(*name);
+        let kept = |k: &Node<'_>| {
+            !k.as_str()
+                .is_some_and(|f| changed.is_some_and(|c| c.contains(&f)))
+        };
+        let new_def = rn.follow(new_def);
+        let new_fields = match new_def.map(|d| &d.kind) {
+            Some(Kind::Map { entries, .. }) => entries,
+            _ => return Err(refuse(old, format!("key '{name}' would not be a mapping"))),
+        };
+        let Some((_, old_def)) = before.iter().find(|(n, _)| n == name) else {
+            // Added: only tokenctl's own fields.
+            if let Some((k, _)) = new_fields
+                .iter()
+                .find(|(k, _)| !k.as_str().is_some_and(|f| FIELDS.contains(&f)))
+            {
+                return Err(refuse(
+                    old,
+                    format!(
+                        "new key '{name}' would hold a field '{}' tokenctl did not write",
+                        k.as_str().unwrap_or("?")
+                    ),
+                ));
+            }
+            continue;
+        };
+        let old_fields = match ro.follow(old_def).map(|d| &d.kind) {
+            Some(Kind::Map { entries, .. }) => entries,
+            _ => return Err(refuse(old, format!("key '{name}' was not a mapping"))),
+        };
+        let a: Vec<_> = old_fields.iter().filter(|(k, _)| kept(k)).collect();
+        let b: Vec<_> = new_fields.iter().filter(|(k, _)| kept(k)).collect();
+        let differs = a.len() != b.len()
+            || a.iter()
+                .zip(&b)
+                .find(|((ka, va), (kb, vb))| !same(ka, ro, kb, rn) || !same(va, ro, vb, rn))
+                .is_some();
+        if differs {
+            let field = a
+                .iter()
+                .zip(&b)
+                .find(|((ka, va), (kb, vb))| !same(ka, ro, kb, rn) || !same(va, ro, vb, rn))
+                .and_then(|((k, _), _)| k.as_str())
+                .or_else(|| a.get(b.len()).and_then(|(k, _)| k.as_str()))
+                .or_else(|| b.get(a.len()).and_then(|(k, _)| k.as_str()))
+                .unwrap_or("?");
+            return Err(refuse(
+                old,
+                format!(
+                    "key '{name}' would change where the edit is not about it (field '{field}')"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The keys read from the new text must be the intended ones, field for field.
+fn same_model(
+    old: &Document,
+    _planned: &Planned,
+    got: &[crate::model::ApiKey],
+    want: &[crate::model::ApiKey],
+) -> Result<()> {
+    if got.len() != want.len() {
+        return Err(refuse(
+            old,
+            "the number of keys would not be the intended one".into(),
+        ));
+    }
+    for (g, w) in got.iter().zip(want) {
+        if g != w {
+            let field = crate::document::edit::field_changes(w, g)
+                .first()
+                .map_or("name", |(f, _)| *f);
+            return Err(refuse(
+                old,
+                format!(
+                    "key '{}' would not read as intended (field {field})",
+                    w.name
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The check confined to the block entries the edit touches, or `None` when the edit is not
+/// of that shape (see the module's documentation for why it is enough).
+pub(crate) fn local(old: &Document, planned: &Planned) -> Option<Result<()>> {
+    let api = old.layout.api.as_ref()?;
+    if !matches!(api.value, ApiValue::Block) || api.value_props || old.layout.root_props {
+        return None;
+    }
+    let entries = &old.layout.entries;
+    if entries.is_empty() || old.layout.of_key.len() != entries.len() {
+        return None;
+    }
+    let (text, new) = (old.text.as_str(), planned.text.as_str());
+    let (a, b_old, _) = diff_range(text, new);
+    let region_start = |i: usize| line_start(text, entries[i].key_start);
+    let region_end = |i: usize| {
+        if i + 1 < entries.len() {
+            region_start(i + 1)
+        } else {
+            api.next_top_line.unwrap_or(text.len())
+        }
+    };
+    if a < region_start(0) || b_old > region_end(entries.len() - 1) {
+        return None;
+    }
+    // The run of whole regions that holds the change.
+    let mut first = entries
+        .partition_point(|e| line_start(text, e.key_start) <= a)
+        .saturating_sub(1);
+    let mut last = first;
+    while last + 1 < entries.len() && region_end(last) < b_old {
+        last += 1;
+    }
+    let grow = new.len() as isize - text.len() as isize;
+    let new_window = |first: usize, last: usize| -> Option<&str> {
+        let end = region_end(last) as isize + grow;
+        new.get(region_start(first)..usize::try_from(end).ok()?)
+    };
+    let indent = super::layout::indent_of(text, entries[first].key_start);
+    // The window after the edit must start with a key at the entries' indentation (or be
+    // empty), so that what ends the entry before it ends it as before.
+    loop {
+        let w = new_window(first, last)?;
+        let starts_with_key = w.is_empty() || {
+            let body = w.trim_start_matches(' ');
+            w.len() - body.len() == indent && !body.starts_with(['#', '\n', '\r'])
+        };
+        if starts_with_key || first == 0 {
+            break;
+        }
+        first -= 1;
+    }
+    for e in &entries[first..=last] {
+        if !e.key_simple || super::layout::indent_of(text, e.key_start) != indent {
+            return None;
+        }
+    }
+    let (ws, we) = (region_start(first), region_end(last));
+    let w_old = &text[ws..we];
+    let w_new = new_window(first, last)?;
+    if !(w_new.is_empty() || w_new.ends_with('\n') || we == text.len()) {
+        return None;
+    }
+    let marker = |w: &str| {
+        w.lines()
+            .any(|l| l.starts_with("---") || l.starts_with("...") || l.starts_with('%'))
+    };
+    if marker(w_old) || marker(w_new) {
+        return None;
+    }
+    if let Err(e) = new_characters(old, w_old, w_new) {
+        return Some(Err(e));
+    }
+    // Every key the edit is about must be in the window.
+    let in_window: rustc_hash::FxHashSet<&str> = (first..=last)
+        .map(|i| old.model.keys[i].name.as_str())
+        .collect();
+    let is_last = last + 1 == entries.len();
+    if planned
+        .changed
+        .keys()
+        .any(|n| !in_window.contains(n.as_str()))
+        || planned
+            .removed
+            .iter()
+            .any(|n| !in_window.contains(n.as_str()))
+        || (!planned.added.is_empty() && !is_last)
+    {
+        return None;
+    }
+    let nl = old.layout.newline;
+    let old_text = format!("apiKeys:{nl}{w_old}");
+    let new_text = format!("apiKeys:{nl}{w_new}");
+    let (Ok(old_tree), Ok(new_tree)) = (yaml::parse_full(&old_text), yaml::parse_full(&new_text))
+    else {
+        return None;
+    };
+    for t in [&old_tree, &new_tree] {
+        if t.root.as_ref().is_some_and(Node::has_properties) {
+            return None;
+        }
+    }
+    let (ro, rn) = (Resolver::new(&old_tree), Resolver::new(&new_tree));
+    let before = api_entries(&old_tree)?;
+    let after = api_entries(&new_tree)?;
+    if before.len() != last - first + 1 {
+        return None;
+    }
+    if let Err(e) = same_entries(old, planned, &before, &ro, &after, &rn, is_last) {
+        return Some(Err(e));
+    }
+    // Each entry's key at the entries' indentation, and a key added in the window must not
+    // also be outside it.
+    let (model, layout, problems) = super::load::load(&new_text, new_tree);
+    if !problems.is_empty() {
+        return Some(Err(refuse(
+            old,
+            format!("the new text would have a problem: {}", problems[0].message),
+        )));
+    }
+    if layout
+        .entries
+        .iter()
+        .any(|e| super::layout::indent_of(&new_text, e.key_start) != indent)
+    {
+        return None;
+    }
+    for name in model.names() {
+        if !in_window.contains(name) && old.model.get(name).is_some() {
+            return Some(Err(refuse(
+                old,
+                format!("key '{name}' would be there twice"),
+            )));
+        }
+    }
+    // The keys of the window, as intended: the kept ones of the window in order, then the
+    // added ones.
+    let want: Vec<&crate::model::ApiKey> = planned
+        .intended
+        .keys
+        .iter()
+        .filter(|k| in_window.contains(k.name.as_str()) || planned.added.contains(&k.name))
+        .collect();
+    if model.keys.len() != want.len() || model.keys.iter().zip(&want).any(|(g, w)| g != *w) {
+        return Some(Err(refuse(old, "a key would not read as intended".into())));
+    }
+    Some(Ok(()))
+}

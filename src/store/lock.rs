@@ -1,0 +1,159 @@
+//! The exclusive lock that serialises writers of one file: `flock` on `<file>.lock` beside
+//! the real file (so every path to it shares one lock), opened without following a link,
+//! owned like the file it guards, and holding the pid of whoever holds it so that a writer
+//! who gives up can say who was in the way.
+
+use crate::error::{Error, Result};
+use std::fs::{self, File, OpenOptions};
+use std::io::{Read, Seek, Write};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// An exclusive lock on `<file>.lock`, held until dropped.
+pub(crate) struct Lock {
+    _file: File,
+}
+
+impl Lock {
+    /// Locks `path` (a real file, links already followed), waiting up to `timeout`.
+    pub(crate) fn acquire(path: &Path, timeout: Duration) -> Result<Lock> {
+        let lock_path = super::locate::sibling(path, ".lock");
+        super::atomic::create_parent(&lock_path)?;
+        let (mut file, writable) = open(&lock_path, path)?;
+        let deadline = Instant::now() + timeout;
+        loop {
+            match file.try_lock() {
+                Ok(()) => {
+                    if writable {
+                        // Who holds it, for the message of a writer who gives up waiting.
+                        let _ = file.set_len(0);
+                        let _ = file.rewind();
+                        let _ = writeln!(file, "{}", std::process::id());
+                    }
+                    return Ok(Lock { _file: file });
+                }
+                Err(fs::TryLockError::WouldBlock) => {
+                    if Instant::now() >= deadline {
+                        return Err(Error::Conflict(format!(
+                            "{} is locked by {} (lock file {}); gave up after {:.1}s; retry, or raise --lock-timeout",
+                            path.display(),
+                            holder(&mut file),
+                            lock_path.display(),
+                            timeout.as_secs_f64()
+                        )));
+                    }
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                Err(fs::TryLockError::Error(e)) => {
+                    return Err(Error::io(&lock_path, "locking", e));
+                }
+            }
+        }
+    }
+}
+
+/// Opens (or creates) the lock file, never through a link. A new one gets the owner and
+/// group of the file it guards (or of its folder), so that root writing first does not lock
+/// the file's owner out. An existing one we may not write is opened read-only: `flock` needs
+/// no more.
+fn open(lock_path: &Path, guarded: &Path) -> Result<(File, bool)> {
+    let flags = libc::O_NOFOLLOW | libc::O_CLOEXEC;
+    let existed = fs::symlink_metadata(lock_path).is_ok();
+    let attempt = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .custom_flags(flags)
+        .open(lock_path);
+    let refuse_link = |e: &std::io::Error| {
+        if e.raw_os_error() == Some(libc::ELOOP) {
+            Some(Error::Invalid {
+                path: lock_path.to_path_buf(),
+                message: "the lock file is a symbolic link; refusing to follow it (remove it: tokenctl makes its own)".into(),
+            })
+        } else {
+            None
+        }
+    };
+    match attempt {
+        Ok(file) => {
+            let meta = file
+                .metadata()
+                .map_err(|e| Error::io(lock_path, "opening the lock file", e))?;
+            if !meta.is_file() {
+                return Err(not_regular(lock_path));
+            }
+            if !existed {
+                let owner = fs::metadata(guarded)
+                    .or_else(|_| fs::metadata(guarded.parent().unwrap_or(Path::new("."))));
+                if let Ok(o) = owner {
+                    if o.uid() != meta.uid() || o.gid() != meta.gid() {
+                        let _ = std::os::unix::fs::fchown(&file, Some(o.uid()), Some(o.gid()));
+                    }
+                }
+            }
+            Ok((file, true))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied && existed => {
+            let file = OpenOptions::new()
+                .read(true)
+                .custom_flags(flags)
+                .open(lock_path)
+                .map_err(|e| {
+                    refuse_link(&e)
+                        .unwrap_or_else(|| Error::io(lock_path, "opening the lock file", e))
+                })?;
+            if !file.metadata().map(|m| m.is_file()).unwrap_or(false) {
+                return Err(not_regular(lock_path));
+            }
+            Ok((file, false))
+        }
+        Err(e) => {
+            Err(refuse_link(&e).unwrap_or_else(|| Error::io(lock_path, "opening the lock file", e)))
+        }
+    }
+}
+
+fn not_regular(path: &Path) -> Error {
+    Error::Invalid {
+        path: path.to_path_buf(),
+        message: "the lock file is not a regular file; remove it".into(),
+    }
+}
+
+/// "process 1234" (and "which is stopped" when it is), from the pid the holder wrote.
+fn holder(file: &mut File) -> String {
+    let mut text = String::new();
+    let _ = file.rewind();
+    let _ = file.take(32).read_to_string(&mut text);
+    let Ok(pid) = text.trim().parse::<u32>() else {
+        return "another process".into();
+    };
+    let stat = fs::read_to_string(PathBuf::from(format!("/proc/{pid}/stat"))).unwrap_or_default();
+    // The state is the field after the command name, which is in parentheses.
+    let state = stat
+        .rsplit_once(')')
+        .and_then(|(_, rest)| rest.split_whitespace().next())
+        .unwrap_or("");
+    let name = stat
+        .split_once('(')
+        .and_then(|(_, rest)| rest.rsplit_once(')'))
+        .map(|(n, _)| n)
+        .unwrap_or("");
+    let named = if name.is_empty() {
+        format!("process {pid}")
+    } else {
+        format!("process {pid} ({name})")
+    };
+    match state {
+        "T" | "t" => {
+            format!("{named}, which is stopped (resume it with `kill -CONT {pid}`, or end it)")
+        }
+        // The pid of an earlier holder: whoever holds it now did not say.
+        "" => "another process".into(),
+        _ => named,
+    }
+}

@@ -1,0 +1,635 @@
+//! The reference parser: saphyr-parser's events, built into a [`Tree`] with byte spans.
+//!
+//! saphyr handles all of YAML; its spans need care: they count characters, they can run past
+//! a closing quote into a comment, past a block scalar into the next line's indentation, and
+//! an implicit null's span is the next token's. Each is corrected here so that a node's span
+//! is exactly its text (see [`Node::end`]).
+
+use super::{Kind, MAX_DEPTH, Node, SyntaxError, Tree, check_characters};
+use saphyr_parser::{Event, Marker, Parser, ScalarStyle, Span};
+
+/// Converts saphyr's character-based markers into byte offsets.
+///
+/// Uses the marker's character index, which saphyr advances for every character it reads;
+/// its line numbers count a bare CR as a line break too, so lines split on `\n` would not
+/// match them (found by fuzzing: a panic, and wrong offsets).
+struct Positions<'a> {
+    text: &'a str,
+    ascii: bool,
+    /// Byte offset of every `STRIDE`th character, for non-ASCII text.
+    checkpoints: Vec<usize>,
+}
+
+const STRIDE: usize = 64;
+
+impl<'a> Positions<'a> {
+    fn new(text: &'a str) -> Self {
+        let ascii = text.is_ascii();
+        let checkpoints = if ascii {
+            Vec::new()
+        } else {
+            text.char_indices()
+                .step_by(STRIDE)
+                .map(|(i, _)| i)
+                .collect()
+        };
+        Positions {
+            text,
+            ascii,
+            checkpoints,
+        }
+    }
+
+    fn byte(&self, m: &Marker) -> usize {
+        let index = m.index();
+        if self.ascii {
+            return index.min(self.text.len());
+        }
+        let Some(&from) = self.checkpoints.get(index / STRIDE) else {
+            return self.text.len();
+        };
+        self.text[from..]
+            .char_indices()
+            .nth(index % STRIDE)
+            .map_or(self.text.len(), |(i, _)| from + i)
+    }
+}
+
+/// An open collection.
+struct Frame<'t> {
+    node: Node<'t>,
+    items: Vec<Node<'t>>,
+    entries: Vec<(Node<'t>, Node<'t>)>,
+    /// A mapping's key waiting for its value.
+    key: Option<Node<'t>>,
+    is_seq: bool,
+    /// Column of a block collection's first key, `?` or `-`: its indentation.
+    indent: isize,
+}
+
+impl Frame<'_> {
+    /// Where the node that comes next would start if it had no text: just past the node
+    /// before it in this collection (an implicit null is positioned there, not at the next
+    /// token as saphyr's span says).
+    fn after_previous(&self) -> usize {
+        match (&self.key, self.items.last(), self.entries.last()) {
+            (Some(k), _, _) => k.end,
+            (None, Some(item), _) if self.is_seq => item.end,
+            (None, _, Some((_, v))) if !self.is_seq => v.end,
+            _ => self.node.start + usize::from(self.is_seq),
+        }
+    }
+}
+
+/// Parses with saphyr-parser: all of YAML.
+pub fn parse_full(text: &str) -> Result<Tree<'_>, SyntaxError> {
+    check_characters(text)?;
+    let pos = Positions::new(text);
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut tree = Tree::default();
+    let mut documents = 0;
+    let err = |m: &Marker, message: String| SyntaxError {
+        line: m.line(),
+        col: m.col() + 1,
+        message,
+    };
+
+    for event in Parser::new_from_str(text) {
+        let (event, span): (Event, Span) =
+            event.map_err(|e| err(e.marker(), e.info().to_string()))?;
+        let start = pos.byte(&span.start);
+        let mut made: Option<Node> = None;
+        match event {
+            Event::DocumentStart(_) => {
+                documents += 1;
+                if documents > 1 {
+                    return Err(err(
+                        &span.start,
+                        "more than one YAML document; security.yml holds exactly one".into(),
+                    ));
+                }
+            }
+            Event::Scalar(value, style, anchor, tag) => {
+                let tag = tag_index(&mut tree, tag.map(|t| format!("{}{}", t.handle, t.suffix)));
+                let anchor = anchor as u32;
+                let (start, end) =
+                    if value.is_empty() && style == ScalarStyle::Plain && tag == 0 && anchor == 0 {
+                        // An implicit null has no text: it stands just past its key (or the item
+                        // before it). saphyr's span is the next token's, which may be on a later
+                        // line, in the next key (found: an edit landed in the next key).
+                        let at = stack.last().map_or(start, Frame::after_previous).min(start);
+                        (at, at)
+                    } else if matches!(style, ScalarStyle::Literal | ScalarStyle::Folded) {
+                        let parent = stack.last().map_or(-1, |f| f.indent);
+                        let from = stack.last().map_or(0, Frame::after_previous).min(start);
+                        match block_scalar_start(text, from) {
+                            Some((node_start, header)) => {
+                                (node_start, block_scalar_end(text, header, parent))
+                            }
+                            None => (start, scalar_end(text, start, pos.byte(&span.end), style)),
+                        }
+                    } else {
+                        (start, scalar_end(text, start, pos.byte(&span.end), style))
+                    };
+                made = Some(Node {
+                    kind: Kind::Scalar { value, style },
+                    start,
+                    end,
+                    anchor,
+                    tag,
+                });
+            }
+            Event::Alias(id) => {
+                made = Some(Node {
+                    kind: Kind::Alias(id as u32),
+                    start,
+                    end: pos.byte(&span.end),
+                    anchor: 0,
+                    tag: 0,
+                });
+            }
+            Event::SequenceStart(anchor, ref tag) | Event::MappingStart(anchor, ref tag) => {
+                if stack.len() >= MAX_DEPTH {
+                    return Err(err(
+                        &span.start,
+                        format!("nesting deeper than {MAX_DEPTH} levels"),
+                    ));
+                }
+                let tag = tag_index(
+                    &mut tree,
+                    tag.as_ref().map(|t| format!("{}{}", t.handle, t.suffix)),
+                );
+                let flow = text.get(start..pos.byte(&span.end)).is_some_and(opens_flow);
+                let is_seq = matches!(event, Event::SequenceStart(..));
+                let kind = if is_seq {
+                    Kind::Seq {
+                        items: Vec::new(),
+                        flow,
+                    }
+                } else {
+                    Kind::Map {
+                        entries: Vec::new(),
+                        flow,
+                    }
+                };
+                stack.push(Frame {
+                    node: Node {
+                        kind,
+                        start,
+                        end: start,
+                        anchor: anchor as u32,
+                        tag,
+                    },
+                    items: Vec::new(),
+                    entries: Vec::new(),
+                    key: None,
+                    is_seq,
+                    // The span of a block collection's start runs over its anchor and tag up
+                    // to its first key, `?` or `-`: where it ends is its indentation.
+                    indent: span.end.col() as isize,
+                });
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                let end_byte = pos.byte(&span.end);
+                let Some(frame) = stack.pop() else { continue };
+                let Frame {
+                    mut node,
+                    mut items,
+                    mut entries,
+                    ..
+                } = frame;
+                match &mut node.kind {
+                    Kind::Seq { items: slot, .. } => {
+                        items.shrink_to_fit();
+                        node.end = items.last().map_or(node.start, |n| n.end);
+                        *slot = items;
+                    }
+                    Kind::Map { entries: slot, .. } => {
+                        entries.shrink_to_fit();
+                        node.end = entries.last().map_or(node.start, |(_, v)| v.end);
+                        *slot = entries;
+                    }
+                    _ => {}
+                }
+                let flow = matches!(
+                    node.kind,
+                    Kind::Seq { flow: true, .. } | Kind::Map { flow: true, .. }
+                );
+                if flow {
+                    // The span starts at the closing bracket but may run on over spaces and a
+                    // trailing comment: end just past the bracket.
+                    node.end = if text[start..].starts_with(['}', ']']) {
+                        start + 1
+                    } else if text[start..].starts_with(',') {
+                        // After a trailing comma (`{a: 1,}`) the span is the comma's: end
+                        // past the bracket that follows it, over spaces, breaks and comments.
+                        closing_bracket_after(text, start + 1).unwrap_or(end_byte)
+                    } else {
+                        end_byte
+                    };
+                }
+                made = Some(node);
+            }
+            _ => {}
+        }
+        if let Some(node) = made {
+            match stack.last_mut() {
+                Some(f) if f.is_seq => f.items.push(node),
+                Some(f) => match f.key.take() {
+                    None => f.key = Some(node),
+                    Some(k) => f.entries.push((k, node)),
+                },
+                None => tree.root = Some(node),
+            }
+        }
+    }
+    Ok(tree)
+}
+
+fn tag_index(tree: &mut Tree<'_>, tag: Option<String>) -> u32 {
+    match tag {
+        None => 0,
+        Some(t) => {
+            tree.tags.push(t);
+            tree.tags.len() as u32
+        }
+    }
+}
+
+/// Where a block scalar's text starts: its anchor, tag or `|`/`>` indicator, found from
+/// `from` (just past its key or the item before it) over the `:`, `-` or `?` indicator,
+/// blanks, line breaks and comments. saphyr's span starts at the first line of content, or
+/// for an empty block scalar at the next token; `None` when no indicator is found.
+fn block_scalar_start(text: &str, from: usize) -> Option<(usize, usize)> {
+    let b = text.as_bytes();
+    let mut i = from;
+    let mut node_start = None;
+    while i < b.len() {
+        match b[i] {
+            b' ' | b'\t' | b'\r' | b'\n' => i += 1,
+            b':' | b'-' | b'?' if node_start.is_none() => i += 1,
+            b'#' => i = line_break_at(b, i),
+            b'&' | b'!' => {
+                node_start.get_or_insert(i);
+                while i < b.len() && !matches!(b[i], b' ' | b'\t' | b'\r' | b'\n') {
+                    i += 1;
+                }
+            }
+            b'|' | b'>' => return Some((node_start.unwrap_or(i), i)),
+            _ => return None,
+        }
+    }
+    None
+}
+
+/// Where a block scalar whose indicator (`|` or `>`) is at `header` ends: past the last
+/// character of the last line that belongs to it. `parent` is the indentation of the
+/// collection holding it (-1 at the top level).
+///
+/// Its lines are those after the header that are blank or indented at least as deep as its
+/// content; the first line with text less indented ends it. A trailing line of spaces is part
+/// of it when it counts: always with keep chomping (`|+`, whose value holds its line break),
+/// and when it holds more spaces than the content's indentation (it is content then). The
+/// trailing lines that clip and strip chomping drop are left out, so that text added after
+/// the scalar goes right after its last line of content and its value stays the same.
+fn block_scalar_end(text: &str, header: usize, parent: isize) -> usize {
+    let b = text.as_bytes();
+    let header_end = line_break_at(b, header);
+    // The header: `|` or `>`, then a chomping indicator and an indentation digit in either
+    // order, then blanks and an optional comment.
+    let (mut keep, mut explicit) = (false, None);
+    for &c in b[(header + 1).min(header_end)..header_end].iter().take(2) {
+        match c {
+            b'+' => keep = true,
+            b'-' => {}
+            b'1'..=b'9' => explicit = Some((c - b'0') as isize),
+            _ => break,
+        }
+    }
+    let header_text_end = text[..header_end].trim_end_matches([' ', '\t', '\r']).len();
+    let mut indent = explicit.map(|m| parent.max(0) + m);
+    let mut last_content = header_text_end;
+    let mut last_line = header_text_end;
+    let mut line = header_end + 1;
+    while line <= b.len() && header_end < b.len() {
+        let end = line_break_at(b, line);
+        let body = text[line..end].trim_end_matches('\r');
+        let spaces = body.bytes().take_while(|&c| c == b' ').count() as isize;
+        if spaces as usize == body.len() {
+            if end == b.len() && body.is_empty() {
+                break; // the end of the text, not a line
+            }
+            // A line of spaces: content when deeper than the content's indentation. Its end
+            // is its line break, which is part of the value (with keep chomping, or as content).
+            let past = (end + 1).min(b.len());
+            if indent.is_some_and(|n| spaces > n) {
+                last_content = past;
+            }
+            last_line = past;
+        } else {
+            let n = *indent.get_or_insert(spaces);
+            if spaces < n || spaces <= parent {
+                break;
+            }
+            last_content = line + body.len();
+            last_line = last_content;
+        }
+        if end >= b.len() {
+            break;
+        }
+        line = end + 1;
+    }
+    if keep { last_line } else { last_content }
+}
+
+/// The offset of the `\n` that ends the line holding `at`, or the end of the text.
+fn line_break_at(b: &[u8], at: usize) -> usize {
+    memchr::memchr(b'\n', &b[at.min(b.len())..]).map_or(b.len(), |i| at + i)
+}
+
+/// Does the text of a collection's start event open a flow collection? The span runs on
+/// over blanks and a comment after the bracket (`{ # note`), so those are cut off first.
+fn opens_flow(span_text: &str) -> bool {
+    let b = span_text.as_bytes();
+    let comment =
+        (0..b.len()).find(|&i| b[i] == b'#' && (i == 0 || b[i - 1].is_ascii_whitespace()));
+    span_text[..comment.unwrap_or(b.len())]
+        .trim_end()
+        .ends_with(['[', '{'])
+}
+
+/// Just past the first `}` or `]` at or after `from`, if only blanks and comments come first.
+fn closing_bracket_after(text: &str, from: usize) -> Option<usize> {
+    let mut rest = &text[from..];
+    loop {
+        rest = rest.trim_start_matches([' ', '\t', '\r', '\n']);
+        if rest.starts_with('#') {
+            rest = &rest[rest.find('\n')?..];
+            continue;
+        }
+        return rest
+            .starts_with(['}', ']'])
+            .then(|| text.len() - rest.len() + 1);
+    }
+}
+
+/// Where a scalar's text really ends: saphyr's spans can run past a closing quote into a
+/// trailing comment, and past a block scalar into the blank lines after it.
+fn scalar_end(text: &str, start: usize, span_end: usize, style: ScalarStyle) -> usize {
+    let bytes = text.as_bytes();
+    match style {
+        ScalarStyle::DoubleQuoted => {
+            let Some(open) = text[start..].find('"').map(|i| start + i) else {
+                return span_end;
+            };
+            let mut i = open + 1;
+            while i < bytes.len() {
+                match bytes[i] {
+                    b'\\' => i += 2,
+                    b'"' => return i + 1,
+                    _ => i += 1,
+                }
+            }
+            span_end
+        }
+        ScalarStyle::SingleQuoted => {
+            let Some(open) = text[start..].find('\'').map(|i| start + i) else {
+                return span_end;
+            };
+            let mut i = open + 1;
+            while i < bytes.len() {
+                if bytes[i] == b'\'' {
+                    if bytes.get(i + 1) == Some(&b'\'') {
+                        i += 2;
+                        continue;
+                    }
+                    return i + 1;
+                }
+                i += 1;
+            }
+            span_end
+        }
+        _ => {
+            let mut end = span_end.min(bytes.len());
+            while end > start && bytes[end - 1].is_ascii_whitespace() {
+                end -= 1;
+            }
+            end
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Kind, MAX_DEPTH, parse};
+
+    #[test]
+    fn a_flow_mapping_with_a_trailing_comma_ends_at_its_bracket() {
+        let text = "a: {b: {c: x,}, d: [1, 2 , ]}\n";
+        let root = parse(text).unwrap().root.unwrap();
+        let Kind::Map { entries, .. } = &root.kind else {
+            panic!()
+        };
+        assert_eq!(
+            &text[entries[0].1.start..entries[0].1.end],
+            "{b: {c: x,}, d: [1, 2 , ]}"
+        );
+        let Kind::Map { entries: inner, .. } = &entries[0].1.kind else {
+            panic!()
+        };
+        assert_eq!(&text[inner[0].1.start..inner[0].1.end], "{c: x,}");
+        assert_eq!(&text[inner[1].1.start..inner[1].1.end], "[1, 2 , ]");
+    }
+
+    #[test]
+    fn an_empty_block_scalar_ends_on_its_header_line() {
+        let text = "a:\n  d: |\n  h: x\nz: >-\n";
+        let root = parse(text).unwrap().root.unwrap();
+        let Kind::Map { entries, .. } = &root.kind else {
+            panic!()
+        };
+        let Kind::Map { entries: inner, .. } = &entries[0].1.kind else {
+            panic!()
+        };
+        assert_eq!(inner[0].1.end, "a:\n  d: |".len());
+        assert_eq!(entries[1].1.end, text.trim_end().len());
+    }
+
+    #[test]
+    fn positions_cover_quotes_and_not_comments() {
+        let text = "a: \"x y\"  # c\nb: 'it''s' # d\nc: plain # e\n";
+        let root = parse(text).unwrap().root.unwrap();
+        let Kind::Map {
+            entries,
+            flow: false,
+        } = &root.kind
+        else {
+            panic!()
+        };
+        let slices: Vec<&str> = entries.iter().map(|(_, v)| &text[v.start..v.end]).collect();
+        assert_eq!(slices, ["\"x y\"", "'it''s'", "plain"]);
+    }
+
+    #[test]
+    fn flow_collections_end_at_their_bracket() {
+        let text = "a: {b: [1, 2]  # c\n  }  # d\n";
+        let root = parse(text).unwrap().root.unwrap();
+        let Kind::Map { entries, .. } = &root.kind else {
+            panic!()
+        };
+        let map = &entries[0].1;
+        assert_eq!(&text[map.start..map.end], "{b: [1, 2]  # c\n  }");
+        let Kind::Map { entries, .. } = &map.kind else {
+            panic!()
+        };
+        assert_eq!(&text[entries[0].1.start..entries[0].1.end], "[1, 2]");
+    }
+
+    #[test]
+    fn non_ascii_positions_are_bytes() {
+        let text = "d: \"café\"\ne: ünï\n";
+        let root = parse(text).unwrap().root.unwrap();
+        let Kind::Map { entries, .. } = &root.kind else {
+            panic!()
+        };
+        assert_eq!(&text[entries[1].1.start..entries[1].1.end], "ünï");
+    }
+
+    /// Fuzzing found this (fuzz/artifacts/load): bare CRs with non-ASCII text made line-based
+    /// offsets run backwards and a slice panic.
+    #[test]
+    fn bare_cr_line_breaks_with_non_ascii_text_do_not_panic() {
+        let input = "#versix: &perm\rsix: &erm\r\n-\n   \n\n -   ag comment s an  api416:a1a1a1a1\u{feff}1a1a1a1a\u{fefa}a1a1, {hash:ag s: &peha416:a1a1a1ai1\u{feff}1a1a1a1a\u{fefa}a1a1, permission s: [x{}] permissionionsapiKeys:\n# n y\r\t\t\t\tt\nfoo:i";
+        let _ = parse(input);
+    }
+
+    #[test]
+    fn bare_cr_positions_are_bytes() {
+        let text = "a: é\rb: [x]\rc: \"ü\"\r";
+        let root = parse(text).unwrap().root.unwrap();
+        let Kind::Map { entries, .. } = &root.kind else {
+            panic!()
+        };
+        let slices: Vec<&str> = entries.iter().map(|(_, v)| &text[v.start..v.end]).collect();
+        assert_eq!(slices, ["é", "[x]", "\"ü\""]);
+    }
+
+    #[test]
+    fn implicit_nulls_in_flow_collections_have_no_text() {
+        let text = "{p, q: 1, r}\n";
+        let root = parse(text).unwrap().root.unwrap();
+        let Kind::Map { entries, .. } = &root.kind else {
+            panic!()
+        };
+        let slices: Vec<&str> = entries.iter().map(|(_, v)| &text[v.start..v.end]).collect();
+        assert_eq!(slices, ["", "1", ""]);
+    }
+
+    /// Fuzzing found `{ #: }` taken for a block mapping; `apiKeys: { }` then panicked.
+    #[test]
+    fn flow_collections_with_blanks_or_comments_after_the_bracket_are_flow() {
+        for text in [
+            "a: { }\n",
+            "a: {  # c\n  }\n",
+            "a: [ ]\n",
+            "a: &x [ # c\n  ]\n",
+            "{ #: \n}\n",
+        ] {
+            let root = parse(text).unwrap().root.unwrap();
+            let node = match &root.kind {
+                Kind::Map { entries, .. } if !entries.is_empty() => &entries[0].1,
+                _ => &root,
+            };
+            assert!(
+                matches!(
+                    node.kind,
+                    Kind::Map { flow: true, .. } | Kind::Seq { flow: true, .. }
+                ),
+                "{text:?}: {node:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn deep_nesting_is_refused() {
+        let text = "[".repeat(MAX_DEPTH + 10);
+        assert!(parse(&text).is_err());
+    }
+
+    #[test]
+    fn aliases_are_not_expanded() {
+        let mut text = String::from("a: &a [x, x]\n");
+        for i in 0..20 {
+            text.push_str(&format!(
+                "b{i}: &b{i} [*{}, *{}]\n",
+                if i == 0 {
+                    "a".into()
+                } else {
+                    format!("b{}", i - 1)
+                },
+                if i == 0 {
+                    "a".into()
+                } else {
+                    format!("b{}", i - 1)
+                }
+            ));
+        }
+        let root = parse(&text).unwrap().root.unwrap();
+        assert!(matches!(root.kind, Kind::Map { .. }));
+    }
+}
+
+#[cfg(test)]
+mod block_scalar_tests {
+    use super::super::{Kind, Node, parse_full};
+
+    /// The value of each top-level key's last field, and the text its span covers.
+    fn spans(text: &str) -> Vec<(String, String)> {
+        let tree = parse_full(text).unwrap();
+        let mut out = Vec::new();
+        let mut todo: Vec<&Node> = vec![tree.root.as_ref().unwrap()];
+        while let Some(n) = todo.pop() {
+            match &n.kind {
+                Kind::Map { entries, .. } => {
+                    for (_, v) in entries.iter().rev() {
+                        todo.push(v);
+                    }
+                }
+                Kind::Scalar { value, .. } => {
+                    out.push((value.to_string(), text[n.start..n.end].to_string()))
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn a_block_scalar_spans_the_lines_its_value_needs() {
+        let text = "a:\n  d: |+\n    hi\n\n\n  e: |\n    x\n\n  f: >-\n    y\n  g: |\n    z\n      \n\n  h: |2\n     w\n\nz: 1\n";
+        let got = spans(text);
+        assert_eq!(got[0], ("hi\n\n\n".into(), "|+\n    hi\n\n\n".into()));
+        assert_eq!(got[1], ("x\n".into(), "|\n    x".into()));
+        assert_eq!(got[2], ("y".into(), ">-\n    y".into()));
+        // A line of spaces deeper than the content is content, kept even by clip.
+        assert_eq!(got[3], ("z\n  \n".into(), "|\n    z\n      \n".into()));
+        assert_eq!(got[4], (" w\n".into(), "|2\n     w".into()));
+    }
+
+    #[test]
+    fn an_implicit_null_stands_just_past_its_key() {
+        let text = "a:\n  x:\n    ? q\n  y: 1\nb:\n";
+        let tree = parse_full(text).unwrap();
+        let Kind::Map { entries, .. } = &tree.root.as_ref().unwrap().kind else {
+            panic!()
+        };
+        let Kind::Map { entries: inner, .. } = &entries[0].1.kind else {
+            panic!()
+        };
+        let Kind::Map { entries: x, .. } = &inner[0].1.kind else {
+            panic!()
+        };
+        assert_eq!(x[0].1.start, text.find("q").unwrap() + 1);
+        assert_eq!(entries[1].1.start, text.len() - 2, "just past `b`");
+    }
+}

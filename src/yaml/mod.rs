@@ -1,0 +1,290 @@
+//! The syntax layer: one YAML document as a tree of nodes with byte spans.
+//!
+//! Every node knows where its text starts and ends in the source, so the document layer can
+//! splice bytes and leave everything else as it was. Aliases are kept as references and never
+//! expanded, so an alias bomb costs nothing; nesting is capped. Two parsers build the same
+//! tree behind [`parse`]: a byte scanner for the plain block style security.yml files almost
+//! always are ([`fast`]), and saphyr-parser for all of YAML ([`full`], the reference: every
+//! error message is its, and the write postcondition reads with it alone).
+
+pub mod fast;
+pub mod full;
+mod same;
+
+pub use full::parse_full;
+pub use same::{Resolver, same};
+
+use saphyr_parser::ScalarStyle;
+use std::borrow::Cow;
+
+/// Deepest nesting accepted; deeper files are refused rather than risking the stack.
+pub const MAX_DEPTH: usize = 512;
+
+/// A parsed document: its root node (`None` for a document of only comments) and the text of
+/// the tags its nodes carry (tags are rare, so nodes hold an index instead of the text).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Tree<'t> {
+    pub root: Option<Node<'t>>,
+    /// Tag texts, resolved (`tag:yaml.org,2002:str` for `!!str`); node `tag` n is `tags[n-1]`.
+    pub tags: Vec<String>,
+}
+
+/// A node and where it is. Scalar values borrow the text where they can.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node<'t> {
+    pub kind: Kind<'t>,
+    /// Byte offset of the node's first character (its anchor or tag, if any).
+    pub start: usize,
+    /// Byte offset just past the node's last character (for block collections: of the last
+    /// child; for a block scalar: of its last line that belongs to it, see [`full`]; for an
+    /// implicit null: where it would be, just past its key, so it has no text at all).
+    /// (Line and column are worked out only when a message needs them.)
+    pub end: usize,
+    /// Anchor id (0 = none), as saphyr numbers them: every definition gets a new id, and an
+    /// alias refers to the definition in force where it stands.
+    pub anchor: u32,
+    /// Tag (0 = none): an index into [`Tree::tags`], plus one.
+    pub tag: u32,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Kind<'t> {
+    Scalar {
+        value: Cow<'t, str>,
+        style: ScalarStyle,
+    },
+    Seq {
+        items: Vec<Node<'t>>,
+        flow: bool,
+    },
+    Map {
+        entries: Vec<(Node<'t>, Node<'t>)>,
+        flow: bool,
+    },
+    Alias(u32),
+}
+
+impl Node<'_> {
+    /// A node that stands in for one taken out of a tree.
+    pub fn placeholder() -> Self {
+        Node {
+            kind: Kind::Alias(0),
+            start: 0,
+            end: 0,
+            anchor: 0,
+            tag: 0,
+        }
+    }
+
+    /// The scalar's value, whatever its style.
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.kind {
+            Kind::Scalar { value, .. } => Some(value),
+            _ => None,
+        }
+    }
+
+    /// Is this a plain, untagged `null`, `~` or empty scalar (what YAML 1.2's core schema and
+    /// YAML 1.1 read as null)?
+    pub fn is_null(&self) -> bool {
+        self.tag == 0
+            && matches!(&self.kind, Kind::Scalar { value, style: ScalarStyle::Plain }
+                if matches!(value.as_ref(), "" | "~" | "null" | "Null" | "NULL"))
+    }
+
+    /// Is this a plain scalar (not quoted, not a block scalar)?
+    pub fn is_plain(&self) -> bool {
+        matches!(
+            self.kind,
+            Kind::Scalar {
+                style: ScalarStyle::Plain,
+                ..
+            }
+        )
+    }
+
+    /// Is this the plain, untagged key `<<`, which YAML 1.1 parsers (PyYAML, Go's yaml,
+    /// ruamel) take as a merge key and YAML 1.2 parsers as a plain string?
+    pub fn is_merge_key(&self) -> bool {
+        self.tag == 0 && self.is_plain() && self.as_str() == Some("<<")
+    }
+
+    /// A short name of the node's type for messages.
+    pub fn type_name(&self) -> &'static str {
+        match &self.kind {
+            Kind::Scalar { .. } if self.is_null() => "null",
+            Kind::Scalar { .. } => "a scalar",
+            Kind::Seq { .. } => "a list",
+            Kind::Map { .. } => "a mapping",
+            Kind::Alias(_) => "an alias",
+        }
+    }
+
+    /// Does this node, or anything under it, carry an anchor, an alias or a tag? Such a
+    /// region cannot be read on its own (see the document layer's local proof).
+    pub fn has_properties(&self) -> bool {
+        let mut todo = vec![self];
+        while let Some(n) = todo.pop() {
+            if n.anchor != 0 || n.tag != 0 {
+                return true;
+            }
+            match &n.kind {
+                Kind::Alias(_) => return true,
+                Kind::Seq { items, .. } => todo.extend(items),
+                Kind::Map { entries, .. } => todo.extend(entries.iter().flat_map(|(k, v)| [k, v])),
+                Kind::Scalar { .. } => {}
+            }
+        }
+        false
+    }
+}
+
+/// Parses one YAML document into a tree.
+pub fn parse(text: &str) -> Result<Tree<'_>, SyntaxError> {
+    check_characters(text)?;
+    // The common block-style files take a byte scanner that builds the same tree; anything
+    // else, and every error, is saphyr's.
+    if let Some(root) = fast::parse(text) {
+        return Ok(Tree {
+            root,
+            tags: Vec::new(),
+        });
+    }
+    parse_full(text)
+}
+
+/// YAML allows no control characters but tab and line breaks; saphyr lets some through
+/// (found by fuzz/edit: one in an anchor name threw an edit's positions off).
+pub fn check_characters(text: &str) -> Result<(), SyntaxError> {
+    let bad = |b: u8| (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')) || b == 0x7f;
+    // One vectorised pass over the bytes; the position is looked for only when there is one.
+    if !text.bytes().fold(false, |seen, b| seen | bad(b)) {
+        return Ok(());
+    }
+    let at = text.bytes().position(bad).expect("a bad byte was seen");
+    let (line, col) = Lines::new(text).position(at);
+    Err(SyntaxError {
+        line,
+        col,
+        message: format!(
+            "control character U+{:04X} is not allowed in YAML",
+            text.as_bytes()[at]
+        ),
+    })
+}
+
+/// A syntax error with its position.
+#[derive(Debug)]
+pub struct SyntaxError {
+    pub line: usize,
+    pub col: usize,
+    pub message: String,
+}
+
+/// Where the lines of a text start: turns a node's byte offset into the 1-based line and
+/// column (in characters, as saphyr counts) that messages show. Line breaks are LF, CRLF or
+/// a lone CR, as in YAML.
+pub struct Lines<'t> {
+    text: &'t str,
+    starts: Vec<usize>,
+}
+
+impl<'t> Lines<'t> {
+    pub fn new(text: &'t str) -> Self {
+        let b = text.as_bytes();
+        let mut starts = vec![0];
+        for i in memchr::memchr2_iter(b'\n', b'\r', b) {
+            if b[i] == b'\n' || b.get(i + 1) != Some(&b'\n') {
+                starts.push(i + 1);
+            }
+        }
+        Lines { text, starts }
+    }
+
+    /// 1-based line and column of byte offset `at`.
+    pub fn position(&self, at: usize) -> (usize, usize) {
+        let at = at.min(self.text.len());
+        let line = self.starts.partition_point(|&s| s <= at);
+        let start = self.starts[line - 1];
+        (line, self.text[start..at].chars().count() + 1)
+    }
+}
+
+/// Every anchored node of a tree, by anchor id, so that an alias can be followed.
+pub fn anchors<'a, 't>(root: &'a Node<'t>) -> rustc_hash::FxHashMap<u32, &'a Node<'t>> {
+    let mut anchors = rustc_hash::FxHashMap::default();
+    let mut todo = vec![root];
+    while let Some(n) = todo.pop() {
+        if n.anchor != 0 {
+            anchors.insert(n.anchor, n);
+        }
+        match &n.kind {
+            Kind::Seq { items, .. } => todo.extend(items.iter()),
+            Kind::Map { entries, .. } => todo.extend(entries.iter().flat_map(|(k, v)| [k, v])),
+            _ => {}
+        }
+    }
+    anchors
+}
+
+/// Where the text of a node's content starts: past its anchor and tag, and the blanks,
+/// line breaks and comments after them.
+pub fn content_start(text: &str, node: &Node<'_>) -> usize {
+    let b = text.as_bytes();
+    let mut i = node.start;
+    if node.anchor == 0 && node.tag == 0 {
+        return i;
+    }
+    loop {
+        while i < b.len() && matches!(b[i], b' ' | b'\t' | b'\r' | b'\n') {
+            i += 1;
+        }
+        match b.get(i) {
+            Some(b'&' | b'!') => {
+                while i < b.len() && !matches!(b[i], b' ' | b'\t' | b'\r' | b'\n') {
+                    i += 1;
+                }
+            }
+            Some(b'#') => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            _ => return i.min(node.end.max(node.start)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_refused_with_their_position() {
+        let e = parse("a: 1\nb: x\u{17}y\n").unwrap_err();
+        assert_eq!((e.line, e.col), (2, 5));
+        assert!(e.message.contains("U+0017"));
+        assert!(parse("a: \"tab\there\"\r\n").is_ok());
+    }
+
+    #[test]
+    fn lines_count_lf_crlf_and_bare_cr() {
+        let text = "a\r\nb\rc\nd";
+        let lines = Lines::new(text);
+        assert_eq!(lines.position(0), (1, 1));
+        assert_eq!(lines.position(3), (2, 1));
+        assert_eq!(lines.position(5), (3, 1));
+        assert_eq!(lines.position(7), (4, 1));
+    }
+
+    #[test]
+    fn the_content_of_an_anchored_or_tagged_node_starts_after_its_properties() {
+        let text = "a: &x !t # c\n  [1]\nb: &y\n  c: 1\n";
+        let tree = parse(text).unwrap();
+        let Kind::Map { entries, .. } = &tree.root.unwrap().kind else {
+            panic!()
+        };
+        assert_eq!(&text[content_start(text, &entries[0].1)..][..3], "[1]");
+        assert_eq!(&text[content_start(text, &entries[1].1)..][..4], "c: 1");
+    }
+}
