@@ -20,7 +20,11 @@ import os
 import py_compile
 import re
 import sys
+import tempfile
 from unittest import mock
+
+# Leave no __pycache__ beside the module (it lives in the repository).
+sys.dont_write_bytecode = True
 
 import yaml
 import ansible.module_utils.basic as basic
@@ -139,7 +143,8 @@ def check_examples(examples, module_name, options, problems):
 def main(argv):
     path = argv[1]
     problems = []
-    py_compile.compile(path, doraise=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        py_compile.compile(path, cfile=os.path.join(tmp, "module.pyc"), doraise=True)
     source = open(path, encoding="utf-8").read()
     tree = ast.parse(source, filename=path, feature_version=(3, 8))
     check_imports(tree, problems)
