@@ -7,7 +7,7 @@ use crate::apply::{Action, Plan, plan, value_json, value_text};
 use crate::cli::{ApplyArgs, Format};
 use crate::error::{Error, Result};
 use crate::output::{stdout_error, write_data};
-use crate::store::{DesiredState, MAX_FILE_SIZE, Store, file_digest, parse_digest};
+use crate::store::{DesiredState, MAX_FILE_SIZE, Store, Value, file_digest, parse_digest};
 use crate::token::{self, Secret};
 use serde::Serialize;
 use std::io::{IsTerminal, Read, Write};
@@ -136,6 +136,8 @@ fn dry_run(
     expected: Option<String>,
     now: jiff::Timestamp,
 ) -> Result<()> {
+    // A missing file reads as an empty one, so the plan creates every key, as the real run
+    // would (check mode on a new host must report that, not fail).
     let doc = store.read()?;
     let digest = file_digest(doc.text.as_bytes());
     if let Some(expected) = expected.filter(|e| *e != digest) {
@@ -301,7 +303,7 @@ fn verify_idempotent(
 fn warn_past_expiry(ctx: &Context, plan: &Plan, now: jiff::Timestamp) {
     for step in &plan.steps {
         for c in &step.changes {
-            if let (true, Some(crate::store::Value::Time(t))) = (c.field == "expiresAt", &c.new) {
+            if let (true, Some(Value::Time(t))) = (c.field == "expiresAt", &c.new) {
                 if *t <= now {
                     ctx.say(format!(
                         "warning: key '{}' gets an expiresAt in the past ({}); it will not work",
@@ -355,14 +357,36 @@ fn report<'a>(
                     .iter()
                     .map(|c| ChangeView {
                         field: c.field,
-                        old: value_json(&c.old),
-                        new: value_json(&c.new),
+                        old: value_json(&shown(c.field, &c.old)),
+                        new: value_json(&shown(c.field, &c.new)),
                     })
                     .collect(),
             })
             .collect(),
         unchanged: plan.unchanged.clone(),
         secrets,
+    }
+}
+
+/// A field's value as a plan shows it: a hash by its fingerprint (`sha256:1a2b3c4d…`), as
+/// `list` shows keys. Plans end up in CI and Ansible logs, and the hash of a weak imported
+/// secret could be brute-forced offline; the fingerprint still tells keys apart.
+fn shown(field: &str, value: &Option<Value>) -> Option<Value> {
+    match value {
+        Some(Value::Str(hash)) if field == "hash" => {
+            let short = hash.get(.."sha256:".len() + 8).unwrap_or(hash);
+            Some(Value::Str(format!("{short}…")))
+        }
+        _ => value.clone(),
+    }
+}
+
+/// A field's value as the readable plan shows it; a hash's fingerprint as it is (it is no
+/// YAML for anyone to parse, and quotes would only hide it).
+fn shown_text(field: &str, value: &Option<Value>) -> String {
+    match shown(field, value) {
+        Some(Value::Str(short)) if field == "hash" => short,
+        other => value_text(&other),
     }
 }
 
@@ -379,7 +403,11 @@ fn plan_text(plan: &Plan, summary: bool) -> String {
                 };
                 out.push_str(&format!("+ create {} (with {how})\n", step.key));
                 for c in &step.changes {
-                    out.push_str(&format!("    {}: {}\n", c.field, value_text(&c.new)));
+                    out.push_str(&format!(
+                        "    {}: {}\n",
+                        c.field,
+                        shown_text(c.field, &c.new)
+                    ));
                 }
             }
             Action::Update => {
@@ -388,8 +416,8 @@ fn plan_text(plan: &Plan, summary: bool) -> String {
                     out.push_str(&format!(
                         "    {}: {} -> {}\n",
                         c.field,
-                        value_text(&c.old),
-                        value_text(&c.new)
+                        shown_text(c.field, &c.old),
+                        shown_text(c.field, &c.new)
                     ));
                 }
             }

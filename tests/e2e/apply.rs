@@ -162,7 +162,7 @@ fn dry_run_prints_a_readable_plan_exits_8_and_writes_nothing() {
 + create new-provided (with the provided hash)
     enabled: false
     permissions: []
-    hash: {H_A}
+    hash: sha256:aaaaaaaa…
     createdAt: 2026-11-22T10:00:00Z
 - delete ci-deploy
 - delete legacy
@@ -232,7 +232,7 @@ fn json_report_has_a_stable_shape() {
             "changes": [
                 {"field": "enabled", "old": null, "new": true},
                 {"field": "permissions", "old": null, "new": ["dns:read", "dns:write"]},
-                {"field": "hash", "old": null, "new": H_A},
+                {"field": "hash", "old": null, "new": "sha256:aaaaaaaa…"},
                 {"field": "createdAt", "old": null, "new": NOW}
             ]
         }
@@ -305,6 +305,56 @@ fn json_report_has_a_stable_shape() {
             "secrets": []
         })
     );
+}
+
+#[test]
+fn a_plan_shows_a_hash_by_its_fingerprint_only() {
+    let digits = &H_A["sha256:".len()..];
+    for format in ["table", "json", "yaml"] {
+        for dry_run in [true, false] {
+            let env = TestEnv::new();
+            desired(&env, &format!("apiKeys:\n  a:\n    hash: {H_A}\n"));
+            let mut args = vec!["apply", "-f", "desired.yml", "--format", format];
+            if dry_run {
+                args.push("--dry-run");
+            }
+            let out = env.run(&args);
+            out.code(if dry_run { 8 } else { 0 });
+            let shown = format!("{}{}", out.stdout, out.stderr);
+            assert!(!shown.contains(digits), "{format}: {shown}");
+            assert!(shown.contains("sha256:aaaaaaaa…"), "{format}: {shown}");
+            if !dry_run {
+                assert!(env.read().contains(H_A), "the file has the whole hash");
+            }
+        }
+    }
+}
+
+#[test]
+fn a_dry_run_on_a_missing_file_plans_every_key_as_a_create() {
+    // Ansible's check mode on a new host: the plan, exit 8, and still no file.
+    let env = TestEnv::new();
+    desired(&env, &format!("a:\n  hash: {H_A}\nb:\n  enabled: false\n"));
+    let out = env.run(&[
+        "apply",
+        "-f",
+        "desired.yml",
+        "--dry-run",
+        "--format",
+        "json",
+    ]);
+    out.code(8);
+    let report = out.json();
+    assert_eq!(report["changed"], json!(true));
+    assert_eq!(
+        report["summary"],
+        json!({"create": 2, "update": 0, "delete": 0, "unchanged": 0})
+    );
+    assert_eq!(report["plan"][0]["secret"], json!("provided"));
+    assert_eq!(report["plan"][1]["secret"], json!("generated"));
+    assert_eq!(report["sha256"], json!(sha256(b"")));
+    assert!(!env.file().exists(), "a dry run creates no file");
+    assert!(!env.file().parent().unwrap().exists(), "nor its folder");
 }
 
 #[test]
