@@ -73,6 +73,17 @@ pub fn run(ctx: &Context, args: CheckArgs) -> Result<()> {
         }
     }
     if let Ok(meta) = std::fs::metadata(&path) {
+        use std::os::unix::fs::MetadataExt;
+        if meta.is_file() && meta.nlink() > 1 {
+            problems.push(ProblemView {
+                line: None,
+                column: None,
+                message: format!(
+                    "the file has {} hard links: a write replaces only the name it is given, and the other names keep the old keys (a revoked key stays valid through them); make the other names symbolic links",
+                    meta.nlink()
+                ),
+            });
+        }
         let mode = meta.permissions().mode() & 0o777;
         if mode & 0o077 != 0 {
             problems.push(ProblemView {

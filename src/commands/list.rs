@@ -23,7 +23,7 @@ pub fn run(ctx: &Context, args: ListArgs) -> Result<()> {
         .transpose()?;
     let store = ctx.store()?;
     let doc = store.read()?;
-    let usage = usage::read_or_warn(&crate::store::usage_path(store.path()));
+    let usage = usage::read_or_warn(&store.usage_path());
 
     let mut keys: Vec<_> = doc
         .model

@@ -17,7 +17,7 @@ pub fn run(ctx: &Context, args: ShowArgs) -> Result<()> {
         .model
         .get(&args.name)
         .ok_or_else(|| no_such_key(&doc, &args.name))?;
-    let usage = usage::read_or_warn(&crate::store::usage_path(store.path()));
+    let usage = usage::read_or_warn(&store.usage_path());
     let view = KeyView::new(key, usage.get(&key.name), now);
     let mut out = std::io::stdout().lock();
     if !ctx.is_table() {

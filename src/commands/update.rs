@@ -98,7 +98,7 @@ pub fn run(ctx: &Context, args: UpdateArgs) -> Result<()> {
         ));
     }
     if !ctx.is_table() {
-        let usage = crate::store::usage::read_or_warn(&crate::store::usage_path(store.path()));
+        let usage = crate::store::usage::read_or_warn(&store.usage_path());
         write_data(
             &mut std::io::stdout().lock(),
             ctx.format,

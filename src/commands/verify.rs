@@ -65,7 +65,7 @@ pub fn run(ctx: &Context, args: VerifyArgs) -> Result<()> {
     };
     if args.record {
         if let Outcome::Valid { key, .. } = &outcome {
-            let path = crate::store::usage_path(store.path());
+            let path = store.usage_path();
             usage::record(
                 &path,
                 key,

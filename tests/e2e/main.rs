@@ -21,8 +21,10 @@ mod harness;
 
 mod concurrency;
 mod crash;
+mod delivery;
 mod faults;
 mod hostile;
+mod links;
 mod paths;
 mod props;
 mod secrets;
