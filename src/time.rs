@@ -3,7 +3,8 @@
 use crate::error::{Error, Result};
 use jiff::{Timestamp, tz::TimeZone};
 
-/// Where "now" comes from. Tests set it through the hidden `--now` option (env `TOKENCTL_NOW`).
+/// Where "now" comes from: the system clock, or in test builds env `TOKENCTL_NOW`, which
+/// release builds never read (`commands::Context`).
 #[derive(Debug, Clone, Copy)]
 pub struct Clock {
     fixed: Option<Timestamp>,

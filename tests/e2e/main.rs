@@ -6,6 +6,7 @@ mod testenv;
 mod ansible;
 mod apply;
 mod clipboard;
+mod clock;
 mod core;
 mod fastpath;
 mod generated;
