@@ -230,7 +230,7 @@ pub fn key_table(views: &[KeyView], now: Timestamp, color: bool) -> String {
         let expires = match (&v.expires_at, v.expired) {
             (_, true) => "expired".to_string(),
             (Some(e), false) => {
-                let t: Timestamp = e.parse().unwrap_or(now);
+                let t = crate::time::parse_timestamp(e).unwrap_or(now);
                 format!("{} ({})", &e[..10], humanize(t, now))
             }
             (None, _) => "never".to_string(),
@@ -244,8 +244,7 @@ pub fn key_table(views: &[KeyView], now: Timestamp, color: bool) -> String {
             };
         }
         let last_used = match &v.last_used_at {
-            Some(l) => l
-                .parse::<Timestamp>()
+            Some(l) => crate::time::parse_timestamp(l)
                 .map(|t| humanize(t, now))
                 .unwrap_or_else(|_| l.clone()),
             None => "never".to_string(),

@@ -84,7 +84,7 @@ pub fn run(ctx: &Context, args: ShowArgs) -> Result<()> {
     ));
     let last = match &view.last_used_at {
         Some(at) => {
-            let t: jiff::Timestamp = at.parse().unwrap_or(now);
+            let t = crate::time::parse_timestamp(at).unwrap_or(now);
             let from = view
                 .last_used_from
                 .as_ref()

@@ -26,4 +26,5 @@ mod faults;
 mod hostile;
 mod paths;
 mod props;
+mod reading;
 mod secrets;
