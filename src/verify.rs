@@ -50,6 +50,8 @@ use std::net::IpAddr;
 pub struct Request<'a> {
     pub permission: Option<&'a str>,
     pub ip: Option<IpAddr>,
+    /// The request path as sent, percent-encoded, without the query (`uri.path()`). For a
+    /// key with a `pathPrefix`, a path that is not normalised is refused: see [`path_problem`].
     pub path: Option<&'a str>,
     pub resource: Option<&'a str>,
 }
@@ -142,10 +144,25 @@ pub enum Rejection {
 /// What a working key lacks for this request.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Denial {
-    Permission { key: String, needed: String },
-    Ip { key: String, ip: IpAddr },
-    Path { key: String, path: String },
-    Resource { key: String, resource: String },
+    Permission {
+        key: String,
+        needed: String,
+    },
+    Ip {
+        key: String,
+        ip: IpAddr,
+    },
+    /// The path is outside the key's pathPrefix, or (`problem`) not normalised, so that
+    /// where it leads depends on who reads it.
+    Path {
+        key: String,
+        path: String,
+        problem: Option<&'static str>,
+    },
+    Resource {
+        key: String,
+        resource: String,
+    },
 }
 
 impl fmt::Display for Rejection {
@@ -187,7 +204,19 @@ impl fmt::Display for Denial {
                 write!(f, "key '{key}' lacks permission '{needed}'")
             }
             Denial::Ip { key, ip } => write!(f, "key '{key}' is not allowed from {ip}"),
-            Denial::Path { key, path } => write!(f, "key '{key}' is not allowed on path {path}"),
+            Denial::Path {
+                key,
+                path,
+                problem: None,
+            } => write!(f, "key '{key}' is not allowed on path {path}"),
+            Denial::Path {
+                key,
+                path,
+                problem: Some(why),
+            } => write!(
+                f,
+                "key '{key}' is restricted to a path prefix and the path {path:?} is not normalised: {why}"
+            ),
             Denial::Resource { key, resource } => {
                 write!(f, "key '{key}' is not allowed on resource '{resource}'")
             }
@@ -306,6 +335,76 @@ impl Verifier {
     }
 }
 
+/// Does a `pathPrefix` grant a (normalised) request path? The path equals the prefix or
+/// continues it with `/`; a prefix ending in `/` grants what follows it; `=/x` grants exactly
+/// `/x`. `/dns/example.com` grants `/dns/example.com/a`, not `/dns/example.com.evil.org`.
+pub fn path_allowed(prefix: &str, path: &str) -> bool {
+    if let Some(exact) = prefix.strip_prefix('=') {
+        return path == exact;
+    }
+    match path.strip_prefix(prefix) {
+        Some(rest) => rest.is_empty() || prefix.ends_with('/') || rest.starts_with('/'),
+        None => false,
+    }
+}
+
+/// Why a request path is not normalised, or `None` when it is. The path is the one sent on
+/// the wire, percent-encoded and without the query. Refused: an empty or relative path; `.`
+/// and `..` segments (also with `;` parameters, `..;`); empty segments (`//`, a trailing `/`
+/// is fine); percent-encoded `/`, `\`, `.`, `%` or control characters, in either case, and a
+/// `%` without two hex digits; `\`, `?`, `#`, spaces, control characters and anything not
+/// ASCII. Each is a way for a server, a proxy and this check to see different paths.
+pub fn path_problem(path: &str) -> Option<&'static str> {
+    let Some(rest) = path.strip_prefix('/') else {
+        return Some(if path.is_empty() {
+            "it is empty"
+        } else {
+            "it does not start with /"
+        });
+    };
+    if path.bytes().any(|b| !b.is_ascii_graphic()) {
+        return Some(
+            "it holds a space, a control character or a character that is not ASCII (send it percent-encoded)",
+        );
+    }
+    for (c, why) in [
+        ('?', "it holds '?': give the path without its query"),
+        ('#', "it holds '#': give the path without its fragment"),
+        ('\\', "it holds a backslash, which some servers read as /"),
+    ] {
+        if path.contains(c) {
+            return Some(why);
+        }
+    }
+    let bytes = path.as_bytes();
+    for (i, _) in path.match_indices('%') {
+        let hex = |b: Option<&u8>| b.and_then(|b| (*b as char).to_digit(16));
+        let (Some(hi), Some(lo)) = (hex(bytes.get(i + 1)), hex(bytes.get(i + 2))) else {
+            return Some("it holds a '%' that is not followed by two hex digits");
+        };
+        match hi * 16 + lo {
+            0x2f => return Some("it holds %2F, an encoded /"),
+            0x5c => return Some("it holds %5C, an encoded backslash"),
+            0x2e => return Some("it holds %2E, an encoded ."),
+            0x25 => return Some("it holds %25, an encoded % (encoded twice?)"),
+            b if b < 0x20 || b == 0x7f => return Some("it holds an encoded control character"),
+            _ => {}
+        }
+    }
+    let mut segments = rest.split('/').peekable();
+    while let Some(segment) = segments.next() {
+        // `..;x` is `..` to servers that drop path parameters (Tomcat, Jetty).
+        let name = segment.split(';').next().unwrap_or_default();
+        match name {
+            "." => return Some("it holds a '.' segment"),
+            ".." => return Some("it holds a '..' segment"),
+            "" if segments.peek().is_some() => return Some("it holds an empty segment (//)"),
+            _ => {}
+        }
+    }
+    None
+}
+
 /// Does a permission list grant `needed`? `*`, the exact scope, or `resource:*`.
 pub fn grants(permissions: &[String], needed: &str) -> bool {
     permissions.iter().any(|p| {
@@ -332,14 +431,12 @@ fn check_request(key: &ApiKey, request: &Request) -> Option<Denial> {
         }
     }
     if let (Some(path), Some(prefix)) = (request.path, &key.path_prefix) {
-        let ok = match prefix.strip_prefix('=') {
-            Some(exact) => path == exact,
-            None => path.starts_with(prefix.as_str()),
-        };
-        if !ok {
+        let problem = path_problem(path);
+        if problem.is_some() || !path_allowed(prefix, path) {
             return Some(Denial::Path {
                 key: name(),
                 path: path.to_string(),
+                problem,
             });
         }
     }

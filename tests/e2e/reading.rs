@@ -130,3 +130,142 @@ fn far_future_sentinel_expiries_load_and_read_back_as_written() {
     assert_eq!(applied["changed"], false);
 }
 
+// ---- path prefixes ----
+
+#[test]
+fn a_path_prefix_ends_at_a_segment_boundary_and_refuses_paths_that_are_not_normalised() {
+    let env = TestEnv::new();
+    let zone = env.create("zone", &["--path-prefix", "/dns/example.com"]);
+    let dir = env.create("dir", &["--path-prefix", "/dns/"]);
+    let exact = env.create("exact", &["--path-prefix", "=/health"]);
+    let any = env.create("any", &[]);
+    let ok = |token: &str, path: &str| {
+        let out = verify(&env, token, &["--path", path]);
+        assert_eq!(out.code, 0, "{path:?} should be allowed: {}", out.stderr);
+    };
+    let outside = |token: &str, key: &str, path: &str| {
+        let out = verify(&env, token, &["--path", path]);
+        out.code(5).stdout_empty();
+        assert_eq!(
+            out.stderr,
+            format!("forbidden: key '{key}' is not allowed on path {path}\n"),
+            "{path:?}"
+        );
+    };
+    let refused = |token: &str, key: &str, path: &str, why: &str| {
+        let out = verify(&env, token, &["--path", path]);
+        out.code(5).stdout_empty();
+        assert_eq!(
+            out.stderr,
+            format!(
+                "forbidden: key '{key}' is restricted to a path prefix and the path {path:?} is not normalised: {why}\n"
+            ),
+            "{path:?}"
+        );
+        let json = verify(&env, token, &["--path", path, "--format", "json"]).json();
+        assert_eq!(json["reason"], "path");
+        assert_eq!(json["status"], 403);
+    };
+    for path in [
+        "/dns/example.com",
+        "/dns/example.com/",
+        "/dns/example.com/www",
+        "/dns/example.com/a;b=c",
+        "/dns/example.com/...",
+        "/dns/example.com/%41",
+    ] {
+        ok(&zone, path);
+    }
+    for path in [
+        "/dns/example.com.evil.org",
+        "/dns/example.comX",
+        "/dns/example.com;x",
+        "/dns/example.co",
+        "/DNS/example.com",
+        "/dns",
+        "/",
+    ] {
+        outside(&zone, "zone", path);
+    }
+    let dots = "it holds a '..' segment";
+    for (path, why) in [
+        ("/dns/example.com/../admin", dots),
+        ("/dns/example.com/..", dots),
+        ("/dns/example.com/..;/admin", dots),
+        ("/dns/example.com/./x", "it holds a '.' segment"),
+        ("/dns/example.com/.", "it holds a '.' segment"),
+        ("/dns/example.com//x", "it holds an empty segment (//)"),
+        ("/dns/example.com/x//", "it holds an empty segment (//)"),
+        (
+            "/dns/example.com%2F..%2Fadmin",
+            "it holds %2F, an encoded /",
+        ),
+        (
+            "/dns/example.com/%2e%2e/admin",
+            "it holds %2E, an encoded .",
+        ),
+        ("/dns/example.com/%2E", "it holds %2E, an encoded ."),
+        (
+            "/dns/example.com/%252e%252e",
+            "it holds %25, an encoded % (encoded twice?)",
+        ),
+        (
+            "/dns/example.com/%5c..",
+            "it holds %5C, an encoded backslash",
+        ),
+        (
+            "/dns/example.com/%00",
+            "it holds an encoded control character",
+        ),
+        (
+            "/dns/example.com/%2",
+            "it holds a '%' that is not followed by two hex digits",
+        ),
+        (
+            "/dns/example.com/%zz",
+            "it holds a '%' that is not followed by two hex digits",
+        ),
+        (
+            "/dns/example.com\\..\\admin",
+            "it holds a backslash, which some servers read as /",
+        ),
+        (
+            "/dns/example.com?x=1",
+            "it holds '?': give the path without its query",
+        ),
+        (
+            "/dns/example.com/#top",
+            "it holds '#': give the path without its fragment",
+        ),
+        (
+            "/dns/example.com/ a",
+            "it holds a space, a control character or a character that is not ASCII (send it percent-encoded)",
+        ),
+        (
+            "/dns/example.com/\u{ff0e}\u{ff0e}/admin",
+            "it holds a space, a control character or a character that is not ASCII (send it percent-encoded)",
+        ),
+        (
+            "/dns/example.com/\u{1b}[31m",
+            "it holds a space, a control character or a character that is not ASCII (send it percent-encoded)",
+        ),
+        ("", "it is empty"),
+        ("dns/example.com", "it does not start with /"),
+    ] {
+        refused(&zone, "zone", path, why);
+    }
+    // A prefix ending in / grants what follows it, not the folder itself.
+    ok(&dir, "/dns/");
+    ok(&dir, "/dns/x/y");
+    outside(&dir, "dir", "/dns");
+    outside(&dir, "dir", "/dnsx/");
+    refused(&dir, "dir", "/dns/../admin", dots);
+    // =/x grants exactly /x.
+    ok(&exact, "/health");
+    outside(&exact, "exact", "/health/");
+    outside(&exact, "exact", "/health/x");
+    refused(&exact, "exact", "/health/..", dots);
+    // A key without a pathPrefix is not restricted by path at all.
+    ok(&any, "/anything/../at/all");
+    ok(&any, "");
+}
