@@ -34,6 +34,8 @@ pub struct KeyView {
     pub last_used_at: Option<String>,
     pub last_used_from: Option<String>,
     pub previous_secrets: Vec<PreviousView>,
+    /// Other keys with one of this key's hashes: that token is refused as ambiguous.
+    pub shares_secret_with: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -84,8 +86,39 @@ impl KeyView {
                     expires_at: format_timestamp(p.expires_at),
                 })
                 .collect(),
+            shares_secret_with: Vec::new(),
         }
     }
+
+    /// Sets [`KeyView::shares_secret_with`] from [`crate::verify::shared_secrets`].
+    pub fn with_shared(mut self, shared: &std::collections::HashMap<&str, Vec<&str>>) -> Self {
+        if let Some(others) = shared.get(self.name.as_str()) {
+            self.shares_secret_with = others.iter().map(|s| s.to_string()).collect();
+        }
+        self
+    }
+}
+
+/// The warning `list` and `show` print for keys that share a secret, or `None`.
+pub fn shared_warning(views: &[KeyView]) -> Option<String> {
+    let keys: Vec<String> = views
+        .iter()
+        .filter(|v| !v.shares_secret_with.is_empty())
+        .map(|v| {
+            format!(
+                "'{}' (with '{}')",
+                v.name,
+                v.shares_secret_with.join("', '")
+            )
+        })
+        .collect();
+    (!keys.is_empty()).then(|| {
+        format!(
+            "warning: keys share a secret, so it is refused as ambiguous for all of them: {}; \
+             rotate all but one of each group (without --grace)",
+            keys.join(", ")
+        )
+    })
 }
 
 /// Writes `value` as JSON (pretty, newline-terminated) or YAML.
@@ -254,8 +287,14 @@ pub fn key_table(views: &[KeyView], now: Timestamp, color: bool) -> String {
         } else {
             v.permissions.join(", ")
         };
+        let name = if v.shares_secret_with.is_empty() {
+            Cell::new(&v.name)
+        } else {
+            let cell = Cell::new(format!("{} (shared secret)", v.name));
+            if color { cell.fg(Color::Red) } else { cell }
+        };
         t.add_row(vec![
-            Cell::new(&v.name),
+            name,
             Cell::new(&v.fingerprint),
             Cell::new(if v.enabled { "yes" } else { "no" }),
             Cell::new(perms),

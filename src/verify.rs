@@ -39,7 +39,7 @@
 //! ```
 
 use crate::model::{ApiKey, SecurityFile};
-use crate::token::{self, Shape, TokenHash};
+use crate::token::{self, Malformed, TokenHash};
 use base64::Engine;
 use jiff::Timestamp;
 use std::fmt;
@@ -123,10 +123,16 @@ pub enum Rejection {
     BadHeader(String),
     /// Input that cannot be a token at all: too long, not text.
     Input(String),
-    /// Of tokenctl's form but the check digits do not match: mistyped or cut short.
-    Malformed,
+    /// Starts like one of tokenctl's tokens but is not of its form, or the check digits do
+    /// not match: mistyped or cut short. Found before any lookup.
+    Malformed(Malformed),
     /// No key has this secret.
     Unknown,
+    /// More than one key has this secret (as its hash or among its previousHashes): servers
+    /// that take the first match would disagree on which key it is, so none is.
+    Ambiguous {
+        keys: Vec<String>,
+    },
     Disabled {
         key: String,
     },
@@ -175,11 +181,14 @@ impl fmt::Display for Rejection {
             ),
             Rejection::BadHeader(why) => write!(f, "malformed Authorization value: {why}"),
             Rejection::Input(why) => write!(f, "{why}"),
-            Rejection::Malformed => write!(
-                f,
-                "malformed token: its check digits do not match (mistyped or cut short)"
-            ),
+            Rejection::Malformed(why) => why.fmt(f),
             Rejection::Unknown => write!(f, "unknown token: no key in this file has this secret"),
+            Rejection::Ambiguous { keys } => write!(
+                f,
+                "ambiguous token: keys {} share this secret, so it is refused for all of them; \
+                 rotate all but one of them (without --grace)",
+                name_list(keys)
+            ),
             Rejection::Disabled { key } => write!(f, "key '{key}' is disabled"),
             Rejection::Expired { key, at } => {
                 write!(
@@ -224,28 +233,121 @@ impl fmt::Display for Denial {
     }
 }
 
+type Index = (rustc_hash::FxHashMap<TokenHash, Slot>, Vec<Vec<usize>>);
+
+/// Every hash of the file (current and previous, expired or not), and the groups of keys
+/// (indexes in file order) that share one.
+fn index(file: &SecurityFile) -> Index {
+    use std::collections::hash_map::Entry;
+    let mut by_hash: rustc_hash::FxHashMap<TokenHash, Slot> =
+        rustc_hash::FxHashMap::with_capacity_and_hasher(file.keys.len(), Default::default());
+    let mut shared: Vec<Vec<usize>> = Vec::new();
+    for (i, k) in file.keys.iter().enumerate() {
+        let hashes = std::iter::once((k.hash, None)).chain(
+            k.previous_hashes
+                .iter()
+                .map(|p| (p.hash, Some(p.expires_at))),
+        );
+        for (hash, previous) in hashes {
+            let mut e = match by_hash.entry(hash) {
+                Entry::Vacant(e) => {
+                    e.insert(Slot::Key { index: i, previous });
+                    continue;
+                }
+                Entry::Occupied(e) => e,
+            };
+            match *e.get() {
+                // The same key twice: its current hash wins, else the latest expiry.
+                Slot::Key {
+                    index,
+                    previous: Some(old),
+                } if index == i => {
+                    let previous = previous.map(|new| new.max(old));
+                    e.insert(Slot::Key { index, previous });
+                }
+                Slot::Key { index, .. } if index == i => {}
+                // Another key's, expired or not: a first-match server could pick either
+                // one, so the hash is no one's.
+                Slot::Key { index, .. } => {
+                    shared.push(vec![index, i]);
+                    e.insert(Slot::Shared(shared.len() - 1));
+                }
+                Slot::Shared(s) => {
+                    if !shared[s].contains(&i) {
+                        shared[s].push(i);
+                    }
+                }
+            }
+        }
+    }
+    (by_hash, shared)
+}
+
+/// For each key that shares a secret with others (a hash, current or in previousHashes,
+/// expired or not), the names of those others. A token with such a hash is refused as
+/// ambiguous; `list` and `show` point them out, `check` reports them.
+pub fn shared_secrets(file: &SecurityFile) -> std::collections::HashMap<&str, Vec<&str>> {
+    let mut out: std::collections::HashMap<&str, Vec<&str>> = std::collections::HashMap::new();
+    for group in index(file).1 {
+        for &i in &group {
+            let others = out.entry(file.keys[i].name.as_str()).or_default();
+            for &j in &group {
+                let name = file.keys[j].name.as_str();
+                if j != i && !others.contains(&name) {
+                    others.push(name);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// "'a'", "'a' and 'b'", "'a', 'b' and 'c'".
+fn name_list(names: &[String]) -> String {
+    let quoted: Vec<String> = names.iter().map(|n| format!("'{n}'")).collect();
+    match quoted.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+        _ => quoted.concat(),
+    }
+}
+
 /// A security.yml loaded once and indexed for verifying many tokens.
 #[derive(Debug, Clone)]
 pub struct Verifier {
     file: SecurityFile,
-    /// hash -> (key index, expiry when it is a previous hash)
-    by_hash: rustc_hash::FxHashMap<TokenHash, (usize, Option<Timestamp>)>,
+    by_hash: rustc_hash::FxHashMap<TokenHash, Slot>,
+    /// Keys (indexes, in file order) that share a hash; [`Slot::Shared`] points here.
+    shared: Vec<Vec<usize>>,
+    /// Prefixes whose tokens must be of tokenctl's form: the file's and the default.
+    prefixes: [String; 2],
+}
+
+/// Whose a hash is.
+#[derive(Debug, Clone, Copy)]
+enum Slot {
+    /// One key's: its current hash (`previous` none) or an old one valid until `previous`.
+    Key {
+        index: usize,
+        previous: Option<Timestamp>,
+    },
+    /// More than one key's: the index of the list in `shared`.
+    Shared(usize),
 }
 
 impl Verifier {
     /// Indexes a loaded file.
     pub fn new(file: SecurityFile) -> Self {
-        let mut by_hash =
-            rustc_hash::FxHashMap::with_capacity_and_hasher(file.keys.len(), Default::default());
-        for (i, k) in file.keys.iter().enumerate() {
-            for p in &k.previous_hashes {
-                by_hash.insert(p.hash, (i, Some(p.expires_at)));
-            }
+        let (by_hash, shared) = index(&file);
+        let prefixes = [
+            file.prefix().to_string(),
+            crate::model::DEFAULT_PREFIX.to_string(),
+        ];
+        Verifier {
+            file,
+            by_hash,
+            shared,
+            prefixes,
         }
-        for (i, k) in file.keys.iter().enumerate() {
-            by_hash.insert(k.hash, (i, None));
-        }
-        Verifier { file, by_hash }
     }
 
     /// Parses security.yml text (SPEC.md format) and indexes it.
@@ -292,18 +394,30 @@ impl Verifier {
         if token.trim() != token {
             return Outcome::Rejected(Rejection::Whitespace);
         }
-        if token::shape(token) == Shape::Malformed {
-            return Outcome::Rejected(Rejection::Malformed);
+        let prefixes = [self.prefixes[0].as_str(), self.prefixes[1].as_str()];
+        if let Err(why) = token::check_form(token, &prefixes) {
+            return Outcome::Rejected(Rejection::Malformed(why));
         }
         let hash = TokenHash::of(token);
         // The map lookup compares SHA-256 digests of the caller's input, so its timing tells
         // nothing about a stored secret; the final comparison is constant-time all the same.
-        let Some((stored, &(index, previous))) = self.by_hash.get_key_value(&hash) else {
+        let Some((stored, &slot)) = self.by_hash.get_key_value(&hash) else {
             return Outcome::Rejected(Rejection::Unknown);
         };
         if !stored.ct_eq(&hash) {
             return Outcome::Rejected(Rejection::Unknown);
         }
+        let (index, previous) = match slot {
+            Slot::Key { index, previous } => (index, previous),
+            Slot::Shared(s) => {
+                return Outcome::Rejected(Rejection::Ambiguous {
+                    keys: self.shared[s]
+                        .iter()
+                        .map(|&i| self.file.keys[i].name.clone())
+                        .collect(),
+                });
+            }
+        };
         let key = &self.file.keys[index];
         if let Some(at) = previous {
             if at <= now {
@@ -586,6 +700,82 @@ mod tests {
             after,
             Outcome::Rejected(Rejection::Rotated { .. })
         ));
+    }
+
+    #[test]
+    fn a_hash_of_more_than_one_key_is_no_ones() {
+        let shared = TokenHash::of("shared-secret-of-at-least-32-characters");
+        let mut a = key("a", TokenHash::of("a-secret-of-at-least-32-characters!!"));
+        a.previous_hashes.push(PreviousHash {
+            hash: shared,
+            expires_at: at("2020-01-01T00:00:00Z"),
+        });
+        let mut b = key("b", shared);
+        b.enabled = false;
+        let mut own = key("own", TokenHash::of("own-secret-of-at-least-32-characters"));
+        own.previous_hashes.push(PreviousHash {
+            hash: own.hash,
+            expires_at: at("2030-01-01T00:00:00Z"),
+        });
+        let c = key("c", shared);
+        let file = SecurityFile::new(None, None, None, vec![a, b, own, c]);
+        let shared_with = shared_secrets(&file);
+        assert_eq!(shared_with["a"], ["b", "c"]);
+        assert_eq!(shared_with["c"], ["a", "b"]);
+        assert!(!shared_with.contains_key("own"));
+        let v = Verifier::new(file);
+        let now = at("2026-11-22T10:00:00Z");
+        assert_eq!(
+            v.verify(
+                "shared-secret-of-at-least-32-characters",
+                &Request::default(),
+                now
+            ),
+            Outcome::Rejected(Rejection::Ambiguous {
+                keys: vec!["a".into(), "b".into(), "c".into()]
+            })
+        );
+        assert!(matches!(
+            v.verify(
+                "own-secret-of-at-least-32-characters",
+                &Request::default(),
+                now
+            ),
+            Outcome::Valid {
+                previous: false,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn path_prefixes_end_at_a_segment_boundary() {
+        for (prefix, path, ok) in [
+            ("/dns/example.com", "/dns/example.com", true),
+            ("/dns/example.com", "/dns/example.com/", true),
+            ("/dns/example.com", "/dns/example.com/a", true),
+            ("/dns/example.com", "/dns/example.com.evil.org", false),
+            ("/dns/example.com", "/dns/example.comX", false),
+            ("/dns/", "/dns/a", true),
+            ("/dns/", "/dns/", true),
+            ("/dns/", "/dns", false),
+            ("/", "/anything", true),
+            ("=/x", "/x", true),
+            ("=/x", "/x/", false),
+            ("=/", "/", true),
+        ] {
+            assert_eq!(path_allowed(prefix, path), ok, "{prefix} {path}");
+        }
+        for path in ["/", "/a", "/a/", "/a/b;c", "/a/...", "/a/%41%2d"] {
+            assert_eq!(path_problem(path), None, "{path}");
+        }
+        for path in [
+            "", "a", "*", "//", "/a//b", "/./a", "/a/.", "/a/..", "/..;/a", "/.;x/a", "/a%2fb",
+            "/a%2E", "/%25", "/%5c", "/%7f", "/%0a", "/%", "/%4", "/%g0", "/a\\b", "/a?b", "/a#b",
+            "/a b", "/\u{e9}", "/\t",
+        ] {
+            assert!(path_problem(path).is_some(), "{path:?}");
+        }
     }
 
     #[test]

@@ -19,12 +19,15 @@ struct VerifyView {
     valid: bool,
     /// 200, 401 or 403: what a server would answer.
     status: u16,
-    /// "valid", "empty", "whitespace", "bad-header", "malformed", "unknown", "disabled",
-    /// "expired", "rotated", "permission", "ip", "path", "resource".
+    /// "valid", "empty", "whitespace", "bad-header", "bad-input", "malformed", "unknown",
+    /// "ambiguous", "disabled", "expired", "rotated", "permission", "ip", "path", "resource".
     reason: &'static str,
     message: String,
     key: Option<String>,
     permissions: Option<Vec<String>>,
+    /// For "ambiguous": the keys that share the secret.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    keys: Option<Vec<String>>,
 }
 
 pub fn run(ctx: &Context, args: VerifyArgs) -> Result<()> {
@@ -136,15 +139,21 @@ fn view(outcome: &Outcome) -> VerifyView {
             message: outcome.to_string(),
             key: Some(key.clone()),
             permissions: Some(permissions.clone()),
+            keys: None,
         },
         Outcome::Rejected(r) => {
+            let keys = match r {
+                Rejection::Ambiguous { keys } => Some(keys.clone()),
+                _ => None,
+            };
             let (reason, key) = match r {
                 Rejection::Empty => ("empty", None),
                 Rejection::Whitespace => ("whitespace", None),
                 Rejection::BadHeader(_) => ("bad-header", None),
                 Rejection::Input(_) => ("bad-input", None),
-                Rejection::Malformed => ("malformed", None),
+                Rejection::Malformed(_) => ("malformed", None),
                 Rejection::Unknown => ("unknown", None),
+                Rejection::Ambiguous { .. } => ("ambiguous", None),
                 Rejection::Disabled { key } => ("disabled", Some(key.clone())),
                 Rejection::Expired { key, .. } => ("expired", Some(key.clone())),
                 Rejection::Rotated { key, .. } => ("rotated", Some(key.clone())),
@@ -156,6 +165,7 @@ fn view(outcome: &Outcome) -> VerifyView {
                 message: r.to_string(),
                 key,
                 permissions: None,
+                keys,
             }
         }
         Outcome::Forbidden(d) => {
@@ -173,6 +183,7 @@ fn view(outcome: &Outcome) -> VerifyView {
                 message: d.to_string(),
                 key: Some(key.clone()),
                 permissions: None,
+                keys: None,
             }
         }
     }

@@ -34,6 +34,156 @@ fn verify(env: &TestEnv, token: &str, args: &[&str]) -> Output {
     env.run_with(&all, token)
 }
 
+// ---- a secret two keys share ----
+
+#[test]
+fn a_token_whose_hash_two_keys_share_is_refused_as_ambiguous_naming_them() {
+    let env = TestEnv::new();
+    let shared = token("tk", &"ab".repeat(32));
+    let solo = token("tk", &"cd".repeat(32));
+    // `a` disabled and `ci` enabled: a server that takes the first match would refuse it
+    // through `a`, one that looks further would accept it through `ci`. Neither may.
+    let text = format!(
+        "apiKeys:\n  a:\n    enabled: false\n    hash: {h}\n  ci:\n    permissions: [dns:read]\n    hash: {h}\n  solo:\n    hash: {s}\n",
+        h = sha256(&shared),
+        s = sha256(&solo)
+    );
+    env.write(&text);
+    let why = "ambiguous token: keys 'a' and 'ci' share this secret, so it is refused for all of them; rotate all but one of them (without --grace)";
+    let out = verify(&env, &shared, &["--permission", "dns:read"]);
+    out.code(4).stdout_empty();
+    assert_eq!(out.stderr, format!("rejected: {why}\n"));
+    let json = verify(&env, &shared, &["--format", "json"]);
+    json.code(4);
+    let json = json.json();
+    assert_eq!(json["reason"], "ambiguous");
+    assert_eq!(json["status"], 401);
+    assert_eq!(json["valid"], false);
+    assert_eq!(json["keys"], serde_json::json!(["a", "ci"]));
+    assert_eq!(json["key"], serde_json::Value::Null);
+    assert_eq!(json["message"], why);
+    // Another key's own secret still works; nothing was written.
+    verify(&env, &solo, &[]).success();
+    assert_eq!(env.read(), text);
+}
+
+#[test]
+fn a_hash_in_another_keys_previous_hashes_is_ambiguous_too_even_expired() {
+    let env = TestEnv::new();
+    let shared = token("tk", &"12".repeat(32));
+    let own = token("tk", &"34".repeat(32));
+    let third = token("tk", &"56".repeat(32));
+    for until in ["2026-11-23T10:00:00Z", "2020-01-01T00:00:00Z"] {
+        // `new`'s current hash is `old`'s previous one; `self` lists its own current hash
+        // among its previous ones, which is one key, not two.
+        env.write(format!(
+            "apiKeys:\n  old:\n    hash: {third}\n    previousHashes:\n      - hash: {h}\n        expiresAt: {until}\n  new:\n    hash: {h}\n  self:\n    hash: {o}\n    previousHashes:\n      - {{hash: {o}, expiresAt: {until}}}\n",
+            h = sha256(&shared),
+            o = sha256(&own),
+            third = sha256(&third),
+        ));
+        let out = verify(&env, &shared, &[]);
+        out.code(4);
+        assert!(
+            out.stderr
+                .starts_with("rejected: ambiguous token: keys 'old' and 'new' share this secret"),
+            "{until}: {}",
+            out.stderr
+        );
+        assert_eq!(
+            verify(&env, &own, &[]).success().stdout,
+            "valid: key 'self', permissions: (none)\n"
+        );
+        verify(&env, &third, &[]).success();
+        // check reports the pair, with where the second key is.
+        let check = env.run(&["check"]);
+        check.code(7);
+        assert!(
+            check
+                .stdout
+                .contains(":7:3: key 'new' has the same hash as key 'old'"),
+            "{}",
+            check.stdout
+        );
+    }
+}
+
+#[test]
+fn list_show_and_check_point_out_keys_that_share_a_secret() {
+    let env = TestEnv::new();
+    let shared = token("tk", &"ef".repeat(32));
+    env.write(format!(
+        "apiKeys:\n  a:\n    hash: {h}\n  b:\n    hash: {h}\n  c:\n    hash: {h}\n  solo:\n    hash: {s}\n",
+        h = sha256(&shared),
+        s = sha256(&stranger_token())
+    ));
+    let warning = "warning: keys share a secret, so it is refused as ambiguous for all of them: 'a' (with 'b', 'c'), 'b' (with 'a', 'c'), 'c' (with 'a', 'b'); rotate all but one of each group (without --grace)\n";
+    let table = env.run(&["list"]);
+    table.success();
+    assert_eq!(table.stderr, warning);
+    for name in ["a", "b", "c"] {
+        assert!(
+            table.stdout.contains(&format!("{name} (shared secret) ")),
+            "{}",
+            table.stdout
+        );
+    }
+    assert!(!table.stdout.contains("solo (shared"), "{}", table.stdout);
+
+    let list = env.run(&["list", "--format", "json"]);
+    assert_eq!(list.success().stderr, warning);
+    let list = list.json();
+    let shares = |name: &str| {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|k| k["name"] == name)
+            .unwrap()["sharesSecretWith"]
+            .clone()
+    };
+    assert_eq!(shares("a"), serde_json::json!(["b", "c"]));
+    assert_eq!(shares("c"), serde_json::json!(["a", "b"]));
+    assert_eq!(shares("solo"), serde_json::json!([]));
+
+    let show = env.run(&["show", "b"]);
+    show.success();
+    assert!(
+        show.stdout
+            .contains("shared with: a, c (its token is refused as ambiguous)\n"),
+        "{}",
+        show.stdout
+    );
+    assert!(
+        show.stderr.contains("'b' (with 'a', 'c')"),
+        "{}",
+        show.stderr
+    );
+    assert_eq!(
+        env.run(&["show", "solo", "--format", "json"])
+            .success()
+            .json()["sharesSecretWith"],
+        serde_json::json!([])
+    );
+    let check = env.run(&["check"]);
+    check.code(7);
+    assert!(
+        check
+            .stdout
+            .contains("key 'b' has the same hash as key 'a'")
+    );
+    assert!(
+        check
+            .stdout
+            .contains("key 'c' has the same hash as key 'b'")
+    );
+    assert!(
+        verify(&env, &shared, &[])
+            .code(4)
+            .stderr
+            .contains("keys 'a', 'b' and 'c' share this secret")
+    );
+}
+
 // ---- far-future expiries ----
 
 #[test]
@@ -128,6 +278,105 @@ fn far_future_sentinel_expiries_load_and_read_back_as_written() {
         .success()
         .json();
     assert_eq!(applied["changed"], false);
+}
+
+// ---- a mistyped token ----
+
+#[test]
+fn a_token_with_a_known_prefix_but_not_its_form_is_malformed_and_says_where() {
+    let env = TestEnv::new();
+    env.write("tokenPrefix: acme\napiKeys:\n");
+    let secret = env.create("ci", &[]);
+    assert!(secret.starts_with("acme_"));
+    let body = &secret[5..];
+    let replace = |at: usize, with: &str| {
+        let mut t = secret.clone();
+        t.replace_range(at - 1..at, with);
+        t
+    };
+    let first_letter = 6 + body.find(|c: char| c.is_ascii_lowercase()).unwrap();
+    let expect = |pos: usize, kind: &str| {
+        format!(
+            "malformed token: character {pos} is {kind}; after 'acme_' come 72 lowercase hex digits (0-9, a-f)"
+        )
+    };
+    let cases = [
+        (
+            format!("acme_{}", body.to_uppercase()),
+            expect(first_letter, "an uppercase letter (tokens are lowercase)"),
+        ),
+        (replace(20, "g"), expect(20, "a letter that is not a hex digit")),
+        (replace(6, "-"), expect(6, "a symbol, not a hex digit")),
+        (replace(77, "é"), expect(77, "not ASCII")),
+        (
+            secret[..secret.len() - 1].to_string(),
+            "malformed token: 71 characters follow 'acme_', not 72 (cut short?)".into(),
+        ),
+        (
+            format!("{secret}0"),
+            "malformed token: 73 characters follow 'acme_', not 72 (something added?)".into(),
+        ),
+        (
+            format!("{secret}."),
+            "malformed token: 73 characters follow 'acme_', not 72 (something added?), and character 78 is a symbol, not a hex digit".into(),
+        ),
+        (
+            "acme_".into(),
+            "malformed token: 0 characters follow 'acme_', not 72 (cut short?)".into(),
+        ),
+        (
+            replace(30, if &secret[29..30] == "0" { "1" } else { "0" }),
+            "malformed token: its check digits do not match (mistyped or cut short)".into(),
+        ),
+        // tk, the default prefix, is always known.
+        (
+            format!("tk_{}", &body[..71]),
+            "malformed token: 71 characters follow 'tk_', not 72 (cut short?)".into(),
+        ),
+        // Another prefix: only the scanners' full form is checked before the lookup.
+        (
+            token("zz", &"9".repeat(64)).replace("zz_9", "zz_8"),
+            "malformed token: its check digits do not match (mistyped or cut short)".into(),
+        ),
+        (
+            format!("zz_{}", &body[..40]),
+            "unknown token: no key in this file has this secret".into(),
+        ),
+        (
+            stranger_token(),
+            "unknown token: no key in this file has this secret".into(),
+        ),
+    ];
+    for (input, why) in cases {
+        let out = verify(&env, &input, &[]);
+        out.code(4).stdout_empty();
+        assert_eq!(out.stderr, format!("rejected: {why}\n"), "{input:?}");
+        assert!(!out.stderr.contains(&body[10..30]), "no secret in messages");
+        let json = verify(&env, &input, &["--format", "json"]).json();
+        let reason = if why.starts_with("malformed") {
+            "malformed"
+        } else {
+            "unknown"
+        };
+        assert_eq!(json["reason"], reason, "{input:?}");
+        assert_eq!(json["status"], 401);
+    }
+    verify(&env, &secret, &[]).success();
+    // An imported secret that starts like a token but is not one could never verify.
+    let before = env.bytes();
+    let out = env.run_with(
+        &["create", "imported", "--secret-stdin"],
+        &format!("acme_{}", "a".repeat(40)),
+    );
+    out.code(2).stdout_empty();
+    out.stderr_has("starts like a tokenctl token but is not one")
+        .stderr_has("40 characters follow 'acme_'");
+    assert_eq!(env.bytes(), before);
+    env.run_with(
+        &["create", "imported", "--secret-stdin"],
+        "an-imported-secret-of-at-least-32-characters",
+    )
+    .success();
 }
 
 // ---- path prefixes ----
