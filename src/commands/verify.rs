@@ -69,7 +69,7 @@ pub fn run(ctx: &Context, args: VerifyArgs) -> Result<()> {
     if args.record {
         if let Outcome::Valid { key, .. } = &outcome {
             let path = crate::store::usage_path(store.path());
-            usage::record(
+            let recorded = usage::record(
                 &path,
                 key,
                 Usage {
@@ -77,7 +77,12 @@ pub fn run(ctx: &Context, args: VerifyArgs) -> Result<()> {
                     last_used_from: ip.map(|i| i.to_string()),
                 },
                 ctx.lock_timeout,
-            )?;
+            );
+            // The token is valid whatever happens to the record of its use: a read-only or
+            // full disk, a broken usage file or a held lock must not turn it away.
+            if let Err(e) = recorded {
+                ctx.say(format!("warning: this use was not recorded: {e}"));
+            }
         }
     }
     let mut view = view(&outcome);

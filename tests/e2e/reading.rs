@@ -280,6 +280,153 @@ fn far_future_sentinel_expiries_load_and_read_back_as_written() {
     assert_eq!(applied["changed"], false);
 }
 
+// ---- the usage file ----
+
+#[test]
+fn a_hostile_usage_file_is_read_fast_with_limits_and_never_breaks_a_read() {
+    let env = TestEnv::new();
+    let secret = env.create("ci", &["-p", "dns:read"]);
+    let usage = env.file().with_file_name("security.usage.yml");
+    let mut bomb = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+    for i in 1..40 {
+        let prev = if i == 1 {
+            "a".to_string()
+        } else {
+            format!("b{}", i - 1)
+        };
+        bomb.push_str(&format!("b{i}: &b{i} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"));
+    }
+    let cases: Vec<(&str, Vec<u8>, Option<&str>)> = vec![
+        // serde_yaml took 49 s on this while holding the usage lock.
+        (
+            "200 KB of nested brackets",
+            "[".repeat(200_000).into_bytes(),
+            Some("security.usage.yml:1:"),
+        ),
+        (
+            "200 KB of nested mappings",
+            "{a: ".repeat(50_000).into_bytes(),
+            Some("security.usage.yml:1:"),
+        ),
+        ("an alias bomb", bomb.into_bytes(), None),
+        (
+            "a list",
+            b"- 1\n- 2\n".to_vec(),
+            Some("is not a mapping of key name to lastUsedAt/lastUsedFrom"),
+        ),
+        (
+            "bad YAML",
+            b"ci: {lastUsedAt: [\n".to_vec(),
+            Some("security.usage.yml:"),
+        ),
+        (
+            "a NUL byte",
+            b"ci:\n  lastUsedAt: 2026\0\n".to_vec(),
+            Some("NUL"),
+        ),
+        (
+            "not UTF-8",
+            b"ci:\n  lastUsedFrom: \xff\xfe\n".to_vec(),
+            Some("UTF-8"),
+        ),
+        (
+            "a control character",
+            b"ci:\n  lastUsedAt: \x1b[31m\n".to_vec(),
+            Some("U+001B"),
+        ),
+    ];
+    for (what, bytes, warning) in cases {
+        std::fs::write(&usage, &bytes).unwrap();
+        for args in [
+            vec!["list"],
+            vec!["show", "ci"],
+            vec!["list", "--format", "json"],
+        ] {
+            let started = Instant::now();
+            let out = env.run(&args);
+            assert!(
+                started.elapsed() < Duration::from_secs(3),
+                "{what}: {args:?} took {:?}",
+                started.elapsed()
+            );
+            out.success();
+            assert!(out.stdout.contains("ci"), "{what}: {}", out.stdout);
+            match warning {
+                Some(w) => {
+                    out.stderr_has("warning: ignoring usage records: ")
+                        .stderr_has(w);
+                }
+                None => assert_eq!(out.stderr, "", "{what}"),
+            }
+        }
+        let started = Instant::now();
+        let out = verify(&env, &secret, &["--record"]);
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "{what}: verify --record"
+        );
+        assert_eq!(
+            out.success().stdout,
+            "valid: key 'ci', permissions: dns:read\n"
+        );
+        if let Some(w) = warning {
+            // A file that cannot be read is not overwritten: the use is not recorded.
+            out.stderr_has("warning: this use was not recorded: ")
+                .stderr_has(w);
+            assert_eq!(std::fs::read(&usage).unwrap(), bytes, "{what}");
+        }
+    }
+}
+
+#[test]
+fn an_oversized_or_unreadable_usage_file_is_ignored_with_a_warning() {
+    let env = TestEnv::new();
+    let secret = env.create("ci", &[]);
+    let usage = env.file().with_file_name("security.usage.yml");
+    // Sparse: 65 MiB that take no space; refused by its size before reading.
+    std::fs::File::create(&usage)
+        .unwrap()
+        .set_len(65 * 1024 * 1024)
+        .unwrap();
+    let out = env.run(&["list"]);
+    out.success().stderr_has("larger than 64 MiB");
+    verify(&env, &secret, &["--record"])
+        .success()
+        .stderr_has("warning: this use was not recorded: ");
+    // A folder where the file should be.
+    std::fs::remove_file(&usage).unwrap();
+    std::fs::create_dir(&usage).unwrap();
+    env.run(&["show", "ci"])
+        .success()
+        .stderr_has("warning: ignoring usage records: ");
+    let out = verify(&env, &secret, &["--record"]);
+    assert_eq!(
+        out.success().stdout,
+        "valid: key 'ci', permissions: (none)\n"
+    );
+    out.stderr_has("warning: this use was not recorded: ")
+        .stderr_has("is a folder");
+}
+
+#[test]
+fn a_usage_file_as_servers_write_it_is_still_joined_in() {
+    let env = TestEnv::new();
+    env.create("ci", &[]);
+    env.create("web", &[]);
+    std::fs::write(
+        env.file().with_file_name("security.usage.yml"),
+        "# written by a server\nci:\n  lastUsedAt: '2026-11-21T10:00:00Z'\n  lastUsedFrom: 2001:db8::1\nweb: {lastUsedAt: 2026-11-22T09:00:00Z}\nbroken: 3\nother:\n  lastUsedAt: not-a-time\n",
+    )
+    .unwrap();
+    let list = env.run(&["list", "--format", "json"]);
+    assert_eq!(list.success().stderr, "");
+    let list = list.json();
+    assert_eq!(list[0]["name"], "web");
+    assert_eq!(list[0]["lastUsedAt"], "2026-11-22T09:00:00Z");
+    assert_eq!(list[1]["lastUsedAt"], "2026-11-21T10:00:00Z");
+    assert_eq!(list[1]["lastUsedFrom"], "2001:db8::1");
+}
+
 // ---- a mistyped token ----
 
 #[test]
