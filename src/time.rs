@@ -1,7 +1,7 @@
 //! The one clock, and parsing of durations (`30d`) and expiry values (`2027-01-01`, `never`).
 
 use crate::error::{Error, Result};
-use jiff::{Timestamp, tz::TimeZone};
+use jiff::Timestamp;
 
 /// Where "now" comes from: the system clock, or in test builds env `TOKENCTL_NOW`, which
 /// release builds never read (`commands::Context`).
@@ -87,12 +87,9 @@ pub fn parse_expiry(text: &str, now: Timestamp) -> Result<Option<Timestamp>> {
     if let Ok(t) = parse_timestamp(text) {
         return Ok(Some(t));
     }
-    if let Ok(date) = text.parse::<jiff::civil::Date>() {
-        if text.len() == 10 {
-            let t = date
-                .to_zoned(TimeZone::UTC)
-                .map_err(|e| Error::Usage(e.to_string()))?
-                .timestamp();
+    if text.len() == 10 && text.parse::<jiff::civil::Date>().is_ok() {
+        // Midnight UTC, read as the file would read it: 9999-12-31 too.
+        if let Ok(t) = parse_timestamp(&format!("{text}T00:00:00Z")) {
             return Ok(Some(t));
         }
     }
@@ -237,6 +234,8 @@ mod tests {
             .unwrap();
         assert_eq!(format_timestamp(t), "2027-01-01T11:30:00Z");
         assert!(parse_expiry("tomorrow", now).is_err());
+        let t = parse_expiry("9999-12-31", now).unwrap().unwrap();
+        assert_eq!(format_timestamp(t), "9999-12-31T00:00:00Z");
     }
 
     #[test]

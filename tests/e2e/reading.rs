@@ -266,6 +266,12 @@ fn far_future_sentinel_expiries_load_and_read_back_as_written() {
         .success()
         .json();
     assert_eq!(created["expiresAt"], "9999-12-31T23:59:59Z");
+    let dated = env
+        .run(&["create", "d", "--expires", "9999-12-31", "--format", "json"])
+        .success()
+        .json();
+    assert_eq!(dated["expiresAt"], "9999-12-31T00:00:00Z");
+    env.run(&["delete", "d", "--yes"]).success();
     assert!(
         env.read()
             .ends_with("    expiresAt: 9999-12-31T23:59:59Z\n")
