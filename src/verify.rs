@@ -465,7 +465,8 @@ pub fn path_allowed(prefix: &str, path: &str) -> bool {
 /// Why a request path is not normalised, or `None` when it is. The path is the one sent on
 /// the wire, percent-encoded and without the query. Refused: an empty or relative path; `.`
 /// and `..` segments (also with `;` parameters, `..;`); empty segments (`//`, a trailing `/`
-/// is fine); percent-encoded `/`, `\`, `.`, `%` or control characters, in either case, and a
+/// is fine); percent-encoded `/`, `\`, `.`, `%`, control characters or bytes that are not
+/// ASCII (`%C0%AE` is an overlong `.`, `%EF%BC%8E` a fullwidth one), in either case, and a
 /// `%` without two hex digits; `\`, `?`, `#`, spaces, control characters and anything not
 /// ASCII. Each is a way for a server, a proxy and this check to see different paths.
 pub fn path_problem(path: &str) -> Option<&'static str> {
@@ -477,9 +478,7 @@ pub fn path_problem(path: &str) -> Option<&'static str> {
         });
     };
     if path.bytes().any(|b| !b.is_ascii_graphic()) {
-        return Some(
-            "it holds a space, a control character or a character that is not ASCII (send it percent-encoded)",
-        );
+        return Some("it holds a space, a control character or a character that is not ASCII");
     }
     for (c, why) in [
         ('?', "it holds '?': give the path without its query"),
@@ -502,6 +501,11 @@ pub fn path_problem(path: &str) -> Option<&'static str> {
             0x2e => return Some("it holds %2E, an encoded ."),
             0x25 => return Some("it holds %25, an encoded % (encoded twice?)"),
             b if b < 0x20 || b == 0x7f => return Some("it holds an encoded control character"),
+            0x80.. => {
+                return Some(
+                    "it holds an encoded byte that is not ASCII (%80 to %FF), which servers decode differently",
+                );
+            }
             _ => {}
         }
     }
@@ -770,9 +774,34 @@ mod tests {
             assert_eq!(path_problem(path), None, "{path}");
         }
         for path in [
-            "", "a", "*", "//", "/a//b", "/./a", "/a/.", "/a/..", "/..;/a", "/.;x/a", "/a%2fb",
-            "/a%2E", "/%25", "/%5c", "/%7f", "/%0a", "/%", "/%4", "/%g0", "/a\\b", "/a?b", "/a#b",
-            "/a b", "/\u{e9}", "/\t",
+            "",
+            "a",
+            "*",
+            "//",
+            "/a//b",
+            "/./a",
+            "/a/.",
+            "/a/..",
+            "/..;/a",
+            "/.;x/a",
+            "/a%2fb",
+            "/a%2E",
+            "/%25",
+            "/%5c",
+            "/%7f",
+            "/%0a",
+            "/%c0%ae",
+            "/%EF%BC%8E",
+            "/%C3%A9",
+            "/%",
+            "/%4",
+            "/%g0",
+            "/a\\b",
+            "/a?b",
+            "/a#b",
+            "/a b",
+            "/\u{e9}",
+            "/\t",
         ] {
             assert!(path_problem(path).is_some(), "{path:?}");
         }
