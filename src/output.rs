@@ -34,7 +34,8 @@ pub struct KeyView {
     pub last_used_at: Option<String>,
     pub last_used_from: Option<String>,
     pub previous_secrets: Vec<PreviousView>,
-    /// Other keys with one of this key's hashes: that token is refused as ambiguous.
+    /// Other keys with one of this key's hashes (the first 10): that token is refused as
+    /// ambiguous.
     pub shares_secret_with: Vec<String>,
 }
 
@@ -99,11 +100,19 @@ impl KeyView {
     }
 }
 
-/// The warning `list` and `show` print for keys that share a secret, or `None`.
+/// The warning `list` and `show` print for keys that share a secret, or `None`. It names
+/// at most [`crate::verify::MAX_NAMED`] keys.
 pub fn shared_warning(views: &[KeyView]) -> Option<String> {
-    let keys: Vec<String> = views
+    let shared: Vec<&KeyView> = views
         .iter()
         .filter(|v| !v.shares_secret_with.is_empty())
+        .collect();
+    if shared.is_empty() {
+        return None;
+    }
+    let mut keys: Vec<String> = shared
+        .iter()
+        .take(crate::verify::MAX_NAMED)
         .map(|v| {
             format!(
                 "'{}' (with '{}')",
@@ -112,13 +121,14 @@ pub fn shared_warning(views: &[KeyView]) -> Option<String> {
             )
         })
         .collect();
-    (!keys.is_empty()).then(|| {
-        format!(
-            "warning: keys share a secret, so it is refused as ambiguous for all of them: {}; \
-             rotate all but one of each group (without --grace)",
-            keys.join(", ")
-        )
-    })
+    if shared.len() > crate::verify::MAX_NAMED {
+        keys.push(format!("{} more", shared.len() - crate::verify::MAX_NAMED));
+    }
+    Some(format!(
+        "warning: keys share a secret, so it is refused as ambiguous for all of them: {}; \
+         rotate all but one of each group (without --grace)",
+        keys.join(", ")
+    ))
 }
 
 /// Writes `value` as JSON (pretty, newline-terminated) or YAML.

@@ -129,9 +129,11 @@ pub enum Rejection {
     /// No key has this secret.
     Unknown,
     /// More than one key has this secret (as its hash or among its previousHashes): servers
-    /// that take the first match would disagree on which key it is, so none is.
+    /// that take the first match would disagree on which key it is, so none is. `keys` are
+    /// the first [`MAX_NAMED`] of them in file order, `more` how many others there are.
     Ambiguous {
         keys: Vec<String>,
+        more: usize,
     },
     Disabled {
         key: String,
@@ -183,11 +185,11 @@ impl fmt::Display for Rejection {
             Rejection::Input(why) => write!(f, "{why}"),
             Rejection::Malformed(why) => why.fmt(f),
             Rejection::Unknown => write!(f, "unknown token: no key in this file has this secret"),
-            Rejection::Ambiguous { keys } => write!(
+            Rejection::Ambiguous { keys, more } => write!(
                 f,
                 "ambiguous token: keys {} share this secret, so it is refused for all of them; \
                  rotate all but one of them (without --grace)",
-                name_list(keys)
+                name_list(keys, *more)
             ),
             Rejection::Disabled { key } => write!(f, "key '{key}' is disabled"),
             Rejection::Expired { key, at } => {
@@ -272,8 +274,9 @@ fn index(file: &SecurityFile) -> Index {
                     shared.push(vec![index, i]);
                     e.insert(Slot::Shared(shared.len() - 1));
                 }
+                // Keys come in order, so key i is in the group only if it is the last one.
                 Slot::Shared(s) => {
-                    if !shared[s].contains(&i) {
+                    if shared[s].last() != Some(&i) {
                         shared[s].push(i);
                     }
                 }
@@ -284,16 +287,21 @@ fn index(file: &SecurityFile) -> Index {
 }
 
 /// For each key that shares a secret with others (a hash, current or in previousHashes,
-/// expired or not), the names of those others. A token with such a hash is refused as
-/// ambiguous; `list` and `show` point them out, `check` reports them.
+/// expired or not), the first [`MAX_NAMED`] of those others in file order. A token with
+/// such a hash is refused as ambiguous; `list` and `show` point them out, `check` reports
+/// them.
 pub fn shared_secrets(file: &SecurityFile) -> std::collections::HashMap<&str, Vec<&str>> {
     let mut out: std::collections::HashMap<&str, Vec<&str>> = std::collections::HashMap::new();
     for group in index(file).1 {
         for &i in &group {
             let others = out.entry(file.keys[i].name.as_str()).or_default();
-            for &j in &group {
+            // A key in several groups may meet the same other key twice; a few at most.
+            for &j in group.iter().filter(|&&j| j != i) {
+                if others.len() >= MAX_NAMED {
+                    break;
+                }
                 let name = file.keys[j].name.as_str();
-                if j != i && !others.contains(&name) {
+                if !others.contains(&name) {
                     others.push(name);
                 }
             }
@@ -302,9 +310,16 @@ pub fn shared_secrets(file: &SecurityFile) -> std::collections::HashMap<&str, Ve
     out
 }
 
-/// "'a'", "'a' and 'b'", "'a', 'b' and 'c'".
-fn name_list(names: &[String]) -> String {
+/// How many keys a message or list names when a secret is shared: a hostile file could
+/// give thousands of keys one hash, and each refusal must stay cheap.
+pub const MAX_NAMED: usize = 10;
+
+/// "'a'", "'a' and 'b'", "'a', 'b' and 'c'", "'a', 'b' and 3 more".
+fn name_list(names: &[String], more: usize) -> String {
     let quoted: Vec<String> = names.iter().map(|n| format!("'{n}'")).collect();
+    if more > 0 {
+        return format!("{} and {more} more", quoted.join(", "));
+    }
     match quoted.split_last() {
         Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
         _ => quoted.concat(),
@@ -410,11 +425,14 @@ impl Verifier {
         let (index, previous) = match slot {
             Slot::Key { index, previous } => (index, previous),
             Slot::Shared(s) => {
+                let group = &self.shared[s];
                 return Outcome::Rejected(Rejection::Ambiguous {
-                    keys: self.shared[s]
+                    keys: group
                         .iter()
+                        .take(MAX_NAMED)
                         .map(|&i| self.file.keys[i].name.clone())
                         .collect(),
+                    more: group.len().saturating_sub(MAX_NAMED),
                 });
             }
         };
@@ -736,7 +754,8 @@ mod tests {
                 now
             ),
             Outcome::Rejected(Rejection::Ambiguous {
-                keys: vec!["a".into(), "b".into(), "c".into()]
+                keys: vec!["a".into(), "b".into(), "c".into()],
+                more: 0
             })
         );
         assert!(matches!(

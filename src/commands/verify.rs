@@ -25,7 +25,7 @@ struct VerifyView {
     message: String,
     key: Option<String>,
     permissions: Option<Vec<String>>,
-    /// For "ambiguous": the keys that share the secret.
+    /// For "ambiguous": the keys that share the secret (the first 10).
     #[serde(skip_serializing_if = "Option::is_none")]
     keys: Option<Vec<String>>,
 }
@@ -148,7 +148,7 @@ fn view(outcome: &Outcome) -> VerifyView {
         },
         Outcome::Rejected(r) => {
             let keys = match r {
-                Rejection::Ambiguous { keys } => Some(keys.clone()),
+                Rejection::Ambiguous { keys, .. } => Some(keys.clone()),
                 _ => None,
             };
             let (reason, key) = match r {

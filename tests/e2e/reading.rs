@@ -184,6 +184,53 @@ fn list_show_and_check_point_out_keys_that_share_a_secret() {
     );
 }
 
+#[test]
+fn thousands_of_keys_with_one_secret_are_refused_quickly_naming_a_few() {
+    let env = TestEnv::new();
+    let shared = token("tk", &"99".repeat(32));
+    let hash = sha256(&shared);
+    let n = 15_000;
+    let mut text = String::from("apiKeys:\n");
+    for i in 0..n {
+        text.push_str(&format!("  k{i}:\n    hash: {hash}\n"));
+    }
+    env.write(&text);
+    let started = Instant::now();
+    let out = verify(&env, &shared, &[]);
+    out.code(4);
+    assert_eq!(
+        out.stderr,
+        format!(
+            "rejected: ambiguous token: keys 'k0', 'k1', 'k2', 'k3', 'k4', 'k5', 'k6', 'k7', 'k8', 'k9' and {} more share this secret, so it is refused for all of them; rotate all but one of them (without --grace)\n",
+            n - 10
+        )
+    );
+    let json = verify(&env, &shared, &["--format", "json"]).json();
+    assert_eq!(json["keys"].as_array().unwrap().len(), 10);
+    let list = env.run(&["list", "--format", "json"]);
+    list.success();
+    assert!(
+        list.stderr.ends_with(&format!(
+            "'k10004' (with 'k0', 'k1', 'k2', 'k3', 'k4', 'k5', 'k6', 'k7', 'k8', 'k9'), {} more; rotate all but one of each group (without --grace)\n",
+            n - 10
+        )),
+        "{}",
+        &list.stderr[list.stderr.len().saturating_sub(300)..]
+    );
+    let list = list.json();
+    assert_eq!(
+        list[0]["sharesSecretWith"].as_array().unwrap().len(),
+        10,
+        "{}",
+        list[0]
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
 // ---- far-future expiries ----
 
 #[test]
