@@ -108,9 +108,19 @@ pub fn parse_timestamp(text: &str) -> Result<Timestamp, String> {
         return Err(bad());
     }
     match text.parse::<Timestamp>() {
+        // At the end's second, the nanoseconds would say how far past it: none here.
         Ok(t) => Timestamp::from_second(t.as_second()).map_err(|_| bad()),
         Err(_) => past_the_end(text).ok_or_else(bad),
     }
+}
+
+/// `t` to the whole second, as files hold times. A time past [`end`] is already whole: its
+/// nanoseconds are the seconds past the end.
+pub fn whole_second(t: Timestamp) -> Timestamp {
+    if t.as_second() == end().as_second() {
+        return t;
+    }
+    Timestamp::from_second(t.as_second()).unwrap_or(t)
 }
 
 /// The last whole second of jiff's [`Timestamp`], 9999-12-30T22:00:00Z: its range stops 26
@@ -120,7 +130,8 @@ pub fn parse_timestamp(text: &str) -> Result<Timestamp, String> {
 /// Such later instants are kept as this second with the number of seconds past it in the
 /// nanoseconds: every other time is read to the whole second, as files hold them.
 /// Order is kept (later is larger), so expiry checks need nothing special; only
-/// [`parse_timestamp`] and [`format_timestamp`] know, and they give back the same instant.
+/// [`parse_timestamp`], [`format_timestamp`] and [`whole_second`] know, and they give back
+/// the same instant.
 fn end() -> Timestamp {
     Timestamp::from_second(Timestamp::MAX.as_second()).expect("in range")
 }
@@ -149,8 +160,7 @@ pub fn format_timestamp(t: Timestamp) -> String {
     if t.as_second() == end().as_second() && t.subsec_nanosecond() > 0 {
         return format_past_the_end(i64::from(t.subsec_nanosecond()));
     }
-    let t = Timestamp::from_second(t.as_second()).unwrap_or(t);
-    t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+    whole_second(t).strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
 /// An instant `past` seconds after [`end`]: in UTC up to 9999-12-31T23:59:59Z; a later one

@@ -1,10 +1,10 @@
 //! Usage records in `security.usage.yml` (SPEC.md, "Usage records"): last use of each key,
 //! kept apart from security.yml so recording use never churns a GitOps repo.
 
-use super::yaml::{self, Kind};
 use super::{Lock, read_text, write_atomic};
 use crate::error::{Error, Result};
 use crate::time::{format_timestamp, parse_timestamp};
+use crate::yaml::{self, Kind};
 use jiff::Timestamp;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -35,16 +35,16 @@ pub fn read(path: &Path) -> Result<BTreeMap<String, Usage>> {
 }
 
 /// Servers write this file, so it is read with security.yml's limits (size, nesting,
-/// aliases never expanded): the positioned YAML tree, not serde_yaml, which took 49 s on
+/// aliases never expanded): the syntax layer's tree, not serde_yaml, which took 49 s on
 /// 200 KB of nested brackets.
 fn parse(path: &Path, text: &str) -> Result<BTreeMap<String, Usage>> {
-    let root = yaml::parse(text).map_err(|e| Error::Syntax {
+    let tree = yaml::parse(text).map_err(|e| Error::Syntax {
         path: path.to_path_buf(),
         line: e.line,
         column: e.col,
         message: e.message,
     })?;
-    let Some(root) = root.filter(|r| !r.is_null()) else {
+    let Some(root) = tree.root.filter(|r| !r.is_null()) else {
         return Ok(BTreeMap::new());
     };
     let Kind::Map { entries, .. } = &root.kind else {
