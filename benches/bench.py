@@ -218,6 +218,7 @@ def benches_for(n, binary, d, label="tokenctl", floor=True):
     os.chmod(work, 0o600)
     hwork = os.path.join(d, "htpasswd")
     shutil.copyfile(htp, hwork)
+    # The system clock: a release build has no test clock (SECURITY.md, "The clock").
     tk = [binary, "--file", work]
     suffix = "" if label == "tokenctl" else f" ({label})"
 

@@ -107,7 +107,7 @@ _tokenctl() {
 
     case "${cmd}" in
         tokenctl)
-            opts="-t -h -V --file --tenant --root --format --color --lock-timeout --now --help --version create list show update delete rotate verify check apply schema completions man __clipboard-serve help"
+            opts="-t -h -V --file --tenant --root --format --color --lock-timeout --help --version create list show update delete rotate verify check apply schema completions man __clipboard-serve help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -141,10 +141,6 @@ _tokenctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --now)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -153,7 +149,7 @@ _tokenctl() {
             return 0
             ;;
         tokenctl__subcmd____clipboard__subcmd__serve)
-            opts="-t -h -V --file --tenant --root --format --color --lock-timeout --now --help --version"
+            opts="-t -h -V --file --tenant --root --format --color --lock-timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -187,10 +183,6 @@ _tokenctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --now)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -199,7 +191,7 @@ _tokenctl() {
             return 0
             ;;
         tokenctl__subcmd__apply)
-            opts="-f -y -t -h -V --desired --dry-run --prune --yes --if-unchanged --file --tenant --root --format --color --lock-timeout --now --help --version"
+            opts="-f -y -t -h -V --desired --dry-run --prune --yes --if-unchanged --file --tenant --root --format --color --lock-timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -245,10 +237,6 @@ _tokenctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --now)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -257,7 +245,7 @@ _tokenctl() {
             return 0
             ;;
         tokenctl__subcmd__check)
-            opts="-t -h -V --warn-expiring --file --tenant --root --format --color --lock-timeout --now --help --version"
+            opts="-t -h -V --warn-expiring --file --tenant --root --format --color --lock-timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -295,10 +283,6 @@ _tokenctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --now)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -307,7 +291,7 @@ _tokenctl() {
             return 0
             ;;
         tokenctl__subcmd__completions)
-            opts="-t -h -V --file --tenant --root --format --color --lock-timeout --now --help --version bash elvish fish powershell zsh"
+            opts="-t -h -V --file --tenant --root --format --color --lock-timeout --help --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -341,10 +325,6 @@ _tokenctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --now)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -353,7 +333,7 @@ _tokenctl() {
             return 0
             ;;
         tokenctl__subcmd__create)
-            opts="-p -q -y -t -h -V --permission --description --expires --disabled --allow-ip --path-prefix --resource --secret-stdin --copy --quiet --yes --if-unchanged --file --tenant --root --format --color --lock-timeout --now --help --version"
+            opts="-p -q -y -t -h -V --permission --description --expires --disabled --allow-ip --path-prefix --resource --secret-stdin --copy --quiet --yes --if-unchanged --file --tenant --root --format --color --lock-timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -419,10 +399,6 @@ _tokenctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --now)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -431,7 +407,7 @@ _tokenctl() {
             return 0
             ;;
         tokenctl__subcmd__delete)
-            opts="-y -t -h -V --all --yes --if-unchanged --file --tenant --root --format --color --lock-timeout --now --help --version"
+            opts="-y -t -h -V --all --yes --if-unchanged --file --tenant --root --format --color --lock-timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -466,10 +442,6 @@ _tokenctl() {
                     return 0
                     ;;
                 --lock-timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --now)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -691,7 +663,7 @@ _tokenctl() {
             return 0
             ;;
         tokenctl__subcmd__list)
-            opts="-t -h -V --expired --expiring-within --unused-since --enabled --disabled --file --tenant --root --format --color --lock-timeout --now --help --version"
+            opts="-t -h -V --expired --expiring-within --unused-since --enabled --disabled --file --tenant --root --format --color --lock-timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -733,10 +705,6 @@ _tokenctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --now)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -745,7 +713,7 @@ _tokenctl() {
             return 0
             ;;
         tokenctl__subcmd__man)
-            opts="-t -h -V --dir --file --tenant --root --format --color --lock-timeout --now --help --version"
+            opts="-t -h -V --dir --file --tenant --root --format --color --lock-timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -783,10 +751,6 @@ _tokenctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --now)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -795,7 +759,7 @@ _tokenctl() {
             return 0
             ;;
         tokenctl__subcmd__rotate)
-            opts="-q -t -h -V --grace --copy --quiet --if-unchanged --file --tenant --root --format --color --lock-timeout --now --help --version"
+            opts="-q -t -h -V --grace --copy --quiet --if-unchanged --file --tenant --root --format --color --lock-timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -837,10 +801,6 @@ _tokenctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --now)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -849,7 +809,7 @@ _tokenctl() {
             return 0
             ;;
         tokenctl__subcmd__schema)
-            opts="-t -h -V --desired --file --tenant --root --format --color --lock-timeout --now --help --version"
+            opts="-t -h -V --desired --file --tenant --root --format --color --lock-timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -880,10 +840,6 @@ _tokenctl() {
                     return 0
                     ;;
                 --lock-timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --now)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -895,7 +851,7 @@ _tokenctl() {
             return 0
             ;;
         tokenctl__subcmd__show)
-            opts="-t -h -V --file --tenant --root --format --color --lock-timeout --now --help --version"
+            opts="-t -h -V --file --tenant --root --format --color --lock-timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -929,10 +885,6 @@ _tokenctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --now)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -941,7 +893,7 @@ _tokenctl() {
             return 0
             ;;
         tokenctl__subcmd__update)
-            opts="-p -t -h -V --enable --disable --permission --clear-permissions --add-permission --remove-permission --description --expires --if-unchanged --file --tenant --root --format --color --lock-timeout --now --help --version"
+            opts="-p -t -h -V --enable --disable --permission --clear-permissions --add-permission --remove-permission --description --expires --if-unchanged --file --tenant --root --format --color --lock-timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1003,10 +955,6 @@ _tokenctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --now)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1015,7 +963,7 @@ _tokenctl() {
             return 0
             ;;
         tokenctl__subcmd__verify)
-            opts="-t -h -V --permission --ip --path --resource --record --file --tenant --root --format --color --lock-timeout --now --help --version"
+            opts="-t -h -V --permission --ip --path --resource --record --file --tenant --root --format --color --lock-timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1062,10 +1010,6 @@ _tokenctl() {
                     return 0
                     ;;
                 --lock-timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --now)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_tokenctl_global_optspecs
-    string join \n file= t/tenant= root= format= color= lock-timeout= now= h/help V/version
+    string join \n file= t/tenant= root= format= color= lock-timeout= h/help V/version
 end
 
 function __fish_tokenctl_needs_command
@@ -34,7 +34,6 @@ complete -c tokenctl -n "__fish_tokenctl_needs_command" -l color -d 'When to use
 always\t''
 never\t''"
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s' -r
-complete -c tokenctl -n "__fish_tokenctl_needs_command" -l now -d 'Fix the clock (tests only)' -r
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -s h -l help -d 'Print help'
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -s V -l version -d 'Print version'
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "create" -d 'Create a key and print its secret once'
@@ -68,7 +67,6 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l color -d 'W
 always\t''
 never\t''"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s' -r
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l now -d 'Fix the clock (tests only)' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l disabled -d 'Create the key disabled'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l secret-stdin -d 'Read the secret from stdin instead of generating one (at least 32 characters)'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l copy -d 'Also copy the secret to the clipboard'
@@ -88,7 +86,6 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l color -d 'Whe
 always\t''
 never\t''"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s' -r
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l now -d 'Fix the clock (tests only)' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l expired -d 'Only keys whose expiry has passed'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l enabled -d 'Only enabled keys'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l disabled -d 'Only disabled keys'
@@ -104,7 +101,6 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand show" -l color -d 'Whe
 always\t''
 never\t''"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand show" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s' -r
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand show" -l now -d 'Fix the clock (tests only)' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand show" -s h -l help -d 'Print help'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand show" -s V -l version -d 'Print version'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -s p -l permission -d 'Replace the permissions with these (repeatable)' -r
@@ -123,7 +119,6 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l color -d 'W
 always\t''
 never\t''"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s' -r
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l now -d 'Fix the clock (tests only)' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l enable -d 'Enable the key'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l disable -d 'Disable the key (it stops working at once)'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l clear-permissions -d 'Remove every permission'
@@ -140,7 +135,6 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand delete" -l color -d 'W
 always\t''
 never\t''"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand delete" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s' -r
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand delete" -l now -d 'Fix the clock (tests only)' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand delete" -l all -d 'Delete every key in the file'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand delete" -s y -l yes -d 'Do not ask (required when stdin is not a terminal)'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand delete" -s h -l help -d 'Print help'
@@ -157,7 +151,6 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -l color -d 'W
 always\t''
 never\t''"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s' -r
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -l now -d 'Fix the clock (tests only)' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -l copy -d 'Also copy the secret to the clipboard'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -s q -l quiet -d 'Print only the secret'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -s h -l help -d 'Print help'
@@ -176,7 +169,6 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand verify" -l color -d 'W
 always\t''
 never\t''"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand verify" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s' -r
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand verify" -l now -d 'Fix the clock (tests only)' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand verify" -l record -d 'On success, record the use in security.usage.yml'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand verify" -s h -l help -d 'Print help'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand verify" -s V -l version -d 'Print version'
@@ -191,7 +183,6 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -l color -d 'Wh
 always\t''
 never\t''"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s' -r
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -l now -d 'Fix the clock (tests only)' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -s h -l help -d 'Print help'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -s V -l version -d 'Print version'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -s f -l desired -d 'The desired-state file (`-` for stdin): `apiKeys:` of name -> fields, or name -> fields' -r -F
@@ -206,7 +197,6 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -l color -d 'Wh
 always\t''
 never\t''"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s' -r
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -l now -d 'Fix the clock (tests only)' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -l dry-run -d 'Print the plan and change nothing; exit 8 when there is something to do'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -l prune -d 'Also delete keys the desired state does not list'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -s y -l yes -d 'Do not ask before --prune deletes (required when stdin is not a terminal)'
@@ -222,7 +212,6 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand schema" -l color -d 'W
 always\t''
 never\t''"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand schema" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s' -r
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand schema" -l now -d 'Fix the clock (tests only)' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand schema" -l desired -d 'The schema of apply\'s desired-state file instead of security.yml\'s'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand schema" -s h -l help -d 'Print help'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand schema" -s V -l version -d 'Print version'
@@ -236,7 +225,6 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand completions" -l color 
 always\t''
 never\t''"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand completions" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s' -r
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand completions" -l now -d 'Fix the clock (tests only)' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand completions" -s V -l version -d 'Print version'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand man" -l dir -d 'Write tokenctl.1 and one page per subcommand into this folder instead of printing' -r -F
@@ -250,7 +238,6 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand man" -l color -d 'When
 always\t''
 never\t''"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand man" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s' -r
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand man" -l now -d 'Fix the clock (tests only)' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand man" -s h -l help -d 'Print help'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand man" -s V -l version -d 'Print version'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand __clipboard-serve" -l file -d 'The security.yml to use (overrides --tenant)' -r -F
@@ -263,7 +250,6 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand __clipboard-serve" -l 
 always\t''
 never\t''"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand __clipboard-serve" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s' -r
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand __clipboard-serve" -l now -d 'Fix the clock (tests only)' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand __clipboard-serve" -s h -l help -d 'Print help'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand __clipboard-serve" -s V -l version -d 'Print version'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand help; and not __fish_seen_subcommand_from create list show update delete rotate verify check apply schema completions man __clipboard-serve help" -f -a "create" -d 'Create a key and print its secret once'

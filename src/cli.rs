@@ -49,15 +49,8 @@ pub struct Global {
     /// How long to wait for another tokenctl's lock on the file, e.g. 10s.
     #[arg(long, global = true, value_name = "DURATION", default_value = "10s")]
     pub lock_timeout: String,
-    /// Fix the clock (tests only).
-    #[arg(
-        long,
-        global = true,
-        hide = true,
-        env = "TOKENCTL_NOW",
-        value_name = "RFC3339"
-    )]
-    pub now: Option<String>,
+    // The tests' clock is no option: it is env TOKENCTL_NOW, read only by test builds
+    // (`commands::Context`), so the command line is the same in every build.
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -34,6 +34,9 @@ pub struct KeyView {
     pub last_used_at: Option<String>,
     pub last_used_from: Option<String>,
     pub previous_secrets: Vec<PreviousView>,
+    /// Other keys with one of this key's hashes (the first 10): that token is refused as
+    /// ambiguous.
+    pub shares_secret_with: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -84,8 +87,48 @@ impl KeyView {
                     expires_at: format_timestamp(p.expires_at),
                 })
                 .collect(),
+            shares_secret_with: Vec::new(),
         }
     }
+
+    /// Sets [`KeyView::shares_secret_with`] from [`crate::verify::shared_secrets`].
+    pub fn with_shared(mut self, shared: &std::collections::HashMap<&str, Vec<&str>>) -> Self {
+        if let Some(others) = shared.get(self.name.as_str()) {
+            self.shares_secret_with = others.iter().map(|s| s.to_string()).collect();
+        }
+        self
+    }
+}
+
+/// The warning `list` and `show` print for keys that share a secret, or `None`. It names
+/// at most [`crate::verify::MAX_NAMED`] keys.
+pub fn shared_warning(views: &[KeyView]) -> Option<String> {
+    let shared: Vec<&KeyView> = views
+        .iter()
+        .filter(|v| !v.shares_secret_with.is_empty())
+        .collect();
+    if shared.is_empty() {
+        return None;
+    }
+    let mut keys: Vec<String> = shared
+        .iter()
+        .take(crate::verify::MAX_NAMED)
+        .map(|v| {
+            format!(
+                "'{}' (with '{}')",
+                v.name,
+                v.shares_secret_with.join("', '")
+            )
+        })
+        .collect();
+    if shared.len() > crate::verify::MAX_NAMED {
+        keys.push(format!("{} more", shared.len() - crate::verify::MAX_NAMED));
+    }
+    Some(format!(
+        "warning: keys share a secret, so it is refused as ambiguous for all of them: {}; \
+         rotate all but one of each group (without --grace)",
+        keys.join(", ")
+    ))
 }
 
 /// Writes `value` as JSON (pretty, newline-terminated) or YAML.
@@ -230,7 +273,7 @@ pub fn key_table(views: &[KeyView], now: Timestamp, color: bool) -> String {
         let expires = match (&v.expires_at, v.expired) {
             (_, true) => "expired".to_string(),
             (Some(e), false) => {
-                let t: Timestamp = e.parse().unwrap_or(now);
+                let t = crate::time::parse_timestamp(e).unwrap_or(now);
                 format!("{} ({})", &e[..10], humanize(t, now))
             }
             (None, _) => "never".to_string(),
@@ -244,8 +287,7 @@ pub fn key_table(views: &[KeyView], now: Timestamp, color: bool) -> String {
             };
         }
         let last_used = match &v.last_used_at {
-            Some(l) => l
-                .parse::<Timestamp>()
+            Some(l) => crate::time::parse_timestamp(l)
                 .map(|t| humanize(t, now))
                 .unwrap_or_else(|_| l.clone()),
             None => "never".to_string(),
@@ -255,8 +297,14 @@ pub fn key_table(views: &[KeyView], now: Timestamp, color: bool) -> String {
         } else {
             v.permissions.join(", ")
         };
+        let name = if v.shares_secret_with.is_empty() {
+            Cell::new(&v.name)
+        } else {
+            let cell = Cell::new(format!("{} (shared secret)", v.name));
+            if color { cell.fg(Color::Red) } else { cell }
+        };
         t.add_row(vec![
-            Cell::new(&v.name),
+            name,
             Cell::new(&v.fingerprint),
             Cell::new(if v.enabled { "yes" } else { "no" }),
             Cell::new(perms),

@@ -1,9 +1,10 @@
 //! The one clock, and parsing of durations (`30d`) and expiry values (`2027-01-01`, `never`).
 
 use crate::error::{Error, Result};
-use jiff::{Timestamp, tz::TimeZone};
+use jiff::Timestamp;
 
-/// Where "now" comes from. Tests set it through the hidden `--now` option (env `TOKENCTL_NOW`).
+/// Where "now" comes from: the system clock, or in test builds env `TOKENCTL_NOW`, which
+/// release builds never read (`commands::Context`).
 #[derive(Debug, Clone, Copy)]
 pub struct Clock {
     fixed: Option<Timestamp>,
@@ -86,12 +87,9 @@ pub fn parse_expiry(text: &str, now: Timestamp) -> Result<Option<Timestamp>> {
     if let Ok(t) = parse_timestamp(text) {
         return Ok(Some(t));
     }
-    if let Ok(date) = text.parse::<jiff::civil::Date>() {
-        if text.len() == 10 {
-            let t = date
-                .to_zoned(TimeZone::UTC)
-                .map_err(|e| Error::Usage(e.to_string()))?
-                .timestamp();
+    if text.len() == 10 && text.parse::<jiff::civil::Date>().is_ok() {
+        // Midnight UTC, read as the file would read it: 9999-12-31 too.
+        if let Ok(t) = parse_timestamp(&format!("{text}T00:00:00Z")) {
             return Ok(Some(t));
         }
     }
@@ -101,22 +99,91 @@ pub fn parse_expiry(text: &str, now: Timestamp) -> Result<Option<Timestamp>> {
     )))
 }
 
-/// Parses an RFC 3339 timestamp with an offset (`Z` or `+01:00`).
+/// Parses an RFC 3339 timestamp with an offset (`Z` or `+01:00`), any from year 0000 to 9999,
+/// to the whole second, as files hold them (a fraction is dropped).
 pub fn parse_timestamp(text: &str) -> Result<Timestamp, String> {
+    let bad = || format!("{text:?} is not an RFC 3339 time such as 2027-01-01T00:00:00Z");
     // jiff accepts RFC 9557 extras; insist on the plain RFC 3339 shape: a 'T' and an offset.
     if text.len() < 20 || !text.as_bytes()[10].eq_ignore_ascii_case(&b'T') {
-        return Err(format!(
-            "{text:?} is not an RFC 3339 time such as 2027-01-01T00:00:00Z"
-        ));
+        return Err(bad());
     }
-    text.parse::<Timestamp>()
-        .map_err(|_| format!("{text:?} is not an RFC 3339 time such as 2027-01-01T00:00:00Z"))
+    match text.parse::<Timestamp>() {
+        // At the end's second, the nanoseconds would say how far past it: none here.
+        Ok(t) => Timestamp::from_second(t.as_second()).map_err(|_| bad()),
+        Err(_) => past_the_end(text).ok_or_else(bad),
+    }
+}
+
+/// `t` to the whole second, as files hold times. A time past [`end`] is already whole: its
+/// nanoseconds are the seconds past the end.
+pub fn whole_second(t: Timestamp) -> Timestamp {
+    if t.as_second() == end().as_second() {
+        return t;
+    }
+    Timestamp::from_second(t.as_second()).unwrap_or(t)
+}
+
+/// The last whole second of jiff's [`Timestamp`], 9999-12-30T22:00:00Z: its range stops 26
+/// hours short of RFC 3339's (so that any offset can be applied to any timestamp), yet
+/// `9999-12-31T23:59:59Z` is a common way to write "never".
+///
+/// Such later instants are kept as this second with the number of seconds past it in the
+/// nanoseconds: every other time is read to the whole second, as files hold them.
+/// Order is kept (later is larger), so expiry checks need nothing special; only
+/// [`parse_timestamp`], [`format_timestamp`] and [`whole_second`] know, and they give back
+/// the same instant.
+fn end() -> Timestamp {
+    Timestamp::from_second(Timestamp::MAX.as_second()).expect("in range")
+}
+
+/// `end()` as a UTC date and time.
+fn end_civil() -> jiff::civil::DateTime {
+    jiff::tz::Offset::UTC.to_datetime(end())
+}
+
+/// An RFC 3339 time after [`end`], which jiff's Timestamp cannot hold, as the end's second
+/// plus the seconds past it in nanoseconds.
+fn past_the_end(text: &str) -> Option<Timestamp> {
+    let pieces = jiff::fmt::temporal::Pieces::parse(text).ok()?;
+    if pieces.time_zone_annotation().is_some() {
+        return None;
+    }
+    let offset = pieces.to_numeric_offset()?;
+    let local = pieces.date().to_datetime(pieces.time()?);
+    let past = local.duration_since(end_civil()).as_secs() - i64::from(offset.seconds());
+    let nanos = i32::try_from(past).ok().filter(|n| *n > 0)?;
+    Timestamp::new(end().as_second(), nanos).ok()
 }
 
 /// Formats a timestamp as the file stores it: `2026-11-22T10:00:00Z`.
 pub fn format_timestamp(t: Timestamp) -> String {
-    let t = Timestamp::from_second(t.as_second()).unwrap_or(t);
-    t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+    if t.as_second() == end().as_second() && t.subsec_nanosecond() > 0 {
+        return format_past_the_end(i64::from(t.subsec_nanosecond()));
+    }
+    whole_second(t).strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+/// An instant `past` seconds after [`end`]: in UTC up to 9999-12-31T23:59:59Z; a later one
+/// (a year-9999 time with a negative offset) with the offset that keeps it in year 9999.
+fn format_past_the_end(past: i64) -> String {
+    let last_utc = jiff::civil::date(9999, 12, 31)
+        .at(23, 59, 59, 0)
+        .duration_since(end_civil())
+        .as_secs();
+    let minutes_behind = ((past - last_utc).max(0) + 59) / 60;
+    let local = end_civil()
+        .checked_add(jiff::SignedDuration::from_secs(past - minutes_behind * 60))
+        .expect("within year 9999");
+    let text = local.strftime("%Y-%m-%dT%H:%M:%S");
+    if minutes_behind == 0 {
+        format!("{text}Z")
+    } else {
+        format!(
+            "{text}-{:02}:{:02}",
+            minutes_behind / 60,
+            minutes_behind % 60
+        )
+    }
 }
 
 /// "in 3 days", "2 hours ago": for show and list.
@@ -177,5 +244,62 @@ mod tests {
             .unwrap();
         assert_eq!(format_timestamp(t), "2027-01-01T11:30:00Z");
         assert!(parse_expiry("tomorrow", now).is_err());
+        let t = parse_expiry("9999-12-31", now).unwrap().unwrap();
+        assert_eq!(format_timestamp(t), "9999-12-31T00:00:00Z");
+    }
+
+    #[test]
+    fn times_up_to_the_end_of_year_9999_are_kept_exactly() {
+        let round_trip = |text: &str| format_timestamp(parse_timestamp(text).unwrap());
+        for text in [
+            "9999-12-31T23:59:59Z",
+            "9999-12-31T00:00:00Z",
+            "9999-12-30T22:00:00Z",
+            "9999-12-30T22:00:01Z",
+            "0000-01-01T00:00:00Z",
+        ] {
+            assert_eq!(round_trip(text), text);
+        }
+        assert_eq!(
+            round_trip("9999-12-31T23:59:59+01:00"),
+            "9999-12-31T22:59:59Z"
+        );
+        assert_eq!(
+            round_trip("9999-12-31T23:59:59.75Z"),
+            "9999-12-31T23:59:59Z"
+        );
+        assert_eq!(round_trip("9999-12-30T22:00:00.5Z"), "9999-12-30T22:00:00Z");
+        // In year 10000 in UTC: the same instant, with an offset that keeps it in 9999.
+        let behind = round_trip("9999-12-31T23:59:59-05:00");
+        assert_eq!(behind, "9999-12-31T23:59:59-05:00");
+        assert_eq!(
+            round_trip("9999-12-31T23:59:59-23:59"),
+            "9999-12-31T23:59:59-23:59"
+        );
+        assert_eq!(
+            round_trip("9999-12-31T20:00:30-04:01"),
+            "9999-12-31T23:59:30-00:02"
+        );
+        // Order is kept, so expiry comparisons need nothing special.
+        let times: Vec<Timestamp> = [
+            "9999-12-30T21:59:59Z",
+            "9999-12-30T22:00:00Z",
+            "9999-12-30T22:00:01Z",
+            "9999-12-31T23:59:59Z",
+            "9999-12-31T23:59:59-23:59",
+        ]
+        .iter()
+        .map(|t| parse_timestamp(t).unwrap())
+        .collect();
+        assert!(times.windows(2).all(|w| w[0] < w[1]), "{times:?}");
+        for bad in [
+            "10000-01-01T00:00:00Z",
+            "9999-12-31T23:59:59",
+            "9999-12-32T00:00:00Z",
+            "9999-12-31T23:59:59Z[UTC]",
+            "+10000-01-01T00:00:00Z",
+        ] {
+            assert!(parse_timestamp(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -137,7 +137,8 @@ pub enum Shape {
     Foreign,
 }
 
-/// Classifies a token by its form alone, without any lookup (SPEC.md verification step 2).
+/// Classifies a token by its form alone, whatever its prefix: for finding tokens in text.
+/// Verification uses the stricter [`check_form`], which knows the file's prefix.
 pub fn shape(token: &str) -> Shape {
     let Some((prefix, rest)) = token.split_once('_') else {
         return Shape::Foreign;
@@ -145,19 +146,122 @@ pub fn shape(token: &str) -> Shape {
     if !valid_prefix(prefix) {
         return Shape::Foreign;
     }
-    let is_hex = |s: &str| s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
-    if rest.len() == 72 && is_hex(rest) {
+    if rest.len() == 72 && is_lower_hex(rest) {
         let split = prefix.len() + 1 + 64;
         if check_digits(&token[..split]) == token[split..] {
             Shape::Valid
         } else {
             Shape::Malformed
         }
-    } else if is_hex(rest) && rest.len() >= 32 {
+    } else if is_lower_hex(rest) && rest.len() >= 32 {
         // tokenctl's form, cut short or with extra digits.
         Shape::Malformed
     } else {
         Shape::Foreign
+    }
+}
+
+fn is_lower_hex(s: &str) -> bool {
+    s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// What is wrong with a token that starts like one of tokenctl's (SPEC.md, verification
+/// step 2). Says where, never which character: a mistyped secret is still mostly the secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Malformed {
+    /// `len` characters follow `<prefix>_` instead of 72; `bad`, the first that is not a
+    /// lowercase hex digit, if any.
+    Length {
+        prefix: String,
+        len: usize,
+        bad: Option<BadChar>,
+    },
+    /// 72 characters follow `<prefix>_`, but this one is not a lowercase hex digit.
+    Character { prefix: String, bad: BadChar },
+    /// Of the form, but the last 8 digits are not the check digits of the rest.
+    CheckDigits,
+}
+
+/// A character that has no place in a token: its 1-based position in the whole token, and
+/// what kind of character it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BadChar {
+    pub position: usize,
+    pub kind: &'static str,
+}
+
+impl fmt::Display for Malformed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("malformed token: ")?;
+        match self {
+            Malformed::Length { prefix, len, bad } => {
+                let hint = if *len < 72 {
+                    "cut short?"
+                } else {
+                    "something added?"
+                };
+                write!(f, "{len} characters follow '{prefix}_', not 72 ({hint})")?;
+                if let Some(b) = bad {
+                    write!(f, ", and character {} is {}", b.position, b.kind)?;
+                }
+                Ok(())
+            }
+            Malformed::Character { prefix, bad } => write!(
+                f,
+                "character {} is {}; after '{prefix}_' come 72 lowercase hex digits (0-9, a-f)",
+                bad.position, bad.kind
+            ),
+            Malformed::CheckDigits => {
+                f.write_str("its check digits do not match (mistyped or cut short)")
+            }
+        }
+    }
+}
+
+/// Checks the form of a token before any lookup (SPEC.md, verification step 2). A token that
+/// starts with one of `known_prefixes` and `_` must be followed by exactly 72 lowercase hex
+/// digits whose last 8 are the check digits; one of the scanners' form
+/// (`[a-z0-9]{1,16}_[0-9a-f]{72}`) with another prefix must have matching check digits.
+/// Anything else is left for the lookup (an imported secret, perhaps).
+pub fn check_form(token: &str, known_prefixes: &[&str]) -> Result<(), Malformed> {
+    let Some((prefix, rest)) = token.split_once('_') else {
+        return Ok(());
+    };
+    if known_prefixes.contains(&prefix) {
+        let bad = rest.chars().enumerate().find_map(|(i, c)| {
+            let kind = match c {
+                '0'..='9' | 'a'..='f' => return None,
+                'A'..='F' => "an uppercase letter (tokens are lowercase)",
+                'g'..='z' | 'G'..='Z' => "a letter that is not a hex digit",
+                c if c.is_whitespace() || c.is_control() => "a space or control character",
+                c if c.is_ascii() => "a symbol, not a hex digit",
+                _ => "not ASCII",
+            };
+            Some(BadChar {
+                position: prefix.len() + 2 + i,
+                kind,
+            })
+        });
+        let len = rest.chars().count();
+        let prefix = prefix.to_string();
+        return match (len, bad) {
+            (72, Some(bad)) => Err(Malformed::Character { prefix, bad }),
+            (72, None) => check_digits_match(token),
+            (len, bad) => Err(Malformed::Length { prefix, len, bad }),
+        };
+    }
+    if valid_prefix(prefix) && rest.len() == 72 && is_lower_hex(rest) {
+        return check_digits_match(token);
+    }
+    Ok(())
+}
+
+fn check_digits_match(token: &str) -> Result<(), Malformed> {
+    let split = token.len() - 8;
+    if check_digits(&token[..split]) == token[split..] {
+        Ok(())
+    } else {
+        Err(Malformed::CheckDigits)
     }
 }
 
@@ -188,6 +292,89 @@ mod tests {
         assert_eq!(
             shape("this-is-an-imported-secret-of-40-chars!!"),
             Shape::Foreign
+        );
+    }
+
+    #[test]
+    fn tokens_with_a_known_prefix_are_checked_before_any_lookup() {
+        let t = generate("acme").unwrap();
+        let s = t.expose();
+        let known = ["acme", "tk"];
+        assert_eq!(check_form(s, &known), Ok(()));
+        let at = |token: &str| match check_form(token, &known) {
+            Err(Malformed::Character { bad, .. }) => (bad.position, bad.kind),
+            other => panic!("{other:?}"),
+        };
+        // Character 6 is the first after "acme_".
+        let upper = format!("acme_{}", s[5..].to_uppercase());
+        let first_letter = s[5..].find(|c: char| c.is_ascii_lowercase()).unwrap();
+        assert_eq!(
+            at(&upper),
+            (
+                6 + first_letter,
+                "an uppercase letter (tokens are lowercase)"
+            )
+        );
+        let mut g = s.to_string();
+        g.replace_range(10..11, "g");
+        assert_eq!(at(&g), (11, "a letter that is not a hex digit"));
+        let mut u = s.to_string();
+        u.replace_range(20..21, "é");
+        assert_eq!(at(&u), (21, "not ASCII"));
+        let short = &s[..s.len() - 1];
+        assert_eq!(
+            check_form(short, &known),
+            Err(Malformed::Length {
+                prefix: "acme".into(),
+                len: 71,
+                bad: None
+            })
+        );
+        let long = format!("{s}.");
+        let Err(Malformed::Length {
+            len: 73,
+            bad: Some(b),
+            ..
+        }) = check_form(&long, &known)
+        else {
+            panic!()
+        };
+        assert_eq!(b.position, 78);
+        assert!(matches!(
+            check_form("tk_", &known),
+            Err(Malformed::Length { len: 0, .. })
+        ));
+        assert!(matches!(
+            check_form("tk__x", &known),
+            Err(Malformed::Length {
+                len: 2,
+                bad: Some(BadChar { position: 4, .. }),
+                ..
+            })
+        ));
+        let mut typo = s.to_string();
+        let last = typo.pop().unwrap();
+        typo.push(if last == '0' { '1' } else { '0' });
+        assert_eq!(check_form(&typo, &known), Err(Malformed::CheckDigits));
+        // Another prefix: only the scanners' full form is checked; the rest is looked up.
+        assert_eq!(
+            check_form(&typo.replacen("acme", "zz", 1), &["tk"]),
+            Err(Malformed::CheckDigits)
+        );
+        assert_eq!(
+            check_form(&short.replacen("acme", "zz", 1), &["tk"]),
+            Ok(())
+        );
+        assert_eq!(
+            check_form("imported_secret-of-at-least-32-chars", &known),
+            Ok(())
+        );
+        assert_eq!(check_form("TK_abc", &known), Ok(()));
+        // The message says where and what kind, never which character.
+        assert_eq!(
+            check_form(&g, &known).unwrap_err().to_string(),
+            "malformed token: character 11 is a letter that is not a hex digit; \
+             after 'acme_' come 72 lowercase hex digits (0-9, a-f)"
         );
     }
 

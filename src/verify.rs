@@ -39,7 +39,7 @@
 //! ```
 
 use crate::model::{ApiKey, SecurityFile};
-use crate::token::{self, Shape, TokenHash};
+use crate::token::{self, Malformed, TokenHash};
 use base64::Engine;
 use jiff::Timestamp;
 use std::fmt;
@@ -50,6 +50,8 @@ use std::net::IpAddr;
 pub struct Request<'a> {
     pub permission: Option<&'a str>,
     pub ip: Option<IpAddr>,
+    /// The request path as sent, percent-encoded, without the query (`uri.path()`). For a
+    /// key with a `pathPrefix`, a path that is not normalised is refused: see [`path_problem`].
     pub path: Option<&'a str>,
     pub resource: Option<&'a str>,
 }
@@ -121,10 +123,18 @@ pub enum Rejection {
     BadHeader(String),
     /// Input that cannot be a token at all: too long, not text.
     Input(String),
-    /// Of tokenctl's form but the check digits do not match: mistyped or cut short.
-    Malformed,
+    /// Starts like one of tokenctl's tokens but is not of its form, or the check digits do
+    /// not match: mistyped or cut short. Found before any lookup.
+    Malformed(Malformed),
     /// No key has this secret.
     Unknown,
+    /// More than one key has this secret (as its hash or among its previousHashes): servers
+    /// that take the first match would disagree on which key it is, so none is. `keys` are
+    /// the first [`MAX_NAMED`] of them in file order, `more` how many others there are.
+    Ambiguous {
+        keys: Vec<String>,
+        more: usize,
+    },
     Disabled {
         key: String,
     },
@@ -142,10 +152,25 @@ pub enum Rejection {
 /// What a working key lacks for this request.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Denial {
-    Permission { key: String, needed: String },
-    Ip { key: String, ip: IpAddr },
-    Path { key: String, path: String },
-    Resource { key: String, resource: String },
+    Permission {
+        key: String,
+        needed: String,
+    },
+    Ip {
+        key: String,
+        ip: IpAddr,
+    },
+    /// The path is outside the key's pathPrefix, or (`problem`) not normalised, so that
+    /// where it leads depends on who reads it.
+    Path {
+        key: String,
+        path: String,
+        problem: Option<&'static str>,
+    },
+    Resource {
+        key: String,
+        resource: String,
+    },
 }
 
 impl fmt::Display for Rejection {
@@ -158,11 +183,14 @@ impl fmt::Display for Rejection {
             ),
             Rejection::BadHeader(why) => write!(f, "malformed Authorization value: {why}"),
             Rejection::Input(why) => write!(f, "{why}"),
-            Rejection::Malformed => write!(
-                f,
-                "malformed token: its check digits do not match (mistyped or cut short)"
-            ),
+            Rejection::Malformed(why) => why.fmt(f),
             Rejection::Unknown => write!(f, "unknown token: no key in this file has this secret"),
+            Rejection::Ambiguous { keys, more } => write!(
+                f,
+                "ambiguous token: keys {} share this secret, so it is refused for all of them; \
+                 rotate all but one of them (without --grace)",
+                name_list(keys, *more)
+            ),
             Rejection::Disabled { key } => write!(f, "key '{key}' is disabled"),
             Rejection::Expired { key, at } => {
                 write!(
@@ -187,7 +215,19 @@ impl fmt::Display for Denial {
                 write!(f, "key '{key}' lacks permission '{needed}'")
             }
             Denial::Ip { key, ip } => write!(f, "key '{key}' is not allowed from {ip}"),
-            Denial::Path { key, path } => write!(f, "key '{key}' is not allowed on path {path}"),
+            Denial::Path {
+                key,
+                path,
+                problem: None,
+            } => write!(f, "key '{key}' is not allowed on path {path}"),
+            Denial::Path {
+                key,
+                path,
+                problem: Some(why),
+            } => write!(
+                f,
+                "key '{key}' is restricted to a path prefix and the path {path:?} is not normalised: {why}"
+            ),
             Denial::Resource { key, resource } => {
                 write!(f, "key '{key}' is not allowed on resource '{resource}'")
             }
@@ -195,28 +235,134 @@ impl fmt::Display for Denial {
     }
 }
 
+type Index = (rustc_hash::FxHashMap<TokenHash, Slot>, Vec<Vec<usize>>);
+
+/// Every hash of the file (current and previous, expired or not), and the groups of keys
+/// (indexes in file order) that share one.
+fn index(file: &SecurityFile) -> Index {
+    use std::collections::hash_map::Entry;
+    let mut by_hash: rustc_hash::FxHashMap<TokenHash, Slot> =
+        rustc_hash::FxHashMap::with_capacity_and_hasher(file.keys.len(), Default::default());
+    let mut shared: Vec<Vec<usize>> = Vec::new();
+    for (i, k) in file.keys.iter().enumerate() {
+        let hashes = std::iter::once((k.hash, None)).chain(
+            k.previous_hashes
+                .iter()
+                .map(|p| (p.hash, Some(p.expires_at))),
+        );
+        for (hash, previous) in hashes {
+            let mut e = match by_hash.entry(hash) {
+                Entry::Vacant(e) => {
+                    e.insert(Slot::Key { index: i, previous });
+                    continue;
+                }
+                Entry::Occupied(e) => e,
+            };
+            match *e.get() {
+                // The same key twice: its current hash wins, else the latest expiry.
+                Slot::Key {
+                    index,
+                    previous: Some(old),
+                } if index == i => {
+                    let previous = previous.map(|new| new.max(old));
+                    e.insert(Slot::Key { index, previous });
+                }
+                Slot::Key { index, .. } if index == i => {}
+                // Another key's, expired or not: a first-match server could pick either
+                // one, so the hash is no one's.
+                Slot::Key { index, .. } => {
+                    shared.push(vec![index, i]);
+                    e.insert(Slot::Shared(shared.len() - 1));
+                }
+                // Keys come in order, so key i is in the group only if it is the last one.
+                Slot::Shared(s) => {
+                    if shared[s].last() != Some(&i) {
+                        shared[s].push(i);
+                    }
+                }
+            }
+        }
+    }
+    (by_hash, shared)
+}
+
+/// For each key that shares a secret with others (a hash, current or in previousHashes,
+/// expired or not), the first [`MAX_NAMED`] of those others in file order. A token with
+/// such a hash is refused as ambiguous; `list` and `show` point them out, `check` reports
+/// them.
+pub fn shared_secrets(file: &SecurityFile) -> std::collections::HashMap<&str, Vec<&str>> {
+    let mut out: std::collections::HashMap<&str, Vec<&str>> = std::collections::HashMap::new();
+    for group in index(file).1 {
+        for &i in &group {
+            let others = out.entry(file.keys[i].name.as_str()).or_default();
+            // A key in several groups may meet the same other key twice; a few at most.
+            for &j in group.iter().filter(|&&j| j != i) {
+                if others.len() >= MAX_NAMED {
+                    break;
+                }
+                let name = file.keys[j].name.as_str();
+                if !others.contains(&name) {
+                    others.push(name);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// How many keys a message or list names when a secret is shared: a hostile file could
+/// give thousands of keys one hash, and each refusal must stay cheap.
+pub const MAX_NAMED: usize = 10;
+
+/// "'a'", "'a' and 'b'", "'a', 'b' and 'c'", "'a', 'b' and 3 more".
+fn name_list(names: &[String], more: usize) -> String {
+    let quoted: Vec<String> = names.iter().map(|n| format!("'{n}'")).collect();
+    if more > 0 {
+        return format!("{} and {more} more", quoted.join(", "));
+    }
+    match quoted.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+        _ => quoted.concat(),
+    }
+}
+
 /// A security.yml loaded once and indexed for verifying many tokens.
 #[derive(Debug, Clone)]
 pub struct Verifier {
     file: SecurityFile,
-    /// hash -> (key index, expiry when it is a previous hash)
-    by_hash: rustc_hash::FxHashMap<TokenHash, (usize, Option<Timestamp>)>,
+    by_hash: rustc_hash::FxHashMap<TokenHash, Slot>,
+    /// Keys (indexes, in file order) that share a hash; [`Slot::Shared`] points here.
+    shared: Vec<Vec<usize>>,
+    /// Prefixes whose tokens must be of tokenctl's form: the file's and the default.
+    prefixes: [String; 2],
+}
+
+/// Whose a hash is.
+#[derive(Debug, Clone, Copy)]
+enum Slot {
+    /// One key's: its current hash (`previous` none) or an old one valid until `previous`.
+    Key {
+        index: usize,
+        previous: Option<Timestamp>,
+    },
+    /// More than one key's: the index of the list in `shared`.
+    Shared(usize),
 }
 
 impl Verifier {
     /// Indexes a loaded file.
     pub fn new(file: SecurityFile) -> Self {
-        let mut by_hash =
-            rustc_hash::FxHashMap::with_capacity_and_hasher(file.keys.len(), Default::default());
-        for (i, k) in file.keys.iter().enumerate() {
-            for p in &k.previous_hashes {
-                by_hash.insert(p.hash, (i, Some(p.expires_at)));
-            }
+        let (by_hash, shared) = index(&file);
+        let prefixes = [
+            file.prefix().to_string(),
+            crate::model::DEFAULT_PREFIX.to_string(),
+        ];
+        Verifier {
+            file,
+            by_hash,
+            shared,
+            prefixes,
         }
-        for (i, k) in file.keys.iter().enumerate() {
-            by_hash.insert(k.hash, (i, None));
-        }
-        Verifier { file, by_hash }
     }
 
     /// Parses security.yml text (SPEC.md format) and indexes it.
@@ -263,18 +409,33 @@ impl Verifier {
         if token.trim() != token {
             return Outcome::Rejected(Rejection::Whitespace);
         }
-        if token::shape(token) == Shape::Malformed {
-            return Outcome::Rejected(Rejection::Malformed);
+        let prefixes = [self.prefixes[0].as_str(), self.prefixes[1].as_str()];
+        if let Err(why) = token::check_form(token, &prefixes) {
+            return Outcome::Rejected(Rejection::Malformed(why));
         }
         let hash = TokenHash::of(token);
         // The map lookup compares SHA-256 digests of the caller's input, so its timing tells
         // nothing about a stored secret; the final comparison is constant-time all the same.
-        let Some((stored, &(index, previous))) = self.by_hash.get_key_value(&hash) else {
+        let Some((stored, &slot)) = self.by_hash.get_key_value(&hash) else {
             return Outcome::Rejected(Rejection::Unknown);
         };
         if !stored.ct_eq(&hash) {
             return Outcome::Rejected(Rejection::Unknown);
         }
+        let (index, previous) = match slot {
+            Slot::Key { index, previous } => (index, previous),
+            Slot::Shared(s) => {
+                let group = &self.shared[s];
+                return Outcome::Rejected(Rejection::Ambiguous {
+                    keys: group
+                        .iter()
+                        .take(MAX_NAMED)
+                        .map(|&i| self.file.keys[i].name.clone())
+                        .collect(),
+                    more: group.len().saturating_sub(MAX_NAMED),
+                });
+            }
+        };
         let key = &self.file.keys[index];
         if let Some(at) = previous {
             if at <= now {
@@ -306,6 +467,80 @@ impl Verifier {
     }
 }
 
+/// Does a `pathPrefix` grant a (normalised) request path? The path equals the prefix or
+/// continues it with `/`; a prefix ending in `/` grants what follows it; `=/x` grants exactly
+/// `/x`. `/dns/example.com` grants `/dns/example.com/a`, not `/dns/example.com.evil.org`.
+pub fn path_allowed(prefix: &str, path: &str) -> bool {
+    if let Some(exact) = prefix.strip_prefix('=') {
+        return path == exact;
+    }
+    match path.strip_prefix(prefix) {
+        Some(rest) => rest.is_empty() || prefix.ends_with('/') || rest.starts_with('/'),
+        None => false,
+    }
+}
+
+/// Why a request path is not normalised, or `None` when it is. The path is the one sent on
+/// the wire, percent-encoded and without the query. Refused: an empty or relative path; `.`
+/// and `..` segments (also with `;` parameters, `..;`); empty segments (`//`, a trailing `/`
+/// is fine); percent-encoded `/`, `\`, `.`, `%`, control characters or bytes that are not
+/// ASCII (`%C0%AE` is an overlong `.`, `%EF%BC%8E` a fullwidth one), in either case, and a
+/// `%` without two hex digits; `\`, `?`, `#`, spaces, control characters and anything not
+/// ASCII. Each is a way for a server, a proxy and this check to see different paths.
+pub fn path_problem(path: &str) -> Option<&'static str> {
+    let Some(rest) = path.strip_prefix('/') else {
+        return Some(if path.is_empty() {
+            "it is empty"
+        } else {
+            "it does not start with /"
+        });
+    };
+    if path.bytes().any(|b| !b.is_ascii_graphic()) {
+        return Some("it holds a space, a control character or a character that is not ASCII");
+    }
+    for (c, why) in [
+        ('?', "it holds '?': give the path without its query"),
+        ('#', "it holds '#': give the path without its fragment"),
+        ('\\', "it holds a backslash, which some servers read as /"),
+    ] {
+        if path.contains(c) {
+            return Some(why);
+        }
+    }
+    let bytes = path.as_bytes();
+    for (i, _) in path.match_indices('%') {
+        let hex = |b: Option<&u8>| b.and_then(|b| (*b as char).to_digit(16));
+        let (Some(hi), Some(lo)) = (hex(bytes.get(i + 1)), hex(bytes.get(i + 2))) else {
+            return Some("it holds a '%' that is not followed by two hex digits");
+        };
+        match hi * 16 + lo {
+            0x2f => return Some("it holds %2F, an encoded /"),
+            0x5c => return Some("it holds %5C, an encoded backslash"),
+            0x2e => return Some("it holds %2E, an encoded ."),
+            0x25 => return Some("it holds %25, an encoded % (encoded twice?)"),
+            b if b < 0x20 || b == 0x7f => return Some("it holds an encoded control character"),
+            0x80.. => {
+                return Some(
+                    "it holds an encoded byte that is not ASCII (%80 to %FF), which servers decode differently",
+                );
+            }
+            _ => {}
+        }
+    }
+    let mut segments = rest.split('/').peekable();
+    while let Some(segment) = segments.next() {
+        // `..;x` is `..` to servers that drop path parameters (Tomcat, Jetty).
+        let name = segment.split(';').next().unwrap_or_default();
+        match name {
+            "." => return Some("it holds a '.' segment"),
+            ".." => return Some("it holds a '..' segment"),
+            "" if segments.peek().is_some() => return Some("it holds an empty segment (//)"),
+            _ => {}
+        }
+    }
+    None
+}
+
 /// Does a permission list grant `needed`? `*`, the exact scope, or `resource:*`.
 pub fn grants(permissions: &[String], needed: &str) -> bool {
     permissions.iter().any(|p| {
@@ -332,14 +567,12 @@ fn check_request(key: &ApiKey, request: &Request) -> Option<Denial> {
         }
     }
     if let (Some(path), Some(prefix)) = (request.path, &key.path_prefix) {
-        let ok = match prefix.strip_prefix('=') {
-            Some(exact) => path == exact,
-            None => path.starts_with(prefix.as_str()),
-        };
-        if !ok {
+        let problem = path_problem(path);
+        if problem.is_some() || !path_allowed(prefix, path) {
             return Some(Denial::Path {
                 key: name(),
                 path: path.to_string(),
+                problem,
             });
         }
     }
@@ -489,6 +722,108 @@ mod tests {
             after,
             Outcome::Rejected(Rejection::Rotated { .. })
         ));
+    }
+
+    #[test]
+    fn a_hash_of_more_than_one_key_is_no_ones() {
+        let shared = TokenHash::of("shared-secret-of-at-least-32-characters");
+        let mut a = key("a", TokenHash::of("a-secret-of-at-least-32-characters!!"));
+        a.previous_hashes.push(PreviousHash {
+            hash: shared,
+            expires_at: at("2020-01-01T00:00:00Z"),
+        });
+        let mut b = key("b", shared);
+        b.enabled = false;
+        let mut own = key("own", TokenHash::of("own-secret-of-at-least-32-characters"));
+        own.previous_hashes.push(PreviousHash {
+            hash: own.hash,
+            expires_at: at("2030-01-01T00:00:00Z"),
+        });
+        let c = key("c", shared);
+        let file = SecurityFile::new(None, None, None, vec![a, b, own, c]);
+        let shared_with = shared_secrets(&file);
+        assert_eq!(shared_with["a"], ["b", "c"]);
+        assert_eq!(shared_with["c"], ["a", "b"]);
+        assert!(!shared_with.contains_key("own"));
+        let v = Verifier::new(file);
+        let now = at("2026-11-22T10:00:00Z");
+        assert_eq!(
+            v.verify(
+                "shared-secret-of-at-least-32-characters",
+                &Request::default(),
+                now
+            ),
+            Outcome::Rejected(Rejection::Ambiguous {
+                keys: vec!["a".into(), "b".into(), "c".into()],
+                more: 0
+            })
+        );
+        assert!(matches!(
+            v.verify(
+                "own-secret-of-at-least-32-characters",
+                &Request::default(),
+                now
+            ),
+            Outcome::Valid {
+                previous: false,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn path_prefixes_end_at_a_segment_boundary() {
+        for (prefix, path, ok) in [
+            ("/dns/example.com", "/dns/example.com", true),
+            ("/dns/example.com", "/dns/example.com/", true),
+            ("/dns/example.com", "/dns/example.com/a", true),
+            ("/dns/example.com", "/dns/example.com.evil.org", false),
+            ("/dns/example.com", "/dns/example.comX", false),
+            ("/dns/", "/dns/a", true),
+            ("/dns/", "/dns/", true),
+            ("/dns/", "/dns", false),
+            ("/", "/anything", true),
+            ("=/x", "/x", true),
+            ("=/x", "/x/", false),
+            ("=/", "/", true),
+        ] {
+            assert_eq!(path_allowed(prefix, path), ok, "{prefix} {path}");
+        }
+        for path in ["/", "/a", "/a/", "/a/b;c", "/a/...", "/a/%41%2d"] {
+            assert_eq!(path_problem(path), None, "{path}");
+        }
+        for path in [
+            "",
+            "a",
+            "*",
+            "//",
+            "/a//b",
+            "/./a",
+            "/a/.",
+            "/a/..",
+            "/..;/a",
+            "/.;x/a",
+            "/a%2fb",
+            "/a%2E",
+            "/%25",
+            "/%5c",
+            "/%7f",
+            "/%0a",
+            "/%c0%ae",
+            "/%EF%BC%8E",
+            "/%C3%A9",
+            "/%",
+            "/%4",
+            "/%g0",
+            "/a\\b",
+            "/a?b",
+            "/a#b",
+            "/a b",
+            "/\u{e9}",
+            "/\t",
+        ] {
+            assert!(path_problem(path).is_some(), "{path:?}");
+        }
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! Verifying any token or Authorization value never panics, against a file with live,
-//! disabled, expired and rotated keys and every kind of request restriction.
+//! disabled, expired, rotated and shared-secret keys and every kind of request restriction.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -32,6 +32,8 @@ apiKeys:
   off:
     enabled: false
     hash: {}
+  twin:
+    hash: {}
   old:
     expiresAt: 2020-01-01T00:00:00Z
     permissions: ['*']
@@ -40,6 +42,7 @@ apiKeys:
 ",
         h(LIVE),
         h(OLD_LIVE),
+        h(OFF),
         h(OFF),
         h(EXPIRED)
     )
@@ -72,4 +75,9 @@ fuzz_target!(|data: &[u8]| {
         let _ = verifier.verify(&t, &Request::default(), now);
     }
     let _ = tokenctl::token::shape(token);
+    let _ = tokenctl::token::check_form(token, &["acme", "tk"]);
+    if let Some(path) = path {
+        let _ = tokenctl::verify::path_problem(path);
+        let _ = tokenctl::verify::path_allowed("/api/", path);
+    }
 });

@@ -77,6 +77,15 @@ pub fn run(ctx: &Context, mut args: CreateArgs) -> Result<()> {
                 Some(s) => s,
                 None => token::generate(doc.model.prefix()).map_err(Error::Other)?,
             };
+            // verify calls such a token malformed before looking it up: it could never work.
+            let prefixes = [doc.model.prefix(), crate::model::DEFAULT_PREFIX];
+            if let Err(why) = token::check_form(secret.expose(), &prefixes) {
+                return Err(Error::Usage(format!(
+                    "the secret on stdin starts like a tokenctl token but is not one, so \
+                     verify would refuse it ({why}); import it as it was issued, or let \
+                     tokenctl generate one"
+                )));
+            }
             let hash = secret.hash();
             if let Some(other) = doc
                 .model

@@ -53,10 +53,14 @@ pub fn run(ctx: &Context, args: ListArgs) -> Result<()> {
             .cmp(&Reverse(ub))
             .then_with(|| a.name.cmp(&b.name))
     });
+    let shared = crate::verify::shared_secrets(&doc.model);
     let views: Vec<KeyView> = keys
         .iter()
-        .map(|k| KeyView::new(k, usage.get(&k.name), now))
+        .map(|k| KeyView::new(k, usage.get(&k.name), now).with_shared(&shared))
         .collect();
+    if let Some(warning) = crate::output::shared_warning(&views) {
+        ctx.say(warning);
+    }
     let mut out = std::io::stdout().lock();
     if ctx.is_table() {
         if views.is_empty() {

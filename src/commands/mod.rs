@@ -38,10 +38,7 @@ pub struct Context {
 
 impl Context {
     pub fn from_global(g: &Global) -> Result<Self> {
-        let clock = match &g.now {
-            Some(t) => Clock::fixed(crate::time::parse_timestamp(t).map_err(Error::Usage)?),
-            None => Clock::system(),
-        };
+        let clock = clock()?;
         let lock_timeout = Duration::from_millis(
             crate::time::parse_duration(&g.lock_timeout)
                 .map_err(|_| {
@@ -104,6 +101,29 @@ impl Context {
     pub fn is_table(&self) -> bool {
         self.format == Format::Table
     }
+}
+
+/// The clock. In a test build (debug assertions on, as `cargo test` builds), env
+/// `TOKENCTL_NOW` (RFC 3339) fixes it, which is how the tests move time past an expiry. A
+/// release build never reads that variable, so no test hook can move production time
+/// (SECURITY.md, "The clock").
+#[cfg(debug_assertions)]
+fn clock() -> Result<Clock> {
+    match std::env::var("TOKENCTL_NOW") {
+        Ok(t) => Ok(Clock::fixed(
+            crate::time::parse_timestamp(&t)
+                .map_err(|e| Error::Usage(format!("TOKENCTL_NOW: {e}")))?,
+        )),
+        Err(std::env::VarError::NotPresent) => Ok(Clock::system()),
+        Err(std::env::VarError::NotUnicode(_)) => {
+            Err(Error::Usage("TOKENCTL_NOW is not UTF-8 text".into()))
+        }
+    }
+}
+
+#[cfg(not(debug_assertions))]
+fn clock() -> Result<Clock> {
+    Ok(Clock::system())
 }
 
 /// Lets a large loaded file go without freeing it piece by piece: the command is about to

@@ -18,7 +18,11 @@ pub fn run(ctx: &Context, args: ShowArgs) -> Result<()> {
         .get(&args.name)
         .ok_or_else(|| no_such_key(&doc, &args.name))?;
     let usage = usage::read_or_warn(&store.usage_path());
-    let view = KeyView::new(key, usage.get(&key.name), now);
+    let view = KeyView::new(key, usage.get(&key.name), now)
+        .with_shared(&crate::verify::shared_secrets(&doc.model));
+    if let Some(warning) = crate::output::shared_warning(std::slice::from_ref(&view)) {
+        ctx.say(warning);
+    }
     let mut out = std::io::stdout().lock();
     if !ctx.is_table() {
         return write_data(&mut out, ctx.format, &view);
@@ -84,7 +88,7 @@ pub fn run(ctx: &Context, args: ShowArgs) -> Result<()> {
     ));
     let last = match &view.last_used_at {
         Some(at) => {
-            let t: jiff::Timestamp = at.parse().unwrap_or(now);
+            let t = crate::time::parse_timestamp(at).unwrap_or(now);
             let from = view
                 .last_used_from
                 .as_ref()
@@ -95,6 +99,15 @@ pub fn run(ctx: &Context, args: ShowArgs) -> Result<()> {
         None => "never".into(),
     };
     lines.push(("last used", last));
+    if !view.shares_secret_with.is_empty() {
+        lines.push((
+            "shared with",
+            format!(
+                "{} (its token is refused as ambiguous)",
+                view.shares_secret_with.join(", ")
+            ),
+        ));
+    }
     for p in &view.previous_secrets {
         lines.push((
             "old secret",

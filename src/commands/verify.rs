@@ -19,12 +19,15 @@ struct VerifyView {
     valid: bool,
     /// 200, 401 or 403: what a server would answer.
     status: u16,
-    /// "valid", "empty", "whitespace", "bad-header", "malformed", "unknown", "disabled",
-    /// "expired", "rotated", "permission", "ip", "path", "resource".
+    /// "valid", "empty", "whitespace", "bad-header", "bad-input", "malformed", "unknown",
+    /// "ambiguous", "disabled", "expired", "rotated", "permission", "ip", "path", "resource".
     reason: &'static str,
     message: String,
     key: Option<String>,
     permissions: Option<Vec<String>>,
+    /// For "ambiguous": the keys that share the secret (the first 10).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    keys: Option<Vec<String>>,
 }
 
 pub fn run(ctx: &Context, args: VerifyArgs) -> Result<()> {
@@ -66,7 +69,7 @@ pub fn run(ctx: &Context, args: VerifyArgs) -> Result<()> {
     if args.record {
         if let Outcome::Valid { key, .. } = &outcome {
             let path = store.usage_path();
-            usage::record(
+            let recorded = usage::record(
                 &path,
                 key,
                 Usage {
@@ -74,7 +77,12 @@ pub fn run(ctx: &Context, args: VerifyArgs) -> Result<()> {
                     last_used_from: ip.map(|i| i.to_string()),
                 },
                 ctx.lock_timeout,
-            )?;
+            );
+            // The token is valid whatever happens to the record of its use: a read-only or
+            // full disk, a broken usage file or a held lock must not turn it away.
+            if let Err(e) = recorded {
+                ctx.say(format!("warning: this use was not recorded: {e}"));
+            }
         }
     }
     let mut view = view(&outcome);
@@ -136,15 +144,21 @@ fn view(outcome: &Outcome) -> VerifyView {
             message: outcome.to_string(),
             key: Some(key.clone()),
             permissions: Some(permissions.clone()),
+            keys: None,
         },
         Outcome::Rejected(r) => {
+            let keys = match r {
+                Rejection::Ambiguous { keys, .. } => Some(keys.clone()),
+                _ => None,
+            };
             let (reason, key) = match r {
                 Rejection::Empty => ("empty", None),
                 Rejection::Whitespace => ("whitespace", None),
                 Rejection::BadHeader(_) => ("bad-header", None),
                 Rejection::Input(_) => ("bad-input", None),
-                Rejection::Malformed => ("malformed", None),
+                Rejection::Malformed(_) => ("malformed", None),
                 Rejection::Unknown => ("unknown", None),
+                Rejection::Ambiguous { .. } => ("ambiguous", None),
                 Rejection::Disabled { key } => ("disabled", Some(key.clone())),
                 Rejection::Expired { key, .. } => ("expired", Some(key.clone())),
                 Rejection::Rotated { key, .. } => ("rotated", Some(key.clone())),
@@ -156,6 +170,7 @@ fn view(outcome: &Outcome) -> VerifyView {
                 message: r.to_string(),
                 key,
                 permissions: None,
+                keys,
             }
         }
         Outcome::Forbidden(d) => {
@@ -173,6 +188,7 @@ fn view(outcome: &Outcome) -> VerifyView {
                 message: d.to_string(),
                 key: Some(key.clone()),
                 permissions: None,
+                keys: None,
             }
         }
     }

@@ -312,12 +312,11 @@ impl<'t> Parser<'t> {
                         None
                     } else {
                         let text = self.text(fv, &what)?;
-                        let t = crate::time::parse_timestamp(&text).map_err(|e| {
+                        // To the whole second, as the file stores it: a second apply sees no
+                        // difference.
+                        Some(crate::time::parse_timestamp(&text).map_err(|e| {
                             self.err(fv, format!("{what}: {e}; or null for no expiry"))
-                        })?;
-                        // The file stores whole seconds; comparing at that precision keeps a
-                        // second apply from seeing a difference.
-                        Some(Timestamp::from_second(t.as_second()).unwrap_or(t))
+                        })?)
                     })
                 }
                 "allowedIps" => {

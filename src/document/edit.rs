@@ -13,7 +13,6 @@ use super::render::{
 use super::{Document, NEW_FILE};
 use crate::error::{Error, Result};
 use crate::model::{self, ApiKey, SecurityFile};
-use jiff::Timestamp;
 use rustc_hash::FxHashMap;
 
 /// What a write is to do, said of the model: keys to replace (each with its whole new
@@ -60,7 +59,7 @@ impl Edit {
 
 /// Times as the file holds them: whole seconds.
 fn normalized(mut key: ApiKey) -> ApiKey {
-    let second = |t: Timestamp| Timestamp::from_second(t.as_second()).unwrap_or(t);
+    let second = crate::time::whole_second;
     key.created_at = key.created_at.map(second);
     key.expires_at = key.expires_at.map(second);
     for p in &mut key.previous_hashes {

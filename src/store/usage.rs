@@ -4,6 +4,7 @@
 use super::{Lock, read_text, write_atomic};
 use crate::error::{Error, Result};
 use crate::time::{format_timestamp, parse_timestamp};
+use crate::yaml::{self, Kind};
 use jiff::Timestamp;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -16,15 +17,11 @@ pub struct Usage {
     pub last_used_from: Option<String>,
 }
 
-#[derive(serde::Serialize, serde::Deserialize)]
+#[derive(serde::Serialize)]
 struct Raw {
     #[serde(rename = "lastUsedAt")]
     last_used_at: String,
-    #[serde(
-        rename = "lastUsedFrom",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "lastUsedFrom", skip_serializing_if = "Option::is_none")]
     last_used_from: Option<String>,
 }
 
@@ -37,48 +34,53 @@ pub fn read(path: &Path) -> Result<BTreeMap<String, Usage>> {
     parse(path, &text)
 }
 
+/// Servers write this file, so it is read with security.yml's limits (size, nesting,
+/// aliases never expanded): the syntax layer's tree, not serde_yaml, which took 49 s on
+/// 200 KB of nested brackets.
 fn parse(path: &Path, text: &str) -> Result<BTreeMap<String, Usage>> {
-    if text.trim().is_empty() {
-        return Ok(BTreeMap::new());
-    }
-    // Parsed loosely, entry by entry: one entry of the wrong shape is skipped, not fatal.
-    let value: serde_yaml::Value = serde_yaml::from_str(text).map_err(|e| match e.location() {
-        Some(l) => Error::Syntax {
-            path: path.to_path_buf(),
-            line: l.line(),
-            column: l.column(),
-            message: e.to_string(),
-        },
-        None => Error::Invalid {
-            path: path.to_path_buf(),
-            message: e.to_string(),
-        },
+    let tree = yaml::parse(text).map_err(|e| Error::Syntax {
+        path: path.to_path_buf(),
+        line: e.line,
+        column: e.col,
+        message: e.message,
     })?;
-    let map = match value {
-        serde_yaml::Value::Mapping(m) => m,
-        serde_yaml::Value::Null => return Ok(BTreeMap::new()),
-        _ => {
-            return Err(Error::Invalid {
-                path: path.to_path_buf(),
-                message: "is not a mapping of key name to lastUsedAt/lastUsedFrom".into(),
-            });
-        }
+    let Some(root) = tree.root.filter(|r| !r.is_null()) else {
+        return Ok(BTreeMap::new());
     };
-    Ok(map
-        .into_iter()
-        .filter_map(|(k, v)| {
-            let name = k.as_str()?.to_string();
-            let raw: Raw = serde_yaml::from_value(v).ok()?;
-            let t = parse_timestamp(&raw.last_used_at).ok()?;
-            Some((
-                name,
-                Usage {
-                    last_used_at: t,
-                    last_used_from: raw.last_used_from,
-                },
-            ))
-        })
-        .collect())
+    let Kind::Map { entries, .. } = &root.kind else {
+        return Err(Error::Invalid {
+            path: path.to_path_buf(),
+            message: "is not a mapping of key name to lastUsedAt/lastUsedFrom".into(),
+        });
+    };
+    // Read loosely, entry by entry: one entry of the wrong shape is skipped, not fatal; of
+    // a name given twice, the first counts.
+    let mut records = BTreeMap::new();
+    for (name, value) in entries {
+        let (
+            Some(name),
+            Kind::Map {
+                entries: fields, ..
+            },
+        ) = (name.as_str(), &value.kind)
+        else {
+            continue;
+        };
+        let field = |wanted: &str| {
+            fields
+                .iter()
+                .find(|(k, _)| k.as_str() == Some(wanted))
+                .and_then(|(_, v)| v.as_str().filter(|_| !v.is_null()))
+        };
+        let Some(at) = field("lastUsedAt").and_then(|t| parse_timestamp(t).ok()) else {
+            continue;
+        };
+        records.entry(name.to_string()).or_insert(Usage {
+            last_used_at: at,
+            last_used_from: field("lastUsedFrom").map(str::to_string),
+        });
+    }
+    Ok(records)
 }
 
 /// Reads the usage records for `list` and `show`. A broken usage file (a server's bad write)

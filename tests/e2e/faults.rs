@@ -210,3 +210,77 @@ fn a_folder_that_is_gone_or_not_a_folder_is_a_clear_error() {
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("is a folder, not a file"), "{err}");
 }
+
+#[test]
+fn verify_record_on_a_read_only_or_full_disk_accepts_the_token_and_warns() {
+    let dir = tempfile::tempdir().unwrap();
+    for sub in ["ro", "full"] {
+        fs::create_dir(dir.path().join(sub)).unwrap();
+    }
+    let (code, _, err) = sh(
+        r#"exec "$T" --file "$D/ro/security.yml" create ci --quiet > "$D/token""#,
+        dir.path(),
+    );
+    assert_eq!(code, 0, "{err}");
+    fs::copy(
+        dir.path().join("ro/security.yml"),
+        dir.path().join("src.yml"),
+    )
+    .unwrap();
+    let verify = r#""$T" --file "$D/$1/security.yml" verify --record < "$D/token" > "$D/out-$1" 2> "$D/err-$1"; echo "$1 exit $?""#;
+    let mut cases = vec![("ro", "Read-only file system")];
+    let (code, out, err) = if can_mount() {
+        // A read-only bind mount, and a full 64 KiB tmpfs holding a copy of the file.
+        cases.push(("full", "No space left on device"));
+        let script = format!(
+            r#"
+            set -u
+            v() {{ {verify}; }}
+            mount --bind "$D/ro" "$D/ro" && mount -o remount,ro,bind "$D/ro" || exit 99
+            v ro
+            mount -t tmpfs -o size=64k,mode=0700 tmpfs "$D/full" || exit 99
+            cp "$D/src.yml" "$D/full/security.yml"
+            dd if=/dev/zero of="$D/full/filler" bs=4k 2>/dev/null
+            v full
+            ls -A "$D/full" | grep -v -x -e security.yml -e filler -e security.usage.yml.lock
+            exit 0
+            "#
+        );
+        sh(
+            &format!("unshare -m bash -c '{}'", script.replace('\'', "'\\''")),
+            dir.path(),
+        )
+    } else if !is_root() {
+        // Root ignores permission bits; anyone else gets a folder they cannot write.
+        use std::os::unix::fs::PermissionsExt;
+        let ro = dir.path().join("ro");
+        fs::set_permissions(&ro, fs::Permissions::from_mode(0o555)).unwrap();
+        cases[0].1 = "Permission denied";
+        let r = sh(&format!("v() {{ {verify}; }}; v ro"), dir.path());
+        fs::set_permissions(&ro, fs::Permissions::from_mode(0o755)).unwrap();
+        r
+    } else {
+        eprintln!("skipped: root without mount namespaces cannot make a folder read-only");
+        return;
+    };
+    assert_eq!(code, 0, "{out}{err}");
+    let expected: String = cases.iter().map(|(s, _)| format!("{s} exit 0\n")).collect();
+    // Nothing else was left in the full folder: no usage file, no temporary file.
+    assert_eq!(out, expected, "{err}");
+    for (sub, why) in cases {
+        let read =
+            |name: &str| fs::read_to_string(dir.path().join(format!("{name}-{sub}"))).unwrap();
+        assert_eq!(
+            read("out"),
+            "valid: key 'ci', permissions: (none)\n",
+            "{sub}"
+        );
+        let err = read("err");
+        assert!(
+            err.starts_with("warning: this use was not recorded: ") && err.contains(why),
+            "{sub}: {err}"
+        );
+        assert_eq!(err.lines().count(), 1, "{sub}: {err}");
+    }
+    assert!(!dir.path().join("ro/security.usage.yml").exists());
+}

@@ -128,6 +128,7 @@ const KEY_FIELDS: &[&str] = &[
     "permissions",
     "previousSecrets",
     "resources",
+    "sharesSecretWith",
     "status",
 ];
 

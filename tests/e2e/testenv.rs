@@ -6,6 +6,13 @@ use assert_cmd::Command;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+// The tests fix the clock with TOKENCTL_NOW, which a release build never reads.
+#[cfg(not(debug_assertions))]
+compile_error!(
+    "the end-to-end tests fix the clock with TOKENCTL_NOW, which only test builds read \
+     (SECURITY.md, \"The clock\"): run them without --release"
+);
+
 /// The instant tests run at unless they say otherwise.
 pub const NOW: &str = "2026-11-22T10:00:00Z";
 
