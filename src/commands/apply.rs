@@ -75,7 +75,8 @@ pub fn run(ctx: &Context, args: ApplyArgs) -> Result<()> {
         .map(parse_digest)
         .transpose()?;
     let desired = read_desired(&args.desired)?;
-    let store = ctx.store()?;
+    // The JSON and YAML reports carry the file's SHA-256 afterwards.
+    let store = ctx.store()?.with_digest(ctx.format != Format::Table);
     let now = ctx.clock.now();
     if args.dry_run {
         return dry_run(ctx, &store, &desired, args.prune, expected, now);
@@ -113,14 +114,20 @@ pub fn run(ctx: &Context, args: ApplyArgs) -> Result<()> {
         },
         // Secrets (or the report that holds them) go out before the file is replaced.
         |(plan, secrets), sha256| {
-            print_data(ctx, &store, plan, secrets, sha256.to_string())?;
+            print_data(ctx, &store, plan, secrets, sha256.unwrap_or_default().to_string())?;
             Ok(!secrets.is_empty())
         },
     )?;
     let (plan, secrets) = &written.value;
     warn_past_expiry(ctx, plan, now);
     if !written.changed {
-        print_data(ctx, &store, plan, secrets, written.sha256.clone())?;
+        print_data(
+            ctx,
+            &store,
+            plan,
+            secrets,
+            written.sha256.clone().unwrap_or_default(),
+        )?;
     }
     let plan_shown = confirmed.is_some_and(|c| !c.is_empty());
     print_outcome(ctx, plan, secrets, plan_shown);

@@ -68,17 +68,34 @@ fn normalized(mut key: ApiKey) -> ApiKey {
     key
 }
 
-/// An edit made concrete against one document.
+/// An edit made concrete against one document: the new text and what it must read as.
 #[derive(Debug)]
 pub(crate) struct Planned {
-    /// The model the new text must read as.
-    pub intended: SecurityFile,
     pub text: String,
     /// For each key replaced, the fields whose value the edit changes.
     pub changed: FxHashMap<String, Vec<&'static str>>,
+    /// The keys replaced, by name, as they must read.
+    pub put: FxHashMap<String, ApiKey>,
     /// Names of the keys added and removed.
     pub added: Vec<String>,
-    pub removed: Vec<String>,
+    pub removed: rustc_hash::FxHashSet<String>,
+    /// The keys added, as they must read.
+    pub added_keys: Vec<ApiKey>,
+    /// The file's version afterwards (a new file gets `version: 1`).
+    pub version: Option<u64>,
+}
+
+impl Planned {
+    /// The keys the new text must hold, in order: `base`'s (the document planned against)
+    /// with the replaced ones replaced and the removed ones gone, then the added ones. (The
+    /// whole model is never copied: a write on a large file changes a key or two.)
+    pub fn intended_keys<'a>(&'a self, base: &'a SecurityFile) -> impl Iterator<Item = &'a ApiKey> {
+        base.keys
+            .iter()
+            .filter(|k| !self.removed.contains(&k.name))
+            .map(|k| self.put.get(&k.name).unwrap_or(k))
+            .chain(&self.added_keys)
+    }
 }
 
 /// Bytes `start..end` of the text to replace with the string.
@@ -136,7 +153,7 @@ impl Document {
     /// Plans `edit` against this document: the intended model and the new text.
     pub(crate) fn plan(&self, edit: &Edit) -> Result<Planned> {
         self.check_writable()?;
-        let intended = self.intended(edit)?;
+        let version = self.check_edit(edit)?;
         let mut changed = FxHashMap::default();
         let mut set = Vec::new();
         for new in &edit.put {
@@ -165,27 +182,31 @@ impl Document {
             apply_splices(&self.text, splices)?
         };
         Ok(Planned {
-            intended,
             text,
             changed,
+            put: edit
+                .put
+                .iter()
+                .map(|k| (k.name.clone(), k.clone()))
+                .collect(),
             added: edit.add.iter().map(|k| k.name.clone()).collect(),
-            removed: edit.remove.clone(),
+            removed: edit.remove.iter().cloned().collect(),
+            added_keys: edit.add.clone(),
+            version,
         })
     }
 
-    /// The model after `edit`: replaced keys in place, removed ones gone, added ones last.
-    pub fn intended(&self, edit: &Edit) -> Result<SecurityFile> {
-        let mut keys = self.model.keys.clone();
+    /// Refuses an edit of keys that are not there, or that names a key twice; the file's
+    /// version afterwards.
+    fn check_edit(&self, edit: &Edit) -> Result<Option<u64>> {
         let mut touched = rustc_hash::FxHashSet::default();
         for new in &edit.put {
-            let i = self
-                .model
-                .index_of(&new.name)
-                .ok_or_else(|| self.no_key(&new.name))?;
+            if self.model.index_of(&new.name).is_none() {
+                return Err(self.no_key(&new.name));
+            }
             if !touched.insert(new.name.as_str()) {
                 return Err(internal(format!("key '{}' is changed twice", new.name)));
             }
-            keys[i] = new.clone();
         }
         for name in &edit.remove {
             if self.model.index_of(name).is_none() {
@@ -195,24 +216,37 @@ impl Document {
                 return Err(internal(format!("key '{name}' is changed and removed")));
             }
         }
-        keys.retain(|k| !edit.remove.contains(&k.name));
+        let mut added = rustc_hash::FxHashSet::default();
         for new in &edit.add {
             if self.model.get(&new.name).is_some() && !edit.remove.contains(&new.name) {
                 return Err(Error::KeyExists(new.name.clone()));
             }
-            if !touched.insert(new.name.as_str()) && !edit.remove.contains(&new.name) {
+            if !added.insert(new.name.as_str()) {
                 return Err(internal(format!("key '{}' is added twice", new.name)));
             }
-            keys.push(new.clone());
         }
         // A new file starts `version: 1` (NEW_FILE).
         let fresh = self.text.is_empty() && self.layout.root == Root::Empty && !edit.add.is_empty();
+        Ok(if fresh {
+            Some(model::VERSION)
+        } else {
+            self.model.version
+        })
+    }
+
+    /// The model after `edit`: replaced keys in place, removed ones gone, added ones last.
+    pub fn intended(&self, edit: &Edit) -> Result<SecurityFile> {
+        let planned_version = self.check_edit(edit)?;
+        let mut keys = self.model.keys.clone();
+        for new in &edit.put {
+            let i = self.model.index_of(&new.name).expect("checked");
+            keys[i] = new.clone();
+        }
+        let removed: rustc_hash::FxHashSet<&str> = edit.remove.iter().map(String::as_str).collect();
+        keys.retain(|k| !removed.contains(k.name.as_str()));
+        keys.extend(edit.add.iter().cloned());
         Ok(SecurityFile::new(
-            if fresh {
-                Some(model::VERSION)
-            } else {
-                self.model.version
-            },
+            planned_version,
             self.model.token_prefix.clone(),
             self.model.catalog.clone(),
             keys,

@@ -152,10 +152,10 @@ impl Document {
         Ok((local, full, planned.text))
     }
 
-    /// The model after `edit`, and the new text, proven.
-    pub(crate) fn planned(&self, edit: &Edit) -> Result<(SecurityFile, String)> {
+    /// The new text of `edit`, proven (see [`prove`]).
+    pub(crate) fn planned(&self, edit: &Edit) -> Result<String> {
         let planned = self.plan(edit)?;
         prove::prove(self, &planned)?;
-        Ok((planned.intended, planned.text))
+        Ok(planned.text)
     }
 }

@@ -110,10 +110,10 @@ pub(crate) fn full(old: &Document, planned: &Planned) -> Result<()> {
             ),
         ));
     }
-    same_model(old, planned, &model.keys, &planned.intended.keys)?;
-    if model.version != planned.intended.version
-        || model.token_prefix != planned.intended.token_prefix
-        || model.catalog != planned.intended.catalog
+    same_model(old, &model.keys, planned.intended_keys(&old.model))?;
+    if model.version != planned.version
+        || model.token_prefix != old.model.token_prefix
+        || model.catalog != old.model.catalog
     {
         return Err(refuse(
             old,
@@ -149,21 +149,32 @@ fn new_characters(old: &Document, before: &str, after: &str) -> Result<()> {
 }
 
 /// The common prefix and suffix of two texts: the change is `before[a..b_old]` becoming
-/// `after[a..b_new]`. Cut on character boundaries.
+/// `after[a..b_new]`. Cut on character boundaries. (Compared a block at a time: slices
+/// compare with memcmp, a byte-at-a-time loop over a large file does not.)
 fn diff_range(before: &str, after: &str) -> (usize, usize, usize) {
+    const BLOCK: usize = 256;
     let (x, y) = (before.as_bytes(), after.as_bytes());
-    let mut p = x.iter().zip(y).take_while(|(a, b)| a == b).count();
+    let shortest = x.len().min(y.len());
+    let mut p = 0;
+    while p + BLOCK <= shortest && x[p..p + BLOCK] == y[p..p + BLOCK] {
+        p += BLOCK;
+    }
+    while p < shortest && x[p] == y[p] {
+        p += 1;
+    }
     while !before.is_char_boundary(p) || !after.is_char_boundary(p) {
         p -= 1;
     }
-    let max_s = x.len().min(y.len()) - p;
-    let mut s = x
-        .iter()
-        .rev()
-        .zip(y.iter().rev())
-        .take(max_s)
-        .take_while(|(a, b)| a == b)
-        .count();
+    let max_s = shortest - p;
+    let mut s = 0;
+    while s + BLOCK <= max_s
+        && x[x.len() - s - BLOCK..x.len() - s] == y[y.len() - s - BLOCK..y.len() - s]
+    {
+        s += BLOCK;
+    }
+    while s < max_s && x[x.len() - 1 - s] == y[y.len() - 1 - s] {
+        s += 1;
+    }
     while !before.is_char_boundary(x.len() - s) || !after.is_char_boundary(y.len() - s) {
         s -= 1;
     }
@@ -237,7 +248,7 @@ fn compare_documents(
     match (position(old_top), position(new_top)) {
         (Some(a), Some(b)) if a == b => {}
         (None, Some(b)) if b + 1 == new_top.len() => {}
-        (None, None) if planned.intended.keys.is_empty() => {}
+        (None, None) if planned.intended_keys(&old.model).next().is_none() => {}
         _ => return Err(refuse(old, "apiKeys would move or go".into())),
     }
     let old_entries = api_entries(old_tree).unwrap_or_default();
@@ -262,7 +273,7 @@ fn same_entries(
     let mut expected: Vec<&str> = before
         .iter()
         .map(|(n, _)| *n)
-        .filter(|n| !planned.removed.iter().any(|r| r == n))
+        .filter(|n| !planned.removed.contains(*n))
         .collect();
     if whole_or_last {
         expected.extend(planned.added.iter().map(String::as_str));
@@ -337,19 +348,16 @@ fn same_entries(
 }
 
 /// The keys read from the new text must be the intended ones, field for field.
-fn same_model(
+fn same_model<'a>(
     old: &Document,
-    _planned: &Planned,
     got: &[crate::model::ApiKey],
-    want: &[crate::model::ApiKey],
+    want: impl Iterator<Item = &'a crate::model::ApiKey>,
 ) -> Result<()> {
-    if got.len() != want.len() {
-        return Err(refuse(
-            old,
-            "the number of keys would not be the intended one".into(),
-        ));
-    }
-    for (g, w) in got.iter().zip(want) {
+    let mut got = got.iter();
+    for w in want {
+        let Some(g) = got.next() else {
+            return Err(refuse(old, format!("key '{}' would be lost", w.name)));
+        };
         if g != w {
             let field = crate::document::edit::field_changes(w, g)
                 .first()
@@ -362,6 +370,9 @@ fn same_model(
                 ),
             ));
         }
+    }
+    if let Some(extra) = got.next() {
+        return Err(refuse(old, format!("a key '{}' would appear", extra.name)));
     }
     Ok(())
 }
@@ -502,14 +513,13 @@ pub(crate) fn local(old: &Document, planned: &Planned) -> Option<Result<()>> {
     }
     // The keys of the window, as intended: the kept ones of the window in order, then the
     // added ones.
-    let want: Vec<&crate::model::ApiKey> = planned
-        .intended
-        .keys
-        .iter()
-        .filter(|k| in_window.contains(k.name.as_str()) || planned.added.contains(&k.name))
-        .collect();
-    if model.keys.len() != want.len() || model.keys.iter().zip(&want).any(|(g, w)| g != *w) {
-        return Some(Err(refuse(old, "a key would not read as intended".into())));
+    let want = (first..=last)
+        .map(|i| &old.model.keys[i])
+        .filter(|k| !planned.removed.contains(&k.name))
+        .map(|k| planned.put.get(&k.name).unwrap_or(k))
+        .chain(planned.added_keys.iter().filter(|_| is_last));
+    if let Err(e) = same_model(old, &model.keys, want) {
+        return Some(Err(e));
     }
     Some(Ok(()))
 }

@@ -31,6 +31,9 @@ pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(10);
 pub struct Store {
     path: PathBuf,
     lock_timeout: Duration,
+    /// Work out the file's SHA-256 after each write (a whole pass over the file: only for
+    /// callers that report it).
+    digest: bool,
 }
 
 /// What a write did.
@@ -42,8 +45,9 @@ pub struct Written<T> {
     pub changed: bool,
     /// Whether the file did not exist before (the write created it).
     pub created: bool,
-    /// SHA-256 of the file's bytes afterwards, as `sha256sum` prints it.
-    pub sha256: String,
+    /// SHA-256 of the file's bytes afterwards, as `sha256sum` prints it, when asked for
+    /// with [`Store::with_digest`].
+    pub sha256: Option<String>,
 }
 
 /// The hash of a file's bytes as `sha256sum` prints it, for `--if-unchanged`.
@@ -53,7 +57,17 @@ pub fn file_digest(bytes: &[u8]) -> String {
 
 impl Store {
     pub fn new(path: PathBuf, lock_timeout: Duration) -> Self {
-        Store { path, lock_timeout }
+        Store {
+            path,
+            lock_timeout,
+            digest: false,
+        }
+    }
+
+    /// This store, working out the file's SHA-256 after every write ([`Written::sha256`]).
+    pub fn with_digest(mut self, digest: bool) -> Self {
+        self.digest = digest;
+        self
     }
 
     /// The path as it was given (a link stays a link: messages name what the user typed).
@@ -97,8 +111,8 @@ impl Store {
     /// `--if-unchanged`, let `plan` say what to change, make the new text and prove it reads
     /// as intended ([`crate::document::prove`]), write and sync a temporary file, let
     /// `deliver` hand out what must not be lost (a generated secret: printed, and the
-    /// printing checked; it is given the file's SHA-256 after the write, and returns whether
-    /// it handed anything out), and only then rename the
+    /// printing checked; it is given the file's SHA-256 after the write when the store works
+    /// it out, and returns whether it handed anything out), and only then rename the
     /// temporary file into place and sync the folder. If `deliver` fails, nothing is written.
     /// If the rename fails after it handed something out, the error says that it is not in
     /// force.
@@ -106,7 +120,7 @@ impl Store {
         &self,
         if_unchanged: Option<&str>,
         plan: impl FnOnce(&Document) -> Result<(Edit, T)>,
-        deliver: impl FnOnce(&T, &str) -> Result<bool>,
+        deliver: impl FnOnce(&T, Option<&str>) -> Result<bool>,
     ) -> Result<Written<T>> {
         let expected = if_unchanged.map(parse_digest).transpose()?;
         let target = self.target()?;
@@ -116,9 +130,9 @@ impl Store {
             warn_links(&self.path, f.links);
         }
         let before = read.as_ref().map_or(&b""[..], |f| &f.bytes[..]);
-        let old_digest = file_digest(before);
-        if let Some(expected) = expected {
-            if old_digest != expected {
+        let old_digest = (expected.is_some() || self.digest).then(|| file_digest(before));
+        if let (Some(expected), Some(old_digest)) = (expected, &old_digest) {
+            if *old_digest != expected {
                 return Err(Error::Conflict(format!(
                     "{} changed since you read it (its sha256 is now {old_digest}); nothing was written; read it again and retry",
                     self.path.display()
@@ -139,19 +153,19 @@ impl Store {
         if edit.is_empty() {
             return Ok(unchanged(value));
         }
-        let (_, text) = doc.planned(&edit)?;
+        let text = doc.planned(&edit)?;
         if text == doc.text {
             return Ok(unchanged(value));
         }
         let created = doc.missing;
-        let sha256 = file_digest(text.as_bytes());
+        let sha256 = self.digest.then(|| file_digest(text.as_bytes()));
         // Freeing a large document takes a few milliseconds: let it overlap the write and
         // its fsync instead of preceding them.
         let staged = std::thread::scope(|scope| {
             scope.spawn(move || drop(doc));
             atomic::Staged::write(&target, text.as_bytes())
         })?;
-        let delivered = match deliver(&value, &sha256) {
+        let delivered = match deliver(&value, sha256.as_deref()) {
             Ok(d) => d,
             Err(e) => {
                 drop(staged);
