@@ -457,7 +457,9 @@ impl Document {
         if previous.is_some_and(|p| p.ends_in_block_scalar) {
             let indent = indent_of(text, entry.key_start);
             while end < text.len() {
-                let next = line_end(text, end);
+                // The line that starts at `end` (line_end would stop at `end` itself).
+                let next = memchr::memchr(b'\n', &text.as_bytes()[end..])
+                    .map_or(text.len(), |i| end + i + 1);
                 let line = text[end..next].trim_end_matches(['\n', '\r']);
                 let body = line.trim_start_matches(' ');
                 let deeper_comment = body.starts_with('#') && line.len() - body.len() > indent;

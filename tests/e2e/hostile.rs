@@ -636,3 +636,28 @@ fn a_flow_entry_with_a_trailing_comma_can_be_updated() {
         )
     );
 }
+
+#[test]
+fn deleting_the_key_after_a_kept_block_scalar_leaves_its_value_alone() {
+    // The blank lines after the deleted entry would have joined the `|+` scalar before it
+    // (its value keeps trailing line breaks); they go with the entry. (A first version of
+    // that rule looped forever on the blank line.)
+    let text = format!(
+        "apiKeys:\n  a:\n    hash: {}\n    d: |+\n      a\n\n  b:\n    hash: {}\n\n  # about c\n  c:\n    hash: {}\n",
+        fake_hash(1),
+        fake_hash(2),
+        fake_hash(3)
+    );
+    let (_dir, file) = temp_file(&text);
+    let started = std::time::Instant::now();
+    let m = run(&file, &["delete", "b", "--yes"]);
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    assert_eq!(m.code, 0, "{}", m.stderr);
+    let after = fs::read_to_string(&file).unwrap();
+    assert!(
+        after.contains("      a\n\n  # about c\n  c:\n"),
+        "{after:?}"
+    );
+    let v: serde_yaml::Value = serde_yaml::from_str(&after).unwrap();
+    assert_eq!(v["apiKeys"]["a"]["d"].as_str(), Some("a\n\n"));
+}
