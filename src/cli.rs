@@ -46,7 +46,7 @@ pub struct Global {
     /// When to use colour (NO_COLOR is honoured under auto).
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
-    /// How long to wait for another tokenctl's lock on the file, e.g. 10s.
+    /// How long to wait for another tokenctl's lock on the file, e.g. 10s; units ms, s, m or min, h.
     #[arg(long, global = true, value_name = "DURATION", default_value = "10s")]
     pub lock_timeout: String,
     // The tests' clock is no option: it is env TOKENCTL_NOW, read only by test builds
@@ -148,7 +148,7 @@ pub struct KeyDefinition {
     /// Free text saying what the key is for.
     #[arg(long)]
     pub description: Option<String>,
-    /// Expiry: 7d, 30d, 90d, 1y, a date (2027-01-01), an RFC 3339 time, or never.
+    /// Expiry: a duration from now (30d, 3mo, 1y; units y, mo, w, d, h, min, s), a date (2027-01-01), an RFC 3339 time, or never.
     #[arg(long, value_name = "WHEN")]
     pub expires: Option<String>,
     /// Create the key disabled.
@@ -177,8 +177,10 @@ pub struct SecretOutput {
 
 #[derive(Debug, Args)]
 pub struct CreateArgs {
-    /// The key's name (1 to 64 of A-Z a-z 0-9 - _ and .); none at a terminal opens a form.
-    pub name: Option<String>,
+    /// The key's name (1 to 64 of A-Z a-z 0-9 - _ and .); several names create one key each
+    /// with the same definition, in one write; none at a terminal opens a form.
+    #[arg(value_name = "NAME")]
+    pub names: Vec<String>,
     #[command(flatten)]
     pub def: KeyDefinition,
     /// Read the secret from stdin instead of generating one (at least 32 characters).
@@ -189,6 +191,9 @@ pub struct CreateArgs {
     /// Never prompt: without NAME, fail instead of opening the form.
     #[arg(long, short = 'y')]
     pub yes: bool,
+    /// Succeed without a word on stdout when the key exists already (leaving it as it is).
+    #[arg(long)]
+    pub if_missing: bool,
     #[command(flatten)]
     pub write: WriteOpts,
 }
@@ -198,10 +203,10 @@ pub struct ListArgs {
     /// Only keys whose expiry has passed.
     #[arg(long)]
     pub expired: bool,
-    /// Only keys that expire within this duration (and have not yet), e.g. 7d.
+    /// Only keys that expire within this duration (and have not yet), e.g. 7d; units y, mo, w, d, h, min, s.
     #[arg(long, value_name = "DURATION")]
     pub expiring_within: Option<String>,
-    /// Only keys not used within this duration (or never used), e.g. 30d.
+    /// Only keys not used within this duration (or never used), e.g. 30d; units y, mo, w, d, h, min, s.
     #[arg(long, value_name = "DURATION")]
     pub unused_since: Option<String>,
     /// Only enabled keys.
@@ -210,6 +215,12 @@ pub struct ListArgs {
     /// Only disabled keys.
     #[arg(long)]
     pub disabled: bool,
+    /// Print only the names, one a line (for xargs); every filter applies.
+    #[arg(long, short = 'q')]
+    pub names: bool,
+    /// List a file that does not exist as empty instead of failing (exit 1).
+    #[arg(long)]
+    pub missing_ok: bool,
 }
 
 #[derive(Debug, Args)]
@@ -245,7 +256,7 @@ pub struct UpdateArgs {
     /// New description ("" removes it).
     #[arg(long)]
     pub description: Option<String>,
-    /// New expiry: 30d, a date, an RFC 3339 time, or never.
+    /// New expiry: a duration from now (30d, 3mo, 1y; units y, mo, w, d, h, min, s), a date (2027-01-01), an RFC 3339 time, or never.
     #[arg(long, value_name = "WHEN")]
     pub expires: Option<String>,
     #[command(flatten)]
@@ -254,12 +265,15 @@ pub struct UpdateArgs {
 
 #[derive(Debug, Args)]
 pub struct DeleteArgs {
-    /// The key's name.
-    #[arg(required_unless_present = "all", conflicts_with = "all", add = key_names())]
-    pub name: Option<String>,
+    /// The key's name (several: all of them in one write, or none).
+    #[arg(value_name = "NAME", required_unless_present = "all", conflicts_with = "all", add = key_names())]
+    pub names: Vec<String>,
     /// Delete every key in the file.
     #[arg(long)]
     pub all: bool,
+    /// Succeed (exit 0) when the key, or the file, is not there.
+    #[arg(long)]
+    pub ignore_missing: bool,
     /// Do not ask (required when stdin is not a terminal).
     #[arg(long, short = 'y')]
     pub yes: bool,
@@ -272,7 +286,7 @@ pub struct RotateArgs {
     /// The key's name.
     #[arg(add = key_names())]
     pub name: String,
-    /// Keep the old secret valid this long, e.g. 24h.
+    /// Keep the old secret valid this long, e.g. 24h; units y, mo, w, d, h, min, s.
     #[arg(long, value_name = "DURATION")]
     pub grace: Option<String>,
     #[command(flatten)]
@@ -304,7 +318,7 @@ pub struct VerifyArgs {
 pub struct CheckArgs {
     /// The file to check (default: the located security.yml).
     pub path: Option<PathBuf>,
-    /// Also report keys that expire within this duration, and expired keys.
+    /// Also report keys that expire within this duration (e.g. 14d; units y, mo, w, d, h, min, s), and expired keys.
     #[arg(long, value_name = "DURATION")]
     pub warn_expiring: Option<String>,
 }

@@ -19,7 +19,8 @@ fn main() -> ExitCode {
                 match &e {
                     tokenctl::Error::Rejected(m)
                     | tokenctl::Error::Forbidden(m)
-                    | tokenctl::Error::CheckFailed(m) => {
+                    | tokenctl::Error::CheckFailed(m)
+                    | tokenctl::Error::Declined(m) => {
                         eprintln!("{m}")
                     }
                     _ => eprintln!("error: {e}"),

@@ -120,6 +120,8 @@ fn create_form_with_catalog_multiselect_and_preset_expiry() {
     p.send("old\r");
     p.expect("exists already"); // validated as typed, before anything else is asked
     p.send("ci-deploy\r");
+    p.expect("More instances");
+    p.send("\r");
     p.expect("Description");
     p.send("Deploys from CI\r");
     p.expect("domains:read"); // the catalog, as a multi-select
@@ -171,6 +173,8 @@ fn create_form_free_permissions_date_expiry_and_disabled() {
     p.send("bad/name\r");
     p.expect("path separator");
     p.send("grafana\r");
+    p.expect("More instances");
+    p.send("\r");
     p.expect("Description");
     p.send("\r");
     p.expect("comma-separated"); // no catalog in the file: free entry
@@ -206,6 +210,8 @@ fn declining_the_summary_writes_nothing() {
     let mut p = Pty::spawn(&env, &["create"], &[]);
     p.expect("Name");
     p.send("x\r");
+    p.expect("More instances");
+    p.send("\r");
     p.expect("Description");
     p.send("\r");
     p.expect("domains:read");
@@ -216,8 +222,16 @@ fn declining_the_summary_writes_nothing() {
     p.send("y");
     p.expect("Create this key?");
     p.send("n");
-    assert_eq!(p.finish(), 1);
-    assert!(p.transcript.contains("nothing was written"));
+    assert_eq!(
+        p.finish(),
+        9,
+        "a declined confirmation has its own exit code"
+    );
+    assert!(
+        p.transcript.contains("Nothing created."),
+        "{}",
+        p.transcript
+    );
     assert!(tokens(&p.transcript).is_empty());
     assert_eq!(env.read(), CATALOG);
 }
@@ -231,6 +245,8 @@ fn ctrl_c_in_the_form_writes_nothing_and_exits_130() {
         let mut p = Pty::spawn(&env, &["create"], &[]);
         p.expect("Name");
         p.send("ci\r");
+        p.expect("More instances");
+        p.send("\r");
         p.expect("Description");
         if stop_at != "Description" {
             p.send("\r");
@@ -263,8 +279,12 @@ fn delete_asks_at_a_terminal_and_defaults_to_no() {
     let mut p = Pty::spawn(&env, &["delete", "old"], &[]);
     p.expect("Delete key 'old'?");
     p.send("\r");
-    assert_eq!(p.finish(), 1, "{}", p.transcript);
-    assert!(p.transcript.contains("not deleted"));
+    assert_eq!(p.finish(), 9, "{}", p.transcript);
+    assert!(
+        p.transcript.contains("Nothing deleted."),
+        "{}",
+        p.transcript
+    );
     assert_eq!(env.read(), CATALOG);
 
     let mut p = Pty::spawn(&env, &["delete", "old"], &[]);
@@ -288,9 +308,10 @@ fn delete_all_asks_for_the_tenant_name_to_be_typed() {
     let mut p = Pty::spawn(&env, &["delete", "--all"], &[]);
     p.expect("Type 'acme' to confirm");
     p.send("acm\r");
-    assert_eq!(p.finish(), 1, "{}", p.transcript);
+    assert_eq!(p.finish(), 9, "{}", p.transcript);
     assert!(
-        p.transcript.contains("nothing was deleted"),
+        p.transcript
+            .contains("That is not 'acme'. Nothing deleted."),
         "{}",
         p.transcript
     );
@@ -334,6 +355,8 @@ fn the_clipboard_offer_copies_the_secret() {
     let mut p = Pty::spawn(&env, &["create"], &[("DISPLAY", &x.display)]);
     p.expect("Name");
     p.send("clip\r");
+    p.expect("More instances");
+    p.send("\r");
     p.expect("Description");
     p.send("\r");
     p.expect("comma-separated");
@@ -400,6 +423,8 @@ fn flags_given_with_the_form_are_its_defaults() {
     let mut p = Pty::spawn(&env, &args, &[]);
     p.expect("Name");
     p.send("pre\r");
+    p.expect("More instances");
+    p.send("\r");
     p.expect("Description");
     p.send("\r"); // keeps "from flags"
     p.expect("domains:read");

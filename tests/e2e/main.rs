@@ -10,12 +10,15 @@ mod clock;
 mod core;
 mod fastpath;
 mod generated;
+mod instances;
 mod interactive;
 mod lifecycle;
+mod missing;
 mod schema;
 mod scripting;
 mod server;
 mod store;
+mod units;
 
 // Reliability and security: faults, crashes, concurrency, hostile files, paths, secrets.
 mod harness;
