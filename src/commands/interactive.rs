@@ -217,7 +217,7 @@ impl Theme for FormTheme {
 }
 
 /// The choices of the expiry select, with the `--expires` value each one stands for.
-const EXPIRIES: &[(&str, &str)] = &[
+pub const EXPIRIES: &[(&str, &str)] = &[
     ("7 days", "7d"),
     ("30 days", "30d"),
     ("60 days", "60d"),

@@ -42,14 +42,17 @@ impl Context {
     pub fn from_global(g: &Global) -> Result<Self> {
         let clock = clock()?;
         let lock_timeout = crate::time::parse_fixed_duration("--lock-timeout", &g.lock_timeout)?;
-        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        let color_for = |is_tty: bool| match g.color {
+        // --color auto: the decision of every clap-based tool (anstream): NO_COLOR, then
+        // CLICOLOR_FORCE, then CLICOLOR=0, then a terminal whose TERM is not dumb.
+        let color_for = |auto: anstream::ColorChoice| match g.color {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
-            ColorChoice::Auto => {
-                is_tty && !no_color && std::env::var("TERM").map_or(true, |t| t != "dumb")
-            }
+            ColorChoice::Auto => auto == anstream::ColorChoice::Always,
         };
+        let color = color_for(anstream::AutoStream::choice(&std::io::stdout()));
+        let color_err = color_for(anstream::AutoStream::choice(&std::io::stderr()));
+        // The prompts (dialoguer, on stderr) follow the same decision.
+        dialoguer::console::set_colors_enabled_stderr(color_err);
         let ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false" && v != "0");
         Ok(Context {
             origin: origin(g),
@@ -59,8 +62,8 @@ impl Context {
                 root: Some(g.root.clone()),
             },
             format: g.format,
-            color: color_for(std::io::stdout().is_terminal()),
-            color_err: color_for(std::io::stderr().is_terminal()),
+            color,
+            color_err,
             clock,
             lock_timeout,
             interactive: std::io::stdin().is_terminal() && std::io::stderr().is_terminal() && !ci,

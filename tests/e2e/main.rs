@@ -10,6 +10,7 @@ mod clock;
 mod core;
 mod fastpath;
 mod generated;
+mod help;
 mod instances;
 mod interactive;
 mod lifecycle;
@@ -17,6 +18,7 @@ mod missing;
 mod schema;
 mod scripting;
 mod server;
+mod shells;
 mod store;
 mod units;
 

@@ -94,7 +94,7 @@ fn every_duration_flag_lists_the_units_in_its_help() {
         // The flag's entry: from its line to the next flag.
         let entry: String = help
             .split('\n')
-            .skip_while(|l| !l.contains(flag))
+            .skip_while(|l| !l.trim_start().starts_with(flag))
             .take_while({
                 let mut first = true;
                 move |l| std::mem::take(&mut first) || !l.trim_start().starts_with('-')
