@@ -244,9 +244,10 @@ pub fn create_form(ctx: &Context, doc: &Document, mut args: CreateArgs) -> Resul
     ));
 
     let existing: Vec<String> = doc.model.names().map(String::from).collect();
+    // The problem first: a long message is cut to the terminal's width.
     let name_problem = |s: &str| -> Option<String> {
         if let Some(p) = crate::names::problem(s) {
-            return Some(format!("'{s}': {p}; use 1 to 64 of A-Z a-z 0-9 - _ ."));
+            return Some(format!("{p} ('{s}'); use 1 to 64 of A-Z a-z 0-9 - _ ."));
         }
         if existing.iter().any(|n| n == s) {
             return Some(format!("key '{s}' exists already; pick another name"));
@@ -305,9 +306,7 @@ pub fn create_form(ctx: &Context, doc: &Document, mut args: CreateArgs) -> Resul
         }
         _ => {
             let typed: String = Input::with_theme(&theme)
-                .with_prompt(
-                    "Permissions (comma-separated, e.g. dns:read, dns:write; empty for none)",
-                )
+                .with_prompt("Permissions (comma-separated, e.g. dns:read, dns:write)")
                 .with_initial_text(args.def.permissions.join(", "))
                 .allow_empty(true)
                 .validate_with(|s: &String| -> std::result::Result<(), String> {

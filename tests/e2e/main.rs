@@ -20,6 +20,7 @@ mod scripting;
 mod server;
 mod shells;
 mod store;
+mod table;
 mod units;
 
 // Reliability and security: faults, crashes, concurrency, hostile files, paths, secrets.

@@ -4,9 +4,8 @@
 //! tenant names, scopes from the file's catalog, expiry presets and key names. Nothing
 //! hidden (`__clipboard-serve`, the test clock) is ever offered.
 
-use crate::testenv::TestEnv;
+use crate::testenv::{TestEnv, Tmux};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 fn repo() -> PathBuf {
@@ -22,7 +21,7 @@ fn bin_dir() -> PathBuf {
 
 /// One interactive shell in a private tmux server, killed on drop.
 struct Shell {
-    socket: String,
+    term: Tmux,
     transcript: String,
 }
 
@@ -37,7 +36,6 @@ impl Shell {
     /// Starts `kind` in `env`'s folder, with `setup` run as its startup file.
     fn start(env: &TestEnv, kind: Kind, setup: &str) -> Shell {
         let dir = env.dir.path();
-        let socket = format!("tokenctl-test-{}", std::process::id()) + &format!("-{}", unique());
         let path = format!("{}:/usr/local/bin:/usr/bin:/bin", bin_dir().display());
         let rc = dir.join(format!("rc-{}", unique()));
         let command = match kind {
@@ -63,20 +61,18 @@ impl Shell {
                 format!("fish --no-config --init-command 'source {}'", rc.display())
             }
         };
-        let status = Command::new("tmux")
-            .args(["-L", &socket, "-f", "/dev/null", "new-session", "-d"])
-            .args(["-x", "160", "-y", "40", "-s", "t", "-c"])
-            .arg(dir)
-            .arg(format!(
+        let term = Tmux::start(
+            dir,
+            &format!(
                 "env -i HOME={} PATH={path} TERM=xterm TOKENCTL_ROOT={} {command}",
                 dir.display(),
                 env.root().display()
-            ))
-            .status()
-            .expect("tmux must be installed (scripts/test installs tmux, zsh and fish)");
-        assert!(status.success(), "tmux starts");
+            ),
+            160,
+            40,
+        );
         let shell = Shell {
-            socket,
+            term,
             transcript: String::new(),
         };
         shell.wait_for("the prompt", |s| s.lines().any(|l| l.starts_with('$')));
@@ -84,17 +80,11 @@ impl Shell {
     }
 
     fn tmux(&self, args: &[&str]) -> String {
-        let out = Command::new("tmux")
-            .args(["-L", &self.socket])
-            .args(args)
-            .output()
-            .expect("tmux runs");
-        String::from_utf8_lossy(&out.stdout).into_owned()
+        self.term.tmux(args)
     }
 
     fn screen(&self) -> String {
-        // -N keeps the trailing space a completion adds.
-        self.tmux(&["capture-pane", "-N", "-p", "-t", "t"])
+        self.term.screen()
     }
 
     /// Waits until the screen satisfies `ok`, or fails with what it shows.
@@ -160,12 +150,6 @@ impl Shell {
         self.tmux(&["send-keys", "-t", "t", "clear", "Enter"]);
         self.wait_for("a cleared screen", |s| s.trim() == "$");
         got
-    }
-}
-
-impl Drop for Shell {
-    fn drop(&mut self) {
-        self.tmux(&["kill-server"]);
     }
 }
 
