@@ -15,6 +15,7 @@ mod instances;
 mod interactive;
 mod lifecycle;
 mod missing;
+mod readme;
 mod schema;
 mod scripting;
 mod server;
