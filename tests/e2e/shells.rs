@@ -129,19 +129,19 @@ impl Shell {
         self.wait_for("the typed line", |s| s.contains(line));
         self.tmux(&["send-keys", "-t", "t", "Tab"]);
         self.tmux(&["send-keys", "-t", "t", "-l", "@"]);
+        // The line as the shell shows it last: from the last prompt on the line ending in `@`
+        // (a shell may redraw the prompt and line after a completion that found nothing).
+        let edited = |s: &str| -> Option<String> {
+            let l = s.lines().find(|l| l.trim_end().ends_with('@'))?;
+            let at = l.rfind("$ ")?;
+            Some(l[at..].trim_end().trim_end_matches('@').to_string())
+        };
         let screen = self.wait_for(&format!("the completion of {line:?}"), |s| {
-            s.lines()
-                .any(|l| l.starts_with("$ ") && l.trim_end().ends_with('@'))
+            edited(s).is_some()
         });
         self.transcript
             .push_str(&format!("--- {line:?}:\n{screen}\n"));
-        let got = screen
-            .lines()
-            .find(|l| l.starts_with("$ ") && l.trim_end().ends_with('@'))
-            .unwrap()
-            .trim_end()
-            .trim_end_matches('@')
-            .to_string();
+        let got = edited(&screen).unwrap();
         self.tmux(&["send-keys", "-t", "t", "C-u"]);
         self.wait_for("an empty line", |s| {
             !s.lines()
