@@ -250,8 +250,11 @@ pub fn humanize(t: Timestamp, now: Timestamp) -> String {
         plural(round(60), "minute")
     } else if round(3600) < 24 {
         plural(round(3600), "hour")
-    } else {
+    } else if abs < 730 * 86_400 {
         plural(round(86_400), "day")
+    } else {
+        // Sentinels such as 9999-12-31 read as years, not millions of days.
+        plural(round(31_557_600), "year")
     };
     if future {
         format!("in {text}")
@@ -401,5 +404,7 @@ mod tests {
         assert_eq!(h("2026-11-22T10:00:30Z"), "in 30 seconds");
         assert_eq!(h("2026-11-22T07:00:00Z"), "3 hours ago");
         assert_eq!(h("2026-11-22T10:00:00Z"), "just now");
+        assert_eq!(h("2027-11-22T10:00:00Z"), "in 365 days");
+        assert_eq!(h("2036-11-22T10:00:00Z"), "in 10 years");
     }
 }
