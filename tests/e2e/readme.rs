@@ -439,6 +439,39 @@ fn the_format_document_s_examples_hold() {
         (v["reason"].as_str(), v["status"].as_u64()),
         (Some("ip"), Some(403))
     );
+    // pathPrefix matches at a `/` boundary, on normalised paths only.
+    for (path, reason) in [
+        ("/api/dns", "valid"),
+        ("/api/dns/zones", "valid"),
+        ("/api/dnsx", "path"),
+        ("/api/dns/../admin", "path"),
+        ("/api/dns//zones", "path"),
+        ("/api/dns/%2e%2e/admin", "path"),
+    ] {
+        let out = env.run_with(&["verify", "-o", "json", "--path", path], &token);
+        assert_eq!(out.json()["reason"], reason, "{path}");
+    }
+    // A token of the file's prefix that is not 72 lowercase hex digits is malformed.
+    for bad in [
+        "acme_abc123",
+        &token.to_uppercase().replace("ACME_", "acme_"),
+        &token[..70],
+    ] {
+        let v = env.run_with(&["verify", "-o", "json"], bad).code(4).json();
+        assert_eq!(v["reason"], "malformed", "{bad}");
+    }
+    // Two keys with one hash: the token is ambiguous (401), naming both, and check fails.
+    let shared = format!("{example}  copy:\n    hash: {hash}\n");
+    env.write(&shared);
+    let v = env
+        .run_with(&["verify", "-o", "json"], &token)
+        .code(4)
+        .json();
+    assert_eq!(
+        (v["reason"].as_str(), v["status"].as_u64()),
+        (Some("ambiguous"), Some(401))
+    );
+    env.run(&["check"]).code(7);
     // The scanner regex matches the example and what tokenctl generates, whole.
     let pattern = doc
         .split_once("Regex for secret scanners")
