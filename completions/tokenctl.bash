@@ -16,9 +16,6 @@ _tokenctl() {
             ",$1")
                 cmd="tokenctl"
                 ;;
-            tokenctl,__clipboard-serve)
-                cmd="tokenctl__subcmd____clipboard__subcmd__serve"
-                ;;
             tokenctl,apply)
                 cmd="tokenctl__subcmd__apply"
                 ;;
@@ -33,9 +30,6 @@ _tokenctl() {
                 ;;
             tokenctl,delete)
                 cmd="tokenctl__subcmd__delete"
-                ;;
-            tokenctl,help)
-                cmd="tokenctl__subcmd__help"
                 ;;
             tokenctl,list)
                 cmd="tokenctl__subcmd__list"
@@ -58,48 +52,6 @@ _tokenctl() {
             tokenctl,verify)
                 cmd="tokenctl__subcmd__verify"
                 ;;
-            tokenctl__subcmd__help,__clipboard-serve)
-                cmd="tokenctl__subcmd__help__subcmd____clipboard__subcmd__serve"
-                ;;
-            tokenctl__subcmd__help,apply)
-                cmd="tokenctl__subcmd__help__subcmd__apply"
-                ;;
-            tokenctl__subcmd__help,check)
-                cmd="tokenctl__subcmd__help__subcmd__check"
-                ;;
-            tokenctl__subcmd__help,completions)
-                cmd="tokenctl__subcmd__help__subcmd__completions"
-                ;;
-            tokenctl__subcmd__help,create)
-                cmd="tokenctl__subcmd__help__subcmd__create"
-                ;;
-            tokenctl__subcmd__help,delete)
-                cmd="tokenctl__subcmd__help__subcmd__delete"
-                ;;
-            tokenctl__subcmd__help,help)
-                cmd="tokenctl__subcmd__help__subcmd__help"
-                ;;
-            tokenctl__subcmd__help,list)
-                cmd="tokenctl__subcmd__help__subcmd__list"
-                ;;
-            tokenctl__subcmd__help,man)
-                cmd="tokenctl__subcmd__help__subcmd__man"
-                ;;
-            tokenctl__subcmd__help,rotate)
-                cmd="tokenctl__subcmd__help__subcmd__rotate"
-                ;;
-            tokenctl__subcmd__help,schema)
-                cmd="tokenctl__subcmd__help__subcmd__schema"
-                ;;
-            tokenctl__subcmd__help,show)
-                cmd="tokenctl__subcmd__help__subcmd__show"
-                ;;
-            tokenctl__subcmd__help,update)
-                cmd="tokenctl__subcmd__help__subcmd__update"
-                ;;
-            tokenctl__subcmd__help,verify)
-                cmd="tokenctl__subcmd__help__subcmd__verify"
-                ;;
             *)
                 ;;
         esac
@@ -107,7 +59,7 @@ _tokenctl() {
 
     case "${cmd}" in
         tokenctl)
-            opts="-t -h -V --file --tenant --root --format --color --lock-timeout --help --version create list show update delete rotate verify check apply schema completions man __clipboard-serve help"
+            opts="-t -o -h -V --file --tenant --root --format --color --lock-timeout --help --version create list show update delete rotate verify check apply schema completions man"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -133,45 +85,7 @@ _tokenctl() {
                     COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
                     return 0
                     ;;
-                --color)
-                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
-                    return 0
-                    ;;
-                --lock-timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        tokenctl__subcmd____clipboard__subcmd__serve)
-            opts="-t -h -V --file --tenant --root --format --color --lock-timeout --help --version"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                --file)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --tenant)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -t)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --root)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --format)
+                -o)
                     COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
                     return 0
                     ;;
@@ -191,7 +105,7 @@ _tokenctl() {
             return 0
             ;;
         tokenctl__subcmd__apply)
-            opts="-f -y -t -h -V --desired --dry-run --prune --yes --if-unchanged --file --tenant --root --format --color --lock-timeout --help --version"
+            opts="-f -y -t -o -h --desired --dry-run --prune --yes --if-unchanged --file --tenant --root --format --color --lock-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -229,6 +143,10 @@ _tokenctl() {
                     COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
                     return 0
                     ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -245,7 +163,7 @@ _tokenctl() {
             return 0
             ;;
         tokenctl__subcmd__check)
-            opts="-t -h -V --warn-expiring --file --tenant --root --format --color --lock-timeout --help --version"
+            opts="-t -o -h --warn-expiring --file --tenant --root --format --color --lock-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -275,6 +193,10 @@ _tokenctl() {
                     COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
                     return 0
                     ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -291,7 +213,7 @@ _tokenctl() {
             return 0
             ;;
         tokenctl__subcmd__completions)
-            opts="-t -h -V --file --tenant --root --format --color --lock-timeout --help --version bash elvish fish powershell zsh"
+            opts="-t -o -h --file --tenant --root --format --color --lock-timeout --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -317,6 +239,10 @@ _tokenctl() {
                     COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
                     return 0
                     ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -333,7 +259,7 @@ _tokenctl() {
             return 0
             ;;
         tokenctl__subcmd__create)
-            opts="-p -q -y -t -h -V --permission --description --expires --disabled --allow-ip --path-prefix --resource --secret-stdin --copy --quiet --yes --if-unchanged --file --tenant --root --format --color --lock-timeout --help --version"
+            opts="-p -q -y -t -o -h --permission --description --expires --disabled --allow-ip --path-prefix --resource --secret-stdin --copy --quiet --yes --if-missing --if-unchanged --file --tenant --root --format --color --lock-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -391,6 +317,10 @@ _tokenctl() {
                     COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
                     return 0
                     ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -407,7 +337,7 @@ _tokenctl() {
             return 0
             ;;
         tokenctl__subcmd__delete)
-            opts="-y -t -h -V --all --yes --if-unchanged --file --tenant --root --format --color --lock-timeout --help --version"
+            opts="-y -t -o -h --all --ignore-missing --yes --if-unchanged --file --tenant --root --format --color --lock-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -437,6 +367,10 @@ _tokenctl() {
                     COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
                     return 0
                     ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -452,218 +386,8 @@ _tokenctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        tokenctl__subcmd__help)
-            opts="create list show update delete rotate verify check apply schema completions man __clipboard-serve help"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        tokenctl__subcmd__help__subcmd____clipboard__subcmd__serve)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        tokenctl__subcmd__help__subcmd__apply)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        tokenctl__subcmd__help__subcmd__check)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        tokenctl__subcmd__help__subcmd__completions)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        tokenctl__subcmd__help__subcmd__create)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        tokenctl__subcmd__help__subcmd__delete)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        tokenctl__subcmd__help__subcmd__help)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        tokenctl__subcmd__help__subcmd__list)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        tokenctl__subcmd__help__subcmd__man)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        tokenctl__subcmd__help__subcmd__rotate)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        tokenctl__subcmd__help__subcmd__schema)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        tokenctl__subcmd__help__subcmd__show)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        tokenctl__subcmd__help__subcmd__update)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        tokenctl__subcmd__help__subcmd__verify)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
         tokenctl__subcmd__list)
-            opts="-t -h -V --expired --expiring-within --unused-since --enabled --disabled --file --tenant --root --format --color --lock-timeout --help --version"
+            opts="-q -t -o -h --expired --expiring-within --unused-since --enabled --disabled --names --missing-ok --file --tenant --root --format --color --lock-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -697,6 +421,10 @@ _tokenctl() {
                     COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
                     return 0
                     ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -713,7 +441,7 @@ _tokenctl() {
             return 0
             ;;
         tokenctl__subcmd__man)
-            opts="-t -h -V --dir --file --tenant --root --format --color --lock-timeout --help --version"
+            opts="-t -o -h --dir --file --tenant --root --format --color --lock-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -743,6 +471,10 @@ _tokenctl() {
                     COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
                     return 0
                     ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -759,7 +491,7 @@ _tokenctl() {
             return 0
             ;;
         tokenctl__subcmd__rotate)
-            opts="-q -t -h -V --grace --copy --quiet --if-unchanged --file --tenant --root --format --color --lock-timeout --help --version"
+            opts="-q -t -o -h --grace --copy --quiet --if-unchanged --file --tenant --root --format --color --lock-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -793,6 +525,10 @@ _tokenctl() {
                     COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
                     return 0
                     ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -809,7 +545,7 @@ _tokenctl() {
             return 0
             ;;
         tokenctl__subcmd__schema)
-            opts="-t -h -V --desired --file --tenant --root --format --color --lock-timeout --help --version"
+            opts="-t -o -h --desired --file --tenant --root --format --color --lock-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -832,6 +568,10 @@ _tokenctl() {
                     return 0
                     ;;
                 --format)
+                    COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
                     COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
                     return 0
                     ;;
@@ -851,7 +591,7 @@ _tokenctl() {
             return 0
             ;;
         tokenctl__subcmd__show)
-            opts="-t -h -V --file --tenant --root --format --color --lock-timeout --help --version"
+            opts="-t -o -h --file --tenant --root --format --color --lock-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -877,6 +617,10 @@ _tokenctl() {
                     COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
                     return 0
                     ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -893,7 +637,7 @@ _tokenctl() {
             return 0
             ;;
         tokenctl__subcmd__update)
-            opts="-p -t -h -V --enable --disable --permission --clear-permissions --add-permission --remove-permission --description --expires --if-unchanged --file --tenant --root --format --color --lock-timeout --help --version"
+            opts="-p -t -o -h --enable --disable --permission --clear-permissions --add-permission --remove-permission --description --expires --if-unchanged --file --tenant --root --format --color --lock-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -947,6 +691,10 @@ _tokenctl() {
                     COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
                     return 0
                     ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -963,7 +711,7 @@ _tokenctl() {
             return 0
             ;;
         tokenctl__subcmd__verify)
-            opts="-t -h -V --permission --ip --path --resource --record --file --tenant --root --format --color --lock-timeout --help --version"
+            opts="-t -o -h --permission --ip --path --resource --record --file --tenant --root --format --color --lock-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1002,6 +750,10 @@ _tokenctl() {
                     return 0
                     ;;
                 --format)
+                    COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
                     COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
                     return 0
                     ;;

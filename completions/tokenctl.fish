@@ -1,14 +1,16 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_tokenctl_global_optspecs
-    string join \n file= t/tenant= root= format= color= lock-timeout= h/help V/version
+    string join \n file= t/tenant= root= o/format= color= lock-timeout= h/help V/version
 end
 
 function __fish_tokenctl_needs_command
     # Figure out if the current invocation already has a command.
     set -l cmd (commandline -opc)
     set -e cmd[1]
+    # An option still waiting for its value (`tokenctl --format <TAB>`) fails argparse:
+    # no command yet, then.
     argparse -s (__fish_tokenctl_global_optspecs) -- $cmd 2>/dev/null
-    or return
+    or return 0
     if set -q argv[1]
         # Also print the command, so this can be used to figure out what it is.
         echo $argv[1]
@@ -27,14 +29,14 @@ end
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -l file -d 'The security.yml to use (overrides --tenant)' -r -F
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -l root -d 'Folder holding one folder per tenant' -r -F
-complete -c tokenctl -n "__fish_tokenctl_needs_command" -l format -d 'Output format for data on stdout' -r -f -a "table\t''
+complete -c tokenctl -n "__fish_tokenctl_needs_command" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''
 yaml\t''"
-complete -c tokenctl -n "__fish_tokenctl_needs_command" -l color -d 'When to use colour (NO_COLOR is honoured under auto)' -r -f -a "auto\t''
+complete -c tokenctl -n "__fish_tokenctl_needs_command" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c tokenctl -n "__fish_tokenctl_needs_command" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s' -r
-complete -c tokenctl -n "__fish_tokenctl_needs_command" -s h -l help -d 'Print help'
+complete -c tokenctl -n "__fish_tokenctl_needs_command" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r
+complete -c tokenctl -n "__fish_tokenctl_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -s V -l version -d 'Print version'
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "create" -d 'Create a key and print its secret once'
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "list" -d 'List keys, most recently used first (never a hash or a secret)'
@@ -48,11 +50,9 @@ complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "apply" -d 'Make t
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "schema" -d 'Print the JSON Schema of security.yml (or of apply\'s desired-state file)'
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "completions" -d 'Print shell completions'
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "man" -d 'Print the man page (roff)'
-complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "__clipboard-serve" -d 'Serve the clipboard (internal)'
-complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -s p -l permission -d 'Grant a permission scope (repeatable): dns:read, dns:*, *' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l description -d 'Free text saying what the key is for' -r
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l expires -d 'Expiry: 7d, 30d, 90d, 1y, a date (2027-01-01), an RFC 3339 time, or never' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l expires -d 'Expiry: a duration from now (30d, 3mo, 1y; units y, mo, w, d, h, min, s), a date (2027-01-01), an RFC 3339 time, or never' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l allow-ip -d 'Allow use only from this address range (repeatable), e.g. 203.0.113.0/24' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l path-prefix -d 'Allow use only on paths starting with this (=/x: exactly /x)' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l resource -d 'Allow use only on this resource (repeatable)' -r
@@ -60,101 +60,99 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l if-unchange
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l file -d 'The security.yml to use (overrides --tenant)' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l root -d 'Folder holding one folder per tenant' -r -F
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l format -d 'Output format for data on stdout' -r -f -a "table\t''
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''
 yaml\t''"
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l color -d 'When to use colour (NO_COLOR is honoured under auto)' -r -f -a "auto\t''
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l disabled -d 'Create the key disabled'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l secret-stdin -d 'Read the secret from stdin instead of generating one (at least 32 characters)'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l copy -d 'Also copy the secret to the clipboard'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -s q -l quiet -d 'Print only the secret'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -s y -l yes -d 'Never prompt: without NAME, fail instead of opening the form'
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -s h -l help -d 'Print help'
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -s V -l version -d 'Print version'
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l expiring-within -d 'Only keys that expire within this duration (and have not yet), e.g. 7d' -r
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l unused-since -d 'Only keys not used within this duration (or never used), e.g. 30d' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l if-missing -d 'Succeed without a word on stdout when the key exists already (leaving it as it is)'
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l expiring-within -d 'Only keys that expire within this duration (and have not yet), e.g. 7d; units y, mo, w, d, h, min, s' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l unused-since -d 'Only keys not used within this duration (or never used), e.g. 30d; units y, mo, w, d, h, min, s' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l file -d 'The security.yml to use (overrides --tenant)' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l root -d 'Folder holding one folder per tenant' -r -F
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l format -d 'Output format for data on stdout' -r -f -a "table\t''
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''
 yaml\t''"
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l color -d 'When to use colour (NO_COLOR is honoured under auto)' -r -f -a "auto\t''
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l expired -d 'Only keys whose expiry has passed'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l enabled -d 'Only enabled keys'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l disabled -d 'Only disabled keys'
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -s h -l help -d 'Print help'
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -s V -l version -d 'Print version'
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -s q -l names -d 'Print only the names, one a line (for xargs); every filter applies'
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l missing-ok -d 'List a file that does not exist as empty instead of failing (exit 1)'
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand show" -l file -d 'The security.yml to use (overrides --tenant)' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand show" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand show" -l root -d 'Folder holding one folder per tenant' -r -F
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand show" -l format -d 'Output format for data on stdout' -r -f -a "table\t''
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand show" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''
 yaml\t''"
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand show" -l color -d 'When to use colour (NO_COLOR is honoured under auto)' -r -f -a "auto\t''
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand show" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand show" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s' -r
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand show" -s h -l help -d 'Print help'
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand show" -s V -l version -d 'Print version'
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand show" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand show" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -s p -l permission -d 'Replace the permissions with these (repeatable)' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l add-permission -d 'Add a permission (repeatable)' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l remove-permission -d 'Remove a permission (repeatable)' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l description -d 'New description ("" removes it)' -r
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l expires -d 'New expiry: 30d, a date, an RFC 3339 time, or never' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l expires -d 'New expiry: a duration from now (30d, 3mo, 1y; units y, mo, w, d, h, min, s), a date (2027-01-01), an RFC 3339 time, or never' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l if-unchanged -d 'Write only if the file\'s SHA-256 is still this (as `sha256sum` printed it); else exit 6' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l file -d 'The security.yml to use (overrides --tenant)' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l root -d 'Folder holding one folder per tenant' -r -F
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l format -d 'Output format for data on stdout' -r -f -a "table\t''
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''
 yaml\t''"
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l color -d 'When to use colour (NO_COLOR is honoured under auto)' -r -f -a "auto\t''
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l enable -d 'Enable the key'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l disable -d 'Disable the key (it stops working at once)'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l clear-permissions -d 'Remove every permission'
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -s h -l help -d 'Print help'
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -s V -l version -d 'Print version'
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand delete" -l if-unchanged -d 'Write only if the file\'s SHA-256 is still this (as `sha256sum` printed it); else exit 6' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand delete" -l file -d 'The security.yml to use (overrides --tenant)' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand delete" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand delete" -l root -d 'Folder holding one folder per tenant' -r -F
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand delete" -l format -d 'Output format for data on stdout' -r -f -a "table\t''
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand delete" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''
 yaml\t''"
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand delete" -l color -d 'When to use colour (NO_COLOR is honoured under auto)' -r -f -a "auto\t''
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand delete" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand delete" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand delete" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand delete" -l all -d 'Delete every key in the file'
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand delete" -l ignore-missing -d 'Succeed (exit 0) when the key, or the file, is not there'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand delete" -s y -l yes -d 'Do not ask (required when stdin is not a terminal)'
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand delete" -s h -l help -d 'Print help'
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand delete" -s V -l version -d 'Print version'
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -l grace -d 'Keep the old secret valid this long, e.g. 24h' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand delete" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -l grace -d 'Keep the old secret valid this long, e.g. 24h; units y, mo, w, d, h, min, s' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -l if-unchanged -d 'Write only if the file\'s SHA-256 is still this (as `sha256sum` printed it); else exit 6' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -l file -d 'The security.yml to use (overrides --tenant)' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -l root -d 'Folder holding one folder per tenant' -r -F
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -l format -d 'Output format for data on stdout' -r -f -a "table\t''
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''
 yaml\t''"
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -l color -d 'When to use colour (NO_COLOR is honoured under auto)' -r -f -a "auto\t''
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -l copy -d 'Also copy the secret to the clipboard'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -s q -l quiet -d 'Print only the secret'
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -s h -l help -d 'Print help'
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -s V -l version -d 'Print version'
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand verify" -l permission -d 'Require this permission' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand verify" -l ip -d 'The client\'s address' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand verify" -l path -d 'The request path' -r
@@ -162,107 +160,76 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand verify" -l resource -d
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand verify" -l file -d 'The security.yml to use (overrides --tenant)' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand verify" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand verify" -l root -d 'Folder holding one folder per tenant' -r -F
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand verify" -l format -d 'Output format for data on stdout' -r -f -a "table\t''
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand verify" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''
 yaml\t''"
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand verify" -l color -d 'When to use colour (NO_COLOR is honoured under auto)' -r -f -a "auto\t''
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand verify" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand verify" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand verify" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand verify" -l record -d 'On success, record the use in security.usage.yml'
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand verify" -s h -l help -d 'Print help'
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand verify" -s V -l version -d 'Print version'
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -l warn-expiring -d 'Also report keys that expire within this duration, and expired keys' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand verify" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -l warn-expiring -d 'Also report keys that expire within this duration (e.g. 14d; units y, mo, w, d, h, min, s), and expired keys' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -l file -d 'The security.yml to use (overrides --tenant)' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -l root -d 'Folder holding one folder per tenant' -r -F
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -l format -d 'Output format for data on stdout' -r -f -a "table\t''
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''
 yaml\t''"
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -l color -d 'When to use colour (NO_COLOR is honoured under auto)' -r -f -a "auto\t''
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s' -r
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -s h -l help -d 'Print help'
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -s V -l version -d 'Print version'
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -s f -l desired -d 'The desired-state file (`-` for stdin): `apiKeys:` of name -> fields, or name -> fields' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -l if-unchanged -d 'Write only if the file\'s SHA-256 is still this (as `sha256sum` printed it); else exit 6' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -l file -d 'The security.yml to use (overrides --tenant)' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -l root -d 'Folder holding one folder per tenant' -r -F
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -l format -d 'Output format for data on stdout' -r -f -a "table\t''
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''
 yaml\t''"
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -l color -d 'When to use colour (NO_COLOR is honoured under auto)' -r -f -a "auto\t''
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -l dry-run -d 'Print the plan and change nothing; exit 8 when there is something to do'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -l prune -d 'Also delete keys the desired state does not list'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -s y -l yes -d 'Do not ask before --prune deletes (required when stdin is not a terminal)'
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -s h -l help -d 'Print help'
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -s V -l version -d 'Print version'
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand schema" -l file -d 'The security.yml to use (overrides --tenant)' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand schema" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand schema" -l root -d 'Folder holding one folder per tenant' -r -F
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand schema" -l format -d 'Output format for data on stdout' -r -f -a "table\t''
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand schema" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''
 yaml\t''"
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand schema" -l color -d 'When to use colour (NO_COLOR is honoured under auto)' -r -f -a "auto\t''
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand schema" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand schema" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand schema" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand schema" -l desired -d 'The schema of apply\'s desired-state file instead of security.yml\'s'
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand schema" -s h -l help -d 'Print help'
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand schema" -s V -l version -d 'Print version'
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand schema" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand completions" -l file -d 'The security.yml to use (overrides --tenant)' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand completions" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand completions" -l root -d 'Folder holding one folder per tenant' -r -F
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand completions" -l format -d 'Output format for data on stdout' -r -f -a "table\t''
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand completions" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''
 yaml\t''"
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand completions" -l color -d 'When to use colour (NO_COLOR is honoured under auto)' -r -f -a "auto\t''
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand completions" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand completions" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s' -r
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand completions" -s h -l help -d 'Print help'
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand completions" -s V -l version -d 'Print version'
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand completions" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand man" -l dir -d 'Write tokenctl.1 and one page per subcommand into this folder instead of printing' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand man" -l file -d 'The security.yml to use (overrides --tenant)' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand man" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand man" -l root -d 'Folder holding one folder per tenant' -r -F
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand man" -l format -d 'Output format for data on stdout' -r -f -a "table\t''
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand man" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''
 yaml\t''"
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand man" -l color -d 'When to use colour (NO_COLOR is honoured under auto)' -r -f -a "auto\t''
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand man" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand man" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s' -r
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand man" -s h -l help -d 'Print help'
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand man" -s V -l version -d 'Print version'
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand __clipboard-serve" -l file -d 'The security.yml to use (overrides --tenant)' -r -F
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand __clipboard-serve" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand __clipboard-serve" -l root -d 'Folder holding one folder per tenant' -r -F
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand __clipboard-serve" -l format -d 'Output format for data on stdout' -r -f -a "table\t''
-json\t''
-yaml\t''"
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand __clipboard-serve" -l color -d 'When to use colour (NO_COLOR is honoured under auto)' -r -f -a "auto\t''
-always\t''
-never\t''"
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand __clipboard-serve" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s' -r
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand __clipboard-serve" -s h -l help -d 'Print help'
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand __clipboard-serve" -s V -l version -d 'Print version'
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand help; and not __fish_seen_subcommand_from create list show update delete rotate verify check apply schema completions man __clipboard-serve help" -f -a "create" -d 'Create a key and print its secret once'
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand help; and not __fish_seen_subcommand_from create list show update delete rotate verify check apply schema completions man __clipboard-serve help" -f -a "list" -d 'List keys, most recently used first (never a hash or a secret)'
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand help; and not __fish_seen_subcommand_from create list show update delete rotate verify check apply schema completions man __clipboard-serve help" -f -a "show" -d 'Show one key\'s definition and usage'
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand help; and not __fish_seen_subcommand_from create list show update delete rotate verify check apply schema completions man __clipboard-serve help" -f -a "update" -d 'Change a key\'s permissions, state, description or expiry'
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand help; and not __fish_seen_subcommand_from create list show update delete rotate verify check apply schema completions man __clipboard-serve help" -f -a "delete" -d 'Delete a key (or every key with --all); it stops working at once'
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand help; and not __fish_seen_subcommand_from create list show update delete rotate verify check apply schema completions man __clipboard-serve help" -f -a "rotate" -d 'Give a key a new secret, keeping its definition'
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand help; and not __fish_seen_subcommand_from create list show update delete rotate verify check apply schema completions man __clipboard-serve help" -f -a "verify" -d 'Verify a token read from stdin and say why it fails'
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand help; and not __fish_seen_subcommand_from create list show update delete rotate verify check apply schema completions man __clipboard-serve help" -f -a "check" -d 'Validate a security.yml without changing it (exit 7 on problems)'
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand help; and not __fish_seen_subcommand_from create list show update delete rotate verify check apply schema completions man __clipboard-serve help" -f -a "apply" -d 'Make the file\'s keys match a desired-state file (declarative; for config management)'
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand help; and not __fish_seen_subcommand_from create list show update delete rotate verify check apply schema completions man __clipboard-serve help" -f -a "schema" -d 'Print the JSON Schema of security.yml (or of apply\'s desired-state file)'
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand help; and not __fish_seen_subcommand_from create list show update delete rotate verify check apply schema completions man __clipboard-serve help" -f -a "completions" -d 'Print shell completions'
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand help; and not __fish_seen_subcommand_from create list show update delete rotate verify check apply schema completions man __clipboard-serve help" -f -a "man" -d 'Print the man page (roff)'
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand help; and not __fish_seen_subcommand_from create list show update delete rotate verify check apply schema completions man __clipboard-serve help" -f -a "__clipboard-serve" -d 'Serve the clipboard (internal)'
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand help; and not __fish_seen_subcommand_from create list show update delete rotate verify check apply schema completions man __clipboard-serve help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand man" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand completions" -f -a "bash elvish fish powershell zsh"

@@ -1,11 +1,22 @@
 //! The command line, as clap derive types only: no I/O here.
 
+use crate::completion;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 /// Manage hashed API keys in a per-tenant security.yml.
+///
+/// tokenctl creates API keys (bearer tokens), printing each secret exactly once and storing
+/// only its SHA-256 in security.yml, the file servers read to authenticate requests. It
+/// lists, shows, updates, rotates and deletes keys, verifies a token and says why one fails,
+/// validates the file, and makes it match a desired state. Every write is locked and atomic
+/// and changes only the bytes it is about: comments, order and other tools' sections stay.
+///
+/// The file is --file PATH, or <root>/<tenant>/security.yml for --tenant NAME under --root
+/// DIR (default ./tenants). Messages go to stderr, data to stdout; no command waits for input
+/// when stdin is not a terminal.
 #[derive(Debug, Parser)]
-#[command(name = "tokenctl", version, about, long_about = None, propagate_version = true)]
+#[command(name = "tokenctl", version, about)]
 #[command(
     after_help = "Examples:\n  tokenctl --tenant acme create ci-deploy --permission dns:write --expires 90d\n  tokenctl --tenant acme list --expiring-within 14d\n  printf '%s' \"$TOKEN\" | tokenctl --tenant acme verify --permission dns:write"
 )]
@@ -16,11 +27,18 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// Options every command takes.
+/// Options every command takes (shown under "Global options", after each command's own).
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct Global {
     /// The security.yml to use (overrides --tenant).
-    #[arg(long, global = true, env = "TOKENCTL_FILE", value_name = "PATH")]
+    #[arg(
+        long,
+        global = true,
+        env = "TOKENCTL_FILE",
+        hide_env_values = true,
+        value_name = "PATH"
+    )]
     pub file: Option<PathBuf>,
     /// Tenant whose <root>/<tenant>/security.yml to use.
     #[arg(
@@ -28,7 +46,9 @@ pub struct Global {
         short = 't',
         global = true,
         env = "TOKENCTL_TENANT",
-        value_name = "NAME"
+        hide_env_values = true,
+        value_name = "NAME",
+        add = completion::tenants()
     )]
     pub tenant: Option<String>,
     /// Folder holding one folder per tenant.
@@ -36,17 +56,18 @@ pub struct Global {
         long,
         global = true,
         env = "TOKENCTL_ROOT",
+        hide_env_values = true,
         value_name = "DIR",
         default_value = "tenants"
     )]
     pub root: PathBuf,
     /// Output format for data on stdout.
-    #[arg(long, global = true, value_enum, default_value_t = Format::Table)]
+    #[arg(long, short = 'o', global = true, value_enum, default_value_t = Format::Table)]
     pub format: Format,
-    /// When to use colour (NO_COLOR is honoured under auto).
+    /// When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE).
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
-    /// How long to wait for another tokenctl's lock on the file, e.g. 10s.
+    /// How long to wait for another tokenctl's lock on the file, e.g. 10s; units ms, s, m or min, h.
     #[arg(long, global = true, value_name = "DURATION", default_value = "10s")]
     pub lock_timeout: String,
     // The tests' clock is no option: it is env TOKENCTL_NOW, read only by test builds
@@ -78,62 +99,114 @@ pub struct WriteOpts {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create a key and print its secret once.
+    ///
+    /// Generates a secret from the operating system's random source, stores its SHA-256 in
+    /// the file and prints the secret once on stdout; it is not saved anywhere else. Several
+    /// names create one key each with the same definition, in one write (all or none), and
+    /// print one `NAME SECRET` line each. Without NAME at a terminal, a form asks for
+    /// everything. The file and its folder are created (0600, 0700) when missing.
     #[command(
-        after_help = "Examples:\n  tokenctl -t acme create ci-deploy --permission dns:write --expires 90d\n  tokenctl -t acme create grafana --permission 'dns:read' --allow-ip 10.0.0.0/8 --quiet > secret.txt\n  vault read -field=token secret/x | tokenctl -t acme create imported --secret-stdin"
+        after_help = "Examples:\n  tokenctl -t acme create ci-deploy --permission dns:write --expires 90d\n  tokenctl -t acme create alice bob carol --permission dns:read --expires 30d\n  (umask 077; tokenctl -t acme create grafana --permission dns:read --allow-ip 10.0.0.0/8 --quiet > secret.txt)\n  vault read -field=token secret/x | tokenctl -t acme create imported --secret-stdin\n  tokenctl -t acme create ci-deploy --if-missing --quiet   # idempotent: prints nothing if it exists"
     )]
     Create(CreateArgs),
     /// List keys, most recently used first (never a hash or a secret).
+    ///
+    /// Joins the usage file (security.usage.yml) in for LAST USED. The table fits the
+    /// terminal and marks keys restricted by allowedIps, pathPrefix or resources under LIMITS;
+    /// --format json and yaml keep stable field names. A missing file is an error (exit 1)
+    /// unless --missing-ok is given.
     #[command(
         after_help = "Examples:\n  tokenctl -t acme list\n  tokenctl -t acme list --expiring-within 14d --format json\n  tokenctl -t acme list --unused-since 90d"
     )]
     List(ListArgs),
     /// Show one key's definition and usage.
+    ///
+    /// Every field but the hash: fingerprint, description, state, permissions, dates (with
+    /// how long ago or how soon), restrictions, last use and old secrets still valid.
     #[command(
         after_help = "Examples:\n  tokenctl -t acme show ci-deploy\n  tokenctl -t acme show ci-deploy --format json"
     )]
     Show(ShowArgs),
     /// Change a key's permissions, state, description or expiry.
+    ///
+    /// The name and the secret never change (use rotate for a new secret). Only the fields
+    /// given are written; stderr says what changed, old -> new.
     #[command(
         after_help = "Examples:\n  tokenctl -t acme update ci-deploy --disable\n  tokenctl -t acme update ci-deploy --add-permission dns:read --expires 30d\n  tokenctl -t acme update ci-deploy --permission dns:write --permission domains:read"
     )]
     Update(UpdateArgs),
     /// Delete a key (or every key with --all); it stops working at once.
+    ///
+    /// Several names are deleted in one write, all or none. At a terminal it asks first
+    /// (answering no exits 9, "Nothing deleted."); elsewhere it needs --yes.
+    /// --ignore-missing makes a key, or a file, that is not there a success.
     #[command(
-        after_help = "Examples:\n  tokenctl -t acme delete old-key            # asks first at a terminal\n  tokenctl -t acme delete old-key --yes      # in scripts\n  tokenctl -t acme delete --all --yes        # revoke everything"
+        after_help = "Examples:\n  tokenctl -t acme delete old-key            # asks first at a terminal\n  tokenctl -t acme delete old-key --yes      # in scripts\n  tokenctl -t acme list -q --expired | xargs -r tokenctl -t acme delete --yes\n  tokenctl -t acme delete --all --yes        # revoke everything"
     )]
     Delete(DeleteArgs),
     /// Give a key a new secret, keeping its definition.
+    ///
+    /// The new secret is printed once. Without --grace the old secret stops working at once
+    /// (a rotation is often a leak); with it, the old secret's hash is kept in
+    /// previousHashes until then.
     #[command(
         after_help = "Examples:\n  tokenctl -t acme rotate ci-deploy\n  tokenctl -t acme rotate ci-deploy --grace 24h --quiet"
     )]
     Rotate(RotateArgs),
     /// Verify a token read from stdin and say why it fails.
+    ///
+    /// Reads the token (or a whole Authorization value: Bearer, or Basic with the token as
+    /// password) from stdin, never argv, and applies the rule servers use: exit 0 when
+    /// valid, 4 when the token is rejected (HTTP 401: malformed, unknown, disabled, expired),
+    /// 5 when it lacks what the request needs (HTTP 403: permission, IP, path, resource).
     #[command(
         after_help = "Examples:\n  printf '%s' \"$TOKEN\" | tokenctl -t acme verify\n  echo \"Bearer $TOKEN\" | tokenctl -t acme verify --permission dns:write --ip 203.0.113.7\n  tokenctl -t acme verify --record < token.txt"
     )]
     Verify(VerifyArgs),
     /// Validate a security.yml without changing it (exit 7 on problems).
+    ///
+    /// Reports YAML syntax, types, names, hash form, duplicate names and hashes, scopes the
+    /// catalog lacks, CIDRs and a file others can read, one `file:line:col: problem` a line.
+    /// It needs no tenant, so config management can run it on a temporary file.
     #[command(
         after_help = "Examples:\n  tokenctl check tenants/acme/security.yml\n  tokenctl -t acme check --warn-expiring 14d\n  # Ansible: validate: tokenctl check %s"
     )]
     Check(CheckArgs),
     /// Make the file's keys match a desired-state file (declarative; for config management).
+    ///
+    /// The desired state lists keys and the fields each wants; fields left out are left as
+    /// they are, missing keys are created (a generated secret is printed once). The whole
+    /// apply is one locked atomic write. --dry-run prints the plan and exits 8 when there is
+    /// something to do; --prune also deletes keys the desired state lacks.
     #[command(
         after_help = "Examples:\n  tokenctl -t acme apply -f keys.yml --dry-run     # show the plan; exit 8 if changes are pending\n  tokenctl -t acme apply -f keys.yml --format json # apply; JSON with changed: true|false\n  tokenctl -t acme apply -f keys.yml --prune --yes # also delete keys keys.yml lacks\n  render-keys | tokenctl -t acme apply -f -"
     )]
     Apply(ApplyArgs),
     /// Print the JSON Schema of security.yml (or of apply's desired-state file).
+    ///
+    /// Draft 2020-12, for editors and CI linters; the security.yml schema allows fields it
+    /// does not know, as the file does.
     #[command(
         after_help = "Examples:\n  tokenctl schema > security.schema.json\n  tokenctl schema --desired > desired.schema.json"
     )]
     Schema(SchemaArgs),
     /// Print shell completions.
+    ///
+    /// The static scripts complete commands, flags and their fixed values. The dynamic
+    /// completion (COMPLETE=bash|zsh|fish tokenctl) also completes key names, tenant names,
+    /// scopes from the file's permissions catalog and expiry presets, from the files the line
+    /// points at.
     #[command(
-        after_help = "Examples:\n  tokenctl completions bash > /etc/bash_completion.d/tokenctl\n  tokenctl completions zsh > ~/.zfunc/_tokenctl\n  source <(COMPLETE=bash tokenctl)    # in ~/.bashrc: also completes key names"
+        after_help = "Examples:\n  tokenctl completions bash > /etc/bash_completion.d/tokenctl\n  tokenctl completions zsh > ~/.zfunc/_tokenctl\n  source <(COMPLETE=bash tokenctl)    # in ~/.bashrc: also key names, tenants, scopes\n  COMPLETE=fish tokenctl | source     # in ~/.config/fish/config.fish"
     )]
     Completions(CompletionsArgs),
     /// Print the man page (roff).
-    #[command(after_help = "Examples:\n  tokenctl man | man -l -\n  tokenctl man --dir man/")]
+    ///
+    /// The pages are generated from the same definition as --help: tokenctl(1) and one
+    /// tokenctl-<command>(1) per command, with exit status, environment and files.
+    #[command(
+        after_help = "Examples:\n  tokenctl man | man -l -\n  tokenctl man --dir /usr/local/share/man/man1"
+    )]
     Man(ManArgs),
     /// Serve the clipboard (internal).
     #[command(name = "__clipboard-serve", hide = true)]
@@ -143,13 +216,13 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct KeyDefinition {
     /// Grant a permission scope (repeatable): dns:read, dns:*, *.
-    #[arg(long = "permission", short = 'p', value_name = "SCOPE")]
+    #[arg(long = "permission", short = 'p', value_name = "SCOPE", add = completion::scopes())]
     pub permissions: Vec<String>,
     /// Free text saying what the key is for.
     #[arg(long)]
     pub description: Option<String>,
-    /// Expiry: 7d, 30d, 90d, 1y, a date (2027-01-01), an RFC 3339 time, or never.
-    #[arg(long, value_name = "WHEN")]
+    /// Expiry: a duration from now (30d, 3mo, 1y; units y, mo, w, d, h, min, s), a date (2027-01-01), an RFC 3339 time, or never.
+    #[arg(long, value_name = "WHEN", add = completion::expiry_presets())]
     pub expires: Option<String>,
     /// Create the key disabled.
     #[arg(long)]
@@ -177,8 +250,10 @@ pub struct SecretOutput {
 
 #[derive(Debug, Args)]
 pub struct CreateArgs {
-    /// The key's name (1 to 64 of A-Z a-z 0-9 - _ and .); none at a terminal opens a form.
-    pub name: Option<String>,
+    /// The key's name (1 to 64 of A-Z a-z 0-9 - _ and .); several names create one key each
+    /// with the same definition, in one write; none at a terminal opens a form.
+    #[arg(value_name = "NAME")]
+    pub names: Vec<String>,
     #[command(flatten)]
     pub def: KeyDefinition,
     /// Read the secret from stdin instead of generating one (at least 32 characters).
@@ -189,6 +264,9 @@ pub struct CreateArgs {
     /// Never prompt: without NAME, fail instead of opening the form.
     #[arg(long, short = 'y')]
     pub yes: bool,
+    /// Succeed without a word on stdout when the key exists already (leaving it as it is).
+    #[arg(long)]
+    pub if_missing: bool,
     #[command(flatten)]
     pub write: WriteOpts,
 }
@@ -198,11 +276,11 @@ pub struct ListArgs {
     /// Only keys whose expiry has passed.
     #[arg(long)]
     pub expired: bool,
-    /// Only keys that expire within this duration (and have not yet), e.g. 7d.
-    #[arg(long, value_name = "DURATION")]
+    /// Only keys that expire within this duration (and have not yet), e.g. 7d; units y, mo, w, d, h, min, s.
+    #[arg(long, value_name = "DURATION", add = completion::durations())]
     pub expiring_within: Option<String>,
-    /// Only keys not used within this duration (or never used), e.g. 30d.
-    #[arg(long, value_name = "DURATION")]
+    /// Only keys not used within this duration (or never used), e.g. 30d; units y, mo, w, d, h, min, s.
+    #[arg(long, value_name = "DURATION", add = completion::durations())]
     pub unused_since: Option<String>,
     /// Only enabled keys.
     #[arg(long, conflicts_with = "disabled")]
@@ -210,19 +288,25 @@ pub struct ListArgs {
     /// Only disabled keys.
     #[arg(long)]
     pub disabled: bool,
+    /// Print only the names, one a line (for xargs); every filter applies.
+    #[arg(long, short = 'q')]
+    pub names: bool,
+    /// List a file that does not exist as empty instead of failing (exit 1).
+    #[arg(long)]
+    pub missing_ok: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct ShowArgs {
     /// The key's name.
-    #[arg(add = key_names())]
+    #[arg(add = completion::key_names())]
     pub name: String,
 }
 
 #[derive(Debug, Args)]
 pub struct UpdateArgs {
     /// The key's name.
-    #[arg(add = key_names())]
+    #[arg(add = completion::key_names())]
     pub name: String,
     /// Enable the key.
     #[arg(long, conflicts_with = "disable")]
@@ -231,22 +315,22 @@ pub struct UpdateArgs {
     #[arg(long)]
     pub disable: bool,
     /// Replace the permissions with these (repeatable).
-    #[arg(long = "permission", short = 'p', value_name = "SCOPE", conflicts_with_all = ["add_permissions", "remove_permissions"])]
+    #[arg(long = "permission", short = 'p', value_name = "SCOPE", conflicts_with_all = ["add_permissions", "remove_permissions"], add = completion::scopes())]
     pub permissions: Vec<String>,
     /// Remove every permission.
     #[arg(long, conflicts_with = "permissions")]
     pub clear_permissions: bool,
     /// Add a permission (repeatable).
-    #[arg(long = "add-permission", value_name = "SCOPE")]
+    #[arg(long = "add-permission", value_name = "SCOPE", add = completion::scopes())]
     pub add_permissions: Vec<String>,
     /// Remove a permission (repeatable).
-    #[arg(long = "remove-permission", value_name = "SCOPE")]
+    #[arg(long = "remove-permission", value_name = "SCOPE", add = completion::scopes())]
     pub remove_permissions: Vec<String>,
     /// New description ("" removes it).
     #[arg(long)]
     pub description: Option<String>,
-    /// New expiry: 30d, a date, an RFC 3339 time, or never.
-    #[arg(long, value_name = "WHEN")]
+    /// New expiry: a duration from now (30d, 3mo, 1y; units y, mo, w, d, h, min, s), a date (2027-01-01), an RFC 3339 time, or never.
+    #[arg(long, value_name = "WHEN", add = completion::expiry_presets())]
     pub expires: Option<String>,
     #[command(flatten)]
     pub write: WriteOpts,
@@ -254,12 +338,15 @@ pub struct UpdateArgs {
 
 #[derive(Debug, Args)]
 pub struct DeleteArgs {
-    /// The key's name.
-    #[arg(required_unless_present = "all", conflicts_with = "all", add = key_names())]
-    pub name: Option<String>,
+    /// The key's name (several: all of them in one write, or none).
+    #[arg(value_name = "NAME", required_unless_present = "all", conflicts_with = "all", add = completion::key_names())]
+    pub names: Vec<String>,
     /// Delete every key in the file.
     #[arg(long)]
     pub all: bool,
+    /// Succeed (exit 0) when the key, or the file, is not there.
+    #[arg(long)]
+    pub ignore_missing: bool,
     /// Do not ask (required when stdin is not a terminal).
     #[arg(long, short = 'y')]
     pub yes: bool,
@@ -270,10 +357,10 @@ pub struct DeleteArgs {
 #[derive(Debug, Args)]
 pub struct RotateArgs {
     /// The key's name.
-    #[arg(add = key_names())]
+    #[arg(add = completion::key_names())]
     pub name: String,
-    /// Keep the old secret valid this long, e.g. 24h.
-    #[arg(long, value_name = "DURATION")]
+    /// Keep the old secret valid this long, e.g. 24h; units y, mo, w, d, h, min, s.
+    #[arg(long, value_name = "DURATION", add = completion::durations())]
     pub grace: Option<String>,
     #[command(flatten)]
     pub out: SecretOutput,
@@ -304,14 +391,9 @@ pub struct VerifyArgs {
 pub struct CheckArgs {
     /// The file to check (default: the located security.yml).
     pub path: Option<PathBuf>,
-    /// Also report keys that expire within this duration, and expired keys.
-    #[arg(long, value_name = "DURATION")]
+    /// Also report keys that expire within this duration (e.g. 14d; units y, mo, w, d, h, min, s), and expired keys.
+    #[arg(long, value_name = "DURATION", add = completion::durations())]
     pub warn_expiring: Option<String>,
-}
-
-/// Completes key names from the located file (`COMPLETE=bash tokenctl`, see `completions`).
-fn key_names() -> clap_complete::ArgValueCandidates {
-    clap_complete::ArgValueCandidates::new(crate::commands::generate::key_names)
 }
 
 #[derive(Debug, Args)]

@@ -13,6 +13,8 @@ pub mod exit {
     pub const CONFLICT: u8 = 6;
     pub const CHECK_FAILED: u8 = 7;
     pub const CHANGES_PENDING: u8 = 8;
+    /// A confirmation was declined at a prompt; nothing changed (README, "Exit codes").
+    pub const DECLINED: u8 = 9;
     pub const INTERRUPTED: u8 = 130;
 }
 
@@ -33,6 +35,10 @@ pub enum Error {
     /// A file that is invalid as a whole (no position to point at).
     #[error("{}: {message}", path.display())]
     Invalid { path: PathBuf, message: String },
+    /// The file does not exist, for a command that needs it (SPEC.md: a missing file is an
+    /// error for reading commands); the message says how the path was chosen.
+    #[error("{}: {message}", path.display())]
+    MissingFile { path: PathBuf, message: String },
     /// An operating-system error on a path.
     #[error("{}: {action}: {source}", path.display())]
     Io {
@@ -67,6 +73,9 @@ pub enum Error {
     /// `apply --dry-run` found changes to make (already reported).
     #[error("changes pending")]
     ChangesPending,
+    /// The operator answered no at a confirmation: nothing changed ("Nothing deleted.").
+    #[error("{0}")]
+    Declined(String),
     /// The operator interrupted a prompt.
     #[error("interrupted; nothing was written")]
     Interrupted,
@@ -95,6 +104,7 @@ impl Error {
             Error::Usage(_) => exit::USAGE,
             Error::Syntax { .. }
             | Error::Invalid { .. }
+            | Error::MissingFile { .. }
             | Error::Io { .. }
             | Error::Unsafe { .. }
             | Error::NotDelivered(_)
@@ -106,6 +116,7 @@ impl Error {
             Error::Forbidden(_) => exit::FORBIDDEN,
             Error::CheckFailed(_) => exit::CHECK_FAILED,
             Error::ChangesPending => exit::CHANGES_PENDING,
+            Error::Declined(_) => exit::DECLINED,
             Error::Interrupted => exit::INTERRUPTED,
         }
     }

@@ -9,7 +9,7 @@ fn main() -> ExitCode {
         tokenctl::clipboard::serve_child();
     }
     // `COMPLETE=bash tokenctl`: print the completion script or answer the shell, then exit.
-    clap_complete::CompleteEnv::with_factory(<tokenctl::cli::Cli as clap::CommandFactory>::command)
+    clap_complete::CompleteEnv::with_factory(tokenctl::commands::generate::completion_command)
         .complete();
     let cli = tokenctl::cli::Cli::try_parse().unwrap_or_else(|e| exit_on_parse_error(e));
     match tokenctl::run(cli) {
@@ -19,7 +19,8 @@ fn main() -> ExitCode {
                 match &e {
                     tokenctl::Error::Rejected(m)
                     | tokenctl::Error::Forbidden(m)
-                    | tokenctl::Error::CheckFailed(m) => {
+                    | tokenctl::Error::CheckFailed(m)
+                    | tokenctl::Error::Declined(m) => {
                         eprintln!("{m}")
                     }
                     _ => eprintln!("error: {e}"),

@@ -191,101 +191,181 @@ pub fn terminal_width() -> Option<u16> {
     terminal_size::terminal_size_of(std::io::stdout()).map(|(w, _)| w.0)
 }
 
-/// Fits `t` into `width` columns: short columns keep their width, the `wrap` columns
-/// (free text) share what is left, and when even that does not fit, the columns in
-/// `hide` are dropped in that order (least useful first).
-pub fn fit(t: &mut Table, width: Option<u16>, wrap: &[usize], hide: &[usize]) {
+/// How a column of a table gives way when the terminal is narrow: at which step, counting
+/// from 1, it is dropped or starts to wrap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Give {
+    /// Keeps its width whatever happens.
+    Keep,
+    /// Dropped at this step.
+    Drop(u8),
+    /// Wraps from this step on, into whatever width the others leave (never below 10
+    /// columns or its header's width).
+    Wrap(u8),
+}
+
+/// Fits `t` into `width` columns. When the whole table fits, nothing changes; otherwise the
+/// steps of `give` are taken in order, dropping or wrapping columns, until it fits, and the
+/// wrapping columns then share all the width the others leave (wrapping no more than they
+/// must). Without a width (stdout not a terminal), lines are never wrapped.
+pub fn fit(t: &mut Table, width: Option<u16>, give: &[Give]) {
     use comfy_table::{ColumnConstraint, Width};
     let Some(width) = width else {
         t.set_content_arrangement(ContentArrangement::Disabled);
         return;
     };
+    let width = usize::from(width);
     // Padding of one space on each side of a column.
     const PAD: usize = 2;
     const MIN_WRAP: usize = 10;
-    let content: Vec<usize> = t
-        .column_iter()
-        .enumerate()
-        .map(|(i, _)| {
-            let cells = t.column_cells_with_header_iter(i);
-            cells
-                .flatten()
-                .map(|c| {
-                    c.content()
-                        .lines()
-                        .map(|l| l.chars().count())
-                        .max()
-                        .unwrap_or(0)
-                })
-                .max()
-                .unwrap_or(0)
+    let widest = |i: usize| -> usize {
+        t.column_cells_with_header_iter(i)
+            .flatten()
+            .map(|c| {
+                c.content()
+                    .lines()
+                    .map(|l| l.chars().count())
+                    .max()
+                    .unwrap_or(0)
+            })
+            .max()
+            .unwrap_or(0)
+    };
+    let natural: Vec<usize> = (0..give.len()).map(|i| PAD + widest(i)).collect();
+    let narrowest: Vec<usize> = (0..give.len())
+        .map(|i| {
+            let header = t
+                .header()
+                .and_then(|h| h.cell_iter().nth(i))
+                .map_or(0, |c| c.content().chars().count());
+            natural[i].min(MIN_WRAP.max(header) + PAD)
         })
         .collect();
-    let need = |hidden: &[usize]| -> usize {
-        content
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| !hidden.contains(i))
-            .map(|(i, w)| {
-                PAD + if wrap.contains(&i) {
-                    (*w).min(MIN_WRAP)
-                } else {
-                    *w
-                }
+    #[derive(Clone, Copy, PartialEq)]
+    enum State {
+        Whole,
+        Wrapping,
+        Hidden,
+    }
+    let mut state = vec![State::Whole; give.len()];
+    let total = |state: &[State]| -> usize {
+        (0..give.len())
+            .map(|i| match state[i] {
+                State::Whole => natural[i],
+                State::Wrapping => narrowest[i],
+                State::Hidden => 0,
             })
             .sum()
     };
-    let mut hidden: Vec<usize> = Vec::new();
-    for h in hide {
-        if need(&hidden) <= usize::from(width) {
+    let last = give
+        .iter()
+        .filter_map(|g| match g {
+            Give::Drop(n) | Give::Wrap(n) => Some(*n),
+            Give::Keep => None,
+        })
+        .max()
+        .unwrap_or(0);
+    for step in 1..=last {
+        if total(&state) <= width {
             break;
         }
-        hidden.push(*h);
-    }
-    for (i, w) in content.iter().enumerate() {
-        let Some(col) = t.column_mut(i) else { continue };
-        if hidden.contains(&i) {
-            col.set_constraint(ColumnConstraint::Hidden);
-        } else if !wrap.contains(&i) {
-            col.set_constraint(ColumnConstraint::Absolute(Width::Fixed(
-                (*w + PAD).min(usize::from(u16::MAX)) as u16,
-            )));
+        for (i, g) in give.iter().enumerate() {
+            match g {
+                Give::Drop(n) if *n == step => state[i] = State::Hidden,
+                Give::Wrap(n) if *n == step => state[i] = State::Wrapping,
+                _ => {}
+            }
         }
     }
-    t.set_width(width);
+    // What the wrapping columns share: everything the others leave. The narrowest takes its
+    // whole width when it can, and each hands what it leaves evenly to the rest.
+    let wrapping: Vec<usize> = (0..give.len())
+        .filter(|&i| state[i] == State::Wrapping)
+        .collect();
+    let mut room = width.saturating_sub(
+        (0..give.len())
+            .filter(|&i| state[i] == State::Whole)
+            .map(|i| natural[i])
+            .sum(),
+    );
+    let mut share = vec![0; give.len()];
+    let mut by_width = wrapping.clone();
+    by_width.sort_by_key(|&i| natural[i]);
+    for (n, &i) in by_width.iter().enumerate() {
+        let even = room / (by_width.len() - n);
+        share[i] = natural[i].min(even.max(narrowest[i]));
+        room = room.saturating_sub(share[i]);
+    }
+    for i in 0..give.len() {
+        let Some(col) = t.column_mut(i) else { continue };
+        let w = match state[i] {
+            State::Hidden => {
+                col.set_constraint(ColumnConstraint::Hidden);
+                continue;
+            }
+            State::Wrapping => share[i],
+            State::Whole => natural[i],
+        };
+        col.set_constraint(ColumnConstraint::Absolute(Width::Fixed(
+            w.min(usize::from(u16::MAX)) as u16,
+        )));
+    }
+    t.set_width(width.min(usize::from(u16::MAX)) as u16);
 }
 
-/// The list table.
+/// What restricts a key beyond its permissions, in a word each: so that `*` on a key
+/// limited to one address range does not read as unrestricted.
+pub fn limits(v: &KeyView) -> String {
+    let mut out = Vec::new();
+    if v.allowed_ips.is_some() {
+        out.push("ip");
+    }
+    if v.path_prefix.is_some() {
+        out.push("path");
+    }
+    if v.resources.is_some() {
+        out.push("resources");
+    }
+    if out.is_empty() {
+        "-".into()
+    } else {
+        out.join(", ")
+    }
+}
+
+/// When a key expires, relative to now, as `list` and `show` both say it: "in 90 days",
+/// "expired 2 days ago", "never".
+pub fn relative_expiry(expires_at: Option<Timestamp>, now: Timestamp) -> String {
+    match expires_at {
+        None => "never".into(),
+        Some(t) if t <= now => format!("expired {}", humanize(t, now)),
+        Some(t) => humanize(t, now),
+    }
+}
+
+/// The list table: the most useful columns first; styled rows for disabled (dim) and
+/// expired (red) keys when colour is on, and the same facts in words in STATUS when not.
 pub fn key_table(views: &[KeyView], now: Timestamp, color: bool) -> String {
     let mut t = table(
         &[
             "NAME",
-            "FINGERPRINT",
-            "ENABLED",
+            "STATUS",
             "PERMISSIONS",
-            "CREATED",
-            "LAST USED",
+            "LIMITS",
             "EXPIRES",
+            "LAST USED",
+            "CREATED",
+            "FINGERPRINT",
         ],
         color,
     );
     for v in views {
-        let expires = match (&v.expires_at, v.expired) {
-            (_, true) => "expired".to_string(),
-            (Some(e), false) => {
-                let t = crate::time::parse_timestamp(e).unwrap_or(now);
-                format!("{} ({})", &e[..10], humanize(t, now))
-            }
-            (None, _) => "never".to_string(),
-        };
-        let mut expires_cell = Cell::new(expires);
-        if color {
-            expires_cell = match v.status {
-                "expired" => expires_cell.fg(Color::Red),
-                "expiring" => expires_cell.fg(Color::Yellow),
-                _ => expires_cell,
-            };
-        }
+        let expires = relative_expiry(
+            v.expires_at
+                .as_deref()
+                .and_then(|e| crate::time::parse_timestamp(e).ok()),
+            now,
+        );
         let last_used = match &v.last_used_at {
             Some(l) => crate::time::parse_timestamp(l)
                 .map(|t| humanize(t, now))
@@ -297,29 +377,61 @@ pub fn key_table(views: &[KeyView], now: Timestamp, color: bool) -> String {
         } else {
             v.permissions.join(", ")
         };
-        let name = if v.shares_secret_with.is_empty() {
-            Cell::new(&v.name)
+        // A secret shared with another key is rejected as ambiguous: the name says so.
+        let shared = !v.shares_secret_with.is_empty();
+        let name = if shared {
+            format!("{} (shared secret)", v.name)
         } else {
-            let cell = Cell::new(format!("{} (shared secret)", v.name));
-            if color { cell.fg(Color::Red) } else { cell }
+            v.name.clone()
         };
-        t.add_row(vec![
+        let cells = [
             name,
-            Cell::new(&v.fingerprint),
-            Cell::new(if v.enabled { "yes" } else { "no" }),
-            Cell::new(perms),
-            Cell::new(
-                v.created_at
-                    .as_deref()
-                    .map_or("-", |c| &c[..c.len().min(10)]),
-            ),
-            Cell::new(last_used),
-            expires_cell,
-        ]);
+            v.status.to_string(),
+            perms,
+            limits(v),
+            expires,
+            last_used,
+            v.created_at
+                .as_deref()
+                .map_or("-", |c| &c[..c.len().min(10)])
+                .to_string(),
+            v.fingerprint.clone(),
+        ];
+        let row: Vec<Cell> = cells
+            .into_iter()
+            .enumerate()
+            .map(|(i, text)| {
+                let cell = Cell::new(text);
+                if !color {
+                    return cell;
+                }
+                match (v.status, i) {
+                    ("expired", _) => cell.fg(Color::Red),
+                    ("disabled", _) => cell.add_attribute(comfy_table::Attribute::Dim),
+                    (_, 0) if shared => cell.fg(Color::Red),
+                    ("expiring", 1 | 4) => cell.fg(Color::Yellow),
+                    _ => cell,
+                }
+            })
+            .collect();
+        t.add_row(row);
     }
-    // NAME and PERMISSIONS wrap; CREATED, FINGERPRINT, LAST USED and ENABLED give way in
-    // that order when the terminal is narrow.
-    fit(&mut t, terminal_width(), &[0, 3], &[4, 1, 5, 2]);
+    // Narrower terminals: FINGERPRINT, then CREATED, go; PERMISSIONS wraps; LAST USED goes;
+    // EXPIRES wraps; then NAME (a name is best copied whole); LIMITS and STATUS go last.
+    fit(
+        &mut t,
+        terminal_width(),
+        &[
+            Give::Wrap(6),
+            Give::Drop(8),
+            Give::Wrap(3),
+            Give::Drop(7),
+            Give::Wrap(5),
+            Give::Drop(4),
+            Give::Drop(2),
+            Give::Drop(1),
+        ],
+    );
     let mut s = t.trim_fmt();
     s.push('\n');
     s

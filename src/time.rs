@@ -1,7 +1,14 @@
-//! The one clock, and parsing of durations (`30d`) and expiry values (`2027-01-01`, `never`).
+//! The one clock; durations (`30d`, `3mo`, `1y`) in jiff's friendly format with calendar
+//! arithmetic; expiry values (`2027-01-01`, `never`); and the relative dates `list` and `show`
+//! print.
 
 use crate::error::{Error, Result};
-use jiff::Timestamp;
+use jiff::fmt::friendly::SpanParser;
+use jiff::{Span, Timestamp, tz::TimeZone};
+
+/// The units every duration flag takes, for its help and its error messages.
+pub const UNITS: &str = "units: y (calendar years), mo (months), w, d, h, min, s, ms; \
+                         combined as 1y6mo or 1h30min";
 
 /// Where "now" comes from: the system clock, or in test builds env `TOKENCTL_NOW`, which
 /// release builds never read (`commands::Context`).
@@ -28,49 +35,91 @@ impl Clock {
     }
 }
 
-/// Parses a duration: a whole number and a unit: `ms`, `s`, `m`, `h`, `d`, `w`, `y` (365 days).
-/// Combinations such as `1d12h` are accepted.
-pub fn parse_duration(text: &str) -> Result<jiff::SignedDuration> {
-    if let Some(ms) = text.strip_suffix("ms") {
-        if !ms.is_empty() && ms.bytes().all(|b| b.is_ascii_digit()) && ms.len() < 12 {
-            return Ok(jiff::SignedDuration::from_millis(ms.parse().unwrap_or(0)));
-        }
-    }
-    let bad = || {
+/// Parses a duration in jiff's friendly format: `90s`, `30min`, `24h`, `7d`, `2w`, `3mo`,
+/// `1y`, or combinations (`1y6mo`, `1h 30min`). Years and months are calendar units: they are
+/// added to a date ([`after`]), not counted as a fixed number of seconds. A bare `m` is
+/// refused as ambiguous (an operator writing `--expires 3m` means months, jiff minutes), and
+/// so are negative durations. `flag` names the option in the message.
+pub fn parse_duration(flag: &str, text: &str) -> Result<Span> {
+    let bad = |why: &str| {
         Error::Usage(format!(
-            "invalid duration {text:?}: use a number and a unit, like 90s, 30m, 24h, 7d, 2w or 1y"
+            "invalid duration {text:?} for {flag}: {why} ({UNITS})"
         ))
     };
-    let mut total: i64 = 0;
-    let mut digits = String::new();
-    let mut any = false;
-    for c in text.chars() {
-        if c.is_ascii_digit() {
-            digits.push(c);
-            continue;
+    if let Some(n) = bare_m(text) {
+        return Err(Error::Usage(format!(
+            "ambiguous duration {text:?} for {flag}: m could be months or minutes; \
+             write {n}mo for months or {n}min for minutes"
+        )));
+    }
+    static PARSER: SpanParser = SpanParser::new();
+    let span = PARSER
+        .parse_span(text)
+        .map_err(|_| bad("use a number and a unit, like 30d, 3mo or 1y"))?;
+    if span.is_negative() {
+        return Err(bad("it is negative"));
+    }
+    // Calendar units need a date to count from; any date will do to refuse the absurd.
+    after(Timestamp::UNIX_EPOCH, span).map_err(|_| bad("it is too long"))?;
+    Ok(span)
+}
+
+/// The number before a bare `m` unit (`3m`, `1h 3m`), if the text has one.
+fn bare_m(text: &str) -> Option<String> {
+    let b = text.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i].is_ascii_alphabetic() {
+            let start = i;
+            while i < b.len() && b[i].is_ascii_alphabetic() {
+                i += 1;
+            }
+            if &text[start..i] == "m" {
+                let digits_end = text[..start].trim_end().len();
+                let digits_start = text[..digits_end]
+                    .rfind(|c: char| !c.is_ascii_digit())
+                    .map_or(0, |p| p + 1);
+                let n = &text[digits_start..digits_end];
+                return Some(if n.is_empty() { "3".into() } else { n.into() });
+            }
+        } else {
+            i += 1;
         }
-        let n: i64 = digits.parse().map_err(|_| bad())?;
-        digits.clear();
-        let unit: i64 = match c {
-            's' => 1,
-            'm' => 60,
-            'h' => 3600,
-            'd' => 86_400,
-            'w' => 7 * 86_400,
-            'y' => 365 * 86_400,
-            _ => return Err(bad()),
-        };
-        total = n
-            .checked_mul(unit)
-            .and_then(|v| total.checked_add(v))
-            .filter(|v| *v <= 1000 * 365 * 86_400)
-            .ok_or_else(bad)?;
-        any = true;
     }
-    if !digits.is_empty() || !any {
-        return Err(bad());
-    }
-    Ok(jiff::SignedDuration::from_secs(total))
+    None
+}
+
+/// `at` plus `span`, counted on the UTC calendar: `1mo` from January 31 is the last day of
+/// February, `1y` from a date is the same date a year later.
+pub fn after(at: Timestamp, span: Span) -> Result<Timestamp> {
+    at.to_zoned(TimeZone::UTC)
+        .checked_add(span)
+        .map(|z| z.timestamp())
+        .map_err(|e| Error::Usage(format!("a duration leaves the calendar: {e}")))
+}
+
+/// `at` minus `span`, counted on the UTC calendar.
+pub fn before(at: Timestamp, span: Span) -> Result<Timestamp> {
+    at.to_zoned(TimeZone::UTC)
+        .checked_sub(span)
+        .map(|z| z.timestamp())
+        .map_err(|e| Error::Usage(format!("a duration leaves the calendar: {e}")))
+}
+
+/// Parses `--lock-timeout`: a fixed length of time in jiff's friendly format (`500ms`, `10s`,
+/// `2m`, `1h`). Here a bare `m` can only be minutes: a lock is never waited for in months.
+pub fn parse_fixed_duration(flag: &str, text: &str) -> Result<std::time::Duration> {
+    static PARSER: SpanParser = SpanParser::new();
+    PARSER
+        .parse_duration(text)
+        .ok()
+        .filter(|d| !d.is_negative())
+        .map(|d| d.unsigned_abs())
+        .ok_or_else(|| {
+            Error::Usage(format!(
+                "invalid duration {text:?} for {flag}: use a number and a unit, like 500ms, 10s or 2m (units ms, s, m or min, h)"
+            ))
+        })
 }
 
 /// Parses `--expires`: a duration from now, a date (midnight UTC), an RFC 3339 time, or `never`.
@@ -78,11 +127,10 @@ pub fn parse_expiry(text: &str, now: Timestamp) -> Result<Option<Timestamp>> {
     if text == "never" {
         return Ok(None);
     }
-    if let Ok(d) = parse_duration(text) {
-        return Ok(Some(
-            now.checked_add(d)
-                .map_err(|e| Error::Usage(e.to_string()))?,
-        ));
+    match parse_duration("--expires", text) {
+        Ok(span) => return after(now, span).map(Some),
+        Err(e) if bare_m(text).is_some() => return Err(e),
+        Err(_) => {}
     }
     if let Ok(t) = parse_timestamp(text) {
         return Ok(Some(t));
@@ -94,8 +142,8 @@ pub fn parse_expiry(text: &str, now: Timestamp) -> Result<Option<Timestamp>> {
         }
     }
     Err(Error::Usage(format!(
-        "invalid expiry {text:?}: use a duration (7d, 30d, 90d, 1y), a date (2027-01-01), \
-         an RFC 3339 time (2027-01-01T12:00:00Z) or never"
+        "invalid expiry {text:?}: use a duration (7d, 30d, 3mo, 1y; {UNITS}), a date \
+         (2027-01-01), an RFC 3339 time (2027-01-01T12:00:00Z) or never"
     )))
 }
 
@@ -186,21 +234,27 @@ fn format_past_the_end(past: i64) -> String {
     }
 }
 
-/// "in 3 days", "2 hours ago": for show and list.
+/// "in 3 days", "2 hours ago": the relative date `list`, `show` and `check` print. Rounded
+/// to the nearest unit, as a person would say it: a 90-day key a second after its creation
+/// expires "in 90 days", not 89.
 pub fn humanize(t: Timestamp, now: Timestamp) -> String {
     let secs = t.as_second() - now.as_second();
     if secs == 0 {
         return "just now".into();
     }
     let (abs, future) = (secs.unsigned_abs(), secs > 0);
+    let round = |unit: u64| (abs + unit / 2) / unit;
     let text = if abs < 60 {
-        format!("{abs} seconds")
-    } else if abs < 3600 {
-        plural(abs / 60, "minute")
-    } else if abs < 86_400 {
-        plural(abs / 3600, "hour")
+        plural(abs, "second")
+    } else if round(60) < 60 {
+        plural(round(60), "minute")
+    } else if round(3600) < 24 {
+        plural(round(3600), "hour")
+    } else if abs < 730 * 86_400 {
+        plural(round(86_400), "day")
     } else {
-        plural(abs / 86_400, "day")
+        // Sentinels such as 9999-12-31 read as years, not millions of days.
+        plural(round(31_557_600), "year")
     };
     if future {
         format!("in {text}")
@@ -221,22 +275,56 @@ fn plural(n: u64, unit: &str) -> String {
 mod tests {
     use super::*;
 
+    fn at(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
     #[test]
-    fn durations() {
-        assert_eq!(parse_duration("30d").unwrap().as_secs(), 30 * 86_400);
-        assert_eq!(parse_duration("1d12h").unwrap().as_secs(), 36 * 3600);
-        assert_eq!(parse_duration("1y").unwrap().as_secs(), 365 * 86_400);
-        for bad in ["", "d", "30", "3x", "-1d", "1.5d", "99999999999999999999d"] {
-            assert!(parse_duration(bad).is_err(), "{bad}");
+    fn durations_are_calendar_spans() {
+        let now = at("2026-01-31T10:00:00Z");
+        let add =
+            |d: &str| format_timestamp(after(now, parse_duration("--x", d).unwrap()).unwrap());
+        assert_eq!(add("30d"), "2026-03-02T10:00:00Z");
+        assert_eq!(add("1mo"), "2026-02-28T10:00:00Z");
+        assert_eq!(add("3mo"), "2026-04-30T10:00:00Z");
+        assert_eq!(add("1y"), "2027-01-31T10:00:00Z");
+        assert_eq!(add("1y6mo"), "2027-07-31T10:00:00Z");
+        assert_eq!(add("1d12h"), "2026-02-01T22:00:00Z");
+        assert_eq!(add("90min"), "2026-01-31T11:30:00Z");
+        assert_eq!(add("1.5h"), "2026-01-31T11:30:00Z");
+        let leap = at("2028-02-29T00:00:00Z");
+        let span = parse_duration("--x", "1y").unwrap();
+        assert_eq!(
+            format_timestamp(after(leap, span).unwrap()),
+            "2029-02-28T00:00:00Z"
+        );
+        for bad in ["", "d", "30", "3x", "-1d", "1d ago", "soon", "99999999y"] {
+            assert!(parse_duration("--x", bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_bare_m_is_ambiguous() {
+        for (text, n) in [("3m", "3"), ("1h 3m", "3"), ("12m", "12")] {
+            let e = parse_duration("--expires", text).unwrap_err().to_string();
+            assert!(
+                e.contains(&format!("{n}mo")) && e.contains(&format!("{n}min")),
+                "{e}"
+            );
+        }
+        for fine in ["3mo", "3min", "3mins", "30ms", "3months", "3 minutes"] {
+            parse_duration("--x", fine).unwrap();
         }
     }
 
     #[test]
     fn expiry() {
-        let now: Timestamp = "2026-11-22T10:00:00Z".parse().unwrap();
+        let now = at("2026-11-22T10:00:00Z");
         assert_eq!(parse_expiry("never", now).unwrap(), None);
         let t = parse_expiry("7d", now).unwrap().unwrap();
         assert_eq!(format_timestamp(t), "2026-11-29T10:00:00Z");
+        let t = parse_expiry("3mo", now).unwrap().unwrap();
+        assert_eq!(format_timestamp(t), "2027-02-22T10:00:00Z");
         let t = parse_expiry("2027-01-01", now).unwrap().unwrap();
         assert_eq!(format_timestamp(t), "2027-01-01T00:00:00Z");
         let t = parse_expiry("2027-01-01T12:30:00+01:00", now)
@@ -246,6 +334,8 @@ mod tests {
         assert!(parse_expiry("tomorrow", now).is_err());
         let t = parse_expiry("9999-12-31", now).unwrap().unwrap();
         assert_eq!(format_timestamp(t), "9999-12-31T00:00:00Z");
+        let e = parse_expiry("3m", now).unwrap_err().to_string();
+        assert!(e.contains("3mo") && e.contains("3min"), "{e}");
     }
 
     #[test]
@@ -301,5 +391,20 @@ mod tests {
         ] {
             assert!(parse_timestamp(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn relative_dates_round_to_the_nearest_unit() {
+        let now = at("2026-11-22T10:00:00Z");
+        let h = |s: &str| humanize(at(s), now);
+        assert_eq!(h("2027-02-20T09:59:59Z"), "in 90 days");
+        assert_eq!(h("2027-02-20T10:00:00Z"), "in 90 days");
+        assert_eq!(h("2026-11-23T09:59:00Z"), "in 1 day");
+        assert_eq!(h("2026-11-22T10:59:40Z"), "in 1 hour");
+        assert_eq!(h("2026-11-22T10:00:30Z"), "in 30 seconds");
+        assert_eq!(h("2026-11-22T07:00:00Z"), "3 hours ago");
+        assert_eq!(h("2026-11-22T10:00:00Z"), "just now");
+        assert_eq!(h("2027-11-22T10:00:00Z"), "in 365 days");
+        assert_eq!(h("2036-11-22T10:00:00Z"), "in 10 years");
     }
 }

@@ -131,6 +131,9 @@ pub fn run(ctx: &Context, args: ApplyArgs) -> Result<()> {
     }
     let plan_shown = confirmed.is_some_and(|c| !c.is_empty());
     print_outcome(ctx, plan, secrets, plan_shown);
+    if written.created {
+        ctx.say_created(store.path());
+    }
     Ok(())
 }
 
@@ -146,6 +149,13 @@ fn dry_run(
     // A missing file reads as an empty one, so the plan creates every key, as the real run
     // would (check mode on a new host must report that, not fail).
     let doc = store.read()?;
+    if doc.missing {
+        // Config management's check mode on a fresh host: every key is a create.
+        ctx.say(format!(
+            "{} does not exist; it would be created.",
+            store.path().display()
+        ));
+    }
     let digest = file_digest(doc.text.as_bytes());
     if let Some(expected) = expected.filter(|e| *e != digest) {
         return Err(changed_since(store.path(), &expected, &digest));
@@ -188,7 +198,7 @@ fn confirm_prune(
     eprint!("{}", plan_text(&plan, true));
     // Ctrl-C: exit 130 with the cursor restored, nothing written.
     let _guard = super::interactive::PromptGuard::new();
-    let ok = dialoguer::Confirm::with_theme(&dialoguer::theme::ColorfulTheme::default())
+    let ok = dialoguer::Confirm::with_theme(&super::interactive::FormTheme::new())
         .with_prompt(format!(
             "--prune deletes {} key{} ({}); anything using them stops working at once. Continue",
             deletions.len(),
@@ -200,7 +210,9 @@ fn confirm_prune(
         .map_err(prompt_error)?;
     match ok {
         Some(true) => Ok(deletions),
-        Some(false) => Err(Error::Other("not applied; nothing was written".into())),
+        Some(false) => Err(Error::Declined(
+            "Nothing applied; nothing was written.".into(),
+        )),
         None => Err(Error::Interrupted),
     }
 }

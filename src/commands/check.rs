@@ -30,7 +30,9 @@ pub fn run(ctx: &Context, args: CheckArgs) -> Result<()> {
     let warn = args
         .warn_expiring
         .as_deref()
-        .map(crate::time::parse_duration)
+        .map(|w| crate::time::parse_duration("--warn-expiring", w))
+        .transpose()?
+        .map(|span| crate::time::after(now, span))
         .transpose()?;
     let path = match &args.path {
         Some(p) => p.clone(),
@@ -39,12 +41,12 @@ pub fn run(ctx: &Context, args: CheckArgs) -> Result<()> {
     let mut problems: Vec<ProblemView> = Vec::new();
     let mut keys = 0;
     let loaded = crate::store::read_bytes(&path).and_then(|bytes| {
-        let bytes = bytes.ok_or_else(|| {
-            Error::io(
-                &path,
-                "reading",
-                std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
-            )
+        let bytes = bytes.ok_or_else(|| match &args.path {
+            None => ctx.missing_file(&path),
+            Some(_) => Error::MissingFile {
+                path: path.clone(),
+                message: "no such file (the PATH argument of check)".into(),
+            },
         })?;
         crate::store::into_text(&path, bytes).and_then(|text| Document::load_all(&path, text))
     });
@@ -135,11 +137,7 @@ fn view(p: Problem) -> ProblemView {
 }
 
 /// Problems that need the whole file: duplicate hashes, unknown scopes, expiry warnings.
-fn semantic(
-    doc: &Document,
-    now: jiff::Timestamp,
-    warn: Option<jiff::SignedDuration>,
-) -> Vec<Problem> {
+fn semantic(doc: &Document, now: jiff::Timestamp, warn: Option<jiff::Timestamp>) -> Vec<Problem> {
     let mut out = Vec::new();
     let at = |name: &str| doc.key_position(name).unwrap_or((0, 0));
     let mut seen: HashMap<crate::token::TokenHash, &str> = HashMap::new();
@@ -175,7 +173,7 @@ fn semantic(
                         crate::time::format_timestamp(t)
                     ),
                 });
-            } else if t.as_second() - now.as_second() <= d.as_secs() {
+            } else if t <= d {
                 out.push(Problem {
                     line,
                     col,

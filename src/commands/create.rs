@@ -1,7 +1,9 @@
-//! `create NAME`: a new key; the secret is printed once and only its hash is stored.
+//! `create NAME...`: new keys, one secret each, printed once; only their hashes are stored.
+//! Several names are instances of one definition, created in one atomic write.
 
 use super::{
-    Context, announce_secret, check_catalog, check_path_prefix, check_scopes, print_secret,
+    Context, SecretShape, announce_secrets, check_catalog, check_path_prefix, check_scopes,
+    print_secrets,
 };
 use crate::cli::CreateArgs;
 use crate::error::{Error, Result};
@@ -12,20 +14,44 @@ use std::io::IsTerminal;
 
 pub fn run(ctx: &Context, mut args: CreateArgs) -> Result<()> {
     // No NAME at a terminal: the form asks for everything. Anywhere else, never a prompt.
-    let form = args.name.is_none() && ctx.interactive && !args.yes;
+    let form = args.names.is_empty() && ctx.interactive && !args.yes;
     if form {
         let doc = ctx.store()?.read()?;
         args = super::interactive::create_form(ctx, &doc, args)?;
     }
-    let Some(name) = args.name.clone() else {
+    if args.names.is_empty() {
         return Err(Error::Usage(
             "missing key NAME: give it and the definition as flags, e.g. \
              `tokenctl create NAME --permission SCOPE --expires 90d --description TEXT` \
              (the interactive form opens only at a terminal, without --yes and with CI unset)"
                 .into(),
         ));
-    };
-    crate::names::validate("key", &name)?;
+    }
+    let names = args.names.clone();
+    for (i, name) in names.iter().enumerate() {
+        crate::names::validate("key", name)?;
+        if names[..i].contains(name) {
+            return Err(Error::Usage(format!(
+                "key name '{name}' is given twice; each instance needs its own name"
+            )));
+        }
+    }
+    // Several names: instances of one definition, one secret each.
+    let several = names.len() > 1;
+    if several && args.secret_stdin {
+        return Err(Error::Usage(
+            "--secret-stdin imports one secret, for one key; a secret must be unique, so \
+             create the others without it"
+                .into(),
+        ));
+    }
+    if several && args.out.copy {
+        return Err(Error::Usage(
+            "--copy copies one secret; with several names, take them from stdout \
+             (one `NAME SECRET` line each)"
+                .into(),
+        ));
+    }
     let store = ctx.store()?;
     let now = ctx.clock.now();
     let def = &args.def;
@@ -57,7 +83,7 @@ pub fn run(ctx: &Context, mut args: CreateArgs) -> Result<()> {
     if let Some(p) = &def.path_prefix {
         check_path_prefix(p)?;
     }
-    let imported = if args.secret_stdin {
+    let mut imported = if args.secret_stdin {
         Some(read_secret_stdin()?)
     } else {
         None
@@ -66,64 +92,97 @@ pub fn run(ctx: &Context, mut args: CreateArgs) -> Result<()> {
     dedup(&mut permissions);
 
     let quiet = args.out.quiet;
-    let written = store.write(
-        args.write.if_unchanged.as_deref(),
-        |doc| {
-            if doc.model.get(&name).is_some() {
-                return Err(Error::KeyExists(name.clone()));
-            }
-            check_catalog(doc, &permissions)?;
-            let secret = match imported {
-                Some(s) => s,
-                None => token::generate(doc.model.prefix()).map_err(Error::Other)?,
-            };
-            // verify calls such a token malformed before looking it up: it could never work.
-            let prefixes = [doc.model.prefix(), crate::model::DEFAULT_PREFIX];
-            if let Err(why) = token::check_form(secret.expose(), &prefixes) {
-                return Err(Error::Usage(format!(
-                    "the secret on stdin starts like a tokenctl token but is not one, so \
-                     verify would refuse it ({why}); import it as it was issued, or let \
-                     tokenctl generate one"
-                )));
-            }
-            let hash = secret.hash();
-            if let Some(other) = doc
-                .model
-                .keys
-                .iter()
-                .find(|k| k.hash == hash || k.previous_hashes.iter().any(|p| p.hash == hash))
-            {
-                return Err(Error::Conflict(format!(
-                    "that secret already belongs to key '{}'; a secret must be unique",
-                    other.name
-                )));
-            }
-            let key = ApiKey {
-                name: name.clone(),
-                description: def.description.clone().filter(|d| !d.is_empty()),
-                enabled: !def.disabled,
-                permissions: permissions.clone(),
-                hash,
-                created_at: Some(now),
-                expires_at,
-                allowed_ips: allowed_ips.clone(),
-                path_prefix: def.path_prefix.clone(),
-                resources: if def.resources.is_empty() {
-                    None
-                } else {
-                    Some(def.resources.clone())
-                },
-                previous_hashes: Vec::new(),
-            };
-            Ok((Edit::new().append(key.clone()), (key, secret)))
-        },
-        // The secret is printed before the file is replaced: if it cannot be, nothing is.
-        |(key, secret), _| print_secret(ctx, key, secret, quiet, "Created").map(|()| true),
-    )?;
-    let (key, secret) = written.value;
-    announce_secret(ctx, &key, &secret, quiet, args.out.copy, "Created");
+    let shape = if several {
+        SecretShape::Lines
+    } else {
+        SecretShape::One
+    };
+    // One locked, atomic write for every instance: all of them are created, or none.
+    let written =
+        store.write(
+            args.write.if_unchanged.as_deref(),
+            |doc| {
+                let (existing, missing): (Vec<&String>, Vec<&String>) =
+                    names.iter().partition(|n| doc.model.get(n).is_some());
+                if let (Some(name), false) = (existing.first(), args.if_missing) {
+                    return Err(Error::KeyExists((*name).clone()));
+                }
+                let existing: Vec<String> = existing.into_iter().cloned().collect();
+                if missing.is_empty() {
+                    return Ok((Edit::new(), (Vec::new(), existing)));
+                }
+                check_catalog(doc, &permissions)?;
+                let mut edit = Edit::new();
+                let mut created: Vec<(ApiKey, Secret)> = Vec::with_capacity(missing.len());
+                for name in missing {
+                    let secret = match imported.take() {
+                        Some(s) => s,
+                        None => token::generate(doc.model.prefix()).map_err(Error::Other)?,
+                    };
+                    // verify calls such a token malformed before looking it up: it could never
+                    // work.
+                    let prefixes = [doc.model.prefix(), crate::model::DEFAULT_PREFIX];
+                    if let Err(why) = token::check_form(secret.expose(), &prefixes) {
+                        return Err(Error::Usage(format!(
+                            "the secret on stdin starts like a tokenctl token but is not one, \
+                             so verify would refuse it ({why}); import it as it was issued, or \
+                             let tokenctl generate one"
+                        )));
+                    }
+                    let hash = secret.hash();
+                    if let Some(other) = doc.model.keys.iter().find(|k| {
+                        k.hash == hash || k.previous_hashes.iter().any(|p| p.hash == hash)
+                    }) {
+                        return Err(Error::Conflict(format!(
+                            "that secret already belongs to key '{}'; a secret must be unique",
+                            other.name
+                        )));
+                    }
+                    let key = ApiKey {
+                        name: name.clone(),
+                        description: def.description.clone().filter(|d| !d.is_empty()),
+                        enabled: !def.disabled,
+                        permissions: permissions.clone(),
+                        hash,
+                        created_at: Some(now),
+                        expires_at,
+                        allowed_ips: allowed_ips.clone(),
+                        path_prefix: def.path_prefix.clone(),
+                        resources: if def.resources.is_empty() {
+                            None
+                        } else {
+                            Some(def.resources.clone())
+                        },
+                        previous_hashes: Vec::new(),
+                    };
+                    edit = edit.append(key.clone());
+                    created.push((key, secret));
+                }
+                Ok((edit, (created, existing)))
+            },
+            // The secrets are printed before the file is replaced: if they cannot be, nothing is.
+            |(created, _), _| {
+                let pairs: Vec<(&ApiKey, &Secret)> = created.iter().map(|(k, s)| (k, s)).collect();
+                print_secrets(ctx, &pairs, shape, quiet, "Created").map(|()| !pairs.is_empty())
+            },
+        )?;
+    let (created, existing) = &written.value;
+    let pairs: Vec<(&ApiKey, &Secret)> = created.iter().map(|(k, s)| (k, s)).collect();
+    announce_secrets(ctx, &pairs, quiet, args.out.copy, "Created");
+    if written.created && !quiet {
+        ctx.say_created(store.path());
+    }
+    if !quiet {
+        for name in existing {
+            ctx.say(format!(
+                "Key '{name}' exists already; left as it is (--if-missing)."
+            ));
+        }
+    }
     if form && !args.out.copy {
-        super::interactive::offer_copy(ctx, &secret)?;
+        if let [(_, secret)] = created.as_slice() {
+            super::interactive::offer_copy(ctx, secret)?;
+        }
     }
     Ok(())
 }

@@ -1,123 +1,148 @@
-//! `delete NAME` / `delete --all`: remove keys; they stop working at once.
+//! `delete NAME...` / `delete --all`: remove keys; they stop working at once.
 
+use super::interactive::prompt_error;
 use super::{Context, no_such_key};
 use crate::cli::DeleteArgs;
 use crate::error::{Error, Result};
+use crate::store::Document;
 
 pub fn run(ctx: &Context, args: DeleteArgs) -> Result<()> {
-    if let Some(name) = &args.name {
+    for name in &args.names {
         crate::names::validate("key", name)?;
     }
     if !args.yes && !ctx.interactive {
+        let what = if args.all {
+            "--all".to_string()
+        } else {
+            args.names.join(" ")
+        };
         return Err(Error::Usage(format!(
-            "refusing to delete without confirmation: stdin is not a terminal; add --yes (`tokenctl delete {} --yes`)",
-            args.name.as_deref().unwrap_or("--all")
+            "refusing to delete without confirmation: stdin is not a terminal; add --yes (`tokenctl delete {what} --yes`)"
         )));
     }
     let store = ctx.store()?;
+    // A missing file is not created (nor its folder) just to find it has no such key.
+    if let Err(e) = ctx.require_file(&store) {
+        if !args.ignore_missing {
+            return Err(e);
+        }
+        ctx.say(format!(
+            "{} does not exist; nothing deleted (--ignore-missing).",
+            store.path().display()
+        ));
+        return report(ctx, &[]);
+    }
     if !args.yes {
         // Ask before taking the lock, so a slow operator does not block other writers; the
         // file is re-checked under the lock. (With --yes there is nothing to ask, and reading
         // a large file twice would double the time and memory.)
-        let doc = store.read()?;
-        let count = match &args.name {
-            Some(name) => {
-                doc.model.get(name).ok_or_else(|| no_such_key(&doc, name))?;
-                1
-            }
-            None => doc.model.keys.len(),
-        };
+        let doc = ctx.read_existing(&store)?;
+        let names = targets(&doc, &args)?;
         drop(doc);
-        if count == 0 {
-            ctx.say("No keys to delete.");
-            return Ok(());
+        if !names.is_empty() {
+            confirm(ctx, &args, &names)?;
         }
-        confirm(ctx, &args, count)?;
     }
     let deleted = store.update(args.write.if_unchanged.as_deref(), |doc| {
-        let names: Vec<String> = match &args.name {
-            Some(name) => {
-                doc.model.get(name).ok_or_else(|| no_such_key(doc, name))?;
-                vec![name.clone()]
-            }
-            None => doc.model.names().map(String::from).collect(),
-        };
+        let names = targets(doc, &args)?;
         let edit = names
             .iter()
             .fold(crate::store::Edit::new(), |e, n| e.remove(n.clone()));
         Ok((edit, names))
     })?;
-    if deleted.is_empty() {
-        ctx.say("No keys to delete.");
-        return Ok(());
-    }
-    if !ctx.is_table() {
-        #[derive(serde::Serialize)]
-        struct Deleted<'a> {
-            deleted: &'a [String],
-        }
-        crate::output::write_data(
-            &mut std::io::stdout().lock(),
-            ctx.format,
-            &Deleted { deleted: &deleted },
-        )?;
+    let absent: Vec<&String> = args.names.iter().filter(|n| !deleted.contains(n)).collect();
+    for name in absent {
+        ctx.say(format!(
+            "No key named '{name}'; nothing deleted (--ignore-missing)."
+        ));
     }
     match deleted.as_slice() {
+        [] if args.all => ctx.say("No keys to delete."),
+        [] => {}
         [one] => ctx.say(format!("Deleted key '{one}'; it no longer works.")),
         many => ctx.say(format!(
-            "Deleted {} keys; none of them works any more.",
-            many.len()
+            "Deleted {} keys ({}); none of them works any more.",
+            many.len(),
+            many.join(", ")
         )),
     }
-    Ok(())
+    report(ctx, &deleted)
 }
 
-fn confirm(ctx: &Context, args: &DeleteArgs, count: usize) -> Result<()> {
-    // Ctrl-C: exit 130 with the cursor restored, nothing deleted.
-    let _guard = super::interactive::PromptGuard::new();
-    let theme = dialoguer::theme::ColorfulTheme::default();
-    match &args.name {
-        Some(name) => {
-            let ok = dialoguer::Confirm::with_theme(&theme)
-                .with_prompt(format!(
-                    "Delete key '{name}'? Anything using it stops working at once"
-                ))
-                .default(false)
-                .interact_opt()
-                .map_err(prompt_error)?;
-            if ok != Some(true) {
-                return Err(if ok.is_none() {
-                    Error::Interrupted
-                } else {
-                    Error::Other("not deleted".into())
-                });
+/// The keys to delete: every key with --all, else the names given. A name the file lacks
+/// fails the whole command (nothing is deleted), unless --ignore-missing skips it.
+fn targets(doc: &Document, args: &DeleteArgs) -> Result<Vec<String>> {
+    if args.all {
+        return Ok(doc.model.names().map(String::from).collect());
+    }
+    let mut names = Vec::new();
+    for name in &args.names {
+        if doc.model.get(name).is_some() {
+            if !names.contains(name) {
+                names.push(name.clone());
             }
-        }
-        None => {
-            let label = ctx.file_label();
-            let typed: String = dialoguer::Input::with_theme(&theme)
-                .with_prompt(format!(
-                    "This revokes all {count} keys. Type '{label}' to confirm"
-                ))
-                .allow_empty(true)
-                .interact_text()
-                .map_err(prompt_error)?;
-            if typed.trim() != label {
-                return Err(Error::Other(
-                    "confirmation did not match; nothing was deleted".into(),
-                ));
-            }
+        } else if !args.ignore_missing {
+            return Err(no_such_key(doc, name));
         }
     }
-    Ok(())
+    Ok(names)
 }
 
-/// Maps a prompt failure (Ctrl-C surfaces as an I/O error) to an error.
-pub fn prompt_error(e: dialoguer::Error) -> Error {
-    match e {
-        dialoguer::Error::IO(io) if io.kind() == std::io::ErrorKind::Interrupted => {
-            Error::Interrupted
+/// `--format json|yaml`: the names deleted (none, with --ignore-missing).
+fn report(ctx: &Context, deleted: &[String]) -> Result<()> {
+    if ctx.is_table() {
+        return Ok(());
+    }
+    #[derive(serde::Serialize)]
+    struct Deleted<'a> {
+        deleted: &'a [String],
+    }
+    crate::output::write_data(
+        &mut std::io::stdout().lock(),
+        ctx.format,
+        &Deleted { deleted },
+    )
+}
+
+/// Asks before deleting: yes or no for named keys, the tenant's name typed for --all.
+/// No (or a wrong name) is [`Error::Declined`]: exit 9, "Nothing deleted.".
+fn confirm(ctx: &Context, args: &DeleteArgs, names: &[String]) -> Result<()> {
+    // Ctrl-C: exit 130 with the cursor restored, nothing deleted.
+    let _guard = super::interactive::PromptGuard::new();
+    let theme = super::interactive::FormTheme::new();
+    if args.all {
+        let label = ctx.file_label();
+        let typed: String = dialoguer::Input::with_theme(&theme)
+            .with_prompt(format!(
+                "This revokes all {} keys. Type '{label}' to confirm",
+                names.len()
+            ))
+            .allow_empty(true)
+            .interact_text()
+            .map_err(prompt_error)?;
+        if typed.trim() != label {
+            return Err(Error::Declined(format!(
+                "That is not '{label}'. Nothing deleted."
+            )));
         }
-        dialoguer::Error::IO(io) => Error::Other(format!("prompt failed: {io}")),
+        return Ok(());
+    }
+    let question = match names {
+        [one] => format!("Delete key '{one}'? Anything using it stops working at once"),
+        many => format!(
+            "Delete {} keys ({})? Anything using them stops working at once",
+            many.len(),
+            many.join(", ")
+        ),
+    };
+    let ok = dialoguer::Confirm::with_theme(&theme)
+        .with_prompt(question)
+        .default(false)
+        .interact_opt()
+        .map_err(prompt_error)?;
+    match ok {
+        Some(true) => Ok(()),
+        Some(false) => Err(Error::Declined("Nothing deleted.".into())),
+        None => Err(Error::Interrupted),
     }
 }

@@ -1,14 +1,15 @@
-//! `completions SHELL` and `man`: generated from the clap definition itself, plus the key
-//! names offered by dynamic completion (`COMPLETE=bash tokenctl`) and the README's command
-//! reference. The committed `completions/`, `man/` and README section are checked fresh by
-//! a test; `TOKENCTL_REGENERATE=1 cargo test --test e2e generated` rewrites them.
+//! `completions SHELL` and `man`: generated from the clap definition itself plus the shared
+//! text of `manual.rs`, and the README's command reference and exit codes. (What dynamic
+//! completion offers is in `completion.rs`.) The committed `completions/`, `man/` and README
+//! sections are checked fresh by a test; `TOKENCTL_REGENERATE=1 cargo test --test e2e
+//! generated` rewrites them.
 
 use crate::cli::{Cli, CompletionsArgs, ManArgs};
 use crate::error::{Error, Result};
-use clap::CommandFactory;
-use clap_complete::engine::CompletionCandidate;
-use std::ffi::OsString;
-use std::path::{Path, PathBuf};
+use crate::manual;
+use clap::{Command, CommandFactory};
+use roff::{Roff, bold, italic, roman};
+use std::path::Path;
 
 /// The shells `completions` knows, with the file name each one's script is committed as.
 pub const SHELLS: &[(clap_complete::Shell, &str)] = &[
@@ -27,19 +28,87 @@ pub fn completions(args: CompletionsArgs) -> Result<()> {
 
 /// The static completion script for `shell` (commands, flags, values; not key names).
 pub fn completion_script(shell: clap_complete::Shell) -> Vec<u8> {
+    let mut cmd = visible(&built());
     let mut buf = Vec::new();
-    clap_complete::generate(shell, &mut Cli::command(), "tokenctl", &mut buf);
+    clap_complete::generate(shell, &mut cmd, "tokenctl", &mut buf);
+    if shell == clap_complete::Shell::Fish {
+        fish_fixes(&cmd, &mut buf);
+    }
     buf
 }
 
-pub fn man(args: ManArgs) -> Result<()> {
-    // As `generate_to` builds it, so that the printed page is man/tokenctl.1 byte for byte.
+/// The command line dynamic completion works from: without hidden arguments, which its
+/// engine would otherwise offer when nothing visible matches (`tokenctl __<TAB>`).
+pub fn completion_command() -> Command {
+    visible(&built())
+}
+
+/// The command line as clap builds it (global options propagated), without `help`.
+fn built() -> Command {
     let mut cmd = Cli::command().disable_help_subcommand(true);
     cmd.build();
+    cmd
+}
+
+/// A copy of `cmd` without its hidden arguments and subcommands (`__clipboard-serve`, the
+/// test clock): clap_complete's generators offer everything they are given.
+fn visible(cmd: &Command) -> Command {
+    let mut out = Command::new(cmd.get_name().to_string())
+        .disable_help_flag(true)
+        .disable_version_flag(true)
+        .disable_help_subcommand(true);
+    if let Some(about) = cmd.get_about() {
+        out = out.about(about.clone());
+    }
+    if let Some(version) = cmd.get_version() {
+        out = out.version(version.to_string());
+    }
+    for arg in cmd.get_arguments().filter(|a| !a.is_hide_set()) {
+        // Already propagated by `build`: copied as they are, not propagated again.
+        out = out.arg(arg.clone().global(false));
+    }
+    for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+        out = out.subcommand(visible(sub));
+    }
+    out
+}
+
+/// What clap_complete's fish script lacks: the values of positional arguments
+/// (`completions SHELL`), and option values right after the command name (`tokenctl --format
+/// <TAB>`), where its argparse call fails on the option that still lacks its value.
+fn fish_fixes(cmd: &Command, script: &mut Vec<u8>) {
+    let text = String::from_utf8_lossy(script).into_owned();
+    let broken =
+        "    argparse -s (__fish_tokenctl_global_optspecs) -- $cmd 2>/dev/null\n    or return\n";
+    let fixed = "    # An option still waiting for its value (`tokenctl --format <TAB>`) fails argparse:\n    # no command yet, then.\n    argparse -s (__fish_tokenctl_global_optspecs) -- $cmd 2>/dev/null\n    or return 0\n";
+    let mut text = text.replacen(broken, fixed, 1);
+    for sub in cmd.get_subcommands() {
+        for arg in sub.get_positionals() {
+            let values: Vec<String> = arg
+                .get_possible_values()
+                .iter()
+                .filter(|v| !v.is_hide_set())
+                .map(|v| v.get_name().to_string())
+                .collect();
+            if !values.is_empty() {
+                text.push_str(&format!(
+                    "complete -c tokenctl -n \"__fish_tokenctl_using_subcommand {}\" -f -a \"{}\"\n",
+                    sub.get_name(),
+                    values.join(" ")
+                ));
+            }
+        }
+    }
+    *script = text.into_bytes();
+}
+
+pub fn man(args: ManArgs) -> Result<()> {
     match args.dir {
-        None => clap_mangen::Man::new(cmd)
-            .render(&mut std::io::stdout())
-            .map_err(crate::output::stdout_error),
+        None => {
+            let page = man_page(&built(), None);
+            std::io::Write::write_all(&mut std::io::stdout(), &page)
+                .map_err(crate::output::stdout_error)
+        }
         Some(dir) => write_man_pages(&dir),
     }
 }
@@ -47,64 +116,143 @@ pub fn man(args: ManArgs) -> Result<()> {
 /// Writes tokenctl.1 and tokenctl-<sub>.1 for every visible subcommand.
 pub fn write_man_pages(dir: &Path) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, "creating the folder", e))?;
-    clap_mangen::generate_to(Cli::command(), dir)
-        .map_err(|e| Error::io(dir, "writing man pages", e))
+    for (name, page) in man_pages() {
+        let path = dir.join(name);
+        std::fs::write(&path, page).map_err(|e| Error::io(&path, "writing a man page", e))?;
+    }
+    Ok(())
 }
 
-/// Key names of the located file, for dynamic completion of show/update/delete/rotate.
-///
-/// Runs inside `COMPLETE=<shell> tokenctl -- <words...>`, before any parsing: the words
-/// being completed are read back from argv, so `--file`, `--tenant` and `--root` typed on
-/// the line count, then their environment variables. Any failure offers nothing.
-pub fn key_names() -> Vec<CompletionCandidate> {
-    let words: Vec<OsString> = std::env::args_os()
-        .skip_while(|a| a != "--")
+/// Every man page, with its file name: tokenctl.1 and one per visible subcommand.
+pub fn man_pages() -> Vec<(String, Vec<u8>)> {
+    let cmd = built();
+    let mut pages = vec![("tokenctl.1".to_string(), man_page(&cmd, None))];
+    for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+        pages.push((
+            format!("tokenctl-{}.1", sub.get_name()),
+            man_page(sub, Some(&cmd)),
+        ));
+    }
+    pages
+}
+
+/// One man page: clap_mangen's sections from the definition, then EXAMPLES (from the
+/// command's `Examples:` help), EXIT STATUS, ENVIRONMENT, FILES and SEE ALSO from
+/// `manual.rs`. The footer names the version: "tokenctl 0.1.0".
+fn man_page(cmd: &Command, parent: Option<&Command>) -> Vec<u8> {
+    let man = clap_mangen::Man::new(cmd.clone());
+    let title = cmd.get_display_name().unwrap_or(cmd.get_name()).to_string();
+    let source = format!("tokenctl {}", env!("CARGO_PKG_VERSION"));
+    // clap_mangen leaves an empty date out of .TH, which shifts the source into its place;
+    // `""` keeps it empty and the footer reads "tokenctl 0.1.0".
+    let mut out = Roff::new()
+        .control(
+            "TH",
+            [title.as_str(), "1", "\"\"", &source, "tokenctl manual"],
+        )
+        .render()
+        .into_bytes();
+    // Writing to memory cannot fail.
+    let _ = man.render_name_section(&mut out);
+    let _ = man.render_synopsis_section(&mut out);
+    let _ = man.render_description_section(&mut out);
+    if cmd.get_arguments().any(|a| !a.is_hide_set()) {
+        let _ = man.render_options_section(&mut out);
+    }
+    if cmd.get_subcommands().any(|s| !s.is_hide_set()) {
+        let _ = man.render_subcommands_section(&mut out);
+    }
+    let mut roff = Roff::new();
+    let examples = examples(cmd);
+    if !examples.is_empty() {
+        roff.control("SH", ["EXAMPLES"]);
+        for (line, comment) in examples {
+            roff.control("TP", []);
+            roff.text([bold(line)]);
+            roff.text([roman(comment.unwrap_or_default())]);
+        }
+    }
+    roff.control("SH", ["EXIT STATUS"]);
+    if cmd.get_name() == "verify" {
+        for (code, text) in manual::VERIFY_EXIT_CODES {
+            roff.control("TP", []);
+            roff.text([bold(code.to_string())]);
+            roff.text([roman(*text)]);
+        }
+        roff.control("PP", []);
+        roff.text([roman("Every exit code of tokenctl:")]);
+    }
+    for (code, text) in manual::EXIT_CODES {
+        roff.control("TP", []);
+        roff.text([bold(code.to_string())]);
+        roff.text([roman(text.replace('`', ""))]);
+    }
+    roff.control("SH", ["ENVIRONMENT"]);
+    for (name, text) in manual::ENVIRONMENT {
+        roff.control("TP", []);
+        roff.text([bold(*name)]);
+        roff.text([roman(*text)]);
+    }
+    roff.control("SH", ["FILES"]);
+    for (name, text) in manual::FILES {
+        roff.control("TP", []);
+        roff.text([italic(*name)]);
+        roff.text([roman(*text)]);
+    }
+    roff.control("SH", ["SEE ALSO"]);
+    // Page names are not to be hyphenated.
+    roff.control("nh", []);
+    let top = parent.unwrap_or(cmd);
+    let mut refs: Vec<String> = Vec::new();
+    if parent.is_some() {
+        refs.push("tokenctl(1)".into());
+    }
+    refs.extend(
+        top.get_subcommands()
+            .filter(|s| !s.is_hide_set() && s.get_name() != cmd.get_name())
+            .map(|s| format!("tokenctl-{}(1)", s.get_name())),
+    );
+    roff.text([roman(refs.join(", "))]);
+    roff.text([roman(
+        "The file format, the token format and the verification rule, for servers in other \
+         languages: docs/FORMAT.md in the source.",
+    )]);
+    out.extend_from_slice(roff.render().as_bytes());
+    // Each piece starts with roff's apostrophe preamble; the page needs it once.
+    let preamble = Roff::new().render();
+    let text = String::from_utf8_lossy(&out);
+    let body = text.replace(&preamble, "");
+    format!("{preamble}{body}").into_bytes()
+}
+
+/// The `Examples:` lines of a command's help, each split from its `# comment`.
+fn examples(cmd: &Command) -> Vec<(String, Option<String>)> {
+    let Some(after) = cmd.get_after_help() else {
+        return Vec::new();
+    };
+    after
+        .to_string()
+        .lines()
+        .skip_while(|l| !l.starts_with("Examples:"))
         .skip(1)
-        .collect();
-    let Some(path) = located_file(&words) else {
-        return Vec::new();
-    };
-    let Ok(doc) = crate::store::Store::new(path, std::time::Duration::ZERO).read() else {
-        return Vec::new();
-    };
-    doc.model
-        .keys
-        .iter()
-        .map(|k| CompletionCandidate::new(&k.name).help(k.description.clone().map(Into::into)))
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| match l.trim().split_once("  # ") {
+            Some((line, comment)) => (line.trim().to_string(), Some(comment.trim().to_string())),
+            None => match l.trim().strip_prefix("# ") {
+                Some(comment) => (String::new(), Some(comment.to_string())),
+                None => (l.trim().to_string(), None),
+            },
+        })
         .collect()
 }
 
-/// The file the command line being completed would use (SPEC.md, "Where the file is").
-fn located_file(words: &[OsString]) -> Option<PathBuf> {
-    let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
-    let mut file = env("TOKENCTL_FILE").map(PathBuf::from);
-    let mut tenant = env("TOKENCTL_TENANT").map(|t| t.to_string_lossy().into_owned());
-    let mut root = env("TOKENCTL_ROOT").map(PathBuf::from);
-    let mut it = words.iter().map(|w| w.to_string_lossy());
-    while let Some(w) = it.next() {
-        let (flag, inline) = match w.split_once('=') {
-            Some((f, v)) if f.starts_with("--") => (f.to_string(), Some(v.to_string())),
-            _ => (w.to_string(), None),
-        };
-        let short_tenant = flag
-            .strip_prefix("-t")
-            .filter(|v| !v.is_empty() && !flag.starts_with("--"));
-        let mut value = || inline.clone().or_else(|| it.next().map(|v| v.into_owned()));
-        match flag.as_str() {
-            "--file" => file = value().map(PathBuf::from),
-            "--tenant" | "-t" => tenant = value(),
-            "--root" => root = value().map(PathBuf::from),
-            _ if short_tenant.is_some() => tenant = short_tenant.map(String::from),
-            _ => {}
-        }
+/// The README's exit-code table, from `manual.rs`.
+pub fn exit_codes_markdown() -> String {
+    let mut s = String::from("| code | meaning |\n| --- | --- |\n");
+    for (code, text) in manual::EXIT_CODES {
+        s.push_str(&format!("| {code} | {text} |\n"));
     }
-    crate::store::Location {
-        file,
-        tenant,
-        root: Some(root.unwrap_or_else(|| PathBuf::from("tenants"))),
-    }
-    .resolve()
-    .ok()
+    s
 }
 
 /// The README's command reference: every subcommand, its arguments and flags, from clap.
@@ -116,7 +264,16 @@ pub fn reference_markdown() -> String {
         let usage: String = sub
             .get_positionals()
             .map(|a| {
-                let v = a.get_id().as_str().to_uppercase();
+                let mut v = a
+                    .get_value_names()
+                    .and_then(|v| v.first())
+                    .map(|v| v.to_string())
+                    .unwrap_or_else(|| a.get_id().as_str().to_uppercase());
+                if a.get_num_args().is_some_and(|n| n.max_values() > 1)
+                    || matches!(a.get_action(), clap::ArgAction::Append)
+                {
+                    v.push_str("...");
+                }
                 if a.is_required_set() {
                     format!(" {v}")
                 } else {
@@ -192,23 +349,4 @@ fn options(cmd: &clap::Command, global: bool) -> String {
         s.push_str(&format!("- {name}: {help}{values}{env}{default}\n"));
     }
     s
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn words(w: &[&str]) -> Vec<OsString> {
-        w.iter().map(OsString::from).collect()
-    }
-
-    #[test]
-    fn the_line_being_completed_locates_the_file() {
-        let f = located_file(&words(&["tokenctl", "--file", "x.yml", "show", ""]));
-        assert_eq!(f, Some(PathBuf::from("x.yml")));
-        let f = located_file(&words(&["tokenctl", "--root=/r", "-t", "acme", "show"]));
-        assert_eq!(f, Some(PathBuf::from("/r/acme/security.yml")));
-        let f = located_file(&words(&["tokenctl", "--root", "/r", "-tacme", "show"]));
-        assert_eq!(f, Some(PathBuf::from("/r/acme/security.yml")));
-    }
 }

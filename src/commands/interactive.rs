@@ -9,9 +9,10 @@ use super::Context;
 use crate::cli::CreateArgs;
 use crate::error::{Error, Result};
 use crate::store::Document;
-use dialoguer::console::Term;
-use dialoguer::theme::ColorfulTheme;
+use dialoguer::console::{Term, style};
+use dialoguer::theme::{ColorfulTheme, Theme};
 use dialoguer::{Confirm, Input, MultiSelect, Select};
+use std::fmt;
 use std::time::{Duration, Instant};
 
 /// While alive, Ctrl-C ends the process with exit 130 and the cursor shown again.
@@ -85,14 +86,138 @@ impl Drop for PromptGuard {
 pub fn prompt_error(e: dialoguer::Error) -> Error {
     match e {
         dialoguer::Error::IO(io) if io.kind() == std::io::ErrorKind::Interrupted => {
+            // The cursor is still on the prompt's line: the message starts on a line of its own.
+            eprintln!();
             Error::Interrupted
         }
         dialoguer::Error::IO(io) => Error::Other(format!("prompt failed: {io}")),
     }
 }
 
+/// The prompts' look: dialoguer's colourful theme, with a `>` on the current line of every
+/// list (its multi-select marks it by colour alone, invisible under NO_COLOR) and error
+/// lines cut to the terminal's width (a wrapped one is only half cleared after a valid answer).
+pub struct FormTheme(ColorfulTheme);
+
+impl FormTheme {
+    pub fn new() -> Self {
+        FormTheme(ColorfulTheme {
+            active_item_prefix: style(">".to_string()).for_stderr().green(),
+            picked_item_prefix: style(">".to_string()).for_stderr().green(),
+            ..ColorfulTheme::default()
+        })
+    }
+}
+
+impl Default for FormTheme {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Theme for FormTheme {
+    fn format_prompt(&self, f: &mut dyn fmt::Write, prompt: &str) -> fmt::Result {
+        self.0.format_prompt(f, prompt)
+    }
+
+    fn format_error(&self, f: &mut dyn fmt::Write, err: &str) -> fmt::Result {
+        // "✘ " and a column to spare: the line must never wrap.
+        let width = usize::from(Term::stderr().size().1)
+            .saturating_sub(3)
+            .max(10);
+        let fitted: String = if err.chars().count() > width {
+            let mut cut: String = err.chars().take(width - 1).collect();
+            cut.push('…');
+            cut
+        } else {
+            err.to_string()
+        };
+        self.0.format_error(f, &fitted)
+    }
+
+    fn format_input_prompt(
+        &self,
+        f: &mut dyn fmt::Write,
+        prompt: &str,
+        default: Option<&str>,
+    ) -> fmt::Result {
+        self.0.format_input_prompt(f, prompt, default)
+    }
+
+    fn format_confirm_prompt(
+        &self,
+        f: &mut dyn fmt::Write,
+        prompt: &str,
+        default: Option<bool>,
+    ) -> fmt::Result {
+        self.0.format_confirm_prompt(f, prompt, default)
+    }
+
+    fn format_confirm_prompt_selection(
+        &self,
+        f: &mut dyn fmt::Write,
+        prompt: &str,
+        selection: Option<bool>,
+    ) -> fmt::Result {
+        self.0.format_confirm_prompt_selection(f, prompt, selection)
+    }
+
+    fn format_input_prompt_selection(
+        &self,
+        f: &mut dyn fmt::Write,
+        prompt: &str,
+        sel: &str,
+    ) -> fmt::Result {
+        self.0.format_input_prompt_selection(f, prompt, sel)
+    }
+
+    fn format_password_prompt_selection(
+        &self,
+        f: &mut dyn fmt::Write,
+        prompt: &str,
+    ) -> fmt::Result {
+        self.0.format_password_prompt_selection(f, prompt)
+    }
+
+    fn format_multi_select_prompt_selection(
+        &self,
+        f: &mut dyn fmt::Write,
+        prompt: &str,
+        selections: &[&str],
+    ) -> fmt::Result {
+        self.0
+            .format_multi_select_prompt_selection(f, prompt, selections)
+    }
+
+    fn format_select_prompt_item(
+        &self,
+        f: &mut dyn fmt::Write,
+        text: &str,
+        active: bool,
+    ) -> fmt::Result {
+        self.0.format_select_prompt_item(f, text, active)
+    }
+
+    fn format_multi_select_prompt_item(
+        &self,
+        f: &mut dyn fmt::Write,
+        text: &str,
+        checked: bool,
+        active: bool,
+    ) -> fmt::Result {
+        let marker = if active {
+            &self.0.active_item_prefix
+        } else {
+            &self.0.inactive_item_prefix
+        };
+        write!(f, "{marker} ")?;
+        self.0
+            .format_multi_select_prompt_item(f, text, checked, active)
+    }
+}
+
 /// The choices of the expiry select, with the `--expires` value each one stands for.
-const EXPIRIES: &[(&str, &str)] = &[
+pub const EXPIRIES: &[(&str, &str)] = &[
     ("7 days", "7d"),
     ("30 days", "30d"),
     ("60 days", "60d"),
@@ -106,27 +231,58 @@ const EXPIRIES: &[(&str, &str)] = &[
 /// Returns the arguments to create with, after the operator confirmed the summary.
 pub fn create_form(ctx: &Context, doc: &Document, mut args: CreateArgs) -> Result<CreateArgs> {
     let _guard = PromptGuard::new();
-    let theme = ColorfulTheme::default();
+    let theme = FormTheme::new();
     let now = ctx.clock.now();
+    let file = doc.path.display().to_string();
+    let file_note = if doc.missing {
+        format!("{file} (a new file)")
+    } else {
+        file.clone()
+    };
     ctx.say(format!(
-        "New API key in {} (Ctrl-C cancels; nothing is written until you confirm).",
-        ctx.file_label()
+        "New API key in {file_note} (Ctrl-C cancels; nothing is written until you confirm)."
     ));
 
     let existing: Vec<String> = doc.model.names().map(String::from).collect();
+    // The problem first: a long message is cut to the terminal's width.
+    let name_problem = |s: &str| -> Option<String> {
+        if let Some(p) = crate::names::problem(s) {
+            return Some(format!("{p} ('{s}'); use 1 to 64 of A-Z a-z 0-9 - _ ."));
+        }
+        if existing.iter().any(|n| n == s) {
+            return Some(format!("key '{s}' exists already; pick another name"));
+        }
+        None
+    };
     let name: String = Input::with_theme(&theme)
         .with_prompt("Name")
+        .validate_with(|s: &String| name_problem(s).map_or(Ok(()), Err))
+        .interact_text()
+        .map_err(prompt_error)?;
+
+    // Providers' "instances": more keys of the same definition, each with its own secret.
+    let more: String = Input::with_theme(&theme)
+        .with_prompt(
+            "More instances of this definition (other names, comma-separated; Enter for none)",
+        )
+        .allow_empty(true)
         .validate_with(|s: &String| -> std::result::Result<(), String> {
-            if let Some(p) = crate::names::problem(s) {
-                return Err(format!("{p}; use 1 to 64 of A-Z a-z 0-9 - _ ."));
-            }
-            if existing.iter().any(|n| n == s) {
-                return Err(format!("key '{s}' exists already; pick another name"));
+            let mut seen = vec![name.as_str()];
+            for n in split_list(s) {
+                if let Some(p) = name_problem(n) {
+                    return Err(p);
+                }
+                if seen.contains(&n) {
+                    return Err(format!("'{n}' is listed twice"));
+                }
+                seen.push(n);
             }
             Ok(())
         })
         .interact_text()
         .map_err(prompt_error)?;
+    let mut names = vec![name];
+    names.extend(split_list(&more).into_iter().map(String::from));
 
     let description: String = Input::with_theme(&theme)
         .with_prompt("Description (optional)")
@@ -150,20 +306,21 @@ pub fn create_form(ctx: &Context, doc: &Document, mut args: CreateArgs) -> Resul
         }
         _ => {
             let typed: String = Input::with_theme(&theme)
-                .with_prompt(
-                    "Permissions (comma-separated, e.g. dns:read, dns:write; empty for none)",
-                )
+                .with_prompt("Permissions (comma-separated, e.g. dns:read, dns:write)")
                 .with_initial_text(args.def.permissions.join(", "))
                 .allow_empty(true)
                 .validate_with(|s: &String| -> std::result::Result<(), String> {
-                    split_scopes(s)
-                        .iter()
-                        .find_map(|p| crate::model::scope_problem(p))
+                    split_list(s)
+                        .into_iter()
+                        .find_map(scope_problem)
                         .map_or(Ok(()), Err)
                 })
                 .interact_text()
                 .map_err(prompt_error)?;
-            split_scopes(&typed)
+            let mut scopes: Vec<String> =
+                split_list(&typed).into_iter().map(String::from).collect();
+            super::create::dedup(&mut scopes);
+            scopes
         }
     };
 
@@ -203,11 +360,17 @@ pub fn create_form(ctx: &Context, doc: &Document, mut args: CreateArgs) -> Resul
         .ok_or(Error::Interrupted)?;
 
     let expiry_text = match crate::time::parse_expiry(&expires, now)? {
-        Some(t) => crate::time::format_timestamp(t),
+        Some(t) => format!(
+            "{} ({})",
+            crate::time::format_timestamp(t),
+            crate::time::humanize(t, now)
+        ),
         None => "never".into(),
     };
     let mut summary = format!(
-        "\n  name:        {name}\n  description: {}\n  permissions: {}\n  expires:     {expiry_text}\n  enabled:     {}\n",
+        "\n  file:        {file_note}\n  {:<13}{}\n  description: {}\n  permissions: {}\n  expires:     {expiry_text}\n  enabled:     {}\n",
+        if names.len() == 1 { "name:" } else { "names:" },
+        names.join(", "),
         if description.is_empty() {
             "-"
         } else {
@@ -232,17 +395,21 @@ pub fn create_form(ctx: &Context, doc: &Document, mut args: CreateArgs) -> Resul
         summary.push_str(&format!("  path prefix: {p}\n"));
     }
     ctx.say(summary);
+    let question = match names.len() {
+        1 => "Create this key?".to_string(),
+        n => format!("Create these {n} keys?"),
+    };
     let ok = Confirm::with_theme(&theme)
-        .with_prompt("Create this key?")
+        .with_prompt(question)
         .default(true)
         .interact_opt()
         .map_err(prompt_error)?
         .ok_or(Error::Interrupted)?;
     if !ok {
-        return Err(Error::Other("not created; nothing was written".into()));
+        return Err(Error::Declined("Nothing created.".into()));
     }
 
-    args.name = Some(name);
+    args.names = names;
     args.def.description = Some(description).filter(|d| !d.is_empty());
     args.def.permissions = permissions;
     args.def.expires = Some(expires);
@@ -250,10 +417,20 @@ pub fn create_form(ctx: &Context, doc: &Document, mut args: CreateArgs) -> Resul
     Ok(args)
 }
 
+/// Why a typed scope is refused: a space inside one means a missing comma.
+fn scope_problem(scope: &str) -> Option<String> {
+    if scope.contains(char::is_whitespace) {
+        return Some(format!(
+            "'{scope}' has a space in it; separate scopes with commas"
+        ));
+    }
+    crate::model::scope_problem(scope)
+}
+
 /// After the secret was printed: offers to copy it, unless `--copy` did already.
 pub fn offer_copy(ctx: &Context, secret: &crate::token::Secret) -> Result<()> {
     let _guard = PromptGuard::new();
-    let copy = Confirm::with_theme(&ColorfulTheme::default())
+    let copy = Confirm::with_theme(&FormTheme::new())
         .with_prompt("Copy the secret to the clipboard?")
         .default(false)
         .interact_opt()
@@ -273,16 +450,12 @@ pub fn offer_copy(ctx: &Context, secret: &crate::token::Secret) -> Result<()> {
     Ok(())
 }
 
-/// "dns:read, dns:write" -> ["dns:read", "dns:write"], without blanks or repeats.
-fn split_scopes(text: &str) -> Vec<String> {
-    let mut v: Vec<String> = text
-        .split([',', ' '])
+/// "dns:read, dns:write" -> ["dns:read", "dns:write"]: split on commas only, blanks dropped.
+fn split_list(text: &str) -> Vec<&str> {
+    text.split(',')
         .map(str::trim)
         .filter(|s| !s.is_empty())
-        .map(String::from)
-        .collect();
-    super::create::dedup(&mut v);
-    v
+        .collect()
 }
 
 #[cfg(test)]
@@ -290,12 +463,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn scopes_split_on_commas_and_spaces() {
+    fn lists_split_on_commas_only() {
         assert_eq!(
-            split_scopes(" dns:read,dns:write  dns:read, "),
-            vec!["dns:read", "dns:write"]
+            split_list(" dns:read,dns:write , dns:read, "),
+            vec!["dns:read", "dns:write", "dns:read"]
         );
-        assert!(split_scopes("").is_empty());
+        assert_eq!(split_list("dns:read dns:write"), vec!["dns:read dns:write"]);
+        assert!(
+            scope_problem("dns:read dns:write")
+                .unwrap()
+                .contains("commas")
+        );
+        assert!(split_list("").is_empty());
     }
 
     #[test]

@@ -5,24 +5,35 @@ use crate::cli::ListArgs;
 use crate::error::Result;
 use crate::output::{KeyView, key_table, stdout_error, write_data};
 use crate::store::usage;
-use crate::time::parse_duration;
+use crate::time;
 use std::cmp::Reverse;
 use std::io::Write;
 
 pub fn run(ctx: &Context, args: ListArgs) -> Result<()> {
     let now = ctx.clock.now();
+    // Calendar arithmetic: `--expiring-within 1mo` is up to the same day next month.
     let expiring = args
         .expiring_within
         .as_deref()
-        .map(parse_duration)
+        .map(|d| time::after(now, time::parse_duration("--expiring-within", d)?))
         .transpose()?;
     let unused = args
         .unused_since
         .as_deref()
-        .map(parse_duration)
+        .map(|d| time::before(now, time::parse_duration("--unused-since", d)?))
         .transpose()?;
     let store = ctx.store()?;
-    let doc = store.read()?;
+    let doc = if args.missing_ok {
+        store.read()?
+    } else {
+        ctx.read_existing(&store).map_err(|e| match e {
+            crate::Error::MissingFile { path, message } => crate::Error::MissingFile {
+                path,
+                message: format!("{message} (`list --missing-ok` lists a missing file as empty)"),
+            },
+            other => other,
+        })?
+    };
     let usage = usage::read_or_warn(&store.usage_path());
 
     let mut keys: Vec<_> = doc
@@ -31,17 +42,10 @@ pub fn run(ctx: &Context, args: ListArgs) -> Result<()> {
         .iter()
         .filter(|k| !args.expired || k.is_expired(now))
         .filter(|k| {
-            expiring.is_none_or(|d| {
-                k.expires_at
-                    .is_some_and(|t| t > now && t.as_second() - now.as_second() <= d.as_secs())
-            })
+            expiring.is_none_or(|until| k.expires_at.is_some_and(|t| t > now && t <= until))
         })
         .filter(|k| {
-            unused.is_none_or(|d| {
-                usage
-                    .get(&k.name)
-                    .is_none_or(|u| now.as_second() - u.last_used_at.as_second() >= d.as_secs())
-            })
+            unused.is_none_or(|cutoff| usage.get(&k.name).is_none_or(|u| u.last_used_at <= cutoff))
         })
         .filter(|k| !args.enabled || k.enabled)
         .filter(|k| !args.disabled || !k.enabled)
@@ -62,12 +66,24 @@ pub fn run(ctx: &Context, args: ListArgs) -> Result<()> {
         ctx.say(warning);
     }
     let mut out = std::io::stdout().lock();
-    if ctx.is_table() {
+    if args.names {
+        let mut text = String::new();
+        for v in &views {
+            text.push_str(&v.name);
+            text.push('\n');
+        }
+        out.write_all(text.as_bytes()).map_err(stdout_error)?;
+    } else if ctx.is_table() {
         if views.is_empty() {
-            ctx.say(if doc.model.keys.is_empty() {
-                "No keys yet: create one with `tokenctl create NAME`."
+            ctx.say(if doc.missing {
+                format!(
+                    "No keys: {} does not exist yet; `tokenctl create NAME` creates it.",
+                    store.path().display()
+                )
+            } else if doc.model.keys.is_empty() {
+                "No keys yet: create one with `tokenctl create NAME`.".into()
             } else {
-                "No keys match."
+                "No keys match.".into()
             });
             return Ok(());
         }

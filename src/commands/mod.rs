@@ -25,6 +25,8 @@ use zeroize::Zeroizing;
 /// What every command needs, decided once from the global options and the environment.
 pub struct Context {
     pub location: Location,
+    /// How the file was chosen, for messages: `--tenant acmee under --root tenants`.
+    pub origin: String,
     pub format: Format,
     /// Colour on stdout.
     pub color: bool,
@@ -39,35 +41,29 @@ pub struct Context {
 impl Context {
     pub fn from_global(g: &Global) -> Result<Self> {
         let clock = clock()?;
-        let lock_timeout = Duration::from_millis(
-            crate::time::parse_duration(&g.lock_timeout)
-                .map_err(|_| {
-                    Error::Usage(format!(
-                        "invalid --lock-timeout {:?}: use a duration like 500ms, 10s or 2m",
-                        g.lock_timeout
-                    ))
-                })?
-                .as_millis()
-                .max(0) as u64,
-        );
-        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        let color_for = |is_tty: bool| match g.color {
+        let lock_timeout = crate::time::parse_fixed_duration("--lock-timeout", &g.lock_timeout)?;
+        // --color auto: the decision of every clap-based tool (anstream): NO_COLOR, then
+        // CLICOLOR_FORCE, then CLICOLOR=0, then a terminal whose TERM is not dumb.
+        let color_for = |auto: anstream::ColorChoice| match g.color {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
-            ColorChoice::Auto => {
-                is_tty && !no_color && std::env::var("TERM").map_or(true, |t| t != "dumb")
-            }
+            ColorChoice::Auto => auto == anstream::ColorChoice::Always,
         };
+        let color = color_for(anstream::AutoStream::choice(&std::io::stdout()));
+        let color_err = color_for(anstream::AutoStream::choice(&std::io::stderr()));
+        // The prompts (dialoguer, on stderr) follow the same decision.
+        dialoguer::console::set_colors_enabled_stderr(color_err);
         let ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false" && v != "0");
         Ok(Context {
+            origin: origin(g),
             location: Location {
                 file: g.file.clone(),
                 tenant: g.tenant.clone(),
                 root: Some(g.root.clone()),
             },
             format: g.format,
-            color: color_for(std::io::stdout().is_terminal()),
-            color_err: color_for(std::io::stderr().is_terminal()),
+            color,
+            color_err,
             clock,
             lock_timeout,
             interactive: std::io::stdin().is_terminal() && std::io::stderr().is_terminal() && !ci,
@@ -80,6 +76,78 @@ impl Context {
 
     pub fn store(&self) -> Result<Store> {
         Ok(Store::new(self.path()?, self.lock_timeout))
+    }
+
+    /// Reads the file for a reading command: a missing file is an error naming the path, how
+    /// it was chosen and the nearest tenant, never an empty list (a mistyped tenant in a CI
+    /// job must fail, not succeed doing nothing).
+    pub fn read_existing(&self, store: &Store) -> Result<crate::store::Document> {
+        let doc = store.read()?;
+        if doc.missing {
+            return Err(self.missing_file(store.path()));
+        }
+        Ok(doc)
+    }
+
+    /// Fails, as [`Context::read_existing`] would, when the file does not exist: for
+    /// commands that change an existing key, before the lock creates any folder.
+    pub fn require_file(&self, store: &Store) -> Result<()> {
+        match std::fs::metadata(store.path()) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                Err(self.missing_file(store.path()))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// The error for a file that does not exist: the path, how it was chosen, and what to do
+    /// (the nearest tenant or file when the name looks mistyped).
+    pub fn missing_file(&self, path: &std::path::Path) -> Error {
+        let mut hint = None;
+        match (
+            &self.location.file,
+            &self.location.tenant,
+            &self.location.root,
+        ) {
+            (None, Some(tenant), Some(root)) => {
+                let tenants = tenants_under(root);
+                if let Some(near) =
+                    crate::names::nearest(tenant, tenants.iter().map(String::as_str))
+                {
+                    hint = Some(format!("did you mean --tenant {near}?"));
+                } else if !root.is_dir() {
+                    hint = Some(format!(
+                        "the folder {} does not exist either: run tokenctl from the folder \
+                         that holds it, or give --root (or TOKENCTL_ROOT)",
+                        root.display()
+                    ));
+                } else if !tenants.is_empty() {
+                    hint = Some(format!("the tenants there are {}", tenants.join(", ")));
+                }
+            }
+            (Some(file), _, _) => {
+                let dir = file.parent().filter(|p| !p.as_os_str().is_empty());
+                let name = file.file_name().map(|n| n.to_string_lossy().into_owned());
+                let files = yaml_files_in(dir.unwrap_or(std::path::Path::new(".")));
+                if let Some(near) =
+                    name.and_then(|n| crate::names::nearest(&n, files.iter().map(String::as_str)))
+                {
+                    let near = dir.map_or(near.clone().into(), |d| d.join(&near));
+                    hint = Some(format!("did you mean {}?", near.display()));
+                }
+            }
+            _ => {}
+        }
+        let hint = hint.unwrap_or_else(|| "`tokenctl create NAME` creates it".into());
+        Error::MissingFile {
+            path: path.to_path_buf(),
+            message: format!("no such file ({}); {hint}", self.origin),
+        }
+    }
+
+    /// Says on stderr that a write created the file.
+    pub fn say_created(&self, path: &std::path::Path) {
+        self.say(format!("Created {}", path.display()));
     }
 
     /// A short name for the file in messages: the tenant, or the path.
@@ -124,6 +192,60 @@ fn clock() -> Result<Clock> {
 #[cfg(not(debug_assertions))]
 fn clock() -> Result<Clock> {
     Ok(Clock::system())
+}
+
+/// How the global options chose the file, in words for messages.
+fn origin(g: &Global) -> String {
+    let from_env = |var: &str, value: &std::ffi::OsStr| {
+        std::env::var_os(var).is_some_and(|v| v.as_os_str() == value)
+    };
+    if let Some(file) = &g.file {
+        return if from_env("TOKENCTL_FILE", file.as_os_str()) {
+            format!("TOKENCTL_FILE={}", file.display())
+        } else {
+            format!("--file {}", file.display())
+        };
+    }
+    let Some(tenant) = &g.tenant else {
+        return "no --file or --tenant".into();
+    };
+    let tenant = if from_env("TOKENCTL_TENANT", tenant.as_ref()) {
+        format!("TOKENCTL_TENANT={tenant}")
+    } else {
+        format!("--tenant {tenant}")
+    };
+    let root = if from_env("TOKENCTL_ROOT", g.root.as_os_str()) {
+        format!("TOKENCTL_ROOT={}", g.root.display())
+    } else {
+        format!("--root {}", g.root.display())
+    };
+    format!("{tenant} under {root}")
+}
+
+/// The tenants under `root`: its folders that hold a security.yml, sorted.
+pub fn tenants_under(root: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(root)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.path().join("security.yml").is_file())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| crate::names::problem(n).is_none())
+        .collect();
+    names.sort();
+    names
+}
+
+/// The `.yml` and `.yaml` files in `dir`, for "did you mean" on a mistyped --file.
+fn yaml_files_in(dir: &std::path::Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".yml") || n.ends_with(".yaml"))
+        .filter(|n| !n.contains(".usage."))
+        .collect()
 }
 
 /// Lets a large loaded file go without freeing it piece by piece: the command is about to
@@ -207,14 +329,33 @@ pub fn read_stdin_secret(limit: usize) -> std::io::Result<Option<Zeroizing<Vec<u
     Ok(Some(buf))
 }
 
-/// Prints a new secret on stdout: alone (table, `--quiet`), or as JSON/YAML. This is the
-/// delivery of the secret: it runs before the file is replaced, and its error (a full disk,
-/// a closed pipe) stops the write. Notices and the clipboard come after, from
-/// [`announce_secret`].
+/// How new secrets are printed on stdout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretShape {
+    /// One key: the secret alone on a line (table, `--quiet`), or one JSON/YAML object.
+    One,
+    /// Several names: a `NAME SECRET` line each (table, `--quiet`), or a JSON/YAML array.
+    Lines,
+}
+
+/// Prints one new secret (see [`print_secrets`]).
 pub fn print_secret(
     ctx: &Context,
     key: &crate::model::ApiKey,
     secret: &crate::token::Secret,
+    quiet: bool,
+    verb: &str,
+) -> Result<()> {
+    print_secrets(ctx, &[(key, secret)], SecretShape::One, quiet, verb)
+}
+
+/// Prints new secrets on stdout, in `shape`. This is the delivery of the secrets: it runs
+/// before the file is replaced, and its error (a full disk, a closed pipe) stops the write.
+/// Notices and the clipboard come after, from [`announce_secrets`].
+pub fn print_secrets(
+    ctx: &Context,
+    created: &[(&crate::model::ApiKey, &crate::token::Secret)],
+    shape: SecretShape,
     quiet: bool,
     verb: &str,
 ) -> Result<()> {
@@ -230,16 +371,9 @@ pub fn print_secret(
         #[serde(skip_serializing_if = "Option::is_none")]
         old_secret_expires_at: Option<String>,
     }
-    let mut out = std::io::stdout().lock();
-    // The secret is rendered into memory zeroized on drop, sized so that it never grows (a
-    // grown Vec leaves the old copy behind), and written with one call: a whole line goes
-    // past stdout's line buffer, which is never cleared, straight to the file descriptor.
-    let mut text = Zeroizing::new(Vec::with_capacity(1024));
-    if ctx.is_table() || quiet {
-        text.extend_from_slice(secret.expose().as_bytes());
-        text.push(b'\n');
-    } else {
-        let view = SecretView {
+    let views: Vec<SecretView> = created
+        .iter()
+        .map(|(key, secret)| SecretView {
             name: &key.name,
             token: secret.expose(),
             fingerprint: key.fingerprint(),
@@ -248,25 +382,63 @@ pub fn print_secret(
                 .then(|| key.previous_hashes.iter().map(|p| p.expires_at).max())
                 .flatten()
                 .map(crate::time::format_timestamp),
-        };
-        match ctx.format {
-            crate::cli::Format::Yaml => {
-                serde_yaml::to_writer(&mut *text, &view).map_err(|e| Error::Other(e.to_string()))?
+        })
+        .collect();
+    let mut out = std::io::stdout().lock();
+    // The secrets are rendered into memory zeroized on drop, sized so that it never grows (a
+    // grown Vec leaves the old copy behind), and written with one call: whole lines go past
+    // stdout's line buffer, which is never cleared, straight to the file descriptor. (JSON
+    // escapes a character in at most 6 bytes.)
+    let capacity: usize = views
+        .iter()
+        .map(|v| 512 + 6 * (v.token.len() + v.name.len()))
+        .sum::<usize>()
+        + 64;
+    let mut text = Zeroizing::new(Vec::with_capacity(capacity));
+    let table = ctx.is_table() || quiet;
+    match (shape, table) {
+        (SecretShape::One, true) => {
+            for v in &views {
+                text.extend_from_slice(v.token.as_bytes());
+                text.push(b'\n');
             }
-            _ => {
-                serde_json::to_writer_pretty(&mut *text, &view)
-                    .map_err(|e| Error::Other(e.to_string()))?;
+        }
+        (SecretShape::Lines, true) => {
+            for v in &views {
+                text.extend_from_slice(v.name.as_bytes());
+                text.push(b' ');
+                text.extend_from_slice(v.token.as_bytes());
+                text.push(b'\n');
+            }
+        }
+        (shape, false) => {
+            let yaml = ctx.format == crate::cli::Format::Yaml;
+            let result = match (shape, yaml) {
+                (SecretShape::One, true) => {
+                    serde_yaml::to_writer(&mut *text, &views[0]).map_err(|e| e.to_string())
+                }
+                (_, true) => serde_yaml::to_writer(&mut *text, &views).map_err(|e| e.to_string()),
+                (SecretShape::One, false) => {
+                    serde_json::to_writer_pretty(&mut *text, &views[0]).map_err(|e| e.to_string())
+                }
+                (_, false) => {
+                    serde_json::to_writer_pretty(&mut *text, &views).map_err(|e| e.to_string())
+                }
+            };
+            result.map_err(Error::Other)?;
+            if !yaml {
                 text.push(b'\n');
             }
         }
     }
+    debug_assert!(text.len() <= capacity, "the secret buffer grew");
     out.write_all(&text).map_err(crate::output::stdout_error)?;
     out.flush().map_err(crate::output::stdout_error)?;
     Ok(())
 }
 
 /// After the file holds the new secret's hash: copies it to the clipboard when asked, and
-/// says on stderr what happened.
+/// says on stderr what happened (see [`announce_secrets`]).
 pub fn announce_secret(
     ctx: &Context,
     key: &crate::model::ApiKey,
@@ -275,26 +447,57 @@ pub fn announce_secret(
     copy: bool,
     verb: &str,
 ) {
+    announce_secrets(ctx, &[(key, secret)], quiet, copy, verb)
+}
+
+/// After the file holds the new secrets' hashes: copies the secret to the clipboard when
+/// asked (one secret only: `create` refuses --copy with several names), and says on stderr
+/// what happened.
+pub fn announce_secrets(
+    ctx: &Context,
+    created: &[(&crate::model::ApiKey, &crate::token::Secret)],
+    quiet: bool,
+    copy: bool,
+    verb: &str,
+) {
     if copy {
-        match crate::clipboard::copy(secret.expose()) {
-            Ok(()) => {
-                if !quiet {
-                    ctx.say("Copied the secret to the clipboard.");
+        if let [(_, secret)] = created {
+            match crate::clipboard::copy(secret.expose()) {
+                Ok(()) => {
+                    if !quiet {
+                        ctx.say("Copied the secret to the clipboard.");
+                    }
                 }
+                Err(e) => ctx.say(format!(
+                    "warning: could not copy to the clipboard ({e}); the secret is printed above"
+                )),
             }
-            Err(e) => ctx.say(format!(
-                "warning: could not copy to the clipboard ({e}); the secret is printed above"
-            )),
         }
     }
-    if !quiet {
-        ctx.say(format!(
+    if quiet {
+        return;
+    }
+    match created {
+        [] => return,
+        [(key, _)] => ctx.say(format!(
             "{verb} key '{}' (fingerprint {}).",
             key.name,
             key.fingerprint()
-        ));
-        if std::io::stderr().is_terminal() {
-            ctx.say("Store the secret now: it is not saved anywhere and will not be shown again.");
-        }
+        )),
+        many => ctx.say(format!(
+            "{verb} {} keys: {}.",
+            many.len(),
+            many.iter()
+                .map(|(k, _)| format!("'{}' ({})", k.name, k.fingerprint()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
+    if std::io::stderr().is_terminal() {
+        ctx.say(if created.len() == 1 {
+            "Store the secret now: it is not saved anywhere and will not be shown again."
+        } else {
+            "Store the secrets now: they are not saved anywhere and will not be shown again."
+        });
     }
 }

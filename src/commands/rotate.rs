@@ -13,11 +13,12 @@ pub fn run(ctx: &Context, args: RotateArgs) -> Result<()> {
     let grace = args
         .grace
         .as_deref()
-        .map(crate::time::parse_duration)
+        .map(|g| crate::time::parse_duration("--grace", g))
         .transpose()?
         // `--grace 0s` asks for no grace period: the old secret stops at once.
         .filter(|g| !g.is_zero());
     let store = ctx.store()?;
+    ctx.require_file(&store)?;
     let quiet = args.out.quiet;
     let written = store.write(
         args.write.if_unchanged.as_deref(),
@@ -39,9 +40,7 @@ pub fn run(ctx: &Context, args: RotateArgs) -> Result<()> {
                         .filter(|p| p.expires_at > now)
                         .cloned()
                         .collect();
-                    let until = now
-                        .checked_add(g)
-                        .map_err(|e| Error::Usage(e.to_string()))?;
+                    let until = crate::time::after(now, g)?;
                     live.push(PreviousHash {
                         hash: key.hash,
                         expires_at: until,

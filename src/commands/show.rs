@@ -12,7 +12,7 @@ pub fn run(ctx: &Context, args: ShowArgs) -> Result<()> {
     crate::names::validate("key", &args.name)?;
     let now = ctx.clock.now();
     let store = ctx.store()?;
-    let doc = store.read()?;
+    let doc = ctx.read_existing(&store)?;
     let key = doc
         .model
         .get(&args.name)
@@ -57,15 +57,10 @@ pub fn run(ctx: &Context, args: ShowArgs) -> Result<()> {
         ),
     ];
     let expires = match key.expires_at {
-        Some(t) if t <= now => format!(
-            "{} (expired {})",
-            crate::time::format_timestamp(t),
-            humanize(t, now)
-        ),
         Some(t) => format!(
-            "{} ({} left)",
+            "{} ({})",
             crate::time::format_timestamp(t),
-            humanize(t, now).trim_start_matches("in ")
+            crate::output::relative_expiry(Some(t), now)
         ),
         None => "never".into(),
     };

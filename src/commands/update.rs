@@ -3,8 +3,10 @@
 use super::{Context, check_catalog, check_scopes, no_such_key};
 use crate::cli::UpdateArgs;
 use crate::error::{Error, Result};
+use crate::model::ApiKey;
 use crate::output::{KeyView, write_data};
 use crate::store::Edit;
+use jiff::Timestamp;
 
 pub fn run(ctx: &Context, args: UpdateArgs) -> Result<()> {
     crate::names::validate("key", &args.name)?;
@@ -30,7 +32,8 @@ pub fn run(ctx: &Context, args: UpdateArgs) -> Result<()> {
         ));
     }
     let store = ctx.store()?;
-    let (key, changed) = store.update(args.write.if_unchanged.as_deref(), |doc| {
+    ctx.require_file(&store)?;
+    let (old, key) = store.update(args.write.if_unchanged.as_deref(), |doc| {
         let key = doc
             .model
             .get(&args.name)
@@ -74,28 +77,14 @@ pub fn run(ctx: &Context, args: UpdateArgs) -> Result<()> {
             new.expires_at = e;
         }
         if new == *key {
-            return Ok((Edit::new(), (new, Vec::new())));
+            return Ok((Edit::new(), (key.clone(), new)));
         }
         // Expired previous secrets go the next time the key is written.
         new.previous_hashes.retain(|p| p.expires_at > now);
-        let names: Vec<String> = crate::document::edit::field_changes(key, &new)
-            .iter()
-            .map(|(n, _)| n.to_string())
-            .filter(|n| n != "previousHashes")
-            .collect();
-        Ok((Edit::new().put(new.clone()), (new, names)))
+        Ok((Edit::new().put(new.clone()), (key.clone(), new)))
     })?;
-    if changed.is_empty() {
-        ctx.say(format!(
-            "Key '{}' already is as asked; nothing was written.",
-            key.name
-        ));
-    } else {
-        ctx.say(format!(
-            "Updated key '{}': {}.",
-            key.name,
-            changed.join(", ")
-        ));
+    for line in said(&old, &key, now) {
+        ctx.say(line);
     }
     if !ctx.is_table() {
         let usage = crate::store::usage::read_or_warn(&store.usage_path());
@@ -106,4 +95,62 @@ pub fn run(ctx: &Context, args: UpdateArgs) -> Result<()> {
         )?;
     }
     Ok(())
+}
+
+/// What the operator is told: the state change in words, then every other field as old -> new.
+fn said(old: &ApiKey, new: &ApiKey, now: Timestamp) -> Vec<String> {
+    let mut lines = Vec::new();
+    let name = &new.name;
+    match (old.enabled, new.enabled) {
+        (true, false) => lines.push(format!("Disabled key '{name}'; it stops working at once.")),
+        (false, true) if new.is_expired(now) => lines.push(format!(
+            "Enabled key '{name}'; it still does not work: it expired at {} (give --expires to extend it).",
+            new.expires_at.map(crate::time::format_timestamp).unwrap_or_default()
+        )),
+        (false, true) => lines.push(format!("Enabled key '{name}'; it works again.")),
+        _ => {}
+    }
+    let list = |v: &[String]| {
+        if v.is_empty() {
+            "(none)".to_string()
+        } else {
+            v.join(", ")
+        }
+    };
+    let text = |d: &Option<String>| {
+        d.as_ref()
+            .map_or("(none)".to_string(), |d| format!("{d:?}"))
+    };
+    let when = |t: Option<Timestamp>| t.map_or("never".to_string(), crate::time::format_timestamp);
+    let mut fields = Vec::new();
+    if old.permissions != new.permissions {
+        fields.push(format!(
+            "permissions {} -> {}",
+            list(&old.permissions),
+            list(&new.permissions)
+        ));
+    }
+    if old.description != new.description {
+        fields.push(format!(
+            "description {} -> {}",
+            text(&old.description),
+            text(&new.description)
+        ));
+    }
+    if old.expires_at != new.expires_at {
+        fields.push(format!(
+            "expires {} -> {}",
+            when(old.expires_at),
+            when(new.expires_at)
+        ));
+    }
+    if !fields.is_empty() {
+        lines.push(format!("Updated key '{name}': {}.", fields.join("; ")));
+    }
+    if lines.is_empty() {
+        lines.push(format!(
+            "Key '{name}' already is as asked; nothing was written."
+        ));
+    }
+    lines
 }

@@ -47,13 +47,15 @@ pub fn run(ctx: &Context, args: VerifyArgs) -> Result<()> {
         resource: args.resource.as_deref(),
     };
     let store = ctx.store()?;
+    // A missing file fails before anything is read: "unknown token" would hide a typo.
+    let model = ctx.read_existing(&store)?.model;
     let input = read_input()?;
     let now = ctx.clock.now();
     let mut hint = None;
     let outcome = match input {
         Err(r) => Outcome::Rejected(r),
         Ok(text) => {
-            let verifier = Verifier::new(store.read()?.model);
+            let verifier = Verifier::new(model);
             let outcome = if is_header_value(&text) {
                 verifier.verify_header(&text, &request, now)
             } else {
@@ -203,7 +205,7 @@ fn read_input() -> Result<Result<Zeroizing<String>, Rejection>> {
             .with_prompt("Token (or Authorization value)")
             .allow_empty_password(true)
             .interact()
-            .map_err(super::delete::prompt_error)?;
+            .map_err(super::interactive::prompt_error)?;
         return Ok(Ok(Zeroizing::new(s)));
     }
     let Some(buf) = super::read_stdin_secret(MAX_INPUT as usize)

@@ -742,10 +742,10 @@ fn prune_asks_at_a_terminal() {
     desired(&env, "keep: {}\n");
     let before = env.bytes();
     let (code, screen) = apply_prune_at_a_terminal(&env, "n");
-    assert_eq!(code, 1, "{screen}");
+    assert_eq!(code, 9, "a declined confirmation: {screen}");
     assert!(screen.contains("--prune deletes 1 key (stray)"), "{screen}");
     assert!(
-        screen.contains("not applied; nothing was written"),
+        screen.contains("Nothing applied; nothing was written."),
         "{screen}"
     );
     assert_eq!(env.bytes(), before);

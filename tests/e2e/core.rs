@@ -283,8 +283,9 @@ fn list_shows_a_table_sorted_by_last_use_then_name_without_secrets() {
     for col in [
         "NAME",
         "FINGERPRINT",
-        "ENABLED",
+        "STATUS",
         "PERMISSIONS",
+        "LIMITS",
         "CREATED",
         "LAST USED",
         "EXPIRES",
@@ -374,7 +375,7 @@ fn show_prints_every_field_but_the_hash() {
         .stdout_has("Dashboards")
         .stdout_has("dns:read")
         .stdout_has("10.0.0.0/8")
-        .stdout_has("30 days left")
+        .stdout_has("(in 30 days)")
         .stdout_has("never");
     assert!(!out.stdout.contains("sha256:") && !out.stdout.contains(&secret));
     let v = env.run(&["show", "k", "--format", "json"]).success().json();

@@ -93,25 +93,38 @@ fn man_pages_are_fresh() {
 
 const START: &str = "<!-- reference: generated from the clap definition; see Contributing -->\n";
 const END: &str = "<!-- end of reference -->\n";
+const CODES_START: &str = "<!-- exit codes: generated from src/manual.rs; see Contributing -->\n";
+const CODES_END: &str = "<!-- end of exit codes -->\n";
 
-#[test]
-fn readme_reference_is_fresh_and_complete() {
+/// Checks (or rewrites) the README's section between `start` and `end`.
+fn readme_section(start: &str, end: &str, generated: &str) {
     let path = repo().join("README.md");
     let readme = std::fs::read_to_string(&path).unwrap();
     let (head, rest) = readme
-        .split_once(START)
-        .expect("README has the reference markers");
-    let (section, tail) = rest.split_once(END).expect("README has the end marker");
-    let generated = tokenctl::commands::generate::reference_markdown();
+        .split_once(start)
+        .unwrap_or_else(|| panic!("README has the marker {start:?}"));
+    let (section, tail) = rest.split_once(end).expect("README has the end marker");
     if regenerate() {
-        std::fs::write(&path, format!("{head}{START}{generated}{END}{tail}")).unwrap();
+        std::fs::write(&path, format!("{head}{start}{generated}{end}{tail}")).unwrap();
     } else {
         assert!(
             section == generated,
-            "README.md's command reference is stale: run \
+            "README.md's section after {start:?} is stale: run \
              `TOKENCTL_REGENERATE=1 cargo test --test e2e generated` and commit"
         );
     }
+}
+
+#[test]
+fn readme_reference_and_exit_codes_are_fresh_and_complete() {
+    // One test for both sections: two tests rewriting README.md at once would lose one.
+    let table = tokenctl::commands::generate::exit_codes_markdown();
+    for code in ["| 0 |", "| 1 |", "| 6 |", "| 8 |", "| 9 |", "| 130 |"] {
+        assert!(table.contains(code), "{table}");
+    }
+    readme_section(CODES_START, CODES_END, &table);
+    let generated = tokenctl::commands::generate::reference_markdown();
+    readme_section(START, END, &generated);
     // Checked against --help too: every command and every long flag it shows is there.
     let env = TestEnv::new();
     let top = env.run(&["--help"]).success().stdout.clone();

@@ -2,7 +2,7 @@
 //! space in the selects, Enter), Ctrl-C in the middle (exit 130, file unchanged, cursor
 //! shown again), delete's confirmation, and the clipboard offer under a real X server.
 
-use crate::testenv::{NOW, TestEnv, Xvfb};
+use crate::testenv::{NOW, TestEnv, Tmux, Xvfb};
 use expectrl::process::unix::WaitStatus;
 use expectrl::{Eof, Expect, Session};
 use sha2::{Digest, Sha256};
@@ -120,6 +120,8 @@ fn create_form_with_catalog_multiselect_and_preset_expiry() {
     p.send("old\r");
     p.expect("exists already"); // validated as typed, before anything else is asked
     p.send("ci-deploy\r");
+    p.expect("More instances");
+    p.send("\r");
     p.expect("Description");
     p.send("Deploys from CI\r");
     p.expect("domains:read"); // the catalog, as a multi-select
@@ -171,6 +173,8 @@ fn create_form_free_permissions_date_expiry_and_disabled() {
     p.send("bad/name\r");
     p.expect("path separator");
     p.send("grafana\r");
+    p.expect("More instances");
+    p.send("\r");
     p.expect("Description");
     p.send("\r");
     p.expect("comma-separated"); // no catalog in the file: free entry
@@ -206,6 +210,8 @@ fn declining_the_summary_writes_nothing() {
     let mut p = Pty::spawn(&env, &["create"], &[]);
     p.expect("Name");
     p.send("x\r");
+    p.expect("More instances");
+    p.send("\r");
     p.expect("Description");
     p.send("\r");
     p.expect("domains:read");
@@ -216,8 +222,16 @@ fn declining_the_summary_writes_nothing() {
     p.send("y");
     p.expect("Create this key?");
     p.send("n");
-    assert_eq!(p.finish(), 1);
-    assert!(p.transcript.contains("nothing was written"));
+    assert_eq!(
+        p.finish(),
+        9,
+        "a declined confirmation has its own exit code"
+    );
+    assert!(
+        p.transcript.contains("Nothing created."),
+        "{}",
+        p.transcript
+    );
     assert!(tokens(&p.transcript).is_empty());
     assert_eq!(env.read(), CATALOG);
 }
@@ -231,6 +245,8 @@ fn ctrl_c_in_the_form_writes_nothing_and_exits_130() {
         let mut p = Pty::spawn(&env, &["create"], &[]);
         p.expect("Name");
         p.send("ci\r");
+        p.expect("More instances");
+        p.send("\r");
         p.expect("Description");
         if stop_at != "Description" {
             p.send("\r");
@@ -263,8 +279,12 @@ fn delete_asks_at_a_terminal_and_defaults_to_no() {
     let mut p = Pty::spawn(&env, &["delete", "old"], &[]);
     p.expect("Delete key 'old'?");
     p.send("\r");
-    assert_eq!(p.finish(), 1, "{}", p.transcript);
-    assert!(p.transcript.contains("not deleted"));
+    assert_eq!(p.finish(), 9, "{}", p.transcript);
+    assert!(
+        p.transcript.contains("Nothing deleted."),
+        "{}",
+        p.transcript
+    );
     assert_eq!(env.read(), CATALOG);
 
     let mut p = Pty::spawn(&env, &["delete", "old"], &[]);
@@ -288,9 +308,10 @@ fn delete_all_asks_for_the_tenant_name_to_be_typed() {
     let mut p = Pty::spawn(&env, &["delete", "--all"], &[]);
     p.expect("Type 'acme' to confirm");
     p.send("acm\r");
-    assert_eq!(p.finish(), 1, "{}", p.transcript);
+    assert_eq!(p.finish(), 9, "{}", p.transcript);
     assert!(
-        p.transcript.contains("nothing was deleted"),
+        p.transcript
+            .contains("That is not 'acme'. Nothing deleted."),
         "{}",
         p.transcript
     );
@@ -334,6 +355,8 @@ fn the_clipboard_offer_copies_the_secret() {
     let mut p = Pty::spawn(&env, &["create"], &[("DISPLAY", &x.display)]);
     p.expect("Name");
     p.send("clip\r");
+    p.expect("More instances");
+    p.send("\r");
     p.expect("Description");
     p.send("\r");
     p.expect("comma-separated");
@@ -400,6 +423,8 @@ fn flags_given_with_the_form_are_its_defaults() {
     let mut p = Pty::spawn(&env, &args, &[]);
     p.expect("Name");
     p.send("pre\r");
+    p.expect("More instances");
+    p.send("\r");
     p.expect("Description");
     p.send("\r"); // keeps "from flags"
     p.expect("domains:read");
@@ -423,4 +448,206 @@ fn flags_given_with_the_form_are_its_defaults() {
         entry.ends_with("    expiresAt: 2027-11-22T10:00:00Z\n"),
         "{entry}"
     );
+}
+
+// ---- issue 12: the form, as the screen shows it ----
+
+/// tokenctl's `args` in a real terminal of `width` columns, its screen readable.
+fn on_screen(env: &TestEnv, args: &str, width: u16, vars: &str) -> Tmux {
+    Tmux::start(
+        env.dir.path(),
+        &format!(
+            "env -i PATH=/usr/bin:/bin HOME={} TERM=xterm TOKENCTL_ROOT={} TOKENCTL_TENANT={} TOKENCTL_NOW={NOW} {vars} {} {args}",
+            env.dir.path().display(),
+            env.root().display(),
+            env.tenant,
+            assert_cmd::cargo::cargo_bin!("tokenctl").display(),
+        ),
+        width,
+        30,
+    )
+}
+
+#[test]
+fn a_long_error_fits_the_line_and_goes_when_the_answer_is_valid() {
+    let env = TestEnv::new();
+    env.write(CATALOG);
+    let t = on_screen(&env, "create", 60, "NO_COLOR=1");
+    t.wait_for("the name prompt", |s| s.contains("? Name"));
+    t.type_text("bad/name-that-is-long-enough");
+    t.keys(&["Enter"]);
+    // The error, then the prompt again on the very next line (not the rest of the message).
+    let screen = t.wait_for("the error and the prompt after it", |s| {
+        s.lines()
+            .skip_while(|l| !l.contains('✘'))
+            .nth(1)
+            .is_some_and(|l| l.starts_with("? Name"))
+    });
+    let error = screen.lines().find(|l| l.contains('✘')).unwrap();
+    assert!(
+        error.chars().count() < 60,
+        "the error fits one line: {error:?}"
+    );
+    assert!(
+        error.trim_end().ends_with('…'),
+        "cut, and says so: {error:?}"
+    );
+    t.keys(&["C-u"]);
+    t.type_text("ci");
+    t.keys(&["Enter"]);
+    let screen = t.wait_for("the next prompt", |s| s.contains("More instances"));
+    assert!(!screen.contains('✘'), "the error is gone:\n{screen}");
+    assert!(
+        !screen.contains("path separator"),
+        "no piece of it is left:\n{screen}"
+    );
+    assert!(screen.contains("✔ Name · ci"), "{screen}");
+    t.keys(&["C-c"]);
+    assert_eq!(t.wait_exit(), 130);
+    assert_eq!(env.read(), CATALOG);
+}
+
+#[test]
+fn the_checklist_cursor_shows_without_colour() {
+    let env = TestEnv::new();
+    env.write(CATALOG);
+    let t = on_screen(&env, "create", 80, "NO_COLOR=1");
+    t.wait_for("the name prompt", |s| s.contains("? Name"));
+    t.type_text("ci");
+    t.keys(&["Enter"]);
+    t.wait_for("more instances", |s| s.contains("More instances"));
+    t.keys(&["Enter"]);
+    t.wait_for("the description", |s| s.contains("Description"));
+    t.keys(&["Enter"]);
+    let screen = t.wait_for("the checklist", |s| s.contains("domains:read"));
+    assert!(!screen.contains('\x1b'), "no colour at all");
+    assert!(screen.lines().any(|l| l == "> ⬚ dns:read"), "{screen}");
+    assert!(screen.lines().any(|l| l == "  ⬚ dns:write"), "{screen}");
+    t.keys(&["Down"]);
+    t.keys(&["Space"]);
+    let screen = t.wait_for("the cursor one down", |s| {
+        s.lines().any(|l| l == "> ✔ dns:write")
+    });
+    assert!(screen.lines().any(|l| l == "  ⬚ dns:read"), "{screen}");
+    // Ctrl-C: the message on a line of its own.
+    t.keys(&["C-c"]);
+    assert_eq!(t.wait_exit(), 130);
+    let screen = t.screen();
+    assert!(
+        screen
+            .lines()
+            .any(|l| l == "error: interrupted; nothing was written"),
+        "{screen}"
+    );
+    assert_eq!(env.read(), CATALOG);
+}
+
+#[test]
+fn ctrl_c_at_a_text_prompt_starts_its_message_on_a_new_line() {
+    let env = TestEnv::new();
+    let t = on_screen(&env, "create", 80, "");
+    t.wait_for("the name prompt", |s| s.contains("? Name"));
+    t.type_text("half-typ");
+    t.keys(&["C-c"]);
+    assert_eq!(t.wait_exit(), 130);
+    let screen = t.screen();
+    let lines: Vec<&str> = screen.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.contains("error: interrupted"))
+        .unwrap_or_else(|| panic!("{screen}"));
+    assert!(lines[at].starts_with("error: interrupted"), "{screen}");
+    assert!(
+        lines[at - 1].contains("Name"),
+        "the prompt stays above it:\n{screen}"
+    );
+    assert!(!env.file().exists());
+}
+
+#[test]
+fn free_text_permissions_split_on_commas_only() {
+    let env = TestEnv::new();
+    let mut p = Pty::spawn(&env, &["create"], &[]);
+    p.expect("Name");
+    p.send("ci\r");
+    p.expect("More instances");
+    p.send("\r");
+    p.expect("Description");
+    p.send("\r");
+    p.expect("comma-separated");
+    p.send("dns:read dns:write\r");
+    p.expect("has a space in it; separate scopes with commas");
+    // Ctrl-U clears the line; the commas make two scopes.
+    p.send("\x15dns:read, dns:write\r");
+    p.expect("1 year");
+    p.send("\r");
+    p.expect("Enabled");
+    p.send("y");
+    p.expect("Create this key?");
+    p.send("y");
+    p.expect("Copy the secret");
+    p.send("n");
+    assert_eq!(p.finish(), 0, "{}", p.transcript);
+    assert!(
+        env.read()
+            .contains("    permissions: [dns:read, dns:write]\n"),
+        "{}",
+        env.read()
+    );
+}
+
+#[test]
+fn the_form_offers_more_instances_and_names_the_file() {
+    let env = TestEnv::new();
+    env.write(CATALOG);
+    let mut p = Pty::spawn(&env, &["create"], &[]);
+    p.expect("Name");
+    p.send("alice\r");
+    p.expect("More instances");
+    p.send("bob, old\r");
+    p.expect("key 'old' exists already");
+    p.send("\x15bob, alice\r");
+    p.expect("'alice' is listed twice");
+    p.send("\x15bob, carol\r");
+    p.expect("Description");
+    p.send("Team members\r");
+    p.expect("domains:read");
+    p.send(" \r"); // dns:read
+    p.expect("1 year");
+    p.send("\r");
+    p.expect("Enabled");
+    p.send("y");
+    p.expect("Create these 3 keys?");
+    p.send("y");
+    assert_eq!(p.finish(), 0, "{}", p.transcript);
+    assert!(
+        p.transcript
+            .contains(&format!("file:        {}", env.file().display())),
+        "the summary names the file:\n{}",
+        p.transcript
+    );
+    assert!(
+        p.transcript.contains("names:       alice, bob, carol"),
+        "{}",
+        p.transcript
+    );
+    assert!(
+        !p.transcript.contains("Copy the secret"),
+        "no copy offer for several secrets"
+    );
+    let shown = tokens(&p.transcript);
+    assert_eq!(shown.len(), 3, "one secret each, once:\n{}", p.transcript);
+    for name in ["alice", "bob", "carol"] {
+        assert!(p.transcript.contains(&format!("{name} tk_")), "{name}");
+    }
+    let text = env.read();
+    for (name, secret) in ["alice", "bob", "carol"].iter().zip(&shown) {
+        assert!(
+            text.contains(&format!(
+                "  {name}:\n    description: Team members\n    enabled: true\n    permissions: [dns:read]\n    hash: {}\n",
+                hash_of(secret)
+            )),
+            "{name}:\n{text}"
+        );
+    }
 }

@@ -10,12 +10,19 @@ mod clock;
 mod core;
 mod fastpath;
 mod generated;
+mod help;
+mod instances;
 mod interactive;
 mod lifecycle;
+mod missing;
+mod readme;
 mod schema;
 mod scripting;
 mod server;
+mod shells;
 mod store;
+mod table;
+mod units;
 
 // Reliability and security: faults, crashes, concurrency, hostile files, paths, secrets.
 mod harness;

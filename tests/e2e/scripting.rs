@@ -424,6 +424,9 @@ fn every_help_example_parses() {
             let Some(start) = line.find("tokenctl ") else {
                 continue;
             };
+            if line.contains("COMPLETE=") {
+                continue; // the completion protocol, not a command line
+            }
             // The command itself, without pipes, redirections or comments.
             let cmd = line[start..].split(['|', '>', '<', '#']).next().unwrap();
             let words: Vec<String> = cmd

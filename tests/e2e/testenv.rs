@@ -243,3 +243,111 @@ impl Drop for Xvfb {
         let _ = self.child.wait();
     }
 }
+
+/// A program in a private tmux server: a real terminal whose screen can be read back, as
+/// the person at it sees it. Killed on drop.
+pub struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    /// Runs `command` (a shell command line) in a `width` x `height` terminal, in `dir`. The
+    /// screen stays readable after the program exits.
+    pub fn start(dir: &Path, command: &str, width: u16, height: u16) -> Tmux {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static N: AtomicU64 = AtomicU64::new(0);
+        let socket = format!(
+            "tokenctl-test-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        );
+        let conf = dir.join(format!("{socket}.conf"));
+        fs::write(&conf, "set -g remain-on-exit on\nset -g status off\n").unwrap();
+        let status = std::process::Command::new("tmux")
+            .args(["-L", &socket, "-f"])
+            .arg(&conf)
+            .args(["new-session", "-d", "-s", "t", "-x"])
+            .arg(width.to_string())
+            .arg("-y")
+            .arg(height.to_string())
+            .arg("-c")
+            .arg(dir)
+            .arg(command)
+            .status()
+            .expect("tmux must be installed (scripts/test installs it)");
+        assert!(status.success(), "tmux starts");
+        Tmux { socket }
+    }
+
+    pub fn tmux(&self, args: &[&str]) -> String {
+        let out = std::process::Command::new("tmux")
+            .args(["-L", &self.socket])
+            .args(args)
+            .output()
+            .expect("tmux runs");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Presses keys by tmux's names (`Enter`, `Tab`, `Down`, `C-c`).
+    pub fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", "t"];
+        args.extend_from_slice(keys);
+        self.tmux(&args);
+    }
+
+    /// Types `text` as it is.
+    pub fn type_text(&self, text: &str) {
+        self.tmux(&["send-keys", "-t", "t", "-l", text]);
+    }
+
+    /// The screen as text (trailing spaces a program wrote are kept).
+    pub fn screen(&self) -> String {
+        self.tmux(&["capture-pane", "-N", "-p", "-t", "t"])
+    }
+
+    /// Waits until the screen satisfies `ok`, or fails showing it.
+    #[track_caller]
+    pub fn wait_for(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            let screen = self.screen();
+            if ok(&screen) {
+                return screen;
+            }
+            if std::time::Instant::now() > deadline {
+                panic!("waiting for {what}; the screen:\n{screen}");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
+
+    /// The exit status of the program, once it has exited.
+    pub fn wait_exit(&self) -> i32 {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            let out = self.tmux(&[
+                "display-message",
+                "-p",
+                "-t",
+                "t",
+                "#{pane_dead} #{pane_dead_status}",
+            ]);
+            let mut parts = out.split_whitespace();
+            if parts.next() == Some("1") {
+                return parts.next().and_then(|s| s.parse().ok()).unwrap_or(-1);
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the program did not exit:\n{}",
+                self.screen()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        self.tmux(&["kill-server"]);
+    }
+}

@@ -1,0 +1,108 @@
+//! Text shared by the man pages and the README, written once: the exit codes, the
+//! environment, the files. (What each command and flag does comes from the clap definition.)
+
+use crate::error::exit;
+
+/// Every exit code (SPEC.md, "Exit codes", and the ones this repository added).
+pub const EXIT_CODES: &[(u8, &str)] = &[
+    (exit::SUCCESS, "success"),
+    (
+        exit::FAILURE,
+        "failure: a missing, unreadable or invalid file, an I/O error",
+    ),
+    (
+        exit::USAGE,
+        "usage error: a bad flag, name, duration or combination; nothing was touched",
+    ),
+    (exit::NO_SUCH_KEY, "no such key"),
+    (
+        exit::REJECTED,
+        "token rejected (malformed, unknown, disabled, expired)",
+    ),
+    (
+        exit::FORBIDDEN,
+        "token lacks access (permission, IP, path, resource)",
+    ),
+    (
+        exit::CONFLICT,
+        "conflict: key exists, file changed since `--if-unchanged`, lock not acquired in time",
+    ),
+    (exit::CHECK_FAILED, "`check` found problems"),
+    (exit::CHANGES_PENDING, "`apply --dry-run`: changes pending"),
+    (
+        exit::DECLINED,
+        "a confirmation was declined at a prompt; nothing changed",
+    ),
+    (
+        exit::INTERRUPTED,
+        "interrupted at a prompt; nothing written",
+    ),
+];
+
+/// What 4 and 5 mean for `verify`, in the words of the reasons it prints.
+pub const VERIFY_EXIT_CODES: &[(u8, &str)] = &[
+    (
+        exit::REJECTED,
+        "The token is rejected, as a server would answer HTTP 401: the input is empty, has \
+         whitespace around the token, or is an Authorization value that is not Bearer or \
+         Basic; the token is malformed (not the prefix, an underscore and 72 lowercase hex \
+         digits, or its check digits do not match: mistyped or cut short); no key has it \
+         (unknown); or its key is disabled, expired, or it is an old secret whose grace \
+         period after a rotation has ended.",
+    ),
+    (
+        exit::FORBIDDEN,
+        "The token is valid but lacks what the request needs, as a server would answer \
+         HTTP 403: the --permission, an --ip outside allowedIps, a --path outside \
+         pathPrefix (or not normalised), or a --resource the key is not given.",
+    ),
+];
+
+/// The environment variables tokenctl reads.
+pub const ENVIRONMENT: &[(&str, &str)] = &[
+    ("TOKENCTL_FILE", "The security.yml to use, as --file."),
+    ("TOKENCTL_TENANT", "The tenant, as --tenant."),
+    (
+        "TOKENCTL_ROOT",
+        "The folder holding one folder per tenant, as --root (default: tenants).",
+    ),
+    (
+        "CI",
+        "When set (and not \"false\" or \"0\"), tokenctl never prompts: a command that \
+         would ask needs --yes, or fails naming the flag.",
+    ),
+    (
+        "NO_COLOR",
+        "When set and not empty, --color auto uses no colour.",
+    ),
+    (
+        "CLICOLOR_FORCE",
+        "When set and not empty (and NO_COLOR is not), --color auto colours even when the \
+         output is not a terminal. CLICOLOR=0 turns colour off.",
+    ),
+    (
+        "COLUMNS",
+        "The width tables fit; by default the terminal's (piped tables are never wrapped).",
+    ),
+];
+
+/// The files tokenctl reads and writes, for one security.yml.
+pub const FILES: &[(&str, &str)] = &[
+    (
+        "<root>/<tenant>/security.yml",
+        "The keys: names, definitions and the SHA-256 of each secret, never a secret. \
+         Created 0600 (its folder 0700) by the first write; an existing file keeps its mode \
+         and owner. The format is docs/FORMAT.md in the source.",
+    ),
+    (
+        "security.usage.yml",
+        "Beside it: when each key was last used (lastUsedAt) and from where (lastUsedFrom), \
+         written by verify --record and by servers, so that recording use never changes \
+         security.yml.",
+    ),
+    (
+        "security.yml.lock",
+        "Beside it: the lock every writer takes (an exclusive flock). It holds no data; \
+         leave it out of version control (.gitignore: *.yml.lock).",
+    ),
+];
