@@ -151,7 +151,7 @@ impl<'s> Seen<'s> {
     }
 }
 
-const MERGE: &str = "merge keys (<<) are not allowed here: YAML parsers disagree on them (YAML 1.1 parsers merge the mapping in, YAML 1.2 parsers read a key named \"<<\"), so servers would not all see the same keys; write the fields out";
+const MERGE: &str = "merge keys (<<, or a key tagged !!merge) are not allowed here: YAML parsers disagree on them (YAML 1.1 parsers merge the mapping in, YAML 1.2 parsers read a key named \"<<\"), so servers would not all see the same keys; write the fields out";
 
 const TAG: &str = "tags (!...) are not allowed on tokenctl's data: parsers resolve them differently; remove the tag";
 
@@ -178,6 +178,15 @@ impl<'a> Loader<'a> {
             Kind::Alias(id) => self.anchors.get(&id).unwrap_or(node),
             _ => node,
         }
+    }
+
+    /// Is `key` a merge key to YAML 1.1 parsers: the plain `<<`, or any key tagged `!!merge`
+    /// (PyYAML merges on the tag whatever the key's text)?
+    fn merge(&self, key: &Node<'_>) -> bool {
+        key.is_merge_key()
+            || (key.tag != 0
+                && self.tags.get(key.tag as usize - 1).map(String::as_str)
+                    == Some("tag:yaml.org,2002:merge"))
     }
 
     /// Refuses a tag on a node of tokenctl's data, but the core schema's own for what the
@@ -245,7 +254,7 @@ impl<'a> Loader<'a> {
             .map(|(k, _)| line_start(self.text, k.start));
         for (k, v) in entries.iter_mut() {
             let k: &Node<'a> = k;
-            if k.is_merge_key() {
+            if self.merge(k) {
                 self.problem(k, format!("top level: {MERGE}"));
                 continue;
             }
@@ -356,7 +365,7 @@ impl<'a> Loader<'a> {
                 let name_node: &Node<'a> = name_node;
                 // Taken out of the tree, and so freed once read.
                 let def = std::mem::replace(def, Node::placeholder());
-                if name_node.is_merge_key() {
+                if self.merge(name_node) {
                     self.problem(name_node, format!("apiKeys: {MERGE}"));
                     continue;
                 }
@@ -421,7 +430,7 @@ impl<'a> Loader<'a> {
         let mut has_hash = false;
         let mut seen = Seen::new();
         for (fk, fv) in entries {
-            if fk.is_merge_key() {
+            if self.merge(fk) {
                 self.problem(fk, format!("key '{name}': {MERGE}"));
                 continue;
             }
@@ -649,7 +658,7 @@ impl<'a> Loader<'a> {
             };
             let (mut hash, mut expires) = (None, None);
             for (k, v) in entries {
-                if k.is_merge_key() {
+                if self.merge(k) {
                     self.problem(k, format!("{what}: {MERGE}"));
                     continue;
                 }

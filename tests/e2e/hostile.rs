@@ -661,3 +661,27 @@ fn deleting_the_key_after_a_kept_block_scalar_leaves_its_value_alone() {
     let v: serde_yaml::Value = serde_yaml::from_str(&after).unwrap();
     assert_eq!(v["apiKeys"]["a"]["d"].as_str(), Some("a\n\n"));
 }
+
+#[test]
+fn a_key_tagged_merge_is_a_merge_key_and_refused() {
+    // PyYAML merges on the tag, whatever the key says: `!!merge x: {enabled: false}` inside
+    // an entry disables the key for a PyYAML server. tokenctl cannot read it the same way
+    // as every parser, so it refuses the file, as it does `<<`.
+    for line in [
+        "!!merge x: {enabled: false}",
+        "<<: {enabled: false}",
+        "!!merge <<: {x: 1}",
+    ] {
+        let text = format!("apiKeys:\n  k:\n    hash: {}\n    {line}\n", fake_hash(1));
+        let (_dir, file) = temp_file(&text);
+        let m = run(&file, &["check"]);
+        assert_eq!(m.code, 7, "{line}: {}", m.stdout);
+        assert!(
+            m.stdout.contains(":4:5: key 'k': merge keys"),
+            "{line}: {}",
+            m.stdout
+        );
+        assert_eq!(run(&file, &["update", "k", "--disable"]).code, 1);
+        assert_eq!(fs::read_to_string(&file).unwrap(), text);
+    }
+}
