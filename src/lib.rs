@@ -17,6 +17,7 @@ pub mod names;
 pub mod output;
 pub mod schema;
 pub mod store;
+pub mod text;
 pub mod time;
 pub mod token;
 pub mod verify;

@@ -1,8 +1,14 @@
 //! The `tokenctl` binary: parse, run, print the error, exit with its code.
+//!
+//! Every message leaves through [`tokenctl::text`]: secret-looking values redacted, control
+//! characters shown as escapes. That covers clap's errors too, whose values are cleaned
+//! before clap renders them.
 
 use clap::Parser;
+use clap::builder::StyledStr;
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use std::process::ExitCode;
+use tokenctl::text;
 
 fn main() -> ExitCode {
     if std::env::args_os().nth(1).as_deref() == Some(tokenctl::clipboard::SERVE_ARG.as_ref()) {
@@ -16,36 +22,80 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             if !e.is_reported() || matches!(e, tokenctl::Error::CheckFailed(_)) {
-                match &e {
+                let message = match &e {
                     tokenctl::Error::Rejected(m)
                     | tokenctl::Error::Forbidden(m)
                     | tokenctl::Error::CheckFailed(m)
-                    | tokenctl::Error::Declined(m) => {
-                        eprintln!("{m}")
-                    }
-                    _ => eprintln!("error: {e}"),
-                }
+                    | tokenctl::Error::Declined(m) => m.clone(),
+                    _ => format!("error: {e}"),
+                };
+                eprintln!("{}", text::message(&message));
             }
             ExitCode::from(e.exit_code())
         }
     }
 }
 
-/// Prints clap's error and exits, except that an unexpected argument long enough to be a
-/// token is not repeated: clap would echo it to stderr, where logs keep it.
-fn exit_on_parse_error(e: clap::Error) -> ! {
-    if e.kind() == ErrorKind::UnknownArgument {
-        if let Some(ContextValue::String(arg)) = e.get(ContextKind::InvalidArg) {
-            if !arg.starts_with('-') && arg.chars().count() >= 20 {
-                eprintln!(
-                    "error: unexpected argument (not repeated here: it may be a secret)\n\n\
-                     tokenctl never takes a token as an argument, where shell history and `ps` keep it;\n\
-                     pipe it on stdin instead: printf '%s' \"$TOKEN\" | tokenctl verify\n\
-                     If that was a real secret, rotate it."
-                );
-                std::process::exit(tokenctl::error::exit::USAGE.into());
+/// Prints clap's error, with every value the user gave (an unknown subcommand, a flag's
+/// invalid value, ...) passed through [`text::value`] first: a token typed where a name
+/// goes is shown as its fingerprint, with the advice to rotate it.
+fn exit_on_parse_error(mut e: clap::Error) -> ! {
+    if !e.use_stderr() {
+        e.exit() // --help, --version: our own text, on stdout
+    }
+    let mut redacted = false;
+    let mut clean = |s: &str| {
+        let v = text::value(s);
+        redacted |= text::contains_secret(s);
+        v
+    };
+    let context: Vec<(ContextKind, ContextValue)> =
+        e.context().map(|(k, v)| (k, v.clone())).collect();
+    for (kind, value) in context {
+        let cleaned = match &value {
+            ContextValue::String(s) => ContextValue::String(clean(s)),
+            ContextValue::Strings(v) => ContextValue::Strings(v.iter().map(|s| clean(s)).collect()),
+            ContextValue::StyledStr(s) => ContextValue::StyledStr(clean_styled(s, &mut clean)),
+            ContextValue::StyledStrs(v) => {
+                ContextValue::StyledStrs(v.iter().map(|s| clean_styled(s, &mut clean)).collect())
             }
+            _ => continue,
+        };
+        if cleaned != value {
+            e.insert(kind, cleaned);
         }
     }
+    if redacted {
+        let mut tips = match e.get(ContextKind::Suggested) {
+            Some(ContextValue::StyledStrs(v)) => v.clone(),
+            _ => Vec::new(),
+        };
+        if e.kind() == ErrorKind::UnknownArgument {
+            tips.push(StyledStr::from(
+                "tokenctl never takes a token as an argument, where shell history and `ps` keep it; \
+                 pipe it on stdin instead: printf '%s' \"$TOKEN\" | tokenctl verify",
+            ));
+        }
+        tips.push(StyledStr::from(text::ROTATE_ADVICE));
+        e.insert(ContextKind::Suggested, ContextValue::StyledStrs(tips));
+    }
+    // A message clap composed without context gets the same treatment as ours, unstyled.
+    let plain = e.render().to_string();
+    let cleaned = text::message(&plain);
+    if cleaned != plain {
+        eprint!("{cleaned}");
+        std::process::exit(e.exit_code());
+    }
     e.exit()
+}
+
+/// A styled piece of a clap error, cleaned; its styling is dropped only when it changed.
+fn clean_styled(s: &StyledStr, clean: &mut impl FnMut(&str) -> String) -> StyledStr {
+    let plain = s.to_string();
+    let cleaned = clean(&plain);
+    if cleaned == plain {
+        s.clone()
+    } else {
+        StyledStr::from(cleaned)
+    }
 }

@@ -343,6 +343,12 @@ pub fn relative_expiry(expires_at: Option<Timestamp>, now: Timestamp) -> String 
     }
 }
 
+/// A table cell of text from a file: control characters shown as escapes
+/// ([`crate::text::Visible`]), so that no cell can write to the terminal.
+pub fn cell(text: &str) -> Cell {
+    Cell::new(crate::text::visible(text))
+}
+
 /// The list table: the most useful columns first; styled rows for disabled (dim) and
 /// expired (red) keys when colour is on, and the same facts in words in STATUS when not.
 pub fn key_table(views: &[KeyView], now: Timestamp, color: bool) -> String {
@@ -401,7 +407,7 @@ pub fn key_table(views: &[KeyView], now: Timestamp, color: bool) -> String {
             .into_iter()
             .enumerate()
             .map(|(i, text)| {
-                let cell = Cell::new(text);
+                let cell = cell(&text);
                 if !color {
                     return cell;
                 }

@@ -164,7 +164,7 @@ fn dry_run(
     warn_past_expiry(ctx, &plan, now);
     let mut out = std::io::stdout().lock();
     if ctx.format == Format::Table {
-        out.write_all(plan_text(&plan, true).as_bytes())
+        out.write_all(crate::text::message(&plan_text(&plan, true)).as_bytes())
             .map_err(stdout_error)?;
     } else {
         let report = report(&plan, true, store.path(), digest, Vec::new());
@@ -195,7 +195,7 @@ fn confirm_prune(
     if deletions.is_empty() {
         return Ok(deletions);
     }
-    eprint!("{}", plan_text(&plan, true));
+    eprint!("{}", crate::text::message(&plan_text(&plan, true)));
     // Ctrl-C: exit 130 with the cursor restored, nothing written.
     let _guard = super::interactive::PromptGuard::new();
     let ok = dialoguer::Confirm::with_theme(&super::interactive::FormTheme::new())
@@ -257,7 +257,7 @@ fn print_outcome(ctx: &Context, plan: &Plan, secrets: &[(String, Secret)], plan_
         return;
     }
     if ctx.format == Format::Table && !plan_shown {
-        eprint!("{}", plan_text(plan, false));
+        eprint!("{}", crate::text::message(&plan_text(plan, false)));
     }
     ctx.say(done(plan));
     if !secrets.is_empty() && std::io::stderr().is_terminal() {

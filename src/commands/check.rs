@@ -97,6 +97,10 @@ pub fn run(ctx: &Context, args: CheckArgs) -> Result<()> {
     }
     // One order for every problem: by position, those without one (the file's mode) last.
     problems.sort_by_key(|p| (p.line.is_none(), p.line, p.column));
+    // A problem may quote the file (a scope, a description): a secret there is not repeated.
+    for p in &mut problems {
+        p.message = crate::text::redact(&p.message).into_owned();
+    }
     let report = Report {
         file: path.display().to_string(),
         ok: problems.is_empty(),
@@ -112,7 +116,8 @@ pub fn run(ctx: &Context, args: CheckArgs) -> Result<()> {
                 (Some(l), Some(c)) => format!("{}:{l}:{c}", report.file),
                 _ => report.file.clone(),
             };
-            writeln!(out, "{at}: {}", p.message).map_err(stdout_error)?;
+            let line = crate::text::value(&format!("{at}: {}", p.message));
+            writeln!(out, "{line}").map_err(stdout_error)?;
         }
     }
     if report.ok {

@@ -3,7 +3,7 @@
 
 use super::{
     Context, SecretShape, announce_secrets, check_catalog, check_path_prefix, check_scopes,
-    print_secrets,
+    print_secrets, refuse_secret,
 };
 use crate::cli::CreateArgs;
 use crate::error::{Error, Result};
@@ -69,7 +69,13 @@ pub fn run(ctx: &Context, mut args: CreateArgs) -> Result<()> {
             ));
         }
     }
-    check_scopes(&def.permissions)?;
+    check_scopes("--permission", &def.permissions)?;
+    for r in &def.resources {
+        refuse_secret("--resource", r, crate::text::contains_secret)?;
+    }
+    if let Some(d) = &def.description {
+        refuse_secret("--description", d, crate::text::contains_token)?;
+    }
     let allowed_ips = if def.allow_ips.is_empty() {
         None
     } else {
@@ -81,6 +87,7 @@ pub fn run(ctx: &Context, mut args: CreateArgs) -> Result<()> {
         )
     };
     if let Some(p) = &def.path_prefix {
+        refuse_secret("--path-prefix", p, crate::text::contains_token)?;
         check_path_prefix(p)?;
     }
     let mut imported = if args.secret_stdin {

@@ -161,9 +161,10 @@ impl Context {
         }
     }
 
-    /// A message for the operator on stderr.
+    /// A message for the operator on stderr, secrets redacted and control characters
+    /// visible ([`crate::text::message`]).
     pub fn say(&self, message: impl AsRef<str>) {
-        eprintln!("{}", message.as_ref());
+        eprintln!("{}", crate::text::message(message.as_ref()));
     }
 
     pub fn is_table(&self) -> bool {
@@ -264,13 +265,29 @@ pub fn no_such_key(doc: &crate::store::Document, name: &str) -> Error {
     }
 }
 
-/// Parses `--allow-ip`, `--path-prefix`, `--permission` and `--resource` values, failing as
+/// Checks the values of a scope flag (`--permission`, `--add-permission`, ...), failing as
 /// usage errors before the file is touched.
-pub fn check_scopes(scopes: &[String]) -> Result<()> {
+pub fn check_scopes(flag: &str, scopes: &[String]) -> Result<()> {
     for s in scopes {
+        refuse_secret(flag, s, crate::text::contains_secret)?;
         if let Some(p) = crate::model::scope_problem(s) {
             return Err(Error::Usage(p));
         }
+    }
+    Ok(())
+}
+
+/// Refuses a secret given where a value to store goes (`create z --permission tk_...`): it
+/// would be written to the file, which keeps only hashes and is often in a git repository.
+/// `looks_secret` is [`crate::text::contains_secret`] for short identifiers (scopes,
+/// resources) and [`crate::text::contains_token`] for free text, where a commit id is fine.
+pub fn refuse_secret(flag: &str, value: &str, looks_secret: fn(&str) -> bool) -> Result<()> {
+    if looks_secret(value) {
+        // The message shows the value redacted, with the advice to rotate (text::message).
+        return Err(Error::Usage(format!(
+            "{flag} {value:?} looks like a secret, not a value to store; nothing was written \
+             (the file keeps only hashes: a secret goes in on stdin, with `create --secret-stdin`)"
+        )));
     }
     Ok(())
 }

@@ -111,6 +111,8 @@ pub fn run(ctx: &Context, args: ShowArgs) -> Result<()> {
     }
     let mut text = String::new();
     for (k, v) in lines {
+        // Each value from the file on one line, with control characters shown as escapes.
+        let v = crate::text::Visible(&v);
         text.push_str(&format!("{:<13}{v}\n", format!("{k}:")));
     }
     out.write_all(text.as_bytes()).map_err(stdout_error)

@@ -16,8 +16,11 @@ pub fn run(ctx: &Context, args: UpdateArgs) -> Result<()> {
         .as_deref()
         .map(|e| crate::time::parse_expiry(e, now))
         .transpose()?;
-    check_scopes(&args.permissions)?;
-    check_scopes(&args.add_permissions)?;
+    check_scopes("--permission", &args.permissions)?;
+    check_scopes("--add-permission", &args.add_permissions)?;
+    if let Some(d) = &args.description {
+        super::refuse_secret("--description", d, crate::text::contains_token)?;
+    }
     let nothing = !args.enable
         && !args.disable
         && args.permissions.is_empty()

@@ -91,6 +91,10 @@ pub fn run(ctx: &Context, args: VerifyArgs) -> Result<()> {
     if let Some(h) = hint {
         view.message = format!("{}; {h}", view.message);
     }
+    // The message may repeat --path, --permission or --resource: no secret in it, in any
+    // format. (On stderr, main redacts it and adds the advice to rotate.)
+    let message = std::mem::take(&mut view.message);
+    view.message = crate::text::redact(&message).into_owned();
     let mut out = std::io::stdout().lock();
     if !ctx.is_table() {
         write_data(&mut out, ctx.format, &view)?;
@@ -99,8 +103,8 @@ pub fn run(ctx: &Context, args: VerifyArgs) -> Result<()> {
     }
     match outcome {
         Outcome::Valid { .. } => Ok(()),
-        Outcome::Rejected(_) => Err(Error::Rejected(format!("rejected: {}", view.message))),
-        Outcome::Forbidden(_) => Err(Error::Forbidden(format!("forbidden: {}", view.message))),
+        Outcome::Rejected(_) => Err(Error::Rejected(format!("rejected: {message}"))),
+        Outcome::Forbidden(_) => Err(Error::Forbidden(format!("forbidden: {message}"))),
     }
 }
 

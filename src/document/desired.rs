@@ -359,6 +359,11 @@ impl<'t> Parser<'t> {
 
     fn text(&self, node: &Node<'t>, what: &str) -> Res<String> {
         match &node.kind {
+            // A token pasted into the desired state would be written to security.yml.
+            Kind::Scalar { value, .. } if crate::text::contains_token(value) => Err(self.err(
+                node,
+                format!("{what} is a token of tokenctl's form: a secret does not belong here (the file keeps only hashes); remove it, and rotate it if it is a real one"),
+            )),
             Kind::Scalar { value, .. } if !node.is_null() => Ok(value.to_string()),
             _ => Err(self.err(
                 node,

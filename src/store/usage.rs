@@ -87,7 +87,10 @@ fn parse(path: &Path, text: &str) -> Result<BTreeMap<String, Usage>> {
 /// must not hide the keys: it is reported on stderr and the keys are shown without usage.
 pub fn read_or_warn(path: &Path) -> BTreeMap<String, Usage> {
     read(path).unwrap_or_else(|e| {
-        eprintln!("warning: ignoring usage records: {e}");
+        eprintln!(
+            "{}",
+            crate::text::message(&format!("warning: ignoring usage records: {e}"))
+        );
         BTreeMap::new()
     })
 }
