@@ -259,7 +259,7 @@ _tokenctl() {
             return 0
             ;;
         tokenctl__subcmd__create)
-            opts="-p -q -y -t -o -h --permission --description --expires --disabled --allow-ip --path-prefix --resource --secret-stdin --copy --quiet --yes --if-missing --if-unchanged --file --tenant --root --format --color --lock-timeout --help"
+            opts="-p -q -y -t -o -h --permission --description --expires --disabled --allow-ip --path-prefix --resource --secret-stdin --copy --copy-for --quiet --yes --if-missing --if-unchanged --file --tenant --root --format --color --lock-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -290,6 +290,10 @@ _tokenctl() {
                     return 0
                     ;;
                 --resource)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --copy-for)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -491,13 +495,17 @@ _tokenctl() {
             return 0
             ;;
         tokenctl__subcmd__rotate)
-            opts="-q -t -o -h --grace --copy --quiet --if-unchanged --file --tenant --root --format --color --lock-timeout --help"
+            opts="-q -t -o -h --grace --copy --copy-for --quiet --if-unchanged --file --tenant --root --format --color --lock-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --grace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --copy-for)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -51,6 +51,7 @@ set edit:completion:arg-completer[tokenctl] = {|@words|
             cand --allow-ip 'Allow use only from this address range (repeatable), e.g. 203.0.113.0/24'
             cand --path-prefix 'Allow use only on paths starting with this (=/x: exactly /x)'
             cand --resource 'Allow use only on this resource (repeatable)'
+            cand --copy-for 'Copy, and clear the clipboard after this long instead of 45s (unless something else was copied since), e.g. 2m; units ms, s, m or min, h'
             cand --if-unchanged 'Write only if the file''s SHA-256 is still this (as `sha256sum` printed it); else exit 6'
             cand --file 'The security.yml to use (overrides --tenant)'
             cand -t 'Tenant whose <root>/<tenant>/security.yml to use'
@@ -62,7 +63,7 @@ set edit:completion:arg-completer[tokenctl] = {|@words|
             cand --lock-timeout 'How long to wait for another tokenctl''s lock on the file, e.g. 10s; units ms, s, m or min, h'
             cand --disabled 'Create the key disabled'
             cand --secret-stdin 'Read the secret from stdin instead of generating one (at least 32 characters)'
-            cand --copy 'Also copy the secret to the clipboard'
+            cand --copy 'Also copy the secret to the clipboard; it is cleared after 45s (see --copy-for)'
             cand -q 'Print only the secret'
             cand --quiet 'Print only the secret'
             cand -y 'Never prompt: without NAME, fail instead of opening the form'
@@ -144,6 +145,7 @@ set edit:completion:arg-completer[tokenctl] = {|@words|
         }
         &'tokenctl;rotate'= {
             cand --grace 'Keep the old secret valid this long, e.g. 24h; units y, mo, w, d, h, min, s'
+            cand --copy-for 'Copy, and clear the clipboard after this long instead of 45s (unless something else was copied since), e.g. 2m; units ms, s, m or min, h'
             cand --if-unchanged 'Write only if the file''s SHA-256 is still this (as `sha256sum` printed it); else exit 6'
             cand --file 'The security.yml to use (overrides --tenant)'
             cand -t 'Tenant whose <root>/<tenant>/security.yml to use'
@@ -153,7 +155,7 @@ set edit:completion:arg-completer[tokenctl] = {|@words|
             cand --format 'Output format for data on stdout'
             cand --color 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)'
             cand --lock-timeout 'How long to wait for another tokenctl''s lock on the file, e.g. 10s; units ms, s, m or min, h'
-            cand --copy 'Also copy the secret to the clipboard'
+            cand --copy 'Also copy the secret to the clipboard; it is cleared after 45s (see --copy-for)'
             cand -q 'Print only the secret'
             cand --quiet 'Print only the secret'
             cand -h 'Print help (see more with ''--help'')'

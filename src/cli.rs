@@ -240,9 +240,12 @@ pub struct KeyDefinition {
 
 #[derive(Debug, Args)]
 pub struct SecretOutput {
-    /// Also copy the secret to the clipboard.
+    /// Also copy the secret to the clipboard; it is cleared after 45s (see --copy-for).
     #[arg(long)]
     pub copy: bool,
+    /// Copy, and clear the clipboard after this long instead of 45s (unless something else was copied since), e.g. 2m; units ms, s, m or min, h.
+    #[arg(long, value_name = "DURATION")]
+    pub copy_for: Option<String>,
     /// Print only the secret.
     #[arg(long, short = 'q')]
     pub quiet: bool,

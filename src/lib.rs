@@ -11,6 +11,7 @@ pub mod commands;
 pub mod completion;
 pub mod document;
 pub mod error;
+pub mod harden;
 pub mod manual;
 pub mod model;
 pub mod names;

@@ -11,6 +11,9 @@ use std::process::ExitCode;
 use tokenctl::text;
 
 fn main() -> ExitCode {
+    // Any tokenctl may hold a secret (one generated, read from stdin, or typed by mistake
+    // where a name goes): no core dump, no ptrace by other processes of the user.
+    tokenctl::harden::forbid_dumps();
     if std::env::args_os().nth(1).as_deref() == Some(tokenctl::clipboard::SERVE_ARG.as_ref()) {
         tokenctl::clipboard::serve_child();
     }

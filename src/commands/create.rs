@@ -45,7 +45,7 @@ pub fn run(ctx: &Context, mut args: CreateArgs) -> Result<()> {
                 .into(),
         ));
     }
-    if several && args.out.copy {
+    if several && (args.out.copy || args.out.copy_for.is_some()) {
         return Err(Error::Usage(
             "--copy copies one secret; with several names, take them from stdout \
              (one `NAME SECRET` line each)"
@@ -90,6 +90,7 @@ pub fn run(ctx: &Context, mut args: CreateArgs) -> Result<()> {
         refuse_secret("--path-prefix", p, crate::text::contains_token)?;
         check_path_prefix(p)?;
     }
+    let copy = super::copy_for(&args.out)?;
     let mut imported = if args.secret_stdin {
         Some(read_secret_stdin()?)
     } else {
@@ -175,7 +176,7 @@ pub fn run(ctx: &Context, mut args: CreateArgs) -> Result<()> {
         )?;
     let (created, existing) = &written.value;
     let pairs: Vec<(&ApiKey, &Secret)> = created.iter().map(|(k, s)| (k, s)).collect();
-    announce_secrets(ctx, &pairs, quiet, args.out.copy, "Created");
+    announce_secrets(ctx, &pairs, quiet, copy, "Created");
     if written.created && !quiet {
         ctx.say_created(store.path());
     }
@@ -186,7 +187,7 @@ pub fn run(ctx: &Context, mut args: CreateArgs) -> Result<()> {
             ));
         }
     }
-    if form && !args.out.copy {
+    if form && copy.is_none() {
         if let [(_, secret)] = created.as_slice() {
             super::interactive::offer_copy(ctx, secret)?;
         }

@@ -427,8 +427,12 @@ fn scope_problem(scope: &str) -> Option<String> {
     crate::model::scope_problem(scope)
 }
 
-/// After the secret was printed: offers to copy it, unless `--copy` did already.
+/// After the secret was printed: offers to copy it, unless `--copy` did already, and only
+/// when a copy can work (a display is there).
 pub fn offer_copy(ctx: &Context, secret: &crate::token::Secret) -> Result<()> {
+    if !crate::clipboard::available() {
+        return Ok(());
+    }
     let _guard = PromptGuard::new();
     let copy = Confirm::with_theme(&FormTheme::new())
         .with_prompt("Copy the secret to the clipboard?")
@@ -441,12 +445,7 @@ pub fn offer_copy(ctx: &Context, secret: &crate::token::Secret) -> Result<()> {
     if !copy {
         return Ok(());
     }
-    match crate::clipboard::copy(secret.expose()) {
-        Ok(()) => ctx.say("Copied the secret to the clipboard."),
-        Err(e) => ctx.say(format!(
-            "warning: could not copy to the clipboard ({e}); copy it from above"
-        )),
-    }
+    super::copy_secret(ctx, secret, crate::clipboard::DEFAULT_CLEAR_AFTER, false);
     Ok(())
 }
 

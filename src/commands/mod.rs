@@ -346,6 +346,44 @@ pub fn read_stdin_secret(limit: usize) -> std::io::Result<Option<Zeroizing<Vec<u
     Ok(Some(buf))
 }
 
+/// `--copy` / `--copy-for`: for how long to put the secret on the clipboard, if at all.
+/// Parsed before anything is written, so that a bad duration changes nothing.
+pub fn copy_for(out: &crate::cli::SecretOutput) -> Result<Option<Duration>> {
+    let Some(text) = &out.copy_for else {
+        return Ok(out.copy.then_some(crate::clipboard::DEFAULT_CLEAR_AFTER));
+    };
+    // A fixed length of time, as for --lock-timeout: `2m` is two minutes here.
+    let d = crate::time::parse_fixed_duration("--copy-for", text)?;
+    if d.is_zero() {
+        return Err(Error::Usage(format!(
+            "--copy-for {text:?} must be longer than 0s: how long the secret stays on the clipboard, e.g. 45s or 2m"
+        )));
+    }
+    Ok(Some(d))
+}
+
+/// Copies a new secret to the clipboard, saying on stderr for how long, or why not.
+pub fn copy_secret(
+    ctx: &Context,
+    secret: &crate::token::Secret,
+    clear_after: Duration,
+    quiet: bool,
+) {
+    match crate::clipboard::copy(secret.expose(), clear_after) {
+        Ok(cleared) if !quiet => ctx.say(match cleared {
+            Some(d) => format!(
+                "Copied the secret to the clipboard for {}; then it is cleared, unless something else was copied since.",
+                crate::clipboard::describe(d)
+            ),
+            None => "Copied the secret to the clipboard.".to_string(),
+        }),
+        Ok(_) => {}
+        Err(e) => ctx.say(format!(
+            "warning: could not copy to the clipboard ({e}); the secret is printed above"
+        )),
+    }
+}
+
 /// How new secrets are printed on stdout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SecretShape {
@@ -461,7 +499,7 @@ pub fn announce_secret(
     key: &crate::model::ApiKey,
     secret: &crate::token::Secret,
     quiet: bool,
-    copy: bool,
+    copy: Option<Duration>,
     verb: &str,
 ) {
     announce_secrets(ctx, &[(key, secret)], quiet, copy, verb)
@@ -474,22 +512,11 @@ pub fn announce_secrets(
     ctx: &Context,
     created: &[(&crate::model::ApiKey, &crate::token::Secret)],
     quiet: bool,
-    copy: bool,
+    copy: Option<Duration>,
     verb: &str,
 ) {
-    if copy {
-        if let [(_, secret)] = created {
-            match crate::clipboard::copy(secret.expose()) {
-                Ok(()) => {
-                    if !quiet {
-                        ctx.say("Copied the secret to the clipboard.");
-                    }
-                }
-                Err(e) => ctx.say(format!(
-                    "warning: could not copy to the clipboard ({e}); the secret is printed above"
-                )),
-            }
-        }
+    if let (Some(clear_after), [(_, secret)]) = (copy, created) {
+        copy_secret(ctx, secret, clear_after, quiet);
     }
     if quiet {
         return;

@@ -17,6 +17,7 @@ pub fn run(ctx: &Context, args: RotateArgs) -> Result<()> {
         .transpose()?
         // `--grace 0s` asks for no grace period: the old secret stops at once.
         .filter(|g| !g.is_zero());
+    let copy = super::copy_for(&args.out)?;
     let store = ctx.store()?;
     ctx.require_file(&store)?;
     let quiet = args.out.quiet;
@@ -55,7 +56,7 @@ pub fn run(ctx: &Context, args: RotateArgs) -> Result<()> {
         |(key, secret), _| print_secret(ctx, key, secret, quiet, "Rotated").map(|()| true),
     )?;
     let (key, secret) = written.value;
-    announce_secret(ctx, &key, &secret, quiet, args.out.copy, "Rotated");
+    announce_secret(ctx, &key, &secret, quiet, copy, "Rotated");
     if !args.out.quiet {
         match (grace, key.previous_hashes.last()) {
             (Some(_), Some(p)) => ctx.say(format!(

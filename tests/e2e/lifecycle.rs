@@ -1141,7 +1141,7 @@ fn rotate_copy_puts_the_new_secret_on_the_clipboard() {
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("Copied the secret to the clipboard."),
+        stderr.contains("Copied the secret to the clipboard for 45 seconds"),
         "{stderr}"
     );
     let new = String::from_utf8(out.stdout)

@@ -198,6 +198,7 @@ fn messages_show_the_prefix_and_fingerprint_and_advise_rotating() {
         (vec!["create", "z", "--permission", t], 2),
         (vec!["create", "z", "--resource", t], 2),
         (vec!["create", "z", "--description", t], 2),
+        (vec!["create", "z", "--copy-for", t], 2),
         (vec!["update", "a", "--add-permission", t], 2),
         (vec!["check", t], 1),
         (vec!["apply", "-f", t], 1),

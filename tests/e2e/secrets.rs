@@ -276,3 +276,71 @@ fn verify_has_no_option_that_takes_the_token() {
     out.code(2);
     assert!(!out.stderr.contains("acme_not_a_real"), "{}", out.stderr);
 }
+
+/// Every command that holds a secret is non-dumpable: no core file, and neither ptrace nor
+/// `/proc/<pid>/mem` for other processes of the user. Each is caught while it waits, with
+/// the secret (or the stdin it reads one from) in hand: verify and `create --secret-stdin`
+/// and `apply -f -` reading stdin, rotate waiting for the lock.
+#[test]
+fn commands_that_hold_a_secret_are_not_dumpable() {
+    use std::process::{Command, Stdio};
+    use std::time::Duration;
+    let env = TestEnv::new();
+    env.create("k", &[]);
+    give_to_unprivileged(env.dir.path());
+    let lock_path = env.file().with_file_name("security.yml.lock");
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .unwrap();
+    give_to_unprivileged(&lock_path);
+    lock.lock().unwrap(); // rotate waits for it
+    let check = |what: &str, c: Command| {
+        let mut child = unprivileged(c)
+            .stdin(Stdio::piped()) // kept open: the command waits for it
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let pid = child.id();
+        // Once setpriv has exec'd tokenctl.
+        let started = eventually(Duration::from_secs(30), || {
+            std::fs::read_to_string(format!("/proc/{pid}/status"))
+                .is_ok_and(|s| s.starts_with("Name:\ttokenctl"))
+        });
+        let dumpable = started && !is_non_dumpable(pid);
+        let _ = child.kill();
+        let _ = child.wait();
+        assert!(started, "{what} did not start");
+        assert!(!dumpable, "{what} is dumpable");
+    };
+    let cmd = |args: &[&str]| {
+        let mut c = env.std_cmd();
+        c.args(args);
+        c
+    };
+    check("verify", cmd(&["verify"]));
+    check(
+        "create --secret-stdin",
+        cmd(&["create", "i", "--secret-stdin"]),
+    );
+    check("apply -f -", cmd(&["apply", "-f", "-"]));
+    check("rotate", cmd(&["rotate", "k", "--lock-timeout", "60s"]));
+    check("create", cmd(&["create", "n", "--lock-timeout", "60s"]));
+    // Control: the same way of running shows an ordinary process as dumpable.
+    let mut sleep = Command::new("sleep");
+    sleep.arg("30");
+    let mut sleeper = unprivileged(sleep).spawn().unwrap();
+    let pid = sleeper.id();
+    assert!(eventually(Duration::from_secs(30), || {
+        std::fs::read_to_string(format!("/proc/{pid}/status"))
+            .is_ok_and(|s| s.starts_with("Name:\tsleep"))
+    }));
+    let control = is_non_dumpable(pid);
+    let _ = sleeper.kill();
+    let _ = sleeper.wait();
+    assert!(!control, "an ordinary process reads as non-dumpable");
+    drop(lock);
+}

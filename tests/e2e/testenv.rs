@@ -237,6 +237,30 @@ impl Xvfb {
     }
 }
 
+impl Xvfb {
+    /// Another program (xclip) takes the clipboard with `text`; xclip serves it from the
+    /// background until the selection is taken or the X server goes away.
+    pub fn copy(&self, text: &str) {
+        use std::io::Write;
+        use std::process::Stdio;
+        let mut child = std::process::Command::new("xclip")
+            .args(["-i", "-selection", "clipboard"])
+            .env("DISPLAY", &self.display)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("xclip must be installed");
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
+        assert!(child.wait().unwrap().success());
+    }
+}
+
 impl Drop for Xvfb {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -349,5 +373,221 @@ impl Tmux {
 impl Drop for Tmux {
     fn drop(&mut self) {
         self.tmux(&["kill-server"]);
+    }
+}
+
+/// Whether the tests run as root (as CI does).
+pub fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .map(|l| l.split_whitespace().nth(2) == Some("0"))
+        })
+        .unwrap_or(false)
+}
+
+/// The uid of `nobody`, which tests run tokenctl as (through setpriv) when they run as root.
+pub const NOBODY: u32 = 65534;
+
+/// `c`, run as a user other than root: as `nobody` through `setpriv` when the tests run as
+/// root, else as it is. For what the kernel shows only of unprivileged processes, such as
+/// the owner of `/proc/<pid>/status` of a non-dumpable one.
+pub fn unprivileged(c: std::process::Command) -> std::process::Command {
+    if !is_root() {
+        return c;
+    }
+    let mut s = std::process::Command::new("setpriv");
+    s.args([
+        format!("--reuid={NOBODY}"),
+        format!("--regid={NOBODY}"),
+        "--clear-groups".into(),
+        "--".into(),
+    ])
+    .arg(c.get_program())
+    .args(c.get_args())
+    .env_clear();
+    for (k, v) in c.get_envs() {
+        if let Some(v) = v {
+            s.env(k, v);
+        }
+    }
+    if let Some(d) = c.get_current_dir() {
+        s.current_dir(d);
+    }
+    s
+}
+
+/// Makes `dir` and everything in it the unprivileged user's (see [`unprivileged`]).
+pub fn give_to_unprivileged(dir: &Path) {
+    if !is_root() {
+        return;
+    }
+    std::os::unix::fs::chown(dir, Some(NOBODY), Some(NOBODY)).unwrap();
+    if dir.is_dir() {
+        for e in fs::read_dir(dir).unwrap().flatten() {
+            give_to_unprivileged(&e.path());
+        }
+    }
+}
+
+/// Whether the kernel shows process `pid` as non-dumpable (`prctl(PR_SET_DUMPABLE, 0)`):
+/// its `/proc/<pid>` files then belong to root, whatever user it runs as (proc(5)).
+/// `/proc/<pid>/status` has no field that says so; the process must not run as root.
+pub fn is_non_dumpable(pid: u32) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let status = format!("/proc/{pid}/status");
+    let text = fs::read_to_string(&status).expect("the process is running");
+    let uid: u32 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))
+        .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        .expect("status has Uid");
+    assert_ne!(
+        uid, 0,
+        "run the process unprivileged to see whether it is dumpable"
+    );
+    fs::metadata(&status).unwrap().uid() == 0
+}
+
+/// Pids of the clipboard helpers serving for exactly `millis` (tests pick odd durations, so
+/// that each finds its own among those of tests running at the same time).
+pub fn clipboard_helpers(millis: u128) -> Vec<u32> {
+    let want = ["__clipboard-serve".to_string(), millis.to_string()];
+    fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            let Ok(cmdline) = fs::read(format!("/proc/{pid}/cmdline")) else {
+                return false;
+            };
+            let args: Vec<String> = cmdline
+                .split(|b| *b == 0)
+                .map(|a| String::from_utf8_lossy(a).into_owned())
+                .collect();
+            args.len() >= 3 && args[1..3] == want
+        })
+        .collect()
+}
+
+/// Polls `f` every 50 ms until it holds or `limit` has passed; whether it held.
+pub fn eventually(limit: std::time::Duration, mut f: impl FnMut() -> bool) -> bool {
+    let start = std::time::Instant::now();
+    while start.elapsed() < limit {
+        if f() {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    f()
+}
+
+/// A headless Wayland compositor (sway with wlroots' headless backend), which offers the
+/// wlr-data-control protocol that arboard copies through; killed on drop, which also ends
+/// any clipboard helper or wl-copy serving it. sway refuses to run as root, so as root it
+/// runs as `nobody` in a runtime folder of its own.
+pub struct Sway {
+    child: std::process::Child,
+    /// XDG_RUNTIME_DIR of the compositor and its clients.
+    pub runtime: tempfile::TempDir,
+    /// WAYLAND_DISPLAY, relative to `runtime`.
+    pub display: String,
+}
+
+impl Sway {
+    /// Starts sway and waits until its socket is there.
+    pub fn start() -> Sway {
+        use std::process::{Command, Stdio};
+        let runtime = tempfile::tempdir().unwrap();
+        give_to_unprivileged(runtime.path());
+        let config = runtime.path().join("config");
+        fs::write(&config, "").unwrap();
+        let mut c = Command::new("sway");
+        c.arg("-c")
+            .arg(&config)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", runtime.path())
+            .env("XDG_RUNTIME_DIR", runtime.path())
+            .env("WLR_BACKENDS", "headless")
+            .env("WLR_LIBINPUT_NO_DEVICES", "1")
+            .env("WLR_RENDERER", "pixman");
+        let child = unprivileged(c)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("sway must be installed (scripts/test installs it: apt-get install sway wl-clipboard)");
+        let socket = runtime.path().join("wayland-1");
+        let mut sway = Sway {
+            child,
+            runtime,
+            display: "wayland-1".into(),
+        };
+        let up = eventually(std::time::Duration::from_secs(30), || {
+            socket.exists() && sway.paste_raw().is_some()
+        });
+        assert!(up, "sway did not start");
+        sway
+    }
+
+    fn client(&self, program: &str) -> std::process::Command {
+        let mut c = std::process::Command::new(program);
+        c.env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("XDG_RUNTIME_DIR", self.runtime.path())
+            .env("WAYLAND_DISPLAY", &self.display);
+        c
+    }
+
+    /// wl-paste's answer: Some(text), or Some("") when nothing is selected; None when the
+    /// compositor does not answer.
+    fn paste_raw(&mut self) -> Option<String> {
+        if self.child.try_wait().ok().flatten().is_some() {
+            panic!("sway exited");
+        }
+        let out = self.client("wl-paste").arg("--no-newline").output().ok()?;
+        let err = String::from_utf8_lossy(&out.stderr);
+        if out.status.success() {
+            Some(String::from_utf8_lossy(&out.stdout).into_owned())
+        } else if err.contains("No selection") || err.contains("Nothing is copied") {
+            Some(String::new())
+        } else {
+            None
+        }
+    }
+
+    /// What the clipboard holds ("" when nothing), as wl-paste reads it.
+    pub fn clipboard(&mut self) -> String {
+        self.paste_raw().expect("wl-paste reaches sway")
+    }
+
+    /// Another program (wl-copy) takes the clipboard with `text`.
+    pub fn copy(&self, text: &str) {
+        // wl-copy serves from a child in the background: it must not hold our output.
+        let status = self
+            .client("wl-copy")
+            .arg(text)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    /// A tokenctl command of `env` pointed at this compositor (no X display).
+    pub fn tokenctl(&self, env: &TestEnv) -> std::process::Command {
+        let mut c = env.std_cmd();
+        c.env("XDG_RUNTIME_DIR", self.runtime.path())
+            .env("WAYLAND_DISPLAY", &self.display);
+        c
+    }
+}
+
+impl Drop for Sway {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
