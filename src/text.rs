@@ -163,8 +163,10 @@ fn prefix(secret: &str) -> &str {
 ///
 /// Candidates are runs of the characters tokens and base64 are made of (`A-Z a-z 0-9 + / _
 /// -`), without the leading `-` of a flag or `/` of a path. A candidate with a part between
-/// slashes that looks like a secret has that part redacted (a path keeps its folders);
-/// otherwise the whole run is judged (base64 may contain `/`).
+/// slashes that looks like a secret has that part redacted, so that a path keeps its
+/// folders, unless the other parts look random too or are too short to tell (a few
+/// characters): then it is base64 with a `/` in it, and all of it goes. A run without such a
+/// part is judged whole.
 fn secret_spans(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
     let bytes = text.as_bytes();
     let is_run = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'_' | b'-');
@@ -187,21 +189,30 @@ fn secret_spans(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
         while start < i && matches!(bytes[start], b'-' | b'/') {
             start += 1;
         }
-        let mut found = false;
+        let mut parts = Vec::new();
+        let mut rest = String::new(); // the parts that are not secrets, run together
         let mut offset = start;
         for part in text[start..i].split('/') {
             let part_end = offset + part.len();
             let padded = if part_end == i { end } else { part_end };
             if looks_like_secret(&text[offset..padded], &text[..offset]) {
-                spans.push((offset, padded));
-                found = true;
+                parts.push((offset, padded));
+            } else {
+                rest.push_str(part);
             }
             offset = part_end + 1;
         }
         let whole = text[start..i].trim_end_matches('/');
-        if !found && whole.contains('/') && looks_like_secret(whole, &text[..start]) {
-            let whole_end = start + whole.len();
-            spans.push((start, if whole_end == i { end } else { whole_end }));
+        let whole_end = start + whole.len();
+        let whole_span = (start, if whole_end == i { end } else { whole_end });
+        if parts.is_empty() {
+            if whole.contains('/') && looks_like_secret(whole, &text[..start]) {
+                spans.push(whole_span);
+            }
+        } else if rest.len() < 4 || reads_random(&rest) {
+            spans.push(whole_span);
+        } else {
+            spans.extend(parts);
         }
         i = end;
     }
@@ -225,9 +236,12 @@ fn looks_like_secret(run: &str, before: &str) -> bool {
     {
         return false;
     }
-    if !run.bytes().any(|b| b.is_ascii_alphabetic()) {
-        return false;
-    }
+    run.bytes().any(|b| b.is_ascii_alphabetic()) && reads_random(run)
+}
+
+/// Do letters and digits, or upper and lower case, alternate as often as in random text
+/// (hex, base36, base64), rather than as in words and names?
+fn reads_random(run: &str) -> bool {
     let class = |b: u8| match b {
         b'0'..=b'9' => 0,
         b'a'..=b'z' => 1,
@@ -316,6 +330,11 @@ mod tests {
             )
         );
         assert!(redact(&format!("{acme} and")).starts_with("acme_<redacted"));
+        // Base64 with a `/`: no piece of it is left, wherever the slash falls.
+        let b64 = "q3Xv9mKzL0sR7TtY2bNcW8dPfA1gHjE5uIo/ZxV4eMa=";
+        assert_eq!(redact(b64), redacted(b64));
+        let b64 = "q3/Xv9mKzL0sR7TtY2bNcW8dPfA1gHjE5uIoZxV4eMa=";
+        assert_eq!(redact(b64), redacted(b64));
     }
 
     #[test]

@@ -337,7 +337,7 @@ fn warn_past_expiry(ctx: &Context, plan: &Plan, now: jiff::Timestamp) {
 
 fn changed_since(path: &Path, expected: &str, actual: &str) -> Error {
     Error::Conflict(format!(
-        "{} changed since you read it (its sha256 is now {actual}, not {expected}); read it again and retry",
+        "{} changed since you read it (its SHA-256 is now sha256:{actual}, not sha256:{expected}); read it again and retry",
         path.display()
     ))
 }

@@ -16,6 +16,8 @@ pub fn run(ctx: &Context, mut args: CreateArgs) -> Result<()> {
     // No NAME at a terminal: the form asks for everything. Anywhere else, never a prompt.
     let form = args.names.is_empty() && ctx.interactive && !args.yes;
     if form {
+        // Before the form shows the flags as its defaults, on the terminal.
+        refuse_secrets(&args.def)?;
         let doc = ctx.store()?.read()?;
         args = super::interactive::create_form(ctx, &doc, args)?;
     }
@@ -69,13 +71,8 @@ pub fn run(ctx: &Context, mut args: CreateArgs) -> Result<()> {
             ));
         }
     }
+    refuse_secrets(def)?;
     check_scopes("--permission", &def.permissions)?;
-    for r in &def.resources {
-        refuse_secret("--resource", r, crate::text::contains_secret)?;
-    }
-    if let Some(d) = &def.description {
-        refuse_secret("--description", d, crate::text::contains_token)?;
-    }
     let allowed_ips = if def.allow_ips.is_empty() {
         None
     } else {
@@ -87,7 +84,6 @@ pub fn run(ctx: &Context, mut args: CreateArgs) -> Result<()> {
         )
     };
     if let Some(p) = &def.path_prefix {
-        refuse_secret("--path-prefix", p, crate::text::contains_token)?;
         check_path_prefix(p)?;
     }
     let copy = super::copy_for(&args.out)?;
@@ -191,6 +187,24 @@ pub fn run(ctx: &Context, mut args: CreateArgs) -> Result<()> {
         if let [(_, secret)] = created.as_slice() {
             super::interactive::offer_copy(ctx, secret)?;
         }
+    }
+    Ok(())
+}
+
+/// Refuses a secret given where a value of the definition goes: it would be stored.
+fn refuse_secrets(def: &crate::cli::KeyDefinition) -> Result<()> {
+    use crate::text::{contains_secret, contains_token};
+    for p in &def.permissions {
+        refuse_secret("--permission", p, contains_secret)?;
+    }
+    for r in &def.resources {
+        refuse_secret("--resource", r, contains_secret)?;
+    }
+    if let Some(d) = &def.description {
+        refuse_secret("--description", d, contains_token)?;
+    }
+    if let Some(p) = &def.path_prefix {
+        refuse_secret("--path-prefix", p, contains_token)?;
     }
     Ok(())
 }

@@ -134,7 +134,7 @@ impl Store {
         if let (Some(expected), Some(old_digest)) = (expected, &old_digest) {
             if *old_digest != expected {
                 return Err(Error::Conflict(format!(
-                    "{} changed since you read it (its sha256 is now {old_digest}); nothing was written; read it again and retry",
+                    "{} changed since you read it (its SHA-256 is now sha256:{old_digest}); nothing was written; read it again and retry",
                     self.path.display()
                 )));
             }

@@ -660,3 +660,14 @@ fn the_form_offers_more_instances_and_names_the_file() {
         );
     }
 }
+
+#[test]
+fn a_secret_given_as_a_flag_is_refused_before_the_form_shows_it() {
+    let env = TestEnv::new();
+    env.write("apiKeys:\n");
+    let token = env.create("a", &[]);
+    let mut p = Pty::spawn(&env, &["create", "--description", &token], &[]);
+    assert_eq!(p.finish(), 2, "{}", p.transcript);
+    assert!(!p.transcript.contains(&token[3..60]), "{}", p.transcript);
+    assert!(p.transcript.contains("tk_<redacted"), "{}", p.transcript);
+}

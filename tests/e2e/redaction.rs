@@ -254,4 +254,14 @@ fn names_and_paths_that_are_not_secrets_are_repeated_as_they_are() {
     out.code(1)
         .stderr_has("/nonexistent/infrastructure/configuration/security.yml");
     assert!(!out.stderr.contains("rotate"), "{}", out.stderr);
+    // A file's digest is no secret: the conflict message gives it whole, ready for reuse.
+    env.create("k", &[]);
+    let digest = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(env.bytes()))
+    };
+    let stale = format!("sha256:{}", "0".repeat(64));
+    let out = env.run(&["update", "k", "--disable", "--if-unchanged", &stale]);
+    out.code(6).stderr_has(&format!("sha256:{digest}"));
+    assert!(!out.stderr.contains("redacted"), "{}", out.stderr);
 }
