@@ -305,16 +305,18 @@ fn commands_that_hold_a_secret_are_not_dumpable() {
             .spawn()
             .unwrap();
         let pid = child.id();
-        // Once setpriv has exec'd tokenctl.
-        let started = eventually(Duration::from_secs(30), || {
+        // Once setpriv has exec'd tokenctl and tokenctl's main has begun.
+        let hardened = eventually(Duration::from_secs(30), || {
             std::fs::read_to_string(format!("/proc/{pid}/status"))
                 .is_ok_and(|s| s.starts_with("Name:\ttokenctl"))
+                && is_non_dumpable(pid)
         });
-        let dumpable = started && !is_non_dumpable(pid);
+        // And it is still there, waiting with the secret to come (or in hand).
+        let waiting = child.try_wait().unwrap().is_none();
         let _ = child.kill();
         let _ = child.wait();
-        assert!(started, "{what} did not start");
-        assert!(!dumpable, "{what} is dumpable");
+        assert!(hardened, "{what} is dumpable");
+        assert!(waiting, "{what} did not wait");
     };
     let cmd = |args: &[&str]| {
         let mut c = env.std_cmd();
