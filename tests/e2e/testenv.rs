@@ -228,11 +228,11 @@ impl Xvfb {
 
     /// What `xclip -o -selection clipboard` reads on this display.
     pub fn clipboard(&self) -> String {
-        let out = std::process::Command::new("xclip")
+        let mut xclip = std::process::Command::new("xclip");
+        xclip
             .args(["-o", "-selection", "clipboard"])
-            .env("DISPLAY", &self.display)
-            .output()
-            .expect("xclip must be installed");
+            .env("DISPLAY", &self.display);
+        let out = read_clipboard(&mut xclip).expect("xclip answers");
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 }
@@ -374,6 +374,28 @@ impl Drop for Tmux {
     fn drop(&mut self) {
         self.tmux(&["kill-server"]);
     }
+}
+
+/// Runs a clipboard reader (xclip -o, wl-paste), tried again when it hangs: neither has a
+/// timeout, and one that asks just as the owner exits (a clear) waits forever.
+pub fn read_clipboard(c: &mut std::process::Command) -> Option<std::process::Output> {
+    use std::process::Stdio;
+    for _ in 0..5 {
+        let mut child = c
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the clipboard reader must be installed");
+        if eventually(std::time::Duration::from_secs(5), || {
+            child.try_wait().unwrap().is_some()
+        }) {
+            return child.wait_with_output().ok();
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    None
 }
 
 /// Whether the tests run as root (as CI does).
@@ -547,7 +569,7 @@ impl Sway {
         if self.child.try_wait().ok().flatten().is_some() {
             panic!("sway exited");
         }
-        let out = self.client("wl-paste").arg("--no-newline").output().ok()?;
+        let out = read_clipboard(self.client("wl-paste").arg("--no-newline"))?;
         let err = String::from_utf8_lossy(&out.stderr);
         if out.status.success() {
             Some(String::from_utf8_lossy(&out.stdout).into_owned())
