@@ -188,10 +188,11 @@ impl Store {
 /// old text (and the keys a write revoked).
 fn warn_links(path: &Path, links: u64) {
     if links > 1 {
-        eprintln!(
+        let warning = format!(
             "warning: {} has {links} hard links; a write replaces only this name, and the others keep the old keys (a revoked key stays valid through them); make the other names symbolic links",
             path.display()
         );
+        eprintln!("{}", crate::text::message(&warning));
     }
 }
 
