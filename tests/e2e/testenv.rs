@@ -272,6 +272,8 @@ impl Drop for Xvfb {
 /// the person at it sees it. Killed on drop.
 pub struct Tmux {
     socket: String,
+    /// Where the shell around the program writes its exit status.
+    status_file: PathBuf,
 }
 
 impl Tmux {
@@ -287,6 +289,22 @@ impl Tmux {
         );
         let conf = dir.join(format!("{socket}.conf"));
         fs::write(&conf, "set -g remain-on-exit on\nset -g status off\n").unwrap();
+        // The command runs under a shell that writes its exit status to a file: tmux 3.3
+        // sometimes marks a pane dead without ever showing its exit status (seen as a flaky
+        // exit -1 after Ctrl-C). The shell traps SIGINT with a command, which the program
+        // does not inherit, so a Ctrl-C reaching the whole process group leaves the shell
+        // waiting for the program as before.
+        let status_file = dir.join(format!("{socket}.status"));
+        let script = dir.join(format!("{socket}.sh"));
+        fs::write(
+            &script,
+            format!(
+                "trap : INT\n{command}\necho $? > '{}'\n",
+                status_file.display()
+            ),
+        )
+        .unwrap();
+        let command = format!("sh '{}'", script.display());
         let status = std::process::Command::new("tmux")
             .args(["-L", &socket, "-f"])
             .arg(&conf)
@@ -300,7 +318,10 @@ impl Tmux {
             .status()
             .expect("tmux must be installed (scripts/test installs it)");
         assert!(status.success(), "tmux starts");
-        Tmux { socket }
+        Tmux {
+            socket,
+            status_file,
+        }
     }
 
     pub fn tmux(&self, args: &[&str]) -> String {
@@ -349,23 +370,17 @@ impl Tmux {
     pub fn wait_exit(&self) -> i32 {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
         loop {
-            let out = self.tmux(&[
-                "display-message",
-                "-p",
-                "-t",
-                "t",
-                "#{pane_dead} #{pane_dead_status}",
-            ]);
-            let mut parts = out.split_whitespace();
-            if parts.next() == Some("1") {
-                return parts.next().and_then(|s| s.parse().ok()).unwrap_or(-1);
+            if let Ok(text) = fs::read_to_string(&self.status_file) {
+                if let Ok(code) = text.trim().parse() {
+                    return code;
+                }
             }
             assert!(
                 std::time::Instant::now() < deadline,
                 "the program did not exit:\n{}",
                 self.screen()
             );
-            std::thread::sleep(std::time::Duration::from_millis(100));
+            std::thread::sleep(std::time::Duration::from_millis(50));
         }
     }
 }
