@@ -182,6 +182,13 @@ pub enum Command {
         after_help = "Examples:\n  tokenctl -t acme apply -f keys.yml --dry-run     # show the plan; exit 8 if changes are pending\n  tokenctl -t acme apply -f keys.yml --format json # apply; JSON with changed: true|false\n  tokenctl -t acme apply -f keys.yml --prune --yes # also delete keys keys.yml lacks\n  render-keys | tokenctl -t acme apply -f -"
     )]
     Apply(ApplyArgs),
+    /// Find tokenctl secrets in files or stdin and say whose each is (never printing them).
+    #[command(
+        after_help = "Exit codes: 0 no live secret found, 10 a live or in-grace secret found (with --fail-on: \
+                      also unknown tokens, or any), 1 a file or tenant could not be read.\n\n\
+                      Examples:\n  tokenctl -t acme scan                          # the current folder, as ripgrep walks it\n  git diff --cached | tokenctl -t acme scan -\n  tokenctl --root config/tenants scan --all-tenants --format json src/ logs/"
+    )]
+    Scan(ScanArgs),
     /// Print the JSON Schema of security.yml (or of apply's desired-state file).
     ///
     /// Draft 2020-12, for editors and CI linters; the security.yml schema allows fields it
@@ -397,6 +404,36 @@ pub struct CheckArgs {
     /// Also report keys that expire within this duration (e.g. 14d; units y, mo, w, d, h, min, s), and expired keys.
     #[arg(long, value_name = "DURATION", add = completion::durations())]
     pub warn_expiring: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Files and folders to scan, `-` for stdin (default: the current folder).
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Look tokens up in every tenant under --root (--file and --tenant are ignored).
+    #[arg(long)]
+    pub all_tenants: bool,
+    /// Also scan hidden files and folders, as `rg --hidden`.
+    #[arg(long)]
+    pub hidden: bool,
+    /// Scan files that .gitignore, .ignore or git's excludes leave out, as `rg --no-ignore`.
+    #[arg(long)]
+    pub no_ignore: bool,
+    /// Which findings make the exit code 10.
+    #[arg(long, value_enum, default_value_t = FailOn::Live, value_name = "WHAT")]
+    pub fail_on: FailOn,
+}
+
+/// Which tokens found make `scan` fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// A secret that works: a live key's, or an old one in its rotation grace period.
+    Live,
+    /// Also a token of tokenctl's form that no key has (revoked, or another file's).
+    Unknown,
+    /// Any token of tokenctl's form, whatever its key's state.
+    Any,
 }
 
 #[derive(Debug, Args)]

@@ -15,6 +15,8 @@ pub mod exit {
     pub const CHANGES_PENDING: u8 = 8;
     /// A confirmation was declined at a prompt; nothing changed (README, "Exit codes").
     pub const DECLINED: u8 = 9;
+    /// `scan` found a live or in-grace secret.
+    pub const SECRET_FOUND: u8 = 10;
     pub const INTERRUPTED: u8 = 130;
 }
 
@@ -76,6 +78,13 @@ pub enum Error {
     /// The operator answered no at a confirmation: nothing changed ("Nothing deleted.").
     #[error("{0}")]
     Declined(String),
+    /// `scan` found a secret that works (the findings are reported; this is the summary).
+    #[error("{0}")]
+    SecretFound(String),
+    /// Part of the work failed, each failure reported as it happened, and the rest was done
+    /// (a tenant that did not load, a file that could not be read); this is the summary.
+    #[error("{0}")]
+    Partial(String),
     /// The operator interrupted a prompt.
     #[error("interrupted; nothing was written")]
     Interrupted,
@@ -109,7 +118,8 @@ impl Error {
             | Error::Unsafe { .. }
             | Error::NotDelivered(_)
             | Error::NotCommitted(_)
-            | Error::Other(_) => exit::FAILURE,
+            | Error::Other(_)
+            | Error::Partial(_) => exit::FAILURE,
             Error::NoSuchKey { .. } => exit::NO_SUCH_KEY,
             Error::KeyExists(_) | Error::Conflict(_) => exit::CONFLICT,
             Error::Rejected(_) => exit::REJECTED,
@@ -117,6 +127,7 @@ impl Error {
             Error::CheckFailed(_) => exit::CHECK_FAILED,
             Error::ChangesPending => exit::CHANGES_PENDING,
             Error::Declined(_) => exit::DECLINED,
+            Error::SecretFound(_) => exit::SECRET_FOUND,
             Error::Interrupted => exit::INTERRUPTED,
         }
     }

@@ -16,8 +16,10 @@ pub mod manual;
 pub mod model;
 pub mod names;
 pub mod output;
+pub mod scan;
 pub mod schema;
 pub mod store;
+pub mod tenants;
 pub mod text;
 pub mod time;
 pub mod token;
@@ -42,6 +44,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Verify(a) => verify::run(&ctx, a),
         Command::Check(a) => check::run(&ctx, a),
         Command::Apply(a) => commands::apply::run(&ctx, a),
+        Command::Scan(a) => commands::scan::run(&ctx, a),
         Command::Schema(a) => commands::schema::run(a),
         Command::Completions(a) => generate::completions(a),
         Command::Man(a) => generate::man(a),

@@ -29,7 +29,8 @@ fn main() -> ExitCode {
                     tokenctl::Error::Rejected(m)
                     | tokenctl::Error::Forbidden(m)
                     | tokenctl::Error::CheckFailed(m)
-                    | tokenctl::Error::Declined(m) => m.clone(),
+                    | tokenctl::Error::Declined(m)
+                    | tokenctl::Error::SecretFound(m) => m.clone(),
                     _ => format!("error: {e}"),
                 };
                 eprintln!("{}", text::message(&message));

@@ -413,13 +413,18 @@ impl Verifier {
         if let Err(why) = token::check_form(token, &prefixes) {
             return Outcome::Rejected(Rejection::Malformed(why));
         }
-        let hash = TokenHash::of(token);
+        self.verify_hash(&TokenHash::of(token), request, now)
+    }
+
+    /// Verifies a token by its hash (steps 3 to 5), for callers that hashed it already and
+    /// must not keep the secret around (`scan`).
+    pub fn verify_hash(&self, hash: &TokenHash, request: &Request, now: Timestamp) -> Outcome {
         // The map lookup compares SHA-256 digests of the caller's input, so its timing tells
         // nothing about a stored secret; the final comparison is constant-time all the same.
-        let Some((stored, &slot)) = self.by_hash.get_key_value(&hash) else {
+        let Some((stored, &slot)) = self.by_hash.get_key_value(hash) else {
             return Outcome::Rejected(Rejection::Unknown);
         };
-        if !stored.ct_eq(&hash) {
+        if !stored.ct_eq(hash) {
             return Outcome::Rejected(Rejection::Unknown);
         }
         let (index, previous) = match slot {

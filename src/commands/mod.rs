@@ -8,6 +8,7 @@ pub mod generate;
 pub mod interactive;
 pub mod list;
 pub mod rotate;
+pub mod scan;
 pub mod schema;
 pub mod show;
 pub mod update;
