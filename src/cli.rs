@@ -304,6 +304,15 @@ pub struct ListArgs {
     /// List a file that does not exist as empty instead of failing (exit 1).
     #[arg(long)]
     pub missing_ok: bool,
+    /// Only keys that grant this permission (as the scope itself, `*` or `resource:*`).
+    #[arg(long, value_name = "SCOPE")]
+    pub permission: Option<String>,
+    /// Only keys with no allowedIps, pathPrefix or resources restriction.
+    #[arg(long)]
+    pub unrestricted: bool,
+    /// The keys of every tenant under --root, with a TENANT column (--file and --tenant are ignored).
+    #[arg(long)]
+    pub all_tenants: bool,
 }
 
 #[derive(Debug, Args)]
@@ -404,6 +413,9 @@ pub struct CheckArgs {
     /// Also report keys that expire within this duration (e.g. 14d; units y, mo, w, d, h, min, s), and expired keys.
     #[arg(long, value_name = "DURATION", add = completion::durations())]
     pub warn_expiring: Option<String>,
+    /// Check the security.yml of every tenant under --root.
+    #[arg(long, conflicts_with = "path")]
+    pub all_tenants: bool,
 }
 
 #[derive(Debug, Args)]

@@ -351,21 +351,29 @@ pub fn cell(text: &str) -> Cell {
 
 /// The list table: the most useful columns first; styled rows for disabled (dim) and
 /// expired (red) keys when colour is on, and the same facts in words in STATUS when not.
-pub fn key_table(views: &[KeyView], now: Timestamp, color: bool) -> String {
-    let mut t = table(
-        &[
-            "NAME",
-            "STATUS",
-            "PERMISSIONS",
-            "LIMITS",
-            "EXPIRES",
-            "LAST USED",
-            "CREATED",
-            "FINGERPRINT",
-        ],
-        color,
-    );
-    for v in views {
+///
+/// With `tenants` (one per view), a TENANT column comes first (`list --all-tenants`).
+pub fn key_table(
+    views: &[KeyView],
+    tenants: Option<&[&str]>,
+    now: Timestamp,
+    color: bool,
+) -> String {
+    let mut header = vec![
+        "NAME",
+        "STATUS",
+        "PERMISSIONS",
+        "LIMITS",
+        "EXPIRES",
+        "LAST USED",
+        "CREATED",
+        "FINGERPRINT",
+    ];
+    if tenants.is_some() {
+        header.insert(0, "TENANT");
+    }
+    let mut t = table(&header, color);
+    for (n, v) in views.iter().enumerate() {
         let expires = relative_expiry(
             v.expires_at
                 .as_deref()
@@ -403,10 +411,10 @@ pub fn key_table(views: &[KeyView], now: Timestamp, color: bool) -> String {
                 .to_string(),
             v.fingerprint.clone(),
         ];
-        let row: Vec<Cell> = cells
+        let tenant = tenants.map(|t| cell(t[n]));
+        let row: Vec<Cell> = tenant
             .into_iter()
-            .enumerate()
-            .map(|(i, text)| {
+            .chain(cells.into_iter().enumerate().map(|(i, text)| {
                 let cell = cell(&text);
                 if !color {
                     return cell;
@@ -418,26 +426,29 @@ pub fn key_table(views: &[KeyView], now: Timestamp, color: bool) -> String {
                     ("expiring", 1 | 4) => cell.fg(Color::Yellow),
                     _ => cell,
                 }
-            })
+            }))
             .collect();
         t.add_row(row);
     }
     // Narrower terminals: FINGERPRINT, then CREATED, go; PERMISSIONS wraps; LAST USED goes;
     // EXPIRES wraps; then NAME (a name is best copied whole); LIMITS and STATUS go last.
-    fit(
-        &mut t,
-        terminal_width(),
-        &[
-            Give::Wrap(6),
-            Give::Drop(8),
-            Give::Wrap(3),
-            Give::Drop(7),
-            Give::Wrap(5),
-            Give::Drop(4),
-            Give::Drop(2),
-            Give::Drop(1),
-        ],
-    );
+    // TENANT, when there, stays.
+    let give = [
+        Give::Wrap(6),
+        Give::Drop(8),
+        Give::Wrap(3),
+        Give::Drop(7),
+        Give::Wrap(5),
+        Give::Drop(4),
+        Give::Drop(2),
+        Give::Drop(1),
+    ];
+    let give: Vec<Give> = tenants
+        .map(|_| Give::Keep)
+        .into_iter()
+        .chain(give)
+        .collect();
+    fit(&mut t, terminal_width(), &give);
     let mut s = t.trim_fmt();
     s.push('\n');
     s

@@ -1,5 +1,6 @@
 //! `check [FILE]`: validate a security.yml against SPEC.md without changing it.
 //! Usable as Ansible's `validate: tokenctl check %s`. Problems: exit 7, one line each.
+//! `--all-tenants` checks every tenant's file under --root the same way.
 
 use super::Context;
 use crate::cli::CheckArgs;
@@ -12,6 +13,9 @@ use std::os::unix::fs::PermissionsExt;
 
 #[derive(serde::Serialize)]
 struct Report {
+    /// With --all-tenants only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tenant: Option<String>,
     file: String,
     ok: bool,
     keys: usize,
@@ -34,21 +38,135 @@ pub fn run(ctx: &Context, args: CheckArgs) -> Result<()> {
         .transpose()?
         .map(|span| crate::time::after(now, span))
         .transpose()?;
+    if args.all_tenants {
+        return all_tenants(ctx, now, warn);
+    }
     let path = match &args.path {
         Some(p) => p.clone(),
         None => ctx.path()?,
     };
+    let missing = || match &args.path {
+        None => ctx.missing_file(&path),
+        Some(_) => Error::MissingFile {
+            path: path.clone(),
+            message: "no such file (the PATH argument of check)".into(),
+        },
+    };
+    let report = check_file(&path, now, warn, &missing)?;
+    let mut out = std::io::stdout().lock();
+    if !ctx.is_table() {
+        write_data(&mut out, ctx.format, &report)?;
+    } else {
+        print_problems(&mut out, &report)?;
+    }
+    if report.ok {
+        ctx.say(format!("{}: ok ({} keys)", report.file, report.keys));
+        Ok(())
+    } else {
+        let n = report.problems.len();
+        Err(Error::CheckFailed(format!(
+            "{}: {n} problem{}",
+            report.file,
+            if n == 1 { "" } else { "s" }
+        )))
+    }
+}
+
+/// Every tenant's file: one report each, in name order. A file that cannot be read at all is
+/// reported and the others are checked all the same.
+fn all_tenants(ctx: &Context, now: jiff::Timestamp, warn: Option<jiff::Timestamp>) -> Result<()> {
+    let root = ctx
+        .location
+        .root
+        .clone()
+        .unwrap_or_else(|| "tenants".into());
+    let found = crate::tenants::discover(&root)?;
+    for (dir, why) in &found.skipped {
+        ctx.say(format!("warning: skipped {}: {why}", dir.display()));
+    }
+    let checked = crate::tenants::load_each(&found.tenants, |t| {
+        let missing = || ctx.missing_file(&t.path);
+        check_file(&t.path, now, warn, &missing)
+    });
+    let mut reports = Vec::new();
+    let mut unreadable = 0;
+    for (tenant, report) in found.tenants.iter().zip(checked) {
+        match report {
+            Ok(mut r) => {
+                r.tenant = Some(tenant.name.clone());
+                reports.push(r);
+            }
+            Err(e) => {
+                unreadable += 1;
+                ctx.say(format!("error: tenant '{}': {e}", tenant.name));
+            }
+        }
+    }
+    let mut out = std::io::stdout().lock();
+    if !ctx.is_table() {
+        write_data(&mut out, ctx.format, &reports)?;
+    } else {
+        for r in &reports {
+            print_problems(&mut out, r)?;
+        }
+    }
+    let keys: usize = reports.iter().map(|r| r.keys).sum();
+    let problems: usize = reports.iter().map(|r| r.problems.len()).sum();
+    let failing = reports.iter().filter(|r| !r.ok).count();
+    let head = format!(
+        "{}: {} tenant{} checked ({keys} keys)",
+        root.display(),
+        reports.len(),
+        if reports.len() == 1 { "" } else { "s" }
+    );
+    if unreadable > 0 {
+        ctx.say(if problems > 0 {
+            format!("{head}: {problems} problems in {failing} of them")
+        } else {
+            format!("{head}: ok")
+        });
+        return Err(Error::Partial(format!(
+            "{unreadable} tenant{} could not be read (see above)",
+            if unreadable == 1 { "" } else { "s" }
+        )));
+    }
+    if problems > 0 {
+        return Err(Error::CheckFailed(format!(
+            "{head}: {problems} problem{} in {failing} tenant{}",
+            if problems == 1 { "" } else { "s" },
+            if failing == 1 { "" } else { "s" }
+        )));
+    }
+    ctx.say(format!("{head}: ok"));
+    Ok(())
+}
+
+/// `file:line:col: problem`, one a line.
+fn print_problems(out: &mut dyn Write, report: &Report) -> Result<()> {
+    for p in &report.problems {
+        let at = match (p.line, p.column) {
+            (Some(l), Some(c)) => format!("{}:{l}:{c}", report.file),
+            _ => report.file.clone(),
+        };
+        let line = crate::text::value(&format!("{at}: {}", p.message));
+        writeln!(out, "{line}").map_err(stdout_error)?;
+    }
+    Ok(())
+}
+
+/// Checks one file; an error only when it cannot be read at all (`missing()` when it does
+/// not exist).
+fn check_file(
+    path: &std::path::Path,
+    now: jiff::Timestamp,
+    warn: Option<jiff::Timestamp>,
+    missing: &dyn Fn() -> Error,
+) -> Result<Report> {
     let mut problems: Vec<ProblemView> = Vec::new();
     let mut keys = 0;
-    let loaded = crate::store::read_bytes(&path).and_then(|bytes| {
-        let bytes = bytes.ok_or_else(|| match &args.path {
-            None => ctx.missing_file(&path),
-            Some(_) => Error::MissingFile {
-                path: path.clone(),
-                message: "no such file (the PATH argument of check)".into(),
-            },
-        })?;
-        crate::store::into_text(&path, bytes).and_then(|text| Document::load_all(&path, text))
+    let loaded = crate::store::read_bytes(path).and_then(|bytes| {
+        let bytes = bytes.ok_or_else(missing)?;
+        crate::store::into_text(path, bytes).and_then(|text| Document::load_all(path, text))
     });
     match loaded {
         Err(Error::Syntax {
@@ -74,7 +192,7 @@ pub fn run(ctx: &Context, args: CheckArgs) -> Result<()> {
             problems.extend(semantic(&doc, now, warn).into_iter().map(view));
         }
     }
-    if let Ok(meta) = std::fs::metadata(&path) {
+    if let Ok(meta) = std::fs::metadata(path) {
         use std::os::unix::fs::MetadataExt;
         if meta.is_file() && meta.nlink() > 1 {
             problems.push(ProblemView {
@@ -101,36 +219,13 @@ pub fn run(ctx: &Context, args: CheckArgs) -> Result<()> {
     for p in &mut problems {
         p.message = crate::text::redact(&p.message).into_owned();
     }
-    let report = Report {
+    Ok(Report {
+        tenant: None,
         file: path.display().to_string(),
         ok: problems.is_empty(),
         keys,
         problems,
-    };
-    let mut out = std::io::stdout().lock();
-    if !ctx.is_table() {
-        write_data(&mut out, ctx.format, &report)?;
-    } else {
-        for p in &report.problems {
-            let at = match (p.line, p.column) {
-                (Some(l), Some(c)) => format!("{}:{l}:{c}", report.file),
-                _ => report.file.clone(),
-            };
-            let line = crate::text::value(&format!("{at}: {}", p.message));
-            writeln!(out, "{line}").map_err(stdout_error)?;
-        }
-    }
-    if report.ok {
-        ctx.say(format!("{}: ok ({} keys)", report.file, report.keys));
-        Ok(())
-    } else {
-        let n = report.problems.len();
-        Err(Error::CheckFailed(format!(
-            "{}: {n} problem{}",
-            report.file,
-            if n == 1 { "" } else { "s" }
-        )))
-    }
+    })
 }
 
 fn view(p: Problem) -> ProblemView {

@@ -1,27 +1,104 @@
 //! `list`: every key, most recently used first, then by name; never a hash or a secret.
+//! `--all-tenants` lists every tenant's under --root, in tenant name order, each tenant that
+//! does not load reported and the others listed all the same.
 
 use super::Context;
 use crate::cli::ListArgs;
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::model::{ApiKey, SecurityFile};
 use crate::output::{KeyView, key_table, stdout_error, write_data};
-use crate::store::usage;
+use crate::store::Store;
+use crate::store::usage::{self, Usage};
 use crate::time;
+use jiff::Timestamp;
 use std::cmp::Reverse;
+use std::collections::BTreeMap;
 use std::io::Write;
 
+/// The filters of `list`, parsed once.
+struct Filter {
+    now: Timestamp,
+    expired: bool,
+    /// `--expiring-within`: keys expiring after now and by then.
+    expiring_until: Option<Timestamp>,
+    /// `--unused-since`: keys last used at or before then, or never.
+    unused_cutoff: Option<Timestamp>,
+    enabled: bool,
+    disabled: bool,
+    permission: Option<String>,
+    unrestricted: bool,
+}
+
+impl Filter {
+    fn new(args: &ListArgs, now: Timestamp) -> Result<Self> {
+        if let Some(p) = &args.permission {
+            super::check_scopes("--permission", std::slice::from_ref(p))?;
+        }
+        // Calendar arithmetic: `--expiring-within 1mo` is up to the same day next month.
+        let expiring_until = args
+            .expiring_within
+            .as_deref()
+            .map(|d| time::after(now, time::parse_duration("--expiring-within", d)?))
+            .transpose()?;
+        let unused_cutoff = args
+            .unused_since
+            .as_deref()
+            .map(|d| time::before(now, time::parse_duration("--unused-since", d)?))
+            .transpose()?;
+        Ok(Filter {
+            now,
+            expired: args.expired,
+            expiring_until,
+            unused_cutoff,
+            enabled: args.enabled,
+            disabled: args.disabled,
+            permission: args.permission.clone(),
+            unrestricted: args.unrestricted,
+        })
+    }
+
+    fn keeps(&self, k: &ApiKey, usage: &BTreeMap<String, Usage>) -> bool {
+        let now = self.now;
+        (!self.expired || k.is_expired(now))
+            && self
+                .expiring_until
+                .is_none_or(|until| k.expires_at.is_some_and(|t| t > now && t <= until))
+            && self
+                .unused_cutoff
+                .is_none_or(|cutoff| usage.get(&k.name).is_none_or(|u| u.last_used_at <= cutoff))
+            && (!self.enabled || k.enabled)
+            && (!self.disabled || !k.enabled)
+            && self
+                .permission
+                .as_deref()
+                .is_none_or(|p| crate::verify::grants(&k.permissions, p))
+            && (!self.unrestricted
+                || (k.allowed_ips.is_none() && k.path_prefix.is_none() && k.resources.is_none()))
+    }
+
+    /// The keys of one file that pass, most recently used first, then by name; each marked
+    /// with the keys it shares a secret with.
+    fn select(&self, file: &SecurityFile, usage: &BTreeMap<String, Usage>) -> Vec<KeyView> {
+        let mut keys: Vec<&ApiKey> = file.keys.iter().filter(|k| self.keeps(k, usage)).collect();
+        keys.sort_by(|a, b| {
+            let ua = usage.get(&a.name).map(|u| u.last_used_at);
+            let ub = usage.get(&b.name).map(|u| u.last_used_at);
+            Reverse(ua)
+                .cmp(&Reverse(ub))
+                .then_with(|| a.name.cmp(&b.name))
+        });
+        let shared = crate::verify::shared_secrets(file);
+        keys.iter()
+            .map(|k| KeyView::new(k, usage.get(&k.name), self.now).with_shared(&shared))
+            .collect()
+    }
+}
+
 pub fn run(ctx: &Context, args: ListArgs) -> Result<()> {
-    let now = ctx.clock.now();
-    // Calendar arithmetic: `--expiring-within 1mo` is up to the same day next month.
-    let expiring = args
-        .expiring_within
-        .as_deref()
-        .map(|d| time::after(now, time::parse_duration("--expiring-within", d)?))
-        .transpose()?;
-    let unused = args
-        .unused_since
-        .as_deref()
-        .map(|d| time::before(now, time::parse_duration("--unused-since", d)?))
-        .transpose()?;
+    let filter = Filter::new(&args, ctx.clock.now())?;
+    if args.all_tenants {
+        return all_tenants(ctx, &filter, args.names);
+    }
     let store = ctx.store()?;
     let doc = if args.missing_ok {
         store.read()?
@@ -35,33 +112,7 @@ pub fn run(ctx: &Context, args: ListArgs) -> Result<()> {
         })?
     };
     let usage = usage::read_or_warn(&store.usage_path());
-
-    let mut keys: Vec<_> = doc
-        .model
-        .keys
-        .iter()
-        .filter(|k| !args.expired || k.is_expired(now))
-        .filter(|k| {
-            expiring.is_none_or(|until| k.expires_at.is_some_and(|t| t > now && t <= until))
-        })
-        .filter(|k| {
-            unused.is_none_or(|cutoff| usage.get(&k.name).is_none_or(|u| u.last_used_at <= cutoff))
-        })
-        .filter(|k| !args.enabled || k.enabled)
-        .filter(|k| !args.disabled || !k.enabled)
-        .collect();
-    keys.sort_by(|a, b| {
-        let ua = usage.get(&a.name).map(|u| u.last_used_at);
-        let ub = usage.get(&b.name).map(|u| u.last_used_at);
-        Reverse(ua)
-            .cmp(&Reverse(ub))
-            .then_with(|| a.name.cmp(&b.name))
-    });
-    let shared = crate::verify::shared_secrets(&doc.model);
-    let views: Vec<KeyView> = keys
-        .iter()
-        .map(|k| KeyView::new(k, usage.get(&k.name), now).with_shared(&shared))
-        .collect();
+    let views = filter.select(&doc.model, &usage);
     if let Some(warning) = crate::output::shared_warning(&views) {
         ctx.say(warning);
     }
@@ -87,11 +138,91 @@ pub fn run(ctx: &Context, args: ListArgs) -> Result<()> {
             });
             return Ok(());
         }
-        out.write_all(key_table(&views, now, ctx.color).as_bytes())
+        out.write_all(key_table(&views, None, filter.now, ctx.color).as_bytes())
             .map_err(stdout_error)?;
     } else {
         write_data(&mut out, ctx.format, &views)?;
     }
     super::leak_at_exit(doc);
+    Ok(())
+}
+
+/// A key in `list --all-tenants --format json`: its tenant, then the fields of `list`.
+#[derive(serde::Serialize)]
+struct TenantKeyView<'a> {
+    tenant: &'a str,
+    #[serde(flatten)]
+    key: &'a KeyView,
+}
+
+fn all_tenants(ctx: &Context, filter: &Filter, names: bool) -> Result<()> {
+    let root = ctx
+        .location
+        .root
+        .clone()
+        .unwrap_or_else(|| "tenants".into());
+    let found = crate::tenants::discover(&root)?;
+    for (dir, why) in &found.skipped {
+        ctx.say(format!("warning: skipped {}: {why}", dir.display()));
+    }
+    let loaded = crate::tenants::load_each(&found.tenants, |t| {
+        let store = Store::new(t.path.clone(), ctx.lock_timeout);
+        let doc = store.read()?;
+        let views = filter.select(&doc.model, &usage::read_or_warn(&store.usage_path()));
+        super::leak_at_exit(doc);
+        Ok(views)
+    });
+    let mut rows: Vec<(&str, KeyView)> = Vec::new();
+    let mut broken = 0;
+    for (tenant, views) in found.tenants.iter().zip(loaded) {
+        match views {
+            Ok(views) => {
+                if let Some(warning) = crate::output::shared_warning(&views) {
+                    ctx.say(format!("tenant '{}': {warning}", tenant.name));
+                }
+                rows.extend(views.into_iter().map(|v| (tenant.name.as_str(), v)))
+            }
+            Err(e) => {
+                broken += 1;
+                ctx.say(format!("error: tenant '{}': {e}", tenant.name));
+            }
+        }
+    }
+    let mut out = std::io::stdout().lock();
+    if names {
+        // `tenant<TAB>name`, one a line: `while read -r t k; do ...; done`, or cut -f2.
+        let mut text = String::new();
+        for (tenant, v) in &rows {
+            text.push_str(&format!("{tenant}\t{}\n", v.name));
+        }
+        out.write_all(text.as_bytes()).map_err(stdout_error)?;
+    } else if ctx.is_table() {
+        if rows.is_empty() {
+            ctx.say(if found.tenants.is_empty() {
+                format!(
+                    "No tenants under {}: a tenant is a folder holding a security.yml.",
+                    root.display()
+                )
+            } else {
+                "No keys match.".to_string()
+            });
+        } else {
+            let (tenants, views): (Vec<&str>, Vec<KeyView>) = rows.into_iter().unzip();
+            out.write_all(key_table(&views, Some(&tenants), filter.now, ctx.color).as_bytes())
+                .map_err(stdout_error)?;
+        }
+    } else {
+        let views: Vec<TenantKeyView> = rows
+            .iter()
+            .map(|(tenant, key)| TenantKeyView { tenant, key })
+            .collect();
+        write_data(&mut out, ctx.format, &views)?;
+    }
+    if broken > 0 {
+        return Err(Error::Partial(format!(
+            "{broken} of {} tenants did not load (see above); the others are listed",
+            found.tenants.len()
+        )));
+    }
     Ok(())
 }
