@@ -40,6 +40,9 @@ _tokenctl() {
             tokenctl,rotate)
                 cmd="tokenctl__subcmd__rotate"
                 ;;
+            tokenctl,scan)
+                cmd="tokenctl__subcmd__scan"
+                ;;
             tokenctl,schema)
                 cmd="tokenctl__subcmd__schema"
                 ;;
@@ -59,7 +62,7 @@ _tokenctl() {
 
     case "${cmd}" in
         tokenctl)
-            opts="-t -o -h -V --file --tenant --root --format --color --lock-timeout --help --version create list show update delete rotate verify check apply schema completions man"
+            opts="-t -o -h -V --file --tenant --root --format --color --lock-timeout --help --version create list show update delete rotate verify check apply scan schema completions man"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -163,7 +166,7 @@ _tokenctl() {
             return 0
             ;;
         tokenctl__subcmd__check)
-            opts="-t -o -h --warn-expiring --file --tenant --root --format --color --lock-timeout --help"
+            opts="-t -o -h --warn-expiring --all-tenants --file --tenant --root --format --color --lock-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -391,7 +394,7 @@ _tokenctl() {
             return 0
             ;;
         tokenctl__subcmd__list)
-            opts="-q -t -o -h --expired --expiring-within --unused-since --enabled --disabled --names --missing-ok --file --tenant --root --format --color --lock-timeout --help"
+            opts="-q -t -o -h --expired --expiring-within --unused-since --enabled --disabled --names --missing-ok --permission --unrestricted --all-tenants --file --tenant --root --format --color --lock-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -402,6 +405,10 @@ _tokenctl() {
                     return 0
                     ;;
                 --unused-since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --permission)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -511,6 +518,56 @@ _tokenctl() {
                     ;;
                 --if-unchanged)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tenant)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -t)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --lock-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tokenctl__subcmd__scan)
+            opts="-t -o -h --all-tenants --hidden --no-ignore --fail-on --file --tenant --root --format --color --lock-timeout --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --fail-on)
+                    COMPREPLY=($(compgen -W "live unknown any" -- "${cur}"))
                     return 0
                     ;;
                 --file)

@@ -39,6 +39,7 @@ set edit:completion:arg-completer[tokenctl] = {|@words|
             cand verify 'Verify a token read from stdin and say why it fails'
             cand check 'Validate a security.yml without changing it (exit 7 on problems)'
             cand apply 'Make the file''s keys match a desired-state file (declarative; for config management)'
+            cand scan 'Find tokenctl secrets in files or stdin and say whose each is (never printing them)'
             cand schema 'Print the JSON Schema of security.yml (or of apply''s desired-state file)'
             cand completions 'Print shell completions'
             cand man 'Print the man page (roff)'
@@ -75,6 +76,7 @@ set edit:completion:arg-completer[tokenctl] = {|@words|
         &'tokenctl;list'= {
             cand --expiring-within 'Only keys that expire within this duration (and have not yet), e.g. 7d; units y, mo, w, d, h, min, s'
             cand --unused-since 'Only keys not used within this duration (or never used), e.g. 30d; units y, mo, w, d, h, min, s'
+            cand --permission 'Only keys that grant this permission (as the scope itself, `*` or `resource:*`)'
             cand --file 'The security.yml to use (overrides --tenant)'
             cand -t 'Tenant whose <root>/<tenant>/security.yml to use'
             cand --tenant 'Tenant whose <root>/<tenant>/security.yml to use'
@@ -89,6 +91,8 @@ set edit:completion:arg-completer[tokenctl] = {|@words|
             cand -q 'Print only the names, one a line (for xargs); every filter applies'
             cand --names 'Print only the names, one a line (for xargs); every filter applies'
             cand --missing-ok 'List a file that does not exist as empty instead of failing (exit 1)'
+            cand --unrestricted 'Only keys with no allowedIps, pathPrefix or resources restriction'
+            cand --all-tenants 'The keys of every tenant under --root, with a TENANT column (--file and --tenant are ignored)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -188,6 +192,7 @@ set edit:completion:arg-completer[tokenctl] = {|@words|
             cand --format 'Output format for data on stdout'
             cand --color 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)'
             cand --lock-timeout 'How long to wait for another tokenctl''s lock on the file, e.g. 10s; units ms, s, m or min, h'
+            cand --all-tenants 'Check the security.yml of every tenant under --root'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -207,6 +212,22 @@ set edit:completion:arg-completer[tokenctl] = {|@words|
             cand --prune 'Also delete keys the desired state does not list'
             cand -y 'Do not ask before --prune deletes (required when stdin is not a terminal)'
             cand --yes 'Do not ask before --prune deletes (required when stdin is not a terminal)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'tokenctl;scan'= {
+            cand --fail-on 'Which findings make the exit code 10'
+            cand --file 'The security.yml to use (overrides --tenant)'
+            cand -t 'Tenant whose <root>/<tenant>/security.yml to use'
+            cand --tenant 'Tenant whose <root>/<tenant>/security.yml to use'
+            cand --root 'Folder holding one folder per tenant'
+            cand -o 'Output format for data on stdout'
+            cand --format 'Output format for data on stdout'
+            cand --color 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)'
+            cand --lock-timeout 'How long to wait for another tokenctl''s lock on the file, e.g. 10s; units ms, s, m or min, h'
+            cand --all-tenants 'Look tokens up in every tenant under --root (--file and --tenant are ignored)'
+            cand --hidden 'Also scan hidden files and folders, as `rg --hidden`'
+            cand --no-ignore 'Scan files that .gitignore, .ignore or git''s excludes leave out, as `rg --no-ignore`'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }

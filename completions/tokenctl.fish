@@ -47,6 +47,7 @@ complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "rotate" -d 'Give 
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "verify" -d 'Verify a token read from stdin and say why it fails'
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "check" -d 'Validate a security.yml without changing it (exit 7 on problems)'
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "apply" -d 'Make the file\'s keys match a desired-state file (declarative; for config management)'
+complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "scan" -d 'Find tokenctl secrets in files or stdin and say whose each is (never printing them)'
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "schema" -d 'Print the JSON Schema of security.yml (or of apply\'s desired-state file)'
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "completions" -d 'Print shell completions'
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "man" -d 'Print the man page (roff)'
@@ -77,6 +78,7 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l if-missing 
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l expiring-within -d 'Only keys that expire within this duration (and have not yet), e.g. 7d; units y, mo, w, d, h, min, s' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l unused-since -d 'Only keys not used within this duration (or never used), e.g. 30d; units y, mo, w, d, h, min, s' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l permission -d 'Only keys that grant this permission (as the scope itself, `*` or `resource:*`)' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l file -d 'The security.yml to use (overrides --tenant)' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l root -d 'Folder holding one folder per tenant' -r -F
@@ -92,6 +94,8 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l enabled -d 'O
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l disabled -d 'Only disabled keys'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -s q -l names -d 'Print only the names, one a line (for xargs); every filter applies'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l missing-ok -d 'List a file that does not exist as empty instead of failing (exit 1)'
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l unrestricted -d 'Only keys with no allowedIps, pathPrefix or resources restriction'
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l all-tenants -d 'The keys of every tenant under --root, with a TENANT column (--file and --tenant are ignored)'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand show" -l file -d 'The security.yml to use (overrides --tenant)' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand show" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
@@ -182,6 +186,7 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -l color -d 'Wh
 always\t''
 never\t''"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -l all-tenants -d 'Check the security.yml of every tenant under --root'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -s f -l desired -d 'The desired-state file (`-` for stdin): `apiKeys:` of name -> fields, or name -> fields' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -l if-unchanged -d 'Write only if the file\'s SHA-256 is still this (as `sha256sum` printed it); else exit 6' -r
@@ -199,6 +204,23 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -l dry-run -d '
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -l prune -d 'Also delete keys the desired state does not list'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -s y -l yes -d 'Do not ask before --prune deletes (required when stdin is not a terminal)'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand scan" -l fail-on -d 'Which findings make the exit code 10' -r -f -a "live\t'A secret that works: a live key\'s, or an old one in its rotation grace period'
+unknown\t'Also a token of tokenctl\'s form that no key has (revoked, or another file\'s)'
+any\t'Any token of tokenctl\'s form, whatever its key\'s state'"
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand scan" -l file -d 'The security.yml to use (overrides --tenant)' -r -F
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand scan" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand scan" -l root -d 'Folder holding one folder per tenant' -r -F
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand scan" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t''
+json\t''
+yaml\t''"
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand scan" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand scan" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand scan" -l all-tenants -d 'Look tokens up in every tenant under --root (--file and --tenant are ignored)'
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand scan" -l hidden -d 'Also scan hidden files and folders, as `rg --hidden`'
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand scan" -l no-ignore -d 'Scan files that .gitignore, .ignore or git\'s excludes leave out, as `rg --no-ignore`'
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand scan" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand schema" -l file -d 'The security.yml to use (overrides --tenant)' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand schema" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand schema" -l root -d 'Folder holding one folder per tenant' -r -F

@@ -186,7 +186,7 @@ pub enum Command {
     #[command(
         after_help = "Exit codes: 0 no live secret found, 10 a live or in-grace secret found (with --fail-on: \
                       also unknown tokens, or any), 1 a file or tenant could not be read.\n\n\
-                      Examples:\n  tokenctl -t acme scan                          # the current folder, as ripgrep walks it\n  git diff --cached | tokenctl -t acme scan -\n  tokenctl --root config/tenants scan --all-tenants --format json src/ logs/"
+                      Examples:\n  tokenctl -t acme scan                          # the current folder, as ripgrep walks it\n  git log -p | tokenctl -t acme scan -            # every change ever committed\n  tokenctl --root config/tenants scan --all-tenants --format json src/ logs/"
     )]
     Scan(ScanArgs),
     /// Print the JSON Schema of security.yml (or of apply's desired-state file).
