@@ -264,10 +264,11 @@ fn scan_paths(args: &ScanArgs) -> Scanned {
                     .and_then(|mut f| scan_reader(&mut f, &mut buf, !named));
                 match result {
                     Ok(s) => {
-                        files.fetch_add(1, Ordering::Relaxed);
-                        bytes.fetch_add(s.bytes, Ordering::Relaxed);
                         if s.binary {
                             binary.fetch_add(1, Ordering::Relaxed);
+                        } else {
+                            files.fetch_add(1, Ordering::Relaxed);
+                            bytes.fetch_add(s.bytes, Ordering::Relaxed);
                         }
                         if !s.found.is_empty() {
                             let shown = if implicit {
@@ -472,7 +473,7 @@ fn summary(rows: &[(String, Found, Option<Owner>)], stats: &Stats) -> String {
     );
     if stats.binary > 0 {
         head.push_str(&format!(
-            ", {} skipped",
+            " and skipped {}",
             plural(stats.binary, "binary file", "binary files")
         ));
     }
