@@ -16,12 +16,14 @@ mod interactive;
 mod lifecycle;
 mod missing;
 mod readme;
+mod scan;
 mod schema;
 mod scripting;
 mod server;
 mod shells;
 mod store;
 mod table;
+mod tenants;
 mod units;
 
 // Reliability and security: faults, crashes, concurrency, hostile files, paths, secrets.
@@ -35,6 +37,7 @@ mod faults;
 mod hostile;
 mod links;
 mod paths;
+mod precommit;
 mod props;
 mod reading;
 mod redaction;
