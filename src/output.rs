@@ -372,53 +372,28 @@ pub fn key_table(
     if tenants.is_some() {
         header.insert(0, "TENANT");
     }
+    let rows: Vec<Vec<String>> = views
+        .iter()
+        .enumerate()
+        .map(|(n, v)| row(v, tenants.map(|t| t[n]), now))
+        .collect();
+    let width = terminal_width();
+    if width.is_none() && !color {
+        return plain_table(&header, &rows);
+    }
     let mut t = table(&header, color);
-    for (n, v) in views.iter().enumerate() {
-        let expires = relative_expiry(
-            v.expires_at
-                .as_deref()
-                .and_then(|e| crate::time::parse_timestamp(e).ok()),
-            now,
-        );
-        let last_used = match &v.last_used_at {
-            Some(l) => crate::time::parse_timestamp(l)
-                .map(|t| humanize(t, now))
-                .unwrap_or_else(|_| l.clone()),
-            None => "never".to_string(),
-        };
-        let perms = if v.permissions.is_empty() {
-            "-".to_string()
-        } else {
-            v.permissions.join(", ")
-        };
-        // A secret shared with another key is rejected as ambiguous: the name says so.
+    let name_col = usize::from(tenants.is_some());
+    for (v, row) in views.iter().zip(rows) {
         let shared = !v.shares_secret_with.is_empty();
-        let name = if shared {
-            format!("{} (shared secret)", v.name)
-        } else {
-            v.name.clone()
-        };
-        let cells = [
-            name,
-            v.status.to_string(),
-            perms,
-            limits(v),
-            expires,
-            last_used,
-            v.created_at
-                .as_deref()
-                .map_or("-", |c| &c[..c.len().min(10)])
-                .to_string(),
-            v.fingerprint.clone(),
-        ];
-        let tenant = tenants.map(|t| cell(t[n]));
-        let row: Vec<Cell> = tenant
+        let cells: Vec<Cell> = row
             .into_iter()
-            .chain(cells.into_iter().enumerate().map(|(i, text)| {
-                let cell = cell(&text);
-                if !color {
+            .enumerate()
+            .map(|(i, text)| {
+                let cell = Cell::new(text);
+                // The tenant is not styled; i counts the key's own columns from NAME.
+                let Some(i) = i.checked_sub(name_col).filter(|_| color) else {
                     return cell;
-                }
+                };
                 match (v.status, i) {
                     ("expired", _) => cell.fg(Color::Red),
                     ("disabled", _) => cell.add_attribute(comfy_table::Attribute::Dim),
@@ -426,9 +401,9 @@ pub fn key_table(
                     ("expiring", 1 | 4) => cell.fg(Color::Yellow),
                     _ => cell,
                 }
-            }))
+            })
             .collect();
-        t.add_row(row);
+        t.add_row(cells);
     }
     // Narrower terminals: FINGERPRINT, then CREATED, go; PERMISSIONS wraps; LAST USED goes;
     // EXPIRES wraps; then NAME (a name is best copied whole); LIMITS and STATUS go last.
@@ -448,8 +423,120 @@ pub fn key_table(
         .into_iter()
         .chain(give)
         .collect();
-    fit(&mut t, terminal_width(), &give);
+    fit(&mut t, width, &give);
     let mut s = t.trim_fmt();
     s.push('\n');
     s
+}
+
+/// One row of the list table: the tenant (with --all-tenants), then the key's columns.
+fn row(v: &KeyView, tenant: Option<&str>, now: Timestamp) -> Vec<String> {
+    let expires = relative_expiry(
+        v.expires_at
+            .as_deref()
+            .and_then(|e| crate::time::parse_timestamp(e).ok()),
+        now,
+    );
+    let last_used = match &v.last_used_at {
+        Some(l) => crate::time::parse_timestamp(l)
+            .map(|t| humanize(t, now))
+            .unwrap_or_else(|_| l.clone()),
+        None => "never".to_string(),
+    };
+    let perms = if v.permissions.is_empty() {
+        "-".to_string()
+    } else {
+        v.permissions.join(", ")
+    };
+    // A secret shared with another key is rejected as ambiguous: the name says so.
+    let shared = !v.shares_secret_with.is_empty();
+    let name = if shared {
+        format!("{} (shared secret)", v.name)
+    } else {
+        v.name.clone()
+    };
+    let cells = [
+        name,
+        v.status.to_string(),
+        perms,
+        limits(v),
+        expires,
+        last_used,
+        v.created_at
+            .as_deref()
+            .map_or("-", |c| &c[..c.len().min(10)])
+            .to_string(),
+        v.fingerprint.clone(),
+    ];
+    // Text from a file: control characters shown as escapes, so no cell writes to the
+    // terminal (as [`cell`] does for other tables).
+    tenant
+        .map(str::to_string)
+        .into_iter()
+        .chain(cells)
+        .map(|text| crate::text::visible(&text).into_owned())
+        .collect()
+}
+
+/// The same text as [`table`] without colour, unfitted, then `trim_fmt` (one space either side
+/// of each left-aligned cell, trailing spaces trimmed), built directly: comfy-table takes
+/// seconds and hundreds of megabytes for the 100,000 rows of `list --all-tenants` in a pipe.
+/// Cells are single-line here (names, scopes, dates), so width is the count of characters.
+pub fn plain_table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line_len: usize = widths.iter().map(|w| w + 2).sum::<usize>() + 1;
+    let mut s = String::with_capacity(line_len * (rows.len() + 1));
+    let mut push_line = |cells: &mut dyn Iterator<Item = &str>| {
+        for (cell, w) in cells.zip(&widths) {
+            s.push(' ');
+            s.push_str(cell);
+            for _ in cell.chars().count()..w + 1 {
+                s.push(' ');
+            }
+        }
+        s.truncate(s.trim_end_matches(' ').len());
+        s.push('\n');
+    };
+    push_line(&mut header.iter().copied());
+    for row in rows {
+        push_line(&mut row.iter().map(String::as_str));
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_plain_table_is_what_comfy_table_prints_unfitted() {
+        let header = ["TENANT", "NAME", "PERMISSIONS", "EXPIRES"];
+        let rows: Vec<Vec<String>> = [
+            ["acme", "ci-deploy", "dns:write, domains:read", "never"],
+            ["a-much-longer-tenant", "x", "-", "in 3 months"],
+            [
+                "b",
+                "a.name_with-all.chars (shared secret)",
+                "*",
+                "expired 2 days ago",
+            ],
+        ]
+        .iter()
+        .map(|r| r.iter().map(|c| c.to_string()).collect())
+        .collect();
+        let mut t = table(&header, false);
+        for r in &rows {
+            t.add_row(r.clone());
+        }
+        t.set_content_arrangement(ContentArrangement::Disabled);
+        assert_eq!(plain_table(&header, &rows), t.trim_fmt() + "\n");
+        let mut empty = table(&header, false);
+        empty.set_content_arrangement(ContentArrangement::Disabled);
+        assert_eq!(plain_table(&header, &[]), empty.trim_fmt() + "\n");
+    }
 }
