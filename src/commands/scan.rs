@@ -247,7 +247,7 @@ fn scan_paths(args: &ScanArgs) -> Scanned {
                 let entry = match entry {
                     Ok(e) => e,
                     Err(e) => {
-                        eprintln!("error: {e}");
+                        eprintln!("error: {}", printable(&e.to_string()));
                         shared.lock().unwrap().1 += 1;
                         return ignore::WalkState::Continue;
                     }

@@ -4,7 +4,8 @@
 //! The `tokenctl-scan-system` hook uses the tokenctl built for these tests, put on PATH. The
 //! `tokenctl-scan` hook (language: rust) makes pre-commit build tokenctl from the repository
 //! with `cargo install`; that takes minutes, so its test is `#[ignore]`d: run it with
-//! `cargo test --test e2e precommit -- --ignored`.
+//! `cargo test --test e2e precommit -- --ignored` (CARGO_PROFILE_RELEASE_LTO=false makes
+//! that build quicker).
 //!
 //! Skipped only when pre-commit is missing AND CI is unset; in CI it must run (`.ci/run`
 //! installs it from PyPI).
@@ -73,10 +74,14 @@ impl Sandbox {
             .env("GIT_COMMITTER_NAME", "t")
             .env("GIT_COMMITTER_EMAIL", "t@example.com")
             .env("LC_ALL", "C.UTF-8");
-        // Cargo, for the rust hook, finds its toolchain and registry cache as before.
-        for var in ["CARGO_HOME", "RUSTUP_HOME", "RUSTUP_TOOLCHAIN"] {
-            if let Some(v) = std::env::var_os(var) {
-                c.env(var, v);
+        // Cargo, for the rust hook, finds its toolchain and registry cache as before; a
+        // CARGO_PROFILE_RELEASE_* setting (say, LTO off) reaches the build pre-commit runs.
+        for (var, v) in std::env::vars_os() {
+            let var_s = var.to_string_lossy();
+            if ["CARGO_HOME", "RUSTUP_HOME", "RUSTUP_TOOLCHAIN"].contains(&var_s.as_ref())
+                || var_s.starts_with("CARGO_PROFILE_RELEASE_")
+            {
+                c.env(&var, v);
             }
         }
         c

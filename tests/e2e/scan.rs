@@ -500,3 +500,23 @@ fn scan_all_tenants_names_the_tenant_and_reports_a_broken_one() {
         ]
     );
 }
+
+#[test]
+fn a_hostile_file_name_is_printed_escaped() {
+    let env = TestEnv::new();
+    let live = env.create("ci", &["-q"]);
+    let dir = env.dir.path().join("in");
+    write(&dir, "evil\x1b[2J\x07.txt", format!("{live}\n"));
+    let out = env.run(&["scan", "in"]);
+    out.code(10);
+    assert!(
+        out.stdout
+            .starts_with("in/evil\\u{1b}[2J\\u{7}.txt:1:1: live secret of key 'ci'"),
+        "{:?}",
+        out.stdout
+    );
+    assert!(!out.stdout.contains('\x1b') && !out.stderr.contains('\x1b'));
+    // JSON carries the name as it is (JSON escapes it).
+    let out = env.run(&["--format", "json", "scan", "in"]);
+    assert_eq!(out.json()[0]["path"], "in/evil\x1b[2J\x07.txt");
+}
