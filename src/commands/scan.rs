@@ -44,39 +44,62 @@ enum Keys {
     All { loaded: usize, broken: usize },
 }
 
+/// A finding and the key it belongs to (none: unknown).
+type Row = (String, Found, Option<Owner>);
+
 pub fn run(ctx: &Context, args: ScanArgs) -> Result<()> {
     let now = ctx.clock.now();
     // The keys first: a security file that does not load fails before anything is scanned.
     let (keys, index) = load_keys(ctx, args.all_tenants)?;
     let scanned = scan_paths(&args);
-
-    let mut rows: Vec<(String, Found, Option<Owner>)> = Vec::new();
+    let mut rows: Vec<Row> = Vec::new();
     for (label, found) in scanned.found {
         let owners = index.owners(&found.hash, now);
         if owners.is_empty() {
             rows.push((label, found, None));
-        } else {
-            for o in owners {
-                rows.push((label.clone(), found.clone(), Some(o)));
-            }
+            continue;
+        }
+        for o in owners {
+            rows.push((label.clone(), found.clone(), Some(o)));
         }
     }
+    print_findings(ctx, &rows, &keys)?;
+    advise(&rows, &keys, ctx);
 
+    let summary = summary(&rows, &scanned.stats);
+    let fails = |owner: &Option<Owner>| match (args.fail_on, owner) {
+        (_, Some(o)) if o.status.works() => true,
+        (FailOn::Any, _) | (FailOn::Unknown, None) => true,
+        _ => false,
+    };
+    if rows.iter().any(|(_, _, owner)| fails(owner)) {
+        return Err(Error::SecretFound(summary));
+    }
+    ctx.say(summary);
+    let broken = match keys {
+        Keys::All { broken, .. } => broken,
+        Keys::One { .. } => 0,
+    };
+    let mut failed = Vec::new();
+    if scanned.stats.errors > 0 {
+        failed.push(plural(scanned.stats.errors, "path", "paths") + " could not be read");
+    }
+    if broken > 0 {
+        failed.push(plural(broken as u64, "tenant", "tenants") + " did not load");
+    }
+    if !failed.is_empty() {
+        return Err(Error::Partial(format!(
+            "{} (see above); what could be read was scanned",
+            failed.join(" and ")
+        )));
+    }
+    Ok(())
+}
+
+/// One finding a line (`path:line:col: what`), or JSON/YAML.
+fn print_findings(ctx: &Context, rows: &[Row], keys: &Keys) -> Result<()> {
     let mut out = std::io::stdout().lock();
-    if ctx.is_table() {
-        let mut text = String::new();
-        for (label, found, owner) in &rows {
-            text.push_str(&format!(
-                "{}:{}:{}: {}\n",
-                printable(label),
-                found.line,
-                found.column,
-                describe(found, owner.as_ref(), &keys, ctx)
-            ));
-        }
-        out.write_all(text.as_bytes()).map_err(stdout_error)?;
-        out.flush().map_err(stdout_error)?;
-    } else {
+    if !ctx.is_table() {
         let views: Vec<FindingView> = rows
             .iter()
             .map(|(label, found, owner)| FindingView {
@@ -94,39 +117,20 @@ pub fn run(ctx: &Context, args: ScanArgs) -> Result<()> {
                     .map(crate::time::format_timestamp),
             })
             .collect();
-        write_data(&mut out, ctx.format, &views)?;
+        return write_data(&mut out, ctx.format, &views);
     }
-    drop(out);
-
-    advise(&rows, &keys, ctx);
-    let summary = summary(&rows, &scanned.stats);
-    let fails = |owner: &Option<Owner>| match (args.fail_on, owner) {
-        (_, Some(o)) if o.status.works() => true,
-        (FailOn::Any, _) | (FailOn::Unknown, None) => true,
-        _ => false,
-    };
-    if rows.iter().any(|(_, _, owner)| fails(owner)) {
-        return Err(Error::SecretFound(summary));
+    let mut text = String::new();
+    for (label, found, owner) in rows {
+        text.push_str(&format!(
+            "{}:{}:{}: {}\n",
+            printable(label),
+            found.line,
+            found.column,
+            describe(found, owner.as_ref(), keys, ctx)
+        ));
     }
-    ctx.say(summary);
-    let broken = match keys {
-        Keys::All { broken, .. } => broken,
-        Keys::One { .. } => 0,
-    };
-    if scanned.stats.errors > 0 || broken > 0 {
-        let mut what = Vec::new();
-        if scanned.stats.errors > 0 {
-            what.push(plural(scanned.stats.errors, "path", "paths") + " could not be read");
-        }
-        if broken > 0 {
-            what.push(plural(broken as u64, "tenant", "tenants") + " did not load");
-        }
-        return Err(Error::Partial(format!(
-            "{} (see above); what could be read was scanned",
-            what.join(" and ")
-        )));
-    }
-    Ok(())
+    out.write_all(text.as_bytes()).map_err(stdout_error)?;
+    out.flush().map_err(stdout_error)
 }
 
 /// Loads the file (or every tenant's) and indexes its hashes.
@@ -383,7 +387,7 @@ fn describe(found: &Found, owner: Option<&Owner>, keys: &Keys, ctx: &Context) ->
 }
 
 /// For each key whose secret works and was found: the commands that end it, on stderr.
-fn advise(rows: &[(String, Found, Option<Owner>)], keys: &Keys, ctx: &Context) {
+fn advise(rows: &[Row], keys: &Keys, ctx: &Context) {
     let mut seen: Vec<(&Option<String>, &str)> = Vec::new();
     for (label, found, owner) in rows {
         let Some(o) = owner.as_ref().filter(|o| o.status.works()) else {
@@ -465,7 +469,7 @@ fn plural(n: u64, one: &str, many: &str) -> String {
 }
 
 /// "scanned 3 files (12.3 KB): 1 live, 1 disabled, 1 unknown".
-fn summary(rows: &[(String, Found, Option<Owner>)], stats: &Stats) -> String {
+fn summary(rows: &[Row], stats: &Stats) -> String {
     let mut head = format!(
         "scanned {} ({})",
         plural(stats.files, "file", "files"),
