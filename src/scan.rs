@@ -279,6 +279,9 @@ pub enum Status {
     Expired { at: Timestamp },
     /// A previous secret whose grace period ended at `at`.
     RotatedOut { at: Timestamp },
+    /// More than one key of a file has it, so servers refuse it (SPEC.md: ambiguous); it
+    /// works again for the others once all but one rotate.
+    Ambiguous,
     /// No key has it: revoked, or another file's.
     Unknown,
 }
@@ -292,6 +295,7 @@ impl Status {
             Status::Disabled => "disabled",
             Status::Expired { .. } => "expired",
             Status::RotatedOut { .. } => "rotated-out",
+            Status::Ambiguous => "ambiguous",
             Status::Unknown => "unknown",
         }
     }
@@ -344,7 +348,17 @@ impl Index {
     pub fn owners(&self, hash: &TokenHash, now: Timestamp) -> Vec<Owner> {
         let mut out = Vec::new();
         for (tenant, verifier) in &self.files {
-            let (key, status) = match verifier.verify_hash(hash, &Request::default(), now) {
+            let outcome = verifier.verify_hash(hash, &Request::default(), now);
+            if let Outcome::Rejected(Rejection::Ambiguous { keys, .. }) = outcome {
+                // Each key that holds it (the first ten: a hostile file can list thousands).
+                out.extend(keys.into_iter().map(|key| Owner {
+                    tenant: tenant.clone(),
+                    key,
+                    status: Status::Ambiguous,
+                }));
+                continue;
+            }
+            let (key, status) = match outcome {
                 Outcome::Valid { key, previous, .. } => {
                     let status = if previous {
                         let until = verifier
@@ -567,6 +581,21 @@ mod tests {
             }
         );
         assert_eq!(status(&stranger), Status::Unknown);
+        // Two keys of one file with one secret: servers refuse it; both are named.
+        let twice = format!(
+            "apiKeys:\n  x:\n    hash: {}\n  y:\n    hash: {}\n",
+            h(&stranger),
+            h(&stranger)
+        );
+        let mut shared = Index::new();
+        shared.add(None, Verifier::from_yaml(&twice).unwrap());
+        let owners = shared.owners(&h(&stranger), now);
+        let named: Vec<(&str, &Status)> =
+            owners.iter().map(|o| (o.key.as_str(), &o.status)).collect();
+        assert_eq!(
+            named,
+            [("x", &Status::Ambiguous), ("y", &Status::Ambiguous)]
+        );
         // The same secret in two tenants: both are named.
         index.add(Some("beta".into()), Verifier::from_yaml(&yaml).unwrap());
         let owners = index.owners(&h(&live), now);

@@ -23,7 +23,7 @@ struct FindingView {
     path: String,
     line: u64,
     column: u64,
-    /// "live", "rotated", "disabled", "expired", "rotated-out" or "unknown".
+    /// "live", "rotated", "disabled", "expired", "rotated-out", "ambiguous" or "unknown".
     status: &'static str,
     tenant: Option<String>,
     key: Option<String>,
@@ -382,6 +382,10 @@ fn describe(found: &Found, owner: Option<&Owner>, keys: &Keys, ctx: &Context) ->
             "old secret (rotated out) of key '{key}' (stopped {}; {whose}, fingerprint {fp})",
             ts(*at)
         ),
+        Status::Ambiguous => format!(
+            "ambiguous secret of key '{key}' (other keys have it too, so servers refuse it; \
+             {whose}, fingerprint {fp})"
+        ),
         Status::Unknown => format!("unknown secret (fingerprint {fp})"),
     }
 }
@@ -490,6 +494,7 @@ fn summary(rows: &[Row], stats: &Stats) -> String {
         "disabled",
         "expired",
         "rotated-out",
+        "ambiguous",
         "unknown",
     ];
     let counts: Vec<String> = order

@@ -520,3 +520,31 @@ fn a_hostile_file_name_is_printed_escaped() {
     let out = env.run(&["--format", "json", "scan", "in"]);
     assert_eq!(out.json()[0]["path"], "in/evil\x1b[2J\x07.txt");
 }
+
+#[test]
+fn a_secret_two_keys_share_is_reported_for_both_and_does_not_work() {
+    let env = TestEnv::new();
+    let token = env.create("a", &["-q"]);
+    // tokenctl refuses to give two keys one secret; a hand edit can.
+    let hash = env
+        .read()
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("hash: ").map(str::to_string))
+        .unwrap();
+    let mut text = env.read();
+    text.push_str(&format!("  b:\n    hash: {hash}\n"));
+    env.write(text);
+    let out = env.run_with(&["scan", "-"], &format!("{token}\n"));
+    out.code(0);
+    let fp = fingerprint(&token);
+    assert_eq!(
+        out.stdout,
+        format!(
+            "<stdin>:1:1: ambiguous secret of key 'a' (other keys have it too, so servers refuse it; tenant acme, fingerprint {fp})\n\
+             <stdin>:1:1: ambiguous secret of key 'b' (other keys have it too, so servers refuse it; tenant acme, fingerprint {fp})\n"
+        )
+    );
+    out.stderr_has(": 2 ambiguous");
+    env.run_with(&["scan", "--fail-on", "any", "-"], &token)
+        .code(10);
+}
