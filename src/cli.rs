@@ -183,10 +183,14 @@ pub enum Command {
     )]
     Apply(ApplyArgs),
     /// Find tokenctl secrets in files or stdin and say whose each is (never printing them).
+    ///
+    /// Finds every token of tokenctl's form whose check digits match, in the files and
+    /// folders given (walked as ripgrep walks them) or stdin, and looks its hash up: live,
+    /// rotated (still in its grace period), disabled, expired, rotated out, ambiguous or
+    /// unknown. Exit 10 when a live or rotated secret is found (--fail-on: also unknown ones,
+    /// or any), 1 when a path could not be read or a tenant did not load, else 0.
     #[command(
-        after_help = "Exit codes: 0 no live secret found, 10 a live or in-grace secret found (with --fail-on: \
-                      also unknown tokens, or any), 1 a file or tenant could not be read.\n\n\
-                      Examples:\n  tokenctl -t acme scan                          # the current folder, as ripgrep walks it\n  git log -p | tokenctl -t acme scan -            # every change ever committed\n  tokenctl --root config/tenants scan --all-tenants --format json src/ logs/"
+        after_help = "Examples:\n  tokenctl -t acme scan                          # the current folder, as ripgrep walks it\n  git log -p | tokenctl -t acme scan -            # every change ever committed\n  tokenctl --root config/tenants scan --all-tenants --format json src/ logs/"
     )]
     Scan(ScanArgs),
     /// Print the JSON Schema of security.yml (or of apply's desired-state file).

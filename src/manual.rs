@@ -34,6 +34,10 @@ pub const EXIT_CODES: &[(u8, &str)] = &[
         "a confirmation was declined at a prompt; nothing changed",
     ),
     (
+        exit::SECRET_FOUND,
+        "`scan` found a live or in-grace secret (with `--fail-on`: also unknown tokens, or any)",
+    ),
+    (
         exit::INTERRUPTED,
         "interrupted at a prompt; nothing written",
     ),
@@ -57,6 +61,36 @@ pub const VERIFY_EXIT_CODES: &[(u8, &str)] = &[
          pathPrefix (or not normalised), or a --resource the key is not given.",
     ),
 ];
+
+/// What 0, 1 and 10 mean for `scan`.
+pub const SCAN_EXIT_CODES: &[(u8, &str)] = &[
+    (
+        exit::SUCCESS,
+        "No secret that works was found (tokens of disabled or expired keys, rotated-out, \
+         ambiguous and unknown ones are reported, and do not fail the scan unless --fail-on \
+         says so).",
+    ),
+    (
+        exit::FAILURE,
+        "A path could not be read, or a tenant's file did not load (each reported on stderr; \
+         everything else was scanned), or the security file chosen does not exist.",
+    ),
+    (
+        exit::SECRET_FOUND,
+        "A live secret, or an old one still in its rotation grace period, was found; with \
+         --fail-on unknown also a token no key has, with --fail-on any every token found. \
+         Outranks 1.",
+    ),
+];
+
+/// The exit codes a command's man page explains before the list of all of them.
+pub fn exit_codes_of(command: &str) -> Option<&'static [(u8, &'static str)]> {
+    match command {
+        "verify" => Some(VERIFY_EXIT_CODES),
+        "scan" => Some(SCAN_EXIT_CODES),
+        _ => None,
+    }
+}
 
 /// The environment variables tokenctl reads.
 pub const ENVIRONMENT: &[(&str, &str)] = &[

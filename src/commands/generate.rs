@@ -173,8 +173,8 @@ fn man_page(cmd: &Command, parent: Option<&Command>) -> Vec<u8> {
         }
     }
     roff.control("SH", ["EXIT STATUS"]);
-    if cmd.get_name() == "verify" {
-        for (code, text) in manual::VERIFY_EXIT_CODES {
+    if let Some(codes) = manual::exit_codes_of(cmd.get_name()) {
+        for (code, text) in codes {
             roff.control("TP", []);
             roff.text([bold(code.to_string())]);
             roff.text([roman(*text)]);

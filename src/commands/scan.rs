@@ -165,16 +165,17 @@ fn load_keys(ctx: &Context, all_tenants: bool) -> Result<(Keys, Index)> {
         return Ok((Keys::All { loaded, broken }, index));
     }
     let path = ctx.path()?;
-    if let Err(e) = std::fs::metadata(&path) {
-        if e.kind() == std::io::ErrorKind::NotFound {
-            return Err(Error::Invalid {
-                path,
-                message: "no such file; scan looks the tokens it finds up in it: give the \
-                          security.yml with --file or --tenant, or use --all-tenants"
-                    .into(),
-            });
-        }
-    }
+    let store = Store::new(path.clone(), ctx.lock_timeout);
+    // A file that is not there is an error, never "every token is unknown".
+    let doc = ctx.read_existing(&store).map_err(|e| match e {
+        Error::MissingFile { path, message } => Error::MissingFile {
+            path,
+            message: format!(
+                "{message}; scan looks the tokens it finds up in it (or in every tenant, with --all-tenants)"
+            ),
+        },
+        other => other,
+    })?;
     // With --file the key has no tenant; with --tenant, that one.
     let tenant = ctx
         .location
@@ -182,7 +183,7 @@ fn load_keys(ctx: &Context, all_tenants: bool) -> Result<(Keys, Index)> {
         .is_none()
         .then(|| ctx.location.tenant.clone())
         .flatten();
-    let verifier = Verifier::new(Store::new(path.clone(), ctx.lock_timeout).read()?.model);
+    let verifier = Verifier::new(doc.model);
     index.add(tenant.clone(), verifier);
     Ok((Keys::One { path, tenant }, index))
 }

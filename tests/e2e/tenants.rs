@@ -81,7 +81,7 @@ fn list_all_tenants_lists_every_tenant_in_name_order_and_reports_the_broken_one(
         .stderr_has("1 of 4 tenants did not load (see above); the others are listed");
     let lines: Vec<&str> = out.stdout.lines().collect();
     assert!(
-        lines[0].starts_with(" TENANT  NAME     FINGERPRINT"),
+        lines[0].starts_with(" TENANT  NAME     STATUS    PERMISSIONS"),
         "{}",
         out.stdout
     );
@@ -104,6 +104,10 @@ fn list_all_tenants_lists_every_tenant_in_name_order_and_reports_the_broken_one(
             ("zeta", "web"),
         ])
     );
+    // --names: `tenant<TAB>name` a line, for scripts.
+    let out = env.run(&["list", "--all-tenants", "--names", "--disabled"]);
+    out.code(1);
+    assert_eq!(out.stdout, "beta\told\n");
     // JSON: `tenant` first, then list's fields.
     let out = env.run(&["--format", "json", "list", "--all-tenants"]);
     out.code(1);
