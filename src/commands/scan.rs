@@ -9,12 +9,19 @@ use crate::error::{Error, Result};
 use crate::output::{stdout_error, write_data};
 use crate::scan::{Found, Index, Owner, Status, scan_reader};
 use crate::store::Store;
+use crate::text::visible;
 use crate::verify::Verifier;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use zeroize::Zeroizing;
+
+/// A message on stderr from a walking thread, as [`Context::say`] prints one (escapes shown,
+/// secret-looking values redacted): a path comes from the files walked.
+fn say(message: &str) {
+    eprintln!("{}", crate::text::message(message));
+}
 
 /// One finding, as `--format json` prints it.
 #[derive(serde::Serialize)]
@@ -121,13 +128,15 @@ fn print_findings(ctx: &Context, rows: &[Row], keys: &Keys) -> Result<()> {
     }
     let mut text = String::new();
     for (label, found, owner) in rows {
-        text.push_str(&format!(
-            "{}:{}:{}: {}\n",
-            printable(label),
+        // Paths come from the files walked: their control characters are shown escaped.
+        let line = format!(
+            "{label}:{}:{}: {}",
             found.line,
             found.column,
             describe(found, owner.as_ref(), keys, ctx)
-        ));
+        );
+        text.push_str(&visible(&line));
+        text.push('\n');
     }
     out.write_all(text.as_bytes()).map_err(stdout_error)?;
     out.flush().map_err(stdout_error)
@@ -252,7 +261,7 @@ fn scan_paths(args: &ScanArgs) -> Scanned {
                 let entry = match entry {
                     Ok(e) => e,
                     Err(e) => {
-                        eprintln!("error: {}", printable(&e.to_string()));
+                        say(&format!("error: {e}"));
                         shared.lock().unwrap().1 += 1;
                         return ignore::WalkState::Continue;
                     }
@@ -289,10 +298,7 @@ fn scan_paths(args: &ScanArgs) -> Scanned {
                         }
                     }
                     Err(e) => {
-                        eprintln!(
-                            "error: {}: reading: {e}",
-                            printable(&path.to_string_lossy())
-                        );
+                        say(&format!("error: {}: reading: {e}", path.display()));
                         shared.lock().unwrap().1 += 1;
                     }
                 }
@@ -308,24 +314,6 @@ fn scan_paths(args: &ScanArgs) -> Scanned {
     }
     found.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.offset.cmp(&b.1.offset)));
     Scanned { found, stats }
-}
-
-/// A path as printed in a table: control characters (a hostile file name's terminal
-/// escapes) are shown escaped.
-fn printable(label: &str) -> String {
-    if !label.chars().any(char::is_control) {
-        return label.to_string();
-    }
-    label
-        .chars()
-        .map(|c| {
-            if c.is_control() {
-                c.escape_default().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
 }
 
 /// Whose the key is, as the findings say it: "tenant acme", or "file x.yml".
@@ -402,7 +390,7 @@ fn advise(rows: &[Row], keys: &Keys, ctx: &Context) {
             continue;
         }
         seen.push((&o.tenant, &o.key));
-        let at = format!("{}:{}:{}", printable(label), found.line, found.column);
+        let at = format!("{}:{}:{}", visible(label), found.line, found.column);
         let what = match &o.status {
             Status::Rotated { until } => format!(
                 "An old secret of key '{}' ({}) works until {} and is in {at}",
