@@ -206,7 +206,12 @@ fn secret_spans(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
         let whole_end = start + whole.len();
         let whole_span = (start, if whole_end == i { end } else { whole_end });
         if parts.is_empty() {
-            if whole.contains('/') && looks_like_secret(whole, &text[..start]) {
+            // Short parts that read random together, but as a path of words apart (a temp
+            // folder's random name among them), are a path: base64 with a `/` in it reads
+            // random in every part of any length.
+            let every_part_random = whole.split('/').filter(|p| p.len() >= 4).all(reads_random);
+            if whole.contains('/') && looks_like_secret(whole, &text[..start]) && every_part_random
+            {
                 spans.push(whole_span);
             }
         } else if rest.len() < 4 || reads_random(&rest) {
@@ -393,5 +398,21 @@ mod tests {
         assert!(!contains_token(&TOKEN.to_uppercase()));
         assert!(contains_secret(&TOKEN[..TOKEN.len() - 1]));
         assert!(!contains_secret("dns:read"));
+    }
+
+    #[test]
+    fn a_path_through_a_randomly_named_folder_is_kept() {
+        // Found when a test's temporary folder name (`.tmpv9yT8w`) made a whole path read
+        // random: every message naming the file lost it.
+        for path in [
+            "/tmp/.tmpv9yT8w/tenants/acmee/security.yml",
+            "/tmp/.tmpAb3De9/tenants/acme/security.usage.yml",
+            "/run/user/1000/tokenctl-q8Zx2K/security.yml",
+        ] {
+            assert_eq!(redact(path), path, "{path}");
+        }
+        // Base64 with slashes in it still goes, whole.
+        let b64 = "q8Zx2KfT9/Lm3Qa7Pw+R0sVb4Yc6/Nd1Eu5Hj8Gk2Oi0Wr==";
+        assert!(!redact(b64).contains("q8Zx2KfT9"), "{}", redact(b64));
     }
 }

@@ -333,7 +333,7 @@ impl Document {
         let Some(first) = entry.fields.first() else {
             return Err(self.cannot_edit(name, entry.key_start, "has no fields"));
         };
-        if !first.key_simple {
+        if !first.key_simple(text) {
             return Err(self.cannot_edit(
                 name,
                 first.key_start,
@@ -345,7 +345,7 @@ impl Document {
         let mut appended = String::new();
         for (n, v) in changes {
             let field = entry.fields.iter().find(|f| f.name == *n);
-            if let Some(f) = field.filter(|f| !f.key_simple) {
+            if let Some(f) = field.filter(|f| !f.key_simple(text)) {
                 return Err(self.cannot_edit(
                     name,
                     f.key_start,
@@ -439,7 +439,7 @@ impl Document {
         let text = &self.text;
         let i = self.model.index_of(name).map(|k| self.layout.of_key[k]);
         let entry = self.entry_of(name)?;
-        if !entry.key_simple {
+        if !entry.key_simple(text) {
             return Err(self.cannot_edit(
                 name,
                 entry.key_start,
@@ -583,7 +583,7 @@ impl Document {
                     .entries
                     .last()
                     .expect("block mapping has entries");
-                if !last.key_simple {
+                if !last.key_simple(text) {
                     return Err(Error::Unsafe {
                         path: self.path.clone(),
                         message: format!(
@@ -596,7 +596,7 @@ impl Document {
                 let field_indent = last
                     .fields
                     .first()
-                    .filter(|f| !last.flow && f.key_simple)
+                    .filter(|f| !last.flow && f.key_simple(text))
                     .map_or(2, |f| {
                         indent_of(text, f.key_start)
                             .saturating_sub(key_indent)

@@ -70,8 +70,6 @@ pub(crate) enum ApiValue {
 pub(crate) struct EntryLayout {
     pub key_start: usize,
     pub key_end: usize,
-    /// The key is a plain scalar alone at the start of its line (after spaces): `name:`.
-    pub key_simple: bool,
     pub value_start: usize,
     /// Where the definition's content starts, past its anchor.
     pub content_start: usize,
@@ -87,8 +85,6 @@ pub(crate) struct FieldLayout {
     pub name: Cow<'static, str>,
     pub key_start: usize,
     pub key_end: usize,
-    /// The key is a plain or quoted scalar alone at the start of its line, followed by `:`.
-    pub key_simple: bool,
     pub value_start: usize,
     pub value_end: usize,
     /// Where the value's content starts, past its anchor (which an edit keeps).
@@ -175,6 +171,27 @@ pub(crate) fn colon_after(text: &str, key_end: usize) -> Option<usize> {
     rest[skipped..]
         .starts_with(':')
         .then_some(key_end + skipped)
+}
+
+/// Is the key spanning `start..end` written `name: ` at the start of its line (plain or
+/// quoted: no anchor, tag, alias or `?`), the form the planner cuts and splices by whole
+/// lines? Worked out from the text when an edit needs it, not for every key at load.
+pub(crate) fn simple_key(text: &str, start: usize, end: usize) -> bool {
+    !text[start..].starts_with(['&', '!', '*', '?', '[', '{'])
+        && starts_line(text, start)
+        && colon_after(text, end).is_some()
+}
+
+impl EntryLayout {
+    pub fn key_simple(&self, text: &str) -> bool {
+        simple_key(text, self.key_start, self.key_end)
+    }
+}
+
+impl FieldLayout {
+    pub fn key_simple(&self, text: &str) -> bool {
+        simple_key(text, self.key_start, self.key_end)
+    }
 }
 
 /// A field name as the layout keeps it: tokenctl's own names without an allocation.

@@ -8,7 +8,7 @@
 use super::Problem;
 use super::layout::{
     AnchorDef, ApiLayout, ApiValue, EntryLayout, FieldLayout, Layout, Root, field_name, indent_of,
-    line_start, starts_line,
+    line_start,
 };
 use crate::model::{self, ApiKey, PreviousHash, SecurityFile};
 use crate::time::parse_timestamp;
@@ -404,7 +404,6 @@ impl<'a> Loader<'a> {
         let mut layout = EntryLayout {
             key_start: name_node.start,
             key_end: name_node.end,
-            key_simple: simple_key(self.text, name_node),
             value_start: def.start,
             content_start: yaml::content_start(self.text, def),
             value_end: def.end.max(name_node.end),
@@ -448,12 +447,10 @@ impl<'a> Loader<'a> {
                 }
                 _ => None,
             };
-            let key_simple = simple_key(self.text, fk);
             layout.fields.push(FieldLayout {
                 name: field_name(field),
                 key_start: fk.start,
                 key_end: fk.end,
-                key_simple,
                 value_start: fv.start,
                 value_end: fv.end.max(fk.end),
                 content_start: yaml::content_start(self.text, fv),
@@ -687,17 +684,6 @@ impl<'a> Loader<'a> {
         }
         out
     }
-}
-
-/// Is `key` written `name: ` alone at the start of its line (plain or quoted, no anchor or
-/// tag), the form the planner cuts and splices by whole lines?
-fn simple_key(text: &str, key: &Node<'_>) -> bool {
-    matches!(&key.kind, Kind::Scalar { style, .. }
-        if matches!(style, ScalarStyle::Plain | ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted))
-        && key.tag == 0
-        && key.anchor == 0
-        && starts_line(text, key.start)
-        && super::layout::colon_after(text, key.end).is_some()
 }
 
 /// Does the last node of `def`, going down through last children, hold a block scalar?

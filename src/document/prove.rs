@@ -429,7 +429,7 @@ pub(crate) fn local(old: &Document, planned: &Planned) -> Option<Result<()>> {
         first -= 1;
     }
     for e in &entries[first..=last] {
-        if !e.key_simple || super::layout::indent_of(text, e.key_start) != indent {
+        if !e.key_simple(text) || super::layout::indent_of(text, e.key_start) != indent {
             return None;
         }
     }
