@@ -34,6 +34,7 @@ mod crash;
 mod delivery;
 mod escapes;
 mod faults;
+mod found;
 mod hostile;
 mod links;
 mod paths;

@@ -1,0 +1,79 @@
+//! What the differential test (differential.rs) and fuzz/edit found, each a test of its
+//! own through the binary: the input, the command, and what it used to break.
+
+use crate::harness::{command, fake_hash, temp_files};
+use crate::testenv::Output;
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+/// A security.yml in a temp folder.
+fn temp_file(text: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("security.yml");
+    fs::write(&file, text).unwrap();
+    fs::set_permissions(&file, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    (dir, file)
+}
+
+/// Runs tokenctl on `file`, killing it if it has not finished within 20 s (a hang is a
+/// failure, not a stuck test run).
+fn run(file: &Path, args: &[&str], stdin: &str) -> Output {
+    let mut child = command(file)
+        .args(args)
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > Duration::from_secs(20) {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            panic!("tokenctl {args:?} hung (killed after 20 s)");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        temp_files(file.parent().unwrap()).is_empty(),
+        "a temp file was left"
+    );
+    Output {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn deleting_the_key_after_one_that_ends_in_a_block_scalar_does_not_hang() {
+    // The cut also takes the blank lines after the entry (they would join the scalar); it
+    // looked for the end of each line from that line's start, where it already was, and
+    // looped for ever, holding the file's lock.
+    for (header, value) in [("|", "text\n"), ("|+", "text\n\n"), (">-", "text")] {
+        let text = format!(
+            "apiKeys:\n  a:\n    hash: {}\n    description: {header}\n      text\n\n  b:\n    hash: {}\n\n  c:\n    hash: {}\n",
+            fake_hash(1),
+            fake_hash(2),
+            fake_hash(3)
+        );
+        let (_dir, file) = temp_file(&text);
+        let out = run(&file, &["delete", "b", "--yes"], "");
+        out.success().stdout_empty();
+        assert_eq!(out.stderr, "Deleted key 'b'; it no longer works.\n");
+        let after = fs::read_to_string(&file).unwrap();
+        let b = format!("  b:\n    hash: {}\n\n", fake_hash(2));
+        assert_eq!(after, text.replace(&b, ""), "{header}");
+        let read: serde_yaml::Value = serde_yaml::from_str(&after).unwrap();
+        assert_eq!(read["apiKeys"]["a"]["description"].as_str(), Some(value));
+        assert_eq!(run(&file, &["check"], "").code, 0, "{after}");
+    }
+}
