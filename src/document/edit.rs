@@ -377,7 +377,15 @@ impl Document {
                         }
                         _ => render_field_suffix(v, field_indent, nl),
                     };
-                    splices.push((colon + 1, f.value_end.max(colon + 1), anchor + &suffix));
+                    let end = f.value_end.max(colon + 1);
+                    // A block scalar whose last line is kept (`|+`, or a line of spaces that
+                    // is content) ends past that line's break: the new value ends its line.
+                    let eol = if text.as_bytes()[end - 1] == b'\n' {
+                        nl
+                    } else {
+                        ""
+                    };
+                    splices.push((colon + 1, end, anchor + &suffix + eol));
                 }
                 (None, Some(v)) => {
                     appended.push_str(&" ".repeat(field_indent));

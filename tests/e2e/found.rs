@@ -77,3 +77,38 @@ fn deleting_the_key_after_one_that_ends_in_a_block_scalar_does_not_hang() {
         assert_eq!(run(&file, &["check"], "").code, 0, "{after}");
     }
 }
+
+#[test]
+fn a_block_scalar_whose_last_line_is_kept_is_replaced_whole() {
+    // A block scalar that keeps its trailing lines (`|+`) or ends in a line of spaces deeper
+    // than its content (a content line) ends past that line's break; the new value took the
+    // break's place, the next field joined its line, and `update --description` was refused
+    // ("the new text would not read as YAML") on tokenctl's own `description: |+`.
+    for old in [
+        "|+\n      text\n\n",
+        "|+\n      text\n",
+        "|-\n      text\n\n        \n",
+        ">\n      text\n       \n",
+    ] {
+        for nl in ["\n", "\r\n"] {
+            let text = format!(
+                "apiKeys:\n  k:\n    description: {old}    hash: {}\n  j:\n    hash: {}\n",
+                fake_hash(1),
+                fake_hash(2)
+            )
+            .replace('\n', nl);
+            let (_dir, file) = temp_file(&text);
+            let out = run(&file, &["update", "k", "--description", "new: text"], "");
+            out.success().stdout_empty();
+            assert_eq!(out.stderr, "Updated key 'k': description.\n");
+            let after = fs::read_to_string(&file).unwrap();
+            let want = format!(
+                "apiKeys:\n  k:\n    description: \"new: text\"\n    hash: {}\n  j:\n    hash: {}\n",
+                fake_hash(1),
+                fake_hash(2)
+            )
+            .replace('\n', nl);
+            assert_eq!(after, want, "{old:?}");
+        }
+    }
+}
