@@ -633,7 +633,7 @@ impl Document {
         for (name, changes) in set {
             let splice = doc.flow_entry_splice(doc.entry_of(name)?, changes);
             doc.check_aliases(std::slice::from_ref(&splice))?;
-            doc = Document::load(&self.path, apply_splices(&doc.text, vec![splice])?)?;
+            doc = self.reload(apply_splices(&doc.text, vec![splice])?)?;
         }
         for name in remove {
             let i = doc
@@ -648,16 +648,46 @@ impl Document {
             } else if i > 0 {
                 (entries[i - 1].value_end, entry.value_end, String::new())
             } else {
-                (entry.key_start, entry.value_end, String::new())
+                // The only entry: a trailing comma after it goes too, and when only blanks
+                // stand between it and the brackets, those as well (`{\n  a: 1,\n}` -> `{}`;
+                // saphyr refuses `{\n\n}`). A comment there stays.
+                let text = &doc.text;
+                let blank = [' ', '\t', '\r', '\n'];
+                let rest = &text[entry.value_end..];
+                let blanks = rest.len() - rest.trim_start_matches(blank).len();
+                let mut end = if rest[blanks..].starts_with(',') {
+                    entry.value_end + blanks + 1
+                } else {
+                    entry.value_end
+                };
+                let mut start = entry.key_start;
+                let before = text[..start].trim_end_matches(blank);
+                let after = text[end..].trim_start_matches(blank);
+                if before.ends_with('{') && after.starts_with('}') {
+                    (start, end) = (before.len(), text.len() - after.len());
+                }
+                (start, end, String::new())
             };
             doc.check_aliases(std::slice::from_ref(&splice))?;
-            doc = Document::load(&self.path, apply_splices(&doc.text, vec![splice])?)?;
+            doc = self.reload(apply_splices(&doc.text, vec![splice])?)?;
         }
         if !add.is_empty() {
             let splices = doc.new_keys_splices(add)?;
-            doc = Document::load(&self.path, apply_splices(&doc.text, splices)?)?;
+            doc = self.reload(apply_splices(&doc.text, splices)?)?;
         }
         Ok(doc.text)
+    }
+
+    /// The text after one step of a flow edit, loaded for the next step. A text that does not
+    /// load is the planner's mistake, not the file's: refused as such, not as a syntax error
+    /// at a position the file does not have.
+    fn reload(&self, text: String) -> Result<Document> {
+        Document::load(&self.path, text).map_err(|e| Error::Unsafe {
+            path: self.path.clone(),
+            message: format!(
+                "tokenctl could not make this change safely, so nothing was written: its edit of the flow mapping apiKeys ({{...}}) would not read back ({e}); make the change by hand"
+            ),
+        })
     }
 
     /// Refuses splices that change an anchored node some alias refers to: the alias would

@@ -112,3 +112,37 @@ fn a_block_scalar_whose_last_line_is_kept_is_replaced_whole() {
         }
     }
 }
+
+#[test]
+fn the_only_key_of_a_flow_api_keys_with_a_trailing_comma_can_be_deleted() {
+    // Deleting it left `{ , }`, which does not parse; the write was refused with a syntax
+    // error at a line and column of a text the file never held.
+    for (text, want) in [
+        (
+            "apiKeys: {\n  a: {hash: H1, permissions: [dns:read]},\n  }\n",
+            "apiKeys: {}\n",
+        ),
+        ("apiKeys: {a: {hash: H1},}\n", "apiKeys: {}\n"),
+        ("apiKeys: { a: {hash: H1} , }\n", "apiKeys: {}\n"),
+        (
+            "apiKeys: { # the keys\n  a: {hash: H1},\n  }\n",
+            "apiKeys: { # the keys\n  \n  }\n",
+        ),
+    ] {
+        let text = text.replace("H1", &fake_hash(1));
+        let (_dir, file) = temp_file(&text);
+        let out = run(&file, &["delete", "a", "--yes"], "");
+        out.success().stdout_empty();
+        assert_eq!(fs::read_to_string(&file).unwrap(), want, "{text:?}");
+        assert_eq!(run(&file, &["check"], "").code, 0);
+    }
+    // delete --all takes the keys one by one: the last one left is the only one.
+    let text = format!(
+        "apiKeys: {{\n  a: {{hash: {}}},\n  b: {{hash: {}}},\n}}\n",
+        fake_hash(1),
+        fake_hash(2)
+    );
+    let (_dir, file) = temp_file(&text);
+    run(&file, &["delete", "--all", "--yes"], "").success();
+    assert_eq!(fs::read_to_string(&file).unwrap(), "apiKeys: {}\n");
+}
