@@ -579,10 +579,20 @@ impl Document {
                 ));
             }
             ApiValue::Flow { end } => {
-                let added: String = keys
+                let mut added: String = keys
                     .iter()
                     .map(|k| format!(", {}: {}", render_scalar(&k.name), render_flow_entry(k)))
                     .collect();
+                // After a trailing comma (`{a: 1,}`), the first new entry needs none of its
+                // own. Only blanks, comments and that comma stand between the last entry and
+                // the closing bracket.
+                let last_end = self.layout.entries.last().map_or(*end - 1, |e| e.value_end);
+                let trailing_comma = text[last_end.min(end - 1)..end - 1]
+                    .split('\n')
+                    .any(|line| line.split('#').next().is_some_and(|l| l.contains(',')));
+                if trailing_comma {
+                    added.replace_range(..1, "");
+                }
                 splices.push((end - 1, end - 1, added));
             }
             ApiValue::Block => {

@@ -146,3 +146,41 @@ fn the_only_key_of_a_flow_api_keys_with_a_trailing_comma_can_be_deleted() {
     run(&file, &["delete", "--all", "--yes"], "").success();
     assert_eq!(fs::read_to_string(&file).unwrap(), "apiKeys: {}\n");
 }
+
+#[test]
+fn a_key_is_added_to_a_flow_api_keys_that_ends_in_a_trailing_comma() {
+    // The new entry came with a comma of its own: `{a: {...}, , new: {...}}` does not parse,
+    // and create was refused.
+    for (text, want) in [
+        (
+            "apiKeys: {a: {hash: H1},}\n",
+            "apiKeys: {a: {hash: H1}, new: {enabled: true, permissions: [], hash: H2, createdAt: 2026-11-22T10:00:00Z}}\n",
+        ),
+        (
+            "apiKeys: {\n  a: {hash: H1},  # the first\n  }\n",
+            "apiKeys: {\n  a: {hash: H1},  # the first\n   new: {enabled: true, permissions: [], hash: H2, createdAt: 2026-11-22T10:00:00Z}}\n",
+        ),
+        (
+            "apiKeys: {a: {hash: H1}, # a trailing comma, and one here\n  }\n",
+            "apiKeys: {a: {hash: H1}, # a trailing comma, and one here\n   new: {enabled: true, permissions: [], hash: H2, createdAt: 2026-11-22T10:00:00Z}}\n",
+        ),
+        (
+            "apiKeys: {a: {hash: H1} # a comment, with a comma\n  }\n",
+            "apiKeys: {a: {hash: H1} # a comment, with a comma\n  , new: {enabled: true, permissions: [], hash: H2, createdAt: 2026-11-22T10:00:00Z}}\n",
+        ),
+    ] {
+        let secret = "an-imported-secret-of-at-least-32-characters";
+        let h2 = {
+            use sha2::Digest;
+            format!("sha256:{}", hex::encode(sha2::Sha256::digest(secret)))
+        };
+        let text = text.replace("H1", &fake_hash(1));
+        let (_dir, file) = temp_file(&text);
+        let out = run(&file, &["create", "new", "--secret-stdin"], secret);
+        out.success();
+        assert_eq!(out.stdout, format!("{secret}\n"));
+        let want = want.replace("H1", &fake_hash(1)).replace("H2", &h2);
+        assert_eq!(fs::read_to_string(&file).unwrap(), want, "{text:?}");
+        assert_eq!(run(&file, &["check"], "").code, 0);
+    }
+}
