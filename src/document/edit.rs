@@ -177,6 +177,7 @@ impl Document {
             for name in &edit.remove {
                 splices.push(self.removal_splice(name)?);
             }
+            splices.extend(self.emptied_splice(edit));
             splices.extend(self.new_keys_splices(&edit.add)?);
             self.check_aliases(&splices)?;
             apply_splices(&self.text, splices)?
@@ -479,6 +480,48 @@ impl Document {
             }
         }
         Ok((start, end, String::new()))
+    }
+
+    /// When an edit removes every key of a block apiKeys whose value carries a tag
+    /// (`apiKeys: !!map`), the value left would be a tagged null, which the loader refuses:
+    /// it becomes `{}` after the tag (`apiKeys: !!map {}`). Found by the differential
+    /// test: the last key of such a file could not be deleted.
+    fn emptied_splice(&self, edit: &Edit) -> Option<Splice> {
+        let api = self.layout.api.as_ref()?;
+        let all_gone = !self.layout.entries.is_empty()
+            && self.layout.entries.len() == self.model.keys.len()
+            && self
+                .model
+                .names()
+                .all(|n| edit.remove.iter().any(|r| r == n));
+        if !matches!(api.value, ApiValue::Block)
+            || !api.value_props
+            || !all_gone
+            || !edit.add.is_empty()
+        {
+            return None;
+        }
+        // Past the anchor and tag that follow the colon on the key's line.
+        let b = self.text.as_bytes();
+        let mut i = colon_after(&self.text, api.key_end)? + 1;
+        let (mut after_props, mut tagged) = (None, false);
+        loop {
+            while i < b.len() && matches!(b[i], b' ' | b'\t') {
+                i += 1;
+            }
+            if i < b.len() && matches!(b[i], b'&' | b'!') {
+                tagged |= b[i] == b'!';
+                while i < b.len() && !matches!(b[i], b' ' | b'\t' | b'\r' | b'\n') {
+                    i += 1;
+                }
+                after_props = Some(i);
+            } else {
+                break;
+            }
+        }
+        after_props
+            .filter(|_| tagged)
+            .map(|at| (at, at, " {}".to_string()))
     }
 
     /// Splices that add `keys` after the last key.

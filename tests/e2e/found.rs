@@ -184,3 +184,39 @@ fn a_key_is_added_to_a_flow_api_keys_that_ends_in_a_trailing_comma() {
         assert_eq!(run(&file, &["check"], "").code, 0);
     }
 }
+
+#[test]
+fn the_last_key_of_a_tagged_or_anchored_api_keys_can_be_deleted() {
+    // Deleting every key left `apiKeys: !!map` holding a tagged null, which the loader
+    // refuses, so the write was refused: the last key of such a file could not be revoked.
+    for (head, want) in [
+        ("apiKeys: !!map\n", "apiKeys: !!map {}\n"),
+        (
+            "apiKeys: &keys !!map  # ours\n",
+            "apiKeys: &keys !!map {}  # ours\n",
+        ),
+        // An anchored null is fine as it is.
+        ("apiKeys: &keys\n", "apiKeys: &keys\n"),
+    ] {
+        for args in [&["delete", "a", "--yes"][..], &["delete", "--all", "--yes"]] {
+            let mut text = format!("{head}  a:\n    hash: {}\n", fake_hash(1));
+            if args[1] == "--all" {
+                text.push_str(&format!("  b:\n    hash: {}\n", fake_hash(2)));
+            }
+            let (_dir, file) = temp_file(&text);
+            run(&file, args, "").success();
+            assert_eq!(
+                fs::read_to_string(&file).unwrap(),
+                want,
+                "{text:?} {args:?}"
+            );
+            assert_eq!(run(&file, &["check"], "").code, 0);
+            // ...and keys can be added again, the tag kept.
+            run(&file, &["create", "c", "--quiet"], "").success();
+            let after = fs::read_to_string(&file).unwrap();
+            let kept = want.find(" {}").unwrap_or(want.len() - 1);
+            assert!(after.starts_with(&want[..kept]), "{after}");
+            assert_eq!(run(&file, &["check"], "").code, 0, "{after}");
+        }
+    }
+}
