@@ -45,6 +45,9 @@ pub(crate) fn load(text: &str, tree: Tree<'_>) -> (SecurityFile, Layout, Vec<Pro
                 })
                 .collect();
             anchor_defs.sort_by_key(|d| d.start);
+            for d in &anchor_defs {
+                loader.anchor_name(d.start);
+            }
         }
         if memchr::memchr(b'*', text.as_bytes()).is_some() {
             collect_aliases(root, &mut aliases);
@@ -170,6 +173,50 @@ impl<'a> Loader<'a> {
         self.lines
             .get_or_init(|| yaml::Lines::new(self.text))
             .position(at)
+    }
+
+    /// Refuses an anchor whose name holds more than letters, digits, `-` and `_`: YAML 1.2
+    /// allows more (`&a:b`, `&a.b`), but libyaml (PyYAML, Ruby, serde_yaml) and Go's yaml end
+    /// the name at the first other character, so they read another document or none.
+    /// `node_start` is where the anchored node's properties start.
+    fn anchor_name(&self, node_start: usize) {
+        let b = self.text.as_bytes();
+        let token_end = |mut i: usize| {
+            while i < b.len() && !matches!(b[i], b' ' | b'\t' | b'\r' | b'\n') {
+                i += 1;
+            }
+            i
+        };
+        let mut i = node_start;
+        // A tag may come first (`!t &a`).
+        if b.get(i) == Some(&b'!') {
+            i = token_end(i);
+            while i < b.len() && matches!(b[i], b' ' | b'\t' | b'\r' | b'\n') {
+                i += 1;
+            }
+        }
+        if b.get(i) != Some(&b'&') {
+            return;
+        }
+        // In flow context `,` `[` `]` `{` `}` end the name for every parser.
+        let end = (i + 1..token_end(i))
+            .find(|&j| matches!(b[j], b',' | b'[' | b']' | b'{' | b'}'))
+            .unwrap_or_else(|| token_end(i));
+        let name = &self.text[i + 1..end];
+        if name
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
+        {
+            return;
+        }
+        let (line, col) = self.position(i);
+        self.problems.borrow_mut().push(Problem {
+            line,
+            col,
+            message: format!(
+                "anchor name {name:?} holds more than letters, digits, - and _: YAML parsers disagree on where such a name ends (libyaml and Go's yaml stop at the first other character), so servers would read another document; rename it (and its aliases)"
+            ),
+        });
     }
 
     /// Follows an alias to its anchored scalar or list (one level; never expands further).

@@ -10,7 +10,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 /// A security.yml in a temp folder.
-fn temp_file(text: &str) -> (tempfile::TempDir, PathBuf) {
+pub fn temp_file(text: &str) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("security.yml");
     fs::write(&file, text).unwrap();
@@ -20,7 +20,7 @@ fn temp_file(text: &str) -> (tempfile::TempDir, PathBuf) {
 
 /// Runs tokenctl on `file`, killing it if it has not finished within 20 s (a hang is a
 /// failure, not a stuck test run).
-fn run(file: &Path, args: &[&str], stdin: &str) -> Output {
+pub fn run(file: &Path, args: &[&str], stdin: &str) -> Output {
     let mut child = command(file)
         .args(args)
         .stdin(Stdio::piped())
@@ -218,5 +218,41 @@ fn the_last_key_of_a_tagged_or_anchored_api_keys_can_be_deleted() {
             assert!(after.starts_with(&want[..kept]), "{after}");
             assert_eq!(run(&file, &["check"], "").code, 0, "{after}");
         }
+    }
+}
+
+#[test]
+fn anchor_names_that_parsers_split_differently_are_refused() {
+    // Found by fuzz/edit's read check: YAML 1.2 lets an anchor's name hold `:`, `*`, `#`
+    // and `.`, but libyaml (and with it PyYAML, Ruby, serde_yaml) and Go's yaml end it at
+    // the first character that is not a letter, digit, `-` or `_`. `&q:*#ar` was a null
+    // anchored `q:*#ar` to tokenctl and the string ":*#ar" anchored `q` to libyaml;
+    // `&p.x [dns:read]` is a list to tokenctl and a syntax error to libyaml. (An alias names
+    // an anchor, so checking the anchors is enough.)
+    for (text, at) in [
+        ("&q:*#ar\n", "1:1"),
+        (
+            "apiKeys:\n  k:\n    hash: H\n    permissions: &p.x [dns:read]\n",
+            "4:18",
+        ),
+        (
+            "x: &ok-1_A [a]\napiKeys:\n  k:\n    hash: H\n    permissions: *ok-1_A\n    owner: &a:b c\n",
+            "6:12",
+        ),
+    ] {
+        let text = text.replace('H', &fake_hash(1));
+        let (_dir, file) = temp_file(&text);
+        let out = run(&file, &["check"], "");
+        out.code(7);
+        assert!(
+            out.stdout
+                .contains(&format!("security.yml:{at}: anchor name"))
+                && out.stdout.contains("letters, digits, - and _"),
+            "{text:?}: {}",
+            out.stdout
+        );
+        let out = run(&file, &["create", "new"], "");
+        out.code(1).stdout_empty();
+        assert_eq!(fs::read_to_string(&file).unwrap(), text);
     }
 }
