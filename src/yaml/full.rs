@@ -7,6 +7,7 @@
 
 use super::{Kind, MAX_DEPTH, Node, SyntaxError, Tree, check_characters};
 use saphyr_parser::{Event, Marker, Parser, ScalarStyle, Span};
+use std::borrow::Cow;
 
 /// Converts saphyr's character-based markers into byte offsets.
 ///
@@ -131,6 +132,7 @@ pub fn parse_full(text: &str) -> Result<Tree<'_>, SyntaxError> {
                     } else {
                         (start, scalar_end(text, start, pos.byte(&span.end), style))
                     };
+                let value = unterminated_block_scalar(text, style, end, value);
                 made = Some(Node {
                     kind: Kind::Scalar { value, style },
                     start,
@@ -340,6 +342,31 @@ fn block_scalar_end(text: &str, header: usize, parent: isize) -> usize {
         line = end + 1;
     }
     if keep { last_line } else { last_content }
+}
+
+/// A block scalar whose last line of content is the text's last line, with no line break
+/// after it, has no final line break to keep (YAML's b-chomped-last is a break or the end of
+/// the input): `a: |\n  mt` is "mt" to libyaml, PyYAML and ruamel, but saphyr adds a "\n".
+/// Left so, tokenctl read another value than servers do, and the prover passed a new key
+/// appended after such a scalar, which does give it the line break (found by fuzz/edit).
+fn unterminated_block_scalar<'t>(
+    text: &str,
+    style: ScalarStyle,
+    end: usize,
+    value: Cow<'t, str>,
+) -> Cow<'t, str> {
+    let last_line = &text[memchr::memrchr(b'\n', text.as_bytes()).map_or(0, |i| i + 1)..];
+    let unterminated = matches!(style, ScalarStyle::Literal | ScalarStyle::Folded)
+        && end == text.len()
+        && !last_line.trim_matches([' ', '\t', '\r']).is_empty();
+    match value {
+        v if !unterminated || !v.ends_with('\n') => v,
+        Cow::Borrowed(v) => Cow::Borrowed(&v[..v.len() - 1]),
+        Cow::Owned(mut v) => {
+            v.pop();
+            Cow::Owned(v)
+        }
+    }
 }
 
 /// The offset of the `\n` that ends the line holding `at`, or the end of the text.

@@ -256,3 +256,36 @@ fn anchor_names_that_parsers_split_differently_are_refused() {
         assert_eq!(fs::read_to_string(&file).unwrap(), text);
     }
 }
+
+#[test]
+fn a_block_scalar_at_the_end_of_a_file_without_a_final_line_break_reads_as_servers_read_it() {
+    // Found by fuzz/edit's libyaml check: `note: |\n  mt` with no line break at the end is
+    // "mt" to libyaml, PyYAML and ruamel (there is no final break to keep); saphyr gave
+    // "mt\n". So `create` appended `apiKeys:` after it, which gives the scalar its line break,
+    // changed another tool's value, and the proof (reading with saphyr) saw no change.
+    for header in ["|", "|+", ">"] {
+        let text = format!("note: {header}\n  mt");
+        let (_dir, file) = temp_file(&text);
+        let out = run(&file, &["create", "k"], "");
+        out.code(1).stdout_empty();
+        assert!(
+            out.stderr
+                .contains("the top-level key 'note' would read differently"),
+            "{}",
+            out.stderr
+        );
+        assert_eq!(fs::read_to_string(&file).unwrap(), text);
+    }
+    // tokenctl's own description reads as servers read it.
+    let text = format!(
+        "apiKeys:\n  k:\n    hash: {}\n    description: |\n      two\n      lines",
+        fake_hash(1)
+    );
+    let (_dir, file) = temp_file(&text);
+    let out = run(&file, &["--format", "json", "show", "k"], "");
+    out.success();
+    let shown: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(shown["description"], "two\nlines");
+    let libyaml: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+    assert_eq!(libyaml["apiKeys"]["k"]["description"], "two\nlines");
+}
