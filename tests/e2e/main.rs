@@ -42,4 +42,5 @@ mod precommit;
 mod props;
 mod reading;
 mod redaction;
+mod reproducers;
 mod secrets;
