@@ -72,6 +72,17 @@ impl Frame<'_> {
     /// Where the node that comes next would start if it had no text: just past the node
     /// before it in this collection (an implicit null is positioned there, not at the next
     /// token as saphyr's span says).
+    /// Where to look for the indicator of a block scalar that is this collection's next
+    /// value: as [`Frame::after_previous`], but a sequence's first item from the sequence's
+    /// start, not one past it, which for a sequence saphyr starts at its first item's
+    /// content (see `indent` above) is past the `|`. [`block_scalar_start`] steps over a `-`.
+    fn scalar_from(&self) -> usize {
+        match (&self.key, self.items.last()) {
+            (None, None) if self.is_seq => self.node.start,
+            _ => self.after_previous(),
+        }
+    }
+
     fn after_previous(&self) -> usize {
         match (&self.key, self.items.last(), self.entries.last()) {
             (Some(k), _, _) => k.end,
@@ -122,7 +133,7 @@ pub fn parse_full(text: &str) -> Result<Tree<'_>, SyntaxError> {
                         (at, at)
                     } else if matches!(style, ScalarStyle::Literal | ScalarStyle::Folded) {
                         let parent = stack.last().map_or(-1, |f| f.indent);
-                        let from = stack.last().map_or(0, Frame::after_previous).min(start);
+                        let from = stack.last().map_or(0, Frame::scalar_from).min(start);
                         match block_scalar_start(text, from) {
                             Some((node_start, header)) => {
                                 (node_start, block_scalar_end(text, header, parent))
@@ -163,6 +174,16 @@ pub fn parse_full(text: &str) -> Result<Tree<'_>, SyntaxError> {
                 );
                 let flow = text.get(start..pos.byte(&span.end)).is_some_and(opens_flow);
                 let is_seq = matches!(event, Event::SequenceStart(..));
+                // The span of a block collection's start runs over its anchor and tag up to
+                // its first key, `?` or `-`: where it ends is its indentation. But saphyr
+                // starts a block sequence that is a mapping's value at the mapping's own
+                // indentation (`a:\n- x`) at its first item's content (the fast path builds
+                // the same start): its indentation is its `-`'s (found by fuzz/edit: a block
+                // scalar item deeper than the `-` but not than the `|` was cut short).
+                let indent = match dash_before(text, start).filter(|_| is_seq && !flow) {
+                    Some(dash) => text[line_start(text, dash)..dash].chars().count() as isize,
+                    None => span.end.col() as isize,
+                };
                 let kind = if is_seq {
                     Kind::Seq {
                         items: Vec::new(),
@@ -186,9 +207,7 @@ pub fn parse_full(text: &str) -> Result<Tree<'_>, SyntaxError> {
                     entries: Vec::new(),
                     key: None,
                     is_seq,
-                    // The span of a block collection's start runs over its anchor and tag up
-                    // to its first key, `?` or `-`: where it ends is its indentation.
-                    indent: span.end.col() as isize,
+                    indent,
                 });
             }
             Event::SequenceEnd | Event::MappingEnd => {
@@ -367,6 +386,21 @@ fn unterminated_block_scalar<'t>(
             Cow::Owned(v)
         }
     }
+}
+
+/// The `-` before `at` on its line, when only blanks stand between them and `at` is not
+/// itself a `-`.
+fn dash_before(text: &str, at: usize) -> Option<usize> {
+    let b = text.as_bytes();
+    if b.get(at) == Some(&b'-') {
+        return None;
+    }
+    let before = text[..at].trim_end_matches([' ', '\t']);
+    (before.len() < at && before.ends_with('-')).then(|| before.len() - 1)
+}
+
+fn line_start(text: &str, at: usize) -> usize {
+    memchr::memrchr(b'\n', &text.as_bytes()[..at]).map_or(0, |i| i + 1)
 }
 
 /// The offset of the `\n` that ends the line holding `at`, or the end of the text.

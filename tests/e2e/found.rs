@@ -289,3 +289,34 @@ fn a_block_scalar_at_the_end_of_a_file_without_a_final_line_break_reads_as_serve
     let libyaml: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
     assert_eq!(libyaml["apiKeys"]["k"]["description"], "two\nlines");
 }
+
+#[test]
+fn a_block_scalar_item_of_a_sequence_at_its_keys_indentation_is_read_whole() {
+    // Found by fuzz/edit's libyaml check: saphyr starts a sequence written at its key's
+    // indentation (`notes:\n- |`) at its first item's content, so its indentation was taken
+    // as the `|`'s column, and the block scalar item, indented less than that, was cut off
+    // after its header. Reading its value from saphyr as it was, the file's end without a line
+    // break went unseen: `create` gave it one ("x  " became "x  \n" to libyaml) and
+    // exited 0.
+    let text = "notes:\n- |\n x  ";
+    let (_dir, file) = temp_file(text);
+    let out = run(&file, &["create", "k"], "");
+    out.code(1).stdout_empty();
+    assert!(
+        out.stderr
+            .contains("the top-level key 'notes' would read differently"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(fs::read_to_string(&file).unwrap(), text);
+    // With the line break there, the key goes after it and the item keeps its value.
+    for text in ["notes:\n- |\n x\n", "notes:\n\n- >-\n x\n  y\n"] {
+        let (_dir, file) = temp_file(text);
+        run(&file, &["create", "k", "--quiet"], "").success();
+        let after = fs::read_to_string(&file).unwrap();
+        assert!(after.starts_with(text), "{after}");
+        let before: serde_yaml::Value = serde_yaml::from_str(text).unwrap();
+        let now: serde_yaml::Value = serde_yaml::from_str(&after).unwrap();
+        assert_eq!(before["notes"], now["notes"]);
+    }
+}
