@@ -92,6 +92,16 @@ impl Document {
     pub fn load_all(path: &Path, text: String) -> Result<(Self, Vec<Problem>)> {
         let body_offset = if text.starts_with('\u{feff}') { 3 } else { 0 };
         let body = &text[body_offset..];
+        // A second BOM is the first character to PyYAML and ruamel, skipped by saphyr.
+        if body_offset > 0 && body.starts_with('\u{feff}') {
+            let e = crate::yaml::bom_at(&text, body_offset);
+            return Err(Error::Syntax {
+                path: path.to_path_buf(),
+                line: e.line,
+                column: e.col,
+                message: e.message,
+            });
+        }
         let tree = crate::yaml::parse(body).map_err(|e| Error::Syntax {
             path: path.to_path_buf(),
             line: e.line,

@@ -406,19 +406,45 @@ fn a_file_that_is_only_a_null_value_is_refused_for_writing() {
 }
 
 #[test]
-fn a_byte_order_mark_after_the_start_does_not_block_writes() {
-    // Found by fuzz/edit: YAML accepts a BOM on a line of its own at the end, but not once
-    // a key is appended after it. New keys go after the last key, before that line; the
-    // write is proven to read back, so a leaked key in such a file can still be revoked.
-    let text = format!("apiKeys:\n  k:\n    hash: {}\n\u{feff}\n", fake_hash(1));
-    let (_dir, file) = temp_file(&text);
-    assert_eq!(run(&file, &["list"]).code, 0);
-    let m = run(&file, &["create", "new", "--quiet"]);
-    assert_eq!(m.code, 0, "{}", m.stderr);
-    let after = fs::read_to_string(&file).unwrap();
-    assert!(after.ends_with("\u{feff}\n"), "{after:?}");
-    assert_eq!(run(&file, &["delete", "k", "--yes"]).code, 0);
-    assert_eq!(run(&file, &["check"]).code, 0);
+fn a_byte_order_mark_after_the_start_is_refused_where_it_stands() {
+    // Found by fuzz/edit: saphyr reads a BOM at the start of a later line as the start of a
+    // document and skips it, libyaml skips it too, but PyYAML and ruamel.yaml read it as part
+    // of a key (`\u{feff}  k` at the top level) or refuse the file. Servers would read other
+    // keys or none, so tokenctl refuses it, saying where, as saphyr refuses one inside a line
+    // (but in a quoted string, where every parser reads it as text).
+    for (text, at) in [
+        (
+            format!("apiKeys:\n  k:\n    hash: {}\n\u{feff}\n", fake_hash(1)),
+            "4:1",
+        ),
+        (
+            format!("apiKeys:\n\u{feff}  k:\n    hash: {}\n", fake_hash(1)),
+            "2:1",
+        ),
+        ("\n\u{feff}---".to_string(), "2:1"),
+        (
+            format!(
+                "\u{feff}\u{feff}apiKeys:\n  k:\n    hash: {}\n",
+                fake_hash(1)
+            ),
+            "1:2",
+        ),
+    ] {
+        let (_dir, file) = temp_file(&text);
+        let m = run(&file, &["check"]);
+        assert_eq!(m.code, 7, "{text:?}: {}", m.stderr);
+        assert!(
+            m.stdout
+                .contains(&format!("security.yml:{at}: a byte order mark (U+FEFF)"))
+                && m.stdout.contains("remove it"),
+            "{text:?}: {}",
+            m.stdout
+        );
+        let m = run(&file, &["create", "new", "--quiet"]);
+        assert_eq!(m.code, 1, "{}", m.stderr);
+        assert!(m.stdout.is_empty());
+        assert_eq!(fs::read_to_string(&file).unwrap(), text);
+    }
 }
 
 #[test]
@@ -684,4 +710,22 @@ fn a_key_tagged_merge_is_a_merge_key_and_refused() {
         assert_eq!(run(&file, &["update", "k", "--disable"]).code, 1);
         assert_eq!(fs::read_to_string(&file).unwrap(), text);
     }
+}
+
+#[test]
+fn a_byte_order_mark_inside_a_quoted_string_is_text() {
+    // Every parser reads it so; apply's desired state often comes as JSON, which writes it
+    // raw (serde_json, Python's json.dumps(ensure_ascii=False)).
+    let text = format!(
+        "apiKeys:\n  k:\n    hash: {}\n    description: \"\u{feff}hi\"\n",
+        fake_hash(1)
+    );
+    let (dir, file) = temp_file(&text);
+    assert_eq!(run(&file, &["check"]).code, 0);
+    let desired = dir.path().join("desired.json");
+    fs::write(&desired, "{\"k\": {\"description\": \"\u{feff}there\"}}\n").unwrap();
+    let m = run(&file, &["apply", "-f", desired.to_str().unwrap()]);
+    assert_eq!(m.code, 0, "{}", m.stderr);
+    let after = fs::read_to_string(&file).unwrap();
+    assert!(after.contains("description: \"\\ufeffthere\"\n"), "{after}");
 }
