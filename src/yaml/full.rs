@@ -124,6 +124,7 @@ pub fn parse_full(text: &str) -> Result<Tree<'_>, SyntaxError> {
             Event::Scalar(value, style, anchor, tag) => {
                 let tag = tag_index(&mut tree, tag.map(|t| format!("{}{}", t.handle, t.suffix)));
                 let anchor = anchor as u32;
+                let mut breaks = None;
                 let (start, end) =
                     if value.is_empty() && style == ScalarStyle::Plain && tag == 0 && anchor == 0 {
                         // An implicit null has no text: it stands just past its key (or the item
@@ -136,14 +137,19 @@ pub fn parse_full(text: &str) -> Result<Tree<'_>, SyntaxError> {
                         let from = stack.last().map_or(0, Frame::scalar_from).min(start);
                         match block_scalar_start(text, from) {
                             Some((node_start, header)) => {
-                                (node_start, block_scalar_end(text, header, parent))
+                                let (end, n) = block_scalar_end(text, header, parent);
+                                breaks = Some(n);
+                                (node_start, end)
                             }
                             None => (start, scalar_end(text, start, pos.byte(&span.end), style)),
                         }
                     } else {
                         (start, scalar_end(text, start, pos.byte(&span.end), style))
                     };
-                let value = unterminated_block_scalar(text, style, end, value);
+                let value = match breaks {
+                    Some(n) => with_final_breaks(value, n),
+                    None => value,
+                };
                 made = Some(Node {
                     kind: Kind::Scalar { value, style },
                     start,
@@ -313,16 +319,22 @@ fn block_scalar_start(text: &str, from: usize) -> Option<(usize, usize)> {
 /// and when it holds more spaces than the content's indentation (it is content then). The
 /// trailing lines that clip and strip chomping drop are left out, so that text added after
 /// the scalar goes right after its last line of content and its value stays the same.
-fn block_scalar_end(text: &str, header: usize, parent: isize) -> usize {
+///
+/// Also how many line breaks its value ends with, as YAML's chomping says: none when
+/// stripped; when clipped, the last content line's break if it has one; when kept, that and
+/// the break of each empty line after it. saphyr miscounts them where the file ends without a
+/// line break (`a: |\n  mt` is "mt", `a: |\n  mt\n  ` is "mt\n", `a: |+\n  mt\n ` is
+/// "mt\n" to libyaml, PyYAML and ruamel; found by fuzz/edit's libyaml check).
+fn block_scalar_end(text: &str, header: usize, parent: isize) -> (usize, usize) {
     let b = text.as_bytes();
     let header_end = line_break_at(b, header);
     // The header: `|` or `>`, then a chomping indicator and an indentation digit in either
     // order, then blanks and an optional comment.
-    let (mut keep, mut explicit) = (false, None);
+    let (mut keep, mut strip, mut explicit) = (false, false, None);
     for &c in b[(header + 1).min(header_end)..header_end].iter().take(2) {
         match c {
             b'+' => keep = true,
-            b'-' => {}
+            b'-' => strip = true,
             b'1'..=b'9' => explicit = Some((c - b'0') as isize),
             _ => break,
         }
@@ -331,6 +343,9 @@ fn block_scalar_end(text: &str, header: usize, parent: isize) -> usize {
     let mut indent = explicit.map(|m| parent.max(0) + m);
     let mut last_content = header_text_end;
     let mut last_line = header_text_end;
+    // For the value's final line breaks: whether there is content and its last line has a
+    // break, and how many empty lines with a break follow it.
+    let (mut content, mut content_break, mut empty_breaks) = (false, false, 0);
     let mut line = header_end + 1;
     while line <= b.len() && header_end < b.len() {
         let end = line_break_at(b, line);
@@ -345,6 +360,9 @@ fn block_scalar_end(text: &str, header: usize, parent: isize) -> usize {
             let past = (end + 1).min(b.len());
             if indent.is_some_and(|n| spaces > n) {
                 last_content = past;
+                (content, content_break, empty_breaks) = (true, end < b.len(), 0);
+            } else if end < b.len() {
+                empty_breaks += 1;
             }
             last_line = past;
         } else {
@@ -354,38 +372,34 @@ fn block_scalar_end(text: &str, header: usize, parent: isize) -> usize {
             }
             last_content = line + body.len();
             last_line = last_content;
+            (content, content_break, empty_breaks) = (true, end < b.len(), 0);
         }
         if end >= b.len() {
             break;
         }
         line = end + 1;
     }
-    if keep { last_line } else { last_content }
+    let final_break = usize::from(content && content_break);
+    let breaks = if strip {
+        0
+    } else if keep {
+        final_break + empty_breaks
+    } else {
+        final_break
+    };
+    (if keep { last_line } else { last_content }, breaks)
 }
 
-/// A block scalar whose last line of content is the text's last line, with no line break
-/// after it, has no final line break to keep (YAML's b-chomped-last is a break or the end of
-/// the input): `a: |\n  mt` is "mt" to libyaml, PyYAML and ruamel, but saphyr adds a "\n".
-/// Left so, tokenctl read another value than servers do, and the prover passed a new key
-/// appended after such a scalar, which does give it the line break (found by fuzz/edit).
-fn unterminated_block_scalar<'t>(
-    text: &str,
-    style: ScalarStyle,
-    end: usize,
-    value: Cow<'t, str>,
-) -> Cow<'t, str> {
-    let last_line = &text[memchr::memrchr(b'\n', text.as_bytes()).map_or(0, |i| i + 1)..];
-    let unterminated = matches!(style, ScalarStyle::Literal | ScalarStyle::Folded)
-        && end == text.len()
-        && !last_line.trim_matches([' ', '\t', '\r']).is_empty();
-    match value {
-        v if !unterminated || !v.ends_with('\n') => v,
-        Cow::Borrowed(v) => Cow::Borrowed(&v[..v.len() - 1]),
-        Cow::Owned(mut v) => {
-            v.pop();
-            Cow::Owned(v)
-        }
+/// `value` ending in exactly `n` line breaks (see [`block_scalar_end`]).
+fn with_final_breaks(value: Cow<'_, str>, n: usize) -> Cow<'_, str> {
+    let trimmed = value.trim_end_matches('\n').len();
+    if value.len() - trimmed == n {
+        return value;
     }
+    let mut v = value.into_owned();
+    v.truncate(trimmed);
+    v.extend(std::iter::repeat_n('\n', n));
+    Cow::Owned(v)
 }
 
 /// The `-` before `at` on its line, when only blanks stand between them and `at` is not

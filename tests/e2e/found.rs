@@ -316,3 +316,136 @@ fn a_block_scalar_item_of_a_sequence_at_its_keys_indentation_is_read_whole() {
         assert_eq!(before["notes"], now["notes"]);
     }
 }
+
+#[test]
+fn a_block_scalar_at_the_end_of_a_file_ends_in_the_line_breaks_yaml_gives_it() {
+    // Found by fuzz/edit's libyaml check: where the file ends without a line break, saphyr
+    // miscounts a block scalar's final line breaks, so tokenctl read other values than
+    // libyaml, PyYAML and ruamel do (and missed a write that changed one). The syntax layer
+    // now counts them as YAML's chomping says.
+    for (block, value) in [
+        ("|\n      two\n      lines", "two\nlines"),
+        ("|\n      two\n      ", "two\n"),
+        ("|\n      two\n\n    ", "two\n"),
+        ("|+\n      two\n     ", "two\n"),
+        ("|+\n      two\n\n ", "two\n\n"),
+        (">\n      two\n      lines\n      ", "two lines\n"),
+        ("|-\n      two\n      ", "two"),
+        ("|\n      two\n         ", "two\n   "),
+    ] {
+        let text = format!(
+            "apiKeys:\n  k:\n    hash: {}\n    description: {block}",
+            fake_hash(1)
+        );
+        let (_dir, file) = temp_file(&text);
+        let out = run(&file, &["--format", "json", "show", "k"], "");
+        out.success();
+        let shown: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+        assert_eq!(shown["description"], value, "{block:?}");
+        let libyaml: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+        assert_eq!(libyaml["apiKeys"]["k"]["description"], value, "{block:?}");
+    }
+    // The file fuzz/edit found: a kept block scalar in a list, ending in a line of spaces
+    // deeper than its content and no line break. A new key would give it one: refused.
+    let text = "issions:\n- |\n --x\n  -y   \n  ";
+    let (_dir, file) = temp_file(text);
+    let out = run(&file, &["create", "k"], "");
+    out.code(1).stdout_empty();
+    assert!(
+        out.stderr.contains("'issions' would read differently"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(fs::read_to_string(&file).unwrap(), text);
+}
+
+/// The block scalar's value in a tree: the first scalar value, depth first.
+fn first_value(n: &tokenctl::yaml::Node<'_>) -> Option<String> {
+    use tokenctl::yaml::Kind;
+    match &n.kind {
+        Kind::Scalar { value, .. } => Some(value.to_string()),
+        Kind::Map { entries, .. } => entries.first().and_then(|(_, v)| first_value(v)),
+        Kind::Seq { items, .. } => items.first().and_then(first_value),
+        Kind::Alias(_) => None,
+    }
+}
+
+fn first_libyaml_value(v: &serde_yaml::Value) -> Option<String> {
+    match v {
+        serde_yaml::Value::Mapping(m) => m.values().next().and_then(first_libyaml_value),
+        serde_yaml::Value::Sequence(s) => s.first().and_then(first_libyaml_value),
+        serde_yaml::Value::String(s) => Some(s.clone()),
+        _ => None,
+    }
+}
+
+#[test]
+fn block_scalars_of_every_shape_read_as_libyaml_reads_them() {
+    // Every chomping and indentation indicator, with and without a header comment; content
+    // ending in text, in spaces, in more-indented lines; trailing empty lines, lines of spaces
+    // and none; at the end of the file with and without a line break, and before a key; as a
+    // mapping value, nested, as a list item at the key's indentation and at the top; LF, CRLF.
+    let heads = [
+        "|", "|-", "|+", ">", ">-", ">+", "|2", "|+2", ">-1", "|1+", "| # c",
+    ];
+    let bodies = [
+        "mt",
+        "mt\n  x",
+        "mt  ",
+        "mt\n\n  x",
+        "mt\n   y",
+        "  deep",
+        "",
+        "\n  late",
+    ];
+    let tails = [
+        "", "\n", "\n\n", "\n  ", "\n ", "\n   ", "\n\n  ", "\n    ", "\n \n  ",
+    ];
+    let wraps = [
+        ("a: ", "  ", ""),
+        ("a:\n  b: ", "    ", ""),
+        ("a:\n- ", "  ", ""),
+        ("- ", "  ", ""),
+        ("a: ", "  ", "z: 1\n"),
+    ];
+    let (mut compared, mut differ) = (0, Vec::new());
+    for (before, indent, after) in wraps {
+        for head in heads {
+            for body in bodies {
+                for tail in tails {
+                    for nl in ["\n", "\r\n"] {
+                        let body = body.replace("\n  ", &format!("\n{indent}"));
+                        let mut text = format!("{before}{head}\n{indent}{body}{tail}");
+                        if !after.is_empty() {
+                            if !text.ends_with('\n') {
+                                text.push('\n');
+                            }
+                            text.push_str(after);
+                        }
+                        let text = text.replace('\n', nl);
+                        // Where either parser refuses the text there is nothing to compare.
+                        let (Ok(tree), Ok(v)) = (
+                            tokenctl::yaml::parse_full(&text),
+                            serde_yaml::from_str::<serde_yaml::Value>(&text),
+                        ) else {
+                            continue;
+                        };
+                        compared += 1;
+                        let ours = tree.root.as_ref().and_then(first_value);
+                        let theirs = first_libyaml_value(&v);
+                        if ours != theirs {
+                            differ.push(format!("{text:?}: tokenctl {ours:?}, libyaml {theirs:?}"));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(compared > 5000, "only {compared} texts compared");
+    assert!(
+        differ.is_empty(),
+        "{} of {compared} differ:\n{}",
+        differ.len(),
+        differ[..differ.len().min(20)].join("\n")
+    );
+}
