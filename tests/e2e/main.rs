@@ -32,6 +32,7 @@ mod harness;
 mod concurrency;
 mod crash;
 mod delivery;
+mod differential;
 mod escapes;
 mod faults;
 mod found;
@@ -44,3 +45,7 @@ mod reading;
 mod redaction;
 mod reproducers;
 mod secrets;
+
+// The independent reader and the file generator the differential test shares.
+mod oracle;
+mod yamlgen;
