@@ -41,6 +41,7 @@ mod links;
 mod paths;
 mod precommit;
 mod props;
+mod prove;
 mod reading;
 mod redaction;
 mod reproducers;
