@@ -1,12 +1,19 @@
 //! Each lossless edit on any file that loads: the write postcondition's two proofs agree
 //! (the local one never accepts what the whole-document one refuses), and whatever they
 //! accept loads, every other key and the file-level settings read back the same, the edited
-//! key reads back as intended, and the bytes outside the edited entry are identical.
+//! key reads back as intended, and the bytes outside the edited entry are identical. And
+//! the differential test's postcondition (tests/e2e/oracle.rs, shared): serde_yaml (libyaml)
+//! reads the keys of a file tokenctl loads as tokenctl does, and reads every accepted write
+//! as exactly the old file with only the edit applied.
 //!
 //! Input: byte 0 picks the edit, byte 1 the key, byte 2 the field changes; the rest is the file.
 #![no_main]
 
+#[path = "../../tests/e2e/oracle.rs"]
+mod oracle;
+
 use libfuzzer_sys::fuzz_target;
+use oracle::Change;
 use std::path::Path;
 use tokenctl::model::{ApiKey, PreviousHash};
 use tokenctl::store::{Document, Edit};
@@ -25,6 +32,13 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let keys = &doc.model.keys;
+    // Read as a server reads: libyaml's keys are tokenctl's (where libyaml reads the file).
+    if let Ok(value) = oracle::read(text) {
+        match oracle::keys(&value) {
+            Ok(k) if k == *keys => {}
+            other => panic!("libyaml reads the keys as {other:?}, tokenctl as {keys:?}\n--- file\n{text}"),
+        }
+    }
     match op % 3 {
         0 => {
             let mut name = format!("new-{pick}");
@@ -32,7 +46,11 @@ fuzz_target!(|data: &[u8]| {
                 name.push('x');
             }
             let key = new_key(&name, bits);
-            let Some(out) = edited(&doc, &Edit::new().append(key.clone()), text) else {
+            let change = Change {
+                add: vec![key.clone()],
+                ..Change::default()
+            };
+            let Some(out) = edited(&doc, &Edit::new().append(key.clone()), &change, text) else {
                 return;
             };
             let after = reload(&doc, &out, text);
@@ -50,7 +68,11 @@ fuzz_target!(|data: &[u8]| {
         }
         1 if !keys.is_empty() => {
             let name = keys[pick as usize % keys.len()].name.clone();
-            let Some(out) = edited(&doc, &Edit::new().remove(name.clone()), text) else {
+            let change = Change {
+                remove: vec![name.clone()],
+                ..Change::default()
+            };
+            let Some(out) = edited(&doc, &Edit::new().remove(name.clone()), &change, text) else {
                 return;
             };
             let after = reload(&doc, &out, text);
@@ -79,7 +101,11 @@ fuzz_target!(|data: &[u8]| {
         2 if !keys.is_empty() => {
             let old = keys[pick as usize % keys.len()].clone();
             let expected = changed_key(&old, bits);
-            let Some(out) = edited(&doc, &Edit::new().put(expected.clone()), text) else {
+            let change = Change {
+                put: vec![expected.clone()],
+                ..Change::default()
+            };
+            let Some(out) = edited(&doc, &Edit::new().put(expected.clone()), &change, text) else {
                 return;
             };
             let after = reload(&doc, &out, text);
@@ -118,7 +144,7 @@ fuzz_target!(|data: &[u8]| {
 
 /// The edit's text when the postcondition accepts it. Its two proofs must agree: a local
 /// yes with a whole-document no would let a wrong write through.
-fn edited(doc: &Document, edit: &Edit, before: &str) -> Option<String> {
+fn edited(doc: &Document, edit: &Edit, change: &Change, before: &str) -> Option<String> {
     let (local, full, out) = doc.proofs(edit).ok()?;
     match (&local, &full) {
         (Some(Ok(())), Err(e)) => panic!(
@@ -129,7 +155,11 @@ fn edited(doc: &Document, edit: &Edit, before: &str) -> Option<String> {
         ),
         _ => {}
     }
-    full.ok().map(|()| out)
+    full.ok()?;
+    if let Err(why) = oracle::check(before, &out, change) {
+        panic!("libyaml does not read the write as the edit: {why}\n--- before\n{before}\n--- after\n{out}");
+    }
+    Some(out)
 }
 
 fn reload(_doc: &Document, out: &str, before: &str) -> Document {
