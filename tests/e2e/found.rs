@@ -449,3 +449,29 @@ fn block_scalars_of_every_shape_read_as_libyaml_reads_them() {
         differ[..differ.len().min(20)].join("\n")
     );
 }
+
+#[test]
+fn no_write_puts_a_line_of_blanks_with_a_tab_after_its_text() {
+    // Found by fuzz/edit's libyaml check: `a: 1\n  \t` (a last line of blanks holding a tab)
+    // reads to libyaml; `create` put `apiKeys:` and the new key before that line, and
+    // libyaml and PyYAML refuse a line of blanks with a tab after a plain value ("found a
+    // tab character that violates indentation"), which saphyr accepts. Servers reading with
+    // them could no longer read the file. Such a write is refused, saying what to do.
+    for text in [
+        "a: 1\n  \t",
+        "a: 1\n\t\n",
+        "apiKeys:\n  k:\n    hash: H\n  \t\n",
+    ] {
+        let text = text.replace('H', &fake_hash(1));
+        let (_dir, file) = temp_file(&text);
+        let out = run(&file, &["create", "new"], "");
+        out.code(1).stdout_empty();
+        assert!(
+            out.stderr.contains("a line of only blanks holding a tab")
+                && out.stderr.contains("remove the tab"),
+            "{text:?}: {}",
+            out.stderr
+        );
+        assert_eq!(fs::read_to_string(&file).unwrap(), text);
+    }
+}
