@@ -7,7 +7,8 @@
 //!
 //! Repeatable: a fixed seed. `TOKENCTL_DIFF_SEED=N` picks another, `TOKENCTL_DIFF_DOCS=N` sets
 //! how many files (default 1000 in-process, and a tenth of that through the binary);
-//! `TOKENCTL_DIFF_VERBOSE=1` prints what was refused and why.
+//! `TOKENCTL_DIFF_VERBOSE=1` prints each file and what was refused and why;
+//! `TOKENCTL_DIFF_ONLY=N` runs file N alone (a failure names its number and seed).
 
 use crate::harness::{Rng, command, temp_files};
 use crate::oracle::{self, Change};
