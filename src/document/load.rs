@@ -424,6 +424,12 @@ impl<'a> Loader<'a> {
                     continue;
                 };
                 self.tagged(name_node);
+                if let Some(what) = core_schema_non_text(name).filter(|_| name_node.is_plain()) {
+                    self.problem(
+                        name_node,
+                        format!("key name {name} is {what} to YAML parsers, not text; quote it ('{name}')"),
+                    );
+                }
                 if let Some(p) = crate::names::problem(name) {
                     self.problem(name_node, format!("invalid key name {name:?}: {p}"));
                 }
@@ -730,6 +736,45 @@ impl<'a> Loader<'a> {
             }
         }
         out
+    }
+}
+
+/// What a plain scalar is to YAML 1.2's core schema when it is not text: `2`, `0x1f`,
+/// `1.5e3`, `.inf` are numbers, `true`/`False` booleans, `null`/`~` null. A key name written
+/// so is not the name tokenctl would read (found by fuzz/edit's libyaml check: `2:` is the
+/// integer 2 to libyaml).
+fn core_schema_non_text(s: &str) -> Option<&'static str> {
+    let digits = |t: &str, radix: u32| !t.is_empty() && t.chars().all(|c| c.is_digit(radix));
+    let unsigned = s.strip_prefix(['-', '+']).unwrap_or(s);
+    let float = {
+        let (mantissa, exponent) = match unsigned.find(['e', 'E']) {
+            Some(i) => (&unsigned[..i], Some(&unsigned[i + 1..])),
+            None => (unsigned, None),
+        };
+        let mantissa_ok = match mantissa.split_once('.') {
+            Some((int, frac)) => {
+                (int.is_empty() || digits(int, 10))
+                    && (frac.is_empty() || digits(frac, 10))
+                    && !(int.is_empty() && frac.is_empty())
+            }
+            None => digits(mantissa, 10),
+        };
+        let exponent_ok =
+            exponent.is_none_or(|e| digits(e.strip_prefix(['-', '+']).unwrap_or(e), 10));
+        mantissa_ok && exponent_ok
+    };
+    match s {
+        "null" | "Null" | "NULL" | "~" | "" => Some("null"),
+        "true" | "True" | "TRUE" | "false" | "False" | "FALSE" => Some("a boolean"),
+        ".nan" | ".NaN" | ".NAN" => Some("a number"),
+        _ if matches!(unsigned, ".inf" | ".Inf" | ".INF") => Some("a number"),
+        _ if s.strip_prefix("0o").is_some_and(|t| digits(t, 8))
+            || s.strip_prefix("0x").is_some_and(|t| digits(t, 16))
+            || float =>
+        {
+            Some("a number")
+        }
+        _ => None,
     }
 }
 

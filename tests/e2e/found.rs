@@ -475,3 +475,47 @@ fn no_write_puts_a_line_of_blanks_with_a_tab_after_its_text() {
         assert_eq!(fs::read_to_string(&file).unwrap(), text);
     }
 }
+
+#[test]
+fn a_key_name_that_yaml_reads_as_a_number_or_a_boolean_must_be_quoted() {
+    // Found by fuzz/edit's libyaml check: a plain key name `2` is the integer 2 to every
+    // YAML 1.2 parser (and `true` a boolean, `1e3` a float), not the name "2" tokenctl
+    // read. Quoted, it is text everywhere, as tokenctl writes names it creates.
+    for (name, what) in [
+        ("2", "a number"),
+        ("0x1f", "a number"),
+        ("1.5e3", "a number"),
+        (".inf", "a number"),
+        ("true", "a boolean"),
+        ("FALSE", "a boolean"),
+        ("null", "null"),
+    ] {
+        let text = format!("apiKeys:\n  {name}:\n    hash: {}\n", fake_hash(1));
+        let (_dir, file) = temp_file(&text);
+        let out = run(&file, &["check"], "");
+        out.code(7);
+        assert!(
+            out.stdout.contains(&format!(
+                "security.yml:2:3: key name {name} is {what} to YAML parsers, not text; quote it ('{name}')"
+            )),
+            "{}",
+            out.stdout
+        );
+        for quoted in [format!("'{name}'"), format!("\"{name}\"")] {
+            let text = text.replace(&format!("  {name}:"), &format!("  {quoted}:"));
+            let (_dir, file) = temp_file(&text);
+            assert_eq!(run(&file, &["check"], "").code, 0, "{text}");
+        }
+    }
+    // Names that only look numeric stay plain text.
+    for name in ["2a", "1.2.3", "v1", "-", "07-08", "1_000x"] {
+        let text = format!("apiKeys:\n  {name}:\n    hash: {}\n", fake_hash(1));
+        let (_dir, file) = temp_file(&text);
+        assert_eq!(run(&file, &["check"], "").code, 0, "{text}");
+        let libyaml: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+        assert!(
+            libyaml["apiKeys"].get(name).is_some(),
+            "{name} is text to libyaml too"
+        );
+    }
+}
