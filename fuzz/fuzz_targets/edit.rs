@@ -33,10 +33,13 @@ fuzz_target!(|data: &[u8]| {
     };
     let keys = &doc.model.keys;
     // Read as a server reads: libyaml's keys are tokenctl's (where libyaml reads the file).
-    if let Ok(value) = oracle::read(text) {
+    // (Where the oracle renames anchors apart, a scalar's text may show the new name.)
+    if let Some(value) = oracle::read(text).ok().filter(|_| !oracle::renames(text)) {
         match oracle::keys(&value) {
             Ok(k) if k == *keys => {}
-            other => panic!("libyaml reads the keys as {other:?}, tokenctl as {keys:?}\n--- file\n{text}"),
+            other => panic!(
+                "libyaml reads the keys as {other:?}, tokenctl as {keys:?}\n--- file\n{text}"
+            ),
         }
     }
     match op % 3 {
@@ -157,7 +160,9 @@ fn edited(doc: &Document, edit: &Edit, change: &Change, before: &str) -> Option<
     }
     full.ok()?;
     if let Err(why) = oracle::check(before, &out, change) {
-        panic!("libyaml does not read the write as the edit: {why}\n--- before\n{before}\n--- after\n{out}");
+        panic!(
+            "libyaml does not read the write as the edit: {why}\n--- before\n{before}\n--- after\n{out}"
+        );
     }
     Some(out)
 }

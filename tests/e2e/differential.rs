@@ -528,7 +528,7 @@ fn judge_accepted(
         oracle::read(new_text).map_err(|e| format!("libyaml cannot read the new text: {e}"))?;
     oracle::compare(&expected, &got)?;
     let keys = oracle::keys(&got)?;
-    if keys != want {
+    if keys != want && !oracle::renames(new_text) {
         return Err(format!(
             "libyaml reads the keys as\n  {keys:?}\nexpected\n  {want:?}"
         ));
@@ -569,7 +569,8 @@ fn run_in_process(from: u64, to: u64) -> Stats {
                 None
             }
         };
-        if let Some(v) = &old_value {
+        // (Where the oracle renamed anchors apart, a scalar's text may hold the new name.)
+        if let Some(v) = old_value.as_ref().filter(|_| !oracle::renames(&text)) {
             match oracle::keys(v) {
                 Ok(keys) if keys == doc.model.keys => {}
                 Ok(keys) => fail(
