@@ -96,7 +96,16 @@ fn a_block_scalar_whose_last_line_is_kept_is_replaced_whole() {
             let (_dir, file) = temp_file(&text);
             let out = run(&file, &["update", "k", "--description", "new: text"], "");
             out.success().stdout_empty();
-            assert_eq!(out.stderr, "Updated key 'k': description.\n");
+            // The old value it names is the one libyaml reads.
+            let before: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+            let was = before["apiKeys"]["k"]["description"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            assert_eq!(
+                out.stderr,
+                format!("Updated key 'k': description {was:?} -> \"new: text\".\n")
+            );
             let after = fs::read_to_string(&file).unwrap();
             let want = format!(
                 "apiKeys:\n  k:\n    description: \"new: text\"\n    hash: {}\n  j:\n    hash: {}\n",

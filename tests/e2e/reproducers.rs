@@ -54,7 +54,7 @@ fn an_update_after_an_explicit_key_with_an_empty_value_lands_in_its_own_entry() 
         let (_dir, file) = temp_file(&text);
         let out = run(&file, &["update", "k", "--disable"], "");
         out.success().stdout_empty();
-        assert_eq!(out.stderr, "Updated key 'k': enabled.\n");
+        assert_eq!(out.stderr, "Disabled key 'k'; it stops working at once.\n");
         let after = with_hashes(&format!(
             "apiKeys:\n  k:\n    hash: $Z\n    x-foreign:\n      {foreign}\n    enabled: false\n  other:\n    hash: $H\n"
         ));
@@ -172,7 +172,8 @@ fn merge_keys_that_reach_tokenctls_data_are_refused_where_they_stand() {
         out.code(7);
         assert!(
             out.stdout.contains(&format!("security.yml:{at}: "))
-                && out.stdout.contains("merge keys (<<) are not allowed here")
+                && out.stdout.contains("merge keys (<<")
+                && out.stdout.contains("are not allowed here")
                 && out.stdout.contains("write the fields out"),
             "{text}\n{}",
             out.stdout
