@@ -60,9 +60,12 @@ pub enum Error {
         "key '{0}' exists already; use `tokenctl rotate {0}` for a new secret, or pick another name"
     )]
     KeyExists(String),
-    /// The file changed since `--if-unchanged`, or the lock was not acquired.
+    /// The file changed since `--if-unchanged`, or a secret is another key's.
     #[error("{0}")]
     Conflict(String),
+    /// Another writer held the file's lock for longer than the lock timeout.
+    #[error("{0}")]
+    Busy(String),
     /// A token was rejected (malformed, unknown, disabled, expired).
     #[error("{0}")]
     Rejected(String),
@@ -121,7 +124,7 @@ impl Error {
             | Error::Other(_)
             | Error::Partial(_) => exit::FAILURE,
             Error::NoSuchKey { .. } => exit::NO_SUCH_KEY,
-            Error::KeyExists(_) | Error::Conflict(_) => exit::CONFLICT,
+            Error::KeyExists(_) | Error::Conflict(_) | Error::Busy(_) => exit::CONFLICT,
             Error::Rejected(_) => exit::REJECTED,
             Error::Forbidden(_) => exit::FORBIDDEN,
             Error::CheckFailed(_) => exit::CHECK_FAILED,

@@ -12,6 +12,7 @@ pub mod completion;
 pub mod document;
 pub mod error;
 pub mod harden;
+pub mod keys;
 pub mod manual;
 pub mod model;
 pub mod names;

@@ -110,6 +110,54 @@ impl Outcome {
             Outcome::Forbidden(_) => 403,
         }
     }
+
+    /// The outcome in one word, as `verify --format json` and the admin API give it:
+    /// `valid`, `empty`, `whitespace`, `bad-header`, `bad-input`, `malformed`, `unknown`,
+    /// `ambiguous`, `disabled`, `expired`, `rotated` (401), `permission`, `ip`, `path`,
+    /// `resource` (403).
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Outcome::Valid { .. } => "valid",
+            Outcome::Rejected(r) => match r {
+                Rejection::Empty => "empty",
+                Rejection::Whitespace => "whitespace",
+                Rejection::BadHeader(_) => "bad-header",
+                Rejection::Input(_) => "bad-input",
+                Rejection::Malformed(_) => "malformed",
+                Rejection::Unknown => "unknown",
+                Rejection::Ambiguous { .. } => "ambiguous",
+                Rejection::Disabled { .. } => "disabled",
+                Rejection::Expired { .. } => "expired",
+                Rejection::Rotated { .. } => "rotated",
+            },
+            Outcome::Forbidden(d) => match d {
+                Denial::Permission { .. } => "permission",
+                Denial::Ip { .. } => "ip",
+                Denial::Path { .. } => "path",
+                Denial::Resource { .. } => "resource",
+            },
+        }
+    }
+
+    /// The key the token is the secret of, where the outcome names one: a valid token, a
+    /// disabled, expired or rotated one, and every 403.
+    pub fn key(&self) -> Option<&str> {
+        match self {
+            Outcome::Valid { key, .. } => Some(key),
+            Outcome::Rejected(
+                Rejection::Disabled { key }
+                | Rejection::Expired { key, .. }
+                | Rejection::Rotated { key, .. },
+            ) => Some(key),
+            Outcome::Rejected(_) => None,
+            Outcome::Forbidden(
+                Denial::Permission { key, .. }
+                | Denial::Ip { key, .. }
+                | Denial::Path { key, .. }
+                | Denial::Resource { key, .. },
+            ) => Some(key),
+        }
+    }
 }
 
 /// Why a token is not a working key.
@@ -291,9 +339,17 @@ fn index(file: &SecurityFile) -> Index {
 /// such a hash is refused as ambiguous; `list` and `show` point them out, `check` reports
 /// them.
 pub fn shared_secrets(file: &SecurityFile) -> std::collections::HashMap<&str, Vec<&str>> {
+    shared_map(file, &index(file).1)
+}
+
+/// [`shared_secrets`] from the groups [`index`] found.
+fn shared_map<'f>(
+    file: &'f SecurityFile,
+    groups: &[Vec<usize>],
+) -> std::collections::HashMap<&'f str, Vec<&'f str>> {
     let mut out: std::collections::HashMap<&str, Vec<&str>> = std::collections::HashMap::new();
-    for group in index(file).1 {
-        for &i in &group {
+    for group in groups {
+        for &i in group {
             let others = out.entry(file.keys[i].name.as_str()).or_default();
             // A key in several groups may meet the same other key twice; a few at most.
             for &j in group.iter().filter(|&&j| j != i) {
@@ -384,6 +440,11 @@ impl Verifier {
     /// The loaded file.
     pub fn file(&self) -> &SecurityFile {
         &self.file
+    }
+
+    /// [`shared_secrets`] of the loaded file, from the index already built.
+    pub fn shared_secrets(&self) -> std::collections::HashMap<&str, Vec<&str>> {
+        shared_map(&self.file, &self.shared)
     }
 
     /// Verifies a whole `Authorization` header value (`Bearer ...` or `Basic ...`).

@@ -2,11 +2,12 @@
 //! Several names are instances of one definition, created in one atomic write.
 
 use super::{
-    Context, SecretShape, announce_secrets, check_catalog, check_path_prefix, check_scopes,
-    print_secrets, refuse_secret,
+    Context, SecretShape, announce_secrets, check_path_prefix, check_scopes, print_secrets,
+    refuse_secret,
 };
 use crate::cli::CreateArgs;
 use crate::error::{Error, Result};
+use crate::keys::{self, Definition, dedup};
 use crate::model::{ApiKey, parse_cidr};
 use crate::store::Edit;
 use crate::token::{self, MIN_IMPORTED_LEN, Secret};
@@ -94,6 +95,15 @@ pub fn run(ctx: &Context, mut args: CreateArgs) -> Result<()> {
     };
     let mut permissions = def.permissions.clone();
     dedup(&mut permissions);
+    let definition = Definition {
+        description: def.description.clone(),
+        enabled: !def.disabled,
+        permissions,
+        expires_at,
+        allowed_ips,
+        path_prefix: def.path_prefix.clone(),
+        resources: Some(def.resources.clone()),
+    };
 
     let quiet = args.out.quiet;
     let shape = if several {
@@ -115,7 +125,7 @@ pub fn run(ctx: &Context, mut args: CreateArgs) -> Result<()> {
                 if missing.is_empty() {
                     return Ok((Edit::new(), (Vec::new(), existing)));
                 }
-                check_catalog(doc, &permissions)?;
+                keys::check_catalog(doc, &definition.permissions)?;
                 let mut edit = Edit::new();
                 let mut created: Vec<(ApiKey, Secret)> = Vec::with_capacity(missing.len());
                 for name in missing {
@@ -134,31 +144,8 @@ pub fn run(ctx: &Context, mut args: CreateArgs) -> Result<()> {
                         )));
                     }
                     let hash = secret.hash();
-                    if let Some(other) = doc.model.keys.iter().find(|k| {
-                        k.hash == hash || k.previous_hashes.iter().any(|p| p.hash == hash)
-                    }) {
-                        return Err(Error::Conflict(format!(
-                            "that secret already belongs to key '{}'; a secret must be unique",
-                            other.name
-                        )));
-                    }
-                    let key = ApiKey {
-                        name: name.clone(),
-                        description: def.description.clone().filter(|d| !d.is_empty()),
-                        enabled: !def.disabled,
-                        permissions: permissions.clone(),
-                        hash,
-                        created_at: Some(now),
-                        expires_at,
-                        allowed_ips: allowed_ips.clone(),
-                        path_prefix: def.path_prefix.clone(),
-                        resources: if def.resources.is_empty() {
-                            None
-                        } else {
-                            Some(def.resources.clone())
-                        },
-                        previous_hashes: Vec::new(),
-                    };
+                    keys::check_unique(doc, &hash)?;
+                    let key = definition.key(name, hash, now);
                     edit = edit.append(key.clone());
                     created.push((key, secret));
                 }
@@ -245,8 +232,3 @@ fn check_imported(secret: Secret) -> Result<Secret> {
     Ok(secret)
 }
 
-/// Removes repeated scopes, keeping the first of each.
-pub fn dedup(list: &mut Vec<String>) {
-    let mut seen = std::collections::HashSet::new();
-    list.retain(|s| seen.insert(s.clone()));
-}

@@ -319,7 +319,7 @@ pub fn create_form(ctx: &Context, doc: &Document, mut args: CreateArgs) -> Resul
                 .map_err(prompt_error)?;
             let mut scopes: Vec<String> =
                 split_list(&typed).into_iter().map(String::from).collect();
-            super::create::dedup(&mut scopes);
+            crate::keys::dedup(&mut scopes);
             scopes
         }
     };

@@ -50,7 +50,7 @@ pub fn run(ctx: &Context, args: UpdateArgs) -> Result<()> {
         }
         if !args.permissions.is_empty() || args.clear_permissions {
             new.permissions = args.permissions.clone();
-            super::create::dedup(&mut new.permissions);
+            crate::keys::dedup(&mut new.permissions);
         }
         for p in &args.add_permissions {
             if !new.permissions.contains(p) {

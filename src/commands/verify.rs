@@ -139,64 +139,24 @@ fn is_header_value(text: &str) -> bool {
 }
 
 fn view(outcome: &Outcome) -> VerifyView {
-    let status = outcome.http_status();
-    match outcome {
-        Outcome::Valid {
-            key, permissions, ..
-        } => VerifyView {
-            valid: true,
-            status,
-            reason: "valid",
-            message: outcome.to_string(),
-            key: Some(key.clone()),
-            permissions: Some(permissions.clone()),
-            keys: None,
+    VerifyView {
+        valid: matches!(outcome, Outcome::Valid { .. }),
+        status: outcome.http_status(),
+        reason: outcome.reason(),
+        message: match outcome {
+            Outcome::Valid { .. } => outcome.to_string(),
+            Outcome::Rejected(r) => r.to_string(),
+            Outcome::Forbidden(d) => d.to_string(),
         },
-        Outcome::Rejected(r) => {
-            let keys = match r {
-                Rejection::Ambiguous { keys, .. } => Some(keys.clone()),
-                _ => None,
-            };
-            let (reason, key) = match r {
-                Rejection::Empty => ("empty", None),
-                Rejection::Whitespace => ("whitespace", None),
-                Rejection::BadHeader(_) => ("bad-header", None),
-                Rejection::Input(_) => ("bad-input", None),
-                Rejection::Malformed(_) => ("malformed", None),
-                Rejection::Unknown => ("unknown", None),
-                Rejection::Ambiguous { .. } => ("ambiguous", None),
-                Rejection::Disabled { key } => ("disabled", Some(key.clone())),
-                Rejection::Expired { key, .. } => ("expired", Some(key.clone())),
-                Rejection::Rotated { key, .. } => ("rotated", Some(key.clone())),
-            };
-            VerifyView {
-                valid: false,
-                status,
-                reason,
-                message: r.to_string(),
-                key,
-                permissions: None,
-                keys,
-            }
-        }
-        Outcome::Forbidden(d) => {
-            use crate::verify::Denial;
-            let (reason, key) = match d {
-                Denial::Permission { key, .. } => ("permission", key),
-                Denial::Ip { key, .. } => ("ip", key),
-                Denial::Path { key, .. } => ("path", key),
-                Denial::Resource { key, .. } => ("resource", key),
-            };
-            VerifyView {
-                valid: false,
-                status,
-                reason,
-                message: d.to_string(),
-                key: Some(key.clone()),
-                permissions: None,
-                keys: None,
-            }
-        }
+        key: outcome.key().map(str::to_string),
+        permissions: match outcome {
+            Outcome::Valid { permissions, .. } => Some(permissions.clone()),
+            _ => None,
+        },
+        keys: match outcome {
+            Outcome::Rejected(Rejection::Ambiguous { keys, .. }) => Some(keys.clone()),
+            _ => None,
+        },
     }
 }
 

@@ -35,7 +35,7 @@ impl Lock {
                 }
                 Err(fs::TryLockError::WouldBlock) => {
                     if Instant::now() >= deadline {
-                        return Err(Error::Conflict(format!(
+                        return Err(Error::Busy(format!(
                             "{} is locked by {} (lock file {}); gave up after {:.1}s; retry, or raise --lock-timeout",
                             path.display(),
                             holder(&mut file),
