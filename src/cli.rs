@@ -193,14 +193,21 @@ pub enum Command {
         after_help = "Examples:\n  tokenctl -t acme scan                          # the current folder, as ripgrep walks it\n  git log -p | tokenctl -t acme scan -            # every change ever committed\n  tokenctl --root config/tenants scan --all-tenants --format json src/ logs/"
     )]
     Scan(ScanArgs),
-    /// Print the JSON Schema of security.yml (or of apply's desired-state file).
+    /// Print the JSON Schema of security.yml (or of the desired state, or the API).
     ///
     /// Draft 2020-12, for editors and CI linters; the security.yml schema allows fields it
-    /// does not know, as the file does.
+    /// does not know, as the file does. --openapi prints the OpenAPI 3.1 document of
+    /// `tokenctl serve`.
     #[command(
-        after_help = "Examples:\n  tokenctl schema > security.schema.json\n  tokenctl schema --desired > desired.schema.json"
+        after_help = "Examples:\n  tokenctl schema > security.schema.json\n  tokenctl schema --desired > desired.schema.json\n  tokenctl schema --openapi > openapi.json"
     )]
     Schema(SchemaArgs),
+    /// Serve the tenant admin REST API over the same files.
+    #[cfg(feature = "serve")]
+    #[command(
+        after_help = "Examples:\n  tokenctl --root /srv/tenants serve --listen 127.0.0.1:8080\n  tokenctl --file security.yml --tenant acme serve --trust-proxy --record\n  curl -H \"Authorization: Bearer $TOKEN\" http://127.0.0.1:8080/api/acme/admin/apiKeys"
+    )]
+    Serve(ServeArgs),
     /// Print shell completions.
     ///
     /// The static scripts complete commands, flags and their fixed values. The dynamic
@@ -484,8 +491,40 @@ pub struct ApplyArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on (port 0: any free port, printed on stdout).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// Take the client's address from the last X-Forwarded-For entry (only behind a reverse proxy that sets it).
+    #[arg(long)]
+    pub trust_proxy: bool,
+    /// Record each admin key's use in security.usage.yml (at most once a minute per key).
+    #[arg(long)]
+    pub record: bool,
+    /// Most connections served at once; more wait to be accepted.
+    #[arg(long, value_name = "N", default_value_t = 256)]
+    pub max_connections: usize,
+    /// Time a client has to send a request's headers, e.g. 10s.
+    #[arg(long, value_name = "DURATION", default_value = "10s")]
+    pub header_timeout: String,
+    /// Time a kept-alive connection may stay silent between requests.
+    #[arg(long, value_name = "DURATION", default_value = "60s")]
+    pub idle_timeout: String,
+    /// Time a request may take once its headers are in, its body included.
+    #[arg(long, value_name = "DURATION", default_value = "30s")]
+    pub request_timeout: String,
+    /// Time the requests in flight get to finish after SIGTERM or SIGINT.
+    #[arg(long, value_name = "DURATION", default_value = "30s")]
+    pub shutdown_timeout: String,
+}
+
+#[derive(Debug, Args)]
 pub struct SchemaArgs {
     /// The schema of apply's desired-state file instead of security.yml's.
     #[arg(long)]
     pub desired: bool,
+    /// The OpenAPI 3.1 document of `tokenctl serve`'s admin API instead.
+    #[cfg(feature = "serve")]
+    #[arg(long, conflicts_with = "desired")]
+    pub openapi: bool,
 }

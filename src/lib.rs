@@ -19,6 +19,8 @@ pub mod names;
 pub mod output;
 pub mod scan;
 pub mod schema;
+#[cfg(feature = "serve")]
+pub mod serve;
 pub mod store;
 pub mod tenants;
 pub mod text;
@@ -47,6 +49,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Apply(a) => commands::apply::run(&ctx, a),
         Command::Scan(a) => commands::scan::run(&ctx, a),
         Command::Schema(a) => commands::schema::run(a),
+        #[cfg(feature = "serve")]
+        Command::Serve(a) => commands::serve::run(&ctx, a),
         Command::Completions(a) => generate::completions(a),
         Command::Man(a) => generate::man(a),
         Command::ClipboardServe => clipboard::serve_child(),

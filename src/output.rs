@@ -14,35 +14,60 @@ use std::io::Write;
 /// Keys expiring within this are marked "expiring" in lists.
 pub const SOON_SECS: i64 = 7 * 86_400;
 
-/// What `list` and `show` print for one key. Never a hash or a secret.
-#[derive(Debug, Serialize)]
+/// What `list` and `show` print for one key, and the admin API's key definition (its JSON
+/// Schema is the OpenAPI document's `KeyDefinition`). Never a hash or a secret.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(rename = "KeyDefinition")]
 pub struct KeyView {
+    /// The key's name: 1 to 64 of A-Z a-z 0-9 - _ .
     pub name: String,
+    /// The first 8 hex digits of the stored hash: tells secrets apart without revealing them.
     pub fingerprint: String,
+    /// Free text saying what the key is for.
     pub description: Option<String>,
+    /// false: the key is refused (401, reason disabled).
     pub enabled: bool,
     /// "active", "disabled", "expired" or "expiring" (within 7 days).
+    #[schemars(extend("enum" = ["active", "disabled", "expired", "expiring"]))]
     pub status: &'static str,
+    /// Scopes granted: "*" all, "dns:*" every action on dns, "dns:read" one.
     pub permissions: Vec<String>,
+    /// When the key was created (RFC 3339, UTC).
+    #[schemars(extend("format" = "date-time"))]
     pub created_at: Option<String>,
+    /// When the key stops working (RFC 3339, UTC); null: never.
+    #[schemars(extend("format" = "date-time"))]
     pub expires_at: Option<String>,
+    /// Whether expiresAt has passed.
     pub expired: bool,
+    /// Address ranges the key may be used from; null: any.
     pub allowed_ips: Option<Vec<String>>,
+    /// Request paths the key may be used on (those continuing it; "=/x": exactly /x); null: any.
     pub path_prefix: Option<String>,
+    /// Resources the key may be used on; null: the whole tenant.
     pub resources: Option<Vec<String>>,
+    /// Last recorded use (security.usage.yml), RFC 3339; null: never recorded.
+    #[schemars(extend("format" = "date-time"))]
     pub last_used_at: Option<String>,
+    /// The address of the last recorded use.
     pub last_used_from: Option<String>,
+    /// Old secrets still accepted during a rotation.
     pub previous_secrets: Vec<PreviousView>,
     /// Other keys with one of this key's hashes (the first 10): that token is refused as
     /// ambiguous.
     pub shares_secret_with: Vec<String>,
 }
 
-#[derive(Debug, Serialize)]
+/// An old secret still accepted until expiresAt.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(rename = "PreviousSecret")]
 pub struct PreviousView {
+    /// The first 8 hex digits of the old secret's hash.
     pub fingerprint: String,
+    /// When the old secret stops working (RFC 3339, UTC).
+    #[schemars(extend("format" = "date-time"))]
     pub expires_at: String,
 }
 

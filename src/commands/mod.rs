@@ -10,6 +10,8 @@ pub mod list;
 pub mod rotate;
 pub mod scan;
 pub mod schema;
+#[cfg(feature = "serve")]
+pub mod serve;
 pub mod show;
 pub mod update;
 pub mod verify;

@@ -1,5 +1,5 @@
-//! `schema [--desired]`: print the JSON Schema of security.yml or of apply's desired state,
-//! for editors and CI linters.
+//! `schema [--desired|--openapi]`: print the JSON Schema of security.yml or of apply's
+//! desired state, for editors and CI linters, or the admin API's OpenAPI document.
 
 use crate::cli::SchemaArgs;
 use crate::error::Result;
@@ -7,6 +7,13 @@ use crate::output::stdout_error;
 use std::io::Write;
 
 pub fn run(args: SchemaArgs) -> Result<()> {
+    #[cfg(feature = "serve")]
+    if args.openapi {
+        let mut out = std::io::stdout().lock();
+        out.write_all(crate::serve::openapi::document().as_bytes())
+            .map_err(stdout_error)?;
+        return out.flush().map_err(stdout_error);
+    }
     let text = if args.desired {
         crate::schema::desired_schema()
     } else {

@@ -4,6 +4,8 @@
 mod testenv;
 
 mod ansible;
+mod api;
+mod api_table;
 mod apply;
 mod clipboard;
 mod clock;

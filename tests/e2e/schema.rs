@@ -18,6 +18,7 @@ fn committed_schemas_are_fresh() {
     for (args, name) in [
         (&["schema"][..], "security.schema.json"),
         (&["schema", "--desired"][..], "desired.schema.json"),
+        (&["schema", "--openapi"][..], "openapi.json"),
     ] {
         let out = env.run(args);
         out.success();

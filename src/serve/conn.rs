@@ -1,0 +1,301 @@
+//! One client connection: its socket watched for the header and idle timeouts and for what
+//! has been written, each request timed out and logged, and its response tracked so that the
+//! connection knows when it is idle again.
+//!
+//! hyper's own header timeout starts as soon as a kept-alive connection waits for its next
+//! request, so it cannot tell an idle client from one trickling its headers; this module
+//! keeps the two apart. A connection is in one of three phases:
+//! - reading a request's head: from the connection's start, or from the first byte after an
+//!   idle spell; cut off after `header_timeout`;
+//! - busy: from the request's head until its response has been handed to hyper whole; no
+//!   socket deadline (the request timeout bounds the handler, body included);
+//! - idle: after a response; cut off after `idle_timeout` without a byte.
+
+use super::api::{ApiError, App, LogKey};
+use axum::body::Body;
+use bytes::Bytes;
+use http_body::{Frame, SizeHint};
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+use tokio::time::Sleep;
+
+/// What a request knows of the connection it came on (a request extension).
+#[derive(Clone)]
+pub struct Peer {
+    /// The address the connection comes from.
+    pub addr: SocketAddr,
+    pub conn: Arc<ConnState>,
+}
+
+/// The connection's phase and what has been written on it, shared by the socket, the
+/// service and the responses.
+pub struct ConnState {
+    phase: Mutex<Phase>,
+    /// How many times hyper flushed the connection with nothing left in its buffer: each
+    /// one means every byte hyper was given before it is in the kernel's hands.
+    flushes: AtomicU64,
+    /// Woken at each flush (see [`ConnState::wait_flush`]).
+    flush_waker: Mutex<Option<Waker>>,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Phase {
+    Head(Instant),
+    Busy,
+    Idle(Instant),
+}
+
+impl ConnState {
+    fn new() -> Arc<Self> {
+        Arc::new(ConnState {
+            phase: Mutex::new(Phase::Head(Instant::now())),
+            flushes: AtomicU64::new(0),
+            flush_waker: Mutex::new(None),
+        })
+    }
+
+    fn set(&self, phase: Phase) {
+        *self.phase.lock().unwrap_or_else(PoisonError::into_inner) = phase;
+    }
+
+    fn get(&self) -> Phase {
+        *self.phase.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The number of flushes so far.
+    pub fn flushes(&self) -> u64 {
+        self.flushes.load(Ordering::SeqCst)
+    }
+
+    /// Ready once a flush after `since` (a value of [`ConnState::flushes`]) has happened.
+    pub fn poll_flushed_since(&self, since: u64, cx: &mut Context<'_>) -> Poll<()> {
+        *self
+            .flush_waker
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(cx.waker().clone());
+        if self.flushes() > since {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
+
+    fn flushed(&self) {
+        self.flushes.fetch_add(1, Ordering::SeqCst);
+        if let Some(w) = self
+            .flush_waker
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+        {
+            w.wake();
+        }
+    }
+}
+
+/// The socket, with the deadlines of its phase.
+pub struct Watched {
+    tcp: TcpStream,
+    state: Arc<ConnState>,
+    timer: Pin<Box<Sleep>>,
+    header_timeout: Duration,
+    idle_timeout: Duration,
+}
+
+impl Watched {
+    pub fn new(tcp: TcpStream, header_timeout: Duration, idle_timeout: Duration) -> Self {
+        Watched {
+            tcp,
+            state: ConnState::new(),
+            timer: Box::pin(tokio::time::sleep(header_timeout)),
+            header_timeout,
+            idle_timeout,
+        }
+    }
+
+    pub fn state(&self) -> Arc<ConnState> {
+        self.state.clone()
+    }
+
+    fn deadline(&self) -> Option<(Instant, &'static str)> {
+        match self.state.get() {
+            Phase::Head(since) => Some((since + self.header_timeout, "send a request's headers")),
+            Phase::Idle(since) => Some((since + self.idle_timeout, "send a request")),
+            Phase::Busy => None,
+        }
+    }
+}
+
+impl AsyncRead for Watched {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let read = Pin::new(&mut self.tcp).poll_read(cx, buf);
+        if let Poll::Ready(Ok(())) = read {
+            if buf.filled().len() > before {
+                if let Phase::Idle(_) = self.state.get() {
+                    self.state.set(Phase::Head(Instant::now()));
+                }
+            }
+            return read;
+        }
+        if read.is_pending() {
+            if let Some((deadline, what)) = self.deadline() {
+                let deadline = tokio::time::Instant::from_std(deadline);
+                if self.timer.deadline() != deadline {
+                    self.timer.as_mut().reset(deadline);
+                }
+                if self.timer.as_mut().poll(cx).is_ready() {
+                    return Poll::Ready(Err(std::io::Error::new(
+                        std::io::ErrorKind::TimedOut,
+                        format!("the client did not {what} in time"),
+                    )));
+                }
+            }
+        }
+        read
+    }
+}
+
+impl AsyncWrite for Watched {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.tcp).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.tcp).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.tcp.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        let flushed = Pin::new(&mut self.tcp).poll_flush(cx);
+        if let Poll::Ready(Ok(())) = flushed {
+            self.state.flushed();
+        }
+        flushed
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.tcp).poll_shutdown(cx)
+    }
+}
+
+/// Serves one request of a connection: marks the connection busy, runs the router within
+/// the request timeout, logs one line, and tracks the response until hyper has it all.
+pub async fn handle(
+    app: Arc<App>,
+    router: axum::Router,
+    peer: Peer,
+    mut request: http::Request<hyper::body::Incoming>,
+) -> Result<http::Response<Body>, std::convert::Infallible> {
+    use tower::ServiceExt;
+    peer.conn.set(Phase::Busy);
+    let mut log = AccessLog {
+        started: Instant::now(),
+        method: request.method().clone(),
+        path: super::log::path_for_log(request.uri().path()),
+        peer: peer.addr,
+        done: false,
+    };
+    let conn = peer.conn.clone();
+    request.extensions_mut().insert(peer);
+    let request = request.map(Body::new);
+    let response = match tokio::time::timeout(app.request_timeout, router.oneshot(request)).await {
+        Ok(Ok(r)) => r,
+        Ok(Err(never)) => match never {},
+        Err(_) => ApiError::timeout(app.request_timeout).into_response(),
+    };
+    log.finish(&response);
+    Ok(response.map(|body| Body::new(Tracked { body, conn })))
+}
+
+/// The access-log line of a request, written when its response is ready, or when the
+/// client goes away first (status `-`).
+struct AccessLog {
+    started: Instant,
+    method: http::Method,
+    path: String,
+    peer: SocketAddr,
+    done: bool,
+}
+
+impl AccessLog {
+    fn finish(&mut self, response: &http::Response<Body>) {
+        let key = response.extensions().get::<LogKey>().map(|k| k.0.as_str());
+        self.write(&response.status().as_u16().to_string(), key);
+        self.done = true;
+    }
+
+    fn write(&self, status: &str, key: Option<&str>) {
+        super::log::access(
+            self.peer,
+            &self.method,
+            &self.path,
+            status,
+            key,
+            self.started.elapsed(),
+        );
+    }
+}
+
+impl Drop for AccessLog {
+    fn drop(&mut self) {
+        if !self.done {
+            // The connection closed (or the server stopped) before the answer was ready.
+            self.write("-", None);
+        }
+    }
+}
+
+/// A response body that marks its connection idle once hyper has taken all of it (or
+/// dropped it).
+struct Tracked {
+    body: Body,
+    conn: Arc<ConnState>,
+}
+
+impl http_body::Body for Tracked {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
+        Pin::new(&mut self.body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.body.size_hint()
+    }
+}
+
+impl Drop for Tracked {
+    fn drop(&mut self) {
+        self.conn.set(Phase::Idle(Instant::now()));
+    }
+}

@@ -1,0 +1,189 @@
+//! `tokenctl serve`: the tenant admin REST API over the same security.yml files as the
+//! command line (README, "The admin API"). Every write goes through [`crate::store::Store`]'s
+//! locked, atomic, proven write, so the API, the CLI and config management edit one file
+//! safely at once.
+//!
+//! The HTTP stack is hyper (HTTP/1.1) on tokio with axum's routing, driven by hand: each
+//! connection is its own task, with header, idle and request timeouts ([`conn`]), at most
+//! `max_connections` at once, and SIGTERM or SIGINT stops accepting and lets the requests in
+//! flight finish ([`Config::shutdown_timeout`] at most).
+
+mod api;
+mod body;
+mod conn;
+mod deliver;
+mod log;
+pub mod openapi;
+mod tenants;
+
+pub use api::{READ, WRITE};
+
+use crate::error::{Error, Result};
+use crate::store::Location;
+use crate::time::Clock;
+use std::io::Write;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How to serve, from `tokenctl serve`'s options.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The address to listen on; port 0 picks a free one (printed on stdout).
+    pub listen: String,
+    /// The tenants: `--root`, or one file with `--file`/`--tenant`.
+    pub location: Location,
+    /// Take the client's address from X-Forwarded-For (behind a reverse proxy).
+    pub trust_proxy: bool,
+    /// Record admin keys' uses in security.usage.yml.
+    pub record: bool,
+    /// Connections served at once; more wait in the kernel's queue.
+    pub max_connections: usize,
+    /// Time to send a request's head, from the connection or from its first byte.
+    pub header_timeout: Duration,
+    /// Time a kept-alive connection may stay silent between requests.
+    pub idle_timeout: Duration,
+    /// Time a request may take once its head is in (its body included).
+    pub request_timeout: Duration,
+    /// Time the requests in flight get to finish after SIGTERM or SIGINT.
+    pub shutdown_timeout: Duration,
+    /// How long a write waits for the file's lock before answering 503.
+    pub lock_timeout: Duration,
+    pub clock: Clock,
+}
+
+/// Serves until SIGTERM or SIGINT.
+pub fn run(config: Config) -> Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("tokenctl-serve")
+        .build()
+        .map_err(|e| Error::Other(format!("starting the server: {e}")))?;
+    runtime.block_on(serve(config))
+}
+
+async fn serve(config: Config) -> Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let tenants = tenants::Tenants::new(&config.location, config.lock_timeout)?;
+    let listener = std::net::TcpListener::bind(&config.listen).map_err(|e| {
+        Error::Usage(format!(
+            "cannot listen on {}: {e}; give another --listen address (port 0 picks a free one)",
+            config.listen
+        ))
+    })?;
+    listener
+        .set_nonblocking(true)
+        .map_err(|e| Error::Other(format!("listening: {e}")))?;
+    let listener = tokio::net::TcpListener::from_std(listener)
+        .map_err(|e| Error::Other(format!("listening: {e}")))?;
+    let local = listener
+        .local_addr()
+        .map_err(|e| Error::Other(format!("listening: {e}")))?;
+    let signal_error = |e: std::io::Error| Error::Other(format!("catching signals: {e}"));
+    let mut terminate = signal(SignalKind::terminate()).map_err(signal_error)?;
+    let mut interrupt = signal(SignalKind::interrupt()).map_err(signal_error)?;
+
+    log::say(format!(
+        "serving {} on http://{local}{}",
+        tenants.describe(),
+        if config.trust_proxy {
+            " (client addresses from X-Forwarded-For)"
+        } else {
+            ""
+        }
+    ));
+    // The address on stdout, for whoever started the server (with port 0: which port).
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "listening on http://{local}")
+        .and_then(|()| out.flush())
+        .map_err(crate::output::stdout_error)?;
+    drop(out);
+
+    let app = Arc::new(api::App {
+        tenants,
+        trust_proxy: config.trust_proxy,
+        record: config.record.then(api::Recorder::new),
+        clock: config.clock,
+        lock_timeout: config.lock_timeout,
+        request_timeout: config.request_timeout,
+    });
+    let router = api::router(app.clone());
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let slots = Arc::new(tokio::sync::Semaphore::new(config.max_connections.max(1)));
+    let stopped_by = loop {
+        let slot = tokio::select! {
+            s = slots.clone().acquire_owned() => s.expect("the semaphore is never closed"),
+            _ = terminate.recv() => break "SIGTERM",
+            _ = interrupt.recv() => break "SIGINT",
+        };
+        let (tcp, peer) = tokio::select! {
+            a = listener.accept() => match a {
+                Ok(a) => a,
+                Err(e) => {
+                    // Out of file descriptors, say: wait a little rather than spin.
+                    log::say(format!("accepting a connection: {e}"));
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            _ = terminate.recv() => break "SIGTERM",
+            _ = interrupt.recv() => break "SIGINT",
+        };
+        let _ = tcp.set_nodelay(true);
+        let watched = conn::Watched::new(tcp, config.header_timeout, config.idle_timeout);
+        let addr = peer;
+        let peer = conn::Peer {
+            addr,
+            conn: watched.state(),
+        };
+        let (app, router) = (app.clone(), router.clone());
+        let service = hyper::service::service_fn(move |request| {
+            conn::handle(app.clone(), router.clone(), peer.clone(), request)
+        });
+        let connection = hyper::server::conn::http1::Builder::new()
+            .timer(hyper_util::rt::TokioTimer::new())
+            .serve_connection(hyper_util::rt::TokioIo::new(watched), service);
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            let _slot = slot;
+            if let Err(e) = connection.await {
+                if !ordinary_end(&e) {
+                    log::say(format!("connection from {addr}: {e}"));
+                }
+            }
+        });
+    };
+    drop(listener);
+    log::say(format!(
+        "{stopped_by}: no longer accepting connections; letting the requests in flight finish (at most {}s)",
+        config.shutdown_timeout.as_secs_f64()
+    ));
+    tokio::select! {
+        () = graceful.shutdown() => log::say("stopped"),
+        () = tokio::time::sleep(config.shutdown_timeout) => {
+            log::say("stopped: requests still in flight were cut off at the shutdown timeout");
+        }
+        _ = terminate.recv() => log::say("stopped at a second signal, requests in flight cut off"),
+        _ = interrupt.recv() => log::say("stopped at a second signal, requests in flight cut off"),
+    }
+    Ok(())
+}
+
+/// Is this how connections end every day (the client went away, or was cut off by a
+/// timeout, which the access log shows), not worth a line of its own?
+fn ordinary_end(e: &hyper::Error) -> bool {
+    use std::io::ErrorKind::*;
+    if e.is_incomplete_message() || e.is_canceled() || e.is_timeout() {
+        return true;
+    }
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            return matches!(
+                io.kind(),
+                TimedOut | ConnectionReset | BrokenPipe | ConnectionAborted | UnexpectedEof
+            );
+        }
+        source = s.source();
+    }
+    false
+}

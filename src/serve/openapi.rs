@@ -1,0 +1,320 @@
+//! The OpenAPI 3.1 document of the admin API, served at `/api/openapi.json` and committed as
+//! `schemas/openapi.json` (a test fails when it is stale). The schemas are derived from the
+//! very types the server serializes and parses ([`crate::output::KeyView`] and those of
+//! [`super::api`]), so they cannot drift from what it answers; the tests validate every
+//! response they get against this document.
+
+use super::api::{Created, ErrorBody, KeyState, NewKey, READ, WRITE, Whoami};
+use crate::output::KeyView;
+use schemars::generate::{Contract, SchemaSettings};
+use serde_json::{Value, json};
+
+/// The document, as pretty JSON ending in a line break (the same bytes every time).
+pub fn document() -> String {
+    let settings = |contract| {
+        SchemaSettings::draft2020_12().with(|s| {
+            s.definitions_path = "/components/schemas".into();
+            s.meta_schema = None;
+            s.contract = contract;
+        })
+    };
+    // Answers are described as they are written, request bodies as they are read.
+    let mut out = settings(Contract::Serialize).into_generator();
+    let mut inp = settings(Contract::Deserialize).into_generator();
+    let definition = out.subschema_for::<KeyView>();
+    let created = out.subschema_for::<Created>();
+    let whoami = out.subschema_for::<Whoami>();
+    let error = out.subschema_for::<ErrorBody>();
+    let new_key = inp.subschema_for::<NewKey>();
+    inp.subschema_for::<KeyState>();
+    let key_name = inp.subschema_for::<crate::schema::KeyName>();
+    let mut schemas = out.take_definitions(true);
+    for (name, schema) in inp.take_definitions(true) {
+        schemas.entry(name).or_insert(schema);
+    }
+    // A field that may be left out (serde's default) is no null: say what it defaults to,
+    // and which fields are required, as the parser does (api::NewKey::check, api::replace).
+    for (name, required, defaults) in [
+        (
+            "NewKey",
+            &["name"][..],
+            &[("enabled", json!(true)), ("permissions", json!([]))][..],
+        ),
+        ("KeyState", &["enabled"][..], &[][..]),
+    ] {
+        let schema = schemas.get_mut(name).expect("a request schema");
+        for (_, prop) in schema["properties"]
+            .as_object_mut()
+            .expect("properties")
+            .iter_mut()
+        {
+            if prop.get("default") == Some(&Value::Null) {
+                prop.as_object_mut().expect("a schema").remove("default");
+            }
+        }
+        for (field, value) in defaults {
+            schema["properties"][*field]["default"] = value.clone();
+        }
+        schema["required"] = json!(required);
+    }
+    // A PUT may send back a definition as it was read: its fields are listed (and ignored
+    // when unchanged), any other is refused.
+    let key_state = {
+        let mut props = schemas["KeyDefinition"]["properties"].clone();
+        let own = schemas["KeyState"]["properties"].clone();
+        for (k, v) in own.as_object().expect("properties").clone() {
+            props[k] = v;
+        }
+        let mut s = schemas["KeyState"].clone();
+        s["properties"] = props;
+        s["additionalProperties"] = Value::Bool(false);
+        s["description"] = json!(
+            "The body of PUT: enabled (required) and permissions (optional) are replaced. The \
+             other fields of a KeyDefinition may be sent back as they were read: name, \
+             description, expiresAt, allowedIps, pathPrefix and resources must then equal the \
+             key's (else 422), the rest are ignored. Any other field is refused (422)."
+        );
+        s
+    };
+    schemas.insert("KeyState".into(), key_state);
+    if let Some(s) = schemas.get_mut("NewKey") {
+        s["additionalProperties"] = Value::Bool(false);
+    }
+    let key_state = json!({"$ref": "#/components/schemas/KeyState"});
+
+    let json_body = |schema: &schemars::Schema| json!({"application/json": {"schema": schema}});
+    let etag = json!({"$ref": "#/components/headers/ETag"});
+    let err = |description: &str| json!({"description": description, "content": json_body(&error)});
+    let err_with = |description: &str, headers: Value| json!({"description": description, "headers": headers, "content": json_body(&error)});
+    let auth_errors = |scope: Option<&str>| {
+        let forbidden = match scope {
+            Some(s) => format!(
+                "The key lacks the scope {s} (\"*\" and \"tenant.apiKey:*\" grant it), or is not allowed from the client's address, on this path, or on this key (its resources). reason: permission, ip, path, resource."
+            ),
+            None => "The key is not allowed from the client's address or on this path. reason: ip, path.".into(),
+        };
+        json!({
+            "401": err_with(
+                "No working key of this tenant: no Authorization header (reason missing), or a token that is malformed, unknown, ambiguous, disabled, expired or a rotated-out secret.",
+                json!({"WWW-Authenticate": {"$ref": "#/components/headers/WWW-Authenticate"}}),
+            ),
+            "403": err(&forbidden),
+            "default": err("Any other error: 405 (another method), 408 (the request took longer than the request timeout)."),
+        })
+    };
+    let merge = |mut a: Value, b: Value| {
+        for (k, v) in b.as_object().expect("an object").clone() {
+            a[k] = v;
+        }
+        a
+    };
+    let tenant_404 = err("No such tenant (or key).");
+    let written = |what: &str| {
+        json!({
+            "404": err(&format!("No such tenant{what}.")),
+            "412": err_with(
+                "If-Match does not match the file's digest: it changed since it was read. Nothing was written. The ETag is the file's digest now.",
+                json!({"ETag": etag}),
+            ),
+            "500": err("The tenant's security.yml cannot be read, or the change could not be made safely. Nothing was written."),
+            "503": err_with(
+                "Another writer held the file's lock for longer than the lock timeout. Nothing was written.",
+                json!({"Retry-After": {"$ref": "#/components/headers/Retry-After"}}),
+            ),
+        })
+    };
+    let body_errors = json!({
+        "400": err("The body is not JSON, or is over 64 KiB."),
+        "422": err("A field is unknown, given twice, of the wrong type or invalid; field names it."),
+    });
+    let if_match = json!({"$ref": "#/components/parameters/If-Match"});
+    let tenant = json!({"$ref": "#/components/parameters/tenantId"});
+    let key_param = json!({"$ref": "#/components/parameters/keyName"});
+
+    let doc = json!({
+        "openapi": "3.1.0",
+        "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
+        "info": {
+            "title": "tokenctl admin API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "The tenant admin REST API of `tokenctl serve`, over the same security.yml files as the tokenctl command line. Keys live in their tenant's file; an admin key is a key of the tenant it manages with the scopes tenant.apiKey:read and tenant.apiKey:write. Every write is locked, atomic and proven, as the CLI's. Every answer to an authenticated request carries the file's digest as ETag (\"sha256:<hex>\", the file's SHA-256 as sha256sum prints it); give it back as If-Match to write only if the file has not changed since. The ETag names the file's version, not the representation (which also holds usage and status): answers are never cached (Cache-Control: no-store).",
+            "license": {"name": "MIT OR Apache-2.0", "identifier": "MIT OR Apache-2.0"},
+        },
+        "servers": [{"url": "http://127.0.0.1:8080"}],
+        "security": [{"bearer": []}, {"basic": []}],
+        "paths": {
+            "/api/{tenantId}/admin/apiKeys": {
+                "parameters": [tenant],
+                "get": {
+                    "operationId": "listKeys",
+                    "summary": "Every key of the tenant, in file order",
+                    "description": format!("Needs {READ}. A key restricted to resources sees only the keys they name."),
+                    "responses": merge(json!({
+                        "200": {
+                            "description": "The keys' definitions (never a hash or a secret).",
+                            "headers": {"ETag": etag},
+                            "content": {"application/json": {"schema": {"type": "array", "items": definition}}},
+                        },
+                        "404": tenant_404,
+                        "500": err("The tenant's security.yml cannot be read."),
+                    }), auth_errors(Some(READ))),
+                },
+                "post": {
+                    "operationId": "createKey",
+                    "summary": "Create a key; the answer holds its secret, this once",
+                    "description": format!("Needs {WRITE}. The secret is generated by the server and only its hash is stored. The answer's last bytes are sent only once the file holds the key: a response cut off means no key was created, or none that the client can use (look it up by name)."),
+                    "parameters": [if_match],
+                    "requestBody": {"required": true, "content": json_body(&new_key)},
+                    "responses": merge(merge(merge(json!({
+                        "201": {
+                            "description": "Created. Location names the new key.",
+                            "headers": {
+                                "ETag": etag,
+                                "Location": {"$ref": "#/components/headers/Location"},
+                            },
+                            "content": json_body(&created),
+                        },
+                        "409": err("A key of that name exists."),
+                    }), written("")), body_errors.clone()), auth_errors(Some(WRITE))),
+                },
+            },
+            "/api/{tenantId}/admin/apiKeys/{keyName}": {
+                "parameters": [tenant, key_param],
+                "get": {
+                    "operationId": "getKey",
+                    "summary": "One key's definition",
+                    "description": format!("Needs {READ}."),
+                    "responses": merge(json!({
+                        "200": {
+                            "description": "The key's definition.",
+                            "headers": {"ETag": etag},
+                            "content": json_body(&definition),
+                        },
+                        "404": tenant_404,
+                        "500": err("The tenant's security.yml cannot be read."),
+                    }), auth_errors(Some(READ))),
+                },
+                "put": {
+                    "operationId": "replaceKeyState",
+                    "summary": "Replace a key's enabled and permissions",
+                    "description": format!("Needs {WRITE}. The name and the stored hash never change; neither do the other fields (use tokenctl update or apply)."),
+                    "parameters": [if_match],
+                    "requestBody": {"required": true, "content": json_body(&serde_json::from_value(key_state).expect("a schema"))},
+                    "responses": merge(merge(merge(json!({
+                        "200": {
+                            "description": "The key's definition after the change (the file is not rewritten when nothing changes).",
+                            "headers": {"ETag": etag},
+                            "content": json_body(&definition),
+                        },
+                    }), written(" or key")), body_errors), auth_errors(Some(WRITE))),
+                },
+                "delete": {
+                    "operationId": "deleteKey",
+                    "summary": "Delete a key; it stops working at once",
+                    "description": format!("Needs {WRITE}."),
+                    "parameters": [if_match],
+                    "responses": merge(merge(json!({
+                        "204": {
+                            "description": "Deleted.",
+                            "headers": {"ETag": etag},
+                        },
+                    }), written(" or key")), auth_errors(Some(WRITE))),
+                },
+            },
+            "/api/{tenantId}/whoami": {
+                "parameters": [tenant],
+                "get": {
+                    "operationId": "whoami",
+                    "summary": "The calling key: check a token with curl",
+                    "description": "Any valid token of the tenant, whatever its scopes.",
+                    "responses": merge(json!({
+                        "200": {
+                            "description": "The calling key.",
+                            "headers": {"ETag": etag},
+                            "content": json_body(&whoami),
+                        },
+                        "404": tenant_404,
+                        "500": err("The tenant's security.yml cannot be read."),
+                    }), auth_errors(None)),
+                },
+            },
+            "/api/openapi.json": {
+                "get": {
+                    "operationId": "openapi",
+                    "summary": "This document",
+                    "security": [],
+                    "responses": {"200": {
+                        "description": "The OpenAPI 3.1 document.",
+                        "content": {"application/json": {"schema": {"type": "object"}}},
+                    }},
+                },
+            },
+            "/healthz": {
+                "get": {
+                    "operationId": "health",
+                    "summary": "Liveness",
+                    "security": [],
+                    "responses": {"200": {
+                        "description": "The server is up.",
+                        "content": {"text/plain": {"schema": {"const": "ok"}}},
+                    }},
+                },
+            },
+        },
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "Authorization: Bearer <token>, a key of the tenant in the path.",
+                },
+                "basic": {
+                    "type": "http",
+                    "scheme": "basic",
+                    "description": "Basic credentials whose password is the token (any user name).",
+                },
+            },
+            "parameters": {
+                "tenantId": {
+                    "name": "tenantId", "in": "path", "required": true,
+                    "description": "The tenant: the folder under the server's root holding its security.yml.",
+                    "schema": key_name,
+                },
+                "keyName": {
+                    "name": "keyName", "in": "path", "required": true,
+                    "description": "The key's name.",
+                    "schema": key_name,
+                },
+                "If-Match": {
+                    "name": "If-Match", "in": "header", "required": false,
+                    "description": "Write only if the file's digest is still this ETag (\"sha256:<hex>\"; the quotes may be left out; * matches any).",
+                    "schema": {"type": "string"},
+                },
+            },
+            "headers": {
+                "ETag": {
+                    "description": "The file's digest after the request: \"sha256:<64 hex>\".",
+                    "required": true,
+                    "schema": {"type": "string", "pattern": "^\"sha256:[0-9a-f]{64}\"$"},
+                },
+                "Location": {
+                    "description": "The new key's path: /api/{tenantId}/admin/apiKeys/{name}.",
+                    "required": true,
+                    "schema": {"type": "string", "pattern": "^/api/[^/]+/admin/apiKeys/[^/]+$"},
+                },
+                "WWW-Authenticate": {
+                    "description": "Bearer.",
+                    "required": true,
+                    "schema": {"const": "Bearer"},
+                },
+                "Retry-After": {
+                    "description": "Seconds to wait before retrying.",
+                    "required": true,
+                    "schema": {"type": "string", "pattern": "^[0-9]+$"},
+                },
+            },
+        },
+    });
+    serde_json::to_string_pretty(&doc).expect("the document serializes") + "\n"
+}

@@ -1,0 +1,327 @@
+//! The tenants served and their files as last read. Each request stats the tenant's
+//! security.yml and security.usage.yml; a changed inode, size or modification time (tokenctl
+//! renames a new file over the old one; an editor may write in place) makes the next request
+//! read it again, so every write (the API's, the CLI's, Ansible's) is seen at once. A file
+//! that does not load answers 500 until it is fixed: its keys are not guessed at.
+
+use super::api::ApiError;
+use crate::model::SecurityFile;
+use crate::store::usage::{self, Usage};
+use crate::store::{Document, Location, Store};
+use crate::verify::Verifier;
+use std::collections::{BTreeMap, HashMap};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::time::Duration;
+
+/// Which tenants are served.
+pub enum Tenants {
+    /// Every folder under the root that holds a security.yml (`--root`).
+    Root {
+        root: PathBuf,
+        known: Mutex<HashMap<String, Arc<Tenant>>>,
+    },
+    /// One file, as the tenant of that name (`--file`, `--tenant`).
+    One(Arc<Tenant>),
+}
+
+/// One tenant's file and what was last read of it.
+pub struct Tenant {
+    pub name: String,
+    location: Location,
+    lock_timeout: Duration,
+    keys: RwLock<Option<Arc<Keys>>>,
+    usage: RwLock<Option<Arc<UsageRecords>>>,
+    /// One reload at a time; the others wait and take its result.
+    loading: tokio::sync::Mutex<()>,
+}
+
+/// security.yml as read: the verifier (which holds the keys), the digest of its bytes.
+pub struct Keys {
+    stamp: Stamp,
+    loaded: Result<Loaded, String>,
+}
+
+pub struct Loaded {
+    pub verifier: Verifier,
+    /// `sha256:<hex>` of the bytes read: the ETag.
+    pub etag: String,
+    /// Key -> the other keys sharing one of its secrets.
+    pub shared: HashMap<String, Vec<String>>,
+}
+
+/// security.usage.yml as read.
+pub struct UsageRecords {
+    stamp: Option<Stamp>,
+    pub records: BTreeMap<String, Usage>,
+}
+
+/// What one request sees of a tenant.
+pub struct Snapshot {
+    keys: Arc<Keys>,
+    pub usage: Arc<UsageRecords>,
+}
+
+impl Snapshot {
+    pub fn loaded(&self) -> &Loaded {
+        self.keys
+            .loaded
+            .as_ref()
+            .expect("a snapshot is only handed out when the file loaded")
+    }
+
+    pub fn file(&self) -> &SecurityFile {
+        self.loaded().verifier.file()
+    }
+}
+
+/// Device, inode, size and modification time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Stamp(u64, u64, u64, i64, i64);
+
+fn stamp(path: &Path) -> std::io::Result<Stamp> {
+    let m = std::fs::metadata(path)?;
+    Ok(Stamp(m.dev(), m.ino(), m.size(), m.mtime(), m.mtime_nsec()))
+}
+
+impl Tenants {
+    /// The tenants `location` names: with `--file` that file, as the tenant `--tenant` names
+    /// (or `default`); with `--tenant` alone that tenant under the root; else every tenant
+    /// under the root. The file (or the root) must exist.
+    pub fn new(location: &Location, lock_timeout: Duration) -> crate::Result<Tenants> {
+        use crate::error::Error;
+        let first_key = |tenant: &str| {
+            format!(
+                "create it with its first admin key: `tokenctl --tenant {tenant} create console --permission tenant.apiKey:read --permission tenant.apiKey:write`"
+            )
+        };
+        if location.file.is_some() || location.tenant.is_some() {
+            let name = location.tenant.clone().unwrap_or_else(|| "default".into());
+            crate::names::validate("tenant", &name)?;
+            let path = location.resolve()?;
+            if !path.exists() {
+                return Err(Error::Usage(format!(
+                    "{} does not exist ({}); {}",
+                    path.display(),
+                    location.describe(),
+                    first_key(&name)
+                )));
+            }
+            return Ok(Tenants::One(Arc::new(Tenant::new(
+                name,
+                location.clone(),
+                lock_timeout,
+            ))));
+        }
+        let root = location.root_dir();
+        if !root.is_dir() {
+            return Err(Error::Usage(format!(
+                "the tenants folder {} does not exist; give --root (or TOKENCTL_ROOT), or {}",
+                root.display(),
+                first_key("NAME")
+            )));
+        }
+        Ok(Tenants::Root {
+            root,
+            known: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// What is served, for the start-up message.
+    pub fn describe(&self) -> String {
+        match self {
+            Tenants::Root { root, .. } => format!("the tenants under {}", root.display()),
+            Tenants::One(t) => format!(
+                "{} as tenant '{}'",
+                t.location.resolve().unwrap_or_default().display(),
+                t.name
+            ),
+        }
+    }
+
+    /// The tenant of that name, if it is served and its file exists.
+    pub fn get(&self, name: &str, lock_timeout: Duration) -> Result<Arc<Tenant>, ApiError> {
+        let unknown = || ApiError::no_tenant(name);
+        if crate::names::problem(name).is_some() {
+            return Err(unknown());
+        }
+        let tenant = match self {
+            Tenants::One(t) if t.name == name => t.clone(),
+            Tenants::One(_) => return Err(unknown()),
+            Tenants::Root { root, known } => {
+                let mut known = known.lock().unwrap_or_else(PoisonError::into_inner);
+                if let Some(t) = known.get(name) {
+                    t.clone()
+                } else {
+                    let location = Location {
+                        file: None,
+                        tenant: Some(name.to_string()),
+                        root: Some(root.clone()),
+                    };
+                    let path = location.resolve().map_err(|_| unknown())?;
+                    if !path.is_file() {
+                        return Err(unknown());
+                    }
+                    let t = Arc::new(Tenant::new(name.to_string(), location, lock_timeout));
+                    known.insert(name.to_string(), t.clone());
+                    t
+                }
+            }
+        };
+        Ok(tenant)
+    }
+}
+
+impl Tenant {
+    fn new(name: String, location: Location, lock_timeout: Duration) -> Tenant {
+        Tenant {
+            name,
+            location,
+            lock_timeout,
+            keys: RwLock::new(None),
+            usage: RwLock::new(None),
+            loading: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// The file's path, checked again on every request: a tenant whose security.yml now
+    /// leads outside the root through a link is refused.
+    fn path(&self) -> Result<PathBuf, ApiError> {
+        self.location.resolve().map_err(|e| {
+            super::log::say(format!("tenant '{}': {e}", self.name));
+            ApiError::no_tenant(&self.name)
+        })
+    }
+
+    /// The store that writes this tenant's file, working out each new file's digest.
+    pub fn store(&self) -> Result<Store, ApiError> {
+        Ok(Store::new(self.path()?, self.lock_timeout).with_digest(true))
+    }
+
+    /// The file as it is now: read again when it changed since it was last read.
+    pub async fn snapshot(self: &Arc<Self>) -> Result<Snapshot, ApiError> {
+        let path = self.path()?;
+        let usage_path = Store::new(path.clone(), self.lock_timeout).usage_path();
+        let (keys, usage) = match self.fresh(&path, &usage_path) {
+            Some(both) => both,
+            None => {
+                let _one = self.loading.lock().await;
+                match self.fresh(&path, &usage_path) {
+                    Some(both) => both,
+                    None => {
+                        let me = self.clone();
+                        tokio::task::spawn_blocking(move || me.reload(&path, &usage_path))
+                            .await
+                            .map_err(|e| ApiError::internal(format!("reading the file: {e}")))??
+                    }
+                }
+            }
+        };
+        if let Err(why) = &keys.loaded {
+            return Err(ApiError::invalid_file(&self.name, why));
+        }
+        Ok(Snapshot { keys, usage })
+    }
+
+    /// What was read before, if neither file changed since.
+    fn fresh(&self, path: &Path, usage_path: &Path) -> Option<(Arc<Keys>, Arc<UsageRecords>)> {
+        let now = stamp(path).ok()?;
+        let keys = self
+            .keys
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()?;
+        let usage = self
+            .usage
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()?;
+        (keys.stamp == now && usage.stamp == stamp(usage_path).ok()).then_some((keys, usage))
+    }
+
+    /// Reads whichever of the two files changed.
+    fn reload(
+        &self,
+        path: &Path,
+        usage_path: &Path,
+    ) -> Result<(Arc<Keys>, Arc<UsageRecords>), ApiError> {
+        let current = self
+            .keys
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        // Stamp first: a change while reading is then seen by the next request.
+        let now = match stamp(path) {
+            Ok(s) => s,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(ApiError::no_tenant(&self.name));
+            }
+            Err(e) => {
+                return Err(ApiError::internal(format!("reading the file: {e}")));
+            }
+        };
+        let keys = match current.filter(|k| k.stamp == now) {
+            Some(k) => k,
+            None => {
+                let loaded = load(path).map_err(|e| {
+                    super::log::say(format!("tenant '{}': {e}", self.name));
+                    e.to_string()
+                });
+                if loaded.is_ok() {
+                    super::log::say(format!("tenant '{}': read {}", self.name, path.display()));
+                }
+                let k = Arc::new(Keys { stamp: now, loaded });
+                *self.keys.write().unwrap_or_else(PoisonError::into_inner) = Some(k.clone());
+                k
+            }
+        };
+        let usage_now = stamp(usage_path).ok();
+        let current = self
+            .usage
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        let usage = match current.filter(|u| u.stamp == usage_now) {
+            Some(u) => u,
+            None => {
+                // A usage file that does not read is ignored, as `list` and `show` do: the
+                // keys are still served, without their last use.
+                let records = usage::read(usage_path).unwrap_or_else(|e| {
+                    super::log::say(format!(
+                        "tenant '{}': ignoring usage records: {e}",
+                        self.name
+                    ));
+                    BTreeMap::new()
+                });
+                let u = Arc::new(UsageRecords {
+                    stamp: usage_now,
+                    records,
+                });
+                *self.usage.write().unwrap_or_else(PoisonError::into_inner) = Some(u.clone());
+                u
+            }
+        };
+        Ok((keys, usage))
+    }
+}
+
+fn load(path: &Path) -> crate::Result<Loaded> {
+    let bytes = crate::store::read_bytes(path)?.ok_or_else(|| crate::Error::Invalid {
+        path: path.to_path_buf(),
+        message: "no longer exists".into(),
+    })?;
+    let etag = format!("sha256:{}", crate::store::file_digest(&bytes));
+    let doc = Document::load(path, crate::store::into_text(path, bytes)?)?;
+    let verifier = Verifier::new(doc.model);
+    let shared = verifier
+        .shared_secrets()
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.into_iter().map(str::to_string).collect()))
+        .collect();
+    Ok(Loaded {
+        verifier,
+        etag,
+        shared,
+    })
+}
