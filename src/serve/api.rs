@@ -402,10 +402,9 @@ async fn show(
         let (tenant, name) = tenant_and_key(path)?;
         let (tenant, snap) = app.open(&tenant).await?;
         app.authenticate((&tenant, &snap), &ask, Some(READ), Some(&name), &mut who)?;
-        let key = snap
-            .file()
-            .get(&name)
-            .ok_or_else(|| ApiError::no_key(&name, &tenant.name))?;
+        let key = snap.file().get(&name).ok_or_else(|| {
+            ApiError::no_key(&name, &tenant.name).with_etag(Some(snap.loaded().etag.clone()))
+        })?;
         Ok(json(
             StatusCode::OK,
             &view(key, &snap, app.clock.now()),

@@ -5,6 +5,7 @@ mod testenv;
 
 mod ansible;
 mod api;
+mod api_errors;
 mod api_table;
 mod apply;
 mod clipboard;

@@ -5,7 +5,7 @@ usage: openapi_check.py OPENAPI.json RESPONSES.json
 
 RESPONSES.json is a list of {"method", "path", "status", "headers": {lowercase name: value},
 "body": text}. Each must match an operation of the document (the path against its
-templates, HEAD as GET), have a status the operation documents (or its "default"), carry
+templates, HEAD as GET; a path it lacks must be a 404 with an Error body), have a status the operation documents (or its "default"), carry
 every header that response marks required, valid against its schema, and a body of a
 documented media type that validates against its schema (or none when none is documented).
 Prints "ok: N responses" and exits 0, or prints one line per failure and exits 1.
@@ -46,7 +46,13 @@ for r in responses:
     what = f'{r["method"]} {r["path"]} -> {r["status"]}'
     items = [item for rx, item in templates if rx.match(r["path"])]
     if not items:
-        failures.append(f"{what}: no path of the document matches")
+        # A path the document does not have: a 404 in the shape of every error.
+        if r["status"] != 404:
+            failures.append(f"{what}: no path of the document matches")
+            continue
+        errors = list(validator({"$ref": "#/components/schemas/Error"}).iter_errors(json.loads(r["body"])))
+        if errors:
+            failures.append(f"{what}: body: {errors[0].message}")
         continue
     method = "get" if r["method"] == "HEAD" else r["method"].lower()
     op = items[0].get(method)
