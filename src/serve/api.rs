@@ -47,10 +47,6 @@ pub struct App {
     pub request_timeout: Duration,
 }
 
-/// The key a request was made with, for the access log (a response extension).
-#[derive(Clone)]
-pub struct LogKey(pub String);
-
 /// The routes.
 pub fn router(app: Arc<App>) -> Router {
     Router::new()
@@ -115,16 +111,12 @@ async fn openapi() -> axum::response::Response {
 
 type Response = axum::response::Response;
 
-/// Answers with the handler's response or error, marked with the caller's name for the log.
-fn finish(result: Result<Response, ApiError>, who: Option<String>) -> Response {
-    let mut response = match result {
+/// Answers with the handler's response or error.
+fn finish(result: Result<Response, ApiError>) -> Response {
+    match result {
         Ok(r) => r,
         Err(e) => e.into_response(),
-    };
-    if let Some(who) = who {
-        response.extensions_mut().insert(LogKey(who));
     }
-    response
 }
 
 /// The tenant named in the path.
@@ -252,6 +244,7 @@ impl App {
             .verifier
             .verify(&token, &request, self.clock.now());
         *who = outcome.key().map(str::to_string);
+        *peer.who.lock().unwrap_or_else(PoisonError::into_inner) = who.clone();
         match outcome {
             Outcome::Valid { key, .. } => {
                 if let Some(r) = &self.record {
@@ -343,7 +336,7 @@ async fn whoami(
         ))
     }
     .await;
-    finish(result, who)
+    finish(result)
 }
 
 /// What `whoami` answers: the calling key.
@@ -385,7 +378,7 @@ async fn list(
         Ok(json(StatusCode::OK, &views, Some(&snap.loaded().etag)))
     }
     .await;
-    finish(result, who)
+    finish(result)
 }
 
 /// `GET /api/{tenant}/admin/apiKeys/{key}`: one key.
@@ -412,7 +405,7 @@ async fn show(
         ))
     }
     .await;
-    finish(result, who)
+    finish(result)
 }
 
 /// The body of `POST .../apiKeys`: a new key's definition.
@@ -642,6 +635,10 @@ async fn create(
                 },
             );
             let _ = commit_tx.send(written.is_ok());
+            if let Err(e @ Error::NotDelivered(_)) = &written {
+                // The handler may be gone with the client: say it here.
+                super::log::say(format!("key '{name}' was not created: {e}"));
+            }
             written
         });
         match prepared_rx.await {
@@ -686,7 +683,7 @@ async fn create(
         }
     }
     .await;
-    finish(result, who)
+    finish(result)
 }
 
 fn caller_name(who: &Option<String>) -> String {
@@ -833,7 +830,7 @@ async fn replace(
         ))
     }
     .await;
-    finish(result, who)
+    finish(result)
 }
 
 /// Refuses a field of a definition sent with a PUT whose value is not the key's.
@@ -921,7 +918,7 @@ async fn remove(
         Ok(r)
     }
     .await;
-    finish(result, who)
+    finish(result)
 }
 
 /// `If-Match`: the write goes ahead only when the file's digest is one of these.

@@ -11,7 +11,7 @@
 //!   socket deadline (the request timeout bounds the handler, body included);
 //! - idle: after a response; cut off after `idle_timeout` without a byte.
 
-use super::api::{ApiError, App, LogKey};
+use super::api::{ApiError, App};
 use axum::body::Body;
 use bytes::Bytes;
 use http_body::{Frame, SizeHint};
@@ -31,6 +31,9 @@ pub struct Peer {
     /// The address the connection comes from.
     pub addr: SocketAddr,
     pub conn: Arc<ConnState>,
+    /// The key the request was made with, once the handler knows it: for the access log,
+    /// which is written even when the client leaves before its answer.
+    pub who: Arc<Mutex<Option<String>>>,
 }
 
 /// The connection's phase and what has been written on it, shared by the socket, the
@@ -210,11 +213,16 @@ pub async fn handle(
 ) -> Result<http::Response<Body>, std::convert::Infallible> {
     use tower::ServiceExt;
     peer.conn.set(Phase::Busy);
+    let peer = Peer {
+        who: Arc::new(Mutex::new(None)),
+        ..peer
+    };
     let mut log = AccessLog {
         started: Instant::now(),
         method: request.method().clone(),
         path: super::log::path_for_log(request.uri().path()),
         peer: peer.addr,
+        who: peer.who.clone(),
         done: false,
     };
     let conn = peer.conn.clone();
@@ -236,23 +244,28 @@ struct AccessLog {
     method: http::Method,
     path: String,
     peer: SocketAddr,
+    who: Arc<Mutex<Option<String>>>,
     done: bool,
 }
 
 impl AccessLog {
     fn finish(&mut self, response: &http::Response<Body>) {
-        let key = response.extensions().get::<LogKey>().map(|k| k.0.as_str());
-        self.write(&response.status().as_u16().to_string(), key);
+        self.write(&response.status().as_u16().to_string());
         self.done = true;
     }
 
-    fn write(&self, status: &str, key: Option<&str>) {
+    fn write(&self, status: &str) {
+        let who = self
+            .who
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
         super::log::access(
             self.peer,
             &self.method,
             &self.path,
             status,
-            key,
+            who.as_deref(),
             self.started.elapsed(),
         );
     }
@@ -262,7 +275,7 @@ impl Drop for AccessLog {
     fn drop(&mut self) {
         if !self.done {
             // The connection closed (or the server stopped) before the answer was ready.
-            self.write("-", None);
+            self.write("-");
         }
     }
 }

@@ -134,6 +134,7 @@ async fn serve(config: Config) -> Result<()> {
         let peer = conn::Peer {
             addr,
             conn: watched.state(),
+            who: Default::default(),
         };
         let (app, router) = (app.clone(), router.clone());
         let service = hyper::service::service_fn(move |request| {

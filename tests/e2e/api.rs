@@ -482,3 +482,33 @@ pub fn verified(env: &TestEnv, token: &str, extra: &[&str]) -> serde_json::Value
     args.extend_from_slice(extra);
     env.run_with(&args, token).json()
 }
+
+/// Holds the tenant file's lock with `flock` until dropped.
+pub struct HeldLock(std::process::Child);
+
+impl HeldLock {
+    pub fn take(file: &std::path::Path) -> HeldLock {
+        let lock = file.with_file_name("security.yml.lock");
+        let mut child = Command::new("flock")
+            // -F: no fork, so that killing it frees the lock (a forked child would keep it).
+            .args(["-x", "-F"])
+            .arg(&lock)
+            .args(["-c", "echo locked; exec sleep 60"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("flock runs (util-linux)");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert_eq!(line, "locked\n");
+        HeldLock(child)
+    }
+}
+
+impl Drop for HeldLock {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}

@@ -8,8 +8,6 @@
 use crate::api::*;
 use crate::lifecycle::{run_at, stranger_token};
 use crate::testenv::*;
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
 
 const KEYS: &str = "/api/acme/admin/apiKeys";
 
@@ -798,36 +796,6 @@ fn if_match_with_a_stale_etag_gets_412_and_writes_nothing() {
             delete(&format!("{KEYS}/ci"), &admin).header("If-Match", "*"),
         )
         .status(204);
-    }
-}
-
-/// Holds the tenant file's lock with `flock` until dropped.
-struct HeldLock(std::process::Child);
-
-impl HeldLock {
-    fn take(file: &std::path::Path) -> HeldLock {
-        let lock = file.with_file_name("security.yml.lock");
-        let mut child = Command::new("flock")
-            // -F: no fork, so that killing it frees the lock (a forked child would keep it).
-            .args(["-x", "-F"])
-            .arg(&lock)
-            .args(["-c", "echo locked; exec sleep 60"])
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("flock runs (util-linux)");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        assert_eq!(line, "locked\n");
-        HeldLock(child)
-    }
-}
-
-impl Drop for HeldLock {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
     }
 }
 
