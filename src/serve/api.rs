@@ -367,15 +367,29 @@ async fn list(
         let (tenant, snap) = app.open(&tenant_name(path)?).await?;
         let caller = app.authenticate((&tenant, &snap), &ask, Some(READ), None, &mut who)?;
         let file = snap.file();
-        let allowed = file.get(&caller.name).and_then(|k| k.resources.clone());
         let now = app.clock.now();
-        let views: Vec<KeyView> = file
-            .keys
-            .iter()
-            .filter(|k| allowed.as_ref().is_none_or(|a| a.contains(&k.name)))
-            .map(|k| view(k, &snap, now))
-            .collect();
-        Ok(json(StatusCode::OK, &views, Some(&snap.loaded().etag)))
+        let etag = Some(snap.loaded().etag.as_str());
+        if let Some(allowed) = file.get(&caller.name).and_then(|k| k.resources.as_ref()) {
+            let views: Vec<KeyView> = file
+                .keys
+                .iter()
+                .filter(|k| allowed.contains(&k.name))
+                .map(|k| view(k, &snap, now))
+                .collect();
+            return Ok(json(StatusCode::OK, &views, etag));
+        }
+        let render = || {
+            let views: Vec<KeyView> = file.keys.iter().map(|k| view(k, &snap, now)).collect();
+            bytes::Bytes::from(json_bytes(&views))
+        };
+        // Rendering thousands of keys takes milliseconds: let the runtime move other tasks
+        // off this thread meanwhile.
+        let body = if file.keys.len() > 1000 {
+            tokio::task::block_in_place(|| tenant.listing(&snap, now, render))
+        } else {
+            tenant.listing(&snap, now, render)
+        };
+        Ok(json_response(StatusCode::OK, Body::from(body), etag))
     }
     .await;
     finish(result)
@@ -986,9 +1000,17 @@ fn etag_value(etag: &str) -> HeaderValue {
 
 /// A JSON answer (compact, ending in a line break), never cached.
 fn json<T: Serialize>(status: StatusCode, value: &T, etag: Option<&str>) -> Response {
+    json_response(status, Body::from(json_bytes(value)), etag)
+}
+
+fn json_bytes<T: Serialize>(value: &T) -> Vec<u8> {
     let mut bytes = serde_json::to_vec(value).expect("views serialize");
     bytes.push(b'\n');
-    let mut r = axum::response::Response::new(Body::from(bytes));
+    bytes
+}
+
+fn json_response(status: StatusCode, body: Body, etag: Option<&str>) -> Response {
+    let mut r = axum::response::Response::new(body);
     *r.status_mut() = status;
     let h = r.headers_mut();
     h.insert(

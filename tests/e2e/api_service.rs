@@ -540,6 +540,13 @@ fn uses_recorded_by_verify_show_in_definitions_and_serve_record_records_its_own(
     assert_eq!(shown["lastUsedAt"], NOW);
     assert_eq!(shown["lastUsedFrom"], "203.0.113.9");
     assert_eq!(shown, crate::api::shown(&env, "ci"));
+    // The whole list too (it is rendered once per version of both files).
+    let list = api.ask(Client::Ureq, get(KEYS, &admin)).json();
+    assert_eq!(list[1]["lastUsedAt"], NOW);
+    env.run_with(&["verify", "--record", "--ip", "203.0.113.10"], &ci)
+        .success();
+    let list = api.ask(Client::Ureq, get(KEYS, &admin)).json();
+    assert_eq!(list[1]["lastUsedFrom"], "203.0.113.10");
     // --record: the admin key's own use, from the client's address.
     let start = Instant::now();
     loop {

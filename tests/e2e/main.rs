@@ -6,6 +6,7 @@ mod testenv;
 mod ansible;
 mod api;
 mod api_errors;
+mod api_proxy;
 mod api_service;
 mod api_table;
 mod apply;
