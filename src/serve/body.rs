@@ -2,7 +2,7 @@
 //! given once, each of the right type (else 422, naming the field). Content-Type is not
 //! checked: whatever a client labels it, the body is read as JSON.
 
-use super::api::ApiError;
+use super::reply::ApiError;
 use axum::body::Body;
 use bytes::Bytes;
 use serde::de::DeserializeOwned;

@@ -11,7 +11,8 @@
 //!   socket deadline (the request timeout bounds the handler, body included);
 //! - idle: after a response; cut off after `idle_timeout` without a byte.
 
-use super::api::{ApiError, App};
+use super::api::App;
+use super::reply::ApiError;
 use axum::body::Body;
 use bytes::Bytes;
 use http_body::{Frame, SizeHint};

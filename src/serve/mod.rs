@@ -9,14 +9,17 @@
 //! flight finish ([`Config::shutdown_timeout`] at most).
 
 mod api;
+mod auth;
 mod body;
 mod conn;
 mod deliver;
+mod fields;
 mod log;
 pub mod openapi;
+mod reply;
 mod tenants;
 
-pub use api::{READ, WRITE};
+pub use auth::{READ, WRITE};
 
 use crate::error::{Error, Result};
 use crate::store::Location;
@@ -101,7 +104,7 @@ async fn serve(config: Config) -> Result<()> {
     let app = Arc::new(api::App {
         tenants,
         trust_proxy: config.trust_proxy,
-        record: config.record.then(api::Recorder::new),
+        record: config.record.then(auth::Recorder::new),
         clock: config.clock,
         lock_timeout: config.lock_timeout,
         request_timeout: config.request_timeout,

@@ -4,7 +4,10 @@
 //! [`super::api`]), so they cannot drift from what it answers; the tests validate every
 //! response they get against this document.
 
-use super::api::{Created, ErrorBody, KeyState, NewKey, READ, WRITE, Whoami};
+use super::api::{Created, Whoami};
+use super::auth::{READ, WRITE};
+use super::fields::{KeyState, NewKey};
+use super::reply::ErrorBody;
 use crate::output::KeyView;
 use schemars::generate::{Contract, SchemaSettings};
 use serde_json::{Value, json};

@@ -4,7 +4,7 @@
 //! read it again, so every write (the API's, the CLI's, Ansible's) is seen at once. A file
 //! that does not load answers 500 until it is fixed: its keys are not guessed at.
 
-use super::api::ApiError;
+use super::reply::ApiError;
 use crate::model::SecurityFile;
 use crate::store::usage::{self, Usage};
 use crate::store::{Document, Location, Store};

@@ -1,0 +1,225 @@
+//! Who is asking: the token of a request checked against its tenant's file (401, 403), the
+//! client's address, the check again under the write lock, and the record of admin keys'
+//! uses (`--record`).
+
+use super::api::App;
+use super::conn::Peer;
+use super::reply::ApiError;
+use super::tenants::{Snapshot, Tenant};
+use crate::model::SecurityFile;
+use crate::store::Document;
+use crate::verify::{Denial, Outcome, Request, Verifier};
+use http::{HeaderMap, Uri, header};
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
+use zeroize::Zeroizing;
+
+/// The scope that lets a key read its tenant's keys.
+pub const READ: &str = "tenant.apiKey:read";
+
+/// The scope that lets a key create, change and delete its tenant's keys.
+pub const WRITE: &str = "tenant.apiKey:write";
+
+/// What a request brings besides its body.
+pub struct Asked {
+    pub headers: HeaderMap,
+    pub peer: Peer,
+    pub uri: Uri,
+}
+
+/// A request made with a valid key of the tenant.
+pub struct Caller {
+    pub name: String,
+    token: Zeroizing<String>,
+    scope: Option<&'static str>,
+    ip: IpAddr,
+    path: String,
+    resource: Option<String>,
+}
+
+impl Caller {
+    /// Is the key allowed on `resource` (a key name)? A key with `resources` manages only
+    /// the keys they name.
+    pub fn check_resource(&mut self, file: &SecurityFile, resource: &str) -> Result<(), ApiError> {
+        self.resource = Some(resource.to_string());
+        match file.get(&self.name).and_then(|k| k.resources.as_ref()) {
+            Some(allowed) if !allowed.iter().any(|r| r == resource) => Err(ApiError::from_outcome(
+                &Outcome::Forbidden(Denial::Resource {
+                    key: self.name.clone(),
+                    resource: resource.to_string(),
+                }),
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// The same token checked against the file as read under the write lock: a key revoked,
+    /// disabled or stripped of its scope since the request began may no longer write.
+    pub fn recheck(&self, doc: &Document, now: jiff::Timestamp) -> Result<(), ApiError> {
+        let Some(key) = doc.model.get(&self.name) else {
+            return Err(ApiError::from_outcome(&Outcome::Rejected(
+                crate::verify::Rejection::Unknown,
+            )));
+        };
+        let one = Verifier::new(SecurityFile::new(
+            None,
+            doc.model.token_prefix.clone(),
+            None,
+            vec![key.clone()],
+        ));
+        let outcome = one.verify(
+            &self.token,
+            &Request {
+                permission: self.scope,
+                ip: Some(self.ip),
+                path: Some(&self.path),
+                resource: self.resource.as_deref(),
+            },
+            now,
+        );
+        match outcome {
+            Outcome::Valid { .. } => Ok(()),
+            other => Err(ApiError::from_outcome(&other)),
+        }
+    }
+}
+
+impl App {
+    /// Checks the request's token against the tenant's file: 401 when it is no working key
+    /// of this tenant, 403 when the key lacks `scope`, the client's address or the path, or
+    /// the `resource`.
+    pub fn authenticate(
+        &self,
+        (tenant, snap): (&Tenant, &Snapshot),
+        ask: &Asked,
+        scope: Option<&'static str>,
+        resource: Option<&str>,
+        who: &mut Option<String>,
+    ) -> Result<Caller, ApiError> {
+        let Asked { headers, peer, uri } = ask;
+        let ip = self.client_ip(headers, peer)?;
+        let mut values = headers.get_all(header::AUTHORIZATION).iter();
+        let value = match (values.next(), values.next()) {
+            (None, _) => {
+                return Err(ApiError::unauthorized(
+                    "missing",
+                    "no Authorization header: send `Authorization: Bearer <token>`".into(),
+                ));
+            }
+            (Some(_), Some(_)) => {
+                return Err(ApiError::unauthorized(
+                    "bad-header",
+                    "more than one Authorization header: send exactly one".into(),
+                ));
+            }
+            (Some(v), None) => v.to_str().map_err(|_| {
+                ApiError::unauthorized(
+                    "bad-header",
+                    "the Authorization header is not ASCII text".into(),
+                )
+            })?,
+        };
+        let token = crate::verify::token_from_header(value)
+            .map_err(|r| ApiError::from_outcome(&Outcome::Rejected(r)))?;
+        let request = Request {
+            permission: scope,
+            ip: Some(ip),
+            path: Some(uri.path()),
+            resource,
+        };
+        let outcome = snap
+            .loaded()
+            .verifier
+            .verify(&token, &request, self.clock.now());
+        *who = outcome.key().map(str::to_string);
+        *peer.who.lock().unwrap_or_else(PoisonError::into_inner) = who.clone();
+        match outcome {
+            Outcome::Valid { key, .. } => {
+                if let Some(r) = &self.record {
+                    r.record(self, tenant, &key, ip);
+                }
+                Ok(Caller {
+                    name: key,
+                    token,
+                    scope,
+                    ip,
+                    path: uri.path().to_string(),
+                    resource: resource.map(str::to_string),
+                })
+            }
+            other => Err(ApiError::from_outcome(&other)),
+        }
+    }
+
+    /// The client's address: the peer's, or with `--trust-proxy` the last address of
+    /// X-Forwarded-For (the one the proxy in front added; those before it are the client's
+    /// to forge), when there is one.
+    fn client_ip(&self, headers: &HeaderMap, peer: &Peer) -> Result<IpAddr, ApiError> {
+        let direct = peer.addr.ip().to_canonical();
+        if !self.trust_proxy {
+            return Ok(direct);
+        }
+        let mut last = None;
+        for value in headers.get_all("x-forwarded-for") {
+            let text = value
+                .to_str()
+                .map_err(|_| ApiError::bad_request("X-Forwarded-For is not ASCII text".into()))?;
+            if let Some(entry) = text.rsplit(',').next() {
+                last = Some(entry.trim().to_string());
+            }
+        }
+        let Some(last) = last.filter(|l| !l.is_empty()) else {
+            return Ok(direct);
+        };
+        last.parse::<IpAddr>()
+            .map(|ip| ip.to_canonical())
+            .map_err(|_| {
+                ApiError::bad_request(format!(
+                    "the last address of X-Forwarded-For, {last:?}, is not an IP address"
+                ))
+            })
+    }
+}
+
+/// Records admin keys' uses in security.usage.yml (`--record`), at most once a minute per
+/// key, off the request's path: a request never waits for it, and never fails for it.
+pub struct Recorder {
+    last: Mutex<HashMap<(String, String), Instant>>,
+}
+
+/// The least time between two records of one key's use.
+const RECORD_EVERY: Duration = Duration::from_secs(60);
+
+impl Recorder {
+    pub fn new() -> Self {
+        Recorder {
+            last: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn record(&self, app: &App, tenant: &Tenant, key: &str, ip: IpAddr) {
+        {
+            let mut last = self.last.lock().unwrap_or_else(PoisonError::into_inner);
+            let id = (tenant.name.clone(), key.to_string());
+            if last.get(&id).is_some_and(|t| t.elapsed() < RECORD_EVERY) {
+                return;
+            }
+            last.insert(id, Instant::now());
+        }
+        let Ok(store) = tenant.store() else { return };
+        let usage = crate::store::usage::Usage {
+            last_used_at: app.clock.now(),
+            last_used_from: Some(ip.to_string()),
+        };
+        let (key, tenant, timeout) = (key.to_string(), tenant.name.clone(), app.lock_timeout);
+        tokio::task::spawn_blocking(move || {
+            if let Err(e) = crate::store::usage::record(&store.usage_path(), &key, usage, timeout) {
+                super::log::say(format!(
+                    "tenant '{tenant}': the use of key '{key}' was not recorded: {e}"
+                ));
+            }
+        });
+    }
+}

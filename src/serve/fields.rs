@@ -1,0 +1,287 @@
+//! What requests send: the bodies of POST and PUT, each field checked as the CLI checks its
+//! flag (422 naming the field), and `If-Match` (412).
+
+use super::body::present;
+use super::reply::ApiError;
+use crate::keys::{self, Definition};
+use crate::model::ApiKey;
+use crate::output::KeyView;
+use crate::store::Document;
+use http::{HeaderMap, StatusCode, header};
+use serde::Deserialize;
+
+/// The body of `POST .../apiKeys`: a new key's definition.
+#[derive(Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(title = "NewKey")]
+pub struct NewKey {
+    /// The key's name: 1 to 64 of A-Z a-z 0-9 - _ . (not "." or "..").
+    #[serde(default, deserialize_with = "present")]
+    #[schemars(with = "crate::schema::KeyName")]
+    pub name: Option<String>,
+    /// false creates the key disabled; default true.
+    #[serde(default, deserialize_with = "present")]
+    #[schemars(with = "bool")]
+    pub enabled: Option<bool>,
+    /// Scopes granted: "*" all, "dns:*" every action on dns, "dns:read" one; default [].
+    #[serde(default, deserialize_with = "present")]
+    #[schemars(with = "Vec<crate::schema::Scope>")]
+    pub permissions: Option<Vec<String>>,
+    /// Free text saying what the key is for; null or "" for none.
+    pub description: Option<String>,
+    /// When the key stops working (RFC 3339, in the future); null or absent: never.
+    #[schemars(with = "Option<crate::schema::Time>")]
+    pub expires_at: Option<String>,
+    /// Address ranges (CIDR, or single addresses) the key may be used from; null: any.
+    #[schemars(with = "Option<Vec<crate::schema::Cidr>>", length(min = 1))]
+    pub allowed_ips: Option<Vec<String>>,
+    /// Request paths the key may be used on: those continuing it, or "=/x" exactly /x; null: any.
+    #[schemars(with = "Option<crate::schema::PathPrefix>")]
+    pub path_prefix: Option<String>,
+    /// Resources the key may be used on; null: the whole tenant.
+    #[schemars(length(min = 1))]
+    pub resources: Option<Vec<String>>,
+}
+
+impl NewKey {
+    pub const FIELDS: &[&str] = &[
+        "name",
+        "enabled",
+        "permissions",
+        "description",
+        "expiresAt",
+        "allowedIps",
+        "pathPrefix",
+        "resources",
+    ];
+
+    /// The name and the definition, each field checked as the CLI checks its flag.
+    pub fn check(self, now: jiff::Timestamp) -> Result<(String, Definition), ApiError> {
+        let name = self
+            .name
+            .ok_or_else(|| ApiError::field("name", "field 'name' is required".into()))?;
+        if let Some(problem) = crate::names::problem(&name) {
+            return Err(ApiError::field(
+                "name",
+                format!("invalid key name {name:?}: {problem}; use 1 to 64 of A-Z a-z 0-9 - _ ."),
+            ));
+        }
+        let permissions = check_scopes(self.permissions.unwrap_or_default())?;
+        let expires_at = match self.expires_at {
+            None => None,
+            Some(text) => {
+                let t = crate::time::parse_timestamp(&text)
+                    .map_err(|e| ApiError::field("expiresAt", format!("expiresAt: {e}")))?;
+                if t <= now {
+                    return Err(ApiError::field(
+                        "expiresAt",
+                        format!(
+                            "expiresAt {text} is not in the future; the key would be created expired"
+                        ),
+                    ));
+                }
+                Some(t)
+            }
+        };
+        let allowed_ips = match self.allowed_ips {
+            None => None,
+            Some(list) if list.is_empty() => {
+                return Err(ApiError::field(
+                    "allowedIps",
+                    "allowedIps is empty, which would allow no address; leave it out (or null) to allow any".into(),
+                ));
+            }
+            Some(list) => Some(
+                list.iter()
+                    .enumerate()
+                    .map(|(i, s)| {
+                        crate::model::parse_cidr(s).map_err(|e| {
+                            ApiError::field(
+                                &format!("allowedIps[{i}]"),
+                                format!("allowedIps[{i}]: {e}"),
+                            )
+                        })
+                    })
+                    .collect::<Result<Vec<_>, _>>()?,
+            ),
+        };
+        if let Some(p) = &self.path_prefix {
+            if !crate::model::valid_path_prefix(p) {
+                return Err(ApiError::field(
+                    "pathPrefix",
+                    format!(
+                        "invalid pathPrefix {p:?}: it {}",
+                        crate::model::PATH_PREFIX_RULE
+                    ),
+                ));
+            }
+        }
+        if self.resources.as_ref().is_some_and(Vec::is_empty) {
+            return Err(ApiError::field(
+                "resources",
+                "resources is empty, which would allow no resource; leave it out (or null) for the whole tenant".into(),
+            ));
+        }
+        Ok((
+            name,
+            Definition {
+                description: self.description.filter(|d| !d.is_empty()),
+                enabled: self.enabled.unwrap_or(true),
+                permissions,
+                expires_at,
+                allowed_ips,
+                path_prefix: self.path_prefix,
+                resources: self.resources,
+            },
+        ))
+    }
+}
+
+/// Each scope well formed (422 naming `permissions[i]`), each kept once.
+pub fn check_scopes(mut scopes: Vec<String>) -> Result<Vec<String>, ApiError> {
+    for (i, s) in scopes.iter().enumerate() {
+        if let Some(p) = crate::model::scope_problem(s) {
+            return Err(ApiError::field(
+                &format!("permissions[{i}]"),
+                format!("permissions[{i}]: {p}"),
+            ));
+        }
+    }
+    keys::dedup(&mut scopes);
+    Ok(scopes)
+}
+
+/// The body of `PUT .../apiKeys/{key}`: the two fields it replaces. The other fields of a
+/// key's definition may be sent back as they were read (GET, change, PUT); a different value
+/// for one of them is refused, since PUT changes only these two.
+#[derive(Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(title = "KeyState")]
+pub struct KeyState {
+    /// false disables the key at once; true enables it.
+    #[serde(default, deserialize_with = "present")]
+    #[schemars(with = "bool")]
+    pub enabled: Option<bool>,
+    /// The whole new list of scopes; absent: unchanged.
+    #[serde(default, deserialize_with = "present")]
+    #[schemars(with = "Vec<crate::schema::Scope>")]
+    pub permissions: Option<Vec<String>>,
+}
+
+impl KeyState {
+    /// Fields a PUT may carry: its own two, and a definition's as read.
+    pub const FIELDS: &[&str] = &[
+        "enabled",
+        "permissions",
+        "name",
+        "fingerprint",
+        "description",
+        "status",
+        "createdAt",
+        "expiresAt",
+        "expired",
+        "allowedIps",
+        "pathPrefix",
+        "resources",
+        "lastUsedAt",
+        "lastUsedFrom",
+        "previousSecrets",
+        "sharesSecretWith",
+    ];
+    /// Of those, the ones that must read as the key's: the rest change by themselves (time,
+    /// use) and are ignored.
+    pub const ECHOED: &[&str] = &[
+        "name",
+        "description",
+        "expiresAt",
+        "allowedIps",
+        "pathPrefix",
+        "resources",
+    ];
+}
+
+/// Refuses a field of a definition sent with a PUT whose value is not the key's.
+pub fn check_echoed(
+    object: &serde_json::Map<String, serde_json::Value>,
+    key: &ApiKey,
+    now: jiff::Timestamp,
+) -> Result<(), ApiError> {
+    if !KeyState::ECHOED.iter().any(|f| object.contains_key(*f)) {
+        return Ok(());
+    }
+    let current = serde_json::to_value(KeyView::new(key, None, now)).expect("views serialize");
+    for field in KeyState::ECHOED {
+        if let Some(sent) = object.get(*field) {
+            if Some(sent) != current.get(*field) {
+                let why = if *field == "name" {
+                    "a key's name never changes".to_string()
+                } else {
+                    format!(
+                        "PUT replaces only enabled and permissions, and {field} differs from the key's; leave it out, or change it with `tokenctl update` or `tokenctl apply`"
+                    )
+                };
+                return Err(ApiError::field(field, why));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `If-Match`: the write goes ahead only when the file's digest is one of these.
+pub enum IfMatch {
+    None,
+    Any,
+    Tags(Vec<String>),
+}
+
+impl IfMatch {
+    pub fn parse(headers: &HeaderMap) -> IfMatch {
+        let mut tags = Vec::new();
+        let mut any_header = false;
+        for value in headers.get_all(header::IF_MATCH) {
+            any_header = true;
+            let Ok(text) = value.to_str() else {
+                continue;
+            };
+            for tag in text.split(',').map(str::trim).filter(|t| !t.is_empty()) {
+                if tag == "*" {
+                    return IfMatch::Any;
+                }
+                // A weak tag never matches (If-Match compares strongly); quotes are optional
+                // for those who paste the digest as `sha256sum` prints it.
+                if tag.starts_with("W/") {
+                    continue;
+                }
+                let bare = tag.trim_matches('"').to_ascii_lowercase();
+                let bare = if bare.starts_with("sha256:") {
+                    bare
+                } else {
+                    format!("sha256:{bare}")
+                };
+                tags.push(bare);
+            }
+        }
+        if any_header {
+            IfMatch::Tags(tags)
+        } else {
+            IfMatch::None
+        }
+    }
+
+    /// 412 with the file's ETag when the file read under the lock is not one of the tags.
+    pub fn check(&self, doc: &Document) -> Result<(), ApiError> {
+        let IfMatch::Tags(tags) = self else {
+            return Ok(());
+        };
+        let now = format!("sha256:{}", crate::store::file_digest(doc.text.as_bytes()));
+        if tags.contains(&now) {
+            return Ok(());
+        }
+        Err(ApiError::new(
+            StatusCode::PRECONDITION_FAILED,
+            "precondition-failed",
+            "the file changed since you read it (If-Match does not match its ETag); nothing was written; read it again and retry".into(),
+        )
+        .with_etag(Some(now.trim_start_matches("sha256:").to_string())))
+    }
+}

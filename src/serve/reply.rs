@@ -1,0 +1,254 @@
+//! What the API answers: JSON bodies with their headers (`ETag`, `Cache-Control: no-store`),
+//! and errors as `{"error", "reason" | "field", "message"}` with the status, and
+//! `WWW-Authenticate`, `Retry-After` or `Allow` where they belong.
+
+use crate::error::Error;
+use crate::verify::Outcome;
+use axum::body::Body;
+use http::{HeaderValue, StatusCode, header};
+use serde::Serialize;
+use std::time::Duration;
+
+type Response = axum::response::Response;
+
+pub fn etag_value(etag: &str) -> HeaderValue {
+    HeaderValue::from_str(&format!("\"{etag}\"")).expect("a digest is header-safe")
+}
+
+/// A JSON answer (compact, ending in a line break), never cached.
+pub fn json<T: Serialize>(status: StatusCode, value: &T, etag: Option<&str>) -> Response {
+    json_response(status, Body::from(json_bytes(value)), etag)
+}
+
+pub fn json_bytes<T: Serialize>(value: &T) -> Vec<u8> {
+    let mut bytes = serde_json::to_vec(value).expect("views serialize");
+    bytes.push(b'\n');
+    bytes
+}
+
+pub fn json_response(status: StatusCode, body: Body, etag: Option<&str>) -> Response {
+    let mut r = axum::response::Response::new(body);
+    *r.status_mut() = status;
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if let Some(e) = etag {
+        h.insert(header::ETAG, etag_value(e));
+    }
+    r
+}
+
+/// An error answer: `{"error", "message"}`, with `reason` (401, 403) or `field` (422).
+#[derive(Debug)]
+pub struct ApiError(Box<Detail>);
+
+#[derive(Debug)]
+struct Detail {
+    status: StatusCode,
+    error: &'static str,
+    reason: Option<&'static str>,
+    field: Option<String>,
+    message: String,
+    /// `sha256:<hex>` of the file, once the caller is authenticated.
+    etag: Option<String>,
+    allow: Option<&'static str>,
+}
+
+/// The JSON body of an error.
+#[derive(Serialize, schemars::JsonSchema)]
+#[schemars(rename = "Error")]
+pub struct ErrorBody<'a> {
+    /// What kind of error.
+    #[schemars(extend("enum" = [
+        "bad-request", "unauthorized", "forbidden", "not-found", "method-not-allowed",
+        "timeout", "conflict", "precondition-failed", "invalid-field", "internal", "busy"
+    ]))]
+    pub error: &'a str,
+    /// 401 and 403: the reason, as `tokenctl verify --format json` gives it (and `missing`
+    /// for no Authorization header).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("enum" = [
+        "missing", "empty", "whitespace", "bad-header", "bad-input", "malformed", "unknown",
+        "ambiguous", "disabled", "expired", "rotated", "permission", "ip", "path", "resource"
+    ]))]
+    pub reason: Option<&'a str>,
+    /// 422: the field at fault (`permissions[1]`; "" for the body as a whole).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<&'a str>,
+    /// One line saying what is wrong and what to do; never a token.
+    pub message: &'a str,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, error: &'static str, message: String) -> Self {
+        ApiError(Box::new(Detail {
+            status,
+            error,
+            reason: None,
+            field: None,
+            message,
+            etag: None,
+            allow: None,
+        }))
+    }
+
+    pub fn bad_request(message: String) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "bad-request", message)
+    }
+
+    pub fn field(field: &str, message: String) -> Self {
+        let mut e = Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid-field", message);
+        e.0.field = Some(field.to_string());
+        e
+    }
+
+    pub fn no_tenant(name: &str) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not-found",
+            format!("no tenant '{}'", name.escape_debug()),
+        )
+    }
+
+    pub fn no_key(name: &str, tenant: &str) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not-found",
+            format!(
+                "no key named '{}' in tenant '{tenant}'",
+                name.escape_debug()
+            ),
+        )
+    }
+
+    pub fn exists(name: &str) -> Self {
+        Self::new(
+            StatusCode::CONFLICT,
+            "conflict",
+            format!(
+                "key '{name}' exists already; pick another name (`tokenctl rotate {name}` gives it a new secret)"
+            ),
+        )
+    }
+
+    pub fn internal(message: String) -> Self {
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", message)
+    }
+
+    pub fn invalid_file(tenant: &str, why: &str) -> Self {
+        Self::internal(format!(
+            "tenant '{tenant}''s security.yml cannot be read ({}); fix it (`tokenctl check` shows where) and retry",
+            why.rsplit(": ").next().unwrap_or(why)
+        ))
+    }
+
+    pub fn timeout(after: Duration) -> Self {
+        Self::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "timeout",
+            format!(
+                "the request took longer than {}s (a body sent too slowly?); nothing was written",
+                after.as_secs_f64()
+            ),
+        )
+    }
+
+    pub fn unauthorized(reason: &'static str, message: String) -> Self {
+        let mut e = Self::new(StatusCode::UNAUTHORIZED, "unauthorized", message);
+        e.0.reason = Some(reason);
+        e
+    }
+
+    /// 401 or 403 for a token that does not pass, with the reason and message `verify` gives.
+    pub fn from_outcome(outcome: &Outcome) -> Self {
+        let message = match outcome {
+            Outcome::Rejected(r) => r.to_string(),
+            Outcome::Forbidden(d) => d.to_string(),
+            Outcome::Valid { .. } => unreachable!("a valid token is no error"),
+        };
+        let mut e = match outcome {
+            Outcome::Forbidden(_) => Self::new(StatusCode::FORBIDDEN, "forbidden", message),
+            _ => Self::new(StatusCode::UNAUTHORIZED, "unauthorized", message),
+        };
+        e.0.reason = Some(outcome.reason());
+        e
+    }
+
+    /// A write that failed.
+    pub fn from_store(e: Error) -> Self {
+        match e {
+            Error::Busy(m) => {
+                super::log::say(&m);
+                Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "busy",
+                    "another writer holds the file's lock; nothing was written; retry after the time Retry-After gives".into(),
+                )
+            }
+            Error::Syntax {
+                line,
+                column,
+                message,
+                ..
+            } => Self::internal(format!(
+                "the tenant's security.yml is invalid at line {line}, column {column}: {message}; nothing was written"
+            )),
+            other => {
+                super::log::say(format!("a write failed: {other}"));
+                Self::internal(format!(
+                    "the change could not be made ({}); nothing was written",
+                    match &other {
+                        Error::Unsafe { message, .. } => message.clone(),
+                        Error::Io { action, source, .. } => format!("{action}: {source}"),
+                        _ => "the server's log says why".into(),
+                    }
+                ))
+            }
+        }
+    }
+
+    /// This error with the file's digest (hex) as its ETag.
+    pub fn with_etag(mut self, hex: Option<String>) -> Self {
+        if let Some(h) = hex {
+            self.0.etag = Some(format!("sha256:{}", h.trim_start_matches("sha256:")));
+        }
+        self
+    }
+
+    /// This error with the `Allow` header of a 405.
+    pub fn with_allow(mut self, allow: &'static str) -> Self {
+        self.0.allow = Some(allow);
+        self
+    }
+
+    pub fn into_response(self) -> Response {
+        let d = self.0;
+        let body = ErrorBody {
+            error: d.error,
+            reason: d.reason,
+            field: d.field.as_deref(),
+            message: &d.message,
+        };
+        let mut r = json(d.status, &body, d.etag.as_deref());
+        let h = r.headers_mut();
+        if d.status == StatusCode::UNAUTHORIZED {
+            h.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if d.status == StatusCode::SERVICE_UNAVAILABLE {
+            h.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        if let Some(allow) = d.allow {
+            h.insert(header::ALLOW, HeaderValue::from_static(allow));
+        }
+        r
+    }
+}
+
+impl axum::response::IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        ApiError::into_response(self)
+    }
+}
