@@ -170,7 +170,11 @@ impl Tenants {
                         tenant: Some(name.to_string()),
                         root: Some(root.clone()),
                     };
-                    let path = location.resolve().map_err(|_| unknown())?;
+                    let path = location.resolve().map_err(|e| {
+                        // A link out of the root, say: the operator should hear of it.
+                        super::log::say(format!("tenant '{name}': {e}"));
+                        unknown()
+                    })?;
                     if !path.is_file() {
                         return Err(unknown());
                     }

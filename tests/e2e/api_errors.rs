@@ -424,6 +424,11 @@ fn unknown_tenants_keys_and_routes_are_404_and_other_methods_405() {
         let env = TestEnv::new();
         let admin = with_admin(&env);
         std::fs::create_dir_all(env.root().join("empty")).unwrap();
+        // A tenant folder that is a link out of the root is no tenant, whatever it holds.
+        let outside = env.dir.path().join("outside");
+        std::fs::create_dir_all(&outside).unwrap();
+        std::fs::copy(env.file(), outside.join("security.yml")).unwrap();
+        std::os::unix::fs::symlink(&outside, env.root().join("evil")).unwrap();
         let api = Api::start(&env, &[]);
         let before = env.bytes();
         // An unknown tenant is 404 whatever the token: there is no file to check it against.
@@ -433,6 +438,7 @@ fn unknown_tenants_keys_and_routes_are_404_and_other_methods_405() {
             "/api/empty/admin/apiKeys",
             "/api/..%2Facme/whoami",
             "/api/a%2Fb/admin/apiKeys",
+            "/api/evil/admin/apiKeys",
         ] {
             let body = api.ask(client, get(path, &admin)).error(404, "not-found");
             assert!(
@@ -444,6 +450,7 @@ fn unknown_tenants_keys_and_routes_are_404_and_other_methods_405() {
             !env.root().join("nobody").exists(),
             "a request created a tenant"
         );
+        assert!(api.log().contains("leads outside --root"), "{}", api.log());
         for ask in [
             get("/api/acme/admin/apiKeys/nope", &admin),
             send(
