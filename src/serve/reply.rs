@@ -140,8 +140,7 @@ impl ApiError {
 
     pub fn invalid_file(tenant: &str, why: &str) -> Self {
         Self::internal(format!(
-            "tenant '{tenant}''s security.yml cannot be read ({}); fix it (`tokenctl check` shows where) and retry",
-            why.rsplit(": ").next().unwrap_or(why)
+            "tenant '{tenant}''s security.yml does not load ({why}); fix it (`tokenctl check` shows the problem) and retry"
         ))
     }
 

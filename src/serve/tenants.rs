@@ -51,6 +51,7 @@ struct Listing {
 /// security.yml as read: the verifier (which holds the keys), the digest of its bytes.
 pub struct Keys {
     stamp: Stamp,
+    /// The keys, or why the file does not load (for clients: no path in it).
     loaded: Result<Loaded, String>,
 }
 
@@ -315,7 +316,17 @@ impl Tenant {
             None => {
                 let loaded = load(path).map_err(|e| {
                     super::log::say(format!("tenant '{}': {e}", self.name));
-                    e.to_string()
+                    // For the client, without the server's paths.
+                    match e {
+                        crate::Error::Syntax {
+                            line,
+                            column,
+                            message,
+                            ..
+                        } => format!("at line {line}, column {column}: {message}"),
+                        crate::Error::Invalid { message, .. } => message,
+                        _ => "the server's log says why".to_string(),
+                    }
                 });
                 if loaded.is_ok() {
                     super::log::say(format!("tenant '{}': read {}", self.name, path.display()));

@@ -511,8 +511,15 @@ fn reads_see_every_write_at_once_cli_ones_and_hand_edits_too() {
     std::fs::write(env.file(), format!("{}  broken: [\n", env.read())).unwrap();
     let r = api.ask(Client::Curl, get(KEYS, &admin));
     let body = r.error(500, "internal");
+    // Where the problem is, but not where the server keeps its files.
+    let message = body["message"].as_str().unwrap();
     assert!(
-        body["message"].as_str().unwrap().contains("tokenctl check"),
+        message.starts_with("tenant 'acme''s security.yml does not load (at line ")
+            && message.ends_with("; fix it (`tokenctl check` shows the problem) and retry"),
+        "{body}"
+    );
+    assert!(
+        !message.contains(env.dir.path().to_str().unwrap()),
         "{body}"
     );
     std::fs::write(env.file(), &good).unwrap();
