@@ -48,7 +48,8 @@ complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "verify" -d 'Verif
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "check" -d 'Validate a security.yml without changing it (exit 7 on problems)'
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "apply" -d 'Make the file\'s keys match a desired-state file (declarative; for config management)'
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "scan" -d 'Find tokenctl secrets in files or stdin and say whose each is (never printing them)'
-complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "schema" -d 'Print the JSON Schema of security.yml (or of apply\'s desired-state file)'
+complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "schema" -d 'Print the JSON Schema of security.yml (or of the desired state, or the API)'
+complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "serve" -d 'Serve the tenant admin REST API over the same files'
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "completions" -d 'Print shell completions'
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "man" -d 'Print the man page (roff)'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -s p -l permission -d 'Grant a permission scope (repeatable): dns:read, dns:*, *' -r
@@ -232,7 +233,27 @@ always\t''
 never\t''"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand schema" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand schema" -l desired -d 'The schema of apply\'s desired-state file instead of security.yml\'s'
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand schema" -l openapi -d 'The OpenAPI 3.1 document of `tokenctl serve`\'s admin API instead'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand schema" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -l listen -d 'Address and port to listen on (port 0: any free port, printed on stdout)' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -l max-connections -d 'Most connections served at once; more wait to be accepted' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -l header-timeout -d 'Time a client has to send a request\'s headers, e.g. 10s' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -l idle-timeout -d 'Time a kept-alive connection may stay silent between requests' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -l request-timeout -d 'Time a request may take once its headers are in, its body included' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -l shutdown-timeout -d 'Time the requests in flight get to finish after SIGTERM or SIGINT' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -l file -d 'The security.yml to use (overrides --tenant)' -r -F
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -l root -d 'Folder holding one folder per tenant' -r -F
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t''
+json\t''
+yaml\t''"
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -l trust-proxy -d 'Take the client\'s address from the last X-Forwarded-For entry (only behind a reverse proxy that sets it)'
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -l record -d 'Record each admin key\'s use in security.usage.yml (at most once a minute per key)'
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -s h -l help -d 'Print help'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand completions" -l file -d 'The security.yml to use (overrides --tenant)' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand completions" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand completions" -l root -d 'Folder holding one folder per tenant' -r -F

@@ -112,51 +112,50 @@ pub fn run(ctx: &Context, mut args: CreateArgs) -> Result<()> {
         SecretShape::One
     };
     // One locked, atomic write for every instance: all of them are created, or none.
-    let written =
-        store.write(
-            args.write.if_unchanged.as_deref(),
-            |doc| {
-                let (existing, missing): (Vec<&String>, Vec<&String>) =
-                    names.iter().partition(|n| doc.model.get(n).is_some());
-                if let (Some(name), false) = (existing.first(), args.if_missing) {
-                    return Err(Error::KeyExists((*name).clone()));
-                }
-                let existing: Vec<String> = existing.into_iter().cloned().collect();
-                if missing.is_empty() {
-                    return Ok((Edit::new(), (Vec::new(), existing)));
-                }
-                keys::check_catalog(doc, &definition.permissions)?;
-                let mut edit = Edit::new();
-                let mut created: Vec<(ApiKey, Secret)> = Vec::with_capacity(missing.len());
-                for name in missing {
-                    let secret = match imported.take() {
-                        Some(s) => s,
-                        None => token::generate(doc.model.prefix()).map_err(Error::Other)?,
-                    };
-                    // verify calls such a token malformed before looking it up: it could never
-                    // work.
-                    let prefixes = [doc.model.prefix(), crate::model::DEFAULT_PREFIX];
-                    if let Err(why) = token::check_form(secret.expose(), &prefixes) {
-                        return Err(Error::Usage(format!(
-                            "the secret on stdin starts like a tokenctl token but is not one, \
+    let written = store.write(
+        args.write.if_unchanged.as_deref(),
+        |doc| {
+            let (existing, missing): (Vec<&String>, Vec<&String>) =
+                names.iter().partition(|n| doc.model.get(n).is_some());
+            if let (Some(name), false) = (existing.first(), args.if_missing) {
+                return Err(Error::KeyExists((*name).clone()));
+            }
+            let existing: Vec<String> = existing.into_iter().cloned().collect();
+            if missing.is_empty() {
+                return Ok((Edit::new(), (Vec::new(), existing)));
+            }
+            keys::check_catalog(doc, &definition.permissions)?;
+            let mut edit = Edit::new();
+            let mut created: Vec<(ApiKey, Secret)> = Vec::with_capacity(missing.len());
+            for name in missing {
+                let secret = match imported.take() {
+                    Some(s) => s,
+                    None => token::generate(doc.model.prefix()).map_err(Error::Other)?,
+                };
+                // verify calls such a token malformed before looking it up: it could never
+                // work.
+                let prefixes = [doc.model.prefix(), crate::model::DEFAULT_PREFIX];
+                if let Err(why) = token::check_form(secret.expose(), &prefixes) {
+                    return Err(Error::Usage(format!(
+                        "the secret on stdin starts like a tokenctl token but is not one, \
                              so verify would refuse it ({why}); import it as it was issued, or \
                              let tokenctl generate one"
-                        )));
-                    }
-                    let hash = secret.hash();
-                    keys::check_unique(doc, &hash)?;
-                    let key = definition.key(name, hash, now);
-                    edit = edit.append(key.clone());
-                    created.push((key, secret));
+                    )));
                 }
-                Ok((edit, (created, existing)))
-            },
-            // The secrets are printed before the file is replaced: if they cannot be, nothing is.
-            |(created, _), _| {
-                let pairs: Vec<(&ApiKey, &Secret)> = created.iter().map(|(k, s)| (k, s)).collect();
-                print_secrets(ctx, &pairs, shape, quiet, "Created").map(|()| !pairs.is_empty())
-            },
-        )?;
+                let hash = secret.hash();
+                keys::check_unique(doc, &hash)?;
+                let key = definition.key(name, hash, now);
+                edit = edit.append(key.clone());
+                created.push((key, secret));
+            }
+            Ok((edit, (created, existing)))
+        },
+        // The secrets are printed before the file is replaced: if they cannot be, nothing is.
+        |(created, _), _| {
+            let pairs: Vec<(&ApiKey, &Secret)> = created.iter().map(|(k, s)| (k, s)).collect();
+            print_secrets(ctx, &pairs, shape, quiet, "Created").map(|()| !pairs.is_empty())
+        },
+    )?;
     let (created, existing) = &written.value;
     let pairs: Vec<(&ApiKey, &Secret)> = created.iter().map(|(k, s)| (k, s)).collect();
     announce_secrets(ctx, &pairs, quiet, copy, "Created");
@@ -231,4 +230,3 @@ fn check_imported(secret: Secret) -> Result<Secret> {
     }
     Ok(secret)
 }
-
