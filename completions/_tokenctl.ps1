@@ -267,7 +267,7 @@ Register-ArgumentCompleter -Native -CommandName 'tokenctl' -ScriptBlock {
             [CompletionResult]::new('--header-timeout', '--header-timeout', [CompletionResultType]::ParameterName, 'Time a client has to send a request''s headers, e.g. 10s')
             [CompletionResult]::new('--idle-timeout', '--idle-timeout', [CompletionResultType]::ParameterName, 'Time a kept-alive connection may stay silent between requests')
             [CompletionResult]::new('--request-timeout', '--request-timeout', [CompletionResultType]::ParameterName, 'Time a request may take once its headers are in, its body included')
-            [CompletionResult]::new('--shutdown-timeout', '--shutdown-timeout', [CompletionResultType]::ParameterName, 'Time the requests in flight get to finish after SIGTERM or SIGINT')
+            [CompletionResult]::new('--shutdown-timeout', '--shutdown-timeout', [CompletionResultType]::ParameterName, 'Time the requests in flight get to finish after SIGTERM or SIGINT (then they are cut off and serve exits 1)')
             [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'The security.yml to use (overrides --tenant)')
             [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Tenant whose <root>/<tenant>/security.yml to use')
             [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant whose <root>/<tenant>/security.yml to use')

@@ -252,7 +252,7 @@ set edit:completion:arg-completer[tokenctl] = {|@words|
             cand --header-timeout 'Time a client has to send a request''s headers, e.g. 10s'
             cand --idle-timeout 'Time a kept-alive connection may stay silent between requests'
             cand --request-timeout 'Time a request may take once its headers are in, its body included'
-            cand --shutdown-timeout 'Time the requests in flight get to finish after SIGTERM or SIGINT'
+            cand --shutdown-timeout 'Time the requests in flight get to finish after SIGTERM or SIGINT (then they are cut off and serve exits 1)'
             cand --file 'The security.yml to use (overrides --tenant)'
             cand -t 'Tenant whose <root>/<tenant>/security.yml to use'
             cand --tenant 'Tenant whose <root>/<tenant>/security.yml to use'

@@ -240,7 +240,7 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -l max-connecti
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -l header-timeout -d 'Time a client has to send a request\'s headers, e.g. 10s' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -l idle-timeout -d 'Time a kept-alive connection may stay silent between requests' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -l request-timeout -d 'Time a request may take once its headers are in, its body included' -r
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -l shutdown-timeout -d 'Time the requests in flight get to finish after SIGTERM or SIGINT' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -l shutdown-timeout -d 'Time the requests in flight get to finish after SIGTERM or SIGINT (then they are cut off and serve exits 1)' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -l file -d 'The security.yml to use (overrides --tenant)' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -l root -d 'Folder holding one folder per tenant' -r -F

@@ -513,7 +513,8 @@ pub struct ServeArgs {
     /// Time a request may take once its headers are in, its body included.
     #[arg(long, value_name = "DURATION", default_value = "30s")]
     pub request_timeout: String,
-    /// Time the requests in flight get to finish after SIGTERM or SIGINT.
+    /// Time the requests in flight get to finish after SIGTERM or SIGINT (then they are cut
+    /// off and serve exits 1).
     #[arg(long, value_name = "DURATION", default_value = "30s")]
     pub shutdown_timeout: String,
 }

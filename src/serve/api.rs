@@ -306,7 +306,9 @@ async fn create(
                     }
                     match keys::check_new(doc, &name, &definition.permissions) {
                         Err(Error::KeyExists(_)) => return refuse(ApiError::exists(&name)),
-                        Err(Error::Usage(m)) => return refuse(ApiError::field("permissions", m)),
+                        Err(Error::Usage(m)) => {
+                            return refuse(uncatalogued(doc, &definition.permissions, m));
+                        }
                         Err(e) => return Err(e),
                         Ok(()) => {}
                     }
@@ -315,6 +317,9 @@ async fn create(
                     let hash = secret.hash();
                     keys::check_unique(doc, &hash)?;
                     let key = definition.key(&name, hash, now);
+                    if let Err(e) = caller.check_grant(doc, &key.permissions, &[], Some(&key)) {
+                        return refuse(e);
+                    }
                     Ok((Edit::new().append(key.clone()), Ok((key, secret))))
                 },
                 |value, sha256| {
@@ -394,6 +399,18 @@ async fn create(
     finish(result)
 }
 
+/// 422 for a scope the file's catalog lacks, naming it (`permissions[1]`).
+fn uncatalogued(doc: &crate::store::Document, scopes: &[String], message: String) -> ApiError {
+    let field = scopes
+        .iter()
+        .position(|s| doc.model.unknown_scope(s).is_some())
+        .map_or_else(
+            || "permissions".to_string(),
+            |i| format!("permissions[{i}]"),
+        );
+    ApiError::field(&field, message)
+}
+
 fn caller_name(who: &Option<String>) -> String {
     who.as_deref()
         .map(|w| format!("key '{w}'"))
@@ -466,11 +483,20 @@ async fn replace(
                     if let Some(p) = &permissions {
                         new.permissions = p.clone();
                     }
-                    match keys::change(doc, key, new, now) {
-                        Ok(Some(c)) => Ok((c.edit, Ok(c.key))),
-                        Ok(None) => Ok((Edit::new(), Ok(key.clone()))),
-                        Err(Error::Usage(m)) => refuse(ApiError::field("permissions", m)),
+                    match keys::change(doc, key, new.clone(), now) {
+                        Err(Error::Usage(m)) => refuse(uncatalogued(doc, &new.permissions, m)),
                         Err(e) => Err(e),
+                        Ok(change) => {
+                            if let Err(e) =
+                                caller.check_grant(doc, &new.permissions, &key.permissions, None)
+                            {
+                                return refuse(e);
+                            }
+                            match change {
+                                Some(c) => Ok((c.edit, Ok(c.key))),
+                                None => Ok((Edit::new(), Ok(key.clone()))),
+                            }
+                        }
                     }
                 },
                 |_, _| Ok(false),

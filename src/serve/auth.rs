@@ -86,6 +86,111 @@ impl Caller {
     }
 }
 
+impl Caller {
+    /// A key limited by `resources` manages only the keys they name, and gives at most what
+    /// it has: the scopes a write grants (a POST's `permissions`, or those a PUT adds to what the key
+    /// `had`)
+    /// that a key did not have (`had`) must each be granted by its own, and a key it creates (`new`) is restricted at least
+    /// as it is: `resources` among its own, `allowedIps` and `pathPrefix` within its own, an
+    /// expiry no later. Without this a key limited to managing the key `ci` could delete
+    /// `ci`, create it again with `*` and no restriction, and hold an admin key of the whole
+    /// tenant. A key without `resources` and with `tenant.apiKey:write` is the tenant's
+    /// admin: it may create any key (README). 403 `escalation`, with the field at fault.
+    pub fn check_grant(
+        &self,
+        doc: &Document,
+        permissions: &[String],
+        had: &[String],
+        new: Option<&crate::model::ApiKey>,
+    ) -> Result<(), ApiError> {
+        let Some(own) = doc.model.get(&self.name) else {
+            return Err(ApiError::from_outcome(&Outcome::Rejected(
+                crate::verify::Rejection::Unknown,
+            )));
+        };
+        if own.resources.is_none() {
+            return Ok(());
+        }
+        let refuse = |field: String, what: String| {
+            Err(ApiError::escalation(
+                field,
+                format!(
+                    "key '{}' cannot give {what}: a key gives at most what it has itself",
+                    self.name
+                ),
+            ))
+        };
+        for (i, scope) in permissions.iter().enumerate() {
+            if !had.contains(scope) && !crate::verify::grants(&own.permissions, scope) {
+                return refuse(
+                    format!("permissions[{i}]"),
+                    format!("the scope '{scope}', which it lacks"),
+                );
+            }
+        }
+        let Some(new) = new else { return Ok(()) };
+        if let Some(own_end) = own.expires_at {
+            if new.expires_at.is_none_or(|end| end > own_end) {
+                return refuse(
+                    "expiresAt".into(),
+                    format!(
+                        "a key that outlives it (it expires at {}; give an expiresAt no later)",
+                        crate::time::format_timestamp(own_end)
+                    ),
+                );
+            }
+        }
+        if let Some(own_nets) = &own.allowed_ips {
+            let Some(nets) = &new.allowed_ips else {
+                return refuse(
+                    "allowedIps".into(),
+                    "a key usable from any address (its own allowedIps limit it; give allowedIps within them)".into(),
+                );
+            };
+            for (i, net) in nets.iter().enumerate() {
+                if !own_nets.iter().any(|own| own.contains(net)) {
+                    return refuse(
+                        format!("allowedIps[{i}]"),
+                        format!("the addresses {net}, outside its own allowedIps"),
+                    );
+                }
+            }
+        }
+        if let Some(own_prefix) = &own.path_prefix {
+            let within = new.path_prefix.as_deref().is_some_and(|p| {
+                if own_prefix.starts_with('=') {
+                    p == own_prefix
+                } else {
+                    crate::verify::path_allowed(own_prefix, p.trim_start_matches('='))
+                }
+            });
+            if !within {
+                return refuse(
+                    "pathPrefix".into(),
+                    format!("a key usable outside its own pathPrefix {own_prefix:?}"),
+                );
+            }
+        }
+        if let Some(own_resources) = &own.resources {
+            let Some(resources) = &new.resources else {
+                return refuse(
+                    "resources".into(),
+                    "a key usable on every resource (its own resources limit it; give resources among them)".into(),
+                );
+            };
+            for (i, r) in resources.iter().enumerate() {
+                if !own_resources.contains(r) {
+                    return refuse(
+                        format!("resources[{i}]"),
+                        format!("the resource '{r}', which it lacks"),
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 impl App {
     /// Checks the request's token against the tenant's file: 401 when it is no working key
     /// of this tenant, 403 when the key lacks `scope`, the client's address or the path, or

@@ -66,7 +66,17 @@ impl NewKey {
                 format!("invalid key name {name:?}: {problem}; use 1 to 64 of A-Z a-z 0-9 - _ ."),
             ));
         }
+        refuse_secret("name", &name, crate::text::contains_secret)?;
         let permissions = check_scopes(self.permissions.unwrap_or_default())?;
+        for (i, r) in self.resources.iter().flatten().enumerate() {
+            refuse_secret(&format!("resources[{i}]"), r, crate::text::contains_secret)?;
+        }
+        if let Some(d) = &self.description {
+            refuse_secret("description", d, crate::text::contains_token)?;
+        }
+        if let Some(p) = &self.path_prefix {
+            refuse_secret("pathPrefix", p, crate::text::contains_token)?;
+        }
         let expires_at = match self.expires_at {
             None => None,
             Some(text) => {
@@ -137,9 +147,28 @@ impl NewKey {
     }
 }
 
+/// 422 for a value that looks like a secret (a token pasted in the wrong field): the file
+/// keeps only hashes, and is often in a git repository. As the CLI refuses it in its flags.
+fn refuse_secret(field: &str, value: &str, looks_secret: fn(&str) -> bool) -> Result<(), ApiError> {
+    if looks_secret(value) {
+        return Err(ApiError::field(
+            field,
+            format!(
+                "{field} {value:?} looks like a secret, not a value to store; nothing was written (if it is a secret, rotate it)"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Each scope well formed (422 naming `permissions[i]`), each kept once.
 pub fn check_scopes(mut scopes: Vec<String>) -> Result<Vec<String>, ApiError> {
     for (i, s) in scopes.iter().enumerate() {
+        refuse_secret(
+            &format!("permissions[{i}]"),
+            s,
+            crate::text::contains_secret,
+        )?;
         if let Some(p) = crate::model::scope_problem(s) {
             return Err(ApiError::field(
                 &format!("permissions[{i}]"),

@@ -27,7 +27,8 @@ pub fn access(
 
 /// A message of the server's own on stderr.
 pub fn say(message: impl AsRef<str>) {
-    let line = format!("tokenctl serve: {}\n", message.as_ref());
+    // A path or a name in a message may be a secret pasted in the wrong place.
+    let line = format!("tokenctl serve: {}\n", crate::text::value(message.as_ref()));
     let _ = std::io::stderr().lock().write_all(line.as_bytes());
 }
 

@@ -143,6 +143,9 @@ async fn serve(config: Config) -> Result<()> {
         let service = hyper::service::service_fn(move |request| {
             conn::handle(app.clone(), router.clone(), peer.clone(), request)
         });
+        // No half-close (hyper's default): a client that shuts its side down is taken as
+        // gone, as one that closed is (the two look the same until an answer is written),
+        // so that no key is created for a client that left while its POST waited for the lock.
         let connection = hyper::server::conn::http1::Builder::new()
             .timer(hyper_util::rt::TokioTimer::new())
             .serve_connection(hyper_util::rt::TokioIo::new(watched), service);
@@ -161,15 +164,23 @@ async fn serve(config: Config) -> Result<()> {
         "{stopped_by}: no longer accepting connections; letting the requests in flight finish (at most {}s)",
         config.shutdown_timeout.as_secs_f64()
     ));
-    tokio::select! {
-        () = graceful.shutdown() => log::say("stopped"),
-        () = tokio::time::sleep(config.shutdown_timeout) => {
-            log::say("stopped: requests still in flight were cut off at the shutdown timeout");
+    // Exit 0 only when every request in flight finished: a supervisor or a script can tell a
+    // clean stop from one that cut requests off (exit 1).
+    let cut_off = tokio::select! {
+        () = graceful.shutdown() => None,
+        () = tokio::time::sleep(config.shutdown_timeout) => Some("at the shutdown timeout"),
+        _ = terminate.recv() => Some("at a second signal"),
+        _ = interrupt.recv() => Some("at a second signal"),
+    };
+    match cut_off {
+        None => {
+            log::say("stopped");
+            Ok(())
         }
-        _ = terminate.recv() => log::say("stopped at a second signal, requests in flight cut off"),
-        _ = interrupt.recv() => log::say("stopped at a second signal, requests in flight cut off"),
+        Some(when) => Err(Error::Other(format!(
+            "stopped {when}: requests still in flight were cut off"
+        ))),
     }
-    Ok(())
 }
 
 /// Is this how connections end every day (the client went away, or was cut off by a

@@ -91,6 +91,9 @@ pub fn document() -> String {
     let err_with = |description: &str, headers: Value| json!({"description": description, "headers": headers, "content": json_body(&error)});
     let auth_errors = |scope: Option<&str>| {
         let forbidden = match scope {
+            Some(s) if s.ends_with(":write") => format!(
+                "The key lacks the scope {s} (\"*\" and \"tenant.apiKey:*\" grant it), or is not allowed from the client's address, on this path, or on this key (its resources); or, for a key limited by resources, the write would give more than it has (reason escalation, with the field). reason: permission, ip, path, resource, escalation."
+            ),
             Some(s) => format!(
                 "The key lacks the scope {s} (\"*\" and \"tenant.apiKey:*\" grant it), or is not allowed from the client's address, on this path, or on this key (its resources). reason: permission, ip, path, resource."
             ),

@@ -68,14 +68,17 @@ pub struct ErrorBody<'a> {
     ]))]
     pub error: &'a str,
     /// 401 and 403: the reason, as `tokenctl verify --format json` gives it (and `missing`
-    /// for no Authorization header).
+    /// for no Authorization header, `escalation` for a write that would give more than the
+    /// calling key has).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schemars(extend("enum" = [
         "missing", "empty", "whitespace", "bad-header", "bad-input", "malformed", "unknown",
-        "ambiguous", "disabled", "expired", "rotated", "permission", "ip", "path", "resource"
+        "ambiguous", "disabled", "expired", "rotated", "permission", "ip", "path", "resource",
+        "escalation"
     ]))]
     pub reason: Option<&'a str>,
-    /// 422: the field at fault (`permissions[1]`; "" for the body as a whole).
+    /// 422, and 403 `escalation`: the field at fault (`permissions[1]`; "" for the body as
+    /// a whole).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<&'a str>,
     /// One line saying what is wrong and what to do; never a token.
@@ -155,6 +158,14 @@ impl ApiError {
         )
     }
 
+    /// 403: a write would give more than the calling key has (see `Caller::check_grant`).
+    pub fn escalation(field: String, message: String) -> Self {
+        let mut e = Self::new(StatusCode::FORBIDDEN, "forbidden", message);
+        e.0.reason = Some("escalation");
+        e.0.field = Some(field);
+        e
+    }
+
     pub fn unauthorized(reason: &'static str, message: String) -> Self {
         let mut e = Self::new(StatusCode::UNAUTHORIZED, "unauthorized", message);
         e.0.reason = Some(reason);
@@ -225,11 +236,15 @@ impl ApiError {
 
     pub fn into_response(self) -> Response {
         let d = self.0;
+        // A message or field may quote what the client sent (a tenant, a key name, a field
+        // name or value): never back a token, even one pasted in the wrong place.
+        let message = crate::text::value(&d.message);
+        let field = d.field.as_deref().map(crate::text::value);
         let body = ErrorBody {
             error: d.error,
             reason: d.reason,
-            field: d.field.as_deref(),
-            message: &d.message,
+            field: field.as_deref(),
+            message: &message,
         };
         let mut r = json(d.status, &body, d.etag.as_deref());
         let h = r.headers_mut();

@@ -694,7 +694,7 @@ fn scopes_the_catalog_lacks_get_422_and_names_taken_409() {
                 ),
             )
             .error(422, "invalid-field");
-        assert_eq!(got["field"], "permissions");
+        assert_eq!(got["field"], "permissions[0]");
         assert_eq!(
             got["message"],
             "unknown permission 'dns:wirte': the file's permissions catalog does not list it; did you mean 'dns:write'?"
@@ -710,7 +710,7 @@ fn scopes_the_catalog_lacks_get_422_and_names_taken_409() {
                 ),
             )
             .error(422, "invalid-field");
-        assert_eq!(got["field"], "permissions");
+        assert_eq!(got["field"], "permissions[0]");
         // 409: the name is taken.
         let r = api.ask(client, send("POST", KEYS, &admin, r#"{"name": "console"}"#));
         let got = r.error(409, "conflict");

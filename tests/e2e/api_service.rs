@@ -698,7 +698,7 @@ fn serve_says_what_to_do_when_it_cannot_start() {
         .stderr_has("cannot listen on nowhere");
     env.run(&["serve", "--idle-timeout", "soon"])
         .code(2)
-        .stderr_has("invalid --idle-timeout");
+        .stderr_has("invalid duration \"soon\" for --idle-timeout");
     env.run(&["serve", "--max-connections", "0"])
         .code(2)
         .stderr_has("--max-connections 0");

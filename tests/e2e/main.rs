@@ -7,6 +7,7 @@ mod ansible;
 mod api;
 mod api_errors;
 mod api_proxy;
+mod api_review;
 mod api_service;
 mod api_table;
 mod apply;
