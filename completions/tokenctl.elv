@@ -49,7 +49,7 @@ set edit:completion:arg-completer[tokenctl] = {|@words|
             cand -p 'Grant a permission scope (repeatable): dns:read, dns:*, *'
             cand --permission 'Grant a permission scope (repeatable): dns:read, dns:*, *'
             cand --description 'Free text saying what the key is for'
-            cand --expires 'Expiry: a duration from now (30d, 3mo, 1y; units y, mo, w, d, h, min, s), a date (2027-01-01), an RFC 3339 time, or never'
+            cand --expires 'Expiry: a duration from now (30d, 3mo, 1y; units y, mo, w, d, h, min, s, ms), a date (2027-01-01), an RFC 3339 time, or never'
             cand --allow-ip 'Allow use only from this address range (repeatable), e.g. 203.0.113.0/24'
             cand --path-prefix 'Allow use only on paths starting with this (=/x: exactly /x)'
             cand --resource 'Allow use only on this resource (repeatable)'
@@ -75,8 +75,8 @@ set edit:completion:arg-completer[tokenctl] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'tokenctl;list'= {
-            cand --expiring-within 'Only keys that expire within this duration (and have not yet), e.g. 7d; units y, mo, w, d, h, min, s'
-            cand --unused-since 'Only keys not used within this duration (or never used), e.g. 30d; units y, mo, w, d, h, min, s'
+            cand --expiring-within 'Only keys that expire within this duration (and have not yet), e.g. 7d; units y, mo, w, d, h, min, s, ms'
+            cand --unused-since 'Only keys not used within this duration (or never used), e.g. 30d; units y, mo, w, d, h, min, s, ms'
             cand --permission 'Only keys that grant this permission (as the scope itself, `*` or `resource:*`)'
             cand --file 'The security.yml to use (overrides --tenant)'
             cand -t 'Tenant whose <root>/<tenant>/security.yml to use'
@@ -115,7 +115,7 @@ set edit:completion:arg-completer[tokenctl] = {|@words|
             cand --add-permission 'Add a permission (repeatable)'
             cand --remove-permission 'Remove a permission (repeatable)'
             cand --description 'New description ("" removes it)'
-            cand --expires 'New expiry: a duration from now (30d, 3mo, 1y; units y, mo, w, d, h, min, s), a date (2027-01-01), an RFC 3339 time, or never'
+            cand --expires 'New expiry: a duration from now (30d, 3mo, 1y; units y, mo, w, d, h, min, s, ms), a date (2027-01-01), an RFC 3339 time, or never'
             cand --if-unchanged 'Write only if the file''s SHA-256 is still this (as `sha256sum` printed it); else exit 6'
             cand --file 'The security.yml to use (overrides --tenant)'
             cand -t 'Tenant whose <root>/<tenant>/security.yml to use'
@@ -149,7 +149,7 @@ set edit:completion:arg-completer[tokenctl] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'tokenctl;rotate'= {
-            cand --grace 'Keep the old secret valid this long, e.g. 24h; units y, mo, w, d, h, min, s'
+            cand --grace 'Keep the old secret valid this long, e.g. 24h; units y, mo, w, d, h, min, s, ms'
             cand --copy-for 'Copy, and clear the clipboard after this long instead of 45s (unless something else was copied since), e.g. 2m; units ms, s, m or min, h'
             cand --if-unchanged 'Write only if the file''s SHA-256 is still this (as `sha256sum` printed it); else exit 6'
             cand --file 'The security.yml to use (overrides --tenant)'
@@ -184,7 +184,7 @@ set edit:completion:arg-completer[tokenctl] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'tokenctl;check'= {
-            cand --warn-expiring 'Also report keys that expire within this duration (e.g. 14d; units y, mo, w, d, h, min, s), and expired keys'
+            cand --warn-expiring 'Also report keys that expire within this duration (e.g. 14d; units y, mo, w, d, h, min, s, ms), and expired keys'
             cand --file 'The security.yml to use (overrides --tenant)'
             cand -t 'Tenant whose <root>/<tenant>/security.yml to use'
             cand --tenant 'Tenant whose <root>/<tenant>/security.yml to use'
@@ -249,10 +249,10 @@ set edit:completion:arg-completer[tokenctl] = {|@words|
         &'tokenctl;serve'= {
             cand --listen 'Address and port to listen on (port 0: any free port, printed on stdout)'
             cand --max-connections 'Most connections served at once; more wait to be accepted'
-            cand --header-timeout 'Time a client has to send a request''s headers, e.g. 10s'
-            cand --idle-timeout 'Time a kept-alive connection may stay silent between requests'
-            cand --request-timeout 'Time a request may take once its headers are in, its body included'
-            cand --shutdown-timeout 'Time the requests in flight get to finish after SIGTERM or SIGINT (then they are cut off and serve exits 1)'
+            cand --header-timeout 'Time a client has to send a request''s headers, e.g. 10s; units ms, s, m or min, h'
+            cand --idle-timeout 'Time a kept-alive connection may stay silent between requests, e.g. 60s; units ms, s, m or min, h'
+            cand --request-timeout 'Time a request may take once its headers are in, its body included, e.g. 30s; units ms, s, m or min, h'
+            cand --shutdown-timeout 'Time the requests in flight get to finish after SIGTERM or SIGINT (then they are cut off and serve exits 1), e.g. 30s; units ms, s, m or min, h'
             cand --file 'The security.yml to use (overrides --tenant)'
             cand -t 'Tenant whose <root>/<tenant>/security.yml to use'
             cand --tenant 'Tenant whose <root>/<tenant>/security.yml to use'

@@ -54,7 +54,7 @@ complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "completions" -d '
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "man" -d 'Print the man page (roff)'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -s p -l permission -d 'Grant a permission scope (repeatable): dns:read, dns:*, *' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l description -d 'Free text saying what the key is for' -r
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l expires -d 'Expiry: a duration from now (30d, 3mo, 1y; units y, mo, w, d, h, min, s), a date (2027-01-01), an RFC 3339 time, or never' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l expires -d 'Expiry: a duration from now (30d, 3mo, 1y; units y, mo, w, d, h, min, s, ms), a date (2027-01-01), an RFC 3339 time, or never' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l allow-ip -d 'Allow use only from this address range (repeatable), e.g. 203.0.113.0/24' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l path-prefix -d 'Allow use only on paths starting with this (=/x: exactly /x)' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l resource -d 'Allow use only on this resource (repeatable)' -r
@@ -77,8 +77,8 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -s q -l quiet 
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -s y -l yes -d 'Never prompt: without NAME, fail instead of opening the form'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l if-missing -d 'Succeed without a word on stdout when the key exists already (leaving it as it is)'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l expiring-within -d 'Only keys that expire within this duration (and have not yet), e.g. 7d; units y, mo, w, d, h, min, s' -r
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l unused-since -d 'Only keys not used within this duration (or never used), e.g. 30d; units y, mo, w, d, h, min, s' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l expiring-within -d 'Only keys that expire within this duration (and have not yet), e.g. 7d; units y, mo, w, d, h, min, s, ms' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l unused-since -d 'Only keys not used within this duration (or never used), e.g. 30d; units y, mo, w, d, h, min, s, ms' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l permission -d 'Only keys that grant this permission (as the scope itself, `*` or `resource:*`)' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l file -d 'The security.yml to use (overrides --tenant)' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
@@ -113,7 +113,7 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -s p -l permis
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l add-permission -d 'Add a permission (repeatable)' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l remove-permission -d 'Remove a permission (repeatable)' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l description -d 'New description ("" removes it)' -r
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l expires -d 'New expiry: a duration from now (30d, 3mo, 1y; units y, mo, w, d, h, min, s), a date (2027-01-01), an RFC 3339 time, or never' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l expires -d 'New expiry: a duration from now (30d, 3mo, 1y; units y, mo, w, d, h, min, s, ms), a date (2027-01-01), an RFC 3339 time, or never' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l if-unchanged -d 'Write only if the file\'s SHA-256 is still this (as `sha256sum` printed it); else exit 6' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l file -d 'The security.yml to use (overrides --tenant)' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
@@ -144,7 +144,7 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand delete" -l all -d 'Del
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand delete" -l ignore-missing -d 'Succeed (exit 0) when the key, or the file, is not there'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand delete" -s y -l yes -d 'Do not ask (required when stdin is not a terminal)'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand delete" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -l grace -d 'Keep the old secret valid this long, e.g. 24h; units y, mo, w, d, h, min, s' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -l grace -d 'Keep the old secret valid this long, e.g. 24h; units y, mo, w, d, h, min, s, ms' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -l copy-for -d 'Copy, and clear the clipboard after this long instead of 45s (unless something else was copied since), e.g. 2m; units ms, s, m or min, h' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -l if-unchanged -d 'Write only if the file\'s SHA-256 is still this (as `sha256sum` printed it); else exit 6' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -l file -d 'The security.yml to use (overrides --tenant)' -r -F
@@ -176,7 +176,7 @@ never\t''"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand verify" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand verify" -l record -d 'On success, record the use in security.usage.yml'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand verify" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -l warn-expiring -d 'Also report keys that expire within this duration (e.g. 14d; units y, mo, w, d, h, min, s), and expired keys' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -l warn-expiring -d 'Also report keys that expire within this duration (e.g. 14d; units y, mo, w, d, h, min, s, ms), and expired keys' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -l file -d 'The security.yml to use (overrides --tenant)' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -l root -d 'Folder holding one folder per tenant' -r -F
@@ -237,10 +237,10 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand schema" -l openapi -d 
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand schema" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -l listen -d 'Address and port to listen on (port 0: any free port, printed on stdout)' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -l max-connections -d 'Most connections served at once; more wait to be accepted' -r
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -l header-timeout -d 'Time a client has to send a request\'s headers, e.g. 10s' -r
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -l idle-timeout -d 'Time a kept-alive connection may stay silent between requests' -r
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -l request-timeout -d 'Time a request may take once its headers are in, its body included' -r
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -l shutdown-timeout -d 'Time the requests in flight get to finish after SIGTERM or SIGINT (then they are cut off and serve exits 1)' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -l header-timeout -d 'Time a client has to send a request\'s headers, e.g. 10s; units ms, s, m or min, h' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -l idle-timeout -d 'Time a kept-alive connection may stay silent between requests, e.g. 60s; units ms, s, m or min, h' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -l request-timeout -d 'Time a request may take once its headers are in, its body included, e.g. 30s; units ms, s, m or min, h' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -l shutdown-timeout -d 'Time the requests in flight get to finish after SIGTERM or SIGINT (then they are cut off and serve exits 1), e.g. 30s; units ms, s, m or min, h' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -l file -d 'The security.yml to use (overrides --tenant)' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -l root -d 'Folder holding one folder per tenant' -r -F

@@ -239,7 +239,7 @@ pub struct KeyDefinition {
     /// Free text saying what the key is for.
     #[arg(long)]
     pub description: Option<String>,
-    /// Expiry: a duration from now (30d, 3mo, 1y; units y, mo, w, d, h, min, s), a date (2027-01-01), an RFC 3339 time, or never.
+    /// Expiry: a duration from now (30d, 3mo, 1y; units y, mo, w, d, h, min, s, ms), a date (2027-01-01), an RFC 3339 time, or never.
     #[arg(long, value_name = "WHEN", add = completion::expiry_presets())]
     pub expires: Option<String>,
     /// Create the key disabled.
@@ -297,10 +297,10 @@ pub struct ListArgs {
     /// Only keys whose expiry has passed.
     #[arg(long)]
     pub expired: bool,
-    /// Only keys that expire within this duration (and have not yet), e.g. 7d; units y, mo, w, d, h, min, s.
+    /// Only keys that expire within this duration (and have not yet), e.g. 7d; units y, mo, w, d, h, min, s, ms.
     #[arg(long, value_name = "DURATION", add = completion::durations())]
     pub expiring_within: Option<String>,
-    /// Only keys not used within this duration (or never used), e.g. 30d; units y, mo, w, d, h, min, s.
+    /// Only keys not used within this duration (or never used), e.g. 30d; units y, mo, w, d, h, min, s, ms.
     #[arg(long, value_name = "DURATION", add = completion::durations())]
     pub unused_since: Option<String>,
     /// Only enabled keys.
@@ -359,7 +359,7 @@ pub struct UpdateArgs {
     /// New description ("" removes it).
     #[arg(long)]
     pub description: Option<String>,
-    /// New expiry: a duration from now (30d, 3mo, 1y; units y, mo, w, d, h, min, s), a date (2027-01-01), an RFC 3339 time, or never.
+    /// New expiry: a duration from now (30d, 3mo, 1y; units y, mo, w, d, h, min, s, ms), a date (2027-01-01), an RFC 3339 time, or never.
     #[arg(long, value_name = "WHEN", add = completion::expiry_presets())]
     pub expires: Option<String>,
     #[command(flatten)]
@@ -389,7 +389,7 @@ pub struct RotateArgs {
     /// The key's name.
     #[arg(add = completion::key_names())]
     pub name: String,
-    /// Keep the old secret valid this long, e.g. 24h; units y, mo, w, d, h, min, s.
+    /// Keep the old secret valid this long, e.g. 24h; units y, mo, w, d, h, min, s, ms.
     #[arg(long, value_name = "DURATION", add = completion::durations())]
     pub grace: Option<String>,
     #[command(flatten)]
@@ -421,7 +421,7 @@ pub struct VerifyArgs {
 pub struct CheckArgs {
     /// The file to check (default: the located security.yml).
     pub path: Option<PathBuf>,
-    /// Also report keys that expire within this duration (e.g. 14d; units y, mo, w, d, h, min, s), and expired keys.
+    /// Also report keys that expire within this duration (e.g. 14d; units y, mo, w, d, h, min, s, ms), and expired keys.
     #[arg(long, value_name = "DURATION", add = completion::durations())]
     pub warn_expiring: Option<String>,
     /// Check the security.yml of every tenant under --root.
@@ -504,17 +504,19 @@ pub struct ServeArgs {
     /// Most connections served at once; more wait to be accepted.
     #[arg(long, value_name = "N", default_value_t = 256)]
     pub max_connections: usize,
-    /// Time a client has to send a request's headers, e.g. 10s.
+    /// Time a client has to send a request's headers, e.g. 10s; units ms, s, m or min, h.
     #[arg(long, value_name = "DURATION", default_value = "10s")]
     pub header_timeout: String,
-    /// Time a kept-alive connection may stay silent between requests.
+    /// Time a kept-alive connection may stay silent between requests, e.g. 60s; units ms, s, m or
+    /// min, h.
     #[arg(long, value_name = "DURATION", default_value = "60s")]
     pub idle_timeout: String,
-    /// Time a request may take once its headers are in, its body included.
+    /// Time a request may take once its headers are in, its body included, e.g. 30s; units ms,
+    /// s, m or min, h.
     #[arg(long, value_name = "DURATION", default_value = "30s")]
     pub request_timeout: String,
     /// Time the requests in flight get to finish after SIGTERM or SIGINT (then they are cut
-    /// off and serve exits 1).
+    /// off and serve exits 1), e.g. 30s; units ms, s, m or min, h.
     #[arg(long, value_name = "DURATION", default_value = "30s")]
     pub shutdown_timeout: String,
 }

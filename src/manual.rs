@@ -17,7 +17,7 @@ pub const EXIT_CODES: &[(u8, &str)] = &[
     (exit::NO_SUCH_KEY, "no such key"),
     (
         exit::REJECTED,
-        "token rejected (malformed, unknown, disabled, expired)",
+        "token rejected (empty, bad input or header, malformed, unknown, ambiguous, disabled, expired, rotated out)",
     ),
     (
         exit::FORBIDDEN,
@@ -51,8 +51,8 @@ pub const VERIFY_EXIT_CODES: &[(u8, &str)] = &[
          whitespace around the token, or is an Authorization value that is not Bearer or \
          Basic; the token is malformed (not the prefix, an underscore and 72 lowercase hex \
          digits, or its check digits do not match: mistyped or cut short); no key has it \
-         (unknown); or its key is disabled, expired, or it is an old secret whose grace \
-         period after a rotation has ended.",
+         (unknown); more than one key has it (ambiguous); or its key is disabled, expired, \
+         or it is an old secret whose grace period after a rotation has ended (rotated).",
     ),
     (
         exit::FORBIDDEN,

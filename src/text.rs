@@ -235,6 +235,9 @@ fn looks_like_secret(run: &str, before: &str) -> bool {
     if contains_token(run) {
         return true;
     }
+    if names_a_commit(run) {
+        return false;
+    }
     if before.ends_with("sha256:")
         && run.len() == 64
         && run.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
@@ -242,6 +245,26 @@ fn looks_like_secret(run: &str, before: &str) -> bool {
         return false;
     }
     run.bytes().any(|b| b.is_ascii_alphabetic()) && reads_random(run)
+}
+
+/// A name built from words and one git object id or SHA-256 digest (`deploy-<40 hex>`, the
+/// habit of `deploy-$GITHUB_SHA`): a key name, not a secret. A bare 40-hex string still
+/// counts as one (many services' keys are hex), and so does any other random-looking part.
+fn names_a_commit(run: &str) -> bool {
+    let is_id = |s: &str| {
+        (s.len() == 40 || s.len() == 64)
+            && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    };
+    let parts: Vec<&str> = run.split(['-', '_']).filter(|p| !p.is_empty()).collect();
+    let ids = parts.iter().filter(|p| is_id(p)).count();
+    let words = parts
+        .iter()
+        .filter(|p| !is_id(p))
+        .all(|p| p.len() < MIN_SECRET_LEN && !reads_random(p));
+    let has_word = parts
+        .iter()
+        .any(|p| !is_id(p) && p.bytes().filter(u8::is_ascii_alphabetic).count() >= 2);
+    ids == 1 && words && has_word
 }
 
 /// Do letters and digits, or upper and lower case, alternate as often as in random text

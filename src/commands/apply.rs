@@ -269,20 +269,35 @@ fn print_outcome(ctx: &Context, plan: &Plan, secrets: &[(String, Secret)], plan_
 
 /// Reads the desired state from a file, or stdin for `-`.
 fn read_desired(path: &Path) -> Result<DesiredState> {
-    let (label, bytes) = if path.as_os_str() == "-" {
-        let label = PathBuf::from("<stdin>");
+    use std::os::unix::fs::FileTypeExt;
+    // Read to its end, at most the size limit: stdin, or a pipe named on the command line
+    // (`-f <(render-keys)`), which the regular-file rule of security.yml must not refuse:
+    // the desired state is read once, by the caller's choice, and never written.
+    let stream = |label: &Path, reader: &mut dyn Read| -> Result<Vec<u8>> {
         let mut buf = Vec::new();
-        std::io::stdin()
+        reader
             .take(MAX_FILE_SIZE + 1)
             .read_to_end(&mut buf)
-            .map_err(|e| Error::io(&label, "reading the desired state", e))?;
+            .map_err(|e| Error::io(label, "reading the desired state", e))?;
         if buf.len() as u64 > MAX_FILE_SIZE {
             return Err(Error::Invalid {
-                path: label,
+                path: label.to_path_buf(),
                 message: "the desired state is too large".into(),
             });
         }
-        (label, buf)
+        Ok(buf)
+    };
+    let piped = std::fs::metadata(path)
+        .map(|m| m.file_type().is_fifo() || m.file_type().is_char_device())
+        .unwrap_or(false);
+    let (label, bytes) = if path.as_os_str() == "-" {
+        let label = PathBuf::from("<stdin>");
+        let bytes = stream(&label, &mut std::io::stdin())?;
+        (label, bytes)
+    } else if piped {
+        let mut pipe = std::fs::File::open(path)
+            .map_err(|e| Error::io(path, "reading the desired state", e))?;
+        (path.to_path_buf(), stream(path, &mut pipe)?)
     } else {
         let bytes = crate::store::read_bytes(path)?.ok_or_else(|| Error::Invalid {
             path: path.to_path_buf(),

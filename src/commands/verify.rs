@@ -5,7 +5,7 @@ use super::Context;
 use crate::cli::VerifyArgs;
 use crate::error::{Error, Result};
 use crate::output::{stdout_error, write_data};
-use crate::store::usage::{self, Usage};
+use crate::store::usage::Usage;
 use crate::verify::{Outcome, Rejection, Request, Verifier};
 use std::io::{IsTerminal, Write};
 use zeroize::Zeroizing;
@@ -70,9 +70,7 @@ pub fn run(ctx: &Context, args: VerifyArgs) -> Result<()> {
     };
     if args.record {
         if let Outcome::Valid { key, .. } = &outcome {
-            let path = store.usage_path();
-            let recorded = usage::record(
-                &path,
+            let recorded = store.record_use(
                 key,
                 Usage {
                     last_used_at: now,

@@ -320,7 +320,7 @@ impl Recorder {
         };
         let (key, tenant, timeout) = (key.to_string(), tenant.name.clone(), app.lock_timeout);
         tokio::task::spawn_blocking(move || {
-            if let Err(e) = crate::store::usage::record(&store.usage_path(), &key, usage, timeout) {
+            if let Err(e) = store.record_use(&key, usage, timeout) {
                 super::log::say(format!(
                     "tenant '{tenant}': the use of key '{key}' was not recorded: {e}"
                 ));

@@ -25,9 +25,25 @@ pub fn read_bytes(path: &Path) -> Result<Option<Vec<u8>>> {
 }
 
 pub(crate) fn read_file(path: &Path) -> Result<Option<FileRead>> {
+    read_file_with(path, 0)
+}
+
+/// Reads a file that is tokenctl's own (the usage file), never through a symbolic link: a
+/// link planted there would have tokenctl read, and copy into the folder, a file it leads to.
+pub(crate) fn read_own_file(path: &Path) -> Result<Option<FileRead>> {
+    read_file_with(path, libc::O_NOFOLLOW).map_err(|e| match e {
+        Error::Io { source, .. } if source.raw_os_error() == Some(libc::ELOOP) => Error::Invalid {
+            path: path.to_path_buf(),
+            message: "is a symbolic link; tokenctl writes this file itself and never follows a link there (remove the link)".into(),
+        },
+        other => other,
+    })
+}
+
+fn read_file_with(path: &Path, flags: i32) -> Result<Option<FileRead>> {
     let mut file = match OpenOptions::new()
         .read(true)
-        .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC | flags)
         .open(path)
     {
         Ok(f) => f,
@@ -102,11 +118,6 @@ pub fn into_text(path: &Path, bytes: Vec<u8>) -> Result<String> {
     })
 }
 
-/// Reads a file as text; `None` when missing.
-pub(crate) fn read_text(path: &Path) -> Result<Option<String>> {
-    read_bytes(path)?.map(|b| into_text(path, b)).transpose()
-}
-
 /// Creates the missing folders above a new file, each 0700.
 pub(crate) fn create_parent(path: &Path) -> Result<()> {
     let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) else {
@@ -136,8 +147,17 @@ const TEMP_MARK: &str = ".tokenctl-tmp.";
 
 /// Replaces `path` with `bytes` so that a crash leaves the old file or the new one. The
 /// caller holds the file's lock.
-pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    Staged::write(path, bytes)?.commit()
+/// Replaces `path` atomically with `bytes`, for a file that may not exist yet: a new one gets the owner and group of
+/// `owner_of` (where we may), so that root recording first does not lock its owner out.
+pub(crate) fn write_atomic_owned(path: &Path, bytes: &[u8], owner_of: &Path) -> Result<()> {
+    let new = fs::symlink_metadata(path).is_err();
+    let staged = Staged::write(path, bytes)?;
+    if new {
+        if let Ok(o) = fs::metadata(owner_of) {
+            let _ = std::os::unix::fs::chown(&staged.tmp, Some(o.uid()), Some(o.gid()));
+        }
+    }
+    staged.commit()
 }
 
 /// A temporary file holding the new bytes, synced, beside the file it will replace. Nothing

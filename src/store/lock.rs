@@ -1,7 +1,8 @@
 //! The exclusive lock that serialises writers of one file: `flock` on `<file>.lock` beside
 //! the real file (so every path to it shares one lock), opened without following a link,
-//! owned like the file it guards, and holding the pid of whoever holds it so that a writer
-//! who gives up can say who was in the way.
+//! owned like the file it guards. A writer who gives up says who was in the way: the
+//! holder the kernel names in /proc/locks, or where that cannot be read, the pid the holder
+//! wrote into the lock file (cleared again when it lets go).
 
 use crate::error::{Error, Result};
 use std::fs::{self, File, OpenOptions};
@@ -12,7 +13,19 @@ use std::time::{Duration, Instant};
 
 /// An exclusive lock on `<file>.lock`, held until dropped.
 pub(crate) struct Lock {
-    _file: File,
+    file: File,
+    /// We wrote our pid into it, to clear when we let go.
+    wrote_pid: bool,
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        if self.wrote_pid {
+            // Before the lock goes with the descriptor: no stale pid for the next one's
+            // message to blame.
+            let _ = self.file.set_len(0);
+        }
+    }
 }
 
 impl Lock {
@@ -31,7 +44,10 @@ impl Lock {
                         let _ = file.rewind();
                         let _ = writeln!(file, "{}", std::process::id());
                     }
-                    return Ok(Lock { _file: file });
+                    return Ok(Lock {
+                        file,
+                        wrote_pid: writable,
+                    });
                 }
                 Err(fs::TryLockError::WouldBlock) => {
                     if Instant::now() >= deadline {
@@ -124,12 +140,20 @@ fn not_regular(path: &Path) -> Error {
     }
 }
 
-/// "process 1234" (and "which is stopped" when it is), from the pid the holder wrote.
+/// "process 1234 (name)" (and "which is stopped" when it is): the holder of the lock as the
+/// kernel lists it in /proc/locks, or where that cannot be read, the pid the holder wrote
+/// into the lock file.
 fn holder(file: &mut File) -> String {
-    let mut text = String::new();
-    let _ = file.rewind();
-    let _ = file.take(32).read_to_string(&mut text);
-    let Ok(pid) = text.trim().parse::<u32>() else {
+    let pid = match kernel_holder(file) {
+        Some(found) => found,
+        None => {
+            let mut text = String::new();
+            let _ = file.rewind();
+            let _ = file.take(32).read_to_string(&mut text);
+            text.trim().parse::<u32>().ok()
+        }
+    };
+    let Some(pid) = pid else {
         return "another process".into();
     };
     let stat = fs::read_to_string(PathBuf::from(format!("/proc/{pid}/stat"))).unwrap_or_default();
@@ -146,14 +170,35 @@ fn holder(file: &mut File) -> String {
     let named = if name.is_empty() {
         format!("process {pid}")
     } else {
-        format!("process {pid} ({name})")
+        format!("process {pid} ({})", crate::text::Visible(name))
     };
     match state {
         "T" | "t" => {
             format!("{named}, which is stopped (resume it with `kill -CONT {pid}`, or end it)")
         }
-        // The pid of an earlier holder: whoever holds it now did not say.
+        // Gone since: whoever holds it now did not say.
         "" => "another process".into(),
         _ => named,
     }
+}
+
+/// The pid holding a `flock` on `file`, from /proc/locks: `Some(None)` when the kernel lists
+/// no holder we can name (another namespace), `None` when /proc/locks cannot be read. A pid
+/// written into the lock file could be stale or forged; the kernel's is neither.
+fn kernel_holder(file: &File) -> Option<Option<u32>> {
+    let meta = file.metadata().ok()?;
+    let locks = fs::read_to_string("/proc/locks").ok()?;
+    let device = format!(
+        "{:02x}:{:02x}:{}",
+        libc::major(meta.dev()),
+        libc::minor(meta.dev()),
+        meta.ino()
+    );
+    // `1: FLOCK  ADVISORY  WRITE 1234 08:01:5678 0 EOF`; waiters are marked `->`.
+    Some(locks.lines().find_map(|line| {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        (fields.get(1) == Some(&"FLOCK") && fields.get(5) == Some(&device.as_str()))
+            .then(|| fields.get(4).and_then(|p| p.parse().ok()))
+            .flatten()
+    }))
 }

@@ -15,7 +15,6 @@ pub use crate::document::{
 pub use atomic::{MAX_FILE_SIZE, into_text, read_bytes};
 pub use locate::{Location, real_path, usage_path};
 
-pub(crate) use atomic::{read_text, write_atomic};
 pub(crate) use lock::Lock;
 
 use crate::error::{Error, Result};
@@ -84,6 +83,12 @@ impl Store {
     /// The usage file of this security.yml (beside the real file).
     pub fn usage_path(&self) -> PathBuf {
         usage_path(&self.target().unwrap_or_else(|_| self.path.clone()))
+    }
+
+    /// Records a use of key `name` in the usage file (see [`usage::record`]).
+    pub fn record_use(&self, name: &str, used: usage::Usage, timeout: Duration) -> Result<()> {
+        let security = self.target().unwrap_or_else(|_| self.path.clone());
+        usage::record(&usage_path(&security), &security, name, used, timeout)
     }
 
     /// Reads the file; a missing file is an empty document (with `missing` set).

@@ -1,7 +1,8 @@
 //! Usage records in `security.usage.yml` (SPEC.md, "Usage records"): last use of each key,
 //! kept apart from security.yml so recording use never churns a GitOps repo.
 
-use super::{Lock, read_text, write_atomic};
+use super::Lock;
+use super::atomic::write_atomic_owned;
 use crate::error::{Error, Result};
 use crate::time::{format_timestamp, parse_timestamp};
 use crate::yaml::{self, Kind};
@@ -28,9 +29,10 @@ struct Raw {
 /// Reads the usage file; missing means no records. Entries of the wrong shape are skipped,
 /// since a server's bad write must not stop the keys from being listed.
 pub fn read(path: &Path) -> Result<BTreeMap<String, Usage>> {
-    let Some(text) = read_text(path)? else {
+    let Some(file) = super::atomic::read_own_file(path)? else {
         return Ok(BTreeMap::new());
     };
+    let text = super::atomic::into_text(path, file.bytes)?;
     parse(path, &text)
 }
 
@@ -95,8 +97,15 @@ pub fn read_or_warn(path: &Path) -> BTreeMap<String, Usage> {
     })
 }
 
-/// Records a use of `name`, under the usage file's own lock, written atomically.
-pub fn record(path: &Path, name: &str, usage: Usage, timeout: Duration) -> Result<()> {
+/// Records a use of `name`, under the usage file's own lock, written atomically. A new usage
+/// file gets the owner and group of `security` (the file whose keys it records).
+pub fn record(
+    path: &Path,
+    security: &Path,
+    name: &str,
+    usage: Usage,
+    timeout: Duration,
+) -> Result<()> {
     let _lock = Lock::acquire(path, timeout)?;
     let mut records = read(path)?;
     records.insert(name.to_string(), usage);
@@ -113,5 +122,5 @@ pub fn record(path: &Path, name: &str, usage: Usage, timeout: Duration) -> Resul
         })
         .collect();
     let text = serde_yaml::to_string(&raw).map_err(|e| Error::Other(e.to_string()))?;
-    write_atomic(path, text.as_bytes())
+    write_atomic_owned(path, text.as_bytes(), security)
 }

@@ -107,8 +107,16 @@ pub fn parse_full(text: &str) -> Result<Tree<'_>, SyntaxError> {
     };
 
     for event in Parser::new_from_str(text) {
-        let (event, span): (Event, Span) =
-            event.map_err(|e| err(e.marker(), e.info().to_string()))?;
+        let (event, span): (Event, Span) = event.map_err(|e| {
+            let info = e.info();
+            // saphyr's own cap on flow nesting, tighter than ours: say what it is.
+            let message = if info == "recursion limit exceeded" {
+                "flow collections ([...] and {...}) nested deeper than 255 levels".to_string()
+            } else {
+                info.to_string()
+            };
+            err(e.marker(), message)
+        })?;
         let start = pos.byte(&span.start);
         let mut made: Option<Node> = None;
         match event {

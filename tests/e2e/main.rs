@@ -51,6 +51,7 @@ mod prove;
 mod reading;
 mod redaction;
 mod reproducers;
+mod review;
 mod secrets;
 
 // The independent reader and the file generator the differential test shares.

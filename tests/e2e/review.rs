@@ -1,0 +1,231 @@
+//! What an independent review of the CLI, written against the README and the issues, found:
+//! a usage file that is a link is never followed (its target was read and copied into the
+//! tenant folder), a new usage file belongs to the file's owner, a lock timeout names the
+//! holder the kernel lists rather than a pid left in the lock file, `apply -f <(...)`
+//! reads the pipe, the flow-nesting limit is named, and a key name with a commit id in it is
+//! not redacted as a secret.
+
+use crate::harness::{command, fake_hash};
+use crate::testenv::*;
+use std::fs;
+use std::os::unix::fs::{MetadataExt, PermissionsExt, symlink};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+#[test]
+fn a_usage_file_that_is_a_link_is_never_followed() {
+    let env = TestEnv::new();
+    let token = env.create("a", &[]);
+    let outside = env.dir.path().join("outside.yml");
+    let secret_text = "secretkey:\n  lastUsedFrom: \"root-only-secret-value\"\n  lastUsedAt: 2020-01-01T00:00:00Z\n";
+    fs::write(&outside, secret_text).unwrap();
+    fs::set_permissions(&outside, fs::Permissions::from_mode(0o644)).unwrap();
+    let usage = env.file().with_file_name("security.usage.yml");
+    symlink(&outside, &usage).unwrap();
+
+    // verify --record: the token is valid, the use not recorded, the link left as it is.
+    let out = env.run_with(&["verify", "--record"], &token);
+    out.success()
+        .stderr_has("this use was not recorded")
+        .stderr_has("is a symbolic link");
+    assert!(
+        fs::symlink_metadata(&usage)
+            .unwrap()
+            .file_type()
+            .is_symlink(),
+        "the link was replaced"
+    );
+    assert_eq!(fs::read_to_string(&outside).unwrap(), secret_text);
+    // list and show warn, and show nothing of the link's target.
+    for args in [&["list", "--format", "json"][..], &["show", "a"]] {
+        let out = env.run(args);
+        out.success().stderr_has("is a symbolic link");
+        assert!(!out.stdout.contains("root-only"), "{}", out.stdout);
+        assert!(!out.stdout.contains("secretkey"), "{}", out.stdout);
+    }
+
+    // Without the link, a use is recorded in a file of tokenctl's own, 0600.
+    fs::remove_file(&usage).unwrap();
+    env.run_with(&["verify", "--record"], &token).success();
+    let meta = fs::symlink_metadata(&usage).unwrap();
+    assert!(meta.is_file());
+    assert_eq!(meta.mode() & 0o777, 0o600);
+    assert!(!fs::read_to_string(&usage).unwrap().contains("secretkey"));
+}
+
+#[test]
+fn a_new_usage_file_belongs_to_the_owner_of_security_yml() {
+    if !is_root() {
+        eprintln!("skipped: needs root (CI runs as root)");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("own");
+    fs::create_dir(&dir).unwrap();
+    let file = dir.join("security.yml");
+    let out = command(&file)
+        .args(["create", "k", "--quiet"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let token = String::from_utf8(out.stdout).unwrap();
+    give_to_unprivileged(&dir);
+    // Root records first...
+    let mut verify = command(&file);
+    verify.args(["verify", "--record"]).stdin(Stdio::piped());
+    let out = run_with_stdin(verify, &token);
+    assert!(out.0, "{}", out.1);
+    let usage = fs::metadata(dir.join("security.usage.yml")).unwrap();
+    assert_eq!((usage.uid(), usage.gid()), (NOBODY, NOBODY));
+    assert_eq!(usage.mode() & 0o777, 0o600);
+    // ...and the owner can still record after.
+    let mut as_owner = command(&file);
+    as_owner.args(["verify", "--record"]);
+    let mut as_owner = unprivileged(as_owner);
+    as_owner
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let (ok, stderr) = run_with_stdin(as_owner, &token);
+    assert!(ok, "{stderr}");
+    assert!(!stderr.contains("not recorded"), "{stderr}");
+}
+
+fn run_with_stdin(mut c: std::process::Command, input: &str) -> (bool, String) {
+    use std::io::Write;
+    let mut child = c.spawn().unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The pid left in the lock file by an earlier holder, or written there by anyone who can
+/// write it, does not get the blame: the holder the kernel lists does.
+#[test]
+fn a_lock_timeout_names_the_holder_the_kernel_lists_not_a_pid_in_the_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("security.yml");
+    fs::write(
+        &file,
+        format!("apiKeys:\n  k:\n    hash: {}\n", fake_hash(1)),
+    )
+    .unwrap();
+    fs::set_permissions(&file, fs::Permissions::from_mode(0o600)).unwrap();
+    // A write leaves no pid behind.
+    let out = command(&file)
+        .args(["update", "k", "--description", "x"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let lock = tmp.path().join("security.yml.lock");
+    assert_eq!(
+        fs::read_to_string(&lock).unwrap(),
+        "",
+        "a stale pid was left"
+    );
+    // Someone writes our own pid into it, and flock(1) holds the lock.
+    fs::write(&lock, format!("{}\n", std::process::id())).unwrap();
+    let mut holder = std::process::Command::new("flock")
+        .arg(&lock)
+        .args(["sleep", "30"])
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    let out = loop {
+        let out = command(&file)
+            .args([
+                "--lock-timeout",
+                "300ms",
+                "update",
+                "k",
+                "--description",
+                "y",
+            ])
+            .output()
+            .unwrap();
+        if out.status.code() == Some(6) || start.elapsed() > Duration::from_secs(10) {
+            break out;
+        }
+    };
+    let _ = holder.kill();
+    let _ = holder.wait();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(6), "{stderr}");
+    assert!(
+        stderr.contains(&format!("process {} (flock)", holder.id())),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains(&format!("process {} ", std::process::id())),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn apply_reads_a_desired_state_from_a_pipe_it_is_given() {
+    let env = TestEnv::new();
+    env.create("a", &[]);
+    let out = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "{} --file {} apply -f <(printf 'apiKeys:\\n  a: {{}}\\n  b: {{}}\\n') --dry-run",
+            crate::harness::bin().display(),
+            env.file().display()
+        ))
+        .env("CI", "true")
+        .env("TOKENCTL_NOW", NOW)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(8),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("+ create b"), "{stdout}");
+}
+
+#[test]
+fn flow_collections_nested_too_deep_are_named_so() {
+    let env = TestEnv::new();
+    env.write(format!(
+        "foreign: {}{}\napiKeys: {{}}\n",
+        "[".repeat(300),
+        "]".repeat(300)
+    ));
+    env.run(&["check"])
+        .code(7)
+        .stdout_has("flow collections ([...] and {...}) nested deeper than 255 levels");
+    env.write(format!(
+        "foreign: {}{}\napiKeys: {{}}\n",
+        "[".repeat(250),
+        "]".repeat(250)
+    ));
+    env.run(&["check"]).success();
+}
+
+#[test]
+fn a_key_name_with_a_commit_id_is_a_name_not_a_secret() {
+    let env = TestEnv::new();
+    let sha = "209882f2278e3e95cddfa4db5d7298d50428a47b";
+    let name = format!("deploy-{sha}");
+    let out = env.run(&["create", &name, "--quiet"]);
+    out.success();
+    assert!(!out.stderr.contains("redacted"), "{}", out.stderr);
+    let out = env.run(&["update", &name, "--disable"]);
+    out.success().stderr_has(&format!("Disabled key '{name}'"));
+    assert!(!out.stderr.contains("rotate it"), "{}", out.stderr);
+    // A bare hex string of that length is still taken for a secret.
+    env.run(&["show", sha])
+        .code(3)
+        .stderr_has("<redacted, fingerprint");
+}
