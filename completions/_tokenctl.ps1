@@ -96,7 +96,7 @@ Register-ArgumentCompleter -Native -CommandName 'tokenctl' -ScriptBlock {
             [CompletionResult]::new('--disabled', '--disabled', [CompletionResultType]::ParameterName, 'Only disabled keys')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only the names, one a line (for xargs); every filter applies')
             [CompletionResult]::new('--names', '--names', [CompletionResultType]::ParameterName, 'Print only the names, one a line (for xargs); every filter applies')
-            [CompletionResult]::new('--missing-ok', '--missing-ok', [CompletionResultType]::ParameterName, 'List a file that does not exist as empty instead of failing (exit 1)')
+            [CompletionResult]::new('--missing-ok', '--missing-ok', [CompletionResultType]::ParameterName, 'List a file that does not exist (with --all-tenants: a root that holds no tenant) as empty instead of failing (exit 1)')
             [CompletionResult]::new('--unrestricted', '--unrestricted', [CompletionResultType]::ParameterName, 'Only keys with no allowedIps, pathPrefix or resources restriction')
             [CompletionResult]::new('--all-tenants', '--all-tenants', [CompletionResultType]::ParameterName, 'The keys of every tenant under --root, with a TENANT column (--file and --tenant are ignored)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')

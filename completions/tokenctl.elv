@@ -91,7 +91,7 @@ set edit:completion:arg-completer[tokenctl] = {|@words|
             cand --disabled 'Only disabled keys'
             cand -q 'Print only the names, one a line (for xargs); every filter applies'
             cand --names 'Print only the names, one a line (for xargs); every filter applies'
-            cand --missing-ok 'List a file that does not exist as empty instead of failing (exit 1)'
+            cand --missing-ok 'List a file that does not exist (with --all-tenants: a root that holds no tenant) as empty instead of failing (exit 1)'
             cand --unrestricted 'Only keys with no allowedIps, pathPrefix or resources restriction'
             cand --all-tenants 'The keys of every tenant under --root, with a TENANT column (--file and --tenant are ignored)'
             cand -h 'Print help (see more with ''--help'')'

@@ -94,7 +94,7 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l expired -d 'O
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l enabled -d 'Only enabled keys'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l disabled -d 'Only disabled keys'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -s q -l names -d 'Print only the names, one a line (for xargs); every filter applies'
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l missing-ok -d 'List a file that does not exist as empty instead of failing (exit 1)'
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l missing-ok -d 'List a file that does not exist (with --all-tenants: a root that holds no tenant) as empty instead of failing (exit 1)'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l unrestricted -d 'Only keys with no allowedIps, pathPrefix or resources restriction'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l all-tenants -d 'The keys of every tenant under --root, with a TENANT column (--file and --tenant are ignored)'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -s h -l help -d 'Print help (see more with \'--help\')'

@@ -312,7 +312,8 @@ pub struct ListArgs {
     /// Print only the names, one a line (for xargs); every filter applies.
     #[arg(long, short = 'q')]
     pub names: bool,
-    /// List a file that does not exist as empty instead of failing (exit 1).
+    /// List a file that does not exist (with --all-tenants: a root that holds no tenant) as
+    /// empty instead of failing (exit 1).
     #[arg(long)]
     pub missing_ok: bool,
     /// Only keys that grant this permission (as the scope itself, `*` or `resource:*`).

@@ -71,6 +71,19 @@ pub fn discover(root: &Path) -> Result<Tenants> {
     Ok(found)
 }
 
+/// [`discover`], failing when the root holds no tenant at all: a mistyped `--root` must not
+/// list nothing and pass, green (issue "Operators and scripts", no silent no-op).
+pub fn discover_some(root: &Path) -> Result<Tenants> {
+    let found = discover(root)?;
+    if found.tenants.is_empty() && found.skipped.is_empty() {
+        return Err(Error::Invalid {
+            path: root.to_path_buf(),
+            message: "holds no tenant (no <root>/<tenant>/security.yml); give the root with --root DIR (or TOKENCTL_ROOT), or create a tenant's first key with `tokenctl --tenant NAME create ...`".into(),
+        });
+    }
+    Ok(found)
+}
+
 /// Runs `load` on every tenant, on as many threads as there are cores, and returns the
 /// results in the tenants' order.
 pub fn load_each<T: Send>(

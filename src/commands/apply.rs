@@ -64,9 +64,10 @@ struct SecretView<'a> {
 
 pub fn run(ctx: &Context, args: ApplyArgs) -> Result<()> {
     if args.prune && !args.dry_run && !args.yes && !ctx.interactive {
-        return Err(Error::Usage(
-            "--prune deletes the keys the desired state lacks and needs confirmation, but stdin is not a terminal; add --yes (`tokenctl apply -f DESIRED --prune --yes`), or look first with --dry-run".into(),
-        ));
+        return Err(Error::Usage(format!(
+            "--prune deletes the keys the desired state lacks and needs confirmation, but {}; add --yes (`tokenctl apply -f DESIRED --prune --yes`), or look first with --dry-run",
+            ctx.why_no_prompt
+        )));
     }
     let expected = args
         .write

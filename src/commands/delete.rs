@@ -17,7 +17,8 @@ pub fn run(ctx: &Context, args: DeleteArgs) -> Result<()> {
             args.names.join(" ")
         };
         return Err(Error::Usage(format!(
-            "refusing to delete without confirmation: stdin is not a terminal; add --yes (`tokenctl delete {what} --yes`)"
+            "refusing to delete without confirmation: {}; add --yes (`tokenctl delete {what} --yes`)",
+            ctx.why_no_prompt
         )));
     }
     let store = ctx.store()?;

@@ -97,7 +97,7 @@ impl Filter {
 pub fn run(ctx: &Context, args: ListArgs) -> Result<()> {
     let filter = Filter::new(&args, ctx.clock.now())?;
     if args.all_tenants {
-        return all_tenants(ctx, &filter, args.names);
+        return all_tenants(ctx, &filter, args.names, args.missing_ok);
     }
     let store = ctx.store()?;
     let doc = if args.missing_ok {
@@ -155,13 +155,17 @@ struct TenantKeyView<'a> {
     key: &'a KeyView,
 }
 
-fn all_tenants(ctx: &Context, filter: &Filter, names: bool) -> Result<()> {
+fn all_tenants(ctx: &Context, filter: &Filter, names: bool, missing_ok: bool) -> Result<()> {
     let root = ctx
         .location
         .root
         .clone()
         .unwrap_or_else(|| "tenants".into());
-    let found = crate::tenants::discover(&root)?;
+    let found = if missing_ok {
+        crate::tenants::discover(&root)?
+    } else {
+        crate::tenants::discover_some(&root)?
+    };
     for (dir, why) in &found.skipped {
         ctx.say(format!("warning: skipped {}: {why}", dir.display()));
     }

@@ -39,6 +39,8 @@ pub struct Context {
     pub lock_timeout: Duration,
     /// May we prompt? Only with a terminal on stdin and stderr, and CI unset.
     pub interactive: bool,
+    /// Why not, when not: for the message that asks for --yes.
+    pub why_no_prompt: &'static str,
 }
 
 impl Context {
@@ -70,6 +72,13 @@ impl Context {
             clock,
             lock_timeout,
             interactive: std::io::stdin().is_terminal() && std::io::stderr().is_terminal() && !ci,
+            why_no_prompt: if !std::io::stdin().is_terminal() {
+                "stdin is not a terminal"
+            } else if !std::io::stderr().is_terminal() {
+                "stderr is not a terminal"
+            } else {
+                "CI is set"
+            },
         })
     }
 

@@ -29,8 +29,13 @@ struct Raw {
 /// Reads the usage file; missing means no records. Entries of the wrong shape are skipped,
 /// since a server's bad write must not stop the keys from being listed.
 pub fn read(path: &Path) -> Result<BTreeMap<String, Usage>> {
+    read_counting(path).map(|(records, _)| records)
+}
+
+/// The records, and how many entries were skipped for their shape.
+fn read_counting(path: &Path) -> Result<(BTreeMap<String, Usage>, usize)> {
     let Some(file) = super::atomic::read_own_file(path)? else {
-        return Ok(BTreeMap::new());
+        return Ok((BTreeMap::new(), 0));
     };
     let text = super::atomic::into_text(path, file.bytes)?;
     parse(path, &text)
@@ -39,7 +44,7 @@ pub fn read(path: &Path) -> Result<BTreeMap<String, Usage>> {
 /// Servers write this file, so it is read with security.yml's limits (size, nesting,
 /// aliases never expanded): the syntax layer's tree, not serde_yaml, which took 49 s on
 /// 200 KB of nested brackets.
-fn parse(path: &Path, text: &str) -> Result<BTreeMap<String, Usage>> {
+fn parse(path: &Path, text: &str) -> Result<(BTreeMap<String, Usage>, usize)> {
     let tree = yaml::parse(text).map_err(|e| Error::Syntax {
         path: path.to_path_buf(),
         line: e.line,
@@ -47,7 +52,7 @@ fn parse(path: &Path, text: &str) -> Result<BTreeMap<String, Usage>> {
         message: e.message,
     })?;
     let Some(root) = tree.root.filter(|r| !r.is_null()) else {
-        return Ok(BTreeMap::new());
+        return Ok((BTreeMap::new(), 0));
     };
     let Kind::Map { entries, .. } = &root.kind else {
         return Err(Error::Invalid {
@@ -58,6 +63,7 @@ fn parse(path: &Path, text: &str) -> Result<BTreeMap<String, Usage>> {
     // Read loosely, entry by entry: one entry of the wrong shape is skipped, not fatal; of
     // a name given twice, the first counts.
     let mut records = BTreeMap::new();
+    let mut skipped = 0;
     for (name, value) in entries {
         let (
             Some(name),
@@ -66,6 +72,7 @@ fn parse(path: &Path, text: &str) -> Result<BTreeMap<String, Usage>> {
             },
         ) = (name.as_str(), &value.kind)
         else {
+            skipped += 1;
             continue;
         };
         let field = |wanted: &str| {
@@ -75,6 +82,7 @@ fn parse(path: &Path, text: &str) -> Result<BTreeMap<String, Usage>> {
                 .and_then(|(_, v)| v.as_str().filter(|_| !v.is_null()))
         };
         let Some(at) = field("lastUsedAt").and_then(|t| parse_timestamp(t).ok()) else {
+            skipped += 1;
             continue;
         };
         records.entry(name.to_string()).or_insert(Usage {
@@ -82,19 +90,30 @@ fn parse(path: &Path, text: &str) -> Result<BTreeMap<String, Usage>> {
             last_used_from: field("lastUsedFrom").map(str::to_string),
         });
     }
-    Ok(records)
+    Ok((records, skipped))
 }
 
 /// Reads the usage records for `list` and `show`. A broken usage file (a server's bad write)
 /// must not hide the keys: it is reported on stderr and the keys are shown without usage.
 pub fn read_or_warn(path: &Path) -> BTreeMap<String, Usage> {
-    read(path).unwrap_or_else(|e| {
-        eprintln!(
-            "{}",
-            crate::text::message(&format!("warning: ignoring usage records: {e}"))
-        );
-        BTreeMap::new()
-    })
+    let warn = |what: String| {
+        eprintln!("{}", crate::text::message(&format!("warning: {what}")));
+    };
+    match read_counting(path) {
+        Ok((records, 0)) => records,
+        Ok((records, skipped)) => {
+            warn(format!(
+                "{}: ignoring {skipped} usage record{} without a name and an RFC 3339 lastUsedAt",
+                path.display(),
+                if skipped == 1 { "" } else { "s" }
+            ));
+            records
+        }
+        Err(e) => {
+            warn(format!("ignoring usage records: {e}"));
+            BTreeMap::new()
+        }
+    }
 }
 
 /// Records a use of `name`, under the usage file's own lock, written atomically. A new usage

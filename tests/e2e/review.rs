@@ -3,7 +3,8 @@
 //! tenant folder), a new usage file belongs to the file's owner, a lock timeout names the
 //! holder the kernel lists rather than a pid left in the lock file, `apply -f <(...)`
 //! reads the pipe, the flow-nesting limit is named, and a key name with a commit id in it is
-//! not redacted as a secret.
+//! not redacted as a secret; a FIFO checked is only "not a regular file", usage records of the
+//! wrong shape are ignored aloud, and --all-tenants on a root with no tenant fails.
 
 use crate::harness::{command, fake_hash};
 use crate::testenv::*;
@@ -228,4 +229,64 @@ fn a_key_name_with_a_commit_id_is_a_name_not_a_secret() {
     env.run(&["show", sha])
         .code(3)
         .stderr_has("<redacted, fingerprint");
+}
+
+#[test]
+fn check_of_a_fifo_says_only_that_it_is_not_a_regular_file() {
+    let env = TestEnv::new();
+    let fifo = env.dir.path().join("security.yml");
+    rustix::fs::mknodat(
+        rustix::fs::CWD,
+        &fifo,
+        rustix::fs::FileType::Fifo,
+        rustix::fs::Mode::from_raw_mode(0o644),
+        0,
+    )
+    .unwrap();
+    let out = env.run(&["check", fifo.to_str().unwrap()]);
+    out.code(7).stdout_has("is not a regular file");
+    assert!(!out.stdout.contains("mode 0644"), "{}", out.stdout);
+}
+
+#[test]
+fn usage_records_of_the_wrong_shape_are_ignored_with_a_warning() {
+    let env = TestEnv::new();
+    env.create("a", &[]);
+    let usage = env.file().with_file_name("security.usage.yml");
+    fs::write(
+        &usage,
+        "a:\n  lastUsedAt: 2026-11-20T10:00:00Z\nevil:\n  lastUsedAt: notatime\nworse: [1, 2]\n",
+    )
+    .unwrap();
+    let out = env.run(&["list", "--format", "json"]);
+    out.success()
+        .stderr_has("ignoring 2 usage records without a name and an RFC 3339 lastUsedAt");
+    assert_eq!(out.json()[0]["lastUsedAt"], "2026-11-20T10:00:00Z");
+}
+
+#[test]
+fn all_tenants_on_a_root_without_tenants_fails_rather_than_passing_empty() {
+    let env = TestEnv::new();
+    let empty = env.dir.path().join("empty");
+    fs::create_dir(&empty).unwrap();
+    let root = empty.to_str().unwrap();
+    for args in [
+        &["--root", root, "list", "--all-tenants", "--format", "json"][..],
+        &["--root", root, "check", "--all-tenants"],
+        &["--root", root, "scan", "--all-tenants", "-"],
+    ] {
+        let out = env.run_with(args, "");
+        out.code(1).stderr_has("holds no tenant").stdout_empty();
+    }
+    env.run(&[
+        "--root",
+        root,
+        "list",
+        "--all-tenants",
+        "--format",
+        "json",
+        "--missing-ok",
+    ])
+    .success()
+    .stdout_has("[]");
 }
