@@ -40,7 +40,12 @@ pub fn problem(name: &str) -> Option<&'static str> {
 pub fn nearest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
     let mut best: Option<(usize, &str)> = None;
     for c in candidates {
-        let d = distance(name, c);
+        // A name that differs only in case (`-t ACME` for `acme`) is the nearest there is.
+        let d = if c.eq_ignore_ascii_case(name) {
+            0
+        } else {
+            distance(name, c)
+        };
         if best.is_none_or(|(bd, _)| d < bd) {
             best = Some((d, c));
         }

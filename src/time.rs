@@ -46,10 +46,13 @@ pub fn parse_duration(flag: &str, text: &str) -> Result<Span> {
             "invalid duration {text:?} for {flag}: {why} ({UNITS})"
         ))
     };
-    if let Some(n) = bare_m(text) {
+    if let Some(at) = bare_m(text) {
+        let with = |unit: &str| format!("{}{unit}{}", &text[..at], &text[at + 1..]);
         return Err(Error::Usage(format!(
             "ambiguous duration {text:?} for {flag}: m could be months or minutes; \
-             write {n}mo for months or {n}min for minutes"
+             write {} for months or {} for minutes",
+            with("mo"),
+            with("min")
         )));
     }
     static PARSER: SpanParser = SpanParser::new();
@@ -64,8 +67,8 @@ pub fn parse_duration(flag: &str, text: &str) -> Result<Span> {
     Ok(span)
 }
 
-/// The number before a bare `m` unit (`3m`, `1h 3m`), if the text has one.
-fn bare_m(text: &str) -> Option<String> {
+/// Where a bare `m` unit is in the text (`3m`, `1d3m`, `1h 3m`), if it has one.
+fn bare_m(text: &str) -> Option<usize> {
     let b = text.as_bytes();
     let mut i = 0;
     while i < b.len() {
@@ -75,12 +78,7 @@ fn bare_m(text: &str) -> Option<String> {
                 i += 1;
             }
             if &text[start..i] == "m" {
-                let digits_end = text[..start].trim_end().len();
-                let digits_start = text[..digits_end]
-                    .rfind(|c: char| !c.is_ascii_digit())
-                    .map_or(0, |p| p + 1);
-                let n = &text[digits_start..digits_end];
-                return Some(if n.is_empty() { "3".into() } else { n.into() });
+                return Some(start);
             }
         } else {
             i += 1;
@@ -346,10 +344,15 @@ mod tests {
 
     #[test]
     fn a_bare_m_is_ambiguous() {
-        for (text, n) in [("3m", "3"), ("1h 3m", "3"), ("12m", "12")] {
+        for (text, mo, min) in [
+            ("3m", "3mo", "3min"),
+            ("1h 3m", "1h 3mo", "1h 3min"),
+            ("12m", "12mo", "12min"),
+            ("1d1m", "1d1mo", "1d1min"),
+        ] {
             let e = parse_duration("--expires", text).unwrap_err().to_string();
             assert!(
-                e.contains(&format!("{n}mo")) && e.contains(&format!("{n}min")),
+                e.contains(&format!("write {mo} for months or {min} for minutes")),
                 "{e}"
             );
         }

@@ -297,8 +297,9 @@ pub fn refuse_secret(flag: &str, value: &str, looks_secret: fn(&str) -> bool) ->
     if looks_secret(value) {
         // The message shows the value redacted, with the advice to rotate (text::message).
         return Err(Error::Usage(format!(
-            "{flag} {value:?} looks like a secret, not a value to store; nothing was written \
-             (the file keeps only hashes: a secret goes in on stdin, with `create --secret-stdin`)"
+            "{flag} {value:?} looks like a secret, not a value tokenctl takes there; nothing \
+             was done (the file keeps only hashes: a secret goes in on stdin, with `create \
+             --secret-stdin`)"
         )));
     }
     Ok(())

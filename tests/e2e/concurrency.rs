@@ -149,7 +149,9 @@ fn a_lock_held_past_the_timeout_makes_writers_exit_6() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(6), "{args:?}: {stderr}");
         assert!(
-            stderr.contains("is locked by another process") && stderr.contains("--lock-timeout"),
+            // The holder is this test process, as /proc/locks names it.
+            stderr.contains(&format!("is locked by process {} ", std::process::id()))
+                && stderr.contains("--lock-timeout"),
             "{args:?}: {stderr}"
         );
         assert!(out.stdout.is_empty(), "{args:?} printed {:?}", out.stdout);

@@ -290,3 +290,15 @@ fn all_tenants_on_a_root_without_tenants_fails_rather_than_passing_empty() {
     .success()
     .stdout_has("[]");
 }
+
+#[test]
+fn a_tenant_given_in_the_wrong_case_is_suggested_and_a_split_m_is_kept_whole() {
+    let env = TestEnv::new();
+    env.create("ci", &[]);
+    env.run(&["-t", "ACME", "list"])
+        .code(1)
+        .stderr_has("did you mean --tenant acme?");
+    env.run(&["create", "x", "--expires", "1d1m"])
+        .code(2)
+        .stderr_has("write 1d1mo for months or 1d1min for minutes");
+}
