@@ -430,7 +430,7 @@ fn a_held_lock_makes_writers_give_up_with_exit_6() {
     let before = env.bytes();
     env.run(&["update", "k", "--disable", "--lock-timeout", "300ms"])
         .code(6)
-        .stderr_has("is locked by another process");
+        .stderr_has(&format!("is locked by process {} ", std::process::id()));
     assert_eq!(env.bytes(), before);
     // Readers do not need the lock.
     env.run(&["list"]).success();
