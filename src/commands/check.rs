@@ -82,14 +82,15 @@ fn all_tenants(ctx: &Context, now: jiff::Timestamp, warn: Option<jiff::Timestamp
         .unwrap_or_else(|| "tenants".into());
     let found = crate::tenants::discover_some(&root)?;
     for (dir, why) in &found.skipped {
-        ctx.say(format!("warning: skipped {}: {why}", dir.display()));
+        // Its keys are not read: a partial answer, exit 1 at the end.
+        ctx.say(format!("error: not read {}: {why}", dir.display()));
     }
     let checked = crate::tenants::load_each(&found.tenants, |t| {
         let missing = || ctx.missing_file(&t.path);
         check_file(&t.path, now, warn, &missing)
     });
     let mut reports = Vec::new();
-    let mut unreadable = 0;
+    let mut unreadable = found.skipped.len();
     for (tenant, report) in found.tenants.iter().zip(checked) {
         match report {
             Ok(mut r) => {

@@ -167,7 +167,8 @@ fn all_tenants(ctx: &Context, filter: &Filter, names: bool, missing_ok: bool) ->
         crate::tenants::discover_some(&root)?
     };
     for (dir, why) in &found.skipped {
-        ctx.say(format!("warning: skipped {}: {why}", dir.display()));
+        // Its keys are not read: a partial answer, exit 1 at the end.
+        ctx.say(format!("error: not read {}: {why}", dir.display()));
     }
     // Each document is freed on its loading thread, in parallel, and its memory reused for
     // the next: keeping a thousand until exit costs more in page faults than freeing them.
@@ -177,7 +178,7 @@ fn all_tenants(ctx: &Context, filter: &Filter, names: bool, missing_ok: bool) ->
         Ok(filter.select(&doc.model, &usage::read_or_warn(&store.usage_path())))
     });
     let mut rows: Vec<(&str, KeyView)> = Vec::new();
-    let mut broken = 0;
+    let mut broken = found.skipped.len();
     for (tenant, views) in found.tenants.iter().zip(loaded) {
         match views {
             Ok(views) => {
@@ -227,7 +228,7 @@ fn all_tenants(ctx: &Context, filter: &Filter, names: bool, missing_ok: bool) ->
     if broken > 0 {
         return Err(Error::Partial(format!(
             "{broken} of {} tenants did not load (see above); the others are listed",
-            found.tenants.len()
+            found.tenants.len() + found.skipped.len()
         )));
     }
     Ok(())

@@ -153,14 +153,15 @@ fn load_keys(ctx: &Context, all_tenants: bool) -> Result<(Keys, Index)> {
             .unwrap_or_else(|| PathBuf::from("tenants"));
         let found = crate::tenants::discover_some(&root)?;
         for (dir, why) in &found.skipped {
-            ctx.say(format!("warning: skipped {}: {why}", dir.display()));
+            // Its keys are not read: a partial answer, exit 1 at the end.
+            ctx.say(format!("error: not read {}: {why}", dir.display()));
         }
         let loaded = crate::tenants::load_each(&found.tenants, |t| {
             Ok(Verifier::new(
                 Store::new(t.path.clone(), ctx.lock_timeout).read()?.model,
             ))
         });
-        let mut broken = 0;
+        let mut broken = found.skipped.len();
         for (tenant, verifier) in found.tenants.iter().zip(loaded) {
             match verifier {
                 Ok(v) => index.add(Some(tenant.name.clone()), v),
@@ -170,7 +171,7 @@ fn load_keys(ctx: &Context, all_tenants: bool) -> Result<(Keys, Index)> {
                 }
             }
         }
-        let loaded = found.tenants.len() - broken;
+        let loaded = found.tenants.len() + found.skipped.len() - broken;
         return Ok((Keys::All { loaded, broken }, index));
     }
     let path = ctx.path()?;
@@ -290,7 +291,9 @@ fn scan_paths(args: &ScanArgs) -> Scanned {
                             } else {
                                 path
                             };
-                            let label = shown.to_string_lossy().into_owned();
+                            // A secret in a path (a folder named after a token) is not
+                            // printed either: not in the table, the JSON or the advice.
+                            let label = crate::text::redact(&shown.to_string_lossy()).into_owned();
                             let mut shared = shared.lock().unwrap();
                             shared
                                 .0

@@ -302,3 +302,63 @@ fn a_tenant_given_in_the_wrong_case_is_suggested_and_a_split_m_is_kept_whole() {
         .code(2)
         .stderr_has("write 1d1mo for months or 1d1min for minutes");
 }
+
+/// A tenant folder whose file leads out of the root (or whose name tokenctl cannot address)
+/// is not read: its tokens would show as unknown, so the run does not pass.
+#[test]
+fn all_tenants_fails_when_a_tenant_folder_is_not_read() {
+    let env = TestEnv::new();
+    let live = env.create("ci", &["-p", "dns:read"]);
+    // Tenant acme's file, reached through tenant b's link out of the root.
+    let outside = env.dir.path().join("outside");
+    fs::create_dir_all(&outside).unwrap();
+    fs::rename(env.file(), outside.join("security.yml")).unwrap();
+    fs::create_dir_all(env.root().join("a")).unwrap();
+    fs::write(env.root().join("a/security.yml"), "apiKeys: {}\n").unwrap();
+    fs::set_permissions(
+        env.root().join("a/security.yml"),
+        fs::Permissions::from_mode(0o600),
+    )
+    .unwrap();
+    fs::remove_dir_all(env.root().join("acme")).unwrap();
+    fs::create_dir_all(env.root().join("b")).unwrap();
+    symlink(
+        outside.join("security.yml"),
+        env.root().join("b/security.yml"),
+    )
+    .unwrap();
+    for args in [
+        &["scan", "--all-tenants", "-"][..],
+        &["list", "--all-tenants"],
+        &["check", "--all-tenants"],
+    ] {
+        let out = env.run_with(args, &live);
+        out.code(1).stderr_has("error: not read ");
+        assert!(!out.stdout.contains(&live[5..]) && !out.stderr.contains(&live[5..]));
+    }
+}
+
+#[test]
+fn scan_never_prints_a_secret_that_is_part_of_a_path() {
+    let env = TestEnv::new();
+    let live = env.create("ci", &["-p", "dns:read"]);
+    let dir = env.dir.path().join("leak").join(&live);
+    fs::create_dir_all(&dir).unwrap();
+    fs::write(dir.join("f.txt"), format!("token={live}\n")).unwrap();
+    for format in ["table", "json"] {
+        let out = env.run(&[
+            "scan",
+            "--format",
+            format,
+            env.dir.path().join("leak").to_str().unwrap(),
+        ]);
+        out.code(10);
+        assert!(!out.stdout.contains(&live[5..]), "{}", out.stdout);
+        assert!(!out.stderr.contains(&live[5..]), "{}", out.stderr);
+        assert!(
+            out.stdout.contains("<redacted, fingerprint"),
+            "{}",
+            out.stdout
+        );
+    }
+}

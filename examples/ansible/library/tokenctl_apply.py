@@ -93,6 +93,7 @@ options:
     description:
       - The file's permissions, as for M(ansible.builtin.file) (for example C("0600"); quote
         it). Not given, a new file gets C(0600) and an existing one keeps its mode.
+        C(tokenctl check) reports a file its group or others can read.
     type: raw
   owner:
     description:
@@ -140,8 +141,10 @@ EXAMPLES = r"""
         permissions: [dns:read]
         hash: sha256:4d785be0f2e857cec0a91edb7cbb037b3e9a0f91c1451e9ef6990c609dbb890b
         allowedIps: [10.0.0.0/8]
-    mode: "0640"
-    group: app
+    # The server reads it as its own user; `tokenctl check` (SPEC: files 0600) refuses a
+    # file its group or others can read.
+    mode: "0600"
+    owner: app
 
 - name: Exactly these keys under a tenant root; every other key is revoked
   tokenctl_apply:
