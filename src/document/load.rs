@@ -429,6 +429,11 @@ impl<'a> Loader<'a> {
                         name_node,
                         format!("key name {name} is {what} to YAML parsers, not text; quote it ('{name}')"),
                     );
+                } else if let Some(what) = yaml11_non_text(name).filter(|_| name_node.is_plain()) {
+                    self.problem(
+                        name_node,
+                        format!("key name {name} is {what} to YAML 1.1 parsers such as PyYAML, not text; quote it ('{name}')"),
+                    );
                 }
                 if let Some(p) = crate::names::problem(name) {
                     self.problem(name_node, format!("invalid key name {name:?}: {p}"));
@@ -776,6 +781,60 @@ fn core_schema_non_text(s: &str) -> Option<&'static str> {
         }
         _ => None,
     }
+}
+
+/// What a plain scalar is to YAML 1.1's resolvers (PyYAML, ruamel.yaml's timestamps, Go's
+/// yaml.v2) when YAML 1.2's core schema reads it as text, among what a key name can spell
+/// (`A-Z a-z 0-9 - _ .`): `yes`/`on`/`n` booleans, `1_000`, `0b101`, `0755`, `1.5_0`
+/// numbers, `2027-01-01` dates. A server reading such a plain name gets no string.
+fn yaml11_non_text(s: &str) -> Option<&'static str> {
+    if matches!(
+        s,
+        "y" | "Y"
+            | "yes"
+            | "Yes"
+            | "YES"
+            | "n"
+            | "N"
+            | "no"
+            | "No"
+            | "NO"
+            | "on"
+            | "On"
+            | "ON"
+            | "off"
+            | "Off"
+            | "OFF"
+    ) {
+        return Some("a boolean");
+    }
+    let unsigned = s.strip_prefix(['-', '+']).unwrap_or(s);
+    let all = |t: &str, f: fn(u8) -> bool| !t.is_empty() && t.bytes().all(f);
+    let number = unsigned
+        .strip_prefix("0b")
+        .is_some_and(|t| all(t, |b| matches!(b, b'0' | b'1' | b'_')))
+        || unsigned
+            .strip_prefix("0x")
+            .is_some_and(|t| all(t, |b| b.is_ascii_hexdigit() || b == b'_'))
+        || (unsigned
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_digit() || b == b'.')
+            && unsigned.bytes().any(|b| b.is_ascii_digit())
+            && all(unsigned, |b| b.is_ascii_digit() || b == b'_' || b == b'.')
+            && unsigned.bytes().filter(|&b| b == b'.').count() <= 1);
+    if number {
+        return Some("a number");
+    }
+    let date = {
+        let parts: Vec<&str> = s.split('-').collect();
+        parts.len() == 3
+            && parts[0].len() == 4
+            && (1..=2).contains(&parts[1].len())
+            && (1..=2).contains(&parts[2].len())
+            && parts.iter().all(|p| all(p, |b| b.is_ascii_digit()))
+    };
+    date.then_some("a date")
 }
 
 /// Does the last node of `def`, going down through last children, hold a block scalar?

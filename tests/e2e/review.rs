@@ -362,3 +362,38 @@ fn scan_never_prints_a_secret_that_is_part_of_a_path() {
         );
     }
 }
+
+/// Found by an independent differential test against PyYAML: a plain key name that YAML
+/// 1.1 resolves to a date or a boolean is no string to a server on PyYAML.
+#[test]
+fn a_plain_key_name_that_yaml_1_1_reads_as_no_text_is_refused() {
+    let env = TestEnv::new();
+    for name in ["2027-01-01", "on", "yes", "N", "1_000", "1.5_0", "0b101"] {
+        env.write(format!(
+            "apiKeys:\n  {name}:\n    hash: {}\n  ok:\n    hash: {}\n",
+            fake_hash(1),
+            fake_hash(2)
+        ));
+        let before = env.bytes();
+        env.run(&["check"])
+            .code(7)
+            .stdout_has(&format!("key name {name} is a"))
+            .stdout_has("to YAML 1.1 parsers such as PyYAML, not text; quote it");
+        env.run(&["update", "ok", "--disable"]).code(1);
+        assert_eq!(env.bytes(), before, "{name}");
+        // Quoted, it is a name like any other.
+        env.write(format!(
+            "apiKeys:\n  '{name}':\n    hash: {}\n",
+            fake_hash(1)
+        ));
+        env.run(&["check"]).success();
+    }
+    // What tokenctl writes, PyYAML reads as text.
+    env.write("apiKeys:\n");
+    env.run(&["create", "2027-01-01", "-q"]).success();
+    assert!(
+        String::from_utf8(env.bytes())
+            .unwrap()
+            .contains("\"2027-01-01\":")
+    );
+}
