@@ -583,7 +583,7 @@ mod tests {
         assert_eq!(status(&stranger), Status::Unknown);
         // Two keys of one file with one secret: servers refuse it; both are named.
         let twice = format!(
-            "apiKeys:\n  x:\n    hash: {}\n  y:\n    hash: {}\n",
+            "apiKeys:\n  x:\n    hash: {}\n  z:\n    hash: {}\n",
             h(&stranger),
             h(&stranger)
         );
@@ -594,7 +594,7 @@ mod tests {
             owners.iter().map(|o| (o.key.as_str(), &o.status)).collect();
         assert_eq!(
             named,
-            [("x", &Status::Ambiguous), ("y", &Status::Ambiguous)]
+            [("x", &Status::Ambiguous), ("z", &Status::Ambiguous)]
         );
         // The same secret in two tenants: both are named.
         index.add(Some("beta".into()), Verifier::from_yaml(&yaml).unwrap());
