@@ -166,6 +166,26 @@ pub fn check_characters(text: &str) -> Result<(), SyntaxError> {
     {
         return Err(bom_at(text, at));
     }
+    if let Some((at, c)) = unicode_break(b) {
+        let (line, col) = Lines::new(text).position(at);
+        return Err(SyntaxError {
+            line,
+            col,
+            message: format!(
+                "the character U+{c:04X} ({}) is a line break to YAML 1.1 parsers (PyYAML, libyaml) and not to YAML 1.2 ones: in a comment or a scalar it would hide or change keys for some servers; remove it (in a double-quoted string, write it as the escape \\{})",
+                match c {
+                    0x85 => "next line",
+                    0x2028 => "line separator",
+                    _ => "paragraph separator",
+                },
+                match c {
+                    0x85 => 'N',
+                    0x2028 => 'L',
+                    _ => 'P',
+                }
+            ),
+        });
+    }
     let bad = |b: u8| (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')) || b == 0x7f;
     // One vectorised pass over the bytes; the position is looked for only when there is one.
     if !text.bytes().fold(false, |seen, b| seen | bad(b)) {
@@ -181,6 +201,23 @@ pub fn check_characters(text: &str) -> Result<(), SyntaxError> {
             text.as_bytes()[at]
         ),
     })
+}
+
+/// The first NEL (U+0085), LS (U+2028) or PS (U+2029), raw in the text: YAML 1.1 and
+/// libyaml take them for line breaks, YAML 1.2 for ordinary characters, so a comment ending
+/// in one could hide a key from tokenctl that a PyYAML server reads (found by an independent
+/// differential test).
+fn unicode_break(b: &[u8]) -> Option<(usize, u32)> {
+    let mut from = 0;
+    while let Some(i) = memchr::memchr2(0xC2, 0xE2, &b[from..]).map(|i| i + from) {
+        match b[i..] {
+            [0xC2, 0x85, ..] => return Some((i, 0x85)),
+            [0xE2, 0x80, 0xA8, ..] => return Some((i, 0x2028)),
+            [0xE2, 0x80, 0xA9, ..] => return Some((i, 0x2029)),
+            _ => from = i + 1,
+        }
+    }
+    None
 }
 
 /// A byte order mark at `at` that parsers read differently.

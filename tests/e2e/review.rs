@@ -397,3 +397,52 @@ fn a_plain_key_name_that_yaml_1_1_reads_as_no_text_is_refused() {
             .contains("\"2027-01-01\":")
     );
 }
+
+/// Found by an independent differential test against PyYAML: NEL, LS and PS are line
+/// breaks to YAML 1.1 parsers and libyaml, ordinary characters to YAML 1.2. A comment
+/// ending in one hid a `*` key from tokenctl that PyYAML servers accept, and a disable
+/// that tokenctl called done left the key enabled for them. Such files are refused.
+#[test]
+fn nel_ls_and_ps_are_refused_anywhere_in_the_file() {
+    let env = TestEnv::new();
+    for c in ['\u{85}', '\u{2028}', '\u{2029}'] {
+        for text in [
+            format!(
+                "apiKeys:\n  ci:\n    hash: {}\n  # managed{c}  backdoor: {{hash: {}, permissions: ['*']}}\n",
+                fake_hash(1),
+                fake_hash(2)
+            ),
+            format!(
+                "apiKeys:\n  k:\n    hash: {}\n    enabled: true # reviewed{c}    enabled: true\n",
+                fake_hash(1)
+            ),
+            format!(
+                "apiKeys:\n  k:\n    hash: {}\n    description: |\n      x{c}    permissions: ['*']\n",
+                fake_hash(1)
+            ),
+            format!(
+                "apiKeys:\n  k:\n    hash: {}\n    description: \"a{c}b\"\n",
+                fake_hash(1)
+            ),
+        ] {
+            env.write(&text);
+            let before = env.bytes();
+            env.run(&["check"])
+                .code(7)
+                .stdout_has(&format!("the character U+{:04X}", c as u32));
+            env.run(&["list"]).code(1);
+            env.run(&["update", "k", "--disable"]).code(1);
+            assert_eq!(env.bytes(), before);
+        }
+    }
+    // Given on the command line, it is written as an escape, which every parser reads alike.
+    env.write(format!("apiKeys:\n  k:\n    hash: {}\n", fake_hash(1)));
+    env.run(&["update", "k", "--description", "a\u{85}b\u{2028}c"])
+        .success();
+    let text = String::from_utf8(env.bytes()).unwrap();
+    assert!(
+        !text.contains('\u{85}') && !text.contains('\u{2028}'),
+        "{text}"
+    );
+    env.run(&["check"]).success();
+}
