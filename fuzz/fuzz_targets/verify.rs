@@ -29,7 +29,7 @@ apiKeys:
     previousHashes:
       - hash: {}
         expiresAt: 2030-01-01T00:00:00Z
-  off:
+  paused:
     enabled: false
     hash: {}
   twin:
