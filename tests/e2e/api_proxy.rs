@@ -1,4 +1,4 @@
-//! The README's deployment, run for real: its nginx block terminating TLS (a self-signed
+//! docs/API.md's deployment, run for real: its nginx block terminating TLS (a self-signed
 //! certificate from openssl) in front of `tokenctl serve --trust-proxy`, and its systemd unit
 //! checked by `systemd-analyze verify`. Skipped when nginx or systemd-analyze is missing and
 //! CI is unset (.ci/run installs them).
@@ -29,12 +29,12 @@ fn have(program: &str) -> bool {
     found
 }
 
-/// The nginx block of the README, as written there.
+/// The nginx block of docs/API.md, as written there.
 fn readme_nginx_block() -> String {
-    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    let readme = std::fs::read_to_string(repo().join("docs/API.md")).unwrap();
     let start = readme
         .find("<!-- nginx: used by tests/e2e/api_proxy.rs -->\n```nginx\n")
-        .expect("the README's nginx block");
+        .expect("docs/API.md's nginx block");
     let block = &readme[start..];
     let block = &block[block.find("server {").unwrap()..];
     block[..block.find("```").unwrap()].to_string()

@@ -1,4 +1,4 @@
-//! Generated files stay fresh: completions/, man/ and the README's command reference are
+//! Generated files stay fresh: completions/, man/, docs/REFERENCE.md and the README's exit codes are
 //! what the binary generates now. `TOKENCTL_REGENERATE=1 cargo test --test e2e generated`
 //! rewrites them. Also: completion scripts work in a real bash, key names included.
 
@@ -91,25 +91,28 @@ fn man_pages_are_fresh() {
     );
 }
 
-const START: &str = "<!-- reference: generated from the clap definition; see Contributing -->\n";
+const START: &str = "<!-- reference: generated from the clap definition; see CONTRIBUTING.md -->\n";
 const END: &str = "<!-- end of reference -->\n";
 const CODES_START: &str = "<!-- exit codes: generated from src/manual.rs; see Contributing -->\n";
 const CODES_END: &str = "<!-- end of exit codes -->\n";
 
-/// Checks (or rewrites) the README's section between `start` and `end`.
-fn readme_section(start: &str, end: &str, generated: &str) {
-    let path = repo().join("README.md");
-    let readme = std::fs::read_to_string(&path).unwrap();
-    let (head, rest) = readme
+/// Checks (or rewrites) the section of `file` (README.md, docs/REFERENCE.md) between
+/// `start` and `end`.
+fn doc_section(file: &str, start: &str, end: &str, generated: &str) {
+    let path = repo().join(file);
+    let doc = std::fs::read_to_string(&path).unwrap();
+    let (head, rest) = doc
         .split_once(start)
-        .unwrap_or_else(|| panic!("README has the marker {start:?}"));
-    let (section, tail) = rest.split_once(end).expect("README has the end marker");
+        .unwrap_or_else(|| panic!("{file} has the marker {start:?}"));
+    let (section, tail) = rest
+        .split_once(end)
+        .unwrap_or_else(|| panic!("{file} has the end marker"));
     if regenerate() {
         std::fs::write(&path, format!("{head}{start}{generated}{end}{tail}")).unwrap();
     } else {
         assert!(
             section == generated,
-            "README.md's section after {start:?} is stale: run \
+            "{file}'s section after {start:?} is stale: run \
              `TOKENCTL_REGENERATE=1 cargo test --test e2e generated` and commit"
         );
     }
@@ -122,9 +125,9 @@ fn readme_reference_and_exit_codes_are_fresh_and_complete() {
     for code in ["| 0 |", "| 1 |", "| 6 |", "| 8 |", "| 9 |", "| 130 |"] {
         assert!(table.contains(code), "{table}");
     }
-    readme_section(CODES_START, CODES_END, &table);
+    doc_section("README.md", CODES_START, CODES_END, &table);
     let generated = tokenctl::commands::generate::reference_markdown();
-    readme_section(START, END, &generated);
+    doc_section("docs/REFERENCE.md", START, END, &generated);
     // Checked against --help too: every command and every long flag it shows is there.
     let env = TestEnv::new();
     let top = env.run(&["--help"]).success().stdout.clone();
@@ -147,7 +150,7 @@ fn readme_reference_and_exit_codes_are_fresh_and_complete() {
             if flag.starts_with("--") && flag.len() > 2 && flag != "--help" && flag != "--version" {
                 assert!(
                     generated.contains(&format!("`{flag}")),
-                    "`{sub} --help` shows {flag}, the README reference does not"
+                    "`{sub} --help` shows {flag}, docs/REFERENCE.md does not"
                 );
             }
         }

@@ -15,6 +15,11 @@ fn readme() -> String {
     std::fs::read_to_string(repo().join("README.md")).unwrap()
 }
 
+/// docs/SCRIPTING.md, where the CI job and the GitOps advice live.
+fn scripting() -> String {
+    std::fs::read_to_string(repo().join("docs/SCRIPTING.md")).unwrap()
+}
+
 /// The first fenced block of `lang` after `heading` in `text`.
 fn block(text: &str, heading: &str, lang: &str) -> String {
     let after = text
@@ -51,8 +56,10 @@ fn the_quick_start_runs_as_written() {
         script.contains("TOKEN=$(tokenctl create"),
         "TOKEN is set before it is piped:\n{script}"
     );
-    let install = block(&readme(), "## Install and set up", "sh");
-    assert!(install.contains("cargo install --path ."), "{install}");
+    assert!(
+        script.contains("NEW=$(tokenctl rotate"),
+        "the rotated secret is kept, not thrown away:\n{script}"
+    );
     let dir = tempfile::tempdir().unwrap();
     let out = Command::new("bash")
         .args(["--noprofile", "--norc", "-eo", "pipefail", "-c", &script])
@@ -83,6 +90,103 @@ fn the_quick_start_runs_as_written() {
     assert_eq!(file, "version: 1\napiKeys:\n", "deleted at the end");
 }
 
+/// The README's first set-up command, run as written but with the test's own binary in place
+/// of `cargo run --locked --release --`: it prints a working secret and makes the tenant's file.
+#[test]
+fn the_first_set_up_command_makes_a_working_key() {
+    let install = block(&readme(), "## Install and set up", "sh");
+    let commands: Vec<&str> = install
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('#') && !l.trim().is_empty())
+        .collect();
+    assert_eq!(commands.len(), 2, "two commands: {install}");
+    assert_eq!(commands[1], "scripts/test");
+    assert!(
+        std::fs::read_to_string(repo().join(".ci/run"))
+            .unwrap()
+            .contains("scripts/test"),
+        ".ci/run calls the README's test command"
+    );
+    let args = commands[0]
+        .strip_prefix("cargo run --locked --release -- ")
+        .unwrap_or_else(|| panic!("builds with the lock file: {}", commands[0]));
+    let args: Vec<&str> = args.split_whitespace().collect();
+    let dir = tempfile::tempdir().unwrap();
+    let bin = PathBuf::from(assert_cmd::cargo::cargo_bin!("tokenctl"));
+    let out = Command::new(&bin)
+        .args(&args)
+        .current_dir(dir.path())
+        .env_remove("TOKENCTL_FILE")
+        .env_remove("TOKENCTL_TENANT")
+        .env_remove("TOKENCTL_ROOT")
+        .env("CI", "true")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    let token = stdout.trim_end();
+    assert!(token.starts_with("tk_") && token.len() == 75, "{stdout}");
+    let file = dir.path().join("tenants/demo/security.yml");
+    assert!(file.is_file(), "{stderr}");
+    let verify = assert_cmd::Command::new(&bin)
+        .args(["--file", file.to_str().unwrap(), "verify", "--permission", "dns:read"])
+        .write_stdin(token)
+        .output()
+        .unwrap();
+    assert!(verify.status.success(), "{}", text(&verify).1);
+}
+
+/// The README stays an entrance: the rest of the manual is in docs/.
+#[test]
+fn the_readme_is_short_and_links_every_docs_page() {
+    let readme = readme();
+    assert!(
+        readme.lines().count() <= 260,
+        "README.md has {} lines; move detail to docs/",
+        readme.lines().count()
+    );
+    for page in [
+        "docs/GUIDE.md",
+        "docs/SCRIPTING.md",
+        "docs/CONFIG-MANAGEMENT.md",
+        "docs/API.md",
+        "docs/SCANNING.md",
+        "docs/FORMAT.md",
+        "docs/REFERENCE.md",
+        "SECURITY.md",
+        "CONTRIBUTING.md",
+        "ARCHITECTURE.md",
+    ] {
+        assert!(readme.contains(&format!("]({page}")), "README links {page}");
+        assert!(repo().join(page).is_file(), "{page} exists");
+    }
+    // Every relative link of every page leads to a file of the repository.
+    let mut pages = vec![repo().join("README.md")];
+    for entry in std::fs::read_dir(repo().join("docs")).unwrap() {
+        pages.push(entry.unwrap().path());
+    }
+    for extra in ["CONTRIBUTING.md", "ARCHITECTURE.md", "SECURITY.md"] {
+        pages.push(repo().join(extra));
+    }
+    for page in pages {
+        let text = std::fs::read_to_string(&page).unwrap();
+        for link in text.split("](").skip(1) {
+            let target = link.split(')').next().unwrap();
+            if target.starts_with("http") || target.starts_with('#') {
+                continue;
+            }
+            let file = target.split('#').next().unwrap();
+            let path = page.parent().unwrap().join(file);
+            assert!(path.exists(), "{}: broken link {target}", page.display());
+        }
+        assert!(
+            !text.contains("SPEC.md"),
+            "{}: cites SPEC.md, which is not in the repository",
+            page.display()
+        );
+    }
+}
+
 /// The job of the README's GitHub Actions example.
 struct Job {
     env: Vec<(String, String)>,
@@ -91,7 +195,7 @@ struct Job {
 }
 
 fn actions_job() -> Job {
-    let yaml = block(&readme(), "A GitHub Actions job", "yaml");
+    let yaml = block(&scripting(), "## A GitHub Actions job", "yaml");
     let v: serde_yaml::Value = serde_yaml::from_str(&yaml).unwrap();
     assert_eq!(
         v["permissions"]["contents"].as_str(),
@@ -319,11 +423,11 @@ fn a_piped_create_would_have_fed_gh_an_empty_secret() {
 }
 
 #[test]
-fn the_readme_names_the_lock_file_and_links_the_format() {
+fn the_docs_name_the_lock_file_and_link_the_format() {
     let readme = readme();
     assert!(readme.contains("security.yml.lock"));
     let ignore = block(
-        &readme,
+        &scripting(),
         "keep tokenctl's local state out of version control",
         "gitignore",
     );
