@@ -90,7 +90,7 @@ pub fn run(ctx: &Context, args: UpdateArgs) -> Result<()> {
         ctx.say(line);
     }
     if !ctx.is_table() {
-        let usage = crate::store::usage::read_or_warn(&store.usage_path());
+        let usage = store.usage_or_warn();
         write_data(
             &mut std::io::stdout().lock(),
             ctx.format,
