@@ -36,7 +36,8 @@ pub enum Target {
 pub struct Place {
     dir: OwnedFd,
     name: OsString,
-    /// The real file's path, for messages.
+    /// The file's path, for messages: the last link followed, its folder as the links
+    /// name it.
     shown: PathBuf,
 }
 
@@ -479,5 +480,120 @@ pub fn test_pause() {
         }
         let _ = std::fs::remove_file(dir.join("resume"));
         let _ = std::fs::remove_file(dir.join("paused"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+    use std::os::unix::fs::symlink;
+
+    fn open(dir: &Path) -> OwnedFd {
+        rustix::fs::openat(rustix::fs::CWD, dir, DIR_FLAGS, Mode::empty()).unwrap()
+    }
+
+    fn same(a: &OwnedFd, b: &Path) -> bool {
+        let (a, b) = (rustix::fs::fstat(a).unwrap(), fs::metadata(b).unwrap());
+        use std::os::unix::fs::MetadataExt;
+        a.st_ino == b.ino() && a.st_dev == b.dev()
+    }
+
+    /// The kernel's `openat2(RESOLVE_BENEATH)` and the walk that stands in for it agree:
+    /// links inside are followed (`..` included), links out are `EXDEV`.
+    #[test]
+    fn openat2_and_the_walk_keep_beneath_the_handle() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = dir.path().join("tenant");
+        fs::create_dir_all(t.join("..2026_12_06/deep")).unwrap();
+        fs::create_dir_all(dir.path().join("other")).unwrap();
+        symlink("..2026_12_06", t.join("..data")).unwrap();
+        symlink("../..data/deep", t.join("..2026_12_06/up")).unwrap();
+        symlink("../other", t.join("out")).unwrap();
+        symlink(dir.path().join("other"), t.join("abs")).unwrap();
+        symlink("loop", t.join("loop")).unwrap();
+        let base = open(&t);
+        type Open = fn(BorrowedFd<'_>, &Path) -> rustix::io::Result<OwnedFd>;
+        let openat2: Open = |b, p| {
+            rustix::fs::openat2(
+                b,
+                p,
+                DIR_FLAGS,
+                Mode::empty(),
+                ResolveFlags::BENEATH | ResolveFlags::NO_MAGICLINKS,
+            )
+        };
+        for (which, f) in [("openat2", openat2), ("walk", walk as Open)] {
+            let ok = |p: &str, want: &Path| {
+                let fd =
+                    f(base.as_fd(), Path::new(p)).unwrap_or_else(|e| panic!("{which} {p}: {e}"));
+                assert!(same(&fd, want), "{which} {p}");
+            };
+            ok("..data", &t.join("..2026_12_06"));
+            ok("..data/up", &t.join("..2026_12_06/deep"));
+            ok("..data/deep/../deep", &t.join("..2026_12_06/deep"));
+            ok("..data/..", &t);
+            for p in [
+                "out",
+                "abs",
+                "..",
+                "..data/../..",
+                "..data/up/../../../other",
+            ] {
+                assert_eq!(
+                    f(base.as_fd(), Path::new(p)).unwrap_err(),
+                    Errno::XDEV,
+                    "{which} {p}"
+                );
+            }
+            assert_eq!(
+                f(base.as_fd(), Path::new("loop")).unwrap_err(),
+                Errno::LOOP,
+                "{which}"
+            );
+            assert_eq!(
+                f(base.as_fd(), Path::new("nope")).unwrap_err(),
+                Errno::NOENT,
+                "{which}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_tenants_file_stays_in_its_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("root");
+        fs::create_dir_all(root.join("acme/..2026_12_06")).unwrap();
+        fs::create_dir_all(root.join("beta")).unwrap();
+        fs::write(root.join("acme/..2026_12_06/security.yml"), "").unwrap();
+        symlink("..2026_12_06", root.join("acme/..data")).unwrap();
+        symlink("..data/security.yml", root.join("acme/security.yml")).unwrap();
+        let target = |t: &str| Target::Tenant {
+            root: root.clone(),
+            tenant: t.into(),
+        };
+        let place = Place::open(&target("acme"), false).unwrap().unwrap();
+        assert_eq!(place.shown(), root.join("acme/..data/security.yml"));
+        assert_eq!(place.name(), "security.yml");
+        assert!(place.stat().unwrap().is_some());
+        // Another tenant's file, or anywhere out of the folder: refused, naming both.
+        symlink("../acme/security.yml", root.join("beta/security.yml")).unwrap();
+        let e = Place::open(&target("beta"), false).unwrap_err().to_string();
+        assert!(e.contains("leads outside its tenant folder"), "{e}");
+        assert!(
+            e.contains(&root.join("beta/security.yml").display().to_string()),
+            "{e}"
+        );
+        assert!(
+            e.contains(&root.join("acme/security.yml").display().to_string()),
+            "{e}"
+        );
+        // A dangling link inside is where a write creates the file, folders and all.
+        fs::remove_file(root.join("beta/security.yml")).unwrap();
+        symlink("new/deep/security.yml", root.join("beta/security.yml")).unwrap();
+        assert!(Place::open(&target("beta"), false).unwrap().is_none());
+        let place = Place::open(&target("beta"), true).unwrap().unwrap();
+        assert_eq!(place.shown(), root.join("beta/new/deep/security.yml"));
+        assert!(root.join("beta/new/deep").is_dir());
     }
 }
