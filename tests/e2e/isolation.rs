@@ -128,11 +128,14 @@ fn run(c: &mut Command, stdin: &str) -> Output {
     }
 }
 
-/// Waits for the writer to reach the pause, runs `swap`, and lets it go on.
-fn at_the_pause(pause: &Path, alive: impl Fn() -> bool, swap: impl FnOnce()) {
+/// Waits for the writer to reach the pause, runs `swap`, and lets it go on; false when the
+/// writer ended without pausing.
+fn at_the_pause(pause: &Path, alive: impl Fn() -> bool, swap: impl FnOnce()) -> bool {
     let start = Instant::now();
     while !pause.join("paused").exists() {
-        assert!(alive(), "the writer ended before it paused");
+        if !alive() {
+            return false;
+        }
         assert!(
             start.elapsed() < Duration::from_secs(30),
             "the writer never paused"
@@ -141,6 +144,7 @@ fn at_the_pause(pause: &Path, alive: impl Fn() -> bool, swap: impl FnOnce()) {
     }
     swap();
     fs::write(pause.join("resume"), "").unwrap();
+    true
 }
 
 /// `cmd` run with the pause, `swap` done while it waits there.
@@ -154,12 +158,14 @@ fn raced(mut cmd: Command, stdin: &str, swap: impl FnOnce()) -> Output {
             done.store(true, std::sync::atomic::Ordering::SeqCst);
             out
         });
-        at_the_pause(
+        let paused = at_the_pause(
             pause.path(),
             || !done.load(std::sync::atomic::Ordering::SeqCst),
             swap,
         );
-        out.join().unwrap()
+        let out = out.join().unwrap();
+        assert!(paused, "the writer ended before it paused: {out:?}");
+        out
     })
 }
 
@@ -261,12 +267,14 @@ fn serve_keeps_a_tenants_write_in_the_folder_it_checked() {
                 done.store(true, std::sync::atomic::Ordering::SeqCst);
                 r
             });
-            at_the_pause(
+            let paused = at_the_pause(
                 pause.path(),
                 || !done.load(std::sync::atomic::Ordering::SeqCst),
                 || scene.swap(&to),
             );
-            reply.join().unwrap()
+            let reply = reply.join().unwrap();
+            assert!(paused, "the write ended before it paused: {}", api.log());
+            reply
         });
         reply.status(201);
         assert!(scene.betas_file().contains("planted:"), "{how}");
@@ -357,5 +365,104 @@ fn a_tenants_file_linking_to_another_tenant_is_refused_everywhere() {
         assert!(out.stdout.contains("acme"), "{how}: {}", out.stdout);
         assert!(!out.stdout.contains("beta"), "{how}: {}", out.stdout);
         assert_eq!(scene.others(), before, "{how}");
+    }
+}
+
+/// `script` run by `sh` in `dir` as the unprivileged tenant (`nobody`, through setpriv).
+fn as_tenant(dir: &Path, script: &str) {
+    let mut c = Command::new("setpriv");
+    c.args([
+        format!("--reuid={NOBODY}"),
+        format!("--regid={NOBODY}"),
+        "--clear-groups".into(),
+        "--".into(),
+        "sh".into(),
+        "-ec".into(),
+        script.into(),
+    ])
+    .current_dir(dir)
+    .env_clear()
+    .env("PATH", std::env::var("PATH").unwrap_or_default());
+    let out = c.output().expect("setpriv (util-linux) runs");
+    assert!(
+        out.status.success(),
+        "as nobody: {script}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The reviewers' setting: tokenctl runs as root over a tenant folder that an unprivileged
+/// tenant (`nobody`) owns and changes as it likes, racing it at the worst moment. Nothing
+/// outside beta's folder changes, and the files root makes there stay the tenant's.
+#[test]
+#[ignore = "needs root"]
+fn an_unprivileged_tenant_cannot_steer_a_root_tokenctl() {
+    assert!(
+        is_root(),
+        "run as root (CI does): cargo test -- --include-ignored"
+    );
+    for (how, walk) in walks() {
+        let scene = Scene::new();
+        let b = scene.env.root().join("beta");
+        // The tenant reaches its folder, and owns it and everything in it.
+        for d in [scene.env.dir.path(), &scene.env.root()] {
+            fs::set_permissions(d, std::os::unix::fs::PermissionsExt::from_mode(0o711)).unwrap();
+        }
+        give_to_unprivileged(&b);
+        let before = scene.others();
+
+        // The race, done by the tenant itself: sub-folder out, a link out of the root in.
+        let outside = scene.outside.display().to_string();
+        let mut cmd = with_walk(beta(&scene.env), walk);
+        cmd.args([
+            "update",
+            "console",
+            "--description",
+            "ssh-ed25519 AAAA evil",
+        ]);
+        raced(cmd, "", || {
+            as_tenant(&b, &format!("mv sub was-sub; ln -s '{outside}' sub"))
+        })
+        .success();
+        assert!(
+            scene.betas_file().contains("ssh-ed25519 AAAA evil"),
+            "{how}"
+        );
+        let owner = |p: &Path| fs::symlink_metadata(p).unwrap().uid();
+        assert_eq!(owner(&b.join("was-sub/security.yml")), NOBODY, "{how}");
+        assert_eq!(owner(&b.join("was-sub/security.yml.lock")), NOBODY, "{how}");
+        // Now the usage file and its lock, the link this time to acme.
+        as_tenant(&b, "rm sub; mv was-sub sub");
+        let mut cmd = with_walk(beta(&scene.env), walk);
+        cmd.args(["verify", "--record"]);
+        raced(cmd, &scene.beta_token, || {
+            as_tenant(&b, "mv sub real; ln -s ../acme sub")
+        })
+        .success();
+        assert_eq!(owner(&b.join("real/security.usage.yml")), NOBODY, "{how}");
+        assert_eq!(
+            owner(&b.join("real/security.usage.yml.lock")),
+            NOBODY,
+            "{how}"
+        );
+        assert_eq!(scene.others(), before, "{how}: outside beta changed");
+
+        // Its file a link to acme's: root's bootstrap and offboarding steps refuse it.
+        as_tenant(
+            &b,
+            "rm -f security.yml; ln -s ../acme/security.yml security.yml",
+        );
+        for args in [
+            &["create", "root-made", "--permission", "tenant.apiKey:write"][..],
+            &["delete", "--all", "--yes"],
+        ] {
+            let mut c = with_walk(beta(&scene.env), walk);
+            run(c.args(args), "")
+                .code(1)
+                .stderr_has("leads outside its tenant folder")
+                .stdout_empty();
+        }
+        assert_eq!(scene.others(), before, "{how}: acme changed");
+        run(scene.env.std_cmd().arg("verify"), &scene.acme_token).success();
     }
 }
