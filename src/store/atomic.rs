@@ -166,6 +166,48 @@ pub struct FileAttrs {
     pub mode: Option<u32>,
 }
 
+/// One attribute of the file that `--file-owner`, `--file-group` or `--file-mode` changes.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AttrChange {
+    /// `owner`, `group` or `mode`.
+    pub field: &'static str,
+    pub old: String,
+    pub new: String,
+}
+
+impl FileAttrs {
+    pub fn is_empty(&self) -> bool {
+        *self == FileAttrs::default()
+    }
+
+    /// What these attributes change of a file of status `now`.
+    pub fn changes(&self, now: &rustix::fs::Stat) -> Vec<AttrChange> {
+        let mut out = Vec::new();
+        if let Some(o) = self.owner.filter(|o| *o != now.st_uid) {
+            out.push(AttrChange {
+                field: "owner",
+                old: now.st_uid.to_string(),
+                new: o.to_string(),
+            });
+        }
+        if let Some(g) = self.group.filter(|g| *g != now.st_gid) {
+            out.push(AttrChange {
+                field: "group",
+                old: now.st_gid.to_string(),
+                new: g.to_string(),
+            });
+        }
+        if let Some(m) = self.mode.filter(|m| *m != now.st_mode & 0o7777) {
+            out.push(AttrChange {
+                field: "mode",
+                old: format!("{:04o}", now.st_mode & 0o7777),
+                new: format!("{m:04o}"),
+            });
+        }
+        out
+    }
+}
+
 /// A temporary file holding the new bytes, synced, in the folder of the file it will
 /// replace (through the folder's handle). Nothing anyone else can see has changed until
 /// [`Staged::commit`] renames it into place; dropped uncommitted, it is removed.

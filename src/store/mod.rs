@@ -13,7 +13,7 @@ pub use crate::document::{
     DESIRED_FIELDS, DesiredKey, DesiredState, Document, Edit, FIELDS, Problem, Value, key_fields,
     render_scalar,
 };
-pub use atomic::{FileAttrs, MAX_FILE_SIZE, into_text, read_bytes};
+pub use atomic::{AttrChange, FileAttrs, MAX_FILE_SIZE, into_text, read_bytes};
 pub use locate::{Location, real_path};
 pub use place::{Place, Target};
 
@@ -107,6 +107,19 @@ impl Store {
     pub fn with_file_attrs(mut self, attrs: FileAttrs) -> Self {
         self.attrs = attrs;
         self
+    }
+
+    /// What the file's owner, group and mode would change from and to under
+    /// [`Store::with_file_attrs`]: `(field, old, new)`, empty when they match (or the file
+    /// does not exist yet: it is created with them).
+    pub fn attr_changes(&self) -> Result<Vec<AttrChange>> {
+        let Some(place) = self.place()? else {
+            return Ok(Vec::new());
+        };
+        let stat = place
+            .stat()
+            .map_err(|e| Error::io(&self.path, "reading the status of", e))?;
+        Ok(stat.map_or_else(Vec::new, |s| self.attrs.changes(&s)))
     }
 
     /// The path as it was given (a link stays a link: messages name what the user typed).
@@ -221,11 +234,23 @@ impl Store {
             created: false,
             sha256: old_digest.clone(),
         };
-        if edit.is_empty() {
+        // Owner, group or mode asked for and not what the file has: it is written again (the
+        // same text), so that they are given to the new file before it is renamed into place.
+        let attrs_differ = !doc.missing
+            && place
+                .stat()
+                .ok()
+                .flatten()
+                .is_some_and(|s| !self.attrs.changes(&s).is_empty());
+        if edit.is_empty() && !attrs_differ {
             return Ok(unchanged(value));
         }
-        let text = doc.planned(&edit)?;
-        if text == doc.text {
+        let text = if edit.is_empty() {
+            doc.text.clone()
+        } else {
+            doc.planned(&edit)?
+        };
+        if text == doc.text && !attrs_differ {
             return Ok(unchanged(value));
         }
         let created = doc.missing;
@@ -265,6 +290,38 @@ fn warn_links(path: &Path, links: u64) {
         );
         eprintln!("{}", crate::text::message(&warning));
     }
+}
+
+/// The id of user (`kind` "user") or group ("group") `name`, or `name` itself when it is a
+/// number; looked up as the system does (`getent`: /etc/passwd, LDAP, ...). `flag` names
+/// the option in the error.
+pub fn lookup_id(flag: &str, kind: &str, name: &str) -> Result<u32> {
+    if let Ok(id) = name.parse::<u32>() {
+        return Ok(id);
+    }
+    let unknown = || Error::Usage(format!("{flag} {name:?}: no such {kind} on this system"));
+    if name.is_empty() || name.starts_with('-') || name.contains([':', '\n']) {
+        return Err(unknown());
+    }
+    let database = if kind == "user" { "passwd" } else { "group" };
+    let out = std::process::Command::new("getent")
+        .args([database, "--", name])
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output()
+        .map_err(|e| {
+            Error::Other(format!(
+                "{flag} {name:?}: running getent to look it up: {e}"
+            ))
+        })?;
+    // `name:x:1000:...`: the id is the third field, in both databases.
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .next()
+        .filter(|_| out.status.success())
+        .and_then(|l| l.split(':').nth(2))
+        .and_then(|id| id.parse().ok())
+        .ok_or_else(unknown)
 }
 
 /// Parses an `--if-unchanged` value into 64 lowercase hex digits.
