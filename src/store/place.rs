@@ -373,7 +373,9 @@ fn beneath(base: BorrowedFd<'_>, rel: &Path) -> rustix::io::Result<OwnedFd> {
             ) {
                 // A rename elsewhere on the file system while resolving: try again.
                 Err(Errno::AGAIN) => continue,
-                Err(Errno::NOSYS) => {
+                // No openat2 (an old kernel), or a seccomp profile that refuses it (ENOSYS,
+                // or EPERM in older container runtimes): the walk gives the same answer.
+                Err(Errno::NOSYS | Errno::PERM) => {
                     NO_OPENAT2.store(true, std::sync::atomic::Ordering::Relaxed);
                     return walk(base, rel);
                 }
