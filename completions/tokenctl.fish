@@ -60,6 +60,9 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l path-prefix
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l resource -d 'Allow use only on this resource (repeatable)' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l copy-for -d 'Copy, and clear the clipboard after this long instead of 45s (unless something else was copied since), e.g. 2m; units ms, s, m or min, h' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l if-unchanged -d 'Write only if the file\'s SHA-256 is still this (as `sha256sum` printed it); else exit 6' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l file-owner -d 'Give the file written this owner (a user name or id); set on the new file before it replaces the old one, never by name afterwards. Root only' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l file-group -d 'Give the file written this group (a group name or id), as --file-owner does' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l file-mode -d 'Give the file written this mode (octal, like 0600), as --file-owner does' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l file -d 'The security.yml to use (overrides --tenant)' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l root -d 'Folder holding one folder per tenant' -r -F
@@ -115,6 +118,9 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l remove-perm
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l description -d 'New description ("" removes it)' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l expires -d 'New expiry: a duration from now (30d, 3mo, 1y; units y, mo, w, d, h, min, s, ms), a date (2027-01-01), an RFC 3339 time, or never' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l if-unchanged -d 'Write only if the file\'s SHA-256 is still this (as `sha256sum` printed it); else exit 6' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l file-owner -d 'Give the file written this owner (a user name or id); set on the new file before it replaces the old one, never by name afterwards. Root only' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l file-group -d 'Give the file written this group (a group name or id), as --file-owner does' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l file-mode -d 'Give the file written this mode (octal, like 0600), as --file-owner does' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l file -d 'The security.yml to use (overrides --tenant)' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l root -d 'Folder holding one folder per tenant' -r -F
@@ -130,6 +136,9 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l disable -d 
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l clear-permissions -d 'Remove every permission'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand delete" -l if-unchanged -d 'Write only if the file\'s SHA-256 is still this (as `sha256sum` printed it); else exit 6' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand delete" -l file-owner -d 'Give the file written this owner (a user name or id); set on the new file before it replaces the old one, never by name afterwards. Root only' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand delete" -l file-group -d 'Give the file written this group (a group name or id), as --file-owner does' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand delete" -l file-mode -d 'Give the file written this mode (octal, like 0600), as --file-owner does' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand delete" -l file -d 'The security.yml to use (overrides --tenant)' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand delete" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand delete" -l root -d 'Folder holding one folder per tenant' -r -F
@@ -147,6 +156,9 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand delete" -s h -l help -
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -l grace -d 'Keep the old secret valid this long, e.g. 24h; units y, mo, w, d, h, min, s, ms' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -l copy-for -d 'Copy, and clear the clipboard after this long instead of 45s (unless something else was copied since), e.g. 2m; units ms, s, m or min, h' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -l if-unchanged -d 'Write only if the file\'s SHA-256 is still this (as `sha256sum` printed it); else exit 6' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -l file-owner -d 'Give the file written this owner (a user name or id); set on the new file before it replaces the old one, never by name afterwards. Root only' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -l file-group -d 'Give the file written this group (a group name or id), as --file-owner does' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -l file-mode -d 'Give the file written this mode (octal, like 0600), as --file-owner does' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -l file -d 'The security.yml to use (overrides --tenant)' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -l root -d 'Folder holding one folder per tenant' -r -F
@@ -191,6 +203,9 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -l all-tenants 
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -s f -l desired -d 'The desired-state file (`-` for stdin): `apiKeys:` of name -> fields, or name -> fields' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -l if-unchanged -d 'Write only if the file\'s SHA-256 is still this (as `sha256sum` printed it); else exit 6' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -l file-owner -d 'Give the file written this owner (a user name or id); set on the new file before it replaces the old one, never by name afterwards. Root only' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -l file-group -d 'Give the file written this group (a group name or id), as --file-owner does' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -l file-mode -d 'Give the file written this mode (octal, like 0600), as --file-owner does' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -l file -d 'The security.yml to use (overrides --tenant)' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -l root -d 'Folder holding one folder per tenant' -r -F

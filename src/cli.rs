@@ -94,6 +94,47 @@ pub struct WriteOpts {
     /// Write only if the file's SHA-256 is still this (as `sha256sum` printed it); else exit 6.
     #[arg(long, value_name = "sha256:HEX")]
     pub if_unchanged: Option<String>,
+    /// Give the file written this owner (a user name or id); set on the new file before it
+    /// replaces the old one, never by name afterwards. Root only.
+    #[arg(long, value_name = "USER")]
+    pub file_owner: Option<String>,
+    /// Give the file written this group (a group name or id), as --file-owner does.
+    #[arg(long, value_name = "GROUP")]
+    pub file_group: Option<String>,
+    /// Give the file written this mode (octal, like 0600), as --file-owner does.
+    #[arg(long, value_name = "MODE")]
+    pub file_mode: Option<String>,
+}
+
+impl WriteOpts {
+    /// The owner, group and mode asked for, checked and looked up.
+    pub fn attrs(&self) -> crate::Result<crate::store::FileAttrs> {
+        Ok(crate::store::FileAttrs {
+            owner: self
+                .file_owner
+                .as_deref()
+                .map(|u| crate::store::lookup_id("--file-owner", "user", u))
+                .transpose()?,
+            group: self
+                .file_group
+                .as_deref()
+                .map(|g| crate::store::lookup_id("--file-group", "group", g))
+                .transpose()?,
+            mode: self.file_mode.as_deref().map(parse_mode).transpose()?,
+        })
+    }
+}
+
+/// `0640`, `640`: permission bits in octal, at most 0777.
+fn parse_mode(text: &str) -> crate::Result<u32> {
+    u32::from_str_radix(text.strip_prefix("0o").unwrap_or(text), 8)
+        .ok()
+        .filter(|m| !text.is_empty() && *m <= 0o777)
+        .ok_or_else(|| {
+            crate::Error::Usage(format!(
+                "--file-mode {text:?} is not a mode: give octal permission bits from 0000 to 0777, like 0600"
+            ))
+        })
 }
 
 #[derive(Debug, Subcommand)]

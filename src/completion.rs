@@ -81,10 +81,10 @@ pub fn durations() -> ArgValueCandidates {
 
 /// The file the line being completed would use, loaded; `None` on any failure.
 fn located_document() -> Option<crate::store::Document> {
-    let path = Line::from_args().location().resolve().ok()?;
-    let doc = crate::store::Store::new(path, std::time::Duration::ZERO)
-        .read()
-        .ok()?;
+    // Opened as the command would open it: a tenant's file only within its folder.
+    let store =
+        crate::store::Store::at(&Line::from_args().location(), std::time::Duration::ZERO).ok()?;
+    let doc = store.read().ok()?;
     (!doc.missing).then_some(doc)
 }
 

@@ -3,14 +3,24 @@
 //! results back in that order, each tenant's error its own.
 
 use crate::error::{Error, Result};
-use crate::store::Location;
+use crate::store::Store;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// One tenant: its name and the path of its security.yml.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tenant {
     pub name: String,
     pub path: PathBuf,
+    root: PathBuf,
+}
+
+impl Tenant {
+    /// The store of its file: opened beneath the root, then beneath the tenant's folder
+    /// (a link to another tenant's file, or out of the folder, is refused).
+    pub fn store(&self, lock_timeout: Duration) -> Store {
+        Store::tenant(&self.root, &self.name, lock_timeout)
+    }
 }
 
 /// The tenants under `root`, and the folders that hold a security.yml but are not tenants
@@ -56,13 +66,13 @@ pub fn discover(root: &Path) -> Result<Tenants> {
                 .push((dir, format!("{problem}, so it is not a tenant name")));
             continue;
         }
-        let location = Location {
-            file: None,
-            tenant: Some(name.clone()),
-            root: Some(root.to_path_buf()),
-        };
-        match location.resolve() {
-            Ok(path) => found.tenants.push(Tenant { name, path }),
+        let store = Store::tenant(root, &name, Duration::ZERO);
+        match store.place() {
+            Ok(_) => found.tenants.push(Tenant {
+                path: store.path().to_path_buf(),
+                name,
+                root: root.to_path_buf(),
+            }),
             Err(e) => found.skipped.push((dir, e.to_string())),
         }
     }

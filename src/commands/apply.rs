@@ -7,7 +7,9 @@ use crate::apply::{Action, Plan, plan, value_json, value_text};
 use crate::cli::{ApplyArgs, Format};
 use crate::error::{Error, Result};
 use crate::output::{stdout_error, write_data};
-use crate::store::{DesiredState, MAX_FILE_SIZE, Store, Value, file_digest, parse_digest};
+use crate::store::{
+    AttrChange, DesiredState, MAX_FILE_SIZE, Store, Value, file_digest, parse_digest,
+};
 use crate::token::{self, Secret};
 use serde::Serialize;
 use std::io::{IsTerminal, Read, Write};
@@ -29,6 +31,9 @@ struct Report<'a> {
     unchanged: Vec<String>,
     /// Secrets generated for new keys without a `hash`, shown this once.
     secrets: Vec<SecretView<'a>>,
+    /// The file's owner, group and mode that --file-owner, --file-group and --file-mode
+    /// change (changed): `field`, `old`, `new`.
+    attributes: Vec<AttrChange>,
 }
 
 #[derive(Serialize)]
@@ -77,10 +82,23 @@ pub fn run(ctx: &Context, args: ApplyArgs) -> Result<()> {
         .transpose()?;
     let desired = read_desired(&args.desired)?;
     // The JSON and YAML reports carry the file's SHA-256 afterwards.
-    let store = ctx.store()?.with_digest(ctx.format != Format::Table);
+    let store = ctx
+        .store()?
+        .with_digest(ctx.format != Format::Table)
+        .with_file_attrs(args.write.attrs()?);
+    // Owner, group and mode that --file-* change: reported (and a reason to write).
+    let attributes = store.attr_changes()?;
     let now = ctx.clock.now();
     if args.dry_run {
-        return dry_run(ctx, &store, &desired, args.prune, expected, now);
+        return dry_run(
+            ctx,
+            &store,
+            &desired,
+            args.prune,
+            expected,
+            now,
+            &attributes,
+        );
     }
 
     // Ask before taking the lock, so a slow operator does not block other writers; the
@@ -115,7 +133,14 @@ pub fn run(ctx: &Context, args: ApplyArgs) -> Result<()> {
         },
         // Secrets (or the report that holds them) go out before the file is replaced.
         |(plan, secrets), sha256| {
-            print_data(ctx, &store, plan, secrets, sha256.unwrap_or_default().to_string())?;
+            print_data(
+                ctx,
+                &store,
+                plan,
+                secrets,
+                sha256.unwrap_or_default().to_string(),
+                &attributes,
+            )?;
             Ok(!secrets.is_empty())
         },
     )?;
@@ -128,10 +153,22 @@ pub fn run(ctx: &Context, args: ApplyArgs) -> Result<()> {
             plan,
             secrets,
             written.sha256.clone().unwrap_or_default(),
+            &attributes,
         )?;
     }
     let plan_shown = confirmed.is_some_and(|c| !c.is_empty());
-    print_outcome(ctx, plan, secrets, plan_shown);
+    if plan.is_empty() && !attributes.is_empty() {
+        // The keys matched; only the file's owner, group or mode changed.
+        ctx.say(format!(
+            "The keys already match{}.",
+            attributes_text(&attributes)
+        ));
+    } else {
+        print_outcome(ctx, plan, secrets, plan_shown);
+        if !attributes.is_empty() {
+            ctx.say(format!("Also{}.", attributes_text(&attributes)).replacen("; t", " t", 1));
+        }
+    }
     if written.created {
         ctx.say_created(store.path());
     }
@@ -146,6 +183,7 @@ fn dry_run(
     prune: bool,
     expected: Option<String>,
     now: jiff::Timestamp,
+    attributes: &[AttrChange],
 ) -> Result<()> {
     // A missing file reads as an empty one, so the plan creates every key, as the real run
     // would (check mode on a new host must report that, not fail).
@@ -168,19 +206,20 @@ fn dry_run(
         out.write_all(crate::text::message(&plan_text(&plan, true)).as_bytes())
             .map_err(stdout_error)?;
     } else {
-        let report = report(&plan, true, store.path(), digest, Vec::new());
+        let report = report(&plan, true, store.path(), digest, Vec::new(), attributes);
         write_data(&mut out, ctx.format, &report)?;
     }
     out.flush().map_err(stdout_error)?;
-    if plan.is_empty() {
+    if plan.is_empty() && attributes.is_empty() {
         if ctx.format != Format::Table {
             ctx.say(no_changes(&plan));
         }
         return Ok(());
     }
     ctx.say(format!(
-        "Dry run: {}; nothing was written (run without --dry-run to apply).",
-        counts(&plan)
+        "Dry run: {}{}; nothing was written (run without --dry-run to apply).",
+        counts(&plan),
+        attributes_text(attributes)
     ));
     Err(Error::ChangesPending)
 }
@@ -226,6 +265,7 @@ fn print_data(
     plan: &Plan,
     secrets: &[(String, Secret)],
     digest: String,
+    attributes: &[AttrChange],
 ) -> Result<()> {
     let views: Vec<SecretView> = secrets
         .iter()
@@ -245,10 +285,18 @@ fn print_data(
         write_data(
             &mut out,
             ctx.format,
-            &report(plan, false, store.path(), digest, views),
+            &report(plan, false, store.path(), digest, views, attributes),
         )?;
     }
     out.flush().map_err(stdout_error)
+}
+
+/// `; the file's mode 0644 -> 0600`, or nothing.
+fn attributes_text(attributes: &[AttrChange]) -> String {
+    attributes
+        .iter()
+        .map(|a| format!("; the file's {} {} -> {}", a.field, a.old, a.new))
+        .collect()
 }
 
 /// After the write: what happened, on stderr.
@@ -364,9 +412,11 @@ fn report<'a>(
     path: &Path,
     sha256: String,
     secrets: Vec<SecretView<'a>>,
+    attributes: &[AttrChange],
 ) -> Report<'a> {
     Report {
-        changed: !plan.is_empty(),
+        changed: !plan.is_empty() || !attributes.is_empty(),
+        attributes: attributes.to_vec(),
         dry_run,
         file: path.display().to_string(),
         sha256,

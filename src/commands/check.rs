@@ -9,7 +9,6 @@ use crate::output::{stdout_error, write_data};
 use crate::store::{Document, Problem};
 use std::collections::HashMap;
 use std::io::Write;
-use std::os::unix::fs::PermissionsExt;
 
 #[derive(serde::Serialize)]
 struct Report {
@@ -52,7 +51,16 @@ pub fn run(ctx: &Context, args: CheckArgs) -> Result<()> {
             message: "no such file (the PATH argument of check)".into(),
         },
     };
-    let report = check_file(&path, now, warn, &missing)?;
+    let store = match &args.path {
+        Some(p) => crate::store::Store::new(p.clone(), ctx.lock_timeout),
+        None => {
+            // A tenant's file that leads out of its folder is refused, not checked.
+            let store = ctx.store()?;
+            store.place()?;
+            store
+        }
+    };
+    let report = check_file(&path, &store, now, warn, &missing)?;
     let mut out = std::io::stdout().lock();
     if !ctx.is_table() {
         write_data(&mut out, ctx.format, &report)?;
@@ -87,7 +95,7 @@ fn all_tenants(ctx: &Context, now: jiff::Timestamp, warn: Option<jiff::Timestamp
     }
     let checked = crate::tenants::load_each(&found.tenants, |t| {
         let missing = || ctx.missing_file(&t.path);
-        check_file(&t.path, now, warn, &missing)
+        check_file(&t.path, &t.store(ctx.lock_timeout), now, warn, &missing)
     });
     let mut reports = Vec::new();
     let mut unreadable = found.skipped.len();
@@ -159,13 +167,14 @@ fn print_problems(out: &mut dyn Write, report: &Report) -> Result<()> {
 /// not exist).
 fn check_file(
     path: &std::path::Path,
+    store: &crate::store::Store,
     now: jiff::Timestamp,
     warn: Option<jiff::Timestamp>,
     missing: &dyn Fn() -> Error,
 ) -> Result<Report> {
     let mut problems: Vec<ProblemView> = Vec::new();
     let mut keys = 0;
-    let loaded = crate::store::read_bytes(path).and_then(|bytes| {
+    let loaded = store.read_bytes().and_then(|bytes| {
         let bytes = bytes.ok_or_else(missing)?;
         crate::store::into_text(path, bytes).and_then(|text| Document::load_all(path, text))
     });
@@ -193,21 +202,28 @@ fn check_file(
             problems.extend(semantic(&doc, now, warn).into_iter().map(view));
         }
     }
-    if let Ok(meta) = std::fs::metadata(path) {
-        use std::os::unix::fs::MetadataExt;
-        if meta.is_file() && meta.nlink() > 1 {
+    // In the folder's handle, as it was read: not through a link made since.
+    if let Some(meta) = store
+        .place()
+        .ok()
+        .flatten()
+        .and_then(|p| p.stat().ok().flatten())
+    {
+        let is_file =
+            rustix::fs::FileType::from_raw_mode(meta.st_mode) == rustix::fs::FileType::RegularFile;
+        if is_file && meta.st_nlink > 1 {
             problems.push(ProblemView {
                 line: None,
                 column: None,
                 message: format!(
                     "the file has {} hard links: a write replaces only the name it is given, and the other names keep the old keys (a revoked key stays valid through them); make the other names symbolic links",
-                    meta.nlink()
+                    meta.st_nlink
                 ),
             });
         }
-        let mode = meta.permissions().mode() & 0o777;
+        let mode = meta.st_mode & 0o777;
         // Of a FIFO or a device the mode says nothing about keys: it was refused above.
-        if meta.is_file() && mode & 0o077 != 0 {
+        if is_file && mode & 0o077 != 0 {
             problems.push(ProblemView {
                 line: None,
                 column: None,

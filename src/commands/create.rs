@@ -55,7 +55,7 @@ pub fn run(ctx: &Context, mut args: CreateArgs) -> Result<()> {
                 .into(),
         ));
     }
-    let store = ctx.store()?;
+    let store = ctx.store()?.with_file_attrs(args.write.attrs()?);
     let now = ctx.clock.now();
     let def = &args.def;
     let expires_at = def

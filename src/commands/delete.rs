@@ -21,7 +21,7 @@ pub fn run(ctx: &Context, args: DeleteArgs) -> Result<()> {
             ctx.why_no_prompt
         )));
     }
-    let store = ctx.store()?;
+    let store = ctx.store()?.with_file_attrs(args.write.attrs()?);
     // A missing file is not created (nor its folder) just to find it has no such key.
     if let Err(e) = ctx.require_file(&store) {
         if !args.ignore_missing {

@@ -7,8 +7,7 @@ use crate::cli::ListArgs;
 use crate::error::{Error, Result};
 use crate::model::{ApiKey, SecurityFile};
 use crate::output::{KeyView, key_table, stdout_error, write_data};
-use crate::store::Store;
-use crate::store::usage::{self, Usage};
+use crate::store::usage::Usage;
 use crate::time;
 use jiff::Timestamp;
 use std::cmp::Reverse;
@@ -111,7 +110,7 @@ pub fn run(ctx: &Context, args: ListArgs) -> Result<()> {
             other => other,
         })?
     };
-    let usage = usage::read_or_warn(&store.usage_path());
+    let usage = store.usage_or_warn();
     let views = filter.select(&doc.model, &usage);
     if let Some(warning) = crate::output::shared_warning(&views) {
         ctx.say(warning);
@@ -173,9 +172,9 @@ fn all_tenants(ctx: &Context, filter: &Filter, names: bool, missing_ok: bool) ->
     // Each document is freed on its loading thread, in parallel, and its memory reused for
     // the next: keeping a thousand until exit costs more in page faults than freeing them.
     let loaded = crate::tenants::load_each(&found.tenants, |t| {
-        let store = Store::new(t.path.clone(), ctx.lock_timeout);
+        let store = t.store(ctx.lock_timeout);
         let doc = store.read()?;
-        Ok(filter.select(&doc.model, &usage::read_or_warn(&store.usage_path())))
+        Ok(filter.select(&doc.model, &store.usage_or_warn()))
     });
     let mut rows: Vec<(&str, KeyView)> = Vec::new();
     let mut broken = found.skipped.len();

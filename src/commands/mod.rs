@@ -87,7 +87,7 @@ impl Context {
     }
 
     pub fn store(&self) -> Result<Store> {
-        Ok(Store::new(self.path()?, self.lock_timeout))
+        Store::at(&self.location, self.lock_timeout)
     }
 
     /// Reads the file for a reading command: a missing file is an error naming the path, how

@@ -18,7 +18,7 @@ pub fn run(ctx: &Context, args: RotateArgs) -> Result<()> {
         // `--grace 0s` asks for no grace period: the old secret stops at once.
         .filter(|g| !g.is_zero());
     let copy = super::copy_for(&args.out)?;
-    let store = ctx.store()?;
+    let store = ctx.store()?.with_file_attrs(args.write.attrs()?);
     ctx.require_file(&store)?;
     let quiet = args.out.quiet;
     let written = store.write(

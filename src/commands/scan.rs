@@ -8,7 +8,6 @@ use crate::cli::{FailOn, ScanArgs};
 use crate::error::{Error, Result};
 use crate::output::{stdout_error, write_data};
 use crate::scan::{Found, Index, Owner, Status, scan_reader};
-use crate::store::Store;
 use crate::text::visible;
 use crate::verify::Verifier;
 use std::io::{IsTerminal, Write};
@@ -157,9 +156,7 @@ fn load_keys(ctx: &Context, all_tenants: bool) -> Result<(Keys, Index)> {
             ctx.say(format!("error: not read {}: {why}", dir.display()));
         }
         let loaded = crate::tenants::load_each(&found.tenants, |t| {
-            Ok(Verifier::new(
-                Store::new(t.path.clone(), ctx.lock_timeout).read()?.model,
-            ))
+            Ok(Verifier::new(t.store(ctx.lock_timeout).read()?.model))
         });
         let mut broken = found.skipped.len();
         for (tenant, verifier) in found.tenants.iter().zip(loaded) {
@@ -175,7 +172,7 @@ fn load_keys(ctx: &Context, all_tenants: bool) -> Result<(Keys, Index)> {
         return Ok((Keys::All { loaded, broken }, index));
     }
     let path = ctx.path()?;
-    let store = Store::new(path.clone(), ctx.lock_timeout);
+    let store = ctx.store()?;
     // A file that is not there is an error, never "every token is unknown".
     let doc = ctx.read_existing(&store).map_err(|e| match e {
         Error::MissingFile { path, message } => Error::MissingFile {

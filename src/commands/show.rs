@@ -4,7 +4,6 @@ use super::{Context, no_such_key};
 use crate::cli::ShowArgs;
 use crate::error::Result;
 use crate::output::{KeyView, stdout_error, write_data};
-use crate::store::usage;
 use crate::time::humanize;
 use std::io::Write;
 
@@ -17,7 +16,7 @@ pub fn run(ctx: &Context, args: ShowArgs) -> Result<()> {
         .model
         .get(&args.name)
         .ok_or_else(|| no_such_key(&doc, &args.name))?;
-    let usage = usage::read_or_warn(&store.usage_path());
+    let usage = store.usage_or_warn();
     let view = KeyView::new(key, usage.get(&key.name), now)
         .with_shared(&crate::verify::shared_secrets(&doc.model));
     if let Some(warning) = crate::output::shared_warning(std::slice::from_ref(&view)) {

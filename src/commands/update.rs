@@ -34,7 +34,7 @@ pub fn run(ctx: &Context, args: UpdateArgs) -> Result<()> {
             "nothing to change: give --enable, --disable, --permission, --add-permission, --remove-permission, --description or --expires".into(),
         ));
     }
-    let store = ctx.store()?;
+    let store = ctx.store()?.with_file_attrs(args.write.attrs()?);
     ctx.require_file(&store)?;
     let (old, key) = store.update(args.write.if_unchanged.as_deref(), |doc| {
         let key = doc
@@ -90,7 +90,7 @@ pub fn run(ctx: &Context, args: UpdateArgs) -> Result<()> {
         ctx.say(line);
     }
     if !ctx.is_table() {
-        let usage = crate::store::usage::read_or_warn(&store.usage_path());
+        let usage = store.usage_or_warn();
         write_data(
             &mut std::io::stdout().lock(),
             ctx.format,

@@ -7,10 +7,9 @@
 use super::reply::ApiError;
 use crate::model::SecurityFile;
 use crate::store::usage::{self, Usage};
-use crate::store::{Document, Location, Store};
+use crate::store::{Document, Location, Place, Store};
 use crate::verify::Verifier;
 use std::collections::{BTreeMap, HashMap};
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Duration;
@@ -92,9 +91,18 @@ impl Snapshot {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Stamp(u64, u64, u64, i64, i64);
 
-fn stamp(path: &Path) -> std::io::Result<Stamp> {
-    let m = std::fs::metadata(path)?;
-    Ok(Stamp(m.dev(), m.ino(), m.size(), m.mtime(), m.mtime_nsec()))
+/// The stamp of the file `place` names, in its folder's handle (never through a link).
+fn stamp(place: &Place) -> std::io::Result<Stamp> {
+    let m = place
+        .stat()?
+        .ok_or_else(|| std::io::Error::from(std::io::ErrorKind::NotFound))?;
+    Ok(Stamp(
+        m.st_dev,
+        m.st_ino,
+        m.st_size as u64,
+        m.st_mtime,
+        m.st_mtime_nsec as i64,
+    ))
 }
 
 impl Tenants {
@@ -171,12 +179,21 @@ impl Tenants {
                         tenant: Some(name.to_string()),
                         root: Some(root.clone()),
                     };
-                    let path = location.resolve().map_err(|e| {
-                        // A link out of the root, say: the operator should hear of it.
-                        super::log::say(format!("tenant '{name}': {e}"));
-                        unknown()
-                    })?;
-                    if !path.is_file() {
+                    // Opened as every request will: beneath the root, then beneath the
+                    // tenant's folder. A link out of either: the operator should hear of it.
+                    let place = Store::tenant(root, name, lock_timeout)
+                        .place()
+                        .map_err(|e| {
+                            super::log::say(format!("tenant '{name}': {e}"));
+                            unknown()
+                        })?;
+                    let is_file = place
+                        .and_then(|p| p.stat().ok().flatten())
+                        .is_some_and(|s| {
+                            rustix::fs::FileType::from_raw_mode(s.st_mode)
+                                == rustix::fs::FileType::RegularFile
+                        });
+                    if !is_file {
                         return Err(unknown());
                     }
                     let t = Arc::new(Tenant::new(name.to_string(), location, lock_timeout));
@@ -235,33 +252,47 @@ impl Tenant {
         body
     }
 
-    /// The file's path, checked again on every request: a tenant whose security.yml now
-    /// leads outside the root through a link is refused.
-    fn path(&self) -> Result<PathBuf, ApiError> {
-        self.location.resolve().map_err(|e| {
-            super::log::say(format!("tenant '{}': {e}", self.name));
-            ApiError::no_tenant(&self.name)
-        })
+    /// The store that writes this tenant's file, working out each new file's digest. Its
+    /// links are checked again each time it is opened: a tenant whose security.yml now leads
+    /// out of its folder through a link is refused.
+    pub fn store(&self) -> Result<Store, ApiError> {
+        Ok(Store::at(&self.location, self.lock_timeout)
+            .map_err(|e| {
+                super::log::say(format!("tenant '{}': {e}", self.name));
+                ApiError::no_tenant(&self.name)
+            })?
+            .with_digest(true))
     }
 
-    /// The store that writes this tenant's file, working out each new file's digest.
-    pub fn store(&self) -> Result<Store, ApiError> {
-        Ok(Store::new(self.path()?, self.lock_timeout).with_digest(true))
+    /// The folder of the tenant's file, opened, and the file's name in it.
+    fn place(&self, store: &Store) -> Result<Place, ApiError> {
+        match store.place() {
+            Ok(Some(place)) => Ok(place),
+            Ok(None) => Err(ApiError::no_tenant(&self.name)),
+            Err(e) => {
+                super::log::say(format!("tenant '{}': {e}", self.name));
+                Err(ApiError::no_tenant(&self.name))
+            }
+        }
     }
 
     /// The file as it is now: read again when it changed since it was last read.
     pub async fn snapshot(self: &Arc<Self>) -> Result<Snapshot, ApiError> {
-        let path = self.path()?;
-        let usage_path = Store::new(path.clone(), self.lock_timeout).usage_path();
-        let (keys, usage) = match self.fresh(&path, &usage_path) {
+        let store = self.store()?;
+        let place = self.place(&store)?;
+        let usage_place = place
+            .usage()
+            .map_err(|e| ApiError::internal(format!("reading the file: {e}")))?;
+        let (keys, usage) = match self.fresh(&place, &usage_place) {
             Some(both) => both,
             None => {
                 let _one = self.loading.lock().await;
-                match self.fresh(&path, &usage_path) {
+                match self.fresh(&place, &usage_place) {
                     Some(both) => both,
                     None => {
                         let me = self.clone();
-                        tokio::task::spawn_blocking(move || me.reload(&path, &usage_path))
+                        let path = store.path().to_path_buf();
+                        tokio::task::spawn_blocking(move || me.reload(&path, &place, &usage_place))
                             .await
                             .map_err(|e| ApiError::internal(format!("reading the file: {e}")))??
                     }
@@ -275,8 +306,8 @@ impl Tenant {
     }
 
     /// What was read before, if neither file changed since.
-    fn fresh(&self, path: &Path, usage_path: &Path) -> Option<(Arc<Keys>, Arc<UsageRecords>)> {
-        let now = stamp(path).ok()?;
+    fn fresh(&self, place: &Place, usage_place: &Place) -> Option<(Arc<Keys>, Arc<UsageRecords>)> {
+        let now = stamp(place).ok()?;
         let keys = self
             .keys
             .read()
@@ -287,14 +318,15 @@ impl Tenant {
             .read()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()?;
-        (keys.stamp == now && usage.stamp == stamp(usage_path).ok()).then_some((keys, usage))
+        (keys.stamp == now && usage.stamp == stamp(usage_place).ok()).then_some((keys, usage))
     }
 
     /// Reads whichever of the two files changed.
     fn reload(
         &self,
         path: &Path,
-        usage_path: &Path,
+        place: &Place,
+        usage_place: &Place,
     ) -> Result<(Arc<Keys>, Arc<UsageRecords>), ApiError> {
         let current = self
             .keys
@@ -302,7 +334,7 @@ impl Tenant {
             .unwrap_or_else(PoisonError::into_inner)
             .clone();
         // Stamp first: a change while reading is then seen by the next request.
-        let now = match stamp(path) {
+        let now = match stamp(place) {
             Ok(s) => s,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 return Err(ApiError::no_tenant(&self.name));
@@ -314,7 +346,7 @@ impl Tenant {
         let keys = match current.filter(|k| k.stamp == now) {
             Some(k) => k,
             None => {
-                let loaded = load(path).map_err(|e| {
+                let loaded = load(path, place).map_err(|e| {
                     super::log::say(format!("tenant '{}': {e}", self.name));
                     // For the client, without the server's paths.
                     match e {
@@ -336,7 +368,7 @@ impl Tenant {
                 k
             }
         };
-        let usage_now = stamp(usage_path).ok();
+        let usage_now = stamp(usage_place).ok();
         let current = self
             .usage
             .read()
@@ -347,7 +379,7 @@ impl Tenant {
             None => {
                 // A usage file that does not read is ignored, as `list` and `show` do: the
                 // keys are still served, without their last use.
-                let records = usage::read(usage_path).unwrap_or_else(|e| {
+                let records = usage::read(usage_place).unwrap_or_else(|e| {
                     super::log::say(format!(
                         "tenant '{}': ignoring usage records: {e}",
                         self.name
@@ -366,8 +398,8 @@ impl Tenant {
     }
 }
 
-fn load(path: &Path) -> crate::Result<Loaded> {
-    let bytes = crate::store::read_bytes(path)?.ok_or_else(|| crate::Error::Invalid {
+fn load(path: &Path, place: &Place) -> crate::Result<Loaded> {
+    let bytes = place.read()?.ok_or_else(|| crate::Error::Invalid {
         path: path.to_path_buf(),
         message: "no longer exists".into(),
     })?;

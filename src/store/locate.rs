@@ -36,9 +36,9 @@ impl Location {
             ));
         };
         crate::names::validate("tenant", tenant)?;
-        let path = self.root_dir().join(tenant).join("security.yml");
-        self.check_under_root(&path)?;
-        Ok(path)
+        // Where its links may lead is checked when the file is opened (see
+        // [`super::place`]), beneath the tenant folder's handle.
+        Ok(self.root_dir().join(tenant).join("security.yml"))
     }
 
     /// The root folder of tenants.
@@ -56,28 +56,6 @@ impl Location {
             (None, Some(t)) => format!("--tenant {t} under --root {}", self.root_dir().display()),
             (None, None) => "no --file or --tenant".into(),
         }
-    }
-
-    /// With `--tenant`, the file (after following every link, and where a dangling link
-    /// would create it) must lie under the root (after following its links). A ConfigMap's
-    /// `..data` link inside the tenant folder stays inside, and keeps working.
-    fn check_under_root(&self, path: &Path) -> Result<()> {
-        let root = self.root_dir();
-        if !root.exists() {
-            // No root yet: nothing under it can lead elsewhere; a write creates it.
-            return Ok(());
-        }
-        let real_root = real_path(&root)?;
-        let real = real_path(path)?;
-        if !real.starts_with(&real_root) {
-            return Err(Error::Usage(format!(
-                "{} leads outside --root {} (to {}) through a symbolic link; refusing to follow it (use --file to name a file outside the root)",
-                path.display(),
-                root.display(),
-                real.display()
-            )));
-        }
-        Ok(())
     }
 }
 
@@ -167,30 +145,6 @@ fn check_link_owner(link: &Path, meta: &fs::Metadata, dir: &Path) -> Result<()> 
     Ok(())
 }
 
-/// The usage file beside a security.yml.
-/// For `security.yml` that is `security.usage.yml`; for `x.yml`, `x.usage.yml`.
-pub fn usage_path(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let stem = name
-        .strip_suffix(".yml")
-        .or_else(|| name.strip_suffix(".yaml"))
-        .unwrap_or(&name);
-    path.with_file_name(format!("{stem}.usage.yml"))
-}
-
-/// `path` + suffix, in the same folder.
-pub(crate) fn sibling(path: &Path, suffix: &str) -> PathBuf {
-    let mut name = path
-        .file_name()
-        .map(|n| n.to_os_string())
-        .unwrap_or_default();
-    name.push(suffix);
-    path.with_file_name(name)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -219,27 +173,5 @@ mod tests {
         );
         symlink("loop.yml", real.join("loop.yml")).unwrap();
         assert!(real_path(&real.join("loop.yml")).is_err());
-    }
-
-    #[test]
-    fn a_tenant_stays_under_its_root() {
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path().join("root");
-        fs::create_dir_all(root.join("acme")).unwrap();
-        fs::create_dir_all(dir.path().join("other")).unwrap();
-        symlink("../../other/security.yml", root.join("acme/security.yml")).unwrap();
-        let loc = Location {
-            file: None,
-            tenant: Some("acme".into()),
-            root: Some(root.clone()),
-        };
-        let e = loc.resolve().unwrap_err().to_string();
-        assert!(e.contains("leads outside --root"), "{e}");
-        // A ConfigMap-style link inside the tenant folder is fine.
-        fs::remove_file(root.join("acme/security.yml")).unwrap();
-        fs::create_dir_all(root.join("acme/..2026_12_01")).unwrap();
-        symlink("..2026_12_01", root.join("acme/..data")).unwrap();
-        symlink("..data/security.yml", root.join("acme/security.yml")).unwrap();
-        assert!(loc.resolve().is_ok());
     }
 }

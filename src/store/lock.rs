@@ -4,10 +4,13 @@
 //! holder the kernel names in /proc/locks, or where that cannot be read, the pid the holder
 //! wrote into the lock file (cleared again when it lets go).
 
+use super::place::Place;
 use crate::error::{Error, Result};
-use std::fs::{self, File, OpenOptions};
+use rustix::fs::{Mode, OFlags};
+use std::ffi::OsStr;
+use std::fs::{self, File};
 use std::io::{Read, Seek, Write};
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -29,11 +32,14 @@ impl Drop for Lock {
 }
 
 impl Lock {
-    /// Locks `path` (a real file, links already followed), waiting up to `timeout`.
-    pub(crate) fn acquire(path: &Path, timeout: Duration) -> Result<Lock> {
-        let lock_path = super::locate::sibling(path, ".lock");
-        super::atomic::create_parent(&lock_path)?;
-        let (mut file, writable) = open(&lock_path, path)?;
+    /// Locks the file `place` names (links already followed), through `<name>.lock` in the
+    /// same folder's handle, waiting up to `timeout`.
+    pub(crate) fn acquire(place: &Place, timeout: Duration) -> Result<Lock> {
+        let path = place.shown();
+        let mut lock_name = place.name().to_os_string();
+        lock_name.push(".lock");
+        let lock_path = path.with_file_name(&lock_name);
+        let (mut file, writable) = open(place, &lock_name, &lock_path)?;
         let deadline = Instant::now() + timeout;
         loop {
             match file.try_lock() {
@@ -69,21 +75,20 @@ impl Lock {
     }
 }
 
-/// Opens (or creates) the lock file, never through a link. A new one gets the owner and
-/// group of the file it guards (or of its folder), so that root writing first does not lock
-/// the file's owner out. An existing one we may not write is opened read-only: `flock` needs
-/// no more.
-fn open(lock_path: &Path, guarded: &Path) -> Result<(File, bool)> {
-    let flags = libc::O_NOFOLLOW | libc::O_CLOEXEC;
-    let existed = fs::symlink_metadata(lock_path).is_ok();
-    let attempt = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .mode(0o600)
-        .custom_flags(flags)
-        .open(lock_path);
+/// Opens (or creates) the lock file in the folder's handle, never through a link. A new one
+/// gets the owner and group of the file it guards (or of its folder), so that root writing
+/// first does not lock the file's owner out. An existing one we may not write is opened
+/// read-only: `flock` needs no more.
+fn open(place: &Place, lock_name: &OsStr, lock_path: &Path) -> Result<(File, bool)> {
+    let existed = place
+        .stat_of(lock_name)
+        .map_err(|e| Error::io(lock_path, "opening the lock file", e))?
+        .is_some();
+    let attempt = place.open_file(
+        lock_name,
+        OFlags::RDWR | OFlags::CREATE,
+        Mode::from_raw_mode(0o600),
+    );
     let refuse_link = |e: &std::io::Error| {
         if e.raw_os_error() == Some(libc::ELOOP) {
             Some(Error::Invalid {
@@ -103,21 +108,13 @@ fn open(lock_path: &Path, guarded: &Path) -> Result<(File, bool)> {
                 return Err(not_regular(lock_path));
             }
             if !existed {
-                let owner = fs::metadata(guarded)
-                    .or_else(|_| fs::metadata(guarded.parent().unwrap_or(Path::new("."))));
-                if let Ok(o) = owner {
-                    if o.uid() != meta.uid() || o.gid() != meta.gid() {
-                        let _ = std::os::unix::fs::fchown(&file, Some(o.uid()), Some(o.gid()));
-                    }
-                }
+                super::place::inherit_owner(&file, place.dir(), &[place.name()]);
             }
             Ok((file, true))
         }
         Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied && existed => {
-            let file = OpenOptions::new()
-                .read(true)
-                .custom_flags(flags)
-                .open(lock_path)
+            let file = place
+                .open_file(lock_name, OFlags::RDONLY, Mode::empty())
                 .map_err(|e| {
                     refuse_link(&e)
                         .unwrap_or_else(|| Error::io(lock_path, "opening the lock file", e))

@@ -6,20 +6,23 @@
 mod atomic;
 mod locate;
 mod lock;
+pub mod place;
 pub mod usage;
 
 pub use crate::document::{
     DESIRED_FIELDS, DesiredKey, DesiredState, Document, Edit, FIELDS, Problem, Value, key_fields,
     render_scalar,
 };
-pub use atomic::{MAX_FILE_SIZE, into_text, read_bytes};
-pub use locate::{Location, real_path, usage_path};
+pub use atomic::{AttrChange, FileAttrs, MAX_FILE_SIZE, into_text, read_bytes};
+pub use locate::{Location, real_path};
+pub use place::{Place, Target};
 
 pub(crate) use lock::Lock;
 
 use crate::error::{Error, Result};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
+
 use std::time::Duration;
 
 /// Default wait for the lock.
@@ -28,7 +31,11 @@ pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(10);
 /// One security.yml and the rules for changing it.
 #[derive(Debug, Clone)]
 pub struct Store {
+    /// The path as given (or `<root>/<tenant>/security.yml`), for messages.
     path: PathBuf,
+    target: Target,
+    /// Owner, group and mode asked for the file written.
+    attrs: FileAttrs,
     lock_timeout: Duration,
     /// Work out the file's SHA-256 after each write (a whole pass over the file: only for
     /// callers that report it).
@@ -55,12 +62,39 @@ pub fn file_digest(bytes: &[u8]) -> String {
 }
 
 impl Store {
+    /// The store of the operator's own file (`--file`): anywhere, its links followed.
     pub fn new(path: PathBuf, lock_timeout: Duration) -> Self {
         Store {
+            target: Target::File(path.clone()),
             path,
+            attrs: FileAttrs::default(),
             lock_timeout,
             digest: false,
         }
+    }
+
+    /// The store of a tenant's file, `<root>/<tenant>/security.yml`, which must lie in the
+    /// tenant's own folder (its links are followed only beneath that folder).
+    pub fn tenant(root: &Path, tenant: &str, lock_timeout: Duration) -> Self {
+        Store {
+            path: root.join(tenant).join("security.yml"),
+            target: Target::Tenant {
+                root: root.to_path_buf(),
+                tenant: tenant.to_string(),
+            },
+            attrs: FileAttrs::default(),
+            lock_timeout,
+            digest: false,
+        }
+    }
+
+    /// The store `location` names: `--file`, else `--tenant` under the root.
+    pub fn at(location: &Location, lock_timeout: Duration) -> Result<Self> {
+        let path = location.resolve()?;
+        Ok(match (&location.file, &location.tenant) {
+            (None, Some(tenant)) => Store::tenant(&location.root_dir(), tenant, lock_timeout),
+            _ => Store::new(path, lock_timeout),
+        })
     }
 
     /// This store, working out the file's SHA-256 after every write ([`Written::sha256`]).
@@ -69,36 +103,80 @@ impl Store {
         self
     }
 
+    /// This store, giving every file it writes this owner, group and mode.
+    pub fn with_file_attrs(mut self, attrs: FileAttrs) -> Self {
+        self.attrs = attrs;
+        self
+    }
+
+    /// What the file's owner, group and mode would change from and to under
+    /// [`Store::with_file_attrs`]: `(field, old, new)`, empty when they match (or the file
+    /// does not exist yet: it is created with them).
+    pub fn attr_changes(&self) -> Result<Vec<AttrChange>> {
+        let Some(place) = self.place()? else {
+            return Ok(Vec::new());
+        };
+        let stat = place
+            .stat()
+            .map_err(|e| Error::io(&self.path, "reading the status of", e))?;
+        Ok(stat.map_or_else(Vec::new, |s| self.attrs.changes(&s)))
+    }
+
     /// The path as it was given (a link stays a link: messages name what the user typed).
     pub fn path(&self) -> &Path {
         &self.path
     }
 
-    /// The real file behind the path, links followed: where the lock, the temporary files
-    /// and the usage file live.
-    pub fn target(&self) -> Result<PathBuf> {
-        real_path(&self.path)
+    /// The folder of the real file, opened (its links followed, with `--tenant` only beneath
+    /// the tenant's folder), and the file's name in it; `None` when a folder on the way does
+    /// not exist (nor, then, the file).
+    pub fn place(&self) -> Result<Option<Place>> {
+        Place::open(&self.target, false)
     }
 
-    /// The usage file of this security.yml (beside the real file).
-    pub fn usage_path(&self) -> PathBuf {
-        usage_path(&self.target().unwrap_or_else(|_| self.path.clone()))
+    /// [`Store::place`], making the missing folders on the way.
+    fn place_to_write(&self) -> Result<Place> {
+        Place::open(&self.target, true)?.ok_or_else(|| Error::Invalid {
+            path: self.path.clone(),
+            message: "its folder could not be made".into(),
+        })
     }
 
     /// Records a use of key `name` in the usage file (see [`usage::record`]).
     pub fn record_use(&self, name: &str, used: usage::Usage, timeout: Duration) -> Result<()> {
-        let security = self.target().unwrap_or_else(|_| self.path.clone());
-        usage::record(&usage_path(&security), &security, name, used, timeout)
+        let place = self.place_to_write()?;
+        usage::record(&place, name, used, timeout)
+    }
+
+    /// The usage records for `list` and `show`; a broken usage file is reported on stderr
+    /// and ignored (see [`usage::read_or_warn`]).
+    pub fn usage_or_warn(&self) -> std::collections::BTreeMap<String, usage::Usage> {
+        match self.place().and_then(|p| p.map(|p| p.usage()).transpose()) {
+            Ok(Some(usage)) => usage::read_or_warn(&usage),
+            Ok(None) => Default::default(),
+            Err(e) => {
+                let warning = format!("warning: ignoring usage records: {e}");
+                eprintln!("{}", crate::text::message(&warning));
+                Default::default()
+            }
+        }
+    }
+
+    /// The file's bytes; `None` when it does not exist.
+    pub fn read_bytes(&self) -> Result<Option<Vec<u8>>> {
+        let Some(place) = self.place()? else {
+            return Ok(None);
+        };
+        Ok(atomic::read_at(&place)?.map(|f| {
+            warn_links(&self.path, f.links);
+            f.bytes
+        }))
     }
 
     /// Reads the file; a missing file is an empty document (with `missing` set).
     pub fn read(&self) -> Result<Document> {
-        let target = self.target()?;
-        match atomic::read_file(&target)? {
-            Some(f) => {
-                warn_links(&self.path, f.links);
-                Document::load(&self.path, into_text(&self.path, f.bytes)?)
-            }
+        match self.read_bytes()? {
+            Some(bytes) => Document::load(&self.path, into_text(&self.path, bytes)?),
             None => Ok(Document::empty(&self.path)),
         }
     }
@@ -128,12 +206,13 @@ impl Store {
         deliver: impl FnOnce(&T, Option<&str>) -> Result<bool>,
     ) -> Result<Written<T>> {
         let expected = if_unchanged.map(parse_digest).transpose()?;
-        let target = self.target()?;
-        let _lock = Lock::acquire(&target, self.lock_timeout)?;
-        let read = atomic::read_file(&target)?;
+        let place = self.place_to_write()?;
+        let _lock = Lock::acquire(&place, self.lock_timeout)?;
+        let read = atomic::read_at(&place)?;
         if let Some(f) = &read {
             warn_links(&self.path, f.links);
         }
+        place::test_pause();
         let before = read.as_ref().map_or(&b""[..], |f| &f.bytes[..]);
         let old_digest = (expected.is_some() || self.digest).then(|| file_digest(before));
         if let (Some(expected), Some(old_digest)) = (expected, &old_digest) {
@@ -155,11 +234,23 @@ impl Store {
             created: false,
             sha256: old_digest.clone(),
         };
-        if edit.is_empty() {
+        // Owner, group or mode asked for and not what the file has: it is written again (the
+        // same text), so that they are given to the new file before it is renamed into place.
+        let attrs_differ = !doc.missing
+            && place
+                .stat()
+                .ok()
+                .flatten()
+                .is_some_and(|s| !self.attrs.changes(&s).is_empty());
+        if edit.is_empty() && !attrs_differ {
             return Ok(unchanged(value));
         }
-        let text = doc.planned(&edit)?;
-        if text == doc.text {
+        let text = if edit.is_empty() {
+            doc.text.clone()
+        } else {
+            doc.planned(&edit)?
+        };
+        if text == doc.text && !attrs_differ {
             return Ok(unchanged(value));
         }
         let created = doc.missing;
@@ -168,7 +259,7 @@ impl Store {
         // its fsync instead of preceding them.
         let staged = std::thread::scope(|scope| {
             scope.spawn(move || drop(doc));
-            atomic::Staged::write(&target, text.as_bytes())
+            atomic::Staged::write(&place, text.as_bytes(), &[], self.attrs)
         })?;
         let delivered = match deliver(&value, sha256.as_deref()) {
             Ok(d) => d,
@@ -199,6 +290,38 @@ fn warn_links(path: &Path, links: u64) {
         );
         eprintln!("{}", crate::text::message(&warning));
     }
+}
+
+/// The id of user (`kind` "user") or group ("group") `name`, or `name` itself when it is a
+/// number; looked up as the system does (`getent`: /etc/passwd, LDAP, ...). `flag` names
+/// the option in the error.
+pub fn lookup_id(flag: &str, kind: &str, name: &str) -> Result<u32> {
+    if let Ok(id) = name.parse::<u32>() {
+        return Ok(id);
+    }
+    let unknown = || Error::Usage(format!("{flag} {name:?}: no such {kind} on this system"));
+    if name.is_empty() || name.starts_with('-') || name.contains([':', '\n']) {
+        return Err(unknown());
+    }
+    let database = if kind == "user" { "passwd" } else { "group" };
+    let out = std::process::Command::new("getent")
+        .args([database, "--", name])
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output()
+        .map_err(|e| {
+            Error::Other(format!(
+                "{flag} {name:?}: running getent to look it up: {e}"
+            ))
+        })?;
+    // `name:x:1000:...`: the id is the third field, in both databases.
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .next()
+        .filter(|_| out.status.success())
+        .and_then(|l| l.split(':').nth(2))
+        .and_then(|id| id.parse().ok())
+        .ok_or_else(unknown)
 }
 
 /// Parses an `--if-unchanged` value into 64 lowercase hex digits.

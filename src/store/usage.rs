@@ -2,7 +2,8 @@
 //! kept apart from security.yml so recording use never churns a GitOps repo.
 
 use super::Lock;
-use super::atomic::write_atomic_owned;
+use super::atomic::{FileAttrs, Staged};
+use super::place::Place;
 use crate::error::{Error, Result};
 use crate::time::{format_timestamp, parse_timestamp};
 use crate::yaml::{self, Kind};
@@ -28,13 +29,16 @@ struct Raw {
 
 /// Reads the usage file; missing means no records. Entries of the wrong shape are skipped,
 /// since a server's bad write must not stop the keys from being listed.
-pub fn read(path: &Path) -> Result<BTreeMap<String, Usage>> {
-    read_counting(path).map(|(records, _)| records)
+pub fn read(place: &Place) -> Result<BTreeMap<String, Usage>> {
+    read_counting(place).map(|(records, _)| records)
 }
 
-/// The records, and how many entries were skipped for their shape.
-fn read_counting(path: &Path) -> Result<(BTreeMap<String, Usage>, usize)> {
-    let Some(file) = super::atomic::read_own_file(path)? else {
+/// The records, and how many entries were skipped for their shape. Read through the
+/// folder's handle, never through a link: a link planted there would have tokenctl read,
+/// and copy into the folder, a file it leads to.
+fn read_counting(place: &Place) -> Result<(BTreeMap<String, Usage>, usize)> {
+    let path = place.shown();
+    let Some(file) = super::atomic::read_at(place)? else {
         return Ok((BTreeMap::new(), 0));
     };
     let text = super::atomic::into_text(path, file.bytes)?;
@@ -95,11 +99,12 @@ fn parse(path: &Path, text: &str) -> Result<(BTreeMap<String, Usage>, usize)> {
 
 /// Reads the usage records for `list` and `show`. A broken usage file (a server's bad write)
 /// must not hide the keys: it is reported on stderr and the keys are shown without usage.
-pub fn read_or_warn(path: &Path) -> BTreeMap<String, Usage> {
+pub fn read_or_warn(place: &Place) -> BTreeMap<String, Usage> {
+    let path = place.shown();
     let warn = |what: String| {
         eprintln!("{}", crate::text::message(&format!("warning: {what}")));
     };
-    match read_counting(path) {
+    match read_counting(place) {
         Ok((records, 0)) => records,
         Ok((records, skipped)) => {
             warn(format!(
@@ -116,17 +121,14 @@ pub fn read_or_warn(path: &Path) -> BTreeMap<String, Usage> {
     }
 }
 
-/// Records a use of `name`, under the usage file's own lock, written atomically. A new usage
-/// file gets the owner and group of `security` (the file whose keys it records).
-pub fn record(
-    path: &Path,
-    security: &Path,
-    name: &str,
-    usage: Usage,
-    timeout: Duration,
-) -> Result<()> {
-    let _lock = Lock::acquire(path, timeout)?;
-    let mut records = read(path)?;
+/// Records a use of `name` in the usage file beside `security` (through the same folder
+/// handle), under the usage file's own lock, written atomically. A new usage file gets the
+/// owner and group of `security` (the file whose keys it records).
+pub(crate) fn record(security: &Place, name: &str, usage: Usage, timeout: Duration) -> Result<()> {
+    let place = security.usage()?;
+    let _lock = Lock::acquire(&place, timeout)?;
+    let mut records = read(&place)?;
+    super::place::test_pause();
     records.insert(name.to_string(), usage);
     let raw: BTreeMap<&str, Raw> = records
         .iter()
@@ -141,5 +143,11 @@ pub fn record(
         })
         .collect();
     let text = serde_yaml::to_string(&raw).map_err(|e| Error::Other(e.to_string()))?;
-    write_atomic_owned(path, text.as_bytes(), security)
+    Staged::write(
+        &place,
+        text.as_bytes(),
+        &[security.name()],
+        FileAttrs::default(),
+    )?
+    .commit()
 }

@@ -804,6 +804,77 @@ fn mode_owner_and_group_are_set_as_file_attributes() {
     assert_eq!(again.status("Attributes"), "ok", "{}", again.out);
 }
 
+/// Owner, group and mode are given by tokenctl to the new file before the rename, never by
+/// name afterwards: a tenant that swaps its file for a link to another file while the task
+/// runs (here: at tokenctl's test pause, after the read) has nothing else chowned.
+#[test]
+fn attributes_never_reach_a_file_a_link_swapped_in_leads_to() {
+    let env = TestEnv::new();
+    let Some(ansible) = ansible(&env) else { return };
+    env.write(HAND_WRITTEN);
+    let file = env.file();
+    let outside = env.dir.path().join("outside.txt");
+    fs::write(&outside, "not the tenant's\n").unwrap();
+    fs::set_permissions(&outside, fs::Permissions::from_mode(0o644)).unwrap();
+    let me = fs::metadata(&outside).unwrap();
+    let owner = if me.uid() == 0 {
+        "nobody".to_string()
+    } else {
+        me.uid().to_string()
+    };
+    let play = ansible.play(
+        r#"    - name: Attributes
+      tokenctl_apply:
+        path: "{{ file }}"
+        executable: "{{ tokenctl }}"
+        keys: {hand-made: {description: swapped}}
+        mode: "0640"
+        owner: "{{ owner }}"
+"#,
+    );
+    let vars = json!({"file": file, "owner": owner}).to_string();
+    let pause = tempfile::tempdir().unwrap();
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let run = std::thread::scope(|s| {
+        let run = s.spawn(|| {
+            let r = ansible.run_env(
+                &play,
+                &["-e", &vars],
+                &[("TOKENCTL_TEST_PAUSE", pause.path())],
+            );
+            done.store(true, std::sync::atomic::Ordering::SeqCst);
+            r
+        });
+        let start = std::time::Instant::now();
+        while !pause.path().join("paused").exists() {
+            assert!(
+                !done.load(std::sync::atomic::Ordering::SeqCst),
+                "tokenctl never paused"
+            );
+            assert!(start.elapsed() < std::time::Duration::from_secs(60));
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        // The file, swapped for a link to another file.
+        fs::remove_file(&file).unwrap();
+        std::os::unix::fs::symlink(&outside, &file).unwrap();
+        fs::write(pause.path().join("resume"), "").unwrap();
+        run.join().unwrap()
+    });
+    run.ok();
+    assert_eq!(run.status("Attributes"), "changed", "{}", run.out);
+    // The write replaced the link (a name in the folder it opened), and only it.
+    let after = fs::symlink_metadata(&file).unwrap();
+    assert!(after.is_file());
+    assert_eq!(after.mode() & 0o777, 0o640);
+    assert!(env.read().contains("swapped"), "{}", env.read());
+    let o = fs::metadata(&outside).unwrap();
+    assert_eq!(
+        (o.uid(), o.gid(), o.mode() & 0o777),
+        (me.uid(), me.gid(), 0o644)
+    );
+    assert_eq!(fs::read_to_string(&outside).unwrap(), "not the tenant's\n");
+}
+
 #[test]
 fn tenant_and_root_locate_the_file_and_tokenctl_file_does_not_override_them() {
     let env = TestEnv::new();

@@ -37,8 +37,9 @@ fn a_security_yml_linking_outside_the_root_is_not_followed() {
         &["create", "x"],
     ] {
         env.run(args)
-            .code(2)
-            .stderr_has("leads outside --root")
+            .code(1)
+            .stderr_has("leads outside its tenant folder")
+            .stderr_has("other/security.yml")
             .stdout_empty();
     }
     assert_eq!(fs::read_to_string(&theirs).unwrap(), text);
@@ -57,8 +58,8 @@ fn a_dangling_link_out_of_the_root_creates_nothing() {
     let target = env.dir.path().join("elsewhere/deep/security.yml");
     symlink(&target, env.root().join("acme/security.yml")).unwrap();
     env.run(&["create", "k"])
-        .code(2)
-        .stderr_has("leads outside --root");
+        .code(1)
+        .stderr_has("leads outside its tenant folder");
     assert!(
         !env.dir.path().join("elsewhere").exists(),
         "no folder was created"

@@ -43,6 +43,7 @@ mod escapes;
 mod faults;
 mod found;
 mod hostile;
+mod isolation;
 mod links;
 mod paths;
 mod precommit;

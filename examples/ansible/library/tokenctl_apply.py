@@ -28,9 +28,11 @@ description:
     In diff mode it returns the changed keys' fields before and after, one
     C(name: field: value) per line, in check mode too. Secrets never appear in it, and a
     hash shows only as its fingerprint (C(sha256:1a2b3c4d…)).
-  - The file's C(mode), C(owner) and C(group), when given, are set as the M(ansible.builtin.file)
-    module would (in check mode, reported and not set). A new file is created with mode
-    C(0600) in a folder of mode C(0700).
+  - The file's C(mode), C(owner) and C(group), when given, are set by tokenctl itself
+    (C(--file-mode), C(--file-owner), C(--file-group)) on the new file before it replaces
+    the old one, never on a path afterwards, so a link swapped in meanwhile cannot have
+    another file changed (in check mode, reported and not set). A new file is created with
+    mode C(0600) in a folder of mode C(0700).
   - >-
     On failure RV(msg) is tokenctl's own message, for example
     C(<stdin>:4:13: key 'ci': hash must be sha256: followed by 64 lowercase hex digits),
@@ -91,17 +93,17 @@ options:
     type: str
   mode:
     description:
-      - The file's permissions, as for M(ansible.builtin.file) (for example C("0600"); quote
-        it). Not given, a new file gets C(0600) and an existing one keeps its mode.
+      - The file's permissions in octal (for example C("0600"); quote it); symbolic modes
+        are refused. Not given, a new file gets C(0600) and an existing one keeps its mode.
         C(tokenctl check) reports a file its group or others can read.
     type: raw
   owner:
     description:
-      - The file's owner (a user name or id), as for M(ansible.builtin.file).
+      - The file's owner (a user name or id) on the managed node.
     type: str
   group:
     description:
-      - The file's group (a group name or id), as for M(ansible.builtin.file).
+      - The file's group (a group name or id) on the managed node.
     type: str
 notes:
   - >-
@@ -408,6 +410,16 @@ def error_message(stderr, rc):
     return text or "tokenctl exited with code %d and printed no message" % rc
 
 
+def octal_mode(module, mode):
+    """`mode` as octal digits: a YAML 0640 arrives as the number 416, a quoted one as text."""
+    if isinstance(mode, int):
+        return "%04o" % mode
+    text = str(mode).strip()
+    if not re.match(r"^0?[0-7]{3}$", text):
+        module.fail_json(msg="mode %r is not an octal mode such as \"0600\" (symbolic modes are not supported)" % (mode,))
+    return text
+
+
 def find_tokenctl(module, executable):
     if os.sep in executable:
         if os.path.isfile(executable) and os.access(executable, os.X_OK):
@@ -448,6 +460,14 @@ def main():
         argv += ["--prune", "--yes"]
     if p["if_unchanged"] is not None:
         argv += ["--if-unchanged", p["if_unchanged"]]
+    # Owner, group and mode are given by tokenctl to the file it writes, before the rename:
+    # setting them here afterwards, by name, would follow a link swapped in meanwhile.
+    if p["owner"] is not None:
+        argv += ["--file-owner", str(p["owner"])]
+    if p["group"] is not None:
+        argv += ["--file-group", str(p["group"])]
+    if p["mode"] is not None:
+        argv += ["--file-mode", octal_mode(module, p["mode"])]
 
     # TOKENCTL_FILE would override --tenant.
     os.environ.pop("TOKENCTL_FILE", None)
@@ -481,20 +501,11 @@ def main():
     changed = bool(report["changed"])
     before, after = diff_texts(plan)
 
-    attributes = {}
-    if any(p[a] is not None for a in ("mode", "owner", "group")):
-        # The file tokenctl replaced, not a link to it (a ConfigMap mount, a checkout).
-        target = os.path.realpath(report.get("file") or p["path"])
-        if os.path.exists(target) or module.check_mode:
-            file_args = module.load_file_common_arguments(p, path=target)
-            changed = module.set_fs_attributes_if_different(file_args, changed, attributes)
-        else:
-            module.warn("%s does not exist (keys is empty): mode, owner and group were not set" % target)
-    for field in ("owner", "group", "mode"):
-        if field in attributes.get("before", {}) or field in attributes.get("after", {}):
-            name = report.get("file")
-            before.append("%s: %s: %s" % (name, field, attributes.get("before", {}).get(field, "(absent)")))
-            after.append("%s: %s: %s" % (name, field, attributes.get("after", {}).get(field)))
+    # The attributes tokenctl changed (would change): owner and group as ids, mode in octal.
+    for change in report.get("attributes") or []:
+        name = report.get("file")
+        before.append("%s: %s: %s" % (name, change.get("field"), change.get("old")))
+        after.append("%s: %s: %s" % (name, change.get("field"), change.get("new")))
 
     result = dict(
         changed=changed,
