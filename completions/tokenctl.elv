@@ -251,7 +251,7 @@ set edit:completion:arg-completer[tokenctl] = {|@words|
             cand --max-connections 'Most connections served at once; more wait to be accepted'
             cand --header-timeout 'Time a client has to send a request''s headers, e.g. 10s; units ms, s, m or min, h'
             cand --idle-timeout 'Time a kept-alive connection may stay silent between requests, e.g. 60s; units ms, s, m or min, h'
-            cand --request-timeout 'Time a request may take once its headers are in, its body included, e.g. 30s; units ms, s, m or min, h'
+            cand --request-timeout 'Time a request may take once its headers are in, its body included, and time a client has to read its answers once they back up, e.g. 30s; units ms, s, m or min, h'
             cand --shutdown-timeout 'Time the requests in flight get to finish after SIGTERM or SIGINT (then they are cut off and serve exits 1), e.g. 30s; units ms, s, m or min, h'
             cand --file 'The security.yml to use (overrides --tenant)'
             cand -t 'Tenant whose <root>/<tenant>/security.yml to use'

@@ -51,8 +51,9 @@ struct Listing {
 /// security.yml as read: the verifier (which holds the keys), the digest of its bytes.
 pub struct Keys {
     stamp: Stamp,
-    /// The keys, or why the file does not load (for clients: no path in it).
-    loaded: Result<Loaded, String>,
+    /// The keys, or `Err` when the file does not load (the server's log says why; a client
+    /// hears only that it does not load).
+    loaded: Result<Loaded, ()>,
 }
 
 pub struct Loaded {
@@ -268,8 +269,8 @@ impl Tenant {
                 }
             }
         };
-        if let Err(why) = &keys.loaded {
-            return Err(ApiError::invalid_file(&self.name, why));
+        if keys.loaded.is_err() {
+            return Err(ApiError::invalid_file());
         }
         Ok(Snapshot { keys, usage })
     }
@@ -314,19 +315,10 @@ impl Tenant {
         let keys = match current.filter(|k| k.stamp == now) {
             Some(k) => k,
             None => {
+                // Where the file fails (its line and column) is for the operator's log only:
+                // the answer to a client, perhaps unauthenticated, never quotes the file.
                 let loaded = load(path).map_err(|e| {
-                    super::log::say(format!("tenant '{}': {e}", self.name));
-                    // For the client, without the server's paths.
-                    match e {
-                        crate::Error::Syntax {
-                            line,
-                            column,
-                            message,
-                            ..
-                        } => format!("at line {line}, column {column}: {message}"),
-                        crate::Error::Invalid { message, .. } => message,
-                        _ => "the server's log says why".to_string(),
-                    }
+                    super::log::say(format!("tenant '{}' does not load: {e}", self.name));
                 });
                 if loaded.is_ok() {
                     super::log::say(format!("tenant '{}': read {}", self.name, path.display()));
