@@ -68,7 +68,7 @@ Register-ArgumentCompleter -Native -CommandName 'tokenctl' -ScriptBlock {
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)')
             [CompletionResult]::new('--lock-timeout', '--lock-timeout', [CompletionResultType]::ParameterName, 'How long to wait for another tokenctl''s lock on the file, e.g. 10s; units ms, s, m or min, h')
             [CompletionResult]::new('--disabled', '--disabled', [CompletionResultType]::ParameterName, 'Create the key disabled')
-            [CompletionResult]::new('--secret-stdin', '--secret-stdin', [CompletionResultType]::ParameterName, 'Read the secret from stdin instead of generating one (at least 32 characters)')
+            [CompletionResult]::new('--secret-stdin', '--secret-stdin', [CompletionResultType]::ParameterName, 'Read the secret from stdin instead of generating one (32 to 512 printable ASCII characters, no whitespace)')
             [CompletionResult]::new('--copy', '--copy', [CompletionResultType]::ParameterName, 'Also copy the secret to the clipboard; it is cleared after 45s (see --copy-for)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only the secret')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only the secret')

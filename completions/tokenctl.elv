@@ -64,7 +64,7 @@ set edit:completion:arg-completer[tokenctl] = {|@words|
             cand --color 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)'
             cand --lock-timeout 'How long to wait for another tokenctl''s lock on the file, e.g. 10s; units ms, s, m or min, h'
             cand --disabled 'Create the key disabled'
-            cand --secret-stdin 'Read the secret from stdin instead of generating one (at least 32 characters)'
+            cand --secret-stdin 'Read the secret from stdin instead of generating one (32 to 512 printable ASCII characters, no whitespace)'
             cand --copy 'Also copy the secret to the clipboard; it is cleared after 45s (see --copy-for)'
             cand -q 'Print only the secret'
             cand --quiet 'Print only the secret'

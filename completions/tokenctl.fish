@@ -71,7 +71,7 @@ always\t''
 never\t''"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l disabled -d 'Create the key disabled'
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l secret-stdin -d 'Read the secret from stdin instead of generating one (at least 32 characters)'
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l secret-stdin -d 'Read the secret from stdin instead of generating one (32 to 512 printable ASCII characters, no whitespace)'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l copy -d 'Also copy the secret to the clipboard; it is cleared after 45s (see --copy-for)'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -s q -l quiet -d 'Print only the secret'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -s y -l yes -d 'Never prompt: without NAME, fail instead of opening the form'

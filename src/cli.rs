@@ -277,7 +277,8 @@ pub struct CreateArgs {
     pub names: Vec<String>,
     #[command(flatten)]
     pub def: KeyDefinition,
-    /// Read the secret from stdin instead of generating one (at least 32 characters).
+    /// Read the secret from stdin instead of generating one (32 to 512 printable ASCII
+    /// characters, no whitespace).
     #[arg(long)]
     pub secret_stdin: bool,
     #[command(flatten)]

@@ -606,6 +606,8 @@ pub fn path_problem(path: &str) -> Option<&'static str> {
             b'/' => return Some("it holds %2F, an encoded /"),
             b'.' => return Some("it holds %2E, an encoded ."),
             b'%' => return Some("it holds %25, an encoded % (encoded twice?)"),
+            b'\\' => return Some("it holds %5C, an encoded backslash"),
+            b if b < 0x20 || b == 0x7f => return Some("it holds an encoded control character"),
             0x80.. => {
                 return Some(
                     "it holds an encoded byte that is not ASCII (%80 to %FF), which servers decode differently",

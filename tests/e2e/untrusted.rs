@@ -304,3 +304,69 @@ fn an_ipv4_mapped_address_is_its_ipv4_address_in_verify_and_serve() {
         }
     }
 }
+
+#[test]
+fn a_new_imported_secret_is_32_to_512_printable_ascii_characters_without_whitespace() {
+    let env = TestEnv::new();
+    env.create("first", &[]);
+    let before = env.bytes();
+    let long = "x".repeat(513);
+    for (secret, why) in [
+        (
+            "imported secret with inner spaces 0123456789",
+            "it holds whitespace (character 9 of 44)",
+        ),
+        (
+            "imported-secret\twith-a-tab-0123456789abcdef",
+            "it holds whitespace (character 16 of 43)",
+        ),
+        (
+            "imported-secret-\u{7f}-with-a-control-character",
+            "it holds a control character (character 17 of 42)",
+        ),
+        (
+            "imported-secret-caf\u{e9}-0123456789abcdefghij",
+            "it holds a character that is not ASCII (character 20 of 41)",
+        ),
+        (long.as_str(), "it is 513 characters"),
+        ("short-0123456789", "it is 16 characters"),
+    ] {
+        let out = env.run_with(
+            &["create", "imported", "--secret-stdin"],
+            &format!("{secret}\n"),
+        );
+        out.code(2).stdout_empty();
+        assert_eq!(
+            out.stderr,
+            format!(
+                "error: refusing the secret on stdin: {why}; an imported secret is 32 to 512 printable ASCII characters without whitespace\n"
+            ),
+            "{secret:?}"
+        );
+        assert_eq!(env.bytes(), before);
+    }
+    // The bounds themselves are fine, and every printable character.
+    let printable: String = (0x21u8..=0x7e).map(char::from).collect();
+    for secret in ["y".repeat(32), "z".repeat(512), printable] {
+        let out = env.run_with(
+            &["create", &format!("k{}", secret.len()), "--secret-stdin"],
+            &secret,
+        );
+        assert_eq!(out.success().secret(), secret);
+        let out = env.run_with(&["verify", "--format", "json"], &secret);
+        assert_eq!(out.success().json()["key"], format!("k{}", secret.len()));
+    }
+    // A key imported before the rule (only its hash is in the file) still verifies: nothing
+    // changes at verify time, and `check` cannot tell from a hash.
+    use sha2::Digest;
+    let old = "w".repeat(600);
+    let hash = hex::encode(sha2::Sha256::digest(old.as_bytes()));
+    let text = format!(
+        "{}  legacy:\n    permissions: []\n    hash: sha256:{hash}\n",
+        env.read()
+    );
+    std::fs::write(env.file(), &text).unwrap();
+    let out = env.run_with(&["verify", "--format", "json"], &old);
+    assert_eq!(out.success().json()["key"], "legacy");
+    env.run(&["check"]).success();
+}
