@@ -370,3 +370,117 @@ fn a_new_imported_secret_is_32_to_512_printable_ascii_characters_without_whitesp
     assert_eq!(out.success().json()["key"], "legacy");
     env.run(&["check"]).success();
 }
+
+/// A tenant file of one long flow list of tiny items: `items` of them, `[a,a,...]`, as a
+/// key's value (`value`), as a key (`key`) or as the whole document (`root`).
+fn flow_bomb(shape: &str, items: usize) -> String {
+    let list = format!("[{}]", vec!["a"; items].join(","));
+    match shape {
+        "value" => format!("apiKeys:\n  x: {list}\n"),
+        "key" => format!("apiKeys:\n  {list}: x\n"),
+        _ => format!("{list}\n"),
+    }
+}
+
+const BUDGET_MESSAGE: &str = "the file's structure would take more than 8 times its size in memory";
+
+#[test]
+fn a_file_of_tiny_nodes_is_refused_where_its_memory_budget_runs_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("security.yml");
+    for shape in ["value", "key", "root"] {
+        // 4 MB: before the budget, some 110 times that in memory.
+        let text = flow_bomb(shape, 2_000_000);
+        std::fs::write(&file, &text).unwrap();
+        for args in [&["list"][..], &["create", "new-key"], &["check"]] {
+            let m = crate::harness::run_measured(&file, args, b"", Duration::from_secs(120));
+            let line = if shape == "root" { 1 } else { 2 };
+            let (out, code) = if args == ["check"] {
+                (&m.stdout, 7)
+            } else {
+                (&m.stderr, 1)
+            };
+            assert_eq!(m.code, code, "{shape} {args:?}: {}{}", m.stdout, m.stderr);
+            let prefix = format!("{}:{line}:", file.display());
+            let at = out
+                .find(&prefix)
+                .unwrap_or_else(|| panic!("{shape} {args:?}: {out}"));
+            let rest = &out[at + prefix.len()..];
+            let (column, message) = rest.split_once(": ").unwrap();
+            let column: usize = column.parse().unwrap();
+            // Where it ran out: well inside the list, long before its end.
+            assert!((100..text.len() / 2).contains(&column), "{shape}: {column}");
+            assert!(message.starts_with(BUDGET_MESSAGE), "{shape}: {out}");
+            eprintln!(
+                "{shape} {args:?}: column {column}, peak RSS {} KiB",
+                m.peak_rss_kib
+            );
+            assert!(
+                m.peak_rss_kib < 160 * 1024,
+                "{shape} {args:?}: peak RSS {} KiB",
+                m.peak_rss_kib
+            );
+            assert_eq!(std::fs::read_to_string(&file).unwrap(), text);
+        }
+    }
+}
+
+/// A process's resident and peak memory, in KiB (from /proc).
+fn memory_kib(pid: u32) -> (i64, i64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
+            .unwrap()
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+#[test]
+fn serve_refuses_a_file_of_tiny_nodes_and_does_not_keep_its_memory() {
+    let env = TestEnv::new();
+    let admin = with_admin(&env);
+    let beta = env
+        .run(&["-t", "beta", "create", "console", "-p", "*", "-q"])
+        .success()
+        .secret();
+    let api = Api::start(&env, &[]);
+    api.ask(Client::Curl, get("/api/acme/whoami", &admin))
+        .status(200);
+    let (rss_before, _) = memory_kib(api.pid());
+    let text = flow_bomb("value", 2_000_000);
+    std::fs::write(env.file(), &text).unwrap();
+    for _ in 0..2 {
+        let r = api.ask(
+            Client::Curl,
+            Ask {
+                method: "GET",
+                path: "/api/acme/whoami",
+                ..Ask::default()
+            },
+        );
+        r.status(500);
+        assert_eq!(
+            r.body,
+            "{\"error\":\"internal\",\"message\":\"tenant file does not load\"}\n"
+        );
+    }
+    api.wait_for_log(&format!(
+        "tokenctl serve: tenant 'acme' does not load: {}:2:",
+        env.file().display()
+    ));
+    assert!(api.log().contains(BUDGET_MESSAGE), "{}", api.log());
+    assert_eq!(api.log().matches("tenant 'acme' does not load").count(), 1);
+    let (rss_after, peak) = memory_kib(api.pid());
+    eprintln!("serve: RSS {rss_before} KiB before, {rss_after} KiB after, peak {peak} KiB");
+    assert!(peak < 200 * 1024, "peak RSS {peak} KiB");
+    assert!(
+        rss_after < rss_before + 24 * 1024,
+        "serve kept the memory: {rss_before} KiB before, {rss_after} KiB after"
+    );
+    // The other tenant is served all along.
+    api.ask(Client::Curl, get("/api/beta/whoami", &beta))
+        .status(200);
+}
