@@ -49,7 +49,7 @@ impl Budget {
             Kind::Scalar {
                 value: Cow::Owned(s),
                 ..
-            } => s.capacity(),
+            } => s.len(),
             _ => 0,
         };
         let cost = std::mem::size_of::<Node<'_>>() + owned;
@@ -75,45 +75,51 @@ impl Budget {
         const SAPHYR_ITEM: usize = 400;
         let most = Budget::for_text(text).left.get() / SAPHYR_ITEM;
         let b = text.as_bytes();
-        let (mut depth, mut counting, mut items) = (0usize, false, 0usize);
-        let mut line_start = 0;
-        let mut i = 0;
-        while i < b.len() {
-            match b[i] {
-                b'\n' => line_start = i + 1,
-                b'[' | b'{' => {
-                    if depth == 0 {
-                        counting = b[line_start..i].iter().all(|&c| c == b' ' || c == b'-');
+        let mut items = 0usize;
+        let mut from = 0;
+        // From one opening bracket to the next: most files have a few, as values.
+        while let Some(found) = memchr::memchr2(b'[', b'{', &b[from..]) {
+            let open = from + found;
+            let line_start = memchr::memrchr(b'\n', &b[..open]).map_or(0, |n| n + 1);
+            if !b[line_start..open].iter().all(|&c| c == b' ' || c == b'-') {
+                from = open + 1;
+                continue;
+            }
+            // A collection that may be a key: count its items to its end, skipping quoted
+            // scalars and comments, which may hold brackets and commas of their own.
+            let (mut depth, mut i) = (0usize, open);
+            while i < b.len() {
+                match b[i] {
+                    b'[' | b'{' => depth += 1,
+                    b']' | b'}' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            break;
+                        }
                     }
-                    depth += 1;
-                }
-                b']' | b'}' if depth > 0 => depth -= 1,
-                b',' if depth > 0 && counting => {
-                    items += 1;
-                    if items > most {
-                        return Err(Budget::spent(text, i));
+                    b',' => {
+                        items += 1;
+                        if items > most {
+                            return Err(Budget::spent(text, i));
+                        }
                     }
-                }
-                // Inside a flow collection, skip quoted scalars and comments, which may hold
-                // brackets and commas of their own.
-                b'"' | b'\'' if depth > 0 => {
-                    let quote = b[i];
-                    i += 1;
-                    while i < b.len() && b[i] != quote {
-                        if quote == b'"' && b[i] == b'\\' {
+                    quote @ (b'"' | b'\'') => {
+                        i += 1;
+                        while i < b.len() && b[i] != quote {
+                            if quote == b'"' && b[i] == b'\\' {
+                                i += 1;
+                            }
                             i += 1;
                         }
-                        i += 1;
                     }
-                }
-                b'#' if depth > 0 && i > 0 && matches!(b[i - 1], b' ' | b'\t' | b'\n') => {
-                    while i + 1 < b.len() && b[i + 1] != b'\n' {
-                        i += 1;
+                    b'#' if matches!(b[i - 1], b' ' | b'\t' | b'\n') => {
+                        i = memchr::memchr(b'\n', &b[i..]).map_or(b.len(), |n| i + n);
                     }
+                    _ => {}
                 }
-                _ => {}
+                i += 1;
             }
-            i += 1;
+            from = i.min(b.len());
         }
         Ok(())
     }
