@@ -220,14 +220,12 @@ impl ApiError {
                     "another writer holds the file's lock; nothing was written; retry after the time Retry-After gives".into(),
                 )
             }
-            Error::Syntax {
-                line,
-                column,
-                message,
-                ..
-            } => Self::internal(format!(
-                "the tenant's security.yml is invalid at line {line}, column {column}: {message}; nothing was written"
-            )),
+            // Where the file fails is for the server's log, as for a read (see
+            // `invalid_file`): the file may have changed under the lock to anything.
+            e @ Error::Syntax { .. } => {
+                super::log::say(format!("a write found the file does not load: {e}"));
+                Self::internal(format!("{DOES_NOT_LOAD}; nothing was written"))
+            }
             other => {
                 super::log::say(format!("a write failed: {other}"));
                 Self::internal(format!(

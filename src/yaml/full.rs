@@ -160,6 +160,15 @@ pub fn parse_full(text: &str) -> Result<Tree<'_>, SyntaxError> {
                     Some(n) => with_final_breaks(value, n),
                     None => value,
                 };
+                // saphyr's strings keep the room they grew in (128 bytes for `a`): the tree
+                // keeps only the text, and the budget charges what is kept.
+                let value = match value {
+                    Cow::Owned(mut s) => {
+                        s.shrink_to_fit();
+                        Cow::Owned(s)
+                    }
+                    borrowed => borrowed,
+                };
                 made = Some(Node {
                     kind: Kind::Scalar { value, style },
                     start,

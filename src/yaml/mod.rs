@@ -49,7 +49,7 @@ impl Budget {
             Kind::Scalar {
                 value: Cow::Owned(s),
                 ..
-            } => s.len(),
+            } => s.capacity(),
             _ => 0,
         };
         let cost = std::mem::size_of::<Node<'_>>() + owned;
