@@ -318,7 +318,8 @@ pub struct CreateArgs {
     pub names: Vec<String>,
     #[command(flatten)]
     pub def: KeyDefinition,
-    /// Read the secret from stdin instead of generating one (at least 32 characters).
+    /// Read the secret from stdin instead of generating one (32 to 512 printable ASCII
+    /// characters, no whitespace).
     #[arg(long)]
     pub secret_stdin: bool,
     #[command(flatten)]
@@ -553,8 +554,8 @@ pub struct ServeArgs {
     /// min, h.
     #[arg(long, value_name = "DURATION", default_value = "60s")]
     pub idle_timeout: String,
-    /// Time a request may take once its headers are in, its body included, e.g. 30s; units ms,
-    /// s, m or min, h.
+    /// Time a request may take once its headers are in, its body included, and time a client has
+    /// to read its answers once they back up, e.g. 30s; units ms, s, m or min, h.
     #[arg(long, value_name = "DURATION", default_value = "30s")]
     pub request_timeout: String,
     /// Time the requests in flight get to finish after SIGTERM or SIGINT (then they are cut

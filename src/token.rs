@@ -9,6 +9,38 @@ use zeroize::Zeroize;
 /// Minimum length of an imported secret (`create --secret-stdin`).
 pub const MIN_IMPORTED_LEN: usize = 32;
 
+/// Maximum length of a new imported secret.
+pub const MAX_IMPORTED_LEN: usize = 512;
+
+/// Why a secret may not be imported as a new key's, or `None`: it must be
+/// [`MIN_IMPORTED_LEN`] to [`MAX_IMPORTED_LEN`] printable ASCII characters without whitespace,
+/// so that every server reads it whole from `Authorization: Bearer <secret>` (a space inside
+/// would be taken for the end of the token by some and not by others). The message never
+/// quotes the secret. Keys already in a file are not checked: only the hash is there.
+pub fn imported_problem(secret: &str) -> Option<String> {
+    let rule = format!(
+        "an imported secret is {MIN_IMPORTED_LEN} to {MAX_IMPORTED_LEN} printable ASCII characters without whitespace"
+    );
+    let count = secret.chars().count();
+    if let Some((i, c)) = secret.char_indices().find(|(_, c)| !c.is_ascii_graphic()) {
+        let what = if c.is_whitespace() {
+            "whitespace"
+        } else if c.is_ascii() {
+            "a control character"
+        } else {
+            "a character that is not ASCII"
+        };
+        let at = secret[..i].chars().count() + 1;
+        return Some(format!(
+            "it holds {what} (character {at} of {count}); {rule}"
+        ));
+    }
+    if !(MIN_IMPORTED_LEN..=MAX_IMPORTED_LEN).contains(&count) {
+        return Some(format!("it is {count} characters; {rule}"));
+    }
+    None
+}
+
 /// A secret token. `Debug` and `Display` print "(redacted)"; the bytes are zeroized on drop.
 pub struct Secret(String);
 

@@ -283,6 +283,26 @@ impl fmt::Display for Denial {
     }
 }
 
+impl Denial {
+    /// The refusal as a server tells its client: the same words as `Display`, without the
+    /// key's name (`this key lacks permission 'dns:write'`), so that a client holding some
+    /// token does not learn which key it is.
+    pub fn unnamed(&self) -> String {
+        let named = self.to_string();
+        let key = match self {
+            Denial::Permission { key, .. }
+            | Denial::Ip { key, .. }
+            | Denial::Path { key, .. }
+            | Denial::Resource { key, .. } => key,
+        };
+        let name = format!("key '{key}'");
+        match named.strip_prefix(&name) {
+            Some(rest) => format!("this key{rest}"),
+            None => named,
+        }
+    }
+}
+
 type Index = (rustc_hash::FxHashMap<TokenHash, Slot>, Vec<Vec<usize>>);
 
 /// Every hash of the file (current and previous, expired or not), and the groups of keys
@@ -547,12 +567,13 @@ pub fn path_allowed(prefix: &str, path: &str) -> bool {
 }
 
 /// Why a request path is not normalised, or `None` when it is. The path is the one sent on
-/// the wire, percent-encoded and without the query. Refused: an empty or relative path; `.`
-/// and `..` segments (also with `;` parameters, `..;`); empty segments (`//`, a trailing `/`
-/// is fine); percent-encoded `/`, `\`, `.`, `%`, control characters or bytes that are not
-/// ASCII (`%C0%AE` is an overlong `.`, `%EF%BC%8E` a fullwidth one), in either case, and a
-/// `%` without two hex digits; `\`, `?`, `#`, spaces, control characters and anything not
-/// ASCII. Each is a way for a server, a proxy and this check to see different paths.
+/// the wire, percent-encoded and without the query. Refused: an empty or relative path;
+/// segments of dots only (`.`, `..`, `...`; also with `;` parameters, `..;`); empty segments
+/// (`//`, a trailing `/` is fine); every percent-encoded byte but an unreserved one (`A-Z`,
+/// `a-z`, `0-9`, `-`, `_`, `~`), so `%2F`, `%2E`, `%25`, `%20`, `%3B`, `%3F`, `%23` and any
+/// byte not ASCII (`%C0%AE` is an overlong `.`) are refused, and a `%` without two hex
+/// digits; `\`, `?`, `#`, spaces, control characters and anything not ASCII. Each is a way
+/// for a server, a proxy and this check to see different paths.
 pub fn path_problem(path: &str) -> Option<&'static str> {
     let Some(rest) = path.strip_prefix('/') else {
         return Some(if path.is_empty() {
@@ -579,18 +600,24 @@ pub fn path_problem(path: &str) -> Option<&'static str> {
         let (Some(hi), Some(lo)) = (hex(bytes.get(i + 1)), hex(bytes.get(i + 2))) else {
             return Some("it holds a '%' that is not followed by two hex digits");
         };
-        match hi * 16 + lo {
-            0x2f => return Some("it holds %2F, an encoded /"),
-            0x5c => return Some("it holds %5C, an encoded backslash"),
-            0x2e => return Some("it holds %2E, an encoded ."),
-            0x25 => return Some("it holds %25, an encoded % (encoded twice?)"),
+        // Only an encoded unreserved character means the same to every reader.
+        match (hi * 16 + lo) as u8 {
+            b if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'~') => {}
+            b'/' => return Some("it holds %2F, an encoded /"),
+            b'.' => return Some("it holds %2E, an encoded ."),
+            b'%' => return Some("it holds %25, an encoded % (encoded twice?)"),
+            b'\\' => return Some("it holds %5C, an encoded backslash"),
             b if b < 0x20 || b == 0x7f => return Some("it holds an encoded control character"),
             0x80.. => {
                 return Some(
                     "it holds an encoded byte that is not ASCII (%80 to %FF), which servers decode differently",
                 );
             }
-            _ => {}
+            _ => {
+                return Some(
+                    "it holds an encoded character other than a letter, a digit, '-', '_' or '~' (%20, %3B, %3F, %23...)",
+                );
+            }
         }
     }
     let mut segments = rest.split('/').peekable();
@@ -600,11 +627,34 @@ pub fn path_problem(path: &str) -> Option<&'static str> {
         match name {
             "." => return Some("it holds a '.' segment"),
             ".." => return Some("it holds a '..' segment"),
+            // Windows file systems take `...` for `.` or `..`.
+            _ if !name.is_empty() && name.bytes().all(|b| b == b'.') => {
+                return Some("it holds a segment of dots only ('...')");
+            }
             "" if segments.peek().is_some() => return Some("it holds an empty segment (//)"),
             _ => {}
         }
     }
     None
+}
+
+/// The address a client is judged by: an IPv4-mapped IPv6 address (`::ffff:10.1.2.3`, what a
+/// dual-stack socket reports for an IPv4 client) is that IPv4 address, so one key is judged
+/// the same way by `verify --ip`, a [`Verifier`] and `serve`. Other addresses are unchanged.
+pub fn client_address(ip: IpAddr) -> IpAddr {
+    ip.to_canonical()
+}
+
+/// Does an `allowedIps` entry hold a client's address (already [`client_address`])? An entry
+/// written in the IPv4-mapped form (`::ffff:10.0.0.0/104`) holds the IPv4 addresses it maps.
+fn network_contains(net: &ipnet::IpNet, ip: IpAddr) -> bool {
+    if let (ipnet::IpNet::V6(v6), IpAddr::V4(_)) = (net, ip) {
+        if let (Some(v4), true) = (v6.network().to_ipv4_mapped(), v6.prefix_len() >= 96) {
+            return ipnet::Ipv4Net::new(v4, v6.prefix_len() - 96)
+                .is_ok_and(|n| ipnet::IpNet::V4(n).contains(&ip));
+        }
+    }
+    net.contains(&ip)
 }
 
 /// Does a permission list grant `needed`? `*`, the exact scope, or `resource:*`.
@@ -628,7 +678,8 @@ fn check_request(key: &ApiKey, request: &Request) -> Option<Denial> {
         }
     }
     if let (Some(ip), Some(allowed)) = (request.ip, &key.allowed_ips) {
-        if !allowed.iter().any(|net| net.contains(&ip)) {
+        let ip = client_address(ip);
+        if !allowed.iter().any(|net| network_contains(net, ip)) {
             return Some(Denial::Ip { key: name(), ip });
         }
     }
@@ -855,7 +906,15 @@ mod tests {
         ] {
             assert_eq!(path_allowed(prefix, path), ok, "{prefix} {path}");
         }
-        for path in ["/", "/a", "/a/", "/a/b;c", "/a/...", "/a/%41%2d"] {
+        for path in [
+            "/",
+            "/a",
+            "/a/",
+            "/a/b;c",
+            "/a/.x",
+            "/a/x..",
+            "/a/%41%2d%7E%5f%30",
+        ] {
             assert_eq!(path_problem(path), None, "{path}");
         }
         for path in [
@@ -867,7 +926,19 @@ mod tests {
             "/./a",
             "/a/.",
             "/a/..",
+            "/a/...",
+            "/..../a",
+            "/...;x/a",
             "/..;/a",
+            "/a%20b",
+            "/a%3Bb",
+            "/a%3fb",
+            "/a%23b",
+            "/a%2Db%2e",
+            "/a%3A",
+            "/a%40",
+            "/a%00",
+            "/dns/example.com/..%20/admin",
             "/.;x/a",
             "/a%2fb",
             "/a%2E",
@@ -890,6 +961,49 @@ mod tests {
         ] {
             assert!(path_problem(path).is_some(), "{path:?}");
         }
+    }
+
+    #[test]
+    fn ipv4_mapped_addresses_are_their_ipv4_address() {
+        let mut k = key("lan", TokenHash::of("lan-secret-of-at-least-32-characters"));
+        k.allowed_ips = Some(vec!["10.0.0.0/8".parse().unwrap()]);
+        let mut m = key(
+            "mapped",
+            TokenHash::of("map-secret-of-at-least-32-characters"),
+        );
+        m.allowed_ips = Some(vec!["::ffff:10.0.0.0/104".parse().unwrap()]);
+        let v = Verifier::new(SecurityFile::new(None, None, None, vec![k, m]));
+        let now = at("2026-11-22T10:00:00Z");
+        let from = |ip: &str| Request {
+            ip: Some(ip.parse().unwrap()),
+            ..Request::default()
+        };
+        for secret in [
+            "lan-secret-of-at-least-32-characters",
+            "map-secret-of-at-least-32-characters",
+        ] {
+            for ip in ["10.1.2.3", "::ffff:10.1.2.3"] {
+                let outcome = v.verify(secret, &from(ip), now);
+                assert!(
+                    matches!(outcome, Outcome::Valid { .. }),
+                    "{ip}: {outcome:?}"
+                );
+            }
+            let outcome = v.verify(secret, &from("::ffff:11.1.2.3"), now);
+            assert_eq!(
+                outcome.to_string().rsplit(' ').next(),
+                Some("11.1.2.3"),
+                "{outcome}"
+            );
+        }
+        assert_eq!(
+            client_address("::ffff:10.1.2.3".parse().unwrap()),
+            "10.1.2.3".parse::<IpAddr>().unwrap()
+        );
+        assert_eq!(
+            client_address("::1".parse().unwrap()),
+            "::1".parse::<IpAddr>().unwrap()
+        );
     }
 
     #[test]

@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::keys::{self, Definition, dedup};
 use crate::model::{ApiKey, parse_cidr};
 use crate::store::Edit;
-use crate::token::{self, MIN_IMPORTED_LEN, Secret};
+use crate::token::{self, Secret};
 use std::io::IsTerminal;
 
 pub fn run(ctx: &Context, mut args: CreateArgs) -> Result<()> {
@@ -216,17 +216,8 @@ fn read_secret_stdin() -> Result<Secret> {
 }
 
 fn check_imported(secret: Secret) -> Result<Secret> {
-    let s = secret.expose();
-    if s.chars().count() < MIN_IMPORTED_LEN {
-        return Err(Error::Usage(format!(
-            "the secret on stdin is {} characters; an imported secret needs at least {MIN_IMPORTED_LEN}",
-            s.chars().count()
-        )));
+    match token::imported_problem(secret.expose()) {
+        Some(why) => Err(Error::Usage(format!("refusing the secret on stdin: {why}"))),
+        None => Ok(secret),
     }
-    if s.trim() != s || s.contains(['\n', '\r']) {
-        return Err(Error::Usage(
-            "the secret on stdin has whitespace around it or more than one line".into(),
-        ));
-    }
-    Ok(secret)
 }

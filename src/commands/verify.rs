@@ -35,9 +35,11 @@ pub fn run(ctx: &Context, args: VerifyArgs) -> Result<()> {
         .ip
         .as_deref()
         .map(|s| {
-            s.parse::<std::net::IpAddr>().map_err(|_| {
-                Error::Usage(format!("invalid --ip {s:?}: give an IPv4 or IPv6 address"))
-            })
+            s.parse::<std::net::IpAddr>()
+                .map(crate::verify::client_address)
+                .map_err(|_| {
+                    Error::Usage(format!("invalid --ip {s:?}: give an IPv4 or IPv6 address"))
+                })
         })
         .transpose()?;
     let request = Request {

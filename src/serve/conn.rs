@@ -10,6 +10,12 @@
 //! - busy: from the request's head until its response has been handed to hyper whole; no
 //!   socket deadline (the request timeout bounds the handler, body included);
 //! - idle: after a response; cut off after `idle_timeout` without a byte.
+//!
+//! Whatever the phase, once the socket stops taking what hyper writes (the client does not
+//! read its answers: a slow reader, or one that pipelines requests and never reads), hyper's
+//! buffer must all be taken within `write_timeout`, else the connection is cut off and its
+//! slot of `--max-connections` freed. The deadline runs from the first write that had to wait
+//! until a flush empties the buffer, so a client that reads a trickle cannot stretch it.
 
 use super::api::App;
 use super::reply::ApiError;
@@ -110,17 +116,58 @@ pub struct Watched {
     timer: Pin<Box<Sleep>>,
     header_timeout: Duration,
     idle_timeout: Duration,
+    /// Armed by a write that must wait, disarmed when a flush empties hyper's buffer.
+    write_timer: Pin<Box<Sleep>>,
+    write_blocked: bool,
+    write_timeout: Duration,
 }
 
 impl Watched {
-    pub fn new(tcp: TcpStream, header_timeout: Duration, idle_timeout: Duration) -> Self {
+    pub fn new(
+        tcp: TcpStream,
+        header_timeout: Duration,
+        idle_timeout: Duration,
+        write_timeout: Duration,
+    ) -> Self {
         Watched {
             tcp,
             state: ConnState::new(),
             timer: Box::pin(tokio::time::sleep(header_timeout)),
             header_timeout,
             idle_timeout,
+            write_timer: Box::pin(tokio::time::sleep(write_timeout)),
+            write_blocked: false,
+            write_timeout,
         }
+    }
+
+    /// A write had to wait: arms the write deadline (if it is not armed already) and fails
+    /// once it has passed.
+    fn write_waits(&mut self, cx: &mut Context<'_>) -> std::io::Result<()> {
+        if !self.write_blocked {
+            self.write_blocked = true;
+            let deadline = tokio::time::Instant::now() + self.write_timeout;
+            self.write_timer.as_mut().reset(deadline);
+        }
+        if self.write_timer.as_mut().poll(cx).is_ready() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "the client did not read its answers in time",
+            ));
+        }
+        Ok(())
+    }
+
+    /// What a write or flush returned, with the write deadline applied to a wait.
+    fn watch_write<T>(
+        &mut self,
+        cx: &mut Context<'_>,
+        written: Poll<std::io::Result<T>>,
+    ) -> Poll<std::io::Result<T>> {
+        if written.is_pending() {
+            self.write_waits(cx)?;
+        }
+        written
     }
 
     pub fn state(&self) -> Arc<ConnState> {
@@ -176,7 +223,8 @@ impl AsyncWrite for Watched {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.tcp).poll_write(cx, buf)
+        let written = Pin::new(&mut self.tcp).poll_write(cx, buf);
+        self.watch_write(cx, written)
     }
 
     fn poll_write_vectored(
@@ -184,7 +232,8 @@ impl AsyncWrite for Watched {
         cx: &mut Context<'_>,
         bufs: &[std::io::IoSlice<'_>],
     ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.tcp).poll_write_vectored(cx, bufs)
+        let written = Pin::new(&mut self.tcp).poll_write_vectored(cx, bufs);
+        self.watch_write(cx, written)
     }
 
     fn is_write_vectored(&self) -> bool {
@@ -194,9 +243,11 @@ impl AsyncWrite for Watched {
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
         let flushed = Pin::new(&mut self.tcp).poll_flush(cx);
         if let Poll::Ready(Ok(())) = flushed {
+            // hyper flushes its socket once its buffer is all written: the client took it.
+            self.write_blocked = false;
             self.state.flushed();
         }
-        flushed
+        self.watch_write(cx, flushed)
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
@@ -251,11 +302,15 @@ struct AccessLog {
 
 impl AccessLog {
     fn finish(&mut self, response: &http::Response<Body>) {
-        self.write(&response.status().as_u16().to_string());
+        let reason = response
+            .extensions()
+            .get::<super::reply::LogReason>()
+            .map(|r| r.0);
+        self.write(&response.status().as_u16().to_string(), reason);
         self.done = true;
     }
 
-    fn write(&self, status: &str) {
+    fn write(&self, status: &str, reason: Option<&str>) {
         let who = self
             .who
             .lock()
@@ -267,6 +322,7 @@ impl AccessLog {
             &self.path,
             status,
             who.as_deref(),
+            reason,
             self.started.elapsed(),
         );
     }
@@ -276,7 +332,7 @@ impl Drop for AccessLog {
     fn drop(&mut self) {
         if !self.done {
             // The connection closed (or the server stopped) before the answer was ready.
-            self.write("-");
+            self.write("-", None);
         }
     }
 }

@@ -1,5 +1,6 @@
 //! The access log: one line per request on stderr, `PEER METHOD PATH STATUS key=NAME
-//! DURATION`. Never a token, a query or a body: a path segment that cannot be a tenant or a
+//! [reason=REASON] DURATION`, the reason of a 401 or 403 (the client of a 401 is not told it).
+//! Never a token, a query or a body: a path segment that cannot be a tenant or a
 //! key name (longer than 64 bytes once decoded, or of a token's form) is written as
 //! `(redacted)`, in case someone put a secret in a URL.
 
@@ -14,11 +15,14 @@ pub fn access(
     path: &str,
     status: &str,
     key: Option<&str>,
+    reason: Option<&str>,
     took: Duration,
 ) {
     let line = format!(
-        "{peer} {method} {path} {status} key={} {:.1}ms\n",
+        "{peer} {method} {path} {status} key={}{}{} {:.1}ms\n",
         key.unwrap_or("-"),
+        if reason.is_some() { " reason=" } else { "" },
+        reason.unwrap_or_default(),
         took.as_secs_f64() * 1000.0
     );
     // One write per line, so that lines of concurrent requests never interleave.

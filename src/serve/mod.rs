@@ -45,7 +45,8 @@ pub struct Config {
     pub header_timeout: Duration,
     /// Time a kept-alive connection may stay silent between requests.
     pub idle_timeout: Duration,
-    /// Time a request may take once its head is in (its body included).
+    /// Time a request may take once its head is in (its body included); also the time a client
+    /// has to take what was written to it once the socket stops taking bytes.
     pub request_timeout: Duration,
     /// Time the requests in flight get to finish after SIGTERM or SIGINT.
     pub shutdown_timeout: Duration,
@@ -132,7 +133,13 @@ async fn serve(config: Config) -> Result<()> {
             _ = interrupt.recv() => break "SIGINT",
         };
         let _ = tcp.set_nodelay(true);
-        let watched = conn::Watched::new(tcp, config.header_timeout, config.idle_timeout);
+        // The request timeout also bounds how long a client may leave its answers unread.
+        let watched = conn::Watched::new(
+            tcp,
+            config.header_timeout,
+            config.idle_timeout,
+            config.request_timeout,
+        );
         let addr = peer;
         let peer = conn::Peer {
             addr,

@@ -80,6 +80,21 @@ pub fn document() -> String {
         s
     };
     schemas.insert("KeyState".into(), key_state);
+    // Every 401 is this very body: a client without a working key learns nothing more.
+    schemas.insert(
+        "Unauthorized".into(),
+        json!({
+            "description": "The body of every 401, whatever the reason (the server's access log has it).",
+            "type": "object",
+            "properties": {
+                "error": {"const": "unauthorized"},
+                "message": {"const": super::reply::UNAUTHORIZED},
+            },
+            "required": ["error", "message"],
+            "additionalProperties": false,
+        }),
+    );
+    let unauthorized = json!({"$ref": "#/components/schemas/Unauthorized"});
     if let Some(s) = schemas.get_mut("NewKey") {
         s["additionalProperties"] = Value::Bool(false);
     }
@@ -92,18 +107,19 @@ pub fn document() -> String {
     let auth_errors = |scope: Option<&str>| {
         let forbidden = match scope {
             Some(s) if s.ends_with(":write") => format!(
-                "The key lacks the scope {s} (\"*\" and \"tenant.apiKey:*\" grant it), or is not allowed from the client's address, on this path, or on this key (its resources); or, for a key limited by resources, the write would give more than it has (reason escalation, with the field). reason: permission, ip, path, resource, escalation."
+                "The key lacks the scope {s} (\"*\" and \"tenant.apiKey:*\" grant it), or is not allowed from the client's address, on this path, or on this key (its resources); or, for a key limited by resources, the write would give more than it has (reason escalation, with the field). reason: permission, ip, path, resource, escalation. The message never names the key."
             ),
             Some(s) => format!(
-                "The key lacks the scope {s} (\"*\" and \"tenant.apiKey:*\" grant it), or is not allowed from the client's address, on this path, or on this key (its resources). reason: permission, ip, path, resource."
+                "The key lacks the scope {s} (\"*\" and \"tenant.apiKey:*\" grant it), or is not allowed from the client's address, on this path, or on this key (its resources). reason: permission, ip, path, resource. The message never names the key."
             ),
-            None => "The key is not allowed from the client's address or on this path. reason: ip, path.".into(),
+            None => "The key is not allowed from the client's address or on this path. reason: ip, path. The message never names the key.".into(),
         };
         json!({
-            "401": err_with(
-                "No working key of this tenant: no Authorization header (reason missing), or a token that is malformed, unknown, ambiguous, disabled, expired or a rotated-out secret.",
-                json!({"WWW-Authenticate": {"$ref": "#/components/headers/WWW-Authenticate"}}),
-            ),
+            "401": {
+                "description": "No working key of this tenant: no Authorization header, or a token that is malformed, unknown, ambiguous, disabled, expired or a rotated-out secret. The body is always the same and never says which (the server's access log does).",
+                "headers": {"WWW-Authenticate": {"$ref": "#/components/headers/WWW-Authenticate"}},
+                "content": {"application/json": {"schema": unauthorized}},
+            },
             "403": err(&forbidden),
             "default": err("Any other error: 405 (another method), 408 (the request took longer than the request timeout)."),
         })
@@ -122,7 +138,7 @@ pub fn document() -> String {
                 "If-Match does not match the file's digest: it changed since it was read. Nothing was written. The ETag is the file's digest now.",
                 json!({"ETag": etag}),
             ),
-            "500": err("The tenant's security.yml cannot be read, or the change could not be made safely. Nothing was written."),
+            "500": err("The tenant's security.yml cannot be read (the message is then \"tenant file does not load\"; the server's log says where), or the change could not be made safely. Nothing was written."),
             "503": err_with(
                 "Another writer held the file's lock for longer than the lock timeout. Nothing was written.",
                 json!({"Retry-After": {"$ref": "#/components/headers/Retry-After"}}),
@@ -162,7 +178,7 @@ pub fn document() -> String {
                             "content": {"application/json": {"schema": {"type": "array", "items": definition}}},
                         },
                         "404": tenant_404,
-                        "500": err("The tenant's security.yml cannot be read."),
+                        "500": err("The tenant's security.yml cannot be read: the message is \"tenant file does not load\" (the server's log says where)."),
                     }), auth_errors(Some(READ))),
                 },
                 "post": {
@@ -197,7 +213,7 @@ pub fn document() -> String {
                             "content": json_body(&definition),
                         },
                         "404": tenant_404,
-                        "500": err("The tenant's security.yml cannot be read."),
+                        "500": err("The tenant's security.yml cannot be read: the message is \"tenant file does not load\" (the server's log says where)."),
                     }), auth_errors(Some(READ))),
                 },
                 "put": {
@@ -240,7 +256,7 @@ pub fn document() -> String {
                             "content": json_body(&whoami),
                         },
                         "404": tenant_404,
-                        "500": err("The tenant's security.yml cannot be read."),
+                        "500": err("The tenant's security.yml cannot be read: the message is \"tenant file does not load\" (the server's log says where)."),
                     }), auth_errors(None)),
                 },
             },

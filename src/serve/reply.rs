@@ -1,6 +1,11 @@
 //! What the API answers: JSON bodies with their headers (`ETag`, `Cache-Control: no-store`),
 //! and errors as `{"error", "reason" | "field", "message"}` with the status, and
 //! `WWW-Authenticate`, `Retry-After` or `Allow` where they belong.
+//!
+//! A 401 tells the client nothing but that it has no valid key: every 401 body is the same
+//! (`{"error": "unauthorized", "message": "no valid API key"}`), so a dead or stolen token
+//! learns no key name and no reason; the reason goes to the access log (see [`LogReason`]).
+//! A 403 (a working key) keeps its reason, and its message never names the key.
 
 use crate::error::Error;
 use crate::verify::Outcome;
@@ -52,10 +57,24 @@ struct Detail {
     reason: Option<&'static str>,
     field: Option<String>,
     message: String,
+    /// Why, for the access log: a 401's reason, which its body leaves out, or a 403's.
+    log_reason: Option<&'static str>,
     /// `sha256:<hex>` of the file, once the caller is authenticated.
     etag: Option<String>,
     allow: Option<&'static str>,
 }
+
+/// The reason of a 401 or 403, carried on the response to the access log (the body of a 401
+/// has none).
+#[derive(Clone, Copy, Debug)]
+pub struct LogReason(pub &'static str);
+
+/// The one message of every 401.
+pub const UNAUTHORIZED: &str = "no valid API key";
+
+/// The one message of a 500 for a tenant file that does not load: where it fails is in the
+/// server's log, never in an answer (the file is the tenant's, the client may be anyone).
+pub const DOES_NOT_LOAD: &str = "tenant file does not load";
 
 /// The JSON body of an error.
 #[derive(Serialize, schemars::JsonSchema)]
@@ -67,21 +86,17 @@ pub struct ErrorBody<'a> {
         "timeout", "conflict", "precondition-failed", "invalid-field", "internal", "busy"
     ]))]
     pub error: &'a str,
-    /// 401 and 403: the reason, as `tokenctl verify --format json` gives it (and `missing`
-    /// for no Authorization header, `escalation` for a write that would give more than the
-    /// calling key has).
+    /// 403 only: the reason, as `tokenctl verify --format json` gives it (`escalation` for a
+    /// write that would give more than the calling key has). A 401 has none.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("enum" = [
-        "missing", "empty", "whitespace", "bad-header", "bad-input", "malformed", "unknown",
-        "ambiguous", "disabled", "expired", "rotated", "permission", "ip", "path", "resource",
-        "escalation"
-    ]))]
+    #[schemars(extend("enum" = ["permission", "ip", "path", "resource", "escalation"]))]
     pub reason: Option<&'a str>,
     /// 422, and 403 `escalation`: the field at fault (`permissions[1]`; "" for the body as
     /// a whole).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<&'a str>,
-    /// One line saying what is wrong and what to do; never a token.
+    /// One line saying what is wrong and what to do; never a token, never the calling key's
+    /// name. Every 401 says `no valid API key`.
     pub message: &'a str,
 }
 
@@ -91,6 +106,7 @@ impl ApiError {
             status,
             error,
             reason: None,
+            log_reason: None,
             field: None,
             message,
             etag: None,
@@ -141,10 +157,10 @@ impl ApiError {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", message)
     }
 
-    pub fn invalid_file(tenant: &str, why: &str) -> Self {
-        Self::internal(format!(
-            "tenant '{tenant}''s security.yml does not load ({why}); fix it (`tokenctl check` shows the problem) and retry"
-        ))
+    /// 500 for a tenant file that does not load: the same words whatever is wrong with it
+    /// (the server's log says where).
+    pub fn invalid_file() -> Self {
+        Self::internal(DOES_NOT_LOAD.into())
     }
 
     pub fn timeout(after: Duration) -> Self {
@@ -162,29 +178,35 @@ impl ApiError {
     pub fn escalation(field: String, message: String) -> Self {
         let mut e = Self::new(StatusCode::FORBIDDEN, "forbidden", message);
         e.0.reason = Some("escalation");
+        e.0.log_reason = Some("escalation");
         e.0.field = Some(field);
         e
     }
 
-    pub fn unauthorized(reason: &'static str, message: String) -> Self {
-        let mut e = Self::new(StatusCode::UNAUTHORIZED, "unauthorized", message);
-        e.0.reason = Some(reason);
+    /// 401: always the same body; `reason` goes to the access log only.
+    pub fn unauthorized(reason: &'static str) -> Self {
+        let mut e = Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            UNAUTHORIZED.into(),
+        );
+        e.0.log_reason = Some(reason);
         e
     }
 
-    /// 401 or 403 for a token that does not pass, with the reason and message `verify` gives.
+    /// 401 or 403 for a token that does not pass: a 401 says only [`UNAUTHORIZED`]; a 403
+    /// gives the reason `verify` gives, and its message without the key's name.
     pub fn from_outcome(outcome: &Outcome) -> Self {
-        let message = match outcome {
-            Outcome::Rejected(r) => r.to_string(),
-            Outcome::Forbidden(d) => d.to_string(),
+        match outcome {
+            Outcome::Forbidden(d) => {
+                let mut e = Self::new(StatusCode::FORBIDDEN, "forbidden", d.unnamed());
+                e.0.reason = Some(outcome.reason());
+                e.0.log_reason = Some(outcome.reason());
+                e
+            }
+            Outcome::Rejected(_) => Self::unauthorized(outcome.reason()),
             Outcome::Valid { .. } => unreachable!("a valid token is no error"),
-        };
-        let mut e = match outcome {
-            Outcome::Forbidden(_) => Self::new(StatusCode::FORBIDDEN, "forbidden", message),
-            _ => Self::new(StatusCode::UNAUTHORIZED, "unauthorized", message),
-        };
-        e.0.reason = Some(outcome.reason());
-        e
+        }
     }
 
     /// A write that failed.
@@ -198,14 +220,12 @@ impl ApiError {
                     "another writer holds the file's lock; nothing was written; retry after the time Retry-After gives".into(),
                 )
             }
-            Error::Syntax {
-                line,
-                column,
-                message,
-                ..
-            } => Self::internal(format!(
-                "the tenant's security.yml is invalid at line {line}, column {column}: {message}; nothing was written"
-            )),
+            // Where the file fails is for the server's log, as for a read (see
+            // `invalid_file`): the file may have changed under the lock to anything.
+            e @ Error::Syntax { .. } => {
+                super::log::say(format!("a write found the file does not load: {e}"));
+                Self::internal(format!("{DOES_NOT_LOAD}; nothing was written"))
+            }
             other => {
                 super::log::say(format!("a write failed: {other}"));
                 Self::internal(format!(
@@ -247,6 +267,9 @@ impl ApiError {
             message: &message,
         };
         let mut r = json(d.status, &body, d.etag.as_deref());
+        if let Some(reason) = d.log_reason {
+            r.extensions_mut().insert(LogReason(reason));
+        }
         let h = r.headers_mut();
         if d.status == StatusCode::UNAUTHORIZED {
             h.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));

@@ -50,8 +50,9 @@ struct Listing {
 /// security.yml as read: the verifier (which holds the keys), the digest of its bytes.
 pub struct Keys {
     stamp: Stamp,
-    /// The keys, or why the file does not load (for clients: no path in it).
-    loaded: Result<Loaded, String>,
+    /// The keys, or `Err` when the file does not load (the server's log says why; a client
+    /// hears only that it does not load).
+    loaded: Result<Loaded, ()>,
 }
 
 pub struct Loaded {
@@ -299,8 +300,8 @@ impl Tenant {
                 }
             }
         };
-        if let Err(why) = &keys.loaded {
-            return Err(ApiError::invalid_file(&self.name, why));
+        if keys.loaded.is_err() {
+            return Err(ApiError::invalid_file());
         }
         Ok(Snapshot { keys, usage })
     }
@@ -346,20 +347,16 @@ impl Tenant {
         let keys = match current.filter(|k| k.stamp == now) {
             Some(k) => k,
             None => {
+                // Where the file fails (its line and column) is for the operator's log only:
+                // the answer to a client, perhaps unauthenticated, never quotes the file.
                 let loaded = load(path, place).map_err(|e| {
-                    super::log::say(format!("tenant '{}': {e}", self.name));
-                    // For the client, without the server's paths.
-                    match e {
-                        crate::Error::Syntax {
-                            line,
-                            column,
-                            message,
-                            ..
-                        } => format!("at line {line}, column {column}: {message}"),
-                        crate::Error::Invalid { message, .. } => message,
-                        _ => "the server's log says why".to_string(),
-                    }
+                    super::log::say(format!("tenant '{}' does not load: {e}", self.name));
                 });
+                if loaded.is_err() || now.2 > 1 << 20 {
+                    // The load ran on a blocking thread, whose malloc arena would keep what
+                    // it freed: a refused file's memory would stay with the server for good.
+                    crate::harden::release_free_memory();
+                }
                 if loaded.is_ok() {
                     super::log::say(format!("tenant '{}': read {}", self.name, path.display()));
                 }

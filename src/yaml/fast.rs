@@ -10,7 +10,7 @@
 //! `None`, and the caller parses with saphyr. It never reports errors: a file with one always
 //! goes to saphyr, so every message is saphyr's. Tests in yaml.rs compare both on many files.
 
-use super::{Kind, Node};
+use super::{Budget, Kind, Node};
 use saphyr_parser::ScalarStyle;
 use std::borrow::Cow;
 
@@ -34,6 +34,8 @@ pub fn parse(text: &str) -> Option<Option<Node<'_>>> {
         seq_pool: Vec::new(),
         line_start: 0,
         scalar_owner: None,
+        budget: Budget::for_text(text),
+        over_budget: std::cell::Cell::new(false),
     };
     s.run()?;
     Some(s.root)
@@ -85,6 +87,10 @@ struct Scanner<'a> {
     /// comment line indented deeper than that goes to saphyr (plain-scalar continuation rules
     /// are where parsers disagree).
     scalar_owner: Option<usize>,
+    /// Charged for every node made; once it is spent the scan gives up, and saphyr's parse
+    /// refuses the file with the position.
+    budget: Budget,
+    over_budget: std::cell::Cell<bool>,
 }
 
 impl<'a> Scanner<'a> {
@@ -95,6 +101,9 @@ impl<'a> Scanner<'a> {
             let end = memchr_newline(self.bytes, at).unwrap_or(len);
             self.line_start = at;
             self.line_content(at, end)?;
+            if self.over_budget.get() {
+                return None;
+            }
             at = end + 1;
         }
         while !self.stack.is_empty() {
@@ -335,6 +344,9 @@ impl<'a> Scanner<'a> {
             }
             let (item, end) = self.scalar_at(i, le, true)?;
             items.push(item);
+            if self.over_budget.get() {
+                return None;
+            }
             i = end;
             while i < le && b[i] == b' ' {
                 i += 1;
@@ -357,13 +369,17 @@ impl<'a> Scanner<'a> {
         value: Cow<'a, str>,
         style: ScalarStyle,
     ) -> Node<'a> {
-        Node {
+        let node = Node {
             kind: Kind::Scalar { value, style },
             start,
             end,
             anchor: 0,
             tag: 0,
+        };
+        if !self.budget.charge(&node) {
+            self.over_budget.set(true);
         }
+        node
     }
 
     fn open_map(&mut self, p: usize) -> Option<()> {
@@ -394,6 +410,9 @@ impl<'a> Scanner<'a> {
             anchor: 0,
             tag: 0,
         };
+        if !self.budget.charge(&node) {
+            self.over_budget.set(true);
+        }
         let indentless = matches!(node.kind, Kind::Seq { .. })
             && self
                 .stack

@@ -5,7 +5,7 @@
 //! an implicit null's span is the next token's. Each is corrected here so that a node's span
 //! is exactly its text (see [`Node::end`]).
 
-use super::{Kind, MAX_DEPTH, Node, SyntaxError, Tree, check_characters};
+use super::{Budget, Kind, MAX_DEPTH, Node, SyntaxError, Tree, check_characters};
 use saphyr_parser::{Event, Marker, Parser, ScalarStyle, Span};
 use std::borrow::Cow;
 
@@ -96,9 +96,11 @@ impl Frame<'_> {
 /// Parses with saphyr-parser: all of YAML.
 pub fn parse_full(text: &str) -> Result<Tree<'_>, SyntaxError> {
     check_characters(text)?;
+    Budget::check_flow_items(text)?;
     let pos = Positions::new(text);
     let mut stack: Vec<Frame> = Vec::new();
     let mut tree = Tree::default();
+    let budget = Budget::for_text(text);
     let mut documents = 0;
     let err = |m: &Marker, message: String| SyntaxError {
         line: m.line(),
@@ -157,6 +159,15 @@ pub fn parse_full(text: &str) -> Result<Tree<'_>, SyntaxError> {
                 let value = match breaks {
                     Some(n) => with_final_breaks(value, n),
                     None => value,
+                };
+                // saphyr's strings keep the room they grew in (128 bytes for `a`): the tree
+                // keeps only the text, and the budget charges what is kept.
+                let value = match value {
+                    Cow::Owned(mut s) => {
+                        s.shrink_to_fit();
+                        Cow::Owned(s)
+                    }
+                    borrowed => borrowed,
                 };
                 made = Some(Node {
                     kind: Kind::Scalar { value, style },
@@ -268,6 +279,9 @@ pub fn parse_full(text: &str) -> Result<Tree<'_>, SyntaxError> {
             _ => {}
         }
         if let Some(node) = made {
+            if !budget.charge(&node) {
+                return Err(Budget::spent(text, node.start));
+            }
             match stack.last_mut() {
                 Some(f) if f.is_seq => f.items.push(node),
                 Some(f) => match f.key.take() {

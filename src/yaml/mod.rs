@@ -20,6 +20,125 @@ use std::borrow::Cow;
 /// Deepest nesting accepted; deeper files are refused rather than risking the stack.
 pub const MAX_DEPTH: usize = 512;
 
+/// The memory a file's tree may take, as a multiple of the file's size (see [`Budget`]).
+pub const BUDGET_RATIO: usize = 8;
+
+/// ...and at least this much, so that no small file is ever refused for it.
+pub const BUDGET_FLOOR: usize = 1 << 20;
+
+/// What building a tree may still spend, counted as its nodes are made: each node's own size
+/// and the text it owns (an unescaped quoted scalar). A file of many tiny nodes (a flow list
+/// `[a,a,a,...]` is two bytes a node, and a node is some 60) would otherwise take a hundred
+/// times its size; security.yml files take two to five. Past the budget the parsers stop, and
+/// the file is refused with the position where it ran out.
+pub struct Budget {
+    left: std::cell::Cell<usize>,
+}
+
+impl Budget {
+    /// [`BUDGET_RATIO`] times the text's size, at least [`BUDGET_FLOOR`].
+    pub fn for_text(text: &str) -> Self {
+        Budget {
+            left: std::cell::Cell::new(text.len().saturating_mul(BUDGET_RATIO).max(BUDGET_FLOOR)),
+        }
+    }
+
+    /// Charges one node; `false` once the budget is spent.
+    pub fn charge(&self, node: &Node<'_>) -> bool {
+        let owned = match &node.kind {
+            Kind::Scalar {
+                value: Cow::Owned(s),
+                ..
+            } => s.capacity(),
+            _ => 0,
+        };
+        let cost = std::mem::size_of::<Node<'_>>() + owned;
+        match self.left.get().checked_sub(cost) {
+            Some(left) => {
+                self.left.set(left);
+                true
+            }
+            None => {
+                self.left.set(0);
+                false
+            }
+        }
+    }
+
+    /// Refuses, before saphyr sees it, a text whose flow items alone could take more than the
+    /// budget. saphyr holds every token of a flow collection that might still turn out to be
+    /// a key (one that starts the document or a line, after indentation and `- ` only) until
+    /// it ends, some 400 bytes an item, before it hands over a single event the budget could
+    /// stop: a 4 MB `[a,a,...]` took 775 MB. Each `,` in such a collection counts as an item;
+    /// a flow list that is a value (`permissions: [a, b]`) is streamed and not counted.
+    pub fn check_flow_items(text: &str) -> Result<(), SyntaxError> {
+        const SAPHYR_ITEM: usize = 400;
+        let most = Budget::for_text(text).left.get() / SAPHYR_ITEM;
+        let b = text.as_bytes();
+        let mut items = 0usize;
+        let mut from = 0;
+        // From one opening bracket to the next: most files have a few, as values.
+        while let Some(found) = memchr::memchr2(b'[', b'{', &b[from..]) {
+            let open = from + found;
+            let line_start = memchr::memrchr(b'\n', &b[..open]).map_or(0, |n| n + 1);
+            if !b[line_start..open].iter().all(|&c| c == b' ' || c == b'-') {
+                from = open + 1;
+                continue;
+            }
+            // A collection that may be a key: count its items to its end, skipping quoted
+            // scalars and comments, which may hold brackets and commas of their own.
+            let (mut depth, mut i) = (0usize, open);
+            while i < b.len() {
+                match b[i] {
+                    b'[' | b'{' => depth += 1,
+                    b']' | b'}' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            break;
+                        }
+                    }
+                    b',' => {
+                        items += 1;
+                        if items > most {
+                            return Err(Budget::spent(text, i));
+                        }
+                    }
+                    quote @ (b'"' | b'\'') => {
+                        i += 1;
+                        while i < b.len() && b[i] != quote {
+                            if quote == b'"' && b[i] == b'\\' {
+                                i += 1;
+                            }
+                            i += 1;
+                        }
+                    }
+                    b'#' if matches!(b[i - 1], b' ' | b'\t' | b'\n') => {
+                        i = memchr::memchr(b'\n', &b[i..]).map_or(b.len(), |n| i + n);
+                    }
+                    _ => {}
+                }
+                i += 1;
+            }
+            from = i.min(b.len());
+        }
+        Ok(())
+    }
+
+    /// The refusal, for the node where the budget ran out.
+    pub fn spent(text: &str, at: usize) -> SyntaxError {
+        let (line, col) = Lines::new(text).position(at);
+        SyntaxError {
+            line,
+            col,
+            message: format!(
+                "the file's structure would take more than {BUDGET_RATIO} times its size in memory \
+                 (a very long list of tiny items, such as [a,a,a,...]?); no security.yml needs that \
+                 many nodes"
+            ),
+        }
+    }
+}
+
 /// A parsed document: its root node (`None` for a document of only comments) and the text of
 /// the tags its nodes carry (tags are rare, so nodes hold an index instead of the text).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -139,9 +258,23 @@ impl Node<'_> {
     }
 }
 
-/// Parses one YAML document into a tree.
+/// Texts larger than this are parsed one at a time in a process (see [`parse`]).
+pub const LARGE_TEXT: usize = 4 << 20;
+
+/// Held while a large text is parsed.
+static LARGE_PARSE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Parses one YAML document into a tree. A text over [`LARGE_TEXT`] waits until no other
+/// large one is being parsed, so that `serve` (one request per tenant at once) or
+/// `--all-tenants` (a thread per core) never holds several large trees' budgets at once.
 pub fn parse(text: &str) -> Result<Tree<'_>, SyntaxError> {
     check_characters(text)?;
+    Budget::check_flow_items(text)?;
+    let _one = (text.len() > LARGE_TEXT).then(|| {
+        LARGE_PARSE
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    });
     // The common block-style files take a byte scanner that builds the same tree; anything
     // else, and every error, is saphyr's.
     if let Some(root) = fast::parse(text) {

@@ -69,6 +69,24 @@ impl Reply {
     }
 }
 
+/// The body of every 401, byte for byte.
+pub const UNAUTHORIZED_BODY: &str =
+    "{\"error\":\"unauthorized\",\"message\":\"no valid API key\"}\n";
+
+impl Reply {
+    /// Asserts a 401: the one body every 401 has (no reason, no key name) and
+    /// `WWW-Authenticate: Bearer`.
+    #[track_caller]
+    pub fn unauthorized(&self) -> &Self {
+        self.status(401);
+        assert_eq!(self.body, UNAUTHORIZED_BODY);
+        assert_eq!(self.header("content-type"), Some("application/json"));
+        assert_eq!(self.header("www-authenticate"), Some("Bearer"));
+        assert_eq!(self.header("etag"), None);
+        self
+    }
+}
+
 /// A request to send.
 #[derive(Debug, Clone, Default)]
 pub struct Ask<'a> {

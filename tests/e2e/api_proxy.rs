@@ -225,7 +225,8 @@ fn the_readme_s_nginx_terminates_tls_in_front_and_sets_the_client_address() {
     );
     assert_eq!(code, 403, "{body}");
     assert!(
-        body.contains("key 'remote' is not allowed from 127.0.0.1"),
+        body.contains(r#""reason":"ip","message":"this key is not allowed from 127.0.0.1""#)
+            && !body.contains("remote"),
         "{body}"
     );
     let forged = format!("{}X-Forwarded-For: 192.0.2.7\n", bearer(&local));

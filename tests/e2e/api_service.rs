@@ -492,14 +492,16 @@ fn reads_see_every_write_at_once_cli_ones_and_hand_edits_too() {
     // A key disabled, rotated or deleted by the CLI stops working on the next request.
     env.run(&["update", "second", "--disable"]).success();
     let r = api.ask(Client::Curl, get("/api/acme/whoami", &second));
-    assert_eq!(r.error(401, "unauthorized")["reason"], "disabled");
+    r.unauthorized();
+    api.wait_for_log(" GET /api/acme/whoami 401 key=second reason=disabled ");
     env.run(&["update", "second", "--enable"]).success();
     api.ask(Client::Curl, get("/api/acme/whoami", &second))
         .status(200);
     let rotated = env.run(&["rotate", "second", "-q"]).success().secret();
     api.remember_token(&rotated);
     let r = api.ask(Client::Curl, get("/api/acme/whoami", &second));
-    assert_eq!(r.error(401, "unauthorized")["reason"], "unknown");
+    r.unauthorized();
+    api.wait_for_log(" GET /api/acme/whoami 401 key=- reason=unknown ");
     api.ask(Client::Curl, get("/api/acme/whoami", &rotated))
         .status(200);
     // A hand edit in place (same inode) too.
@@ -510,18 +512,13 @@ fn reads_see_every_write_at_once_cli_ones_and_hand_edits_too() {
     let good = env.bytes();
     std::fs::write(env.file(), format!("{}  broken: [\n", env.read())).unwrap();
     let r = api.ask(Client::Curl, get(KEYS, &admin));
-    let body = r.error(500, "internal");
-    // Where the problem is, but not where the server keeps its files.
-    let message = body["message"].as_str().unwrap();
-    assert!(
-        message.starts_with("tenant 'acme''s security.yml does not load (at line ")
-            && message.ends_with("; fix it (`tokenctl check` shows the problem) and retry"),
-        "{body}"
+    // Not where the problem is (the file is no client's business): the log has that.
+    r.status(500);
+    assert_eq!(
+        r.body,
+        "{\"error\":\"internal\",\"message\":\"tenant file does not load\"}\n"
     );
-    assert!(
-        !message.contains(env.dir.path().to_str().unwrap()),
-        "{body}"
-    );
+    api.wait_for_log("tenant 'acme' does not load: ");
     std::fs::write(env.file(), &good).unwrap();
     api.ask(Client::Curl, get(KEYS, &admin)).status(200);
     // The file gone: the tenant is gone.
@@ -606,9 +603,10 @@ fn the_access_log_has_one_line_per_request_and_never_a_token() {
         .lines()
         .filter(|l| l.starts_with("127.0.0.1:"))
         .collect();
-    let pattern =
-        regex::Regex::new(r"^127\.0\.0\.1:\d+ (GET|POST) (\S+) (\d{3}) key=(\S+) \d+\.\dms$")
-            .unwrap();
+    let pattern = regex::Regex::new(
+        r"^127\.0\.0\.1:\d+ (GET|POST) (\S+) (\d{3}) key=(\S+)(?: reason=[a-z-]+)? \d+\.\dms$",
+    )
+    .unwrap();
     let seen: Vec<(String, String, String, String)> = lines
         .iter()
         .map(|l| {

@@ -198,7 +198,9 @@ fn secret_stdin_imports_a_provisioned_secret() {
         &["create", "short", "--secret-stdin"],
         "only-31-characters-long-secret\n",
     );
-    out.code(2).stderr_has("at least 32").stdout_empty();
+    out.code(2)
+        .stderr_has("it is 30 characters; an imported secret is 32 to 512 printable ASCII characters without whitespace")
+        .stdout_empty();
     assert!(
         !out.stderr.contains("only-31"),
         "the secret must not be echoed"

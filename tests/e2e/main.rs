@@ -54,6 +54,7 @@ mod redaction;
 mod reproducers;
 mod review;
 mod secrets;
+mod untrusted;
 
 // The independent reader and the file generator the differential test shares.
 mod oracle;

@@ -632,8 +632,8 @@ fn a_path_prefix_ends_at_a_segment_boundary_and_refuses_paths_that_are_not_norma
         "/dns/example.com/",
         "/dns/example.com/www",
         "/dns/example.com/a;b=c",
-        "/dns/example.com/...",
-        "/dns/example.com/%41",
+        "/dns/example.com/.x",
+        "/dns/example.com/%41%7A%30%2D%5F%7e",
     ] {
         ok(&zone, path);
     }
@@ -653,6 +653,26 @@ fn a_path_prefix_ends_at_a_segment_boundary_and_refuses_paths_that_are_not_norma
         ("/dns/example.com/../admin", dots),
         ("/dns/example.com/..", dots),
         ("/dns/example.com/..;/admin", dots),
+        (
+            "/dns/example.com/...",
+            "it holds a segment of dots only ('...')",
+        ),
+        (
+            "/dns/example.com/..%20/admin",
+            "it holds an encoded character other than a letter, a digit, '-', '_' or '~' (%20, %3B, %3F, %23...)",
+        ),
+        (
+            "/dns/example.com/a%3Bb",
+            "it holds an encoded character other than a letter, a digit, '-', '_' or '~' (%20, %3B, %3F, %23...)",
+        ),
+        (
+            "/dns/example.com/a%3f",
+            "it holds an encoded character other than a letter, a digit, '-', '_' or '~' (%20, %3B, %3F, %23...)",
+        ),
+        (
+            "/dns/example.com/a%23",
+            "it holds an encoded character other than a letter, a digit, '-', '_' or '~' (%20, %3B, %3F, %23...)",
+        ),
         ("/dns/example.com/./x", "it holds a '.' segment"),
         ("/dns/example.com/.", "it holds a '.' segment"),
         ("/dns/example.com//x", "it holds an empty segment (//)"),
