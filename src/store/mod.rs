@@ -33,6 +33,8 @@ pub struct Store {
     /// Work out the file's SHA-256 after each write (a whole pass over the file: only for
     /// callers that report it).
     digest: bool,
+    /// Read for `check --fix`: what the portable rewrite removes does not refuse the file.
+    fixing: bool,
 }
 
 /// What a write did.
@@ -60,7 +62,14 @@ impl Store {
             path,
             lock_timeout,
             digest: false,
+            fixing: false,
         }
+    }
+
+    /// This store, reading for `check --fix` ([`Document::load_fixable`]).
+    pub fn for_portable_fix(mut self) -> Self {
+        self.fixing = true;
+        self
     }
 
     /// This store, working out the file's SHA-256 after every write ([`Written::sha256`]).
@@ -97,7 +106,9 @@ impl Store {
         match atomic::read_file(&target)? {
             Some(f) => {
                 warn_links(&self.path, f.links);
-                Document::load(&self.path, into_text(&self.path, f.bytes)?)
+                let doc = Document::load(&self.path, into_text(&self.path, f.bytes)?)?;
+                doc.warn_deprecated();
+                Ok(doc)
             }
             None => Ok(Document::empty(&self.path)),
         }
@@ -145,6 +156,9 @@ impl Store {
             }
         }
         let doc = match read {
+            Some(f) if self.fixing => {
+                Document::load_fixable(&self.path, into_text(&self.path, f.bytes)?)?
+            }
             Some(f) => Document::load(&self.path, into_text(&self.path, f.bytes)?)?,
             None => Document::empty(&self.path),
         };
