@@ -217,6 +217,7 @@ impl Document {
             self.check_aliases(&splices)?;
             apply_splices(&self.text, splices)?
         };
+        self.check_old_times(edit)?;
         Ok(Planned {
             text,
             changed,
@@ -377,6 +378,54 @@ impl Document {
                 }
             ),
         })
+    }
+
+    /// Refuses a write whose result would keep a time before 1583 in tokenctl's data:
+    /// SnakeYAML, js-yaml 4 and npm `yaml` read such dates days (or, for two-digit years,
+    /// centuries) off, and tokenctl writes nothing that a library reads differently.
+    fn check_old_times(&self, edit: &Edit) -> Result<()> {
+        let old = |k: &ApiKey| {
+            let g = crate::time::GREGORIAN;
+            k.created_at.is_some_and(|t| t < g)
+                || k.expires_at.is_some_and(|t| t < g)
+                || k.previous_hashes.iter().any(|p| p.expires_at < g)
+        };
+        if !self.model.keys.iter().any(old) {
+            return Ok(());
+        }
+        let put: FxHashMap<&str, &ApiKey> = edit.put.iter().map(|k| (k.name.as_str(), k)).collect();
+        let removed: rustc_hash::FxHashSet<&str> = edit.remove.iter().map(String::as_str).collect();
+        let keys = self
+            .model
+            .keys
+            .iter()
+            .filter(|k| !removed.contains(k.name.as_str()))
+            .map(|k| put.get(k.name.as_str()).copied().unwrap_or(k));
+        for k in keys {
+            let times = k
+                .created_at
+                .iter()
+                .map(|t| ("createdAt", t))
+                .chain(k.expires_at.iter().map(|t| ("expiresAt", t)))
+                .chain(
+                    k.previous_hashes
+                        .iter()
+                        .map(|p| ("previousHashes", &p.expires_at)),
+                );
+            for (field, t) in times {
+                if *t < crate::time::GREGORIAN {
+                    return Err(Error::Invalid {
+                        path: self.path.clone(),
+                        message: format!(
+                            "key '{}': {field} {} is before 1583, which SnakeYAML, js-yaml 4 and npm `yaml` read days or centuries off; tokenctl writes no time that a YAML library reads differently, so nothing was written: change it (`update --expires`) or delete the key first",
+                            k.name,
+                            crate::time::format_timestamp(*t)
+                        ),
+                    });
+                }
+            }
+        }
+        Ok(())
     }
 
     fn entry_of(&self, name: &str) -> Result<&EntryLayout> {

@@ -486,7 +486,7 @@ impl<'a> Loader<'a> {
             while i < b.len() && !matches!(b[i], b' ' | b'\t' | b'\r' | b'\n') {
                 i += 1;
             }
-            while i < b.len() && b[i] == b' ' {
+            if b.get(i) == Some(&b' ') {
                 i += 1;
             }
             self.fix(start, i, String::new());
@@ -495,9 +495,6 @@ impl<'a> Loader<'a> {
 
     /// Another tool's data: not judged, but `check` warns of what some library cannot load.
     fn foreign(&self, node: &Node<'_>) {
-        if self.tags.is_empty() {
-            return;
-        }
         let mut todo = vec![node];
         while let Some(n) = todo.pop() {
             if n.tag != 0 {
@@ -511,19 +508,47 @@ impl<'a> Loader<'a> {
                         Some(t) => format!("!!{t}"),
                         None => tag.to_string(),
                     };
-                    self.note(
-                        n.start,
-                        format!("another tool's data carries the tag {shown}, which some YAML libraries cannot load (PyYAML's safe_load, SnakeYAML, ruamel.yaml's safe loader, js-yaml or Go's yaml): a server using one cannot load this file; tokenctl keeps it as it is"),
-                        false,
-                    );
+                    self.foreign_warning(n, &format!("carries the tag {shown}, which some YAML libraries cannot load (PyYAML's safe_load, SnakeYAML, ruamel.yaml's safe loader, js-yaml or Go's yaml)"));
                 }
             }
             match &n.kind {
                 Kind::Seq { items, .. } => todo.extend(items),
-                Kind::Map { entries, .. } => todo.extend(entries.iter().flat_map(|(k, v)| [k, v])),
+                Kind::Map { entries, .. } => {
+                    let mut seen = Seen::new();
+                    for (k, v) in entries {
+                        match k.as_str() {
+                            None | Some(_)
+                                if !matches!(k.kind, Kind::Scalar { .. } | Kind::Alias(_)) =>
+                            {
+                                self.foreign_warning(k, "has a key that is a list or mapping, which Go's yaml.v3, yaml.v2 and sigs.k8s.io/yaml, js-yaml 5 and PyYAML cannot load");
+                            }
+                            Some(name) if !seen.first(name) => {
+                                self.foreign_warning(k, &format!("repeats the key {name:?} in one mapping, which js-yaml, ruamel.yaml and Go's yaml.v3 refuse"));
+                            }
+                            _ => {}
+                        }
+                        if !k.is_merge_key() {
+                            todo.push(k);
+                        }
+                        todo.push(v);
+                    }
+                }
+                Kind::Scalar { value, .. } if n.is_plain() && n.tag == 0 => {
+                    if let Some(why) = foreign_plain(value) {
+                        self.foreign_warning(n, why);
+                    }
+                }
                 _ => {}
             }
         }
+    }
+
+    fn foreign_warning(&self, n: &Node<'_>, why: &str) {
+        self.note(
+            n.start,
+            format!("another tool's data {why}: a server using one cannot load this file; tokenctl keeps it as it is"),
+            false,
+        );
     }
 
     /// 1-based line and column (in characters) of a byte offset.
@@ -731,7 +756,20 @@ impl<'a> Loader<'a> {
                 self.explicit_key(k);
                 self.anchored(v);
             }
-            let Some(name) = k.as_str() else { continue };
+            let Some(name) = k.as_str() else {
+                self.foreign(&Node {
+                    kind: Kind::Map {
+                        entries: vec![(k.clone(), Node::placeholder())],
+                        flow: false,
+                    },
+                    start: k.start,
+                    end: k.end,
+                    anchor: 0,
+                    tag: 0,
+                });
+                self.foreign(v);
+                continue;
+            };
             if !seen.first(name) {
                 self.problem(k, format!("duplicate top-level key '{name}'"));
                 continue;
@@ -1383,6 +1421,49 @@ pub(crate) fn yaml11_non_text(s: &str) -> Option<&'static str> {
             && parts.iter().all(|p| all(p, |b| b.is_ascii_digit()))
     };
     date.then_some("a date")
+}
+
+/// Why a plain scalar in another tool's data stops some library from loading the file.
+fn foreign_plain(s: &str) -> Option<&'static str> {
+    if s.starts_with(':') {
+        return Some(
+            "holds a plain scalar starting with ':' (such as ::1), which Go's yaml, SnakeYAML and PyYAML cannot load",
+        );
+    }
+    if matches!(s, "<<" | "=") {
+        return Some(
+            "holds a plain << or = as a value, which SnakeYAML, PyYAML and ruamel.yaml's safe loader cannot load",
+        );
+    }
+    if portable::non_text(s).is_some_and(|(what, _)| what == "a timestamp" || what == "a date") {
+        let split = s.find(['T', 't', ' ', '\t']).unwrap_or(s.len());
+        let num = |p: &str| p.parse::<i16>().ok();
+        let parts: Vec<Option<i16>> = s[..split].split('-').map(num).collect();
+        let date_ok = match parts[..] {
+            [Some(y), Some(m), Some(d)] => {
+                y > 0
+                    && i8::try_from(m).is_ok_and(|m| jiff::civil::Date::new(y, m, d as i8).is_ok())
+            }
+            _ => true,
+        };
+        let time = s[split..].trim_start_matches(['T', 't', ' ', '\t']);
+        let fields: Vec<Option<i16>> = time
+            .get(..8.min(time.len()))
+            .unwrap_or("")
+            .split(':')
+            .map(|f| f.get(..2.min(f.len())).and_then(num))
+            .collect();
+        let time_ok = match fields[..] {
+            [Some(h), Some(m), Some(sec)] => h < 24 && m < 60 && sec < 60,
+            _ => true,
+        };
+        if !date_ok || !time_ok {
+            return Some(
+                "holds a plain date or time that YAML 1.1 libraries cannot load (a year 0000, a day or second out of range)",
+            );
+        }
+    }
+    None
 }
 
 /// Does the last node of `def`, going down through last children, hold a block scalar?

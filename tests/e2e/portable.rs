@@ -366,3 +366,55 @@ fn check_fix_leaves_what_it_cannot_rewrite() {
     env.run(&["check", "--fix"]).code(1).stderr_has("is null");
     assert_eq!(env.read(), text);
 }
+
+#[test]
+fn a_write_never_keeps_a_time_before_1583() {
+    let env = TestEnv::new();
+    let text = with_key("    expiresAt: 0099-01-01T00:00:00Z\n");
+    env.write(&text);
+    env.run(&["update", "ci", "--description", "hello"])
+        .code(1)
+        .stderr_has("is before 1583")
+        .stderr_has("nothing was written");
+    assert_eq!(env.read(), text);
+    // Replacing the time, or deleting the key, is a write that keeps none.
+    env.run(&["update", "ci", "--expires", "2027-01-01"])
+        .success();
+    assert!(env.read().contains("expiresAt: 2027-01-01T00:00:00Z"));
+    env.write(&text);
+    env.run(&["delete", "ci", "--yes"]).success();
+}
+
+#[test]
+fn check_warns_of_foreign_data_some_library_cannot_load() {
+    let env = TestEnv::new();
+    for (foreign, needle) in [
+        ("? [a, b]\n: x\n", "a key that is a list or mapping"),
+        ("other:\n  allowedIps: [::1]\n", "starting with ':'"),
+        ("other: {a: 1, a: 2}\n", "repeats the key \"a\""),
+        ("other: <<\n", "a plain << or ="),
+        ("other: 0000-01-01\n", "plain date or time"),
+        ("other: 2016-12-31T23:59:60Z\n", "plain date or time"),
+        ("other: !!binary aGk=\n", "the tag !!binary"),
+        ("other: !!set {a}\n", "the tag !!set"),
+    ] {
+        let text = format!("{}{foreign}", with_key(""));
+        env.write(&text);
+        let out = env.run(&["list"]);
+        out.success();
+        env.run(&["check"])
+            .success()
+            .stdout_has("warning: another tool's data")
+            .stdout_has(needle);
+        // Kept byte for byte by a write.
+        env.run(&["update", "ci", "--description", "x"]).success();
+        assert!(env.read().ends_with(foreign), "{}", env.read());
+    }
+    env.write(format!(
+        "{}other: [2027-1-1, 10.0.0.1, a:b]\n",
+        with_key("")
+    ));
+    let out = env.run(&["check"]);
+    out.success();
+    assert!(!out.stdout.contains("warning"), "{}", out.stdout);
+}
