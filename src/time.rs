@@ -234,6 +234,13 @@ pub fn parse_timestamp_old(text: &str) -> Result<(Timestamp, Option<OldTime>), S
         if i == from {
             return Err(bad(": a '.' needs digits after it"));
         }
+        // SnakeYAML rounds to the millisecond and ruamel.yaml to the microsecond: past
+        // .9995 with more digits, they read the next second (or day, or year).
+        if i - from > 3 && &text[from..from + 4] >= "9995" {
+            return Err(bad(
+                ": a fraction of .9995 or more with more than 3 digits is read as the next second by SnakeYAML and ruamel.yaml (they round it); write at most 3 digits",
+            ));
+        }
     }
     let zone = &b[i..];
     let lowercase_z = zone == b"z";
@@ -624,6 +631,10 @@ mod rfc3339_tests {
         let (_, old) = parse_timestamp_old("0000-03-01T00:00:00Z").unwrap();
         assert_eq!(old, Some(OldTime::YearZero));
         assert!(parse_timestamp_old("2016-12-31t23:59:60Z").is_err());
+        assert!(parse_timestamp("2027-01-01T10:00:00.999999999Z").is_err());
+        assert!(parse_timestamp("2027-01-01T10:00:00.9995Z").is_err());
+        assert!(parse_timestamp("2027-01-01T10:00:00.999Z").is_ok());
+        assert!(parse_timestamp("2027-01-01T10:00:00.99949Z").is_ok());
     }
 
     #[test]

@@ -129,11 +129,17 @@ impl Document {
             message: e.message,
         };
         portable::file_characters(body).map_err(syntax)?;
-        let tree = crate::yaml::parse(body).map_err(|e| Error::Syntax {
-            path: path.to_path_buf(),
-            line: e.line,
-            column: e.col,
-            message: e.message,
+        let tree = crate::yaml::parse(body).map_err(|mut e| {
+            // saphyr's word for a flow collection closed left of where it may close: say
+            // what to write instead.
+            let closes = body
+                .lines()
+                .nth(e.line.saturating_sub(1))
+                .is_some_and(|l| matches!(l.trim(), "]" | "}" | "]," | "},"));
+            if e.message == "invalid indentation" && closes {
+                e.message = "invalid indentation: a flow collection ([...] or {...}) over several lines closed at or left of its key's indentation, which js-yaml 5 cannot load either; write it on one line ([] when empty)".into();
+            }
+            syntax(e)
         })?;
         let (model, mut layout, problems) = load::load(body, tree);
         layout.newline = match memchr::memchr(b'\n', text.as_bytes()) {
