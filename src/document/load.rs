@@ -34,6 +34,7 @@ pub(crate) fn load(text: &str, tree: Tree<'_>) -> (SecurityFile, Layout, Vec<Pro
         exempt: Default::default(),
         ours: Default::default(),
         no_fix: Default::default(),
+        has_tab: memchr::memchr(b'\t', text.as_bytes()).is_some(),
     };
     let mut aliases = Vec::new();
     let mut anchor_defs = Vec::new();
@@ -125,6 +126,8 @@ struct Loader<'a> {
     ours: Vec<(usize, usize)>,
     /// Above zero while reading what an alias stands for: no rewrite is offered there.
     no_fix: std::cell::Cell<u32>,
+    /// The text holds a tab (the spans in `exempt` are wanted only then).
+    has_tab: bool,
 }
 
 /// Suspends rewrites while alive.
@@ -305,7 +308,9 @@ impl<'a> Loader<'a> {
         };
         match style {
             ScalarStyle::Literal | ScalarStyle::Folded => {
-                self.exempt.borrow_mut().push((node.start, node.end));
+                if self.has_tab {
+                    self.exempt.borrow_mut().push((node.start, node.end));
+                }
                 if rule != Rule::Description {
                     refuse(
                         "a block scalar (| or >) is allowed only in description in portable security.yml".into(),
@@ -315,7 +320,9 @@ impl<'a> Loader<'a> {
                 return;
             }
             ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => {
-                self.exempt.borrow_mut().push((node.start, node.end));
+                if self.has_tab {
+                    self.exempt.borrow_mut().push((node.start, node.end));
+                }
                 if span.contains(['\n', '\r']) {
                     refuse(
                         "a quoted scalar over several lines: YAML libraries fold its lines differently".into(),

@@ -13,6 +13,16 @@ use crate::yaml::{Lines, SyntaxError};
 /// character, no final `:`; and the whole not spelling a null, boolean, number, date or time,
 /// merge key or value key to YAML 1.1 or 1.2 (checked in [`non_text`]).
 pub(crate) fn plain_problem(s: &str) -> Option<String> {
+    // The common case, read fast: a printable ASCII word that starts with a letter is no
+    // number, date or time; only the short null and boolean words remain to be ruled out.
+    let b = s.as_bytes();
+    if b.first().is_some_and(u8::is_ascii_alphabetic)
+        && b.last() != Some(&b':')
+        && b.iter().all(|&c| c.is_ascii_graphic() || c == b' ')
+        && s.len() > 5
+    {
+        return None;
+    }
     let first = s.chars().next()?;
     if first == ':' {
         return Some(format!(
@@ -74,17 +84,15 @@ pub(crate) fn non_text(s: &str) -> Option<(&'static str, &'static str)> {
 /// YAML 1.1's base-60 numbers: `1:30`, `-1:30:00`, `190:20:30.15`.
 fn sexagesimal(s: &str) -> bool {
     let unsigned = s.strip_prefix(['-', '+']).unwrap_or(s);
-    let mut parts = unsigned.split(':');
-    let Some(head) = parts.next() else {
+    let Some((head, _)) = unsigned.split_once(':') else {
         return false;
     };
-    let rest: Vec<&str> = parts.collect();
-    if rest.is_empty()
-        || !head.starts_with(|c: char| c.is_ascii_digit())
+    if !head.starts_with(|c: char| c.is_ascii_digit())
         || !head.bytes().all(|b| b.is_ascii_digit() || b == b'_')
     {
         return false;
     }
+    let rest: Vec<&str> = unsigned.split(':').skip(1).collect();
     let sixty = |p: &str| (1..=2).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit());
     let (last, middle) = rest.split_last().expect("not empty");
     if !middle.iter().all(|p| sixty(p)) {
