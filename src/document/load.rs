@@ -791,8 +791,10 @@ impl<'a> Loader<'a> {
                     if self.tagged(v) {
                         continue;
                     }
+                    // Digits without a leading zero: `010` is 8 to YAML 1.1 (octal), 10 to 1.2.
                     match v
                         .as_str()
+                        .filter(|s| !s.starts_with('0') && s.bytes().all(|b| b.is_ascii_digit()))
                         .and_then(|s| s.parse::<u64>().ok())
                         .filter(|_| v.is_plain() && v.tag == 0)
                     {

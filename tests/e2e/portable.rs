@@ -418,3 +418,26 @@ fn check_warns_of_foreign_data_some_library_cannot_load() {
     out.success();
     assert!(!out.stdout.contains("warning"), "{}", out.stdout);
 }
+
+#[test]
+fn a_version_with_a_leading_zero_is_refused() {
+    // `010` is 8 to YAML 1.1 (octal) and 10 to YAML 1.2.
+    let env = TestEnv::new();
+    let text = with_key("").replace("version: 1", "version: 010");
+    refused_everywhere(&env, &text, "version must be a whole number");
+}
+
+#[test]
+fn a_flow_list_closed_at_its_keys_indentation_is_refused_and_fixed() {
+    let env = TestEnv::new();
+    let text = with_key("    permissions: [\n      dns:read\n    ]\n");
+    refused_everywhere(&env, &text, "which js-yaml 5 cannot load");
+    env.run(&["check", "--fix"]).success();
+    assert_eq!(env.read(), with_key("    permissions: [dns:read]\n"));
+    // Empty, saphyr itself refuses it: the message says what to write.
+    let text = with_key("    permissions: [\n\n    ]\n");
+    refused_everywhere(&env, &text, "write it on one line ([] when empty)");
+    // Closed deeper than the key, every library reads it.
+    env.write(with_key("    permissions: [\n      dns:read\n      ]\n"));
+    env.run(&["check"]).success();
+}
