@@ -170,6 +170,7 @@ impl Document {
     pub(crate) fn plan(&self, edit: &Edit) -> Result<Planned> {
         self.check_writable()?;
         if edit.portable {
+            self.check_old_times(edit)?;
             return Ok(Planned {
                 text: self.portable_rewrite().unwrap_or_else(|| self.text.clone()),
                 // Every field of tokenctl's may be rewritten (quoted, uppercased, expanded):
@@ -417,7 +418,7 @@ impl Document {
                     return Err(Error::Invalid {
                         path: self.path.clone(),
                         message: format!(
-                            "key '{}': {field} {} is before 1583, which SnakeYAML, js-yaml 4 and npm `yaml` read days or centuries off; tokenctl writes no time that a YAML library reads differently, so nothing was written: change it (`update --expires`) or delete the key first",
+                            "key '{}': {field} {} is before 1583, which SnakeYAML, js-yaml 4 and npm `yaml` read days or centuries off; tokenctl writes no time that a YAML library reads differently, so nothing was written: change it (`update --expires`, or by hand) or delete the key first",
                             k.name,
                             crate::time::format_timestamp(*t)
                         ),

@@ -57,6 +57,7 @@ pub(crate) fn load(text: &str, tree: Tree<'_>) -> (SecurityFile, Layout, Vec<Pro
             for d in &anchor_defs {
                 loader.anchor_name(d.start);
             }
+            loader.redefined_anchors(&anchor_defs);
         }
         if memchr::memchr(b'*', text.as_bytes()).is_some() {
             collect_aliases(root, &mut aliases);
@@ -607,6 +608,34 @@ impl<'a> Loader<'a> {
                 "anchor name {name:?} holds more than letters, digits, - and _: YAML parsers disagree on where such a name ends (libyaml and Go's yaml stop at the first other character), so servers would read another document; rename it (and its aliases)"
             ),
         });
+    }
+
+    /// An anchor name defined twice: YAML allows it (the latest counts), PyYAML refuses the
+    /// whole file. Warned about wherever it stands.
+    fn redefined_anchors(&self, defs: &[AnchorDef]) {
+        let b = self.text.as_bytes();
+        let mut seen = rustc_hash::FxHashSet::default();
+        for d in defs {
+            let Some(at) = memchr::memchr(b'&', &b[d.start..]).map(|i| i + d.start) else {
+                continue;
+            };
+            let end = (at + 1..b.len())
+                .find(|&j| {
+                    matches!(
+                        b[j],
+                        b' ' | b'\t' | b'\r' | b'\n' | b',' | b'[' | b']' | b'{' | b'}'
+                    )
+                })
+                .unwrap_or(b.len());
+            let name = &self.text[at + 1..end];
+            if !seen.insert(name) {
+                self.note(
+                    at,
+                    format!("the anchor name &{name} is defined a second time: YAML allows it, but PyYAML cannot load such a file"),
+                    false,
+                );
+            }
+        }
     }
 
     /// Follows an alias to its anchored scalar or list (one level; never expands further).

@@ -441,3 +441,26 @@ fn a_flow_list_closed_at_its_keys_indentation_is_refused_and_fixed() {
     env.write(with_key("    permissions: [\n      dns:read\n      ]\n"));
     env.run(&["check"]).success();
 }
+
+#[test]
+fn an_anchor_name_defined_twice_is_warned_about() {
+    let env = TestEnv::new();
+    env.write("apiKeys: {}\ndefaults: &d\n  x: 1\ntemplate: &d\n  y: 2\n");
+    env.run(&["check"])
+        .success()
+        .stdout_has("security.yml:4:11: warning: the anchor name &d is defined a second time")
+        .stdout_has("PyYAML");
+}
+
+#[test]
+fn check_fix_refuses_to_keep_a_time_before_1583() {
+    let env = TestEnv::new();
+    let text =
+        with_key("    expiresAt: 1500-01-01T10:00:00Z\n    createdAt: 2026-01-01T00:00:00z\n");
+    env.write(&text);
+    env.run(&["check", "--fix"])
+        .code(1)
+        .stderr_has("is before 1583")
+        .stderr_has("nothing was written");
+    assert_eq!(env.read(), text);
+}
