@@ -1,9 +1,12 @@
 //! Reading the syntax tree into the typed model and the layout, with every problem found.
 //!
-//! The file is read as any YAML 1.2 parser would read it, or refused where parsers disagree
-//! or where a server would read something else than tokenctl: merge keys (`<<`) and tags on
-//! tokenctl's data, and nulls where a boolean, list or string is wanted, are problems here,
-//! each with its line and column.
+//! The file is read as any YAML 1.2 parser would read it, and tokenctl's own data must be
+//! portable security.yml (docs/FORMAT.md; the scalar rules are in [`super::portable`]): what
+//! lies outside is a problem here, each with its line and column, and with the lossless
+//! rewrite `check --fix` makes where there is one. The deprecated constructs (`!!str`,
+//! anchors and aliases in tokenctl's data, a lowercase `t`/`z`, year 0000) are read and
+//! noted; other tools' data is not judged, but what some library cannot load is noted for
+//! `check`.
 
 use super::Problem;
 use super::layout::{
