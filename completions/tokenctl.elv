@@ -206,6 +206,7 @@ set edit:completion:arg-completer[tokenctl] = {|@words|
             cand --color 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)'
             cand --lock-timeout 'How long to wait for another tokenctl''s lock on the file, e.g. 10s; units ms, s, m or min, h'
             cand --all-tenants 'Check the security.yml of every tenant under --root'
+            cand --fix 'First rewrite what lies outside portable security.yml and can be rewritten without changing what any YAML library reads (quotes, uppercase T/Z, no !!str, aliases expanded, `apiKeys: {}`), as a proven write; then check'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }

@@ -470,6 +470,11 @@ pub struct CheckArgs {
     /// Check the security.yml of every tenant under --root.
     #[arg(long, conflicts_with = "path")]
     pub all_tenants: bool,
+    /// First rewrite what lies outside portable security.yml and can be rewritten without
+    /// changing what any YAML library reads (quotes, uppercase T/Z, no !!str, aliases
+    /// expanded, `apiKeys: {}`), as a proven write; then check.
+    #[arg(long, conflicts_with = "all_tenants")]
+    pub fix: bool,
 }
 
 #[derive(Debug, Args)]

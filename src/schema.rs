@@ -17,8 +17,10 @@ pub const HASH_PATTERN: &str = "^sha256:[0-9a-f]{64}$";
 pub const NAME_PATTERN: &str = r"^([A-Za-z0-9_-][A-Za-z0-9._-]{0,63}|\.[A-Za-z0-9_-][A-Za-z0-9._-]{0,62}|\.\.[A-Za-z0-9._-]{1,62})$";
 /// A permission scope: `*`, `name`, `resource:action`, `resource:*` (model::scope_problem).
 pub const SCOPE_PATTERN: &str = r"^[A-Za-z0-9:*._/-]{1,128}$";
-/// RFC 3339 with an offset; `format: date-time` says the same to validators that check formats.
-pub const TIME_PATTERN: &str = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})$";
+/// RFC 3339 as portable security.yml holds it (docs/FORMAT.md): uppercase `T` and `Z`,
+/// seconds 00-59, offset hours 00-23; `format: date-time` says the rest to validators that
+/// check formats.
+pub const TIME_PATTERN: &str = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-5][0-9](\.[0-9]+)?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$";
 /// A token prefix: 1 to 16 of a-z 0-9.
 pub const PREFIX_PATTERN: &str = "^[a-z0-9]{1,16}$";
 

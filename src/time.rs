@@ -131,12 +131,17 @@ pub fn parse_expiry(text: &str, now: Timestamp) -> Result<Option<Timestamp>> {
         Err(_) => {}
     }
     if let Ok(t) = parse_timestamp(text) {
-        return Ok(Some(t));
+        return writable(t).map(Some);
     }
     if text.len() == 10 && text.parse::<jiff::civil::Date>().is_ok() {
         // Midnight UTC, read as the file would read it: 9999-12-31 too.
         if let Ok(t) = parse_timestamp(&format!("{text}T00:00:00Z")) {
-            return Ok(Some(t));
+            return writable(t).map(Some);
+        }
+        if text.starts_with("0000") {
+            return Err(Error::Usage(format!(
+                "the date {text} is before 1970: {WRITTEN_RANGE}"
+            )));
         }
     }
     Err(Error::Usage(format!(
@@ -145,22 +150,156 @@ pub fn parse_expiry(text: &str, now: Timestamp) -> Result<Option<Timestamp>> {
     )))
 }
 
-/// Parses an RFC 3339 timestamp with an offset (`Z` or `+01:00`), any from year 0000 to 9999,
-/// to the whole second, as files hold them (a fraction is dropped).
+/// A time outside portable security.yml that is still read, for one release, with a warning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OldTime {
+    /// A lowercase `t` or `z` (RFC 3339 allows them; every Go YAML reader refuses them).
+    Lowercase,
+    /// Year 0000 (PyYAML and ruamel.yaml cannot load it).
+    YearZero,
+}
+
+impl OldTime {
+    /// What the construct is, for warnings.
+    pub fn what(self) -> &'static str {
+        match self {
+            OldTime::Lowercase => "a lowercase t or z in a time (every Go YAML reader refuses it)",
+            OldTime::YearZero => "a time in year 0000 (PyYAML and ruamel.yaml cannot load it)",
+        }
+    }
+}
+
+/// Parses a time as security.yml holds it: RFC 3339 exactly,
+/// `YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM)`, uppercase `T` and `Z`, offset hours
+/// 00-23, seconds 00-59 (no leap second), years 0001 to 9999; to the whole second (a fraction
+/// is dropped). A lowercase `t`/`z` or year 0000 is refused here; [`parse_timestamp_old`]
+/// reads them too, for the release that still reads them.
 pub fn parse_timestamp(text: &str) -> Result<Timestamp, String> {
+    match parse_timestamp_old(text)? {
+        (t, None) => Ok(t),
+        (_, Some(old)) => Err(format!(
+            "{text:?} is not an RFC 3339 time as security.yml holds it: {}; write it as {}",
+            old.what(),
+            portable_spelling(text)
+        )),
+    }
+}
+
+/// `text` with `t`/`z` in uppercase: the portable spelling of a time with lowercase ones.
+pub fn portable_spelling(text: &str) -> String {
+    text.to_ascii_uppercase()
+}
+
+/// As [`parse_timestamp`], but also reads the deprecated spellings, saying which it met.
+pub fn parse_timestamp_old(text: &str) -> Result<(Timestamp, Option<OldTime>), String> {
     if let Some(t) = canonical(text) {
-        return Ok(t);
+        if t.as_second() >= YEAR_1.as_second() {
+            return Ok((t, None));
+        }
     }
-    let bad = || format!("{text:?} is not an RFC 3339 time such as 2027-01-01T00:00:00Z");
-    // jiff accepts RFC 9557 extras; insist on the plain RFC 3339 shape: a 'T' and an offset.
-    if text.len() < 20 || !text.as_bytes()[10].eq_ignore_ascii_case(&b'T') {
-        return Err(bad());
+    let bad = |why: &str| {
+        format!(
+            "{text:?} is not an RFC 3339 time such as 2027-01-01T00:00:00Z \
+             (YYYY-MM-DDTHH:MM:SS, an optional fraction, then Z, +HH:MM or -HH:MM){why}"
+        )
+    };
+    let b = text.as_bytes();
+    let digits = |from: usize, to: usize| -> Option<u32> {
+        b.get(from..to)?.iter().try_fold(0u32, |n, &c| {
+            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+        })
+    };
+    let shape = b.len() >= 20
+        && digits(0, 4).is_some()
+        && b[4] == b'-'
+        && digits(5, 7).is_some()
+        && b[7] == b'-'
+        && digits(8, 10).is_some()
+        && matches!(b[10], b'T' | b't')
+        && digits(11, 13).is_some()
+        && b[13] == b':'
+        && digits(14, 16).is_some()
+        && b[16] == b':'
+        && digits(17, 19).is_some();
+    if !shape {
+        return Err(bad(""));
     }
-    match text.parse::<Timestamp>() {
+    let mut i = 19;
+    if b.get(i) == Some(&b'.') {
+        let from = i + 1;
+        i = from;
+        while b.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+        if i == from {
+            return Err(bad(": a '.' needs digits after it"));
+        }
+        // SnakeYAML rounds to the millisecond and ruamel.yaml to the microsecond: past
+        // .9995 with more digits, they read the next second (or day, or year).
+        if i - from > 3 && &text[from..from + 4] >= "9995" {
+            return Err(bad(
+                ": a fraction of .9995 or more with more than 3 digits is read as the next second by SnakeYAML and ruamel.yaml (they round it); write at most 3 digits",
+            ));
+        }
+    }
+    let zone = &b[i..];
+    let lowercase_z = zone == b"z";
+    match zone {
+        b"Z" | b"z" => {}
+        [b'+' | b'-', _, _, b':', _, _] => {
+            let (h, m) = (digits(i + 1, i + 3), digits(i + 4, i + 6));
+            match (h, m) {
+                (Some(h), Some(m)) if h <= 23 && m <= 59 => {}
+                (Some(_), Some(_)) => return Err(bad(": the offset is out of range")),
+                _ => return Err(bad("")),
+            }
+        }
+        _ => return Err(bad("")),
+    }
+    if digits(17, 19).is_some_and(|s| s > 59) {
+        return Err(bad(
+            ": second 60 (a leap second) is refused, as Go and Python cannot load it",
+        ));
+    }
+    let old = if b[10] == b't' || lowercase_z {
+        Some(OldTime::Lowercase)
+    } else if digits(0, 4) == Some(0) {
+        Some(OldTime::YearZero)
+    } else {
+        None
+    };
+    let upper = text.to_ascii_uppercase();
+    let t = match upper.parse::<Timestamp>() {
         // At the end's second, the nanoseconds would say how far past it: none here.
-        Ok(t) => Timestamp::from_second(t.as_second()).map_err(|_| bad()),
-        Err(_) => past_the_end(text).ok_or_else(bad),
+        Ok(t) => Timestamp::from_second(t.as_second()).map_err(|_| bad(""))?,
+        Err(_) => past_the_end(&upper).ok_or_else(|| bad(""))?,
+    };
+    Ok((t, old))
+}
+
+/// 0001-01-01T00:00:00Z: earlier instants are year 0000 (or the day before in UTC).
+const YEAR_1: Timestamp = Timestamp::constant(-62_135_596_800, 0);
+
+/// The first instant tokenctl writes: 1970-01-01T00:00:00Z. Earlier times are read, back to
+/// year 1, but never written: several libraries read dates before 1583 days off, and no one
+/// means an expiry before 1970.
+pub const FIRST_WRITTEN: Timestamp = Timestamp::UNIX_EPOCH;
+
+/// 1583-01-01T00:00:00Z: times before it are read days off by SnakeYAML, js-yaml 4 and npm
+/// `yaml` (Julian against proleptic Gregorian calendars); `check` reports them.
+pub const GREGORIAN: Timestamp = Timestamp::constant(-12_212_553_600, 0);
+
+const WRITTEN_RANGE: &str = "tokenctl writes times from 1970 to 9999 only (several YAML libraries read years before 1583 days off, and Python's cannot load year 0000)";
+
+/// Refuses a time tokenctl would write outside years 1970 to 9999.
+pub fn writable(t: Timestamp) -> Result<Timestamp> {
+    if t < FIRST_WRITTEN {
+        return Err(Error::Usage(format!(
+            "the time {} is before 1970: {WRITTEN_RANGE}",
+            format_timestamp(t)
+        )));
     }
+    Ok(t)
 }
 
 /// The form tokenctl writes, `YYYY-MM-DDTHH:MM:SSZ`, read without jiff's general parser (a
@@ -390,7 +529,7 @@ mod tests {
             "9999-12-31T00:00:00Z",
             "9999-12-30T22:00:00Z",
             "9999-12-30T22:00:01Z",
-            "0000-01-01T00:00:00Z",
+            "0001-01-01T00:00:00Z",
         ] {
             assert_eq!(round_trip(text), text);
         }
@@ -454,6 +593,66 @@ mod tests {
 }
 
 #[cfg(test)]
+mod rfc3339_tests {
+    use super::*;
+
+    #[test]
+    fn times_are_rfc_3339_exactly() {
+        for bad in [
+            "2027-01-01T00:00:00+0100",
+            "2027-01-01T00:00:00+25:00",
+            "2027-01-01T00:00:00+01:60",
+            "2027-01-01T00:00:00Z[UTC]",
+            "2016-12-31T23:59:60Z",
+            "2027-01-01 00:00:00Z",
+            "2027-01-01T00:00:00",
+            "2027-01-01T00:00:00.Z",
+            "2027-01-01T00:00Z",
+            "2027-1-01T00:00:00Z",
+            "2027-01-01t00:00:00Z",
+            "2027-01-01T00:00:00z",
+            "0000-01-01T00:00:00Z",
+        ] {
+            assert!(parse_timestamp(bad).is_err(), "{bad}");
+        }
+        for good in [
+            "2027-01-01T00:00:00Z",
+            "2027-01-01T00:00:00.123456Z",
+            "2027-01-01T00:00:00+23:59",
+            "2027-01-01T00:00:00-05:00",
+            "0001-01-01T00:00:00Z",
+        ] {
+            assert!(parse_timestamp(good).is_ok(), "{good}");
+        }
+        assert_eq!(
+            parse_timestamp_old("2027-01-01t00:00:00z").unwrap(),
+            (at("2027-01-01T00:00:00Z"), Some(OldTime::Lowercase))
+        );
+        let (_, old) = parse_timestamp_old("0000-03-01T00:00:00Z").unwrap();
+        assert_eq!(old, Some(OldTime::YearZero));
+        assert!(parse_timestamp_old("2016-12-31t23:59:60Z").is_err());
+        assert!(parse_timestamp("2027-01-01T10:00:00.999999999Z").is_err());
+        assert!(parse_timestamp("2027-01-01T10:00:00.9995Z").is_err());
+        assert!(parse_timestamp("2027-01-01T10:00:00.999Z").is_ok());
+        assert!(parse_timestamp("2027-01-01T10:00:00.99949Z").is_ok());
+    }
+
+    #[test]
+    fn expiries_before_1970_are_refused() {
+        let now = at("2026-11-22T10:00:00Z");
+        for bad in ["0000-01-01", "1969-12-31", "0001-01-01T00:00:00Z"] {
+            let e = parse_expiry(bad, now).unwrap_err().to_string();
+            assert!(e.contains("1970 to 9999"), "{bad}: {e}");
+        }
+        assert!(parse_expiry("1970-01-01", now).is_ok());
+    }
+
+    fn at(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+}
+
+#[cfg(test)]
 mod canonical_tests {
     use super::*;
 
@@ -463,7 +662,7 @@ mod canonical_tests {
     fn the_canonical_form_reads_as_jiff_reads_it() {
         for text in [
             "2026-11-22T10:00:00Z",
-            "0000-01-01T00:00:00Z",
+            "0001-01-01T00:00:00Z",
             "2024-02-29T23:59:59Z",
             "9999-12-30T22:00:00Z",
         ] {

@@ -19,6 +19,10 @@ struct Report {
     ok: bool,
     keys: usize,
     problems: Vec<ProblemView>,
+    /// Outside portable security.yml but read (deprecated constructs, foreign data some
+    /// library cannot load, a null apiKeys, times before 1583): reported, not failing.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    portability: Vec<ProblemView>,
 }
 
 #[derive(serde::Serialize)]
@@ -60,6 +64,9 @@ pub fn run(ctx: &Context, args: CheckArgs) -> Result<()> {
             store
         }
     };
+    if args.fix {
+        fix_portable(ctx, &path, store.clone(), &missing)?;
+    }
     let report = check_file(&path, &store, now, warn, &missing)?;
     let mut out = std::io::stdout().lock();
     if !ctx.is_table() {
@@ -78,6 +85,33 @@ pub fn run(ctx: &Context, args: CheckArgs) -> Result<()> {
             if n == 1 { "" } else { "s" }
         )))
     }
+}
+
+/// `check --fix`: the lossless rewrite into portable security.yml, as a proven write.
+fn fix_portable(
+    ctx: &Context,
+    path: &std::path::Path,
+    store: crate::store::Store,
+    missing: &dyn Fn() -> Error,
+) -> Result<()> {
+    let store = store.for_portable_fix();
+    let written = store.write(
+        None,
+        |doc| {
+            if doc.missing {
+                return Err(missing());
+            }
+            Ok((crate::document::Edit::portable(), ()))
+        },
+        |_, _| Ok(false),
+    )?;
+    if written.changed {
+        ctx.say(format!(
+            "{}: rewritten into portable security.yml (no value changed)",
+            path.display()
+        ));
+    }
+    Ok(())
 }
 
 /// Every tenant's file: one report each, in name order. A file that cannot be read at all is
@@ -150,8 +184,19 @@ fn all_tenants(ctx: &Context, now: jiff::Timestamp, warn: Option<jiff::Timestamp
     Ok(())
 }
 
-/// `file:line:col: problem`, one a line.
+/// `file:line:col: problem`, one a line; then `file:line:col: warning: ...` for what is
+/// outside portable security.yml but read.
 fn print_problems(out: &mut dyn Write, report: &Report) -> Result<()> {
+    for p in &report.portability {
+        let line = crate::text::value(&format!(
+            "{}:{}:{}: warning: {}",
+            report.file,
+            p.line.unwrap_or(0),
+            p.column.unwrap_or(0),
+            p.message
+        ));
+        writeln!(out, "{line}").map_err(stdout_error)?;
+    }
     for p in &report.problems {
         let at = match (p.line, p.column) {
             (Some(l), Some(c)) => format!("{}:{l}:{c}", report.file),
@@ -173,6 +218,7 @@ fn check_file(
     missing: &dyn Fn() -> Error,
 ) -> Result<Report> {
     let mut problems: Vec<ProblemView> = Vec::new();
+    let mut portability: Vec<ProblemView> = Vec::new();
     let mut keys = 0;
     let loaded = store.read_bytes().and_then(|bytes| {
         let bytes = bytes.ok_or_else(missing)?;
@@ -198,6 +244,13 @@ fn check_file(
         Err(e) => return Err(e),
         Ok((doc, found)) => {
             keys = doc.model.keys.len();
+            portability.extend(
+                doc.deprecated()
+                    .iter()
+                    .chain(doc.portability_warnings())
+                    .cloned()
+                    .map(view),
+            );
             problems.extend(found.into_iter().map(view));
             problems.extend(semantic(&doc, now, warn).into_iter().map(view));
         }
@@ -233,8 +286,9 @@ fn check_file(
     }
     // One order for every problem: by position, those without one (the file's mode) last.
     problems.sort_by_key(|p| (p.line.is_none(), p.line, p.column));
+    portability.sort_by_key(|p| (p.line, p.column));
     // A problem may quote the file (a scope, a description): a secret there is not repeated.
-    for p in &mut problems {
+    for p in problems.iter_mut().chain(&mut portability) {
         p.message = crate::text::redact(&p.message).into_owned();
     }
     Ok(Report {
@@ -243,6 +297,7 @@ fn check_file(
         ok: problems.is_empty(),
         keys,
         problems,
+        portability,
     })
 }
 

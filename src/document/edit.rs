@@ -22,6 +22,9 @@ pub struct Edit {
     pub(crate) put: Vec<ApiKey>,
     pub(crate) remove: Vec<String>,
     pub(crate) add: Vec<ApiKey>,
+    /// Rewrite what lies outside portable security.yml and can be rewritten losslessly
+    /// (`check --fix`); changes no key.
+    pub(crate) portable: bool,
 }
 
 impl Edit {
@@ -47,8 +50,18 @@ impl Edit {
         self
     }
 
+    /// Rewrite the file into portable security.yml where that is lossless (`check --fix`):
+    /// quotes for plain scalars that need them, uppercase `T`/`Z`, no `!!str`, aliases of
+    /// tokenctl's data expanded, `apiKeys: {}` for a null or missing apiKeys. On its own.
+    pub fn portable() -> Self {
+        Edit {
+            portable: true,
+            ..Edit::default()
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
-        self.put.is_empty() && self.remove.is_empty() && self.add.is_empty()
+        self.put.is_empty() && self.remove.is_empty() && self.add.is_empty() && !self.portable
     }
 
     /// The keys this edit adds, in order.
@@ -83,6 +96,9 @@ pub(crate) struct Planned {
     pub added_keys: Vec<ApiKey>,
     /// The file's version afterwards (a new file gets `version: 1`).
     pub version: Option<u64>,
+    /// A rewrite into portable security.yml ([`Edit::portable`]): tokenctl's top-level values
+    /// are compared as the model reads them, not node for node.
+    pub portable: bool,
 }
 
 impl Planned {
@@ -153,6 +169,26 @@ impl Document {
     /// Plans `edit` against this document: the intended model and the new text.
     pub(crate) fn plan(&self, edit: &Edit) -> Result<Planned> {
         self.check_writable()?;
+        if edit.portable {
+            self.check_old_times(edit)?;
+            return Ok(Planned {
+                text: self.portable_rewrite().unwrap_or_else(|| self.text.clone()),
+                // Every field of tokenctl's may be rewritten (quoted, uppercased, expanded):
+                // the prover checks them as the model reads them, other fields byte for byte.
+                changed: self
+                    .model
+                    .names()
+                    .map(|n| (n.to_string(), super::FIELDS.to_vec()))
+                    .collect(),
+                portable: true,
+                put: FxHashMap::default(),
+                added: Vec::new(),
+                removed: Default::default(),
+                added_keys: Vec::new(),
+                version: self.model.version,
+            });
+        }
+        self.check_portable()?;
         let version = self.check_edit(edit)?;
         let mut changed = FxHashMap::default();
         let mut set = Vec::new();
@@ -182,6 +218,7 @@ impl Document {
             self.check_aliases(&splices)?;
             apply_splices(&self.text, splices)?
         };
+        self.check_old_times(edit)?;
         Ok(Planned {
             text,
             changed,
@@ -194,6 +231,7 @@ impl Document {
             removed: edit.remove.iter().cloned().collect(),
             added_keys: edit.add.clone(),
             version,
+            portable: false,
         })
     }
 
@@ -224,6 +262,27 @@ impl Document {
             }
             if !added.insert(new.name.as_str()) {
                 return Err(internal(format!("key '{}' is added twice", new.name)));
+            }
+        }
+        // Times tokenctl writes lie in years 1970 to 9999 (an unchanged older one is kept).
+        for new in edit.put.iter().chain(&edit.add) {
+            let old = self.model.get(&new.name);
+            let had = |t: &jiff::Timestamp| {
+                old.is_some_and(|o| {
+                    o.created_at.as_ref() == Some(t)
+                        || o.expires_at.as_ref() == Some(t)
+                        || o.previous_hashes.iter().any(|p| p.expires_at == *t)
+                })
+            };
+            let times = new
+                .created_at
+                .iter()
+                .chain(&new.expires_at)
+                .chain(new.previous_hashes.iter().map(|p| &p.expires_at));
+            for t in times {
+                if !had(t) {
+                    crate::time::writable(*t)?;
+                }
             }
         }
         // A new file starts `version: 1` (NEW_FILE).
@@ -295,6 +354,77 @@ impl Document {
             return Err(unwritable(
                 "the top level is a flow mapping ({...}) without apiKeys; add `apiKeys: {}` to it by hand first".into(),
             ));
+        }
+        Ok(())
+    }
+
+    /// Refuses to write a file whose own data holds a deprecated construct: tokenctl writes
+    /// nothing outside portable security.yml, and `check --fix` rewrites them first.
+    fn check_portable(&self) -> Result<()> {
+        let Some(first) = self.deprecated().first() else {
+            return Ok(());
+        };
+        let more = self.deprecated().len() - 1;
+        Err(Error::Syntax {
+            path: self.path.clone(),
+            line: first.line,
+            column: first.col,
+            message: format!(
+                "{}{}; tokenctl writes only portable security.yml, so nothing was written",
+                first.message,
+                if more > 0 {
+                    format!(" (and {more} more)")
+                } else {
+                    String::new()
+                }
+            ),
+        })
+    }
+
+    /// Refuses a write whose result would keep a time before 1583 in tokenctl's data:
+    /// SnakeYAML, js-yaml 4 and npm `yaml` read such dates days (or, for two-digit years,
+    /// centuries) off, and tokenctl writes nothing that a library reads differently.
+    fn check_old_times(&self, edit: &Edit) -> Result<()> {
+        let old = |k: &ApiKey| {
+            let g = crate::time::GREGORIAN;
+            k.created_at.is_some_and(|t| t < g)
+                || k.expires_at.is_some_and(|t| t < g)
+                || k.previous_hashes.iter().any(|p| p.expires_at < g)
+        };
+        if !self.model.keys.iter().any(old) {
+            return Ok(());
+        }
+        let put: FxHashMap<&str, &ApiKey> = edit.put.iter().map(|k| (k.name.as_str(), k)).collect();
+        let removed: rustc_hash::FxHashSet<&str> = edit.remove.iter().map(String::as_str).collect();
+        let keys = self
+            .model
+            .keys
+            .iter()
+            .filter(|k| !removed.contains(k.name.as_str()))
+            .map(|k| put.get(k.name.as_str()).copied().unwrap_or(k));
+        for k in keys {
+            let times = k
+                .created_at
+                .iter()
+                .map(|t| ("createdAt", t))
+                .chain(k.expires_at.iter().map(|t| ("expiresAt", t)))
+                .chain(
+                    k.previous_hashes
+                        .iter()
+                        .map(|p| ("previousHashes", &p.expires_at)),
+                );
+            for (field, t) in times {
+                if *t < crate::time::GREGORIAN {
+                    return Err(Error::Invalid {
+                        path: self.path.clone(),
+                        message: format!(
+                            "key '{}': {field} {} is before 1583, which SnakeYAML, js-yaml 4 and npm `yaml` read days or centuries off; tokenctl writes no time that a YAML library reads differently, so nothing was written: change it (`update --expires`, or by hand) or delete the key first",
+                            k.name,
+                            crate::time::format_timestamp(*t)
+                        ),
+                    });
+                }
+            }
         }
         Ok(())
     }
@@ -494,34 +624,30 @@ impl Document {
                 .model
                 .names()
                 .all(|n| edit.remove.iter().any(|r| r == n));
-        if !matches!(api.value, ApiValue::Block)
-            || !api.value_props
-            || !all_gone
-            || !edit.add.is_empty()
-        {
+        if !matches!(api.value, ApiValue::Block) || !all_gone || !edit.add.is_empty() {
             return None;
         }
-        // Past the anchor and tag that follow the colon on the key's line.
+        // `apiKeys: {}`, never `apiKeys:` with nothing after it: that is a null to every YAML
+        // library, not the empty mapping docs/FORMAT.md promises. After the anchor and tag
+        // that follow the colon on the key's line, if any.
         let b = self.text.as_bytes();
-        let mut i = colon_after(&self.text, api.key_end)? + 1;
-        let (mut after_props, mut tagged) = (None, false);
+        let colon = colon_after(&self.text, api.key_end)?;
+        let mut i = colon + 1;
+        let mut at = i;
         loop {
             while i < b.len() && matches!(b[i], b' ' | b'\t') {
                 i += 1;
             }
             if i < b.len() && matches!(b[i], b'&' | b'!') {
-                tagged |= b[i] == b'!';
                 while i < b.len() && !matches!(b[i], b' ' | b'\t' | b'\r' | b'\n') {
                     i += 1;
                 }
-                after_props = Some(i);
+                at = i;
             } else {
                 break;
             }
         }
-        after_props
-            .filter(|_| tagged)
-            .map(|at| (at, at, " {}".to_string()))
+        Some((at, at, " {}".to_string()))
     }
 
     /// Splices that add `keys` after the last key.

@@ -24,6 +24,25 @@ pub(crate) struct Layout {
     pub aliases: Vec<(u32, usize)>,
     /// Every anchor of the file, in file order.
     pub anchor_defs: Vec<AnchorDef>,
+    /// What is read but lies outside portable security.yml, and how to rewrite it.
+    pub portability: Portability,
+}
+
+/// What the loader read that portable security.yml leaves out (docs/FORMAT.md), beyond the
+/// problems that refuse the file.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Portability {
+    /// Deprecated constructs in tokenctl's data, read for one more release: `!!str`, anchors
+    /// and aliases, a lowercase `t`/`z`, year 0000. Writers refuse a file holding one.
+    pub deprecated: Vec<super::Problem>,
+    /// What `check` warns about and no command refuses: foreign data that some library cannot
+    /// load, a null or missing apiKeys, times before 1583.
+    pub warnings: Vec<super::Problem>,
+    /// Byte splices that rewrite what can be rewritten losslessly (`check --fix`), in any
+    /// order, never overlapping.
+    pub fixes: Vec<(usize, usize, String)>,
+    /// Where the problems stand that `fixes` rewrite away (line, column).
+    pub fixable: Vec<(usize, usize)>,
 }
 
 /// An anchored node: its anchor id and its span.
@@ -99,6 +118,10 @@ impl Layout {
     /// Moves every position by `by` bytes (for a text read after a BOM).
     pub fn shift(&mut self, by: usize) {
         self.top_end += by;
+        for (start, end, _) in &mut self.portability.fixes {
+            *start += by;
+            *end += by;
+        }
         for (_, at) in &mut self.aliases {
             *at += by;
         }

@@ -1,17 +1,22 @@
 //! Reading the syntax tree into the typed model and the layout, with every problem found.
 //!
-//! The file is read as any YAML 1.2 parser would read it, or refused where parsers disagree
-//! or where a server would read something else than tokenctl: merge keys (`<<`) and tags on
-//! tokenctl's data, and nulls where a boolean, list or string is wanted, are problems here,
-//! each with its line and column.
+//! The file is read as any YAML 1.2 parser would read it, and tokenctl's own data must be
+//! portable security.yml (docs/FORMAT.md; the scalar rules are in [`super::portable`]): what
+//! lies outside is a problem here, each with its line and column, and with the lossless
+//! rewrite `check --fix` makes where there is one. The deprecated constructs (`!!str`,
+//! anchors and aliases in tokenctl's data, a lowercase `t`/`z`, year 0000) are read and
+//! noted; other tools' data is not judged, but what some library cannot load is noted for
+//! `check`.
 
 use super::Problem;
 use super::layout::{
-    AnchorDef, ApiLayout, ApiValue, EntryLayout, FieldLayout, Layout, Root, field_name, indent_of,
-    line_start,
+    AnchorDef, ApiLayout, ApiValue, EntryLayout, FieldLayout, Layout, Portability, Root,
+    field_name, indent_of, line_start,
 };
+use super::portable;
+use super::render::{double_quoted, render_scalar};
 use crate::model::{self, ApiKey, PreviousHash, SecurityFile};
-use crate::time::parse_timestamp;
+use crate::time::{OldTime, parse_timestamp_old};
 use crate::token::TokenHash;
 use crate::yaml::{self, Kind, Node, Tree};
 use jiff::Timestamp;
@@ -26,6 +31,13 @@ pub(crate) fn load(text: &str, tree: Tree<'_>) -> (SecurityFile, Layout, Vec<Pro
         text,
         tags: tree.tags,
         lines: Default::default(),
+        port: Default::default(),
+        our_aliases: Default::default(),
+        our_anchors: Default::default(),
+        exempt: Default::default(),
+        ours: Default::default(),
+        no_fix: Default::default(),
+        has_tab: memchr::memchr(b'\t', text.as_bytes()).is_some(),
     };
     let mut aliases = Vec::new();
     let mut anchor_defs = Vec::new();
@@ -48,15 +60,27 @@ pub(crate) fn load(text: &str, tree: Tree<'_>) -> (SecurityFile, Layout, Vec<Pro
             for d in &anchor_defs {
                 loader.anchor_name(d.start);
             }
+            loader.redefined_anchors(&anchor_defs);
         }
         if memchr::memchr(b'*', text.as_bytes()).is_some() {
             collect_aliases(root, &mut aliases);
         }
     }
     let (model, mut layout) = loader.file(tree.root);
+    loader.tabs();
+    loader.anchor_fixes(&aliases);
+    let mut port = loader.port.take();
+    port.deprecated.sort_by_key(|p| (p.line, p.col));
+    port.deprecated.dedup();
+    port.warnings.sort_by_key(|p| (p.line, p.col));
+    port.warnings.dedup();
+    port.fixes.sort_by_key(|f| f.0);
+    port.fixes.dedup_by_key(|f| f.0);
+    layout.portability = port;
     layout.aliases = aliases;
     layout.anchor_defs = anchor_defs;
     let mut problems = loader.problems.into_inner();
+    problems.dedup();
     problems.sort_by_key(|p| (p.line, p.col));
     (model, layout, problems)
 }
@@ -95,7 +119,49 @@ struct Loader<'a> {
     tags: Vec<String>,
     /// Where each line starts, worked out at the first message that needs a position.
     lines: std::cell::OnceCell<yaml::Lines<'a>>,
+    port: std::cell::RefCell<Portability>,
+    /// Where the aliases in tokenctl's data stand (they are expanded by `check --fix`).
+    our_aliases: std::cell::RefCell<Vec<usize>>,
+    /// Anchors on tokenctl's data: id and where the node starts.
+    our_anchors: std::cell::RefCell<Vec<(u32, usize)>>,
+    /// Spans in tokenctl's data where a tab is text (quoted and block scalars).
+    exempt: std::cell::RefCell<Vec<(usize, usize)>>,
+    /// Spans of tokenctl's top-level sections, from the key's line to the next top-level key.
+    ours: Vec<(usize, usize)>,
+    /// Above zero while reading what an alias stands for: no rewrite is offered there.
+    no_fix: std::cell::Cell<u32>,
+    /// The text holds a tab (the spans in `exempt` are wanted only then).
+    has_tab: bool,
 }
+
+/// Suspends rewrites while alive.
+struct Suspend<'c>(&'c std::cell::Cell<u32>);
+
+impl<'c> Suspend<'c> {
+    fn new(c: &'c std::cell::Cell<u32>) -> Self {
+        c.set(c.get() + 1);
+        Suspend(c)
+    }
+}
+
+impl Drop for Suspend<'_> {
+    fn drop(&mut self) {
+        self.0.set(self.0.get() - 1);
+    }
+}
+
+/// How a scalar of tokenctl's data may be written.
+#[derive(Clone, Copy, PartialEq)]
+enum Rule {
+    /// Text: plain only within the allow-list, else quoted.
+    Text,
+    /// The description: text, and a block scalar is allowed too.
+    Description,
+    /// A time: plain (it is a timestamp to every library, which is meant) or quoted.
+    Time,
+}
+
+const FIX: &str = "run `tokenctl check --fix` to rewrite it";
 
 /// Names a field in messages (`key 'ci': permissions`, or `permissions` at the top level);
 /// formatted only when there is a problem to report.
@@ -156,7 +222,7 @@ impl<'s> Seen<'s> {
 
 const MERGE: &str = "merge keys (<<, or a key tagged !!merge) are not allowed here: YAML parsers disagree on them (YAML 1.1 parsers merge the mapping in, YAML 1.2 parsers read a key named \"<<\"), so servers would not all see the same keys; write the fields out";
 
-const TAG: &str = "tags (!...) are not allowed on tokenctl's data: parsers resolve them differently; remove the tag";
+const TAG: &str = "tags (!...) are not allowed on tokenctl's data: YAML libraries resolve them differently; remove the tag";
 
 impl<'a> Loader<'a> {
     fn problem(&self, node: &Node<'_>, message: impl Into<String>) {
@@ -166,6 +232,334 @@ impl<'a> Loader<'a> {
             col,
             message: message.into(),
         });
+    }
+
+    fn note(&self, at: usize, message: String, deprecated: bool) {
+        let (line, col) = self.position(at);
+        let p = Problem { line, col, message };
+        let mut port = self.port.borrow_mut();
+        if deprecated {
+            port.deprecated.push(p);
+        } else {
+            port.warnings.push(p);
+        }
+    }
+
+    /// A deprecated construct in tokenctl's data: read this release, with a warning.
+    fn deprecated(&self, at: usize, what: &str) {
+        self.note(
+            at,
+            format!("{what} is deprecated in tokenctl's data and will not be read by the next release; {FIX}"),
+            true,
+        );
+    }
+
+    fn fix(&self, start: usize, end: usize, with: String) {
+        if self.no_fix.get() == 0 {
+            self.port.borrow_mut().fixes.push((start, end, with));
+        }
+    }
+
+    /// A scalar of tokenctl's data written so that every library reads it back: plain when
+    /// the allow-list says so (and, for times, plain as tokenctl writes them), else quoted.
+    fn portable_text(&self, node: &Node<'_>, time: bool) -> Option<String> {
+        let value = node.as_str()?;
+        let plain_ok = if time {
+            parse_timestamp_old(value).is_ok()
+        } else {
+            portable::plain_problem(value).is_none()
+        };
+        Some(if plain_ok && !value.is_empty() {
+            if time {
+                crate::time::portable_spelling(value)
+            } else {
+                value.to_string()
+            }
+        } else if time {
+            double_quoted(value)
+        } else {
+            render_scalar(value)
+        })
+    }
+
+    /// The rules of portable security.yml for one scalar of tokenctl's data. A problem for
+    /// what is refused; the lossless rewrite of it for `check --fix`.
+    fn scalar_rules(&self, node: &Node<'_>, what: What<'_>, rule: Rule) {
+        let Kind::Scalar { value, style } = &node.kind else {
+            return;
+        };
+        let span = &self.text[node.start..node.end.max(node.start)];
+        // A rewrite of the whole node, only where it carries no anchor something may alias.
+        let fixable = node.anchor == 0;
+        let refuse = |why: String, suggest: bool| {
+            let hint = if suggest && fixable {
+                format!(
+                    "; write it quoted ({}), or {FIX}",
+                    self.portable_text(node, rule == Rule::Time)
+                        .unwrap_or_default()
+                )
+            } else {
+                String::new()
+            };
+            self.problem(node, format!("{what}: {why}{hint}"));
+            if suggest && fixable && self.no_fix.get() == 0 {
+                if let Some(t) = self.portable_text(node, rule == Rule::Time) {
+                    self.fix(node.start, node.end, t);
+                    let at = self.position(node.start);
+                    self.port.borrow_mut().fixable.push(at);
+                }
+            }
+        };
+        match style {
+            ScalarStyle::Literal | ScalarStyle::Folded => {
+                if self.has_tab {
+                    self.exempt.borrow_mut().push((node.start, node.end));
+                }
+                if rule != Rule::Description {
+                    refuse(
+                        "a block scalar (| or >) is allowed only in description in portable security.yml".into(),
+                        true,
+                    );
+                }
+                return;
+            }
+            ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => {
+                if self.has_tab {
+                    self.exempt.borrow_mut().push((node.start, node.end));
+                }
+                if span.contains(['\n', '\r']) {
+                    refuse(
+                        "a quoted scalar over several lines: YAML libraries fold its lines differently".into(),
+                        true,
+                    );
+                } else if *style == ScalarStyle::DoubleQuoted {
+                    if let Some(c) = portable::portable_escapes(span) {
+                        refuse(
+                            format!(
+                                "the escape \\{c} is YAML 1.2 only (PyYAML and SnakeYAML refuse it)"
+                            ),
+                            true,
+                        );
+                    }
+                }
+                return;
+            }
+            ScalarStyle::Plain => {}
+        }
+        if node.tag != 0 || value.is_empty() {
+            return;
+        }
+        if span.contains(['\n', '\r']) {
+            refuse(
+                "a plain scalar over several lines: YAML libraries fold its lines differently"
+                    .into(),
+                true,
+            );
+            return;
+        }
+        if rule == Rule::Time {
+            return;
+        }
+        if let Some(why) = portable::plain_problem(value) {
+            refuse(why, true);
+        }
+    }
+
+    /// An anchor on tokenctl's data: deprecated.
+    fn anchored(&self, node: &Node<'_>) {
+        if node.anchor != 0 {
+            self.deprecated(
+                node.start,
+                "an anchor (&name) on tokenctl's data (Go's sigs.k8s.io/yaml and some servers' decoders treat anchors and aliases differently)",
+            );
+            self.our_anchors
+                .borrow_mut()
+                .push((node.anchor, node.start));
+        }
+    }
+
+    /// `?` before a key of tokenctl's data: an explicit key.
+    fn explicit_key(&self, k: &Node<'_>) {
+        let b = self.text.as_bytes();
+        let mut i = k.start;
+        while i > 0 && matches!(b[i - 1], b' ' | b'\t' | b'\n' | b'\r') {
+            i -= 1;
+        }
+        if i > 0
+            && b[i - 1] == b'?'
+            && (i == 1 || matches!(b[i - 2], b' ' | b'\t' | b'\n' | b'\r' | b'{' | b',' | b'['))
+            && i < b.len()
+            && matches!(b[i], b' ' | b'\t' | b'\n' | b'\r')
+        {
+            self.problem(
+                k,
+                "explicit keys (`? key`) are not part of portable security.yml in tokenctl's data; write `key: value`",
+            );
+        }
+    }
+
+    /// A multi-line flow collection closed at or left of its key's indentation (`[\n  x\n]`
+    /// with `]` under the key): js-yaml 5 cannot load it.
+    fn flow_close(
+        &self,
+        node: &Node<'_>,
+        what: What<'_>,
+        one_line: impl FnOnce() -> Option<String>,
+    ) {
+        let flow = matches!(
+            node.kind,
+            Kind::Seq { flow: true, .. } | Kind::Map { flow: true, .. }
+        );
+        if !flow || node.end == 0 || !self.text[node.start..node.end].contains('\n') {
+            return;
+        }
+        let close = node.end - 1;
+        let col = self.text[line_start(self.text, close)..close]
+            .chars()
+            .count();
+        let blank_before = self.text[line_start(self.text, close)..close]
+            .trim()
+            .is_empty();
+        if blank_before && col <= indent_of(self.text, node.start) {
+            let one = if node.anchor == 0 { one_line() } else { None };
+            let hint = match &one {
+                Some(t) => format!("; write it on one line ({t}), or {FIX}"),
+                None => String::new(),
+            };
+            let (line, col) = self.position(close);
+            self.problems.borrow_mut().push(Problem {
+                line,
+                col,
+                message: format!("{what}: a flow collection over several lines closed at its key's indentation, which js-yaml 5 cannot load{hint}"),
+            });
+            if let Some(t) = one.filter(|_| self.no_fix.get() == 0) {
+                self.fix(node.start, node.end, t);
+                self.port.borrow_mut().fixable.push((line, col));
+            }
+        }
+    }
+
+    /// Tabs in tokenctl's sections outside quoted and block scalars: refused (PyYAML and
+    /// ruamel refuse a tab before a comment; Go, SnakeYAML, PyYAML and ruamel a tab-indented
+    /// line). In other tools' sections, a warning.
+    fn tabs(&self) {
+        let b = self.text.as_bytes();
+        if memchr::memchr(b'\t', b).is_none() {
+            return;
+        }
+        let exempt = self.exempt.borrow();
+        let mut reported_foreign = false;
+        for at in memchr::memchr_iter(b'\t', b) {
+            if exempt.iter().any(|&(s, e)| s <= at && at < e) {
+                continue;
+            }
+            if self.ours.iter().any(|&(s, e)| s <= at && at < e) {
+                let (line, col) = self.position(at);
+                self.problems.borrow_mut().push(Problem {
+                    line,
+                    col,
+                    message: "a tab in tokenctl's data outside a quoted string: PyYAML and ruamel.yaml refuse a tab before a comment, and Go's yaml, SnakeYAML, PyYAML and ruamel.yaml a tab-indented line; use spaces".into(),
+                });
+                return;
+            }
+            let line = &self.text[line_start(self.text, at)..];
+            let in_indent = self.text[line_start(self.text, at)..at].trim().is_empty();
+            let before_comment = line
+                .get(at - line_start(self.text, at) + 1..)
+                .is_some_and(|r| r.trim_start_matches([' ', '\t']).starts_with('#'));
+            if !reported_foreign && (in_indent || before_comment) {
+                reported_foreign = true;
+                self.note(
+                    at,
+                    "another tool's section holds a tab (in indentation or before a comment): PyYAML and ruamel.yaml, and for an indenting tab also Go's yaml and SnakeYAML, cannot load the file; tokenctl keeps it as it is".into(),
+                    false,
+                );
+            }
+        }
+    }
+
+    /// Fixes removing the anchors on tokenctl's data that nothing outside it aliases (its
+    /// own aliases are expanded by the same fix).
+    fn anchor_fixes(&self, aliases: &[(u32, usize)]) {
+        let ours = self.our_aliases.borrow();
+        for &(id, start) in self.our_anchors.borrow().iter() {
+            if aliases.iter().any(|(a, at)| *a == id && !ours.contains(at)) {
+                continue;
+            }
+            let b = self.text.as_bytes();
+            let mut i = start;
+            if b.get(i) == Some(&b'!') {
+                continue;
+            }
+            if b.get(i) != Some(&b'&') {
+                continue;
+            }
+            while i < b.len() && !matches!(b[i], b' ' | b'\t' | b'\r' | b'\n') {
+                i += 1;
+            }
+            if b.get(i) == Some(&b' ') {
+                i += 1;
+            }
+            self.fix(start, i, String::new());
+        }
+    }
+
+    /// Another tool's data: not judged, but `check` warns of what some library cannot load.
+    fn foreign(&self, node: &Node<'_>) {
+        let mut todo = vec![node];
+        while let Some(n) = todo.pop() {
+            if n.tag != 0 {
+                let tag = self.tags.get(n.tag as usize - 1).map_or("", String::as_str);
+                let core = matches!(
+                    tag.strip_prefix("tag:yaml.org,2002:"),
+                    Some("str" | "int" | "float" | "bool" | "null" | "map" | "seq")
+                );
+                if !core {
+                    let shown = match tag.strip_prefix("tag:yaml.org,2002:") {
+                        Some(t) => format!("!!{t}"),
+                        None => tag.to_string(),
+                    };
+                    self.foreign_warning(n, &format!("carries the tag {shown}, which some YAML libraries cannot load (PyYAML's safe_load, SnakeYAML, ruamel.yaml's safe loader, js-yaml or Go's yaml)"));
+                }
+            }
+            match &n.kind {
+                Kind::Seq { items, .. } => todo.extend(items),
+                Kind::Map { entries, .. } => {
+                    let mut seen = Seen::new();
+                    for (k, v) in entries {
+                        match k.as_str() {
+                            None | Some(_)
+                                if !matches!(k.kind, Kind::Scalar { .. } | Kind::Alias(_)) =>
+                            {
+                                self.foreign_warning(k, "has a key that is a list or mapping, which Go's yaml.v3, yaml.v2 and sigs.k8s.io/yaml, js-yaml 5 and PyYAML cannot load");
+                            }
+                            Some(name) if !seen.first(name) => {
+                                self.foreign_warning(k, &format!("repeats the key {name:?} in one mapping, which js-yaml, ruamel.yaml and Go's yaml.v3 refuse"));
+                            }
+                            _ => {}
+                        }
+                        if !k.is_merge_key() {
+                            todo.push(k);
+                        }
+                        todo.push(v);
+                    }
+                }
+                Kind::Scalar { value, .. } if n.is_plain() && n.tag == 0 => {
+                    if let Some(why) = foreign_plain(value) {
+                        self.foreign_warning(n, why);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn foreign_warning(&self, n: &Node<'_>, why: &str) {
+        self.note(
+            n.start,
+            format!("another tool's data {why}: a server using one cannot load this file; tokenctl keeps it as it is"),
+            false,
+        );
     }
 
     /// 1-based line and column (in characters) of a byte offset.
@@ -219,10 +613,66 @@ impl<'a> Loader<'a> {
         });
     }
 
+    /// An anchor name defined twice: YAML allows it (the latest counts), PyYAML refuses the
+    /// whole file. Warned about wherever it stands.
+    fn redefined_anchors(&self, defs: &[AnchorDef]) {
+        let b = self.text.as_bytes();
+        let mut seen = rustc_hash::FxHashSet::default();
+        for d in defs {
+            let Some(at) = memchr::memchr(b'&', &b[d.start..]).map(|i| i + d.start) else {
+                continue;
+            };
+            let end = (at + 1..b.len())
+                .find(|&j| {
+                    matches!(
+                        b[j],
+                        b' ' | b'\t' | b'\r' | b'\n' | b',' | b'[' | b']' | b'{' | b'}'
+                    )
+                })
+                .unwrap_or(b.len());
+            let name = &self.text[at + 1..end];
+            if !seen.insert(name) {
+                self.note(
+                    at,
+                    format!("the anchor name &{name} is defined a second time: YAML allows it, but PyYAML cannot load such a file"),
+                    false,
+                );
+            }
+        }
+    }
+
     /// Follows an alias to its anchored scalar or list (one level; never expands further).
     fn resolve<'n>(&'n self, node: &'n Node<'a>) -> &'n Node<'a> {
         match node.kind {
-            Kind::Alias(id) => self.anchors.get(&id).unwrap_or(node),
+            Kind::Alias(id) => {
+                let Some(target) = self.anchors.get(&id) else {
+                    return node;
+                };
+                self.deprecated(
+                    node.start,
+                    "an alias (*name) in tokenctl's data (ruamel.yaml's round-trip loader and some servers' decoders do not read it as a copy)",
+                );
+                self.our_aliases.borrow_mut().push(node.start);
+                let expanded = match &target.kind {
+                    Kind::Scalar { .. } => self.portable_text(
+                        target,
+                        parse_timestamp_old(target.as_str().unwrap_or("")).is_ok(),
+                    ),
+                    Kind::Seq { items, .. } => items
+                        .iter()
+                        .map(|i| match i.kind {
+                            Kind::Scalar { .. } => self.portable_text(i, false),
+                            _ => None,
+                        })
+                        .collect::<Option<Vec<_>>>()
+                        .map(|v| format!("[{}]", v.join(", "))),
+                    _ => None,
+                };
+                if let Some(t) = expanded {
+                    self.fix(node.start, node.end, t);
+                }
+                target
+            }
             _ => node,
         }
     }
@@ -247,13 +697,19 @@ impl<'a> Loader<'a> {
             .tags
             .get(node.tag as usize - 1)
             .map_or("", String::as_str);
-        let plain_kind = match node.kind {
-            Kind::Map { .. } => "tag:yaml.org,2002:map",
-            Kind::Seq { .. } => "tag:yaml.org,2002:seq",
-            Kind::Scalar { .. } => "tag:yaml.org,2002:str",
-            Kind::Alias(_) => "",
-        };
-        if tag == plain_kind {
+        if tag == "tag:yaml.org,2002:str" && matches!(node.kind, Kind::Scalar { .. }) {
+            self.deprecated(
+                node.start,
+                "the tag !!str (ruamel.yaml's default loader reads a tagged object, not a string)",
+            );
+            if node.anchor == 0 {
+                let time = node
+                    .as_str()
+                    .is_some_and(|v| parse_timestamp_old(v).is_ok());
+                if let Some(t) = self.portable_text(node, time) {
+                    self.fix(node.start, node.end, t);
+                }
+            }
             return false;
         }
         self.problem(node, TAG);
@@ -268,6 +724,22 @@ impl<'a> Loader<'a> {
         let Some(mut root) = root.filter(|r| !r.is_null()) else {
             if null_text {
                 layout.root = Root::Null;
+            } else {
+                self.note(
+                    self.text.len(),
+                    "the file holds no data: tokenctl reads it as no keys, but to every YAML library it is a null document, not a mapping; write `apiKeys: {}` (or run `tokenctl check --fix`)".into(),
+                    false,
+                );
+                let nl = if self.text.is_empty() || self.text.ends_with('\n') {
+                    ""
+                } else {
+                    "\n"
+                };
+                self.fix(
+                    self.text.len(),
+                    self.text.len(),
+                    format!("{nl}apiKeys: {{}}\n"),
+                );
             }
             return (SecurityFile::default(), layout);
         };
@@ -299,13 +771,44 @@ impl<'a> Loader<'a> {
             .position(|(k, _)| k.as_str() == Some("apiKeys"))
             .and_then(|i| entries.get(i + 1))
             .map(|(k, _)| line_start(self.text, k.start));
-        for (k, v) in entries.iter_mut() {
+        let starts: Vec<usize> = entries
+            .iter()
+            .map(|(k, _)| line_start(self.text, k.start))
+            .collect();
+        let mut has_api = false;
+        for (i, (k, v)) in entries.iter_mut().enumerate() {
             let k: &Node<'a> = k;
             if self.merge(k) {
                 self.problem(k, format!("top level: {MERGE}"));
                 continue;
             }
-            let Some(name) = k.as_str() else { continue };
+            let section_end = if *flow {
+                v.end.max(k.end)
+            } else {
+                starts.get(i + 1).copied().unwrap_or(self.text.len())
+            };
+            if matches!(
+                k.as_str(),
+                Some("version" | "tokenPrefix" | "permissions" | "apiKeys")
+            ) {
+                self.ours.push((starts[i], section_end));
+                self.explicit_key(k);
+                self.anchored(v);
+            }
+            let Some(name) = k.as_str() else {
+                self.foreign(&Node {
+                    kind: Kind::Map {
+                        entries: vec![(k.clone(), Node::placeholder())],
+                        flow: false,
+                    },
+                    start: k.start,
+                    end: k.end,
+                    anchor: 0,
+                    tag: 0,
+                });
+                self.foreign(v);
+                continue;
+            };
             if !seen.first(name) {
                 self.problem(k, format!("duplicate top-level key '{name}'"));
                 continue;
@@ -320,8 +823,10 @@ impl<'a> Loader<'a> {
                     if self.tagged(v) {
                         continue;
                     }
+                    // Digits without a leading zero: `010` is 8 to YAML 1.1 (octal), 10 to 1.2.
                     match v
                         .as_str()
+                        .filter(|s| !s.starts_with('0') && s.bytes().all(|b| b.is_ascii_digit()))
                         .and_then(|s| s.parse::<u64>().ok())
                         .filter(|_| v.is_plain() && v.tag == 0)
                     {
@@ -352,14 +857,22 @@ impl<'a> Loader<'a> {
                     }
                 }
                 "apiKeys" => {
+                    has_api = true;
                     let (mut api, list, of_key) = self.api_keys(k, v, &mut keys);
                     api.next_top_line = next_top_line;
                     layout.api = Some(api);
                     layout.entries = list;
                     layout.of_key = of_key;
                 }
-                _ => {}
+                _ => self.foreign(v),
             }
+        }
+        if !has_api && !*flow {
+            self.note(
+                layout.top_end,
+                "the file has no apiKeys: tokenctl reads it as no keys, but servers expect the mapping; write `apiKeys: {}` (or run `tokenctl check --fix`)".into(),
+                false,
+            );
         }
         (SecurityFile::new(version, prefix, catalog, keys), layout)
     }
@@ -375,10 +888,24 @@ impl<'a> Loader<'a> {
         let mut of_key = Vec::new();
         self.tagged(v);
         let value = match &v.kind {
-            _ if v.is_null() => ApiValue::Null {
-                start: v.start,
-                end: v.end,
-            },
+            _ if v.is_null() => {
+                self.note(
+                    k.start,
+                    "apiKeys is null: tokenctl reads it as no keys, but every YAML library reads null, not the mapping servers expect; write `apiKeys: {}` (or run `tokenctl check --fix`)".into(),
+                    false,
+                );
+                if v.start == v.end {
+                    if let Some(colon) = super::layout::colon_after(self.text, k.end) {
+                        self.fix(colon + 1, colon + 1, " {}".into());
+                    }
+                } else {
+                    self.fix(v.start, v.end, "{}".into());
+                }
+                ApiValue::Null {
+                    start: v.start,
+                    end: v.end,
+                }
+            }
             Kind::Map { flow: true, .. } => ApiValue::Flow { end: v.end },
             Kind::Map { .. } => ApiValue::Block,
             _ => {
@@ -424,6 +951,7 @@ impl<'a> Loader<'a> {
                     continue;
                 };
                 self.tagged(name_node);
+                self.explicit_key(name_node);
                 if let Some(what) = core_schema_non_text(name).filter(|_| name_node.is_plain()) {
                     self.problem(
                         name_node,
@@ -433,6 +961,15 @@ impl<'a> Loader<'a> {
                     self.problem(
                         name_node,
                         format!("key name {name} is {what} to YAML 1.1 parsers such as PyYAML, not text; quote it ('{name}')"),
+                    );
+                } else if name_node.tag == 0 {
+                    self.scalar_rules(
+                        name_node,
+                        What {
+                            key: None,
+                            field: "key name",
+                        },
+                        Rule::Text,
                     );
                 }
                 if let Some(p) = crate::names::problem(name) {
@@ -471,6 +1008,15 @@ impl<'a> Loader<'a> {
         };
         let before = self.problems.borrow().len();
         self.tagged(def);
+        self.anchored(def);
+        self.flow_close(
+            def,
+            What {
+                key: Some(name),
+                field: "definition",
+            },
+            || None,
+        );
         let Kind::Map { entries, flow } = &def.kind else {
             self.problem(
                 def,
@@ -495,6 +1041,11 @@ impl<'a> Loader<'a> {
                 self.problem(fk, "a field name must be text");
                 continue;
             };
+            let known = super::FIELDS.contains(&field);
+            if known {
+                self.explicit_key(fk);
+                self.anchored(fv);
+            }
             if !seen.first(field) {
                 self.problem(fk, format!("key '{name}': duplicate field '{field}'"));
                 continue;
@@ -548,6 +1099,7 @@ impl<'a> Loader<'a> {
                 }
                 "hash" => {
                     has_hash = true;
+                    self.scalar_rules(self.resolve_quiet(fv), what, Rule::Text);
                     match self.str_of(fv, what).map(TokenHash::parse) {
                         Some(Some(h)) => key.hash = h,
                         Some(None) => self.problem(
@@ -585,7 +1137,7 @@ impl<'a> Loader<'a> {
                         .map(|l| l.into_iter().map(|(s, _)| s).collect())
                 }
                 "previousHashes" => key.previous_hashes = self.previous(fv, what),
-                _ => {}
+                _ => self.foreign(fv),
             }
         }
         if !has_hash {
@@ -594,12 +1146,36 @@ impl<'a> Loader<'a> {
                 format!("key '{name}' has no hash; every key needs `hash: sha256:<64 hex>`"),
             );
         }
-        let ok = self.problems.borrow().len() == before;
+        // A key whose every problem `check --fix` rewrites away is read (for the rewrite's
+        // proof); `Document::load` refuses the file all the same.
+        let ok = {
+            let problems = self.problems.borrow();
+            let port = self.port.borrow();
+            problems[before..]
+                .iter()
+                .all(|p| port.fixable.contains(&(p.line, p.col)))
+        };
         (ok.then_some(key), layout)
     }
 
     fn string(&self, node: &Node<'a>, what: What<'_>) -> Option<String> {
-        self.str_of(node, what).map(String::from)
+        let s = self.str_of(node, what).map(String::from);
+        let _suspended = matches!(node.kind, Kind::Alias(_)).then(|| Suspend::new(&self.no_fix));
+        let rule = if what.field == "description" {
+            Rule::Description
+        } else {
+            Rule::Text
+        };
+        self.scalar_rules(self.resolve_quiet(node), what, rule);
+        s
+    }
+
+    /// As [`Loader::resolve`], without noting the alias again.
+    fn resolve_quiet<'n>(&'n self, node: &'n Node<'a>) -> &'n Node<'a> {
+        match node.kind {
+            Kind::Alias(id) => self.anchors.get(&id).unwrap_or(node),
+            _ => node,
+        }
     }
 
     /// A scalar's text, borrowed from the tree. A null is a problem: the field must hold
@@ -630,8 +1206,36 @@ impl<'a> Loader<'a> {
 
     fn time(&self, node: &Node<'a>, what: What<'_>) -> Option<Timestamp> {
         let s = self.str_of(node, what)?;
-        match parse_timestamp(s) {
-            Ok(t) => Some(t),
+        let _suspended = matches!(node.kind, Kind::Alias(_)).then(|| Suspend::new(&self.no_fix));
+        let node = self.resolve_quiet(node);
+        self.scalar_rules(node, what, Rule::Time);
+        match parse_timestamp_old(s) {
+            Ok((t, old)) => {
+                match old {
+                    Some(OldTime::Lowercase) => {
+                        self.deprecated(
+                            node.start,
+                            &format!("{what}: {}", OldTime::Lowercase.what()),
+                        );
+                        if node.anchor == 0 && node.tag == 0 {
+                            let at = yaml::content_start(self.text, node);
+                            let raw = &self.text[at..node.end];
+                            self.fix(at, node.end, crate::time::portable_spelling(raw));
+                        }
+                    }
+                    Some(OldTime::YearZero) => self
+                        .deprecated(node.start, &format!("{what}: {}", OldTime::YearZero.what())),
+                    None => {}
+                }
+                if t < crate::time::GREGORIAN {
+                    self.note(
+                        node.start,
+                        format!("{what}: {s} is before 1583: tokenctl reads it as the past it is, but SnakeYAML, js-yaml 4 and npm `yaml` read such dates days off (other calendars)"),
+                        false,
+                    );
+                }
+                Some(t)
+            }
             Err(e) => {
                 self.problem(node, format!("{what}: {e}"));
                 None
@@ -644,10 +1248,26 @@ impl<'a> Loader<'a> {
         node: &'n Node<'a>,
         what: What<'_>,
     ) -> Option<Vec<(String, &'n Node<'a>)>> {
+        let via_alias = matches!(node.kind, Kind::Alias(_));
         let node = self.resolve(node);
         if self.tagged(node) {
             return None;
         }
+        // What an alias stands for may lie in another tool's data: it is not rewritten.
+        let _suspended = via_alias.then(|| Suspend::new(&self.no_fix));
+        self.flow_close(node, what, || match &node.kind {
+            Kind::Seq { items, .. } => items
+                .iter()
+                .map(|i| match i.kind {
+                    Kind::Scalar { .. } if i.anchor == 0 && i.tag == 0 => {
+                        self.portable_text(i, false)
+                    }
+                    _ => None,
+                })
+                .collect::<Option<Vec<_>>>()
+                .map(|v| format!("[{}]", v.join(", "))),
+            _ => None,
+        });
         if node.is_null() {
             self.problem(
                 node,
@@ -671,8 +1291,10 @@ impl<'a> Loader<'a> {
             if self.tagged(item) {
                 continue;
             }
+            self.anchored(item);
             match &item.kind {
                 Kind::Scalar { value, .. } if !item.is_null() => {
+                    self.scalar_rules(item, what, Rule::Text);
                     out.push((value.to_string(), item))
                 }
                 _ => self.problem(
@@ -711,7 +1333,7 @@ impl<'a> Loader<'a> {
                 );
                 continue;
             };
-            let (mut hash, mut expires) = (None, None);
+            let (mut hash, mut expires, mut has_expires) = (None, None, false);
             for (k, v) in entries {
                 if self.merge(k) {
                     self.problem(k, format!("{what}: {MERGE}"));
@@ -728,12 +1350,17 @@ impl<'a> Loader<'a> {
                         ),
                         None => {}
                     },
-                    Some("expiresAt") => expires = self.time(v, what),
+                    Some("expiresAt") => {
+                        has_expires = true;
+                        expires = self.time(v, what);
+                    }
                     _ => {}
                 }
             }
             match (hash, expires) {
                 (Some(hash), Some(expires_at)) => out.push(PreviousHash { hash, expires_at }),
+                // A malformed expiresAt was reported where it stands.
+                (Some(_), None) if has_expires => {}
                 (Some(_), None) => {
                     self.problem(item, format!("{what}: every item needs an expiresAt"))
                 }
@@ -748,7 +1375,7 @@ impl<'a> Loader<'a> {
 /// `1.5e3`, `.inf` are numbers, `true`/`False` booleans, `null`/`~` null. A key name written
 /// so is not the name tokenctl would read (found by fuzz/edit's libyaml check: `2:` is the
 /// integer 2 to libyaml).
-fn core_schema_non_text(s: &str) -> Option<&'static str> {
+pub(crate) fn core_schema_non_text(s: &str) -> Option<&'static str> {
     let digits = |t: &str, radix: u32| !t.is_empty() && t.chars().all(|c| c.is_digit(radix));
     let unsigned = s.strip_prefix(['-', '+']).unwrap_or(s);
     let float = {
@@ -787,7 +1414,7 @@ fn core_schema_non_text(s: &str) -> Option<&'static str> {
 /// yaml.v2) when YAML 1.2's core schema reads it as text, among what a key name can spell
 /// (`A-Z a-z 0-9 - _ .`): `yes`/`on`/`n` booleans, `1_000`, `0b101`, `0755`, `1.5_0`
 /// numbers, `2027-01-01` dates. A server reading such a plain name gets no string.
-fn yaml11_non_text(s: &str) -> Option<&'static str> {
+pub(crate) fn yaml11_non_text(s: &str) -> Option<&'static str> {
     if matches!(
         s,
         "y" | "Y"
@@ -835,6 +1462,49 @@ fn yaml11_non_text(s: &str) -> Option<&'static str> {
             && parts.iter().all(|p| all(p, |b| b.is_ascii_digit()))
     };
     date.then_some("a date")
+}
+
+/// Why a plain scalar in another tool's data stops some library from loading the file.
+fn foreign_plain(s: &str) -> Option<&'static str> {
+    if s.starts_with(':') {
+        return Some(
+            "holds a plain scalar starting with ':' (such as ::1), which Go's yaml, SnakeYAML and PyYAML cannot load",
+        );
+    }
+    if matches!(s, "<<" | "=") {
+        return Some(
+            "holds a plain << or = as a value, which SnakeYAML, PyYAML and ruamel.yaml's safe loader cannot load",
+        );
+    }
+    if portable::non_text(s).is_some_and(|(what, _)| what == "a timestamp" || what == "a date") {
+        let split = s.find(['T', 't', ' ', '\t']).unwrap_or(s.len());
+        let num = |p: &str| p.parse::<i16>().ok();
+        let parts: Vec<Option<i16>> = s[..split].split('-').map(num).collect();
+        let date_ok = match parts[..] {
+            [Some(y), Some(m), Some(d)] => {
+                y > 0
+                    && i8::try_from(m).is_ok_and(|m| jiff::civil::Date::new(y, m, d as i8).is_ok())
+            }
+            _ => true,
+        };
+        let time = s[split..].trim_start_matches(['T', 't', ' ', '\t']);
+        let fields: Vec<Option<i16>> = time
+            .get(..8.min(time.len()))
+            .unwrap_or("")
+            .split(':')
+            .map(|f| f.get(..2.min(f.len())).and_then(num))
+            .collect();
+        let time_ok = match fields[..] {
+            [Some(h), Some(m), Some(sec)] => h < 24 && m < 60 && sec < 60,
+            _ => true,
+        };
+        if !date_ok || !time_ok {
+            return Some(
+                "holds a plain date or time that YAML 1.1 libraries cannot load (a year 0000, a day or second out of range)",
+            );
+        }
+    }
+    None
 }
 
 /// Does the last node of `def`, going down through last children, hold a block scalar?

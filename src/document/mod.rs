@@ -11,6 +11,7 @@ pub mod desired;
 pub(crate) mod edit;
 mod layout;
 mod load;
+mod portable;
 pub(crate) mod prove;
 pub mod render;
 
@@ -88,6 +89,25 @@ impl Document {
         Ok(doc)
     }
 
+    /// Loads text for `check --fix`: as [`Document::load`], but a problem that the portable
+    /// rewrite removes ([`Edit::portable`]) does not fail the load.
+    pub fn load_fixable(path: &Path, text: String) -> Result<Self> {
+        let (doc, problems) = Self::load_all(path, text)?;
+        let fixable = &doc.layout.portability.fixable;
+        if let Some(p) = problems
+            .into_iter()
+            .find(|p| !fixable.contains(&(p.line, p.col)))
+        {
+            return Err(Error::Syntax {
+                path: path.to_path_buf(),
+                line: p.line,
+                column: p.col,
+                message: p.message,
+            });
+        }
+        Ok(doc)
+    }
+
     /// Loads text, collecting every problem (for `check`). Fails only on YAML syntax errors.
     pub fn load_all(path: &Path, text: String) -> Result<(Self, Vec<Problem>)> {
         let body_offset = if text.starts_with('\u{feff}') { 3 } else { 0 };
@@ -102,11 +122,24 @@ impl Document {
                 message: e.message,
             });
         }
-        let tree = crate::yaml::parse(body).map_err(|e| Error::Syntax {
+        let syntax = |e: crate::yaml::SyntaxError| Error::Syntax {
             path: path.to_path_buf(),
             line: e.line,
             column: e.col,
             message: e.message,
+        };
+        portable::file_characters(body).map_err(syntax)?;
+        let tree = crate::yaml::parse(body).map_err(|mut e| {
+            // saphyr's word for a flow collection closed left of where it may close: say
+            // what to write instead.
+            let closes = body
+                .lines()
+                .nth(e.line.saturating_sub(1))
+                .is_some_and(|l| matches!(l.trim(), "]" | "}" | "]," | "},"));
+            if e.message == "invalid indentation" && closes {
+                e.message = "invalid indentation: a flow collection ([...] or {...}) over several lines closed at or left of its key's indentation, which js-yaml 5 cannot load either; write it on one line ([] when empty)".into();
+            }
+            syntax(e)
         })?;
         let (model, mut layout, problems) = load::load(body, tree);
         layout.newline = match memchr::memchr(b'\n', text.as_bytes()) {
@@ -126,6 +159,55 @@ impl Document {
             },
             problems,
         ))
+    }
+
+    /// Deprecated constructs in tokenctl's data (read this release, with a warning; writers
+    /// refuse them): each with its position.
+    pub fn deprecated(&self) -> &[Problem] {
+        &self.layout.portability.deprecated
+    }
+
+    /// What `check` warns about without failing: foreign data that some YAML library cannot
+    /// load, a missing or null apiKeys, times before 1583.
+    pub fn portability_warnings(&self) -> &[Problem] {
+        &self.layout.portability.warnings
+    }
+
+    /// Prints the deprecation warnings of a file being read (not written) on stderr.
+    pub fn warn_deprecated(&self) {
+        for p in self.deprecated() {
+            eprintln!(
+                "{}",
+                crate::text::message(&format!(
+                    "warning: {}:{}:{}: {}",
+                    self.path.display(),
+                    p.line,
+                    p.col,
+                    p.message
+                ))
+            );
+        }
+    }
+
+    /// The text with every lossless rewrite to portable security.yml made (`check --fix`),
+    /// or `None` when there is none.
+    pub fn portable_rewrite(&self) -> Option<String> {
+        let fixes = &self.layout.portability.fixes;
+        if fixes.is_empty() {
+            return None;
+        }
+        let mut out = String::with_capacity(self.text.len() + 64);
+        let mut at = 0;
+        for (start, end, with) in fixes {
+            if *start < at {
+                continue;
+            }
+            out.push_str(&self.text[at..*start]);
+            out.push_str(with);
+            at = *end;
+        }
+        out.push_str(&self.text[at..]);
+        Some(out)
     }
 
     /// 1-based line and column where key `name` is defined.

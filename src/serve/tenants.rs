@@ -402,6 +402,7 @@ fn load(path: &Path, place: &Place) -> crate::Result<Loaded> {
     })?;
     let etag = format!("sha256:{}", crate::store::file_digest(&bytes));
     let doc = Document::load(path, crate::store::into_text(path, bytes)?)?;
+    doc.warn_deprecated();
     let verifier = Verifier::new(doc.model);
     let shared = verifier
         .shared_secrets()

@@ -40,6 +40,8 @@ pub struct Store {
     /// Work out the file's SHA-256 after each write (a whole pass over the file: only for
     /// callers that report it).
     digest: bool,
+    /// Read for `check --fix`: what the portable rewrite removes does not refuse the file.
+    fixing: bool,
 }
 
 /// What a write did.
@@ -70,6 +72,7 @@ impl Store {
             attrs: FileAttrs::default(),
             lock_timeout,
             digest: false,
+            fixing: false,
         }
     }
 
@@ -85,6 +88,7 @@ impl Store {
             attrs: FileAttrs::default(),
             lock_timeout,
             digest: false,
+            fixing: false,
         }
     }
 
@@ -95,6 +99,12 @@ impl Store {
             (None, Some(tenant)) => Store::tenant(&location.root_dir(), tenant, lock_timeout),
             _ => Store::new(path, lock_timeout),
         })
+    }
+
+    /// This store, reading for `check --fix` ([`Document::load_fixable`]).
+    pub fn for_portable_fix(mut self) -> Self {
+        self.fixing = true;
+        self
     }
 
     /// This store, working out the file's SHA-256 after every write ([`Written::sha256`]).
@@ -176,7 +186,11 @@ impl Store {
     /// Reads the file; a missing file is an empty document (with `missing` set).
     pub fn read(&self) -> Result<Document> {
         match self.read_bytes()? {
-            Some(bytes) => Document::load(&self.path, into_text(&self.path, bytes)?),
+            Some(bytes) => {
+                let doc = Document::load(&self.path, into_text(&self.path, bytes)?)?;
+                doc.warn_deprecated();
+                Ok(doc)
+            }
             None => Ok(Document::empty(&self.path)),
         }
     }
@@ -224,6 +238,9 @@ impl Store {
             }
         }
         let doc = match read {
+            Some(f) if self.fixing => {
+                Document::load_fixable(&self.path, into_text(&self.path, f.bytes)?)?
+            }
             Some(f) => Document::load(&self.path, into_text(&self.path, f.bytes)?)?,
             None => Document::empty(&self.path),
         };

@@ -539,7 +539,7 @@ fn the_desired_state_can_come_from_stdin_in_either_shape() {
     env.run_with(&["apply", "-f", "-", "--prune", "--yes"], "apiKeys: {}\n")
         .success()
         .stderr_has("- delete keep");
-    assert_eq!(env.read(), "version: 1\napiKeys:\n");
+    assert_eq!(env.read(), "version: 1\napiKeys: {}\n");
     env.run(&["apply", "-f", "missing.yml"])
         .code(1)
         .stderr_has("missing.yml: no such file");

@@ -488,7 +488,7 @@ fn delete_needs_yes_without_a_terminal() {
     env.run(&["delete", "--all", "--yes"])
         .success()
         .stderr_has("Deleted 2 keys");
-    assert_eq!(env.read(), "version: 1\napiKeys:\n");
+    assert_eq!(env.read(), "version: 1\napiKeys: {}\n");
 }
 
 #[test]

@@ -192,37 +192,29 @@ fn a_key_is_added_to_a_flow_api_keys_that_ends_in_a_trailing_comma() {
 
 #[test]
 fn the_last_key_of_a_tagged_or_anchored_api_keys_can_be_deleted() {
-    // Deleting every key left `apiKeys: !!map` holding a tagged null, which the loader
-    // refuses, so the write was refused: the last key of such a file could not be revoked.
-    for (head, want) in [
-        ("apiKeys: !!map\n", "apiKeys: !!map {}\n"),
-        (
-            "apiKeys: &keys !!map  # ours\n",
-            "apiKeys: &keys !!map {}  # ours\n",
-        ),
-        // An anchored null is fine as it is.
-        ("apiKeys: &keys\n", "apiKeys: &keys\n"),
-    ] {
-        for args in [&["delete", "a", "--yes"][..], &["delete", "--all", "--yes"]] {
-            let mut text = format!("{head}  a:\n    hash: {}\n", fake_hash(1));
-            if args[1] == "--all" {
-                text.push_str(&format!("  b:\n    hash: {}\n", fake_hash(2)));
-            }
-            let (_dir, file) = temp_file(&text);
-            run(&file, args, "").success();
-            assert_eq!(
-                fs::read_to_string(&file).unwrap(),
-                want,
-                "{text:?} {args:?}"
-            );
-            assert_eq!(run(&file, &["check"], "").code, 0);
-            // ...and keys can be added again, the tag kept.
-            run(&file, &["create", "c", "--quiet"], "").success();
-            let after = fs::read_to_string(&file).unwrap();
-            let kept = want.find(" {}").unwrap_or(want.len() - 1);
-            assert!(after.starts_with(&want[..kept]), "{after}");
-            assert_eq!(run(&file, &["check"], "").code, 0, "{after}");
+    // Deleting every key left `apiKeys: !!map` holding a tagged null. Tags are not portable
+    // security.yml now (refused on read), and an anchor on tokenctl's data is deprecated:
+    // `check --fix` removes it, and then the last key goes, leaving `apiKeys: {}`.
+    let text = format!("apiKeys: !!map\n  a:\n    hash: {}\n", fake_hash(1));
+    let (_dir, file) = temp_file(&text);
+    run(&file, &["delete", "a", "--yes"], "")
+        .code(1)
+        .stderr_has("tags (!...) are not allowed");
+    assert_eq!(fs::read_to_string(&file).unwrap(), text);
+    for args in [&["delete", "a", "--yes"][..], &["delete", "--all", "--yes"]] {
+        let mut text = format!("apiKeys: &keys  # ours\n  a:\n    hash: {}\n", fake_hash(1));
+        if args[1] == "--all" {
+            text.push_str(&format!("  b:\n    hash: {}\n", fake_hash(2)));
         }
+        let (_dir, file) = temp_file(&text);
+        run(&file, args, "").code(1).stderr_has("check --fix");
+        assert_eq!(fs::read_to_string(&file).unwrap(), text);
+        run(&file, &["check", "--fix"], "").success();
+        run(&file, args, "").success();
+        assert_eq!(fs::read_to_string(&file).unwrap(), "apiKeys: {}  # ours\n");
+        assert_eq!(run(&file, &["check"], "").code, 0);
+        run(&file, &["create", "c", "--quiet"], "").success();
+        assert_eq!(run(&file, &["check"], "").code, 0);
     }
 }
 
@@ -475,9 +467,11 @@ fn no_write_puts_a_line_of_blanks_with_a_tab_after_its_text() {
         let (_dir, file) = temp_file(&text);
         let out = run(&file, &["create", "new"], "");
         out.code(1).stdout_empty();
+        // In tokenctl's own section a tab is refused on read already (portable security.yml).
         assert!(
-            out.stderr.contains("a line of only blanks holding a tab")
-                && out.stderr.contains("remove the tab"),
+            (out.stderr.contains("a line of only blanks holding a tab")
+                && out.stderr.contains("remove the tab"))
+                || out.stderr.contains("a tab in tokenctl's data"),
             "{text:?}: {}",
             out.stderr
         );
@@ -517,7 +511,7 @@ fn a_key_name_that_yaml_reads_as_a_number_or_a_boolean_must_be_quoted() {
         }
     }
     // Names that only look numeric stay plain text.
-    for name in ["2a", "1.2.3", "v1", "-", "07-08", "1_000x"] {
+    for name in ["2a", "1.2.3", "v1", "07-08", "1_000x"] {
         let text = format!("apiKeys:\n  {name}:\n    hash: {}\n", fake_hash(1));
         let (_dir, file) = temp_file(&text);
         assert_eq!(run(&file, &["check"], "").code, 0, "{text}");

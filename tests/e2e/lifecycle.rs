@@ -1027,7 +1027,7 @@ fn check_reports_every_problem_with_file_and_line() {
          s.yml:13:18: key 'types': permissions must be a list, like [a, b], not a scalar\n\
          s.yml:15:18: key 'types': invalid address range \"10.0.0.0/33\": use a CIDR such as 203.0.113.0/24 or 2001:db8::/32\n\
          s.yml:15:31: key 'types': invalid address range \"nonsense\": use a CIDR such as 203.0.113.0/24 or 2001:db8::/32\n\
-         s.yml:16:16: key 'types': expiresAt: \"tomorrow\" is not an RFC 3339 time such as 2027-01-01T00:00:00Z\n\
+         s.yml:16:16: key 'types': expiresAt: \"tomorrow\" is not an RFC 3339 time such as 2027-01-01T00:00:00Z (YYYY-MM-DDTHH:MM:SS, an optional fraction, then Z, +HH:MM or -HH:MM)\n\
          s.yml:17:3: key 'scopes': unknown permission 'dns:raed': the file's permissions catalog does not list it; did you mean 'dns:read'?\n\
          s.yml:20:3: duplicate key name 'good'\n"
     );

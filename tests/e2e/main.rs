@@ -46,6 +46,7 @@ mod hostile;
 mod isolation;
 mod links;
 mod paths;
+mod portable;
 mod precommit;
 mod props;
 mod prove;

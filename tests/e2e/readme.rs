@@ -87,7 +87,7 @@ fn the_quick_start_runs_as_written() {
     let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600);
     let file = std::fs::read_to_string(&path).unwrap();
-    assert_eq!(file, "version: 1\napiKeys:\n", "deleted at the end");
+    assert_eq!(file, "version: 1\napiKeys: {}\n", "deleted at the end");
 }
 
 /// The README's first set-up command, run as written but with the test's own binary in place
