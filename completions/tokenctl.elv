@@ -18,7 +18,7 @@ set edit:completion:arg-completer[tokenctl] = {|@words|
     }
     var completions = [
         &'tokenctl'= {
-            cand --file 'The security.yml to use (overrides --tenant)'
+            cand --file 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)'
             cand -t 'Tenant whose <root>/<tenant>/security.yml to use'
             cand --tenant 'Tenant whose <root>/<tenant>/security.yml to use'
             cand --root 'Folder holding one folder per tenant'
@@ -55,7 +55,7 @@ set edit:completion:arg-completer[tokenctl] = {|@words|
             cand --resource 'Allow use only on this resource (repeatable)'
             cand --copy-for 'Copy, and clear the clipboard after this long instead of 45s (unless something else was copied since), e.g. 2m; units ms, s, m or min, h'
             cand --if-unchanged 'Write only if the file''s SHA-256 is still this (as `sha256sum` printed it); else exit 6'
-            cand --file 'The security.yml to use (overrides --tenant)'
+            cand --file 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)'
             cand -t 'Tenant whose <root>/<tenant>/security.yml to use'
             cand --tenant 'Tenant whose <root>/<tenant>/security.yml to use'
             cand --root 'Folder holding one folder per tenant'
@@ -78,7 +78,7 @@ set edit:completion:arg-completer[tokenctl] = {|@words|
             cand --expiring-within 'Only keys that expire within this duration (and have not yet), e.g. 7d; units y, mo, w, d, h, min, s, ms'
             cand --unused-since 'Only keys not used within this duration (or never used), e.g. 30d; units y, mo, w, d, h, min, s, ms'
             cand --permission 'Only keys that grant this permission (as the scope itself, `*` or `resource:*`)'
-            cand --file 'The security.yml to use (overrides --tenant)'
+            cand --file 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)'
             cand -t 'Tenant whose <root>/<tenant>/security.yml to use'
             cand --tenant 'Tenant whose <root>/<tenant>/security.yml to use'
             cand --root 'Folder holding one folder per tenant'
@@ -98,7 +98,7 @@ set edit:completion:arg-completer[tokenctl] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'tokenctl;show'= {
-            cand --file 'The security.yml to use (overrides --tenant)'
+            cand --file 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)'
             cand -t 'Tenant whose <root>/<tenant>/security.yml to use'
             cand --tenant 'Tenant whose <root>/<tenant>/security.yml to use'
             cand --root 'Folder holding one folder per tenant'
@@ -117,7 +117,7 @@ set edit:completion:arg-completer[tokenctl] = {|@words|
             cand --description 'New description ("" removes it)'
             cand --expires 'New expiry: a duration from now (30d, 3mo, 1y; units y, mo, w, d, h, min, s, ms), a date (2027-01-01), an RFC 3339 time, or never'
             cand --if-unchanged 'Write only if the file''s SHA-256 is still this (as `sha256sum` printed it); else exit 6'
-            cand --file 'The security.yml to use (overrides --tenant)'
+            cand --file 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)'
             cand -t 'Tenant whose <root>/<tenant>/security.yml to use'
             cand --tenant 'Tenant whose <root>/<tenant>/security.yml to use'
             cand --root 'Folder holding one folder per tenant'
@@ -133,7 +133,7 @@ set edit:completion:arg-completer[tokenctl] = {|@words|
         }
         &'tokenctl;delete'= {
             cand --if-unchanged 'Write only if the file''s SHA-256 is still this (as `sha256sum` printed it); else exit 6'
-            cand --file 'The security.yml to use (overrides --tenant)'
+            cand --file 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)'
             cand -t 'Tenant whose <root>/<tenant>/security.yml to use'
             cand --tenant 'Tenant whose <root>/<tenant>/security.yml to use'
             cand --root 'Folder holding one folder per tenant'
@@ -152,7 +152,7 @@ set edit:completion:arg-completer[tokenctl] = {|@words|
             cand --grace 'Keep the old secret valid this long, e.g. 24h; units y, mo, w, d, h, min, s, ms'
             cand --copy-for 'Copy, and clear the clipboard after this long instead of 45s (unless something else was copied since), e.g. 2m; units ms, s, m or min, h'
             cand --if-unchanged 'Write only if the file''s SHA-256 is still this (as `sha256sum` printed it); else exit 6'
-            cand --file 'The security.yml to use (overrides --tenant)'
+            cand --file 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)'
             cand -t 'Tenant whose <root>/<tenant>/security.yml to use'
             cand --tenant 'Tenant whose <root>/<tenant>/security.yml to use'
             cand --root 'Folder holding one folder per tenant'
@@ -171,7 +171,7 @@ set edit:completion:arg-completer[tokenctl] = {|@words|
             cand --ip 'The client''s address'
             cand --path 'The request path'
             cand --resource 'The resource requested'
-            cand --file 'The security.yml to use (overrides --tenant)'
+            cand --file 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)'
             cand -t 'Tenant whose <root>/<tenant>/security.yml to use'
             cand --tenant 'Tenant whose <root>/<tenant>/security.yml to use'
             cand --root 'Folder holding one folder per tenant'
@@ -185,7 +185,7 @@ set edit:completion:arg-completer[tokenctl] = {|@words|
         }
         &'tokenctl;check'= {
             cand --warn-expiring 'Also report keys that expire within this duration (e.g. 14d; units y, mo, w, d, h, min, s, ms), and expired keys'
-            cand --file 'The security.yml to use (overrides --tenant)'
+            cand --file 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)'
             cand -t 'Tenant whose <root>/<tenant>/security.yml to use'
             cand --tenant 'Tenant whose <root>/<tenant>/security.yml to use'
             cand --root 'Folder holding one folder per tenant'
@@ -201,7 +201,7 @@ set edit:completion:arg-completer[tokenctl] = {|@words|
             cand -f 'The desired-state file (`-` for stdin): `apiKeys:` of name -> fields, or name -> fields'
             cand --desired 'The desired-state file (`-` for stdin): `apiKeys:` of name -> fields, or name -> fields'
             cand --if-unchanged 'Write only if the file''s SHA-256 is still this (as `sha256sum` printed it); else exit 6'
-            cand --file 'The security.yml to use (overrides --tenant)'
+            cand --file 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)'
             cand -t 'Tenant whose <root>/<tenant>/security.yml to use'
             cand --tenant 'Tenant whose <root>/<tenant>/security.yml to use'
             cand --root 'Folder holding one folder per tenant'
@@ -218,7 +218,7 @@ set edit:completion:arg-completer[tokenctl] = {|@words|
         }
         &'tokenctl;scan'= {
             cand --fail-on 'Which findings make the exit code 10'
-            cand --file 'The security.yml to use (overrides --tenant)'
+            cand --file 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)'
             cand -t 'Tenant whose <root>/<tenant>/security.yml to use'
             cand --tenant 'Tenant whose <root>/<tenant>/security.yml to use'
             cand --root 'Folder holding one folder per tenant'
@@ -233,7 +233,7 @@ set edit:completion:arg-completer[tokenctl] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'tokenctl;schema'= {
-            cand --file 'The security.yml to use (overrides --tenant)'
+            cand --file 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)'
             cand -t 'Tenant whose <root>/<tenant>/security.yml to use'
             cand --tenant 'Tenant whose <root>/<tenant>/security.yml to use'
             cand --root 'Folder holding one folder per tenant'
@@ -253,7 +253,7 @@ set edit:completion:arg-completer[tokenctl] = {|@words|
             cand --idle-timeout 'Time a kept-alive connection may stay silent between requests, e.g. 60s; units ms, s, m or min, h'
             cand --request-timeout 'Time a request may take once its headers are in, its body included, e.g. 30s; units ms, s, m or min, h'
             cand --shutdown-timeout 'Time the requests in flight get to finish after SIGTERM or SIGINT (then they are cut off and serve exits 1), e.g. 30s; units ms, s, m or min, h'
-            cand --file 'The security.yml to use (overrides --tenant)'
+            cand --file 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)'
             cand -t 'Tenant whose <root>/<tenant>/security.yml to use'
             cand --tenant 'Tenant whose <root>/<tenant>/security.yml to use'
             cand --root 'Folder holding one folder per tenant'
@@ -267,7 +267,7 @@ set edit:completion:arg-completer[tokenctl] = {|@words|
             cand --help 'Print help'
         }
         &'tokenctl;completions'= {
-            cand --file 'The security.yml to use (overrides --tenant)'
+            cand --file 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)'
             cand -t 'Tenant whose <root>/<tenant>/security.yml to use'
             cand --tenant 'Tenant whose <root>/<tenant>/security.yml to use'
             cand --root 'Folder holding one folder per tenant'
@@ -280,7 +280,7 @@ set edit:completion:arg-completer[tokenctl] = {|@words|
         }
         &'tokenctl;man'= {
             cand --dir 'Write tokenctl.1 and one page per subcommand into this folder instead of printing'
-            cand --file 'The security.yml to use (overrides --tenant)'
+            cand --file 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)'
             cand -t 'Tenant whose <root>/<tenant>/security.yml to use'
             cand --tenant 'Tenant whose <root>/<tenant>/security.yml to use'
             cand --root 'Folder holding one folder per tenant'

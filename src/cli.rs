@@ -12,9 +12,12 @@ use std::path::PathBuf;
 /// validates the file, and makes it match a desired state. Every write is locked and atomic
 /// and changes only the bytes it is about: comments, order and other tools' sections stay.
 ///
-/// The file is --file PATH, or <root>/<tenant>/security.yml for --tenant NAME under --root
-/// DIR (default ./tenants). Messages go to stderr, data to stdout; no command waits for input
-/// when stdin is not a terminal.
+/// The file is --file PATH, or <root>/<tenant>/security.yml for --tenant TENANT under --root
+/// DIR (default ./tenants). A flag on the command line beats any environment variable:
+/// --tenant beats TOKENCTL_FILE; --file and --tenant both on the command line is a usage
+/// error (except for serve, which serves PATH as tenant TENANT); both from the environment,
+/// the file wins. Messages go to stderr, data to stdout; no command waits for input when
+/// stdin is not a terminal.
 #[derive(Debug, Parser)]
 #[command(name = "tokenctl", version, about)]
 #[command(
@@ -31,7 +34,7 @@ pub struct Cli {
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Global options")]
 pub struct Global {
-    /// The security.yml to use (overrides --tenant).
+    /// The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE).
     #[arg(
         long,
         global = true,
@@ -47,7 +50,7 @@ pub struct Global {
         global = true,
         env = "TOKENCTL_TENANT",
         hide_env_values = true,
-        value_name = "NAME",
+        value_name = "TENANT",
         add = completion::tenants()
     )]
     pub tenant: Option<String>,
@@ -72,6 +75,56 @@ pub struct Global {
     pub lock_timeout: String,
     // The tests' clock is no option: it is env TOKENCTL_NOW, read only by test builds
     // (`commands::Context`), so the command line is the same in every build.
+    /// Where --file came from (filled by [`Cli::from_matches`]).
+    #[arg(skip)]
+    pub file_origin: Origin,
+    /// Where --tenant came from.
+    #[arg(skip)]
+    pub tenant_origin: Origin,
+    /// Where --root came from.
+    #[arg(skip)]
+    pub root_origin: Origin,
+}
+
+/// Where an option's value came from: a flag on the command line beats the environment.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Origin {
+    /// Not given, or clap's default.
+    #[default]
+    Default,
+    /// Its environment variable.
+    Env,
+    /// A flag on the command line.
+    CommandLine,
+}
+
+impl Origin {
+    fn of(matches: &clap::ArgMatches, id: &str) -> Origin {
+        match matches.value_source(id) {
+            Some(clap::parser::ValueSource::CommandLine) => Origin::CommandLine,
+            Some(clap::parser::ValueSource::EnvVariable) => Origin::Env,
+            _ => Origin::Default,
+        }
+    }
+}
+
+impl Cli {
+    /// The command line from clap's matches, with where each locating option came from
+    /// (which `conflicts_with` cannot tell: it counts environment values as given).
+    pub fn from_matches(matches: &clap::ArgMatches) -> Result<Cli, clap::Error> {
+        use clap::FromArgMatches;
+        let mut cli = Cli::from_arg_matches(matches)?;
+        cli.global.file_origin = Origin::of(matches, "file");
+        cli.global.tenant_origin = Origin::of(matches, "tenant");
+        cli.global.root_origin = Origin::of(matches, "root");
+        Ok(cli)
+    }
+
+    /// Parses the process's arguments (see [`Cli::from_matches`]).
+    pub fn try_parse_args() -> Result<Cli, clap::Error> {
+        use clap::CommandFactory;
+        Cli::from_matches(&Cli::command().try_get_matches()?)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

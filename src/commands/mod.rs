@@ -41,10 +41,19 @@ pub struct Context {
     pub interactive: bool,
     /// Why not, when not: for the message that asks for --yes.
     pub why_no_prompt: &'static str,
+    /// Standard output was closed when the process started ([`crate::Launch`]).
+    pub stdout_closed: bool,
 }
 
 impl Context {
     pub fn from_global(g: &Global) -> Result<Self> {
+        Self::for_command(g, false)
+    }
+
+    /// The context of a command; `serve` takes `--file` and `--tenant` together (the file,
+    /// served as that tenant).
+    pub fn for_command(g: &Global, serve: bool) -> Result<Self> {
+        let (file, tenant) = locating(g, serve)?;
         let clock = clock()?;
         let lock_timeout = crate::time::parse_fixed_duration("--lock-timeout", &g.lock_timeout)?;
         // --color auto: the decision of every clap-based tool (anstream): NO_COLOR, then
@@ -60,10 +69,10 @@ impl Context {
         dialoguer::console::set_colors_enabled_stderr(color_err);
         let ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false" && v != "0");
         Ok(Context {
-            origin: origin(g),
+            origin: origin(g, file.is_some()),
             location: Location {
-                file: g.file.clone(),
-                tenant: g.tenant.clone(),
+                file,
+                tenant,
                 root: Some(g.root.clone()),
             },
             format: g.format,
@@ -79,6 +88,7 @@ impl Context {
             } else {
                 "CI is set"
             },
+            stdout_closed: false,
         })
     }
 
@@ -207,13 +217,32 @@ fn clock() -> Result<Clock> {
     Ok(Clock::system())
 }
 
+/// The `--file` and `--tenant` that locate the file, by where each came from
+/// (docs/FORMAT.md, "Where the file is"): a flag on the command line beats any environment
+/// variable, so `--tenant` beats `TOKENCTL_FILE`; both flags are a usage error, except for
+/// `serve` (the file served as that tenant); both from the environment, the file wins.
+fn locating(g: &Global, serve: bool) -> Result<(Option<PathBuf>, Option<String>)> {
+    use crate::cli::Origin::{CommandLine, Env};
+    match (g.file_origin, g.tenant_origin) {
+        (CommandLine, CommandLine) if !serve => Err(Error::Usage(format!(
+            "--file {} and --tenant {} both name the file: give one of them (--file PATH, or \
+             --tenant NAME under --root DIR)",
+            g.file
+                .as_deref()
+                .unwrap_or_else(|| std::path::Path::new(""))
+                .display(),
+            g.tenant.as_deref().unwrap_or_default()
+        ))),
+        (Env, CommandLine) => Ok((None, g.tenant.clone())),
+        _ => Ok((g.file.clone(), g.tenant.clone())),
+    }
+}
+
 /// How the global options chose the file, in words for messages.
-fn origin(g: &Global) -> String {
-    let from_env = |var: &str, value: &std::ffi::OsStr| {
-        std::env::var_os(var).is_some_and(|v| v.as_os_str() == value)
-    };
-    if let Some(file) = &g.file {
-        return if from_env("TOKENCTL_FILE", file.as_os_str()) {
+fn origin(g: &Global, by_file: bool) -> String {
+    use crate::cli::Origin::Env;
+    if let (true, Some(file)) = (by_file, &g.file) {
+        return if g.file_origin == Env {
             format!("TOKENCTL_FILE={}", file.display())
         } else {
             format!("--file {}", file.display())
@@ -222,12 +251,12 @@ fn origin(g: &Global) -> String {
     let Some(tenant) = &g.tenant else {
         return "no --file or --tenant".into();
     };
-    let tenant = if from_env("TOKENCTL_TENANT", tenant.as_ref()) {
+    let tenant = if g.tenant_origin == Env {
         format!("TOKENCTL_TENANT={tenant}")
     } else {
         format!("--tenant {tenant}")
     };
-    let root = if from_env("TOKENCTL_ROOT", g.root.as_os_str()) {
+    let root = if g.root_origin == Env {
         format!("TOKENCTL_ROOT={}", g.root.display())
     } else {
         format!("--root {}", g.root.display())
