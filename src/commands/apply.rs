@@ -115,6 +115,7 @@ pub fn run(ctx: &Context, args: ApplyArgs) -> Result<()> {
         },
         // Secrets (or the report that holds them) go out before the file is replaced.
         |(plan, secrets), sha256| {
+            super::check_secret_sink(ctx, secrets.len(), false, "")?;
             print_data(ctx, &store, plan, secrets, sha256.unwrap_or_default().to_string())?;
             Ok(!secrets.is_empty())
         },

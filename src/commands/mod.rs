@@ -426,6 +426,51 @@ pub fn copy_secret(
     }
 }
 
+/// Before new secrets go out on stdout: refuses when stdout was closed when tokenctl started
+/// (`>&-`; the runtime made it /dev/null, so the secrets would go nowhere and, after a
+/// rotation, nobody would hold a working one), unless `copy` delivers the secret; when stdout
+/// is /dev/null by the user's choice, goes ahead, warning even with `--quiet`. `how` says what
+/// the command offers instead (", or add --copy").
+pub fn check_secret_sink(ctx: &Context, count: usize, copy: bool, how: &str) -> Result<()> {
+    if count == 0 || copy {
+        return Ok(());
+    }
+    let them = if count == 1 {
+        "the new secret"
+    } else {
+        "the new secrets"
+    };
+    if ctx.stdout_closed {
+        return Err(Error::Other(format!(
+            "stdout was closed when tokenctl started (`>&-`), so {them} would go nowhere; \
+             send stdout to a file or a pipe{how}"
+        )));
+    }
+    if stdout_is_dev_null() {
+        ctx.say(format!(
+            "warning: stdout is /dev/null, so nobody holds {them}; `tokenctl rotate NAME` \
+             gives the key another"
+        ));
+    }
+    Ok(())
+}
+
+/// Whether stdout is /dev/null (`> /dev/null`, or a caller's DEVNULL).
+fn stdout_is_dev_null() -> bool {
+    use std::os::fd::AsFd;
+    use std::os::unix::fs::{FileTypeExt, MetadataExt};
+    let Ok(fd) = std::io::stdout().as_fd().try_clone_to_owned() else {
+        return false;
+    };
+    match (
+        std::fs::File::from(fd).metadata(),
+        std::fs::metadata("/dev/null"),
+    ) {
+        (Ok(out), Ok(null)) => out.file_type().is_char_device() && out.rdev() == null.rdev(),
+        _ => false,
+    }
+}
+
 /// How new secrets are printed on stdout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SecretShape {

@@ -53,7 +53,10 @@ pub fn run(ctx: &Context, args: RotateArgs) -> Result<()> {
         },
         // The new secret is printed before the file is replaced: if it cannot be, the old one
         // stays in force and nothing changes.
-        |(key, secret), _| print_secret(ctx, key, secret, quiet, "Rotated").map(|()| true),
+        |(key, secret), _| {
+            super::check_secret_sink(ctx, 1, copy.is_some(), ", or add --copy")?;
+            print_secret(ctx, key, secret, quiet, "Rotated").map(|()| true)
+        },
     )?;
     let (key, secret) = written.value;
     announce_secret(ctx, &key, &secret, quiet, copy, "Rotated");

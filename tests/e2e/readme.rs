@@ -51,6 +51,10 @@ fn the_quick_start_runs_as_written() {
         script.contains("TOKEN=$(tokenctl create"),
         "TOKEN is set before it is piped:\n{script}"
     );
+    assert!(
+        !script.contains("/dev/null"),
+        "a secret sent to /dev/null is lost:\n{script}"
+    );
     let install = block(&readme(), "## Install and set up", "sh");
     assert!(install.contains("cargo install --path ."), "{install}");
     let dir = tempfile::tempdir().unwrap();
