@@ -178,6 +178,55 @@ pub fn write_data<T: Serialize>(out: &mut dyn Write, format: Format, value: &T) 
     out.flush().map_err(stdout_error)
 }
 
+/// Standard output for a read-only command's data. A reader that stops reading (`list |
+/// head`, `-o json | head -c100`) ends the output quietly, as ripgrep's does, instead of an
+/// error and exit 1 that fail a `bash -eo pipefail` step; the command still runs to its
+/// verdict (check's 7, verify's 4, scan's 10). Never for a new secret: its delivery must fail
+/// loudly, before the file is replaced.
+pub fn data_out() -> DataOut {
+    DataOut {
+        inner: std::io::stdout().lock(),
+        gone: false,
+    }
+}
+
+/// See [`data_out`].
+pub struct DataOut {
+    inner: std::io::StdoutLock<'static>,
+    /// The reader has gone (EPIPE): the rest is dropped.
+    gone: bool,
+}
+
+impl DataOut {
+    fn quiet_on_pipe<T>(&mut self, r: std::io::Result<T>, gone: T) -> std::io::Result<T> {
+        match r {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                self.gone = true;
+                Ok(gone)
+            }
+            r => r,
+        }
+    }
+}
+
+impl Write for DataOut {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.gone {
+            return Ok(buf.len());
+        }
+        let r = self.inner.write(buf);
+        self.quiet_on_pipe(r, buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.gone {
+            return Ok(());
+        }
+        let r = self.inner.flush();
+        self.quiet_on_pipe(r, ())
+    }
+}
+
 pub fn stdout_error(e: std::io::Error) -> Error {
     Error::io("<stdout>", "writing", e)
 }

@@ -53,7 +53,7 @@ pub fn run(ctx: &Context, args: CheckArgs) -> Result<()> {
         },
     };
     let report = check_file(&path, now, warn, &missing)?;
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::output::data_out();
     if !ctx.is_table() {
         write_data(&mut out, ctx.format, &report)?;
     } else {
@@ -103,7 +103,7 @@ fn all_tenants(ctx: &Context, now: jiff::Timestamp, warn: Option<jiff::Timestamp
             }
         }
     }
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::output::data_out();
     if !ctx.is_table() {
         write_data(&mut out, ctx.format, &reports)?;
     } else {

@@ -21,8 +21,10 @@ pub const SHELLS: &[(clap_complete::Shell, &str)] = &[
 ];
 
 pub fn completions(args: CompletionsArgs) -> Result<()> {
-    let mut out = std::io::stdout();
-    std::io::Write::write_all(&mut out, &completion_script(args.shell))
+    use std::io::Write;
+    let mut out = crate::output::data_out();
+    out.write_all(&completion_script(args.shell))
+        .and_then(|()| out.flush())
         .map_err(crate::output::stdout_error)
 }
 
@@ -106,7 +108,10 @@ pub fn man(args: ManArgs) -> Result<()> {
     match args.dir {
         None => {
             let page = man_page(&built(), None);
-            std::io::Write::write_all(&mut std::io::stdout(), &page)
+            use std::io::Write;
+            let mut out = crate::output::data_out();
+            out.write_all(&page)
+                .and_then(|()| out.flush())
                 .map_err(crate::output::stdout_error)
         }
         Some(dir) => write_man_pages(&dir),

@@ -116,7 +116,7 @@ pub fn run(ctx: &Context, args: ListArgs) -> Result<()> {
     if let Some(warning) = crate::output::shared_warning(&views) {
         ctx.say(warning);
     }
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::output::data_out();
     if args.names {
         let mut text = String::new();
         for v in &views {
@@ -193,7 +193,7 @@ fn all_tenants(ctx: &Context, filter: &Filter, names: bool, missing_ok: bool) ->
             }
         }
     }
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::output::data_out();
     if names {
         // `tenant<TAB>name`, one a line: `while read -r t k; do ...; done`, or cut -f2.
         let mut text = String::new();

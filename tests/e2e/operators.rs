@@ -148,3 +148,191 @@ fn dynamic_completion_follows_the_same_rule() {
         "both flags: a usage error, nothing offered"
     );
 }
+
+/// Runs tokenctl (with `env`'s settings) from bash with `redirect` applied to it, e.g.
+/// `>&-` (stdout closed) or `>/dev/null`.
+fn run_redirected(env: &TestEnv, redirect: &str, args: &[&str], extra: &[(&str, &str)]) -> Output {
+    let std = env.std_cmd();
+    let mut bash = std::process::Command::new("bash");
+    bash.current_dir(env.dir.path()).env_clear();
+    for (k, v) in std.get_envs() {
+        if let Some(v) = v {
+            bash.env(k, v);
+        }
+    }
+    for (k, v) in extra {
+        bash.env(k, v);
+    }
+    let script = format!("\"$@\" {redirect}");
+    bash.args(["--noprofile", "--norc", "-c", &script, "bash"])
+        .arg(std.get_program())
+        .args(args)
+        .stdin(std::process::Stdio::null());
+    output(bash.output().unwrap())
+}
+
+#[test]
+fn a_secret_is_never_generated_into_a_closed_stdout() {
+    let env = TestEnv::new();
+    let token = env.create("seed", &[]);
+    let before = env.bytes();
+    for args in [
+        &["create", "lost", "-q"][..],
+        &["create", "lost", "other"],
+        &["rotate", "seed"],
+        &["rotate", "seed", "--grace", "1h", "-q"],
+    ] {
+        let out = run_redirected(&env, ">&-", args, &[]);
+        out.code(1);
+        out.stderr_has("error: stdout was closed when tokenctl started (`>&-`), so the new secret");
+        out.stderr_has("nothing was written: the file is unchanged and no new secret is in force");
+        assert_eq!(env.bytes(), before, "{args:?} changed the file");
+    }
+    // The old secret still works: nothing was rotated.
+    env.run_with(&["verify"], &token).success();
+    // apply refuses when it would create a key, and goes ahead when it creates none.
+    fs::write(env.dir.path().join("d.yml"), "apiKeys:\n  fresh: {}\n").unwrap();
+    let out = run_redirected(&env, ">&-", &["apply", "-f", "d.yml"], &[]);
+    out.code(1)
+        .stderr_has("stdout was closed when tokenctl started");
+    assert_eq!(env.bytes(), before);
+    fs::write(
+        env.dir.path().join("d.yml"),
+        "apiKeys:\n  seed: {description: changed}\n",
+    )
+    .unwrap();
+    run_redirected(&env, ">&-", &["apply", "-f", "d.yml"], &[]).success();
+    assert!(
+        env.read().contains("description: changed"),
+        "{}",
+        env.read()
+    );
+}
+
+#[test]
+fn dev_null_is_the_users_choice_and_is_warned_about_even_with_quiet() {
+    let env = TestEnv::new();
+    // `> /dev/null` (write-only) and a caller's DEVNULL (read-write, as Python's
+    // subprocess.DEVNULL and Node's stdio 'ignore' open it): neither is a closed stdout.
+    for (redirect, name) in [(">/dev/null", "k1"), ("1<>/dev/null", "k2")] {
+        let out = run_redirected(&env, redirect, &["create", name, "-q"], &[]);
+        out.success();
+        assert_eq!(
+            out.stderr,
+            "warning: stdout is /dev/null, so nobody holds the new secret; \
+             `tokenctl rotate NAME` gives the key another\n"
+        );
+        assert!(env.read().contains(&format!("{name}:")), "{}", env.read());
+    }
+    // Into a pipe or a file, no warning.
+    let out = run_redirected(&env, ">secret.txt", &["create", "k3", "-q"], &[]);
+    out.success();
+    assert_eq!(out.stderr, "");
+}
+
+#[test]
+fn copy_delivers_the_secret_when_stdout_is_closed() {
+    let x = crate::testenv::Xvfb::start();
+    let env = TestEnv::new();
+    let out = run_redirected(
+        &env,
+        ">&-",
+        &["create", "k", "--copy", "-q"],
+        &[("DISPLAY", x.display.as_str())],
+    );
+    out.success();
+    let secret = x.clipboard();
+    assert!(secret.starts_with("tk_"), "{secret:?}");
+    env.run_with(&["verify"], &secret).success();
+}
+
+/// Runs `script` in `bash -eo pipefail` with tokenctl on PATH and `env`'s settings.
+fn bash_pipefail(env: &TestEnv, script: &str) -> Output {
+    let std = env.std_cmd();
+    let bin = std::path::Path::new(std.get_program())
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let mut bash = std::process::Command::new("bash");
+    bash.current_dir(env.dir.path()).env_clear();
+    for (k, v) in std.get_envs() {
+        if let Some(v) = v {
+            bash.env(k, v);
+        }
+    }
+    let path = std::env::join_paths(std::iter::once(bin).chain(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    )))
+    .unwrap();
+    bash.env("PATH", path)
+        .args(["--noprofile", "--norc", "-eo", "pipefail", "-c", script])
+        .stdin(std::process::Stdio::null());
+    output(bash.output().unwrap())
+}
+
+/// A file of `n` keys, written directly.
+fn many_keys(env: &TestEnv, n: usize) {
+    let mut text = String::from("apiKeys:\n");
+    for i in 0..n {
+        text.push_str(&format!(
+            "  key-{i}:\n    permissions: [dns:read]\n    hash: sha256:{i:064x}\n"
+        ));
+    }
+    env.write(text);
+}
+
+#[test]
+fn read_only_commands_end_quietly_on_a_closed_pipe() {
+    let env = TestEnv::new();
+    many_keys(&env, 2000);
+    let out = bash_pipefail(
+        &env,
+        "tokenctl list | head -1
+         tokenctl list -o json | head -c100 >/dev/null
+         tokenctl list -o yaml | head -c100 >/dev/null
+         tokenctl list -q | head -1 >/dev/null
+         tokenctl show key-7 -o json | head -c1 >/dev/null
+         tokenctl check -o json | head -c1 >/dev/null
+         tokenctl schema | head -c1 >/dev/null
+         tokenctl completions bash | head -c1 >/dev/null
+         tokenctl man | head -c1 >/dev/null
+         # The reader is gone before the first byte: every write fails with EPIPE.
+         { sleep 0.3; tokenctl list; } | true
+         { sleep 0.3; tokenctl schema; } | true
+         echo done",
+    );
+    out.success();
+    assert!(out.stdout.starts_with(" NAME "), "{}", out.stdout);
+    assert!(out.stdout.ends_with("done\n"), "{}", out.stdout);
+    // Only check's own verdict on stderr: no "Broken pipe", no error.
+    assert_eq!(
+        out.stderr,
+        format!("{}: ok (2000 keys)\n", env.file().display())
+    );
+}
+
+#[test]
+fn a_closed_pipe_keeps_the_verdict_and_a_new_secret_still_fails_loudly() {
+    let env = TestEnv::new();
+    env.create("k", &[]);
+    let before = env.bytes();
+    // verify's exit 4 and check's 7 survive a reader that has gone.
+    let out = bash_pipefail(
+        &env,
+        "set +e
+         { sleep 0.3; printf tk_nope | tokenctl verify; } | true
+         echo \"verify=${PIPESTATUS[0]}\"
+         { sleep 0.3; tokenctl create k2; } | true
+         echo \"create=${PIPESTATUS[0]}\"",
+    );
+    out.stdout_has("verify=4\n").stdout_has("create=1\n");
+    out.stderr_has("error: <stdout>: writing: Broken pipe");
+    out.stderr_has("nothing was written: the file is unchanged and no new secret is in force");
+    assert_eq!(env.bytes(), before);
+    env.write("apiKeys:\n  bad key: {}\n");
+    let out = bash_pipefail(
+        &env,
+        "set +e; { sleep 0.3; tokenctl check; } | true; echo \"check=${PIPESTATUS[0]}\"",
+    );
+    out.stdout_has("check=7\n");
+}
