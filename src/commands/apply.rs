@@ -65,8 +65,9 @@ struct SecretView<'a> {
 pub fn run(ctx: &Context, args: ApplyArgs) -> Result<()> {
     if args.prune && !args.dry_run && !args.yes && !ctx.interactive {
         return Err(Error::Usage(format!(
-            "--prune deletes the keys the desired state lacks and needs confirmation, but {}; add --yes (`tokenctl apply -f DESIRED --prune --yes`), or look first with --dry-run",
-            ctx.why_no_prompt
+            "--prune deletes the keys the desired state lacks and needs confirmation, but {}; add --yes (`{}`), or look first with --dry-run",
+            ctx.why_no_prompt,
+            super::command_with_yes()
         )));
     }
     let expected = args

@@ -264,6 +264,29 @@ fn origin(g: &Global, by_file: bool) -> String {
     format!("{tenant} under {root}")
 }
 
+/// The command line as the user typed it, with `--yes` added: the suggestion of a refusal
+/// to ask without a terminal keeps every flag the user gave (`--ignore-missing`, `-t acme`).
+/// Words a shell would split or expand are single-quoted.
+pub fn command_with_yes() -> String {
+    let quote = |w: String| {
+        let plain = !w.is_empty()
+            && w.chars().all(|c| {
+                c.is_ascii_alphanumeric()
+                    || matches!(c, '-' | '_' | '.' | '/' | ':' | '=' | '@' | '%' | '+' | ',')
+            });
+        if plain {
+            w
+        } else {
+            format!("'{}'", w.replace('\'', r"'\''"))
+        }
+    };
+    let words: Vec<String> = std::iter::once("tokenctl".to_string())
+        .chain(std::env::args().skip(1).map(quote))
+        .chain(std::iter::once("--yes".to_string()))
+        .collect();
+    words.join(" ")
+}
+
 /// The tenants under `root`: its folders that hold a security.yml, sorted.
 pub fn tenants_under(root: &std::path::Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(root)

@@ -336,3 +336,62 @@ fn a_closed_pipe_keeps_the_verdict_and_a_new_secret_still_fails_loudly() {
     );
     out.stdout_has("check=7\n");
 }
+
+#[test]
+fn delete_ignore_missing_needs_no_confirmation_when_nothing_is_to_be_deleted() {
+    let env = TestEnv::new();
+    env.create("k", &[]);
+    let before = env.bytes();
+    let out = env.run(&["delete", "nope", "--ignore-missing"]);
+    out.success().stdout_empty();
+    assert_eq!(
+        out.stderr,
+        "No key named 'nope'; nothing deleted (--ignore-missing).\n"
+    );
+    assert_eq!(env.bytes(), before);
+    // A missing file too.
+    let out = env.run(&[
+        "-t",
+        "other",
+        "delete",
+        "k",
+        "--ignore-missing",
+        "-o",
+        "json",
+    ]);
+    out.success();
+    assert_eq!(out.json()["deleted"], serde_json::json!([]));
+    // Something to delete still needs --yes, and the suggestion keeps the user's flags.
+    let out = env.run(&["-t", "acme", "delete", "k", "nope", "--ignore-missing"]);
+    out.code(2).stdout_empty();
+    out.stderr_has(
+        "error: refusing to delete without confirmation: stdin is not a terminal; add --yes \
+         (`tokenctl -t acme delete k nope --ignore-missing --yes`)",
+    );
+    assert_eq!(env.bytes(), before);
+    // Following the suggestion works.
+    let out = env.run(&[
+        "-t",
+        "acme",
+        "delete",
+        "k",
+        "nope",
+        "--ignore-missing",
+        "--yes",
+    ]);
+    out.success();
+    assert!(!env.read().contains("k:"), "{}", env.read());
+}
+
+#[test]
+fn refusals_to_ask_suggest_the_command_as_typed_with_yes() {
+    let env = TestEnv::new();
+    env.create("k", &[]);
+    let out = env.run(&["delete", "--all", "-o", "json"]);
+    out.code(2)
+        .stderr_has("add --yes (`tokenctl delete --all -o json --yes`)");
+    fs::write(env.dir.path().join("d y.yml"), "apiKeys: {}\n").unwrap();
+    let out = env.run(&["apply", "-f", "d y.yml", "--prune"]);
+    out.code(2)
+        .stderr_has("add --yes (`tokenctl apply -f 'd y.yml' --prune --yes`)");
+}
