@@ -169,7 +169,7 @@ _tokenctl() {
             return 0
             ;;
         tokenctl__subcmd__check)
-            opts="-t -o -h --warn-expiring --all-tenants --file --tenant --root --format --color --lock-timeout --help"
+            opts="-t -o -h --warn-expiring --strict --all-tenants --file --tenant --root --format --color --lock-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

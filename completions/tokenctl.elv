@@ -184,7 +184,7 @@ set edit:completion:arg-completer[tokenctl] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'tokenctl;check'= {
-            cand --warn-expiring 'Also report keys that expire within this duration (e.g. 14d; units y, mo, w, d, h, min, s, ms), and expired keys'
+            cand --warn-expiring 'Also warn of keys that expire within this duration (e.g. 14d; units y, mo, w, d, h, min, s, ms), and expired keys; warnings exit 0 unless --strict'
             cand --file 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)'
             cand -t 'Tenant whose <root>/<tenant>/security.yml to use'
             cand --tenant 'Tenant whose <root>/<tenant>/security.yml to use'
@@ -193,6 +193,7 @@ set edit:completion:arg-completer[tokenctl] = {|@words|
             cand --format 'Output format for data on stdout'
             cand --color 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)'
             cand --lock-timeout 'How long to wait for another tokenctl''s lock on the file, e.g. 10s; units ms, s, m or min, h'
+            cand --strict 'Fail (exit 7) on warnings too'
             cand --all-tenants 'Check the security.yml of every tenant under --root'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'

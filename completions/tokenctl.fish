@@ -176,7 +176,7 @@ never\t''"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand verify" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand verify" -l record -d 'On success, record the use in security.usage.yml'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand verify" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -l warn-expiring -d 'Also report keys that expire within this duration (e.g. 14d; units y, mo, w, d, h, min, s, ms), and expired keys' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -l warn-expiring -d 'Also warn of keys that expire within this duration (e.g. 14d; units y, mo, w, d, h, min, s, ms), and expired keys; warnings exit 0 unless --strict' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -l file -d 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -l root -d 'Folder holding one folder per tenant' -r -F
@@ -187,6 +187,7 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -l color -d 'Wh
 always\t''
 never\t''"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -l strict -d 'Fail (exit 7) on warnings too'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -l all-tenants -d 'Check the security.yml of every tenant under --root'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -s f -l desired -d 'The desired-state file (`-` for stdin): `apiKeys:` of name -> fields, or name -> fields' -r -F

@@ -220,9 +220,10 @@ pub enum Command {
     ///
     /// Reports YAML syntax, types, names, hash form, duplicate names and hashes, scopes the
     /// catalog lacks, CIDRs and a file others can read, one `file:line:col: problem` a line.
-    /// It needs no tenant, so config management can run it on a temporary file.
+    /// It needs no tenant, so config management can run it on a temporary file. Warnings
+    /// (--warn-expiring) print as `file:line:col: warning: ...` and exit 0, or 7 with --strict.
     #[command(
-        after_help = "Examples:\n  tokenctl check tenants/acme/security.yml\n  tokenctl -t acme check --warn-expiring 14d\n  # Ansible: validate: tokenctl check %s"
+        after_help = "Examples:\n  tokenctl check tenants/acme/security.yml\n  tokenctl -t acme check --warn-expiring 14d            # warns; exit 0\n  tokenctl -t acme check --warn-expiring 14d --strict   # exit 7 on a warning too\n  # Ansible: validate: tokenctl check %s"
     )]
     Check(CheckArgs),
     /// Make the file's keys match a desired-state file (declarative; for config management).
@@ -475,9 +476,12 @@ pub struct VerifyArgs {
 pub struct CheckArgs {
     /// The file to check (default: the located security.yml).
     pub path: Option<PathBuf>,
-    /// Also report keys that expire within this duration (e.g. 14d; units y, mo, w, d, h, min, s, ms), and expired keys.
+    /// Also warn of keys that expire within this duration (e.g. 14d; units y, mo, w, d, h, min, s, ms), and expired keys; warnings exit 0 unless --strict.
     #[arg(long, value_name = "DURATION", add = completion::durations())]
     pub warn_expiring: Option<String>,
+    /// Fail (exit 7) on warnings too.
+    #[arg(long)]
+    pub strict: bool,
     /// Check the security.yml of every tenant under --root.
     #[arg(long, conflicts_with = "path")]
     pub all_tenants: bool,

@@ -20,6 +20,8 @@ struct Report {
     ok: bool,
     keys: usize,
     problems: Vec<ProblemView>,
+    /// What is worth knowing but not wrong (an expiring key): exit 0 unless --strict.
+    warnings: Vec<ProblemView>,
 }
 
 #[derive(serde::Serialize)]
@@ -38,8 +40,9 @@ pub fn run(ctx: &Context, args: CheckArgs) -> Result<()> {
         .transpose()?
         .map(|span| crate::time::after(now, span))
         .transpose()?;
+    let strict = args.strict;
     if args.all_tenants {
-        return all_tenants(ctx, now, warn);
+        return all_tenants(ctx, now, warn, strict);
     }
     let path = match &args.path {
         Some(p) => p.clone(),
@@ -52,29 +55,53 @@ pub fn run(ctx: &Context, args: CheckArgs) -> Result<()> {
             message: "no such file (the PATH argument of check)".into(),
         },
     };
-    let report = check_file(&path, now, warn, &missing)?;
+    let report = check_file(&path, now, warn, strict, &missing)?;
     let mut out = crate::output::data_out();
     if !ctx.is_table() {
         write_data(&mut out, ctx.format, &report)?;
     } else {
         print_problems(&mut out, &report)?;
     }
+    let warnings = count(report.warnings.len(), "warning");
     if report.ok {
-        ctx.say(format!("{}: ok ({} keys)", report.file, report.keys));
-        Ok(())
-    } else {
-        let n = report.problems.len();
-        Err(Error::CheckFailed(format!(
-            "{}: {n} problem{}",
+        let also = if report.warnings.is_empty() {
+            String::new()
+        } else {
+            format!(", {warnings}")
+        };
+        ctx.say(format!(
+            "{}: ok ({}){also}",
             report.file,
-            if n == 1 { "" } else { "s" }
+            count(report.keys, "key")
+        ));
+        Ok(())
+    } else if report.problems.is_empty() {
+        Err(Error::CheckFailed(format!(
+            "{}: {warnings} (--strict)",
+            report.file
+        )))
+    } else {
+        Err(Error::CheckFailed(format!(
+            "{}: {}",
+            report.file,
+            count(report.problems.len(), "problem")
         )))
     }
 }
 
+/// `1 key`, `2 keys`.
+fn count(n: usize, what: &str) -> String {
+    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
+}
+
 /// Every tenant's file: one report each, in name order. A file that cannot be read at all is
 /// reported and the others are checked all the same.
-fn all_tenants(ctx: &Context, now: jiff::Timestamp, warn: Option<jiff::Timestamp>) -> Result<()> {
+fn all_tenants(
+    ctx: &Context,
+    now: jiff::Timestamp,
+    warn: Option<jiff::Timestamp>,
+    strict: bool,
+) -> Result<()> {
     let root = ctx
         .location
         .root
@@ -87,7 +114,7 @@ fn all_tenants(ctx: &Context, now: jiff::Timestamp, warn: Option<jiff::Timestamp
     }
     let checked = crate::tenants::load_each(&found.tenants, |t| {
         let missing = || ctx.missing_file(&t.path);
-        check_file(&t.path, now, warn, &missing)
+        check_file(&t.path, now, warn, strict, &missing)
     });
     let mut reports = Vec::new();
     let mut unreadable = found.skipped.len();
@@ -112,7 +139,11 @@ fn all_tenants(ctx: &Context, now: jiff::Timestamp, warn: Option<jiff::Timestamp
         }
     }
     let keys: usize = reports.iter().map(|r| r.keys).sum();
-    let problems: usize = reports.iter().map(|r| r.problems.len()).sum();
+    let mut problems: usize = reports.iter().map(|r| r.problems.len()).sum();
+    let warnings: usize = reports.iter().map(|r| r.warnings.len()).sum();
+    if strict {
+        problems += warnings;
+    }
     let failing = reports.iter().filter(|r| !r.ok).count();
     let head = format!(
         "{}: {} tenant{} checked ({keys} keys)",
@@ -138,18 +169,29 @@ fn all_tenants(ctx: &Context, now: jiff::Timestamp, warn: Option<jiff::Timestamp
             if failing == 1 { "" } else { "s" }
         )));
     }
-    ctx.say(format!("{head}: ok"));
+    if warnings > 0 {
+        ctx.say(format!("{head}: ok, {}", count(warnings, "warning")));
+    } else {
+        ctx.say(format!("{head}: ok"));
+    }
     Ok(())
 }
 
-/// `file:line:col: problem`, one a line.
+/// `file:line:col: problem` and `file:line:col: warning: ...`, one a line, by position.
 fn print_problems(out: &mut dyn Write, report: &Report) -> Result<()> {
-    for p in &report.problems {
+    let mut all: Vec<(&ProblemView, &str)> = report
+        .problems
+        .iter()
+        .map(|p| (p, ""))
+        .chain(report.warnings.iter().map(|w| (w, "warning: ")))
+        .collect();
+    all.sort_by_key(|(p, _)| (p.line.is_none(), p.line, p.column));
+    for (p, kind) in all {
         let at = match (p.line, p.column) {
             (Some(l), Some(c)) => format!("{}:{l}:{c}", report.file),
             _ => report.file.clone(),
         };
-        let line = crate::text::value(&format!("{at}: {}", p.message));
+        let line = crate::text::value(&format!("{at}: {kind}{}", p.message));
         writeln!(out, "{line}").map_err(stdout_error)?;
     }
     Ok(())
@@ -161,9 +203,11 @@ fn check_file(
     path: &std::path::Path,
     now: jiff::Timestamp,
     warn: Option<jiff::Timestamp>,
+    strict: bool,
     missing: &dyn Fn() -> Error,
 ) -> Result<Report> {
     let mut problems: Vec<ProblemView> = Vec::new();
+    let mut warnings: Vec<ProblemView> = Vec::new();
     let mut keys = 0;
     let loaded = crate::store::read_bytes(path).and_then(|bytes| {
         let bytes = bytes.ok_or_else(missing)?;
@@ -190,7 +234,8 @@ fn check_file(
         Ok((doc, found)) => {
             keys = doc.model.keys.len();
             problems.extend(found.into_iter().map(view));
-            problems.extend(semantic(&doc, now, warn).into_iter().map(view));
+            problems.extend(semantic(&doc).into_iter().map(view));
+            warnings.extend(expiring(&doc, now, warn).into_iter().map(view));
         }
     }
     if let Ok(meta) = std::fs::metadata(path) {
@@ -224,9 +269,10 @@ fn check_file(
     Ok(Report {
         tenant: None,
         file: path.display().to_string(),
-        ok: problems.is_empty(),
+        ok: problems.is_empty() && (warnings.is_empty() || !strict),
         keys,
         problems,
+        warnings,
     })
 }
 
@@ -238,8 +284,8 @@ fn view(p: Problem) -> ProblemView {
     }
 }
 
-/// Problems that need the whole file: duplicate hashes, unknown scopes, expiry warnings.
-fn semantic(doc: &Document, now: jiff::Timestamp, warn: Option<jiff::Timestamp>) -> Vec<Problem> {
+/// Problems that need the whole file: duplicate hashes, unknown scopes.
+fn semantic(doc: &Document) -> Vec<Problem> {
     let mut out = Vec::new();
     let at = |name: &str| doc.key_position(name).unwrap_or((0, 0));
     let mut seen: HashMap<crate::token::TokenHash, &str> = HashMap::new();
@@ -263,6 +309,15 @@ fn semantic(doc: &Document, now: jiff::Timestamp, warn: Option<jiff::Timestamp>)
                 });
             }
         }
+    }
+    out
+}
+
+/// `--warn-expiring`: keys expired, or expiring before `warn`. Warnings, not problems.
+fn expiring(doc: &Document, now: jiff::Timestamp, warn: Option<jiff::Timestamp>) -> Vec<Problem> {
+    let mut out = Vec::new();
+    let at = |name: &str| doc.key_position(name).unwrap_or((0, 0));
+    for k in &doc.model.keys {
         if let (Some(d), Some(t)) = (warn, k.expires_at) {
             let (line, col) = at(&k.name);
             if t <= now {
