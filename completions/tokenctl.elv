@@ -54,7 +54,7 @@ set edit:completion:arg-completer[tokenctl] = {|@words|
             cand --path-prefix 'Allow use only on paths starting with this (=/x: exactly /x)'
             cand --resource 'Allow use only on this resource (repeatable)'
             cand --copy-for 'Copy, and clear the clipboard after this long instead of 45s (unless something else was copied since), e.g. 2m; units ms, s, m or min, h'
-            cand --if-unchanged 'Write only if the file''s SHA-256 is still this (as `sha256sum` printed it); else exit 6'
+            cand --if-unchanged 'Write only if the file''s SHA-256 is still this, else exit 6: `sha256sum`''s line, its 64 hex digits, or sha256:HEX'
             cand --file 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)'
             cand -t 'Tenant whose <root>/<tenant>/security.yml to use'
             cand --tenant 'Tenant whose <root>/<tenant>/security.yml to use'
@@ -116,7 +116,7 @@ set edit:completion:arg-completer[tokenctl] = {|@words|
             cand --remove-permission 'Remove a permission (repeatable)'
             cand --description 'New description ("" removes it)'
             cand --expires 'New expiry: a duration from now (30d, 3mo, 1y; units y, mo, w, d, h, min, s, ms), a date (2027-01-01), an RFC 3339 time, or never'
-            cand --if-unchanged 'Write only if the file''s SHA-256 is still this (as `sha256sum` printed it); else exit 6'
+            cand --if-unchanged 'Write only if the file''s SHA-256 is still this, else exit 6: `sha256sum`''s line, its 64 hex digits, or sha256:HEX'
             cand --file 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)'
             cand -t 'Tenant whose <root>/<tenant>/security.yml to use'
             cand --tenant 'Tenant whose <root>/<tenant>/security.yml to use'
@@ -132,7 +132,7 @@ set edit:completion:arg-completer[tokenctl] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'tokenctl;delete'= {
-            cand --if-unchanged 'Write only if the file''s SHA-256 is still this (as `sha256sum` printed it); else exit 6'
+            cand --if-unchanged 'Write only if the file''s SHA-256 is still this, else exit 6: `sha256sum`''s line, its 64 hex digits, or sha256:HEX'
             cand --file 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)'
             cand -t 'Tenant whose <root>/<tenant>/security.yml to use'
             cand --tenant 'Tenant whose <root>/<tenant>/security.yml to use'
@@ -151,7 +151,7 @@ set edit:completion:arg-completer[tokenctl] = {|@words|
         &'tokenctl;rotate'= {
             cand --grace 'Keep the old secret valid this long, e.g. 24h; units y, mo, w, d, h, min, s, ms'
             cand --copy-for 'Copy, and clear the clipboard after this long instead of 45s (unless something else was copied since), e.g. 2m; units ms, s, m or min, h'
-            cand --if-unchanged 'Write only if the file''s SHA-256 is still this (as `sha256sum` printed it); else exit 6'
+            cand --if-unchanged 'Write only if the file''s SHA-256 is still this, else exit 6: `sha256sum`''s line, its 64 hex digits, or sha256:HEX'
             cand --file 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)'
             cand -t 'Tenant whose <root>/<tenant>/security.yml to use'
             cand --tenant 'Tenant whose <root>/<tenant>/security.yml to use'
@@ -201,7 +201,7 @@ set edit:completion:arg-completer[tokenctl] = {|@words|
         &'tokenctl;apply'= {
             cand -f 'The desired-state file (`-` for stdin): `apiKeys:` of name -> fields, or name -> fields'
             cand --desired 'The desired-state file (`-` for stdin): `apiKeys:` of name -> fields, or name -> fields'
-            cand --if-unchanged 'Write only if the file''s SHA-256 is still this (as `sha256sum` printed it); else exit 6'
+            cand --if-unchanged 'Write only if the file''s SHA-256 is still this, else exit 6: `sha256sum`''s line, its 64 hex digits, or sha256:HEX'
             cand --file 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)'
             cand -t 'Tenant whose <root>/<tenant>/security.yml to use'
             cand --tenant 'Tenant whose <root>/<tenant>/security.yml to use'

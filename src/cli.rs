@@ -144,9 +144,30 @@ pub enum ColorChoice {
 /// Options of every command that writes the file.
 #[derive(Debug, Args, Clone, Default)]
 pub struct WriteOpts {
-    /// Write only if the file's SHA-256 is still this (as `sha256sum` printed it); else exit 6.
-    #[arg(long, value_name = "sha256:HEX")]
+    /// Write only if the file's SHA-256 is still this, else exit 6: `sha256sum`'s line, its 64 hex digits, or sha256:HEX.
+    #[arg(long, value_name = "SHA256", value_parser = file_digest)]
     pub if_unchanged: Option<String>,
+}
+
+/// A file's SHA-256 as a user has it at hand: `sha256sum`'s `<hex>  <file>` line (so that
+/// `--if-unchanged "$(sha256sum security.yml)"` works), its 64 hex digits alone, or
+/// `sha256:<hex>` as tokenctl prints it. The value is `sha256:<64 lowercase hex>`.
+pub fn file_digest(text: &str) -> Result<String, String> {
+    let hex = text.strip_prefix("sha256:").unwrap_or(text);
+    // sha256sum: `<hex>  <file>` (two spaces; ` *` in binary mode).
+    let hex = match hex.split_once(' ') {
+        Some((h, file)) if !file.trim().is_empty() => h,
+        Some(_) => hex.trim_end(),
+        None => hex,
+    };
+    if hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Ok(format!("sha256:{}", hex.to_ascii_lowercase()));
+    }
+    Err(
+        "not a SHA-256: give the file's as `sha256sum security.yml` prints it, its 64 hex \
+         digits alone, or sha256:<64 hex digits>"
+            .into(),
+    )
 }
 
 #[derive(Debug, Subcommand)]

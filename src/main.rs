@@ -81,7 +81,14 @@ fn exit_on_parse_error(mut e: clap::Error) -> ! {
         e.exit() // --help, --version: our own text, on stdout
     }
     let mut redacted = false;
+    // A file digest given to --if-unchanged is no secret, even mistyped (text::digest_value).
+    let digest = matches!(e.get(ContextKind::InvalidArg),
+        Some(ContextValue::String(a)) if a.starts_with("--if-unchanged"));
     let mut clean = |s: &str| {
+        if digest {
+            redacted |= text::contains_token(s);
+            return text::digest_value(s);
+        }
         let v = text::value(s);
         redacted |= text::contains_secret(s);
         v
@@ -118,7 +125,11 @@ fn exit_on_parse_error(mut e: clap::Error) -> ! {
     }
     // A message clap composed without context gets the same treatment as ours, unstyled.
     let plain = e.render().to_string();
-    let cleaned = text::message(&plain);
+    let cleaned = if digest && !text::contains_token(&plain) {
+        plain.clone()
+    } else {
+        text::message(&plain)
+    };
     if cleaned != plain {
         eprint!("{cleaned}");
         std::process::exit(e.exit_code());

@@ -395,3 +395,83 @@ fn refusals_to_ask_suggest_the_command_as_typed_with_yes() {
     out.code(2)
         .stderr_has("add --yes (`tokenctl apply -f 'd y.yml' --prune --yes`)");
 }
+
+#[test]
+fn if_unchanged_takes_sha256sums_line_its_hex_or_sha256_form() {
+    let env = TestEnv::new();
+    env.create("k", &[]);
+    let sha256sum = |env: &TestEnv| {
+        let out = std::process::Command::new("sha256sum")
+            .arg(env.file())
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .trim_end()
+            .to_string()
+    };
+    for (i, form) in ["line", "hex", "sha256:", "HEX"].into_iter().enumerate() {
+        let line = sha256sum(&env);
+        let hex = &line[..64];
+        let given = match form {
+            "line" => line.clone(), // `<hex>  <file>`, as "$(sha256sum security.yml)" gives
+            "hex" => hex.to_string(),
+            "sha256:" => format!("sha256:{hex}"),
+            _ => hex.to_ascii_uppercase(),
+        };
+        let description = format!("d{i}");
+        env.run(&[
+            "update",
+            "k",
+            "--description",
+            &description,
+            "--if-unchanged",
+            &given,
+        ])
+        .success();
+        assert!(env.read().contains(&description), "{form}: {}", env.read());
+    }
+    // A stale digest: exit 6, the digest in clear.
+    let stale = sha256sum(&env);
+    env.run(&["update", "k", "--description", "x"]).success();
+    let before = env.bytes();
+    let out = env.run(&[
+        "update",
+        "k",
+        "--description",
+        "y",
+        "--if-unchanged",
+        &stale,
+    ]);
+    out.code(6).stderr_has("changed since you read it");
+    assert!(!out.stderr.contains("redacted"), "{}", out.stderr);
+    assert_eq!(env.bytes(), before);
+}
+
+#[test]
+fn a_wrong_digest_is_refused_without_calling_it_a_secret() {
+    let env = TestEnv::new();
+    env.create("k", &[]);
+    let before = env.bytes();
+    let sha512 = format!("{}  security.yml", "ab".repeat(64));
+    let short = "9116201cd33005dd5d9cce7a4651f580f18b728a9fb580475f86cfb12a05285"; // 63 digits
+    for bad in [sha512.as_str(), short] {
+        let out = env.run(&["update", "k", "--description", "y", "--if-unchanged", bad]);
+        out.code(2);
+        out.stderr_has(&format!(
+            "error: invalid value '{bad}' for '--if-unchanged <SHA256>': not a SHA-256: give \
+             the file's as `sha256sum security.yml` prints it, its 64 hex digits alone, or \
+             sha256:<64 hex digits>"
+        ));
+        assert!(!out.stderr.contains("redacted"), "{}", out.stderr);
+        assert!(!out.stderr.contains("rotate it"), "{}", out.stderr);
+        assert_eq!(env.bytes(), before);
+    }
+    // A token pasted there by mistake is still not repeated.
+    let token = env.create("t", &[]);
+    let out = env.run(&["update", "k", "--if-unchanged", &token]);
+    out.code(2)
+        .stderr_has("tk_<redacted")
+        .stderr_has("rotate it");
+    assert!(!out.stderr.contains(&token));
+}
