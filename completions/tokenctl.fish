@@ -35,7 +35,7 @@ yaml\t''"
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c tokenctl -n "__fish_tokenctl_needs_command" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r
+complete -c tokenctl -n "__fish_tokenctl_needs_command" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r -f
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -s V -l version -d 'Print version'
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "create" -d 'Create a key and print its secret once'
@@ -54,11 +54,11 @@ complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "completions" -d '
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "man" -d 'Print the man page (roff)'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -s p -l permission -d 'Grant a permission scope (repeatable): dns:read, dns:*, *' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l description -d 'Free text saying what the key is for' -r
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l expires -d 'Expiry: a duration from now (30d, 3mo, 1y; units y, mo, w, d, h, min, s, ms), a date (2027-01-01), an RFC 3339 time, or never' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l expires -d 'Expiry: a duration from now (30d, 3mo, 1y; units y, mo, w, d, h, min, s, ms), a date (2027-01-01), an RFC 3339 time, or never' -r -f
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l allow-ip -d 'Allow use only from this address range (repeatable), e.g. 203.0.113.0/24' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l path-prefix -d 'Allow use only on paths starting with this (=/x: exactly /x)' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l resource -d 'Allow use only on this resource (repeatable)' -r
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l copy-for -d 'Copy, and clear the clipboard after this long instead of 45s (unless something else was copied since), e.g. 2m; units ms, s, m or min, h' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l copy-for -d 'Copy, and clear the clipboard after this long instead of 45s (unless something else was copied since), e.g. 2m; units ms, s, m or min, h' -r -f
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l if-unchanged -d 'Write only if the file\'s SHA-256 is still this, else exit 6: `sha256sum`\'s line, its 64 hex digits, or sha256:HEX' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l file -d 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
@@ -69,7 +69,7 @@ yaml\t''"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r -f
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l disabled -d 'Create the key disabled'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l secret-stdin -d 'Read the secret from stdin instead of generating one (at least 32 characters)'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l copy -d 'Also copy the secret to the clipboard; it is cleared after 45s (see --copy-for)'
@@ -77,8 +77,8 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -s q -l quiet 
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -s y -l yes -d 'Never prompt: without NAME, fail instead of opening the form'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l if-missing -d 'Succeed without a word on stdout when the key exists already (leaving it as it is)'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l expiring-within -d 'Only keys that expire within this duration (and have not yet), e.g. 7d; units y, mo, w, d, h, min, s, ms' -r
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l unused-since -d 'Only keys not used within this duration (or never used), e.g. 30d; units y, mo, w, d, h, min, s, ms' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l expiring-within -d 'Only keys that expire within this duration (and have not yet), e.g. 7d; units y, mo, w, d, h, min, s, ms' -r -f
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l unused-since -d 'Only keys not used within this duration (or never used), e.g. 30d; units y, mo, w, d, h, min, s, ms' -r -f
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l permission -d 'Only keys that grant this permission (as the scope itself, `*` or `resource:*`)' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l file -d 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
@@ -89,7 +89,7 @@ yaml\t''"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r -f
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l expired -d 'Only keys whose expiry has passed'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l enabled -d 'Only enabled keys'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l disabled -d 'Only disabled keys'
@@ -107,13 +107,13 @@ yaml\t''"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand show" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand show" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand show" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r -f
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand show" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -s p -l permission -d 'Replace the permissions with these (repeatable)' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l add-permission -d 'Add a permission (repeatable)' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l remove-permission -d 'Remove a permission (repeatable)' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l description -d 'New description ("" removes it)' -r
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l expires -d 'New expiry: a duration from now (30d, 3mo, 1y; units y, mo, w, d, h, min, s, ms), a date (2027-01-01), an RFC 3339 time, or never' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l expires -d 'New expiry: a duration from now (30d, 3mo, 1y; units y, mo, w, d, h, min, s, ms), a date (2027-01-01), an RFC 3339 time, or never' -r -f
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l if-unchanged -d 'Write only if the file\'s SHA-256 is still this, else exit 6: `sha256sum`\'s line, its 64 hex digits, or sha256:HEX' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l file -d 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
@@ -124,7 +124,7 @@ yaml\t''"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r -f
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l enable -d 'Enable the key'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l disable -d 'Disable the key (it stops working at once)'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l clear-permissions -d 'Remove every permission'
@@ -139,13 +139,13 @@ yaml\t''"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand delete" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand delete" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand delete" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r -f
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand delete" -l all -d 'Delete every key in the file'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand delete" -l ignore-missing -d 'Succeed (exit 0) when the key, or the file, is not there'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand delete" -s y -l yes -d 'Do not ask (required when stdin is not a terminal)'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand delete" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -l grace -d 'Keep the old secret valid this long, e.g. 24h; units y, mo, w, d, h, min, s, ms' -r
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -l copy-for -d 'Copy, and clear the clipboard after this long instead of 45s (unless something else was copied since), e.g. 2m; units ms, s, m or min, h' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -l grace -d 'Keep the old secret valid this long, e.g. 24h; units y, mo, w, d, h, min, s, ms' -r -f
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -l copy-for -d 'Copy, and clear the clipboard after this long instead of 45s (unless something else was copied since), e.g. 2m; units ms, s, m or min, h' -r -f
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -l if-unchanged -d 'Write only if the file\'s SHA-256 is still this, else exit 6: `sha256sum`\'s line, its 64 hex digits, or sha256:HEX' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -l file -d 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
@@ -156,7 +156,7 @@ yaml\t''"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r -f
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -l copy -d 'Also copy the secret to the clipboard; it is cleared after 45s (see --copy-for)'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -s q -l quiet -d 'Print only the secret'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -173,10 +173,10 @@ yaml\t''"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand verify" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand verify" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand verify" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r -f
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand verify" -l record -d 'On success, record the use in security.usage.yml'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand verify" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -l warn-expiring -d 'Also warn of keys that expire within this duration (e.g. 14d; units y, mo, w, d, h, min, s, ms), and expired keys; warnings exit 0 unless --strict' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -l warn-expiring -d 'Also warn of keys that expire within this duration (e.g. 14d; units y, mo, w, d, h, min, s, ms), and expired keys; warnings exit 0 unless --strict' -r -f
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -l file -d 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -l root -d 'Folder holding one folder per tenant' -r -F
@@ -186,7 +186,7 @@ yaml\t''"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r -f
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -l strict -d 'Fail (exit 7) on warnings too'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -l all-tenants -d 'Check the security.yml of every tenant under --root'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -201,7 +201,7 @@ yaml\t''"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r -f
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -l dry-run -d 'Print the plan and change nothing; exit 8 when there is something to do'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -l prune -d 'Also delete keys the desired state does not list'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -s y -l yes -d 'Do not ask before --prune deletes (required when stdin is not a terminal)'
@@ -218,7 +218,7 @@ yaml\t''"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand scan" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand scan" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand scan" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r -f
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand scan" -l all-tenants -d 'Look tokens up in every tenant under --root (--file and --tenant are ignored)'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand scan" -l hidden -d 'Also scan hidden files and folders, as `rg --hidden`'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand scan" -l no-ignore -d 'Scan files that .gitignore, .ignore or git\'s excludes leave out, as `rg --no-ignore`'
@@ -232,7 +232,7 @@ yaml\t''"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand schema" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand schema" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand schema" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r -f
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand schema" -l desired -d 'The schema of apply\'s desired-state file instead of security.yml\'s'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand schema" -l openapi -d 'The OpenAPI 3.1 document of `tokenctl serve`\'s admin API instead'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand schema" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -251,7 +251,7 @@ yaml\t''"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r -f
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -l trust-proxy -d 'Take the client\'s address from the last X-Forwarded-For entry (only behind a reverse proxy that sets it)'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -l record -d 'Record each admin key\'s use in security.usage.yml (at most once a minute per key)'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -s h -l help -d 'Print help'
@@ -264,7 +264,7 @@ yaml\t''"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand completions" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand completions" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand completions" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r -f
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand man" -l dir -d 'Write tokenctl.1 and one page per subcommand into this folder instead of printing' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand man" -l file -d 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)' -r -F
@@ -276,6 +276,6 @@ yaml\t''"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand man" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand man" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand man" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r -f
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand completions" -f -a "bash elvish fish powershell zsh"

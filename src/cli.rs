@@ -1,7 +1,7 @@
 //! The command line, as clap derive types only: no I/O here.
 
 use crate::completion;
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum, ValueHint};
 use std::path::PathBuf;
 
 /// Manage hashed API keys in a per-tenant security.yml.
@@ -71,7 +71,7 @@ pub struct Global {
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
     /// How long to wait for another tokenctl's lock on the file, e.g. 10s; units ms, s, m or min, h.
-    #[arg(long, global = true, value_name = "DURATION", default_value = "10s")]
+    #[arg(long, global = true, value_name = "DURATION", value_hint = ValueHint::Other, default_value = "10s")]
     pub lock_timeout: String,
     // The tests' clock is no option: it is env TOKENCTL_NOW, read only by test builds
     // (`commands::Context`), so the command line is the same in every build.
@@ -315,7 +315,7 @@ pub struct KeyDefinition {
     #[arg(long)]
     pub description: Option<String>,
     /// Expiry: a duration from now (30d, 3mo, 1y; units y, mo, w, d, h, min, s, ms), a date (2027-01-01), an RFC 3339 time, or never.
-    #[arg(long, value_name = "WHEN", add = completion::expiry_presets())]
+    #[arg(long, value_name = "WHEN", value_hint = ValueHint::Other, add = completion::expiry_presets())]
     pub expires: Option<String>,
     /// Create the key disabled.
     #[arg(long)]
@@ -337,7 +337,7 @@ pub struct SecretOutput {
     #[arg(long)]
     pub copy: bool,
     /// Copy, and clear the clipboard after this long instead of 45s (unless something else was copied since), e.g. 2m; units ms, s, m or min, h.
-    #[arg(long, value_name = "DURATION")]
+    #[arg(long, value_name = "DURATION", value_hint = ValueHint::Other)]
     pub copy_for: Option<String>,
     /// Print only the secret.
     #[arg(long, short = 'q')]
@@ -373,10 +373,10 @@ pub struct ListArgs {
     #[arg(long)]
     pub expired: bool,
     /// Only keys that expire within this duration (and have not yet), e.g. 7d; units y, mo, w, d, h, min, s, ms.
-    #[arg(long, value_name = "DURATION", add = completion::durations())]
+    #[arg(long, value_name = "DURATION", value_hint = ValueHint::Other, add = completion::durations())]
     pub expiring_within: Option<String>,
     /// Only keys not used within this duration (or never used), e.g. 30d; units y, mo, w, d, h, min, s, ms.
-    #[arg(long, value_name = "DURATION", add = completion::durations())]
+    #[arg(long, value_name = "DURATION", value_hint = ValueHint::Other, add = completion::durations())]
     pub unused_since: Option<String>,
     /// Only enabled keys.
     #[arg(long, conflicts_with = "disabled")]
@@ -436,7 +436,7 @@ pub struct UpdateArgs {
     #[arg(long)]
     pub description: Option<String>,
     /// New expiry: a duration from now (30d, 3mo, 1y; units y, mo, w, d, h, min, s, ms), a date (2027-01-01), an RFC 3339 time, or never.
-    #[arg(long, value_name = "WHEN", add = completion::expiry_presets())]
+    #[arg(long, value_name = "WHEN", value_hint = ValueHint::Other, add = completion::expiry_presets())]
     pub expires: Option<String>,
     #[command(flatten)]
     pub write: WriteOpts,
@@ -466,7 +466,7 @@ pub struct RotateArgs {
     #[arg(add = completion::key_names())]
     pub name: String,
     /// Keep the old secret valid this long, e.g. 24h; units y, mo, w, d, h, min, s, ms.
-    #[arg(long, value_name = "DURATION", add = completion::durations())]
+    #[arg(long, value_name = "DURATION", value_hint = ValueHint::Other, add = completion::durations())]
     pub grace: Option<String>,
     #[command(flatten)]
     pub out: SecretOutput,
@@ -498,7 +498,7 @@ pub struct CheckArgs {
     /// The file to check (default: the located security.yml).
     pub path: Option<PathBuf>,
     /// Also warn of keys that expire within this duration (e.g. 14d; units y, mo, w, d, h, min, s, ms), and expired keys; warnings exit 0 unless --strict.
-    #[arg(long, value_name = "DURATION", add = completion::durations())]
+    #[arg(long, value_name = "DURATION", value_hint = ValueHint::Other, add = completion::durations())]
     pub warn_expiring: Option<String>,
     /// Fail (exit 7) on warnings too.
     #[arg(long)]

@@ -80,6 +80,13 @@ fn exit_on_parse_error(mut e: clap::Error) -> ! {
     if !e.use_stderr() {
         e.exit() // --help, --version: our own text, on stdout
     }
+    if e.kind() == ErrorKind::MissingSubcommand {
+        // Options but no command (`tokenctl` with TOKENCTL_TENANT set, `tokenctl -t acme`):
+        // the help, as a bare `tokenctl` gets, not clap's list that names hidden commands.
+        use clap::CommandFactory;
+        eprint!("{}", tokenctl::cli::Cli::command().render_help());
+        std::process::exit(e.exit_code());
+    }
     let mut redacted = false;
     // A file digest given to --if-unchanged is no secret, even mistyped (text::digest_value).
     let digest = matches!(e.get(ContextKind::InvalidArg),

@@ -146,10 +146,10 @@ fn all_tenants(
     }
     let failing = reports.iter().filter(|r| !r.ok).count();
     let head = format!(
-        "{}: {} tenant{} checked ({keys} keys)",
+        "{}: {} checked ({})",
         root.display(),
-        reports.len(),
-        if reports.len() == 1 { "" } else { "s" }
+        count(reports.len(), "tenant"),
+        count(keys, "key")
     );
     if unreadable > 0 {
         ctx.say(if problems > 0 {

@@ -122,10 +122,13 @@ fn confirm(ctx: &Context, args: &DeleteArgs, names: &[String]) -> Result<()> {
     if args.all {
         let label = ctx.file_label();
         let typed: String = dialoguer::Input::with_theme(&theme)
-            .with_prompt(format!(
-                "This revokes all {} keys. Type '{label}' to confirm",
-                names.len()
-            ))
+            .with_prompt(match names {
+                [one] => format!("This revokes the only key, '{one}'. Type '{label}' to confirm"),
+                _ => format!(
+                    "This revokes all {} keys. Type '{label}' to confirm",
+                    names.len()
+                ),
+            })
             .allow_empty(true)
             .interact_text()
             .map_err(prompt_error)?;

@@ -475,3 +475,88 @@ fn a_wrong_digest_is_refused_without_calling_it_a_secret() {
         .stderr_has("rotate it");
     assert!(!out.stderr.contains(&token));
 }
+
+#[test]
+fn options_without_a_command_print_the_help_not_hidden_commands() {
+    let env = TestEnv::new();
+    // TestEnv sets TOKENCTL_TENANT, as the Quick start's export does.
+    for args in [&[][..], &["-t", "acme"]] {
+        let out = env.run(args);
+        out.code(2).stdout_empty();
+        out.stderr_has("Usage: tokenctl [OPTIONS] <COMMAND>");
+        out.stderr_has("  create ");
+        assert!(!out.stderr.contains("clipboard"), "{}", out.stderr);
+    }
+}
+
+#[test]
+fn usage_lines_name_the_tenant_and_the_key_apart() {
+    let out = TestEnv::new().run(&["delete"]);
+    out.code(2);
+    let usage = out
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("Usage: "))
+        .unwrap();
+    assert!(usage.contains("--tenant <TENANT> "), "{usage}");
+    assert_eq!(usage.matches("<NAME>").count(), 1, "{usage}");
+}
+
+#[test]
+fn counts_are_singular_for_one() {
+    let env = TestEnv::new();
+    env.create("k", &[]);
+    let out = env.run(&["check"]);
+    out.success();
+    assert_eq!(
+        out.stderr,
+        format!("{}: ok (1 key)\n", env.file().display())
+    );
+    let out = env.run(&["check", "--all-tenants"]);
+    out.success().stderr_has(": 1 tenant checked (1 key): ok\n");
+}
+
+#[test]
+fn an_expiry_a_year_away_reads_in_years() {
+    let env = TestEnv::new();
+    env.create("y1", &["--expires", "1y"]);
+    env.create("y1h", &["--expires", "1y6mo"]);
+    env.run(&["show", "y1"])
+        .success()
+        .stdout_has("(in 1 year)\n");
+    env.run(&["show", "y1h"])
+        .success()
+        .stdout_has("(in 1 year 6 months)\n");
+}
+
+#[test]
+fn a_rotation_without_grace_says_it_ended_the_earlier_grace() {
+    let env = TestEnv::new();
+    let first = env.create("k", &[]);
+    env.run(&["rotate", "k", "--grace", "1h", "-q"]).success();
+    let shown = env.run(&["show", "k", "-o", "json"]).success().json();
+    let fingerprint = shown["previousSecrets"][0]["fingerprint"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    env.run_with(&["verify"], &first).success();
+    let out = env.run(&["rotate", "k"]);
+    out.success();
+    out.stderr_has("The old secret stopped working.\n");
+    out.stderr_has(&format!(
+        "So did the secret of an earlier rotation (fingerprint {fingerprint}), which was to \
+         keep working until 2026-11-22T11:00:00Z.\n"
+    ));
+    env.run_with(&["verify"], &first).code(4);
+    assert!(!env.read().contains("previousHashes"), "{}", env.read());
+}
+
+#[test]
+fn an_uppercased_token_is_diagnosed_as_such() {
+    let env = TestEnv::new();
+    let token = env.create("k", &[]);
+    let out = env.run_with(&["verify"], &token.to_uppercase());
+    out.code(4).stdout_empty().stderr_has(
+        "rejected: malformed token: character 1 is an uppercase letter (tokens are lowercase)",
+    );
+}

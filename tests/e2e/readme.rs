@@ -404,7 +404,7 @@ fn the_format_document_s_examples_hold() {
     let env = TestEnv::new();
     let example = block(&doc, "## The file", "yaml");
     env.write(&example);
-    env.run(&["check"]).success().stderr_has("ok (1 keys)");
+    env.run(&["check"]).success().stderr_has("ok (1 key)");
     // The example token is the example key's, and its stored hash is as printed.
     let token = block(&doc, "## Tokens", "text")
         .lines()
