@@ -264,8 +264,8 @@ set edit:completion:arg-completer[tokenctl] = {|@words|
             cand --lock-timeout 'How long to wait for another tokenctl''s lock on the file, e.g. 10s; units ms, s, m or min, h'
             cand --trust-proxy 'Take the client''s address from the last X-Forwarded-For entry (only behind a reverse proxy that sets it)'
             cand --record 'Record each admin key''s use in security.usage.yml (at most once a minute per key)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'tokenctl;completions'= {
             cand --file 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)'

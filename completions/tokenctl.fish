@@ -29,7 +29,8 @@ end
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -l file -d 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)' -r -F
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -l root -d 'Folder holding one folder per tenant' -r -F
-complete -c tokenctl -n "__fish_tokenctl_needs_command" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t''
+complete -c tokenctl -n "__fish_tokenctl_needs_command" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t'A table fitted to the terminal (list drops or wraps columns when narrow)'
+wide\t'A table with every column, never narrowed'
 json\t''
 yaml\t''"
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
@@ -63,7 +64,8 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l if-unchange
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l file -d 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l root -d 'Folder holding one folder per tenant' -r -F
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t''
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t'A table fitted to the terminal (list drops or wraps columns when narrow)'
+wide\t'A table with every column, never narrowed'
 json\t''
 yaml\t''"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
@@ -83,7 +85,8 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l permission -d
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l file -d 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l root -d 'Folder holding one folder per tenant' -r -F
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t''
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t'A table fitted to the terminal (list drops or wraps columns when narrow)'
+wide\t'A table with every column, never narrowed'
 json\t''
 yaml\t''"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
@@ -101,7 +104,8 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -s h -l help -d 
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand show" -l file -d 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand show" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand show" -l root -d 'Folder holding one folder per tenant' -r -F
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand show" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t''
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand show" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t'A table fitted to the terminal (list drops or wraps columns when narrow)'
+wide\t'A table with every column, never narrowed'
 json\t''
 yaml\t''"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand show" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
@@ -118,7 +122,8 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l if-unchange
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l file -d 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l root -d 'Folder holding one folder per tenant' -r -F
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t''
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t'A table fitted to the terminal (list drops or wraps columns when narrow)'
+wide\t'A table with every column, never narrowed'
 json\t''
 yaml\t''"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
@@ -133,7 +138,8 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand delete" -l if-unchange
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand delete" -l file -d 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand delete" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand delete" -l root -d 'Folder holding one folder per tenant' -r -F
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand delete" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t''
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand delete" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t'A table fitted to the terminal (list drops or wraps columns when narrow)'
+wide\t'A table with every column, never narrowed'
 json\t''
 yaml\t''"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand delete" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
@@ -150,7 +156,8 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -l if-unchange
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -l file -d 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -l root -d 'Folder holding one folder per tenant' -r -F
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t''
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t'A table fitted to the terminal (list drops or wraps columns when narrow)'
+wide\t'A table with every column, never narrowed'
 json\t''
 yaml\t''"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
@@ -167,7 +174,8 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand verify" -l resource -d
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand verify" -l file -d 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand verify" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand verify" -l root -d 'Folder holding one folder per tenant' -r -F
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand verify" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t''
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand verify" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t'A table fitted to the terminal (list drops or wraps columns when narrow)'
+wide\t'A table with every column, never narrowed'
 json\t''
 yaml\t''"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand verify" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
@@ -180,7 +188,8 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -l warn-expirin
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -l file -d 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -l root -d 'Folder holding one folder per tenant' -r -F
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t''
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t'A table fitted to the terminal (list drops or wraps columns when narrow)'
+wide\t'A table with every column, never narrowed'
 json\t''
 yaml\t''"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
@@ -195,7 +204,8 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -l if-unchanged
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -l file -d 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -l root -d 'Folder holding one folder per tenant' -r -F
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t''
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t'A table fitted to the terminal (list drops or wraps columns when narrow)'
+wide\t'A table with every column, never narrowed'
 json\t''
 yaml\t''"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
@@ -212,7 +222,8 @@ any\t'Any token of tokenctl\'s form, whatever its key\'s state'"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand scan" -l file -d 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand scan" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand scan" -l root -d 'Folder holding one folder per tenant' -r -F
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand scan" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t''
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand scan" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t'A table fitted to the terminal (list drops or wraps columns when narrow)'
+wide\t'A table with every column, never narrowed'
 json\t''
 yaml\t''"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand scan" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
@@ -226,7 +237,8 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand scan" -s h -l help -d 
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand schema" -l file -d 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand schema" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand schema" -l root -d 'Folder holding one folder per tenant' -r -F
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand schema" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t''
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand schema" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t'A table fitted to the terminal (list drops or wraps columns when narrow)'
+wide\t'A table with every column, never narrowed'
 json\t''
 yaml\t''"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand schema" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
@@ -245,7 +257,8 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -l shutdown-tim
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -l file -d 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -l root -d 'Folder holding one folder per tenant' -r -F
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t''
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t'A table fitted to the terminal (list drops or wraps columns when narrow)'
+wide\t'A table with every column, never narrowed'
 json\t''
 yaml\t''"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
@@ -254,11 +267,12 @@ never\t''"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r -f
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -l trust-proxy -d 'Take the client\'s address from the last X-Forwarded-For entry (only behind a reverse proxy that sets it)'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -l record -d 'Record each admin key\'s use in security.usage.yml (at most once a minute per key)'
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -s h -l help -d 'Print help'
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand completions" -l file -d 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand completions" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand completions" -l root -d 'Folder holding one folder per tenant' -r -F
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand completions" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t''
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand completions" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t'A table fitted to the terminal (list drops or wraps columns when narrow)'
+wide\t'A table with every column, never narrowed'
 json\t''
 yaml\t''"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand completions" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
@@ -270,7 +284,8 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand man" -l dir -d 'Write 
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand man" -l file -d 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand man" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand man" -l root -d 'Folder holding one folder per tenant' -r -F
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand man" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t''
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand man" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t'A table fitted to the terminal (list drops or wraps columns when narrow)'
+wide\t'A table with every column, never narrowed'
 json\t''
 yaml\t''"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand man" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''

@@ -129,7 +129,10 @@ impl Cli {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
+    /// A table fitted to the terminal (list drops or wraps columns when narrow).
     Table,
+    /// A table with every column, never narrowed.
+    Wide,
     Json,
     Yaml,
 }

@@ -4,7 +4,7 @@
 use super::Context;
 use super::interactive::prompt_error;
 use crate::apply::{Action, Plan, plan, value_json, value_text};
-use crate::cli::{ApplyArgs, Format};
+use crate::cli::ApplyArgs;
 use crate::error::{Error, Result};
 use crate::output::{stdout_error, write_data};
 use crate::store::{DesiredState, MAX_FILE_SIZE, Store, Value, file_digest, parse_digest};
@@ -78,7 +78,7 @@ pub fn run(ctx: &Context, args: ApplyArgs) -> Result<()> {
         .transpose()?;
     let desired = read_desired(&args.desired)?;
     // The JSON and YAML reports carry the file's SHA-256 afterwards.
-    let store = ctx.store()?.with_digest(ctx.format != Format::Table);
+    let store = ctx.store()?.with_digest(!ctx.is_table());
     let now = ctx.clock.now();
     if args.dry_run {
         return dry_run(ctx, &store, &desired, args.prune, expected, now);
@@ -166,7 +166,7 @@ fn dry_run(
     let plan = plan(&doc.model, desired, prune, now)?;
     warn_past_expiry(ctx, &plan, now);
     let mut out = std::io::stdout().lock();
-    if ctx.format == Format::Table {
+    if ctx.is_table() {
         out.write_all(crate::text::message(&plan_text(&plan, true)).as_bytes())
             .map_err(stdout_error)?;
     } else {
@@ -175,7 +175,7 @@ fn dry_run(
     }
     out.flush().map_err(stdout_error)?;
     if plan.is_empty() {
-        if ctx.format != Format::Table {
+        if !ctx.is_table() {
             ctx.say(no_changes(&plan));
         }
         return Ok(());
@@ -238,7 +238,7 @@ fn print_data(
         })
         .collect();
     let mut out = std::io::stdout().lock();
-    if ctx.format == Format::Table {
+    if ctx.is_table() {
         // One `NAME SECRET` line per generated secret: easy to `read name secret` in a shell.
         for v in &views {
             writeln!(out, "{} {}", v.name, v.token).map_err(stdout_error)?;
@@ -259,7 +259,7 @@ fn print_outcome(ctx: &Context, plan: &Plan, secrets: &[(String, Secret)], plan_
         ctx.say(no_changes(plan));
         return;
     }
-    if ctx.format == Format::Table && !plan_shown {
+    if ctx.is_table() && !plan_shown {
         eprint!("{}", crate::text::message(&plan_text(plan, false)));
     }
     ctx.say(done(plan));

@@ -138,8 +138,12 @@ pub fn run(ctx: &Context, args: ListArgs) -> Result<()> {
             });
             return Ok(());
         }
-        out.write_all(key_table(&views, None, filter.now, ctx.color).as_bytes())
-            .map_err(stdout_error)?;
+        let (text, hidden) = key_table(&views, None, filter.now, ctx.color, ctx.is_wide());
+        out.write_all(text.as_bytes()).map_err(stdout_error)?;
+        out.flush().map_err(stdout_error)?;
+        if let Some(note) = crate::output::hidden_note(&hidden) {
+            ctx.say(note);
+        }
     } else {
         write_data(&mut out, ctx.format, &views)?;
     }
@@ -213,8 +217,13 @@ fn all_tenants(ctx: &Context, filter: &Filter, names: bool, missing_ok: bool) ->
             });
         } else {
             let (tenants, views): (Vec<&str>, Vec<KeyView>) = rows.into_iter().unzip();
-            let text = key_table(&views, Some(&tenants), filter.now, ctx.color);
+            let (text, hidden) =
+                key_table(&views, Some(&tenants), filter.now, ctx.color, ctx.is_wide());
             out.write_all(text.as_bytes()).map_err(stdout_error)?;
+            out.flush().map_err(stdout_error)?;
+            if let Some(note) = crate::output::hidden_note(&hidden) {
+                ctx.say(note);
+            }
             super::leak_at_exit((views, text));
         }
     } else {

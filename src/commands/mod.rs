@@ -189,8 +189,14 @@ impl Context {
         eprintln!("{}", crate::text::message(message.as_ref()));
     }
 
+    /// A table for people: `table`, or `wide` (every column, whatever the terminal's width).
     pub fn is_table(&self) -> bool {
-        self.format == Format::Table
+        matches!(self.format, Format::Table | Format::Wide)
+    }
+
+    /// `-o wide`: tables keep every column.
+    pub fn is_wide(&self) -> bool {
+        self.format == Format::Wide
     }
 }
 

@@ -560,3 +560,97 @@ fn an_uppercased_token_is_diagnosed_as_such() {
         "rejected: malformed token: character 1 is an uppercase letter (tokens are lowercase)",
     );
 }
+
+/// `list` with `COLUMNS` set, as at a terminal that wide.
+fn list_at(env: &TestEnv, columns: &str, args: &[&str]) -> Output {
+    let mut cmd = env.cmd();
+    cmd.env("COLUMNS", columns).arg("list").args(args);
+    output(cmd.output().unwrap())
+}
+
+#[test]
+fn the_table_at_80_columns_keeps_last_used_wraps_between_scopes_and_says_what_it_hid() {
+    let env = TestEnv::new();
+    env.create(
+        "grafana-prod-readonly-dashboard",
+        &["-p", "dns:read", "-p", "domains:read", "--expires", "1y"],
+    );
+    env.create("temp", &["-p", "dns:read", "--expires", "1h"]);
+    env.create(
+        "terraform",
+        &[
+            "-p",
+            "dns:read",
+            "-p",
+            "dns:write",
+            "-p",
+            "domains:read",
+            "-p",
+            "domains:write",
+            "--allow-ip",
+            "10.0.0.0/8",
+            "--path-prefix",
+            "/api",
+            "--expires",
+            "30d",
+        ],
+    );
+    for columns in ["80", "60"] {
+        let out = list_at(&env, columns, &[]);
+        out.success();
+        let head = out.stdout.lines().next().unwrap();
+        assert!(
+            head.contains("LAST USED"),
+            "the sort column stays:\n{}",
+            out.stdout
+        );
+        assert!(
+            out.stdout.lines().all(|l| l.chars().count() <= 80),
+            "{}",
+            out.stdout
+        );
+        // Every scope whole on one line, never split inside (`domains:rea`/`d`).
+        let words: Vec<&str> = out.stdout.split_whitespace().collect();
+        for scope in ["dns:read,", "dns:write,", "domains:read", "domains:write"] {
+            assert!(
+                words
+                    .iter()
+                    .any(|w| w.trim_end_matches(',') == scope.trim_end_matches(',')),
+                "{scope} split at {columns} columns:\n{}",
+                out.stdout
+            );
+        }
+        for w in &words {
+            assert!(
+                !matches!(*w, "domains:rea" | "d" | "d," | "domain" | "s:read"),
+                "a scope split inside at {columns} columns:\n{}",
+                out.stdout
+            );
+        }
+    }
+    let out = list_at(&env, "80", &[]);
+    assert_eq!(
+        out.stderr,
+        "3 columns hidden (LIMITS, CREATED, FINGERPRINT) to fit the terminal; -o wide or -o \
+         json shows every column\n"
+    );
+    // -o wide: every column, nothing wrapped, no note.
+    let wide = list_at(&env, "80", &["-o", "wide"]);
+    wide.success();
+    assert_eq!(wide.stderr, "");
+    assert_eq!(wide.stdout.lines().count(), 4, "{}", wide.stdout);
+    for col in ["STATUS", "LIMITS", "LAST USED", "CREATED", "FINGERPRINT"] {
+        assert!(
+            wide.stdout.lines().next().unwrap().contains(col),
+            "{}",
+            wide.stdout
+        );
+    }
+    // With room for everything, no note either.
+    let roomy = list_at(&env, "250", &[]);
+    assert_eq!(roomy.success().stderr, "");
+    // -o wide elsewhere is the table.
+    env.run(&["-o", "wide", "show", "temp"])
+        .success()
+        .stdout_has("permissions:");
+}
