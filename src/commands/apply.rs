@@ -2,7 +2,6 @@
 //! `--dry-run` prints the plan (exit 8 when something is pending); `--prune` also deletes.
 
 use super::Context;
-use super::interactive::prompt_error;
 use crate::apply::{Action, Plan, plan, value_json, value_text};
 use crate::cli::ApplyArgs;
 use crate::error::{Error, Result};
@@ -201,22 +200,18 @@ fn confirm_prune(
     eprint!("{}", crate::text::message(&plan_text(&plan, true)));
     // Ctrl-C: exit 130 with the cursor restored, nothing written.
     let _guard = super::interactive::PromptGuard::new();
-    let ok = dialoguer::Confirm::with_theme(&super::interactive::FormTheme::new())
-        .with_prompt(format!(
-            "--prune deletes {} key{} ({}); anything using them stops working at once. Continue",
-            deletions.len(),
-            if deletions.len() == 1 { "" } else { "s" },
-            deletions.join(", ")
-        ))
-        .default(false)
-        .interact_opt()
-        .map_err(prompt_error)?;
-    match ok {
-        Some(true) => Ok(deletions),
-        Some(false) => Err(Error::Declined(
+    let question = format!(
+        "--prune deletes {} key{} ({}); anything using them stops working at once. Continue",
+        deletions.len(),
+        if deletions.len() == 1 { "" } else { "s" },
+        deletions.join(", ")
+    );
+    if super::interactive::yes_no(&super::interactive::FormTheme::new(), &question, false)? {
+        Ok(deletions)
+    } else {
+        Err(Error::Declined(
             "Nothing applied; nothing was written.".into(),
-        )),
-        None => Err(Error::Interrupted),
+        ))
     }
 }
 

@@ -147,14 +147,9 @@ fn confirm(ctx: &Context, args: &DeleteArgs, names: &[String]) -> Result<()> {
             many.join(", ")
         ),
     };
-    let ok = dialoguer::Confirm::with_theme(&theme)
-        .with_prompt(question)
-        .default(false)
-        .interact_opt()
-        .map_err(prompt_error)?;
-    match ok {
-        Some(true) => Ok(()),
-        Some(false) => Err(Error::Declined("Nothing deleted.".into())),
-        None => Err(Error::Interrupted),
+    if super::interactive::yes_no(&theme, &question, false)? {
+        Ok(())
+    } else {
+        Err(Error::Declined("Nothing deleted.".into()))
     }
 }
