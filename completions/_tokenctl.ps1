@@ -21,7 +21,7 @@ Register-ArgumentCompleter -Native -CommandName 'tokenctl' -ScriptBlock {
 
     $completions = @(switch ($command) {
         'tokenctl' {
-            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'The security.yml to use (overrides --tenant)')
+            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)')
             [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Tenant whose <root>/<tenant>/security.yml to use')
             [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant whose <root>/<tenant>/security.yml to use')
             [CompletionResult]::new('--root', '--root', [CompletionResultType]::ParameterName, 'Folder holding one folder per tenant')
@@ -58,11 +58,11 @@ Register-ArgumentCompleter -Native -CommandName 'tokenctl' -ScriptBlock {
             [CompletionResult]::new('--path-prefix', '--path-prefix', [CompletionResultType]::ParameterName, 'Allow use only on paths starting with this (=/x: exactly /x)')
             [CompletionResult]::new('--resource', '--resource', [CompletionResultType]::ParameterName, 'Allow use only on this resource (repeatable)')
             [CompletionResult]::new('--copy-for', '--copy-for', [CompletionResultType]::ParameterName, 'Copy, and clear the clipboard after this long instead of 45s (unless something else was copied since), e.g. 2m; units ms, s, m or min, h')
-            [CompletionResult]::new('--if-unchanged', '--if-unchanged', [CompletionResultType]::ParameterName, 'Write only if the file''s SHA-256 is still this (as `sha256sum` printed it); else exit 6')
+            [CompletionResult]::new('--if-unchanged', '--if-unchanged', [CompletionResultType]::ParameterName, 'Write only if the file''s SHA-256 is still this, else exit 6: `sha256sum`''s line, its 64 hex digits, or sha256:HEX')
             [CompletionResult]::new('--file-owner', '--file-owner', [CompletionResultType]::ParameterName, 'Give the file written this owner (a user name or id); set on the new file before it replaces the old one, never by name afterwards. Root only')
             [CompletionResult]::new('--file-group', '--file-group', [CompletionResultType]::ParameterName, 'Give the file written this group (a group name or id), as --file-owner does')
             [CompletionResult]::new('--file-mode', '--file-mode', [CompletionResultType]::ParameterName, 'Give the file written this mode (octal, like 0600), as --file-owner does')
-            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'The security.yml to use (overrides --tenant)')
+            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)')
             [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Tenant whose <root>/<tenant>/security.yml to use')
             [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant whose <root>/<tenant>/security.yml to use')
             [CompletionResult]::new('--root', '--root', [CompletionResultType]::ParameterName, 'Folder holding one folder per tenant')
@@ -86,7 +86,7 @@ Register-ArgumentCompleter -Native -CommandName 'tokenctl' -ScriptBlock {
             [CompletionResult]::new('--expiring-within', '--expiring-within', [CompletionResultType]::ParameterName, 'Only keys that expire within this duration (and have not yet), e.g. 7d; units y, mo, w, d, h, min, s, ms')
             [CompletionResult]::new('--unused-since', '--unused-since', [CompletionResultType]::ParameterName, 'Only keys not used within this duration (or never used), e.g. 30d; units y, mo, w, d, h, min, s, ms')
             [CompletionResult]::new('--permission', '--permission', [CompletionResultType]::ParameterName, 'Only keys that grant this permission (as the scope itself, `*` or `resource:*`)')
-            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'The security.yml to use (overrides --tenant)')
+            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)')
             [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Tenant whose <root>/<tenant>/security.yml to use')
             [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant whose <root>/<tenant>/security.yml to use')
             [CompletionResult]::new('--root', '--root', [CompletionResultType]::ParameterName, 'Folder holding one folder per tenant')
@@ -107,7 +107,7 @@ Register-ArgumentCompleter -Native -CommandName 'tokenctl' -ScriptBlock {
             break
         }
         'tokenctl;show' {
-            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'The security.yml to use (overrides --tenant)')
+            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)')
             [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Tenant whose <root>/<tenant>/security.yml to use')
             [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant whose <root>/<tenant>/security.yml to use')
             [CompletionResult]::new('--root', '--root', [CompletionResultType]::ParameterName, 'Folder holding one folder per tenant')
@@ -126,11 +126,11 @@ Register-ArgumentCompleter -Native -CommandName 'tokenctl' -ScriptBlock {
             [CompletionResult]::new('--remove-permission', '--remove-permission', [CompletionResultType]::ParameterName, 'Remove a permission (repeatable)')
             [CompletionResult]::new('--description', '--description', [CompletionResultType]::ParameterName, 'New description ("" removes it)')
             [CompletionResult]::new('--expires', '--expires', [CompletionResultType]::ParameterName, 'New expiry: a duration from now (30d, 3mo, 1y; units y, mo, w, d, h, min, s, ms), a date (2027-01-01), an RFC 3339 time, or never')
-            [CompletionResult]::new('--if-unchanged', '--if-unchanged', [CompletionResultType]::ParameterName, 'Write only if the file''s SHA-256 is still this (as `sha256sum` printed it); else exit 6')
+            [CompletionResult]::new('--if-unchanged', '--if-unchanged', [CompletionResultType]::ParameterName, 'Write only if the file''s SHA-256 is still this, else exit 6: `sha256sum`''s line, its 64 hex digits, or sha256:HEX')
             [CompletionResult]::new('--file-owner', '--file-owner', [CompletionResultType]::ParameterName, 'Give the file written this owner (a user name or id); set on the new file before it replaces the old one, never by name afterwards. Root only')
             [CompletionResult]::new('--file-group', '--file-group', [CompletionResultType]::ParameterName, 'Give the file written this group (a group name or id), as --file-owner does')
             [CompletionResult]::new('--file-mode', '--file-mode', [CompletionResultType]::ParameterName, 'Give the file written this mode (octal, like 0600), as --file-owner does')
-            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'The security.yml to use (overrides --tenant)')
+            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)')
             [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Tenant whose <root>/<tenant>/security.yml to use')
             [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant whose <root>/<tenant>/security.yml to use')
             [CompletionResult]::new('--root', '--root', [CompletionResultType]::ParameterName, 'Folder holding one folder per tenant')
@@ -146,11 +146,11 @@ Register-ArgumentCompleter -Native -CommandName 'tokenctl' -ScriptBlock {
             break
         }
         'tokenctl;delete' {
-            [CompletionResult]::new('--if-unchanged', '--if-unchanged', [CompletionResultType]::ParameterName, 'Write only if the file''s SHA-256 is still this (as `sha256sum` printed it); else exit 6')
+            [CompletionResult]::new('--if-unchanged', '--if-unchanged', [CompletionResultType]::ParameterName, 'Write only if the file''s SHA-256 is still this, else exit 6: `sha256sum`''s line, its 64 hex digits, or sha256:HEX')
             [CompletionResult]::new('--file-owner', '--file-owner', [CompletionResultType]::ParameterName, 'Give the file written this owner (a user name or id); set on the new file before it replaces the old one, never by name afterwards. Root only')
             [CompletionResult]::new('--file-group', '--file-group', [CompletionResultType]::ParameterName, 'Give the file written this group (a group name or id), as --file-owner does')
             [CompletionResult]::new('--file-mode', '--file-mode', [CompletionResultType]::ParameterName, 'Give the file written this mode (octal, like 0600), as --file-owner does')
-            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'The security.yml to use (overrides --tenant)')
+            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)')
             [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Tenant whose <root>/<tenant>/security.yml to use')
             [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant whose <root>/<tenant>/security.yml to use')
             [CompletionResult]::new('--root', '--root', [CompletionResultType]::ParameterName, 'Folder holding one folder per tenant')
@@ -169,11 +169,11 @@ Register-ArgumentCompleter -Native -CommandName 'tokenctl' -ScriptBlock {
         'tokenctl;rotate' {
             [CompletionResult]::new('--grace', '--grace', [CompletionResultType]::ParameterName, 'Keep the old secret valid this long, e.g. 24h; units y, mo, w, d, h, min, s, ms')
             [CompletionResult]::new('--copy-for', '--copy-for', [CompletionResultType]::ParameterName, 'Copy, and clear the clipboard after this long instead of 45s (unless something else was copied since), e.g. 2m; units ms, s, m or min, h')
-            [CompletionResult]::new('--if-unchanged', '--if-unchanged', [CompletionResultType]::ParameterName, 'Write only if the file''s SHA-256 is still this (as `sha256sum` printed it); else exit 6')
+            [CompletionResult]::new('--if-unchanged', '--if-unchanged', [CompletionResultType]::ParameterName, 'Write only if the file''s SHA-256 is still this, else exit 6: `sha256sum`''s line, its 64 hex digits, or sha256:HEX')
             [CompletionResult]::new('--file-owner', '--file-owner', [CompletionResultType]::ParameterName, 'Give the file written this owner (a user name or id); set on the new file before it replaces the old one, never by name afterwards. Root only')
             [CompletionResult]::new('--file-group', '--file-group', [CompletionResultType]::ParameterName, 'Give the file written this group (a group name or id), as --file-owner does')
             [CompletionResult]::new('--file-mode', '--file-mode', [CompletionResultType]::ParameterName, 'Give the file written this mode (octal, like 0600), as --file-owner does')
-            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'The security.yml to use (overrides --tenant)')
+            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)')
             [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Tenant whose <root>/<tenant>/security.yml to use')
             [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant whose <root>/<tenant>/security.yml to use')
             [CompletionResult]::new('--root', '--root', [CompletionResultType]::ParameterName, 'Folder holding one folder per tenant')
@@ -193,7 +193,7 @@ Register-ArgumentCompleter -Native -CommandName 'tokenctl' -ScriptBlock {
             [CompletionResult]::new('--ip', '--ip', [CompletionResultType]::ParameterName, 'The client''s address')
             [CompletionResult]::new('--path', '--path', [CompletionResultType]::ParameterName, 'The request path')
             [CompletionResult]::new('--resource', '--resource', [CompletionResultType]::ParameterName, 'The resource requested')
-            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'The security.yml to use (overrides --tenant)')
+            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)')
             [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Tenant whose <root>/<tenant>/security.yml to use')
             [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant whose <root>/<tenant>/security.yml to use')
             [CompletionResult]::new('--root', '--root', [CompletionResultType]::ParameterName, 'Folder holding one folder per tenant')
@@ -207,8 +207,8 @@ Register-ArgumentCompleter -Native -CommandName 'tokenctl' -ScriptBlock {
             break
         }
         'tokenctl;check' {
-            [CompletionResult]::new('--warn-expiring', '--warn-expiring', [CompletionResultType]::ParameterName, 'Also report keys that expire within this duration (e.g. 14d; units y, mo, w, d, h, min, s, ms), and expired keys')
-            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'The security.yml to use (overrides --tenant)')
+            [CompletionResult]::new('--warn-expiring', '--warn-expiring', [CompletionResultType]::ParameterName, 'Also warn of keys that expire within this duration (e.g. 14d; units y, mo, w, d, h, min, s, ms), and expired keys; warnings exit 0 unless --strict')
+            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)')
             [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Tenant whose <root>/<tenant>/security.yml to use')
             [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant whose <root>/<tenant>/security.yml to use')
             [CompletionResult]::new('--root', '--root', [CompletionResultType]::ParameterName, 'Folder holding one folder per tenant')
@@ -216,6 +216,7 @@ Register-ArgumentCompleter -Native -CommandName 'tokenctl' -ScriptBlock {
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format for data on stdout')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)')
             [CompletionResult]::new('--lock-timeout', '--lock-timeout', [CompletionResultType]::ParameterName, 'How long to wait for another tokenctl''s lock on the file, e.g. 10s; units ms, s, m or min, h')
+            [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Fail (exit 7) on warnings too')
             [CompletionResult]::new('--all-tenants', '--all-tenants', [CompletionResultType]::ParameterName, 'Check the security.yml of every tenant under --root')
             [CompletionResult]::new('--fix', '--fix', [CompletionResultType]::ParameterName, 'First rewrite what lies outside portable security.yml and can be rewritten without changing what any YAML library reads (quotes, uppercase T/Z, no !!str, aliases expanded, `apiKeys: {}`), as a proven write; then check')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -225,11 +226,11 @@ Register-ArgumentCompleter -Native -CommandName 'tokenctl' -ScriptBlock {
         'tokenctl;apply' {
             [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'The desired-state file (`-` for stdin): `apiKeys:` of name -> fields, or name -> fields')
             [CompletionResult]::new('--desired', '--desired', [CompletionResultType]::ParameterName, 'The desired-state file (`-` for stdin): `apiKeys:` of name -> fields, or name -> fields')
-            [CompletionResult]::new('--if-unchanged', '--if-unchanged', [CompletionResultType]::ParameterName, 'Write only if the file''s SHA-256 is still this (as `sha256sum` printed it); else exit 6')
+            [CompletionResult]::new('--if-unchanged', '--if-unchanged', [CompletionResultType]::ParameterName, 'Write only if the file''s SHA-256 is still this, else exit 6: `sha256sum`''s line, its 64 hex digits, or sha256:HEX')
             [CompletionResult]::new('--file-owner', '--file-owner', [CompletionResultType]::ParameterName, 'Give the file written this owner (a user name or id); set on the new file before it replaces the old one, never by name afterwards. Root only')
             [CompletionResult]::new('--file-group', '--file-group', [CompletionResultType]::ParameterName, 'Give the file written this group (a group name or id), as --file-owner does')
             [CompletionResult]::new('--file-mode', '--file-mode', [CompletionResultType]::ParameterName, 'Give the file written this mode (octal, like 0600), as --file-owner does')
-            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'The security.yml to use (overrides --tenant)')
+            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)')
             [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Tenant whose <root>/<tenant>/security.yml to use')
             [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant whose <root>/<tenant>/security.yml to use')
             [CompletionResult]::new('--root', '--root', [CompletionResultType]::ParameterName, 'Folder holding one folder per tenant')
@@ -247,7 +248,7 @@ Register-ArgumentCompleter -Native -CommandName 'tokenctl' -ScriptBlock {
         }
         'tokenctl;scan' {
             [CompletionResult]::new('--fail-on', '--fail-on', [CompletionResultType]::ParameterName, 'Which findings make the exit code 10')
-            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'The security.yml to use (overrides --tenant)')
+            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)')
             [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Tenant whose <root>/<tenant>/security.yml to use')
             [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant whose <root>/<tenant>/security.yml to use')
             [CompletionResult]::new('--root', '--root', [CompletionResultType]::ParameterName, 'Folder holding one folder per tenant')
@@ -263,7 +264,7 @@ Register-ArgumentCompleter -Native -CommandName 'tokenctl' -ScriptBlock {
             break
         }
         'tokenctl;schema' {
-            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'The security.yml to use (overrides --tenant)')
+            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)')
             [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Tenant whose <root>/<tenant>/security.yml to use')
             [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant whose <root>/<tenant>/security.yml to use')
             [CompletionResult]::new('--root', '--root', [CompletionResultType]::ParameterName, 'Folder holding one folder per tenant')
@@ -284,7 +285,7 @@ Register-ArgumentCompleter -Native -CommandName 'tokenctl' -ScriptBlock {
             [CompletionResult]::new('--idle-timeout', '--idle-timeout', [CompletionResultType]::ParameterName, 'Time a kept-alive connection may stay silent between requests, e.g. 60s; units ms, s, m or min, h')
             [CompletionResult]::new('--request-timeout', '--request-timeout', [CompletionResultType]::ParameterName, 'Time a request may take once its headers are in, its body included, and time a client has to read its answers once they back up, e.g. 30s; units ms, s, m or min, h')
             [CompletionResult]::new('--shutdown-timeout', '--shutdown-timeout', [CompletionResultType]::ParameterName, 'Time the requests in flight get to finish after SIGTERM or SIGINT (then they are cut off and serve exits 1), e.g. 30s; units ms, s, m or min, h')
-            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'The security.yml to use (overrides --tenant)')
+            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)')
             [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Tenant whose <root>/<tenant>/security.yml to use')
             [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant whose <root>/<tenant>/security.yml to use')
             [CompletionResult]::new('--root', '--root', [CompletionResultType]::ParameterName, 'Folder holding one folder per tenant')
@@ -294,12 +295,12 @@ Register-ArgumentCompleter -Native -CommandName 'tokenctl' -ScriptBlock {
             [CompletionResult]::new('--lock-timeout', '--lock-timeout', [CompletionResultType]::ParameterName, 'How long to wait for another tokenctl''s lock on the file, e.g. 10s; units ms, s, m or min, h')
             [CompletionResult]::new('--trust-proxy', '--trust-proxy', [CompletionResultType]::ParameterName, 'Take the client''s address from the last X-Forwarded-For entry (only behind a reverse proxy that sets it)')
             [CompletionResult]::new('--record', '--record', [CompletionResultType]::ParameterName, 'Record each admin key''s use in security.usage.yml (at most once a minute per key)')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
         'tokenctl;completions' {
-            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'The security.yml to use (overrides --tenant)')
+            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)')
             [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Tenant whose <root>/<tenant>/security.yml to use')
             [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant whose <root>/<tenant>/security.yml to use')
             [CompletionResult]::new('--root', '--root', [CompletionResultType]::ParameterName, 'Folder holding one folder per tenant')
@@ -313,7 +314,7 @@ Register-ArgumentCompleter -Native -CommandName 'tokenctl' -ScriptBlock {
         }
         'tokenctl;man' {
             [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Write tokenctl.1 and one page per subcommand into this folder instead of printing')
-            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'The security.yml to use (overrides --tenant)')
+            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)')
             [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Tenant whose <root>/<tenant>/security.yml to use')
             [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant whose <root>/<tenant>/security.yml to use')
             [CompletionResult]::new('--root', '--root', [CompletionResultType]::ParameterName, 'Folder holding one folder per tenant')

@@ -18,7 +18,7 @@ set edit:completion:arg-completer[tokenctl] = {|@words|
     }
     var completions = [
         &'tokenctl'= {
-            cand --file 'The security.yml to use (overrides --tenant)'
+            cand --file 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)'
             cand -t 'Tenant whose <root>/<tenant>/security.yml to use'
             cand --tenant 'Tenant whose <root>/<tenant>/security.yml to use'
             cand --root 'Folder holding one folder per tenant'
@@ -54,11 +54,11 @@ set edit:completion:arg-completer[tokenctl] = {|@words|
             cand --path-prefix 'Allow use only on paths starting with this (=/x: exactly /x)'
             cand --resource 'Allow use only on this resource (repeatable)'
             cand --copy-for 'Copy, and clear the clipboard after this long instead of 45s (unless something else was copied since), e.g. 2m; units ms, s, m or min, h'
-            cand --if-unchanged 'Write only if the file''s SHA-256 is still this (as `sha256sum` printed it); else exit 6'
+            cand --if-unchanged 'Write only if the file''s SHA-256 is still this, else exit 6: `sha256sum`''s line, its 64 hex digits, or sha256:HEX'
             cand --file-owner 'Give the file written this owner (a user name or id); set on the new file before it replaces the old one, never by name afterwards. Root only'
             cand --file-group 'Give the file written this group (a group name or id), as --file-owner does'
             cand --file-mode 'Give the file written this mode (octal, like 0600), as --file-owner does'
-            cand --file 'The security.yml to use (overrides --tenant)'
+            cand --file 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)'
             cand -t 'Tenant whose <root>/<tenant>/security.yml to use'
             cand --tenant 'Tenant whose <root>/<tenant>/security.yml to use'
             cand --root 'Folder holding one folder per tenant'
@@ -81,7 +81,7 @@ set edit:completion:arg-completer[tokenctl] = {|@words|
             cand --expiring-within 'Only keys that expire within this duration (and have not yet), e.g. 7d; units y, mo, w, d, h, min, s, ms'
             cand --unused-since 'Only keys not used within this duration (or never used), e.g. 30d; units y, mo, w, d, h, min, s, ms'
             cand --permission 'Only keys that grant this permission (as the scope itself, `*` or `resource:*`)'
-            cand --file 'The security.yml to use (overrides --tenant)'
+            cand --file 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)'
             cand -t 'Tenant whose <root>/<tenant>/security.yml to use'
             cand --tenant 'Tenant whose <root>/<tenant>/security.yml to use'
             cand --root 'Folder holding one folder per tenant'
@@ -101,7 +101,7 @@ set edit:completion:arg-completer[tokenctl] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'tokenctl;show'= {
-            cand --file 'The security.yml to use (overrides --tenant)'
+            cand --file 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)'
             cand -t 'Tenant whose <root>/<tenant>/security.yml to use'
             cand --tenant 'Tenant whose <root>/<tenant>/security.yml to use'
             cand --root 'Folder holding one folder per tenant'
@@ -119,11 +119,11 @@ set edit:completion:arg-completer[tokenctl] = {|@words|
             cand --remove-permission 'Remove a permission (repeatable)'
             cand --description 'New description ("" removes it)'
             cand --expires 'New expiry: a duration from now (30d, 3mo, 1y; units y, mo, w, d, h, min, s, ms), a date (2027-01-01), an RFC 3339 time, or never'
-            cand --if-unchanged 'Write only if the file''s SHA-256 is still this (as `sha256sum` printed it); else exit 6'
+            cand --if-unchanged 'Write only if the file''s SHA-256 is still this, else exit 6: `sha256sum`''s line, its 64 hex digits, or sha256:HEX'
             cand --file-owner 'Give the file written this owner (a user name or id); set on the new file before it replaces the old one, never by name afterwards. Root only'
             cand --file-group 'Give the file written this group (a group name or id), as --file-owner does'
             cand --file-mode 'Give the file written this mode (octal, like 0600), as --file-owner does'
-            cand --file 'The security.yml to use (overrides --tenant)'
+            cand --file 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)'
             cand -t 'Tenant whose <root>/<tenant>/security.yml to use'
             cand --tenant 'Tenant whose <root>/<tenant>/security.yml to use'
             cand --root 'Folder holding one folder per tenant'
@@ -138,11 +138,11 @@ set edit:completion:arg-completer[tokenctl] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'tokenctl;delete'= {
-            cand --if-unchanged 'Write only if the file''s SHA-256 is still this (as `sha256sum` printed it); else exit 6'
+            cand --if-unchanged 'Write only if the file''s SHA-256 is still this, else exit 6: `sha256sum`''s line, its 64 hex digits, or sha256:HEX'
             cand --file-owner 'Give the file written this owner (a user name or id); set on the new file before it replaces the old one, never by name afterwards. Root only'
             cand --file-group 'Give the file written this group (a group name or id), as --file-owner does'
             cand --file-mode 'Give the file written this mode (octal, like 0600), as --file-owner does'
-            cand --file 'The security.yml to use (overrides --tenant)'
+            cand --file 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)'
             cand -t 'Tenant whose <root>/<tenant>/security.yml to use'
             cand --tenant 'Tenant whose <root>/<tenant>/security.yml to use'
             cand --root 'Folder holding one folder per tenant'
@@ -160,11 +160,11 @@ set edit:completion:arg-completer[tokenctl] = {|@words|
         &'tokenctl;rotate'= {
             cand --grace 'Keep the old secret valid this long, e.g. 24h; units y, mo, w, d, h, min, s, ms'
             cand --copy-for 'Copy, and clear the clipboard after this long instead of 45s (unless something else was copied since), e.g. 2m; units ms, s, m or min, h'
-            cand --if-unchanged 'Write only if the file''s SHA-256 is still this (as `sha256sum` printed it); else exit 6'
+            cand --if-unchanged 'Write only if the file''s SHA-256 is still this, else exit 6: `sha256sum`''s line, its 64 hex digits, or sha256:HEX'
             cand --file-owner 'Give the file written this owner (a user name or id); set on the new file before it replaces the old one, never by name afterwards. Root only'
             cand --file-group 'Give the file written this group (a group name or id), as --file-owner does'
             cand --file-mode 'Give the file written this mode (octal, like 0600), as --file-owner does'
-            cand --file 'The security.yml to use (overrides --tenant)'
+            cand --file 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)'
             cand -t 'Tenant whose <root>/<tenant>/security.yml to use'
             cand --tenant 'Tenant whose <root>/<tenant>/security.yml to use'
             cand --root 'Folder holding one folder per tenant'
@@ -183,7 +183,7 @@ set edit:completion:arg-completer[tokenctl] = {|@words|
             cand --ip 'The client''s address'
             cand --path 'The request path'
             cand --resource 'The resource requested'
-            cand --file 'The security.yml to use (overrides --tenant)'
+            cand --file 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)'
             cand -t 'Tenant whose <root>/<tenant>/security.yml to use'
             cand --tenant 'Tenant whose <root>/<tenant>/security.yml to use'
             cand --root 'Folder holding one folder per tenant'
@@ -196,8 +196,8 @@ set edit:completion:arg-completer[tokenctl] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'tokenctl;check'= {
-            cand --warn-expiring 'Also report keys that expire within this duration (e.g. 14d; units y, mo, w, d, h, min, s, ms), and expired keys'
-            cand --file 'The security.yml to use (overrides --tenant)'
+            cand --warn-expiring 'Also warn of keys that expire within this duration (e.g. 14d; units y, mo, w, d, h, min, s, ms), and expired keys; warnings exit 0 unless --strict'
+            cand --file 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)'
             cand -t 'Tenant whose <root>/<tenant>/security.yml to use'
             cand --tenant 'Tenant whose <root>/<tenant>/security.yml to use'
             cand --root 'Folder holding one folder per tenant'
@@ -205,6 +205,7 @@ set edit:completion:arg-completer[tokenctl] = {|@words|
             cand --format 'Output format for data on stdout'
             cand --color 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)'
             cand --lock-timeout 'How long to wait for another tokenctl''s lock on the file, e.g. 10s; units ms, s, m or min, h'
+            cand --strict 'Fail (exit 7) on warnings too'
             cand --all-tenants 'Check the security.yml of every tenant under --root'
             cand --fix 'First rewrite what lies outside portable security.yml and can be rewritten without changing what any YAML library reads (quotes, uppercase T/Z, no !!str, aliases expanded, `apiKeys: {}`), as a proven write; then check'
             cand -h 'Print help (see more with ''--help'')'
@@ -213,11 +214,11 @@ set edit:completion:arg-completer[tokenctl] = {|@words|
         &'tokenctl;apply'= {
             cand -f 'The desired-state file (`-` for stdin): `apiKeys:` of name -> fields, or name -> fields'
             cand --desired 'The desired-state file (`-` for stdin): `apiKeys:` of name -> fields, or name -> fields'
-            cand --if-unchanged 'Write only if the file''s SHA-256 is still this (as `sha256sum` printed it); else exit 6'
+            cand --if-unchanged 'Write only if the file''s SHA-256 is still this, else exit 6: `sha256sum`''s line, its 64 hex digits, or sha256:HEX'
             cand --file-owner 'Give the file written this owner (a user name or id); set on the new file before it replaces the old one, never by name afterwards. Root only'
             cand --file-group 'Give the file written this group (a group name or id), as --file-owner does'
             cand --file-mode 'Give the file written this mode (octal, like 0600), as --file-owner does'
-            cand --file 'The security.yml to use (overrides --tenant)'
+            cand --file 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)'
             cand -t 'Tenant whose <root>/<tenant>/security.yml to use'
             cand --tenant 'Tenant whose <root>/<tenant>/security.yml to use'
             cand --root 'Folder holding one folder per tenant'
@@ -234,7 +235,7 @@ set edit:completion:arg-completer[tokenctl] = {|@words|
         }
         &'tokenctl;scan'= {
             cand --fail-on 'Which findings make the exit code 10'
-            cand --file 'The security.yml to use (overrides --tenant)'
+            cand --file 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)'
             cand -t 'Tenant whose <root>/<tenant>/security.yml to use'
             cand --tenant 'Tenant whose <root>/<tenant>/security.yml to use'
             cand --root 'Folder holding one folder per tenant'
@@ -249,7 +250,7 @@ set edit:completion:arg-completer[tokenctl] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'tokenctl;schema'= {
-            cand --file 'The security.yml to use (overrides --tenant)'
+            cand --file 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)'
             cand -t 'Tenant whose <root>/<tenant>/security.yml to use'
             cand --tenant 'Tenant whose <root>/<tenant>/security.yml to use'
             cand --root 'Folder holding one folder per tenant'
@@ -269,7 +270,7 @@ set edit:completion:arg-completer[tokenctl] = {|@words|
             cand --idle-timeout 'Time a kept-alive connection may stay silent between requests, e.g. 60s; units ms, s, m or min, h'
             cand --request-timeout 'Time a request may take once its headers are in, its body included, and time a client has to read its answers once they back up, e.g. 30s; units ms, s, m or min, h'
             cand --shutdown-timeout 'Time the requests in flight get to finish after SIGTERM or SIGINT (then they are cut off and serve exits 1), e.g. 30s; units ms, s, m or min, h'
-            cand --file 'The security.yml to use (overrides --tenant)'
+            cand --file 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)'
             cand -t 'Tenant whose <root>/<tenant>/security.yml to use'
             cand --tenant 'Tenant whose <root>/<tenant>/security.yml to use'
             cand --root 'Folder holding one folder per tenant'
@@ -279,11 +280,11 @@ set edit:completion:arg-completer[tokenctl] = {|@words|
             cand --lock-timeout 'How long to wait for another tokenctl''s lock on the file, e.g. 10s; units ms, s, m or min, h'
             cand --trust-proxy 'Take the client''s address from the last X-Forwarded-For entry (only behind a reverse proxy that sets it)'
             cand --record 'Record each admin key''s use in security.usage.yml (at most once a minute per key)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'tokenctl;completions'= {
-            cand --file 'The security.yml to use (overrides --tenant)'
+            cand --file 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)'
             cand -t 'Tenant whose <root>/<tenant>/security.yml to use'
             cand --tenant 'Tenant whose <root>/<tenant>/security.yml to use'
             cand --root 'Folder holding one folder per tenant'
@@ -296,7 +297,7 @@ set edit:completion:arg-completer[tokenctl] = {|@words|
         }
         &'tokenctl;man'= {
             cand --dir 'Write tokenctl.1 and one page per subcommand into this folder instead of printing'
-            cand --file 'The security.yml to use (overrides --tenant)'
+            cand --file 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)'
             cand -t 'Tenant whose <root>/<tenant>/security.yml to use'
             cand --tenant 'Tenant whose <root>/<tenant>/security.yml to use'
             cand --root 'Folder holding one folder per tenant'

@@ -26,16 +26,17 @@ function __fish_tokenctl_using_subcommand
     contains -- $cmd[1] $argv
 end
 
-complete -c tokenctl -n "__fish_tokenctl_needs_command" -l file -d 'The security.yml to use (overrides --tenant)' -r -F
+complete -c tokenctl -n "__fish_tokenctl_needs_command" -l file -d 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)' -r -F
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -l root -d 'Folder holding one folder per tenant' -r -F
-complete -c tokenctl -n "__fish_tokenctl_needs_command" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t''
+complete -c tokenctl -n "__fish_tokenctl_needs_command" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t'A table fitted to the terminal (list drops or wraps columns when narrow)'
+wide\t'A table with every column, never narrowed'
 json\t''
 yaml\t''"
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c tokenctl -n "__fish_tokenctl_needs_command" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r
+complete -c tokenctl -n "__fish_tokenctl_needs_command" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r -f
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -s V -l version -d 'Print version'
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "create" -d 'Create a key and print its secret once'
@@ -54,25 +55,26 @@ complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "completions" -d '
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "man" -d 'Print the man page (roff)'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -s p -l permission -d 'Grant a permission scope (repeatable): dns:read, dns:*, *' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l description -d 'Free text saying what the key is for' -r
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l expires -d 'Expiry: a duration from now (30d, 3mo, 1y; units y, mo, w, d, h, min, s, ms), a date (2027-01-01), an RFC 3339 time, or never' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l expires -d 'Expiry: a duration from now (30d, 3mo, 1y; units y, mo, w, d, h, min, s, ms), a date (2027-01-01), an RFC 3339 time, or never' -r -f
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l allow-ip -d 'Allow use only from this address range (repeatable), e.g. 203.0.113.0/24' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l path-prefix -d 'Allow use only on paths starting with this (=/x: exactly /x)' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l resource -d 'Allow use only on this resource (repeatable)' -r
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l copy-for -d 'Copy, and clear the clipboard after this long instead of 45s (unless something else was copied since), e.g. 2m; units ms, s, m or min, h' -r
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l if-unchanged -d 'Write only if the file\'s SHA-256 is still this (as `sha256sum` printed it); else exit 6' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l copy-for -d 'Copy, and clear the clipboard after this long instead of 45s (unless something else was copied since), e.g. 2m; units ms, s, m or min, h' -r -f
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l if-unchanged -d 'Write only if the file\'s SHA-256 is still this, else exit 6: `sha256sum`\'s line, its 64 hex digits, or sha256:HEX' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l file-owner -d 'Give the file written this owner (a user name or id); set on the new file before it replaces the old one, never by name afterwards. Root only' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l file-group -d 'Give the file written this group (a group name or id), as --file-owner does' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l file-mode -d 'Give the file written this mode (octal, like 0600), as --file-owner does' -r
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l file -d 'The security.yml to use (overrides --tenant)' -r -F
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l file -d 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l root -d 'Folder holding one folder per tenant' -r -F
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t''
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t'A table fitted to the terminal (list drops or wraps columns when narrow)'
+wide\t'A table with every column, never narrowed'
 json\t''
 yaml\t''"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r -f
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l disabled -d 'Create the key disabled'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l secret-stdin -d 'Read the secret from stdin instead of generating one (32 to 512 printable ASCII characters, no whitespace)'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l copy -d 'Also copy the secret to the clipboard; it is cleared after 45s (see --copy-for)'
@@ -80,19 +82,20 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -s q -l quiet 
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -s y -l yes -d 'Never prompt: without NAME, fail instead of opening the form'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l if-missing -d 'Succeed without a word on stdout when the key exists already (leaving it as it is)'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l expiring-within -d 'Only keys that expire within this duration (and have not yet), e.g. 7d; units y, mo, w, d, h, min, s, ms' -r
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l unused-since -d 'Only keys not used within this duration (or never used), e.g. 30d; units y, mo, w, d, h, min, s, ms' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l expiring-within -d 'Only keys that expire within this duration (and have not yet), e.g. 7d; units y, mo, w, d, h, min, s, ms' -r -f
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l unused-since -d 'Only keys not used within this duration (or never used), e.g. 30d; units y, mo, w, d, h, min, s, ms' -r -f
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l permission -d 'Only keys that grant this permission (as the scope itself, `*` or `resource:*`)' -r
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l file -d 'The security.yml to use (overrides --tenant)' -r -F
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l file -d 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l root -d 'Folder holding one folder per tenant' -r -F
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t''
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t'A table fitted to the terminal (list drops or wraps columns when narrow)'
+wide\t'A table with every column, never narrowed'
 json\t''
 yaml\t''"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r -f
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l expired -d 'Only keys whose expiry has passed'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l enabled -d 'Only enabled keys'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l disabled -d 'Only disabled keys'
@@ -101,74 +104,78 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l missing-ok -d
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l unrestricted -d 'Only keys with no allowedIps, pathPrefix or resources restriction'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l all-tenants -d 'The keys of every tenant under --root, with a TENANT column (--file and --tenant are ignored)'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand show" -l file -d 'The security.yml to use (overrides --tenant)' -r -F
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand show" -l file -d 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand show" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand show" -l root -d 'Folder holding one folder per tenant' -r -F
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand show" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t''
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand show" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t'A table fitted to the terminal (list drops or wraps columns when narrow)'
+wide\t'A table with every column, never narrowed'
 json\t''
 yaml\t''"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand show" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand show" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand show" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r -f
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand show" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -s p -l permission -d 'Replace the permissions with these (repeatable)' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l add-permission -d 'Add a permission (repeatable)' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l remove-permission -d 'Remove a permission (repeatable)' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l description -d 'New description ("" removes it)' -r
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l expires -d 'New expiry: a duration from now (30d, 3mo, 1y; units y, mo, w, d, h, min, s, ms), a date (2027-01-01), an RFC 3339 time, or never' -r
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l if-unchanged -d 'Write only if the file\'s SHA-256 is still this (as `sha256sum` printed it); else exit 6' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l expires -d 'New expiry: a duration from now (30d, 3mo, 1y; units y, mo, w, d, h, min, s, ms), a date (2027-01-01), an RFC 3339 time, or never' -r -f
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l if-unchanged -d 'Write only if the file\'s SHA-256 is still this, else exit 6: `sha256sum`\'s line, its 64 hex digits, or sha256:HEX' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l file-owner -d 'Give the file written this owner (a user name or id); set on the new file before it replaces the old one, never by name afterwards. Root only' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l file-group -d 'Give the file written this group (a group name or id), as --file-owner does' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l file-mode -d 'Give the file written this mode (octal, like 0600), as --file-owner does' -r
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l file -d 'The security.yml to use (overrides --tenant)' -r -F
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l file -d 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l root -d 'Folder holding one folder per tenant' -r -F
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t''
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t'A table fitted to the terminal (list drops or wraps columns when narrow)'
+wide\t'A table with every column, never narrowed'
 json\t''
 yaml\t''"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r -f
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l enable -d 'Enable the key'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l disable -d 'Disable the key (it stops working at once)'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l clear-permissions -d 'Remove every permission'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand delete" -l if-unchanged -d 'Write only if the file\'s SHA-256 is still this (as `sha256sum` printed it); else exit 6' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand delete" -l if-unchanged -d 'Write only if the file\'s SHA-256 is still this, else exit 6: `sha256sum`\'s line, its 64 hex digits, or sha256:HEX' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand delete" -l file-owner -d 'Give the file written this owner (a user name or id); set on the new file before it replaces the old one, never by name afterwards. Root only' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand delete" -l file-group -d 'Give the file written this group (a group name or id), as --file-owner does' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand delete" -l file-mode -d 'Give the file written this mode (octal, like 0600), as --file-owner does' -r
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand delete" -l file -d 'The security.yml to use (overrides --tenant)' -r -F
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand delete" -l file -d 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand delete" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand delete" -l root -d 'Folder holding one folder per tenant' -r -F
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand delete" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t''
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand delete" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t'A table fitted to the terminal (list drops or wraps columns when narrow)'
+wide\t'A table with every column, never narrowed'
 json\t''
 yaml\t''"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand delete" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand delete" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand delete" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r -f
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand delete" -l all -d 'Delete every key in the file'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand delete" -l ignore-missing -d 'Succeed (exit 0) when the key, or the file, is not there'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand delete" -s y -l yes -d 'Do not ask (required when stdin is not a terminal)'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand delete" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -l grace -d 'Keep the old secret valid this long, e.g. 24h; units y, mo, w, d, h, min, s, ms' -r
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -l copy-for -d 'Copy, and clear the clipboard after this long instead of 45s (unless something else was copied since), e.g. 2m; units ms, s, m or min, h' -r
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -l if-unchanged -d 'Write only if the file\'s SHA-256 is still this (as `sha256sum` printed it); else exit 6' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -l grace -d 'Keep the old secret valid this long, e.g. 24h; units y, mo, w, d, h, min, s, ms' -r -f
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -l copy-for -d 'Copy, and clear the clipboard after this long instead of 45s (unless something else was copied since), e.g. 2m; units ms, s, m or min, h' -r -f
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -l if-unchanged -d 'Write only if the file\'s SHA-256 is still this, else exit 6: `sha256sum`\'s line, its 64 hex digits, or sha256:HEX' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -l file-owner -d 'Give the file written this owner (a user name or id); set on the new file before it replaces the old one, never by name afterwards. Root only' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -l file-group -d 'Give the file written this group (a group name or id), as --file-owner does' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -l file-mode -d 'Give the file written this mode (octal, like 0600), as --file-owner does' -r
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -l file -d 'The security.yml to use (overrides --tenant)' -r -F
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -l file -d 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -l root -d 'Folder holding one folder per tenant' -r -F
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t''
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t'A table fitted to the terminal (list drops or wraps columns when narrow)'
+wide\t'A table with every column, never narrowed'
 json\t''
 yaml\t''"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r -f
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -l copy -d 'Also copy the secret to the clipboard; it is cleared after 45s (see --copy-for)'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -s q -l quiet -d 'Print only the secret'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -176,47 +183,51 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand verify" -l permission 
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand verify" -l ip -d 'The client\'s address' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand verify" -l path -d 'The request path' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand verify" -l resource -d 'The resource requested' -r
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand verify" -l file -d 'The security.yml to use (overrides --tenant)' -r -F
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand verify" -l file -d 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand verify" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand verify" -l root -d 'Folder holding one folder per tenant' -r -F
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand verify" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t''
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand verify" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t'A table fitted to the terminal (list drops or wraps columns when narrow)'
+wide\t'A table with every column, never narrowed'
 json\t''
 yaml\t''"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand verify" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand verify" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand verify" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r -f
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand verify" -l record -d 'On success, record the use in security.usage.yml'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand verify" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -l warn-expiring -d 'Also report keys that expire within this duration (e.g. 14d; units y, mo, w, d, h, min, s, ms), and expired keys' -r
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -l file -d 'The security.yml to use (overrides --tenant)' -r -F
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -l warn-expiring -d 'Also warn of keys that expire within this duration (e.g. 14d; units y, mo, w, d, h, min, s, ms), and expired keys; warnings exit 0 unless --strict' -r -f
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -l file -d 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -l root -d 'Folder holding one folder per tenant' -r -F
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t''
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t'A table fitted to the terminal (list drops or wraps columns when narrow)'
+wide\t'A table with every column, never narrowed'
 json\t''
 yaml\t''"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r -f
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -l strict -d 'Fail (exit 7) on warnings too'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -l all-tenants -d 'Check the security.yml of every tenant under --root'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -l fix -d 'First rewrite what lies outside portable security.yml and can be rewritten without changing what any YAML library reads (quotes, uppercase T/Z, no !!str, aliases expanded, `apiKeys: {}`), as a proven write; then check'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -s f -l desired -d 'The desired-state file (`-` for stdin): `apiKeys:` of name -> fields, or name -> fields' -r -F
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -l if-unchanged -d 'Write only if the file\'s SHA-256 is still this (as `sha256sum` printed it); else exit 6' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -l if-unchanged -d 'Write only if the file\'s SHA-256 is still this, else exit 6: `sha256sum`\'s line, its 64 hex digits, or sha256:HEX' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -l file-owner -d 'Give the file written this owner (a user name or id); set on the new file before it replaces the old one, never by name afterwards. Root only' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -l file-group -d 'Give the file written this group (a group name or id), as --file-owner does' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -l file-mode -d 'Give the file written this mode (octal, like 0600), as --file-owner does' -r
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -l file -d 'The security.yml to use (overrides --tenant)' -r -F
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -l file -d 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -l root -d 'Folder holding one folder per tenant' -r -F
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t''
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t'A table fitted to the terminal (list drops or wraps columns when narrow)'
+wide\t'A table with every column, never narrowed'
 json\t''
 yaml\t''"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r -f
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -l dry-run -d 'Print the plan and change nothing; exit 8 when there is something to do'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -l prune -d 'Also delete keys the desired state does not list'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -s y -l yes -d 'Do not ask before --prune deletes (required when stdin is not a terminal)'
@@ -224,30 +235,32 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -s h -l help -d
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand scan" -l fail-on -d 'Which findings make the exit code 10' -r -f -a "live\t'A secret that works: a live key\'s, or an old one in its rotation grace period'
 unknown\t'Also a token of tokenctl\'s form that no key has (revoked, or another file\'s)'
 any\t'Any token of tokenctl\'s form, whatever its key\'s state'"
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand scan" -l file -d 'The security.yml to use (overrides --tenant)' -r -F
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand scan" -l file -d 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand scan" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand scan" -l root -d 'Folder holding one folder per tenant' -r -F
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand scan" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t''
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand scan" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t'A table fitted to the terminal (list drops or wraps columns when narrow)'
+wide\t'A table with every column, never narrowed'
 json\t''
 yaml\t''"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand scan" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand scan" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand scan" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r -f
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand scan" -l all-tenants -d 'Look tokens up in every tenant under --root (--file and --tenant are ignored)'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand scan" -l hidden -d 'Also scan hidden files and folders, as `rg --hidden`'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand scan" -l no-ignore -d 'Scan files that .gitignore, .ignore or git\'s excludes leave out, as `rg --no-ignore`'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand scan" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand schema" -l file -d 'The security.yml to use (overrides --tenant)' -r -F
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand schema" -l file -d 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand schema" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand schema" -l root -d 'Folder holding one folder per tenant' -r -F
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand schema" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t''
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand schema" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t'A table fitted to the terminal (list drops or wraps columns when narrow)'
+wide\t'A table with every column, never narrowed'
 json\t''
 yaml\t''"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand schema" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand schema" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand schema" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r -f
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand schema" -l desired -d 'The schema of apply\'s desired-state file instead of security.yml\'s'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand schema" -l openapi -d 'The OpenAPI 3.1 document of `tokenctl serve`\'s admin API instead'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand schema" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -257,40 +270,43 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -l header-timeo
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -l idle-timeout -d 'Time a kept-alive connection may stay silent between requests, e.g. 60s; units ms, s, m or min, h' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -l request-timeout -d 'Time a request may take once its headers are in, its body included, and time a client has to read its answers once they back up, e.g. 30s; units ms, s, m or min, h' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -l shutdown-timeout -d 'Time the requests in flight get to finish after SIGTERM or SIGINT (then they are cut off and serve exits 1), e.g. 30s; units ms, s, m or min, h' -r
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -l file -d 'The security.yml to use (overrides --tenant)' -r -F
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -l file -d 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -l root -d 'Folder holding one folder per tenant' -r -F
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t''
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t'A table fitted to the terminal (list drops or wraps columns when narrow)'
+wide\t'A table with every column, never narrowed'
 json\t''
 yaml\t''"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r -f
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -l trust-proxy -d 'Take the client\'s address from the last X-Forwarded-For entry (only behind a reverse proxy that sets it)'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -l record -d 'Record each admin key\'s use in security.usage.yml (at most once a minute per key)'
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -s h -l help -d 'Print help'
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand completions" -l file -d 'The security.yml to use (overrides --tenant)' -r -F
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand completions" -l file -d 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand completions" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand completions" -l root -d 'Folder holding one folder per tenant' -r -F
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand completions" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t''
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand completions" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t'A table fitted to the terminal (list drops or wraps columns when narrow)'
+wide\t'A table with every column, never narrowed'
 json\t''
 yaml\t''"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand completions" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand completions" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand completions" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r -f
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand man" -l dir -d 'Write tokenctl.1 and one page per subcommand into this folder instead of printing' -r -F
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand man" -l file -d 'The security.yml to use (overrides --tenant)' -r -F
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand man" -l file -d 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand man" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand man" -l root -d 'Folder holding one folder per tenant' -r -F
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand man" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t''
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand man" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t'A table fitted to the terminal (list drops or wraps columns when narrow)'
+wide\t'A table with every column, never narrowed'
 json\t''
 yaml\t''"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand man" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand man" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand man" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r -f
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand completions" -f -a "bash elvish fish powershell zsh"

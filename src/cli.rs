@@ -1,7 +1,7 @@
 //! The command line, as clap derive types only: no I/O here.
 
 use crate::completion;
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum, ValueHint};
 use std::path::PathBuf;
 
 /// Manage hashed API keys in a per-tenant security.yml.
@@ -12,9 +12,12 @@ use std::path::PathBuf;
 /// validates the file, and makes it match a desired state. Every write is locked and atomic
 /// and changes only the bytes it is about: comments, order and other tools' sections stay.
 ///
-/// The file is --file PATH, or <root>/<tenant>/security.yml for --tenant NAME under --root
-/// DIR (default ./tenants). Messages go to stderr, data to stdout; no command waits for input
-/// when stdin is not a terminal.
+/// The file is --file PATH, or <root>/<tenant>/security.yml for --tenant TENANT under --root
+/// DIR (default ./tenants). A flag on the command line beats any environment variable:
+/// --tenant beats TOKENCTL_FILE; --file and --tenant both on the command line is a usage
+/// error (except for serve, which serves PATH as tenant TENANT); both from the environment,
+/// the file wins. Messages go to stderr, data to stdout; no command waits for input when
+/// stdin is not a terminal.
 #[derive(Debug, Parser)]
 #[command(name = "tokenctl", version, about)]
 #[command(
@@ -31,7 +34,7 @@ pub struct Cli {
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Global options")]
 pub struct Global {
-    /// The security.yml to use (overrides --tenant).
+    /// The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE).
     #[arg(
         long,
         global = true,
@@ -47,7 +50,7 @@ pub struct Global {
         global = true,
         env = "TOKENCTL_TENANT",
         hide_env_values = true,
-        value_name = "NAME",
+        value_name = "TENANT",
         add = completion::tenants()
     )]
     pub tenant: Option<String>,
@@ -68,15 +71,68 @@ pub struct Global {
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
     /// How long to wait for another tokenctl's lock on the file, e.g. 10s; units ms, s, m or min, h.
-    #[arg(long, global = true, value_name = "DURATION", default_value = "10s")]
+    #[arg(long, global = true, value_name = "DURATION", value_hint = ValueHint::Other, default_value = "10s")]
     pub lock_timeout: String,
     // The tests' clock is no option: it is env TOKENCTL_NOW, read only by test builds
     // (`commands::Context`), so the command line is the same in every build.
+    /// Where --file came from (filled by [`Cli::from_matches`]).
+    #[arg(skip)]
+    pub file_origin: Origin,
+    /// Where --tenant came from.
+    #[arg(skip)]
+    pub tenant_origin: Origin,
+    /// Where --root came from.
+    #[arg(skip)]
+    pub root_origin: Origin,
+}
+
+/// Where an option's value came from: a flag on the command line beats the environment.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Origin {
+    /// Not given, or clap's default.
+    #[default]
+    Default,
+    /// Its environment variable.
+    Env,
+    /// A flag on the command line.
+    CommandLine,
+}
+
+impl Origin {
+    fn of(matches: &clap::ArgMatches, id: &str) -> Origin {
+        match matches.value_source(id) {
+            Some(clap::parser::ValueSource::CommandLine) => Origin::CommandLine,
+            Some(clap::parser::ValueSource::EnvVariable) => Origin::Env,
+            _ => Origin::Default,
+        }
+    }
+}
+
+impl Cli {
+    /// The command line from clap's matches, with where each locating option came from
+    /// (which `conflicts_with` cannot tell: it counts environment values as given).
+    pub fn from_matches(matches: &clap::ArgMatches) -> Result<Cli, clap::Error> {
+        use clap::FromArgMatches;
+        let mut cli = Cli::from_arg_matches(matches)?;
+        cli.global.file_origin = Origin::of(matches, "file");
+        cli.global.tenant_origin = Origin::of(matches, "tenant");
+        cli.global.root_origin = Origin::of(matches, "root");
+        Ok(cli)
+    }
+
+    /// Parses the process's arguments (see [`Cli::from_matches`]).
+    pub fn try_parse_args() -> Result<Cli, clap::Error> {
+        use clap::CommandFactory;
+        Cli::from_matches(&Cli::command().try_get_matches()?)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
+    /// A table fitted to the terminal (list drops or wraps columns when narrow).
     Table,
+    /// A table with every column, never narrowed.
+    Wide,
     Json,
     Yaml,
 }
@@ -91,8 +147,8 @@ pub enum ColorChoice {
 /// Options of every command that writes the file.
 #[derive(Debug, Args, Clone, Default)]
 pub struct WriteOpts {
-    /// Write only if the file's SHA-256 is still this (as `sha256sum` printed it); else exit 6.
-    #[arg(long, value_name = "sha256:HEX")]
+    /// Write only if the file's SHA-256 is still this, else exit 6: `sha256sum`'s line, its 64 hex digits, or sha256:HEX.
+    #[arg(long, value_name = "SHA256", value_parser = file_digest)]
     pub if_unchanged: Option<String>,
     /// Give the file written this owner (a user name or id); set on the new file before it
     /// replaces the old one, never by name afterwards. Root only.
@@ -135,6 +191,27 @@ fn parse_mode(text: &str) -> crate::Result<u32> {
                 "--file-mode {text:?} is not a mode: give octal permission bits from 0000 to 0777, like 0600"
             ))
         })
+}
+
+/// A file's SHA-256 as a user has it at hand: `sha256sum`'s `<hex>  <file>` line (so that
+/// `--if-unchanged "$(sha256sum security.yml)"` works), its 64 hex digits alone, or
+/// `sha256:<hex>` as tokenctl prints it. The value is `sha256:<64 lowercase hex>`.
+pub fn file_digest(text: &str) -> Result<String, String> {
+    let hex = text.strip_prefix("sha256:").unwrap_or(text);
+    // sha256sum: `<hex>  <file>` (two spaces; ` *` in binary mode).
+    let hex = match hex.split_once(' ') {
+        Some((h, file)) if !file.trim().is_empty() => h,
+        Some(_) => hex.trim_end(),
+        None => hex,
+    };
+    if hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Ok(format!("sha256:{}", hex.to_ascii_lowercase()));
+    }
+    Err(
+        "not a SHA-256: give the file's as `sha256sum security.yml` prints it, its 64 hex \
+         digits alone, or sha256:<64 hex digits>"
+            .into(),
+    )
 }
 
 #[derive(Debug, Subcommand)]
@@ -208,9 +285,10 @@ pub enum Command {
     ///
     /// Reports YAML syntax, types, names, hash form, duplicate names and hashes, scopes the
     /// catalog lacks, CIDRs and a file others can read, one `file:line:col: problem` a line.
-    /// It needs no tenant, so config management can run it on a temporary file.
+    /// It needs no tenant, so config management can run it on a temporary file. Warnings
+    /// (--warn-expiring) print as `file:line:col: warning: ...` and exit 0, or 7 with --strict.
     #[command(
-        after_help = "Examples:\n  tokenctl check tenants/acme/security.yml\n  tokenctl -t acme check --warn-expiring 14d\n  # Ansible: validate: tokenctl check %s"
+        after_help = "Examples:\n  tokenctl check tenants/acme/security.yml\n  tokenctl -t acme check --warn-expiring 14d            # warns; exit 0\n  tokenctl -t acme check --warn-expiring 14d --strict   # exit 7 on a warning too\n  # Ansible: validate: tokenctl check %s"
     )]
     Check(CheckArgs),
     /// Make the file's keys match a desired-state file (declarative; for config management).
@@ -281,7 +359,7 @@ pub struct KeyDefinition {
     #[arg(long)]
     pub description: Option<String>,
     /// Expiry: a duration from now (30d, 3mo, 1y; units y, mo, w, d, h, min, s, ms), a date (2027-01-01), an RFC 3339 time, or never.
-    #[arg(long, value_name = "WHEN", add = completion::expiry_presets())]
+    #[arg(long, value_name = "WHEN", value_hint = ValueHint::Other, add = completion::expiry_presets())]
     pub expires: Option<String>,
     /// Create the key disabled.
     #[arg(long)]
@@ -303,7 +381,7 @@ pub struct SecretOutput {
     #[arg(long)]
     pub copy: bool,
     /// Copy, and clear the clipboard after this long instead of 45s (unless something else was copied since), e.g. 2m; units ms, s, m or min, h.
-    #[arg(long, value_name = "DURATION")]
+    #[arg(long, value_name = "DURATION", value_hint = ValueHint::Other)]
     pub copy_for: Option<String>,
     /// Print only the secret.
     #[arg(long, short = 'q')]
@@ -340,10 +418,10 @@ pub struct ListArgs {
     #[arg(long)]
     pub expired: bool,
     /// Only keys that expire within this duration (and have not yet), e.g. 7d; units y, mo, w, d, h, min, s, ms.
-    #[arg(long, value_name = "DURATION", add = completion::durations())]
+    #[arg(long, value_name = "DURATION", value_hint = ValueHint::Other, add = completion::durations())]
     pub expiring_within: Option<String>,
     /// Only keys not used within this duration (or never used), e.g. 30d; units y, mo, w, d, h, min, s, ms.
-    #[arg(long, value_name = "DURATION", add = completion::durations())]
+    #[arg(long, value_name = "DURATION", value_hint = ValueHint::Other, add = completion::durations())]
     pub unused_since: Option<String>,
     /// Only enabled keys.
     #[arg(long, conflicts_with = "disabled")]
@@ -403,7 +481,7 @@ pub struct UpdateArgs {
     #[arg(long)]
     pub description: Option<String>,
     /// New expiry: a duration from now (30d, 3mo, 1y; units y, mo, w, d, h, min, s, ms), a date (2027-01-01), an RFC 3339 time, or never.
-    #[arg(long, value_name = "WHEN", add = completion::expiry_presets())]
+    #[arg(long, value_name = "WHEN", value_hint = ValueHint::Other, add = completion::expiry_presets())]
     pub expires: Option<String>,
     #[command(flatten)]
     pub write: WriteOpts,
@@ -433,7 +511,7 @@ pub struct RotateArgs {
     #[arg(add = completion::key_names())]
     pub name: String,
     /// Keep the old secret valid this long, e.g. 24h; units y, mo, w, d, h, min, s, ms.
-    #[arg(long, value_name = "DURATION", add = completion::durations())]
+    #[arg(long, value_name = "DURATION", value_hint = ValueHint::Other, add = completion::durations())]
     pub grace: Option<String>,
     #[command(flatten)]
     pub out: SecretOutput,
@@ -464,9 +542,12 @@ pub struct VerifyArgs {
 pub struct CheckArgs {
     /// The file to check (default: the located security.yml).
     pub path: Option<PathBuf>,
-    /// Also report keys that expire within this duration (e.g. 14d; units y, mo, w, d, h, min, s, ms), and expired keys.
-    #[arg(long, value_name = "DURATION", add = completion::durations())]
+    /// Also warn of keys that expire within this duration (e.g. 14d; units y, mo, w, d, h, min, s, ms), and expired keys; warnings exit 0 unless --strict.
+    #[arg(long, value_name = "DURATION", value_hint = ValueHint::Other, add = completion::durations())]
     pub warn_expiring: Option<String>,
+    /// Fail (exit 7) on warnings too.
+    #[arg(long)]
+    pub strict: bool,
     /// Check the security.yml of every tenant under --root.
     #[arg(long, conflicts_with = "path")]
     pub all_tenants: bool,

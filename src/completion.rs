@@ -82,19 +82,24 @@ pub fn durations() -> ArgValueCandidates {
 /// The file the line being completed would use, loaded; `None` on any failure.
 fn located_document() -> Option<crate::store::Document> {
     // Opened as the command would open it: a tenant's file only within its folder.
-    let store =
-        crate::store::Store::at(&Line::from_args().location(), std::time::Duration::ZERO).ok()?;
+    let line = Line::from_args();
+    if line.both {
+        return None;
+    }
+    let store = crate::store::Store::at(&line.location(), std::time::Duration::ZERO).ok()?;
     let doc = store.read().ok()?;
     (!doc.missing).then_some(doc)
 }
 
-/// The options of the line being completed that locate the file (SPEC.md, "Where the
-/// file is"), the line's own before the environment's.
+/// The options of the line being completed that locate the file (docs/FORMAT.md, "Where
+/// the file is"), the line's own before the environment's.
 #[derive(Debug, Default, PartialEq)]
 struct Line {
     file: Option<PathBuf>,
     tenant: Option<String>,
     root: Option<PathBuf>,
+    /// `--file` and `--tenant` both typed on the line: a usage error, so nothing is offered.
+    both: bool,
 }
 
 impl Line {
@@ -112,7 +117,9 @@ impl Line {
             file: env("TOKENCTL_FILE").map(PathBuf::from),
             tenant: env("TOKENCTL_TENANT").map(|t| t.to_string_lossy().into_owned()),
             root: env("TOKENCTL_ROOT").map(PathBuf::from),
+            both: false,
         };
+        let (mut file_typed, mut tenant_typed, mut serve) = (false, false, false);
         let mut it = words.iter().map(|w| w.to_string_lossy());
         while let Some(w) = it.next() {
             let (flag, inline) = match w.split_once('=') {
@@ -124,13 +131,28 @@ impl Line {
                 .filter(|v| !v.is_empty() && !flag.starts_with("--"));
             let mut value = || inline.clone().or_else(|| it.next().map(|v| v.into_owned()));
             match flag.as_str() {
-                "--file" => line.file = value().map(PathBuf::from),
-                "--tenant" | "-t" => line.tenant = value(),
+                "--file" => {
+                    line.file = value().map(PathBuf::from);
+                    file_typed = true;
+                }
+                "--tenant" | "-t" => {
+                    line.tenant = value();
+                    tenant_typed = true;
+                }
                 "--root" => line.root = value().map(PathBuf::from),
-                _ if short_tenant.is_some() => line.tenant = short_tenant.map(String::from),
+                "serve" => serve = true,
+                _ if short_tenant.is_some() => {
+                    line.tenant = short_tenant.map(String::from);
+                    tenant_typed = true;
+                }
                 _ => {}
             }
         }
+        // A flag beats any environment variable: a typed --tenant beats TOKENCTL_FILE.
+        if tenant_typed && !file_typed {
+            line.file = None;
+        }
+        line.both = file_typed && tenant_typed && !serve;
         line
     }
 
@@ -166,5 +188,14 @@ mod tests {
         assert_eq!(f, Some(PathBuf::from("/r/acme/security.yml")));
         let f = located(&["tokenctl", "--root", "/r", "-tacme", "show"]);
         assert_eq!(f, Some(PathBuf::from("/r/acme/security.yml")));
+    }
+
+    #[test]
+    fn a_typed_file_and_tenant_locate_nothing() {
+        let words: Vec<OsString> = ["tokenctl", "--file", "x.yml", "-t", "acme", "show"]
+            .iter()
+            .map(OsString::from)
+            .collect();
+        assert!(Line::parse(&words).both);
     }
 }

@@ -33,10 +33,24 @@ pub use error::{Error, Result};
 
 use cli::{Cli, Command};
 
+/// What the binary learnt about its process before `main`, which a library cannot see.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Launch {
+    /// Standard output was closed when the process started (`>&-`). The Rust runtime
+    /// reopens a closed fd 1 as /dev/null before `main`, so only code that runs earlier can
+    /// tell; a command that generates a secret refuses then (it would go nowhere).
+    pub stdout_closed: bool,
+}
+
 /// Runs a parsed command line.
-pub fn run(cli: Cli) -> Result<()> {
+pub fn run(cli: Cli, launch: Launch) -> Result<()> {
     use commands::*;
-    let ctx = Context::from_global(&cli.global)?;
+    #[cfg(feature = "serve")]
+    let serve = matches!(cli.command, Command::Serve(_));
+    #[cfg(not(feature = "serve"))]
+    let serve = false;
+    let mut ctx = Context::for_command(&cli.global, serve)?;
+    ctx.stdout_closed = launch.stdout_closed;
     match cli.command {
         Command::Create(a) => create::run(&ctx, a),
         Command::List(a) => list::run(&ctx, a),

@@ -4,16 +4,41 @@
 //! characters shown as escapes. That covers clap's errors too, whose values are cleaned
 //! before clap renders them.
 
-use clap::Parser;
 use clap::builder::StyledStr;
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 // A command builds a model of thousands of small strings and lists and frees them at once:
 // glibc's malloc and free were a third of a write's instructions on a large file.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use tokenctl::text;
+
+/// Set before `main` when fd 1 was closed at exec (`tokenctl create x >&-`).
+static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
+
+/// Notes whether stdout was closed when the process started. It must run before `main`: the
+/// Rust runtime reopens a closed fd 0, 1 or 2 as /dev/null before calling `main`, after
+/// which a write to stdout succeeds and a new secret would go nowhere. An `.init_array`
+/// entry runs first (the C runtime calls it before `main`); only here, in the binary, never
+/// in the library, which other programs link.
+extern "C" fn note_closed_stdout() {
+    // SAFETY: F_GETFD only reads the descriptor's flags; fd 1 is not otherwise touched and
+    // no Rust state is used, so it is sound before the runtime is set up.
+    #[allow(unsafe_code)]
+    let flags = unsafe { libc::fcntl(1, libc::F_GETFD) };
+    if flags == -1 && std::io::Error::last_os_error().raw_os_error() == Some(libc::EBADF) {
+        STDOUT_CLOSED.store(true, Ordering::Relaxed);
+    }
+}
+
+// The crate's one justified `unsafe` attribute: placing the function in `.init_array` is
+// the only way to run before the runtime's descriptor fix-up (see `note_closed_stdout`).
+#[allow(unsafe_code)]
+#[used]
+#[unsafe(link_section = ".init_array")]
+static NOTE_CLOSED_STDOUT: extern "C" fn() = note_closed_stdout;
 
 fn main() -> ExitCode {
     // Any tokenctl may hold a secret (one generated, read from stdin, or typed by mistake
@@ -25,8 +50,11 @@ fn main() -> ExitCode {
     // `COMPLETE=bash tokenctl`: print the completion script or answer the shell, then exit.
     clap_complete::CompleteEnv::with_factory(tokenctl::commands::generate::completion_command)
         .complete();
-    let cli = tokenctl::cli::Cli::try_parse().unwrap_or_else(|e| exit_on_parse_error(e));
-    match tokenctl::run(cli) {
+    let cli = tokenctl::cli::Cli::try_parse_args().unwrap_or_else(|e| exit_on_parse_error(e));
+    let launch = tokenctl::Launch {
+        stdout_closed: STDOUT_CLOSED.load(Ordering::Relaxed),
+    };
+    match tokenctl::run(cli, launch) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             if !e.is_reported() || matches!(e, tokenctl::Error::CheckFailed(_)) {
@@ -52,8 +80,22 @@ fn exit_on_parse_error(mut e: clap::Error) -> ! {
     if !e.use_stderr() {
         e.exit() // --help, --version: our own text, on stdout
     }
+    if e.kind() == ErrorKind::MissingSubcommand {
+        // Options but no command (`tokenctl` with TOKENCTL_TENANT set, `tokenctl -t acme`):
+        // the help, as a bare `tokenctl` gets, not clap's list that names hidden commands.
+        use clap::CommandFactory;
+        eprint!("{}", tokenctl::cli::Cli::command().render_help());
+        std::process::exit(e.exit_code());
+    }
     let mut redacted = false;
+    // A file digest given to --if-unchanged is no secret, even mistyped (text::digest_value).
+    let digest = matches!(e.get(ContextKind::InvalidArg),
+        Some(ContextValue::String(a)) if a.starts_with("--if-unchanged"));
     let mut clean = |s: &str| {
+        if digest {
+            redacted |= text::contains_token(s);
+            return text::digest_value(s);
+        }
         let v = text::value(s);
         redacted |= text::contains_secret(s);
         v
@@ -90,7 +132,11 @@ fn exit_on_parse_error(mut e: clap::Error) -> ! {
     }
     // A message clap composed without context gets the same treatment as ours, unstyled.
     let plain = e.render().to_string();
-    let cleaned = text::message(&plain);
+    let cleaned = if digest && !text::contains_token(&plain) {
+        plain.clone()
+    } else {
+        text::message(&plain)
+    };
     if cleaned != plain {
         eprint!("{cleaned}");
         std::process::exit(e.exit_code());

@@ -27,7 +27,10 @@ pub const EXIT_CODES: &[(u8, &str)] = &[
         exit::CONFLICT,
         "conflict: key exists, file changed since `--if-unchanged`, lock not acquired in time",
     ),
-    (exit::CHECK_FAILED, "`check` found problems"),
+    (
+        exit::CHECK_FAILED,
+        "`check` found problems (or warnings, with `--strict`)",
+    ),
     (exit::CHANGES_PENDING, "`apply --dry-run`: changes pending"),
     (
         exit::DECLINED,

@@ -178,6 +178,55 @@ pub fn write_data<T: Serialize>(out: &mut dyn Write, format: Format, value: &T) 
     out.flush().map_err(stdout_error)
 }
 
+/// Standard output for a read-only command's data. A reader that stops reading (`list |
+/// head`, `-o json | head -c100`) ends the output quietly, as ripgrep's does, instead of an
+/// error and exit 1 that fail a `bash -eo pipefail` step; the command still runs to its
+/// verdict (check's 7, verify's 4, scan's 10). Never for a new secret: its delivery must fail
+/// loudly, before the file is replaced.
+pub fn data_out() -> DataOut {
+    DataOut {
+        inner: std::io::stdout().lock(),
+        gone: false,
+    }
+}
+
+/// See [`data_out`].
+pub struct DataOut {
+    inner: std::io::StdoutLock<'static>,
+    /// The reader has gone (EPIPE): the rest is dropped.
+    gone: bool,
+}
+
+impl DataOut {
+    fn quiet_on_pipe<T>(&mut self, r: std::io::Result<T>, gone: T) -> std::io::Result<T> {
+        match r {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                self.gone = true;
+                Ok(gone)
+            }
+            r => r,
+        }
+    }
+}
+
+impl Write for DataOut {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.gone {
+            return Ok(buf.len());
+        }
+        let r = self.inner.write(buf);
+        self.quiet_on_pipe(r, buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.gone {
+            return Ok(());
+        }
+        let r = self.inner.flush();
+        self.quiet_on_pipe(r, ())
+    }
+}
+
 pub fn stdout_error(e: std::io::Error) -> Error {
     Error::io("<stdout>", "writing", e)
 }
@@ -224,25 +273,30 @@ pub enum Give {
     Keep,
     /// Dropped at this step.
     Drop(u8),
-    /// Wraps from this step on, into whatever width the others leave (never below 10
+    /// Wraps from this step on, into whatever width the others leave (never below 8
     /// columns or its header's width).
     Wrap(u8),
+    /// Wraps from this step on, and is dropped only when nothing else makes the table fit
+    /// (a terminal too narrow for even the wrapped columns' headers).
+    WrapOrDrop(u8),
 }
 
 /// Fits `t` into `width` columns. When the whole table fits, nothing changes; otherwise the
 /// steps of `give` are taken in order, dropping or wrapping columns, until it fits, and the
 /// wrapping columns then share all the width the others leave (wrapping no more than they
-/// must). Without a width (stdout not a terminal), lines are never wrapped.
-pub fn fit(t: &mut Table, width: Option<u16>, give: &[Give]) {
+/// must). A column wraps only between words (`dns:read, domains:read` after the comma),
+/// never inside one. Without a width (stdout not a terminal, `-o wide`), lines are never
+/// wrapped. Returns the columns dropped, by index, for the note that says so.
+pub fn fit(t: &mut Table, width: Option<u16>, give: &[Give]) -> Vec<usize> {
     use comfy_table::{ColumnConstraint, Width};
     let Some(width) = width else {
         t.set_content_arrangement(ContentArrangement::Disabled);
-        return;
+        return Vec::new();
     };
     let width = usize::from(width);
     // Padding of one space on each side of a column.
     const PAD: usize = 2;
-    const MIN_WRAP: usize = 10;
+    const MIN_WRAP: usize = 8;
     let widest = |i: usize| -> usize {
         t.column_cells_with_header_iter(i)
             .flatten()
@@ -256,24 +310,45 @@ pub fn fit(t: &mut Table, width: Option<u16>, give: &[Give]) {
             .max()
             .unwrap_or(0)
     };
+    // The longest word of a column: it wraps between words only.
+    let longest_word = |i: usize| -> usize {
+        t.column_cells_with_header_iter(i)
+            .flatten()
+            .flat_map(|c| {
+                c.content()
+                    .split_whitespace()
+                    .map(|w| w.chars().count())
+                    .collect::<Vec<_>>()
+            })
+            .max()
+            .unwrap_or(0)
+    };
     let natural: Vec<usize> = (0..give.len()).map(|i| PAD + widest(i)).collect();
-    let narrowest: Vec<usize> = (0..give.len())
-        .map(|i| {
-            let header = t
-                .header()
-                .and_then(|h| h.cell_iter().nth(i))
-                .map_or(0, |c| c.content().chars().count());
-            natural[i].min(MIN_WRAP.max(header) + PAD)
-        })
-        .collect();
+    // A wrapping column is at least as wide as its longest word (it wraps between words) and
+    // its header. Where nothing else makes the table fit, words break after all, in the
+    // column with the longest first (a long NAME before a scope), then headers too.
+    let header_width = |i: usize| {
+        t.header()
+            .and_then(|h| h.cell_iter().nth(i))
+            .map_or(0, |c| c.content().chars().count())
+    };
+    let words: Vec<usize> = (0..give.len()).map(longest_word).collect();
+    let narrowest_for = |whole_words: &[bool], headers: bool| -> Vec<usize> {
+        (0..give.len())
+            .map(|i| {
+                let header = if headers { header_width(i) } else { 0 };
+                let word = if whole_words[i] { words[i] } else { 0 };
+                natural[i].min(MIN_WRAP.max(header).max(word) + PAD)
+            })
+            .collect()
+    };
     #[derive(Clone, Copy, PartialEq)]
     enum State {
         Whole,
         Wrapping,
         Hidden,
     }
-    let mut state = vec![State::Whole; give.len()];
-    let total = |state: &[State]| -> usize {
+    let total = |state: &[State], narrowest: &[usize]| -> usize {
         (0..give.len())
             .map(|i| match state[i] {
                 State::Whole => natural[i],
@@ -285,22 +360,50 @@ pub fn fit(t: &mut Table, width: Option<u16>, give: &[Give]) {
     let last = give
         .iter()
         .filter_map(|g| match g {
-            Give::Drop(n) | Give::Wrap(n) => Some(*n),
+            Give::Drop(n) | Give::Wrap(n) | Give::WrapOrDrop(n) => Some(*n),
             Give::Keep => None,
         })
         .max()
         .unwrap_or(0);
-    for step in 1..=last {
-        if total(&state) <= width {
-            break;
-        }
-        for (i, g) in give.iter().enumerate() {
-            match g {
-                Give::Drop(n) if *n == step => state[i] = State::Hidden,
-                Give::Wrap(n) if *n == step => state[i] = State::Wrapping,
-                _ => {}
+    let steps = |narrowest: &[usize]| -> Vec<State> {
+        let mut state = vec![State::Whole; give.len()];
+        for step in 1..=last {
+            if total(&state, narrowest) <= width {
+                break;
+            }
+            for (i, g) in give.iter().enumerate() {
+                match g {
+                    Give::Drop(n) if *n == step => state[i] = State::Hidden,
+                    Give::Wrap(n) | Give::WrapOrDrop(n) if *n == step => state[i] = State::Wrapping,
+                    _ => {}
+                }
             }
         }
+        state
+    };
+    let mut whole_words = vec![true; give.len()];
+    let mut by_word: Vec<usize> = (0..give.len()).collect();
+    by_word.sort_by_key(|&i| std::cmp::Reverse(words[i]));
+    let mut narrowest = narrowest_for(&whole_words, true);
+    let mut state = steps(&narrowest);
+    for &i in &by_word {
+        if total(&state, &narrowest) <= width {
+            break;
+        }
+        whole_words[i] = false;
+        narrowest = narrowest_for(&whole_words, true);
+        state = steps(&narrowest);
+    }
+    if total(&state, &narrowest) > width {
+        for (i, g) in give.iter().enumerate() {
+            if matches!(g, Give::WrapOrDrop(_)) {
+                state[i] = State::Hidden;
+            }
+        }
+    }
+    if total(&state, &narrowest) > width {
+        // Headers break too: the last resort.
+        narrowest = narrowest_for(&whole_words, false);
     }
     // What the wrapping columns share: everything the others leave. The narrowest takes its
     // whole width when it can, and each hands what it leaves evenly to the rest.
@@ -313,13 +416,17 @@ pub fn fit(t: &mut Table, width: Option<u16>, give: &[Give]) {
             .map(|i| natural[i])
             .sum(),
     );
-    let mut share = vec![0; give.len()];
-    let mut by_width = wrapping.clone();
-    by_width.sort_by_key(|&i| natural[i]);
-    for (n, &i) in by_width.iter().enumerate() {
-        let even = room / (by_width.len() - n);
-        share[i] = natural[i].min(even.max(narrowest[i]));
-        room = room.saturating_sub(share[i]);
+    // Each wrapping column has its narrowest width first; what is left over goes to those
+    // that want more, the least hungry first, evenly.
+    let mut share: Vec<usize> = narrowest.clone();
+    room = room.saturating_sub(wrapping.iter().map(|&i| narrowest[i]).sum());
+    let mut by_want = wrapping.clone();
+    by_want.sort_by_key(|&i| natural[i] - narrowest[i]);
+    for (n, &i) in by_want.iter().enumerate() {
+        let even = room / (by_want.len() - n);
+        let more = (natural[i] - narrowest[i]).min(even);
+        share[i] += more;
+        room -= more;
     }
     for i in 0..give.len() {
         let Some(col) = t.column_mut(i) else { continue };
@@ -336,6 +443,9 @@ pub fn fit(t: &mut Table, width: Option<u16>, give: &[Give]) {
         )));
     }
     t.set_width(width.min(usize::from(u16::MAX)) as u16);
+    (0..give.len())
+        .filter(|&i| state[i] == State::Hidden)
+        .collect()
 }
 
 /// What restricts a key beyond its permissions, in a word each: so that `*` on a key
@@ -378,12 +488,15 @@ pub fn cell(text: &str) -> Cell {
 /// expired (red) keys when colour is on, and the same facts in words in STATUS when not.
 ///
 /// With `tenants` (one per view), a TENANT column comes first (`list --all-tenants`).
+/// The list table, and the headers of the columns a narrow terminal left out (for a note on
+/// stderr). `wide` (`-o wide`): every column, whatever the width.
 pub fn key_table(
     views: &[KeyView],
     tenants: Option<&[&str]>,
     now: Timestamp,
     color: bool,
-) -> String {
+    wide: bool,
+) -> (String, Vec<&'static str>) {
     let mut header = vec![
         "NAME",
         "STATUS",
@@ -402,9 +515,9 @@ pub fn key_table(
         .enumerate()
         .map(|(n, v)| row(v, tenants.map(|t| t[n]), now))
         .collect();
-    let width = terminal_width();
+    let width = if wide { None } else { terminal_width() };
     if width.is_none() && !color {
-        return plain_table(&header, &rows);
+        return (plain_table(&header, &rows), Vec::new());
     }
     let mut t = table(&header, color);
     let name_col = usize::from(tenants.is_some());
@@ -430,16 +543,17 @@ pub fn key_table(
             .collect();
         t.add_row(cells);
     }
-    // Narrower terminals: FINGERPRINT, then CREATED, go; PERMISSIONS wraps; LAST USED goes;
-    // EXPIRES wraps; then NAME (a name is best copied whole); LIMITS and STATUS go last.
-    // TENANT, when there, stays.
+    // Narrower terminals: FINGERPRINT, then CREATED, go; PERMISSIONS wraps; LAST USED (the
+    // order of the rows, dropped only where even the headers would not fit, under about 45
+    // columns) and EXPIRES wrap; then NAME (a name is best copied whole); LIMITS and STATUS
+    // go last. TENANT, when there, stays.
     let give = [
         Give::Wrap(6),
         Give::Drop(8),
         Give::Wrap(3),
         Give::Drop(7),
         Give::Wrap(5),
-        Give::Drop(4),
+        Give::WrapOrDrop(4),
         Give::Drop(2),
         Give::Drop(1),
     ];
@@ -448,10 +562,28 @@ pub fn key_table(
         .into_iter()
         .chain(give)
         .collect();
-    fit(&mut t, width, &give);
+    let hidden = fit(&mut t, width, &give)
+        .into_iter()
+        .map(|i| header[i])
+        .collect();
     let mut s = t.trim_fmt();
     s.push('\n');
-    s
+    (s, hidden)
+}
+
+/// The note under a table that a narrow terminal left columns out of.
+pub fn hidden_note(hidden: &[&str]) -> Option<String> {
+    match hidden {
+        [] => None,
+        [one] => Some(format!(
+            "1 column hidden ({one}) to fit the terminal; -o wide or -o json shows every column"
+        )),
+        many => Some(format!(
+            "{} columns hidden ({}) to fit the terminal; -o wide or -o json shows every column",
+            many.len(),
+            many.join(", ")
+        )),
+    }
 }
 
 /// One row of the list table: the tenant (with --all-tenants), then the key's columns.

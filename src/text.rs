@@ -195,7 +195,7 @@ fn secret_spans(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
         for part in text[start..i].split('/') {
             let part_end = offset + part.len();
             let padded = if part_end == i { end } else { part_end };
-            if looks_like_secret(&text[offset..padded], &text[..offset]) {
+            if looks_like_secret(&text[offset..padded], &text[..offset], &text[padded..]) {
                 parts.push((offset, padded));
             } else {
                 rest.push_str(part);
@@ -205,12 +205,15 @@ fn secret_spans(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
         let whole = text[start..i].trim_end_matches('/');
         let whole_end = start + whole.len();
         let whole_span = (start, if whole_end == i { end } else { whole_end });
+        let after = &text[whole_span.1..];
         if parts.is_empty() {
             // Short parts that read random together, but as a path of words apart (a temp
             // folder's random name among them), are a path: base64 with a `/` in it reads
             // random in every part of any length.
             let every_part_random = whole.split('/').filter(|p| p.len() >= 4).all(reads_random);
-            if whole.contains('/') && looks_like_secret(whole, &text[..start]) && every_part_random
+            if whole.contains('/')
+                && looks_like_secret(whole, &text[..start], after)
+                && every_part_random
             {
                 spans.push(whole_span);
             }
@@ -227,8 +230,9 @@ fn secret_spans(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
 /// Is this run of token characters a secret? Tokens of tokenctl's form always are. Other runs
 /// of 32 or more characters are when they read as random rather than as words: letters and
 /// digits alternate often (hex, base36, base64), or letter case does (base64, base62).
-/// `sha256:` and 64 hex digits is a hash, which is no secret (`--if-unchanged` shows them).
-fn looks_like_secret(run: &str, before: &str) -> bool {
+/// `sha256:` and 64 hex digits is a hash, which is no secret (`--if-unchanged` shows them);
+/// so is a file's digest as `sha256sum` and its kin print it, `<hex>  <file>`.
+fn looks_like_secret(run: &str, before: &str, after: &str) -> bool {
     if run.len() < MIN_SECRET_LEN {
         return false;
     }
@@ -238,13 +242,34 @@ fn looks_like_secret(run: &str, before: &str) -> bool {
     if names_a_commit(run) {
         return false;
     }
-    if before.ends_with("sha256:")
-        && run.len() == 64
-        && run.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-    {
+    let lower_hex = |s: &str| s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+    if before.ends_with("sha256:") && run.len() == 64 && lower_hex(run) {
+        return false;
+    }
+    if checksum_line(run, after) && lower_hex(run) {
         return false;
     }
     run.bytes().any(|b| b.is_ascii_alphabetic()) && reads_random(run)
+}
+
+/// Is `digest`, followed by `after`, a line of `sha1sum`, `sha256sum`, `sha512sum` (or their
+/// kin): a digest of 40 to 128 hex digits, two spaces (a space and `*` in binary mode) and a
+/// file name? A file's digest, which a secret never is.
+fn checksum_line(digest: &str, after: &str) -> bool {
+    matches!(digest.len(), 40 | 56 | 64 | 96 | 128)
+        && (after.starts_with("  ") || after.starts_with(" *"))
+        && after[2..].starts_with(|c: char| !c.is_whitespace())
+}
+
+/// A value given as a file's digest (`--if-unchanged`): shown as it is, control characters
+/// visible, since a digest, even a mistyped one, is no secret; only a token of tokenctl's
+/// form pasted there by mistake is redacted.
+pub fn digest_value(text: &str) -> String {
+    if contains_token(text) {
+        value(text)
+    } else {
+        Visible(text).to_string()
+    }
 }
 
 /// A name built from words and one git object id or SHA-256 digest (`deploy-<40 hex>`, the
@@ -396,6 +421,25 @@ mod tests {
         ] {
             assert_eq!(redact(text), text);
         }
+    }
+
+    #[test]
+    fn a_file_digest_is_no_secret() {
+        let hex = "9116201cd33005dd5d9cce7a4651f580f18b728a9fb580475f86cfb12a05285d";
+        // sha256sum's line, and tokenctl's own sha256: form, are shown as they are.
+        let line = format!("--if-unchanged \"{hex}  tenants/acme/security.yml\" is wrong");
+        assert_eq!(message(&line), line);
+        assert_eq!(message(&format!("{hex} *x.yml")), format!("{hex} *x.yml"));
+        assert_eq!(
+            message(&format!("is now sha256:{hex}")),
+            format!("is now sha256:{hex}")
+        );
+        // 64 hex digits alone may be a secret (`openssl rand -hex 32`).
+        assert!(message(&format!("bad {hex}")).contains("<redacted"));
+        assert!(message(&format!("bad {hex} x")).contains("<redacted"));
+        // A digest given as such is shown even mistyped; a token there is not.
+        assert_eq!(digest_value(&hex[1..]), &hex[1..]);
+        assert!(digest_value(TOKEN).starts_with("tk_<redacted"));
     }
 
     #[test]

@@ -428,17 +428,44 @@ pub fn humanize(t: Timestamp, now: Timestamp) -> String {
         plural(round(60), "minute")
     } else if round(3600) < 24 {
         plural(round(3600), "hour")
-    } else if abs < 730 * 86_400 {
+    } else if round(86_400) < 365 {
         plural(round(86_400), "day")
     } else {
-        // Sentinels such as 9999-12-31 read as years, not millions of days.
-        plural(round(31_557_600), "year")
+        // A year or more, in calendar months as `--expires 1y6mo` counts them: "1 year",
+        // "1 year 6 months"; beyond 10 years (sentinels such as 9999-12-31) whole years.
+        let (from, to) = if future { (now, t) } else { (t, now) };
+        let months = months_between(from, to).unwrap_or_else(|| round(2_629_800) as i64);
+        let (years, rest) = (months / 12, months % 12);
+        if rest == 0 || years >= 10 {
+            plural((years + i64::from(rest >= 6)).unsigned_abs(), "year")
+        } else {
+            format!(
+                "{} {}",
+                plural(years.unsigned_abs(), "year"),
+                plural(rest.unsigned_abs(), "month")
+            )
+        }
     };
     if future {
         format!("in {text}")
     } else {
         format!("{text} ago")
     }
+}
+
+/// Whole calendar months from `from` to `to` (in UTC), rounded to the nearest.
+fn months_between(from: Timestamp, to: Timestamp) -> Option<i64> {
+    use jiff::{RoundMode, Unit, ZonedDifference, tz::TimeZone};
+    let (from, to) = (from.to_zoned(TimeZone::UTC), to.to_zoned(TimeZone::UTC));
+    let span = from
+        .until(
+            ZonedDifference::new(&to)
+                .largest(Unit::Month)
+                .smallest(Unit::Month)
+                .mode(RoundMode::HalfExpand),
+        )
+        .ok()?;
+    Some(i64::from(span.get_months()))
 }
 
 fn plural(n: u64, unit: &str) -> String {
@@ -587,8 +614,13 @@ mod tests {
         assert_eq!(h("2026-11-22T10:00:30Z"), "in 30 seconds");
         assert_eq!(h("2026-11-22T07:00:00Z"), "3 hours ago");
         assert_eq!(h("2026-11-22T10:00:00Z"), "just now");
-        assert_eq!(h("2027-11-22T10:00:00Z"), "in 365 days");
+        assert_eq!(h("2027-11-22T10:00:00Z"), "in 1 year");
+        assert_eq!(h("2028-05-22T10:00:00Z"), "in 1 year 6 months");
+        assert_eq!(h("2028-12-22T10:00:00Z"), "in 2 years 1 month");
+        assert_eq!(h("2027-11-02T10:00:00Z"), "in 345 days");
+        assert_eq!(h("2025-11-22T10:00:00Z"), "1 year ago");
         assert_eq!(h("2036-11-22T10:00:00Z"), "in 10 years");
+        assert_eq!(h("9999-12-30T00:00:00Z"), "in 7973 years");
     }
 }
 

@@ -259,6 +259,23 @@ pub fn check_form(token: &str, known_prefixes: &[&str]) -> Result<(), Malformed>
     let Some((prefix, rest)) = token.split_once('_') else {
         return Ok(());
     };
+    // A whole token uppercased (`TK_...`, by a form or a terminal that shouts): its prefix is
+    // no longer known, but it is plainly one of ours.
+    let lower = prefix.to_ascii_lowercase();
+    if lower != prefix
+        && known_prefixes.contains(&lower.as_str())
+        && rest.len() == 72
+        && rest.bytes().all(|b| b.is_ascii_hexdigit())
+    {
+        let at = prefix.find(|c: char| c.is_ascii_uppercase()).unwrap_or(0);
+        return Err(Malformed::Character {
+            prefix: lower,
+            bad: BadChar {
+                position: at + 1,
+                kind: "an uppercase letter (tokens are lowercase)",
+            },
+        });
+    }
     if known_prefixes.contains(&prefix) {
         let bad = rest.chars().enumerate().find_map(|(i, c)| {
             let kind = match c {
@@ -346,6 +363,11 @@ mod tests {
                 6 + first_letter,
                 "an uppercase letter (tokens are lowercase)"
             )
+        );
+        // The whole token uppercased: character 1 already.
+        assert_eq!(
+            at(&s.to_uppercase()),
+            (1, "an uppercase letter (tokens are lowercase)")
         );
         let mut g = s.to_string();
         g.replace_range(10..11, "g");

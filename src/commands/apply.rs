@@ -2,9 +2,8 @@
 //! `--dry-run` prints the plan (exit 8 when something is pending); `--prune` also deletes.
 
 use super::Context;
-use super::interactive::prompt_error;
 use crate::apply::{Action, Plan, plan, value_json, value_text};
-use crate::cli::{ApplyArgs, Format};
+use crate::cli::ApplyArgs;
 use crate::error::{Error, Result};
 use crate::output::{stdout_error, write_data};
 use crate::store::{
@@ -70,8 +69,9 @@ struct SecretView<'a> {
 pub fn run(ctx: &Context, args: ApplyArgs) -> Result<()> {
     if args.prune && !args.dry_run && !args.yes && !ctx.interactive {
         return Err(Error::Usage(format!(
-            "--prune deletes the keys the desired state lacks and needs confirmation, but {}; add --yes (`tokenctl apply -f DESIRED --prune --yes`), or look first with --dry-run",
-            ctx.why_no_prompt
+            "--prune deletes the keys the desired state lacks and needs confirmation, but {}; add --yes (`{}`), or look first with --dry-run",
+            ctx.why_no_prompt,
+            super::command_with_yes()
         )));
     }
     let expected = args
@@ -84,7 +84,7 @@ pub fn run(ctx: &Context, args: ApplyArgs) -> Result<()> {
     // The JSON and YAML reports carry the file's SHA-256 afterwards.
     let store = ctx
         .store()?
-        .with_digest(ctx.format != Format::Table)
+        .with_digest(!ctx.is_table())
         .with_file_attrs(args.write.attrs()?);
     // Owner, group and mode that --file-* change: reported (and a reason to write).
     let attributes = store.attr_changes()?;
@@ -133,6 +133,7 @@ pub fn run(ctx: &Context, args: ApplyArgs) -> Result<()> {
         },
         // Secrets (or the report that holds them) go out before the file is replaced.
         |(plan, secrets), sha256| {
+            super::check_secret_sink(ctx, secrets.len(), false, "")?;
             print_data(
                 ctx,
                 &store,
@@ -202,7 +203,7 @@ fn dry_run(
     let plan = plan(&doc.model, desired, prune, now)?;
     warn_past_expiry(ctx, &plan, now);
     let mut out = std::io::stdout().lock();
-    if ctx.format == Format::Table {
+    if ctx.is_table() {
         out.write_all(crate::text::message(&plan_text(&plan, true)).as_bytes())
             .map_err(stdout_error)?;
     } else {
@@ -211,7 +212,7 @@ fn dry_run(
     }
     out.flush().map_err(stdout_error)?;
     if plan.is_empty() && attributes.is_empty() {
-        if ctx.format != Format::Table {
+        if !ctx.is_table() {
             ctx.say(no_changes(&plan));
         }
         return Ok(());
@@ -238,22 +239,18 @@ fn confirm_prune(
     eprint!("{}", crate::text::message(&plan_text(&plan, true)));
     // Ctrl-C: exit 130 with the cursor restored, nothing written.
     let _guard = super::interactive::PromptGuard::new();
-    let ok = dialoguer::Confirm::with_theme(&super::interactive::FormTheme::new())
-        .with_prompt(format!(
-            "--prune deletes {} key{} ({}); anything using them stops working at once. Continue",
-            deletions.len(),
-            if deletions.len() == 1 { "" } else { "s" },
-            deletions.join(", ")
-        ))
-        .default(false)
-        .interact_opt()
-        .map_err(prompt_error)?;
-    match ok {
-        Some(true) => Ok(deletions),
-        Some(false) => Err(Error::Declined(
+    let question = format!(
+        "--prune deletes {} key{} ({}); anything using them stops working at once. Continue",
+        deletions.len(),
+        if deletions.len() == 1 { "" } else { "s" },
+        deletions.join(", ")
+    );
+    if super::interactive::yes_no(&super::interactive::FormTheme::new(), &question, false)? {
+        Ok(deletions)
+    } else {
+        Err(Error::Declined(
             "Nothing applied; nothing was written.".into(),
-        )),
-        None => Err(Error::Interrupted),
+        ))
     }
 }
 
@@ -276,7 +273,7 @@ fn print_data(
         })
         .collect();
     let mut out = std::io::stdout().lock();
-    if ctx.format == Format::Table {
+    if ctx.is_table() {
         // One `NAME SECRET` line per generated secret: easy to `read name secret` in a shell.
         for v in &views {
             writeln!(out, "{} {}", v.name, v.token).map_err(stdout_error)?;
@@ -305,7 +302,7 @@ fn print_outcome(ctx: &Context, plan: &Plan, secrets: &[(String, Secret)], plan_
         ctx.say(no_changes(plan));
         return;
     }
-    if ctx.format == Format::Table && !plan_shown {
+    if ctx.is_table() && !plan_shown {
         eprint!("{}", crate::text::message(&plan_text(plan, false)));
     }
     ctx.say(done(plan));

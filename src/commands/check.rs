@@ -19,10 +19,10 @@ struct Report {
     ok: bool,
     keys: usize,
     problems: Vec<ProblemView>,
-    /// Outside portable security.yml but read (deprecated constructs, foreign data some
-    /// library cannot load, a null apiKeys, times before 1583): reported, not failing.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    portability: Vec<ProblemView>,
+    /// What is worth knowing but not wrong (an expiring key; what is outside portable
+    /// security.yml but read: deprecated constructs, foreign data some library cannot load, a
+    /// null apiKeys, times before 1583): exit 0 unless --strict.
+    warnings: Vec<ProblemView>,
 }
 
 #[derive(serde::Serialize)]
@@ -41,8 +41,9 @@ pub fn run(ctx: &Context, args: CheckArgs) -> Result<()> {
         .transpose()?
         .map(|span| crate::time::after(now, span))
         .transpose()?;
+    let strict = args.strict;
     if args.all_tenants {
-        return all_tenants(ctx, now, warn);
+        return all_tenants(ctx, now, warn, strict);
     }
     let path = match &args.path {
         Some(p) => p.clone(),
@@ -67,22 +68,36 @@ pub fn run(ctx: &Context, args: CheckArgs) -> Result<()> {
     if args.fix {
         fix_portable(ctx, &path, store.clone(), &missing)?;
     }
-    let report = check_file(&path, &store, now, warn, &missing)?;
-    let mut out = std::io::stdout().lock();
+    let report = check_file(&path, &store, now, warn, strict, &missing)?;
+    let mut out = crate::output::data_out();
     if !ctx.is_table() {
         write_data(&mut out, ctx.format, &report)?;
     } else {
         print_problems(&mut out, &report)?;
     }
+    let warnings = count(report.warnings.len(), "warning");
     if report.ok {
-        ctx.say(format!("{}: ok ({} keys)", report.file, report.keys));
-        Ok(())
-    } else {
-        let n = report.problems.len();
-        Err(Error::CheckFailed(format!(
-            "{}: {n} problem{}",
+        let also = if report.warnings.is_empty() {
+            String::new()
+        } else {
+            format!(", {warnings}")
+        };
+        ctx.say(format!(
+            "{}: ok ({}){also}",
             report.file,
-            if n == 1 { "" } else { "s" }
+            count(report.keys, "key")
+        ));
+        Ok(())
+    } else if report.problems.is_empty() {
+        Err(Error::CheckFailed(format!(
+            "{}: {warnings} (--strict)",
+            report.file
+        )))
+    } else {
+        Err(Error::CheckFailed(format!(
+            "{}: {}",
+            report.file,
+            count(report.problems.len(), "problem")
         )))
     }
 }
@@ -114,9 +129,19 @@ fn fix_portable(
     Ok(())
 }
 
+/// `1 key`, `2 keys`.
+fn count(n: usize, what: &str) -> String {
+    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
+}
+
 /// Every tenant's file: one report each, in name order. A file that cannot be read at all is
 /// reported and the others are checked all the same.
-fn all_tenants(ctx: &Context, now: jiff::Timestamp, warn: Option<jiff::Timestamp>) -> Result<()> {
+fn all_tenants(
+    ctx: &Context,
+    now: jiff::Timestamp,
+    warn: Option<jiff::Timestamp>,
+    strict: bool,
+) -> Result<()> {
     let root = ctx
         .location
         .root
@@ -129,7 +154,7 @@ fn all_tenants(ctx: &Context, now: jiff::Timestamp, warn: Option<jiff::Timestamp
     }
     let checked = crate::tenants::load_each(&found.tenants, |t| {
         let missing = || ctx.missing_file(&t.path);
-        check_file(&t.path, &t.store(ctx.lock_timeout), now, warn, &missing)
+        check_file(&t.path, &t.store(ctx.lock_timeout), now, warn, strict, &missing)
     });
     let mut reports = Vec::new();
     let mut unreadable = found.skipped.len();
@@ -145,7 +170,7 @@ fn all_tenants(ctx: &Context, now: jiff::Timestamp, warn: Option<jiff::Timestamp
             }
         }
     }
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::output::data_out();
     if !ctx.is_table() {
         write_data(&mut out, ctx.format, &reports)?;
     } else {
@@ -154,13 +179,17 @@ fn all_tenants(ctx: &Context, now: jiff::Timestamp, warn: Option<jiff::Timestamp
         }
     }
     let keys: usize = reports.iter().map(|r| r.keys).sum();
-    let problems: usize = reports.iter().map(|r| r.problems.len()).sum();
+    let mut problems: usize = reports.iter().map(|r| r.problems.len()).sum();
+    let warnings: usize = reports.iter().map(|r| r.warnings.len()).sum();
+    if strict {
+        problems += warnings;
+    }
     let failing = reports.iter().filter(|r| !r.ok).count();
     let head = format!(
-        "{}: {} tenant{} checked ({keys} keys)",
+        "{}: {} checked ({})",
         root.display(),
-        reports.len(),
-        if reports.len() == 1 { "" } else { "s" }
+        count(reports.len(), "tenant"),
+        count(keys, "key")
     );
     if unreadable > 0 {
         ctx.say(if problems > 0 {
@@ -180,29 +209,29 @@ fn all_tenants(ctx: &Context, now: jiff::Timestamp, warn: Option<jiff::Timestamp
             if failing == 1 { "" } else { "s" }
         )));
     }
-    ctx.say(format!("{head}: ok"));
+    if warnings > 0 {
+        ctx.say(format!("{head}: ok, {}", count(warnings, "warning")));
+    } else {
+        ctx.say(format!("{head}: ok"));
+    }
     Ok(())
 }
 
-/// `file:line:col: problem`, one a line; then `file:line:col: warning: ...` for what is
-/// outside portable security.yml but read.
+/// `file:line:col: problem` and `file:line:col: warning: ...`, one a line, by position.
 fn print_problems(out: &mut dyn Write, report: &Report) -> Result<()> {
-    for p in &report.portability {
-        let line = crate::text::value(&format!(
-            "{}:{}:{}: warning: {}",
-            report.file,
-            p.line.unwrap_or(0),
-            p.column.unwrap_or(0),
-            p.message
-        ));
-        writeln!(out, "{line}").map_err(stdout_error)?;
-    }
-    for p in &report.problems {
+    let mut all: Vec<(&ProblemView, &str)> = report
+        .problems
+        .iter()
+        .map(|p| (p, ""))
+        .chain(report.warnings.iter().map(|w| (w, "warning: ")))
+        .collect();
+    all.sort_by_key(|(p, _)| (p.line.is_none(), p.line, p.column));
+    for (p, kind) in all {
         let at = match (p.line, p.column) {
             (Some(l), Some(c)) => format!("{}:{l}:{c}", report.file),
             _ => report.file.clone(),
         };
-        let line = crate::text::value(&format!("{at}: {}", p.message));
+        let line = crate::text::value(&format!("{at}: {kind}{}", p.message));
         writeln!(out, "{line}").map_err(stdout_error)?;
     }
     Ok(())
@@ -215,10 +244,11 @@ fn check_file(
     store: &crate::store::Store,
     now: jiff::Timestamp,
     warn: Option<jiff::Timestamp>,
+    strict: bool,
     missing: &dyn Fn() -> Error,
 ) -> Result<Report> {
     let mut problems: Vec<ProblemView> = Vec::new();
-    let mut portability: Vec<ProblemView> = Vec::new();
+    let mut warnings: Vec<ProblemView> = Vec::new();
     let mut keys = 0;
     let loaded = store.read_bytes().and_then(|bytes| {
         let bytes = bytes.ok_or_else(missing)?;
@@ -244,7 +274,7 @@ fn check_file(
         Err(e) => return Err(e),
         Ok((doc, found)) => {
             keys = doc.model.keys.len();
-            portability.extend(
+            warnings.extend(
                 doc.deprecated()
                     .iter()
                     .chain(doc.portability_warnings())
@@ -252,7 +282,8 @@ fn check_file(
                     .map(view),
             );
             problems.extend(found.into_iter().map(view));
-            problems.extend(semantic(&doc, now, warn).into_iter().map(view));
+            problems.extend(semantic(&doc).into_iter().map(view));
+            warnings.extend(expiring(&doc, now, warn).into_iter().map(view));
         }
     }
     // In the folder's handle, as it was read: not through a link made since.
@@ -286,18 +317,18 @@ fn check_file(
     }
     // One order for every problem: by position, those without one (the file's mode) last.
     problems.sort_by_key(|p| (p.line.is_none(), p.line, p.column));
-    portability.sort_by_key(|p| (p.line, p.column));
+    warnings.sort_by_key(|p| (p.line, p.column));
     // A problem may quote the file (a scope, a description): a secret there is not repeated.
-    for p in problems.iter_mut().chain(&mut portability) {
+    for p in problems.iter_mut().chain(&mut warnings) {
         p.message = crate::text::redact(&p.message).into_owned();
     }
     Ok(Report {
         tenant: None,
         file: path.display().to_string(),
-        ok: problems.is_empty(),
+        ok: problems.is_empty() && (warnings.is_empty() || !strict),
         keys,
         problems,
-        portability,
+        warnings,
     })
 }
 
@@ -309,8 +340,8 @@ fn view(p: Problem) -> ProblemView {
     }
 }
 
-/// Problems that need the whole file: duplicate hashes, unknown scopes, expiry warnings.
-fn semantic(doc: &Document, now: jiff::Timestamp, warn: Option<jiff::Timestamp>) -> Vec<Problem> {
+/// Problems that need the whole file: duplicate hashes, unknown scopes.
+fn semantic(doc: &Document) -> Vec<Problem> {
     let mut out = Vec::new();
     let at = |name: &str| doc.key_position(name).unwrap_or((0, 0));
     let mut seen: HashMap<crate::token::TokenHash, &str> = HashMap::new();
@@ -334,6 +365,15 @@ fn semantic(doc: &Document, now: jiff::Timestamp, warn: Option<jiff::Timestamp>)
                 });
             }
         }
+    }
+    out
+}
+
+/// `--warn-expiring`: keys expired, or expiring before `warn`. Warnings, not problems.
+fn expiring(doc: &Document, now: jiff::Timestamp, warn: Option<jiff::Timestamp>) -> Vec<Problem> {
+    let mut out = Vec::new();
+    let at = |name: &str| doc.key_position(name).unwrap_or((0, 0));
+    for k in &doc.model.keys {
         if let (Some(d), Some(t)) = (warn, k.expires_at) {
             let (line, col) = at(&k.name);
             if t <= now {

@@ -153,6 +153,8 @@ pub fn run(ctx: &Context, mut args: CreateArgs) -> Result<()> {
         // The secrets are printed before the file is replaced: if they cannot be, nothing is.
         |(created, _), _| {
             let pairs: Vec<(&ApiKey, &Secret)> = created.iter().map(|(k, s)| (k, s)).collect();
+            let how = if several { "" } else { ", or add --copy" };
+            super::check_secret_sink(ctx, pairs.len(), copy.is_some(), how)?;
             print_secrets(ctx, &pairs, shape, quiet, "Created").map(|()| !pairs.is_empty())
         },
     )?;

@@ -10,16 +10,17 @@ pub fn run(ctx: &Context, args: DeleteArgs) -> Result<()> {
     for name in &args.names {
         crate::names::validate("key", name)?;
     }
-    if !args.yes && !ctx.interactive {
-        let what = if args.all {
-            "--all".to_string()
-        } else {
-            args.names.join(" ")
-        };
-        return Err(Error::Usage(format!(
-            "refusing to delete without confirmation: {}; add --yes (`tokenctl delete {what} --yes`)",
-            ctx.why_no_prompt
-        )));
+    let refuse = || {
+        Error::Usage(format!(
+            "refusing to delete without confirmation: {}; add --yes (`{}`)",
+            ctx.why_no_prompt,
+            super::command_with_yes()
+        ))
+    };
+    // Without a way to ask, a usage error comes before any file is read; but with
+    // --ignore-missing there may be nothing to delete, which needs no confirmation.
+    if !args.yes && !ctx.interactive && !args.ignore_missing {
+        return Err(refuse());
     }
     let store = ctx.store()?.with_file_attrs(args.write.attrs()?);
     // A missing file is not created (nor its folder) just to find it has no such key.
@@ -41,11 +42,18 @@ pub fn run(ctx: &Context, args: DeleteArgs) -> Result<()> {
         let names = targets(&doc, &args)?;
         drop(doc);
         if !names.is_empty() {
+            if !ctx.interactive {
+                return Err(refuse());
+            }
             confirm(ctx, &args, &names)?;
         }
     }
     let deleted = store.update(args.write.if_unchanged.as_deref(), |doc| {
         let names = targets(doc, &args)?;
+        // A key that appeared since the look above is not deleted unasked.
+        if !names.is_empty() && !args.yes && !ctx.interactive {
+            return Err(refuse());
+        }
         let edit = names
             .iter()
             .fold(crate::store::Edit::new(), |e, n| e.remove(n.clone()));
@@ -114,10 +122,13 @@ fn confirm(ctx: &Context, args: &DeleteArgs, names: &[String]) -> Result<()> {
     if args.all {
         let label = ctx.file_label();
         let typed: String = dialoguer::Input::with_theme(&theme)
-            .with_prompt(format!(
-                "This revokes all {} keys. Type '{label}' to confirm",
-                names.len()
-            ))
+            .with_prompt(match names {
+                [one] => format!("This revokes the only key, '{one}'. Type '{label}' to confirm"),
+                _ => format!(
+                    "This revokes all {} keys. Type '{label}' to confirm",
+                    names.len()
+                ),
+            })
             .allow_empty(true)
             .interact_text()
             .map_err(prompt_error)?;
@@ -136,14 +147,9 @@ fn confirm(ctx: &Context, args: &DeleteArgs, names: &[String]) -> Result<()> {
             many.join(", ")
         ),
     };
-    let ok = dialoguer::Confirm::with_theme(&theme)
-        .with_prompt(question)
-        .default(false)
-        .interact_opt()
-        .map_err(prompt_error)?;
-    match ok {
-        Some(true) => Ok(()),
-        Some(false) => Err(Error::Declined("Nothing deleted.".into())),
-        None => Err(Error::Interrupted),
+    if super::interactive::yes_no(&theme, &question, false)? {
+        Ok(())
+    } else {
+        Err(Error::Declined("Nothing deleted.".into()))
     }
 }

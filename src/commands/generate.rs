@@ -21,8 +21,10 @@ pub const SHELLS: &[(clap_complete::Shell, &str)] = &[
 ];
 
 pub fn completions(args: CompletionsArgs) -> Result<()> {
-    let mut out = std::io::stdout();
-    std::io::Write::write_all(&mut out, &completion_script(args.shell))
+    use std::io::Write;
+    let mut out = crate::output::data_out();
+    out.write_all(&completion_script(args.shell))
+        .and_then(|()| out.flush())
         .map_err(crate::output::stdout_error)
 }
 
@@ -106,7 +108,10 @@ pub fn man(args: ManArgs) -> Result<()> {
     match args.dir {
         None => {
             let page = man_page(&built(), None);
-            std::io::Write::write_all(&mut std::io::stdout(), &page)
+            use std::io::Write;
+            let mut out = crate::output::data_out();
+            out.write_all(&page)
+                .and_then(|()| out.flush())
                 .map_err(crate::output::stdout_error)
         }
         Some(dir) => write_man_pages(&dir),
@@ -150,6 +155,8 @@ fn man_page(cmd: &Command, parent: Option<&Command>) -> Vec<u8> {
             "TH",
             [title.as_str(), "1", "\"\"", &source, "tokenctl manual"],
         )
+        // No hyphenation anywhere: a flag broken as `--ten‐ant` cannot be copied.
+        .control("nh", [])
         .render()
         .into_bytes();
     // Writing to memory cannot fail.
@@ -166,10 +173,21 @@ fn man_page(cmd: &Command, parent: Option<&Command>) -> Vec<u8> {
     let examples = examples(cmd);
     if !examples.is_empty() {
         roff.control("SH", ["EXAMPLES"]);
+        // Each command in a no-fill block, as ripgrep's page has them: never filled, broken
+        // or hyphenated, so that a line copied from `man` runs as it is (roff writes each
+        // dash as `\-`, which man shows as an ASCII hyphen-minus).
         for (line, comment) in examples {
-            roff.control("TP", []);
-            roff.text([bold(line)]);
-            roff.text([roman(comment.unwrap_or_default())]);
+            roff.control("PP", []);
+            if let Some(comment) = comment {
+                roff.text([roman(comment)]);
+            }
+            if !line.is_empty() {
+                roff.control("RS", ["4"]);
+                roff.control("nf", []);
+                roff.text([bold(line)]);
+                roff.control("fi", []);
+                roff.control("RE", []);
+            }
         }
     }
     roff.control("SH", ["EXIT STATUS"]);

@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::store::Document;
 use dialoguer::console::{Term, style};
 use dialoguer::theme::{ColorfulTheme, Theme};
-use dialoguer::{Confirm, Input, MultiSelect, Select};
+use dialoguer::{Input, MultiSelect, Select};
 use std::fmt;
 use std::time::{Duration, Instant};
 
@@ -79,6 +79,37 @@ impl Drop for PromptGuard {
         if let Some(w) = self.watcher.take() {
             let _ = w.join(); // unregisters the handler
         }
+    }
+}
+
+/// A yes/no question answered with a line, as `apt`, `rm -i` and `terraform apply` ask: the
+/// answer is typed (y, yes, n, no, any case; Enter alone takes the default) and taken on
+/// Enter. A question answered on a single key took the rest of "yes⏎" as the answer to the
+/// next prompt, and left the `o` of "no⏎" for the shell.
+pub fn yes_no(theme: &dyn Theme, prompt: &str, default: bool) -> Result<bool> {
+    let hint = if default { "Y/n" } else { "y/N" };
+    let typed: String = Input::with_theme(theme)
+        .with_prompt(format!("{prompt} [{hint}]"))
+        .allow_empty(true)
+        .validate_with(|s: &String| -> std::result::Result<(), String> {
+            match answer(s) {
+                Some(_) => Ok(()),
+                None => Err("answer yes or no (y or n)".into()),
+            }
+        })
+        .interact_text()
+        .map_err(prompt_error)?;
+    Ok(answer(&typed).flatten().unwrap_or(default))
+}
+
+/// A typed answer: `Some(None)` for Enter alone (the default), `None` when it is neither
+/// yes nor no.
+fn answer(typed: &str) -> Option<Option<bool>> {
+    match typed.trim().to_ascii_lowercase().as_str() {
+        "" => Some(None),
+        "y" | "yes" => Some(Some(true)),
+        "n" | "no" => Some(Some(false)),
+        _ => None,
     }
 }
 
@@ -352,12 +383,7 @@ pub fn create_form(ctx: &Context, doc: &Document, mut args: CreateArgs) -> Resul
         other => other.to_string(),
     };
 
-    let enabled = Confirm::with_theme(&theme)
-        .with_prompt("Enabled")
-        .default(!args.def.disabled)
-        .interact_opt()
-        .map_err(prompt_error)?
-        .ok_or(Error::Interrupted)?;
+    let enabled = yes_no(&theme, "Enabled", !args.def.disabled)?;
 
     let expiry_text = match crate::time::parse_expiry(&expires, now)? {
         Some(t) => format!(
@@ -399,12 +425,7 @@ pub fn create_form(ctx: &Context, doc: &Document, mut args: CreateArgs) -> Resul
         1 => "Create this key?".to_string(),
         n => format!("Create these {n} keys?"),
     };
-    let ok = Confirm::with_theme(&theme)
-        .with_prompt(question)
-        .default(true)
-        .interact_opt()
-        .map_err(prompt_error)?
-        .ok_or(Error::Interrupted)?;
+    let ok = yes_no(&theme, &question, true)?;
     if !ok {
         return Err(Error::Declined("Nothing created.".into()));
     }
@@ -434,14 +455,13 @@ pub fn offer_copy(ctx: &Context, secret: &crate::token::Secret) -> Result<()> {
         return Ok(());
     }
     let _guard = PromptGuard::new();
-    let copy = Confirm::with_theme(&FormTheme::new())
-        .with_prompt("Copy the secret to the clipboard?")
-        .default(false)
-        .interact_opt()
-        // The key exists by now: Esc, Ctrl-C or a broken terminal here only skip the copy.
-        .ok()
-        .flatten()
-        .unwrap_or(false);
+    // The key exists by now: Ctrl-C or a broken terminal here only skip the copy.
+    let copy = yes_no(
+        &FormTheme::new(),
+        "Copy the secret to the clipboard?",
+        false,
+    )
+    .unwrap_or(false);
     if !copy {
         return Ok(());
     }

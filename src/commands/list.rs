@@ -115,7 +115,7 @@ pub fn run(ctx: &Context, args: ListArgs) -> Result<()> {
     if let Some(warning) = crate::output::shared_warning(&views) {
         ctx.say(warning);
     }
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::output::data_out();
     if args.names {
         let mut text = String::new();
         for v in &views {
@@ -137,8 +137,12 @@ pub fn run(ctx: &Context, args: ListArgs) -> Result<()> {
             });
             return Ok(());
         }
-        out.write_all(key_table(&views, None, filter.now, ctx.color).as_bytes())
-            .map_err(stdout_error)?;
+        let (text, hidden) = key_table(&views, None, filter.now, ctx.color, ctx.is_wide());
+        out.write_all(text.as_bytes()).map_err(stdout_error)?;
+        out.flush().map_err(stdout_error)?;
+        if let Some(note) = crate::output::hidden_note(&hidden) {
+            ctx.say(note);
+        }
     } else {
         write_data(&mut out, ctx.format, &views)?;
     }
@@ -192,7 +196,7 @@ fn all_tenants(ctx: &Context, filter: &Filter, names: bool, missing_ok: bool) ->
             }
         }
     }
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::output::data_out();
     if names {
         // `tenant<TAB>name`, one a line: `while read -r t k; do ...; done`, or cut -f2.
         let mut text = String::new();
@@ -212,8 +216,13 @@ fn all_tenants(ctx: &Context, filter: &Filter, names: bool, missing_ok: bool) ->
             });
         } else {
             let (tenants, views): (Vec<&str>, Vec<KeyView>) = rows.into_iter().unzip();
-            let text = key_table(&views, Some(&tenants), filter.now, ctx.color);
+            let (text, hidden) =
+                key_table(&views, Some(&tenants), filter.now, ctx.color, ctx.is_wide());
             out.write_all(text.as_bytes()).map_err(stdout_error)?;
+            out.flush().map_err(stdout_error)?;
+            if let Some(note) = crate::output::hidden_note(&hidden) {
+                ctx.say(note);
+            }
             super::leak_at_exit((views, text));
         }
     } else {

@@ -41,10 +41,19 @@ pub struct Context {
     pub interactive: bool,
     /// Why not, when not: for the message that asks for --yes.
     pub why_no_prompt: &'static str,
+    /// Standard output was closed when the process started ([`crate::Launch`]).
+    pub stdout_closed: bool,
 }
 
 impl Context {
     pub fn from_global(g: &Global) -> Result<Self> {
+        Self::for_command(g, false)
+    }
+
+    /// The context of a command; `serve` takes `--file` and `--tenant` together (the file,
+    /// served as that tenant).
+    pub fn for_command(g: &Global, serve: bool) -> Result<Self> {
+        let (file, tenant) = locating(g, serve)?;
         let clock = clock()?;
         let lock_timeout = crate::time::parse_fixed_duration("--lock-timeout", &g.lock_timeout)?;
         // --color auto: the decision of every clap-based tool (anstream): NO_COLOR, then
@@ -60,10 +69,10 @@ impl Context {
         dialoguer::console::set_colors_enabled_stderr(color_err);
         let ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false" && v != "0");
         Ok(Context {
-            origin: origin(g),
+            origin: origin(g, file.is_some()),
             location: Location {
-                file: g.file.clone(),
-                tenant: g.tenant.clone(),
+                file,
+                tenant,
                 root: Some(g.root.clone()),
             },
             format: g.format,
@@ -79,6 +88,7 @@ impl Context {
             } else {
                 "CI is set"
             },
+            stdout_closed: false,
         })
     }
 
@@ -179,8 +189,14 @@ impl Context {
         eprintln!("{}", crate::text::message(message.as_ref()));
     }
 
+    /// A table for people: `table`, or `wide` (every column, whatever the terminal's width).
     pub fn is_table(&self) -> bool {
-        self.format == Format::Table
+        matches!(self.format, Format::Table | Format::Wide)
+    }
+
+    /// `-o wide`: tables keep every column.
+    pub fn is_wide(&self) -> bool {
+        self.format == Format::Wide
     }
 }
 
@@ -207,13 +223,32 @@ fn clock() -> Result<Clock> {
     Ok(Clock::system())
 }
 
+/// The `--file` and `--tenant` that locate the file, by where each came from
+/// (docs/FORMAT.md, "Where the file is"): a flag on the command line beats any environment
+/// variable, so `--tenant` beats `TOKENCTL_FILE`; both flags are a usage error, except for
+/// `serve` (the file served as that tenant); both from the environment, the file wins.
+fn locating(g: &Global, serve: bool) -> Result<(Option<PathBuf>, Option<String>)> {
+    use crate::cli::Origin::{CommandLine, Env};
+    match (g.file_origin, g.tenant_origin) {
+        (CommandLine, CommandLine) if !serve => Err(Error::Usage(format!(
+            "--file {} and --tenant {} both name the file: give one of them (--file PATH, or \
+             --tenant NAME under --root DIR)",
+            g.file
+                .as_deref()
+                .unwrap_or_else(|| std::path::Path::new(""))
+                .display(),
+            g.tenant.as_deref().unwrap_or_default()
+        ))),
+        (Env, CommandLine) => Ok((None, g.tenant.clone())),
+        _ => Ok((g.file.clone(), g.tenant.clone())),
+    }
+}
+
 /// How the global options chose the file, in words for messages.
-fn origin(g: &Global) -> String {
-    let from_env = |var: &str, value: &std::ffi::OsStr| {
-        std::env::var_os(var).is_some_and(|v| v.as_os_str() == value)
-    };
-    if let Some(file) = &g.file {
-        return if from_env("TOKENCTL_FILE", file.as_os_str()) {
+fn origin(g: &Global, by_file: bool) -> String {
+    use crate::cli::Origin::Env;
+    if let (true, Some(file)) = (by_file, &g.file) {
+        return if g.file_origin == Env {
             format!("TOKENCTL_FILE={}", file.display())
         } else {
             format!("--file {}", file.display())
@@ -222,17 +257,40 @@ fn origin(g: &Global) -> String {
     let Some(tenant) = &g.tenant else {
         return "no --file or --tenant".into();
     };
-    let tenant = if from_env("TOKENCTL_TENANT", tenant.as_ref()) {
+    let tenant = if g.tenant_origin == Env {
         format!("TOKENCTL_TENANT={tenant}")
     } else {
         format!("--tenant {tenant}")
     };
-    let root = if from_env("TOKENCTL_ROOT", g.root.as_os_str()) {
+    let root = if g.root_origin == Env {
         format!("TOKENCTL_ROOT={}", g.root.display())
     } else {
         format!("--root {}", g.root.display())
     };
     format!("{tenant} under {root}")
+}
+
+/// The command line as the user typed it, with `--yes` added: the suggestion of a refusal
+/// to ask without a terminal keeps every flag the user gave (`--ignore-missing`, `-t acme`).
+/// Words a shell would split or expand are single-quoted.
+pub fn command_with_yes() -> String {
+    let quote = |w: String| {
+        let plain = !w.is_empty()
+            && w.chars().all(|c| {
+                c.is_ascii_alphanumeric()
+                    || matches!(c, '-' | '_' | '.' | '/' | ':' | '=' | '@' | '%' | '+' | ',')
+            });
+        if plain {
+            w
+        } else {
+            format!("'{}'", w.replace('\'', r"'\''"))
+        }
+    };
+    let words: Vec<String> = std::iter::once("tokenctl".to_string())
+        .chain(std::env::args().skip(1).map(quote))
+        .chain(std::iter::once("--yes".to_string()))
+        .collect();
+    words.join(" ")
 }
 
 /// The tenants under `root`: its folders that hold a security.yml, sorted.
@@ -394,6 +452,51 @@ pub fn copy_secret(
         Err(e) => ctx.say(format!(
             "warning: could not copy to the clipboard ({e}); the secret is printed above"
         )),
+    }
+}
+
+/// Before new secrets go out on stdout: refuses when stdout was closed when tokenctl started
+/// (`>&-`; the runtime made it /dev/null, so the secrets would go nowhere and, after a
+/// rotation, nobody would hold a working one), unless `copy` delivers the secret; when stdout
+/// is /dev/null by the user's choice, goes ahead, warning even with `--quiet`. `how` says what
+/// the command offers instead (", or add --copy").
+pub fn check_secret_sink(ctx: &Context, count: usize, copy: bool, how: &str) -> Result<()> {
+    if count == 0 || copy {
+        return Ok(());
+    }
+    let them = if count == 1 {
+        "the new secret"
+    } else {
+        "the new secrets"
+    };
+    if ctx.stdout_closed {
+        return Err(Error::Other(format!(
+            "stdout was closed when tokenctl started (`>&-`), so {them} would go nowhere; \
+             send stdout to a file or a pipe{how}"
+        )));
+    }
+    if stdout_is_dev_null() {
+        ctx.say(format!(
+            "warning: stdout is /dev/null, so nobody holds {them}; `tokenctl rotate NAME` \
+             gives the key another"
+        ));
+    }
+    Ok(())
+}
+
+/// Whether stdout is /dev/null (`> /dev/null`, or a caller's DEVNULL).
+fn stdout_is_dev_null() -> bool {
+    use std::os::fd::AsFd;
+    use std::os::unix::fs::{FileTypeExt, MetadataExt};
+    let Ok(fd) = std::io::stdout().as_fd().try_clone_to_owned() else {
+        return false;
+    };
+    match (
+        std::fs::File::from(fd).metadata(),
+        std::fs::metadata("/dev/null"),
+    ) {
+        (Ok(out), Ok(null)) => out.file_type().is_char_device() && out.rdev() == null.rdev(),
+        _ => false,
     }
 }
 

@@ -29,6 +29,16 @@ pub fn run(ctx: &Context, args: RotateArgs) -> Result<()> {
                 .get(&args.name)
                 .ok_or_else(|| no_such_key(doc, &args.name))?;
             let secret = token::generate(doc.model.prefix()).map_err(Error::Other)?;
+            // Old secrets still in their grace period, which a rotation without one ends.
+            let ended: Vec<PreviousHash> = match grace {
+                None => key
+                    .previous_hashes
+                    .iter()
+                    .filter(|p| p.expires_at > now)
+                    .cloned()
+                    .collect(),
+                Some(_) => Vec::new(),
+            };
             let mut new = key.clone();
             new.hash = secret.hash();
             new.previous_hashes = match grace {
@@ -49,13 +59,16 @@ pub fn run(ctx: &Context, args: RotateArgs) -> Result<()> {
                     live
                 }
             };
-            Ok((Edit::new().put(new.clone()), (new, secret)))
+            Ok((Edit::new().put(new.clone()), (new, secret, ended)))
         },
         // The new secret is printed before the file is replaced: if it cannot be, the old one
         // stays in force and nothing changes.
-        |(key, secret), _| print_secret(ctx, key, secret, quiet, "Rotated").map(|()| true),
+        |(key, secret, _), _| {
+            super::check_secret_sink(ctx, 1, copy.is_some(), ", or add --copy")?;
+            print_secret(ctx, key, secret, quiet, "Rotated").map(|()| true)
+        },
     )?;
-    let (key, secret) = written.value;
+    let (key, secret, ended) = written.value;
     announce_secret(ctx, &key, &secret, quiet, copy, "Rotated");
     if !args.out.quiet {
         match (grace, key.previous_hashes.last()) {
@@ -64,6 +77,14 @@ pub fn run(ctx: &Context, args: RotateArgs) -> Result<()> {
                 crate::time::format_timestamp(p.expires_at)
             )),
             _ => ctx.say("The old secret stopped working."),
+        }
+        for p in &ended {
+            ctx.say(format!(
+                "So did the secret of an earlier rotation (fingerprint {}), which was to keep \
+                 working until {}.",
+                p.hash.fingerprint(),
+                crate::time::format_timestamp(p.expires_at)
+            ));
         }
     }
     Ok(())

@@ -104,7 +104,7 @@ pub fn run(ctx: &Context, args: ScanArgs) -> Result<()> {
 
 /// One finding a line (`path:line:col: what`), or JSON/YAML.
 fn print_findings(ctx: &Context, rows: &[Row], keys: &Keys) -> Result<()> {
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::output::data_out();
     if !ctx.is_table() {
         let views: Vec<FindingView> = rows
             .iter()

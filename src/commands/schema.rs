@@ -9,7 +9,7 @@ use std::io::Write;
 pub fn run(args: SchemaArgs) -> Result<()> {
     #[cfg(feature = "serve")]
     if args.openapi {
-        let mut out = std::io::stdout().lock();
+        let mut out = crate::output::data_out();
         out.write_all(crate::serve::openapi::document().as_bytes())
             .map_err(stdout_error)?;
         return out.flush().map_err(stdout_error);
@@ -19,7 +19,7 @@ pub fn run(args: SchemaArgs) -> Result<()> {
     } else {
         crate::schema::security_schema()
     };
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::output::data_out();
     out.write_all(text.as_bytes()).map_err(stdout_error)?;
     out.flush().map_err(stdout_error)
 }

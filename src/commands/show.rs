@@ -22,7 +22,7 @@ pub fn run(ctx: &Context, args: ShowArgs) -> Result<()> {
     if let Some(warning) = crate::output::shared_warning(std::slice::from_ref(&view)) {
         ctx.say(warning);
     }
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::output::data_out();
     if !ctx.is_table() {
         return write_data(&mut out, ctx.format, &view);
     }

@@ -95,7 +95,7 @@ pub fn run(ctx: &Context, args: VerifyArgs) -> Result<()> {
     // format. (On stderr, main redacts it and adds the advice to rotate.)
     let message = std::mem::take(&mut view.message);
     view.message = crate::text::redact(&message).into_owned();
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::output::data_out();
     if !ctx.is_table() {
         write_data(&mut out, ctx.format, &view)?;
     } else if view.valid {

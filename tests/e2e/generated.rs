@@ -249,6 +249,21 @@ fn static_bash_completion_loads_and_completes_commands() {
     );
     let got = bash(&env, &script);
     assert!(got.lines().any(|l| l == "rotate"), "{got:?}");
+    // A duration or an expiry is no file name: the folder's files are not offered.
+    std::fs::create_dir_all(env.root()).unwrap();
+    for line in [
+        "tokenctl create k --expires ",
+        "tokenctl update k --expires t",
+        "tokenctl rotate k --grace ",
+        "tokenctl list --unused-since ",
+    ] {
+        let script = format!(
+            "source {}\nLINE='{line}'\n{COMPLETE_LINE}",
+            repo().join("completions/tokenctl.bash").display()
+        );
+        let got = bash(&env, &script);
+        assert!(!got.contains("tenants"), "{line:?} offered a file: {got:?}");
+    }
 }
 
 #[test]

@@ -129,10 +129,15 @@ fn colour_honours_clicolor_force_and_no_color() {
 
 /// A man page as the real `man` renders it, as plain text.
 fn man(page: &Path) -> String {
+    man_at(page, 100)
+}
+
+/// A man page as `man` renders it `width` columns wide.
+fn man_at(page: &Path, width: u16) -> String {
     let out = Command::new("man")
         .arg("-l")
         .arg(page)
-        .env("MANWIDTH", "100")
+        .env("MANWIDTH", width.to_string())
         .env("MAN_KEEP_FORMATTING", "0")
         .env_remove("MANPAGER")
         .env_remove("PAGER")
@@ -163,6 +168,43 @@ fn section(text: &str, heading: &str) -> String {
         .take_while(|l| l.is_empty() || l.starts_with(' '))
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+#[test]
+fn man_page_examples_copy_and_paste_at_80_columns() {
+    let env = TestEnv::new();
+    let dir = repo().join("man");
+    let mut pages = vec![(None, dir.join("tokenctl.1"))];
+    for sub in SUBCOMMANDS {
+        pages.push((Some(*sub), dir.join(format!("tokenctl-{sub}.1"))));
+    }
+    for (sub, path) in &pages {
+        let text = man_at(path, 80);
+        // No hyphenation anywhere (`--al‐ low-ip`, `--ten‐ant`): U+2010 is not a dash a shell
+        // takes.
+        assert!(
+            !text.contains('\u{2010}'),
+            "{path:?} is hyphenated:\n{text}"
+        );
+        let examples = section(&text, "EXAMPLES");
+        let lines: Vec<&str> = examples.lines().map(str::trim).collect();
+        let help = match sub {
+            Some(sub) => env.run(&[sub, "--help"]),
+            None => env.run(&["--help"]),
+        };
+        let given = help.stdout.split("Examples:\n").nth(1).unwrap().to_string();
+        for example in given
+            .lines()
+            .map(str::trim)
+            .filter(|l| l.starts_with("tokenctl"))
+        {
+            let command = example.split("  # ").next().unwrap().trim();
+            assert!(
+                lines.contains(&command),
+                "{path:?}: {command:?} is not one whole line of EXAMPLES:\n{examples}"
+            );
+        }
+    }
 }
 
 #[test]

@@ -135,9 +135,9 @@ fn create_form_with_catalog_multiselect_and_preset_expiry() {
     p.send(DOWN);
     p.send("\r");
     p.expect("Enabled");
-    p.send("y");
+    p.send("y\r");
     p.expect("Create this key?");
-    p.send("y");
+    p.send("y\r");
     assert_eq!(p.finish(), 0, "{}", p.transcript);
     // No display (DISPLAY and WAYLAND_DISPLAY unset): no clipboard to offer.
     assert!(
@@ -190,9 +190,9 @@ fn create_form_free_permissions_date_expiry_and_disabled() {
     p.expect("Expiry date");
     p.send("2027-01-01\r");
     p.expect("Enabled");
-    p.send("n");
+    p.send("n\r");
     p.expect("Create this key?");
-    p.send("y");
+    p.send("y\r");
     assert_eq!(p.finish(), 0, "{}", p.transcript);
     assert!(
         !p.transcript.contains("Copy the secret"),
@@ -226,9 +226,9 @@ fn declining_the_summary_writes_nothing() {
     p.expect("1 year");
     p.send("\r");
     p.expect("Enabled");
-    p.send("y");
+    p.send("y\r");
     p.expect("Create this key?");
-    p.send("n");
+    p.send("n\r");
     assert_eq!(
         p.finish(),
         9,
@@ -302,7 +302,7 @@ fn delete_asks_at_a_terminal_and_defaults_to_no() {
 
     let mut p = Pty::spawn(&env, &["delete", "old"], &[]);
     p.expect("Delete key 'old'?");
-    p.send("y");
+    p.send("y\r");
     assert_eq!(p.finish(), 0, "{}", p.transcript);
     assert!(!env.read().contains("old:"));
 }
@@ -371,11 +371,11 @@ fn the_clipboard_offer_copies_the_secret() {
     p.expect("1 year");
     p.send("\r");
     p.expect("Enabled");
-    p.send("y");
+    p.send("y\r");
     p.expect("Create this key?");
-    p.send("y");
+    p.send("y\r");
     p.expect("Copy the secret to the clipboard?");
-    p.send("y");
+    p.send("y\r");
     p.expect("Copied the secret to the clipboard for 45 seconds");
     assert_eq!(p.finish(), 0, "{}", p.transcript);
     let shown = tokens(&p.transcript);
@@ -441,7 +441,7 @@ fn flags_given_with_the_form_are_its_defaults() {
     p.expect("Enabled");
     p.send("\r"); // --disabled: default no
     p.expect("Create this key?");
-    p.send("y");
+    p.send("y\r");
     assert_eq!(p.finish(), 0, "{}", p.transcript);
     assert!(
         !p.transcript.contains("Copy the secret"),
@@ -592,9 +592,9 @@ fn free_text_permissions_split_on_commas_only() {
     p.expect("1 year");
     p.send("\r");
     p.expect("Enabled");
-    p.send("y");
+    p.send("y\r");
     p.expect("Create this key?");
-    p.send("y");
+    p.send("y\r");
     // No display: no clipboard offer.
     assert_eq!(p.finish(), 0, "{}", p.transcript);
     assert!(
@@ -625,9 +625,9 @@ fn the_form_offers_more_instances_and_names_the_file() {
     p.expect("1 year");
     p.send("\r");
     p.expect("Enabled");
-    p.send("y");
+    p.send("y\r");
     p.expect("Create these 3 keys?");
-    p.send("y");
+    p.send("y\r");
     assert_eq!(p.finish(), 0, "{}", p.transcript);
     assert!(
         p.transcript
@@ -670,4 +670,78 @@ fn a_secret_given_as_a_flag_is_refused_before_the_form_shows_it() {
     assert_eq!(p.finish(), 2, "{}", p.transcript);
     assert!(!p.transcript.contains(&token[3..60]), "{}", p.transcript);
     assert!(p.transcript.contains("tk_<redacted"), "{}", p.transcript);
+}
+
+#[test]
+fn yes_no_prompts_read_a_line() {
+    // "yes⏎" at "Enabled" answers only that prompt: the summary waits for its own answer.
+    let env = TestEnv::new();
+    env.write(CATALOG);
+    let before = env.read();
+    let mut p = Pty::spawn(&env, &["create"], &[]);
+    p.expect("Name");
+    p.send("enter-leak\r");
+    p.expect("More instances");
+    p.send("\r");
+    p.expect("Description");
+    p.send("\r");
+    p.expect("domains:read");
+    p.send("\r");
+    p.expect("1 year");
+    p.send("\r");
+    p.expect("Enabled [Y/n]");
+    p.send("yes\r");
+    p.expect("Create this key? [Y/n]");
+    // Still asking: nothing written yet, the summary can be read.
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(
+        env.read(),
+        before,
+        "created before the summary was answered"
+    );
+    // A word that is neither yes nor no is refused, and asked again.
+    p.send("maybe\r");
+    p.expect("answer yes or no");
+    p.send("\x15no\r"); // Ctrl-U clears the line
+    assert_eq!(p.finish(), 9, "{}", p.transcript);
+    assert!(
+        p.transcript.contains("Nothing created."),
+        "{}",
+        p.transcript
+    );
+    assert_eq!(env.read(), before);
+
+    // "no⏎" at a delete prompt: all of it is read, nothing left over for the shell.
+    let script = env.dir.path().join("after.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "{} delete old; echo \"rc=$?\"; IFS= read -r -t 1 rest; echo \"left=[$rest]\"\n",
+            assert_cmd::cargo::cargo_bin!("tokenctl").display()
+        ),
+    )
+    .unwrap();
+    let mut cmd = Command::new("bash");
+    cmd.arg(&script)
+        .current_dir(env.dir.path())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", env.dir.path())
+        .env("TERM", "xterm")
+        .env("TOKENCTL_ROOT", env.root())
+        .env("TOKENCTL_TENANT", &env.tenant)
+        .env("TOKENCTL_NOW", NOW);
+    let mut session = Session::spawn(cmd).expect("spawns in a pty");
+    session.set_expect_timeout(Some(Duration::from_secs(60)));
+    session.expect("Delete key 'old'?").unwrap();
+    session.send("no\r").unwrap();
+    let rest = session.expect(Eof).unwrap();
+    let rest = String::from_utf8_lossy(rest.as_bytes()).into_owned();
+    assert!(rest.contains("Nothing deleted."), "{rest}");
+    assert!(rest.contains("rc=9"), "{rest}");
+    assert!(
+        rest.contains("left=[]"),
+        "the shell got keys meant for the prompt: {rest}"
+    );
+    assert_eq!(env.read(), before);
 }

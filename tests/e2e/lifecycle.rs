@@ -1073,14 +1073,23 @@ fn check_warn_expiring_reports_expired_and_soon_to_expire_keys() {
     let env = TestEnv::new();
     write_file(&env, "s.yml", &good_file(), 0o600);
     env.run(&["check", "s.yml"]).success();
+    // Warnings, not problems: exit 0, unless --strict.
     env.run(&["check", "s.yml", "--warn-expiring", "1d"])
-        .code(7)
-        .stdout_has("s.yml:10:3: key 'web' expired at 2026-11-01T00:00:00Z\n");
+        .success()
+        .stdout_has("s.yml:10:3: warning: key 'web' expired at 2026-11-01T00:00:00Z\n")
+        .stderr_has("s.yml: ok (2 keys), 1 warning\n");
     let out = env.run(&["check", "s.yml", "--warn-expiring", "14d"]);
     assert_eq!(
-        out.code(7).stdout,
-        "s.yml:5:3: key 'ci' expires in 3 days (2026-11-25T10:00:00Z)\ns.yml:10:3: key 'web' expired at 2026-11-01T00:00:00Z\n"
+        out.success().stdout,
+        "s.yml:5:3: warning: key 'ci' expires in 3 days (2026-11-25T10:00:00Z)\ns.yml:10:3: warning: key 'web' expired at 2026-11-01T00:00:00Z\n"
     );
+    let out = env.run(&["check", "s.yml", "--warn-expiring", "14d", "--strict"]);
+    out.code(7);
+    assert_eq!(out.stderr, "s.yml: 2 warnings (--strict)\n");
+    // --strict without warnings is a success.
+    env.run(&["check", "s.yml", "--strict"])
+        .success()
+        .stderr_has("s.yml: ok (2 keys)\n");
     for bad in ["14", "two weeks", "1x"] {
         env.run(&["check", "s.yml", "--warn-expiring", bad])
             .code(2)
@@ -1108,9 +1117,11 @@ fn check_json_output_is_stable() {
             "ok": false,
             "keys": 2,
             "problems": [
+                {"line": null, "column": null, "message": "the file is readable or writable by others (mode 0640); run `chmod 600 s.yml`"},
+            ],
+            "warnings": [
                 {"line": 5, "column": 3, "message": "key 'ci' expires in 3 days (2026-11-25T10:00:00Z)"},
                 {"line": 10, "column": 3, "message": "key 'web' expired at 2026-11-01T00:00:00Z"},
-                {"line": null, "column": null, "message": "the file is readable or writable by others (mode 0640); run `chmod 600 s.yml`"},
             ],
         })
     );
@@ -1118,8 +1129,20 @@ fn check_json_output_is_stable() {
     let out = env.run(&["check", "s.yml", "--format", "json"]);
     assert_eq!(
         out.success().json(),
-        serde_json::json!({"file": "s.yml", "ok": true, "keys": 2, "problems": []})
+        serde_json::json!({"file": "s.yml", "ok": true, "keys": 2, "problems": [], "warnings": []})
     );
+    let out = env.run(&["check", "s.yml", "-o", "json", "--warn-expiring", "7d"]);
+    assert_eq!(out.success().json()["ok"], true);
+    let out = env.run(&[
+        "check",
+        "s.yml",
+        "-o",
+        "json",
+        "--warn-expiring",
+        "7d",
+        "--strict",
+    ]);
+    assert_eq!(out.code(7).json()["ok"], false);
 }
 
 #[test]

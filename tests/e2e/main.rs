@@ -21,6 +21,7 @@ mod instances;
 mod interactive;
 mod lifecycle;
 mod missing;
+mod operators;
 mod readme;
 mod scan;
 mod schema;

@@ -225,13 +225,23 @@ fn json_shapes_are_pinned() {
     assert_eq!(prev["expiresAt"], "2026-11-22T11:00:00Z");
 
     let check = env
-        .run(&["check", "--warn-expiring", "14d", "--format", "json"])
+        .run(&[
+            "check",
+            "--warn-expiring",
+            "14d",
+            "--format",
+            "json",
+            "--strict",
+        ])
         .code(7)
         .json();
-    assert_eq!(fields(&check), ["file", "keys", "ok", "problems"]);
+    assert_eq!(
+        fields(&check),
+        ["file", "keys", "ok", "problems", "warnings"]
+    );
     assert_eq!(check["ok"], false);
     assert_eq!(check["keys"], 2);
-    let problem = &check["problems"][0];
+    let problem = &check["warnings"][0];
     assert_eq!(fields(problem), ["column", "line", "message"]);
     assert!(
         problem["message"]

@@ -229,7 +229,7 @@ fn check_all_tenants_reports_each_file_s_problems_with_their_position() {
     assert_eq!(lines.len(), 4, "{}", out.stdout);
     assert!(
         lines[0].starts_with(&format!(
-            "{}:3:3: key 'ci' expires in 3 days (",
+            "{}:3:3: warning: key 'ci' expires in 3 days (",
             file("acme")
         )),
         "{}",
@@ -245,7 +245,17 @@ fn check_all_tenants_reports_each_file_s_problems_with_their_position() {
         lines[3].starts_with(&format!("{}:", file("zeta")))
             && lines[3].contains("key 'legacy' expires")
     );
-    out.stderr_has(": 4 tenants checked (7 keys): 4 problems in 3 tenants");
+    out.stderr_has(": 4 tenants checked (7 keys): 2 problems in 1 tenant\n");
+    // --strict counts the warnings.
+    env.run(&[
+        "check",
+        "--all-tenants",
+        "--warn-expiring",
+        "7d",
+        "--strict",
+    ])
+    .code(7)
+    .stderr_has(": 4 tenants checked (7 keys): 4 problems in 3 tenants");
     // JSON: one report per tenant, with its tenant.
     let out = env.run(&["--format", "json", "check", "--all-tenants"]);
     out.code(7);
