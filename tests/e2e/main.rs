@@ -45,6 +45,7 @@ mod found;
 mod hostile;
 mod links;
 mod paths;
+mod portable;
 mod precommit;
 mod props;
 mod prove;
