@@ -1520,6 +1520,184 @@ fn write_command(rng: &mut Rng, keys: &[String], dir: &Path, step: usize) -> Vec
     }
 }
 
+/// Where `after` (tokenctl's keys after a successful write) is not `before` with only the
+/// command's change: a corrupt write, whatever the readers say.
+fn intended(args: &[String], before: &Value, after: &Value) -> Vec<String> {
+    let empty = serde_json::Map::new();
+    let b = before.as_object().unwrap_or(&empty);
+    let a = after.as_object().unwrap_or(&empty);
+    let mut problems = Vec::new();
+    // The keys a command touches; every other key must stay as it was.
+    let mut touched: Vec<String> = Vec::new();
+    let flag = |name: &str| args.iter().any(|x| x == name);
+    // A repeated value counts once (tokenctl keeps the first).
+    let values = |name: &str| -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for w in args.windows(2).filter(|w| w[0] == name) {
+            if !out.contains(&w[1]) {
+                out.push(w[1].clone());
+            }
+        }
+        out
+    };
+    let expect_field = |problems: &mut Vec<String>, key: &str, field: &str, want: Value| {
+        let got = a.get(key).map(|k| k[field].clone()).unwrap_or(Value::Null);
+        if got != want {
+            problems.push(format!("{key}.{field} is {got}, the command asked {want}"));
+        }
+    };
+    let time_arg = |t: &str| millis(t).map(|ms| json!(format!("@{ms}")));
+    match args[0].as_str() {
+        "create" => {
+            let name = &args[1];
+            touched.push(name.clone());
+            if b.contains_key(name) {
+                problems.push(format!("create {name} succeeded on an existing key"));
+            } else if !a.contains_key(name) {
+                problems.push(format!("key {name} missing after create"));
+            } else {
+                if let Some(d) = values("--description").pop() {
+                    expect_field(&mut problems, name, "description", json!(d));
+                }
+                expect_field(&mut problems, name, "enabled", json!(!flag("--disabled")));
+                expect_field(
+                    &mut problems,
+                    name,
+                    "permissions",
+                    json!(values("--permission")),
+                );
+                let ips = values("--allow-ip");
+                if !ips.is_empty() {
+                    let want: Vec<Value> = ips.iter().map(|ip| cidr(&json!(ip))).collect();
+                    expect_field(&mut problems, name, "allowedIps", Value::Array(want));
+                }
+                if let Some(p) = values("--path-prefix").pop() {
+                    expect_field(&mut problems, name, "pathPrefix", json!(p));
+                }
+                let res = values("--resource");
+                if !res.is_empty() {
+                    expect_field(&mut problems, name, "resources", json!(res));
+                }
+                if let Some(t) = values("--expires").pop().and_then(|t| time_arg(&t)) {
+                    expect_field(&mut problems, name, "expiresAt", t);
+                }
+            }
+        }
+        "update" => {
+            let name = &args[1];
+            touched.push(name.clone());
+            match (b.get(name), a.get(name)) {
+                (Some(old), Some(_)) => {
+                    let mut want = old.clone();
+                    if flag("--disable") {
+                        want["enabled"] = json!(false);
+                    }
+                    if flag("--enable") {
+                        want["enabled"] = json!(true);
+                    }
+                    if flag("--permission") {
+                        want["permissions"] = json!(values("--permission"));
+                    }
+                    if let Some(d) = values("--description").pop() {
+                        want["description"] = json!(d);
+                    }
+                    if let Some(t) = values("--expires").pop() {
+                        match time_arg(&t) {
+                            Some(t) => want["expiresAt"] = t,
+                            None => want["expiresAt"] = a[name]["expiresAt"].clone(),
+                        }
+                    }
+                    for (field, w) in want.as_object().unwrap() {
+                        expect_field(&mut problems, name, field, w.clone());
+                    }
+                }
+                _ => problems.push(format!("update {name}: the key is missing before or after")),
+            }
+        }
+        "rotate" => {
+            let name = &args[1];
+            touched.push(name.clone());
+            match (b.get(name), a.get(name)) {
+                (Some(old), Some(new)) => {
+                    if old["fingerprint"] == new["fingerprint"] {
+                        problems.push(format!("rotate {name}: the hash did not change"));
+                    }
+                    for (field, w) in old.as_object().unwrap() {
+                        if field != "fingerprint" && field != "previousHashes" {
+                            expect_field(&mut problems, name, field, w.clone());
+                        }
+                    }
+                }
+                _ => problems.push(format!("rotate {name}: the key is missing before or after")),
+            }
+        }
+        "delete" if flag("--all") => {
+            if !a.is_empty() {
+                problems.push(format!("keys left after delete --all: {after}"));
+            }
+            touched.extend(b.keys().cloned());
+        }
+        "delete" => {
+            let name = &args[1];
+            touched.push(name.clone());
+            if a.contains_key(name) {
+                problems.push(format!("key {name} still there after delete"));
+            }
+        }
+        "apply" => {
+            let desired: Value =
+                serde_json::from_str(&fs::read_to_string(&args[2]).unwrap_or_default())
+                    .unwrap_or_default();
+            let desired = desired.as_object().cloned().unwrap_or_default();
+            for (name, d) in &desired {
+                touched.push(name.clone());
+                if !a.contains_key(name) {
+                    problems.push(format!("apply: key {name} missing"));
+                    continue;
+                }
+                for (field, w) in d.as_object().into_iter().flatten() {
+                    let w = match field.as_str() {
+                        "expiresAt" => match time_arg(w.as_str().unwrap_or_default()) {
+                            Some(t) => t,
+                            None => continue,
+                        },
+                        _ => w.clone(),
+                    };
+                    expect_field(&mut problems, name, field, w);
+                }
+            }
+            if flag("--prune") {
+                for name in a.keys() {
+                    if !desired.contains_key(name) {
+                        problems.push(format!("apply --prune left {name}"));
+                    }
+                }
+                touched.extend(b.keys().cloned());
+            }
+        }
+        // check --fix: a lossless rewrite, every key as it was.
+        _ => {}
+    }
+    for (name, old) in b {
+        if touched.contains(name) {
+            continue;
+        }
+        match a.get(name) {
+            None => problems.push(format!("untouched key {name} disappeared")),
+            Some(new) if new != old => {
+                problems.push(format!("untouched key {name} changed: {old} -> {new}"))
+            }
+            _ => {}
+        }
+    }
+    for name in a.keys() {
+        if !b.contains_key(name) && !touched.contains(name) {
+            problems.push(format!("key {name} appeared"));
+        }
+    }
+    problems
+}
+
 // ---------------------------------------------------------------------------------------
 // The run.
 
@@ -1573,6 +1751,12 @@ fn portable_yaml_reads_the_same_in_every_library() {
     );
     let readers = readers();
     let dir = tempfile::tempdir().unwrap();
+    // `check --fix` rewrites, when the binary has it.
+    let fixes = Command::new(bin())
+        .args(["check", "--help"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).contains("--fix"))
+        .unwrap_or(false);
     let mut rng = Rng::new(seed);
 
     // The inputs.
@@ -1663,15 +1847,29 @@ fn portable_yaml_reads_the_same_in_every_library() {
             .map(|m| m.keys().cloned().collect())
             .unwrap_or_default();
         let mut wrote = false;
-        for step in 0..1 + rng.below(4) as usize {
-            let args = write_command(&mut rng, &keys, &wdir, step);
+        let mut state = reading.keys.clone();
+        let steps = 1 + rng.below(4) as usize;
+        for step in 0..steps {
+            // check --fix first on a file read with a warning, and now and then anyway.
+            let fix = fixes && ((step == 0 && !reading.clean) || rng.below(10) == 0);
+            let args = if fix {
+                vec![
+                    "check".to_string(),
+                    "--fix".to_string(),
+                    file.to_string_lossy().into_owned(),
+                ]
+            } else {
+                write_command(&mut rng, &keys, &wdir, step)
+            };
             let argv: Vec<&str> = args.iter().map(String::as_str).collect();
             let before = fs::read(&file).unwrap();
             let run = tokenctl(&file, &argv);
             let after = fs::read(&file).unwrap();
             let command = format!("tokenctl {}", args.join(" "));
             writes += 1;
-            if run.code != 0 {
+            if fix && after != before {
+                // check --fix may rewrite and still report what it could not fix (exit 7).
+            } else if run.code != 0 {
                 refused += 1;
                 let first = run.stderr.lines().next().unwrap_or_default();
                 let reason: String = first
@@ -1708,7 +1906,20 @@ fn portable_yaml_reads_the_same_in_every_library() {
             let reading = read_with_tokenctl(&snap);
             let first = !wrote;
             wrote = true;
-            if input.expect == Expect::Deprecated && first {
+            if let (Some(before), Some(after)) = (&state, &reading.keys) {
+                let problems = intended(&args, before, after);
+                if !problems.is_empty() {
+                    failures.push(Failure {
+                        rule: "a write that did not do what the command asked (corrupt write)",
+                        label: input.label.clone(),
+                        path: snap.clone(),
+                        command: Some(command.clone()),
+                        detail: format!("  before: {before}\n  problems: {}", problems.join("; ")),
+                    });
+                }
+            }
+            state = reading.keys.clone();
+            if input.expect == Expect::Deprecated && first && !fix {
                 failures.push(Failure {
                     rule: "a write on a file in the deprecated superset did not refuse",
                     label: input.label.clone(),
