@@ -1223,6 +1223,277 @@ fn hand_made() -> Vec<Input> {
         Warn,
         &["ls", "u+2028", "line"],
     );
+    // More plain scalars at the edges of the YAML 1.1 and 1.2 resolvers and scanners.
+    for value in [
+        "Yes",
+        "YES",
+        "ON",
+        "No",
+        "NULL",
+        "+.inf",
+        ".Inf",
+        "-0",
+        "0.",
+        "+12",
+        "1__0",
+        "0b1",
+        "0x_1",
+        "190:20:30",
+        "1:2:3",
+        "1.2.3",
+        "12e3",
+        "1e+3",
+        "-.5",
+        "2002-12-14",
+        "2001-12-14t21:59:43.10-05:00",
+        "2001-12-14 21:59:43.10 -5",
+        "%x",
+        "@x",
+        "`x",
+        "- x",
+        "x,y",
+        "x]",
+        "x}",
+        "a: b: c",
+        "\u{a0}x",
+        "a\u{feff}b",
+        "x\t",
+    ] {
+        add(
+            &format!("description-edge-{}", value.escape_debug()),
+            one_key(&format!("    description: {value}\n")),
+            Any,
+            QUOTE,
+        );
+    }
+    for value in [
+        "[a:]",
+        "[:a]",
+        "[a: b]",
+        "[a :b]",
+        "[?a]",
+        "[? a]",
+        "[-a]",
+        "[- a]",
+        "[a#b]",
+        "[a #b]",
+        "[&a x]",
+        "[!a]",
+        "[a,]",
+        "[,]",
+        "[ 'a' ]",
+        "[ \"a\" , ]",
+        "[a:b:]",
+        "[http://x]",
+        "[a\n      b]",
+        "[\n      a, # c\n      b\n    ]",
+        "[{a: b}]",
+        "[[a]]",
+        "[a, [b]]",
+        "[1:20:30]",
+        "[2027-01-01T00:00:00Z]",
+        "[0.1.2]",
+        "[~]",
+    ] {
+        add(
+            &format!("resources-flow-{}", value.escape_debug()),
+            one_key(&format!("    resources: {value}\n")),
+            Any,
+            QUOTE,
+        );
+    }
+    for value in [
+        "[1::]",
+        "[::ffff:1.2.3.4/128]",
+        "[2001:db8::1/64]",
+        "[fe80::1%eth0]",
+        "[2001:db8::]",
+        "[1:2:3:4:5:6:7:8]",
+        "[\"::1\"]",
+        "['::1']",
+        "[10.0.0.1/8]",
+        "[010.0.0.1]",
+        "[10.0.0.0/08]",
+        "[1.2.3]",
+        "[203.0.113.0/24 ]",
+    ] {
+        add(
+            &format!("allowedIps-edge-{}", value.escape_debug()),
+            one_key(&format!("    allowedIps: {value}\n")),
+            Any,
+            QUOTE,
+        );
+    }
+    for value in [
+        "/a::b",
+        "/:x",
+        "=/:",
+        "/x?y",
+        "/x#y",
+        "/[x]",
+        "/{x}",
+        "/x,y",
+        "/*",
+        "/&a",
+        "/!x",
+        "/%20",
+        "/x: y",
+        "=/1:20:30",
+        "/.inf",
+        "/~",
+    ] {
+        add(
+            &format!("pathPrefix-edge-{}", value.escape_debug()),
+            one_key(&format!("    pathPrefix: {value}\n")),
+            Any,
+            QUOTE,
+        );
+    }
+    for value in [
+        "2027-1-1T10:00:00Z",
+        "2027-01-01T1:00:00Z",
+        "2027-01-01T10:00:00 Z",
+        "2027-01-01T10:00:00+02",
+        "2027-01-01T10:00:00+0200",
+        "2027-01-01   10:00:00Z",
+        "2027-01-01T24:00:00Z",
+        "2027-02-30T00:00:00Z",
+        "2027-01-01T10:00:00-00:00",
+        "2027-01-01T10:00:00.Z",
+        "2027-01-01T10:00:00,5Z",
+        "12027-01-01T00:00:00Z",
+        "2027-01-01T10:00:00.0000000001Z",
+        "2027-01-01T10:00:00.999999999Z",
+        "2027-01-01T10:00Z",
+        "1970-01-01T00:00:00Z",
+        "1969-12-31T23:59:59Z",
+        "2027-06-01T23:30:00-14:00",
+        "2027-06-01T00:30:00+14:00",
+        "2038-01-19T03:14:08Z",
+    ] {
+        add(
+            &format!("expiresAt-edge-{value}"),
+            one_key(&format!("    expiresAt: {value}\n")),
+            Any,
+            TIME,
+        );
+    }
+    for (label, text) in [
+        (
+            "duplicate-by-escape",
+            format!(
+                "apiKeys:\n  a:\n    hash: {}\n  \"\\x61\":\n    hash: {}\n",
+                h(1),
+                h(2)
+            ),
+        ),
+        (
+            "duplicate-apikeys-quoted",
+            format!("apiKeys: {{}}\n\"apiKeys\":\n  a:\n    hash: {}\n", h(1)),
+        ),
+        (
+            "duplicate-field-quoted",
+            one_key("    enabled: true\n    'enabled': false\n"),
+        ),
+        ("value-hash-no-space", one_key("    enabled: true#x\n")),
+        (
+            "seq-at-key-column",
+            one_key("    permissions:\n    - dns:read\n"),
+        ),
+        (
+            "one-space-indent",
+            format!("apiKeys:\n a:\n  hash: {}\n  enabled: false\n", h(1)),
+        ),
+        ("tab-only-line", one_key("\t\n    enabled: false\n")),
+        ("spaces-tab-line", one_key("  \t  \n    enabled: false\n")),
+        ("trailing-tab", one_key("    enabled: false\t\n")),
+        ("nul-escape", one_key("    description: \"a\\0b\"\n")),
+        ("lone-surrogate", one_key("    description: \"\\ud800\"\n")),
+        (
+            "astral-escape",
+            one_key("    description: \"\\U0001F600\"\n"),
+        ),
+        ("block-tab", one_key("    description: |\n      a\tb\n")),
+        (
+            "block-indent-indicator",
+            one_key("    description: |2\n       x\n"),
+        ),
+        (
+            "block-strip-blank",
+            one_key("    description: |-\n\n      x\n\n"),
+        ),
+        (
+            "block-comment-less-indented",
+            one_key("    description: |\n      a\n    # c\n    enabled: false\n"),
+        ),
+        (
+            "folded",
+            one_key("    description: >\n      a\n\n      b\n"),
+        ),
+        ("doc-tagged-map", format!("--- !!map\n{}", one_key(""))),
+        (
+            "doc-end-second-doc",
+            format!("{}...\n---\napiKeys: {{}}\n", one_key("")),
+        ),
+        (
+            "hash-trailing-spaces",
+            format!("apiKeys:\n  a:\n    hash: {}   \n", h(1)),
+        ),
+        (
+            "enabled-bool-tag",
+            one_key("    enabled: !!bool \"false\"\n"),
+        ),
+        (
+            "apikeys-alias-foreign",
+            format!("apiKeys: &k\n  a:\n    hash: {}\nmirror: *k\n", h(1)),
+        ),
+        (
+            "entry-flow-multiline-comment",
+            format!(
+                "apiKeys:\n  a: {{\n    hash: {}, # c\n    enabled: false\n  }}\n",
+                h(1)
+            ),
+        ),
+        (
+            "comment-in-flow-seq",
+            one_key("    permissions: [dns:read, # c\n      dns:write]\n"),
+        ),
+        (
+            "long-description",
+            one_key(&format!("    description: {}\n", "x".repeat(1100))),
+        ),
+        (
+            "long-key",
+            format!("apiKeys:\n  {}:\n    hash: {}\n", "k".repeat(64), h(1)),
+        ),
+        (
+            "long-flow-key",
+            format!("apiKeys: {{{}: {{hash: {}}}}}\n", "k".repeat(64), h(1)),
+        ),
+        (
+            "long-foreign-key",
+            format!("{}{}: 1\n", one_key(""), "f".repeat(1100)),
+        ),
+        (
+            "crlf-block-scalar",
+            one_key("    description: |\r\n      a\r\n      b\r\n").to_string(),
+        ),
+        ("ls-escape", one_key("    description: \"a\\Lb\\Pc\\Nd\"\n")),
+    ] {
+        add(label, text, Any, ANY);
+    }
+    add(
+        "yaml-1.1-trailing",
+        format!("%YAML 1.1\n{}", one_key("")),
+        Warn,
+        DIRECTIVE,
+    );
+    add(
+        "reserved-directive",
+        format!("%FOO bar\n---\n{}", one_key("")),
+        Warn,
+        DIRECTIVE,
+    );
     // The contract's own example.
     add(
         "format-example",
@@ -1282,7 +1553,7 @@ const AMBIGUOUS: [&str; 40] = [
     "plain text",
 ];
 
-const TIMES: [&str; 14] = [
+const TIMES: [&str; 20] = [
     "2027-01-01T00:00:00Z",
     "0000-01-01",
     "0000-01-01T00:00:00Z",
@@ -1297,6 +1568,12 @@ const TIMES: [&str; 14] = [
     "1969-12-31T23:59:59Z",
     "30d",
     "2027-01-01",
+    "2027-1-1T10:00:00Z",
+    "2027-01-01T10:00:00+02",
+    "2027-01-01T10:00:00.999999999Z",
+    "2027-01-01T24:00:00Z",
+    "1970-01-01T00:00:00Z",
+    "2027-01-01T10:00:00 Z",
 ];
 
 /// A generated file with a few scalars pushed toward the ambiguities.
