@@ -157,6 +157,7 @@ fn read_all(readers: &[Reader], paths: &[PathBuf]) -> Vec<Vec<Value>> {
                         .lines()
                         .map(|l| {
                             serde_json::from_str(l)
+                                .or_else(|_| serde_json::from_str(&lone_surrogates(l)))
                                 .unwrap_or_else(|e| panic!("{}: not JSON ({e}): {l}", r.name))
                         })
                         .collect();
@@ -173,6 +174,41 @@ fn read_all(readers: &[Reader], paths: &[PathBuf]) -> Vec<Vec<Value>> {
             .collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     })
+}
+
+/// JSON with the escape of a lone UTF-16 surrogate (which JavaScript and Python print for a
+/// string holding one, and serde_json refuses) spelled `<surrogate XXXX>` instead.
+fn lone_surrogates(line: &str) -> String {
+    let unit = |at: usize| -> Option<u16> {
+        let esc = line.get(at..at + 6)?;
+        let hex = esc.strip_prefix("\\u")?;
+        u16::from_str_radix(hex, 16).ok()
+    };
+    let (mut out, mut i) = (String::new(), 0);
+    while i < line.len() {
+        if line[i..].starts_with("\\\\") {
+            // An escaped backslash: what follows it is no escape.
+            out.push_str("\\\\");
+            i += 2;
+            continue;
+        }
+        match unit(i) {
+            Some(0xd800..=0xdbff) if matches!(unit(i + 6), Some(0xdc00..=0xdfff)) => {
+                out.push_str(&line[i..i + 12]);
+                i += 12;
+            }
+            Some(u @ 0xd800..=0xdfff) => {
+                let _ = write!(out, "<surrogate {u:04x}>");
+                i += 6;
+            }
+            _ => {
+                let c = line[i..].chars().next().unwrap();
+                out.push(c);
+                i += c.len_utf8();
+            }
+        }
+    }
+    out
 }
 
 // ---------------------------------------------------------------------------------------
@@ -253,7 +289,12 @@ fn cidr(v: &Value) -> Value {
     match addr.parse::<std::net::IpAddr>() {
         Ok(ip) => {
             let full = if ip.is_ipv4() { "32" } else { "128" };
-            json!(format!("{ip}/{}", len.unwrap_or(full)))
+            // The prefix length as a number (`/08` is /8 to every CIDR parser that takes it).
+            let len = len.unwrap_or(full);
+            match len.parse::<u8>() {
+                Ok(n) if len.bytes().all(|b| b.is_ascii_digit()) => json!(format!("{ip}/{n}")),
+                _ => json!(format!("{ip}/{len}")),
+            }
         }
         Err(_) => v.clone(),
     }
