@@ -1519,6 +1519,15 @@ fn hand_made() -> Vec<Input> {
             "crlf-block-scalar",
             one_key("    description: |\r\n      a\r\n      b\r\n").to_string(),
         ),
+        (
+            "js-prototype-names",
+            format!(
+                "apiKeys:\n  __proto__:\n    hash: {}\n  constructor:\n    hash: {}\n    enabled: false\n  toString:\n    hash: {}\n",
+                h(1),
+                h(2),
+                h(3)
+            ),
+        ),
         ("ls-escape", one_key("    description: \"a\\Lb\\Pc\\Nd\"\n")),
     ] {
         add(label, text, Any, ANY);

@@ -46,13 +46,13 @@ function canon(v) {
   if (v instanceof Uint8Array) return { binary: Buffer.from(v).toString('base64') };
   if (v instanceof Set) return { set: [...v].map((x) => JSON.stringify(canon(x))).sort() };
   if (v instanceof Map) {
-    const out = {};
+    const out = Object.create(null);
     for (const [k, x] of v) out[keyOf(k)] = canon(x);
     return out;
   }
   if (Array.isArray(v)) return v.map(canon);
   if (typeof v === 'object') {
-    const out = {};
+    const out = Object.create(null);
     for (const k of Object.keys(v)) out[keyOf(k)] = canon(v[k]);
     return out;
   }
@@ -78,7 +78,7 @@ function isMap(o) {
 
 function view(doc) {
   if (!isMap(doc)) return { document: canon(doc) };
-  const out = {};
+  const out = Object.create(null);
   for (const top of ['version', 'tokenPrefix', 'permissions']) {
     const [has, v] = get(doc, top);
     if (has) out[top] = canon(v);
@@ -86,7 +86,7 @@ function view(doc) {
   const [has, keys] = get(doc, 'apiKeys');
   if (has) {
     if (isMap(keys)) {
-      const ck = {};
+      const ck = Object.create(null);
       const entries = keys instanceof Map ? [...keys] : Object.keys(keys).map((k) => [k, keys[k]]);
       for (const [name, entry] of entries) {
         const c = canon(entry);
@@ -118,7 +118,7 @@ function view(doc) {
 function sortKeys(v) {
   if (Array.isArray(v)) return v.map(sortKeys);
   if (v && typeof v === 'object') {
-    const o = {};
+    const o = Object.create(null);
     for (const k of Object.keys(v).sort()) o[k] = sortKeys(v[k]);
     return o;
   }
