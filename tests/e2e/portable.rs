@@ -1764,6 +1764,15 @@ fn write_command(rng: &mut Rng, keys: &[String], dir: &Path, step: usize) -> Vec
         }
     };
     let s = |x: &str| x.to_string();
+    // Text for a description or a resource: an ambiguous plain scalar, or anything YAML
+    // gives a meaning to (line breaks, CR, NEL, LS, PS, a BOM, control characters...).
+    let text = |rng: &mut Rng| {
+        if rng.below(3) == 0 {
+            pick(rng, &crate::differential::HOSTILE)
+        } else {
+            pick(rng, &AMBIGUOUS)
+        }
+    };
     match rng.below(12) {
         0 | 1 => {
             let mut c = vec![s("create"), pick(rng, &NAMES), s("-q")];
@@ -1771,7 +1780,7 @@ fn write_command(rng: &mut Rng, keys: &[String], dir: &Path, step: usize) -> Vec
                 c.extend([s("--permission"), pick(rng, &SCOPES)]);
             }
             if rng.below(2) == 0 {
-                c.extend([s("--description"), pick(rng, &AMBIGUOUS)]);
+                c.extend([s("--description"), text(rng)]);
             }
             if rng.below(2) == 0 {
                 c.extend([s("--expires"), pick(rng, &TIMES)]);
@@ -1786,19 +1795,14 @@ fn write_command(rng: &mut Rng, keys: &[String], dir: &Path, step: usize) -> Vec
                 c.extend([s("--path-prefix"), pick(rng, &PATHS)]);
             }
             if rng.below(3) == 0 {
-                c.extend([s("--resource"), pick(rng, &AMBIGUOUS)]);
+                c.extend([s("--resource"), text(rng)]);
             }
             c
         }
         2 => vec![s("update"), key(rng), s("--disable")],
         3 => vec![s("update"), key(rng), s("--enable")],
         4 => vec![s("update"), key(rng), s("--permission"), pick(rng, &SCOPES)],
-        5 => vec![
-            s("update"),
-            key(rng),
-            s("--description"),
-            pick(rng, &AMBIGUOUS),
-        ],
+        5 => vec![s("update"), key(rng), s("--description"), text(rng)],
         6 => vec![s("update"), key(rng), s("--expires"), pick(rng, &TIMES)],
         7 => vec![
             s("rotate"),
@@ -1823,7 +1827,7 @@ fn write_command(rng: &mut Rng, keys: &[String], dir: &Path, step: usize) -> Vec
                     e.insert("permissions".into(), json!([pick(rng, &SCOPES)]));
                 }
                 if rng.below(2) == 0 {
-                    e.insert("description".into(), json!(pick(rng, &AMBIGUOUS)));
+                    e.insert("description".into(), json!(text(rng)));
                 }
                 if rng.below(3) == 0 {
                     e.insert("enabled".into(), json!(rng.below(2) == 0));
@@ -1832,7 +1836,7 @@ fn write_command(rng: &mut Rng, keys: &[String], dir: &Path, step: usize) -> Vec
                     e.insert("expiresAt".into(), json!(pick(rng, &TIMES)));
                 }
                 if rng.below(3) == 0 {
-                    e.insert("resources".into(), json!([pick(rng, &AMBIGUOUS)]));
+                    e.insert("resources".into(), json!([text(rng)]));
                 }
                 desired.insert(name, Value::Object(e));
             }
