@@ -12,7 +12,18 @@
 //! - (b) every file tokenctl reads without a warning (`check` exit 0 saying only "ok",
 //!   `list -o json` with an empty stderr) is read the same way by every reader;
 //! - (c) every refused write leaves the file byte for byte and says why; on the hand-made
-//!   files, the message names the construct.
+//!   files, `check`'s warning or refusal names the construct;
+//! - every successful write does what its command asked and leaves every other key as it
+//!   was (tokenctl's reading before and after: no corrupt write); `check --fix`, when the
+//!   binary has it, changes no key;
+//! - a hand-made file outside the portable subset is not read without a warning, and one in
+//!   the deprecated superset (`!!str`, aliases in tokenctl's data, lowercase t/z, year 0000)
+//!   is never written as it is: a write refuses until `check --fix` has rewritten it.
+//!
+//! The writes: `create`, `update --disable/--enable/--permission/--description/--expires`,
+//! `rotate --grace`, `delete`, `delete --all`, `apply` with and without `--prune`, and
+//! `check --fix`, with names, scopes, texts, addresses, paths and times toward the
+//! ambiguities (and the hostile texts of tests/e2e/differential.rs).
 //!
 //! A key is compared as a server uses it: defaults applied (`enabled` true, `permissions`
 //! empty), the hash's fingerprint, times as instants to the second (as `list -o json` shows
