@@ -48,6 +48,7 @@ mod isolation;
 mod links;
 mod paths;
 mod portable;
+mod portable_readers;
 mod precommit;
 mod props;
 mod prove;
