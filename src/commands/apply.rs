@@ -31,7 +31,8 @@ struct Report<'a> {
     /// Secrets generated for new keys without a `hash`, shown this once.
     secrets: Vec<SecretView<'a>>,
     /// The file's owner, group and mode that --file-owner, --file-group and --file-mode
-    /// change (changed): `field`, `old`, `new`.
+    /// change (changed): `field`, `old`, `new`. Left out when there are none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     attributes: Vec<AttrChange>,
 }
 
