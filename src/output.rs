@@ -423,7 +423,8 @@ pub fn fit(t: &mut Table, width: Option<u16>, give: &[Give]) -> Vec<usize> {
     let mut by_want = wrapping.clone();
     by_want.sort_by_key(|&i| natural[i] - narrowest[i]);
     for (n, &i) in by_want.iter().enumerate() {
-        let even = room / (by_want.len() - n);
+        // Rounded up: a column or two left over must not be lost to integer division.
+        let even = room.div_ceil(by_want.len() - n);
         let more = (natural[i] - narrowest[i]).min(even);
         share[i] += more;
         room -= more;

@@ -449,6 +449,10 @@ pub fn copy_secret(
             None => "Copied the secret to the clipboard.".to_string(),
         }),
         Ok(_) => {}
+        Err(e) if ctx.stdout_closed => ctx.say(format!(
+            "warning: could not copy to the clipboard ({e}), and stdout was closed: nobody \
+             holds the new secret; `tokenctl rotate NAME` gives the key another"
+        )),
         Err(e) => ctx.say(format!(
             "warning: could not copy to the clipboard ({e}); the secret is printed above"
         )),
@@ -461,7 +465,19 @@ pub fn copy_secret(
 /// is /dev/null by the user's choice, goes ahead, warning even with `--quiet`. `how` says what
 /// the command offers instead (", or add --copy").
 pub fn check_secret_sink(ctx: &Context, count: usize, copy: bool, how: &str) -> Result<()> {
-    if count == 0 || copy {
+    if count == 0 {
+        return Ok(());
+    }
+    if copy {
+        // The clipboard is the only delivery: with no display to copy to, refuse now.
+        if ctx.stdout_closed && !crate::clipboard::available() {
+            return Err(Error::Other(
+                "stdout was closed when tokenctl started (`>&-`) and --copy has no display \
+                 to copy to (DISPLAY and WAYLAND_DISPLAY are unset), so the new secret would \
+                 go nowhere"
+                    .into(),
+            ));
+        }
         return Ok(());
     }
     let them = if count == 1 {

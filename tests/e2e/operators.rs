@@ -654,3 +654,16 @@ fn the_table_at_80_columns_keeps_last_used_wraps_between_scopes_and_says_what_it
         .success()
         .stdout_has("permissions:");
 }
+
+#[test]
+fn copy_without_a_display_does_not_deliver_into_a_closed_stdout() {
+    let env = TestEnv::new();
+    env.create("seed", &[]);
+    let before = env.bytes();
+    let out = run_redirected(&env, ">&-", &["create", "k", "--copy"], &[]);
+    out.code(1).stderr_has(
+        "--copy has no display to copy to (DISPLAY and WAYLAND_DISPLAY are unset), so the new \
+         secret would go nowhere; nothing was written",
+    );
+    assert_eq!(env.bytes(), before);
+}
