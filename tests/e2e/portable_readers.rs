@@ -1543,6 +1543,32 @@ fn hand_made() -> Vec<Input> {
     ] {
         add(label, text, Any, ANY);
     }
+    // A plain hash or time followed by something other than a line end.
+    for (label, tail) in [
+        ("tab-comment", "\t# c\n"),
+        ("cr-comment", " # c\r    enabled: false\n"),
+        ("cr", "\r    enabled: false\n"),
+        ("tab", "\t\n"),
+        ("spaces-comment", "    # c\n"),
+        ("crlf", "\r\n"),
+        ("hash-no-space", "#c\n"),
+    ] {
+        add(
+            &format!("after-time-{label}"),
+            format!(
+                "apiKeys:\n  a:\n    hash: {}\n    expiresAt: 2027-01-01T00:00:00Z{tail}",
+                h(1)
+            ),
+            Any,
+            ANY,
+        );
+        add(
+            &format!("after-hash-{label}"),
+            format!("apiKeys:\n  a:\n    hash: {}{tail}", h(1)),
+            Any,
+            ANY,
+        );
+    }
     add(
         "yaml-1.1-trailing",
         format!("%YAML 1.1\n{}", one_key("")),
