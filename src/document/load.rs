@@ -38,6 +38,7 @@ pub(crate) fn load(text: &str, tree: Tree<'_>) -> (SecurityFile, Layout, Vec<Pro
         ours: Default::default(),
         no_fix: Default::default(),
         has_tab: memchr::memchr(b'\t', text.as_bytes()).is_some(),
+        has_question: memchr::memchr(b'?', text.as_bytes()).is_some(),
     };
     let mut aliases = Vec::new();
     let mut anchor_defs = Vec::new();
@@ -132,6 +133,8 @@ struct Loader<'a> {
     no_fix: std::cell::Cell<u32>,
     /// The text holds a tab (the spans in `exempt` are wanted only then).
     has_tab: bool,
+    /// The text holds a `?` (without one there is no explicit key).
+    has_question: bool,
 }
 
 /// Suspends rewrites while alive.
@@ -289,6 +292,12 @@ impl<'a> Loader<'a> {
             return;
         };
         let span = &self.text[node.start..node.end.max(node.start)];
+        // A one-line plain scalar's text is its value; a quoted one's, its value in quotes
+        // (unless escaped): only a longer text can hold a line break.
+        let may_break = |extra: usize| {
+            span.len() != value.len() + extra
+                && memchr::memchr2(b'\n', b'\r', span.as_bytes()).is_some()
+        };
         // A rewrite of the whole node, only where it carries no anchor something may alias.
         let fixable = node.anchor == 0;
         let refuse = |why: String, suggest: bool| {
@@ -327,7 +336,7 @@ impl<'a> Loader<'a> {
                 if self.has_tab {
                     self.exempt.borrow_mut().push((node.start, node.end));
                 }
-                if span.contains(['\n', '\r']) {
+                if may_break(2) {
                     refuse(
                         "a quoted scalar over several lines: YAML libraries fold its lines differently".into(),
                         true,
@@ -349,7 +358,7 @@ impl<'a> Loader<'a> {
         if node.tag != 0 || value.is_empty() {
             return;
         }
-        if span.contains(['\n', '\r']) {
+        if may_break(0) {
             refuse(
                 "a plain scalar over several lines: YAML libraries fold its lines differently"
                     .into(),
@@ -380,6 +389,9 @@ impl<'a> Loader<'a> {
 
     /// `?` before a key of tokenctl's data: an explicit key.
     fn explicit_key(&self, k: &Node<'_>) {
+        if !self.has_question {
+            return;
+        }
         let b = self.text.as_bytes();
         let mut i = k.start;
         while i > 0 && matches!(b[i - 1], b' ' | b'\t' | b'\n' | b'\r') {
@@ -406,6 +418,11 @@ impl<'a> Loader<'a> {
         what: What<'_>,
         one_line: impl FnOnce() -> Option<String>,
     ) {
+        // Most flow collections close right after their last item (`x]`): nothing to see.
+        let b = self.text.as_bytes();
+        if node.end < 2 || !matches!(b[node.end - 2], b' ' | b'\t' | b'\n' | b'\r') {
+            return;
+        }
         let flow = matches!(
             node.kind,
             Kind::Seq { flow: true, .. } | Kind::Map { flow: true, .. }
@@ -1070,7 +1087,7 @@ impl<'a> Loader<'a> {
                 key: Some(name),
                 field,
             };
-            if super::FIELDS.contains(&field) && (self.tagged(fk) || self.tagged(fv)) {
+            if known && (self.tagged(fk) || self.tagged(fv)) {
                 continue;
             }
             match field {
@@ -1099,8 +1116,13 @@ impl<'a> Loader<'a> {
                 }
                 "hash" => {
                     has_hash = true;
-                    self.scalar_rules(self.resolve_quiet(fv), what, Rule::Text);
-                    match self.str_of(fv, what).map(TokenHash::parse) {
+                    let parsed = self.str_of(fv, what).map(TokenHash::parse);
+                    // A plain sha256:<hex> is portable as it is: the rules only for the rest.
+                    let v = self.resolve_quiet(fv);
+                    if !v.is_plain() || !matches!(parsed, Some(Some(_))) {
+                        self.scalar_rules(v, what, Rule::Text);
+                    }
+                    match parsed {
                         Some(Some(h)) => key.hash = h,
                         Some(None) => self.problem(
                             fv,
@@ -1208,7 +1230,10 @@ impl<'a> Loader<'a> {
         let s = self.str_of(node, what)?;
         let _suspended = matches!(node.kind, Kind::Alias(_)).then(|| Suspend::new(&self.no_fix));
         let node = self.resolve_quiet(node);
-        self.scalar_rules(node, what, Rule::Time);
+        // A plain time that reads is one line and no block scalar: the rules only for the rest.
+        if !node.is_plain() {
+            self.scalar_rules(node, what, Rule::Time);
+        }
         match parse_timestamp_old(s) {
             Ok((t, old)) => {
                 match old {

@@ -16,10 +16,10 @@ pub(crate) fn plain_problem(s: &str) -> Option<String> {
     // The common case, read fast: a printable ASCII word that starts with a letter is no
     // number, date or time; only the short null and boolean words remain to be ruled out.
     let b = s.as_bytes();
-    if b.first().is_some_and(u8::is_ascii_alphabetic)
-        && b.last() != Some(&b':')
-        && b.iter().all(|&c| c.is_ascii_graphic() || c == b' ')
-        && s.len() > 5
+    if s.len() > 5
+        && b[0].is_ascii_alphabetic()
+        && b[b.len() - 1] != b':'
+        && b.iter().fold(true, |ok, &c| ok & (b' '..0x7f).contains(&c))
     {
         return None;
     }
