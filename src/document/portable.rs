@@ -16,10 +16,13 @@ pub(crate) fn plain_problem(s: &str) -> Option<String> {
     // The common case, read fast: a printable ASCII word that starts with a letter is no
     // number, date or time; only the short null and boolean words remain to be ruled out.
     let b = s.as_bytes();
+    // (The file holds no control character but tab and line breaks: `check_characters`;
+    // and a plain scalar no line break.)
     if s.len() > 5
         && b[0].is_ascii_alphabetic()
         && b[b.len() - 1] != b':'
-        && b.iter().fold(true, |ok, &c| ok & (b' '..0x7f).contains(&c))
+        && s.is_ascii()
+        && memchr::memchr(b'\t', b).is_none()
     {
         return None;
     }
