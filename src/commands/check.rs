@@ -154,7 +154,14 @@ fn all_tenants(
     }
     let checked = crate::tenants::load_each(&found.tenants, |t| {
         let missing = || ctx.missing_file(&t.path);
-        check_file(&t.path, &t.store(ctx.lock_timeout), now, warn, strict, &missing)
+        check_file(
+            &t.path,
+            &t.store(ctx.lock_timeout),
+            now,
+            warn,
+            strict,
+            &missing,
+        )
     });
     let mut reports = Vec::new();
     let mut unreadable = found.skipped.len();

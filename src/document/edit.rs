@@ -674,10 +674,13 @@ impl Document {
                     0
                 }
                 Root::Empty => {
-                    out.push_str(&newline_if_needed(text, text.len(), nl));
+                    // Before a document end marker: after it, `apiKeys:` would start a second
+                    // document, which no server's YAML library loads as this file.
+                    let at = document_end(text).unwrap_or(text.len());
+                    out.push_str(&newline_if_needed(text, at, nl));
                     out.push_str("apiKeys:");
                     out.push_str(nl);
-                    text.len()
+                    at
                 }
                 _ => {
                     let at = line_end(text, self.layout.top_end);
@@ -949,6 +952,21 @@ pub(crate) fn apply_splices(text: &str, mut splices: Vec<Splice>) -> Result<Stri
     }
     out.push_str(&text[at..]);
     Ok(out)
+}
+
+/// Where the first document end marker (`...` at the start of a line, then a blank, a
+/// comment or the line's end) begins, if the text has one.
+fn document_end(text: &str) -> Option<usize> {
+    let mut at = 0;
+    for line in text.split_inclusive('\n') {
+        if let Some(rest) = line.strip_prefix("...") {
+            if rest.is_empty() || rest.starts_with([' ', '\t', '\r', '\n', '#']) {
+                return Some(at);
+            }
+        }
+        at += line.len();
+    }
+    None
 }
 
 fn newline_if_needed(text: &str, at: usize, nl: &str) -> String {

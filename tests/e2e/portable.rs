@@ -464,3 +464,28 @@ fn check_fix_refuses_to_keep_a_time_before_1583() {
         .stderr_has("nothing was written");
     assert_eq!(env.read(), text);
 }
+
+/// A file of comments and a document end marker (`...`, the YAML test suite's HWV9 and QT73)
+/// gets its first key before the marker: after it, `apiKeys:` would start a second document,
+/// which no server's YAML library loads as this file. What follows the marker stays after it.
+#[test]
+fn a_first_key_goes_before_a_document_end_marker() {
+    for (before, head, tail) in [
+        ("...\n", "", "...\n"),
+        ("# comment\n...\n", "# comment\n", "...\n"),
+        ("# c\n... # end\n# after\n", "# c\n", "... # end\n# after\n"),
+    ] {
+        let env = TestEnv::new();
+        env.write(before);
+        env.create("zz", &[]);
+        let after = env.read();
+        assert!(
+            after.starts_with(&format!("{head}apiKeys:\n  zz:\n")),
+            "{before:?} -> {after:?}"
+        );
+        assert!(after.ends_with(tail), "{before:?} -> {after:?}");
+        assert_eq!(after.matches("...").count(), 1, "{after:?}");
+        env.run(&["check"]).success();
+        env.run(&["show", "zz"]).success();
+    }
+}

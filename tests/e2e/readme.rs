@@ -129,7 +129,13 @@ fn the_first_set_up_command_makes_a_working_key() {
     let file = dir.path().join("tenants/demo/security.yml");
     assert!(file.is_file(), "{stderr}");
     let verify = assert_cmd::Command::new(&bin)
-        .args(["--file", file.to_str().unwrap(), "verify", "--permission", "dns:read"])
+        .args([
+            "--file",
+            file.to_str().unwrap(),
+            "verify",
+            "--permission",
+            "dns:read",
+        ])
         .write_stdin(token)
         .output()
         .unwrap();
