@@ -30,6 +30,9 @@
 //! them). The top-level `version`, `tokenPrefix` and `permissions` must read the
 //! same in every reader.
 //!
+//! `yaml_test_suite_through_tokenctl` runs the official YAML test suite's cases the same way
+//! (invalid ones must be refused; a write must not corrupt a valid one).
+//!
 //! `TOKENCTL_DIFF_BIN=/path/to/tokenctl` tests another build (a debug one: the test fixes the
 //! clock with TOKENCTL_NOW). `TOKENCTL_PORTABLE_SEED=N` picks another seed (printed),
 //! `TOKENCTL_PORTABLE_FILES=N` the number of generated files (default 200),
