@@ -262,7 +262,7 @@ def benches_for(n, binary, d, label="tokenctl", floor=True):
 
 
 def apply_bench(tk, sec, work, d, mid, label, suffix):
-    """`apply` with one change. The desired-state file is tried in the two shapes SPEC.md
+    """`apply` with one change. The desired-state file is tried in the two shapes docs/FORMAT.md
     allows a reading of (bare key mapping, or under apiKeys); the one apply accepts is used."""
     body = f"  {mid}:\n    description: changed by the benchmark\n"
     for i, text in enumerate([f"apiKeys:\n{body}", body.replace("\n  ", "\n").lstrip()]):

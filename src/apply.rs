@@ -1,4 +1,4 @@
-//! The plan of `apply` (SPEC.md, "Desired state for apply"): which keys to create, which
+//! The plan of `apply` (docs/CONFIG-MANAGEMENT.md, "Declarative keys: apply"): which keys to create, which
 //! fields of which keys to change, and which keys `--prune` removes, so that a security.yml
 //! matches a desired state. Pure: the command does the reading, locking and printing.
 

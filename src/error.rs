@@ -1,8 +1,8 @@
-//! The library's error type and the exit code each error maps to (SPEC.md, "Exit codes").
+//! The library's error type and the exit code each error maps to (the README's "Exit codes").
 
 use std::path::PathBuf;
 
-/// Exit codes of SPEC.md.
+/// The exit codes of the README.
 pub mod exit {
     pub const SUCCESS: u8 = 0;
     pub const FAILURE: u8 = 1;
@@ -26,7 +26,7 @@ pub enum Error {
     /// Bad command-line input: a bad name, duration, flag combination.
     #[error("{0}")]
     Usage(String),
-    /// A file that cannot be parsed or does not follow SPEC.md.
+    /// A file that cannot be parsed or does not follow docs/FORMAT.md.
     #[error("{}:{line}:{column}: {message}", path.display())]
     Syntax {
         path: PathBuf,
@@ -37,7 +37,7 @@ pub enum Error {
     /// A file that is invalid as a whole (no position to point at).
     #[error("{}: {message}", path.display())]
     Invalid { path: PathBuf, message: String },
-    /// The file does not exist, for a command that needs it (SPEC.md: a missing file is an
+    /// The file does not exist, for a command that needs it (docs/FORMAT.md: a missing file is an
     /// error for reading commands); the message says how the path was chosen.
     #[error("{}: {message}", path.display())]
     MissingFile { path: PathBuf, message: String },

@@ -3,7 +3,7 @@
 
 use crate::error::exit;
 
-/// Every exit code (SPEC.md, "Exit codes", and the ones this repository added).
+/// Every exit code (the README's "Exit codes").
 pub const EXIT_CODES: &[(u8, &str)] = &[
     (exit::SUCCESS, "success"),
     (

@@ -1,4 +1,4 @@
-//! The typed contents of security.yml (SPEC.md, "security.yml, version 1").
+//! The typed contents of security.yml (docs/FORMAT.md, "The file").
 
 use crate::token::TokenHash;
 use ipnet::IpNet;

@@ -1,4 +1,4 @@
-//! Validation of tenant and key names (SPEC.md: 1 to 64 of `A-Z a-z 0-9 - _ .`, not `.` or `..`).
+//! Validation of tenant and key names (docs/FORMAT.md: 1 to 64 of `A-Z a-z 0-9 - _ .`, not `.` or `..`).
 
 use crate::error::{Error, Result};
 

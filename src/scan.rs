@@ -1,4 +1,4 @@
-//! Finding tokenctl secrets in text (SPEC.md, "Tokens"): every string of the form
+//! Finding tokenctl secrets in text (docs/FORMAT.md, "Tokens"): every string of the form
 //! `<prefix>_<64 hex><8 hex check digits>` whose check digits match, with its line and column,
 //! hashed as security.yml stores it. Only the hash, the prefix and the position leave this
 //! module, never the secret. [`find_tokens`] is a pure function over bytes; [`scan_reader`]
@@ -25,7 +25,7 @@ use jiff::Timestamp;
 use sha2::{Digest, Sha256};
 use std::io::{self, Read};
 
-/// Longest prefix (SPEC.md: 1 to 16 of `a-z 0-9`).
+/// Longest prefix (docs/FORMAT.md: 1 to 16 of `a-z 0-9`).
 const MAX_PREFIX: usize = 16;
 /// 64 hex digits of body and 8 of check digits.
 const HEX_LEN: usize = 72;
@@ -279,7 +279,7 @@ pub enum Status {
     Expired { at: Timestamp },
     /// A previous secret whose grace period ended at `at`.
     RotatedOut { at: Timestamp },
-    /// More than one key of a file has it, so servers refuse it (SPEC.md: ambiguous); it
+    /// More than one key of a file has it, so servers refuse it (docs/FORMAT.md: ambiguous); it
     /// works again for the others once all but one rotate.
     Ambiguous,
     /// No key has it: revoked, or another file's.

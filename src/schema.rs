@@ -10,7 +10,7 @@ use serde::Deserialize;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-/// `sha256:` and 64 lowercase hex digits (SPEC.md, "Tokens").
+/// `sha256:` and 64 lowercase hex digits (docs/FORMAT.md, "Tokens").
 pub const HASH_PATTERN: &str = "^sha256:[0-9a-f]{64}$";
 /// 1 to 64 of `A-Z a-z 0-9 - _ .`, not `.` or `..` (without look-ahead, which not every
 /// validator supports).

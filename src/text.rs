@@ -23,7 +23,7 @@ pub const ROTATE_ADVICE: &str = "a value that looks like a secret is not repeate
      if it is a real one, it may now be in your shell history or a log: rotate it \
      (`tokenctl list` shows which key has that fingerprint; then `tokenctl rotate NAME`)";
 
-/// Shortest run of token-like text taken for a secret (SPEC.md: an imported secret has at
+/// Shortest run of token-like text taken for a secret (docs/FORMAT.md: an imported secret has at
 /// least 32 characters).
 const MIN_SECRET_LEN: usize = 32;
 

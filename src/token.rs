@@ -1,4 +1,4 @@
-//! Tokens (SPEC.md, "Tokens"): generation from the OS CSPRNG, check digits, the stored hash,
+//! Tokens (docs/FORMAT.md, "Tokens"): generation from the OS CSPRNG, check digits, the stored hash,
 //! the fingerprint, and [`Secret`], a string that never prints and is zeroized on drop.
 
 use rand::TryRng;
@@ -197,7 +197,7 @@ fn is_lower_hex(s: &str) -> bool {
     s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
-/// What is wrong with a token that starts like one of tokenctl's (SPEC.md, verification
+/// What is wrong with a token that starts like one of tokenctl's (docs/FORMAT.md, verification
 /// step 2). Says where, never which character: a mistyped secret is still mostly the secret.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Malformed {
@@ -250,7 +250,7 @@ impl fmt::Display for Malformed {
     }
 }
 
-/// Checks the form of a token before any lookup (SPEC.md, verification step 2). A token that
+/// Checks the form of a token before any lookup (docs/FORMAT.md, verification step 2). A token that
 /// starts with one of `known_prefixes` and `_` must be followed by exactly 72 lowercase hex
 /// digits whose last 8 are the check digits; one of the scanners' form
 /// (`[a-z0-9]{1,16}_[0-9a-f]{72}`) with another prefix must have matching check digits.

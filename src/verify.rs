@@ -1,4 +1,4 @@
-//! The verification rule of SPEC.md ("How a token is verified"), pure and fast: a loaded file
+//! The verification rule of docs/FORMAT.md ("How a token is verified"), pure and fast: a loaded file
 //! is indexed by hash once, and each check is one SHA-256, one hash-map lookup, a constant-time
 //! comparison and the request's constraints. This is the API a Rust server uses: load a
 //! [`Verifier`] once (again when the file changes), then call [`Verifier::verify_header`] or
@@ -441,7 +441,7 @@ impl Verifier {
         }
     }
 
-    /// Parses security.yml text (SPEC.md format) and indexes it.
+    /// Parses security.yml text (docs/FORMAT.md format) and indexes it.
     pub fn from_yaml(text: &str) -> crate::Result<Self> {
         let doc =
             crate::store::Document::load(std::path::Path::new("security.yml"), text.to_string())?;
@@ -705,7 +705,7 @@ fn check_request(key: &ApiKey, request: &Request) -> Option<Denial> {
 }
 
 /// Takes the token out of an `Authorization` value: what follows `Bearer `, or the password of
-/// `Basic` credentials (SPEC.md step 1). The scheme is case-insensitive, as HTTP says; a value
+/// `Basic` credentials (docs/FORMAT.md, "How a token is verified", step 1). The scheme is case-insensitive, as HTTP says; a value
 /// with no scheme or another scheme is refused with a reason saying what to send instead.
 pub fn token_from_header(value: &str) -> Result<zeroize::Zeroizing<String>, Rejection> {
     // HTTP strips whitespace before a field value; what follows the scheme is kept exactly,

@@ -1,4 +1,4 @@
-//! `check [FILE]`: validate a security.yml against SPEC.md without changing it.
+//! `check [FILE]`: validate a security.yml against docs/FORMAT.md without changing it.
 //! Usable as Ansible's `validate: tokenctl check %s`. Problems: exit 7, one line each.
 //! `--all-tenants` checks every tenant's file under --root the same way.
 

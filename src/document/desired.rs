@@ -1,4 +1,4 @@
-//! The desired-state file of `apply` (SPEC.md, "Desired state for apply"), read from the same
+//! The desired-state file of `apply` (docs/CONFIG-MANAGEMENT.md, "Declarative keys: apply"), read from the same
 //! positioned YAML tree as security.yml so every refusal names file, line and column.
 //!
 //! Two shapes are accepted: security.yml's own (`apiKeys:` holding name -> fields, optionally

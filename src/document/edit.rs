@@ -664,7 +664,7 @@ impl Document {
         };
         let text = &self.text;
         let Some(api) = &self.layout.api else {
-            // No apiKeys yet: a new file is written in the style of SPEC.md's example; an
+            // No apiKeys yet: a new file is written in the style of docs/FORMAT.md's example; an
             // existing one gets `apiKeys:` after its last top-level value (so before a
             // document end marker `...` and the comments after it).
             let mut out = String::new();

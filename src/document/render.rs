@@ -1,5 +1,5 @@
 //! Text that tokenctl writes: scalars, field values and whole entries, in the style of
-//! SPEC.md's example. Every scalar is written so that any YAML parser, 1.1 or 1.2, in block
+//! docs/FORMAT.md's example. Every scalar is written so that any YAML parser, 1.1 or 1.2, in block
 //! or flow context, reads back the same string: plain only when that is certain, otherwise
 //! double-quoted with every character that is not plainly printable escaped.
 

@@ -1,4 +1,4 @@
-//! Handing out a new secret over HTTP (SPEC.md, "Guarantees": a secret is delivered before
+//! Handing out a new secret over HTTP (SECURITY.md, "Integrity of the file": a secret is delivered before
 //! the file is replaced, and if it cannot be, nothing is written).
 //!
 //! Over a connection, "delivered" means: the response's head and all of its body but the

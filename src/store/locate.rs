@@ -1,4 +1,4 @@
-//! Where security.yml is (SPEC.md, "Where the file is"): `--file`, or `--tenant` under
+//! Where security.yml is (docs/FORMAT.md, "Where the file is"): `--file`, or `--tenant` under
 //! `--root`, and the real file behind any symbolic links, which the lock, the temporary
 //! files and the usage file live beside, so that every path to one file shares them.
 
@@ -7,7 +7,7 @@ use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Component, Path, PathBuf};
 
-/// How to find the file (SPEC.md, "Where the file is").
+/// How to find the file (docs/FORMAT.md, "Where the file is").
 #[derive(Debug, Clone, Default)]
 pub struct Location {
     pub file: Option<PathBuf>,

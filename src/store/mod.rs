@@ -204,7 +204,7 @@ impl Store {
         Ok(self.write(if_unchanged, plan, |_, _| Ok(false))?.value)
     }
 
-    /// The write transaction (SPEC.md, "Guarantees"): take the lock, read, check
+    /// The write transaction (SECURITY.md, "Integrity of the file"): take the lock, read, check
     /// `--if-unchanged`, let `plan` say what to change, make the new text and prove it reads
     /// as intended ([`crate::document::prove`]), write and sync a temporary file, let
     /// `deliver` hand out what must not be lost (a generated secret: printed, and the

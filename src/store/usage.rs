@@ -1,4 +1,4 @@
-//! Usage records in `security.usage.yml` (SPEC.md, "Usage records"): last use of each key,
+//! Usage records in `security.usage.yml` (docs/FORMAT.md, "The usage file"): last use of each key,
 //! kept apart from security.yml so recording use never churns a GitOps repo.
 
 use super::Lock;

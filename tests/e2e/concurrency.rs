@@ -1,4 +1,4 @@
-//! Concurrency (SPEC.md, "Guarantees"): many tokenctl processes writing one file lose no
+//! Concurrency (SECURITY.md, "Integrity of the file"): many tokenctl processes writing one file lose no
 //! change, and a lock held too long makes the others give up with exit 6 and say why.
 
 use crate::harness::{big_file, command, fake_hash};

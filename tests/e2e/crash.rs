@@ -1,4 +1,4 @@
-//! Crash safety (SPEC.md, "Guarantees"): tokenctl is killed with SIGKILL at random instants
+//! Crash safety (SECURITY.md, "Integrity of the file"): tokenctl is killed with SIGKILL at random instants
 //! during writes on a file of several hundred keys. After every kill the file loads and is
 //! byte for byte the state before the command or the state after it, and temporary files of
 //! killed writes never pile up: the next write removes them.

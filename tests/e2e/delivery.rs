@@ -1,4 +1,4 @@
-//! A generated secret is delivered before the file is replaced (SPEC.md, "Guarantees"):
+//! A generated secret is delivered before the file is replaced (SECURITY.md, "Integrity of the file"):
 //! when it cannot be printed (a full disk, a closed pipe), nothing is written and the old
 //! secret stays in force; when the file cannot be replaced after it was printed, the
 //! command says plainly that the printed secret is not valid.

@@ -1,4 +1,4 @@
-//! Hostile files (SPEC.md, "Guarantees"): alias bombs, deep nesting, a huge file, long lines,
+//! Hostile files (SECURITY.md, "Integrity of the file"): alias bombs, deep nesting, a huge file, long lines,
 //! a BOM, CRLF, bytes that are not UTF-8, a NUL. Each gets bounded time and memory, a clear
 //! message (with file:line:col where there is one), a non-zero exit, no panic, and the file
 //! unchanged; the valid ones among them are edited without losing what makes them odd.

@@ -88,7 +88,7 @@ impl Pty {
     }
 }
 
-/// Every token of tokenctl's form in `text` (SPEC.md's regex for secret scanners).
+/// Every token of tokenctl's form in `text` (docs/FORMAT.md's regex for secret scanners).
 fn tokens(text: &str) -> Vec<String> {
     let b = text.as_bytes();
     let mut found = Vec::new();

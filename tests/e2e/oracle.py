@@ -7,7 +7,7 @@ and leaves, for each write it made, N.old and N.new (the file before and after) 
 For each parser that reads N.old, N.new must read as N.old with only the edit applied:
 - the top level keeps every key but apiKeys, in order, with the same values;
 - apiKeys holds exactly the expected names, in order;
-- a kept key keeps its foreign fields (those SPEC.md does not name) as they were;
+- a kept key keeps its foreign fields (those docs/FORMAT.md does not name) as they were;
 - an added key holds only tokenctl's fields;
 - every key's own fields read, typed and with their defaults, as expected.
 It also reports where the parser reads the old file's keys differently from tokenctl (such

@@ -9,7 +9,7 @@
 //!   resolved, as libyaml gives them); a file that had no apiKeys gains it last, and an empty
 //!   file starts `version: 1`;
 //! - apiKeys holds the kept keys in their order, then the added ones;
-//! - every kept key keeps its foreign fields (those SPEC.md does not name), in order, with the
+//! - every kept key keeps its foreign fields (those docs/FORMAT.md does not name), in order, with the
 //!   same values, and its own fields read (typed, defaults applied, as a server reads them)
 //!   as the intended key; an added key holds only tokenctl's fields.
 //!
@@ -25,7 +25,7 @@ use serde_yaml::{Mapping, Value};
 use tokenctl::model::{ApiKey, PreviousHash};
 use tokenctl::token::TokenHash;
 
-/// The fields SPEC.md gives tokenctl in an entry ("security.yml, version 1"). Written out
+/// The fields docs/FORMAT.md gives tokenctl in an entry ("The file"). Written out
 /// here rather than taken from tokenctl, so the oracle stays independent of it.
 pub const OURS: [&str; 10] = [
     "description",
@@ -127,7 +127,7 @@ fn api(doc: &Value) -> Result<Option<&Mapping>, String> {
     }
 }
 
-/// The keys of a document as SPEC.md says a server reads them: `Err` where a server would
+/// The keys of a document as docs/FORMAT.md says a server reads them: `Err` where a server would
 /// refuse the file (a wrong type, a null where a value is wanted, a missing hash).
 pub fn keys(doc: &Value) -> Result<Vec<ApiKey>, String> {
     let Some(api) = api(doc)? else {

@@ -1,4 +1,4 @@
-//! Paths (SPEC.md, "Where the file is" and "Guarantees"): a tenant folder that is a link
+//! Paths (docs/FORMAT.md, "Where the file is"): a tenant folder that is a link
 //! leading outside the root is refused; a security.yml that is a link has its target
 //! replaced and the link kept, including Kubernetes' ConfigMap layout of `..data` links.
 

@@ -1,4 +1,4 @@
-//! `schema`: the JSON Schemas are committed under schemas/, fresh, and say what SPEC.md says.
+//! `schema`: the JSON Schemas are committed under schemas/, fresh, and say what docs/FORMAT.md says.
 
 use crate::testenv::*;
 use std::fs;

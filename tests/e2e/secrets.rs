@@ -1,4 +1,4 @@
-//! Secret hygiene (SPEC.md, "Tokens" and "Guarantees"): a full session of every command, in
+//! Secret hygiene (docs/FORMAT.md, "Tokens", and SECURITY.md): a full session of every command, in
 //! every output format, with successes and errors, after which each secret has appeared in
 //! exactly one place: the stdout of the command that printed it. Never in stderr, another
 //! command's output, the file, the usage file, the lock file or any other file.
