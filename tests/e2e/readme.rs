@@ -199,6 +199,29 @@ fn the_readme_is_short_and_links_every_docs_page() {
     }
 }
 
+/// Code and tests cite the contract that is in the repository (docs/FORMAT.md), never a
+/// SPEC.md that is not.
+#[test]
+fn code_and_tests_cite_no_missing_spec() {
+    fn walk(dir: &Path, found: &mut Vec<String>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, found);
+            } else if path.file_name().is_some_and(|n| n != "readme.rs")
+                && std::fs::read_to_string(&path).is_ok_and(|t| t.contains("SPEC.md"))
+            {
+                found.push(path.display().to_string());
+            }
+        }
+    }
+    let mut found = Vec::new();
+    for dir in ["src", "tests/e2e", "benches", "examples"] {
+        walk(&repo().join(dir), &mut found);
+    }
+    assert!(found.is_empty(), "cite docs/FORMAT.md instead: {found:?}");
+}
+
 /// The job of the README's GitHub Actions example.
 struct Job {
     env: Vec<(String, String)>,
