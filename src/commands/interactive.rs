@@ -372,9 +372,10 @@ pub fn create_form(ctx: &Context, doc: &Document, mut args: CreateArgs) -> Resul
         "" => Input::<String>::with_theme(&theme)
             .with_prompt("Expiry date (2027-01-01 or 2027-01-01T12:00:00Z)")
             .validate_with(|s: &String| -> std::result::Result<(), String> {
+                // The rule of every front end (crate::keys::check_expiry), said briefly.
                 match crate::time::parse_expiry(s, now) {
-                    Ok(Some(t)) if t > now => Ok(()),
-                    Ok(_) => Err("that is not in the future".into()),
+                    Ok(t) => crate::keys::check_expiry(None, t, now)
+                        .map_err(|_| "that is not in the future".to_string()),
                     Err(e) => Err(e.to_string()),
                 }
             })
