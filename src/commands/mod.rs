@@ -139,7 +139,11 @@ impl Context {
             return Ok(());
         };
         let path = self.path()?;
-        if new_tenant || std::fs::symlink_metadata(&path).is_ok() {
+        // Only a file that is not there at all is a new tenant; anything else (a tenant
+        // "folder" that is a file) is left to the write, which says what is wrong.
+        let absent = matches!(std::fs::symlink_metadata(&path),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound);
+        if new_tenant || !absent {
             return Ok(());
         }
         let tenants = tenants_under(root);

@@ -458,6 +458,22 @@ fn unknown_tenants_keys_and_routes_are_404_and_other_methods_405() {
                 "{body}"
             );
         }
+        // A POST never creates a tenant either (the CLI needs --new-tenant for that).
+        let body = api
+            .ask(
+                client,
+                send(
+                    "POST",
+                    "/api/nobody/admin/apiKeys",
+                    &admin,
+                    r#"{"name": "x", "permissions": ["dns:read"]}"#,
+                ),
+            )
+            .error(404, "not-found");
+        assert!(
+            body["message"].as_str().unwrap().starts_with("no tenant"),
+            "{body}"
+        );
         assert!(
             !env.root().join("nobody").exists(),
             "a request created a tenant"

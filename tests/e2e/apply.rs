@@ -748,7 +748,7 @@ fn prune_asks_at_a_terminal() {
     env.create("stray", &[]);
     desired(&env, "keep: {}\n");
     let before = env.bytes();
-    let (code, screen) = apply_prune_at_a_terminal(&env, "n");
+    let (code, screen) = apply_prune_at_a_terminal(&env, "n\r");
     assert_eq!(code, 9, "a declined confirmation: {screen}");
     assert!(screen.contains("--prune deletes 1 key (stray)"), "{screen}");
     assert!(
@@ -756,7 +756,7 @@ fn prune_asks_at_a_terminal() {
         "{screen}"
     );
     assert_eq!(env.bytes(), before);
-    let (code, screen) = apply_prune_at_a_terminal(&env, "y");
+    let (code, screen) = apply_prune_at_a_terminal(&env, "y\r");
     assert_eq!(code, 0, "{screen}");
     assert!(screen.contains("Applied: 0 created, 0 updated, 1 deleted, 1 unchanged."));
     let file = env.read();
