@@ -78,6 +78,7 @@ Register-ArgumentCompleter -Native -CommandName 'tokenctl' -ScriptBlock {
             [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Never prompt: without NAME, fail instead of opening the form')
             [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Never prompt: without NAME, fail instead of opening the form')
             [CompletionResult]::new('--if-missing', '--if-missing', [CompletionResultType]::ParameterName, 'Succeed without a word on stdout when the key exists already (leaving it as it is)')
+            [CompletionResult]::new('--new-tenant', '--new-tenant', [CompletionResultType]::ParameterName, 'Allow creating the file of a tenant that does not exist yet (--tenant only; not needed for the first tenant under a --root or TOKENCTL_ROOT that holds none)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -242,6 +243,7 @@ Register-ArgumentCompleter -Native -CommandName 'tokenctl' -ScriptBlock {
             [CompletionResult]::new('--prune', '--prune', [CompletionResultType]::ParameterName, 'Also delete keys the desired state does not list')
             [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Do not ask before --prune deletes (required when stdin is not a terminal)')
             [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Do not ask before --prune deletes (required when stdin is not a terminal)')
+            [CompletionResult]::new('--new-tenant', '--new-tenant', [CompletionResultType]::ParameterName, 'Allow creating the file of a tenant that does not exist yet (--tenant only; not needed for the first tenant under a --root or TOKENCTL_ROOT that holds none)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break

@@ -114,7 +114,7 @@ _tokenctl() {
             return 0
             ;;
         tokenctl__subcmd__apply)
-            opts="-f -y -t -o -h --desired --dry-run --prune --yes --if-unchanged --file-owner --file-group --file-mode --file --tenant --root --format --color --lock-timeout --help"
+            opts="-f -y -t -o -h --desired --dry-run --prune --yes --new-tenant --if-unchanged --file-owner --file-group --file-mode --file --tenant --root --format --color --lock-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -292,7 +292,7 @@ _tokenctl() {
             return 0
             ;;
         tokenctl__subcmd__create)
-            opts="-p -q -y -t -o -h --permission --description --expires --disabled --allow-ip --path-prefix --resource --secret-stdin --copy --copy-for --quiet --yes --if-missing --if-unchanged --file-owner --file-group --file-mode --file --tenant --root --format --color --lock-timeout --help"
+            opts="-p -q -y -t -o -h --permission --description --expires --disabled --allow-ip --path-prefix --resource --secret-stdin --copy --copy-for --quiet --yes --if-missing --new-tenant --if-unchanged --file-owner --file-group --file-mode --file --tenant --root --format --color --lock-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

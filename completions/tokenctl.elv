@@ -74,6 +74,7 @@ set edit:completion:arg-completer[tokenctl] = {|@words|
             cand -y 'Never prompt: without NAME, fail instead of opening the form'
             cand --yes 'Never prompt: without NAME, fail instead of opening the form'
             cand --if-missing 'Succeed without a word on stdout when the key exists already (leaving it as it is)'
+            cand --new-tenant 'Allow creating the file of a tenant that does not exist yet (--tenant only; not needed for the first tenant under a --root or TOKENCTL_ROOT that holds none)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -230,6 +231,7 @@ set edit:completion:arg-completer[tokenctl] = {|@words|
             cand --prune 'Also delete keys the desired state does not list'
             cand -y 'Do not ask before --prune deletes (required when stdin is not a terminal)'
             cand --yes 'Do not ask before --prune deletes (required when stdin is not a terminal)'
+            cand --new-tenant 'Allow creating the file of a tenant that does not exist yet (--tenant only; not needed for the first tenant under a --root or TOKENCTL_ROOT that holds none)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }

@@ -81,6 +81,7 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l copy -d 'Al
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -s q -l quiet -d 'Print only the secret'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -s y -l yes -d 'Never prompt: without NAME, fail instead of opening the form'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l if-missing -d 'Succeed without a word on stdout when the key exists already (leaving it as it is)'
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l new-tenant -d 'Allow creating the file of a tenant that does not exist yet (--tenant only; not needed for the first tenant under a --root or TOKENCTL_ROOT that holds none)'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l expiring-within -d 'Only keys that expire within this duration (and have not yet), e.g. 7d; units y, mo, w, d, h, min, s, ms' -r -f
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l unused-since -d 'Only keys not used within this duration (or never used), e.g. 30d; units y, mo, w, d, h, min, s, ms' -r -f
@@ -231,6 +232,7 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -l lock-timeout
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -l dry-run -d 'Print the plan and change nothing; exit 8 when there is something to do'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -l prune -d 'Also delete keys the desired state does not list'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -s y -l yes -d 'Do not ask before --prune deletes (required when stdin is not a terminal)'
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -l new-tenant -d 'Allow creating the file of a tenant that does not exist yet (--tenant only; not needed for the first tenant under a --root or TOKENCTL_ROOT that holds none)'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand scan" -l fail-on -d 'Which findings make the exit code 10' -r -f -a "live\t'A secret that works: a live key\'s, or an old one in its rotation grace period'
 unknown\t'Also a token of tokenctl\'s form that no key has (revoked, or another file\'s)'

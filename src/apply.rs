@@ -139,6 +139,17 @@ pub fn plan(
         }
     }
     for want in &desired.keys {
+        // A past expiry may be kept (the same desired state applied after the date), never
+        // set or changed (crate::keys::check_expiry).
+        if let Some(new) = want.expires_at {
+            let old = doc.get(&want.name).and_then(|k| k.expires_at);
+            if let Err(m) = crate::keys::check_expiry(old, new, now) {
+                return Err(desired.error(
+                    want.pos("expiresAt"),
+                    format!("key '{}': expiresAt {m}", want.name),
+                ));
+            }
+        }
         match doc.get(&want.name) {
             Some(old) => {
                 if let Some(h) = want.hash {

@@ -408,6 +408,10 @@ pub struct CreateArgs {
     /// Succeed without a word on stdout when the key exists already (leaving it as it is).
     #[arg(long)]
     pub if_missing: bool,
+    /// Allow creating the file of a tenant that does not exist yet (--tenant only; not
+    /// needed for the first tenant under a --root or TOKENCTL_ROOT that holds none).
+    #[arg(long)]
+    pub new_tenant: bool,
     #[command(flatten)]
     pub write: WriteOpts,
 }
@@ -615,6 +619,10 @@ pub struct ApplyArgs {
     /// Do not ask before --prune deletes (required when stdin is not a terminal).
     #[arg(long, short = 'y')]
     pub yes: bool,
+    /// Allow creating the file of a tenant that does not exist yet (--tenant only; not
+    /// needed for the first tenant under a --root or TOKENCTL_ROOT that holds none).
+    #[arg(long)]
+    pub new_tenant: bool,
     #[command(flatten)]
     pub write: WriteOpts,
 }

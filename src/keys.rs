@@ -146,3 +146,56 @@ pub fn dedup(list: &mut Vec<String>) {
     let mut seen = std::collections::HashSet::new();
     list.retain(|s| seen.insert(s.clone()));
 }
+
+/// The one rule on a past expiry, for every front end (`create` and `update --expires`, the
+/// form, the admin API, `apply`): an expiry being set or changed must be in the future, or
+/// the key would be expired as soon as it is written; an expiry left as it was (`old`, the
+/// key's expiry before, `None` for a new key) is never refused, even once it has passed.
+/// The message says why, for the front end to put after the value's name.
+pub fn check_expiry(
+    old: Option<Timestamp>,
+    new: Option<Timestamp>,
+    now: Timestamp,
+) -> std::result::Result<(), String> {
+    match new {
+        Some(t) if t <= now && new != old => Err(format!(
+            "{} is not in the future; the key would be expired at once (give a later time, \
+             a duration such as 30d, or `never`; `tokenctl update NAME --disable` stops a key now)",
+            crate::time::format_timestamp(t)
+        )),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod expiry_tests {
+    use super::check_expiry;
+    use jiff::Timestamp;
+
+    #[test]
+    fn a_past_expiry_is_refused_only_when_it_is_set_or_changed() {
+        let now: Timestamp = "2026-11-22T10:00:00Z".parse().unwrap();
+        let past: Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
+        let earlier: Timestamp = "2025-01-01T00:00:00Z".parse().unwrap();
+        let future: Timestamp = "2027-01-01T00:00:00Z".parse().unwrap();
+        assert!(check_expiry(None, Some(past), now).is_err());
+        assert!(
+            check_expiry(None, Some(now), now).is_err(),
+            "now is not the future"
+        );
+        assert!(check_expiry(Some(future), Some(past), now).is_err());
+        assert!(check_expiry(Some(earlier), Some(past), now).is_err());
+        assert!(
+            check_expiry(Some(past), Some(past), now).is_ok(),
+            "unchanged"
+        );
+        assert!(check_expiry(Some(past), None, now).is_ok(), "never");
+        assert!(check_expiry(Some(past), Some(future), now).is_ok());
+        assert!(check_expiry(None, None, now).is_ok());
+        let msg = check_expiry(None, Some(past), now).unwrap_err();
+        assert!(
+            msg.starts_with("2026-01-01T00:00:00Z is not in the future"),
+            "{msg}"
+        );
+    }
+}

@@ -82,6 +82,8 @@ pub fn run(ctx: &Context, args: ApplyArgs) -> Result<()> {
         .map(parse_digest)
         .transpose()?;
     let desired = read_desired(&args.desired)?;
+    // The plan of --dry-run says what the real run would do: refuse the same way.
+    ctx.allow_new_tenant(args.new_tenant)?;
     // The JSON and YAML reports carry the file's SHA-256 afterwards.
     let store = ctx
         .store()?
@@ -147,7 +149,6 @@ pub fn run(ctx: &Context, args: ApplyArgs) -> Result<()> {
         },
     )?;
     let (plan, secrets) = &written.value;
-    warn_past_expiry(ctx, plan, now);
     if !written.changed {
         print_data(
             ctx,
@@ -202,7 +203,6 @@ fn dry_run(
         return Err(changed_since(store.path(), &expected, &digest));
     }
     let plan = plan(&doc.model, desired, prune, now)?;
-    warn_past_expiry(ctx, &plan, now);
     let mut out = std::io::stdout().lock();
     if ctx.is_table() {
         out.write_all(crate::text::message(&plan_text(&plan, true)).as_bytes())
@@ -378,23 +378,6 @@ fn verify_idempotent(
         )));
     }
     Ok(())
-}
-
-/// An expiry set in the past makes a key that does not work: allowed, but said.
-fn warn_past_expiry(ctx: &Context, plan: &Plan, now: jiff::Timestamp) {
-    for step in &plan.steps {
-        for c in &step.changes {
-            if let (true, Some(Value::Time(t))) = (c.field == "expiresAt", &c.new) {
-                if *t <= now {
-                    ctx.say(format!(
-                        "warning: key '{}' gets an expiresAt in the past ({}); it will not work",
-                        step.key,
-                        crate::time::format_timestamp(*t)
-                    ));
-                }
-            }
-        }
-    }
 }
 
 fn changed_since(path: &Path, expected: &str, actual: &str) -> Error {

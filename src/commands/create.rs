@@ -16,6 +16,8 @@ use std::io::IsTerminal;
 pub fn run(ctx: &Context, mut args: CreateArgs) -> Result<()> {
     // No NAME at a terminal: the form asks for everything. Anywhere else, never a prompt.
     let form = args.names.is_empty() && ctx.interactive && !args.yes;
+    // Before the form asks anything: a mistyped tenant is no reason to fill it in.
+    ctx.allow_new_tenant(args.new_tenant)?;
     if form {
         // Before the form shows the flags as its defaults, on the terminal.
         refuse_secrets(&args.def)?;
@@ -64,14 +66,8 @@ pub fn run(ctx: &Context, mut args: CreateArgs) -> Result<()> {
         .map(|e| crate::time::parse_expiry(e, now))
         .transpose()?
         .flatten();
-    if let Some(t) = expires_at {
-        if t <= now {
-            ctx.say(format!(
-                "warning: the expiry {} is in the past; the key is created expired",
-                crate::time::format_timestamp(t)
-            ));
-        }
-    }
+    keys::check_expiry(None, expires_at, now)
+        .map_err(|m| Error::Usage(format!("--expires: {m}")))?;
     refuse_secrets(def)?;
     check_scopes("--permission", &def.permissions)?;
     let allowed_ips = if def.allow_ips.is_empty() {

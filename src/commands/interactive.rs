@@ -102,6 +102,58 @@ pub fn yes_no(theme: &dyn Theme, prompt: &str, default: bool) -> Result<bool> {
     Ok(answer(&typed).flatten().unwrap_or(default))
 }
 
+/// A line of text checked on Enter by `check`. A refused answer stays in the field for
+/// editing, under the reason (a secret in it redacted, as in every message); dialoguer's
+/// own validation empties the field. dialoguer also clears only the row the cursor is on
+/// when Enter is pressed, so a prompt and answer that wrapped at the terminal's edge left a
+/// stale copy above: every row they took is cleared here, then the answer reported once.
+fn ask_line(
+    theme: &FormTheme,
+    prompt: &str,
+    initial: &str,
+    allow_empty: bool,
+    check: impl Fn(&str) -> std::result::Result<(), String>,
+) -> Result<String> {
+    use dialoguer::console::measure_text_width;
+    let term = Term::stderr();
+    let io = |e: std::io::Error| prompt_error(dialoguer::Error::IO(e));
+    let mut text = initial.to_string();
+    let mut reason_shown = false;
+    loop {
+        let typed: String = Input::with_theme(theme)
+            .with_prompt(prompt)
+            .with_initial_text(text.clone())
+            .allow_empty(allow_empty)
+            .report(false)
+            .interact_text_on(&term)
+            .map_err(prompt_error)?;
+        let mut shown = String::new();
+        let _ = theme.format_input_prompt(&mut shown, prompt, None);
+        let width = usize::from(term.size().1).max(1);
+        let rows = (measure_text_width(&shown) + measure_text_width(&typed))
+            .div_ceil(width)
+            .max(1);
+        let above = rows - 1 + usize::from(reason_shown);
+        if above > 0 {
+            term.clear_last_lines(above).map_err(io)?;
+        }
+        let mut line = String::new();
+        match check(&typed) {
+            Ok(()) => {
+                let _ = theme.format_input_prompt_selection(&mut line, prompt, &typed);
+                term.write_line(&line).map_err(io)?;
+                return Ok(typed);
+            }
+            Err(why) => {
+                let _ = theme.format_error(&mut line, &crate::text::redact(&why));
+                term.write_line(&line).map_err(io)?;
+                reason_shown = true;
+                text = typed;
+            }
+        }
+    }
+}
+
 /// A typed answer: `Some(None)` for Enter alone (the default), `None` when it is neither
 /// yes nor no.
 fn answer(typed: &str) -> Option<Option<bool>> {
@@ -270,8 +322,9 @@ pub fn create_form(ctx: &Context, doc: &Document, mut args: CreateArgs) -> Resul
     } else {
         file.clone()
     };
+    // Two short lines: a line that wraps at 80 columns splits a word.
     ctx.say(format!(
-        "New API key in {file_note} (Ctrl-C cancels; nothing is written until you confirm)."
+        "New API key in {file_note}.\nCtrl-C cancels; nothing is written until you confirm."
     ));
 
     let existing: Vec<String> = doc.model.names().map(String::from).collect();
@@ -285,19 +338,17 @@ pub fn create_form(ctx: &Context, doc: &Document, mut args: CreateArgs) -> Resul
         }
         None
     };
-    let name: String = Input::with_theme(&theme)
-        .with_prompt("Name")
-        .validate_with(|s: &String| name_problem(s).map_or(Ok(()), Err))
-        .interact_text()
-        .map_err(prompt_error)?;
+    let name = ask_line(&theme, "Name", "", false, |s| {
+        name_problem(s).map_or(Ok(()), Err)
+    })?;
 
     // Providers' "instances": more keys of the same definition, each with its own secret.
-    let more: String = Input::with_theme(&theme)
-        .with_prompt(
-            "More instances of this definition (other names, comma-separated; Enter for none)",
-        )
-        .allow_empty(true)
-        .validate_with(|s: &String| -> std::result::Result<(), String> {
+    let more = ask_line(
+        &theme,
+        "More instances (other names, comma-separated)",
+        "",
+        true,
+        |s| {
             let mut seen = vec![name.as_str()];
             for n in split_list(s) {
                 if let Some(p) = name_problem(n) {
@@ -309,18 +360,18 @@ pub fn create_form(ctx: &Context, doc: &Document, mut args: CreateArgs) -> Resul
                 seen.push(n);
             }
             Ok(())
-        })
-        .interact_text()
-        .map_err(prompt_error)?;
+        },
+    )?;
     let mut names = vec![name];
     names.extend(split_list(&more).into_iter().map(String::from));
 
-    let description: String = Input::with_theme(&theme)
-        .with_prompt("Description (optional)")
-        .with_initial_text(args.def.description.clone().unwrap_or_default())
-        .allow_empty(true)
-        .interact_text()
-        .map_err(prompt_error)?;
+    let description = ask_line(
+        &theme,
+        "Description (optional)",
+        args.def.description.as_deref().unwrap_or_default(),
+        true,
+        |_| Ok(()),
+    )?;
 
     let permissions = match doc.model.catalog.as_deref() {
         Some(catalog) if !catalog.is_empty() => {
@@ -336,18 +387,18 @@ pub fn create_form(ctx: &Context, doc: &Document, mut args: CreateArgs) -> Resul
             chosen.into_iter().map(|i| catalog[i].clone()).collect()
         }
         _ => {
-            let typed: String = Input::with_theme(&theme)
-                .with_prompt("Permissions (comma-separated, e.g. dns:read, dns:write)")
-                .with_initial_text(args.def.permissions.join(", "))
-                .allow_empty(true)
-                .validate_with(|s: &String| -> std::result::Result<(), String> {
+            let typed = ask_line(
+                &theme,
+                "Permissions (comma-separated)",
+                &args.def.permissions.join(", "),
+                true,
+                |s| {
                     split_list(s)
                         .into_iter()
                         .find_map(scope_problem)
                         .map_or(Ok(()), Err)
-                })
-                .interact_text()
-                .map_err(prompt_error)?;
+                },
+            )?;
             let mut scopes: Vec<String> =
                 split_list(&typed).into_iter().map(String::from).collect();
             crate::keys::dedup(&mut scopes);
@@ -369,17 +420,20 @@ pub fn create_form(ctx: &Context, doc: &Document, mut args: CreateArgs) -> Resul
         .map_err(prompt_error)?
         .ok_or(Error::Interrupted)?;
     let expires = match EXPIRIES[choice].1 {
-        "" => Input::<String>::with_theme(&theme)
-            .with_prompt("Expiry date (2027-01-01 or 2027-01-01T12:00:00Z)")
-            .validate_with(|s: &String| -> std::result::Result<(), String> {
+        "" => ask_line(
+            &theme,
+            "Expiry date (2027-01-01 or 2027-01-01T12:00:00Z)",
+            "",
+            false,
+            |s| {
+                // The rule of every front end (crate::keys::check_expiry), said briefly.
                 match crate::time::parse_expiry(s, now) {
-                    Ok(Some(t)) if t > now => Ok(()),
-                    Ok(_) => Err("that is not in the future".into()),
+                    Ok(t) => crate::keys::check_expiry(None, t, now)
+                        .map_err(|_| "that is not in the future".to_string()),
                     Err(e) => Err(e.to_string()),
                 }
-            })
-            .interact_text()
-            .map_err(prompt_error)?,
+            },
+        )?,
         other => other.to_string(),
     };
 

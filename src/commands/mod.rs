@@ -43,6 +43,8 @@ pub struct Context {
     pub why_no_prompt: &'static str,
     /// Standard output was closed when the process started ([`crate::Launch`]).
     pub stdout_closed: bool,
+    /// The root was named (--root or TOKENCTL_ROOT), not the default `./tenants`.
+    pub root_named: bool,
 }
 
 impl Context {
@@ -89,6 +91,7 @@ impl Context {
                 "CI is set"
             },
             stdout_closed: false,
+            root_named: g.root_origin != crate::cli::Origin::Default,
         })
     }
 
@@ -120,6 +123,53 @@ impl Context {
             }
             _ => Ok(()),
         }
+    }
+
+    /// Refuses, before anything is written, a write that would create a new tenant's file
+    /// unless `new_tenant` (`--new-tenant`) says so: a mistyped `--tenant`, or a run from the
+    /// wrong folder, must not make a tenant no server reads. The first tenant under a root
+    /// named with --root or TOKENCTL_ROOT that holds no tenant yet needs no flag. A --file is
+    /// the operator's own path and is never refused.
+    pub fn allow_new_tenant(&self, new_tenant: bool) -> Result<()> {
+        let (None, Some(tenant), Some(root)) = (
+            &self.location.file,
+            &self.location.tenant,
+            &self.location.root,
+        ) else {
+            return Ok(());
+        };
+        let path = self.path()?;
+        // Only a file that is not there at all is a new tenant; anything else (a tenant
+        // "folder" that is a file) is left to the write, which says what is wrong.
+        let absent = matches!(std::fs::symlink_metadata(&path),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound);
+        if new_tenant || !absent {
+            return Ok(());
+        }
+        let tenants = tenants_under(root);
+        if self.root_named && tenants.is_empty() {
+            return Ok(());
+        }
+        let hint = if let Some(near) =
+            crate::names::nearest(tenant, tenants.iter().map(String::as_str))
+        {
+            format!("did you mean --tenant {near}? To create tenant '{tenant}', add --new-tenant")
+        } else if !self.root_named {
+            format!(
+                "to create it, add --new-tenant, or name the root with --root DIR (or \
+                 TOKENCTL_ROOT) if {} is not it",
+                root.display()
+            )
+        } else {
+            format!(
+                "the tenants there are {}; to create tenant '{tenant}', add --new-tenant",
+                tenants.join(", ")
+            )
+        };
+        Err(Error::MissingFile {
+            path,
+            message: format!("no such tenant ({}); {hint}", self.origin),
+        })
     }
 
     /// The error for a file that does not exist: the path, how it was chosen, and what to do

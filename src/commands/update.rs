@@ -77,6 +77,8 @@ pub fn run(ctx: &Context, args: UpdateArgs) -> Result<()> {
             new.description = Some(d.clone()).filter(|d| !d.is_empty());
         }
         if let Some(e) = expires {
+            crate::keys::check_expiry(key.expires_at, e, now)
+                .map_err(|m| Error::Usage(format!("--expires: {m}")))?;
             new.expires_at = e;
         }
         if new == *key {

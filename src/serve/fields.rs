@@ -82,13 +82,8 @@ impl NewKey {
             Some(text) => {
                 let t = crate::time::parse_timestamp(&text)
                     .map_err(|e| ApiError::field("expiresAt", format!("expiresAt: {e}")))?;
-                if t <= now {
-                    return Err(ApiError::field(
-                        "expiresAt",
-                        format!(
-                            "expiresAt {text} is not in the future; the key would be created expired"
-                        ),
-                    ));
+                if let Err(m) = crate::keys::check_expiry(None, Some(t), now) {
+                    return Err(ApiError::field("expiresAt", format!("expiresAt {m}")));
                 }
                 Some(t)
             }

@@ -20,12 +20,13 @@ const MODULE: &str = "examples/ansible/library/tokenctl_apply.py";
 
 /// The module's options exactly as issue 13 names them: other people's playbooks are
 /// written against these names.
-const OPTIONS: [&str; 10] = [
+const OPTIONS: [&str; 11] = [
     "executable",
     "group",
     "if_unchanged",
     "keys",
     "mode",
+    "new_tenant",
     "owner",
     "path",
     "prune",
@@ -908,6 +909,44 @@ fn tenant_and_root_locate_the_file_and_tokenctl_file_does_not_override_them() {
     assert_eq!(mode_of(&env.file()), 0o600);
     let again = ansible.run_env(&play, &[], &env_vars);
     assert_eq!(again.status("By tenant"), "ok", "{}", again.out);
+}
+
+/// A tenant that does not exist yet is created only with `new_tenant: true`: a mistyped
+/// tenant fails, in check mode too, naming the nearest tenant, and creates nothing.
+#[test]
+fn a_new_tenant_needs_new_tenant_true() {
+    let env = TestEnv::new();
+    let Some(ansible) = ansible(&env) else { return };
+    env.run(&["create", "ci", "-q"]).success();
+    let typo = |extra: &str| {
+        ansible.play(&format!(
+            r#"    - name: Typo
+      tokenctl_apply:
+        tenant: acmee
+        root: "{{{{ root }}}}"
+        executable: "{{{{ tokenctl }}}}"
+        keys: {{a: {{hash: "{H_A}"}}}}{extra}
+"#
+        ))
+    };
+    for args in [&["--check"][..], &[][..]] {
+        let run = ansible.run(&typo(""), args);
+        assert_eq!(run.code, 2, "{}", run.out);
+        let failure = run.failure("Typo");
+        let msg = failure["msg"].as_str().unwrap_or_default().to_string();
+        assert!(
+            msg.contains("acmee/security.yml: no such tenant")
+                && msg.contains("did you mean --tenant acme?"),
+            "{msg}"
+        );
+        assert_eq!(failure["rc"], 1, "{failure}");
+        assert!(!env.root().join("acmee").exists(), "{args:?}");
+    }
+    let run = ansible.run(&typo("\n        new_tenant: true"), &[]);
+    run.ok();
+    assert_eq!(run.status("Typo"), "changed", "{}", run.out);
+    let made = fs::read_to_string(env.root().join("acmee/security.yml")).unwrap();
+    assert!(made.contains(H_A), "{made}");
 }
 
 #[test]

@@ -79,7 +79,7 @@ fn tokens_that_are_no_working_key_get_401_with_verify_s_reason() {
         let admin = with_admin(&env);
         let all = ["-p", "*"];
         let off = env.create("off", &["-p", "*", "--disabled"]);
-        let old = env.create("old", &["-p", "*", "--expires", "2026-01-01"]);
+        let old = env.create_at(EARLIER, "old", &["-p", "*", "--expires", "2026-01-01"]);
         let rotated = env.create("rotated", &all);
         run_at(
             &env,
@@ -390,7 +390,16 @@ fn a_key_of_tenant_acme_is_refused_on_tenant_beta() {
         let env = TestEnv::new();
         let acme = with_admin(&env);
         let beta = env
-            .run(&["-t", "beta", "create", "console", "-p", "*", "-q"])
+            .run(&[
+                "-t",
+                "beta",
+                "create",
+                "console",
+                "-p",
+                "*",
+                "-q",
+                "--new-tenant",
+            ])
             .success()
             .secret();
         let api = Api::start(&env, &[]);
@@ -449,6 +458,22 @@ fn unknown_tenants_keys_and_routes_are_404_and_other_methods_405() {
                 "{body}"
             );
         }
+        // A POST never creates a tenant either (the CLI needs --new-tenant for that).
+        let body = api
+            .ask(
+                client,
+                send(
+                    "POST",
+                    "/api/nobody/admin/apiKeys",
+                    &admin,
+                    r#"{"name": "x", "permissions": ["dns:read"]}"#,
+                ),
+            )
+            .error(404, "not-found");
+        assert!(
+            body["message"].as_str().unwrap().starts_with("no tenant"),
+            "{body}"
+        );
         assert!(
             !env.root().join("nobody").exists(),
             "a request created a tenant"

@@ -123,11 +123,18 @@ fn the_same_desired_state_twice_changes_nothing() {
     assert_eq!(env.bytes(), after_first);
     env.run(&["apply", "-f", "desired.yml", "--dry-run"])
         .success();
-    // An expiry in the past is applied, with a warning.
+    // An expiry in the past is refused where it is set, and nothing is written.
     desired(&env, "grafana:\n  expiresAt: 2020-01-01T00:00:00Z\n");
-    env.run(&["apply", "-f", "desired.yml"]).success().stderr_has(
-        "warning: key 'grafana' gets an expiresAt in the past (2020-01-01T00:00:00Z); it will not work",
+    let before = env.bytes();
+    let out = env.run(&["apply", "-f", "desired.yml"]);
+    out.code(1);
+    assert_eq!(
+        out.stderr,
+        "error: desired.yml:2:14: key 'grafana': expiresAt 2020-01-01T00:00:00Z is not in the \
+         future; the key would be expired at once (give a later time, a duration such as 30d, \
+         or `never`; `tokenctl update NAME --disable` stops a key now)\n"
     );
+    assert_eq!(env.bytes(), before);
 }
 
 #[test]

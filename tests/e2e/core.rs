@@ -68,7 +68,7 @@ fn the_file_is_found_by_file_env_or_tenant_and_root() {
     let out = env
         .cmd()
         .env_remove("TOKENCTL_ROOT")
-        .args(["create", "d", "--quiet"])
+        .args(["create", "d", "--quiet", "--new-tenant"])
         .output()
         .unwrap();
     assert!(out.status.success());
@@ -272,7 +272,7 @@ fn an_existing_name_is_a_conflict() {
 fn list_shows_a_table_sorted_by_last_use_then_name_without_secrets() {
     let env = TestEnv::new();
     let s1 = env.create("zeta", &["-p", "dns:read"]);
-    env.create("alpha", &["--expires", "2026-11-01"]);
+    env.create_at(EARLIER, "alpha", &["--expires", "2026-11-01"]);
     env.create("mid", &["--disabled"]);
     std::fs::write(
         env.file().with_file_name("security.usage.yml"),
@@ -320,7 +320,7 @@ fn list_shows_a_table_sorted_by_last_use_then_name_without_secrets() {
 #[test]
 fn list_filters() {
     let env = TestEnv::new();
-    env.create("expired", &["--expires", "2026-11-01"]);
+    env.create_at(EARLIER, "expired", &["--expires", "2026-11-01"]);
     env.create("soon", &["--expires", "3d"]);
     env.create("later", &["--expires", "60d"]);
     env.create("off", &["--disabled"]);

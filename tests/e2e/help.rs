@@ -3,7 +3,7 @@
 //! that honours CLICOLOR_FORCE, and man pages with the sections a manual has, read through
 //! the real `man`.
 
-use crate::testenv::TestEnv;
+use crate::testenv::{EARLIER, TestEnv};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -104,7 +104,7 @@ fn o_is_short_for_format() {
 #[test]
 fn colour_honours_clicolor_force_and_no_color() {
     let env = TestEnv::new();
-    env.create("gone", &["--expires", "2026-01-01"]);
+    env.create_at(EARLIER, "gone", &["--expires", "2026-01-01"]);
     let list = |vars: &[(&str, &str)], args: &[&str]| -> String {
         let mut c = env.cmd();
         for (k, v) in vars {

@@ -118,8 +118,9 @@ fn create_form_with_catalog_multiselect_and_preset_expiry() {
     let mut p = Pty::spawn(&env, &["create"], &[]);
     p.expect("Name");
     p.send("old\r");
-    p.expect("exists already"); // validated as typed, before anything else is asked
-    p.send("ci-deploy\r");
+    p.expect("exists already"); // checked on Enter, before anything else is asked
+    // The refused answer is kept for editing: three backspaces erase it.
+    p.send("\x7f\x7f\x7fci-deploy\r");
     p.expect("More instances");
     p.send("\r");
     p.expect("Description");
@@ -176,7 +177,7 @@ fn create_form_free_permissions_date_expiry_and_disabled() {
     p.expect("Name");
     p.send("bad/name\r");
     p.expect("path separator");
-    p.send("grafana\r");
+    p.send(&format!("{}grafana\r", "\x7f".repeat("bad/name".len())));
     p.expect("More instances");
     p.send("\r");
     p.expect("Description");
@@ -502,7 +503,12 @@ fn a_long_error_fits_the_line_and_goes_when_the_answer_is_valid() {
         error.trim_end().ends_with('…'),
         "cut, and says so: {error:?}"
     );
-    t.keys(&["C-u"]);
+    // The refused answer is kept for editing.
+    assert!(
+        screen.contains("? Name › bad/name-that-is-long-enough"),
+        "{screen}"
+    );
+    t.keys(&["BSpace"; 28]);
     t.type_text("ci");
     t.keys(&["Enter"]);
     let screen = t.wait_for("the next prompt", |s| s.contains("More instances"));
@@ -587,8 +593,11 @@ fn free_text_permissions_split_on_commas_only() {
     p.expect("comma-separated");
     p.send("dns:read dns:write\r");
     p.expect("has a space in it; separate scopes with commas");
-    // Ctrl-U clears the line; the commas make two scopes.
-    p.send("\x15dns:read, dns:write\r");
+    // The answer is kept: erase " dns:write" and type it after a comma (two scopes).
+    p.send(&format!(
+        "{}, dns:write\r",
+        "\x7f".repeat(" dns:write".len())
+    ));
     p.expect("1 year");
     p.send("\r");
     p.expect("Enabled");
@@ -615,9 +624,9 @@ fn the_form_offers_more_instances_and_names_the_file() {
     p.expect("More instances");
     p.send("bob, old\r");
     p.expect("key 'old' exists already");
-    p.send("\x15bob, alice\r");
+    p.send("\x7f\x7f\x7falice\r"); // "bob, old" was kept: "bob, alice"
     p.expect("'alice' is listed twice");
-    p.send("\x15bob, carol\r");
+    p.send(&format!("{}carol\r", "\x7f".repeat("alice".len())));
     p.expect("Description");
     p.send("Team members\r");
     p.expect("domains:read");
@@ -744,4 +753,91 @@ fn yes_no_prompts_read_a_line() {
         "the shell got keys meant for the prompt: {rest}"
     );
     assert_eq!(env.read(), before);
+}
+
+/// The form in a real 80x24 terminal: a refused answer stays for editing under its reason, a
+/// pasted token is redacted in the reason, and an answer that wraps at the edge leaves no
+/// stale copy of its prompt when it is taken.
+#[test]
+fn the_form_at_80_columns_keeps_refused_input_and_leaves_no_stale_prompt() {
+    let env = TestEnv::new();
+    env.write(CATALOG);
+    let token = env
+        .run(&["--file", "elsewhere.yml", "create", "x", "-q"])
+        .success()
+        .secret();
+    let t = Tmux::start(
+        env.dir.path(),
+        &format!(
+            "env -i PATH=/usr/bin:/bin HOME={} TERM=xterm TOKENCTL_ROOT={} TOKENCTL_TENANT={} TOKENCTL_NOW={NOW} NO_COLOR=1 {} create",
+            env.dir.path().display(),
+            env.root().display(),
+            env.tenant,
+            assert_cmd::cargo::cargo_bin!("tokenctl").display(),
+        ),
+        80,
+        24,
+    );
+    let screen = t.wait_for("the name prompt", |s| s.contains("? Name"));
+    assert!(
+        screen.lines().all(|l| l.chars().count() < 80),
+        "every line fits:\n{screen}"
+    );
+    // A pasted token: refused, redacted in the reason, kept in the field (84 columns: wraps).
+    t.type_text(&token);
+    t.keys(&["Enter"]);
+    let screen = t.wait_for("the reason", |s| s.contains('✘'));
+    let reason = screen.lines().find(|l| l.contains('✘')).unwrap();
+    assert!(reason.contains("longer than 64"), "{reason}");
+    assert!(!reason.contains(&token[3..20]), "redacted: {reason}");
+    assert!(
+        screen.contains(&format!("? Name › {}", &token[..60])),
+        "kept:\n{screen}"
+    );
+    // Cleared, then an answer with a space: refused and kept; fixed in place.
+    t.keys(&vec!["BSpace"; token.len()]);
+    t.type_text("ci deploy");
+    t.keys(&["Enter"]);
+    let screen = t.wait_for("the second reason", |s| {
+        s.contains("? Name › ci deploy") && s.contains("not allowed")
+    });
+    assert_eq!(
+        screen.matches('✘').count(),
+        1,
+        "one reason at a time:\n{screen}"
+    );
+    assert!(
+        !screen.contains(&token[..20]),
+        "the wrapped token is gone:\n{screen}"
+    );
+    t.keys(&["BSpace"; 7]);
+    t.type_text("_deploy");
+    t.keys(&["Enter"]);
+    let screen = t.wait_for("more instances", |s| s.contains("More instances"));
+    assert!(screen.contains("✔ Name · ci_deploy"), "{screen}");
+    assert!(!screen.contains('✘'), "the reason is gone:\n{screen}");
+    assert_eq!(
+        screen.matches("Name").count(),
+        1,
+        "no stale prompt:\n{screen}"
+    );
+    t.keys(&["Enter"]);
+    t.wait_for("the description", |s| s.contains("? Description"));
+    let long = "a description that is quite long so that it wraps around the 80 column edge";
+    t.type_text(long);
+    t.keys(&["Enter"]);
+    let screen = t.wait_for("the permissions", |s| s.contains("dns:read"));
+    assert_eq!(
+        screen.matches("Description (optional)").count(),
+        1,
+        "no stale copy of the wrapped prompt:\n{screen}"
+    );
+    assert!(!screen.contains("? Description"), "{screen}");
+    assert!(
+        screen.contains("✔ Description (optional) · a description"),
+        "{screen}"
+    );
+    t.keys(&["C-c"]);
+    assert_eq!(t.wait_exit(), 130);
+    assert_eq!(env.read(), CATALOG);
 }

@@ -35,9 +35,14 @@ impl Scene {
     fn new() -> Scene {
         let env = TestEnv::new();
         let acme_token = env.create("console", &ADMIN);
-        let beta_token = run(beta(&env).args(["create", "console"]).args(ADMIN), "")
-            .success()
-            .secret();
+        let beta_token = run(
+            beta(&env)
+                .args(["create", "console", "--new-tenant"])
+                .args(ADMIN),
+            "",
+        )
+        .success()
+        .secret();
         let b = env.root().join("beta");
         fs::create_dir(b.join("sub")).unwrap();
         fs::rename(b.join("security.yml"), b.join("sub/security.yml")).unwrap();

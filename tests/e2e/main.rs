@@ -22,6 +22,7 @@ mod interactive;
 mod lifecycle;
 mod missing;
 mod operators;
+mod past_expiry;
 mod readme;
 mod scan;
 mod schema;

@@ -16,7 +16,8 @@ fn output(out: std::process::Output) -> Output {
 fn two_tenants() -> TestEnv {
     let env = TestEnv::new();
     env.create("a", &[]);
-    env.run(&["-t", "beta", "create", "b", "-q"]).success();
+    env.run(&["-t", "beta", "create", "b", "-q", "--new-tenant"])
+        .success();
     env
 }
 

@@ -140,7 +140,7 @@ fn blocks_a_live_secret(pre_commit: &Path, sb: &Sandbox, repo: &Path, rev: &str,
         c.env("CI", "true").args(args);
         ok(run(c)).trim().to_string()
     };
-    let live = tokenctl(&["--tenant", "acme", "create", "ci", "-q"]);
+    let live = tokenctl(&["--tenant", "acme", "create", "ci", "-q", "--new-tenant"]);
     let off = tokenctl(&["--tenant", "acme", "create", "off", "--disabled", "-q"]);
     std::fs::write(
         project.join(".pre-commit-config.yaml"),

@@ -60,9 +60,25 @@ fn the_quick_start_runs_as_written() {
         script.contains("NEW=$(tokenctl rotate") && !script.contains("/dev/null"),
         "the rotated secret is kept, not thrown away:\n{script}"
     );
+    // In an empty folder, and where the set-up command already made ./tenants/demo (a
+    // second tenant under that root needs --new-tenant).
+    for after_set_up in [false, true] {
+        quick_start_in_a_folder(&script, after_set_up);
+    }
+}
+
+fn quick_start_in_a_folder(script: &str, after_set_up: bool) {
     let dir = tempfile::tempdir().unwrap();
+    if after_set_up {
+        std::fs::create_dir_all(dir.path().join("tenants/demo")).unwrap();
+        std::fs::write(
+            dir.path().join("tenants/demo/security.yml"),
+            "version: 1\napiKeys: {}\n",
+        )
+        .unwrap();
+    }
     let out = Command::new("bash")
-        .args(["--noprofile", "--norc", "-eo", "pipefail", "-c", &script])
+        .args(["--noprofile", "--norc", "-eo", "pipefail", "-c", script])
         .current_dir(dir.path())
         .env_clear()
         .env("PATH", path_with(&[]))

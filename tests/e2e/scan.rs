@@ -418,11 +418,19 @@ fn scan_all_tenants_names_the_tenant_and_reports_a_broken_one() {
     let env = TestEnv::new();
     let acme = env.create("ci", &["-q"]);
     let beta = env
-        .run(&["--tenant", "beta", "create", "deploy", "-q"])
+        .run(&["--tenant", "beta", "create", "deploy", "-q", "--new-tenant"])
         .success()
         .secret();
     let zeta = env
-        .run(&["--tenant", "zeta", "create", "off", "--disabled", "-q"])
+        .run(&[
+            "--tenant",
+            "zeta",
+            "create",
+            "off",
+            "--disabled",
+            "-q",
+            "--new-tenant",
+        ])
         .success()
         .secret();
     // One token imported into a second tenant: both are named.

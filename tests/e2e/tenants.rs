@@ -8,7 +8,7 @@ fn tenants(env: &TestEnv) {
     let t = |tenant: &str, args: &[&str]| {
         let mut all = vec!["--tenant", tenant, "create"];
         all.extend_from_slice(args);
-        all.push("-q");
+        all.extend(["-q", "--new-tenant"]);
         env.run(&all).success();
     };
     t(
@@ -295,4 +295,102 @@ fn check_all_tenants_reports_each_file_s_problems_with_their_position() {
     env.run(&["check", "--all-tenants", "x.yml"]).code(2);
     env.run(&["--root", "nowhere", "list", "--all-tenants"])
         .code(1);
+}
+
+/// A write that would create a new tenant's file needs --new-tenant, except the first tenant
+/// of a root named by --root or TOKENCTL_ROOT: a mistyped tenant fails (exit 1, the path,
+/// the nearest tenant) and creates nothing, with `create`, `apply` and `apply --dry-run`.
+#[test]
+fn a_new_tenant_needs_new_tenant_except_the_first_under_a_named_root() {
+    let env = TestEnv::new();
+    // The first tenant under TOKENCTL_ROOT: allowed.
+    env.run(&["create", "ci", "-q"]).success().secret();
+    let before = env.bytes();
+    let typo = env.root().join("acmee/security.yml");
+    for args in [
+        &["--tenant", "acmee", "create", "deploy", "-q"][..],
+        &["--tenant", "acmee", "apply", "-f", "-"][..],
+        &["--tenant", "acmee", "apply", "-f", "-", "--dry-run"][..],
+    ] {
+        let out = env.run_with(args, "deploy:\n  permissions: [dns:read]\n");
+        out.code(1);
+        assert_eq!(out.stdout, "", "no secret for a tenant no server reads");
+        assert_eq!(
+            out.stderr,
+            format!(
+                "error: {}: no such tenant (--tenant acmee under TOKENCTL_ROOT={}); did you \
+                 mean --tenant acme? To create tenant 'acmee', add --new-tenant\n",
+                typo.display(),
+                env.root().display()
+            ),
+            "{args:?}"
+        );
+        assert!(!env.root().join("acmee").exists(), "{args:?}: no folder");
+    }
+    // Another name, far from any tenant: the tenants are listed.
+    let out = env.run(&["--tenant", "beta", "create", "b", "-q"]);
+    out.code(1);
+    assert!(
+        out.stderr
+            .contains("the tenants there are acme; to create tenant 'beta', add --new-tenant"),
+        "{}",
+        out.stderr
+    );
+    // --new-tenant creates it; then it is a tenant like any other.
+    env.run(&["--tenant", "beta", "create", "b", "-q", "--new-tenant"])
+        .success()
+        .secret();
+    env.run(&["--tenant", "beta", "create", "b2", "-q"])
+        .success();
+    env.run_with(
+        &["--tenant", "gamma", "apply", "-f", "-", "--new-tenant"],
+        "g:\n  permissions: [dns:read]\n",
+    )
+    .success();
+    assert!(env.root().join("gamma/security.yml").is_file());
+    assert_eq!(env.bytes(), before, "acme untouched");
+    // --file is the operator's own path: never refused.
+    env.run(&["--file", "own.yml", "create", "x", "-q"])
+        .success();
+    assert!(env.dir.path().join("own.yml").is_file());
+}
+
+/// The default root (./tenants, neither --root nor TOKENCTL_ROOT) is no named root: even its
+/// first tenant needs --new-tenant, so a run from the wrong folder creates nothing.
+#[test]
+fn under_the_default_root_even_the_first_tenant_needs_new_tenant() {
+    let env = TestEnv::new();
+    let run = |args: &[&str]| {
+        env.cmd()
+            .env_remove("TOKENCTL_ROOT")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = run(&["--tenant", "acme", "create", "ci", "-q"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error: tenants/acme/security.yml: no such tenant (--tenant acme under --root \
+         tenants); to create it, add --new-tenant, or name the root with --root DIR (or \
+         TOKENCTL_ROOT) if tenants is not it\n"
+    );
+    assert!(!env.dir.path().join("tenants").exists());
+    // The root named on the command line: the first tenant is allowed.
+    let out = run(&[
+        "--root", "tenants", "--tenant", "acme", "create", "ci", "-q",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(env.file().is_file());
+    // Then the default root holds a tenant, and a new one still needs the flag.
+    let out = run(&["--tenant", "beta", "create", "ci", "-q"]);
+    assert_eq!(out.status.code(), Some(1));
+    let out = run(&["--tenant", "beta", "create", "ci", "-q", "--new-tenant"]);
+    assert_eq!(out.status.code(), Some(0));
 }

@@ -15,6 +15,8 @@ compile_error!(
 
 /// The instant tests run at unless they say otherwise.
 pub const NOW: &str = "2026-11-22T10:00:00Z";
+/// An instant a year before [`NOW`], for keys that have expired by [`NOW`].
+pub const EARLIER: &str = "2025-11-22T10:00:00Z";
 
 pub struct TestEnv {
     pub dir: tempfile::TempDir,
@@ -178,6 +180,29 @@ impl TestEnv {
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
         }
+    }
+
+    /// Runs tokenctl with `args` at another instant (`TOKENCTL_NOW`): how a test makes a key
+    /// that has expired by [`NOW`], as one made back then (a past expiry is refused).
+    pub fn run_at(&self, now: &str, args: &[&str]) -> Output {
+        let out = self
+            .cmd()
+            .env("TOKENCTL_NOW", now)
+            .args(args)
+            .output()
+            .expect("runs");
+        Output {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// Creates a key at another instant (see [`TestEnv::run_at`]) and returns its secret.
+    pub fn create_at(&self, now: &str, name: &str, extra: &[&str]) -> String {
+        let mut args = vec!["create", name];
+        args.extend_from_slice(extra);
+        self.run_at(now, &args).success().secret()
     }
 
     /// Creates a key and returns its secret.

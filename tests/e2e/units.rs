@@ -3,7 +3,7 @@
 //! `update` saying what it changed.
 
 use crate::lifecycle::run_at;
-use crate::testenv::{NOW, TestEnv};
+use crate::testenv::{EARLIER, NOW, TestEnv};
 
 /// The `expiresAt:` line of key `name` in the file.
 fn expires_at(env: &TestEnv, name: &str) -> String {
@@ -195,10 +195,13 @@ fn update_says_what_changed() {
         .success()
         .stderr_has("already is as asked; nothing was written");
     // Enabling an expired key says that it still does not work.
-    env.run(&["update", "beta", "--disable", "--expires", "2026-01-01"])
-        .success()
-        .stderr_has("Disabled key 'beta'")
-        .stderr_has("expires never -> 2026-01-01T00:00:00Z");
+    env.run_at(
+        EARLIER,
+        &["update", "beta", "--disable", "--expires", "2026-01-01"],
+    )
+    .success()
+    .stderr_has("Disabled key 'beta'")
+    .stderr_has("expires never -> 2026-01-01T00:00:00Z");
     env.run(&["update", "beta", "--enable"])
         .success()
         .stderr_has("it still does not work: it expired at 2026-01-01T00:00:00Z");

@@ -443,7 +443,16 @@ fn serve_refuses_a_file_of_tiny_nodes_and_does_not_keep_its_memory() {
     let env = TestEnv::new();
     let admin = with_admin(&env);
     let beta = env
-        .run(&["-t", "beta", "create", "console", "-p", "*", "-q"])
+        .run(&[
+            "-t",
+            "beta",
+            "create",
+            "console",
+            "-p",
+            "*",
+            "-q",
+            "--new-tenant",
+        ])
         .success()
         .secret();
     let api = Api::start(&env, &[]);

@@ -58,6 +58,15 @@ options:
       - When not given, tokenctl's default applies, C($TOKENCTL_ROOT) or else C(tenants) in
         the module's working directory; give an absolute path.
     type: path
+  new_tenant:
+    description:
+      - Allow creating the file of a tenant that does not exist yet (tokenctl's
+        C(--new-tenant)), with O(tenant).
+      - Without it, a O(tenant) with no C(security.yml) fails, naming the nearest existing
+        tenant, so a mistyped tenant creates nothing. The first tenant under a O(root) (or
+        C($TOKENCTL_ROOT)) that holds no tenant yet needs no flag.
+    type: bool
+    default: false
   keys:
     description:
       - >-
@@ -317,6 +326,7 @@ def argument_spec():
         path=dict(type="path"),
         tenant=dict(type="str"),
         root=dict(type="path"),
+        new_tenant=dict(type="bool", default=False),
         keys=dict(type="dict", no_log=False),
         prune=dict(type="bool", default=False),
         executable=dict(type="path", default="tokenctl"),
@@ -454,6 +464,8 @@ def main():
         if p["root"] is not None:
             argv += ["--root", p["root"]]
     argv += ["apply", "-f", "-"]
+    if p["new_tenant"]:
+        argv += ["--new-tenant"]
     if module.check_mode:
         argv.append("--dry-run")
     if p["prune"]:
