@@ -883,7 +883,7 @@ _tokenctl() {
             return 0
             ;;
         tokenctl__subcmd__update)
-            opts="-p -t -o -h --enable --disable --permission --clear-permissions --add-permission --remove-permission --description --expires --if-unchanged --file-owner --file-group --file-mode --file --tenant --root --format --color --lock-timeout --help"
+            opts="-p -t -o -h --enable --disable --permission --clear-permissions --add-permission --remove-permission --description --expires --allow-ip --remove-allow-ip --clear-allow-ips --path-prefix --clear-path-prefix --resource --remove-resource --clear-resources --if-unchanged --file-owner --file-group --file-mode --file --tenant --root --format --color --lock-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -914,6 +914,26 @@ _tokenctl() {
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o nospace
                     fi
+                    return 0
+                    ;;
+                --allow-ip)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --remove-allow-ip)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --path-prefix)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --resource)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --remove-resource)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --if-unchanged)

@@ -42,7 +42,7 @@ complete -c tokenctl -n "__fish_tokenctl_needs_command" -s V -l version -d 'Prin
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "create" -d 'Create a key and print its secret once'
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "list" -d 'List keys, most recently used first (never a hash or a secret)'
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "show" -d 'Show one key\'s definition and usage'
-complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "update" -d 'Change a key\'s permissions, state, description or expiry'
+complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "update" -d 'Change a key\'s permissions, state, description, expiry or restrictions'
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "delete" -d 'Delete a key (or every key with --all); it stops working at once'
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "rotate" -d 'Give a key a new secret, keeping its definition'
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "verify" -d 'Verify a token read from stdin and say why it fails'
@@ -121,6 +121,11 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l add-permiss
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l remove-permission -d 'Remove a permission (repeatable)' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l description -d 'New description ("" removes it)' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l expires -d 'New expiry: a duration from now (30d, 3mo, 1y; units y, mo, w, d, h, min, s, ms), a date (2027-01-01), an RFC 3339 time, or never' -r -f
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l allow-ip -d 'Also allow use from this address range (repeatable), e.g. 203.0.113.0/24' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l remove-allow-ip -d 'Stop allowing this address range (repeatable; not the last one: see --clear-allow-ips)' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l path-prefix -d 'Allow use only on paths starting with this (=/x: exactly /x), replacing any prefix' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l resource -d 'Also allow use on this resource (repeatable)' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l remove-resource -d 'Stop allowing this resource (repeatable; not the last one: see --clear-resources)' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l if-unchanged -d 'Write only if the file\'s SHA-256 is still this, else exit 6: `sha256sum`\'s line, its 64 hex digits, or sha256:HEX' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l file-owner -d 'Give the file written this owner (a user name or id); set on the new file before it replaces the old one, never by name afterwards. Root only' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l file-group -d 'Give the file written this group (a group name or id), as --file-owner does' -r
@@ -139,6 +144,9 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l lock-timeou
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l enable -d 'Enable the key'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l disable -d 'Disable the key (it stops working at once)'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l clear-permissions -d 'Remove every permission'
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l clear-allow-ips -d 'Lift the address restriction: the key may be used from any address'
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l clear-path-prefix -d 'Lift the path restriction: the key may be used on any path'
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l clear-resources -d 'Lift the resource restriction: the key may be used on any resource'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand delete" -l if-unchanged -d 'Write only if the file\'s SHA-256 is still this, else exit 6: `sha256sum`\'s line, its 64 hex digits, or sha256:HEX' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand delete" -l file-owner -d 'Give the file written this owner (a user name or id); set on the new file before it replaces the old one, never by name afterwards. Root only' -r

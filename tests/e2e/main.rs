@@ -23,6 +23,7 @@ mod lifecycle;
 mod missing;
 mod operators;
 mod readme;
+mod restrict;
 mod scan;
 mod schema;
 mod scripting;
