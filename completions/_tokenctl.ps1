@@ -39,6 +39,7 @@ Register-ArgumentCompleter -Native -CommandName 'tokenctl' -ScriptBlock {
             [CompletionResult]::new('update', 'update', [CompletionResultType]::ParameterValue, 'Change a key''s permissions, state, description, expiry or restrictions')
             [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Delete a key (or every key with --all); it stops working at once')
             [CompletionResult]::new('rotate', 'rotate', [CompletionResultType]::ParameterValue, 'Give a key a new secret, keeping its definition')
+            [CompletionResult]::new('rename', 'rename', [CompletionResultType]::ParameterValue, 'Rename a key: its secret, permissions and everything else stay')
             [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Verify a token read from stdin and say why it fails')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Validate a security.yml without changing it (exit 7 on problems)')
             [CompletionResult]::new('apply', 'apply', [CompletionResultType]::ParameterValue, 'Make the file''s keys match a desired-state file (declarative; for config management)')
@@ -192,6 +193,23 @@ Register-ArgumentCompleter -Native -CommandName 'tokenctl' -ScriptBlock {
             [CompletionResult]::new('--copy', '--copy', [CompletionResultType]::ParameterName, 'Also copy the secret to the clipboard; it is cleared after 45s (see --copy-for)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only the secret')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only the secret')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'tokenctl;rename' {
+            [CompletionResult]::new('--if-unchanged', '--if-unchanged', [CompletionResultType]::ParameterName, 'Write only if the file''s SHA-256 is still this, else exit 6: `sha256sum`''s line, its 64 hex digits, or sha256:HEX')
+            [CompletionResult]::new('--file-owner', '--file-owner', [CompletionResultType]::ParameterName, 'Give the file written this owner (a user name or id); set on the new file before it replaces the old one, never by name afterwards. Root only')
+            [CompletionResult]::new('--file-group', '--file-group', [CompletionResultType]::ParameterName, 'Give the file written this group (a group name or id), as --file-owner does')
+            [CompletionResult]::new('--file-mode', '--file-mode', [CompletionResultType]::ParameterName, 'Give the file written this mode (octal, like 0600), as --file-owner does')
+            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)')
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Tenant whose <root>/<tenant>/security.yml to use')
+            [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant whose <root>/<tenant>/security.yml to use')
+            [CompletionResult]::new('--root', '--root', [CompletionResultType]::ParameterName, 'Folder holding one folder per tenant')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format for data on stdout')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format for data on stdout')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)')
+            [CompletionResult]::new('--lock-timeout', '--lock-timeout', [CompletionResultType]::ParameterName, 'How long to wait for another tokenctl''s lock on the file, e.g. 10s; units ms, s, m or min, h')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break

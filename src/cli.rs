@@ -273,6 +273,15 @@ pub enum Command {
         after_help = "Examples:\n  tokenctl -t acme rotate ci-deploy\n  tokenctl -t acme rotate ci-deploy --grace 24h --quiet"
     )]
     Rotate(RotateArgs),
+    /// Rename a key: its secret, permissions and everything else stay.
+    ///
+    /// Refused when the new name is taken (exit 6). The key's record in the usage file
+    /// (security.usage.yml) moves to the new name in the same locked write. Servers that
+    /// name the key in logs or checks see the new name from then on.
+    #[command(
+        after_help = "Examples:\n  tokenctl -t acme rename ci-deploy ci-deploy-old\n  tokenctl --root /etc/app/tenants -t acme rename grafana grafana-prod"
+    )]
+    Rename(RenameArgs),
     /// Verify a token read from stdin and say why it fails.
     ///
     /// Reads the token (or a whole Authorization value: Bearer, or Basic with the token as
@@ -543,6 +552,18 @@ pub struct DeleteArgs {
     /// Do not ask (required when stdin is not a terminal).
     #[arg(long, short = 'y')]
     pub yes: bool,
+    #[command(flatten)]
+    pub write: WriteOpts,
+}
+
+#[derive(Debug, Args)]
+pub struct RenameArgs {
+    /// The key's name now.
+    #[arg(value_name = "OLD", add = completion::key_names())]
+    pub old: String,
+    /// The name it is to have.
+    #[arg(value_name = "NEW")]
+    pub new: String,
     #[command(flatten)]
     pub write: WriteOpts,
 }

@@ -23,6 +23,7 @@ mod lifecycle;
 mod missing;
 mod operators;
 mod readme;
+mod rename;
 mod restrict;
 mod scan;
 mod schema;
