@@ -95,3 +95,20 @@ fn rename_drops_a_stale_usage_record_of_the_new_name() {
         .success()
         .stdout_has("\"lastUsedAt\": null");
 }
+
+#[test]
+fn a_broken_usage_file_does_not_undo_the_rename() {
+    let env = TestEnv::new();
+    let secret = env.create("ci", &["-p", "dns:read"]);
+    let usage_file = env.file().with_file_name("security.usage.yml");
+    std::fs::write(&usage_file, "[broken\n").unwrap();
+    let out = env.run(&["rename", "ci", "deploy"]);
+    out.success()
+        .stderr_has("Renamed key 'ci' to 'deploy'")
+        .stderr_has("warning: the key is renamed, but its last use could not be moved");
+    // The usage file is left as it was, never overwritten.
+    assert_eq!(std::fs::read_to_string(&usage_file).unwrap(), "[broken\n");
+    env.run_with(&["verify"], &secret)
+        .success()
+        .stdout_has("valid: key 'deploy'");
+}
