@@ -37,6 +37,9 @@ _tokenctl() {
             tokenctl,man)
                 cmd="tokenctl__subcmd__man"
                 ;;
+            tokenctl,rename)
+                cmd="tokenctl__subcmd__rename"
+                ;;
             tokenctl,rotate)
                 cmd="tokenctl__subcmd__rotate"
                 ;;
@@ -65,7 +68,7 @@ _tokenctl() {
 
     case "${cmd}" in
         tokenctl)
-            opts="-t -o -h -V --file --tenant --root --format --color --lock-timeout --help --version create list show update delete rotate verify check apply scan schema serve completions man"
+            opts="-t -o -h -V --file --tenant --root --format --color --lock-timeout --help --version create list show update delete rotate rename verify check apply scan schema serve completions man"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -579,6 +582,71 @@ _tokenctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        tokenctl__subcmd__rename)
+            opts="-t -o -h --if-unchanged --file-owner --file-group --file-mode --file --tenant --root --format --color --lock-timeout --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --if-unchanged)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --file-owner)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --file-group)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --file-mode)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tenant)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -t)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table wide json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table wide json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --lock-timeout)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         tokenctl__subcmd__rotate)
             opts="-q -t -o -h --grace --copy --copy-for --quiet --if-unchanged --file-owner --file-group --file-mode --file --tenant --root --format --color --lock-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -883,7 +951,7 @@ _tokenctl() {
             return 0
             ;;
         tokenctl__subcmd__update)
-            opts="-p -t -o -h --enable --disable --permission --clear-permissions --add-permission --remove-permission --description --expires --if-unchanged --file-owner --file-group --file-mode --file --tenant --root --format --color --lock-timeout --help"
+            opts="-p -t -o -h --enable --disable --permission --clear-permissions --add-permission --remove-permission --description --expires --allow-ip --remove-allow-ip --clear-allow-ips --path-prefix --clear-path-prefix --resource --remove-resource --clear-resources --if-unchanged --file-owner --file-group --file-mode --file --tenant --root --format --color --lock-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -914,6 +982,26 @@ _tokenctl() {
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o nospace
                     fi
+                    return 0
+                    ;;
+                --allow-ip)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --remove-allow-ip)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --path-prefix)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --resource)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --remove-resource)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --if-unchanged)

@@ -42,9 +42,10 @@ complete -c tokenctl -n "__fish_tokenctl_needs_command" -s V -l version -d 'Prin
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "create" -d 'Create a key and print its secret once'
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "list" -d 'List keys, most recently used first (never a hash or a secret)'
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "show" -d 'Show one key\'s definition and usage'
-complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "update" -d 'Change a key\'s permissions, state, description or expiry'
+complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "update" -d 'Change a key\'s permissions, state, description, expiry or restrictions'
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "delete" -d 'Delete a key (or every key with --all); it stops working at once'
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "rotate" -d 'Give a key a new secret, keeping its definition'
+complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "rename" -d 'Rename a key: its secret, permissions and everything else stay'
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "verify" -d 'Verify a token read from stdin and say why it fails'
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "check" -d 'Validate a security.yml without changing it (exit 7 on problems)'
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "apply" -d 'Make the file\'s keys match a desired-state file (declarative; for config management)'
@@ -122,6 +123,11 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l add-permiss
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l remove-permission -d 'Remove a permission (repeatable)' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l description -d 'New description ("" removes it)' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l expires -d 'New expiry: a duration from now (30d, 3mo, 1y; units y, mo, w, d, h, min, s, ms), a date (2027-01-01), an RFC 3339 time, or never' -r -f
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l allow-ip -d 'Also allow use from this address range (repeatable), e.g. 203.0.113.0/24' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l remove-allow-ip -d 'Stop allowing this address range (repeatable; not the last one: see --clear-allow-ips)' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l path-prefix -d 'Allow use only on paths starting with this (=/x: exactly /x), replacing any prefix' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l resource -d 'Also allow use on this resource (repeatable)' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l remove-resource -d 'Stop allowing this resource (repeatable; not the last one: see --clear-resources)' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l if-unchanged -d 'Write only if the file\'s SHA-256 is still this, else exit 6: `sha256sum`\'s line, its 64 hex digits, or sha256:HEX' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l file-owner -d 'Give the file written this owner (a user name or id); set on the new file before it replaces the old one, never by name afterwards. Root only' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l file-group -d 'Give the file written this group (a group name or id), as --file-owner does' -r
@@ -140,6 +146,9 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l lock-timeou
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l enable -d 'Enable the key'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l disable -d 'Disable the key (it stops working at once)'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l clear-permissions -d 'Remove every permission'
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l clear-allow-ips -d 'Lift the address restriction: the key may be used from any address'
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l clear-path-prefix -d 'Lift the path restriction: the key may be used on any path'
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l clear-resources -d 'Lift the resource restriction: the key may be used on any resource'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand delete" -l if-unchanged -d 'Write only if the file\'s SHA-256 is still this, else exit 6: `sha256sum`\'s line, its 64 hex digits, or sha256:HEX' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand delete" -l file-owner -d 'Give the file written this owner (a user name or id); set on the new file before it replaces the old one, never by name afterwards. Root only' -r
@@ -180,6 +189,22 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -l lock-timeou
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -l copy -d 'Also copy the secret to the clipboard; it is cleared after 45s (see --copy-for)'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -s q -l quiet -d 'Print only the secret'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand rename" -l if-unchanged -d 'Write only if the file\'s SHA-256 is still this, else exit 6: `sha256sum`\'s line, its 64 hex digits, or sha256:HEX' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand rename" -l file-owner -d 'Give the file written this owner (a user name or id); set on the new file before it replaces the old one, never by name afterwards. Root only' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand rename" -l file-group -d 'Give the file written this group (a group name or id), as --file-owner does' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand rename" -l file-mode -d 'Give the file written this mode (octal, like 0600), as --file-owner does' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand rename" -l file -d 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)' -r -F
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand rename" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand rename" -l root -d 'Folder holding one folder per tenant' -r -F
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand rename" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t'A table fitted to the terminal (list drops or wraps columns when narrow)'
+wide\t'A table with every column, never narrowed'
+json\t''
+yaml\t''"
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand rename" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand rename" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r -f
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand rename" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand verify" -l permission -d 'Require this permission' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand verify" -l ip -d 'The client\'s address' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand verify" -l path -d 'The request path' -r

@@ -245,12 +245,14 @@ pub enum Command {
         after_help = "Examples:\n  tokenctl -t acme show ci-deploy\n  tokenctl -t acme show ci-deploy --format json"
     )]
     Show(ShowArgs),
-    /// Change a key's permissions, state, description or expiry.
+    /// Change a key's permissions, state, description, expiry or restrictions.
     ///
     /// The name and the secret never change (use rotate for a new secret). Only the fields
-    /// given are written; stderr says what changed, old -> new.
+    /// given are written; stderr says what changed, old -> new. Removing the last allowed
+    /// address or resource is refused (the key could not be used); --clear-allow-ips,
+    /// --clear-path-prefix and --clear-resources lift a restriction and say so.
     #[command(
-        after_help = "Examples:\n  tokenctl -t acme update ci-deploy --disable\n  tokenctl -t acme update ci-deploy --add-permission dns:read --expires 30d\n  tokenctl -t acme update ci-deploy --permission dns:write --permission domains:read"
+        after_help = "Examples:\n  tokenctl -t acme update ci-deploy --disable\n  tokenctl -t acme update ci-deploy --add-permission dns:read --expires 30d\n  tokenctl -t acme update ci-deploy --permission dns:write --permission domains:read\n  tokenctl -t acme update ci-deploy --allow-ip 10.0.0.0/8 --remove-allow-ip 192.0.2.0/24"
     )]
     Update(UpdateArgs),
     /// Delete a key (or every key with --all); it stops working at once.
@@ -271,6 +273,15 @@ pub enum Command {
         after_help = "Examples:\n  tokenctl -t acme rotate ci-deploy\n  tokenctl -t acme rotate ci-deploy --grace 24h --quiet"
     )]
     Rotate(RotateArgs),
+    /// Rename a key: its secret, permissions and everything else stay.
+    ///
+    /// Refused when the new name is taken (exit 6). The key's record in the usage file
+    /// (security.usage.yml) moves to the new name in the same locked write. Servers that
+    /// name the key in logs or checks see the new name from then on.
+    #[command(
+        after_help = "Examples:\n  tokenctl -t acme rename ci-deploy ci-deploy-old\n  tokenctl --root /etc/app/tenants -t acme rename grafana grafana-prod"
+    )]
+    Rename(RenameArgs),
     /// Verify a token read from stdin and say why it fails.
     ///
     /// Reads the token (or a whole Authorization value: Bearer, or Basic with the token as
@@ -487,6 +498,46 @@ pub struct UpdateArgs {
     /// New expiry: a duration from now (30d, 3mo, 1y; units y, mo, w, d, h, min, s, ms), a date (2027-01-01), an RFC 3339 time, or never.
     #[arg(long, value_name = "WHEN", value_hint = ValueHint::Other, add = completion::expiry_presets())]
     pub expires: Option<String>,
+    /// Also allow use from this address range (repeatable), e.g. 203.0.113.0/24.
+    #[arg(
+        long = "allow-ip",
+        value_name = "CIDR",
+        conflicts_with = "clear_allow_ips"
+    )]
+    pub allow_ips: Vec<String>,
+    /// Stop allowing this address range (repeatable; not the last one: see --clear-allow-ips).
+    #[arg(
+        long = "remove-allow-ip",
+        value_name = "CIDR",
+        conflicts_with = "clear_allow_ips"
+    )]
+    pub remove_allow_ips: Vec<String>,
+    /// Lift the address restriction: the key may be used from any address.
+    #[arg(long)]
+    pub clear_allow_ips: bool,
+    /// Allow use only on paths starting with this (=/x: exactly /x), replacing any prefix.
+    #[arg(long, value_name = "PATH", conflicts_with = "clear_path_prefix")]
+    pub path_prefix: Option<String>,
+    /// Lift the path restriction: the key may be used on any path.
+    #[arg(long)]
+    pub clear_path_prefix: bool,
+    /// Also allow use on this resource (repeatable).
+    #[arg(
+        long = "resource",
+        value_name = "NAME",
+        conflicts_with = "clear_resources"
+    )]
+    pub resources: Vec<String>,
+    /// Stop allowing this resource (repeatable; not the last one: see --clear-resources).
+    #[arg(
+        long = "remove-resource",
+        value_name = "NAME",
+        conflicts_with = "clear_resources"
+    )]
+    pub remove_resources: Vec<String>,
+    /// Lift the resource restriction: the key may be used on any resource.
+    #[arg(long)]
+    pub clear_resources: bool,
     #[command(flatten)]
     pub write: WriteOpts,
 }
@@ -505,6 +556,18 @@ pub struct DeleteArgs {
     /// Do not ask (required when stdin is not a terminal).
     #[arg(long, short = 'y')]
     pub yes: bool,
+    #[command(flatten)]
+    pub write: WriteOpts,
+}
+
+#[derive(Debug, Args)]
+pub struct RenameArgs {
+    /// The key's name now.
+    #[arg(value_name = "OLD", add = completion::key_names())]
+    pub old: String,
+    /// The name it is to have.
+    #[arg(value_name = "NEW")]
+    pub new: String,
     #[command(flatten)]
     pub write: WriteOpts,
 }

@@ -141,6 +141,14 @@ pub fn no_such_key(doc: &Document, name: &str) -> Error {
     }
 }
 
+/// Parses `--allow-ip` values (as `create` and `update` take them): CIDRs or bare addresses.
+pub fn parse_allow_ips(values: &[String]) -> Result<Vec<IpNet>> {
+    values
+        .iter()
+        .map(|s| crate::model::parse_cidr(s).map_err(Error::Usage))
+        .collect()
+}
+
 /// Removes repeated scopes, keeping the first of each.
 pub fn dedup(list: &mut Vec<String>) {
     let mut seen = std::collections::HashSet::new();

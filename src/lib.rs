@@ -58,6 +58,7 @@ pub fn run(cli: Cli, launch: Launch) -> Result<()> {
         Command::Update(a) => update::run(&ctx, a),
         Command::Delete(a) => delete::run(&ctx, a),
         Command::Rotate(a) => rotate::run(&ctx, a),
+        Command::Rename(a) => rename::run(&ctx, a),
         Command::Verify(a) => verify::run(&ctx, a),
         Command::Check(a) => check::run(&ctx, a),
         Command::Apply(a) => commands::apply::run(&ctx, a),

@@ -8,7 +8,7 @@ use super::{
 use crate::cli::CreateArgs;
 use crate::error::{Error, Result};
 use crate::keys::{self, Definition, dedup};
-use crate::model::{ApiKey, parse_cidr};
+use crate::model::ApiKey;
 use crate::store::Edit;
 use crate::token::{self, Secret};
 use std::io::IsTerminal;
@@ -73,12 +73,7 @@ pub fn run(ctx: &Context, mut args: CreateArgs) -> Result<()> {
     let allowed_ips = if def.allow_ips.is_empty() {
         None
     } else {
-        Some(
-            def.allow_ips
-                .iter()
-                .map(|s| parse_cidr(s).map_err(Error::Usage))
-                .collect::<Result<Vec<_>>>()?,
-        )
+        Some(crate::keys::parse_allow_ips(&def.allow_ips)?)
     };
     if let Some(p) = &def.path_prefix {
         check_path_prefix(p)?;

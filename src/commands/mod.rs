@@ -7,6 +7,7 @@ pub mod delete;
 pub mod generate;
 pub mod interactive;
 pub mod list;
+pub mod rename;
 pub mod rotate;
 pub mod scan;
 pub mod schema;

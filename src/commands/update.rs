@@ -1,4 +1,5 @@
-//! `update NAME`: change permissions, enabled, description or expiry. Name and hash never change.
+//! `update NAME`: change permissions, enabled, description, expiry or the restrictions
+//! (allowedIps, pathPrefix, resources). Name and hash never change.
 
 use super::{Context, check_catalog, check_scopes, no_such_key};
 use crate::cli::UpdateArgs;
@@ -21,6 +22,19 @@ pub fn run(ctx: &Context, args: UpdateArgs) -> Result<()> {
     if let Some(d) = &args.description {
         super::refuse_secret("--description", d, crate::text::contains_token)?;
     }
+    // The restrictions are checked as `create` checks them.
+    let allow_ips = crate::keys::parse_allow_ips(&args.allow_ips)?;
+    let remove_allow_ips = crate::keys::parse_allow_ips(&args.remove_allow_ips)?;
+    if let Some(p) = &args.path_prefix {
+        super::refuse_secret("--path-prefix", p, crate::text::contains_token)?;
+        super::check_path_prefix(p)?;
+    }
+    for r in &args.resources {
+        super::refuse_secret("--resource", r, crate::text::contains_secret)?;
+    }
+    for r in &args.remove_resources {
+        super::refuse_secret("--remove-resource", r, crate::text::contains_secret)?;
+    }
     let nothing = !args.enable
         && !args.disable
         && args.permissions.is_empty()
@@ -28,10 +42,22 @@ pub fn run(ctx: &Context, args: UpdateArgs) -> Result<()> {
         && args.add_permissions.is_empty()
         && args.remove_permissions.is_empty()
         && args.description.is_none()
-        && expires.is_none();
+        && expires.is_none()
+        && allow_ips.is_empty()
+        && remove_allow_ips.is_empty()
+        && !args.clear_allow_ips
+        && args.path_prefix.is_none()
+        && !args.clear_path_prefix
+        && args.resources.is_empty()
+        && args.remove_resources.is_empty()
+        && !args.clear_resources;
     if nothing {
         return Err(Error::Usage(
-            "nothing to change: give --enable, --disable, --permission, --add-permission, --remove-permission, --description or --expires".into(),
+            "nothing to change: give --enable, --disable, --permission, --add-permission, \
+             --remove-permission, --description, --expires, --allow-ip, --remove-allow-ip, \
+             --clear-allow-ips, --path-prefix, --clear-path-prefix, --resource, \
+             --remove-resource or --clear-resources"
+                .into(),
         ));
     }
     let store = ctx.store()?.with_file_attrs(args.write.attrs()?);
@@ -81,6 +107,30 @@ pub fn run(ctx: &Context, args: UpdateArgs) -> Result<()> {
                 .map_err(|m| Error::Usage(format!("--expires: {m}")))?;
             new.expires_at = e;
         }
+        new.allowed_ips = restrict(
+            &key.name,
+            key.allowed_ips.as_deref(),
+            &allow_ips,
+            &remove_allow_ips,
+            args.clear_allow_ips,
+            ("address range", "--clear-allow-ips", "from any address"),
+            ctx,
+        )?;
+        if let Some(p) = &args.path_prefix {
+            new.path_prefix = Some(p.clone());
+        }
+        if args.clear_path_prefix {
+            new.path_prefix = None;
+        }
+        new.resources = restrict(
+            &key.name,
+            key.resources.as_deref(),
+            &args.resources,
+            &args.remove_resources,
+            args.clear_resources,
+            ("resource", "--clear-resources", "on any resource"),
+            ctx,
+        )?;
         if new == *key {
             return Ok((Edit::new(), (key.clone(), new)));
         }
@@ -88,7 +138,7 @@ pub fn run(ctx: &Context, args: UpdateArgs) -> Result<()> {
         new.previous_hashes.retain(|p| p.expires_at > now);
         Ok((Edit::new().put(new.clone()), (key.clone(), new)))
     })?;
-    for line in said(&old, &key, now) {
+    for line in said(&old, &key, now).into_iter().chain(lifted(&old, &key)) {
         ctx.say(line);
     }
     if !ctx.is_table() {
@@ -100,6 +150,66 @@ pub fn run(ctx: &Context, args: UpdateArgs) -> Result<()> {
         )?;
     }
     Ok(())
+}
+
+/// A restriction list after adding `add` and removing `remove` (or clearing it): `None` is
+/// no restriction. Removing the last entry is refused, as an empty list would lock the key
+/// out; lifting the restriction takes the `--clear-...` flag, so it is never done silently.
+fn restrict<T: PartialEq + Clone + std::fmt::Display>(
+    name: &str,
+    old: Option<&[T]>,
+    add: &[T],
+    remove: &[T],
+    clear: bool,
+    (what, clear_flag, anywhere): (&str, &str, &str),
+    ctx: &Context,
+) -> Result<Option<Vec<T>>> {
+    if clear {
+        return Ok(None);
+    }
+    if add.is_empty() && remove.is_empty() {
+        return Ok(old.map(<[T]>::to_vec));
+    }
+    let mut list = old.map(<[T]>::to_vec).unwrap_or_default();
+    for a in add {
+        if !list.contains(a) {
+            list.push(a.clone());
+        }
+    }
+    for r in remove {
+        if !list.contains(r) {
+            ctx.say(format!("note: key '{name}' did not allow {what} '{r}'"));
+        }
+        list.retain(|x| x != r);
+    }
+    if list.is_empty() && !remove.is_empty() {
+        if old.is_none_or(<[T]>::is_empty) {
+            // Nothing was allowed-only; removing from no restriction leaves none.
+            return Ok(old.map(<[T]>::to_vec));
+        }
+        return Err(Error::Usage(format!(
+            "refusing to remove the last {what} of key '{name}': a key that allows none could \
+             not be used at all; give {clear_flag} to let it be used {anywhere}; nothing was \
+             written"
+        )));
+    }
+    Ok(Some(list))
+}
+
+/// What the operator is told when a restriction is lifted: the key may now be used more widely.
+fn lifted(old: &ApiKey, new: &ApiKey) -> Vec<String> {
+    let name = &new.name;
+    let mut lines = Vec::new();
+    if old.allowed_ips.is_some() && new.allowed_ips.is_none() {
+        lines.push(format!("Key '{name}' may now be used from any address."));
+    }
+    if old.path_prefix.is_some() && new.path_prefix.is_none() {
+        lines.push(format!("Key '{name}' may now be used on any path."));
+    }
+    if old.resources.is_some() && new.resources.is_none() {
+        lines.push(format!("Key '{name}' may now be used on any resource."));
+    }
+    lines
 }
 
 /// What the operator is told: the state change in words, then every other field as old -> new.
@@ -133,6 +243,33 @@ fn said(old: &ApiKey, new: &ApiKey, now: Timestamp) -> Vec<String> {
             "permissions {} -> {}",
             list(&old.permissions),
             list(&new.permissions)
+        ));
+    }
+    let nets = |v: &Option<Vec<ipnet::IpNet>>| {
+        v.as_ref().map_or("(any)".to_string(), |v| {
+            list(&v.iter().map(ToString::to_string).collect::<Vec<_>>())
+        })
+    };
+    if old.allowed_ips != new.allowed_ips {
+        fields.push(format!(
+            "allowedIps {} -> {}",
+            nets(&old.allowed_ips),
+            nets(&new.allowed_ips)
+        ));
+    }
+    if old.path_prefix != new.path_prefix {
+        fields.push(format!(
+            "pathPrefix {} -> {}",
+            old.path_prefix.as_deref().unwrap_or("(any)"),
+            new.path_prefix.as_deref().unwrap_or("(any)")
+        ));
+    }
+    let names = |v: &Option<Vec<String>>| v.as_ref().map_or("(any)".to_string(), |v| list(v));
+    if old.resources != new.resources {
+        fields.push(format!(
+            "resources {} -> {}",
+            names(&old.resources),
+            names(&new.resources)
         ));
     }
     if old.description != new.description {

@@ -219,6 +219,44 @@ impl Store {
         plan: impl FnOnce(&Document) -> Result<(Edit, T)>,
         deliver: impl FnOnce(&T, Option<&str>) -> Result<bool>,
     ) -> Result<Written<T>> {
+        self.write_then(if_unchanged, plan, deliver, |_| Ok(()))
+    }
+
+    /// Renames key `old` to `new` by the edit `plan` gives, and moves its record in the usage
+    /// file to the new name in the same locked write: after security.yml is in place, still
+    /// under its lock (so no other writer of security.yml comes between), under the usage
+    /// file's own lock. A usage record that could not be moved is returned as the error's
+    /// text (the rename itself is in force then); `Ok(None)` when it moved or there was none.
+    pub fn rename<T>(
+        &self,
+        if_unchanged: Option<&str>,
+        (old, new): (&str, &str),
+        plan: impl FnOnce(&Document) -> Result<(Edit, T)>,
+    ) -> Result<(T, Option<Error>)> {
+        let mut failed = None;
+        let written = self.write_then(
+            if_unchanged,
+            plan,
+            |_, _| Ok(false),
+            |place| {
+                if let Err(e) = usage::rename(place, old, new, self.lock_timeout) {
+                    failed = Some(e);
+                }
+                Ok(())
+            },
+        )?;
+        Ok((written.value, failed))
+    }
+
+    /// [`Store::write`], then `after` with the file's place, while the lock is still held,
+    /// when the file was written.
+    fn write_then<T>(
+        &self,
+        if_unchanged: Option<&str>,
+        plan: impl FnOnce(&Document) -> Result<(Edit, T)>,
+        deliver: impl FnOnce(&T, Option<&str>) -> Result<bool>,
+        after: impl FnOnce(&Place) -> Result<()>,
+    ) -> Result<Written<T>> {
         let expected = if_unchanged.map(parse_digest).transpose()?;
         let place = self.place_to_write()?;
         let _lock = Lock::acquire(&place, self.lock_timeout)?;
@@ -288,6 +326,7 @@ impl Store {
         staged
             .commit()
             .map_err(|e| if delivered { e.after_delivery() } else { e })?;
+        after(&place)?;
         Ok(Written {
             value,
             changed: true,

@@ -121,6 +121,27 @@ pub fn read_or_warn(place: &Place) -> BTreeMap<String, Usage> {
     }
 }
 
+/// Moves the record of key `old` to `new` in the usage file beside `security`, under the
+/// usage file's lock. A record already under `new` (left by a deleted key) goes: the renamed
+/// key's use is its own. Nothing is written when neither name has a record.
+pub(crate) fn rename(security: &Place, old: &str, new: &str, timeout: Duration) -> Result<()> {
+    let place = security.usage()?;
+    if super::atomic::read_at(&place)?.is_none() {
+        return Ok(());
+    }
+    let _lock = Lock::acquire(&place, timeout)?;
+    let mut records = read(&place)?;
+    let moved = records.remove(old);
+    let stale = records.remove(new);
+    if moved.is_none() && stale.is_none() {
+        return Ok(());
+    }
+    if let Some(u) = moved {
+        records.insert(new.to_string(), u);
+    }
+    write(security, &place, &records)
+}
+
 /// Records a use of `name` in the usage file beside `security` (through the same folder
 /// handle), under the usage file's own lock, written atomically. A new usage file gets the
 /// owner and group of `security` (the file whose keys it records).
@@ -130,6 +151,11 @@ pub(crate) fn record(security: &Place, name: &str, usage: Usage, timeout: Durati
     let mut records = read(&place)?;
     super::place::test_pause();
     records.insert(name.to_string(), usage);
+    write(security, &place, &records)
+}
+
+/// Writes the usage records atomically (the caller holds the usage file's lock).
+fn write(security: &Place, place: &Place, records: &BTreeMap<String, Usage>) -> Result<()> {
     let raw: BTreeMap<&str, Raw> = records
         .iter()
         .map(|(k, u)| {
@@ -144,7 +170,7 @@ pub(crate) fn record(security: &Place, name: &str, usage: Usage, timeout: Durati
         .collect();
     let text = serde_yaml::to_string(&raw).map_err(|e| Error::Other(e.to_string()))?;
     Staged::write(
-        &place,
+        place,
         text.as_bytes(),
         &[security.name()],
         FileAttrs::default(),

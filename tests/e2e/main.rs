@@ -24,6 +24,8 @@ mod missing;
 mod operators;
 mod past_expiry;
 mod readme;
+mod rename;
+mod restrict;
 mod scan;
 mod schema;
 mod scripting;

@@ -91,6 +91,8 @@ fn base(sub: &clap::Command, setup: &Setup) -> (Vec<String>, Vec<(String, usize)
         let value = match (sub.get_name(), id) {
             ("create", "names") => "z".to_string(),
             (_, "name" | "names") => "a".to_string(),
+            ("rename", "old") => "a".to_string(),
+            ("rename", "new") => "z".to_string(),
             (_, "shell") => "bash".to_string(),
             (_, "desired") => setup.desired.clone(),
             (_, "yes") => String::new(),

@@ -1,0 +1,52 @@
+//! `rename OLD NEW`: the same key under another name; its usage record moves with it.
+
+use super::{Context, no_such_key};
+use crate::cli::RenameArgs;
+use crate::error::{Error, Result};
+use crate::store::Edit;
+
+pub fn run(ctx: &Context, args: RenameArgs) -> Result<()> {
+    crate::names::validate("key", &args.old)?;
+    crate::names::validate("key", &args.new)?;
+    if args.old == args.new {
+        return Err(Error::Usage(format!(
+            "key '{}' already has that name; nothing was written",
+            args.old
+        )));
+    }
+    let store = ctx.store()?.with_file_attrs(args.write.attrs()?);
+    ctx.require_file(&store)?;
+    let ((), usage_failed) = store.rename(
+        args.write.if_unchanged.as_deref(),
+        (&args.old, &args.new),
+        |doc| {
+            let key = doc
+                .model
+                .get(&args.old)
+                .ok_or_else(|| no_such_key(doc, &args.old))?;
+            if doc.model.get(&args.new).is_some() {
+                return Err(Error::Conflict(format!(
+                    "key '{}' exists already; pick another name, or delete that key first; \
+                     nothing was written",
+                    args.new
+                )));
+            }
+            let mut renamed = key.clone();
+            renamed.name = args.new.clone();
+            // The key leaves its place and is written again after the last key, in one write:
+            // the planner replaces keys in place by name, and a name is what changes here.
+            Ok((Edit::new().remove(args.old.clone()).append(renamed), ()))
+        },
+    )?;
+    ctx.say(format!(
+        "Renamed key '{}' to '{}'; its secret is unchanged. It now comes last in the file.",
+        args.old, args.new
+    ));
+    if let Some(e) = usage_failed {
+        ctx.say(format!(
+            "warning: the key is renamed, but its last use could not be moved to the new \
+             name in the usage file: {e}"
+        ));
+    }
+    Ok(())
+}
