@@ -123,12 +123,11 @@ fn absolute(path: &Path) -> Result<PathBuf> {
 
 /// A link in a folder that others may write to (sticky like /tmp, or group- or
 /// world-writable) could have been planted there: follow it only when it belongs to us or to
-/// root, as the kernel's `protected_symlinks` does.
+/// root, as the kernel's `protected_symlinks` does. Root follows no other user's link at all:
+/// a tenant who owns its folder could point its `security.yml` at any file, and root would
+/// write it (and give it `--file-owner`).
 fn check_link_owner(link: &Path, meta: &fs::Metadata, dir: &Path) -> Result<()> {
-    let Ok(dir_meta) = fs::metadata(dir) else {
-        return Ok(());
-    };
-    let mode = dir_meta.permissions().mode();
+    let mode = fs::metadata(dir).map_or(0, |m| m.permissions().mode());
     let others_may_write = mode & 0o022 != 0;
     let me = rustix::process::geteuid().as_raw();
     if others_may_write && meta.uid() != me && meta.uid() != 0 {
@@ -139,6 +138,15 @@ fn check_link_owner(link: &Path, meta: &fs::Metadata, dir: &Path) -> Result<()> 
                 meta.uid(),
                 dir.display(),
                 mode & 0o7777
+            ),
+        });
+    }
+    if me == 0 && meta.uid() != 0 {
+        return Err(Error::Invalid {
+            path: link.to_path_buf(),
+            message: format!(
+                "is a symbolic link owned by user {}, and tokenctl runs as root: refusing to follow another user's link with --file, where it could lead anywhere; use --tenant NAME under --root (which keeps to the tenant's folder), or name the real file",
+                meta.uid()
             ),
         });
     }

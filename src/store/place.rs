@@ -202,6 +202,7 @@ fn open_tenant(root: &Path, tenant: &str, create: bool) -> Result<Option<Place>>
             ));
         }
     };
+    refuse_link_to_another_tenant(root_fd.as_fd(), root, tenant)?;
     // The file's own links, followed beneath the tenant folder.
     let mut rel = PathBuf::from("security.yml");
     let mut links = 0;
@@ -272,6 +273,40 @@ fn open_tenant(root: &Path, tenant: &str, create: bool) -> Result<Option<Place>>
             }
         }
     }
+}
+
+/// A tenant folder may be a link within the root, but not into another tenant's folder (a
+/// folder of the root holding a security.yml): the two tenants would share one file, so a key
+/// made for one would be a key of the other, and offboarding one would wipe the other.
+fn refuse_link_to_another_tenant(root_fd: BorrowedFd<'_>, root: &Path, tenant: &str) -> Result<()> {
+    let Ok(dest) = rustix::fs::readlinkat(root_fd, tenant, Vec::new()) else {
+        return Ok(()); // not a link
+    };
+    let dest = PathBuf::from(std::ffi::OsStr::from_bytes(dest.as_bytes()));
+    let first = dest.components().find_map(|c| match c {
+        std::path::Component::Normal(n) => Some(n.to_os_string()),
+        _ => None,
+    });
+    let Some(other) = first.filter(|o| o != tenant) else {
+        return Ok(());
+    };
+    let holds_file = rustix::fs::statat(
+        root_fd,
+        &Path::new(&other).join("security.yml"),
+        rustix::fs::AtFlags::SYMLINK_NOFOLLOW,
+    )
+    .is_ok();
+    if holds_file {
+        return Err(Error::Invalid {
+            path: root.join(tenant),
+            message: format!(
+                "is a link into the folder of tenant '{}' ({}); two tenants would share one file, so a key of one would be a key of the other: refusing it (give each tenant its own folder)",
+                other.to_string_lossy(),
+                dest.display()
+            ),
+        });
+    }
+    Ok(())
 }
 
 fn outside_tenant(link: &Path, tenant: &Path, to: &Path) -> Error {

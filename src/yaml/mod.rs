@@ -77,11 +77,25 @@ impl Budget {
         let b = text.as_bytes();
         let mut items = 0usize;
         let mut from = 0;
+        // The line of the last bracket looked at, and where on it the first character other
+        // than a blank or `-` is: worked out once a line, never again for each bracket on it
+        // (a long line of brackets, `x: [[],[],...]`, made this quadratic).
+        let (mut scanned, mut line_start, mut first_other) = (0usize, 0usize, None);
         // From one opening bracket to the next: most files have a few, as values.
         while let Some(found) = memchr::memchr2(b'[', b'{', &b[from..]) {
             let open = from + found;
-            let line_start = memchr::memrchr(b'\n', &b[..open]).map_or(0, |n| n + 1);
-            if !b[line_start..open].iter().all(|&c| c == b' ' || c == b'-') {
+            if let Some(n) = memchr::memrchr(b'\n', &b[scanned..open]) {
+                line_start = scanned + n + 1;
+                first_other = None;
+            }
+            scanned = open;
+            let other = *first_other.get_or_insert_with(|| {
+                b[line_start..]
+                    .iter()
+                    .position(|&c| c != b' ' && c != b'-')
+                    .map_or(b.len(), |p| line_start + p)
+            });
+            if other < open {
                 from = open + 1;
                 continue;
             }

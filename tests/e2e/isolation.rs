@@ -569,3 +569,39 @@ fn root_gives_new_lock_and_usage_files_the_owner_of_the_file() {
         assert_eq!((m.uid(), m.gid()), (NOBODY, NOBODY), "{name}");
     }
 }
+
+/// `--file` follows links wherever they lead (it names the operator's own file), but root
+/// follows no other user's link: a tenant who owns its folder would point its security.yml at
+/// any file (a dangling link to `/etc/ld.so.preload`), and root's write, given
+/// `--file-owner`, would hand it to the tenant. Found by the independent attack review with the
+/// Ansible module's `path:` and `owner:`.
+#[test]
+#[ignore = "needs root"]
+fn root_follows_no_other_users_link_with_file() {
+    assert!(
+        is_root(),
+        "run as root (CI does): cargo test -- --include-ignored"
+    );
+    let env = TestEnv::new();
+    let tenant = env.dir.path().join("beta");
+    let outside = env.dir.path().join("outside");
+    fs::create_dir_all(&tenant).unwrap();
+    fs::create_dir_all(&outside).unwrap();
+    let link = tenant.join("security.yml");
+    symlink(outside.join("planted"), &link).unwrap();
+    std::os::unix::fs::lchown(&link, Some(65534), Some(65534)).unwrap();
+    let file = link.to_str().unwrap();
+    let out = env.run(&["--file", file, "create", "k", "--file-owner", "65534"]);
+    out.code(1)
+        .stderr_has("owned by user 65534")
+        .stderr_has("--tenant");
+    assert!(
+        !outside.join("planted").exists(),
+        "nothing written out there"
+    );
+    // A link root owns is followed as before.
+    fs::remove_file(&link).unwrap();
+    symlink(outside.join("planted"), &link).unwrap();
+    env.run(&["--file", file, "create", "k"]).success();
+    assert!(outside.join("planted").is_file());
+}

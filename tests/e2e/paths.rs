@@ -182,3 +182,31 @@ fn new_files_are_0600_in_0700_folders_and_modes_are_kept() {
         0o600
     );
 }
+
+/// A tenant folder that is a link into another tenant's folder would make two tenants share
+/// one file: `-t beta create console -p '*'` would print a working key of acme, and offboarding
+/// beta would wipe acme. Refused, naming the other tenant; acme's file is untouched. Found by
+/// the independent attack review (a GitOps commit adding `tenants/beta -> acme`).
+#[test]
+fn a_tenant_folder_linking_to_another_tenant_is_refused() {
+    let env = TestEnv::new();
+    env.create("k", &[]);
+    let before = fs::read(env.root().join("acme/security.yml")).unwrap();
+    for target in ["acme", "./acme", "acme/"] {
+        let _ = fs::remove_file(env.root().join("beta"));
+        symlink(target, env.root().join("beta")).unwrap();
+        for args in [
+            &["--tenant", "beta", "create", "console", "--new-tenant"][..],
+            &["--tenant", "beta", "delete", "--all", "--yes"],
+            &["--tenant", "beta", "list"],
+        ] {
+            env.run(args)
+                .code(1)
+                .stderr_has("into the folder of tenant 'acme'");
+        }
+    }
+    assert_eq!(
+        fs::read(env.root().join("acme/security.yml")).unwrap(),
+        before
+    );
+}
