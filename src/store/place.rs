@@ -292,7 +292,7 @@ fn refuse_link_to_another_tenant(root_fd: BorrowedFd<'_>, root: &Path, tenant: &
     };
     let holds_file = rustix::fs::statat(
         root_fd,
-        &Path::new(&other).join("security.yml"),
+        Path::new(&other).join("security.yml"),
         rustix::fs::AtFlags::SYMLINK_NOFOLLOW,
     )
     .is_ok();
