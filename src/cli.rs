@@ -4,6 +4,9 @@ use crate::completion;
 use clap::{Args, Parser, Subcommand, ValueEnum, ValueHint};
 use std::path::PathBuf;
 
+/// The root command's examples (also in its `--help`, before the exit codes).
+const ROOT_EXAMPLES: &str = "Examples:\n  tokenctl --tenant acme create ci-deploy --permission dns:write --expires 90d\n  tokenctl --tenant acme list --expiring-within 14d\n  printf '%s' \"$TOKEN\" | tokenctl --tenant acme verify --permission dns:write";
+
 /// Manage hashed API keys in a per-tenant security.yml.
 ///
 /// tokenctl creates API keys (bearer tokens), printing each secret exactly once and storing
@@ -21,7 +24,8 @@ use std::path::PathBuf;
 #[derive(Debug, Parser)]
 #[command(name = "tokenctl", version, about)]
 #[command(
-    after_help = "Examples:\n  tokenctl --tenant acme create ci-deploy --permission dns:write --expires 90d\n  tokenctl --tenant acme list --expiring-within 14d\n  printf '%s' \"$TOKEN\" | tokenctl --tenant acme verify --permission dns:write"
+    after_help = ROOT_EXAMPLES,
+    after_long_help = crate::manual::with_exit_codes(ROOT_EXAMPLES)
 )]
 pub struct Cli {
     #[command(flatten)]

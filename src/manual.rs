@@ -3,6 +3,15 @@
 
 use crate::error::exit;
 
+/// `text` (a command's examples) followed by every exit code: the root command's `--help`.
+pub fn with_exit_codes(text: &str) -> String {
+    let mut out = format!("{text}\n\nExit codes:");
+    for (code, meaning) in EXIT_CODES {
+        out.push_str(&format!("\n  {code:>3}  {meaning}"));
+    }
+    out
+}
+
 /// Every exit code (the README's "Exit codes").
 pub const EXIT_CODES: &[(u8, &str)] = &[
     (exit::SUCCESS, "success"),

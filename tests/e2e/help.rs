@@ -335,3 +335,25 @@ fn create_help_writes_a_secret_file_with_a_private_umask() {
     let secret = std::fs::read_to_string(env.dir.path().join("secret.txt")).unwrap();
     assert!(secret.starts_with("tk_"));
 }
+
+/// The root command's `--help` ends with every exit code, so a script author finds them
+/// without the README; `-h` stays short.
+#[test]
+fn the_root_help_lists_every_exit_code() {
+    let env = TestEnv::new();
+    let long = env.run(&["--help"]).success().stdout.clone();
+    let codes = long
+        .split("Exit codes:")
+        .nth(1)
+        .expect("an Exit codes section");
+    for (code, _) in tokenctl::manual::EXIT_CODES {
+        assert!(
+            codes
+                .lines()
+                .any(|l| l.trim_start().starts_with(&format!("{code} "))),
+            "--help lacks exit code {code}:\n{codes}"
+        );
+    }
+    let short = env.run(&["-h"]).success().stdout.clone();
+    assert!(!short.contains("Exit codes:"), "{short}");
+}
