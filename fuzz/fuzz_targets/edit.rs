@@ -99,7 +99,10 @@ fuzz_target!(|data: &[u8]| {
                 // most YAML libraries read as None (docs/FORMAT.md, portable security.yml);
                 // the `{}` may take the place of blanks before a comment, so the bytes are
                 // checked by what they read as (above) and by their size.
-                assert!(out.contains("{}"), "apiKeys is written as an empty mapping: {out:?}");
+                assert!(
+                    out.contains("{}"),
+                    "apiKeys is written as an empty mapping: {out:?}"
+                );
                 assert!(out.len() < text.len(), "the key's entry is gone: {out:?}");
             } else if !is_flow(&doc, &name, text) {
                 assert_eq!(start, new_end, "a deletion only removes bytes");
