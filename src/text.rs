@@ -29,6 +29,15 @@ const MIN_SECRET_LEN: usize = 32;
 
 /// A whole message for stderr: secrets redacted (with the advice to rotate, once), control
 /// characters visible; line breaks stay line breaks.
+/// `1 key`, `2 keys`: a count and its unit, for messages.
+pub(crate) fn plural(n: u64, unit: &str) -> String {
+    if n == 1 {
+        format!("1 {unit}")
+    } else {
+        format!("{n} {unit}s")
+    }
+}
+
 pub fn message(text: &str) -> String {
     let redacted = redact(text);
     let mut out = String::with_capacity(redacted.len());

@@ -3,6 +3,7 @@
 //! print.
 
 use crate::error::{Error, Result};
+use crate::text::plural;
 use jiff::fmt::friendly::SpanParser;
 use jiff::{Span, Timestamp, tz::TimeZone};
 
@@ -466,14 +467,6 @@ fn months_between(from: Timestamp, to: Timestamp) -> Option<i64> {
         )
         .ok()?;
     Some(i64::from(span.get_months()))
-}
-
-fn plural(n: u64, unit: &str) -> String {
-    if n == 1 {
-        format!("1 {unit}")
-    } else {
-        format!("{n} {unit}s")
-    }
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ use crate::cli::CheckArgs;
 use crate::error::{Error, Result};
 use crate::output::{stdout_error, write_data};
 use crate::store::{Document, Problem};
+use crate::text::plural;
 use std::collections::HashMap;
 use std::io::Write;
 
@@ -75,7 +76,7 @@ pub fn run(ctx: &Context, args: CheckArgs) -> Result<()> {
     } else {
         print_problems(&mut out, &report)?;
     }
-    let warnings = count(report.warnings.len(), "warning");
+    let warnings = plural(report.warnings.len() as u64, "warning");
     if report.ok {
         let also = if report.warnings.is_empty() {
             String::new()
@@ -85,7 +86,7 @@ pub fn run(ctx: &Context, args: CheckArgs) -> Result<()> {
         ctx.say(format!(
             "{}: ok ({}){also}",
             report.file,
-            count(report.keys, "key")
+            plural(report.keys as u64, "key")
         ));
         Ok(())
     } else if report.problems.is_empty() {
@@ -97,7 +98,7 @@ pub fn run(ctx: &Context, args: CheckArgs) -> Result<()> {
         Err(Error::CheckFailed(format!(
             "{}: {}",
             report.file,
-            count(report.problems.len(), "problem")
+            plural(report.problems.len() as u64, "problem")
         )))
     }
 }
@@ -127,11 +128,6 @@ fn fix_portable(
         ));
     }
     Ok(())
-}
-
-/// `1 key`, `2 keys`.
-fn count(n: usize, what: &str) -> String {
-    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
 }
 
 /// Every tenant's file: one report each, in name order. A file that cannot be read at all is
@@ -195,8 +191,8 @@ fn all_tenants(
     let head = format!(
         "{}: {} checked ({})",
         root.display(),
-        count(reports.len(), "tenant"),
-        count(keys, "key")
+        plural(reports.len() as u64, "tenant"),
+        plural(keys as u64, "key")
     );
     if unreadable > 0 {
         ctx.say(if problems > 0 {
@@ -217,7 +213,10 @@ fn all_tenants(
         )));
     }
     if warnings > 0 {
-        ctx.say(format!("{head}: ok, {}", count(warnings, "warning")));
+        ctx.say(format!(
+            "{head}: ok, {}",
+            plural(warnings as u64, "warning")
+        ));
     } else {
         ctx.say(format!("{head}: ok"));
     }

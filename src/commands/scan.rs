@@ -8,6 +8,7 @@ use crate::cli::{FailOn, ScanArgs};
 use crate::error::{Error, Result};
 use crate::output::{stdout_error, write_data};
 use crate::scan::{Found, Index, Owner, Status, scan_reader};
+use crate::text::plural;
 use crate::text::visible;
 use crate::verify::Verifier;
 use std::io::{IsTerminal, Write};
@@ -88,10 +89,10 @@ pub fn run(ctx: &Context, args: ScanArgs) -> Result<()> {
     };
     let mut failed = Vec::new();
     if scanned.stats.errors > 0 {
-        failed.push(plural(scanned.stats.errors, "path", "paths") + " could not be read");
+        failed.push(plural(scanned.stats.errors, "path") + " could not be read");
     }
     if broken > 0 {
-        failed.push(plural(broken as u64, "tenant", "tenants") + " did not load");
+        failed.push(plural(broken as u64, "tenant") + " did not load");
     }
     if !failed.is_empty() {
         return Err(Error::Partial(format!(
@@ -336,7 +337,7 @@ fn describe(found: &Found, owner: Option<&Owner>, keys: &Keys, ctx: &Context) ->
             Keys::One { path, .. } => format!("no key in {} has it", path.display()),
             Keys::All { loaded, broken } => format!(
                 "no key in the {} under {} has it{}",
-                plural(*loaded as u64, "tenant", "tenants"),
+                plural(*loaded as u64, "tenant"),
                 ctx.location
                     .root
                     .as_deref()
@@ -457,21 +458,17 @@ fn quote(word: &str) -> String {
     }
 }
 
-fn plural(n: u64, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
-}
-
 /// "scanned 3 files (12.3 KB): 1 live, 1 disabled, 1 unknown".
 fn summary(rows: &[Row], stats: &Stats) -> String {
     let mut head = format!(
         "scanned {} ({})",
-        plural(stats.files, "file", "files"),
+        plural(stats.files, "file"),
         size(stats.bytes)
     );
     if stats.binary > 0 {
         head.push_str(&format!(
             " and skipped {}",
-            plural(stats.binary, "binary file", "binary files")
+            plural(stats.binary, "binary file")
         ));
     }
     if rows.is_empty() {
