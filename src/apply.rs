@@ -2,10 +2,10 @@
 //! fields of which keys to change, and which keys `--prune` removes, so that a security.yml
 //! matches a desired state. Pure: the command does the reading, locking and printing.
 
+use crate::document::{DesiredKey, DesiredState, Edit, Value, key_fields};
 use crate::error::Result;
 use crate::model::ApiKey;
 use crate::model::SecurityFile;
-use crate::store::{DesiredKey, DesiredState, Edit, Value, key_fields};
 use crate::time::format_timestamp;
 use crate::token::TokenHash;
 use jiff::Timestamp;
@@ -351,7 +351,7 @@ pub fn value_json(v: &Option<Value>) -> serde_json::Value {
 
 /// A field value as one line of YAML flow text, for the readable plan.
 pub fn value_text(v: &Option<Value>) -> String {
-    use crate::store::render_scalar;
+    use crate::document::render_scalar;
     match v {
         None => "(absent)".to_string(),
         Some(Value::Str(s)) => render_scalar(s),

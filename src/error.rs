@@ -167,3 +167,8 @@ impl Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// The error of a failed write to stdout.
+pub fn stdout_error(e: std::io::Error) -> Error {
+    Error::io("<stdout>", "writing", e)
+}

@@ -3,9 +3,9 @@
 //! under the write lock and gives the edit to make, or the reason it may not be made, so that
 //! a key made or changed over HTTP reads byte for byte as one made or changed by the CLI.
 
+use crate::document::{Document, Edit};
 use crate::error::{Error, Result};
 use crate::model::ApiKey;
-use crate::store::{Document, Edit};
 use crate::token::TokenHash;
 use ipnet::IpNet;
 use jiff::Timestamp;

@@ -293,10 +293,13 @@ mod tests {
     /// the other fails here.
     #[test]
     fn schemas_name_the_fields_the_loaders_read() {
-        let mut fields: Vec<String> = crate::store::FIELDS.iter().map(|s| s.to_string()).collect();
+        let mut fields: Vec<String> = crate::document::FIELDS
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
         fields.sort();
         assert_eq!(properties(&security_schema(), "ApiKey"), fields);
-        let mut desired: Vec<String> = crate::store::DESIRED_FIELDS
+        let mut desired: Vec<String> = crate::document::DESIRED_FIELDS
             .iter()
             .map(|s| s.to_string())
             .collect();

@@ -134,6 +134,32 @@ pub fn load_each<T: Send>(
         .collect()
 }
 
+/// The tenants under `root`: its folders that hold a security.yml, sorted.
+pub fn tenants_under(root: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(root)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.path().join("security.yml").is_file())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| crate::names::problem(n).is_none())
+        .collect();
+    names.sort();
+    names
+}
+
+/// The `.yml` and `.yaml` files in `dir`, for "did you mean" on a mistyped --file.
+pub fn yaml_files_in(dir: &std::path::Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".yml") || n.ends_with(".yaml"))
+        .filter(|n| !n.contains(".usage."))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -469,6 +469,17 @@ fn months_between(from: Timestamp, to: Timestamp) -> Option<i64> {
     Some(i64::from(span.get_months()))
 }
 
+/// The expiry choices offered by `create`'s form and completion, with the `--expires` value each one stands for.
+pub const EXPIRY_PRESETS: &[(&str, &str)] = &[
+    ("7 days", "7d"),
+    ("30 days", "30d"),
+    ("60 days", "60d"),
+    ("90 days", "90d"),
+    ("1 year", "1y"),
+    ("never", "never"),
+    ("a date...", ""),
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -443,8 +443,10 @@ impl Verifier {
 
     /// Parses security.yml text (docs/FORMAT.md format) and indexes it.
     pub fn from_yaml(text: &str) -> crate::Result<Self> {
-        let doc =
-            crate::store::Document::load(std::path::Path::new("security.yml"), text.to_string())?;
+        let doc = crate::document::Document::load(
+            std::path::Path::new("security.yml"),
+            text.to_string(),
+        )?;
         Ok(Verifier::new(doc.model))
     }
 

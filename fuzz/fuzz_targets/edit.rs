@@ -16,7 +16,7 @@ use libfuzzer_sys::fuzz_target;
 use oracle::Change;
 use std::path::Path;
 use tokenctl::model::{ApiKey, PreviousHash};
-use tokenctl::store::{Document, Edit};
+use tokenctl::document::{Document, Edit};
 use tokenctl::token::TokenHash;
 
 fuzz_target!(|data: &[u8]| {

@@ -9,7 +9,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = tokenctl::store::into_text(path, data.to_vec()) else {
         return;
     };
-    if let Ok((doc, _problems)) = tokenctl::store::Document::load_all(path, text.clone()) {
+    if let Ok((doc, _problems)) = tokenctl::document::Document::load_all(path, text.clone()) {
         // Whatever loaded can be asked where its keys are.
         for key in &doc.model.keys {
             let _ = doc.key_position(&key.name);

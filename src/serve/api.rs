@@ -13,12 +13,12 @@ use super::deliver::{Held, Prepared};
 use super::fields::{IfMatch, KeyState, NewKey, check_echoed, check_scopes};
 use super::reply::{ApiError, etag_value, json, json_bytes, json_response};
 use super::tenants::{Snapshot, Tenant, Tenants};
+use crate::document::Edit;
 use crate::error::Error;
 use crate::keys;
 use crate::model::ApiKey;
-use crate::output::KeyView;
-use crate::store::Edit;
 use crate::time::Clock;
+use crate::view::KeyView;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::rejection::PathRejection;
@@ -400,7 +400,7 @@ async fn create(
 }
 
 /// 422 for a scope the file's catalog lacks, naming it (`permissions[1]`).
-fn uncatalogued(doc: &crate::store::Document, scopes: &[String], message: String) -> ApiError {
+fn uncatalogued(doc: &crate::document::Document, scopes: &[String], message: String) -> ApiError {
     let field = scopes
         .iter()
         .position(|s| doc.model.unknown_scope(s).is_some())

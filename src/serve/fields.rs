@@ -3,10 +3,10 @@
 
 use super::body::present;
 use super::reply::ApiError;
+use crate::document::Document;
 use crate::keys::{self, Definition};
 use crate::model::ApiKey;
-use crate::output::KeyView;
-use crate::store::Document;
+use crate::view::KeyView;
 use http::{HeaderMap, StatusCode, header};
 use serde::Deserialize;
 

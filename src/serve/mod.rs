@@ -99,7 +99,7 @@ async fn serve(config: Config) -> Result<()> {
     let mut out = std::io::stdout().lock();
     writeln!(out, "listening on http://{local}")
         .and_then(|()| out.flush())
-        .map_err(crate::output::stdout_error)?;
+        .map_err(crate::error::stdout_error)?;
     drop(out);
 
     let app = Arc::new(api::App {

@@ -5,9 +5,10 @@
 //! that does not load answers 500 until it is fixed: its keys are not guessed at.
 
 use super::reply::ApiError;
+use crate::document::Document;
 use crate::model::SecurityFile;
 use crate::store::usage::{self, Usage};
-use crate::store::{Document, Location, Place, Store};
+use crate::store::{Location, Place, Store};
 use crate::verify::Verifier;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -355,7 +356,7 @@ impl Tenant {
                 if loaded.is_err() || now.2 > 1 << 20 {
                     // The load ran on a blocking thread, whose malloc arena would keep what
                     // it freed: a refused file's memory would stay with the server for good.
-                    crate::harden::release_free_memory();
+                    crate::cli::harden::release_free_memory();
                 }
                 if loaded.is_ok() {
                     super::log::say(format!("tenant '{}': read {}", self.name, path.display()));

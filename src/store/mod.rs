@@ -9,16 +9,13 @@ mod lock;
 pub mod place;
 pub mod usage;
 
-pub use crate::document::{
-    DESIRED_FIELDS, DesiredKey, DesiredState, Document, Edit, FIELDS, Problem, Value, key_fields,
-    render_scalar,
-};
 pub use atomic::{AttrChange, FileAttrs, MAX_FILE_SIZE, into_text, read_bytes};
 pub use locate::{Location, real_path};
 pub use place::{Place, Target};
 
 pub(crate) use lock::Lock;
 
+use crate::document::{Document, Edit};
 use crate::error::{Error, Result};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};

@@ -185,7 +185,7 @@ fn sigkill_in_the_middle_of_writes_leaves_the_old_or_the_new_file() {
         let answer = client.join().unwrap();
 
         let now = env.read();
-        tokenctl::store::Document::load(&env.file(), now.clone())
+        tokenctl::document::Document::load(&env.file(), now.clone())
             .unwrap_or_else(|e| panic!("run {i}: the file no longer loads: {e}"));
         let is_new = mask_hashes(&now) == after;
         assert!(

@@ -67,7 +67,7 @@ fn fifty_processes_writing_at_once_lose_no_change() {
     }
 
     let text = fs::read_to_string(&file).unwrap();
-    let doc = tokenctl::store::Document::load(&file, text.clone()).expect("the file loads");
+    let doc = tokenctl::document::Document::load(&file, text.clone()).expect("the file loads");
     let model = &doc.model;
     let shared = model.get("key-0").expect("key-0 is kept");
     for i in (5..PROCESSES).step_by(5) {

@@ -103,7 +103,7 @@ fn run_to_end(file: &Path, op: &Op) -> i32 {
 }
 
 fn key_names(text: &str) -> Vec<String> {
-    let doc = tokenctl::store::Document::load(Path::new("security.yml"), text.to_string())
+    let doc = tokenctl::document::Document::load(Path::new("security.yml"), text.to_string())
         .expect("the file loads");
     doc.model.names().map(str::to_string).collect()
 }
@@ -204,7 +204,7 @@ fn sigkill_at_random_instants_leaves_the_old_or_the_new_file() {
         let now = fs::read(&live).unwrap();
         let now_text = String::from_utf8(now.clone())
             .unwrap_or_else(|_| panic!("run {i} (seed {seed}): the file is no longer UTF-8"));
-        tokenctl::store::Document::load(&live, now_text.clone()).unwrap_or_else(|e| {
+        tokenctl::document::Document::load(&live, now_text.clone()).unwrap_or_else(|e| {
             panic!("run {i} (seed {seed}): the file no longer loads after a kill: {e}")
         });
         let is_after = if op.random_secret {

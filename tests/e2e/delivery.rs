@@ -230,7 +230,8 @@ fn writers_through_a_link_and_through_the_target_lose_nothing() {
             .file_type()
             .is_symlink()
     );
-    let doc = tokenctl::store::Document::load(&real, fs::read_to_string(&real).unwrap()).unwrap();
+    let doc =
+        tokenctl::document::Document::load(&real, fs::read_to_string(&real).unwrap()).unwrap();
     assert_eq!(doc.model.keys.len(), 20, "a create was lost");
     let verifier = tokenctl::verify::Verifier::new(doc.model);
     let now = jiff::Timestamp::now();

@@ -19,8 +19,8 @@ use std::fs;
 use std::io::Write;
 use std::path::Path;
 use std::process::Stdio;
+use tokenctl::document::{Document, Edit};
 use tokenctl::model::{ApiKey, PreviousHash};
-use tokenctl::store::{Document, Edit};
 use tokenctl::token::TokenHash;
 
 fn now() -> Timestamp {

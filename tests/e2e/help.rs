@@ -346,7 +346,7 @@ fn the_root_help_lists_every_exit_code() {
         .split("Exit codes:")
         .nth(1)
         .expect("an Exit codes section");
-    for (code, _) in tokenctl::manual::EXIT_CODES {
+    for (code, _) in tokenctl::cli::manual::EXIT_CODES {
         assert!(
             codes
                 .lines()

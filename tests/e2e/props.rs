@@ -9,8 +9,8 @@
 use crate::harness::{Rng, fake_hash};
 use proptest::prelude::*;
 use std::path::Path;
+use tokenctl::document::{Document, Edit};
 use tokenctl::model::ApiKey;
-use tokenctl::store::{Document, Edit};
 
 /// A generated file: the text around each entry is known, so edits can be checked exactly.
 #[derive(Debug)]

@@ -10,7 +10,7 @@ use crate::yamlgen::Gen;
 use proptest::prelude::*;
 use std::collections::BTreeMap;
 use std::path::Path;
-use tokenctl::store::Document;
+use tokenctl::document::Document;
 
 /// For each kind of edit: (local verdicts, of which yes, edits the proofs were asked about).
 type Coverage = BTreeMap<&'static str, (usize, usize, usize)>;

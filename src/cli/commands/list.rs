@@ -2,13 +2,15 @@
 //! `--all-tenants` lists every tenant's under --root, in tenant name order, each tenant that
 //! does not load reported and the others listed all the same.
 
-use super::Context;
-use crate::cli::ListArgs;
+use crate::cli::args::ListArgs;
+use crate::cli::context::Context;
+use crate::cli::output::{key_table, write_data};
+use crate::error::stdout_error;
 use crate::error::{Error, Result};
 use crate::model::{ApiKey, SecurityFile};
-use crate::output::{KeyView, key_table, stdout_error, write_data};
 use crate::store::usage::Usage;
 use crate::time;
+use crate::view::KeyView;
 use jiff::Timestamp;
 use std::cmp::Reverse;
 use std::collections::BTreeMap;
@@ -31,7 +33,7 @@ struct Filter {
 impl Filter {
     fn new(args: &ListArgs, now: Timestamp) -> Result<Self> {
         if let Some(p) = &args.permission {
-            super::check_scopes("--permission", std::slice::from_ref(p))?;
+            crate::cli::context::check_scopes("--permission", std::slice::from_ref(p))?;
         }
         // Calendar arithmetic: `--expiring-within 1mo` is up to the same day next month.
         let expiring_until = args
@@ -112,10 +114,10 @@ pub fn run(ctx: &Context, args: ListArgs) -> Result<()> {
     };
     let usage = store.usage_or_warn();
     let views = filter.select(&doc.model, &usage);
-    if let Some(warning) = crate::output::shared_warning(&views) {
+    if let Some(warning) = crate::view::shared_warning(&views) {
         ctx.say(warning);
     }
-    let mut out = crate::output::data_out();
+    let mut out = crate::cli::output::data_out();
     if args.names {
         let mut text = String::new();
         for v in &views {
@@ -140,13 +142,13 @@ pub fn run(ctx: &Context, args: ListArgs) -> Result<()> {
         let (text, hidden) = key_table(&views, None, filter.now, ctx.color, ctx.is_wide());
         out.write_all(text.as_bytes()).map_err(stdout_error)?;
         out.flush().map_err(stdout_error)?;
-        if let Some(note) = crate::output::hidden_note(&hidden) {
+        if let Some(note) = crate::cli::output::hidden_note(&hidden) {
             ctx.say(note);
         }
     } else {
         write_data(&mut out, ctx.format, &views)?;
     }
-    super::leak_at_exit(doc);
+    crate::cli::context::leak_at_exit(doc);
     Ok(())
 }
 
@@ -185,7 +187,7 @@ fn all_tenants(ctx: &Context, filter: &Filter, names: bool, missing_ok: bool) ->
     for (tenant, views) in found.tenants.iter().zip(loaded) {
         match views {
             Ok(views) => {
-                if let Some(warning) = crate::output::shared_warning(&views) {
+                if let Some(warning) = crate::view::shared_warning(&views) {
                     ctx.say(format!("tenant '{}': {warning}", tenant.name));
                 }
                 rows.extend(views.into_iter().map(|v| (tenant.name.as_str(), v)))
@@ -196,7 +198,7 @@ fn all_tenants(ctx: &Context, filter: &Filter, names: bool, missing_ok: bool) ->
             }
         }
     }
-    let mut out = crate::output::data_out();
+    let mut out = crate::cli::output::data_out();
     if names {
         // `tenant<TAB>name`, one a line: `while read -r t k; do ...; done`, or cut -f2.
         let mut text = String::new();
@@ -220,10 +222,10 @@ fn all_tenants(ctx: &Context, filter: &Filter, names: bool, missing_ok: bool) ->
                 key_table(&views, Some(&tenants), filter.now, ctx.color, ctx.is_wide());
             out.write_all(text.as_bytes()).map_err(stdout_error)?;
             out.flush().map_err(stdout_error)?;
-            if let Some(note) = crate::output::hidden_note(&hidden) {
+            if let Some(note) = crate::cli::output::hidden_note(&hidden) {
                 ctx.say(note);
             }
-            super::leak_at_exit((views, text));
+            crate::cli::context::leak_at_exit((views, text));
         }
     } else {
         let views: Vec<TenantKeyView> = rows
@@ -231,7 +233,7 @@ fn all_tenants(ctx: &Context, filter: &Filter, names: bool, missing_ok: bool) ->
             .map(|(tenant, key)| TenantKeyView { tenant, key })
             .collect();
         write_data(&mut out, ctx.format, &views)?;
-        super::leak_at_exit(rows);
+        crate::cli::context::leak_at_exit(rows);
     }
     if broken > 0 {
         return Err(Error::Partial(format!(

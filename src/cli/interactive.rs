@@ -5,10 +5,10 @@
 //! Only ever used when `Context::interactive` holds: stdin and stderr are terminals, `CI` is
 //! unset and `--yes` was not given. Everything is drawn on stderr; stdout stays data.
 
-use super::Context;
-use crate::cli::CreateArgs;
+use crate::cli::args::CreateArgs;
+use crate::cli::context::Context;
+use crate::document::Document;
 use crate::error::{Error, Result};
-use crate::store::Document;
 use dialoguer::console::{Term, style};
 use dialoguer::theme::{ColorfulTheme, Theme};
 use dialoguer::{Input, MultiSelect, Select};
@@ -299,17 +299,6 @@ impl Theme for FormTheme {
     }
 }
 
-/// The choices of the expiry select, with the `--expires` value each one stands for.
-pub const EXPIRIES: &[(&str, &str)] = &[
-    ("7 days", "7d"),
-    ("30 days", "30d"),
-    ("60 days", "60d"),
-    ("90 days", "90d"),
-    ("1 year", "1y"),
-    ("never", "never"),
-    ("a date...", ""),
-];
-
 /// Asks for everything `create NAME` takes; flags already given become the defaults.
 /// Returns the arguments to create with, after the operator confirmed the summary.
 pub fn create_form(ctx: &Context, doc: &Document, mut args: CreateArgs) -> Result<CreateArgs> {
@@ -406,12 +395,15 @@ pub fn create_form(ctx: &Context, doc: &Document, mut args: CreateArgs) -> Resul
         }
     };
 
-    let labels: Vec<&str> = EXPIRIES.iter().map(|(l, _)| *l).collect();
+    let labels: Vec<&str> = crate::time::EXPIRY_PRESETS
+        .iter()
+        .map(|(l, _)| *l)
+        .collect();
     let choice = Select::with_theme(&theme)
         .with_prompt("Expires")
         .items(&labels)
         .default(
-            EXPIRIES
+            crate::time::EXPIRY_PRESETS
                 .iter()
                 .position(|(_, v)| Some(*v) == args.def.expires.as_deref())
                 .unwrap_or(1),
@@ -419,7 +411,7 @@ pub fn create_form(ctx: &Context, doc: &Document, mut args: CreateArgs) -> Resul
         .interact_opt()
         .map_err(prompt_error)?
         .ok_or(Error::Interrupted)?;
-    let expires = match EXPIRIES[choice].1 {
+    let expires = match crate::time::EXPIRY_PRESETS[choice].1 {
         "" => ask_line(
             &theme,
             "Expiry date (2027-01-01 or 2027-01-01T12:00:00Z)",
@@ -505,7 +497,7 @@ fn scope_problem(scope: &str) -> Option<String> {
 /// After the secret was printed: offers to copy it, unless `--copy` did already, and only
 /// when a copy can work (a display is there).
 pub fn offer_copy(ctx: &Context, secret: &crate::token::Secret) -> Result<()> {
-    if !crate::clipboard::available() {
+    if !crate::cli::clipboard::available() {
         return Ok(());
     }
     let _guard = PromptGuard::new();
@@ -519,7 +511,12 @@ pub fn offer_copy(ctx: &Context, secret: &crate::token::Secret) -> Result<()> {
     if !copy {
         return Ok(());
     }
-    super::copy_secret(ctx, secret, crate::clipboard::DEFAULT_CLEAR_AFTER, false);
+    crate::cli::secrets::copy_secret(
+        ctx,
+        secret,
+        crate::cli::clipboard::DEFAULT_CLEAR_AFTER,
+        false,
+    );
     Ok(())
 }
 
@@ -553,7 +550,10 @@ mod tests {
     #[test]
     fn every_expiry_choice_parses() {
         let now: jiff::Timestamp = "2026-11-22T10:00:00Z".parse().unwrap();
-        for (_, v) in EXPIRIES.iter().filter(|(_, v)| !v.is_empty()) {
+        for (_, v) in crate::time::EXPIRY_PRESETS
+            .iter()
+            .filter(|(_, v)| !v.is_empty())
+        {
             crate::time::parse_expiry(v, now).unwrap();
         }
     }

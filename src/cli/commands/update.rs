@@ -1,12 +1,13 @@
 //! `update NAME`: change permissions, enabled, description, expiry or the restrictions
 //! (allowedIps, pathPrefix, resources). Name and hash never change.
 
-use super::{Context, check_catalog, check_scopes, no_such_key};
-use crate::cli::UpdateArgs;
+use crate::cli::args::UpdateArgs;
+use crate::cli::context::{Context, check_catalog, check_scopes, no_such_key};
+use crate::cli::output::write_data;
+use crate::document::Edit;
 use crate::error::{Error, Result};
 use crate::model::ApiKey;
-use crate::output::{KeyView, write_data};
-use crate::store::Edit;
+use crate::view::KeyView;
 use jiff::Timestamp;
 
 pub fn run(ctx: &Context, args: UpdateArgs) -> Result<()> {
@@ -20,20 +21,20 @@ pub fn run(ctx: &Context, args: UpdateArgs) -> Result<()> {
     check_scopes("--permission", &args.permissions)?;
     check_scopes("--add-permission", &args.add_permissions)?;
     if let Some(d) = &args.description {
-        super::refuse_secret("--description", d, crate::text::contains_token)?;
+        crate::cli::context::refuse_secret("--description", d, crate::text::contains_token)?;
     }
     // The restrictions are checked as `create` checks them.
     let allow_ips = crate::keys::parse_allow_ips(&args.allow_ips)?;
     let remove_allow_ips = crate::keys::parse_allow_ips(&args.remove_allow_ips)?;
     if let Some(p) = &args.path_prefix {
-        super::refuse_secret("--path-prefix", p, crate::text::contains_token)?;
-        super::check_path_prefix(p)?;
+        crate::cli::context::refuse_secret("--path-prefix", p, crate::text::contains_token)?;
+        crate::cli::context::check_path_prefix(p)?;
     }
     for r in &args.resources {
-        super::refuse_secret("--resource", r, crate::text::contains_secret)?;
+        crate::cli::context::refuse_secret("--resource", r, crate::text::contains_secret)?;
     }
     for r in &args.remove_resources {
-        super::refuse_secret("--remove-resource", r, crate::text::contains_secret)?;
+        crate::cli::context::refuse_secret("--remove-resource", r, crate::text::contains_secret)?;
     }
     let nothing = !args.enable
         && !args.disable

@@ -1,15 +1,13 @@
 //! `create NAME...`: new keys, one secret each, printed once; only their hashes are stored.
 //! Several names are instances of one definition, created in one atomic write.
 
-use super::{
-    Context, SecretShape, announce_secrets, check_path_prefix, check_scopes, print_secrets,
-    refuse_secret,
-};
-use crate::cli::CreateArgs;
+use crate::cli::args::CreateArgs;
+use crate::cli::context::{Context, check_path_prefix, check_scopes, refuse_secret};
+use crate::cli::secrets::{SecretShape, announce_secrets, print_secrets};
+use crate::document::Edit;
 use crate::error::{Error, Result};
 use crate::keys::{self, Definition, dedup};
 use crate::model::ApiKey;
-use crate::store::Edit;
 use crate::token::{self, Secret};
 use std::io::IsTerminal;
 
@@ -22,7 +20,7 @@ pub fn run(ctx: &Context, mut args: CreateArgs) -> Result<()> {
         // Before the form shows the flags as its defaults, on the terminal.
         refuse_secrets(&args.def)?;
         let doc = ctx.store()?.read()?;
-        args = super::interactive::create_form(ctx, &doc, args)?;
+        args = crate::cli::interactive::create_form(ctx, &doc, args)?;
     }
     if args.names.is_empty() {
         return Err(Error::Usage(
@@ -78,7 +76,7 @@ pub fn run(ctx: &Context, mut args: CreateArgs) -> Result<()> {
     if let Some(p) = &def.path_prefix {
         check_path_prefix(p)?;
     }
-    let copy = super::copy_for(&args.out)?;
+    let copy = crate::cli::secrets::copy_for(&args.out)?;
     let mut imported = if args.secret_stdin {
         Some(read_secret_stdin()?)
     } else {
@@ -145,7 +143,7 @@ pub fn run(ctx: &Context, mut args: CreateArgs) -> Result<()> {
         |(created, _), _| {
             let pairs: Vec<(&ApiKey, &Secret)> = created.iter().map(|(k, s)| (k, s)).collect();
             let how = if several { "" } else { ", or add --copy" };
-            super::check_secret_sink(ctx, pairs.len(), copy.is_some(), how)?;
+            crate::cli::secrets::check_secret_sink(ctx, pairs.len(), copy.is_some(), how)?;
             print_secrets(ctx, &pairs, shape, quiet, "Created").map(|()| !pairs.is_empty())
         },
     )?;
@@ -164,14 +162,14 @@ pub fn run(ctx: &Context, mut args: CreateArgs) -> Result<()> {
     }
     if form && copy.is_none() {
         if let [(_, secret)] = created.as_slice() {
-            super::interactive::offer_copy(ctx, secret)?;
+            crate::cli::interactive::offer_copy(ctx, secret)?;
         }
     }
     Ok(())
 }
 
 /// Refuses a secret given where a value of the definition goes: it would be stored.
-fn refuse_secrets(def: &crate::cli::KeyDefinition) -> Result<()> {
+fn refuse_secrets(def: &crate::cli::args::KeyDefinition) -> Result<()> {
     use crate::text::{contains_secret, contains_token};
     for p in &def.permissions {
         refuse_secret("--permission", p, contains_secret)?;
@@ -197,7 +195,7 @@ fn read_secret_stdin() -> Result<Secret> {
             .map_err(|e| Error::Other(format!("reading the secret: {e}")))?;
         return check_imported(Secret::new(s));
     }
-    let buf = super::read_stdin_secret(64 * 1024)
+    let buf = crate::cli::secrets::read_stdin_secret(64 * 1024)
         .map_err(|e| Error::io("<stdin>", "reading the secret", e))?
         .ok_or_else(|| Error::Usage("the secret on stdin is longer than 64 KiB".into()))?;
     let text = std::str::from_utf8(&buf)

@@ -4,9 +4,9 @@
 //! sections are checked fresh by a test; `TOKENCTL_REGENERATE=1 cargo test --test e2e
 //! generated` rewrites them.
 
-use crate::cli::{Cli, CompletionsArgs, ManArgs};
+use crate::cli::args::{Cli, CompletionsArgs, ManArgs};
+use crate::cli::manual;
 use crate::error::{Error, Result};
-use crate::manual;
 use clap::{Command, CommandFactory};
 use roff::{Roff, bold, italic, roman};
 use std::path::Path;
@@ -22,10 +22,10 @@ pub const SHELLS: &[(clap_complete::Shell, &str)] = &[
 
 pub fn completions(args: CompletionsArgs) -> Result<()> {
     use std::io::Write;
-    let mut out = crate::output::data_out();
+    let mut out = crate::cli::output::data_out();
     out.write_all(&completion_script(args.shell))
         .and_then(|()| out.flush())
-        .map_err(crate::output::stdout_error)
+        .map_err(crate::error::stdout_error)
 }
 
 /// The static completion script for `shell` (commands, flags, values; not key names).
@@ -109,10 +109,10 @@ pub fn man(args: ManArgs) -> Result<()> {
         None => {
             let page = man_page(&built(), None);
             use std::io::Write;
-            let mut out = crate::output::data_out();
+            let mut out = crate::cli::output::data_out();
             out.write_all(&page)
                 .and_then(|()| out.flush())
-                .map_err(crate::output::stdout_error)
+                .map_err(crate::error::stdout_error)
         }
         Some(dir) => write_man_pages(&dir),
     }

@@ -1,10 +1,12 @@
 //! `show NAME`: one key's definition (all but the hash), fingerprint and usage.
 
-use super::{Context, no_such_key};
-use crate::cli::ShowArgs;
+use crate::cli::args::ShowArgs;
+use crate::cli::context::{Context, no_such_key};
+use crate::cli::output::write_data;
 use crate::error::Result;
-use crate::output::{KeyView, stdout_error, write_data};
+use crate::error::stdout_error;
 use crate::time::humanize;
+use crate::view::KeyView;
 use std::io::Write;
 
 pub fn run(ctx: &Context, args: ShowArgs) -> Result<()> {
@@ -19,10 +21,10 @@ pub fn run(ctx: &Context, args: ShowArgs) -> Result<()> {
     let usage = store.usage_or_warn();
     let view = KeyView::new(key, usage.get(&key.name), now)
         .with_shared(&crate::verify::shared_secrets(&doc.model));
-    if let Some(warning) = crate::output::shared_warning(std::slice::from_ref(&view)) {
+    if let Some(warning) = crate::view::shared_warning(std::slice::from_ref(&view)) {
         ctx.say(warning);
     }
-    let mut out = crate::output::data_out();
+    let mut out = crate::cli::output::data_out();
     if !ctx.is_table() {
         return write_data(&mut out, ctx.format, &view);
     }
@@ -59,7 +61,7 @@ pub fn run(ctx: &Context, args: ShowArgs) -> Result<()> {
         Some(t) => format!(
             "{} ({})",
             crate::time::format_timestamp(t),
-            crate::output::relative_expiry(Some(t), now)
+            crate::cli::output::relative_expiry(Some(t), now)
         ),
         None => "never".into(),
     };

@@ -29,7 +29,7 @@ pub fn key_names() -> ArgValueCandidates {
 pub fn tenants() -> ArgValueCandidates {
     ArgValueCandidates::new(|| {
         let line = Line::from_args();
-        crate::commands::tenants_under(&line.root())
+        crate::tenants::tenants_under(&line.root())
             .into_iter()
             .map(CompletionCandidate::new)
             .collect()
@@ -61,7 +61,7 @@ pub fn scopes() -> ArgValueCandidates {
 /// The expiry presets of the create form, for --expires.
 pub fn expiry_presets() -> ArgValueCandidates {
     ArgValueCandidates::new(|| {
-        crate::commands::interactive::EXPIRIES
+        crate::time::EXPIRY_PRESETS
             .iter()
             .filter(|(_, value)| !value.is_empty())
             .map(|(label, value)| CompletionCandidate::new(*value).help(Some((*label).into())))
@@ -80,7 +80,7 @@ pub fn durations() -> ArgValueCandidates {
 }
 
 /// The file the line being completed would use, loaded; `None` on any failure.
-fn located_document() -> Option<crate::store::Document> {
+fn located_document() -> Option<crate::document::Document> {
     // Opened as the command would open it: a tenant's file only within its folder.
     let line = Line::from_args();
     if line.both {

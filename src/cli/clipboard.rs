@@ -144,8 +144,8 @@ mod helper {
     pub fn serve_child() -> ! {
         // First, before anything is opened: a descriptor inherited from the caller's shell
         // (`3>&1` into a pipe) would keep its reader waiting until we exit.
-        crate::harden::close_inherited_fds();
-        crate::harden::forbid_dumps();
+        crate::cli::harden::close_inherited_fds();
+        crate::cli::harden::forbid_dumps();
         let mut out = io::stdout();
         let clear_after = std::env::args()
             .nth(2)

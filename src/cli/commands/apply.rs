@@ -1,14 +1,14 @@
 //! `apply -f DESIRED`: make the file's keys match a desired state, in one locked atomic write.
 //! `--dry-run` prints the plan (exit 8 when something is pending); `--prune` also deletes.
 
-use super::Context;
 use crate::apply::{Action, Plan, plan, value_json, value_text};
-use crate::cli::ApplyArgs;
+use crate::cli::args::ApplyArgs;
+use crate::cli::context::Context;
+use crate::cli::output::write_data;
+use crate::document::{DesiredState, Value};
+use crate::error::stdout_error;
 use crate::error::{Error, Result};
-use crate::output::{stdout_error, write_data};
-use crate::store::{
-    AttrChange, DesiredState, MAX_FILE_SIZE, Store, Value, file_digest, parse_digest,
-};
+use crate::store::{AttrChange, MAX_FILE_SIZE, Store, file_digest, parse_digest};
 use crate::token::{self, Secret};
 use serde::Serialize;
 use std::io::{IsTerminal, Read, Write};
@@ -72,7 +72,7 @@ pub fn run(ctx: &Context, args: ApplyArgs) -> Result<()> {
         return Err(Error::Usage(format!(
             "--prune deletes the keys the desired state lacks and needs confirmation, but {}; add --yes (`{}`), or look first with --dry-run",
             ctx.why_no_prompt,
-            super::command_with_yes()
+            crate::cli::context::command_with_yes()
         )));
     }
     let expected = args
@@ -136,7 +136,7 @@ pub fn run(ctx: &Context, args: ApplyArgs) -> Result<()> {
         },
         // Secrets (or the report that holds them) go out before the file is replaced.
         |(plan, secrets), sha256| {
-            super::check_secret_sink(ctx, secrets.len(), false, "")?;
+            crate::cli::secrets::check_secret_sink(ctx, secrets.len(), false, "")?;
             print_data(
                 ctx,
                 &store,
@@ -239,14 +239,18 @@ fn confirm_prune(
     }
     eprint!("{}", crate::text::message(&plan_text(&plan, true)));
     // Ctrl-C: exit 130 with the cursor restored, nothing written.
-    let _guard = super::interactive::PromptGuard::new();
+    let _guard = crate::cli::interactive::PromptGuard::new();
     let question = format!(
         "--prune deletes {} key{} ({}); anything using them stops working at once. Continue",
         deletions.len(),
         if deletions.len() == 1 { "" } else { "s" },
         deletions.join(", ")
     );
-    if super::interactive::yes_no(&super::interactive::FormTheme::new(), &question, false)? {
+    if crate::cli::interactive::yes_no(
+        &crate::cli::interactive::FormTheme::new(),
+        &question,
+        false,
+    )? {
         Ok(deletions)
     } else {
         Err(Error::Declined(

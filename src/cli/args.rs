@@ -1,6 +1,7 @@
 //! The command line, as clap derive types only: no I/O here.
 
-use crate::completion;
+use crate::cli::completion;
+use crate::cli::output::{ColorChoice, Format};
 use clap::{Args, Parser, Subcommand, ValueEnum, ValueHint};
 use std::path::PathBuf;
 
@@ -25,7 +26,7 @@ const ROOT_EXAMPLES: &str = "Examples:\n  tokenctl --tenant acme create ci-deplo
 #[command(name = "tokenctl", version, about)]
 #[command(
     after_help = ROOT_EXAMPLES,
-    after_long_help = crate::manual::with_exit_codes(ROOT_EXAMPLES)
+    after_long_help = crate::cli::manual::with_exit_codes(ROOT_EXAMPLES)
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -129,23 +130,6 @@ impl Cli {
         use clap::CommandFactory;
         Cli::from_matches(&Cli::command().try_get_matches()?)
     }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    /// A table fitted to the terminal (list drops or wraps columns when narrow).
-    Table,
-    /// A table with every column, never narrowed.
-    Wide,
-    Json,
-    Yaml,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ColorChoice {
-    Auto,
-    Always,
-    Never,
 }
 
 /// Options of every command that writes the file.

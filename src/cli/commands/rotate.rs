@@ -1,10 +1,11 @@
 //! `rotate NAME`: a new secret for the same definition; `--grace` keeps the old one valid a while.
 
-use super::{Context, announce_secret, no_such_key, print_secret};
-use crate::cli::RotateArgs;
+use crate::cli::args::RotateArgs;
+use crate::cli::context::{Context, no_such_key};
+use crate::cli::secrets::{announce_secret, print_secret};
+use crate::document::Edit;
 use crate::error::{Error, Result};
 use crate::model::PreviousHash;
-use crate::store::Edit;
 use crate::token;
 
 pub fn run(ctx: &Context, args: RotateArgs) -> Result<()> {
@@ -17,7 +18,7 @@ pub fn run(ctx: &Context, args: RotateArgs) -> Result<()> {
         .transpose()?
         // `--grace 0s` asks for no grace period: the old secret stops at once.
         .filter(|g| !g.is_zero());
-    let copy = super::copy_for(&args.out)?;
+    let copy = crate::cli::secrets::copy_for(&args.out)?;
     let store = ctx.store()?.with_file_attrs(args.write.attrs()?);
     ctx.require_file(&store)?;
     let quiet = args.out.quiet;
@@ -64,7 +65,7 @@ pub fn run(ctx: &Context, args: RotateArgs) -> Result<()> {
         // The new secret is printed before the file is replaced: if it cannot be, the old one
         // stays in force and nothing changes.
         |(key, secret, _), _| {
-            super::check_secret_sink(ctx, 1, copy.is_some(), ", or add --copy")?;
+            crate::cli::secrets::check_secret_sink(ctx, 1, copy.is_some(), ", or add --copy")?;
             print_secret(ctx, key, secret, quiet, "Rotated").map(|()| true)
         },
     )?;

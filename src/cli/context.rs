@@ -1,30 +1,15 @@
-//! One file per subcommand; each is a thin function over the store and the model.
+//! What every command needs, decided once from the global options and the environment
+//! ([`Context`]), the refusals a front end shares before it touches a file, and the
+//! hints for a file that is not there.
 
-pub mod apply;
-pub mod check;
-pub mod create;
-pub mod delete;
-pub mod generate;
-pub mod interactive;
-pub mod list;
-pub mod rename;
-pub mod rotate;
-pub mod scan;
-pub mod schema;
-#[cfg(feature = "serve")]
-pub mod serve;
-pub mod show;
-pub mod update;
-pub mod verify;
-
-use crate::cli::{ColorChoice, Format, Global};
+use crate::cli::args::Global;
+use crate::cli::output::{ColorChoice, Format};
 use crate::error::{Error, Result};
 use crate::store::{Location, Store};
 use crate::time::Clock;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Duration;
-use zeroize::Zeroizing;
 
 /// What every command needs, decided once from the global options and the environment.
 pub struct Context {
@@ -42,7 +27,7 @@ pub struct Context {
     pub interactive: bool,
     /// Why not, when not: for the message that asks for --yes.
     pub why_no_prompt: &'static str,
-    /// Standard output was closed when the process started ([`crate::Launch`]).
+    /// Standard output was closed when the process started ([`crate::cli::Launch`]).
     pub stdout_closed: bool,
     /// The root was named (--root or TOKENCTL_ROOT), not the default `./tenants`.
     pub root_named: bool,
@@ -92,7 +77,7 @@ impl Context {
                 "CI is set"
             },
             stdout_closed: false,
-            root_named: g.root_origin != crate::cli::Origin::Default,
+            root_named: g.root_origin != crate::cli::args::Origin::Default,
         })
     }
 
@@ -107,7 +92,7 @@ impl Context {
     /// Reads the file for a reading command: a missing file is an error naming the path, how
     /// it was chosen and the nearest tenant, never an empty list (a mistyped tenant in a CI
     /// job must fail, not succeed doing nothing).
-    pub fn read_existing(&self, store: &Store) -> Result<crate::store::Document> {
+    pub fn read_existing(&self, store: &Store) -> Result<crate::document::Document> {
         let doc = store.read()?;
         if doc.missing {
             return Err(self.missing_file(store.path()));
@@ -147,7 +132,7 @@ impl Context {
         if new_tenant || !absent {
             return Ok(());
         }
-        let tenants = tenants_under(root);
+        let tenants = crate::tenants::tenants_under(root);
         if self.root_named && tenants.is_empty() {
             return Ok(());
         }
@@ -183,7 +168,7 @@ impl Context {
             &self.location.root,
         ) {
             (None, Some(tenant), Some(root)) => {
-                let tenants = tenants_under(root);
+                let tenants = crate::tenants::tenants_under(root);
                 if let Some(near) =
                     crate::names::nearest(tenant, tenants.iter().map(String::as_str))
                 {
@@ -201,7 +186,7 @@ impl Context {
             (Some(file), _, _) => {
                 let dir = file.parent().filter(|p| !p.as_os_str().is_empty());
                 let name = file.file_name().map(|n| n.to_string_lossy().into_owned());
-                let files = yaml_files_in(dir.unwrap_or(std::path::Path::new(".")));
+                let files = crate::tenants::yaml_files_in(dir.unwrap_or(std::path::Path::new(".")));
                 if let Some(near) =
                     name.and_then(|n| crate::names::nearest(&n, files.iter().map(String::as_str)))
                 {
@@ -279,7 +264,7 @@ fn clock() -> Result<Clock> {
 /// variable, so `--tenant` beats `TOKENCTL_FILE`; both flags are a usage error, except for
 /// `serve` (the file served as that tenant); both from the environment, the file wins.
 fn locating(g: &Global, serve: bool) -> Result<(Option<PathBuf>, Option<String>)> {
-    use crate::cli::Origin::{CommandLine, Env};
+    use crate::cli::args::Origin::{CommandLine, Env};
     match (g.file_origin, g.tenant_origin) {
         (CommandLine, CommandLine) if !serve => Err(Error::Usage(format!(
             "--file {} and --tenant {} both name the file: give one of them (--file PATH, or \
@@ -297,7 +282,7 @@ fn locating(g: &Global, serve: bool) -> Result<(Option<PathBuf>, Option<String>)
 
 /// How the global options chose the file, in words for messages.
 fn origin(g: &Global, by_file: bool) -> String {
-    use crate::cli::Origin::Env;
+    use crate::cli::args::Origin::Env;
     if let (true, Some(file)) = (by_file, &g.file) {
         return if g.file_origin == Env {
             format!("TOKENCTL_FILE={}", file.display())
@@ -344,32 +329,6 @@ pub fn command_with_yes() -> String {
     words.join(" ")
 }
 
-/// The tenants under `root`: its folders that hold a security.yml, sorted.
-pub fn tenants_under(root: &std::path::Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(root)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter(|e| e.path().join("security.yml").is_file())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| crate::names::problem(n).is_none())
-        .collect();
-    names.sort();
-    names
-}
-
-/// The `.yml` and `.yaml` files in `dir`, for "did you mean" on a mistyped --file.
-fn yaml_files_in(dir: &std::path::Path) -> Vec<String> {
-    std::fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".yml") || n.ends_with(".yaml"))
-        .filter(|n| !n.contains(".usage."))
-        .collect()
-}
-
 /// Lets a large loaded file go without freeing it piece by piece: the command is about to
 /// return and the process to exit, which frees it all at once. (A tenth of `verify`'s time
 /// on 10,000 keys was spent in destructors.) Only for the ends of read-only commands, never
@@ -379,7 +338,7 @@ pub fn leak_at_exit<T>(value: T) {
 }
 
 /// The error for a key that is not there, with the nearest name.
-pub fn no_such_key(doc: &crate::store::Document, name: &str) -> Error {
+pub fn no_such_key(doc: &crate::document::Document, name: &str) -> Error {
     Error::NoSuchKey {
         name: name.to_string(),
         suggestion: crate::names::nearest(name, doc.model.names()),
@@ -415,7 +374,7 @@ pub fn refuse_secret(flag: &str, value: &str, looks_secret: fn(&str) -> bool) ->
 }
 
 /// Refuses scopes the catalog does not list.
-pub fn check_catalog(doc: &crate::store::Document, scopes: &[String]) -> Result<()> {
+pub fn check_catalog(doc: &crate::document::Document, scopes: &[String]) -> Result<()> {
     for s in scopes {
         if let Some(msg) = doc.model.unknown_scope(s) {
             return Err(Error::Usage(msg));
@@ -432,299 +391,4 @@ pub fn check_path_prefix(p: &str) -> Result<()> {
         )));
     }
     Ok(())
-}
-
-/// Reads at most `limit` bytes of stdin for a secret: unbuffered (`io::stdin()`'s buffer
-/// would keep a copy), into memory that never grows and is zeroized on drop. `None` when
-/// stdin holds more than `limit` bytes.
-pub fn read_stdin_secret(limit: usize) -> std::io::Result<Option<Zeroizing<Vec<u8>>>> {
-    use std::io::Read;
-    use std::os::fd::AsFd;
-    let mut buf = Zeroizing::new(vec![0u8; limit + 1]);
-    let fd = match std::io::stdin().as_fd().try_clone_to_owned() {
-        Ok(fd) => fd,
-        // A closed stdin reads as empty, as `io::stdin()` treats it.
-        Err(e) if e.raw_os_error() == Some(libc::EBADF) => {
-            buf.truncate(0);
-            return Ok(Some(buf));
-        }
-        Err(e) => return Err(e),
-    };
-    let mut input = std::fs::File::from(fd);
-    let mut len = 0;
-    while len < buf.len() {
-        match input.read(&mut buf[len..]) {
-            Ok(0) => break,
-            Ok(n) => len += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    if len > limit {
-        return Ok(None);
-    }
-    // Shortening keeps the allocation; the whole of it is zeroized on drop.
-    buf.truncate(len);
-    Ok(Some(buf))
-}
-
-/// `--copy` / `--copy-for`: for how long to put the secret on the clipboard, if at all.
-/// Parsed before anything is written, so that a bad duration changes nothing.
-pub fn copy_for(out: &crate::cli::SecretOutput) -> Result<Option<Duration>> {
-    let Some(text) = &out.copy_for else {
-        return Ok(out.copy.then_some(crate::clipboard::DEFAULT_CLEAR_AFTER));
-    };
-    // A fixed length of time, as for --lock-timeout: `2m` is two minutes here.
-    let d = crate::time::parse_fixed_duration("--copy-for", text)?;
-    if d.is_zero() {
-        return Err(Error::Usage(format!(
-            "--copy-for {text:?} must be longer than 0s: how long the secret stays on the clipboard, e.g. 45s or 2m"
-        )));
-    }
-    Ok(Some(d))
-}
-
-/// Copies a new secret to the clipboard, saying on stderr for how long, or why not.
-pub fn copy_secret(
-    ctx: &Context,
-    secret: &crate::token::Secret,
-    clear_after: Duration,
-    quiet: bool,
-) {
-    match crate::clipboard::copy(secret.expose(), clear_after) {
-        Ok(cleared) if !quiet => ctx.say(match cleared {
-            Some(d) => format!(
-                "Copied the secret to the clipboard for {}; then it is cleared, unless something else was copied since.",
-                crate::clipboard::describe(d)
-            ),
-            None => "Copied the secret to the clipboard.".to_string(),
-        }),
-        Ok(_) => {}
-        Err(e) if ctx.stdout_closed => ctx.say(format!(
-            "warning: could not copy to the clipboard ({e}), and stdout was closed: nobody \
-             holds the new secret; `tokenctl rotate NAME` gives the key another"
-        )),
-        Err(e) => ctx.say(format!(
-            "warning: could not copy to the clipboard ({e}); the secret is printed above"
-        )),
-    }
-}
-
-/// Before new secrets go out on stdout: refuses when stdout was closed when tokenctl started
-/// (`>&-`; the runtime made it /dev/null, so the secrets would go nowhere and, after a
-/// rotation, nobody would hold a working one), unless `copy` delivers the secret; when stdout
-/// is /dev/null by the user's choice, goes ahead, warning even with `--quiet`. `how` says what
-/// the command offers instead (", or add --copy").
-pub fn check_secret_sink(ctx: &Context, count: usize, copy: bool, how: &str) -> Result<()> {
-    if count == 0 {
-        return Ok(());
-    }
-    if copy {
-        // The clipboard is the only delivery: with no display to copy to, refuse now.
-        if ctx.stdout_closed && !crate::clipboard::available() {
-            return Err(Error::Other(
-                "stdout was closed when tokenctl started (`>&-`) and --copy has no display \
-                 to copy to (DISPLAY and WAYLAND_DISPLAY are unset), so the new secret would \
-                 go nowhere"
-                    .into(),
-            ));
-        }
-        return Ok(());
-    }
-    let them = if count == 1 {
-        "the new secret"
-    } else {
-        "the new secrets"
-    };
-    if ctx.stdout_closed {
-        return Err(Error::Other(format!(
-            "stdout was closed when tokenctl started (`>&-`), so {them} would go nowhere; \
-             send stdout to a file or a pipe{how}"
-        )));
-    }
-    if stdout_is_dev_null() {
-        ctx.say(format!(
-            "warning: stdout is /dev/null, so nobody holds {them}; `tokenctl rotate NAME` \
-             gives the key another"
-        ));
-    }
-    Ok(())
-}
-
-/// Whether stdout is /dev/null (`> /dev/null`, or a caller's DEVNULL).
-fn stdout_is_dev_null() -> bool {
-    use std::os::fd::AsFd;
-    use std::os::unix::fs::{FileTypeExt, MetadataExt};
-    let Ok(fd) = std::io::stdout().as_fd().try_clone_to_owned() else {
-        return false;
-    };
-    match (
-        std::fs::File::from(fd).metadata(),
-        std::fs::metadata("/dev/null"),
-    ) {
-        (Ok(out), Ok(null)) => out.file_type().is_char_device() && out.rdev() == null.rdev(),
-        _ => false,
-    }
-}
-
-/// How new secrets are printed on stdout.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SecretShape {
-    /// One key: the secret alone on a line (table, `--quiet`), or one JSON/YAML object.
-    One,
-    /// Several names: a `NAME SECRET` line each (table, `--quiet`), or a JSON/YAML array.
-    Lines,
-}
-
-/// Prints one new secret (see [`print_secrets`]).
-pub fn print_secret(
-    ctx: &Context,
-    key: &crate::model::ApiKey,
-    secret: &crate::token::Secret,
-    quiet: bool,
-    verb: &str,
-) -> Result<()> {
-    print_secrets(ctx, &[(key, secret)], SecretShape::One, quiet, verb)
-}
-
-/// Prints new secrets on stdout, in `shape`. This is the delivery of the secrets: it runs
-/// before the file is replaced, and its error (a full disk, a closed pipe) stops the write.
-/// Notices and the clipboard come after, from [`announce_secrets`].
-pub fn print_secrets(
-    ctx: &Context,
-    created: &[(&crate::model::ApiKey, &crate::token::Secret)],
-    shape: SecretShape,
-    quiet: bool,
-    verb: &str,
-) -> Result<()> {
-    use std::io::Write;
-    #[derive(serde::Serialize)]
-    #[serde(rename_all = "camelCase")]
-    struct SecretView<'a> {
-        name: &'a str,
-        token: &'a str,
-        fingerprint: String,
-        expires_at: Option<String>,
-        /// rotate --grace: until when the previous secret keeps working.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        old_secret_expires_at: Option<String>,
-    }
-    let views: Vec<SecretView> = created
-        .iter()
-        .map(|(key, secret)| SecretView {
-            name: &key.name,
-            token: secret.expose(),
-            fingerprint: key.fingerprint(),
-            expires_at: key.expires_at.map(crate::time::format_timestamp),
-            old_secret_expires_at: (verb == "Rotated")
-                .then(|| key.previous_hashes.iter().map(|p| p.expires_at).max())
-                .flatten()
-                .map(crate::time::format_timestamp),
-        })
-        .collect();
-    let mut out = std::io::stdout().lock();
-    // The secrets are rendered into memory zeroized on drop, sized so that it never grows (a
-    // grown Vec leaves the old copy behind), and written with one call: whole lines go past
-    // stdout's line buffer, which is never cleared, straight to the file descriptor. (JSON
-    // escapes a character in at most 6 bytes.)
-    let capacity: usize = views
-        .iter()
-        .map(|v| 512 + 6 * (v.token.len() + v.name.len()))
-        .sum::<usize>()
-        + 64;
-    let mut text = Zeroizing::new(Vec::with_capacity(capacity));
-    let table = ctx.is_table() || quiet;
-    match (shape, table) {
-        (SecretShape::One, true) => {
-            for v in &views {
-                text.extend_from_slice(v.token.as_bytes());
-                text.push(b'\n');
-            }
-        }
-        (SecretShape::Lines, true) => {
-            for v in &views {
-                text.extend_from_slice(v.name.as_bytes());
-                text.push(b' ');
-                text.extend_from_slice(v.token.as_bytes());
-                text.push(b'\n');
-            }
-        }
-        (shape, false) => {
-            let yaml = ctx.format == crate::cli::Format::Yaml;
-            let result = match (shape, yaml) {
-                (SecretShape::One, true) => {
-                    serde_yaml::to_writer(&mut *text, &views[0]).map_err(|e| e.to_string())
-                }
-                (_, true) => serde_yaml::to_writer(&mut *text, &views).map_err(|e| e.to_string()),
-                (SecretShape::One, false) => {
-                    serde_json::to_writer_pretty(&mut *text, &views[0]).map_err(|e| e.to_string())
-                }
-                (_, false) => {
-                    serde_json::to_writer_pretty(&mut *text, &views).map_err(|e| e.to_string())
-                }
-            };
-            result.map_err(Error::Other)?;
-            if !yaml {
-                text.push(b'\n');
-            }
-        }
-    }
-    debug_assert!(text.len() <= capacity, "the secret buffer grew");
-    out.write_all(&text).map_err(crate::output::stdout_error)?;
-    out.flush().map_err(crate::output::stdout_error)?;
-    Ok(())
-}
-
-/// After the file holds the new secret's hash: copies it to the clipboard when asked, and
-/// says on stderr what happened (see [`announce_secrets`]).
-pub fn announce_secret(
-    ctx: &Context,
-    key: &crate::model::ApiKey,
-    secret: &crate::token::Secret,
-    quiet: bool,
-    copy: Option<Duration>,
-    verb: &str,
-) {
-    announce_secrets(ctx, &[(key, secret)], quiet, copy, verb)
-}
-
-/// After the file holds the new secrets' hashes: copies the secret to the clipboard when
-/// asked (one secret only: `create` refuses --copy with several names), and says on stderr
-/// what happened.
-pub fn announce_secrets(
-    ctx: &Context,
-    created: &[(&crate::model::ApiKey, &crate::token::Secret)],
-    quiet: bool,
-    copy: Option<Duration>,
-    verb: &str,
-) {
-    if let (Some(clear_after), [(_, secret)]) = (copy, created) {
-        copy_secret(ctx, secret, clear_after, quiet);
-    }
-    if quiet {
-        return;
-    }
-    match created {
-        [] => return,
-        [(key, _)] => ctx.say(format!(
-            "{verb} key '{}' (fingerprint {}).",
-            key.name,
-            key.fingerprint()
-        )),
-        many => ctx.say(format!(
-            "{verb} {} keys: {}.",
-            many.len(),
-            many.iter()
-                .map(|(k, _)| format!("'{}' ({})", k.name, k.fingerprint()))
-                .collect::<Vec<_>>()
-                .join(", ")
-        )),
-    }
-    if std::io::stderr().is_terminal() {
-        ctx.say(if created.len() == 1 {
-            "Store the secret now: it is not saved anywhere and will not be shown again."
-        } else {
-            "Store the secrets now: they are not saved anywhere and will not be shown again."
-        });
-    }
 }

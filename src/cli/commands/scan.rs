@@ -3,10 +3,11 @@
 //! or unknown. Never prints a secret: the key, the prefix and the fingerprint identify it.
 //! Exit 10 when a secret that works is found, and says how to rotate or revoke it.
 
-use super::Context;
-use crate::cli::{FailOn, ScanArgs};
+use crate::cli::args::{FailOn, ScanArgs};
+use crate::cli::context::Context;
+use crate::cli::output::write_data;
+use crate::error::stdout_error;
 use crate::error::{Error, Result};
-use crate::output::{stdout_error, write_data};
 use crate::scan::{Found, Index, Owner, Status, scan_reader};
 use crate::text::plural;
 use crate::text::visible;
@@ -105,7 +106,7 @@ pub fn run(ctx: &Context, args: ScanArgs) -> Result<()> {
 
 /// One finding a line (`path:line:col: what`), or JSON/YAML.
 fn print_findings(ctx: &Context, rows: &[Row], keys: &Keys) -> Result<()> {
-    let mut out = crate::output::data_out();
+    let mut out = crate::cli::output::data_out();
     if !ctx.is_table() {
         let views: Vec<FindingView> = rows
             .iter()

@@ -1,10 +1,11 @@
 //! `verify`: reads a token (or a whole Authorization value) from stdin, never argv, and says
 //! whether it is valid or exactly why not. `--record` notes the use in security.usage.yml.
 
-use super::Context;
-use crate::cli::VerifyArgs;
+use crate::cli::args::VerifyArgs;
+use crate::cli::context::Context;
+use crate::cli::output::write_data;
+use crate::error::stdout_error;
 use crate::error::{Error, Result};
-use crate::output::{stdout_error, write_data};
 use crate::store::usage::Usage;
 use crate::verify::{Outcome, Rejection, Request, Verifier};
 use std::io::{IsTerminal, Write};
@@ -66,7 +67,7 @@ pub fn run(ctx: &Context, args: VerifyArgs) -> Result<()> {
             if outcome == Outcome::Rejected(Rejection::Whitespace) {
                 hint = whitespace_hint(&verifier, &text, &request, now);
             }
-            super::leak_at_exit(verifier);
+            crate::cli::context::leak_at_exit(verifier);
             outcome
         }
     };
@@ -95,7 +96,7 @@ pub fn run(ctx: &Context, args: VerifyArgs) -> Result<()> {
     // format. (On stderr, main redacts it and adds the advice to rotate.)
     let message = std::mem::take(&mut view.message);
     view.message = crate::text::redact(&message).into_owned();
-    let mut out = crate::output::data_out();
+    let mut out = crate::cli::output::data_out();
     if !ctx.is_table() {
         write_data(&mut out, ctx.format, &view)?;
     } else if view.valid {
@@ -169,10 +170,10 @@ fn read_input() -> Result<Result<Zeroizing<String>, Rejection>> {
             .with_prompt("Token (or Authorization value)")
             .allow_empty_password(true)
             .interact()
-            .map_err(super::interactive::prompt_error)?;
+            .map_err(crate::cli::interactive::prompt_error)?;
         return Ok(Ok(Zeroizing::new(s)));
     }
-    let Some(buf) = super::read_stdin_secret(MAX_INPUT as usize)
+    let Some(buf) = crate::cli::secrets::read_stdin_secret(MAX_INPUT as usize)
         .map_err(|e| Error::io("<stdin>", "reading the token", e))?
     else {
         // Drain nothing more: the rest is not read, and the process exits.

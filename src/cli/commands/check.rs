@@ -2,11 +2,12 @@
 //! Usable as Ansible's `validate: tokenctl check %s`. Problems: exit 7, one line each.
 //! `--all-tenants` checks every tenant's file under --root the same way.
 
-use super::Context;
-use crate::cli::CheckArgs;
+use crate::cli::args::CheckArgs;
+use crate::cli::context::Context;
+use crate::cli::output::write_data;
+use crate::document::{Document, Problem};
+use crate::error::stdout_error;
 use crate::error::{Error, Result};
-use crate::output::{stdout_error, write_data};
-use crate::store::{Document, Problem};
 use crate::text::plural;
 use std::collections::HashMap;
 use std::io::Write;
@@ -70,7 +71,7 @@ pub fn run(ctx: &Context, args: CheckArgs) -> Result<()> {
         fix_portable(ctx, &path, store.clone(), &missing)?;
     }
     let report = check_file(&path, &store, now, warn, strict, &missing)?;
-    let mut out = crate::output::data_out();
+    let mut out = crate::cli::output::data_out();
     if !ctx.is_table() {
         write_data(&mut out, ctx.format, &report)?;
     } else {
@@ -173,7 +174,7 @@ fn all_tenants(
             }
         }
     }
-    let mut out = crate::output::data_out();
+    let mut out = crate::cli::output::data_out();
     if !ctx.is_table() {
         write_data(&mut out, ctx.format, &reports)?;
     } else {

@@ -1,9 +1,9 @@
 //! `rename OLD NEW`: the same key under another name; its usage record moves with it.
 
-use super::{Context, no_such_key};
-use crate::cli::RenameArgs;
+use crate::cli::args::RenameArgs;
+use crate::cli::context::{Context, no_such_key};
+use crate::document::Edit;
 use crate::error::{Error, Result};
-use crate::store::Edit;
 
 pub fn run(ctx: &Context, args: RenameArgs) -> Result<()> {
     crate::names::validate("key", &args.old)?;

@@ -1,10 +1,10 @@
 //! `delete NAME...` / `delete --all`: remove keys; they stop working at once.
 
-use super::interactive::prompt_error;
-use super::{Context, no_such_key};
-use crate::cli::DeleteArgs;
+use crate::cli::args::DeleteArgs;
+use crate::cli::context::{Context, no_such_key};
+use crate::cli::interactive::prompt_error;
+use crate::document::Document;
 use crate::error::{Error, Result};
-use crate::store::Document;
 
 pub fn run(ctx: &Context, args: DeleteArgs) -> Result<()> {
     for name in &args.names {
@@ -14,7 +14,7 @@ pub fn run(ctx: &Context, args: DeleteArgs) -> Result<()> {
         Error::Usage(format!(
             "refusing to delete without confirmation: {}; add --yes (`{}`)",
             ctx.why_no_prompt,
-            super::command_with_yes()
+            crate::cli::context::command_with_yes()
         ))
     };
     // Without a way to ask, a usage error comes before any file is read; but with
@@ -56,7 +56,7 @@ pub fn run(ctx: &Context, args: DeleteArgs) -> Result<()> {
         }
         let edit = names
             .iter()
-            .fold(crate::store::Edit::new(), |e, n| e.remove(n.clone()));
+            .fold(crate::document::Edit::new(), |e, n| e.remove(n.clone()));
         Ok((edit, names))
     })?;
     let absent: Vec<&String> = args.names.iter().filter(|n| !deleted.contains(n)).collect();
@@ -106,7 +106,7 @@ fn report(ctx: &Context, deleted: &[String]) -> Result<()> {
     struct Deleted<'a> {
         deleted: &'a [String],
     }
-    crate::output::write_data(
+    crate::cli::output::write_data(
         &mut std::io::stdout().lock(),
         ctx.format,
         &Deleted { deleted },
@@ -117,8 +117,8 @@ fn report(ctx: &Context, deleted: &[String]) -> Result<()> {
 /// No (or a wrong name) is [`Error::Declined`]: exit 9, "Nothing deleted.".
 fn confirm(ctx: &Context, args: &DeleteArgs, names: &[String]) -> Result<()> {
     // Ctrl-C: exit 130 with the cursor restored, nothing deleted.
-    let _guard = super::interactive::PromptGuard::new();
-    let theme = super::interactive::FormTheme::new();
+    let _guard = crate::cli::interactive::PromptGuard::new();
+    let theme = crate::cli::interactive::FormTheme::new();
     if args.all {
         let label = ctx.file_label();
         let typed: String = dialoguer::Input::with_theme(&theme)
@@ -147,7 +147,7 @@ fn confirm(ctx: &Context, args: &DeleteArgs, names: &[String]) -> Result<()> {
             many.join(", ")
         ),
     };
-    if super::interactive::yes_no(&theme, &question, false)? {
+    if crate::cli::interactive::yes_no(&theme, &question, false)? {
         Ok(())
     } else {
         Err(Error::Declined("Nothing deleted.".into()))

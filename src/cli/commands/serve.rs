@@ -1,8 +1,8 @@
 //! `serve`: the tenant admin REST API over the files the global options name (see
 //! [`crate::serve`]).
 
-use super::Context;
-use crate::cli::ServeArgs;
+use crate::cli::args::ServeArgs;
+use crate::cli::context::Context;
 use crate::error::{Error, Result};
 use std::time::Duration;
 

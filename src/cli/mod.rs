@@ -1,0 +1,58 @@
+//! The command-line front end: clap's types ([`args`]), the context every command is run
+//! in, one file per subcommand ([`commands`]), and what only a terminal needs (tables,
+//! prompts, the clipboard, completion, man pages). Nothing below it imports it.
+
+pub mod args;
+pub mod clipboard;
+pub mod commands;
+pub mod completion;
+pub mod context;
+pub mod harden;
+pub mod interactive;
+pub mod manual;
+pub mod output;
+pub mod secrets;
+
+use crate::error::Result;
+pub use args::Cli;
+use args::Command;
+
+/// What the binary learnt about its process before `main`, which a library cannot see.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Launch {
+    /// Standard output was closed when the process started (`>&-`). The Rust runtime
+    /// reopens a closed fd 1 as /dev/null before `main`, so only code that runs earlier can
+    /// tell; a command that generates a secret refuses then (it would go nowhere).
+    pub stdout_closed: bool,
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli, launch: Launch) -> Result<()> {
+    use commands::*;
+    use context::Context;
+    #[cfg(feature = "serve")]
+    let serve = matches!(cli.command, Command::Serve(_));
+    #[cfg(not(feature = "serve"))]
+    let serve = false;
+    let mut ctx = Context::for_command(&cli.global, serve)?;
+    ctx.stdout_closed = launch.stdout_closed;
+    match cli.command {
+        Command::Create(a) => create::run(&ctx, a),
+        Command::List(a) => list::run(&ctx, a),
+        Command::Show(a) => show::run(&ctx, a),
+        Command::Update(a) => update::run(&ctx, a),
+        Command::Delete(a) => delete::run(&ctx, a),
+        Command::Rotate(a) => rotate::run(&ctx, a),
+        Command::Rename(a) => rename::run(&ctx, a),
+        Command::Verify(a) => verify::run(&ctx, a),
+        Command::Check(a) => check::run(&ctx, a),
+        Command::Apply(a) => apply::run(&ctx, a),
+        Command::Scan(a) => scan::run(&ctx, a),
+        Command::Schema(a) => schema::run(a),
+        #[cfg(feature = "serve")]
+        Command::Serve(a) => serve::run(&ctx, a),
+        Command::Completions(a) => completions::completions(a),
+        Command::Man(a) => completions::man(a),
+        Command::ClipboardServe => clipboard::serve_child(),
+    }
+}
