@@ -9,7 +9,7 @@
 //! Skipped only when ansible-playbook is missing AND CI is unset; in CI they must run
 //! (`.ci/run` and `scripts/test` install ansible-core from PyPI).
 
-use crate::testenv::*;
+use crate::support::env::*;
 use serde_json::{Value, json};
 use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
@@ -38,10 +38,6 @@ const H_A: &str = "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa
 
 fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
 }
 
 /// The folder holding ansible-playbook (and ansible-doc, ansible-vault): `$ANSIBLE_PLAYBOOK`'s,
@@ -84,7 +80,7 @@ struct Run {
 fn ansible(env: &TestEnv) -> Option<Ansible<'_>> {
     let Some(bin) = ansible_dir() else {
         assert!(
-            !in_ci(),
+            !crate::support::in_ci(),
             "ansible-playbook is not installed but CI is set: .ci/run must install ansible-core"
         );
         eprintln!(

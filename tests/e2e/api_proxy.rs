@@ -3,8 +3,8 @@
 //! checked by `systemd-analyze verify`. Skipped when nginx or systemd-analyze is missing and
 //! CI is unset (.ci/run installs them).
 
-use crate::api::*;
-use crate::testenv::*;
+use crate::support::env::*;
+use crate::support::server::*;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -19,7 +19,7 @@ fn have(program: &str) -> bool {
         .output()
         .is_ok_and(|o| o.status.success());
     if !found {
-        let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0");
+        let ci = crate::support::in_ci();
         assert!(
             !ci,
             "{program} is missing but CI is set: .ci/run must install it"
@@ -304,7 +304,7 @@ fn the_systemd_unit_verifies() {
         &path,
         unit.replace(
             "/usr/local/bin/tokenctl",
-            &crate::harness::bin().display().to_string(),
+            &crate::support::harness::bin().display().to_string(),
         ),
     )
     .unwrap();

@@ -4,8 +4,8 @@
 //! put in a path or a field, a scope the catalog lacks is named by its index, and a stop that
 //! cuts requests off exits 1.
 
-use crate::api::*;
-use crate::testenv::*;
+use crate::support::env::*;
+use crate::support::server::*;
 use std::io::Write;
 use std::time::Duration;
 

@@ -3,9 +3,9 @@
 //! idle and request timeouts, the connection limit, reads that see every write at once,
 //! usage records, the access log, one-file mode and start-up errors.
 
-use crate::api::*;
-use crate::harness::{Rng, big_file, mask_hashes, temp_files};
-use crate::testenv::*;
+use crate::support::env::*;
+use crate::support::harness::{Rng, big_file, mask_hashes, temp_files};
+use crate::support::server::*;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::{Command, Stdio};
@@ -543,7 +543,7 @@ fn uses_recorded_by_verify_show_in_definitions_and_serve_record_records_its_own(
     let shown = ci_now(&api);
     assert_eq!(shown["lastUsedAt"], NOW);
     assert_eq!(shown["lastUsedFrom"], "203.0.113.9");
-    assert_eq!(shown, crate::api::shown(&env, "ci"));
+    assert_eq!(shown, crate::support::server::shown(&env, "ci"));
     // The whole list too (it is rendered once per version of both files).
     let list = api.ask(Client::Ureq, get(KEYS, &admin)).json();
     assert_eq!(list[1]["lastUsedAt"], NOW);

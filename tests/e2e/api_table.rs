@@ -3,9 +3,9 @@
 //! definition), every ETag against the file's bytes, and every write against the bytes the
 //! CLI's own command leaves in a copy of the file.
 
-use crate::api::*;
-use crate::harness::mask_hashes;
-use crate::testenv::*;
+use crate::support::env::*;
+use crate::support::harness::mask_hashes;
+use crate::support::server::*;
 
 const KEYS: &str = "/api/acme/admin/apiKeys";
 

@@ -1,6 +1,6 @@
 //! `apply -f DESIRED`: create, update, prune, dry run, JSON report, refusals, one atomic write.
 
-use crate::testenv::*;
+use crate::support::env::*;
 use serde_json::json;
 use std::fs;
 

@@ -4,7 +4,7 @@
 //! clipboard since. The helper that serves it keeps none of the caller's descriptors and is
 //! not dumpable. Without a display the secret is still printed.
 
-use crate::testenv::*;
+use crate::support::env::*;
 use std::time::{Duration, Instant};
 
 /// Far longer than any wait here should take, even on a loaded machine.

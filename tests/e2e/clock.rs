@@ -3,7 +3,7 @@
 //! write expiries relative to a made-up time. The release binary is the one CI builds
 //! (`.ci/run` passes it as `TOKENCTL_RELEASE_BIN`); without it that part is skipped.
 
-use crate::testenv::*;
+use crate::support::env::*;
 use std::path::PathBuf;
 
 fn sha256(text: &str) -> String {

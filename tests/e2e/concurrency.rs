@@ -1,7 +1,7 @@
 //! Concurrency (SECURITY.md, "Integrity of the file"): many tokenctl processes writing one file lose no
 //! change, and a lock held too long makes the others give up with exit 6 and say why.
 
-use crate::harness::{big_file, command, fake_hash};
+use crate::support::harness::{big_file, command, fake_hash};
 use std::fs;
 use std::io::Write;
 use std::process::{Child, Stdio};
@@ -121,7 +121,10 @@ fn fifty_processes_writing_at_once_lose_no_change() {
     assert!(text.starts_with("# Managed partly by hand"));
     assert!(text.contains("helm:\n  release: tokens   # someone else's\n"));
     assert!(text.contains("# trailing comment\nextra:\n  - kept\n"));
-    assert_eq!(crate::harness::temp_files(tmp.path()), Vec::<String>::new());
+    assert_eq!(
+        crate::support::harness::temp_files(tmp.path()),
+        Vec::<String>::new()
+    );
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! The store and create / list / show / update / delete.
 
-use crate::testenv::*;
+use crate::support::env::*;
 
 #[test]
 fn create_prints_the_secret_once_and_stores_only_its_hash() {

@@ -11,7 +11,7 @@
 //! `TOKENCTL_CRASH_RUNS` sets the number of killed commands (default 300);
 //! `TOKENCTL_CRASH_SEED` the seed, printed so that a failure can be replayed.
 
-use crate::harness::{Rng, big_file, command, mask_hashes, temp_files};
+use crate::support::harness::{Rng, big_file, command, mask_hashes, temp_files};
 use std::fs;
 use std::io::Write;
 use std::path::Path;
@@ -75,7 +75,7 @@ fn pick_op(rng: &mut Rng, i: usize, names: &[String], with_apply: bool, dir: &Pa
                 &desired,
                 format!(
                     "apiKeys:\n  {name}:\n    description: applied in run {i}\n  applied-{i}:\n    hash: {}\n",
-                    crate::harness::fake_hash(100_000 + i)
+                    crate::support::harness::fake_hash(100_000 + i)
                 ),
             )
             .unwrap();
@@ -247,7 +247,7 @@ fn sigkill_at_random_instants_leaves_the_old_or_the_new_file() {
     }
 
     // One last write to completion cleans up whatever a kill left.
-    let fin = crate::harness::command(&live)
+    let fin = crate::support::harness::command(&live)
         .args(["update", "key-1", "--description", "final"])
         .output()
         .unwrap();
@@ -255,7 +255,7 @@ fn sigkill_at_random_instants_leaves_the_old_or_the_new_file() {
         || String::from_utf8_lossy(&fin.stderr).contains("no key named 'key-1'");
     assert!(fin_ok, "{}", String::from_utf8_lossy(&fin.stderr));
     if !fin.status.success() {
-        let out = crate::harness::command(&live)
+        let out = crate::support::harness::command(&live)
             .args(["create", "final", "--secret-stdin"])
             .stdin(Stdio::piped())
             .spawn()

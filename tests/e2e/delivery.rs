@@ -3,7 +3,7 @@
 //! secret stays in force; when the file cannot be replaced after it was printed, the
 //! command says plainly that the printed secret is not valid.
 
-use crate::harness::{command, fake_hash, temp_files};
+use crate::support::harness::{command, fake_hash, temp_files};
 use std::fs;
 use std::io::{Read, Write};
 use std::path::Path;

@@ -1,8 +1,8 @@
-//! The differential test of every write (issue 10): generated files (tests/e2e/yamlgen.rs),
+//! The differential test of every write (issue 10): generated files (tests/e2e/support/generator.rs),
 //! each edited with every kind of edit every writing command makes, and each result either
 //! refused or read by an independent YAML parser as exactly the old file with only the edit
 //! applied (tests/e2e/oracle.rs: serde_yaml, that is libyaml, in-process; and, for a sample
-//! driven through the real binary, PyYAML and ruamel.yaml through tests/e2e/oracle.py).
+//! driven through the real binary, PyYAML and ruamel.yaml through tests/e2e/support/oracle.py).
 //! Whatever tokenctl writes, tokenctl must load again and be able to write again.
 //!
 //! Repeatable: a fixed seed. `TOKENCTL_DIFF_SEED=N` picks another, `TOKENCTL_DIFF_DOCS=N` sets
@@ -10,9 +10,9 @@
 //! `TOKENCTL_DIFF_VERBOSE=1` prints each file and what was refused and why;
 //! `TOKENCTL_DIFF_ONLY=N` runs file N alone (a failure names its number and seed).
 
-use crate::harness::{Rng, command, temp_files};
-use crate::oracle::{self, Change};
-use crate::yamlgen::{Gen, SCOPES};
+use crate::support::generator::{Gen, SCOPES};
+use crate::support::harness::{Rng, command, temp_files};
+use crate::support::oracle::{self, Change};
 use jiff::Timestamp;
 use std::collections::BTreeMap;
 use std::fs;
@@ -24,7 +24,7 @@ use tokenctl::store::{Document, Edit};
 use tokenctl::token::TokenHash;
 
 fn now() -> Timestamp {
-    crate::testenv::NOW.parse().unwrap()
+    crate::support::env::NOW.parse().unwrap()
 }
 
 fn env_number(name: &str, default: u64) -> u64 {
@@ -960,7 +960,7 @@ fn python_readers() -> bool {
         .status()
         .is_ok_and(|s| s.success());
     if !ok {
-        let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0");
+        let ci = crate::support::in_ci();
         assert!(
             !ci,
             "python3 lacks PyYAML or ruamel.yaml but CI is set: .ci/run must install them"
@@ -1092,7 +1092,7 @@ fn every_command_through_the_binary_writes_what_three_parsers_read_as_the_edit()
     if !python_readers() {
         return;
     }
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e/oracle.py");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e/support/oracle.py");
     let out = std::process::Command::new("python3")
         .arg(&script)
         .arg(&cases_dir)

@@ -3,7 +3,7 @@
 //! clipboard with OSC 52, a path with a bell in it. Tables and messages show control
 //! characters as `\u{1b}`; JSON and YAML output keeps the exact text.
 
-use crate::testenv::*;
+use crate::support::env::*;
 
 /// The security.yml of a tenant folder someone else controls: every free-text field holds
 /// escapes (YAML's `\e` is ESC, `\a` BEL, `\u009b` the one-byte CSI, `\u202e` a

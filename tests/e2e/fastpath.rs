@@ -2,7 +2,7 @@
 //! (src/store/fast.rs). These tests run each scenario on both: the same file, once as is and
 //! once with a trailing anchor that sends it to saphyr, must be edited to the same bytes.
 
-use crate::testenv::TestEnv;
+use crate::support::env::TestEnv;
 use sha2::{Digest, Sha256};
 
 /// The file as is (fast path) and with an anchor appended (saphyr path).

@@ -7,7 +7,7 @@
 //! mounts. Both need root (CI runs as root); elsewhere those two parts are skipped with a
 //! note, and the file-size limit (`ulimit -f`, any user) still exercises the failing write.
 
-use crate::harness::{big_file, bin, temp_files};
+use crate::support::harness::{big_file, bin, temp_files};
 use std::fs;
 use std::path::Path;
 use std::process::Command;
@@ -38,7 +38,7 @@ fn sh(script: &str, dir: &Path) -> (i32, String, String) {
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("T", bin())
         .env("D", dir)
-        .env("TOKENCTL_NOW", crate::testenv::NOW)
+        .env("TOKENCTL_NOW", crate::support::env::NOW)
         .env("CI", "true")
         .output()
         .unwrap();

@@ -1,8 +1,8 @@
 //! What the differential test (differential.rs) and fuzz/edit found, each a test of its
 //! own through the binary: the input, the command, and what it used to break.
 
-use crate::harness::{command, fake_hash, temp_files};
-use crate::testenv::Output;
+use crate::support::env::Output;
+use crate::support::harness::{command, fake_hash, temp_files};
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};

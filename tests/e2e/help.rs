@@ -3,7 +3,7 @@
 //! that honours CLICOLOR_FORCE, and man pages with the sections a manual has, read through
 //! the real `man`.
 
-use crate::testenv::{EARLIER, TestEnv};
+use crate::support::env::{EARLIER, TestEnv};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -322,7 +322,7 @@ fn create_help_writes_a_secret_file_with_a_private_umask() {
         .current_dir(env.dir.path())
         .env("PATH", format!("{}:/usr/bin:/bin", bin.parent().unwrap().display()))
         .env("TOKENCTL_ROOT", env.root())
-        .env("TOKENCTL_NOW", crate::testenv::NOW)
+        .env("TOKENCTL_NOW", crate::support::env::NOW)
         .env("CI", "true")
         .output()
         .unwrap();

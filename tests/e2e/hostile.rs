@@ -6,7 +6,7 @@
 //! Time is bounded by killing a run after a generous limit (never by asserting a duration);
 //! memory by the child's own peak RSS from wait4.
 
-use crate::harness::{Measured, fake_hash, run_measured};
+use crate::support::harness::{Measured, fake_hash, run_measured};
 use std::fs;
 use std::path::Path;
 use std::time::Duration;

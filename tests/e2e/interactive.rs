@@ -2,7 +2,7 @@
 //! space in the selects, Enter), Ctrl-C in the middle (exit 130, file unchanged, cursor
 //! shown again), delete's confirmation, and the clipboard offer under a real X server.
 
-use crate::testenv::{NOW, TestEnv, Tmux, Xvfb};
+use crate::support::env::{NOW, TestEnv, Tmux, Xvfb};
 use expectrl::process::unix::WaitStatus;
 use expectrl::{Eof, Expect, Session};
 use sha2::{Digest, Sha256};

@@ -5,8 +5,8 @@
 //! that stands in for it (`TOKENCTL_TEST_NO_OPENAT2`). Nothing outside the tenant's folder
 //! may change: not a byte, not a modification time, no new file.
 
-use crate::api::{Api, Client, send};
-use crate::testenv::*;
+use crate::support::env::*;
+use crate::support::server::{Api, Client, send};
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::Write;
@@ -208,7 +208,7 @@ fn the_cli_writer_keeps_to_the_folder_it_checked() {
             );
             assert_eq!(scene.others(), before, "{how}: {to:?} changed");
             assert_eq!(
-                crate::harness::temp_files(&scene.env.root().join("beta/was-sub")),
+                crate::support::harness::temp_files(&scene.env.root().join("beta/was-sub")),
                 Vec::<String>::new()
             );
             // acme's admin key still works, beta's does not reach acme.
@@ -288,17 +288,17 @@ fn serve_keeps_a_tenants_write_in_the_folder_it_checked() {
         // now a link out of its folder, is no tenant.
         api.ask(
             Client::Ureq,
-            crate::api::get("/api/acme/admin/apiKeys", &scene.acme_token),
+            crate::support::server::get("/api/acme/admin/apiKeys", &scene.acme_token),
         )
         .status(200);
         api.ask(
             Client::Ureq,
-            crate::api::get("/api/acme/admin/apiKeys", &scene.beta_token),
+            crate::support::server::get("/api/acme/admin/apiKeys", &scene.beta_token),
         )
         .status(401);
         api.ask(
             Client::Ureq,
-            crate::api::get("/api/beta/admin/apiKeys", &scene.beta_token),
+            crate::support::server::get("/api/beta/admin/apiKeys", &scene.beta_token),
         )
         .status(404);
         assert!(

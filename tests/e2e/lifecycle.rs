@@ -1,7 +1,7 @@
 //! The token lifecycle: verify (every outcome and every kind of bad input), verify --record,
 //! rotate with and without a grace period, expiry in list and show, and check.
 
-use crate::testenv::*;
+use crate::support::env::*;
 use sha2::Digest;
 
 /// An hour, a day and more after [`NOW`].

@@ -3,8 +3,8 @@
 //! link out of the root, a planted link in a shared folder, a lock file that is a link, a
 //! FIFO, a hard link, a root-owned lock, a stopped lock holder.
 
-use crate::harness::{command, fake_hash, temp_files};
-use crate::testenv::*;
+use crate::support::env::*;
+use crate::support::harness::{command, fake_hash, temp_files};
 use std::fs;
 use std::io::Write;
 use std::os::unix::fs::{MetadataExt, PermissionsExt, symlink};
@@ -217,7 +217,7 @@ fn a_lock_file_made_by_root_belongs_to_the_files_owner() {
     // The owner can write now (setpriv drops to that user).
     let out = std::process::Command::new("setpriv")
         .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-        .arg(crate::harness::bin())
+        .arg(crate::support::harness::bin())
         .args(["--file", file.to_str().unwrap(), "create", "k2", "--quiet"])
         .env("CI", "true")
         .output()

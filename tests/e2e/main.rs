@@ -1,10 +1,9 @@
 //! End-to-end tests: every test drives the real `tokenctl` binary in a temp folder and checks
 //! stdout, stderr, the exit code and the file's bytes afterwards.
 
-mod testenv;
+mod support;
 
 mod ansible;
-mod api;
 mod api_errors;
 mod api_proxy;
 mod api_review;
@@ -37,8 +36,6 @@ mod tenants;
 mod units;
 
 // Reliability and security: faults, crashes, concurrency, hostile files, paths, secrets.
-mod harness;
-
 mod concurrency;
 mod crash;
 mod delivery;
@@ -61,7 +58,3 @@ mod reproducers;
 mod review;
 mod secrets;
 mod untrusted;
-
-// The independent reader and the file generator the differential test shares.
-mod oracle;
-mod yamlgen;

@@ -3,7 +3,7 @@
 //! writing commands create the file and say so; idempotent flags (`--ignore-missing`,
 //! `--if-missing`, `list --missing-ok`) and `list -q` for xargs.
 
-use crate::testenv::TestEnv;
+use crate::support::env::TestEnv;
 use std::process::Command;
 
 #[test]

@@ -1,7 +1,7 @@
 //! Operators and scripts: where the file is when flags and the environment disagree, a
 //! secret that would go nowhere, broken pipes, and the small things an operator meets first.
 
-use crate::testenv::{Output, TestEnv};
+use crate::support::env::{Output, TestEnv};
 use std::fs;
 
 fn output(out: std::process::Output) -> Output {
@@ -233,7 +233,7 @@ fn dev_null_is_the_users_choice_and_is_warned_about_even_with_quiet() {
 
 #[test]
 fn copy_delivers_the_secret_when_stdout_is_closed() {
-    let x = crate::testenv::Xvfb::start();
+    let x = crate::support::env::Xvfb::start();
     let env = TestEnv::new();
     let out = run_redirected(
         &env,

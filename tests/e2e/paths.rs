@@ -2,7 +2,7 @@
 //! leading outside the root is refused; a security.yml that is a link has its target
 //! replaced and the link kept, including Kubernetes' ConfigMap layout of `..data` links.
 
-use crate::testenv::*;
+use crate::support::env::*;
 use std::fs;
 use std::os::unix::fs::{PermissionsExt, symlink};
 
@@ -91,9 +91,12 @@ fn a_linked_security_yml_has_its_target_replaced_and_the_link_kept() {
     );
     env.run_with(&["--file", file, "verify"], &secret).success();
     // The temporary file was made beside the target, not beside the link.
-    assert_eq!(crate::harness::temp_files(&dir), Vec::<String>::new());
     assert_eq!(
-        crate::harness::temp_files(&env.dir.path().join("repo")),
+        crate::support::harness::temp_files(&dir),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        crate::support::harness::temp_files(&env.dir.path().join("repo")),
         Vec::<String>::new()
     );
 }
@@ -145,7 +148,7 @@ fn the_kubernetes_configmap_layout_of_links_works() {
     env.run_with(&["verify", "--permission", "dns:read"], &secret)
         .success();
     assert_eq!(
-        crate::harness::temp_files(&dir.join(stamp)),
+        crate::support::harness::temp_files(&dir.join(stamp)),
         Vec::<String>::new()
     );
 }

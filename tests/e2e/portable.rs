@@ -3,7 +3,7 @@
 //! for the deprecated constructs, read with a warning for one release), `check` explains,
 //! and `check --fix` rewrites what it can losslessly.
 
-use crate::testenv::TestEnv;
+use crate::support::env::TestEnv;
 
 const H1: &str = "sha256:d593ed019dc622a8a397c2bb01a21496a8bdc9af826f00699366f1e4a11fb164";
 const H2: &str = "sha256:4fdce7a5c16a0ac7546d5886e794f3b1332769e718f9a08dacb613bcc65360c6";

@@ -1,7 +1,7 @@
 //! The portable-YAML differential test: the YAML libraries servers use (tests/readers/: Go's
 //! gopkg.in/yaml.v3, yaml.v2 and sigs.k8s.io/yaml decoding into typed structs, SnakeYAML 1.33,
 //! npm yaml, js-yaml 4 and 5, PyYAML pure and libyaml, ruamel.yaml round-trip and safe) read
-//! hand-made adversarial files, generated ones (tests/e2e/yamlgen.rs, with scalars mutated
+//! hand-made adversarial files, generated ones (tests/e2e/support/generator.rs, with scalars mutated
 //! toward the YAML 1.1/1.2 ambiguities) and every file that chains of writing commands
 //! through the binary leave. The rules (docs/FORMAT.md's promise, "read the same by every
 //! server"):
@@ -39,8 +39,8 @@
 //! `TOKENCTL_PORTABLE_ONLY=label` runs the inputs whose label contains it. Each failing file
 //! is kept under target/portable-failures/ (or `$TOKENCTL_PORTABLE_KEEP`).
 
-use crate::harness::{Rng, fake_hash};
-use crate::yamlgen::Gen;
+use crate::support::generator::Gen;
+use crate::support::harness::{Rng, fake_hash};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -58,7 +58,7 @@ fn root() -> PathBuf {
 fn bin() -> PathBuf {
     match std::env::var_os("TOKENCTL_DIFF_BIN") {
         Some(p) => PathBuf::from(p),
-        None => crate::harness::bin(),
+        None => crate::support::harness::bin(),
     }
 }
 
@@ -322,7 +322,7 @@ fn cidrs(v: &Value) -> Value {
 }
 
 fn expired(at: &Value) -> bool {
-    let now = millis(crate::testenv::NOW).unwrap();
+    let now = millis(crate::support::env::NOW).unwrap();
     at.as_str()
         .and_then(|s| s.strip_prefix('@'))
         .and_then(|ms| ms.parse::<i64>().ok())
@@ -479,7 +479,7 @@ fn tokenctl(file: &Path, args: &[&str]) -> Run {
         .current_dir(file.parent().unwrap())
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("TOKENCTL_NOW", crate::testenv::NOW)
+        .env("TOKENCTL_NOW", crate::support::env::NOW)
         .env("CI", "true")
         .env("NO_COLOR", "1")
         .stdin(Stdio::null())

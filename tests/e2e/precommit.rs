@@ -9,7 +9,7 @@
 //! Skipped only when pre-commit is missing AND CI is unset; in CI it must run (`.ci/run`
 //! installs it from PyPI).
 
-use crate::testenv::TestEnv;
+use crate::support::env::TestEnv;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -34,10 +34,6 @@ fn pre_commit() -> Option<PathBuf> {
         let dir = String::from_utf8(out.stdout).ok()?;
         Some(Path::new(dir.trim()).join("pre-commit")).filter(|p| p.is_file())
     })
-}
-
-fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
 }
 
 /// A temp folder to run git and pre-commit in.
@@ -224,7 +220,7 @@ fn blocks_a_live_secret(pre_commit: &Path, sb: &Sandbox, repo: &Path, rev: &str,
 fn pre_commit_refuses_a_commit_holding_a_live_secret() {
     let Some(pre_commit) = pre_commit() else {
         assert!(
-            !in_ci(),
+            !crate::support::in_ci(),
             "pre-commit is not installed (.ci/run installs it with pip)"
         );
         eprintln!("skipped: pre-commit not installed (pip install pre-commit==4.7.0)");

@@ -6,7 +6,7 @@
 //! - updating a key changes only that key's lines, and the result reads back as intended;
 //! - every other key reads back the same.
 
-use crate::harness::{Rng, fake_hash};
+use crate::support::harness::{Rng, fake_hash};
 use proptest::prelude::*;
 use std::path::Path;
 use tokenctl::model::ApiKey;

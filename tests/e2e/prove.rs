@@ -5,8 +5,8 @@
 //! whole-file parses (the fast path lost).
 
 use crate::differential::cases;
-use crate::harness::Rng;
-use crate::yamlgen::Gen;
+use crate::support::generator::Gen;
+use crate::support::harness::Rng;
 use proptest::prelude::*;
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -6,7 +6,7 @@
 //! through the same cases over HTTP.
 
 use crate::lifecycle::stranger_token;
-use crate::testenv::*;
+use crate::support::env::*;
 use std::time::{Duration, Instant};
 
 fn sha256(text: &str) -> String {

@@ -4,7 +4,7 @@
 //! Where a message would have repeated it, it shows the token's prefix and fingerprint (the
 //! key's, in `list`) with the advice to rotate.
 
-use crate::testenv::*;
+use crate::support::env::*;
 use clap::CommandFactory;
 
 /// A key `a` whose secret is the hostile value, and what `list` calls its fingerprint.

@@ -4,7 +4,7 @@
 //! a link and a secret lost when printing fails, are tested in links.rs and delivery.rs.)
 
 use crate::found::{run, temp_file};
-use crate::testenv::Output;
+use crate::support::env::Output;
 use std::fs;
 use std::path::Path;
 

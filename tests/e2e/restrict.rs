@@ -2,7 +2,7 @@
 //! removing the last entry is refused (it would lock the key out), and lifting a restriction
 //! takes a `--clear-...` flag and says so.
 
-use crate::testenv::TestEnv;
+use crate::support::env::TestEnv;
 
 /// The lines of key `name`'s entry that are not its hash (the hash is random).
 fn entry(env: &TestEnv) -> String {

@@ -6,8 +6,8 @@
 //! not redacted as a secret; a FIFO checked is only "not a regular file", usage records of the
 //! wrong shape are ignored aloud, and --all-tenants on a root with no tenant fails.
 
-use crate::harness::{command, fake_hash};
-use crate::testenv::*;
+use crate::support::env::*;
+use crate::support::harness::{command, fake_hash};
 use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt, symlink};
 use std::process::Stdio;
@@ -178,7 +178,7 @@ fn apply_reads_a_desired_state_from_a_pipe_it_is_given() {
         .arg("-c")
         .arg(format!(
             "{} --file {} apply -f <(printf 'apiKeys:\\n  a: {{}}\\n  b: {{}}\\n') --dry-run",
-            crate::harness::bin().display(),
+            crate::support::harness::bin().display(),
             env.file().display()
         ))
         .env("CI", "true")

@@ -3,7 +3,7 @@
 //! digits, look-alike hex, a .gitignored file, a binary file, CRLF and non-UTF-8 text;
 //! scanned from paths and from stdin, as text and JSON, with every exit code.
 
-use crate::testenv::*;
+use crate::support::env::*;
 use std::path::Path;
 use std::process::Command;
 

@@ -1,6 +1,6 @@
 //! `schema`: the JSON Schemas are committed under schemas/, fresh, and say what docs/FORMAT.md says.
 
-use crate::testenv::*;
+use crate::support::env::*;
 use std::fs;
 use std::path::PathBuf;
 
@@ -130,7 +130,7 @@ fn a_real_validator_accepts_good_files_and_refuses_bad_ones() {
         .args(["-c", "import jsonschema, yaml"])
         .output();
     if !probe.is_ok_and(|o| o.status.success()) {
-        let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0");
+        let ci = crate::support::in_ci();
         assert!(
             !ci,
             "python3 lacks jsonschema or PyYAML but CI is set: .ci/run must install them"

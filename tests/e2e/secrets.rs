@@ -3,7 +3,7 @@
 //! exactly one place: the stdout of the command that printed it. Never in stderr, another
 //! command's output, the file, the usage file, the lock file or any other file.
 
-use crate::testenv::*;
+use crate::support::env::*;
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;

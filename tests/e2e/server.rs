@@ -7,7 +7,7 @@
 //! period of a few seconds.
 
 use crate::lifecycle::stranger_token;
-use crate::testenv::*;
+use crate::support::env::*;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};

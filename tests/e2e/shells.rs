@@ -4,7 +4,7 @@
 //! tenant names, scopes from the file's catalog, expiry presets and key names. Nothing
 //! hidden (`__clipboard-serve`, the test clock) is ever offered.
 
-use crate::testenv::{TestEnv, Tmux};
+use crate::support::env::{TestEnv, Tmux};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 

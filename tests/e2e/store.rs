@@ -1,7 +1,7 @@
 //! How the file is written: lossless edits, refusals of bad input, locking, atomic replace,
 //! modes and links.
 
-use crate::testenv::*;
+use crate::support::env::*;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 

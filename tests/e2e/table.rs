@@ -3,7 +3,7 @@
 //! rounds them.
 
 use crate::lifecycle::run_at;
-use crate::testenv::{NOW, TestEnv};
+use crate::support::env::{NOW, TestEnv};
 
 /// A tenant as an operator has it: keys with long permission lists, restrictions, a
 /// disabled and an expired one.

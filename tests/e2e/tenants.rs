@@ -1,7 +1,7 @@
 //! `list --all-tenants` and `check --all-tenants` over several tenants, one of them broken;
 //! the audit filters `--permission` and `--unrestricted`, alone and across tenants.
 
-use crate::testenv::*;
+use crate::support::env::*;
 
 /// Tenants acme, beta and zeta made through the CLI at NOW; `broken` holds invalid YAML.
 fn tenants(env: &TestEnv) {

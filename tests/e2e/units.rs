@@ -3,7 +3,7 @@
 //! `update` saying what it changed.
 
 use crate::lifecycle::run_at;
-use crate::testenv::{EARLIER, NOW, TestEnv};
+use crate::support::env::{EARLIER, NOW, TestEnv};
 
 /// The `expiresAt:` line of key `name` in the file.
 fn expires_at(env: &TestEnv, name: &str) -> String {

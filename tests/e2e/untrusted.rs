@@ -5,8 +5,8 @@
 //! `verify`, the library and `serve`; imported secrets are printable ASCII of 32 to 512
 //! characters.
 
-use crate::api::*;
-use crate::testenv::*;
+use crate::support::env::*;
+use crate::support::server::*;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
@@ -393,7 +393,8 @@ fn a_file_of_tiny_nodes_is_refused_where_its_memory_budget_runs_out() {
         let text = flow_bomb(shape, 2_000_000);
         std::fs::write(&file, &text).unwrap();
         for args in [&["list"][..], &["create", "new-key"], &["check"]] {
-            let m = crate::harness::run_measured(&file, args, b"", Duration::from_secs(120));
+            let m =
+                crate::support::harness::run_measured(&file, args, b"", Duration::from_secs(120));
             let line = if shape == "root" { 1 } else { 2 };
             let (out, code) = if args == ["check"] {
                 (&m.stdout, 7)

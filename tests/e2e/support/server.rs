@@ -6,7 +6,7 @@
 
 #![allow(dead_code)]
 
-use crate::testenv::*;
+use crate::support::env::*;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -458,7 +458,7 @@ pub fn has_jsonschema() -> bool {
         .output()
         .is_ok_and(|o| o.status.success());
     if !ok {
-        let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0");
+        let ci = crate::support::in_ci();
         assert!(
             !ci,
             "python3 lacks jsonschema but CI is set: .ci/run must install it"

@@ -14,7 +14,7 @@
 
 #![allow(dead_code)]
 
-use crate::harness::Rng;
+use crate::support::harness::Rng;
 
 /// A generated file.
 #[derive(Debug, Clone)]
@@ -77,7 +77,7 @@ impl Gen {
 
     fn hash(&mut self) -> String {
         self.hashes += 1;
-        crate::harness::fake_hash(1000 + self.hashes)
+        crate::support::harness::fake_hash(1000 + self.hashes)
     }
 
     /// A new anchor of `kind`: `&name`, recorded as the name's latest definition.

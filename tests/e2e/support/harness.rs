@@ -29,7 +29,7 @@ fn clean_env<'c>(c: &'c mut Command, file: &Path) -> &'c mut Command {
     c.env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("TOKENCTL_FILE", file)
-        .env("TOKENCTL_NOW", crate::testenv::NOW)
+        .env("TOKENCTL_NOW", crate::support::env::NOW)
         .env("CI", "true")
 }
 
