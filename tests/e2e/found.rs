@@ -1,53 +1,8 @@
 //! What the differential test (differential.rs) and fuzz/edit found, each a test of its
 //! own through the binary: the input, the command, and what it used to break.
 
-use crate::support::env::Output;
-use crate::support::harness::{command, fake_hash, temp_files};
+use crate::support::harness::{fake_hash, run, temp_file};
 use std::fs;
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::Stdio;
-use std::time::{Duration, Instant};
-
-/// A security.yml in a temp folder.
-pub fn temp_file(text: &str) -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("security.yml");
-    fs::write(&file, text).unwrap();
-    fs::set_permissions(&file, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
-    (dir, file)
-}
-
-/// Runs tokenctl on `file`, killing it if it has not finished within 20 s (a hang is a
-/// failure, not a stuck test run).
-pub fn run(file: &Path, args: &[&str], stdin: &str) -> Output {
-    let mut child = command(file)
-        .args(args)
-        .stdin(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // A command that fails before it reads stdin closes it: that is no failure here.
-    let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
-    let started = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if started.elapsed() > Duration::from_secs(20) {
-            child.kill().unwrap();
-            child.wait().unwrap();
-            panic!("tokenctl {args:?} hung (killed after 20 s)");
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        temp_files(file.parent().unwrap()).is_empty(),
-        "a temp file was left"
-    );
-    Output {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
 
 #[test]
 fn deleting_the_key_after_one_that_ends_in_a_block_scalar_does_not_hang() {

@@ -3,8 +3,8 @@
 //! wrong key, someone else's data or what a server reads. (Items 6 and 7, two locks through
 //! a link and a secret lost when printing fails, are tested in links.rs and delivery.rs.)
 
-use crate::found::{run, temp_file};
 use crate::support::env::Output;
+use crate::support::harness::{run, temp_file};
 use std::fs;
 use std::path::Path;
 

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 use assert_cmd::Command;
+use sha2::Digest;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -652,4 +653,27 @@ impl Drop for Sway {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Runs tokenctl at another instant, with binary stdin.
+pub fn run_at(env: &TestEnv, now: &str, args: &[&str], stdin: impl Into<Vec<u8>>) -> Output {
+    let out = env
+        .cmd()
+        .env("TOKENCTL_NOW", now)
+        .args(args)
+        .write_stdin(stdin)
+        .output()
+        .expect("runs");
+    Output {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// A token of tokenctl's form with matching check digits that no file holds.
+pub fn stranger_token() -> String {
+    let body = format!("tk_{}", "5e".repeat(32));
+    let check = hex::encode(&sha2::Sha256::digest(body.as_bytes())[..4]);
+    format!("{body}{check}")
 }

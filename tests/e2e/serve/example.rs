@@ -6,7 +6,7 @@
 //! (or, for an expired key, with tokenctl's test clock in the past) and wait out a grace
 //! period of a few seconds.
 
-use crate::lifecycle::stranger_token;
+use crate::support::env::stranger_token;
 use crate::support::env::*;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -200,7 +200,7 @@ fn example_server_answers_200_401_403_with_the_reason() {
         &["-p", "dns:read", "--path-prefix", "/dns/example.com"],
     );
     // Expired by the real clock: made by tokenctl's test clock in 2020.
-    let old = crate::lifecycle::run_at(
+    let old = crate::support::env::run_at(
         &env,
         "2020-01-01T00:00:00Z",
         &["create", "old", "-p", "dns:read", "--expires", "1d"],
@@ -377,7 +377,7 @@ fn example_server_refuses_a_request_with_two_authorization_headers() {
 #[test]
 fn example_server_uses_the_system_clock_whatever_tokenctl_now_says() {
     let env = TestEnv::new();
-    let old = crate::lifecycle::run_at(
+    let old = crate::support::env::run_at(
         &env,
         "2020-01-01T00:00:00Z",
         &["create", "old", "-p", "dns:read", "--expires", "1d"],

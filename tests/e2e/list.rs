@@ -2,7 +2,7 @@
 //! disabled and expired rows, and says relative dates as `show` does, rounded as a person
 //! rounds them.
 
-use crate::lifecycle::run_at;
+use crate::support::env::run_at;
 use crate::support::env::{NOW, TestEnv};
 
 /// A tenant as an operator has it: keys with long permission lists, restrictions, a

@@ -5,7 +5,7 @@
 //! that are not normalised. The example server (server.rs) runs the library's `Verifier`
 //! through the same cases over HTTP.
 
-use crate::lifecycle::stranger_token;
+use crate::support::env::stranger_token;
 use crate::support::env::*;
 use std::time::{Duration, Instant};
 

@@ -5,8 +5,8 @@
 //! 412, 422 naming the field, 503 with Retry-After while another process holds the lock, and
 //! a key of tenant acme refused on tenant beta.
 
-use crate::lifecycle::{run_at, stranger_token};
 use crate::support::env::*;
+use crate::support::env::{run_at, stranger_token};
 use crate::support::server::*;
 
 const KEYS: &str = "/api/acme/admin/apiKeys";

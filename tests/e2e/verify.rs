@@ -9,34 +9,11 @@ const NOW_1H: &str = "2026-11-22T11:00:00Z";
 const NOW_25H: &str = "2026-11-23T11:00:00Z";
 const NOW_2D: &str = "2026-11-24T10:00:00Z";
 
-/// Runs tokenctl at another instant, with binary stdin.
-pub fn run_at(env: &TestEnv, now: &str, args: &[&str], stdin: impl Into<Vec<u8>>) -> Output {
-    let out = env
-        .cmd()
-        .env("TOKENCTL_NOW", now)
-        .args(args)
-        .write_stdin(stdin)
-        .output()
-        .expect("runs");
-    Output {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
 /// `verify ARGS` with `stdin` at [`NOW`].
 fn verify(env: &TestEnv, stdin: &str, args: &[&str]) -> Output {
     let mut all = vec!["verify"];
     all.extend_from_slice(args);
     env.run_with(&all, stdin)
-}
-
-/// A token of tokenctl's form with matching check digits that no file holds.
-pub fn stranger_token() -> String {
-    let body = format!("tk_{}", "5e".repeat(32));
-    let check = hex::encode(&sha2::Sha256::digest(body.as_bytes())[..4]);
-    format!("{body}{check}")
 }
 
 fn sha256(text: &str) -> String {
