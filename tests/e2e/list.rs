@@ -1,9 +1,10 @@
-//! The list table (issue 12): it uses the terminal's width, marks restricted keys, styles
-//! disabled and expired rows, and says relative dates as `show` does, rounded as a person
-//! rounds them.
+//! `list`: the table sorted by last use then name and without secrets, the filters, expired
+//! and soon-to-expire keys marked (in `show` too), and the table as issue 12 made it: the
+//! terminal's width, restricted keys marked, disabled and expired rows styled and said,
+//! relative dates as `show` says them, rounded as a person rounds them. Across tenants:
+//! tenants.rs.
 
-use crate::support::env::run_at;
-use crate::support::env::{NOW, TestEnv};
+use crate::support::env::*;
 
 /// A tenant as an operator has it: keys with long permission lists, restrictions, a
 /// disabled and an expired one.
@@ -244,4 +245,205 @@ fn a_90_day_key_just_created_expires_in_90_days() {
             .stdout_has("expires:     2027-02-20T10:00:00Z (in 90 days)\n");
     }
     assert!(env.read().contains(&format!("createdAt: {NOW}")));
+}
+
+#[test]
+fn list_shows_a_table_sorted_by_last_use_then_name_without_secrets() {
+    let env = TestEnv::new();
+    let s1 = env.create("zeta", &["-p", "dns:read"]);
+    env.create_at(EARLIER, "alpha", &["--expires", "2026-11-01"]);
+    env.create("mid", &["--disabled"]);
+    std::fs::write(
+        env.file().with_file_name("security.usage.yml"),
+        "mid:\n  lastUsedAt: 2026-11-20T10:00:00Z\nzeta:\n  lastUsedAt: 2026-11-21T10:00:00Z\n  lastUsedFrom: 203.0.113.9\n",
+    )
+    .unwrap();
+    let out = env.run(&["list"]);
+    out.success();
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    for col in [
+        "NAME",
+        "FINGERPRINT",
+        "STATUS",
+        "PERMISSIONS",
+        "LIMITS",
+        "CREATED",
+        "LAST USED",
+        "EXPIRES",
+    ] {
+        assert!(lines[0].contains(col), "{}", lines[0]);
+    }
+    let order: Vec<&str> = lines[1..]
+        .iter()
+        .map(|l| l.split_whitespace().next().unwrap())
+        .collect();
+    assert_eq!(order, ["zeta", "mid", "alpha"]);
+    assert!(lines[3].contains("expired"), "{}", lines[3]);
+    assert!(lines[1].contains("1 day ago"));
+    assert!(!out.stdout.contains(&s1) && !out.stdout.contains("sha256:"));
+
+    let v = env.run(&["list", "--format", "json"]).success().json();
+    let rows = v.as_array().unwrap();
+    assert_eq!(rows[0]["name"], "zeta");
+    assert_eq!(rows[0]["lastUsedFrom"], "203.0.113.9");
+    assert_eq!(rows[2]["expired"], true);
+    assert!(!v.to_string().contains("sha256:"));
+    let yaml = env
+        .run(&["list", "--format", "yaml"])
+        .success()
+        .stdout
+        .clone();
+    assert!(yaml.contains("- name: zeta"), "{yaml}");
+}
+
+#[test]
+fn list_filters() {
+    let env = TestEnv::new();
+    env.create_at(EARLIER, "expired", &["--expires", "2026-11-01"]);
+    env.create("soon", &["--expires", "3d"]);
+    env.create("later", &["--expires", "60d"]);
+    env.create("off", &["--disabled"]);
+    env.create("used", &[]);
+    std::fs::write(
+        env.file().with_file_name("security.usage.yml"),
+        "used:\n  lastUsedAt: 2026-11-21T10:00:00Z\nlater:\n  lastUsedAt: 2026-09-01T10:00:00Z\n",
+    )
+    .unwrap();
+    let names = |args: &[&str]| -> Vec<String> {
+        let mut a = vec!["list", "--format", "json"];
+        a.extend_from_slice(args);
+        let v = env.run(&a).success().json();
+        let mut n: Vec<String> = v
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["name"].as_str().unwrap().to_string())
+            .collect();
+        n.sort();
+        n
+    };
+    assert_eq!(names(&["--expired"]), ["expired"]);
+    assert_eq!(names(&["--expiring-within", "7d"]), ["soon"]);
+    assert_eq!(names(&["--disabled"]), ["off"]);
+    assert_eq!(names(&["--enabled"]), ["expired", "later", "soon", "used"]);
+    assert_eq!(
+        names(&["--unused-since", "30d"]),
+        ["expired", "later", "off", "soon"]
+    );
+    env.run(&["list", "--expiring-within", "soon"])
+        .code(2)
+        .stderr_has("invalid duration");
+}
+
+/// An hour, a day and more after [`NOW`].
+const NOW_1H: &str = "2026-11-22T11:00:00Z";
+const NOW_2D: &str = "2026-11-24T10:00:00Z";
+
+// ---- expiry in list and show ----
+
+#[test]
+fn list_and_show_mark_expired_and_soon_to_expire_keys() {
+    let env = TestEnv::new();
+    env.create("fine", &["--expires", "90d"]);
+    env.create("soon", &["--expires", "3d"]);
+    env.create("gone", &["--expires", "1h"]);
+    env.create("off", &["--disabled"]);
+    env.create("forever", &[]);
+    let out = run_at(&env, NOW_2D, &["list", "--format", "json"], "");
+    let status: Vec<(String, String, bool)> = out
+        .success()
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| {
+            (
+                k["name"].as_str().unwrap().into(),
+                k["status"].as_str().unwrap().into(),
+                k["expired"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    let expect = |n: &str, s: &str, e: bool| (n.to_string(), s.to_string(), e);
+    assert_eq!(
+        status,
+        [
+            expect("fine", "active", false),
+            expect("forever", "active", false),
+            expect("gone", "expired", true),
+            expect("off", "disabled", false),
+            expect("soon", "expiring", false),
+        ]
+    );
+    // The table: words for everyone, colour when asked (as at a terminal).
+    let plain = run_at(&env, NOW_2D, &["list"], "");
+    let line = |name: &str| {
+        plain
+            .stdout
+            .lines()
+            .find(|l| l.trim_start().starts_with(name))
+            .unwrap()
+            .to_string()
+    };
+    // Relative dates, as `show` says them too.
+    assert!(
+        line("gone").contains(" expired ") && line("gone").contains("expired 2 days ago"),
+        "{}",
+        plain.stdout
+    );
+    assert!(line("soon").contains(" in 1 day "), "{}", plain.stdout);
+    assert!(line("off").contains(" disabled "), "{}", plain.stdout);
+    assert!(!plain.stdout.contains('\x1b'));
+    let color = run_at(&env, NOW_2D, &["--color", "always", "list"], "");
+    let cline = |name: &str| {
+        color
+            .stdout
+            .lines()
+            .find(|l| l.contains(name))
+            .unwrap()
+            .to_string()
+    };
+    assert!(
+        cline("gone").contains("\x1b[38;5;9m"),
+        "red: {:?}",
+        cline("gone")
+    );
+    assert!(
+        cline("soon").contains("\x1b[38;5;11m"),
+        "yellow: {:?}",
+        cline("soon")
+    );
+    assert!(!cline("fine").contains("\x1b[38;5;"), "{:?}", cline("fine"));
+    // Filters.
+    let names = |args: &[&str]| -> Vec<String> {
+        let out = run_at(&env, NOW_2D, args, "");
+        out.success()
+            .json()
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(names(&["list", "--expired", "--format", "json"]), ["gone"]);
+    assert_eq!(
+        names(&["list", "--expiring-within", "7d", "--format", "json"]),
+        ["soon"]
+    );
+    // show: how long is left, or how long ago it ended.
+    run_at(&env, NOW_2D, &["show", "soon"], "")
+        .success()
+        .stdout_has("expires:     2026-11-25T10:00:00Z (in 1 day)\n")
+        .stdout_has("status:      expiring\n");
+    run_at(&env, NOW_1H, &["show", "fine"], "")
+        .success()
+        // 89 days and 23 hours: "in 90 days", as a person rounds it.
+        .stdout_has("expires:     2027-02-20T10:00:00Z (in 90 days)\n");
+    run_at(&env, NOW_2D, &["show", "gone"], "")
+        .success()
+        .stdout_has("expires:     2026-11-22T11:00:00Z (expired 2 days ago)\n")
+        .stdout_has("status:      expired\n");
+    run_at(&env, NOW_2D, &["show", "forever"], "")
+        .success()
+        .stdout_has("expires:     never\n");
 }

@@ -668,3 +668,41 @@ fn copy_without_a_display_does_not_deliver_into_a_closed_stdout() {
     );
     assert_eq!(env.bytes(), before);
 }
+
+#[test]
+fn the_file_is_found_by_file_env_or_tenant_and_root() {
+    let env = TestEnv::new();
+    // --file wins over the tenant.
+    env.run(&["--file", "direct.yml", "create", "a", "--quiet"])
+        .success();
+    assert!(env.dir.path().join("direct.yml").exists());
+    // TOKENCTL_FILE.
+    let out = env
+        .cmd()
+        .env("TOKENCTL_FILE", "viaenv.yml")
+        .args(["create", "b", "--quiet"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(env.dir.path().join("viaenv.yml").exists());
+    // --tenant under --root, and the default root ./tenants.
+    env.run(&[
+        "--tenant",
+        "other",
+        "--root",
+        "elsewhere",
+        "create",
+        "c",
+        "--quiet",
+    ])
+    .success();
+    assert!(env.dir.path().join("elsewhere/other/security.yml").exists());
+    let out = env
+        .cmd()
+        .env_remove("TOKENCTL_ROOT")
+        .args(["create", "d", "--quiet", "--new-tenant"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(env.dir.path().join("tenants/acme/security.yml").exists());
+}

@@ -1,6 +1,6 @@
-//! `update` changes a key's restrictions (allowedIps, pathPrefix, resources): adding appends,
-//! removing the last entry is refused (it would lock the key out), and lifting a restriction
-//! takes a `--clear-...` flag and says so.
+//! `update NAME`: it changes only what it is asked, and a key's restrictions (allowedIps,
+//! pathPrefix, resources): adding appends, removing the last entry is refused (it would lock
+//! the key out), and lifting a restriction takes a `--clear-...` flag and says so.
 
 use crate::support::env::TestEnv;
 
@@ -226,4 +226,71 @@ fn update_checks_restrictions_as_create_does() {
     ])
     .code(2);
     assert_eq!(env.bytes(), before);
+}
+
+#[test]
+fn update_changes_only_what_it_is_asked() {
+    let env = TestEnv::new();
+    env.create("k", &["-p", "dns:read", "--description", "old"]);
+    let before = env.read();
+    let hash_line = before
+        .lines()
+        .find(|l| l.contains("hash:"))
+        .unwrap()
+        .to_string();
+
+    env.run(&["update", "k", "--disable"]).success();
+    let after = env.read();
+    assert_eq!(
+        diff_lines(&before, &after),
+        vec![("    enabled: true".into(), "    enabled: false".into())]
+    );
+    env.run(&["update", "k", "--enable"]).success();
+    assert_eq!(env.read(), before);
+
+    env.run(&[
+        "update",
+        "k",
+        "--add-permission",
+        "dns:write",
+        "--add-permission",
+        "dns:read",
+    ])
+    .success();
+    assert!(env.read().contains("permissions: [dns:read, dns:write]"));
+    env.run(&["update", "k", "--remove-permission", "dns:read"])
+        .success();
+    assert!(env.read().contains("permissions: [dns:write]"));
+    env.run(&["update", "k", "-p", "a:b", "-p", "c:d"])
+        .success();
+    assert!(env.read().contains("permissions: [a:b, c:d]"));
+    env.run(&["update", "k", "--description", "new text: with colon"])
+        .success();
+    assert!(env.read().contains("description: \"new text: with colon\""));
+    env.run(&["update", "k", "--expires", "2027-01-01"])
+        .success();
+    assert!(env.read().contains("expiresAt: 2027-01-01T00:00:00Z"));
+    env.run(&["update", "k", "--expires", "never"]).success();
+    assert!(!env.read().contains("expiresAt"));
+    assert!(env.read().contains(&hash_line), "the hash never changes");
+
+    env.run(&["update", "nope", "--disable"]).code(3);
+    env.run(&["update", "k"])
+        .code(2)
+        .stderr_has("nothing to change");
+    env.run(&["update", "k", "--expires", "soon"]).code(2);
+}
+
+/// Pairs of (old, new) lines that differ, for files with the same line count.
+fn diff_lines(a: &str, b: &str) -> Vec<(String, String)> {
+    assert_eq!(
+        a.lines().count(),
+        b.lines().count(),
+        "line counts differ:\n{a}\n---\n{b}"
+    );
+    a.lines()
+        .zip(b.lines())
+        .filter(|(x, y)| x != y)
+        .map(|(x, y)| (x.to_string(), y.to_string()))
+        .collect()
 }

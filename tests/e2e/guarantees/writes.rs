@@ -463,3 +463,41 @@ fn the_spec_example_loads_and_edits_keep_its_comments() {
         )
     );
 }
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
+#[test]
+fn if_unchanged_guards_every_write() {
+    let env = TestEnv::new();
+    env.create("k", &[]);
+    let digest = format!("sha256:{}", sha256_hex(&env.bytes()));
+    let stale = format!("sha256:{}", "0".repeat(64));
+    let before = env.bytes();
+    for args in [
+        vec!["create", "n"],
+        vec!["update", "k", "--disable"],
+        vec!["delete", "k", "--yes"],
+        vec!["rotate", "k"],
+    ] {
+        let mut a = args.clone();
+        a.extend(["--if-unchanged", stale.as_str()]);
+        env.run(&a)
+            .code(6)
+            .stderr_has("changed since")
+            .stdout_empty();
+        assert_eq!(env.bytes(), before);
+    }
+    env.run(&["update", "k", "--disable", "--if-unchanged", &digest])
+        .success();
+    env.run(&["update", "k", "--enable", "--if-unchanged", &digest])
+        .code(6);
+    env.run(&["update", "k", "--enable", "--if-unchanged", "md5:abc"])
+        .code(2);
+    // sha256sum's bare hex form is accepted too.
+    let bare = sha256_hex(&env.bytes());
+    env.run(&["update", "k", "--enable", "--if-unchanged", &bare])
+        .success();
+}
