@@ -204,3 +204,21 @@ fn check_json_output_is_stable() {
     ]);
     assert_eq!(out.code(7).json()["ok"], false);
 }
+
+/// Origin: the independent review of the CLI written against the README (was review.rs).
+#[test]
+fn check_of_a_fifo_says_only_that_it_is_not_a_regular_file() {
+    let env = TestEnv::new();
+    let fifo = env.dir.path().join("security.yml");
+    rustix::fs::mknodat(
+        rustix::fs::CWD,
+        &fifo,
+        rustix::fs::FileType::Fifo,
+        rustix::fs::Mode::from_raw_mode(0o644),
+        0,
+    )
+    .unwrap();
+    let out = env.run(&["check", fifo.to_str().unwrap()]);
+    out.code(7).stdout_has("is not a regular file");
+    assert!(!out.stdout.contains("mode 0644"), "{}", out.stdout);
+}

@@ -6,7 +6,6 @@ mod support;
 
 // One file per command (and per front end's concern).
 mod ansible;
-mod api_review;
 mod apply;
 mod check;
 mod clipboard;
@@ -26,8 +25,6 @@ mod props;
 mod prove;
 mod readme;
 mod rename;
-mod reproducers;
-mod review;
 mod rotate;
 mod scan;
 mod schema;

@@ -4,7 +4,9 @@
 use crate::support::harness::{big_file, command, fake_hash};
 use std::fs;
 use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
 use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
 
 const PROCESSES: usize = 50;
 
@@ -182,5 +184,69 @@ fn a_lock_held_past_the_timeout_makes_writers_exit_6() {
         fs::read_to_string(&file)
             .unwrap()
             .contains("enabled: false")
+    );
+}
+
+/// Origin: the independent review of the CLI written against the README (was review.rs).
+///
+/// The pid left in the lock file by an earlier holder, or written there by anyone who can
+/// write it, does not get the blame: the holder the kernel lists does.
+#[test]
+fn a_lock_timeout_names_the_holder_the_kernel_lists_not_a_pid_in_the_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("security.yml");
+    fs::write(
+        &file,
+        format!("apiKeys:\n  k:\n    hash: {}\n", fake_hash(1)),
+    )
+    .unwrap();
+    fs::set_permissions(&file, fs::Permissions::from_mode(0o600)).unwrap();
+    // A write leaves no pid behind.
+    let out = command(&file)
+        .args(["update", "k", "--description", "x"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let lock = tmp.path().join("security.yml.lock");
+    assert_eq!(
+        fs::read_to_string(&lock).unwrap(),
+        "",
+        "a stale pid was left"
+    );
+    // Someone writes our own pid into it, and flock(1) holds the lock.
+    fs::write(&lock, format!("{}\n", std::process::id())).unwrap();
+    let mut holder = std::process::Command::new("flock")
+        .arg(&lock)
+        .args(["sleep", "30"])
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    let out = loop {
+        let out = command(&file)
+            .args([
+                "--lock-timeout",
+                "300ms",
+                "update",
+                "k",
+                "--description",
+                "y",
+            ])
+            .output()
+            .unwrap();
+        if out.status.code() == Some(6) || start.elapsed() > Duration::from_secs(10) {
+            break out;
+        }
+    };
+    let _ = holder.kill();
+    let _ = holder.wait();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(6), "{stderr}");
+    assert!(
+        stderr.contains(&format!("process {} (flock)", holder.id())),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains(&format!("process {} ", std::process::id())),
+        "{stderr}"
     );
 }

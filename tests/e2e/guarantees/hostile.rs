@@ -6,6 +6,7 @@
 //! Time is bounded by killing a run after a generous limit (never by asserting a duration);
 //! memory by the child's own peak RSS from wait4.
 
+use crate::support::env::*;
 use crate::support::harness::{Measured, fake_hash, run_measured};
 use std::fs;
 use std::path::Path;
@@ -739,4 +740,24 @@ fn a_byte_order_mark_inside_a_quoted_string_is_text() {
     assert_eq!(m.code, 0, "{}", m.stderr);
     let after = fs::read_to_string(&file).unwrap();
     assert!(after.contains("description: \"\\ufeffthere\"\n"), "{after}");
+}
+
+/// Origin: the independent review of the CLI written against the README (was review.rs).
+#[test]
+fn flow_collections_nested_too_deep_are_named_so() {
+    let env = TestEnv::new();
+    env.write(format!(
+        "foreign: {}{}\napiKeys: {{}}\n",
+        "[".repeat(300),
+        "]".repeat(300)
+    ));
+    env.run(&["check"])
+        .code(7)
+        .stdout_has("flow collections ([...] and {...}) nested deeper than 255 levels");
+    env.write(format!(
+        "foreign: {}{}\napiKeys: {{}}\n",
+        "[".repeat(250),
+        "]".repeat(250)
+    ));
+    env.run(&["check"]).success();
 }

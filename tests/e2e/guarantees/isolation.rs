@@ -6,6 +6,7 @@
 //! may change: not a byte, not a modification time, no new file.
 
 use crate::support::env::*;
+use crate::support::harness::command;
 use crate::support::server::{Api, Client, send};
 use std::collections::BTreeMap;
 use std::fs;
@@ -604,4 +605,59 @@ fn root_follows_no_other_users_link_with_file() {
     symlink(outside.join("planted"), &link).unwrap();
     env.run(&["--file", file, "create", "k"]).success();
     assert!(outside.join("planted").is_file());
+}
+
+/// Origin: the independent review of the CLI written against the README (was review.rs).
+#[test]
+fn a_new_usage_file_belongs_to_the_owner_of_security_yml() {
+    if !is_root() {
+        eprintln!("skipped: needs root (CI runs as root)");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("own");
+    fs::create_dir(&dir).unwrap();
+    let file = dir.join("security.yml");
+    let out = command(&file)
+        .args(["create", "k", "--quiet"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let token = String::from_utf8(out.stdout).unwrap();
+    give_to_unprivileged(&dir);
+    // Root records first...
+    let mut verify = command(&file);
+    verify.args(["verify", "--record"]).stdin(Stdio::piped());
+    let out = run_with_stdin(verify, &token);
+    assert!(out.0, "{}", out.1);
+    let usage = fs::metadata(dir.join("security.usage.yml")).unwrap();
+    assert_eq!((usage.uid(), usage.gid()), (NOBODY, NOBODY));
+    assert_eq!(usage.mode() & 0o777, 0o600);
+    // ...and the owner can still record after.
+    let mut as_owner = command(&file);
+    as_owner.args(["verify", "--record"]);
+    let mut as_owner = unprivileged(as_owner);
+    as_owner
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let (ok, stderr) = run_with_stdin(as_owner, &token);
+    assert!(ok, "{stderr}");
+    assert!(!stderr.contains("not recorded"), "{stderr}");
+}
+
+fn run_with_stdin(mut c: std::process::Command, input: &str) -> (bool, String) {
+    use std::io::Write;
+    let mut child = c.spawn().unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }

@@ -278,3 +278,45 @@ fn a_lock_timeout_names_the_holder_and_says_it_is_stopped() {
         .unwrap();
     let _ = holder.wait();
 }
+
+/// Origin: the independent review of the CLI written against the README (was review.rs).
+#[test]
+fn a_usage_file_that_is_a_link_is_never_followed() {
+    let env = TestEnv::new();
+    let token = env.create("a", &[]);
+    let outside = env.dir.path().join("outside.yml");
+    let secret_text = "secretkey:\n  lastUsedFrom: \"root-only-secret-value\"\n  lastUsedAt: 2020-01-01T00:00:00Z\n";
+    fs::write(&outside, secret_text).unwrap();
+    fs::set_permissions(&outside, fs::Permissions::from_mode(0o644)).unwrap();
+    let usage = env.file().with_file_name("security.usage.yml");
+    symlink(&outside, &usage).unwrap();
+
+    // verify --record: the token is valid, the use not recorded, the link left as it is.
+    let out = env.run_with(&["verify", "--record"], &token);
+    out.success()
+        .stderr_has("this use was not recorded")
+        .stderr_has("is a symbolic link");
+    assert!(
+        fs::symlink_metadata(&usage)
+            .unwrap()
+            .file_type()
+            .is_symlink(),
+        "the link was replaced"
+    );
+    assert_eq!(fs::read_to_string(&outside).unwrap(), secret_text);
+    // list and show warn, and show nothing of the link's target.
+    for args in [&["list", "--format", "json"][..], &["show", "a"]] {
+        let out = env.run(args);
+        out.success().stderr_has("is a symbolic link");
+        assert!(!out.stdout.contains("root-only"), "{}", out.stdout);
+        assert!(!out.stdout.contains("secretkey"), "{}", out.stdout);
+    }
+
+    // Without the link, a use is recorded in a file of tokenctl's own, 0600.
+    fs::remove_file(&usage).unwrap();
+    env.run_with(&["verify", "--record"], &token).success();
+    let meta = fs::symlink_metadata(&usage).unwrap();
+    assert!(meta.is_file());
+    assert_eq!(meta.mode() & 0o777, 0o600);
+    assert!(!fs::read_to_string(&usage).unwrap().contains("secretkey"));
+}

@@ -4,6 +4,8 @@
 //! and `check --fix` rewrites what it can losslessly.
 
 use crate::support::env::TestEnv;
+use crate::support::harness::{fake_hash, run, temp_file};
+use std::fs;
 
 const H1: &str = "sha256:d593ed019dc622a8a397c2bb01a21496a8bdc9af826f00699366f1e4a11fb164";
 const H2: &str = "sha256:4fdce7a5c16a0ac7546d5886e794f3b1332769e718f9a08dacb613bcc65360c6";
@@ -489,5 +491,175 @@ fn a_first_key_goes_before_a_document_end_marker() {
         assert_eq!(after.matches("...").count(), 1, "{after:?}");
         env.run(&["check"]).success();
         env.run(&["show", "zz"]).success();
+    }
+}
+
+/// Origin: the independent review of the CLI written against the README (was review.rs).
+///
+/// Found by an independent differential test against PyYAML: a plain key name that YAML
+/// 1.1 resolves to a date or a boolean is no string to a server on PyYAML.
+#[test]
+fn a_plain_key_name_that_yaml_1_1_reads_as_no_text_is_refused() {
+    let env = TestEnv::new();
+    for name in ["2027-01-01", "on", "yes", "N", "1_000", "1.5_0", "0b101"] {
+        env.write(format!(
+            "apiKeys:\n  {name}:\n    hash: {}\n  ok:\n    hash: {}\n",
+            fake_hash(1),
+            fake_hash(2)
+        ));
+        let before = env.bytes();
+        env.run(&["check"])
+            .code(7)
+            .stdout_has(&format!("key name {name} is a"))
+            .stdout_has("to YAML 1.1 parsers such as PyYAML, not text; quote it");
+        env.run(&["update", "ok", "--disable"]).code(1);
+        assert_eq!(env.bytes(), before, "{name}");
+        // Quoted, it is a name like any other.
+        env.write(format!(
+            "apiKeys:\n  '{name}':\n    hash: {}\n",
+            fake_hash(1)
+        ));
+        env.run(&["check"]).success();
+    }
+    // What tokenctl writes, PyYAML reads as text.
+    env.write("apiKeys:\n");
+    env.run(&["create", "2027-01-01", "-q"]).success();
+    assert!(
+        String::from_utf8(env.bytes())
+            .unwrap()
+            .contains("\"2027-01-01\":")
+    );
+}
+
+/// Origin: the independent review of the CLI written against the README (was review.rs).
+///
+/// Found by an independent differential test against PyYAML: NEL, LS and PS are line
+/// breaks to YAML 1.1 parsers and libyaml, ordinary characters to YAML 1.2. A comment
+/// ending in one hid a `*` key from tokenctl that PyYAML servers accept, and a disable
+/// that tokenctl called done left the key enabled for them. Such files are refused.
+#[test]
+fn nel_ls_and_ps_are_refused_anywhere_in_the_file() {
+    let env = TestEnv::new();
+    for c in ['\u{85}', '\u{2028}', '\u{2029}'] {
+        for text in [
+            format!(
+                "apiKeys:\n  ci:\n    hash: {}\n  # managed{c}  backdoor: {{hash: {}, permissions: ['*']}}\n",
+                fake_hash(1),
+                fake_hash(2)
+            ),
+            format!(
+                "apiKeys:\n  k:\n    hash: {}\n    enabled: true # reviewed{c}    enabled: true\n",
+                fake_hash(1)
+            ),
+            format!(
+                "apiKeys:\n  k:\n    hash: {}\n    description: |\n      x{c}    permissions: ['*']\n",
+                fake_hash(1)
+            ),
+            format!(
+                "apiKeys:\n  k:\n    hash: {}\n    description: \"a{c}b\"\n",
+                fake_hash(1)
+            ),
+        ] {
+            env.write(&text);
+            let before = env.bytes();
+            env.run(&["check"])
+                .code(7)
+                .stdout_has(&format!("the character U+{:04X}", c as u32));
+            env.run(&["list"]).code(1);
+            env.run(&["update", "k", "--disable"]).code(1);
+            assert_eq!(env.bytes(), before);
+        }
+    }
+    // Given on the command line, it is written as an escape, which every parser reads alike.
+    env.write(format!("apiKeys:\n  k:\n    hash: {}\n", fake_hash(1)));
+    env.run(&["update", "k", "--description", "a\u{85}b\u{2028}c"])
+        .success();
+    let text = String::from_utf8(env.bytes()).unwrap();
+    assert!(
+        !text.contains('\u{85}') && !text.contains('\u{2028}'),
+        "{text}"
+    );
+    env.run(&["check"]).success();
+}
+
+/// Origin: found by the differential test or fuzz/edit (was found.rs).
+#[test]
+fn anchor_names_that_parsers_split_differently_are_refused() {
+    // Found by fuzz/edit's read check: YAML 1.2 lets an anchor's name hold `:`, `*`, `#`
+    // and `.`, but libyaml (and with it PyYAML, Ruby, serde_yaml) and Go's yaml end it at
+    // the first character that is not a letter, digit, `-` or `_`. `&q:*#ar` was a null
+    // anchored `q:*#ar` to tokenctl and the string ":*#ar" anchored `q` to libyaml;
+    // `&p.x [dns:read]` is a list to tokenctl and a syntax error to libyaml. (An alias names
+    // an anchor, so checking the anchors is enough.)
+    for (text, at) in [
+        ("&q:*#ar\n", "1:1"),
+        (
+            "apiKeys:\n  k:\n    hash: H\n    permissions: &p.x [dns:read]\n",
+            "4:18",
+        ),
+        (
+            "x: &ok-1_A [a]\napiKeys:\n  k:\n    hash: H\n    permissions: *ok-1_A\n    owner: &a:b c\n",
+            "6:12",
+        ),
+    ] {
+        let text = text.replace('H', &fake_hash(1));
+        let (_dir, file) = temp_file(&text);
+        let out = run(&file, &["check"], "");
+        out.code(7);
+        assert!(
+            out.stdout
+                .contains(&format!("security.yml:{at}: anchor name"))
+                && out.stdout.contains("letters, digits, - and _"),
+            "{text:?}: {}",
+            out.stdout
+        );
+        let out = run(&file, &["create", "new"], "");
+        out.code(1).stdout_empty();
+        assert_eq!(fs::read_to_string(&file).unwrap(), text);
+    }
+}
+
+/// Origin: found by the differential test or fuzz/edit (was found.rs).
+#[test]
+fn a_key_name_that_yaml_reads_as_a_number_or_a_boolean_must_be_quoted() {
+    // Found by fuzz/edit's libyaml check: a plain key name `2` is the integer 2 to every
+    // YAML 1.2 parser (and `true` a boolean, `1e3` a float), not the name "2" tokenctl
+    // read. Quoted, it is text everywhere, as tokenctl writes names it creates.
+    for (name, what) in [
+        ("2", "a number"),
+        ("0x1f", "a number"),
+        ("1.5e3", "a number"),
+        (".inf", "a number"),
+        ("true", "a boolean"),
+        ("FALSE", "a boolean"),
+        ("null", "null"),
+    ] {
+        let text = format!("apiKeys:\n  {name}:\n    hash: {}\n", fake_hash(1));
+        let (_dir, file) = temp_file(&text);
+        let out = run(&file, &["check"], "");
+        out.code(7);
+        assert!(
+            out.stdout.contains(&format!(
+                "security.yml:2:3: key name {name} is {what} to YAML parsers, not text; quote it ('{name}')"
+            )),
+            "{}",
+            out.stdout
+        );
+        for quoted in [format!("'{name}'"), format!("\"{name}\"")] {
+            let text = text.replace(&format!("  {name}:"), &format!("  {quoted}:"));
+            let (_dir, file) = temp_file(&text);
+            assert_eq!(run(&file, &["check"], "").code, 0, "{text}");
+        }
+    }
+    // Names that only look numeric stay plain text.
+    for name in ["2a", "1.2.3", "v1", "07-08", "1_000x"] {
+        let text = format!("apiKeys:\n  {name}:\n    hash: {}\n", fake_hash(1));
+        let (_dir, file) = temp_file(&text);
+        assert_eq!(run(&file, &["check"], "").code, 0, "{text}");
+        let libyaml: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+        assert!(
+            libyaml["apiKeys"].get(name).is_some(),
+            "{name} is text to libyaml too"
+        );
     }
 }

@@ -5,8 +5,9 @@
 //! that are not normalised. The example server (server.rs) runs the library's `Verifier`
 //! through the same cases over HTTP.
 
-use crate::support::env::stranger_token;
-use crate::support::env::*;
+use crate::support::env::{stranger_token, *};
+use crate::support::harness::{fake_hash, run, temp_file};
+use std::fs;
 use std::time::{Duration, Instant};
 
 fn sha256(text: &str) -> String {
@@ -751,4 +752,130 @@ fn a_path_prefix_ends_at_a_segment_boundary_and_refuses_paths_that_are_not_norma
     // A key without a pathPrefix is not restricted by path at all.
     ok(&any, "/anything/../at/all");
     ok(&any, "");
+}
+
+/// Origin: the independent review of the CLI written against the README (was review.rs).
+#[test]
+fn usage_records_of_the_wrong_shape_are_ignored_with_a_warning() {
+    let env = TestEnv::new();
+    env.create("a", &[]);
+    let usage = env.file().with_file_name("security.usage.yml");
+    fs::write(
+        &usage,
+        "a:\n  lastUsedAt: 2026-11-20T10:00:00Z\nevil:\n  lastUsedAt: notatime\nworse: [1, 2]\n",
+    )
+    .unwrap();
+    let out = env.run(&["list", "--format", "json"]);
+    out.success()
+        .stderr_has("ignoring 2 usage records without a name and an RFC 3339 lastUsedAt");
+    assert_eq!(out.json()[0]["lastUsedAt"], "2026-11-20T10:00:00Z");
+}
+
+/// Origin: found by the differential test or fuzz/edit (was found.rs).
+#[test]
+fn a_block_scalar_at_the_end_of_a_file_without_a_final_line_break_reads_as_servers_read_it() {
+    // Found by fuzz/edit's libyaml check: `note: |\n  mt` with no line break at the end is
+    // "mt" to libyaml, PyYAML and ruamel (there is no final break to keep); saphyr gave
+    // "mt\n". So `create` appended `apiKeys:` after it, which gives the scalar its line break,
+    // changed another tool's value, and the proof (reading with saphyr) saw no change.
+    for header in ["|", "|+", ">"] {
+        let text = format!("note: {header}\n  mt");
+        let (_dir, file) = temp_file(&text);
+        let out = run(&file, &["create", "k"], "");
+        out.code(1).stdout_empty();
+        assert!(
+            out.stderr
+                .contains("the top-level key 'note' would read differently"),
+            "{}",
+            out.stderr
+        );
+        assert_eq!(fs::read_to_string(&file).unwrap(), text);
+    }
+    // tokenctl's own description reads as servers read it.
+    let text = format!(
+        "apiKeys:\n  k:\n    hash: {}\n    description: |\n      two\n      lines",
+        fake_hash(1)
+    );
+    let (_dir, file) = temp_file(&text);
+    let out = run(&file, &["--format", "json", "show", "k"], "");
+    out.success();
+    let shown: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(shown["description"], "two\nlines");
+    let libyaml: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+    assert_eq!(libyaml["apiKeys"]["k"]["description"], "two\nlines");
+}
+
+/// Origin: found by the differential test or fuzz/edit (was found.rs).
+#[test]
+fn a_block_scalar_item_of_a_sequence_at_its_keys_indentation_is_read_whole() {
+    // Found by fuzz/edit's libyaml check: saphyr starts a sequence written at its key's
+    // indentation (`notes:\n- |`) at its first item's content, so its indentation was taken
+    // as the `|`'s column, and the block scalar item, indented less than that, was cut off
+    // after its header. Reading its value from saphyr as it was, the file's end without a line
+    // break went unseen: `create` gave it one ("x  " became "x  \n" to libyaml) and
+    // exited 0.
+    let text = "notes:\n- |\n x  ";
+    let (_dir, file) = temp_file(text);
+    let out = run(&file, &["create", "k"], "");
+    out.code(1).stdout_empty();
+    assert!(
+        out.stderr
+            .contains("the top-level key 'notes' would read differently"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(fs::read_to_string(&file).unwrap(), text);
+    // With the line break there, the key goes after it and the item keeps its value.
+    for text in ["notes:\n- |\n x\n", "notes:\n\n- >-\n x\n  y\n"] {
+        let (_dir, file) = temp_file(text);
+        run(&file, &["create", "k", "--quiet"], "").success();
+        let after = fs::read_to_string(&file).unwrap();
+        assert!(after.starts_with(text), "{after}");
+        let before: serde_yaml::Value = serde_yaml::from_str(text).unwrap();
+        let now: serde_yaml::Value = serde_yaml::from_str(&after).unwrap();
+        assert_eq!(before["notes"], now["notes"]);
+    }
+}
+
+/// Origin: found by the differential test or fuzz/edit (was found.rs).
+#[test]
+fn a_block_scalar_at_the_end_of_a_file_ends_in_the_line_breaks_yaml_gives_it() {
+    // Found by fuzz/edit's libyaml check: where the file ends without a line break, saphyr
+    // miscounts a block scalar's final line breaks, so tokenctl read other values than
+    // libyaml, PyYAML and ruamel do (and missed a write that changed one). The syntax layer
+    // now counts them as YAML's chomping says.
+    for (block, value) in [
+        ("|\n      two\n      lines", "two\nlines"),
+        ("|\n      two\n      ", "two\n"),
+        ("|\n      two\n\n    ", "two\n"),
+        ("|+\n      two\n     ", "two\n"),
+        ("|+\n      two\n\n ", "two\n\n"),
+        (">\n      two\n      lines\n      ", "two lines\n"),
+        ("|-\n      two\n      ", "two"),
+        ("|\n      two\n         ", "two\n   "),
+    ] {
+        let text = format!(
+            "apiKeys:\n  k:\n    hash: {}\n    description: {block}",
+            fake_hash(1)
+        );
+        let (_dir, file) = temp_file(&text);
+        let out = run(&file, &["--format", "json", "show", "k"], "");
+        out.success();
+        let shown: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+        assert_eq!(shown["description"], value, "{block:?}");
+        let libyaml: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+        assert_eq!(libyaml["apiKeys"]["k"]["description"], value, "{block:?}");
+    }
+    // The file fuzz/edit found: a kept block scalar in a list, ending in a line of spaces
+    // deeper than its content and no line break. A new key would give it one: refused.
+    let text = "issions:\n- |\n --x\n  -y   \n  ";
+    let (_dir, file) = temp_file(text);
+    let out = run(&file, &["create", "k"], "");
+    out.code(1).stdout_empty();
+    assert!(
+        out.stderr.contains("'issions' would read differently"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(fs::read_to_string(&file).unwrap(), text);
 }

@@ -292,3 +292,21 @@ fn names_and_paths_that_are_not_secrets_are_repeated_as_they_are() {
     out.code(6).stderr_has(&format!("sha256:{digest}"));
     assert!(!out.stderr.contains("redacted"), "{}", out.stderr);
 }
+
+/// Origin: the independent review of the CLI written against the README (was review.rs).
+#[test]
+fn a_key_name_with_a_commit_id_is_a_name_not_a_secret() {
+    let env = TestEnv::new();
+    let sha = "209882f2278e3e95cddfa4db5d7298d50428a47b";
+    let name = format!("deploy-{sha}");
+    let out = env.run(&["create", &name, "--quiet"]);
+    out.success();
+    assert!(!out.stderr.contains("redacted"), "{}", out.stderr);
+    let out = env.run(&["update", &name, "--disable"]);
+    out.success().stderr_has(&format!("Disabled key '{name}'"));
+    assert!(!out.stderr.contains("rotate it"), "{}", out.stderr);
+    // A bare hex string of that length is still taken for a secret.
+    env.run(&["show", sha])
+        .code(3)
+        .stderr_has("<redacted, fingerprint");
+}

@@ -1,9 +1,11 @@
 //! How the file is written: lossless edits, refusals of bad input, locking, atomic replace,
 //! modes and links.
 
-use crate::support::env::*;
+use crate::support::env::{Output, *};
+use crate::support::harness::{fake_hash, run, temp_file};
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
 
 const HAND_EDITED: &str = "hand-edited.yml";
 
@@ -500,4 +502,429 @@ fn if_unchanged_guards_every_write() {
     let bare = sha256_hex(&env.bytes());
     env.run(&["update", "k", "--enable", "--if-unchanged", &bare])
         .success();
+}
+
+/// Origin: found by the differential test or fuzz/edit (was found.rs).
+#[test]
+fn deleting_the_key_after_one_that_ends_in_a_block_scalar_does_not_hang() {
+    // The cut also takes the blank lines after the entry (they would join the scalar); it
+    // looked for the end of each line from that line's start, where it already was, and
+    // looped for ever, holding the file's lock.
+    for (header, value) in [("|", "text\n"), ("|+", "text\n\n"), (">-", "text")] {
+        let text = format!(
+            "apiKeys:\n  a:\n    hash: {}\n    description: {header}\n      text\n\n  b:\n    hash: {}\n\n  c:\n    hash: {}\n",
+            fake_hash(1),
+            fake_hash(2),
+            fake_hash(3)
+        );
+        let (_dir, file) = temp_file(&text);
+        let out = run(&file, &["delete", "b", "--yes"], "");
+        out.success().stdout_empty();
+        assert_eq!(out.stderr, "Deleted key 'b'; it no longer works.\n");
+        let after = fs::read_to_string(&file).unwrap();
+        let b = format!("  b:\n    hash: {}\n\n", fake_hash(2));
+        assert_eq!(after, text.replace(&b, ""), "{header}");
+        let read: serde_yaml::Value = serde_yaml::from_str(&after).unwrap();
+        assert_eq!(read["apiKeys"]["a"]["description"].as_str(), Some(value));
+        assert_eq!(run(&file, &["check"], "").code, 0, "{after}");
+    }
+}
+
+/// Origin: found by the differential test or fuzz/edit (was found.rs).
+#[test]
+fn a_block_scalar_whose_last_line_is_kept_is_replaced_whole() {
+    // A block scalar that keeps its trailing lines (`|+`) or ends in a line of spaces deeper
+    // than its content (a content line) ends past that line's break; the new value took the
+    // break's place, the next field joined its line, and `update --description` was refused
+    // ("the new text would not read as YAML") on tokenctl's own `description: |+`.
+    for old in [
+        "|+\n      text\n\n",
+        "|+\n      text\n",
+        "|-\n      text\n\n        \n",
+        ">\n      text\n       \n",
+    ] {
+        for nl in ["\n", "\r\n"] {
+            let text = format!(
+                "apiKeys:\n  k:\n    description: {old}    hash: {}\n  j:\n    hash: {}\n",
+                fake_hash(1),
+                fake_hash(2)
+            )
+            .replace('\n', nl);
+            let (_dir, file) = temp_file(&text);
+            let out = run(&file, &["update", "k", "--description", "new: text"], "");
+            out.success().stdout_empty();
+            // The old value it names is the one libyaml reads.
+            let before: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+            let was = before["apiKeys"]["k"]["description"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            assert_eq!(
+                out.stderr,
+                format!("Updated key 'k': description {was:?} -> \"new: text\".\n")
+            );
+            let after = fs::read_to_string(&file).unwrap();
+            let want = format!(
+                "apiKeys:\n  k:\n    description: \"new: text\"\n    hash: {}\n  j:\n    hash: {}\n",
+                fake_hash(1),
+                fake_hash(2)
+            )
+            .replace('\n', nl);
+            assert_eq!(after, want, "{old:?}");
+        }
+    }
+}
+
+/// Origin: found by the differential test or fuzz/edit (was found.rs).
+#[test]
+fn the_only_key_of_a_flow_api_keys_with_a_trailing_comma_can_be_deleted() {
+    // Deleting it left `{ , }`, which does not parse; the write was refused with a syntax
+    // error at a line and column of a text the file never held.
+    for (text, want) in [
+        (
+            "apiKeys: {\n  a: {hash: H1, permissions: [dns:read]},\n  }\n",
+            "apiKeys: {}\n",
+        ),
+        ("apiKeys: {a: {hash: H1},}\n", "apiKeys: {}\n"),
+        ("apiKeys: { a: {hash: H1} , }\n", "apiKeys: {}\n"),
+        (
+            "apiKeys: { # the keys\n  a: {hash: H1},\n  }\n",
+            "apiKeys: { # the keys\n  \n  }\n",
+        ),
+    ] {
+        let text = text.replace("H1", &fake_hash(1));
+        let (_dir, file) = temp_file(&text);
+        let out = run(&file, &["delete", "a", "--yes"], "");
+        out.success().stdout_empty();
+        assert_eq!(fs::read_to_string(&file).unwrap(), want, "{text:?}");
+        assert_eq!(run(&file, &["check"], "").code, 0);
+    }
+    // delete --all takes the keys one by one: the last one left is the only one.
+    let text = format!(
+        "apiKeys: {{\n  a: {{hash: {}}},\n  b: {{hash: {}}},\n}}\n",
+        fake_hash(1),
+        fake_hash(2)
+    );
+    let (_dir, file) = temp_file(&text);
+    run(&file, &["delete", "--all", "--yes"], "").success();
+    assert_eq!(fs::read_to_string(&file).unwrap(), "apiKeys: {}\n");
+}
+
+/// Origin: found by the differential test or fuzz/edit (was found.rs).
+#[test]
+fn a_key_is_added_to_a_flow_api_keys_that_ends_in_a_trailing_comma() {
+    // The new entry came with a comma of its own: `{a: {...}, , new: {...}}` does not parse,
+    // and create was refused.
+    for (text, want) in [
+        (
+            "apiKeys: {a: {hash: H1},}\n",
+            "apiKeys: {a: {hash: H1}, new: {enabled: true, permissions: [], hash: H2, createdAt: 2026-11-22T10:00:00Z}}\n",
+        ),
+        (
+            "apiKeys: {\n  a: {hash: H1},  # the first\n  }\n",
+            "apiKeys: {\n  a: {hash: H1},  # the first\n   new: {enabled: true, permissions: [], hash: H2, createdAt: 2026-11-22T10:00:00Z}}\n",
+        ),
+        (
+            "apiKeys: {a: {hash: H1}, # a trailing comma, and one here\n  }\n",
+            "apiKeys: {a: {hash: H1}, # a trailing comma, and one here\n   new: {enabled: true, permissions: [], hash: H2, createdAt: 2026-11-22T10:00:00Z}}\n",
+        ),
+        (
+            "apiKeys: {a: {hash: H1} # a comment, with a comma\n  }\n",
+            "apiKeys: {a: {hash: H1} # a comment, with a comma\n  , new: {enabled: true, permissions: [], hash: H2, createdAt: 2026-11-22T10:00:00Z}}\n",
+        ),
+    ] {
+        let secret = "an-imported-secret-of-at-least-32-characters";
+        let h2 = {
+            use sha2::Digest;
+            format!("sha256:{}", hex::encode(sha2::Sha256::digest(secret)))
+        };
+        let text = text.replace("H1", &fake_hash(1));
+        let (_dir, file) = temp_file(&text);
+        let out = run(&file, &["create", "new", "--secret-stdin"], secret);
+        out.success();
+        assert_eq!(out.stdout, format!("{secret}\n"));
+        let want = want.replace("H1", &fake_hash(1)).replace("H2", &h2);
+        assert_eq!(fs::read_to_string(&file).unwrap(), want, "{text:?}");
+        assert_eq!(run(&file, &["check"], "").code, 0);
+    }
+}
+
+/// Origin: found by the differential test or fuzz/edit (was found.rs).
+#[test]
+fn the_last_key_of_a_tagged_or_anchored_api_keys_can_be_deleted() {
+    // Deleting every key left `apiKeys: !!map` holding a tagged null. Tags are not portable
+    // security.yml now (refused on read), and an anchor on tokenctl's data is deprecated:
+    // `check --fix` removes it, and then the last key goes, leaving `apiKeys: {}`.
+    let text = format!("apiKeys: !!map\n  a:\n    hash: {}\n", fake_hash(1));
+    let (_dir, file) = temp_file(&text);
+    run(&file, &["delete", "a", "--yes"], "")
+        .code(1)
+        .stderr_has("tags (!...) are not allowed");
+    assert_eq!(fs::read_to_string(&file).unwrap(), text);
+    for args in [&["delete", "a", "--yes"][..], &["delete", "--all", "--yes"]] {
+        let mut text = format!("apiKeys: &keys  # ours\n  a:\n    hash: {}\n", fake_hash(1));
+        if args[1] == "--all" {
+            text.push_str(&format!("  b:\n    hash: {}\n", fake_hash(2)));
+        }
+        let (_dir, file) = temp_file(&text);
+        run(&file, args, "").code(1).stderr_has("check --fix");
+        assert_eq!(fs::read_to_string(&file).unwrap(), text);
+        run(&file, &["check", "--fix"], "").success();
+        run(&file, args, "").success();
+        assert_eq!(fs::read_to_string(&file).unwrap(), "apiKeys: {}  # ours\n");
+        assert_eq!(run(&file, &["check"], "").code, 0);
+        run(&file, &["create", "c", "--quiet"], "").success();
+        assert_eq!(run(&file, &["check"], "").code, 0);
+    }
+}
+
+/// Origin: found by the differential test or fuzz/edit (was found.rs).
+#[test]
+fn no_write_puts_a_line_of_blanks_with_a_tab_after_its_text() {
+    // Found by fuzz/edit's libyaml check: `a: 1\n  \t` (a last line of blanks holding a tab)
+    // reads to libyaml; `create` put `apiKeys:` and the new key before that line, and
+    // libyaml and PyYAML refuse a line of blanks with a tab after a plain value ("found a
+    // tab character that violates indentation"), which saphyr accepts. Servers reading with
+    // them could no longer read the file. Such a write is refused, saying what to do.
+    for text in [
+        "a: 1\n  \t",
+        "a: 1\n\t\n",
+        "apiKeys:\n  k:\n    hash: H\n  \t\n",
+    ] {
+        let text = text.replace('H', &fake_hash(1));
+        let (_dir, file) = temp_file(&text);
+        let out = run(&file, &["create", "new"], "");
+        out.code(1).stdout_empty();
+        // In tokenctl's own section a tab is refused on read already (portable security.yml).
+        assert!(
+            (out.stderr.contains("a line of only blanks holding a tab")
+                && out.stderr.contains("remove the tab"))
+                || out.stderr.contains("a tab in tokenctl's data"),
+            "{text:?}: {}",
+            out.stderr
+        );
+        assert_eq!(fs::read_to_string(&file).unwrap(), text);
+    }
+}
+
+/// `$S`: a real token; `$H`: its stored hash; `$Z`: sha256 of 64 zeros.
+fn secret() -> String {
+    use sha2::Digest;
+    let body = format!("tk_{}", "ab".repeat(32));
+    let check = hex::encode(&sha2::Sha256::digest(body.as_bytes())[..4]);
+    format!("{body}{check}")
+}
+
+fn h() -> String {
+    use sha2::Digest;
+    format!("sha256:{}", hex::encode(sha2::Sha256::digest(secret())))
+}
+
+fn z() -> String {
+    format!("sha256:{}", "0".repeat(64))
+}
+
+fn with_hashes(text: &str) -> String {
+    text.replace("$H", &h()).replace("$Z", &z())
+}
+
+fn read(file: &Path) -> String {
+    fs::read_to_string(file).unwrap()
+}
+
+/// What serde_yaml (libyaml) reads: a second opinion that shares no code with tokenctl.
+fn libyaml(file: &Path) -> serde_yaml::Value {
+    serde_yaml::from_str(&read(file)).unwrap()
+}
+
+fn json(out: &Output) -> serde_json::Value {
+    out.success();
+    serde_json::from_str(&out.stdout).unwrap()
+}
+
+// ---- 1. An edit lands in the next key ----
+
+/// Origin: issue 10's reproducers, "What was found" (was reproducers.rs).
+#[test]
+fn an_update_after_an_explicit_key_with_an_empty_value_lands_in_its_own_entry() {
+    for foreign in ["? a", "? []: x"] {
+        let text = with_hashes(&format!(
+            "apiKeys:\n  k:\n    hash: $Z\n    x-foreign:\n      {foreign}\n  other:\n    hash: $H\n"
+        ));
+        let (_dir, file) = temp_file(&text);
+        let out = run(&file, &["update", "k", "--disable"], "");
+        out.success().stdout_empty();
+        assert_eq!(out.stderr, "Disabled key 'k'; it stops working at once.\n");
+        let after = with_hashes(&format!(
+            "apiKeys:\n  k:\n    hash: $Z\n    x-foreign:\n      {foreign}\n    enabled: false\n  other:\n    hash: $H\n"
+        ));
+        assert_eq!(read(&file), after, "{foreign}");
+        // The revocation happened, and the other key still works.
+        let k = json(&run(&file, &["--format", "json", "show", "k"], ""));
+        assert_eq!(k["enabled"], false, "{k}");
+        let v = run(&file, &["verify"], &secret());
+        v.success();
+        assert_eq!(v.stdout, "valid: key 'other', permissions: (none)\n");
+        assert_eq!(libyaml(&file)["apiKeys"]["k"]["enabled"], false);
+        assert!(libyaml(&file)["apiKeys"]["other"].get("enabled").is_none());
+
+        // --description goes to k too, and delete k takes k's lines only.
+        run(&file, &["update", "k", "--description", "mine"], "").success();
+        let y = libyaml(&file);
+        assert_eq!(y["apiKeys"]["k"]["description"], "mine");
+        assert!(y["apiKeys"]["other"].get("description").is_none());
+        let out = run(&file, &["delete", "k", "--yes"], "");
+        out.success();
+        assert_eq!(
+            read(&file),
+            with_hashes("apiKeys:\n  other:\n    hash: $H\n")
+        );
+        run(&file, &["verify"], &secret()).success();
+    }
+}
+
+// ---- 2. A block scalar's kept trailing lines are cut ----
+
+/// Origin: issue 10's reproducers, "What was found" (was reproducers.rs).
+#[test]
+fn kept_trailing_lines_of_a_block_scalar_stay_its_own_through_update_and_create() {
+    for (block, value) in [
+        ("|+\n      text\n\n\n", "text\n\n\n"),
+        ("|+\n\n\n", "\n\n"),
+        ("|\n      text\n         \n", "text\n   \n"),
+    ] {
+        for field in ["x-notes", "description"] {
+            let text = with_hashes(&format!(
+                "apiKeys:\n  k:\n    hash: $Z\n    {field}: {block}  other:\n    hash: $H\n"
+            ));
+            let (_dir, file) = temp_file(&text);
+            run(&file, &["update", "k", "--disable"], "").success();
+            let y = libyaml(&file);
+            assert_eq!(y["apiKeys"]["k"][field].as_str(), Some(value), "{block:?}");
+            assert_eq!(y["apiKeys"]["k"]["enabled"], false);
+            let secret_text = "an-imported-secret-of-at-least-32-characters";
+            run(&file, &["create", "new", "--secret-stdin"], secret_text).success();
+            let y = libyaml(&file);
+            assert_eq!(y["apiKeys"]["k"][field].as_str(), Some(value), "{block:?}");
+            assert_eq!(y["apiKeys"]["other"]["hash"].as_str(), Some(h().as_str()));
+            assert_eq!(run(&file, &["check"], "").code, 0, "{}", read(&file));
+            // The file is what it was, with `enabled: false` after the scalar and `new` last.
+            let after = read(&file);
+            assert!(after.starts_with(&text.replace("  other:", "    enabled: false\n  other:")));
+            assert!(after.contains("  new:\n"), "{after}");
+        }
+    }
+}
+
+// ---- 3. Anchors dropped by an update ----
+
+/// Origin: issue 10's reproducers, "What was found" (was reproducers.rs).
+#[test]
+fn an_update_of_an_aliased_value_is_refused_naming_the_alias() {
+    for head in ["", "x: &p [\"*\"]\n"] {
+        let text = with_hashes(&format!(
+            "{head}apiKeys:\n  a:\n    permissions: &p [dns:read]\n    hash: $Z\n  b:\n    permissions: *p\n    hash: $H\n"
+        ));
+        let (_dir, file) = temp_file(&text);
+        let out = run(&file, &["update", "a", "--permission", "dns:write"], "");
+        out.code(1).stdout_empty();
+        // Anchors and aliases in tokenctl's data are deprecated: no writer touches them.
+        let def = if head.is_empty() { 3 } else { 4 };
+        assert!(
+            out.stderr.starts_with(&format!(
+                "error: {}:{def}:18: an anchor (&name) on tokenctl's data",
+                file.display()
+            )) && out.stderr.contains("check --fix"),
+            "{}",
+            out.stderr
+        );
+        assert_eq!(read(&file), text, "nothing written");
+        // b did not gain "*", and the file still reads.
+        let b = json(&run(&file, &["--format", "json", "show", "b"], ""));
+        assert_eq!(b["permissions"], serde_json::json!(["dns:read"]));
+        assert_eq!(run(&file, &["check"], "").code, 0);
+    }
+    // Nothing aliases the value: `check --fix` drops the anchor, then the update is made.
+    let text = with_hashes("apiKeys:\n  a:\n    permissions: &p [dns:read]\n    hash: $Z\n");
+    let (_dir, file) = temp_file(&text);
+    run(&file, &["check", "--fix"], "").success();
+    run(&file, &["update", "a", "--permission", "dns:write"], "").success();
+    assert_eq!(read(&file), text.replace("&p [dns:read]", "[dns:write]"));
+}
+
+// ---- 4. Merge keys are ignored on read ----
+
+/// Origin: issue 10's reproducers, "What was found" (was reproducers.rs).
+#[test]
+fn merge_keys_that_reach_tokenctls_data_are_refused_where_they_stand() {
+    for (text, at) in [
+        (
+            "apiKeys:\n  k:\n    hash: $H\n    <<: {enabled: false, allowedIps: [10.0.0.0/8]}\n",
+            "4:5",
+        ),
+        (
+            "apiKeys:\n  k:\n    hash: $H\n    <<: {permissions: ['*']}\n",
+            "4:5",
+        ),
+        (
+            "b: &b\n  apiKeys:\n    admin:\n      hash: $H\n      permissions: ['*']\n<<: *b\n",
+            "6:1",
+        ),
+        ("apiKeys:\n  <<: {admin: {hash: $H}}\n", "2:3"),
+    ] {
+        let text = with_hashes(text);
+        let (_dir, file) = temp_file(&text);
+        let out = run(&file, &["check"], "");
+        out.code(7);
+        assert!(
+            out.stdout.contains(&format!("security.yml:{at}: "))
+                && out.stdout.contains("merge keys (<<")
+                && out.stdout.contains("are not allowed here")
+                && out.stdout.contains("write the fields out"),
+            "{text}\n{}",
+            out.stdout
+        );
+        // Not valid, not ok: a server applying the merge would read another key.
+        let v = run(&file, &["verify", "--ip", "8.8.8.8"], &secret());
+        assert_eq!(v.code, 1, "{}", v.stderr);
+        assert!(!v.stdout.contains("valid"), "{}", v.stdout);
+        assert!(v.stderr.contains("merge keys"), "{}", v.stderr);
+        assert_eq!(run(&file, &["create", "new"], "").code, 1);
+        assert_eq!(read(&file), text);
+    }
+}
+
+// ---- 5. A write that cannot be read back ----
+
+/// Origin: issue 10's reproducers, "What was found" (was reproducers.rs).
+#[test]
+fn a_description_with_a_byte_order_mark_is_written_so_that_later_writes_work() {
+    let text = with_hashes("apiKeys:\n  k:\n    hash: $H\n");
+    let (_dir, file) = temp_file(&text);
+    run(&file, &["update", "k", "--description", "\u{feff}hi"], "").success();
+    assert_eq!(
+        read(&file),
+        with_hashes("apiKeys:\n  k:\n    hash: $H\n    description: \"\\ufeffhi\"\n")
+    );
+    let k = json(&run(&file, &["--format", "json", "show", "k"], ""));
+    assert_eq!(k["description"], "\u{feff}hi");
+    assert_eq!(libyaml(&file)["apiKeys"]["k"]["description"], "\u{feff}hi");
+    // The leaked key can still be disabled, rotated and deleted.
+    run(&file, &["update", "k", "--disable"], "").success();
+    let rotated = run(&file, &["rotate", "k", "--quiet"], "");
+    rotated.success();
+    assert_ne!(rotated.stdout.trim(), secret());
+    run(&file, &["delete", "k", "--yes"], "").success();
+    assert_eq!(run(&file, &["check"], "").code, 0);
+
+    // The same through apply.
+    let (dir, file) = temp_file(&text);
+    let desired = dir.path().join("desired.yml");
+    fs::write(&desired, "apiKeys:\n  k:\n    description: \"\\ufeffhi\"\n").unwrap();
+    let d = desired.to_str().unwrap();
+    run(&file, &["apply", "-f", d], "").success();
+    assert_eq!(libyaml(&file)["apiKeys"]["k"]["description"], "\u{feff}hi");
+    run(&file, &["update", "k", "--disable"], "").success();
+    run(&file, &["apply", "-f", d], "").success();
+    run(&file, &["delete", "k", "--yes"], "").success();
 }

@@ -5,8 +5,7 @@
 //! 412, 422 naming the field, 503 with Retry-After while another process holds the lock, and
 //! a key of tenant acme refused on tenant beta.
 
-use crate::support::env::*;
-use crate::support::env::{run_at, stranger_token};
+use crate::support::env::{run_at, stranger_token, *};
 use crate::support::server::*;
 
 const KEYS: &str = "/api/acme/admin/apiKeys";
@@ -868,4 +867,83 @@ fn a_lock_held_by_another_process_gets_503_with_retry_after() {
         api.ask(client, send("POST", KEYS, &admin, r#"{"name": "x"}"#))
             .status(201);
     }
+}
+
+/// Origin: an independent client of `serve` written against the README (was api_review.rs).
+#[test]
+fn error_bodies_never_quote_a_token_the_client_sent() {
+    let env = TestEnv::new();
+    let admin = with_admin(&env);
+    let api = Api::start(&env, &[]);
+    // A token of another tenant, pasted where a name goes.
+    let pasted = format!("tk_{}", "5a".repeat(36));
+    api.remember_token(&pasted);
+    let whoami = format!("/api/{pasted}/whoami");
+    let named = format!("{KEYS}/{pasted}");
+    let bodies = [
+        format!(r#"{{"name": "{pasted}"}}"#),
+        format!(r#"{{"name": "x", "expiresAt": "{pasted}"}}"#),
+        format!(r#"{{"name": "x", "{pasted}": 1}}"#),
+        format!(r#"{{"name": "x", "permissions": ["{pasted}"]}}"#),
+    ];
+    let mut asks = vec![
+        Ask {
+            method: "GET",
+            path: &whoami,
+            ..Ask::default()
+        },
+        get(&named, &admin),
+    ];
+    asks.extend(bodies.iter().map(|b| send("POST", KEYS, &admin, b)));
+    // The random part alone, in case only that leaked.
+    let body = &pasted["tk_".len()..][..64];
+    for ask in asks {
+        let described = format!("{} {} {:?}", ask.method, ask.path, ask.body);
+        for client in CLIENTS {
+            let r = api.ask(client, ask.clone());
+            assert!(r.status >= 400, "{described}: {}", r.status);
+            assert!(!r.body.contains(body), "{described} quoted it: {}", r.body);
+            for (name, value) in &r.headers {
+                assert!(!value.contains(body), "{described}: header {name}: {value}");
+            }
+        }
+    }
+    assert!(!api.log().contains(body), "{}", api.log());
+}
+
+/// Origin: an independent client of `serve` written against the README (was api_review.rs).
+#[test]
+fn a_scope_the_catalog_lacks_is_named_by_its_index() {
+    let env = TestEnv::new();
+    env.write("permissions: [tenant.apiKey:read, tenant.apiKey:write, dns:read]\napiKeys:\n");
+    let admin = with_admin(&env);
+    let api = Api::start(&env, &[]);
+    let before = env.bytes();
+    for client in CLIENTS {
+        let e = api
+            .ask(
+                client,
+                send(
+                    "POST",
+                    KEYS,
+                    &admin,
+                    r#"{"name": "c1", "permissions": ["dns:read", "dns:write"]}"#,
+                ),
+            )
+            .error(422, "invalid-field");
+        assert_eq!(e["field"], "permissions[1]", "{e}");
+        let e = api
+            .ask(
+                client,
+                send(
+                    "PUT",
+                    &format!("{KEYS}/console"),
+                    &admin,
+                    r#"{"enabled": true, "permissions": ["tenant.apiKey:read", "tenant.apiKey:write", "mail:send"]}"#,
+                ),
+            )
+            .error(422, "invalid-field");
+        assert_eq!(e["field"], "permissions[2]", "{e}");
+    }
+    assert_eq!(env.bytes(), before);
 }

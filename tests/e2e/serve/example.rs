@@ -6,8 +6,7 @@
 //! (or, for an expired key, with tokenctl's test clock in the past) and wait out a grace
 //! period of a few seconds.
 
-use crate::support::env::stranger_token;
-use crate::support::env::*;
+use crate::support::env::{stranger_token, *};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};

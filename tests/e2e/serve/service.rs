@@ -701,3 +701,36 @@ fn serve_says_what_to_do_when_it_cannot_start() {
         .code(2)
         .stderr_has("--max-connections 0");
 }
+
+/// Origin: an independent client of `serve` written against the README (was api_review.rs).
+#[test]
+fn a_stop_that_cuts_requests_off_exits_1_and_a_clean_one_0() {
+    let env = TestEnv::new();
+    let admin = with_admin(&env);
+    // A request whose body never comes, held past the shutdown timeout.
+    let mut api = Api::start(
+        &env,
+        &["--shutdown-timeout", "1s", "--request-timeout", "1min"],
+    );
+    let mut tcp = std::net::TcpStream::connect(("127.0.0.1", api.port)).unwrap();
+    write!(
+        tcp,
+        "POST {KEYS} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {admin}\r\nContent-Length: 100\r\n\r\n{{\"na"
+    )
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let status = api.stop("TERM");
+    assert_eq!(status.code(), Some(1), "{}", api.log());
+    assert!(
+        api.log()
+            .contains("stopped at the shutdown timeout: requests still in flight were cut off"),
+        "{}",
+        api.log()
+    );
+    drop(tcp);
+
+    let mut api = Api::start(&env, &["--shutdown-timeout", "5s"]);
+    api.ask(Client::Ureq, get(KEYS, &admin)).status(200);
+    let status = api.stop("TERM");
+    assert_eq!(status.code(), Some(0), "{}", api.log());
+}
