@@ -7,7 +7,7 @@ mod clock;
 mod concurrency;
 mod crash;
 mod delivery;
-pub mod differential;
+mod differential;
 mod escapes;
 mod fastpath;
 mod faults;

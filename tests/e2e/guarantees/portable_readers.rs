@@ -1808,7 +1808,7 @@ fn write_command(rng: &mut Rng, keys: &[String], dir: &Path, step: usize) -> Vec
     // gives a meaning to (line breaks, CR, NEL, LS, PS, a BOM, control characters...).
     let text = |rng: &mut Rng| {
         if rng.below(3) == 0 {
-            pick(rng, &crate::guarantees::differential::HOSTILE)
+            pick(rng, &crate::support::differential::HOSTILE)
         } else {
             pick(rng, &AMBIGUOUS)
         }

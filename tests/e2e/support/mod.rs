@@ -1,4 +1,5 @@
-//! The helpers every end-to-end test shares, in one place:
+//! The helpers every end-to-end test shares, in one place (tests/library/ includes this
+//! folder too, for the generator, the oracle and the differential test's model):
 //! - `env`: [`env::TestEnv`], a temp folder with a tenant root and a fixed clock, and the
 //!   outside programs some tests drive (Xvfb, sway, tmux) and the root-only helpers;
 //! - `harness`: the binary's path, large generated files, a seeded random source, a run that
@@ -7,8 +8,11 @@
 //! - `oracle`: the independent reader (libyaml) that writes are judged by, and `oracle.py`,
 //!   PyYAML and ruamel.yaml for the differential test (fuzz/fuzz_targets/edit.rs includes
 //!   `oracle.rs` with `#[path]`);
+//! - `differential`: the differential test's cases and judge, shared by its in-process half
+//!   (tests/library/) and its half through the binary (guarantees/differential.rs);
 //! - `generator`: the generator of security.yml files as people and other tools write them.
 
+pub mod differential;
 pub mod env;
 pub mod generator;
 pub mod harness;

@@ -1,5 +1,5 @@
-//! What the differential test (differential.rs) and fuzz/edit found, each a test of its
-//! own through the binary: the input, the command, and what it used to break.
+//! tokenctl's YAML reader (the library's `yaml::parse_full`) reads what libyaml reads: block
+//! scalars of every shape, compared value by value.
 
 /// The block scalar's value in a tree: the first scalar value, depth first.
 fn first_value(n: &tokenctl::yaml::Node<'_>) -> Option<String> {
@@ -21,6 +21,7 @@ fn first_libyaml_value(v: &serde_yaml::Value) -> Option<String> {
     }
 }
 
+/// Origin: found by the differential test or fuzz/edit (was tests/e2e/found.rs).
 #[test]
 fn block_scalars_of_every_shape_read_as_libyaml_reads_them() {
     // Every chomping and indentation indicator, with and without a header comment; content

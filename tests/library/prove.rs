@@ -4,7 +4,7 @@
 //! plain block-style files nearly all security.yml files are, or every write would pay for two
 //! whole-file parses (the fast path lost).
 
-use crate::guarantees::differential::cases;
+use crate::support::differential::cases;
 use crate::support::generator::Gen;
 use crate::support::harness::Rng;
 use proptest::prelude::*;
