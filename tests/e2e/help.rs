@@ -171,6 +171,7 @@ fn section(text: &str, heading: &str) -> String {
 }
 
 #[test]
+#[ignore = "needs man (man-db); scripts/test runs it"]
 fn man_page_examples_copy_and_paste_at_80_columns() {
     let env = TestEnv::new();
     let dir = repo().join("man");
@@ -208,6 +209,7 @@ fn man_page_examples_copy_and_paste_at_80_columns() {
 }
 
 #[test]
+#[ignore = "needs man (man-db); scripts/test runs it"]
 fn every_man_page_has_the_sections_of_a_manual() {
     let dir = repo().join("man");
     let mut pages = vec![("tokenctl".to_string(), dir.join("tokenctl.1"))];

@@ -232,6 +232,7 @@ fn dev_null_is_the_users_choice_and_is_warned_about_even_with_quiet() {
 }
 
 #[test]
+#[ignore = "needs Xvfb and xclip; scripts/test runs it"]
 fn copy_delivers_the_secret_when_stdout_is_closed() {
     let x = crate::support::env::Xvfb::start();
     let env = TestEnv::new();

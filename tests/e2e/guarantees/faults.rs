@@ -4,22 +4,16 @@
 //!
 //! A real full disk is a 64 KiB tmpfs mounted in a private mount namespace (`unshare -m`),
 //! and a real read-only folder a read-only bind mount, so nothing leaks into the machine's
-//! mounts. Both need root (CI runs as root); elsewhere those two parts are skipped with a
-//! note, and the file-size limit (`ulimit -f`, any user) still exercises the failing write.
+//! mounts. Both need root: the full disk is `#[ignore = "needs root ..."]` (scripts/test runs
+//! it as root); as another user the read-only folder is chmod 555 instead, and the file-size
+//! limit (`ulimit -f`, any user) exercises the failing write. Root without mount namespaces
+//! (a restricted container) fails the read-only tests rather than pass without them.
 
+use crate::support::env::is_root;
 use crate::support::harness::{big_file, bin, temp_files};
 use std::fs;
 use std::path::Path;
 use std::process::Command;
-
-fn is_root() -> bool {
-    fs::read_to_string("/proc/self/status")
-        .map(|s| {
-            s.lines()
-                .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
-        })
-        .unwrap_or(false)
-}
 
 /// Can this process make a private mount namespace and mount in it?
 fn can_mount() -> bool {
@@ -50,11 +44,12 @@ fn sh(script: &str, dir: &Path) -> (i32, String, String) {
 }
 
 #[test]
+#[ignore = "needs root (a tmpfs in a mount namespace)"]
 fn a_full_disk_fails_the_write_and_keeps_the_file() {
-    if !can_mount() {
-        eprintln!("skipped: needs root and mount namespaces for a real full disk (CI has both)");
-        return;
-    }
+    assert!(
+        can_mount(),
+        "needs root and mount namespaces for a real full disk (scripts/test runs it as root)"
+    );
     let dir = tempfile::tempdir().unwrap();
     // About 40 KiB: it fits in 64 KiB once, not twice, so the temporary copy runs out of space.
     let text = big_file(170);
@@ -139,10 +134,10 @@ fn a_read_only_folder_fails_the_write_and_keeps_the_file() {
     // Root ignores permission bits, so for root the folder is made read-only by a read-only
     // bind mount in a private namespace; anyone else gets chmod 555.
     let (code, _out, err) = if is_root() {
-        if !can_mount() {
-            eprintln!("skipped: root without mount namespaces cannot make a folder read-only");
-            return;
-        }
+        assert!(
+            can_mount(),
+            "root without mount namespaces cannot make a folder read-only: run as another user"
+        );
         sh(
             r#"unshare -m bash -c 'mount --bind "$D/ro" "$D/ro" && mount -o remount,ro,bind "$D/ro" && exec "$T" --file "$D/ro/security.yml" create fresh'"#,
             dir.path(),
@@ -260,8 +255,7 @@ fn verify_record_on_a_read_only_or_full_disk_accepts_the_token_and_warns() {
         fs::set_permissions(&ro, fs::Permissions::from_mode(0o755)).unwrap();
         r
     } else {
-        eprintln!("skipped: root without mount namespaces cannot make a folder read-only");
-        return;
+        panic!("root without mount namespaces cannot make a folder read-only: run as another user");
     };
     assert_eq!(code, 0, "{out}{err}");
     let expected: String = cases.iter().map(|(s, _)| format!("{s} exit 0\n")).collect();
