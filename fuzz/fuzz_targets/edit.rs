@@ -2,14 +2,14 @@
 //! (the local one never accepts what the whole-document one refuses), and whatever they
 //! accept loads, every other key and the file-level settings read back the same, the edited
 //! key reads back as intended, and the bytes outside the edited entry are identical. And
-//! the differential test's postcondition (tests/e2e/oracle.rs, shared): serde_yaml (libyaml)
+//! the differential test's postcondition (tests/e2e/support/oracle.rs, shared): serde_yaml (libyaml)
 //! reads the keys of a file tokenctl loads as tokenctl does, and reads every accepted write
 //! as exactly the old file with only the edit applied.
 //!
 //! Input: byte 0 picks the edit, byte 1 the key, byte 2 the field changes; the rest is the file.
 #![no_main]
 
-#[path = "../../tests/e2e/oracle.rs"]
+#[path = "../../tests/e2e/support/oracle.rs"]
 mod oracle;
 
 use libfuzzer_sys::fuzz_target;

@@ -1,6 +1,6 @@
 //! `apply -f DESIRED`: create, update, prune, dry run, JSON report, refusals, one atomic write.
 
-use crate::testenv::*;
+use crate::support::env::*;
 use serde_json::json;
 use std::fs;
 
@@ -819,4 +819,30 @@ fn parallel_applies_on_one_file_all_land() {
     }
     assert_eq!(file.matches("description: touched").count(), 1, "{file}");
     env.run(&["check"]).success();
+}
+
+/// Origin: the independent review of the CLI written against the README (was review.rs).
+#[test]
+fn apply_reads_a_desired_state_from_a_pipe_it_is_given() {
+    let env = TestEnv::new();
+    env.create("a", &[]);
+    let out = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "{} --file {} apply -f <(printf 'apiKeys:\\n  a: {{}}\\n  b: {{}}\\n') --dry-run",
+            crate::support::harness::bin().display(),
+            env.file().display()
+        ))
+        .env("CI", "true")
+        .env("TOKENCTL_NOW", NOW)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(8),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("+ create b"), "{stdout}");
 }

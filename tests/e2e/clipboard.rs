@@ -4,7 +4,7 @@
 //! clipboard since. The helper that serves it keeps none of the caller's descriptors and is
 //! not dumpable. Without a display the secret is still printed.
 
-use crate::testenv::*;
+use crate::support::env::*;
 use std::time::{Duration, Instant};
 
 /// Far longer than any wait here should take, even on a loaded machine.
@@ -22,6 +22,7 @@ fn copy(mut c: std::process::Command) -> (String, String) {
 }
 
 #[test]
+#[ignore = "needs Xvfb and xclip; scripts/test runs it"]
 fn copy_leaves_the_secret_on_the_clipboard_after_exit() {
     let x = Xvfb::start();
     let env = TestEnv::new();
@@ -46,6 +47,7 @@ fn copy_leaves_the_secret_on_the_clipboard_after_exit() {
 }
 
 #[test]
+#[ignore = "needs Xvfb and xclip; scripts/test runs it"]
 fn the_secret_is_cleared_after_copy_for() {
     let x = Xvfb::start();
     let env = TestEnv::new();
@@ -69,6 +71,7 @@ fn the_secret_is_cleared_after_copy_for() {
 }
 
 #[test]
+#[ignore = "needs Xvfb and xclip; scripts/test runs it"]
 fn another_programs_copy_is_not_cleared() {
     let x = Xvfb::start();
     let env = TestEnv::new();
@@ -86,6 +89,7 @@ fn another_programs_copy_is_not_cleared() {
 }
 
 #[test]
+#[ignore = "needs Xvfb and xclip; scripts/test runs it"]
 fn the_helper_keeps_none_of_the_callers_descriptors() {
     // The shell line of the report: with the helper holding fd 3 (the pipe to cat), the
     // pipeline would wait for the helper, 45 s.
@@ -139,6 +143,7 @@ fn the_helper_keeps_none_of_the_callers_descriptors() {
 }
 
 #[test]
+#[ignore = "needs Xvfb and xclip; scripts/test runs it"]
 fn the_helper_is_not_dumpable() {
     let x = Xvfb::start();
     let env = TestEnv::new();
@@ -196,6 +201,7 @@ fn copy_without_a_display_warns_and_still_prints_the_secret() {
 }
 
 #[test]
+#[ignore = "needs sway and wl-clipboard; scripts/test runs it"]
 fn wayland_copy_survives_exit_and_is_cleared_after_copy_for() {
     let mut sway = Sway::start();
     let env = TestEnv::new();
@@ -219,6 +225,7 @@ fn wayland_copy_survives_exit_and_is_cleared_after_copy_for() {
 }
 
 #[test]
+#[ignore = "needs sway and wl-clipboard; scripts/test runs it"]
 fn wayland_copy_taken_by_another_program_is_not_cleared() {
     let mut sway = Sway::start();
     let env = TestEnv::new();

@@ -2,7 +2,7 @@
 //! what the binary generates now. `TOKENCTL_REGENERATE=1 cargo test --test e2e generated`
 //! rewrites them. Also: completion scripts work in a real bash, key names included.
 
-use crate::testenv::TestEnv;
+use crate::support::env::TestEnv;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

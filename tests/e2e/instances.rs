@@ -2,7 +2,7 @@
 //! the same definition, in one locked atomic write (all or none), and prints one
 //! `NAME SECRET` line each (JSON: an array).
 
-use crate::testenv::{NOW, TestEnv};
+use crate::support::env::{NOW, TestEnv};
 use sha2::{Digest, Sha256};
 
 fn hash_of(secret: &str) -> String {

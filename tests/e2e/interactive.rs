@@ -2,7 +2,7 @@
 //! space in the selects, Enter), Ctrl-C in the middle (exit 130, file unchanged, cursor
 //! shown again), delete's confirmation, and the clipboard offer under a real X server.
 
-use crate::testenv::{NOW, TestEnv, Tmux, Xvfb};
+use crate::support::env::{NOW, TestEnv, Tmux, Xvfb};
 use expectrl::process::unix::WaitStatus;
 use expectrl::{Eof, Expect, Session};
 use sha2::{Digest, Sha256};
@@ -357,6 +357,7 @@ fn no_prompt_at_a_terminal_when_ci_is_set_or_yes_is_given() {
 }
 
 #[test]
+#[ignore = "needs Xvfb and xclip; scripts/test runs it"]
 fn the_clipboard_offer_copies_the_secret() {
     let x = Xvfb::start();
     let env = TestEnv::new();
@@ -480,6 +481,7 @@ fn on_screen(env: &TestEnv, args: &str, width: u16, vars: &str) -> Tmux {
 }
 
 #[test]
+#[ignore = "needs tmux; scripts/test runs it"]
 fn a_long_error_fits_the_line_and_goes_when_the_answer_is_valid() {
     let env = TestEnv::new();
     env.write(CATALOG);
@@ -524,6 +526,7 @@ fn a_long_error_fits_the_line_and_goes_when_the_answer_is_valid() {
 }
 
 #[test]
+#[ignore = "needs tmux; scripts/test runs it"]
 fn the_checklist_cursor_shows_without_colour() {
     let env = TestEnv::new();
     env.write(CATALOG);
@@ -559,6 +562,7 @@ fn the_checklist_cursor_shows_without_colour() {
 }
 
 #[test]
+#[ignore = "needs tmux; scripts/test runs it"]
 fn ctrl_c_at_a_text_prompt_starts_its_message_on_a_new_line() {
     let env = TestEnv::new();
     let t = on_screen(&env, "create", 80, "");
@@ -759,6 +763,7 @@ fn yes_no_prompts_read_a_line() {
 /// pasted token is redacted in the reason, and an answer that wraps at the edge leaves no
 /// stale copy of its prompt when it is taken.
 #[test]
+#[ignore = "needs tmux; scripts/test runs it"]
 fn the_form_at_80_columns_keeps_refused_input_and_leaves_no_stale_prompt() {
     let env = TestEnv::new();
     env.write(CATALOG);

@@ -3,7 +3,7 @@
 //! writing commands create the file and say so; idempotent flags (`--ignore-missing`,
 //! `--if-missing`, `list --missing-ok`) and `list -q` for xargs.
 
-use crate::testenv::TestEnv;
+use crate::support::env::TestEnv;
 use std::process::Command;
 
 #[test]
@@ -300,4 +300,17 @@ fn list_names_feeds_xargs_with_every_filter() {
     );
     assert_eq!(names(&["list", "-q"]), "live\noff\n");
     // With nothing expired, xargs -r runs nothing and the pipeline still succeeds.
+}
+
+/// Origin: the independent review of the CLI written against the README (was review.rs).
+#[test]
+fn a_tenant_given_in_the_wrong_case_is_suggested_and_a_split_m_is_kept_whole() {
+    let env = TestEnv::new();
+    env.create("ci", &[]);
+    env.run(&["-t", "ACME", "list"])
+        .code(1)
+        .stderr_has("did you mean --tenant acme?");
+    env.run(&["create", "x", "--expires", "1d1m"])
+        .code(2)
+        .stderr_has("write 1d1mo for months or 1d1min for minutes");
 }

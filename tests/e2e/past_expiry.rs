@@ -2,7 +2,7 @@
 //! (`create`, `update`, `apply`, the admin API; the form in tests/e2e/interactive.rs), even
 //! with `--quiet`; an unchanged one is left as it is.
 
-use crate::testenv::*;
+use crate::support::env::*;
 
 const WHY: &str = "is not in the future; the key would be expired at once (give a later \
                    time, a duration such as 30d, or `never`; `tokenctl update NAME --disable` \

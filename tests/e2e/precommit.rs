@@ -9,7 +9,7 @@
 //! Skipped only when pre-commit is missing AND CI is unset; in CI it must run (`.ci/run`
 //! installs it from PyPI).
 
-use crate::testenv::TestEnv;
+use crate::support::env::TestEnv;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -34,10 +34,6 @@ fn pre_commit() -> Option<PathBuf> {
         let dir = String::from_utf8(out.stdout).ok()?;
         Some(Path::new(dir.trim()).join("pre-commit")).filter(|p| p.is_file())
     })
-}
-
-fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
 }
 
 /// A temp folder to run git and pre-commit in.
@@ -221,15 +217,12 @@ fn blocks_a_live_secret(pre_commit: &Path, sb: &Sandbox, repo: &Path, rev: &str,
 }
 
 #[test]
+#[ignore = "needs pre-commit; scripts/test installs it"]
 fn pre_commit_refuses_a_commit_holding_a_live_secret() {
-    let Some(pre_commit) = pre_commit() else {
-        assert!(
-            !in_ci(),
-            "pre-commit is not installed (.ci/run installs it with pip)"
-        );
-        eprintln!("skipped: pre-commit not installed (pip install pre-commit==4.7.0)");
-        return;
-    };
+    let pre_commit = pre_commit().expect(
+        "pre-commit is not installed: python3 -m pip install pre-commit==4.7.0 \
+         (scripts/test installs it)",
+    );
     let sb = Sandbox {
         env: TestEnv::new(),
         test_build_on_path: true,
@@ -240,11 +233,13 @@ fn pre_commit_refuses_a_commit_holding_a_live_secret() {
 
 /// The hook users get by default: pre-commit builds tokenctl from the repository's own
 /// commit. Slow (a release build through cargo install, minutes): run only with
-/// `TOKENCTL_SLOW_TESTS=1` (`#[ignore]` means "needs root", and scripts/test runs those).
+/// `TOKENCTL_SLOW_TESTS=1` (`#[ignore]` means "needs an outside tool", here pre-commit;
+/// only-slow is this switch, so that a run with --include-ignored stays minutes long).
 #[test]
+#[ignore = "needs pre-commit; scripts/test installs it"]
 fn pre_commit_builds_and_runs_the_rust_hook() {
     if std::env::var_os("TOKENCTL_SLOW_TESTS").is_none_or(|v| v != "1") {
-        eprintln!("skipped: a release build (minutes); run with TOKENCTL_SLOW_TESTS=1");
+        eprintln!("not run: a release build (minutes); TOKENCTL_SLOW_TESTS=1 runs it");
         return;
     }
     let pre_commit = pre_commit().expect("pre-commit is installed");

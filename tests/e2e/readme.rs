@@ -2,7 +2,7 @@
 //! written, the GitHub Actions job's steps run as `shell: bash` runs them against a local
 //! git remote and a stub `gh`, and FORMAT.md's examples hold against the real binary.
 
-use crate::testenv::{NOW, TestEnv};
+use crate::support::env::{NOW, TestEnv};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -1,7 +1,7 @@
 //! `rename OLD NEW`: the same key (hash, permissions, everything) under another name, its
 //! usage record moved with it; refused when NEW is taken or OLD is not there.
 
-use crate::testenv::TestEnv;
+use crate::support::env::TestEnv;
 
 fn usage(env: &TestEnv) -> Option<String> {
     std::fs::read_to_string(env.file().with_file_name("security.usage.yml")).ok()

@@ -3,7 +3,8 @@
 //! digits, look-alike hex, a .gitignored file, a binary file, CRLF and non-UTF-8 text;
 //! scanned from paths and from stdin, as text and JSON, with every exit code.
 
-use crate::testenv::*;
+use crate::support::env::*;
+use std::fs;
 use std::path::Path;
 use std::process::Command;
 
@@ -555,4 +556,30 @@ fn a_secret_two_keys_share_is_reported_for_both_and_does_not_work() {
     out.stderr_has(": 2 ambiguous");
     env.run_with(&["scan", "--fail-on", "any", "-"], &token)
         .code(10);
+}
+
+/// Origin: the independent review of the CLI written against the README (was review.rs).
+#[test]
+fn scan_never_prints_a_secret_that_is_part_of_a_path() {
+    let env = TestEnv::new();
+    let live = env.create("ci", &["-p", "dns:read"]);
+    let dir = env.dir.path().join("leak").join(&live);
+    fs::create_dir_all(&dir).unwrap();
+    fs::write(dir.join("f.txt"), format!("token={live}\n")).unwrap();
+    for format in ["table", "json"] {
+        let out = env.run(&[
+            "scan",
+            "--format",
+            format,
+            env.dir.path().join("leak").to_str().unwrap(),
+        ]);
+        out.code(10);
+        assert!(!out.stdout.contains(&live[5..]), "{}", out.stdout);
+        assert!(!out.stderr.contains(&live[5..]), "{}", out.stderr);
+        assert!(
+            out.stdout.contains("<redacted, fingerprint"),
+            "{}",
+            out.stdout
+        );
+    }
 }

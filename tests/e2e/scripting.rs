@@ -2,7 +2,7 @@
 //! names for every command that prints data (README, "Output formats"), `--quiet`,
 //! `--color` and `NO_COLOR`, tables that fit the width, and help that ends with examples.
 
-use crate::testenv::TestEnv;
+use crate::support::env::TestEnv;
 use serde_json::Value;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -30,7 +30,7 @@ fn run_with_open_stdin(env: &TestEnv, args: &[&str]) -> (i32, String) {
         .env("HOME", env.dir.path())
         .env("TOKENCTL_ROOT", env.root())
         .env("TOKENCTL_TENANT", &env.tenant)
-        .env("TOKENCTL_NOW", crate::testenv::NOW)
+        .env("TOKENCTL_NOW", crate::support::env::NOW)
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(&err_path).unwrap())
@@ -177,7 +177,7 @@ fn json_shapes_are_pinned() {
         .json();
     assert_eq!(fields(&shown), KEY_FIELDS);
     assert_eq!(shown["status"], "active");
-    assert_eq!(shown["createdAt"], crate::testenv::NOW);
+    assert_eq!(shown["createdAt"], crate::support::env::NOW);
 
     let verified = env
         .run_with(

@@ -4,7 +4,7 @@
 //! tenant names, scopes from the file's catalog, expiry presets and key names. Nothing
 //! hidden (`__clipboard-serve`, the test clock) is ever offered.
 
-use crate::testenv::{TestEnv, Tmux};
+use crate::support::env::{TestEnv, Tmux};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -232,16 +232,19 @@ fn dynamic_completion_in(kind: Kind) {
 }
 
 #[test]
+#[ignore = "needs tmux and bash; scripts/test runs it"]
 fn dynamic_completion_in_bash() {
     dynamic_completion_in(Kind::Bash);
 }
 
 #[test]
+#[ignore = "needs tmux and zsh; scripts/test runs it"]
 fn dynamic_completion_in_zsh() {
     dynamic_completion_in(Kind::Zsh);
 }
 
 #[test]
+#[ignore = "needs tmux and fish; scripts/test runs it"]
 fn dynamic_completion_in_fish() {
     dynamic_completion_in(Kind::Fish);
 }
@@ -286,16 +289,19 @@ fn static_completion_in(kind: Kind) {
 }
 
 #[test]
+#[ignore = "needs tmux and bash; scripts/test runs it"]
 fn static_completion_in_bash() {
     static_completion_in(Kind::Bash);
 }
 
 #[test]
+#[ignore = "needs tmux and zsh; scripts/test runs it"]
 fn static_completion_in_zsh() {
     static_completion_in(Kind::Zsh);
 }
 
 #[test]
+#[ignore = "needs tmux and fish; scripts/test runs it"]
 fn static_completion_in_fish() {
     static_completion_in(Kind::Fish);
 }

@@ -1,7 +1,9 @@
 //! `list --all-tenants` and `check --all-tenants` over several tenants, one of them broken;
 //! the audit filters `--permission` and `--unrestricted`, alone and across tenants.
 
-use crate::testenv::*;
+use crate::support::env::*;
+use std::fs;
+use std::os::unix::fs::{PermissionsExt, symlink};
 
 /// Tenants acme, beta and zeta made through the CLI at NOW; `broken` holds invalid YAML.
 fn tenants(env: &TestEnv) {
@@ -393,4 +395,69 @@ fn under_the_default_root_even_the_first_tenant_needs_new_tenant() {
     assert_eq!(out.status.code(), Some(1));
     let out = run(&["--tenant", "beta", "create", "ci", "-q", "--new-tenant"]);
     assert_eq!(out.status.code(), Some(0));
+}
+
+/// Origin: the independent review of the CLI written against the README (was review.rs).
+#[test]
+fn all_tenants_on_a_root_without_tenants_fails_rather_than_passing_empty() {
+    let env = TestEnv::new();
+    let empty = env.dir.path().join("empty");
+    fs::create_dir(&empty).unwrap();
+    let root = empty.to_str().unwrap();
+    for args in [
+        &["--root", root, "list", "--all-tenants", "--format", "json"][..],
+        &["--root", root, "check", "--all-tenants"],
+        &["--root", root, "scan", "--all-tenants", "-"],
+    ] {
+        let out = env.run_with(args, "");
+        out.code(1).stderr_has("holds no tenant").stdout_empty();
+    }
+    env.run(&[
+        "--root",
+        root,
+        "list",
+        "--all-tenants",
+        "--format",
+        "json",
+        "--missing-ok",
+    ])
+    .success()
+    .stdout_has("[]");
+}
+
+/// Origin: the independent review of the CLI written against the README (was review.rs).
+///
+/// A tenant folder whose file leads out of the root (or whose name tokenctl cannot address)
+/// is not read: its tokens would show as unknown, so the run does not pass.
+#[test]
+fn all_tenants_fails_when_a_tenant_folder_is_not_read() {
+    let env = TestEnv::new();
+    let live = env.create("ci", &["-p", "dns:read"]);
+    // Tenant acme's file, reached through tenant b's link out of the root.
+    let outside = env.dir.path().join("outside");
+    fs::create_dir_all(&outside).unwrap();
+    fs::rename(env.file(), outside.join("security.yml")).unwrap();
+    fs::create_dir_all(env.root().join("a")).unwrap();
+    fs::write(env.root().join("a/security.yml"), "apiKeys: {}\n").unwrap();
+    fs::set_permissions(
+        env.root().join("a/security.yml"),
+        fs::Permissions::from_mode(0o600),
+    )
+    .unwrap();
+    fs::remove_dir_all(env.root().join("acme")).unwrap();
+    fs::create_dir_all(env.root().join("b")).unwrap();
+    symlink(
+        outside.join("security.yml"),
+        env.root().join("b/security.yml"),
+    )
+    .unwrap();
+    for args in [
+        &["scan", "--all-tenants", "-"][..],
+        &["list", "--all-tenants"],
+        &["check", "--all-tenants"],
+    ] {
+        let out = env.run_with(args, &live);
+        out.code(1).stderr_has("error: not read ");
+        assert!(!out.stdout.contains(&live[5..]) && !out.stderr.contains(&live[5..]));
+    }
 }

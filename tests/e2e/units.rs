@@ -2,8 +2,8 @@
 //! years, a bare `m` refused as ambiguous, the units in every duration flag's help, and
 //! `update` saying what it changed.
 
-use crate::lifecycle::run_at;
-use crate::testenv::{EARLIER, NOW, TestEnv};
+use crate::support::env::run_at;
+use crate::support::env::{EARLIER, NOW, TestEnv};
 
 /// The `expiresAt:` line of key `name` in the file.
 fn expires_at(env: &TestEnv, name: &str) -> String {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs (when missing) and builds the readers of the portable-YAML differential test
-# (tests/e2e/portable_readers.rs): Go's gopkg.in/yaml.v3, yaml.v2 and sigs.k8s.io/yaml, SnakeYAML
+# (tests/e2e/guarantees/portable_readers.rs): Go's gopkg.in/yaml.v3, yaml.v2 and sigs.k8s.io/yaml, SnakeYAML
 # 1.33, npm yaml, js-yaml 4 and 5, PyYAML (pure and libyaml) and ruamel.yaml. Debian packages
 # only as root with apt-get; nothing is fetched when everything is there, and nothing is
 # rebuilt that is up to date. The builds go to target/readers/ (or $READERS_OUT).

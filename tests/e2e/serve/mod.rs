@@ -1,0 +1,9 @@
+//! `tokenctl serve` (the admin API) driven by curl and ureq through support/server.rs, and the
+//! library's example server (examples/server.rs).
+
+mod caller;
+mod errors;
+mod example;
+mod proxy;
+mod service;
+mod table;

@@ -1,0 +1,26 @@
+//! The helpers every end-to-end test shares, in one place (tests/library/ includes this
+//! folder too, for the generator, the oracle and the differential test's model):
+//! - `env`: [`env::TestEnv`], a temp folder with a tenant root and a fixed clock, and the
+//!   outside programs some tests drive (Xvfb, sway, tmux) and the root-only helpers;
+//! - `harness`: the binary's path, large generated files, a seeded random source, a run that
+//!   measures the child's peak memory (the fault, concurrency and hostile-input tests);
+//! - `server`: the `tokenctl serve` harness, driven by curl and ureq;
+//! - `oracle`: the independent reader (libyaml) that writes are judged by, and `oracle.py`,
+//!   PyYAML and ruamel.yaml for the differential test (fuzz/fuzz_targets/edit.rs includes
+//!   `oracle.rs` with `#[path]`);
+//! - `differential`: the differential test's cases and judge, shared by its in-process half
+//!   (tests/library/) and its half through the binary (guarantees/differential.rs);
+//! - `generator`: the generator of security.yml files as people and other tools write them.
+
+pub mod differential;
+pub mod env;
+pub mod generator;
+pub mod harness;
+pub mod oracle;
+pub mod server;
+
+/// Whether the tests run in CI (env `CI` set to anything but empty, `false` or `0`).
+#[allow(dead_code)]
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
+}
