@@ -14,8 +14,8 @@ use std::fs;
 use std::io::Write;
 use std::path::Path;
 use std::process::Stdio;
-use tokenctl::model::ApiKey;
 use tokenctl::document::Document;
+use tokenctl::model::ApiKey;
 use tokenctl::token::TokenHash;
 
 // ---- Through the binary, with PyYAML and ruamel.yaml as further readers. ----

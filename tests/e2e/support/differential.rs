@@ -19,8 +19,8 @@ use crate::support::oracle::{self, Change};
 use jiff::Timestamp;
 use std::collections::BTreeMap;
 use std::path::Path;
-use tokenctl::model::{ApiKey, PreviousHash};
 use tokenctl::document::{Document, Edit};
+use tokenctl::model::{ApiKey, PreviousHash};
 use tokenctl::token::TokenHash;
 
 pub(crate) fn now() -> Timestamp {
