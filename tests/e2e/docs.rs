@@ -57,6 +57,7 @@ const PAGES: &[&str] = &[
     "ARCHITECTURE.md",
     "CONTRIBUTING.md",
     "SECURITY.md",
+    "examples/ansible/README.md",
 ];
 
 /// Every fenced block of [`PAGES`], in order, and its fate.
@@ -282,6 +283,55 @@ const BLOCKS: &[Known] = &[
         "sh",
         "TOKENCTL_REGENERATE=1 cargo test --test e2e generated",
         Checked(&["the_regenerate_command_names_the_generated_tests"]),
+    ),
+    // examples/ansible/README.md
+    known(
+        "examples/ansible/README.md",
+        "sh",
+        "ansible-doc tokenctl_apply",
+        Run(&["the_ansible_readme_s_commands_and_output_run"]),
+    ),
+    known(
+        "examples/ansible/README.md",
+        "yaml",
+        "- name: The API keys of tenant acme",
+        Run(&["the_ansible_readme_s_commands_and_output_run"]),
+    ),
+    known(
+        "examples/ansible/README.md",
+        "yaml",
+        "register: monitoring_key",
+        Run(&["the_ansible_readme_s_secrets_recipe_runs"]),
+    ),
+    known(
+        "examples/ansible/README.md",
+        "sh",
+        "export ANSIBLE_LIBRARY=",
+        Run(&["the_ansible_readme_s_commands_and_output_run"]),
+    ),
+    known(
+        "examples/ansible/README.md",
+        "sh",
+        "-e security_file=/srv/tenants/acme/security.yml",
+        Run(&["the_ansible_readme_s_commands_and_output_run"]),
+    ),
+    known(
+        "examples/ansible/README.md",
+        "text",
+        "$ ansible-playbook -i localhost,",
+        Run(&["the_ansible_readme_s_commands_and_output_run"]),
+    ),
+    known(
+        "examples/ansible/README.md",
+        "text",
+        "@@ -0,0 +1,12 @@",
+        Checked(&["the_ansible_readme_s_commands_and_output_run"]),
+    ),
+    known(
+        "examples/ansible/README.md",
+        "text",
+        "fatal: [localhost]: FAILED!",
+        Checked(&["the_ansible_readme_s_commands_and_output_run"]),
     ),
 ];
 
@@ -1464,4 +1514,217 @@ fn the_regenerate_command_names_the_generated_tests() {
     let sources = test_functions();
     assert!(sources.contains("\"TOKENCTL_REGENERATE\""));
     assert!(read("tests/e2e/main.rs").contains("mod generated;"));
+}
+
+// ---------------------------------------------------------------------------------------
+// examples/ansible/README.md
+
+/// Lines with their trailing blanks cut, without leading or trailing empty lines: Ansible
+/// pads its recap line.
+fn trimmed(text: &str) -> String {
+    let lines: Vec<&str> = text.lines().map(str::trim_end).collect();
+    lines.join("\n").trim_matches('\n').to_string()
+}
+
+/// The README's commands, as written but for the paths (/srv and /tmp/srv are in a temp
+/// folder), and its three output samples, made again and compared.
+#[test]
+#[ignore = "needs ansible-playbook; scripts/test runs it"]
+fn the_ansible_readme_s_commands_and_output_run() {
+    need("ansible-playbook");
+    const PAGE: &str = "examples/ansible/README.md";
+    let dir = tempfile::tempdir().unwrap();
+    let srv = dir.path().join("srv");
+    let srv_path = regex::Regex::new("(/tmp)?/srv/").unwrap();
+    let in_temp = |text: &str| {
+        srv_path
+            .replace_all(text, format!("{}/", srv.display()).as_str())
+            .into_owned()
+    };
+    let run = |script: &str, cwd: &Path, now: &str| {
+        let mut c = bash(cwd, script);
+        c.env("HOME", dir.path())
+            .env("TOKENCTL_NOW", now)
+            .env("ANSIBLE_NOCOLOR", "1")
+            .env("ANSIBLE_LOCAL_TEMP", dir.path().join("local-tmp"))
+            .env("ANSIBLE_RETRY_FILES_ENABLED", "0")
+            .env("LANG", "C.UTF-8");
+        let out = output(c);
+        out.success();
+        out
+    };
+    // ansible-doc, from the repository's root; then from elsewhere with the export.
+    let doc = block(PAGE, "ansible-doc tokenctl_apply");
+    run(&doc, &repo(), NOW).stdout_has("tokenctl_apply");
+    let export = block(PAGE, "export ANSIBLE_LIBRARY=");
+    let export = export.replace("/path/to/tokenctl", &repo().display().to_string());
+    run(
+        &format!("{export}ansible-doc tokenctl_apply\n"),
+        dir.path(),
+        NOW,
+    )
+    .stdout_has("tokenctl_apply");
+    // The example playbook installs the keys.
+    let install = in_temp(&block(
+        PAGE,
+        "-e security_file=/srv/tenants/acme/security.yml",
+    ));
+    run(&install, &repo(), NOW).stdout_has("changed=4");
+    let file = srv.join("tenants/acme/security.yml");
+    // Someone edits a description by hand; --check --diff shows it, as the transcript does.
+    let mut c = Command::new(bin());
+    c.arg("--file")
+        .arg(&file)
+        .args([
+            "update",
+            "grafana",
+            "--description",
+            "Dashboards (edited by hand)",
+        ])
+        .env("TOKENCTL_NOW", NOW);
+    output(c).success();
+    let transcript = block(PAGE, "$ ansible-playbook -i localhost,");
+    let (command, shown) = transcript.split_once("\n\n").unwrap();
+    let command = in_temp(command.strip_prefix("$ ").unwrap());
+    let out = run(&command, &repo(), NOW);
+    assert_eq!(
+        trimmed(&out.stdout).replace(&srv.display().to_string(), "/tmp/srv"),
+        trimmed(shown),
+        "{PAGE}: the --check --diff transcript"
+    );
+    // On a new host: every key as created (at the instant the sample was made).
+    let fresh = block(PAGE, "@@ -0,0 +1,12 @@");
+    let created = fresh
+        .lines()
+        .find_map(|l| l.strip_prefix("+ci-deploy: createdAt: "))
+        .unwrap();
+    std::fs::remove_dir_all(&srv).unwrap();
+    let out = run(&command, &repo(), created);
+    let real = trimmed(&out.stdout).replace(&srv.display().to_string(), "/tmp/srv");
+    assert!(
+        real.contains(&trimmed(&fresh)),
+        "{PAGE}: on a new host:\n{real}"
+    );
+    assert!(!srv.exists(), "check mode created nothing");
+    // The module task, with its root in the temp folder.
+    let task = in_temp(&block(PAGE, "- name: The API keys of tenant acme"));
+    let play = ansible_play(dir.path(), &task);
+    let out = ansible_playbook(dir.path(), &play, &[]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let written = std::fs::read_to_string(srv.join("tenants/acme/security.yml")).unwrap();
+    assert!(
+        written.contains("description: GitHub Actions deploy job"),
+        "{written}"
+    );
+    // A bad desired state: tokenctl's message at its line and column, and its exit code.
+    let fatal = block(PAGE, "fatal: [localhost]: FAILED!");
+    let shown_msg = fatal
+        .split("\"msg\": \"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap();
+    let bad = task.replace(
+        "sha256:d55a36f51b11c4e4be83efcda7fad05d4e2e1452cd23bbba725d8829ba92ad3e",
+        "sha256:d55a36f5",
+    );
+    let play = ansible_play(dir.path(), &bad);
+    let out = ansible_playbook(dir.path(), &play, &[]);
+    assert_ne!(out.code, 0);
+    assert!(
+        out.stdout.contains(&format!("\"msg\": \"{shown_msg}\""))
+            && out.stdout.contains("\"rc\": 1"),
+        "{PAGE}: the failure shows {shown_msg:?}:\n{}",
+        out.stdout
+    );
+}
+
+/// The secrets recipe: a generated secret kept out of the output, into a vault-encrypted
+/// file and into HashiCorp Vault (a stub `vault` on PATH that records what it is given:
+/// HashiCorp's CLI is not in Debian).
+#[test]
+#[ignore = "needs ansible-playbook; scripts/test runs it"]
+fn the_ansible_readme_s_secrets_recipe_runs() {
+    need("ansible-playbook");
+    let dir = tempfile::tempdir().unwrap();
+    let srv = dir.path().join("srv");
+    let tasks = block("examples/ansible/README.md", "register: monitoring_key")
+        .replace("/srv/", &format!("{}/", srv.display()));
+    std::fs::create_dir_all(dir.path().join("vault")).unwrap();
+    std::fs::create_dir_all(dir.path().join("bin")).unwrap();
+    let password = dir.path().join("vault-password");
+    std::fs::write(&password, "correct horse\n").unwrap();
+    let stub = dir.path().join("bin/vault");
+    std::fs::write(
+        &stub,
+        format!(
+            "#!/bin/sh\nprintf '%s\\n' \"$*\" > {d}/vault-argv\ncat > {d}/vault-stdin\n",
+            d = dir.path().display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&stub, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let play = ansible_play(dir.path(), &tasks);
+    let mut c = Command::new("ansible-playbook");
+    c.arg("-i")
+        .arg("localhost,")
+        .arg(&play)
+        .arg("-e")
+        .arg(format!("vault_password_file={}", password.display()))
+        .current_dir(dir.path())
+        .env_clear()
+        .env(
+            "PATH",
+            format!("{}:{}", dir.path().join("bin").display(), path()),
+        )
+        .env("HOME", dir.path())
+        .env("LC_ALL", "C.UTF-8")
+        .env("LANG", "C.UTF-8")
+        .env("ANSIBLE_NOCOLOR", "1")
+        .env("ANSIBLE_LOCAL_TEMP", dir.path().join("local-tmp"))
+        .env("ANSIBLE_LIBRARY", repo().join("examples/ansible/library"))
+        .env("TOKENCTL_NOW", NOW);
+    let out = output(c);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        !out.stdout.contains("tk_"),
+        "no_log keeps the secret out: {}",
+        out.stdout
+    );
+    // Exactly the secret: no line break after it, which a server would refuse.
+    let secret = std::fs::read_to_string(dir.path().join("vault-stdin")).unwrap();
+    assert!(
+        secret.starts_with("tk_") && secret.len() == 75,
+        "{secret:?}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("vault-argv")).unwrap(),
+        "kv put secret/acme/monitoring token=-\n"
+    );
+    let mut c = Command::new("ansible-vault");
+    c.args(["view", "--vault-password-file"])
+        .arg(&password)
+        .arg(dir.path().join("vault/acme-keys.yml"))
+        .env("HOME", dir.path())
+        .env("LC_ALL", "C.UTF-8");
+    let view = output(c);
+    view.success();
+    assert_eq!(view.stdout, format!("monitoring: {secret}\n"));
+    let mut c = Command::new(bin());
+    c.arg("--file")
+        .arg(srv.join("tenants/acme/security.yml"))
+        .args(["verify", "--permission", "dns:read"])
+        .env("TOKENCTL_NOW", NOW)
+        .stdin(Stdio::piped());
+    let mut child = c.stdout(Stdio::piped()).spawn().unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(secret.as_bytes())
+        .unwrap();
+    assert!(child.wait_with_output().unwrap().status.success());
 }
