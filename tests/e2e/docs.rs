@@ -1647,6 +1647,11 @@ fn the_ansible_readme_s_commands_and_output_run() {
 #[ignore = "needs ansible-playbook; scripts/test runs it"]
 fn the_ansible_readme_s_secrets_recipe_runs() {
     need("ansible-playbook");
+    assert!(
+        flat(&read("examples/ansible/README.md"))
+            .contains("checked against HashiCorp Vault's documentation, not run by the tests"),
+        "the page says how the vault command line was checked"
+    );
     let dir = tempfile::tempdir().unwrap();
     let srv = dir.path().join("srv");
     let tasks = block("examples/ansible/README.md", "register: monitoring_key")
