@@ -11,6 +11,7 @@ mod check;
 mod clipboard;
 mod create;
 mod delete;
+mod docs;
 mod generated;
 mod help;
 mod instances;

@@ -204,6 +204,7 @@ EXAMPLES = r"""
   ansible.builtin.command:
     argv: [vault, kv, put, "secret/acme/{{ item.name }}", token=-]
     stdin: "{{ item.token }}"
+    stdin_add_newline: false  # the token alone, no line break after it
   loop: "{{ monitoring_key.secrets }}"
   loop_control:
     label: "{{ item.name }}"
