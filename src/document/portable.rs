@@ -5,7 +5,7 @@
 //! refused in tokenctl's own data, whatever the reason a library would have to read it
 //! differently.
 
-use crate::yaml::{Lines, SyntaxError};
+use crate::yaml::{self, Lines, SyntaxError};
 
 /// Why a plain scalar of tokenctl's data is not portable text, or `None` when every library
 /// reads it as the same string. The allow-list: a letter or digit (any script), `/`, `_`, or
@@ -60,7 +60,7 @@ const YAML11: &str = "YAML 1.1 libraries (PyYAML, ruamel.yaml's safe loader, Sna
 
 /// What a plain scalar is to some library when it is not text, and to whom.
 pub(crate) fn non_text(s: &str) -> Option<(&'static str, &'static str)> {
-    if let Some(what) = super::load::core_schema_non_text(s) {
+    if let Some(what) = yaml::core_schema_non_text(s) {
         return Some((what, "every YAML library"));
     }
     match s {
@@ -68,7 +68,7 @@ pub(crate) fn non_text(s: &str) -> Option<(&'static str, &'static str)> {
         "=" => return Some(("a value key", "SnakeYAML, PyYAML and ruamel.yaml")),
         _ => {}
     }
-    if let Some(what) = super::load::yaml11_non_text(s) {
+    if let Some(what) = yaml::yaml11_non_text(s) {
         return Some((what, YAML11));
     }
     if sexagesimal(s) {

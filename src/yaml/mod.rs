@@ -9,9 +9,11 @@
 
 pub mod fast;
 pub mod full;
+mod resolve;
 mod same;
 
 pub use full::parse_full;
+pub(crate) use resolve::{core_schema_non_text, yaml11_non_text};
 pub use same::{Resolver, same};
 
 use saphyr_parser::ScalarStyle;
