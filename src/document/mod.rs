@@ -11,6 +11,7 @@ pub mod desired;
 pub(crate) mod edit;
 mod layout;
 mod load;
+mod plan;
 mod portable;
 pub(crate) mod prove;
 pub mod render;
