@@ -51,10 +51,9 @@ impl Document {
             }
             match (field, v) {
                 (Some(f), None) => {
-                    splices.push((
+                    splices.push(Splice::cut(
                         line_start(text, f.key_start),
                         line_end(text, f.value_end),
-                        String::new(),
                     ));
                 }
                 (Some(f), Some(v)) => {
@@ -80,7 +79,7 @@ impl Document {
                     } else {
                         ""
                     };
-                    splices.push((colon + 1, end, anchor + &suffix + eol));
+                    splices.push(Splice::new(colon + 1, end, anchor + &suffix + eol));
                 }
                 (None, Some(v)) => {
                     appended.push_str(&" ".repeat(field_indent));
@@ -94,7 +93,11 @@ impl Document {
         }
         if !appended.is_empty() {
             let at = line_end(text, entry.value_end);
-            splices.push((at, at, newline_if_needed(text, at, nl) + &appended));
+            splices.push(Splice::new(
+                at,
+                at,
+                newline_if_needed(text, at, nl) + &appended,
+            ));
         }
         Ok(splices)
     }
@@ -135,7 +138,7 @@ impl Document {
                 }
             }
         }
-        Ok((start, end, String::new()))
+        Ok(Splice::cut(start, end))
     }
 
     /// When an edit removes every key of a block apiKeys whose value carries a tag
@@ -173,7 +176,7 @@ impl Document {
                 break;
             }
         }
-        Some((at, at, " {}".to_string()))
+        Some(Splice::new(at, at, " {}"))
     }
 
     /// Splices that add `keys` after the last key.
@@ -218,7 +221,7 @@ impl Document {
                 }
             };
             out.push_str(&entries(self.layout.top_indent + 2, 2));
-            splices.push((at, at, out));
+            splices.push(Splice::new(at, at, out));
             return Ok(splices);
         };
         if let Some((_, alias)) = self
@@ -252,11 +255,11 @@ impl Document {
                     } else {
                         value[..word].trim_end().len()
                     };
-                    splices.push((colon + 1 + keep, *end, String::new()));
+                    splices.push(Splice::cut(colon + 1 + keep, *end));
                 }
                 let at = line_end(text, (*end).max(colon));
                 let indent = self.layout.top_indent + 2;
-                splices.push((
+                splices.push(Splice::new(
                     at,
                     at,
                     newline_if_needed(text, at, nl) + &entries(indent, 2),
@@ -267,10 +270,10 @@ impl Document {
                 // The `{}` goes; an anchor or tag before it stays (found by fuzz/edit).
                 let brace = text[..*end].rfind('{').unwrap_or(colon + 1).max(colon + 1);
                 let keep = text[colon + 1..brace].trim_end().len();
-                splices.push((colon + 1 + keep, *end, String::new()));
+                splices.push(Splice::cut(colon + 1 + keep, *end));
                 let at = line_end(text, *end);
                 let indent = self.layout.top_indent + 2;
-                splices.push((
+                splices.push(Splice::new(
                     at,
                     at,
                     newline_if_needed(text, at, nl) + &entries(indent, 2),
@@ -291,7 +294,7 @@ impl Document {
                 if trailing_comma {
                     added.replace_range(..1, "");
                 }
-                splices.push((end - 1, end - 1, added));
+                splices.push(Splice::new(end - 1, end - 1, added));
             }
             ApiValue::Block => {
                 let last = self
@@ -319,7 +322,7 @@ impl Document {
                             .max(1)
                     });
                 let at = line_end(text, last.value_end);
-                splices.push((
+                splices.push(Splice::new(
                     at,
                     at,
                     newline_if_needed(text, at, nl) + &entries(key_indent, field_indent),

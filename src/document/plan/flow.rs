@@ -45,7 +45,7 @@ impl Document {
                 }
             }
         }
-        (
+        Splice::new(
             entry.content_start,
             entry.value_end,
             format!("{{{}}}", items.join(", ")),
@@ -75,9 +75,9 @@ impl Document {
             let entries = &doc.layout.entries;
             let entry = &entries[i];
             let splice = if let Some(next) = entries.get(i + 1) {
-                (entry.key_start, next.key_start, String::new())
+                Splice::cut(entry.key_start, next.key_start)
             } else if i > 0 {
-                (entries[i - 1].value_end, entry.value_end, String::new())
+                Splice::cut(entries[i - 1].value_end, entry.value_end)
             } else {
                 // The only entry: a trailing comma after it goes too, and when only blanks
                 // stand between it and the brackets, those as well (`{\n  a: 1,\n}` -> `{}`;
@@ -97,7 +97,7 @@ impl Document {
                 if before.ends_with('{') && after.starts_with('}') {
                     (start, end) = (before.len(), text.len() - after.len());
                 }
-                (start, end, String::new())
+                Splice::cut(start, end)
             };
             doc.check_aliases(std::slice::from_ref(&splice))?;
             doc = self.reload(apply_splices(&doc.text, vec![splice])?)?;

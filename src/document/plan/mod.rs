@@ -13,7 +13,7 @@ mod block;
 mod flow;
 mod splice;
 
-pub(crate) use splice::apply_splices;
+use splice::apply_splices;
 
 use super::Document;
 use super::edit::{Edit, field_changes};

@@ -5,6 +5,55 @@ use super::{Document, internal};
 use crate::document::layout::line_end;
 use crate::error::{Error, Result};
 
+/// Bytes `start..end` of the text to replace with `with`: an insertion when `start == end`,
+/// a cut when `with` is empty.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Splice {
+    pub start: usize,
+    pub end: usize,
+    pub with: String,
+}
+
+impl Splice {
+    pub fn new(start: usize, end: usize, with: impl Into<String>) -> Self {
+        Splice {
+            start,
+            end,
+            with: with.into(),
+        }
+    }
+
+    /// Bytes `start..end` cut out.
+    pub fn cut(start: usize, end: usize) -> Self {
+        Splice::new(start, end, String::new())
+    }
+}
+
+/// `text` with `splices` made; they must not overlap, and equal starts keep their order.
+pub(super) fn apply_splices(text: &str, mut splices: Vec<Splice>) -> Result<String> {
+    splices.sort_by_key(|s| s.start);
+    let mut out =
+        String::with_capacity(text.len() + splices.iter().map(|s| s.with.len()).sum::<usize>());
+    let mut at = 0;
+    for Splice {
+        start,
+        end,
+        with: new,
+    } in splices
+    {
+        if start < at || end < start || end > text.len() {
+            return Err(internal(format!(
+                "overlapping edits at bytes {start}..{end}"
+            )));
+        }
+        out.push_str(&text[at..start]);
+        out.push_str(&new);
+        at = end;
+    }
+    out.push_str(&text[at..]);
+    Ok(out)
+}
+
 impl Document {
     /// Refuses splices that change an anchored node some alias refers to: the alias would
     /// then mean something else too (the new value, an earlier anchor of the same name) or
@@ -14,8 +63,10 @@ impl Document {
         if self.layout.aliases.is_empty() {
             return Ok(());
         }
-        for (s, e, _) in splices {
-            let (s, e) = (*s, *e);
+        for &Splice {
+            start: s, end: e, ..
+        } in splices
+        {
             for d in &self.layout.anchor_defs {
                 let reach = if d.block {
                     line_end(&self.text, d.end)
@@ -54,9 +105,6 @@ impl Document {
     }
 }
 
-/// Bytes `start..end` of the text to replace with the string.
-pub(super) type Splice = (usize, usize, String);
-
 /// The name of the anchor whose `&` is at or after `at`.
 pub(super) fn anchor_name(text: &str, at: usize) -> &str {
     let rest = &text[at..];
@@ -65,24 +113,4 @@ pub(super) fn anchor_name(text: &str, at: usize) -> &str {
         .find([' ', '\t', '\r', '\n', ',', ']', '}'])
         .unwrap_or(rest.len());
     &rest[..len]
-}
-
-/// Applies non-overlapping splices (start, end, replacement); equal starts keep their order.
-pub(crate) fn apply_splices(text: &str, mut splices: Vec<Splice>) -> Result<String> {
-    splices.sort_by_key(|s| s.0);
-    let mut out =
-        String::with_capacity(text.len() + splices.iter().map(|s| s.2.len()).sum::<usize>());
-    let mut at = 0;
-    for (start, end, new) in splices {
-        if start < at || end < start || end > text.len() {
-            return Err(internal(format!(
-                "overlapping edits at bytes {start}..{end}"
-            )));
-        }
-        out.push_str(&text[at..start]);
-        out.push_str(&new);
-        at = end;
-    }
-    out.push_str(&text[at..]);
-    Ok(out)
 }
