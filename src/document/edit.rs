@@ -3,7 +3,7 @@
 //! ([`super::plan`]) makes an edit into the new text.
 
 use super::plan::internal;
-use super::render::{Value, key_fields};
+use super::render::Value;
 use crate::error::Result;
 use crate::model::{self, ApiKey};
 
@@ -119,11 +119,6 @@ pub(crate) fn field_changes(old: &ApiKey, new: &ApiKey) -> Vec<(&'static str, Op
         ));
     }
     out
-}
-
-/// The fields of a key written as changes from nothing, for plans that show a new key.
-pub fn new_key_fields(key: &ApiKey) -> Vec<(&'static str, Value)> {
-    key_fields(key)
 }
 
 /// Sets (or with `None` removes) one of tokenctl's fields of `key`, from the value a plan

@@ -206,7 +206,9 @@ pub fn parse_full(text: &str) -> Result<Tree<'_>, SyntaxError> {
                 // the same start): its indentation is its `-`'s (found by fuzz/edit: a block
                 // scalar item deeper than the `-` but not than the `|` was cut short).
                 let indent = match dash_before(text, start).filter(|_| is_seq && !flow) {
-                    Some(dash) => text[line_start(text, dash)..dash].chars().count() as isize,
+                    Some(dash) => {
+                        text[super::line_start(text, dash)..dash].chars().count() as isize
+                    }
                     None => span.end.col() as isize,
                 };
                 let kind = if is_seq {
@@ -433,10 +435,6 @@ fn dash_before(text: &str, at: usize) -> Option<usize> {
     }
     let before = text[..at].trim_end_matches([' ', '\t']);
     (before.len() < at && before.ends_with('-')).then(|| before.len() - 1)
-}
-
-fn line_start(text: &str, at: usize) -> usize {
-    memchr::memrchr(b'\n', &text.as_bytes()[..at]).map_or(0, |i| i + 1)
 }
 
 /// The offset of the `\n` that ends the line holding `at`, or the end of the text.

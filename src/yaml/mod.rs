@@ -416,6 +416,11 @@ impl<'t> Lines<'t> {
     }
 }
 
+/// The start of the line holding `pos` (found by LF: the line of a CRLF file too).
+pub(crate) fn line_start(text: &str, pos: usize) -> usize {
+    memchr::memrchr(b'\n', &text.as_bytes()[..pos.min(text.len())]).map_or(0, |i| i + 1)
+}
+
 /// Every anchored node of a tree, by anchor id, so that an alias can be followed.
 pub fn anchors<'a, 't>(root: &'a Node<'t>) -> rustc_hash::FxHashMap<u32, &'a Node<'t>> {
     let mut anchors = rustc_hash::FxHashMap::default();

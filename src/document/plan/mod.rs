@@ -15,9 +15,9 @@ mod splice;
 
 use splice::apply_splices;
 
-use super::Document;
 use super::edit::{Edit, field_changes};
 use super::layout::{ApiValue, EntryLayout, Root};
+use super::{Document, prove};
 use crate::error::{Error, Result};
 use crate::model::{self, ApiKey, SecurityFile};
 use rustc_hash::FxHashMap;
@@ -55,8 +55,36 @@ impl Planned {
     }
 }
 
+/// What an edit comes to, four ways:
+///
+/// - [`Document::edited`]: the new text, planned and proven; what a write writes.
+/// - [`Document::plan`]: the new text unproven, with what it must read as ([`Planned`]), which
+///   the prover checks.
+/// - [`Document::intended`]: only the model after the edit, with no text (`apply` checks its
+///   plan is idempotent on it).
+/// - [`Document::proofs`]: both of the prover's verdicts on the plan, for tests.
 impl Document {
-    /// Plans `edit` against this document: the intended model and the new text.
+    /// The text to write for `edit`: [`Document::plan`]ned, then proven to read as intended
+    /// ([`prove`]). This is what the store writes, under its lock.
+    pub fn edited(&self, edit: &Edit) -> Result<String> {
+        let planned = self.plan(edit)?;
+        prove::prove(self, &planned)?;
+        Ok(planned.text)
+    }
+
+    /// Both proofs of `edit`'s planned text, for tests that check they agree: the local
+    /// proof's verdict (`None` where it does not apply) and the whole-document proof's, with
+    /// the planned text. `Err` when the planner refuses the edit.
+    #[doc(hidden)]
+    pub fn proofs(&self, edit: &Edit) -> Result<(Option<Result<()>>, Result<()>, String)> {
+        let planned = self.plan(edit)?;
+        let local = prove::local(self, &planned);
+        let full = prove::full(self, &planned);
+        Ok((local, full, planned.text))
+    }
+
+    /// Plans `edit` against this document: the new text, and the keys and fields it must read
+    /// as. Not yet proven: see [`Document::edited`].
     pub(crate) fn plan(&self, edit: &Edit) -> Result<Planned> {
         self.check_writable()?;
         if edit.portable {
