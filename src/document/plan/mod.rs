@@ -12,6 +12,8 @@
 mod block;
 mod flow;
 mod splice;
+#[cfg(test)]
+mod tests;
 
 use splice::apply_splices;
 
