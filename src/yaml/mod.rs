@@ -13,7 +13,9 @@ mod resolve;
 mod same;
 
 pub use full::parse_full;
-pub(crate) use resolve::{core_schema_non_text, yaml11_non_text};
+pub(crate) use resolve::{
+    core_schema_non_text, yaml11_non_text, yaml11_sexagesimal, yaml11_timestamp,
+};
 pub use same::{Resolver, same};
 
 use saphyr_parser::ScalarStyle;

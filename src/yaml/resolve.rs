@@ -1,6 +1,7 @@
 //! How a plain scalar resolves to a type other than text: YAML 1.2's core schema, which every
-//! library follows, and YAML 1.1's wider rules, which many still do. The portable allow-list
-//! of the document layer (`document::portable`) is built on these.
+//! library follows, and YAML 1.1's wider rules (booleans, numbers with `_`, octal and base 60,
+//! dates and timestamps), which many still do. The portable allow-list of the document layer
+//! (`document::portable`) is built on these.
 
 /// What a plain scalar is to YAML 1.2's core schema when it is not text: `2`, `0x1f`,
 /// `1.5e3`, `.inf` are numbers, `true`/`False` booleans, `null`/`~` null. A key name written
@@ -93,4 +94,121 @@ pub(crate) fn yaml11_non_text(s: &str) -> Option<&'static str> {
             && parts.iter().all(|p| all(p, |b| b.is_ascii_digit()))
     };
     date.then_some("a date")
+}
+
+/// YAML 1.1's base-60 numbers: `1:30`, `-1:30:00`, `190:20:30.15`.
+pub(crate) fn yaml11_sexagesimal(s: &str) -> bool {
+    let unsigned = s.strip_prefix(['-', '+']).unwrap_or(s);
+    let Some((head, _)) = unsigned.split_once(':') else {
+        return false;
+    };
+    if !head.starts_with(|c: char| c.is_ascii_digit())
+        || !head.bytes().all(|b| b.is_ascii_digit() || b == b'_')
+    {
+        return false;
+    }
+    let rest: Vec<&str> = unsigned.split(':').skip(1).collect();
+    let sixty = |p: &str| (1..=2).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit());
+    let (last, middle) = rest.split_last().expect("not empty");
+    if !middle.iter().all(|p| sixty(p)) {
+        return false;
+    }
+    match last.split_once('.') {
+        Some((sec, frac)) => sixty(sec) && frac.bytes().all(|b| b.is_ascii_digit() || b == b'_'),
+        None => sixty(last),
+    }
+}
+
+/// A YAML 1.1 timestamp, or anything starting like one: `2027-01-01`, `2027-1-1 10:00`.
+pub(crate) fn yaml11_timestamp(s: &str) -> bool {
+    let b = s.as_bytes();
+    let digits = |from: usize, n: usize| {
+        b.len() >= from + n && b[from..from + n].iter().all(u8::is_ascii_digit)
+    };
+    if !digits(0, 4) || b.get(4) != Some(&b'-') {
+        return false;
+    }
+    let mut i = 5;
+    for part in 0..2 {
+        let from = i;
+        while i < b.len() && b[i].is_ascii_digit() && i - from < 2 {
+            i += 1;
+        }
+        if i == from {
+            return false;
+        }
+        if part == 0 {
+            if b.get(i) != Some(&b'-') {
+                return false;
+            }
+            i += 1;
+        }
+    }
+    i == b.len() || matches!(b[i], b'T' | b't' | b' ' | b'\t')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn core_schema_types() {
+        for (s, what) in [
+            ("2", "a number"),
+            ("0x1f", "a number"),
+            ("0o17", "a number"),
+            ("1.5e3", "a number"),
+            (".5", "a number"),
+            ("-.inf", "a number"),
+            (".NaN", "a number"),
+            ("True", "a boolean"),
+            ("~", "null"),
+            ("", "null"),
+        ] {
+            assert_eq!(core_schema_non_text(s), Some(what), "{s:?}");
+        }
+        for s in [
+            "yes",
+            "1_000",
+            "0x",
+            ".",
+            "1.2.3",
+            "e3",
+            "ci-deploy",
+            "TRue",
+        ] {
+            assert_eq!(core_schema_non_text(s), None, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn yaml11_types() {
+        for (s, what) in [
+            ("y", "a boolean"),
+            ("OFF", "a boolean"),
+            ("1_000", "a number"),
+            ("0b101", "a number"),
+            ("0755", "a number"),
+            ("1.5_0", "a number"),
+            ("2027-01-01", "a date"),
+            ("2027-1-1", "a date"),
+        ] {
+            assert_eq!(yaml11_non_text(s), Some(what), "{s:?}");
+        }
+        for s in ["yes-no", "1.2.3", "2027-01", "v1", "ci_1"] {
+            assert_eq!(yaml11_non_text(s), None, "{s:?}");
+        }
+        for s in ["1:30", "-1:30:00", "190:20:30.15"] {
+            assert!(yaml11_sexagesimal(s), "{s:?}");
+        }
+        for s in ["1:60x", "a:30", "1:", "1:123"] {
+            assert!(!yaml11_sexagesimal(s), "{s:?}");
+        }
+        for s in ["2027-01-01", "2027-1-1 10:00", "2027-01-01T10:00:00Z"] {
+            assert!(yaml11_timestamp(s), "{s:?}");
+        }
+        for s in ["2027-01", "27-01-01", "2027-01-01x"] {
+            assert!(!yaml11_timestamp(s), "{s:?}");
+        }
+    }
 }
