@@ -161,10 +161,7 @@ impl Layout {
     }
 }
 
-/// The start of the line holding `pos`.
-pub(crate) fn line_start(text: &str, pos: usize) -> usize {
-    memchr::memrchr(b'\n', &text.as_bytes()[..pos.min(text.len())]).map_or(0, |i| i + 1)
-}
+pub(crate) use crate::yaml::line_start;
 
 /// Just past the newline ending the line that holds `pos` (or the end of the text).
 pub(crate) fn line_end(text: &str, pos: usize) -> usize {

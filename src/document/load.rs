@@ -8,18 +8,22 @@
 //! noted; other tools' data is not judged, but what some library cannot load is noted for
 //! `check`.
 
+mod anchors;
+mod foreign;
+mod rules;
+
 use super::Problem;
 use super::layout::{
     AnchorDef, ApiLayout, ApiValue, EntryLayout, FieldLayout, Layout, Portability, Root,
     field_name, indent_of, line_start,
 };
-use super::portable;
-use super::render::{double_quoted, render_scalar};
 use crate::model::{self, ApiKey, PreviousHash, SecurityFile};
 use crate::time::{OldTime, parse_timestamp_old};
 use crate::token::TokenHash;
 use crate::yaml::{self, Kind, Node, Tree};
+use anchors::{anchored_copies, collect_aliases};
 use jiff::Timestamp;
+use rules::Rule;
 use rustc_hash::FxHashMap;
 use saphyr_parser::ScalarStyle;
 
@@ -86,30 +90,6 @@ pub(crate) fn load(text: &str, tree: Tree<'_>) -> (SecurityFile, Layout, Vec<Pro
     (model, layout, problems)
 }
 
-/// Copies of the anchored scalars and lists of a tree, by anchor id, so that an alias in one
-/// of tokenctl's fields can be read (one level: aliases are never expanded further, which
-/// keeps alias bombs harmless). Copies, because the loader takes the tree apart as it goes.
-fn anchored_copies<'t>(root: &Node<'t>) -> FxHashMap<u32, Node<'t>> {
-    yaml::anchors(root)
-        .into_iter()
-        .filter(|(_, n)| matches!(n.kind, Kind::Scalar { .. } | Kind::Seq { .. }))
-        .map(|(id, n)| (id, n.clone()))
-        .collect()
-}
-
-fn collect_aliases(root: &Node<'_>, out: &mut Vec<(u32, usize)>) {
-    let mut todo = vec![root];
-    while let Some(n) = todo.pop() {
-        match &n.kind {
-            Kind::Alias(id) => out.push((*id, n.start)),
-            Kind::Seq { items, .. } => todo.extend(items),
-            Kind::Map { entries, .. } => todo.extend(entries.iter().flat_map(|(k, v)| [k, v])),
-            Kind::Scalar { .. } => {}
-        }
-    }
-    out.sort_by_key(|(_, at)| *at);
-}
-
 /// Walks the tree of `text` into the model and the layout. It consumes the tree as it goes,
 /// so the tree and the model are never both whole in memory.
 struct Loader<'a> {
@@ -151,17 +131,6 @@ impl Drop for Suspend<'_> {
     fn drop(&mut self) {
         self.0.set(self.0.get() - 1);
     }
-}
-
-/// How a scalar of tokenctl's data may be written.
-#[derive(Clone, Copy, PartialEq)]
-enum Rule {
-    /// Text: plain only within the allow-list, else quoted.
-    Text,
-    /// The description: text, and a block scalar is allowed too.
-    Description,
-    /// A time: plain (it is a timestamp to every library, which is meant) or quoted.
-    Time,
 }
 
 const FIX: &str = "run `tokenctl check --fix` to rewrite it";
@@ -225,8 +194,6 @@ impl<'s> Seen<'s> {
 
 const MERGE: &str = "merge keys (<<, or a key tagged !!merge) are not allowed here: YAML parsers disagree on them (YAML 1.1 parsers merge the mapping in, YAML 1.2 parsers read a key named \"<<\"), so servers would not all see the same keys; write the fields out";
 
-const TAG: &str = "tags (!...) are not allowed on tokenctl's data: YAML libraries resolve them differently; remove the tag";
-
 impl<'a> Loader<'a> {
     fn problem(&self, node: &Node<'_>, message: impl Into<String>) {
         let (line, col) = self.position(node.start);
@@ -263,399 +230,11 @@ impl<'a> Loader<'a> {
         }
     }
 
-    /// A scalar of tokenctl's data written so that every library reads it back: plain when
-    /// the allow-list says so (and, for times, plain as tokenctl writes them), else quoted.
-    fn portable_text(&self, node: &Node<'_>, time: bool) -> Option<String> {
-        let value = node.as_str()?;
-        let plain_ok = if time {
-            parse_timestamp_old(value).is_ok()
-        } else {
-            portable::plain_problem(value).is_none()
-        };
-        Some(if plain_ok && !value.is_empty() {
-            if time {
-                crate::time::portable_spelling(value)
-            } else {
-                value.to_string()
-            }
-        } else if time {
-            double_quoted(value)
-        } else {
-            render_scalar(value)
-        })
-    }
-
-    /// The rules of portable security.yml for one scalar of tokenctl's data. A problem for
-    /// what is refused; the lossless rewrite of it for `check --fix`.
-    fn scalar_rules(&self, node: &Node<'_>, what: What<'_>, rule: Rule) {
-        let Kind::Scalar { value, style } = &node.kind else {
-            return;
-        };
-        let span = &self.text[node.start..node.end.max(node.start)];
-        // A one-line plain scalar's text is its value; a quoted one's, its value in quotes
-        // (unless escaped): only a longer text can hold a line break.
-        let may_break = |extra: usize| {
-            span.len() != value.len() + extra
-                && memchr::memchr2(b'\n', b'\r', span.as_bytes()).is_some()
-        };
-        // A rewrite of the whole node, only where it carries no anchor something may alias.
-        let fixable = node.anchor == 0;
-        let refuse = |why: String, suggest: bool| {
-            let hint = if suggest && fixable {
-                format!(
-                    "; write it quoted ({}), or {FIX}",
-                    self.portable_text(node, rule == Rule::Time)
-                        .unwrap_or_default()
-                )
-            } else {
-                String::new()
-            };
-            self.problem(node, format!("{what}: {why}{hint}"));
-            if suggest && fixable && self.no_fix.get() == 0 {
-                if let Some(t) = self.portable_text(node, rule == Rule::Time) {
-                    self.fix(node.start, node.end, t);
-                    let at = self.position(node.start);
-                    self.port.borrow_mut().fixable.push(at);
-                }
-            }
-        };
-        match style {
-            ScalarStyle::Literal | ScalarStyle::Folded => {
-                if self.has_tab {
-                    self.exempt.borrow_mut().push((node.start, node.end));
-                }
-                if rule != Rule::Description {
-                    refuse(
-                        "a block scalar (| or >) is allowed only in description in portable security.yml".into(),
-                        true,
-                    );
-                }
-                return;
-            }
-            ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => {
-                if self.has_tab {
-                    self.exempt.borrow_mut().push((node.start, node.end));
-                }
-                if may_break(2) {
-                    refuse(
-                        "a quoted scalar over several lines: YAML libraries fold its lines differently".into(),
-                        true,
-                    );
-                } else if *style == ScalarStyle::DoubleQuoted {
-                    if let Some(c) = portable::portable_escapes(span) {
-                        refuse(
-                            format!(
-                                "the escape \\{c} is YAML 1.2 only (PyYAML and SnakeYAML refuse it)"
-                            ),
-                            true,
-                        );
-                    }
-                }
-                return;
-            }
-            ScalarStyle::Plain => {}
-        }
-        if node.tag != 0 || value.is_empty() {
-            return;
-        }
-        if may_break(0) {
-            refuse(
-                "a plain scalar over several lines: YAML libraries fold its lines differently"
-                    .into(),
-                true,
-            );
-            return;
-        }
-        if rule == Rule::Time {
-            return;
-        }
-        if let Some(why) = portable::plain_problem(value) {
-            refuse(why, true);
-        }
-    }
-
-    /// An anchor on tokenctl's data: deprecated.
-    fn anchored(&self, node: &Node<'_>) {
-        if node.anchor != 0 {
-            self.deprecated(
-                node.start,
-                "an anchor (&name) on tokenctl's data (Go's sigs.k8s.io/yaml and some servers' decoders treat anchors and aliases differently)",
-            );
-            self.our_anchors
-                .borrow_mut()
-                .push((node.anchor, node.start));
-        }
-    }
-
-    /// `?` before a key of tokenctl's data: an explicit key.
-    fn explicit_key(&self, k: &Node<'_>) {
-        if !self.has_question {
-            return;
-        }
-        let b = self.text.as_bytes();
-        let mut i = k.start;
-        while i > 0 && matches!(b[i - 1], b' ' | b'\t' | b'\n' | b'\r') {
-            i -= 1;
-        }
-        if i > 0
-            && b[i - 1] == b'?'
-            && (i == 1 || matches!(b[i - 2], b' ' | b'\t' | b'\n' | b'\r' | b'{' | b',' | b'['))
-            && i < b.len()
-            && matches!(b[i], b' ' | b'\t' | b'\n' | b'\r')
-        {
-            self.problem(
-                k,
-                "explicit keys (`? key`) are not part of portable security.yml in tokenctl's data; write `key: value`",
-            );
-        }
-    }
-
-    /// A multi-line flow collection closed at or left of its key's indentation (`[\n  x\n]`
-    /// with `]` under the key): js-yaml 5 cannot load it.
-    fn flow_close(
-        &self,
-        node: &Node<'_>,
-        what: What<'_>,
-        one_line: impl FnOnce() -> Option<String>,
-    ) {
-        // Most flow collections close right after their last item (`x]`): nothing to see.
-        let b = self.text.as_bytes();
-        if node.end < 2 || !matches!(b[node.end - 2], b' ' | b'\t' | b'\n' | b'\r') {
-            return;
-        }
-        let flow = matches!(
-            node.kind,
-            Kind::Seq { flow: true, .. } | Kind::Map { flow: true, .. }
-        );
-        if !flow || node.end == 0 || !self.text[node.start..node.end].contains('\n') {
-            return;
-        }
-        let close = node.end - 1;
-        let col = self.text[line_start(self.text, close)..close]
-            .chars()
-            .count();
-        let blank_before = self.text[line_start(self.text, close)..close]
-            .trim()
-            .is_empty();
-        if blank_before && col <= indent_of(self.text, node.start) {
-            let one = if node.anchor == 0 { one_line() } else { None };
-            let hint = match &one {
-                Some(t) => format!("; write it on one line ({t}), or {FIX}"),
-                None => String::new(),
-            };
-            let (line, col) = self.position(close);
-            self.problems.borrow_mut().push(Problem {
-                line,
-                col,
-                message: format!("{what}: a flow collection over several lines closed at its key's indentation, which js-yaml 5 cannot load{hint}"),
-            });
-            if let Some(t) = one.filter(|_| self.no_fix.get() == 0) {
-                self.fix(node.start, node.end, t);
-                self.port.borrow_mut().fixable.push((line, col));
-            }
-        }
-    }
-
-    /// Tabs in tokenctl's sections outside quoted and block scalars: refused (PyYAML and
-    /// ruamel refuse a tab before a comment; Go, SnakeYAML, PyYAML and ruamel a tab-indented
-    /// line). In other tools' sections, a warning.
-    fn tabs(&self) {
-        let b = self.text.as_bytes();
-        if memchr::memchr(b'\t', b).is_none() {
-            return;
-        }
-        let exempt = self.exempt.borrow();
-        let mut reported_foreign = false;
-        for at in memchr::memchr_iter(b'\t', b) {
-            if exempt.iter().any(|&(s, e)| s <= at && at < e) {
-                continue;
-            }
-            if self.ours.iter().any(|&(s, e)| s <= at && at < e) {
-                let (line, col) = self.position(at);
-                self.problems.borrow_mut().push(Problem {
-                    line,
-                    col,
-                    message: "a tab in tokenctl's data outside a quoted string: PyYAML and ruamel.yaml refuse a tab before a comment, and Go's yaml, SnakeYAML, PyYAML and ruamel.yaml a tab-indented line; use spaces".into(),
-                });
-                return;
-            }
-            let line = &self.text[line_start(self.text, at)..];
-            let in_indent = self.text[line_start(self.text, at)..at].trim().is_empty();
-            let before_comment = line
-                .get(at - line_start(self.text, at) + 1..)
-                .is_some_and(|r| r.trim_start_matches([' ', '\t']).starts_with('#'));
-            if !reported_foreign && (in_indent || before_comment) {
-                reported_foreign = true;
-                self.note(
-                    at,
-                    "another tool's section holds a tab (in indentation or before a comment): PyYAML and ruamel.yaml, and for an indenting tab also Go's yaml and SnakeYAML, cannot load the file; tokenctl keeps it as it is".into(),
-                    false,
-                );
-            }
-        }
-    }
-
-    /// Fixes removing the anchors on tokenctl's data that nothing outside it aliases (its
-    /// own aliases are expanded by the same fix).
-    fn anchor_fixes(&self, aliases: &[(u32, usize)]) {
-        let ours = self.our_aliases.borrow();
-        for &(id, start) in self.our_anchors.borrow().iter() {
-            if aliases.iter().any(|(a, at)| *a == id && !ours.contains(at)) {
-                continue;
-            }
-            let b = self.text.as_bytes();
-            let mut i = start;
-            if b.get(i) == Some(&b'!') {
-                continue;
-            }
-            if b.get(i) != Some(&b'&') {
-                continue;
-            }
-            while i < b.len() && !matches!(b[i], b' ' | b'\t' | b'\r' | b'\n') {
-                i += 1;
-            }
-            if b.get(i) == Some(&b' ') {
-                i += 1;
-            }
-            self.fix(start, i, String::new());
-        }
-    }
-
-    /// Another tool's data: not judged, but `check` warns of what some library cannot load.
-    fn foreign(&self, node: &Node<'_>) {
-        let mut todo = vec![node];
-        while let Some(n) = todo.pop() {
-            if n.tag != 0 {
-                let tag = self.tags.get(n.tag as usize - 1).map_or("", String::as_str);
-                let core = matches!(
-                    tag.strip_prefix("tag:yaml.org,2002:"),
-                    Some("str" | "int" | "float" | "bool" | "null" | "map" | "seq")
-                );
-                if !core {
-                    let shown = match tag.strip_prefix("tag:yaml.org,2002:") {
-                        Some(t) => format!("!!{t}"),
-                        None => tag.to_string(),
-                    };
-                    self.foreign_warning(n, &format!("carries the tag {shown}, which some YAML libraries cannot load (PyYAML's safe_load, SnakeYAML, ruamel.yaml's safe loader, js-yaml or Go's yaml)"));
-                }
-            }
-            match &n.kind {
-                Kind::Seq { items, .. } => todo.extend(items),
-                Kind::Map { entries, .. } => {
-                    let mut seen = Seen::new();
-                    for (k, v) in entries {
-                        match k.as_str() {
-                            None | Some(_)
-                                if !matches!(k.kind, Kind::Scalar { .. } | Kind::Alias(_)) =>
-                            {
-                                self.foreign_warning(k, "has a key that is a list or mapping, which Go's yaml.v3, yaml.v2 and sigs.k8s.io/yaml, js-yaml 5 and PyYAML cannot load");
-                            }
-                            Some(name) if !seen.first(name) => {
-                                self.foreign_warning(k, &format!("repeats the key {name:?} in one mapping, which js-yaml, ruamel.yaml and Go's yaml.v3 refuse"));
-                            }
-                            _ => {}
-                        }
-                        if !k.is_merge_key() {
-                            todo.push(k);
-                        }
-                        todo.push(v);
-                    }
-                }
-                Kind::Scalar { value, .. } if n.is_plain() && n.tag == 0 => {
-                    if let Some(why) = foreign_plain(value) {
-                        self.foreign_warning(n, why);
-                    }
-                }
-                _ => {}
-            }
-        }
-    }
-
-    fn foreign_warning(&self, n: &Node<'_>, why: &str) {
-        self.note(
-            n.start,
-            format!("another tool's data {why}: a server using one cannot load this file; tokenctl keeps it as it is"),
-            false,
-        );
-    }
-
     /// 1-based line and column (in characters) of a byte offset.
     fn position(&self, at: usize) -> (usize, usize) {
         self.lines
             .get_or_init(|| yaml::Lines::new(self.text))
             .position(at)
-    }
-
-    /// Refuses an anchor whose name holds more than letters, digits, `-` and `_`: YAML 1.2
-    /// allows more (`&a:b`, `&a.b`), but libyaml (PyYAML, Ruby, serde_yaml) and Go's yaml end
-    /// the name at the first other character, so they read another document or none.
-    /// `node_start` is where the anchored node's properties start.
-    fn anchor_name(&self, node_start: usize) {
-        let b = self.text.as_bytes();
-        let token_end = |mut i: usize| {
-            while i < b.len() && !matches!(b[i], b' ' | b'\t' | b'\r' | b'\n') {
-                i += 1;
-            }
-            i
-        };
-        let mut i = node_start;
-        // A tag may come first (`!t &a`).
-        if b.get(i) == Some(&b'!') {
-            i = token_end(i);
-            while i < b.len() && matches!(b[i], b' ' | b'\t' | b'\r' | b'\n') {
-                i += 1;
-            }
-        }
-        if b.get(i) != Some(&b'&') {
-            return;
-        }
-        // In flow context `,` `[` `]` `{` `}` end the name for every parser.
-        let end = (i + 1..token_end(i))
-            .find(|&j| matches!(b[j], b',' | b'[' | b']' | b'{' | b'}'))
-            .unwrap_or_else(|| token_end(i));
-        let name = &self.text[i + 1..end];
-        if name
-            .bytes()
-            .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
-        {
-            return;
-        }
-        let (line, col) = self.position(i);
-        self.problems.borrow_mut().push(Problem {
-            line,
-            col,
-            message: format!(
-                "anchor name {name:?} holds more than letters, digits, - and _: YAML parsers disagree on where such a name ends (libyaml and Go's yaml stop at the first other character), so servers would read another document; rename it (and its aliases)"
-            ),
-        });
-    }
-
-    /// An anchor name defined twice: YAML allows it (the latest counts), PyYAML refuses the
-    /// whole file. Warned about wherever it stands.
-    fn redefined_anchors(&self, defs: &[AnchorDef]) {
-        let b = self.text.as_bytes();
-        let mut seen = rustc_hash::FxHashSet::default();
-        for d in defs {
-            let Some(at) = memchr::memchr(b'&', &b[d.start..]).map(|i| i + d.start) else {
-                continue;
-            };
-            let end = (at + 1..b.len())
-                .find(|&j| {
-                    matches!(
-                        b[j],
-                        b' ' | b'\t' | b'\r' | b'\n' | b',' | b'[' | b']' | b'{' | b'}'
-                    )
-                })
-                .unwrap_or(b.len());
-            let name = &self.text[at + 1..end];
-            if !seen.insert(name) {
-                self.note(
-                    at,
-                    format!("the anchor name &{name} is defined a second time: YAML allows it, but PyYAML cannot load such a file"),
-                    false,
-                );
-            }
-        }
     }
 
     /// Follows an alias to its anchored scalar or list (one level; never expands further).
@@ -692,45 +271,6 @@ impl<'a> Loader<'a> {
             }
             _ => node,
         }
-    }
-
-    /// Is `key` a merge key to YAML 1.1 parsers: the plain `<<`, or any key tagged `!!merge`
-    /// (PyYAML merges on the tag whatever the key's text)?
-    fn merge(&self, key: &Node<'_>) -> bool {
-        key.is_merge_key()
-            || (key.tag != 0
-                && self.tags.get(key.tag as usize - 1).map(String::as_str)
-                    == Some("tag:yaml.org,2002:merge"))
-    }
-
-    /// Refuses a tag on a node of tokenctl's data, but the core schema's own for what the
-    /// node is (`!!map`, `!!seq`, `!!str` on a quoted or plain string), which every parser
-    /// reads the same. True when the tag was refused.
-    fn tagged(&self, node: &Node<'_>) -> bool {
-        if node.tag == 0 {
-            return false;
-        }
-        let tag = self
-            .tags
-            .get(node.tag as usize - 1)
-            .map_or("", String::as_str);
-        if tag == "tag:yaml.org,2002:str" && matches!(node.kind, Kind::Scalar { .. }) {
-            self.deprecated(
-                node.start,
-                "the tag !!str (ruamel.yaml's default loader reads a tagged object, not a string)",
-            );
-            if node.anchor == 0 {
-                let time = node
-                    .as_str()
-                    .is_some_and(|v| parse_timestamp_old(v).is_ok());
-                if let Some(t) = self.portable_text(node, time) {
-                    self.fix(node.start, node.end, t);
-                }
-            }
-            return false;
-        }
-        self.problem(node, TAG);
-        true
     }
 
     fn file(&mut self, root: Option<Node<'a>>) -> (SecurityFile, Layout) {
@@ -969,12 +509,16 @@ impl<'a> Loader<'a> {
                 };
                 self.tagged(name_node);
                 self.explicit_key(name_node);
-                if let Some(what) = core_schema_non_text(name).filter(|_| name_node.is_plain()) {
+                if let Some(what) =
+                    yaml::core_schema_non_text(name).filter(|_| name_node.is_plain())
+                {
                     self.problem(
                         name_node,
                         format!("key name {name} is {what} to YAML parsers, not text; quote it ('{name}')"),
                     );
-                } else if let Some(what) = yaml11_non_text(name).filter(|_| name_node.is_plain()) {
+                } else if let Some(what) =
+                    yaml::yaml11_non_text(name).filter(|_| name_node.is_plain())
+                {
                     self.problem(
                         name_node,
                         format!("key name {name} is {what} to YAML 1.1 parsers such as PyYAML, not text; quote it ('{name}')"),
@@ -1394,142 +938,6 @@ impl<'a> Loader<'a> {
         }
         out
     }
-}
-
-/// What a plain scalar is to YAML 1.2's core schema when it is not text: `2`, `0x1f`,
-/// `1.5e3`, `.inf` are numbers, `true`/`False` booleans, `null`/`~` null. A key name written
-/// so is not the name tokenctl would read (found by fuzz/edit's libyaml check: `2:` is the
-/// integer 2 to libyaml).
-pub(crate) fn core_schema_non_text(s: &str) -> Option<&'static str> {
-    let digits = |t: &str, radix: u32| !t.is_empty() && t.chars().all(|c| c.is_digit(radix));
-    let unsigned = s.strip_prefix(['-', '+']).unwrap_or(s);
-    let float = {
-        let (mantissa, exponent) = match unsigned.find(['e', 'E']) {
-            Some(i) => (&unsigned[..i], Some(&unsigned[i + 1..])),
-            None => (unsigned, None),
-        };
-        let mantissa_ok = match mantissa.split_once('.') {
-            Some((int, frac)) => {
-                (int.is_empty() || digits(int, 10))
-                    && (frac.is_empty() || digits(frac, 10))
-                    && !(int.is_empty() && frac.is_empty())
-            }
-            None => digits(mantissa, 10),
-        };
-        let exponent_ok =
-            exponent.is_none_or(|e| digits(e.strip_prefix(['-', '+']).unwrap_or(e), 10));
-        mantissa_ok && exponent_ok
-    };
-    match s {
-        "null" | "Null" | "NULL" | "~" | "" => Some("null"),
-        "true" | "True" | "TRUE" | "false" | "False" | "FALSE" => Some("a boolean"),
-        ".nan" | ".NaN" | ".NAN" => Some("a number"),
-        _ if matches!(unsigned, ".inf" | ".Inf" | ".INF") => Some("a number"),
-        _ if s.strip_prefix("0o").is_some_and(|t| digits(t, 8))
-            || s.strip_prefix("0x").is_some_and(|t| digits(t, 16))
-            || float =>
-        {
-            Some("a number")
-        }
-        _ => None,
-    }
-}
-
-/// What a plain scalar is to YAML 1.1's resolvers (PyYAML, ruamel.yaml's timestamps, Go's
-/// yaml.v2) when YAML 1.2's core schema reads it as text, among what a key name can spell
-/// (`A-Z a-z 0-9 - _ .`): `yes`/`on`/`n` booleans, `1_000`, `0b101`, `0755`, `1.5_0`
-/// numbers, `2027-01-01` dates. A server reading such a plain name gets no string.
-pub(crate) fn yaml11_non_text(s: &str) -> Option<&'static str> {
-    if matches!(
-        s,
-        "y" | "Y"
-            | "yes"
-            | "Yes"
-            | "YES"
-            | "n"
-            | "N"
-            | "no"
-            | "No"
-            | "NO"
-            | "on"
-            | "On"
-            | "ON"
-            | "off"
-            | "Off"
-            | "OFF"
-    ) {
-        return Some("a boolean");
-    }
-    let unsigned = s.strip_prefix(['-', '+']).unwrap_or(s);
-    let all = |t: &str, f: fn(u8) -> bool| !t.is_empty() && t.bytes().all(f);
-    let number = unsigned
-        .strip_prefix("0b")
-        .is_some_and(|t| all(t, |b| matches!(b, b'0' | b'1' | b'_')))
-        || unsigned
-            .strip_prefix("0x")
-            .is_some_and(|t| all(t, |b| b.is_ascii_hexdigit() || b == b'_'))
-        || (unsigned
-            .bytes()
-            .next()
-            .is_some_and(|b| b.is_ascii_digit() || b == b'.')
-            && unsigned.bytes().any(|b| b.is_ascii_digit())
-            && all(unsigned, |b| b.is_ascii_digit() || b == b'_' || b == b'.')
-            && unsigned.bytes().filter(|&b| b == b'.').count() <= 1);
-    if number {
-        return Some("a number");
-    }
-    let date = {
-        let parts: Vec<&str> = s.split('-').collect();
-        parts.len() == 3
-            && parts[0].len() == 4
-            && (1..=2).contains(&parts[1].len())
-            && (1..=2).contains(&parts[2].len())
-            && parts.iter().all(|p| all(p, |b| b.is_ascii_digit()))
-    };
-    date.then_some("a date")
-}
-
-/// Why a plain scalar in another tool's data stops some library from loading the file.
-fn foreign_plain(s: &str) -> Option<&'static str> {
-    if s.starts_with(':') {
-        return Some(
-            "holds a plain scalar starting with ':' (such as ::1), which Go's yaml, SnakeYAML and PyYAML cannot load",
-        );
-    }
-    if matches!(s, "<<" | "=") {
-        return Some(
-            "holds a plain << or = as a value, which SnakeYAML, PyYAML and ruamel.yaml's safe loader cannot load",
-        );
-    }
-    if portable::non_text(s).is_some_and(|(what, _)| what == "a timestamp" || what == "a date") {
-        let split = s.find(['T', 't', ' ', '\t']).unwrap_or(s.len());
-        let num = |p: &str| p.parse::<i16>().ok();
-        let parts: Vec<Option<i16>> = s[..split].split('-').map(num).collect();
-        let date_ok = match parts[..] {
-            [Some(y), Some(m), Some(d)] => {
-                y > 0
-                    && i8::try_from(m).is_ok_and(|m| jiff::civil::Date::new(y, m, d as i8).is_ok())
-            }
-            _ => true,
-        };
-        let time = s[split..].trim_start_matches(['T', 't', ' ', '\t']);
-        let fields: Vec<Option<i16>> = time
-            .get(..8.min(time.len()))
-            .unwrap_or("")
-            .split(':')
-            .map(|f| f.get(..2.min(f.len())).and_then(num))
-            .collect();
-        let time_ok = match fields[..] {
-            [Some(h), Some(m), Some(sec)] => h < 24 && m < 60 && sec < 60,
-            _ => true,
-        };
-        if !date_ok || !time_ok {
-            return Some(
-                "holds a plain date or time that YAML 1.1 libraries cannot load (a year 0000, a day or second out of range)",
-            );
-        }
-    }
-    None
 }
 
 /// Does the last node of `def`, going down through last children, hold a block scalar?

@@ -2,21 +2,22 @@
 //!
 //! [`Document::load`] reads the syntax tree ([`crate::yaml`]) into the model
 //! ([`crate::model::SecurityFile`]) and records where each key and field sits
-//! ([`layout`], by [`load`]). A write is an [`Edit`] said of the model; the planner
-//! ([`edit`]) makes it the new text by splices at those positions, with scalars written by
-//! [`render`]; the prover ([`prove`]) checks the whole new text reads as intended before the
-//! store replaces the file.
+//! ([`layout`], by [`load`]). A write is an [`Edit`] said of the model ([`edit`]); the
+//! planner ([`plan`]) makes it the new text by splices at those positions, with scalars
+//! written by [`render`]; the prover ([`prove`]) checks the whole new text reads as intended
+//! before the store replaces the file ([`Document::edited`] does both).
 
 pub mod desired;
 pub(crate) mod edit;
 mod layout;
 mod load;
+mod plan;
 mod portable;
 pub(crate) mod prove;
 pub mod render;
 
 pub use desired::{DESIRED_FIELDS, DesiredKey, DesiredState};
-pub use edit::{Edit, new_key_fields, set_field};
+pub use edit::{Edit, set_field};
 pub use render::{Value, key_fields, render_scalar};
 
 use crate::error::{Error, Result};
@@ -217,37 +218,6 @@ impl Document {
             .index_of(name)
             .and_then(|k| self.layout.of_key.get(k))
             .map(|&i| self.layout.entries[i].key_start)?;
-        let line = memchr::memchr_iter(b'\n', &self.text.as_bytes()[..at]).count() + 1;
-        let col = self.text[layout::line_start(&self.text, at)..at]
-            .chars()
-            .count()
-            + 1;
-        Some((line, col))
-    }
-
-    /// Plans `edit` and proves the new text reads as intended: the text to write. (The store
-    /// does this under its lock; this is for callers that want the text itself.)
-    pub fn edited(&self, edit: &Edit) -> Result<String> {
-        let planned = self.plan(edit)?;
-        prove::prove(self, &planned)?;
-        Ok(planned.text)
-    }
-
-    /// Both proofs of `edit`'s planned text, for tests that check they agree: the local
-    /// proof's verdict (`None` where it does not apply) and the whole-document proof's, with
-    /// the planned text. `Err` when the planner refuses the edit.
-    #[doc(hidden)]
-    pub fn proofs(&self, edit: &Edit) -> Result<(Option<Result<()>>, Result<()>, String)> {
-        let planned = self.plan(edit)?;
-        let local = prove::local(self, &planned);
-        let full = prove::full(self, &planned);
-        Ok((local, full, planned.text))
-    }
-
-    /// The new text of `edit`, proven (see [`prove`]).
-    pub(crate) fn planned(&self, edit: &Edit) -> Result<String> {
-        let planned = self.plan(edit)?;
-        prove::prove(self, &planned)?;
-        Ok(planned.text)
+        Some(crate::yaml::Lines::new(&self.text).position(at))
     }
 }

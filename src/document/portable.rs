@@ -5,7 +5,7 @@
 //! refused in tokenctl's own data, whatever the reason a library would have to read it
 //! differently.
 
-use crate::yaml::{Lines, SyntaxError};
+use crate::yaml::{self, Lines, SyntaxError};
 
 /// Why a plain scalar of tokenctl's data is not portable text, or `None` when every library
 /// reads it as the same string. The allow-list: a letter or digit (any script), `/`, `_`, or
@@ -60,7 +60,7 @@ const YAML11: &str = "YAML 1.1 libraries (PyYAML, ruamel.yaml's safe loader, Sna
 
 /// What a plain scalar is to some library when it is not text, and to whom.
 pub(crate) fn non_text(s: &str) -> Option<(&'static str, &'static str)> {
-    if let Some(what) = super::load::core_schema_non_text(s) {
+    if let Some(what) = yaml::core_schema_non_text(s) {
         return Some((what, "every YAML library"));
     }
     match s {
@@ -68,13 +68,13 @@ pub(crate) fn non_text(s: &str) -> Option<(&'static str, &'static str)> {
         "=" => return Some(("a value key", "SnakeYAML, PyYAML and ruamel.yaml")),
         _ => {}
     }
-    if let Some(what) = super::load::yaml11_non_text(s) {
+    if let Some(what) = yaml::yaml11_non_text(s) {
         return Some((what, YAML11));
     }
-    if sexagesimal(s) {
+    if yaml::yaml11_sexagesimal(s) {
         return Some(("a base-60 number", YAML11));
     }
-    if timestamp(s) {
+    if yaml::yaml11_timestamp(s) {
         return Some(("a timestamp", YAML11));
     }
     let unsigned = s.strip_prefix(['-', '+']).unwrap_or(s);
@@ -82,57 +82,6 @@ pub(crate) fn non_text(s: &str) -> Option<(&'static str, &'static str)> {
         return Some(("a number", "every YAML library"));
     }
     None
-}
-
-/// YAML 1.1's base-60 numbers: `1:30`, `-1:30:00`, `190:20:30.15`.
-fn sexagesimal(s: &str) -> bool {
-    let unsigned = s.strip_prefix(['-', '+']).unwrap_or(s);
-    let Some((head, _)) = unsigned.split_once(':') else {
-        return false;
-    };
-    if !head.starts_with(|c: char| c.is_ascii_digit())
-        || !head.bytes().all(|b| b.is_ascii_digit() || b == b'_')
-    {
-        return false;
-    }
-    let rest: Vec<&str> = unsigned.split(':').skip(1).collect();
-    let sixty = |p: &str| (1..=2).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit());
-    let (last, middle) = rest.split_last().expect("not empty");
-    if !middle.iter().all(|p| sixty(p)) {
-        return false;
-    }
-    match last.split_once('.') {
-        Some((sec, frac)) => sixty(sec) && frac.bytes().all(|b| b.is_ascii_digit() || b == b'_'),
-        None => sixty(last),
-    }
-}
-
-/// A YAML 1.1 timestamp, or anything starting like one: `2027-01-01`, `2027-1-1 10:00`.
-fn timestamp(s: &str) -> bool {
-    let b = s.as_bytes();
-    let digits = |from: usize, n: usize| {
-        b.len() >= from + n && b[from..from + n].iter().all(u8::is_ascii_digit)
-    };
-    if !digits(0, 4) || b.get(4) != Some(&b'-') {
-        return false;
-    }
-    let mut i = 5;
-    for part in 0..2 {
-        let from = i;
-        while i < b.len() && b[i].is_ascii_digit() && i - from < 2 {
-            i += 1;
-        }
-        if i == from {
-            return false;
-        }
-        if part == 0 {
-            if b.get(i) != Some(&b'-') {
-                return false;
-            }
-            i += 1;
-        }
-    }
-    i == b.len() || matches!(b[i], b'T' | b't' | b' ' | b'\t')
 }
 
 /// The first character rule of the whole file that is not about scalars: a bare CR (a line

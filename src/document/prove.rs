@@ -24,8 +24,8 @@
 //!
 //! The store takes `local`'s yes, and on anything else asks `full`, whose answer stands.
 
-use super::edit::Planned;
 use super::layout::{ApiValue, Root, line_end, line_start};
+use super::plan::Planned;
 use super::{Document, FIELDS};
 use crate::error::{Error, Result};
 use crate::yaml::{self, Kind, Node, Resolver, Tree, same};

@@ -300,7 +300,7 @@ impl Store {
         let text = if edit.is_empty() {
             doc.text.clone()
         } else {
-            doc.planned(&edit)?
+            doc.edited(&edit)?
         };
         if text == doc.text && !attrs_differ {
             return Ok(unchanged(value));

@@ -9,9 +9,13 @@
 
 pub mod fast;
 pub mod full;
+mod resolve;
 mod same;
 
 pub use full::parse_full;
+pub(crate) use resolve::{
+    core_schema_non_text, yaml11_non_text, yaml11_sexagesimal, yaml11_timestamp,
+};
 pub use same::{Resolver, same};
 
 use saphyr_parser::ScalarStyle;
@@ -412,6 +416,11 @@ impl<'t> Lines<'t> {
         let start = self.starts[line - 1];
         (line, self.text[start..at].chars().count() + 1)
     }
+}
+
+/// The start of the line holding `pos` (found by LF: the line of a CRLF file too).
+pub(crate) fn line_start(text: &str, pos: usize) -> usize {
+    memchr::memrchr(b'\n', &text.as_bytes()[..pos.min(text.len())]).map_or(0, |i| i + 1)
 }
 
 /// Every anchored node of a tree, by anchor id, so that an alias can be followed.
