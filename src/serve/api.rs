@@ -6,18 +6,19 @@
 //! lock: the token again (a key revoked meanwhile is refused), `If-Match` (412), the key
 //! (404, 409) and the catalog (422).
 
-use super::auth::{Asked, READ, Recorder, WRITE};
+use super::auth::{Asked, Caller, READ, WRITE};
 use super::body;
 use super::conn::Peer;
 use super::deliver::{Held, Prepared};
+use super::dto::{Created, Whoami};
 use super::fields::{IfMatch, KeyState, NewKey, check_echoed, check_scopes};
 use super::reply::{ApiError, etag_value, json, json_bytes, json_response};
-use super::tenants::{Snapshot, Tenant, Tenants};
+use super::state::App;
+use super::tenants::Snapshot;
 use crate::document::Edit;
 use crate::error::Error;
 use crate::keys;
 use crate::model::ApiKey;
-use crate::time::Clock;
 use crate::view::KeyView;
 use axum::Router;
 use axum::body::Body;
@@ -25,22 +26,8 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::{Extension, Path, State};
 use axum::routing::{MethodRouter, get};
 use http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
-use serde::Serialize;
 use std::sync::Arc;
-use std::time::Duration;
 use zeroize::Zeroizing;
-
-/// Everything the routes share.
-pub struct App {
-    pub tenants: Tenants,
-    /// Take the client's address from X-Forwarded-For.
-    pub trust_proxy: bool,
-    /// Record admin keys' uses in security.usage.yml.
-    pub record: Option<Recorder>,
-    pub clock: Clock,
-    pub lock_timeout: Duration,
-    pub request_timeout: Duration,
-}
 
 /// The routes.
 pub fn router(app: Arc<App>) -> Router {
@@ -126,14 +113,6 @@ fn tenant_and_key(
         .map_err(|e| ApiError::bad_request(format!("the path does not read: {e}")))
 }
 
-impl App {
-    async fn open(&self, tenant: &str) -> Result<(Arc<Tenant>, Snapshot), ApiError> {
-        let tenant = self.tenants.get(tenant, self.lock_timeout)?;
-        let snap = tenant.snapshot().await?;
-        Ok((tenant, snap))
-    }
-}
-
 /// A key's definition as the API shows it: `tokenctl show --format json`'s object.
 fn view(key: &ApiKey, snap: &Snapshot, now: jiff::Timestamp) -> KeyView {
     let mut v = KeyView::new(key, snap.usage.records.get(&key.name), now);
@@ -155,7 +134,7 @@ async fn whoami(
     let ask = Asked { headers, peer, uri };
     let result = async {
         let (tenant, snap) = app.open(&tenant_name(path)?).await?;
-        let caller = app.authenticate((&tenant, &snap), &ask, None, None, &mut who)?;
+        let caller = Caller::authenticate(&app, (&tenant, &snap), &ask, None, None, &mut who)?;
         let key = snap
             .file()
             .get(&caller.name)
@@ -174,19 +153,6 @@ async fn whoami(
     finish(result)
 }
 
-/// What `whoami` answers: the calling key.
-#[derive(Serialize, schemars::JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct Whoami<'a> {
-    /// The key's name.
-    pub name: &'a str,
-    /// Its scopes.
-    pub permissions: &'a [String],
-    /// When it stops working (RFC 3339, UTC); null: never.
-    #[schemars(extend("format" = "date-time"))]
-    pub expires_at: Option<String>,
-}
-
 /// `GET /api/{tenant}/admin/apiKeys`: every key, in file order (a key restricted to
 /// `resources` sees only those keys).
 async fn list(
@@ -200,7 +166,8 @@ async fn list(
     let ask = Asked { headers, peer, uri };
     let result = async {
         let (tenant, snap) = app.open(&tenant_name(path)?).await?;
-        let caller = app.authenticate((&tenant, &snap), &ask, Some(READ), None, &mut who)?;
+        let caller =
+            Caller::authenticate(&app, (&tenant, &snap), &ask, Some(READ), None, &mut who)?;
         let file = snap.file();
         let now = app.clock.now();
         let etag = Some(snap.loaded().etag.as_str());
@@ -243,7 +210,14 @@ async fn show(
     let result = async {
         let (tenant, name) = tenant_and_key(path)?;
         let (tenant, snap) = app.open(&tenant).await?;
-        app.authenticate((&tenant, &snap), &ask, Some(READ), Some(&name), &mut who)?;
+        Caller::authenticate(
+            &app,
+            (&tenant, &snap),
+            &ask,
+            Some(READ),
+            Some(&name),
+            &mut who,
+        )?;
         let key = snap.file().get(&name).ok_or_else(|| {
             ApiError::no_key(&name, &tenant.name).with_etag(Some(snap.loaded().etag.clone()))
         })?;
@@ -255,17 +229,6 @@ async fn show(
     }
     .await;
     finish(result)
-}
-
-/// What `POST` answers: the new key's definition and its secret, this once.
-#[derive(Serialize, schemars::JsonSchema)]
-#[serde(rename_all = "camelCase")]
-#[schemars(rename = "CreatedKey")]
-pub struct Created<'a> {
-    #[serde(flatten)]
-    pub key: KeyView,
-    /// The secret, shown this once: only its hash is kept.
-    pub token: &'a str,
 }
 
 /// `POST /api/{tenant}/admin/apiKeys`: a new key; the answer holds its secret, once.
@@ -281,7 +244,7 @@ async fn create(
     let ask = Asked { headers, peer, uri };
     let result = async {
         let (tenant, snap) = app.open(&tenant_name(path)?).await?;
-        let mut caller = app.authenticate((&tenant, &snap), &ask, Some(WRITE), None, &mut who)?;
+        let mut caller = Caller::authenticate(&app, (&tenant, &snap), &ask, Some(WRITE), None, &mut who)?;
         let now = app.clock.now();
         let bytes = body::read(&ask.headers, body).await?;
         let (input, _) = body::parse::<NewKey>(&bytes, NewKey::FIELDS)?;
@@ -449,8 +412,14 @@ async fn replace(
     let result = async {
         let (tenant, name) = tenant_and_key(path)?;
         let (tenant, snap) = app.open(&tenant).await?;
-        let caller =
-            app.authenticate((&tenant, &snap), &ask, Some(WRITE), Some(&name), &mut who)?;
+        let caller = Caller::authenticate(
+            &app,
+            (&tenant, &snap),
+            &ask,
+            Some(WRITE),
+            Some(&name),
+            &mut who,
+        )?;
         let now = app.clock.now();
         let bytes = body::read(&ask.headers, body).await?;
         let (input, object) = body::parse::<KeyState>(&bytes, KeyState::FIELDS)?;
@@ -531,8 +500,14 @@ async fn remove(
     let result = async {
         let (tenant, name) = tenant_and_key(path)?;
         let (tenant, snap) = app.open(&tenant).await?;
-        let caller =
-            app.authenticate((&tenant, &snap), &ask, Some(WRITE), Some(&name), &mut who)?;
+        let caller = Caller::authenticate(
+            &app,
+            (&tenant, &snap),
+            &ask,
+            Some(WRITE),
+            Some(&name),
+            &mut who,
+        )?;
         let now = app.clock.now();
         let if_match = IfMatch::parse(&ask.headers);
         let store = tenant.store()?;

@@ -2,18 +2,16 @@
 //! client's address, the check again under the write lock, and the record of admin keys'
 //! uses (`--record`).
 
-use super::api::App;
 use super::conn::Peer;
 use super::reply::ApiError;
+use super::state::App;
 use super::tenants::{Snapshot, Tenant};
 use crate::document::Document;
 use crate::model::SecurityFile;
 use crate::verify::{Denial, Outcome, Request, Verifier};
 use http::{HeaderMap, Uri, header};
-use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::{Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::sync::PoisonError;
 use zeroize::Zeroizing;
 
 /// The scope that lets a key read its tenant's keys.
@@ -188,12 +186,12 @@ impl Caller {
     }
 }
 
-impl App {
+impl Caller {
     /// Checks the request's token against the tenant's file: 401 when it is no working key
     /// of this tenant, 403 when the key lacks `scope`, the client's address or the path, or
     /// the `resource`.
     pub fn authenticate(
-        &self,
+        app: &App,
         (tenant, snap): (&Tenant, &Snapshot),
         ask: &Asked,
         scope: Option<&'static str>,
@@ -201,17 +199,8 @@ impl App {
         who: &mut Option<String>,
     ) -> Result<Caller, ApiError> {
         let Asked { headers, peer, uri } = ask;
-        let ip = self.client_ip(headers, peer)?;
-        let mut values = headers.get_all(header::AUTHORIZATION).iter();
-        let value = match (values.next(), values.next()) {
-            // The reasons `verify` has no word for (`missing`, and `bad-header` for what
-            // only HTTP can get wrong) reach the access log alone, as every 401's do.
-            (None, _) => return Err(ApiError::unauthorized("missing")),
-            (Some(_), Some(_)) => return Err(ApiError::unauthorized("bad-header")),
-            (Some(v), None) => v
-                .to_str()
-                .map_err(|_| ApiError::unauthorized("bad-header"))?,
-        };
+        let ip = client_ip(app, headers, peer)?;
+        let value = authorization(headers)?;
         let token = crate::verify::token_from_header(value)
             .map_err(|r| ApiError::from_outcome(&Outcome::Rejected(r)))?;
         let request = Request {
@@ -223,13 +212,13 @@ impl App {
         let outcome = snap
             .loaded()
             .verifier
-            .verify(&token, &request, self.clock.now());
+            .verify(&token, &request, app.clock.now());
         *who = outcome.key().map(str::to_string);
         *peer.who.lock().unwrap_or_else(PoisonError::into_inner) = who.clone();
         match outcome {
             Outcome::Valid { key, .. } => {
-                if let Some(r) = &self.record {
-                    r.record(self, tenant, &key, ip);
+                if let Some(r) = &app.record {
+                    r.record(app, tenant, &key, ip);
                 }
                 Ok(Caller {
                     name: key,
@@ -243,74 +232,46 @@ impl App {
             other => Err(ApiError::from_outcome(&other)),
         }
     }
+}
 
-    /// The client's address: the peer's, or with `--trust-proxy` the last address of
-    /// X-Forwarded-For (the one the proxy in front added; those before it are the client's
-    /// to forge), when there is one.
-    fn client_ip(&self, headers: &HeaderMap, peer: &Peer) -> Result<IpAddr, ApiError> {
-        let direct = crate::verify::client_address(peer.addr.ip());
-        if !self.trust_proxy {
-            return Ok(direct);
-        }
-        let mut last = None;
-        for value in headers.get_all("x-forwarded-for") {
-            let text = value
-                .to_str()
-                .map_err(|_| ApiError::bad_request("X-Forwarded-For is not ASCII text".into()))?;
-            if let Some(entry) = text.rsplit(',').next() {
-                last = Some(entry.trim().to_string());
-            }
-        }
-        let Some(last) = last.filter(|l| !l.is_empty()) else {
-            return Ok(direct);
-        };
-        last.parse::<IpAddr>()
-            .map(crate::verify::client_address)
-            .map_err(|_| {
-                ApiError::bad_request(format!(
-                    "the last address of X-Forwarded-For, {last:?}, is not an IP address"
-                ))
-            })
+/// The one `Authorization` value of a request: 401 when there is none, two, or one that is
+/// not ASCII text.
+fn authorization(headers: &HeaderMap) -> Result<&str, ApiError> {
+    let mut values = headers.get_all(header::AUTHORIZATION).iter();
+    match (values.next(), values.next()) {
+        // The reasons `verify` has no word for (`missing`, and `bad-header` for what
+        // only HTTP can get wrong) reach the access log alone, as every 401's do.
+        (None, _) => Err(ApiError::unauthorized("missing")),
+        (Some(_), Some(_)) => Err(ApiError::unauthorized("bad-header")),
+        (Some(v), None) => v.to_str().map_err(|_| ApiError::unauthorized("bad-header")),
     }
 }
 
-/// Records admin keys' uses in security.usage.yml (`--record`), at most once a minute per
-/// key, off the request's path: a request never waits for it, and never fails for it.
-pub struct Recorder {
-    last: Mutex<HashMap<(String, String), Instant>>,
-}
-
-/// The least time between two records of one key's use.
-const RECORD_EVERY: Duration = Duration::from_secs(60);
-
-impl Recorder {
-    pub fn new() -> Self {
-        Recorder {
-            last: Mutex::new(HashMap::new()),
+/// The client's address: the peer's, or with `--trust-proxy` the last address of
+/// X-Forwarded-For (the one the proxy in front added; those before it are the client's
+/// to forge), when there is one.
+fn client_ip(app: &App, headers: &HeaderMap, peer: &Peer) -> Result<IpAddr, ApiError> {
+    let direct = crate::verify::client_address(peer.addr.ip());
+    if !app.trust_proxy {
+        return Ok(direct);
+    }
+    let mut last = None;
+    for value in headers.get_all("x-forwarded-for") {
+        let text = value
+            .to_str()
+            .map_err(|_| ApiError::bad_request("X-Forwarded-For is not ASCII text".into()))?;
+        if let Some(entry) = text.rsplit(',').next() {
+            last = Some(entry.trim().to_string());
         }
     }
-
-    fn record(&self, app: &App, tenant: &Tenant, key: &str, ip: IpAddr) {
-        {
-            let mut last = self.last.lock().unwrap_or_else(PoisonError::into_inner);
-            let id = (tenant.name.clone(), key.to_string());
-            if last.get(&id).is_some_and(|t| t.elapsed() < RECORD_EVERY) {
-                return;
-            }
-            last.insert(id, Instant::now());
-        }
-        let Ok(store) = tenant.store() else { return };
-        let usage = crate::store::usage::Usage {
-            last_used_at: app.clock.now(),
-            last_used_from: Some(ip.to_string()),
-        };
-        let (key, tenant, timeout) = (key.to_string(), tenant.name.clone(), app.lock_timeout);
-        tokio::task::spawn_blocking(move || {
-            if let Err(e) = store.record_use(&key, usage, timeout) {
-                super::log::say(format!(
-                    "tenant '{tenant}': the use of key '{key}' was not recorded: {e}"
-                ));
-            }
-        });
-    }
+    let Some(last) = last.filter(|l| !l.is_empty()) else {
+        return Ok(direct);
+    };
+    last.parse::<IpAddr>()
+        .map(crate::verify::client_address)
+        .map_err(|_| {
+            ApiError::bad_request(format!(
+                "the last address of X-Forwarded-For, {last:?}, is not an IP address"
+            ))
+        })
 }

@@ -17,7 +17,6 @@
 //! slot of `--max-connections` freed. The deadline runs from the first write that had to wait
 //! until a flush empties the buffer, so a client that reads a trickle cannot stretch it.
 
-use super::api::App;
 use super::reply::ApiError;
 use axum::body::Body;
 use bytes::Bytes;
@@ -258,7 +257,7 @@ impl AsyncWrite for Watched {
 /// Serves one request of a connection: marks the connection busy, runs the router within
 /// the request timeout, logs one line, and tracks the response until hyper has it all.
 pub async fn handle(
-    app: Arc<App>,
+    request_timeout: Duration,
     router: axum::Router,
     peer: Peer,
     mut request: http::Request<hyper::body::Incoming>,
@@ -280,10 +279,10 @@ pub async fn handle(
     let conn = peer.conn.clone();
     request.extensions_mut().insert(peer);
     let request = request.map(Body::new);
-    let response = match tokio::time::timeout(app.request_timeout, router.oneshot(request)).await {
+    let response = match tokio::time::timeout(request_timeout, router.oneshot(request)).await {
         Ok(Ok(r)) => r,
         Ok(Err(never)) => match never {},
-        Err(_) => ApiError::timeout(app.request_timeout).into_response(),
+        Err(_) => ApiError::timeout(request_timeout).into_response(),
     };
     log.finish(&response);
     Ok(response.map(|body| Body::new(Tracked { body, conn })))

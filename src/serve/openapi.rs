@@ -1,11 +1,11 @@
 //! The OpenAPI 3.1 document of the admin API, served at `/api/openapi.json` and committed as
 //! `schemas/openapi.json` (a test fails when it is stale). The schemas are derived from the
 //! very types the server serializes and parses ([`crate::view::KeyView`] and those of
-//! [`super::api`]), so they cannot drift from what it answers; the tests validate every
+//! [`super::dto`]), so they cannot drift from what it answers; the tests validate every
 //! response they get against this document.
 
-use super::api::{Created, Whoami};
 use super::auth::{READ, WRITE};
+use super::dto::{Created, Whoami};
 use super::fields::{KeyState, NewKey};
 use super::reply::ErrorBody;
 use crate::view::KeyView;
