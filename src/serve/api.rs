@@ -15,6 +15,7 @@ use super::fields::{IfMatch, KeyState, NewKey, check_echoed, check_scopes};
 use super::reply::{ApiError, etag_value, json, json_bytes, json_response};
 use super::state::App;
 use super::tenants::Snapshot;
+use super::write::{self, refuse};
 use crate::document::Edit;
 use crate::error::Error;
 use crate::keys;
@@ -256,35 +257,29 @@ async fn create(
 
         let (prepared_tx, prepared_rx) = tokio::sync::oneshot::channel::<Prepared>();
         let (commit_tx, commit_rx) = tokio::sync::oneshot::channel::<bool>();
-        let job = tokio::task::spawn_blocking(move || {
+        let created_name = name.clone();
+        let plan = write::guarded(caller, if_match, now, move |doc, caller| {
+            match keys::check_new(doc, &name, &definition.permissions) {
+                Err(Error::KeyExists(_)) => return refuse(ApiError::exists(&name)),
+                Err(Error::Usage(m)) => {
+                    return refuse(uncatalogued(doc, &definition.permissions, m));
+                }
+                Err(e) => return Err(e),
+                Ok(()) => {}
+            }
+            let secret = crate::token::generate(doc.model.prefix()).map_err(Error::Other)?;
+            let hash = secret.hash();
+            keys::check_unique(doc, &hash)?;
+            let key = definition.key(&name, hash, now);
+            if let Err(e) = caller.check_grant(doc, &key.permissions, &[], Some(&key)) {
+                return refuse(e);
+            }
+            Ok((Edit::new().append(key.clone()), Ok((key, secret))))
+        });
+        let job: write::Job<_> = tokio::task::spawn_blocking(move || {
             let written = store.write(
                 None,
-                |doc| {
-                    let refuse = |e| Ok((Edit::new(), Err(e)));
-                    if let Err(e) = caller.recheck(doc, now) {
-                        return refuse(e);
-                    }
-                    if let Err(e) = if_match.check(doc) {
-                        return refuse(e);
-                    }
-                    match keys::check_new(doc, &name, &definition.permissions) {
-                        Err(Error::KeyExists(_)) => return refuse(ApiError::exists(&name)),
-                        Err(Error::Usage(m)) => {
-                            return refuse(uncatalogued(doc, &definition.permissions, m));
-                        }
-                        Err(e) => return Err(e),
-                        Ok(()) => {}
-                    }
-                    let secret =
-                        crate::token::generate(doc.model.prefix()).map_err(Error::Other)?;
-                    let hash = secret.hash();
-                    keys::check_unique(doc, &hash)?;
-                    let key = definition.key(&name, hash, now);
-                    if let Err(e) = caller.check_grant(doc, &key.permissions, &[], Some(&key)) {
-                        return refuse(e);
-                    }
-                    Ok((Edit::new().append(key.clone()), Ok((key, secret))))
-                },
+                plan,
                 |value, sha256| {
                     let Ok((key, secret)) = value else {
                         unreachable!("a refusal writes nothing")
@@ -313,7 +308,7 @@ async fn create(
             let _ = commit_tx.send(written.is_ok());
             if let Err(e @ Error::NotDelivered(_)) = &written {
                 // The handler may be gone with the client: say it here.
-                super::log::say(format!("key '{name}' was not created: {e}"));
+                super::log::say(format!("key '{created_name}' was not created: {e}"));
             }
             written
         });
@@ -345,16 +340,10 @@ async fn create(
             }
             // The write ended before it had anything to hand out: a refusal or an error.
             Err(_) => {
-                let written = job
-                    .await
-                    .map_err(|e| ApiError::internal(format!("the write failed: {e}")))?
-                    .map_err(ApiError::from_store)?;
-                match written.value {
-                    Err(e) => Err(e.with_etag(written.sha256)),
-                    Ok(_) => Err(ApiError::internal(
-                        "the key was not created: the file did not change".into(),
-                    )),
-                }
+                write::finished(job).await?;
+                Err(ApiError::internal(
+                    "the key was not created: the file did not change".into(),
+                ))
             }
         }
     }
@@ -428,59 +417,40 @@ async fn replace(
             .ok_or_else(|| ApiError::field("enabled", "field 'enabled' is required".into()))?;
         let permissions = input.permissions.map(check_scopes).transpose()?;
         let if_match = IfMatch::parse(&ask.headers);
-        let store = tenant.store()?;
         let tenant_name = tenant.name.clone();
-        let written = tokio::task::spawn_blocking(move || {
-            store.write(
-                None,
-                |doc| {
-                    let refuse = |e| Ok((Edit::new(), Err(e)));
-                    if let Err(e) = caller.recheck(doc, now) {
+        let (key, sha256) = write::locked(&tenant, caller, if_match, now, move |doc, caller| {
+            let Some(key) = doc.model.get(&name) else {
+                return refuse(ApiError::no_key(&name, &tenant_name));
+            };
+            if let Err(e) = check_echoed(&object, key, now) {
+                return refuse(e);
+            }
+            let mut new = key.clone();
+            new.enabled = enabled;
+            if let Some(p) = &permissions {
+                new.permissions = p.clone();
+            }
+            match keys::change(doc, key, new.clone(), now) {
+                Err(Error::Usage(m)) => refuse(uncatalogued(doc, &new.permissions, m)),
+                Err(e) => Err(e),
+                Ok(change) => {
+                    if let Err(e) =
+                        caller.check_grant(doc, &new.permissions, &key.permissions, None)
+                    {
                         return refuse(e);
                     }
-                    if let Err(e) = if_match.check(doc) {
-                        return refuse(e);
+                    match change {
+                        Some(c) => Ok((c.edit, Ok(c.key))),
+                        None => Ok((Edit::new(), Ok(key.clone()))),
                     }
-                    let Some(key) = doc.model.get(&name) else {
-                        return refuse(ApiError::no_key(&name, &tenant_name));
-                    };
-                    if let Err(e) = check_echoed(&object, key, now) {
-                        return refuse(e);
-                    }
-                    let mut new = key.clone();
-                    new.enabled = enabled;
-                    if let Some(p) = &permissions {
-                        new.permissions = p.clone();
-                    }
-                    match keys::change(doc, key, new.clone(), now) {
-                        Err(Error::Usage(m)) => refuse(uncatalogued(doc, &new.permissions, m)),
-                        Err(e) => Err(e),
-                        Ok(change) => {
-                            if let Err(e) =
-                                caller.check_grant(doc, &new.permissions, &key.permissions, None)
-                            {
-                                return refuse(e);
-                            }
-                            match change {
-                                Some(c) => Ok((c.edit, Ok(c.key))),
-                                None => Ok((Edit::new(), Ok(key.clone()))),
-                            }
-                        }
-                    }
-                },
-                |_, _| Ok(false),
-            )
+                }
+            }
         })
-        .await
-        .map_err(|e| ApiError::internal(format!("the write failed: {e}")))?
-        .map_err(ApiError::from_store)?;
-        let key = written
-            .value
-            .map_err(|e| e.with_etag(written.sha256.clone()))?;
+        .await?;
         Ok(json(
             StatusCode::OK,
             &view(&key, &snap, now),
-            written.sha256.map(|s| format!("sha256:{s}")).as_deref(),
+            sha256.map(|s| format!("sha256:{s}")).as_deref(),
         ))
     }
     .await;
@@ -510,41 +480,25 @@ async fn remove(
         )?;
         let now = app.clock.now();
         let if_match = IfMatch::parse(&ask.headers);
-        let store = tenant.store()?;
         let tenant_name = tenant.name.clone();
-        let written = tokio::task::spawn_blocking(move || {
-            store.write(
-                None,
-                |doc| {
-                    let refuse = |e| Ok((Edit::new(), Err(e)));
-                    if let Err(e) = caller.recheck(doc, now) {
-                        return refuse(e);
-                    }
-                    if let Err(e) = if_match.check(doc) {
-                        return refuse(e);
-                    }
-                    match keys::removal(doc, std::slice::from_ref(&name)) {
-                        Ok(edit) => Ok((edit, Ok(()))),
-                        Err(Error::NoSuchKey { .. }) => {
-                            refuse(ApiError::no_key(&name, &tenant_name))
-                        }
-                        Err(e) => Err(e),
-                    }
+        let ((), sha256) =
+            write::locked(
+                &tenant,
+                caller,
+                if_match,
+                now,
+                move |doc, _| match keys::removal(doc, std::slice::from_ref(&name)) {
+                    Ok(edit) => Ok((edit, Ok(()))),
+                    Err(Error::NoSuchKey { .. }) => refuse(ApiError::no_key(&name, &tenant_name)),
+                    Err(e) => Err(e),
                 },
-                |_, _| Ok(false),
             )
-        })
-        .await
-        .map_err(|e| ApiError::internal(format!("the write failed: {e}")))?
-        .map_err(ApiError::from_store)?;
-        written
-            .value
-            .map_err(|e| e.with_etag(written.sha256.clone()))?;
+            .await?;
         let mut r = axum::response::Response::new(Body::empty());
         *r.status_mut() = StatusCode::NO_CONTENT;
         r.headers_mut()
             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        if let Some(s) = written.sha256 {
+        if let Some(s) = sha256 {
             r.headers_mut()
                 .insert(header::ETAG, etag_value(&format!("sha256:{s}")));
         }

@@ -20,6 +20,7 @@ pub mod openapi;
 mod reply;
 mod state;
 mod tenants;
+mod write;
 
 pub use auth::{READ, WRITE};
 
