@@ -1,17 +1,19 @@
 //! The routes of the admin API and what each answers (README, "The admin API"; the OpenAPI
 //! document in [`super::openapi`] describes the same).
 //!
-//! Order of checks, the same on every route: the tenant (404), the token (401, 403 for the
-//! scope, address and path), the body (400, 422), the resource (403), then under the write
-//! lock: the token again (a key revoked meanwhile is refused), `If-Match` (412), the key
-//! (404, 409) and the catalog (422).
+//! Order of checks, the same on every route: the path (400), the tenant (404) and the token
+//! (401, 403 for the scope, address and path) by the [`Caller`] extractor, the body (400,
+//! 422), the resource (403), then under the write lock ([`super::write`]): the token again
+//! (a key revoked meanwhile is refused), `If-Match` (412), the key (404, 409) and the
+//! catalog (422). A handler answers `Result<Response, ApiError>`.
 
-use super::auth::{Asked, Caller, READ, WRITE};
+use super::auth::{AnyScope, Caller, Read, Write};
 use super::body;
 use super::conn::Peer;
 use super::deliver::{Held, Prepared};
 use super::dto::{Created, Whoami};
 use super::fields::{IfMatch, KeyState, NewKey, check_echoed, check_scopes};
+use super::path::KeyName;
 use super::reply::{ApiError, etag_value, json, json_bytes, json_response};
 use super::state::App;
 use super::tenants::Snapshot;
@@ -23,8 +25,7 @@ use crate::model::ApiKey;
 use crate::view::KeyView;
 use axum::Router;
 use axum::body::Body;
-use axum::extract::rejection::PathRejection;
-use axum::extract::{Extension, Path, State};
+use axum::extract::{Extension, State};
 use axum::routing::{MethodRouter, get};
 use http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use std::sync::Arc;
@@ -93,27 +94,6 @@ async fn openapi() -> axum::response::Response {
 
 type Response = axum::response::Response;
 
-/// Answers with the handler's response or error.
-fn finish(result: Result<Response, ApiError>) -> Response {
-    match result {
-        Ok(r) => r,
-        Err(e) => e.into_response(),
-    }
-}
-
-/// The tenant named in the path.
-fn tenant_name(path: Result<Path<String>, PathRejection>) -> Result<String, ApiError> {
-    path.map(|Path(t)| t)
-        .map_err(|e| ApiError::bad_request(format!("the path does not read: {e}")))
-}
-
-fn tenant_and_key(
-    path: Result<Path<(String, String)>, PathRejection>,
-) -> Result<(String, String), ApiError> {
-    path.map(|Path(p)| p)
-        .map_err(|e| ApiError::bad_request(format!("the path does not read: {e}")))
-}
-
 /// A key's definition as the API shows it: `tokenctl show --format json`'s object.
 fn view(key: &ApiKey, snap: &Snapshot, now: jiff::Timestamp) -> KeyView {
     let mut v = KeyView::new(key, snap.usage.records.get(&key.name), now);
@@ -124,231 +104,186 @@ fn view(key: &ApiKey, snap: &Snapshot, now: jiff::Timestamp) -> KeyView {
 }
 
 /// `GET /api/{tenant}/whoami`: the calling key, for any valid token of the tenant.
-async fn whoami(
-    State(app): State<Arc<App>>,
-    Extension(peer): Extension<Peer>,
-    path: Result<Path<String>, PathRejection>,
-    headers: HeaderMap,
-    uri: Uri,
-) -> Response {
-    let mut who = None;
-    let ask = Asked { headers, peer, uri };
-    let result = async {
-        let (tenant, snap) = app.open(&tenant_name(path)?).await?;
-        let caller = Caller::authenticate(&app, (&tenant, &snap), &ask, None, None, &mut who)?;
-        let key = snap
-            .file()
-            .get(&caller.name)
-            .expect("a valid token's key is in the file");
-        Ok(json(
-            StatusCode::OK,
-            &Whoami {
-                name: &key.name,
-                permissions: &key.permissions,
-                expires_at: key.expires_at.map(crate::time::format_timestamp),
-            },
-            Some(&snap.loaded().etag),
-        ))
-    }
-    .await;
-    finish(result)
+async fn whoami(caller: Caller<AnyScope>) -> Result<Response, ApiError> {
+    let snap = caller.snap;
+    let key = snap
+        .file()
+        .get(&caller.key.name)
+        .expect("a valid token's key is in the file");
+    Ok(json(
+        StatusCode::OK,
+        &Whoami {
+            name: &key.name,
+            permissions: &key.permissions,
+            expires_at: key.expires_at.map(crate::time::format_timestamp),
+        },
+        Some(&snap.loaded().etag),
+    ))
 }
 
 /// `GET /api/{tenant}/admin/apiKeys`: every key, in file order (a key restricted to
 /// `resources` sees only those keys).
-async fn list(
-    State(app): State<Arc<App>>,
-    Extension(peer): Extension<Peer>,
-    path: Result<Path<String>, PathRejection>,
-    headers: HeaderMap,
-    uri: Uri,
-) -> Response {
-    let mut who = None;
-    let ask = Asked { headers, peer, uri };
-    let result = async {
-        let (tenant, snap) = app.open(&tenant_name(path)?).await?;
-        let caller =
-            Caller::authenticate(&app, (&tenant, &snap), &ask, Some(READ), None, &mut who)?;
-        let file = snap.file();
-        let now = app.clock.now();
-        let etag = Some(snap.loaded().etag.as_str());
-        if let Some(allowed) = file.get(&caller.name).and_then(|k| k.resources.as_ref()) {
-            let views: Vec<KeyView> = file
-                .keys
-                .iter()
-                .filter(|k| allowed.contains(&k.name))
-                .map(|k| view(k, &snap, now))
-                .collect();
-            return Ok(json(StatusCode::OK, &views, etag));
-        }
-        let render = || {
-            let views: Vec<KeyView> = file.keys.iter().map(|k| view(k, &snap, now)).collect();
-            bytes::Bytes::from(json_bytes(&views))
-        };
-        // Rendering thousands of keys takes milliseconds: let the runtime move other tasks
-        // off this thread meanwhile.
-        let body = if file.keys.len() > 1000 {
-            tokio::task::block_in_place(|| tenant.listing(&snap, now, render))
-        } else {
-            tenant.listing(&snap, now, render)
-        };
-        Ok(json_response(StatusCode::OK, Body::from(body), etag))
+async fn list(State(app): State<Arc<App>>, caller: Caller<Read>) -> Result<Response, ApiError> {
+    let Caller {
+        tenant,
+        snap,
+        key: caller,
+        ..
+    } = caller;
+    let file = snap.file();
+    let now = app.clock.now();
+    let etag = Some(snap.loaded().etag.as_str());
+    if let Some(allowed) = file.get(&caller.name).and_then(|k| k.resources.as_ref()) {
+        let views: Vec<KeyView> = file
+            .keys
+            .iter()
+            .filter(|k| allowed.contains(&k.name))
+            .map(|k| view(k, &snap, now))
+            .collect();
+        return Ok(json(StatusCode::OK, &views, etag));
     }
-    .await;
-    finish(result)
+    let render = || {
+        let views: Vec<KeyView> = file.keys.iter().map(|k| view(k, &snap, now)).collect();
+        bytes::Bytes::from(json_bytes(&views))
+    };
+    // Rendering thousands of keys takes milliseconds: let the runtime move other tasks
+    // off this thread meanwhile.
+    let body = if file.keys.len() > 1000 {
+        tokio::task::block_in_place(|| tenant.listing(&snap, now, render))
+    } else {
+        tenant.listing(&snap, now, render)
+    };
+    Ok(json_response(StatusCode::OK, Body::from(body), etag))
 }
 
 /// `GET /api/{tenant}/admin/apiKeys/{key}`: one key.
 async fn show(
     State(app): State<Arc<App>>,
-    Extension(peer): Extension<Peer>,
-    path: Result<Path<(String, String)>, PathRejection>,
-    headers: HeaderMap,
-    uri: Uri,
-) -> Response {
-    let mut who = None;
-    let ask = Asked { headers, peer, uri };
-    let result = async {
-        let (tenant, name) = tenant_and_key(path)?;
-        let (tenant, snap) = app.open(&tenant).await?;
-        Caller::authenticate(
-            &app,
-            (&tenant, &snap),
-            &ask,
-            Some(READ),
-            Some(&name),
-            &mut who,
-        )?;
-        let key = snap.file().get(&name).ok_or_else(|| {
-            ApiError::no_key(&name, &tenant.name).with_etag(Some(snap.loaded().etag.clone()))
-        })?;
-        Ok(json(
-            StatusCode::OK,
-            &view(key, &snap, app.clock.now()),
-            Some(&snap.loaded().etag),
-        ))
-    }
-    .await;
-    finish(result)
+    KeyName(name): KeyName,
+    caller: Caller<Read>,
+) -> Result<Response, ApiError> {
+    let Caller { tenant, snap, .. } = caller;
+    let key = snap.file().get(&name).ok_or_else(|| {
+        ApiError::no_key(&name, &tenant.name).with_etag(Some(snap.loaded().etag.clone()))
+    })?;
+    Ok(json(
+        StatusCode::OK,
+        &view(key, &snap, app.clock.now()),
+        Some(&snap.loaded().etag),
+    ))
 }
 
 /// `POST /api/{tenant}/admin/apiKeys`: a new key; the answer holds its secret, once.
 async fn create(
     State(app): State<Arc<App>>,
     Extension(peer): Extension<Peer>,
-    path: Result<Path<String>, PathRejection>,
+    caller: Caller<Write>,
     headers: HeaderMap,
-    uri: Uri,
     body: Body,
-) -> Response {
-    let mut who = None;
-    let ask = Asked { headers, peer, uri };
-    let result = async {
-        let (tenant, snap) = app.open(&tenant_name(path)?).await?;
-        let mut caller = Caller::authenticate(&app, (&tenant, &snap), &ask, Some(WRITE), None, &mut who)?;
-        let now = app.clock.now();
-        let bytes = body::read(&ask.headers, body).await?;
-        let (input, _) = body::parse::<NewKey>(&bytes, NewKey::FIELDS)?;
-        let (name, definition) = input.check(now)?;
-        caller.check_resource(snap.file(), &name)?;
-        let if_match = IfMatch::parse(&ask.headers);
-        let store = tenant.store()?;
-        let location = format!("/api/{}/admin/apiKeys/{name}", tenant.name);
+) -> Result<Response, ApiError> {
+    let Caller {
+        tenant,
+        snap,
+        key: mut caller,
+        ..
+    } = caller;
+    let now = app.clock.now();
+    let bytes = body::read(&headers, body).await?;
+    let (input, _) = body::parse::<NewKey>(&bytes, NewKey::FIELDS)?;
+    let (name, definition) = input.check(now)?;
+    caller.check_resource(snap.file(), &name)?;
+    let if_match = IfMatch::parse(&headers);
+    let log_name = format!("key '{}'", caller.name);
+    let store = tenant.store()?;
+    let location = format!("/api/{}/admin/apiKeys/{name}", tenant.name);
 
-        let (prepared_tx, prepared_rx) = tokio::sync::oneshot::channel::<Prepared>();
-        let (commit_tx, commit_rx) = tokio::sync::oneshot::channel::<bool>();
-        let created_name = name.clone();
-        let plan = write::guarded(caller, if_match, now, move |doc, caller| {
-            match keys::check_new(doc, &name, &definition.permissions) {
-                Err(Error::KeyExists(_)) => return refuse(ApiError::exists(&name)),
-                Err(Error::Usage(m)) => {
-                    return refuse(uncatalogued(doc, &definition.permissions, m));
+    let (prepared_tx, prepared_rx) = tokio::sync::oneshot::channel::<Prepared>();
+    let (commit_tx, commit_rx) = tokio::sync::oneshot::channel::<bool>();
+    let created_name = name.clone();
+    let plan = write::guarded(caller, if_match, now, move |doc, caller| {
+        match keys::check_new(doc, &name, &definition.permissions) {
+            Err(Error::KeyExists(_)) => return refuse(ApiError::exists(&name)),
+            Err(Error::Usage(m)) => {
+                return refuse(uncatalogued(doc, &definition.permissions, m));
+            }
+            Err(e) => return Err(e),
+            Ok(()) => {}
+        }
+        let secret = crate::token::generate(doc.model.prefix()).map_err(Error::Other)?;
+        let hash = secret.hash();
+        keys::check_unique(doc, &hash)?;
+        let key = definition.key(&name, hash, now);
+        if let Err(e) = caller.check_grant(doc, &key.permissions, &[], Some(&key)) {
+            return refuse(e);
+        }
+        Ok((Edit::new().append(key.clone()), Ok((key, secret))))
+    });
+    let job: write::Job<_> = tokio::task::spawn_blocking(move || {
+        let written = store.write(None, plan, |value, sha256| {
+            let Ok((key, secret)) = value else {
+                unreachable!("a refusal writes nothing")
+            };
+            let body = render_created(key, secret, now)?;
+            let (handed_tx, handed_rx) = std::sync::mpsc::sync_channel(1);
+            let prepared = Prepared {
+                etag: format!("sha256:{}", sha256.unwrap_or_default()),
+                body,
+                handed: handed_tx,
+                committed: commit_rx,
+            };
+            prepared_tx.send(prepared).map_err(|_| {
+                Error::Other("the client closed its connection before the answer".into())
+            })?;
+            handed_rx
+                .recv_timeout(super::deliver::HAND_OVER_TIMEOUT)
+                .map_err(|_| {
+                    Error::Other("the answer could not be handed to the client's connection".into())
+                })?;
+            Ok(true)
+        });
+        let _ = commit_tx.send(written.is_ok());
+        if let Err(e @ Error::NotDelivered(_)) = &written {
+            // The handler may be gone with the client: say it here.
+            super::log::say(format!("key '{created_name}' was not created: {e}"));
+        }
+        written
+    });
+    match prepared_rx.await {
+        Ok(prepared) => {
+            let etag = prepared.etag.clone();
+            let conn = peer.conn.clone();
+            // The outcome of the rename is logged when it fails; the client sees a
+            // response cut off.
+            tokio::spawn(async move {
+                if let Ok(Err(e)) = job.await {
+                    super::log::say(format!(
+                        "creating a key for {log_name}: {e}; the answer was cut off, so the client holds no complete secret"
+                    ));
                 }
-                Err(e) => return Err(e),
-                Ok(()) => {}
-            }
-            let secret = crate::token::generate(doc.model.prefix()).map_err(Error::Other)?;
-            let hash = secret.hash();
-            keys::check_unique(doc, &hash)?;
-            let key = definition.key(&name, hash, now);
-            if let Err(e) = caller.check_grant(doc, &key.permissions, &[], Some(&key)) {
-                return refuse(e);
-            }
-            Ok((Edit::new().append(key.clone()), Ok((key, secret))))
-        });
-        let job: write::Job<_> = tokio::task::spawn_blocking(move || {
-            let written = store.write(
-                None,
-                plan,
-                |value, sha256| {
-                    let Ok((key, secret)) = value else {
-                        unreachable!("a refusal writes nothing")
-                    };
-                    let body = render_created(key, secret, now)?;
-                    let (handed_tx, handed_rx) = std::sync::mpsc::sync_channel(1);
-                    let prepared = Prepared {
-                        etag: format!("sha256:{}", sha256.unwrap_or_default()),
-                        body,
-                        handed: handed_tx,
-                        committed: commit_rx,
-                    };
-                    prepared_tx.send(prepared).map_err(|_| {
-                        Error::Other("the client closed its connection before the answer".into())
-                    })?;
-                    handed_rx
-                        .recv_timeout(super::deliver::HAND_OVER_TIMEOUT)
-                        .map_err(|_| {
-                            Error::Other(
-                                "the answer could not be handed to the client's connection".into(),
-                            )
-                        })?;
-                    Ok(true)
-                },
+            });
+            let mut r = axum::response::Response::new(Body::new(Held::new(prepared, conn)));
+            *r.status_mut() = StatusCode::CREATED;
+            let h = r.headers_mut();
+            h.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
             );
-            let _ = commit_tx.send(written.is_ok());
-            if let Err(e @ Error::NotDelivered(_)) = &written {
-                // The handler may be gone with the client: say it here.
-                super::log::say(format!("key '{created_name}' was not created: {e}"));
-            }
-            written
-        });
-        match prepared_rx.await {
-            Ok(prepared) => {
-                let etag = prepared.etag.clone();
-                let conn = ask.peer.conn.clone();
-                // The outcome of the rename is logged when it fails; the client sees a
-                // response cut off.
-                let log_name = caller_name(&who);
-                tokio::spawn(async move {
-                    if let Ok(Err(e)) = job.await {
-                        super::log::say(format!(
-                            "creating a key for {log_name}: {e}; the answer was cut off, so the client holds no complete secret"
-                        ));
-                    }
-                });
-                let mut r = axum::response::Response::new(Body::new(Held::new(prepared, conn)));
-                *r.status_mut() = StatusCode::CREATED;
-                let h = r.headers_mut();
-                h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-                h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-                h.insert(header::ETAG, etag_value(&etag));
-                h.insert(
-                    header::LOCATION,
-                    HeaderValue::from_str(&location).expect("names are header-safe"),
-                );
-                Ok(r)
-            }
-            // The write ended before it had anything to hand out: a refusal or an error.
-            Err(_) => {
-                write::finished(job).await?;
-                Err(ApiError::internal(
-                    "the key was not created: the file did not change".into(),
-                ))
-            }
+            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            h.insert(header::ETAG, etag_value(&etag));
+            h.insert(
+                header::LOCATION,
+                HeaderValue::from_str(&location).expect("names are header-safe"),
+            );
+            Ok(r)
+        }
+        // The write ended before it had anything to hand out: a refusal or an error.
+        Err(_) => {
+            write::finished(job).await?;
+            Err(ApiError::internal(
+                "the key was not created: the file did not change".into(),
+            ))
         }
     }
-    .await;
-    finish(result)
 }
 
 /// 422 for a scope the file's catalog lacks, naming it (`permissions[1]`).
@@ -361,12 +296,6 @@ fn uncatalogued(doc: &crate::document::Document, scopes: &[String], message: Str
             |i| format!("permissions[{i}]"),
         );
     ApiError::field(&field, message)
-}
-
-fn caller_name(who: &Option<String>) -> String {
-    who.as_deref()
-        .map(|w| format!("key '{w}'"))
-        .unwrap_or_else(|| "a client".into())
 }
 
 /// The answer to a POST, as JSON in memory that is wiped when dropped, sized not to grow
@@ -390,120 +319,95 @@ fn render_created(
 /// `permissions`.
 async fn replace(
     State(app): State<Arc<App>>,
-    Extension(peer): Extension<Peer>,
-    path: Result<Path<(String, String)>, PathRejection>,
+    KeyName(name): KeyName,
+    caller: Caller<Write>,
     headers: HeaderMap,
-    uri: Uri,
     body: Body,
-) -> Response {
-    let mut who = None;
-    let ask = Asked { headers, peer, uri };
-    let result = async {
-        let (tenant, name) = tenant_and_key(path)?;
-        let (tenant, snap) = app.open(&tenant).await?;
-        let caller = Caller::authenticate(
-            &app,
-            (&tenant, &snap),
-            &ask,
-            Some(WRITE),
-            Some(&name),
-            &mut who,
-        )?;
-        let now = app.clock.now();
-        let bytes = body::read(&ask.headers, body).await?;
-        let (input, object) = body::parse::<KeyState>(&bytes, KeyState::FIELDS)?;
-        let enabled = input
-            .enabled
-            .ok_or_else(|| ApiError::field("enabled", "field 'enabled' is required".into()))?;
-        let permissions = input.permissions.map(check_scopes).transpose()?;
-        let if_match = IfMatch::parse(&ask.headers);
-        let tenant_name = tenant.name.clone();
-        let (key, sha256) = write::locked(&tenant, caller, if_match, now, move |doc, caller| {
-            let Some(key) = doc.model.get(&name) else {
-                return refuse(ApiError::no_key(&name, &tenant_name));
-            };
-            if let Err(e) = check_echoed(&object, key, now) {
-                return refuse(e);
-            }
-            let mut new = key.clone();
-            new.enabled = enabled;
-            if let Some(p) = &permissions {
-                new.permissions = p.clone();
-            }
-            match keys::change(doc, key, new.clone(), now) {
-                Err(Error::Usage(m)) => refuse(uncatalogued(doc, &new.permissions, m)),
-                Err(e) => Err(e),
-                Ok(change) => {
-                    if let Err(e) =
-                        caller.check_grant(doc, &new.permissions, &key.permissions, None)
-                    {
-                        return refuse(e);
-                    }
-                    match change {
-                        Some(c) => Ok((c.edit, Ok(c.key))),
-                        None => Ok((Edit::new(), Ok(key.clone()))),
-                    }
+) -> Result<Response, ApiError> {
+    let Caller {
+        tenant,
+        snap,
+        key: caller,
+        ..
+    } = caller;
+    let now = app.clock.now();
+    let bytes = body::read(&headers, body).await?;
+    let (input, object) = body::parse::<KeyState>(&bytes, KeyState::FIELDS)?;
+    let enabled = input
+        .enabled
+        .ok_or_else(|| ApiError::field("enabled", "field 'enabled' is required".into()))?;
+    let permissions = input.permissions.map(check_scopes).transpose()?;
+    let if_match = IfMatch::parse(&headers);
+    let tenant_name = tenant.name.clone();
+    let (key, sha256) = write::locked(&tenant, caller, if_match, now, move |doc, caller| {
+        let Some(key) = doc.model.get(&name) else {
+            return refuse(ApiError::no_key(&name, &tenant_name));
+        };
+        if let Err(e) = check_echoed(&object, key, now) {
+            return refuse(e);
+        }
+        let mut new = key.clone();
+        new.enabled = enabled;
+        if let Some(p) = &permissions {
+            new.permissions = p.clone();
+        }
+        match keys::change(doc, key, new.clone(), now) {
+            Err(Error::Usage(m)) => refuse(uncatalogued(doc, &new.permissions, m)),
+            Err(e) => Err(e),
+            Ok(change) => {
+                if let Err(e) = caller.check_grant(doc, &new.permissions, &key.permissions, None) {
+                    return refuse(e);
+                }
+                match change {
+                    Some(c) => Ok((c.edit, Ok(c.key))),
+                    None => Ok((Edit::new(), Ok(key.clone()))),
                 }
             }
-        })
-        .await?;
-        Ok(json(
-            StatusCode::OK,
-            &view(&key, &snap, now),
-            sha256.map(|s| format!("sha256:{s}")).as_deref(),
-        ))
-    }
-    .await;
-    finish(result)
+        }
+    })
+    .await?;
+    Ok(json(
+        StatusCode::OK,
+        &view(&key, &snap, now),
+        sha256.map(|s| format!("sha256:{s}")).as_deref(),
+    ))
 }
 
 /// `DELETE /api/{tenant}/admin/apiKeys/{key}`: the key stops working at once.
 async fn remove(
     State(app): State<Arc<App>>,
-    Extension(peer): Extension<Peer>,
-    path: Result<Path<(String, String)>, PathRejection>,
+    KeyName(name): KeyName,
+    caller: Caller<Write>,
     headers: HeaderMap,
-    uri: Uri,
-) -> Response {
-    let mut who = None;
-    let ask = Asked { headers, peer, uri };
-    let result = async {
-        let (tenant, name) = tenant_and_key(path)?;
-        let (tenant, snap) = app.open(&tenant).await?;
-        let caller = Caller::authenticate(
-            &app,
-            (&tenant, &snap),
-            &ask,
-            Some(WRITE),
-            Some(&name),
-            &mut who,
-        )?;
-        let now = app.clock.now();
-        let if_match = IfMatch::parse(&ask.headers);
-        let tenant_name = tenant.name.clone();
-        let ((), sha256) =
-            write::locked(
-                &tenant,
-                caller,
-                if_match,
-                now,
-                move |doc, _| match keys::removal(doc, std::slice::from_ref(&name)) {
-                    Ok(edit) => Ok((edit, Ok(()))),
-                    Err(Error::NoSuchKey { .. }) => refuse(ApiError::no_key(&name, &tenant_name)),
-                    Err(e) => Err(e),
-                },
-            )
-            .await?;
-        let mut r = axum::response::Response::new(Body::empty());
-        *r.status_mut() = StatusCode::NO_CONTENT;
+) -> Result<Response, ApiError> {
+    let Caller {
+        tenant,
+        key: caller,
+        ..
+    } = caller;
+    let now = app.clock.now();
+    let if_match = IfMatch::parse(&headers);
+    let tenant_name = tenant.name.clone();
+    let ((), sha256) =
+        write::locked(
+            &tenant,
+            caller,
+            if_match,
+            now,
+            move |doc, _| match keys::removal(doc, std::slice::from_ref(&name)) {
+                Ok(edit) => Ok((edit, Ok(()))),
+                Err(Error::NoSuchKey { .. }) => refuse(ApiError::no_key(&name, &tenant_name)),
+                Err(e) => Err(e),
+            },
+        )
+        .await?;
+    let mut r = axum::response::Response::new(Body::empty());
+    *r.status_mut() = StatusCode::NO_CONTENT;
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if let Some(s) = sha256 {
         r.headers_mut()
-            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        if let Some(s) = sha256 {
-            r.headers_mut()
-                .insert(header::ETAG, etag_value(&format!("sha256:{s}")));
-        }
-        Ok(r)
+            .insert(header::ETAG, etag_value(&format!("sha256:{s}")));
     }
-    .await;
-    finish(result)
+    Ok(r)
 }

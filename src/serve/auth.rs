@@ -1,17 +1,21 @@
-//! Who is asking: the token of a request checked against its tenant's file (401, 403), the
-//! client's address, the check again under the write lock, and the record of admin keys'
-//! uses (`--record`).
+//! Who is asking: the token of a request checked against its tenant's file (401, 403) by the
+//! [`Caller`] extractor, with the scope a route needs as its type (`Caller<Write>`); the
+//! client's address; and the check again under the write lock ([`Credential`]).
 
 use super::conn::Peer;
+use super::path::Target;
 use super::reply::ApiError;
 use super::state::App;
 use super::tenants::{Snapshot, Tenant};
 use crate::document::Document;
 use crate::model::SecurityFile;
 use crate::verify::{Denial, Outcome, Request, Verifier};
-use http::{HeaderMap, Uri, header};
+use axum::extract::FromRequestParts;
+use http::request::Parts;
+use http::{HeaderMap, header};
+use std::marker::PhantomData;
 use std::net::IpAddr;
-use std::sync::PoisonError;
+use std::sync::{Arc, PoisonError};
 use zeroize::Zeroizing;
 
 /// The scope that lets a key read its tenant's keys.
@@ -20,15 +24,75 @@ pub const READ: &str = "tenant.apiKey:read";
 /// The scope that lets a key create, change and delete its tenant's keys.
 pub const WRITE: &str = "tenant.apiKey:write";
 
-/// What a request brings besides its body.
-pub struct Asked {
-    pub headers: HeaderMap,
-    pub peer: Peer,
-    pub uri: Uri,
+/// The scope a route needs, as the type parameter of [`Caller`].
+pub trait Scope: Send + Sync + 'static {
+    /// The scope; `None`: any working key of the tenant.
+    const NEEDED: Option<&'static str>;
 }
 
-/// A request made with a valid key of the tenant.
-pub struct Caller {
+/// Any working key of the tenant (`whoami`).
+pub struct AnyScope;
+
+/// [`READ`].
+pub struct Read;
+
+/// [`WRITE`].
+pub struct Write;
+
+impl Scope for AnyScope {
+    const NEEDED: Option<&'static str> = None;
+}
+
+impl Scope for Read {
+    const NEEDED: Option<&'static str> = Some(READ);
+}
+
+impl Scope for Write {
+    const NEEDED: Option<&'static str> = Some(WRITE);
+}
+
+/// A request made with a working key of the tenant its path names, that holds the scope
+/// `S` (an extractor). Its checks, in order: the path (400), the tenant (404), the client's
+/// address (400 for an X-Forwarded-For that does not read), the token (401), then the scope,
+/// the address, the path and the key the path names (403). Whatever the outcome, it tells
+/// the access log which key asked.
+pub struct Caller<S> {
+    pub tenant: Arc<Tenant>,
+    /// The tenant's file as the request found it.
+    pub snap: Snapshot,
+    /// The key that asked, to check again under the write lock.
+    pub key: Credential,
+    scope: PhantomData<S>,
+}
+
+impl<S: Scope> FromRequestParts<Arc<App>> for Caller<S> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, ApiError> {
+        let target = Target::from_request_parts(parts, app).await?;
+        let (tenant, snap) = app.open(&target.tenant).await?;
+        let peer = parts.extensions.get::<Peer>().ok_or_else(|| {
+            ApiError::internal("the request came on no connection the server knows".into())
+        })?;
+        let key = Credential::authenticate(
+            app,
+            (&tenant, &snap),
+            (parts, peer),
+            S::NEEDED,
+            target.key.as_deref(),
+        )?;
+        Ok(Caller {
+            tenant,
+            snap,
+            key,
+            scope: PhantomData,
+        })
+    }
+}
+
+/// The token a request was made with and what it asked for, once it passed: a key's
+/// authority, checked again under the write lock.
+pub struct Credential {
     pub name: String,
     token: Zeroizing<String>,
     scope: Option<&'static str>,
@@ -37,7 +101,7 @@ pub struct Caller {
     resource: Option<String>,
 }
 
-impl Caller {
+impl Credential {
     /// Is the key allowed on `resource` (a key name)? A key with `resources` manages only
     /// the keys they name.
     pub fn check_resource(&mut self, file: &SecurityFile, resource: &str) -> Result<(), ApiError> {
@@ -84,7 +148,7 @@ impl Caller {
     }
 }
 
-impl Caller {
+impl Credential {
     /// A key limited by `resources` manages only the keys they name, and gives at most what
     /// it has: the scopes a write grants (a POST's `permissions`, or those a PUT adds to what the key
     /// `had`)
@@ -186,19 +250,18 @@ impl Caller {
     }
 }
 
-impl Caller {
+impl Credential {
     /// Checks the request's token against the tenant's file: 401 when it is no working key
     /// of this tenant, 403 when the key lacks `scope`, the client's address or the path, or
     /// the `resource`.
     pub fn authenticate(
         app: &App,
         (tenant, snap): (&Tenant, &Snapshot),
-        ask: &Asked,
+        (parts, peer): (&Parts, &Peer),
         scope: Option<&'static str>,
         resource: Option<&str>,
-        who: &mut Option<String>,
-    ) -> Result<Caller, ApiError> {
-        let Asked { headers, peer, uri } = ask;
+    ) -> Result<Credential, ApiError> {
+        let (headers, uri) = (&parts.headers, &parts.uri);
         let ip = client_ip(app, headers, peer)?;
         let value = authorization(headers)?;
         let token = crate::verify::token_from_header(value)
@@ -213,14 +276,14 @@ impl Caller {
             .loaded()
             .verifier
             .verify(&token, &request, app.clock.now());
-        *who = outcome.key().map(str::to_string);
-        *peer.who.lock().unwrap_or_else(PoisonError::into_inner) = who.clone();
+        *peer.who.lock().unwrap_or_else(PoisonError::into_inner) =
+            outcome.key().map(str::to_string);
         match outcome {
             Outcome::Valid { key, .. } => {
                 if let Some(r) = &app.record {
                     r.record(app, tenant, &key, ip);
                 }
-                Ok(Caller {
+                Ok(Credential {
                     name: key,
                     token,
                     scope,

@@ -17,6 +17,7 @@ mod dto;
 mod fields;
 mod log;
 pub mod openapi;
+mod path;
 mod reply;
 mod state;
 mod tenants;

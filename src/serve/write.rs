@@ -4,7 +4,7 @@
 //! of its scope since the request began may no longer write), `If-Match` (412), then the
 //! route's plan; a refusal writes nothing and answers with the file's ETag.
 
-use super::auth::Caller;
+use super::auth::Credential;
 use super::fields::IfMatch;
 use super::reply::ApiError;
 use super::tenants::Tenant;
@@ -28,10 +28,10 @@ pub fn refuse<T>(e: ApiError) -> Planned<T> {
 /// plan's value and the file's digest (hex) afterwards.
 pub async fn locked<T: Send + 'static>(
     tenant: &Tenant,
-    caller: Caller,
+    caller: Credential,
     if_match: IfMatch,
     now: jiff::Timestamp,
-    plan: impl FnOnce(&Document, &Caller) -> Planned<T> + Send + 'static,
+    plan: impl FnOnce(&Document, &Credential) -> Planned<T> + Send + 'static,
 ) -> std::result::Result<(T, Option<String>), ApiError> {
     let store = tenant.store()?;
     let plan = guarded(caller, if_match, now, plan);
@@ -43,10 +43,10 @@ pub async fn locked<T: Send + 'static>(
 
 /// `plan` behind the checks every write makes first: the caller again, then `If-Match`.
 pub fn guarded<T>(
-    caller: Caller,
+    caller: Credential,
     if_match: IfMatch,
     now: jiff::Timestamp,
-    plan: impl FnOnce(&Document, &Caller) -> Planned<T>,
+    plan: impl FnOnce(&Document, &Credential) -> Planned<T>,
 ) -> impl FnOnce(&Document) -> Planned<T> {
     move |doc| {
         if let Err(e) = caller.recheck(doc, now) {
