@@ -8,7 +8,7 @@
 //! `max_connections` at once, and SIGTERM or SIGINT stops accepting and lets the requests in
 //! flight finish ([`Config::shutdown_timeout`] at most).
 
-mod api;
+mod api_keys;
 mod auth;
 mod body;
 mod conn;
@@ -19,8 +19,10 @@ mod log;
 pub mod openapi;
 mod path;
 mod reply;
+mod routes;
 mod state;
 mod tenants;
+mod whoami;
 mod write;
 
 pub use auth::{READ, WRITE};
@@ -113,7 +115,7 @@ async fn serve(config: Config) -> Result<()> {
         clock: config.clock,
         lock_timeout: config.lock_timeout,
     });
-    let router = api::router(app);
+    let router = routes::router(app);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let slots = Arc::new(tokio::sync::Semaphore::new(config.max_connections.max(1)));
     let stopped_by = loop {

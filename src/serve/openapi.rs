@@ -36,7 +36,7 @@ pub fn document() -> String {
         schemas.entry(name).or_insert(schema);
     }
     // A field that may be left out (serde's default) is no null: say what it defaults to,
-    // and which fields are required, as the parser does (api::NewKey::check, api::replace).
+    // and which fields are required, as the parser does (fields::NewKey::check, api_keys::replace).
     for (name, required, defaults) in [
         (
             "NewKey",

@@ -1,5 +1,6 @@
-//! The routes of the admin API and what each answers (README, "The admin API"; the OpenAPI
-//! document in [`super::openapi`] describes the same).
+//! The handlers of `/api/{tenant}/admin/apiKeys` and `/api/{tenant}/admin/apiKeys/{key}`:
+//! list, show, create, replace and remove a tenant's keys (README, "The admin API"; the
+//! routes are in [`super::routes`]).
 //!
 //! Order of checks, the same on every route: the path (400), the tenant (404) and the token
 //! (401, 403 for the scope, address and path) by the [`Caller`] extractor, the body (400,
@@ -7,11 +8,11 @@
 //! (a key revoked meanwhile is refused), `If-Match` (412), the key (404, 409) and the
 //! catalog (422). A handler answers `Result<Response, ApiError>`.
 
-use super::auth::{AnyScope, Caller, Read, Write};
+use super::auth::{Caller, Read, Write};
 use super::body;
 use super::conn::Peer;
 use super::deliver::{Held, Prepared};
-use super::dto::{Created, Whoami};
+use super::dto::Created;
 use super::fields::{IfMatch, KeyState, NewKey, check_echoed, check_scopes};
 use super::path::KeyName;
 use super::reply::{ApiError, etag_value, json, json_bytes, json_response};
@@ -23,74 +24,11 @@ use crate::error::Error;
 use crate::keys;
 use crate::model::ApiKey;
 use crate::view::KeyView;
-use axum::Router;
 use axum::body::Body;
 use axum::extract::{Extension, State};
-use axum::routing::{MethodRouter, get};
-use http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use http::{HeaderMap, HeaderValue, StatusCode, header};
 use std::sync::Arc;
 use zeroize::Zeroizing;
-
-/// The routes.
-pub fn router(app: Arc<App>) -> Router {
-    Router::new()
-        .route("/healthz", only(get(healthz), "GET, HEAD"))
-        .route("/api/openapi.json", only(get(openapi), "GET, HEAD"))
-        .route("/api/{tenant}/whoami", only(get(whoami), "GET, HEAD"))
-        .route(
-            "/api/{tenant}/admin/apiKeys",
-            only(get(list).post(create), "GET, HEAD, POST"),
-        )
-        .route(
-            "/api/{tenant}/admin/apiKeys/{key}",
-            only(
-                get(show).put(replace).delete(remove),
-                "GET, HEAD, PUT, DELETE",
-            ),
-        )
-        .fallback(|method: Method, uri: Uri| async move {
-            ApiError::new(
-                StatusCode::NOT_FOUND,
-                "not-found",
-                format!("no route {method} {}; see /api/openapi.json", uri.path()),
-            )
-        })
-        .with_state(app)
-}
-
-/// A route's methods, and a 405 naming them for any other.
-fn only(route: MethodRouter<Arc<App>>, allow: &'static str) -> MethodRouter<Arc<App>> {
-    route.fallback(move |method: Method| async move {
-        ApiError::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "method-not-allowed",
-            format!("{method} is not allowed here; use {allow}"),
-        )
-        .with_allow(allow)
-    })
-}
-
-async fn healthz() -> axum::response::Response {
-    let mut r = axum::response::Response::new(Body::from("ok"));
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    r.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    r
-}
-
-async fn openapi() -> axum::response::Response {
-    static DOCUMENT: std::sync::OnceLock<bytes::Bytes> = std::sync::OnceLock::new();
-    let doc = DOCUMENT.get_or_init(|| super::openapi::document().into());
-    let mut r = axum::response::Response::new(Body::from(doc.clone()));
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    r
-}
 
 type Response = axum::response::Response;
 
@@ -103,27 +41,9 @@ fn view(key: &ApiKey, snap: &Snapshot, now: jiff::Timestamp) -> KeyView {
     v
 }
 
-/// `GET /api/{tenant}/whoami`: the calling key, for any valid token of the tenant.
-async fn whoami(caller: Caller<AnyScope>) -> Result<Response, ApiError> {
-    let snap = caller.snap;
-    let key = snap
-        .file()
-        .get(&caller.key.name)
-        .expect("a valid token's key is in the file");
-    Ok(json(
-        StatusCode::OK,
-        &Whoami {
-            name: &key.name,
-            permissions: &key.permissions,
-            expires_at: key.expires_at.map(crate::time::format_timestamp),
-        },
-        Some(&snap.loaded().etag),
-    ))
-}
-
 /// `GET /api/{tenant}/admin/apiKeys`: every key, in file order (a key restricted to
 /// `resources` sees only those keys).
-async fn list(State(app): State<Arc<App>>, caller: Caller<Read>) -> Result<Response, ApiError> {
+pub async fn list(State(app): State<Arc<App>>, caller: Caller<Read>) -> Result<Response, ApiError> {
     let Caller {
         tenant,
         snap,
@@ -157,7 +77,7 @@ async fn list(State(app): State<Arc<App>>, caller: Caller<Read>) -> Result<Respo
 }
 
 /// `GET /api/{tenant}/admin/apiKeys/{key}`: one key.
-async fn show(
+pub async fn show(
     State(app): State<Arc<App>>,
     KeyName(name): KeyName,
     caller: Caller<Read>,
@@ -174,7 +94,7 @@ async fn show(
 }
 
 /// `POST /api/{tenant}/admin/apiKeys`: a new key; the answer holds its secret, once.
-async fn create(
+pub async fn create(
     State(app): State<Arc<App>>,
     Extension(peer): Extension<Peer>,
     caller: Caller<Write>,
@@ -304,7 +224,7 @@ fn render_created(
     key: &ApiKey,
     secret: &crate::token::Secret,
     now: jiff::Timestamp,
-) -> crate::Result<Zeroizing<Vec<u8>>> {
+) -> crate::error::Result<Zeroizing<Vec<u8>>> {
     let created = Created {
         key: KeyView::new(key, None, now),
         token: secret.expose(),
@@ -317,7 +237,7 @@ fn render_created(
 
 /// `PUT /api/{tenant}/admin/apiKeys/{key}`: replaces `enabled` and (when given)
 /// `permissions`.
-async fn replace(
+pub async fn replace(
     State(app): State<Arc<App>>,
     KeyName(name): KeyName,
     caller: Caller<Write>,
@@ -374,7 +294,7 @@ async fn replace(
 }
 
 /// `DELETE /api/{tenant}/admin/apiKeys/{key}`: the key stops working at once.
-async fn remove(
+pub async fn remove(
     State(app): State<Arc<App>>,
     KeyName(name): KeyName,
     caller: Caller<Write>,
