@@ -42,6 +42,19 @@ pub struct Peer {
     pub who: Arc<Mutex<Option<String>>>,
 }
 
+#[cfg(test)]
+impl Peer {
+    /// A peer at `addr` on a connection of its own, for the in-process tests of the router
+    /// (see [`ConnState::flushed`] to play the socket).
+    pub fn detached(addr: SocketAddr) -> Peer {
+        Peer {
+            addr,
+            conn: ConnState::new(),
+            who: Default::default(),
+        }
+    }
+}
+
 /// The connection's phase and what has been written on it, shared by the socket, the
 /// service and the responses.
 pub struct ConnState {
@@ -95,7 +108,7 @@ impl ConnState {
         }
     }
 
-    fn flushed(&self) {
+    pub(super) fn flushed(&self) {
         self.flushes.fetch_add(1, Ordering::SeqCst);
         if let Some(w) = self
             .flush_waker

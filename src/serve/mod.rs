@@ -22,6 +22,8 @@ mod reply;
 mod routes;
 mod state;
 mod tenants;
+#[cfg(test)]
+mod tests;
 mod whoami;
 mod write;
 
