@@ -254,7 +254,7 @@ impl Credential {
     /// Checks the request's token against the tenant's file: 401 when it is no working key
     /// of this tenant, 403 when the key lacks `scope`, the client's address or the path, or
     /// the `resource`.
-    pub fn authenticate(
+    fn authenticate(
         app: &App,
         (tenant, snap): (&Tenant, &Snapshot),
         (parts, peer): (&Parts, &Peer),
