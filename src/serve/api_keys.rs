@@ -11,7 +11,7 @@
 use super::auth::{Caller, Read, Write};
 use super::body;
 use super::conn::Peer;
-use super::deliver::{Held, Prepared};
+use super::deliver;
 use super::dto::Created;
 use super::fields::{IfMatch, KeyState, NewKey, check_echoed, check_scopes};
 use super::path::KeyName;
@@ -23,6 +23,7 @@ use crate::document::Edit;
 use crate::error::Error;
 use crate::keys;
 use crate::model::ApiKey;
+use crate::token::Secret;
 use crate::view::KeyView;
 use axum::body::Body;
 use axum::extract::{Extension, State};
@@ -117,8 +118,6 @@ pub async fn create(
     let store = tenant.store()?;
     let location = format!("/api/{}/admin/apiKeys/{name}", tenant.name);
 
-    let (prepared_tx, prepared_rx) = tokio::sync::oneshot::channel::<Prepared>();
-    let (commit_tx, commit_rx) = tokio::sync::oneshot::channel::<bool>();
     let created_name = name.clone();
     let plan = write::guarded(caller, if_match, now, move |doc, caller| {
         match keys::check_new(doc, &name, &definition.permissions) {
@@ -138,72 +137,28 @@ pub async fn create(
         }
         Ok((Edit::new().append(key.clone()), Ok((key, secret))))
     });
-    let job: write::Job<_> = tokio::task::spawn_blocking(move || {
-        let written = store.write(None, plan, |value, sha256| {
-            let Ok((key, secret)) = value else {
-                unreachable!("a refusal writes nothing")
-            };
-            let body = render_created(key, secret, now)?;
-            let (handed_tx, handed_rx) = std::sync::mpsc::sync_channel(1);
-            let prepared = Prepared {
-                etag: format!("sha256:{}", sha256.unwrap_or_default()),
-                body,
-                handed: handed_tx,
-                committed: commit_rx,
-            };
-            prepared_tx.send(prepared).map_err(|_| {
-                Error::Other("the client closed its connection before the answer".into())
-            })?;
-            handed_rx
-                .recv_timeout(super::deliver::HAND_OVER_TIMEOUT)
-                .map_err(|_| {
-                    Error::Other("the answer could not be handed to the client's connection".into())
-                })?;
-            Ok(true)
-        });
-        let _ = commit_tx.send(written.is_ok());
-        if let Err(e @ Error::NotDelivered(_)) = &written {
-            // The handler may be gone with the client: say it here.
-            super::log::say(format!("key '{created_name}' was not created: {e}"));
-        }
-        written
-    });
-    match prepared_rx.await {
-        Ok(prepared) => {
-            let etag = prepared.etag.clone();
-            let conn = peer.conn.clone();
-            // The outcome of the rename is logged when it fails; the client sees a
-            // response cut off.
-            tokio::spawn(async move {
-                if let Ok(Err(e)) = job.await {
-                    super::log::say(format!(
-                        "creating a key for {log_name}: {e}; the answer was cut off, so the client holds no complete secret"
-                    ));
-                }
-            });
-            let mut r = axum::response::Response::new(Body::new(Held::new(prepared, conn)));
-            *r.status_mut() = StatusCode::CREATED;
-            let h = r.headers_mut();
-            h.insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            );
-            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            h.insert(header::ETAG, etag_value(&etag));
-            h.insert(
-                header::LOCATION,
-                HeaderValue::from_str(&location).expect("names are header-safe"),
-            );
-            Ok(r)
-        }
-        // The write ended before it had anything to hand out: a refusal or an error.
-        Err(_) => {
-            write::finished(job).await?;
-            Err(ApiError::internal(
-                "the key was not created: the file did not change".into(),
-            ))
-        }
-    }
+    let (held, etag) = deliver::hand_over(
+        store,
+        plan,
+        move |(key, secret): &(ApiKey, Secret)| render_created(key, secret, now),
+        peer.conn.clone(),
+        (created_name, log_name),
+    )
+    .await?;
+    let mut r = axum::response::Response::new(Body::new(held));
+    *r.status_mut() = StatusCode::CREATED;
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(header::ETAG, etag_value(&etag));
+    h.insert(
+        header::LOCATION,
+        HeaderValue::from_str(&location).expect("names are header-safe"),
+    );
+    Ok(r)
 }
 
 /// 422 for a scope the file's catalog lacks, naming it (`permissions[1]`).
@@ -222,7 +177,7 @@ fn uncatalogued(doc: &crate::document::Document, scopes: &[String], message: Str
 /// (a grown buffer would leave a copy of the secret behind), ending in `}\n`.
 fn render_created(
     key: &ApiKey,
-    secret: &crate::token::Secret,
+    secret: &Secret,
     now: jiff::Timestamp,
 ) -> crate::error::Result<Zeroizing<Vec<u8>>> {
     let created = Created {
