@@ -71,6 +71,9 @@ fn close_listed_fds() {
 /// of the thread that did it until that thread allocates again, and glibc keeps its arenas as
 /// large as they grew. Call it on the thread that freed the memory.
 pub fn release_free_memory() {
+    // Links mimalloc's library wherever this is, the library's own test binary too (it has
+    // no `#[global_allocator]` to pull it in, and would fail to link for want of mi_collect).
+    use mimalloc as _;
     #[allow(unsafe_code)]
     // SAFETY: mi_collect (in the mimalloc library linked through the `mimalloc` dependency)
     // only returns free pages of mimalloc's heaps; it touches no memory in use.

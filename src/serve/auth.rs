@@ -1,19 +1,21 @@
-//! Who is asking: the token of a request checked against its tenant's file (401, 403), the
-//! client's address, the check again under the write lock, and the record of admin keys'
-//! uses (`--record`).
+//! Who is asking: the token of a request checked against its tenant's file (401, 403) by the
+//! [`Caller`] extractor, with the scope a route needs as its type (`Caller<Write>`); the
+//! client's address; and the check again under the write lock ([`Credential`]).
 
-use super::api::App;
 use super::conn::Peer;
+use super::path::Target;
 use super::reply::ApiError;
+use super::state::App;
 use super::tenants::{Snapshot, Tenant};
 use crate::document::Document;
 use crate::model::SecurityFile;
 use crate::verify::{Denial, Outcome, Request, Verifier};
-use http::{HeaderMap, Uri, header};
-use std::collections::HashMap;
+use axum::extract::FromRequestParts;
+use http::request::Parts;
+use http::{HeaderMap, header};
+use std::marker::PhantomData;
 use std::net::IpAddr;
-use std::sync::{Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, PoisonError};
 use zeroize::Zeroizing;
 
 /// The scope that lets a key read its tenant's keys.
@@ -22,15 +24,75 @@ pub const READ: &str = "tenant.apiKey:read";
 /// The scope that lets a key create, change and delete its tenant's keys.
 pub const WRITE: &str = "tenant.apiKey:write";
 
-/// What a request brings besides its body.
-pub struct Asked {
-    pub headers: HeaderMap,
-    pub peer: Peer,
-    pub uri: Uri,
+/// The scope a route needs, as the type parameter of [`Caller`].
+pub trait Scope: Send + Sync + 'static {
+    /// The scope; `None`: any working key of the tenant.
+    const NEEDED: Option<&'static str>;
 }
 
-/// A request made with a valid key of the tenant.
-pub struct Caller {
+/// Any working key of the tenant (`whoami`).
+pub struct AnyScope;
+
+/// [`READ`].
+pub struct Read;
+
+/// [`WRITE`].
+pub struct Write;
+
+impl Scope for AnyScope {
+    const NEEDED: Option<&'static str> = None;
+}
+
+impl Scope for Read {
+    const NEEDED: Option<&'static str> = Some(READ);
+}
+
+impl Scope for Write {
+    const NEEDED: Option<&'static str> = Some(WRITE);
+}
+
+/// A request made with a working key of the tenant its path names, that holds the scope
+/// `S` (an extractor). Its checks, in order: the path (400), the tenant (404), the client's
+/// address (400 for an X-Forwarded-For that does not read), the token (401), then the scope,
+/// the address, the path and the key the path names (403). Whatever the outcome, it tells
+/// the access log which key asked.
+pub struct Caller<S> {
+    pub tenant: Arc<Tenant>,
+    /// The tenant's file as the request found it.
+    pub snap: Snapshot,
+    /// The key that asked, to check again under the write lock.
+    pub key: Credential,
+    scope: PhantomData<S>,
+}
+
+impl<S: Scope> FromRequestParts<Arc<App>> for Caller<S> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, ApiError> {
+        let target = Target::from_request_parts(parts, app).await?;
+        let (tenant, snap) = app.open(&target.tenant).await?;
+        let peer = parts.extensions.get::<Peer>().ok_or_else(|| {
+            ApiError::internal("the request came on no connection the server knows".into())
+        })?;
+        let key = Credential::authenticate(
+            app,
+            (&tenant, &snap),
+            (parts, peer),
+            S::NEEDED,
+            target.key.as_deref(),
+        )?;
+        Ok(Caller {
+            tenant,
+            snap,
+            key,
+            scope: PhantomData,
+        })
+    }
+}
+
+/// The token a request was made with and what it asked for, once it passed: a key's
+/// authority, checked again under the write lock.
+pub struct Credential {
     pub name: String,
     token: Zeroizing<String>,
     scope: Option<&'static str>,
@@ -39,7 +101,7 @@ pub struct Caller {
     resource: Option<String>,
 }
 
-impl Caller {
+impl Credential {
     /// Is the key allowed on `resource` (a key name)? A key with `resources` manages only
     /// the keys they name.
     pub fn check_resource(&mut self, file: &SecurityFile, resource: &str) -> Result<(), ApiError> {
@@ -86,7 +148,7 @@ impl Caller {
     }
 }
 
-impl Caller {
+impl Credential {
     /// A key limited by `resources` manages only the keys they name, and gives at most what
     /// it has: the scopes a write grants (a POST's `permissions`, or those a PUT adds to what the key
     /// `had`)
@@ -188,30 +250,20 @@ impl Caller {
     }
 }
 
-impl App {
+impl Credential {
     /// Checks the request's token against the tenant's file: 401 when it is no working key
     /// of this tenant, 403 when the key lacks `scope`, the client's address or the path, or
     /// the `resource`.
-    pub fn authenticate(
-        &self,
+    fn authenticate(
+        app: &App,
         (tenant, snap): (&Tenant, &Snapshot),
-        ask: &Asked,
+        (parts, peer): (&Parts, &Peer),
         scope: Option<&'static str>,
         resource: Option<&str>,
-        who: &mut Option<String>,
-    ) -> Result<Caller, ApiError> {
-        let Asked { headers, peer, uri } = ask;
-        let ip = self.client_ip(headers, peer)?;
-        let mut values = headers.get_all(header::AUTHORIZATION).iter();
-        let value = match (values.next(), values.next()) {
-            // The reasons `verify` has no word for (`missing`, and `bad-header` for what
-            // only HTTP can get wrong) reach the access log alone, as every 401's do.
-            (None, _) => return Err(ApiError::unauthorized("missing")),
-            (Some(_), Some(_)) => return Err(ApiError::unauthorized("bad-header")),
-            (Some(v), None) => v
-                .to_str()
-                .map_err(|_| ApiError::unauthorized("bad-header"))?,
-        };
+    ) -> Result<Credential, ApiError> {
+        let (headers, uri) = (&parts.headers, &parts.uri);
+        let ip = client_ip(app, headers, peer)?;
+        let value = authorization(headers)?;
         let token = crate::verify::token_from_header(value)
             .map_err(|r| ApiError::from_outcome(&Outcome::Rejected(r)))?;
         let request = Request {
@@ -223,15 +275,15 @@ impl App {
         let outcome = snap
             .loaded()
             .verifier
-            .verify(&token, &request, self.clock.now());
-        *who = outcome.key().map(str::to_string);
-        *peer.who.lock().unwrap_or_else(PoisonError::into_inner) = who.clone();
+            .verify(&token, &request, app.clock.now());
+        *peer.who.lock().unwrap_or_else(PoisonError::into_inner) =
+            outcome.key().map(str::to_string);
         match outcome {
             Outcome::Valid { key, .. } => {
-                if let Some(r) = &self.record {
-                    r.record(self, tenant, &key, ip);
+                if let Some(r) = &app.record {
+                    r.record(app, tenant, &key, ip);
                 }
-                Ok(Caller {
+                Ok(Credential {
                     name: key,
                     token,
                     scope,
@@ -243,74 +295,46 @@ impl App {
             other => Err(ApiError::from_outcome(&other)),
         }
     }
+}
 
-    /// The client's address: the peer's, or with `--trust-proxy` the last address of
-    /// X-Forwarded-For (the one the proxy in front added; those before it are the client's
-    /// to forge), when there is one.
-    fn client_ip(&self, headers: &HeaderMap, peer: &Peer) -> Result<IpAddr, ApiError> {
-        let direct = crate::verify::client_address(peer.addr.ip());
-        if !self.trust_proxy {
-            return Ok(direct);
-        }
-        let mut last = None;
-        for value in headers.get_all("x-forwarded-for") {
-            let text = value
-                .to_str()
-                .map_err(|_| ApiError::bad_request("X-Forwarded-For is not ASCII text".into()))?;
-            if let Some(entry) = text.rsplit(',').next() {
-                last = Some(entry.trim().to_string());
-            }
-        }
-        let Some(last) = last.filter(|l| !l.is_empty()) else {
-            return Ok(direct);
-        };
-        last.parse::<IpAddr>()
-            .map(crate::verify::client_address)
-            .map_err(|_| {
-                ApiError::bad_request(format!(
-                    "the last address of X-Forwarded-For, {last:?}, is not an IP address"
-                ))
-            })
+/// The one `Authorization` value of a request: 401 when there is none, two, or one that is
+/// not ASCII text.
+fn authorization(headers: &HeaderMap) -> Result<&str, ApiError> {
+    let mut values = headers.get_all(header::AUTHORIZATION).iter();
+    match (values.next(), values.next()) {
+        // The reasons `verify` has no word for (`missing`, and `bad-header` for what
+        // only HTTP can get wrong) reach the access log alone, as every 401's do.
+        (None, _) => Err(ApiError::unauthorized("missing")),
+        (Some(_), Some(_)) => Err(ApiError::unauthorized("bad-header")),
+        (Some(v), None) => v.to_str().map_err(|_| ApiError::unauthorized("bad-header")),
     }
 }
 
-/// Records admin keys' uses in security.usage.yml (`--record`), at most once a minute per
-/// key, off the request's path: a request never waits for it, and never fails for it.
-pub struct Recorder {
-    last: Mutex<HashMap<(String, String), Instant>>,
-}
-
-/// The least time between two records of one key's use.
-const RECORD_EVERY: Duration = Duration::from_secs(60);
-
-impl Recorder {
-    pub fn new() -> Self {
-        Recorder {
-            last: Mutex::new(HashMap::new()),
+/// The client's address: the peer's, or with `--trust-proxy` the last address of
+/// X-Forwarded-For (the one the proxy in front added; those before it are the client's
+/// to forge), when there is one.
+fn client_ip(app: &App, headers: &HeaderMap, peer: &Peer) -> Result<IpAddr, ApiError> {
+    let direct = crate::verify::client_address(peer.addr.ip());
+    if !app.trust_proxy {
+        return Ok(direct);
+    }
+    let mut last = None;
+    for value in headers.get_all("x-forwarded-for") {
+        let text = value
+            .to_str()
+            .map_err(|_| ApiError::bad_request("X-Forwarded-For is not ASCII text".into()))?;
+        if let Some(entry) = text.rsplit(',').next() {
+            last = Some(entry.trim().to_string());
         }
     }
-
-    fn record(&self, app: &App, tenant: &Tenant, key: &str, ip: IpAddr) {
-        {
-            let mut last = self.last.lock().unwrap_or_else(PoisonError::into_inner);
-            let id = (tenant.name.clone(), key.to_string());
-            if last.get(&id).is_some_and(|t| t.elapsed() < RECORD_EVERY) {
-                return;
-            }
-            last.insert(id, Instant::now());
-        }
-        let Ok(store) = tenant.store() else { return };
-        let usage = crate::store::usage::Usage {
-            last_used_at: app.clock.now(),
-            last_used_from: Some(ip.to_string()),
-        };
-        let (key, tenant, timeout) = (key.to_string(), tenant.name.clone(), app.lock_timeout);
-        tokio::task::spawn_blocking(move || {
-            if let Err(e) = store.record_use(&key, usage, timeout) {
-                super::log::say(format!(
-                    "tenant '{tenant}': the use of key '{key}' was not recorded: {e}"
-                ));
-            }
-        });
-    }
+    let Some(last) = last.filter(|l| !l.is_empty()) else {
+        return Ok(direct);
+    };
+    last.parse::<IpAddr>()
+        .map(crate::verify::client_address)
+        .map_err(|_| {
+            ApiError::bad_request(format!(
+                "the last address of X-Forwarded-For, {last:?}, is not an IP address"
+            ))
+        })
 }

@@ -17,7 +17,6 @@
 //! slot of `--max-connections` freed. The deadline runs from the first write that had to wait
 //! until a flush empties the buffer, so a client that reads a trickle cannot stretch it.
 
-use super::api::App;
 use super::reply::ApiError;
 use axum::body::Body;
 use bytes::Bytes;
@@ -41,6 +40,19 @@ pub struct Peer {
     /// The key the request was made with, once the handler knows it: for the access log,
     /// which is written even when the client leaves before its answer.
     pub who: Arc<Mutex<Option<String>>>,
+}
+
+#[cfg(test)]
+impl Peer {
+    /// A peer at `addr` on a connection of its own, for the in-process tests of the router
+    /// (see [`ConnState::flushed`] to play the socket).
+    pub fn detached(addr: SocketAddr) -> Peer {
+        Peer {
+            addr,
+            conn: ConnState::new(),
+            who: Default::default(),
+        }
+    }
 }
 
 /// The connection's phase and what has been written on it, shared by the socket, the
@@ -96,7 +108,7 @@ impl ConnState {
         }
     }
 
-    fn flushed(&self) {
+    pub(super) fn flushed(&self) {
         self.flushes.fetch_add(1, Ordering::SeqCst);
         if let Some(w) = self
             .flush_waker
@@ -258,7 +270,7 @@ impl AsyncWrite for Watched {
 /// Serves one request of a connection: marks the connection busy, runs the router within
 /// the request timeout, logs one line, and tracks the response until hyper has it all.
 pub async fn handle(
-    app: Arc<App>,
+    request_timeout: Duration,
     router: axum::Router,
     peer: Peer,
     mut request: http::Request<hyper::body::Incoming>,
@@ -280,10 +292,10 @@ pub async fn handle(
     let conn = peer.conn.clone();
     request.extensions_mut().insert(peer);
     let request = request.map(Body::new);
-    let response = match tokio::time::timeout(app.request_timeout, router.oneshot(request)).await {
+    let response = match tokio::time::timeout(request_timeout, router.oneshot(request)).await {
         Ok(Ok(r)) => r,
         Ok(Err(never)) => match never {},
-        Err(_) => ApiError::timeout(app.request_timeout).into_response(),
+        Err(_) => ApiError::timeout(request_timeout).into_response(),
     };
     log.finish(&response);
     Ok(response.map(|body| Body::new(Tracked { body, conn })))

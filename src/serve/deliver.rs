@@ -17,8 +17,14 @@
 //! The write holds the file's lock while it waits, for at most [`HAND_OVER_TIMEOUT`].
 
 use super::conn::ConnState;
+use super::reply::ApiError;
+use super::write::{self, Planned};
+use crate::document::Document;
+use crate::error::Error;
+use crate::store::Store;
 use bytes::Bytes;
 use http_body::{Frame, SizeHint};
+use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::mpsc::SyncSender;
@@ -137,4 +143,68 @@ impl http_body::Body for Held {
     }
 }
 
-use std::future::Future;
+/// Writes what `plan` gives under the file's lock on a blocking thread (`plan` comes from
+/// [`write::guarded`]), and hands the new key `name`'s secret to the connection before the
+/// rename (see the module's comment): answers the body to send (`render`'s bytes) and the
+/// file's ETag, or the refusal or error of a write that ended before it had anything to hand
+/// out. `caller` names the key that asked, for the log.
+pub async fn hand_over<T: Send + 'static>(
+    store: Store,
+    plan: impl FnOnce(&Document) -> Planned<T> + Send + 'static,
+    render: impl FnOnce(&T) -> crate::error::Result<Zeroizing<Vec<u8>>> + Send + 'static,
+    conn: Arc<ConnState>,
+    (name, caller): (String, String),
+) -> Result<(Held, String), ApiError> {
+    let (prepared_tx, prepared_rx) = oneshot::channel::<Prepared>();
+    let (commit_tx, commit_rx) = oneshot::channel::<bool>();
+    let job: write::Job<_> = tokio::task::spawn_blocking(move || {
+        let written = store.write(None, plan, |value, sha256| {
+            let Ok(value) = value else {
+                unreachable!("a refusal writes nothing")
+            };
+            let body = render(value)?;
+            let (handed_tx, handed_rx) = std::sync::mpsc::sync_channel(1);
+            let prepared = Prepared {
+                etag: format!("sha256:{}", sha256.unwrap_or_default()),
+                body,
+                handed: handed_tx,
+                committed: commit_rx,
+            };
+            prepared_tx.send(prepared).map_err(|_| {
+                Error::Other("the client closed its connection before the answer".into())
+            })?;
+            handed_rx.recv_timeout(HAND_OVER_TIMEOUT).map_err(|_| {
+                Error::Other("the answer could not be handed to the client's connection".into())
+            })?;
+            Ok(true)
+        });
+        let _ = commit_tx.send(written.is_ok());
+        if let Err(e @ Error::NotDelivered(_)) = &written {
+            // The handler may be gone with the client: say it here.
+            super::log::say(format!("key '{name}' was not created: {e}"));
+        }
+        written
+    });
+    match prepared_rx.await {
+        Ok(prepared) => {
+            let etag = prepared.etag.clone();
+            // The outcome of the rename is logged when it fails; the client sees a
+            // response cut off.
+            tokio::spawn(async move {
+                if let Ok(Err(e)) = job.await {
+                    super::log::say(format!(
+                        "creating a key for {caller}: {e}; the answer was cut off, so the client holds no complete secret"
+                    ));
+                }
+            });
+            Ok((Held::new(prepared, conn), etag))
+        }
+        // The write ended before it had anything to hand out: a refusal or an error.
+        Err(_) => {
+            write::finished(job).await?;
+            Err(ApiError::internal(
+                "the key was not created: the file did not change".into(),
+            ))
+        }
+    }
+}

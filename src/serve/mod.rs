@@ -8,16 +8,24 @@
 //! `max_connections` at once, and SIGTERM or SIGINT stops accepting and lets the requests in
 //! flight finish ([`Config::shutdown_timeout`] at most).
 
-mod api;
+mod api_keys;
 mod auth;
 mod body;
 mod conn;
 mod deliver;
+mod dto;
 mod fields;
 mod log;
 pub mod openapi;
+mod path;
 mod reply;
+mod routes;
+mod state;
 mod tenants;
+#[cfg(test)]
+mod tests;
+mod whoami;
+mod write;
 
 pub use auth::{READ, WRITE};
 
@@ -102,15 +110,14 @@ async fn serve(config: Config) -> Result<()> {
         .map_err(crate::error::stdout_error)?;
     drop(out);
 
-    let app = Arc::new(api::App {
+    let app = Arc::new(state::App {
         tenants,
         trust_proxy: config.trust_proxy,
-        record: config.record.then(auth::Recorder::new),
+        record: config.record.then(state::Recorder::new),
         clock: config.clock,
         lock_timeout: config.lock_timeout,
-        request_timeout: config.request_timeout,
     });
-    let router = api::router(app.clone());
+    let router = routes::router(app);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let slots = Arc::new(tokio::sync::Semaphore::new(config.max_connections.max(1)));
     let stopped_by = loop {
@@ -146,9 +153,9 @@ async fn serve(config: Config) -> Result<()> {
             conn: watched.state(),
             who: Default::default(),
         };
-        let (app, router) = (app.clone(), router.clone());
+        let (request_timeout, router) = (config.request_timeout, router.clone());
         let service = hyper::service::service_fn(move |request| {
-            conn::handle(app.clone(), router.clone(), peer.clone(), request)
+            conn::handle(request_timeout, router.clone(), peer.clone(), request)
         });
         // No half-close (hyper's default): a client that shuts its side down is taken as
         // gone, as one that closed is (the two look the same until an answer is written),

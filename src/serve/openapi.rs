@@ -1,11 +1,11 @@
 //! The OpenAPI 3.1 document of the admin API, served at `/api/openapi.json` and committed as
 //! `schemas/openapi.json` (a test fails when it is stale). The schemas are derived from the
 //! very types the server serializes and parses ([`crate::view::KeyView`] and those of
-//! [`super::api`]), so they cannot drift from what it answers; the tests validate every
+//! [`super::dto`]), so they cannot drift from what it answers; the tests validate every
 //! response they get against this document.
 
-use super::api::{Created, Whoami};
 use super::auth::{READ, WRITE};
+use super::dto::{Created, Whoami};
 use super::fields::{KeyState, NewKey};
 use super::reply::ErrorBody;
 use crate::view::KeyView;
@@ -36,7 +36,7 @@ pub fn document() -> String {
         schemas.entry(name).or_insert(schema);
     }
     // A field that may be left out (serde's default) is no null: say what it defaults to,
-    // and which fields are required, as the parser does (api::NewKey::check, api::replace).
+    // and which fields are required, as the parser does (fields::NewKey::check, api_keys::replace).
     for (name, required, defaults) in [
         (
             "NewKey",

@@ -111,7 +111,7 @@ impl Tenants {
     /// The tenants `location` names: with `--file` that file, as the tenant `--tenant` names
     /// (or `default`); with `--tenant` alone that tenant under the root; else every tenant
     /// under the root. The file (or the root) must exist.
-    pub fn new(location: &Location, lock_timeout: Duration) -> crate::Result<Tenants> {
+    pub fn new(location: &Location, lock_timeout: Duration) -> crate::error::Result<Tenants> {
         use crate::error::Error;
         let first_key = |tenant: &str| {
             format!(

@@ -1,0 +1,74 @@
+//! The routes of the admin API (README, "The admin API"; the OpenAPI document in
+//! [`super::openapi`] describes the same): which handler answers which method and path, and
+//! 404 and 405 for the rest. The handlers: [`super::whoami`] and [`super::api_keys`].
+
+use super::api_keys::{create, list, remove, replace, show};
+use super::reply::ApiError;
+use super::state::App;
+use super::whoami::whoami;
+use axum::Router;
+use axum::body::Body;
+use axum::routing::{MethodRouter, get};
+use http::{HeaderValue, Method, StatusCode, Uri, header};
+use std::sync::Arc;
+
+/// The routes.
+pub fn router(app: Arc<App>) -> Router {
+    Router::new()
+        .route("/healthz", only(get(healthz), "GET, HEAD"))
+        .route("/api/openapi.json", only(get(openapi), "GET, HEAD"))
+        .route("/api/{tenant}/whoami", only(get(whoami), "GET, HEAD"))
+        .route(
+            "/api/{tenant}/admin/apiKeys",
+            only(get(list).post(create), "GET, HEAD, POST"),
+        )
+        .route(
+            "/api/{tenant}/admin/apiKeys/{key}",
+            only(
+                get(show).put(replace).delete(remove),
+                "GET, HEAD, PUT, DELETE",
+            ),
+        )
+        .fallback(|method: Method, uri: Uri| async move {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not-found",
+                format!("no route {method} {}; see /api/openapi.json", uri.path()),
+            )
+        })
+        .with_state(app)
+}
+
+/// A route's methods, and a 405 naming them for any other.
+fn only(route: MethodRouter<Arc<App>>, allow: &'static str) -> MethodRouter<Arc<App>> {
+    route.fallback(move |method: Method| async move {
+        ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method-not-allowed",
+            format!("{method} is not allowed here; use {allow}"),
+        )
+        .with_allow(allow)
+    })
+}
+
+async fn healthz() -> axum::response::Response {
+    let mut r = axum::response::Response::new(Body::from("ok"));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+async fn openapi() -> axum::response::Response {
+    static DOCUMENT: std::sync::OnceLock<bytes::Bytes> = std::sync::OnceLock::new();
+    let doc = DOCUMENT.get_or_init(|| super::openapi::document().into());
+    let mut r = axum::response::Response::new(Body::from(doc.clone()));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    r
+}
