@@ -38,11 +38,17 @@
 //! }
 //! ```
 
+mod header;
+mod outcome;
+mod path;
+
+pub use header::token_from_header;
+pub use outcome::{Denial, Outcome, Rejection};
+pub use path::{path_allowed, path_problem};
+
 use crate::model::{ApiKey, SecurityFile};
-use crate::token::{self, Malformed, TokenHash};
-use base64::Engine;
+use crate::token::{self, TokenHash};
 use jiff::Timestamp;
-use std::fmt;
 use std::net::IpAddr;
 
 /// What a request asks for, beyond a valid token. Empty fields are not checked.
@@ -56,252 +62,9 @@ pub struct Request<'a> {
     pub resource: Option<&'a str>,
 }
 
-/// The outcome of verifying one token.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Outcome {
-    /// Accepted: the key's name and permissions; `previous` when an old secret in its grace
-    /// period was used.
-    Valid {
-        key: String,
-        permissions: Vec<String>,
-        previous: bool,
-    },
-    /// HTTP 401: the token is not a working key.
-    Rejected(Rejection),
-    /// HTTP 403: the token is a working key, but not for this request.
-    Forbidden(Denial),
-}
-
 /// Tokens longer than this are refused before hashing: no key's secret is that long
 /// (`create --secret-stdin` reads at most 64 KiB).
 pub const MAX_TOKEN_LEN: usize = 64 * 1024;
-
-impl fmt::Display for Outcome {
-    /// One line: "valid: key 'ci', permissions: dns:read", or the reason it is not.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Outcome::Valid {
-                key,
-                permissions,
-                previous,
-            } => {
-                write!(f, "valid: key '{key}'")?;
-                if *previous {
-                    write!(f, " (an old secret, in its rotation grace period)")?;
-                }
-                if permissions.is_empty() {
-                    write!(f, ", permissions: (none)")
-                } else {
-                    write!(f, ", permissions: {}", permissions.join(", "))
-                }
-            }
-            Outcome::Rejected(r) => r.fmt(f),
-            Outcome::Forbidden(d) => d.fmt(f),
-        }
-    }
-}
-
-impl Outcome {
-    /// The HTTP status a server should answer with.
-    pub fn http_status(&self) -> u16 {
-        match self {
-            Outcome::Valid { .. } => 200,
-            Outcome::Rejected(_) => 401,
-            Outcome::Forbidden(_) => 403,
-        }
-    }
-
-    /// The outcome in one word, as `verify --format json` and the admin API give it:
-    /// `valid`, `empty`, `whitespace`, `bad-header`, `bad-input`, `malformed`, `unknown`,
-    /// `ambiguous`, `disabled`, `expired`, `rotated` (401), `permission`, `ip`, `path`,
-    /// `resource` (403).
-    pub fn reason(&self) -> &'static str {
-        match self {
-            Outcome::Valid { .. } => "valid",
-            Outcome::Rejected(r) => match r {
-                Rejection::Empty => "empty",
-                Rejection::Whitespace => "whitespace",
-                Rejection::BadHeader(_) => "bad-header",
-                Rejection::Input(_) => "bad-input",
-                Rejection::Malformed(_) => "malformed",
-                Rejection::Unknown => "unknown",
-                Rejection::Ambiguous { .. } => "ambiguous",
-                Rejection::Disabled { .. } => "disabled",
-                Rejection::Expired { .. } => "expired",
-                Rejection::Rotated { .. } => "rotated",
-            },
-            Outcome::Forbidden(d) => match d {
-                Denial::Permission { .. } => "permission",
-                Denial::Ip { .. } => "ip",
-                Denial::Path { .. } => "path",
-                Denial::Resource { .. } => "resource",
-            },
-        }
-    }
-
-    /// The key the token is the secret of, where the outcome names one: a valid token, a
-    /// disabled, expired or rotated one, and every 403.
-    pub fn key(&self) -> Option<&str> {
-        match self {
-            Outcome::Valid { key, .. } => Some(key),
-            Outcome::Rejected(
-                Rejection::Disabled { key }
-                | Rejection::Expired { key, .. }
-                | Rejection::Rotated { key, .. },
-            ) => Some(key),
-            Outcome::Rejected(_) => None,
-            Outcome::Forbidden(
-                Denial::Permission { key, .. }
-                | Denial::Ip { key, .. }
-                | Denial::Path { key, .. }
-                | Denial::Resource { key, .. },
-            ) => Some(key),
-        }
-    }
-}
-
-/// Why a token is not a working key.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Rejection {
-    /// No token at all (an empty input, or `Bearer` with nothing after it).
-    Empty,
-    /// Whitespace or a newline around the token (a copy-paste mistake).
-    Whitespace,
-    /// An Authorization value whose scheme is neither Bearer nor Basic, or Basic that is not base64.
-    BadHeader(String),
-    /// Input that cannot be a token at all: too long, not text.
-    Input(String),
-    /// Starts like one of tokenctl's tokens but is not of its form, or the check digits do
-    /// not match: mistyped or cut short. Found before any lookup.
-    Malformed(Malformed),
-    /// No key has this secret.
-    Unknown,
-    /// More than one key has this secret (as its hash or among its previousHashes): servers
-    /// that take the first match would disagree on which key it is, so none is. `keys` are
-    /// the first [`MAX_NAMED`] of them in file order, `more` how many others there are.
-    Ambiguous {
-        keys: Vec<String>,
-        more: usize,
-    },
-    Disabled {
-        key: String,
-    },
-    Expired {
-        key: String,
-        at: Timestamp,
-    },
-    /// An old secret whose grace period has ended.
-    Rotated {
-        key: String,
-        at: Timestamp,
-    },
-}
-
-/// What a working key lacks for this request.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Denial {
-    Permission {
-        key: String,
-        needed: String,
-    },
-    Ip {
-        key: String,
-        ip: IpAddr,
-    },
-    /// The path is outside the key's pathPrefix, or (`problem`) not normalised, so that
-    /// where it leads depends on who reads it.
-    Path {
-        key: String,
-        path: String,
-        problem: Option<&'static str>,
-    },
-    Resource {
-        key: String,
-        resource: String,
-    },
-}
-
-impl fmt::Display for Rejection {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Rejection::Empty => write!(f, "empty token: there is nothing to verify"),
-            Rejection::Whitespace => write!(
-                f,
-                "the token has whitespace or a line break around it; remove it (a copy-paste mistake?)"
-            ),
-            Rejection::BadHeader(why) => write!(f, "malformed Authorization value: {why}"),
-            Rejection::Input(why) => write!(f, "{why}"),
-            Rejection::Malformed(why) => why.fmt(f),
-            Rejection::Unknown => write!(f, "unknown token: no key in this file has this secret"),
-            Rejection::Ambiguous { keys, more } => write!(
-                f,
-                "ambiguous token: keys {} share this secret, so it is refused for all of them; \
-                 rotate all but one of them (without --grace)",
-                name_list(keys, *more)
-            ),
-            Rejection::Disabled { key } => write!(f, "key '{key}' is disabled"),
-            Rejection::Expired { key, at } => {
-                write!(
-                    f,
-                    "key '{key}' expired at {}",
-                    crate::time::format_timestamp(*at)
-                )
-            }
-            Rejection::Rotated { key, at } => write!(
-                f,
-                "this is an old secret of key '{key}': it was rotated and stopped working at {}",
-                crate::time::format_timestamp(*at)
-            ),
-        }
-    }
-}
-
-impl fmt::Display for Denial {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Denial::Permission { key, needed } => {
-                write!(f, "key '{key}' lacks permission '{needed}'")
-            }
-            Denial::Ip { key, ip } => write!(f, "key '{key}' is not allowed from {ip}"),
-            Denial::Path {
-                key,
-                path,
-                problem: None,
-            } => write!(f, "key '{key}' is not allowed on path {path}"),
-            Denial::Path {
-                key,
-                path,
-                problem: Some(why),
-            } => write!(
-                f,
-                "key '{key}' is restricted to a path prefix and the path {path:?} is not normalised: {why}"
-            ),
-            Denial::Resource { key, resource } => {
-                write!(f, "key '{key}' is not allowed on resource '{resource}'")
-            }
-        }
-    }
-}
-
-impl Denial {
-    /// The refusal as a server tells its client: the same words as `Display`, without the
-    /// key's name (`this key lacks permission 'dns:write'`), so that a client holding some
-    /// token does not learn which key it is.
-    pub fn unnamed(&self) -> String {
-        let named = self.to_string();
-        let key = match self {
-            Denial::Permission { key, .. }
-            | Denial::Ip { key, .. }
-            | Denial::Path { key, .. }
-            | Denial::Resource { key, .. } => key,
-        };
-        let name = format!("key '{key}'");
-        match named.strip_prefix(&name) {
-            Some(rest) => format!("this key{rest}"),
-            None => named,
-        }
-    }
-}
 
 type Index = (rustc_hash::FxHashMap<TokenHash, Slot>, Vec<Vec<usize>>);
 
@@ -389,18 +152,6 @@ fn shared_map<'f>(
 /// How many keys a message or list names when a secret is shared: a hostile file could
 /// give thousands of keys one hash, and each refusal must stay cheap.
 pub const MAX_NAMED: usize = 10;
-
-/// "'a'", "'a' and 'b'", "'a', 'b' and 'c'", "'a', 'b' and 3 more".
-fn name_list(names: &[String], more: usize) -> String {
-    let quoted: Vec<String> = names.iter().map(|n| format!("'{n}'")).collect();
-    if more > 0 {
-        return format!("{} and {more} more", quoted.join(", "));
-    }
-    match quoted.split_last() {
-        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
-        _ => quoted.concat(),
-    }
-}
 
 /// A security.yml loaded once and indexed for verifying many tokens.
 #[derive(Debug, Clone)]
@@ -555,91 +306,6 @@ impl Verifier {
     }
 }
 
-/// Does a `pathPrefix` grant a (normalised) request path? The path equals the prefix or
-/// continues it with `/`; a prefix ending in `/` grants what follows it; `=/x` grants exactly
-/// `/x`. `/dns/example.com` grants `/dns/example.com/a`, not `/dns/example.com.evil.org`.
-pub fn path_allowed(prefix: &str, path: &str) -> bool {
-    if let Some(exact) = prefix.strip_prefix('=') {
-        return path == exact;
-    }
-    match path.strip_prefix(prefix) {
-        Some(rest) => rest.is_empty() || prefix.ends_with('/') || rest.starts_with('/'),
-        None => false,
-    }
-}
-
-/// Why a request path is not normalised, or `None` when it is. The path is the one sent on
-/// the wire, percent-encoded and without the query. Refused: an empty or relative path;
-/// segments of dots only (`.`, `..`, `...`; also with `;` parameters, `..;`); empty segments
-/// (`//`, a trailing `/` is fine); every percent-encoded byte but an unreserved one (`A-Z`,
-/// `a-z`, `0-9`, `-`, `_`, `~`), so `%2F`, `%2E`, `%25`, `%20`, `%3B`, `%3F`, `%23` and any
-/// byte not ASCII (`%C0%AE` is an overlong `.`) are refused, and a `%` without two hex
-/// digits; `\`, `?`, `#`, spaces, control characters and anything not ASCII. Each is a way
-/// for a server, a proxy and this check to see different paths.
-pub fn path_problem(path: &str) -> Option<&'static str> {
-    let Some(rest) = path.strip_prefix('/') else {
-        return Some(if path.is_empty() {
-            "it is empty"
-        } else {
-            "it does not start with /"
-        });
-    };
-    if path.bytes().any(|b| !b.is_ascii_graphic()) {
-        return Some("it holds a space, a control character or a character that is not ASCII");
-    }
-    for (c, why) in [
-        ('?', "it holds '?': give the path without its query"),
-        ('#', "it holds '#': give the path without its fragment"),
-        ('\\', "it holds a backslash, which some servers read as /"),
-    ] {
-        if path.contains(c) {
-            return Some(why);
-        }
-    }
-    let bytes = path.as_bytes();
-    for (i, _) in path.match_indices('%') {
-        let hex = |b: Option<&u8>| b.and_then(|b| (*b as char).to_digit(16));
-        let (Some(hi), Some(lo)) = (hex(bytes.get(i + 1)), hex(bytes.get(i + 2))) else {
-            return Some("it holds a '%' that is not followed by two hex digits");
-        };
-        // Only an encoded unreserved character means the same to every reader.
-        match (hi * 16 + lo) as u8 {
-            b if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'~') => {}
-            b'/' => return Some("it holds %2F, an encoded /"),
-            b'.' => return Some("it holds %2E, an encoded ."),
-            b'%' => return Some("it holds %25, an encoded % (encoded twice?)"),
-            b'\\' => return Some("it holds %5C, an encoded backslash"),
-            b if b < 0x20 || b == 0x7f => return Some("it holds an encoded control character"),
-            0x80.. => {
-                return Some(
-                    "it holds an encoded byte that is not ASCII (%80 to %FF), which servers decode differently",
-                );
-            }
-            _ => {
-                return Some(
-                    "it holds an encoded character other than a letter, a digit, '-', '_' or '~' (%20, %3B, %3F, %23...)",
-                );
-            }
-        }
-    }
-    let mut segments = rest.split('/').peekable();
-    while let Some(segment) = segments.next() {
-        // `..;x` is `..` to servers that drop path parameters (Tomcat, Jetty).
-        let name = segment.split(';').next().unwrap_or_default();
-        match name {
-            "." => return Some("it holds a '.' segment"),
-            ".." => return Some("it holds a '..' segment"),
-            // Windows file systems take `...` for `.` or `..`.
-            _ if !name.is_empty() && name.bytes().all(|b| b == b'.') => {
-                return Some("it holds a segment of dots only ('...')");
-            }
-            "" if segments.peek().is_some() => return Some("it holds an empty segment (//)"),
-            _ => {}
-        }
-    }
-    None
-}
-
 /// The address a client is judged by: an IPv4-mapped IPv6 address (`::ffff:10.1.2.3`, what a
 /// dual-stack socket reports for an IPv4 client) is that IPv4 address, so one key is judged
 /// the same way by `verify --ip`, a [`Verifier`] and `serve`. Other addresses are unchanged.
@@ -704,67 +370,6 @@ fn check_request(key: &ApiKey, request: &Request) -> Option<Denial> {
         }
     }
     None
-}
-
-/// Takes the token out of an `Authorization` value: what follows `Bearer `, or the password of
-/// `Basic` credentials (docs/FORMAT.md, "How a token is verified", step 1). The scheme is case-insensitive, as HTTP says; a value
-/// with no scheme or another scheme is refused with a reason saying what to send instead.
-pub fn token_from_header(value: &str) -> Result<zeroize::Zeroizing<String>, Rejection> {
-    // HTTP strips whitespace before a field value; what follows the scheme is kept exactly,
-    // so whitespace around the token itself is still diagnosed.
-    let trimmed = value.trim_start();
-    if trimmed.trim_end().is_empty() {
-        return Err(Rejection::Empty);
-    }
-    let Some((scheme, rest)) = trimmed.split_once(' ') else {
-        let word = trimmed.trim_end();
-        if word.eq_ignore_ascii_case("bearer") || word.eq_ignore_ascii_case("basic") {
-            return Err(Rejection::Empty);
-        }
-        return Err(Rejection::BadHeader(
-            "no scheme: send `Authorization: Bearer <token>` (or Basic credentials with the token as password)".into(),
-        ));
-    };
-    if scheme.eq_ignore_ascii_case("authorization:") {
-        return Err(Rejection::BadHeader(
-            "this is a whole header line: give only its value, `Bearer <token>`".into(),
-        ));
-    }
-    if scheme.eq_ignore_ascii_case("bearer") {
-        if rest.trim().is_empty() {
-            return Err(Rejection::Empty);
-        }
-        return Ok(zeroize::Zeroizing::new(rest.to_string()));
-    }
-    if scheme.eq_ignore_ascii_case("basic") {
-        let decoded = base64::engine::general_purpose::STANDARD
-            .decode(rest.trim().as_bytes())
-            .map_err(|_| Rejection::BadHeader("Basic credentials are not valid base64".into()))?;
-        let decoded = zeroize::Zeroizing::new(decoded);
-        let text = std::str::from_utf8(&decoded)
-            .map_err(|_| Rejection::BadHeader("Basic credentials are not UTF-8".into()))?;
-        let (user, password) = text.split_once(':').ok_or_else(|| {
-            Rejection::BadHeader("Basic credentials have no ':' before the password".into())
-        })?;
-        if password.is_empty() {
-            return Err(Rejection::BadHeader(if user.is_empty() {
-                "Basic credentials with an empty password: the token goes in the password".into()
-            } else {
-                "Basic credentials with an empty password: the token goes in the password, not the user name (curl -u any:TOKEN)".into()
-            }));
-        }
-        return Ok(zeroize::Zeroizing::new(password.to_string()));
-    }
-    // Name the scheme only when it looks like one: the first word might be a secret.
-    let looks_like_scheme = scheme.len() <= 16
-        && scheme
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-');
-    Err(Rejection::BadHeader(if looks_like_scheme {
-        format!("unknown scheme '{scheme}': use `Bearer <token>` or Basic credentials")
-    } else {
-        "no scheme: send `Authorization: Bearer <token>` (or Basic credentials with the token as password)".into()
-    }))
 }
 
 #[cfg(test)]
@@ -891,81 +496,6 @@ mod tests {
     }
 
     #[test]
-    fn path_prefixes_end_at_a_segment_boundary() {
-        for (prefix, path, ok) in [
-            ("/dns/example.com", "/dns/example.com", true),
-            ("/dns/example.com", "/dns/example.com/", true),
-            ("/dns/example.com", "/dns/example.com/a", true),
-            ("/dns/example.com", "/dns/example.com.evil.org", false),
-            ("/dns/example.com", "/dns/example.comX", false),
-            ("/dns/", "/dns/a", true),
-            ("/dns/", "/dns/", true),
-            ("/dns/", "/dns", false),
-            ("/", "/anything", true),
-            ("=/x", "/x", true),
-            ("=/x", "/x/", false),
-            ("=/", "/", true),
-        ] {
-            assert_eq!(path_allowed(prefix, path), ok, "{prefix} {path}");
-        }
-        for path in [
-            "/",
-            "/a",
-            "/a/",
-            "/a/b;c",
-            "/a/.x",
-            "/a/x..",
-            "/a/%41%2d%7E%5f%30",
-        ] {
-            assert_eq!(path_problem(path), None, "{path}");
-        }
-        for path in [
-            "",
-            "a",
-            "*",
-            "//",
-            "/a//b",
-            "/./a",
-            "/a/.",
-            "/a/..",
-            "/a/...",
-            "/..../a",
-            "/...;x/a",
-            "/..;/a",
-            "/a%20b",
-            "/a%3Bb",
-            "/a%3fb",
-            "/a%23b",
-            "/a%2Db%2e",
-            "/a%3A",
-            "/a%40",
-            "/a%00",
-            "/dns/example.com/..%20/admin",
-            "/.;x/a",
-            "/a%2fb",
-            "/a%2E",
-            "/%25",
-            "/%5c",
-            "/%7f",
-            "/%0a",
-            "/%c0%ae",
-            "/%EF%BC%8E",
-            "/%C3%A9",
-            "/%",
-            "/%4",
-            "/%g0",
-            "/a\\b",
-            "/a?b",
-            "/a#b",
-            "/a b",
-            "/\u{e9}",
-            "/\t",
-        ] {
-            assert!(path_problem(path).is_some(), "{path:?}");
-        }
-    }
-
-    #[test]
     fn ipv4_mapped_addresses_are_their_ipv4_address() {
         let mut k = key("lan", TokenHash::of("lan-secret-of-at-least-32-characters"));
         k.allowed_ips = Some(vec!["10.0.0.0/8".parse().unwrap()]);
@@ -1006,34 +536,5 @@ mod tests {
             client_address("::1".parse().unwrap()),
             "::1".parse::<IpAddr>().unwrap()
         );
-    }
-
-    #[test]
-    fn header_values() {
-        let ok = |h: &str| token_from_header(h).map(|t| t.to_string());
-        assert_eq!(ok("Bearer abc").unwrap(), "abc");
-        assert_eq!(ok("  bearer abc").unwrap(), "abc");
-        // base64("user:pw:with:colons")
-        assert_eq!(
-            ok("Basic dXNlcjpwdzp3aXRoOmNvbG9ucw==").unwrap(),
-            "pw:with:colons"
-        );
-        assert_eq!(ok(""), Err(Rejection::Empty));
-        assert_eq!(ok("Bearer"), Err(Rejection::Empty));
-        assert_eq!(ok("Bearer   "), Err(Rejection::Empty));
-        for bad in [
-            "abc",
-            "Token abc",
-            "Authorization: Bearer abc",
-            "Basic %%%",
-            "Basic YWJj",
-        ] {
-            assert!(matches!(ok(bad), Err(Rejection::BadHeader(_))), "{bad}");
-        }
-        // The first word is not echoed unless it looks like a scheme name.
-        let Err(Rejection::BadHeader(why)) = ok("tk_0123456789abcdef0123 x") else {
-            panic!()
-        };
-        assert!(!why.contains("0123456789"), "{why}");
     }
 }
