@@ -39,10 +39,12 @@
 //! ```
 
 mod header;
+mod load;
 mod outcome;
 mod path;
 
 pub use header::token_from_header;
+pub use load::LoadError;
 pub use outcome::{Denial, Outcome, Rejection};
 pub use path::{path_allowed, path_problem};
 
@@ -162,6 +164,8 @@ pub struct Verifier {
     shared: Vec<Vec<usize>>,
     /// Prefixes whose tokens must be of tokenctl's form: the file's and the default.
     prefixes: [String; 2],
+    /// See [`Verifier::warnings`].
+    warnings: Vec<String>,
 }
 
 /// Whose a hash is.
@@ -189,25 +193,36 @@ impl Verifier {
             by_hash,
             shared,
             prefixes,
+            warnings: Vec::new(),
         }
     }
 
-    /// Parses security.yml text (docs/FORMAT.md format) and indexes it.
-    pub fn from_yaml(text: &str) -> crate::Result<Self> {
-        let doc = crate::document::Document::load(
-            std::path::Path::new("security.yml"),
-            text.to_string(),
-        )?;
-        Ok(Verifier::new(doc.model))
+    /// Parses security.yml text (docs/FORMAT.md format) and indexes it; errors name the file
+    /// `security.yml`.
+    pub fn from_yaml(text: &str) -> Result<Self, LoadError> {
+        let (file, warnings) = load::parse(text)?;
+        Ok(Verifier::new(file).with_warnings(warnings))
     }
 
-    /// Loads and indexes a file; a missing file has no keys. Errors carry file:line:column.
-    pub fn load(path: impl AsRef<std::path::Path>) -> crate::Result<Self> {
-        let store = crate::store::Store::new(
-            path.as_ref().to_path_buf(),
-            crate::store::DEFAULT_LOCK_TIMEOUT,
-        );
-        Ok(Verifier::new(store.read()?.model))
+    /// Loads and indexes a file (its links followed); a missing file has no keys. Errors
+    /// carry file:line:column. Nothing is printed: what a reader should hear of the file is
+    /// in [`Verifier::warnings`].
+    pub fn load(path: impl AsRef<std::path::Path>) -> Result<Self, LoadError> {
+        let (file, warnings) = load::read(path.as_ref())?;
+        Ok(Verifier::new(file).with_warnings(warnings))
+    }
+
+    fn with_warnings(mut self, warnings: Vec<String>) -> Self {
+        self.warnings = warnings;
+        self
+    }
+
+    /// What the file's reader should pass on to its operator, one line each, found by
+    /// [`Verifier::load`] or [`Verifier::from_yaml`]: deprecated forms the file holds
+    /// (`path:line:column: ...`), a file with more than one hard link. `tokenctl` prints them
+    /// as `warning: ...`.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
     }
 
     /// The loaded file.
