@@ -1,4 +1,6 @@
-//! The token in an `Authorization` value (docs/FORMAT.md, "How a token is verified", step 1).
+//! The token in an `Authorization` value (docs/FORMAT.md, "How a token is verified", step 1),
+//! and, with the `http` feature, the one `Authorization` header of a request's
+//! [`http::HeaderMap`] ([`authorization`]).
 
 use super::Rejection;
 use base64::Engine;
@@ -64,6 +66,67 @@ pub fn token_from_header(value: &str) -> Result<zeroize::Zeroizing<String>, Reje
     }))
 }
 
+/// Why a request has no one readable `Authorization` header, before any token is looked at.
+#[cfg(feature = "http")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum HeaderError {
+    /// No `Authorization` header: 401, with `WWW-Authenticate: Bearer`.
+    Missing,
+    /// More than one: 400. Which one counts would be a guess, and a proxy in front may pick
+    /// another than the server behind it.
+    Repeated,
+    /// A value with bytes that are not visible ASCII: 400, rather than guess at its encoding.
+    NotAscii,
+}
+
+#[cfg(feature = "http")]
+impl HeaderError {
+    /// The status a server should answer with: 401 for a missing header, else 400.
+    pub fn http_status(&self) -> u16 {
+        match self {
+            HeaderError::Missing => 401,
+            HeaderError::Repeated | HeaderError::NotAscii => 400,
+        }
+    }
+
+    /// In one word, as the admin API's access log gives it: `missing`, or `bad-header` as
+    /// for an `Authorization` value that cannot be read ([`super::Outcome::reason`]).
+    pub fn reason(&self) -> &'static str {
+        match self {
+            HeaderError::Missing => "missing",
+            HeaderError::Repeated | HeaderError::NotAscii => "bad-header",
+        }
+    }
+}
+
+#[cfg(feature = "http")]
+impl std::fmt::Display for HeaderError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            HeaderError::Missing => "no Authorization header: send `Authorization: Bearer <token>`",
+            HeaderError::Repeated => "more than one Authorization header: send exactly one",
+            HeaderError::NotAscii => "the Authorization header is not ASCII text",
+        })
+    }
+}
+
+#[cfg(feature = "http")]
+impl std::error::Error for HeaderError {}
+
+/// The value of a request's one `Authorization` header, for [`token_from_header`] or
+/// [`super::Verifier::verify_header`]; refused when there is none, more than one, or one
+/// that is not ASCII text.
+#[cfg(feature = "http")]
+pub fn authorization(headers: &http::HeaderMap) -> Result<&str, HeaderError> {
+    let mut values = headers.get_all(http::header::AUTHORIZATION).iter();
+    match (values.next(), values.next()) {
+        (None, _) => Err(HeaderError::Missing),
+        (Some(_), Some(_)) => Err(HeaderError::Repeated),
+        (Some(value), None) => value.to_str().map_err(|_| HeaderError::NotAscii),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -95,5 +158,31 @@ mod tests {
             panic!()
         };
         assert!(!why.contains("0123456789"), "{why}");
+    }
+
+    #[cfg(feature = "http")]
+    #[test]
+    fn one_authorization_header() {
+        use http::header::AUTHORIZATION;
+        let mut headers = http::HeaderMap::new();
+        assert_eq!(authorization(&headers), Err(HeaderError::Missing));
+        headers.insert(AUTHORIZATION, "Bearer abc".parse().unwrap());
+        assert_eq!(authorization(&headers), Ok("Bearer abc"));
+        headers.append(AUTHORIZATION, "Bearer abc".parse().unwrap());
+        assert_eq!(authorization(&headers), Err(HeaderError::Repeated));
+        headers.insert(
+            AUTHORIZATION,
+            http::HeaderValue::from_bytes(b"Bearer \xff").unwrap(),
+        );
+        assert_eq!(authorization(&headers), Err(HeaderError::NotAscii));
+        assert_eq!(
+            [
+                HeaderError::Missing,
+                HeaderError::Repeated,
+                HeaderError::NotAscii
+            ]
+            .map(|e| (e.http_status(), e.reason())),
+            [(401, "missing"), (400, "bad-header"), (400, "bad-header")]
+        );
     }
 }

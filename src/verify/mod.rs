@@ -1,12 +1,28 @@
-//! The verification rule of docs/FORMAT.md ("How a token is verified"), pure and fast: a loaded file
-//! is indexed by hash once, and each check is one SHA-256, one hash-map lookup, a constant-time
-//! comparison and the request's constraints. This is the API a Rust server uses: load a
-//! [`Verifier`] once (again when the file changes), then call [`Verifier::verify_header`] or
-//! [`Verifier::verify`] per request; the [`Outcome`] carries the HTTP status and a one-line
-//! reason, the same words `tokenctl verify` prints.
+//! Verifying tokens in a Rust server: the rule of docs/FORMAT.md ("How a token is verified"),
+//! the same one `tokenctl verify` and `tokenctl serve` apply.
+//!
+//! - Load the file once: [`Watched::load`] for a server that runs for long (it loads the file
+//!   again when it changes, so a rotation or a revocation applies on the next request), or
+//!   [`Verifier::load`] / [`Verifier::from_yaml`] for a one-off. A file that does not load
+//!   is a [`LoadError`] (`path:line:column: ...`); nothing here prints, and what the operator
+//!   should hear of a file that loads is in [`Verifier::warnings`].
+//! - Per request: [`Verifier::verify_header`] with the `Authorization` value (or
+//!   [`Verifier::verify`] with a bare token) and the route's [`Needs`]: a permission, and the
+//!   client's address, the path as sent and the resource, for keys restricted to some. With
+//!   the `http` feature, [`Verifier::verify_headers`] takes the request's `http::HeaderMap`
+//!   and refuses a missing, repeated or non-ASCII `Authorization` header
+//!   ([`HeaderError`]) before any token is looked at.
+//! - Answer with the [`Outcome`]: [`Outcome::http_status`] is 200, 401 (the token is no
+//!   working key: a [`Rejection`]) or 403 (a working key, but not for this request: a
+//!   [`Denial`]); its `Display` is the one-line reason `tokenctl verify` prints, and
+//!   [`Outcome::reason`] the one word of `verify --format json`. [`Denial::unnamed`] is the
+//!   403's reason without the key's name, for a client that should not learn it.
+//!
+//! Each check is one SHA-256, one hash-map lookup, a constant-time comparison and the
+//! request's constraints, whatever the number of keys.
 //!
 //! ```
-//! use tokenctl::verify::{Outcome, Request, Verifier};
+//! use tokenctl::verify::{Needs, Outcome, Verifier, Watched};
 //!
 //! // A key made the way `tokenctl create` makes one: only the hash goes into the file.
 //! let secret = tokenctl::token::generate("tk").unwrap();
@@ -19,48 +35,74 @@
 //!
 //! // Per request: the Authorization header, and what the route needs.
 //! let header = format!("Bearer {}", secret.expose());
-//! let request = Request { permission: Some("dns:read"), ..Request::default() };
-//! let outcome = verifier.verify_header(&header, &request, now);
+//! let read = Needs { permission: Some("dns:read"), ..Needs::default() };
+//! let outcome = verifier.verify_header(&header, &read, now);
 //! assert_eq!(outcome.http_status(), 200);
 //! assert!(matches!(&outcome, Outcome::Valid { key, .. } if key == "ci"));
 //!
 //! // The same token without the permission the route needs: 403, saying which.
-//! let write = Request { permission: Some("dns:write"), ..Request::default() };
+//! let write = Needs { permission: Some("dns:write"), ..Needs::default() };
 //! let outcome = verifier.verify_header(&header, &write, now);
 //! assert_eq!(outcome.http_status(), 403);
 //! assert_eq!(outcome.to_string(), "key 'ci' lacks permission 'dns:write'");
 //!
 //! // Anything else is a 401 with the reason.
-//! match verifier.verify("tk_not-a-real-token-but-long-enough", &Request::default(), now) {
+//! match verifier.verify("tk_not-a-real-token-but-long-enough", &Needs::default(), now) {
 //!     Outcome::Valid { key, .. } => println!("ok: {key}"),
 //!     Outcome::Rejected(why) => println!("401: {why}"),
 //!     Outcome::Forbidden(why) => println!("403: {why}"),
 //! }
+//!
+//! // In a server: the file, watched. Each use sees the file as it is now.
+//! let dir = tempfile::tempdir().unwrap();
+//! let path = dir.path().join("security.yml");
+//! std::fs::write(&path, &yaml).unwrap();
+//! let keys = Watched::load(&path).unwrap(); // at start-up; share it in an Arc
+//! assert_eq!(keys.current().unwrap().verify_header_now(&header, &read).http_status(), 200);
+//!
+//! // `tokenctl disable ci`, or any other write, replaces the file: the next request sees it.
+//! std::fs::write(&path, yaml.replace("ci:\n", "ci:\n    enabled: false\n")).unwrap();
+//! let outcome = keys.current().unwrap().verify_header_now(&header, &read);
+//! assert_eq!(outcome.http_status(), 401);
+//! assert_eq!(outcome.to_string(), "key 'ci' is disabled");
 //! ```
+//!
+//! `examples/server.rs` is a whole HTTP server on axum built this way.
 
 mod header;
 mod load;
 mod outcome;
 mod path;
+mod watched;
 
 pub use header::token_from_header;
+#[cfg(feature = "http")]
+pub use header::{HeaderError, authorization};
 pub use load::LoadError;
 pub use outcome::{Denial, Outcome, Rejection};
 pub use path::{path_allowed, path_problem};
+#[cfg(feature = "serve")]
+pub(crate) use watched::{Cache, Stamp};
+pub use watched::{Refresh, Watched};
 
 use crate::model::{ApiKey, SecurityFile};
 use crate::token::{self, TokenHash};
 use jiff::Timestamp;
 use std::net::IpAddr;
 
-/// What a request asks for, beyond a valid token. Empty fields are not checked.
+/// What a route needs of a request, beyond a valid token: a permission, and the request's
+/// client address, path and resource for the keys restricted to some. Empty fields are not
+/// checked.
 #[derive(Debug, Clone, Default)]
-pub struct Request<'a> {
+pub struct Needs<'a> {
+    /// The permission the route needs (`dns:write`): granted by the same scope, `dns:*` or `*`.
     pub permission: Option<&'a str>,
+    /// The client's address, for keys with `allowedIps`.
     pub ip: Option<IpAddr>,
     /// The request path as sent, percent-encoded, without the query (`uri.path()`). For a
     /// key with a `pathPrefix`, a path that is not normalised is refused: see [`path_problem`].
     pub path: Option<&'a str>,
+    /// The resource the request acts on (a zone, a bucket), for keys with `resources`.
     pub resource: Option<&'a str>,
 }
 
@@ -236,15 +278,38 @@ impl Verifier {
     }
 
     /// Verifies a whole `Authorization` header value (`Bearer ...` or `Basic ...`).
-    pub fn verify_header(&self, header: &str, request: &Request, now: Timestamp) -> Outcome {
+    pub fn verify_header(&self, header: &str, needs: &Needs, now: Timestamp) -> Outcome {
         match token_from_header(header) {
-            Ok(t) => self.verify(&t, request, now),
+            Ok(t) => self.verify(&t, needs, now),
             Err(r) => Outcome::Rejected(r),
         }
     }
 
+    /// Verifies a request by its headers: its one `Authorization` header ([`authorization`]),
+    /// then [`Verifier::verify_header`]. `Err` when there is no such header, more than one or
+    /// one that is not ASCII text, each with its status (401 or 400) and message.
+    #[cfg(feature = "http")]
+    pub fn verify_headers(
+        &self,
+        headers: &http::HeaderMap,
+        needs: &Needs,
+        now: Timestamp,
+    ) -> Result<Outcome, HeaderError> {
+        Ok(self.verify_header(authorization(headers)?, needs, now))
+    }
+
+    /// [`Verifier::verify_header`] at the system clock's time.
+    pub fn verify_header_now(&self, header: &str, needs: &Needs) -> Outcome {
+        self.verify_header(header, needs, Timestamp::now())
+    }
+
+    /// [`Verifier::verify`] at the system clock's time.
+    pub fn verify_now(&self, token: &str, needs: &Needs) -> Outcome {
+        self.verify(token, needs, Timestamp::now())
+    }
+
     /// Verifies a bare token.
-    pub fn verify(&self, token: &str, request: &Request, now: Timestamp) -> Outcome {
+    pub fn verify(&self, token: &str, needs: &Needs, now: Timestamp) -> Outcome {
         if token.is_empty() {
             return Outcome::Rejected(Rejection::Empty);
         }
@@ -262,12 +327,12 @@ impl Verifier {
         if let Err(why) = token::check_form(token, &prefixes) {
             return Outcome::Rejected(Rejection::Malformed(why));
         }
-        self.verify_hash(&TokenHash::of(token), request, now)
+        self.verify_hash(&TokenHash::of(token), needs, now)
     }
 
     /// Verifies a token by its hash (steps 3 to 5), for callers that hashed it already and
     /// must not keep the secret around (`scan`).
-    pub fn verify_hash(&self, hash: &TokenHash, request: &Request, now: Timestamp) -> Outcome {
+    pub fn verify_hash(&self, hash: &TokenHash, needs: &Needs, now: Timestamp) -> Outcome {
         // The map lookup compares SHA-256 digests of the caller's input, so its timing tells
         // nothing about a stored secret; the final comparison is constant-time all the same.
         let Some((stored, &slot)) = self.by_hash.get_key_value(hash) else {
@@ -310,7 +375,7 @@ impl Verifier {
                 at,
             });
         }
-        if let Some(denial) = check_request(key, request) {
+        if let Some(denial) = check_needs(key, needs) {
             return Outcome::Forbidden(denial);
         }
         Outcome::Valid {
@@ -350,9 +415,9 @@ pub fn grants(permissions: &[String], needed: &str) -> bool {
     })
 }
 
-fn check_request(key: &ApiKey, request: &Request) -> Option<Denial> {
+fn check_needs(key: &ApiKey, needs: &Needs) -> Option<Denial> {
     let name = || key.name.clone();
-    if let Some(needed) = request.permission {
+    if let Some(needed) = needs.permission {
         if !grants(&key.permissions, needed) {
             return Some(Denial::Permission {
                 key: name(),
@@ -360,13 +425,13 @@ fn check_request(key: &ApiKey, request: &Request) -> Option<Denial> {
             });
         }
     }
-    if let (Some(ip), Some(allowed)) = (request.ip, &key.allowed_ips) {
+    if let (Some(ip), Some(allowed)) = (needs.ip, &key.allowed_ips) {
         let ip = client_address(ip);
         if !allowed.iter().any(|net| network_contains(net, ip)) {
             return Some(Denial::Ip { key: name(), ip });
         }
     }
-    if let (Some(path), Some(prefix)) = (request.path, &key.path_prefix) {
+    if let (Some(path), Some(prefix)) = (needs.path, &key.path_prefix) {
         let problem = path_problem(path);
         if problem.is_some() || !path_allowed(prefix, path) {
             return Some(Denial::Path {
@@ -376,7 +441,7 @@ fn check_request(key: &ApiKey, request: &Request) -> Option<Denial> {
             });
         }
     }
-    if let (Some(resource), Some(allowed)) = (request.resource, &key.resources) {
+    if let (Some(resource), Some(allowed)) = (needs.resource, &key.resources) {
         if !allowed.iter().any(|r| r == resource) {
             return Some(Denial::Resource {
                 key: name(),
@@ -426,7 +491,7 @@ mod tests {
         let v = Verifier::new(SecurityFile::new(None, None, None, keys));
         let now = at("2026-11-22T10:00:00Z");
         for i in [0, 50_000, 99_999] {
-            match v.verify(&secrets[i], &Request::default(), now) {
+            match v.verify(&secrets[i], &Needs::default(), now) {
                 Outcome::Valid { key, .. } => assert_eq!(key, format!("k{i}")),
                 other => panic!("{other:?}"),
             }
@@ -434,7 +499,7 @@ mod tests {
         assert_eq!(
             v.verify(
                 "imported-secret-nobody-has-this-one",
-                &Request::default(),
+                &Needs::default(),
                 now
             ),
             Outcome::Rejected(Rejection::Unknown)
@@ -450,12 +515,12 @@ mod tests {
         });
         let v = Verifier::new(SecurityFile::new(None, None, None, vec![k]));
         let old = "old-secret-of-at-least-32-characters";
-        let during = v.verify(old, &Request::default(), at("2026-11-23T09:59:59Z"));
+        let during = v.verify(old, &Needs::default(), at("2026-11-23T09:59:59Z"));
         assert!(
             matches!(during, Outcome::Valid { previous: true, .. }),
             "{during:?}"
         );
-        let after = v.verify(old, &Request::default(), at("2026-11-23T10:00:00Z"));
+        let after = v.verify(old, &Needs::default(), at("2026-11-23T10:00:00Z"));
         assert_eq!(after.http_status(), 401);
         assert!(matches!(
             after,
@@ -489,7 +554,7 @@ mod tests {
         assert_eq!(
             v.verify(
                 "shared-secret-of-at-least-32-characters",
-                &Request::default(),
+                &Needs::default(),
                 now
             ),
             Outcome::Rejected(Rejection::Ambiguous {
@@ -500,7 +565,7 @@ mod tests {
         assert!(matches!(
             v.verify(
                 "own-secret-of-at-least-32-characters",
-                &Request::default(),
+                &Needs::default(),
                 now
             ),
             Outcome::Valid {
@@ -521,9 +586,9 @@ mod tests {
         m.allowed_ips = Some(vec!["::ffff:10.0.0.0/104".parse().unwrap()]);
         let v = Verifier::new(SecurityFile::new(None, None, None, vec![k, m]));
         let now = at("2026-11-22T10:00:00Z");
-        let from = |ip: &str| Request {
+        let from = |ip: &str| Needs {
             ip: Some(ip.parse().unwrap()),
-            ..Request::default()
+            ..Needs::default()
         };
         for secret in [
             "lan-secret-of-at-least-32-characters",

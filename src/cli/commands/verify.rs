@@ -7,7 +7,7 @@ use crate::cli::output::write_data;
 use crate::error::stdout_error;
 use crate::error::{Error, Result};
 use crate::store::usage::Usage;
-use crate::verify::{Outcome, Rejection, Request, Verifier};
+use crate::verify::{Needs, Outcome, Rejection, Verifier};
 use std::io::{IsTerminal, Write};
 use zeroize::Zeroizing;
 
@@ -43,7 +43,7 @@ pub fn run(ctx: &Context, args: VerifyArgs) -> Result<()> {
                 })
         })
         .transpose()?;
-    let request = Request {
+    let request = Needs {
         permission: args.permission.as_deref(),
         ip,
         path: args.path.as_deref(),
@@ -114,7 +114,7 @@ pub fn run(ctx: &Context, args: VerifyArgs) -> Result<()> {
 fn whitespace_hint(
     verifier: &Verifier,
     text: &str,
-    request: &Request,
+    request: &Needs,
     now: jiff::Timestamp,
 ) -> Option<String> {
     let token = if is_header_value(text) {
