@@ -150,12 +150,13 @@ pub enum Refresh {
 /// without a restart.
 ///
 /// It is `Send + Sync`: share it in an `Arc` between a server's threads or tasks. Readers
-/// take an `Arc<Verifier>` and never wait for each other; a reload holds the others back for
-/// as long as the file takes to load (it runs on the calling thread: in an async server,
-/// one worker for that time). A file that does not load is an error for every caller until
-/// it changes again (answer 500: its keys are not guessed at), unless
-/// [`Watched::keep_last_good`] is set. A file that disappears has no keys: every token is
-/// then refused as unknown.
+/// take an `Arc<Verifier>` and never wait for each other. One caller at a time loads a
+/// changed file, on its own thread (in an async server, one worker for as long as the file
+/// takes to load: milliseconds for thousands of keys); the callers of [`Watched::current`]
+/// that come meanwhile wait for it, and those of [`Watched::verifier`] go on with the
+/// version held. A file that does not load is an error for every caller until it changes
+/// again (answer 500: its keys are not guessed at), unless [`Watched::keep_last_good`] is
+/// set. A file that disappears has no keys: every token is then refused as unknown.
 ///
 /// ```
 /// use tokenctl::verify::{Needs, Watched};
