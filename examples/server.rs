@@ -13,11 +13,11 @@
 //!   the token is no working key) or 403 (missing permission, IP, path, resource), the reason
 //!   in the body: the same one line `tokenctl verify` prints. A request with more than one
 //!   `Authorization` header is refused with 400: which one counts would be a guess.
-//! - The file is loaded once and again when it changes: before each request the server
-//!   compares the file's inode, size and modification time with those it loaded. tokenctl
-//!   replaces the file by renaming a new one over it, so a rotation (and its grace period) or
-//!   a revocation takes effect on the next request, without a restart. A file that fails to
-//!   load keeps the last good one in use, with a message on stderr.
+//! - The file is a [`Watched`]: loaded once and again when it changes (before each request
+//!   the server compares the file's device, inode, size and modification time with those it
+//!   loaded), so a rotation (and its grace period) or a revocation takes effect on the next
+//!   request, without a restart. A file that fails to load keeps the last good one in use,
+//!   with a message on stderr.
 //! - Every connection is served in its own task, so a slow client holds up no one else; it
 //!   gets [`HEADER_TIMEOUT`] to send its request's headers and [`REQUEST_TIMEOUT`] for the
 //!   rest, then it is cut off.
@@ -33,11 +33,9 @@ use axum::{Extension, Router};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use std::net::SocketAddr;
-use std::os::unix::fs::MetadataExt;
-use std::path::PathBuf;
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::Arc;
 use std::time::Duration;
-use tokenctl::verify::{Outcome, Request, Verifier};
+use tokenctl::verify::{Needs, Outcome, Refresh, Watched};
 use tower_http::timeout::TimeoutLayer;
 
 /// How long a client has to send a request's headers, from when the server starts waiting
@@ -54,10 +52,12 @@ async fn main() {
         std::process::exit(2);
     };
     let addr = addr.unwrap_or_else(|| "127.0.0.1:8080".into());
-    let keys = Keys::load(PathBuf::from(file)).unwrap_or_else(|e| {
+    let keys = Watched::load(file).unwrap_or_else(|e| {
         eprintln!("server: {e}");
         std::process::exit(1);
     });
+    let keys = keys.keep_last_good(true);
+    warn(&keys);
     let listener = tokio::net::TcpListener::bind(&addr)
         .await
         .unwrap_or_else(|e| {
@@ -112,30 +112,30 @@ async fn main() {
 
 /// `GET /dns`: needs `dns:read`.
 async fn dns(
-    State(keys): State<Arc<Keys>>,
+    State(keys): State<Arc<Watched>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    let request = Request {
+    let needs = Needs {
         permission: Some("dns:read"),
         ip: Some(peer.ip()),
         path: Some(uri.path()),
         resource: None,
     };
-    authorize(&keys, &headers, &request)
+    authorize(&keys, &headers, &needs)
 }
 
 /// `GET /dns/<zone>` needs `dns:read`, `POST` needs `dns:write`, on resource `<zone>`.
 async fn zone(
-    State(keys): State<Arc<Keys>>,
+    State(keys): State<Arc<Watched>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     method: Method,
     uri: Uri,
     Path(zone): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let request = Request {
+    let needs = Needs {
         permission: Some(if method == Method::POST {
             "dns:write"
         } else {
@@ -147,38 +147,26 @@ async fn zone(
         path: Some(uri.path()),
         resource: Some(&zone),
     };
-    authorize(&keys, &headers, &request)
+    authorize(&keys, &headers, &needs)
 }
 
 /// The answer for a request to a route that needs a token: the Verifier's outcome as status
 /// and body, or 400/401 for an Authorization header that cannot be read.
-fn authorize(keys: &Keys, headers: &HeaderMap, request: &Request) -> Response {
-    let mut values = headers.get_all(header::AUTHORIZATION).iter();
-    let value = match (values.next(), values.next()) {
-        (None, _) => {
-            return unauthorized(
-                "no Authorization header: send `Authorization: Bearer <token>`".into(),
-            );
+fn authorize(keys: &Watched, headers: &HeaderMap, needs: &Needs) -> Response {
+    match keys.refresh() {
+        Refresh::Unchanged => {}
+        Refresh::Reloaded => {
+            eprintln!("server: reloaded {}", keys.path().display());
+            warn(keys);
         }
-        (Some(_), Some(_)) => {
-            return (
-                StatusCode::BAD_REQUEST,
-                "more than one Authorization header: send exactly one\n",
-            )
-                .into_response();
-        }
-        (Some(value), None) => value,
+        Refresh::Failed(e) => eprintln!("server: keeping the keys loaded before: {e}"),
+    }
+    let verifier = keys.verifier().expect("the last good keys are kept");
+    let outcome = match verifier.verify_headers(headers, needs, jiff::Timestamp::now()) {
+        Ok(outcome) => outcome,
+        Err(e) if e.http_status() == 401 => return unauthorized(e.to_string()),
+        Err(e) => return (StatusCode::BAD_REQUEST, format!("{e}\n")).into_response(),
     };
-    let Ok(value) = value.to_str() else {
-        return (
-            StatusCode::BAD_REQUEST,
-            "the Authorization header is not ASCII text\n",
-        )
-            .into_response();
-    };
-    let outcome = keys
-        .current()
-        .verify_header(value, request, jiff::Timestamp::now());
     match &outcome {
         Outcome::Valid { key, .. } => {
             (StatusCode::OK, format!("hello, {key}: {outcome}\n")).into_response()
@@ -196,54 +184,9 @@ fn unauthorized(why: String) -> Response {
     response
 }
 
-/// The loaded file, and what identifies the version loaded.
-struct Keys {
-    path: PathBuf,
-    loaded: RwLock<(Option<Stamp>, Arc<Verifier>)>,
-}
-
-/// Device, inode, size and modification time: a rename over the file changes the inode, an
-/// edit in place the size or the time.
-#[derive(PartialEq)]
-struct Stamp(u64, u64, u64, i64, i64);
-
-fn stamp(path: &std::path::Path) -> Option<Stamp> {
-    let m = std::fs::metadata(path).ok()?;
-    Some(Stamp(m.dev(), m.ino(), m.size(), m.mtime(), m.mtime_nsec()))
-}
-
-impl Keys {
-    fn load(path: PathBuf) -> tokenctl::Result<Keys> {
-        // Stamp first: a change between the two is then seen on the next request.
-        let stamp = stamp(&path);
-        let verifier = Verifier::load(&path)?;
-        Ok(Keys {
-            path,
-            loaded: RwLock::new((stamp, Arc::new(verifier))),
-        })
-    }
-
-    /// The keys as the file holds them now, loaded again if it changed since.
-    fn current(&self) -> Arc<Verifier> {
-        let now = stamp(&self.path);
-        let loaded = self.loaded.read().unwrap_or_else(PoisonError::into_inner);
-        if loaded.0 == now {
-            return loaded.1.clone();
-        }
-        drop(loaded);
-        let mut loaded = self.loaded.write().unwrap_or_else(PoisonError::into_inner);
-        if loaded.0 != now {
-            // Reading a large file takes a while: let the runtime move other tasks off
-            // this thread meanwhile.
-            match tokio::task::block_in_place(|| Verifier::load(&self.path)) {
-                Ok(fresh) => {
-                    eprintln!("server: reloaded {}", self.path.display());
-                    loaded.1 = Arc::new(fresh);
-                }
-                Err(e) => eprintln!("server: keeping the keys loaded before: {e}"),
-            }
-            loaded.0 = now;
-        }
-        loaded.1.clone()
+/// What the operator should hear of the file just loaded (deprecated forms, hard links).
+fn warn(keys: &Watched) {
+    for w in keys.verifier().iter().flat_map(|v| v.warnings()) {
+        eprintln!("server: warning: {w}");
     }
 }

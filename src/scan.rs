@@ -20,7 +20,7 @@
 //! UTF-8, and line length does not matter.
 
 use crate::token::TokenHash;
-use crate::verify::{Outcome, Rejection, Request, Verifier};
+use crate::verify::{Needs, Outcome, Rejection, Verifier};
 use jiff::Timestamp;
 use sha2::{Digest, Sha256};
 use std::io::{self, Read};
@@ -348,7 +348,7 @@ impl Index {
     pub fn owners(&self, hash: &TokenHash, now: Timestamp) -> Vec<Owner> {
         let mut out = Vec::new();
         for (tenant, verifier) in &self.files {
-            let outcome = verifier.verify_hash(hash, &Request::default(), now);
+            let outcome = verifier.verify_hash(hash, &Needs::default(), now);
             if let Outcome::Rejected(Rejection::Ambiguous { keys, .. }) = outcome {
                 // Each key that holds it (the first ten: a hostile file can list thousands).
                 out.extend(keys.into_iter().map(|key| Owner {

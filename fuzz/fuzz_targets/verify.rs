@@ -5,7 +5,7 @@
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
 use tokenctl::token::TokenHash;
-use tokenctl::verify::{Request, Verifier, token_from_header};
+use tokenctl::verify::{Needs, Verifier, token_from_header};
 
 /// Tokens of the fixture's keys (in the seed corpus, so the fuzzer starts from valid ones).
 const LIVE: &str = "acme_1111111111111111111111111111111111111111111111111111111111111111a227d0b3";
@@ -62,17 +62,17 @@ fuzz_target!(|data: &[u8]| {
     let ip = parts.next().and_then(|s| s.parse().ok());
     let path = parts.next().filter(|s| !s.is_empty());
     let resource = parts.next().filter(|s| !s.is_empty());
-    let request = Request {
+    let needs = Needs {
         permission,
         ip,
         path,
         resource,
     };
     let now = jiff::Timestamp::from_second(1_800_000_000).unwrap();
-    let _ = verifier.verify(token, &request, now);
-    let _ = verifier.verify_header(token, &request, now);
+    let _ = verifier.verify(token, &needs, now);
+    let _ = verifier.verify_header(token, &needs, now);
     if let Ok(t) = token_from_header(token) {
-        let _ = verifier.verify(&t, &Request::default(), now);
+        let _ = verifier.verify(&t, &Needs::default(), now);
     }
     let _ = tokenctl::token::shape(token);
     let _ = tokenctl::token::check_form(token, &["acme", "tk"]);

@@ -9,10 +9,11 @@ use crate::document::Document;
 use crate::model::SecurityFile;
 use crate::store::usage::{self, Usage};
 use crate::store::{Location, Place, Store};
-use crate::verify::Verifier;
+use crate::verify::{Cache, Stamp, Verifier};
 use std::collections::{BTreeMap, HashMap};
+use std::convert::Infallible;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 /// Which tenants are served.
@@ -31,9 +32,11 @@ pub struct Tenant {
     pub name: String,
     location: Location,
     lock_timeout: Duration,
-    keys: RwLock<Option<Arc<Keys>>>,
-    usage: RwLock<Option<Arc<UsageRecords>>>,
-    /// One reload at a time; the others wait and take its result.
+    /// security.yml as last read, or `Err` when it does not load (the server's log says why;
+    /// a client hears only that it does not load): never the keys of a version before.
+    keys: Cache<Loaded, ()>,
+    usage: Cache<UsageRecords, Infallible>,
+    /// One reload at a time; the others wait (without holding a thread) and take its result.
     loading: tokio::sync::Mutex<()>,
     /// The whole list as last rendered: the same for every request on the same versions of
     /// both files within one second (statuses depend on the time), which at 10,000 keys saves
@@ -42,20 +45,13 @@ pub struct Tenant {
 }
 
 struct Listing {
-    keys: Arc<Keys>,
+    keys: Arc<Loaded>,
     usage: Arc<UsageRecords>,
     second: i64,
     body: bytes::Bytes,
 }
 
 /// security.yml as read: the verifier (which holds the keys), the digest of its bytes.
-pub struct Keys {
-    stamp: Stamp,
-    /// The keys, or `Err` when the file does not load (the server's log says why; a client
-    /// hears only that it does not load).
-    loaded: Result<Loaded, ()>,
-}
-
 pub struct Loaded {
     pub verifier: Verifier,
     /// `sha256:<hex>` of the bytes read: the ETag.
@@ -66,22 +62,18 @@ pub struct Loaded {
 
 /// security.usage.yml as read.
 pub struct UsageRecords {
-    stamp: Option<Stamp>,
     pub records: BTreeMap<String, Usage>,
 }
 
 /// What one request sees of a tenant.
 pub struct Snapshot {
-    keys: Arc<Keys>,
+    keys: Arc<Loaded>,
     pub usage: Arc<UsageRecords>,
 }
 
 impl Snapshot {
     pub fn loaded(&self) -> &Loaded {
-        self.keys
-            .loaded
-            .as_ref()
-            .expect("a snapshot is only handed out when the file loaded")
+        &self.keys
     }
 
     pub fn file(&self) -> &SecurityFile {
@@ -89,22 +81,13 @@ impl Snapshot {
     }
 }
 
-/// Device, inode, size and modification time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Stamp(u64, u64, u64, i64, i64);
-
-/// The stamp of the file `place` names, in its folder's handle (never through a link).
+/// The version of the file `place` names (device, inode, size, modification time), statted
+/// in its folder's handle, never through a link.
 fn stamp(place: &Place) -> std::io::Result<Stamp> {
     let m = place
         .stat()?
         .ok_or_else(|| std::io::Error::from(std::io::ErrorKind::NotFound))?;
-    Ok(Stamp(
-        m.st_dev,
-        m.st_ino,
-        m.st_size as u64,
-        m.st_mtime,
-        m.st_mtime_nsec as i64,
-    ))
+    Ok(Stamp::of_stat(&m))
 }
 
 impl Tenants {
@@ -214,8 +197,8 @@ impl Tenant {
             name,
             location,
             lock_timeout,
-            keys: RwLock::new(None),
-            usage: RwLock::new(None),
+            keys: Cache::new(false),
+            usage: Cache::new(false),
             loading: tokio::sync::Mutex::new(()),
             listing: Mutex::new(None),
         }
@@ -301,26 +284,15 @@ impl Tenant {
                 }
             }
         };
-        if keys.loaded.is_err() {
-            return Err(ApiError::invalid_file());
-        }
+        let keys = keys.map_err(|_| ApiError::invalid_file())?;
         Ok(Snapshot { keys, usage })
     }
 
     /// What was read before, if neither file changed since.
-    fn fresh(&self, place: &Place, usage_place: &Place) -> Option<(Arc<Keys>, Arc<UsageRecords>)> {
-        let now = stamp(place).ok()?;
-        let keys = self
-            .keys
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()?;
-        let usage = self
-            .usage
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()?;
-        (keys.stamp == now && usage.stamp == stamp(usage_place).ok()).then_some((keys, usage))
+    fn fresh(&self, place: &Place, usage_place: &Place) -> Option<(Read, Arc<UsageRecords>)> {
+        let keys = self.keys.fresh(Some(stamp(place).ok()?))?;
+        let usage = self.usage.fresh(stamp(usage_place).ok())?;
+        Some((keys, usage.unwrap_or_else(|never| match *never {})))
     }
 
     /// Reads whichever of the two files changed.
@@ -329,12 +301,7 @@ impl Tenant {
         path: &Path,
         place: &Place,
         usage_place: &Place,
-    ) -> Result<(Arc<Keys>, Arc<UsageRecords>), ApiError> {
-        let current = self
-            .keys
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone();
+    ) -> Result<(Read, Arc<UsageRecords>), ApiError> {
         // Stamp first: a change while reading is then seen by the next request.
         let now = match stamp(place) {
             Ok(s) => s,
@@ -345,56 +312,40 @@ impl Tenant {
                 return Err(ApiError::internal(format!("reading the file: {e}")));
             }
         };
-        let keys = match current.filter(|k| k.stamp == now) {
-            Some(k) => k,
-            None => {
-                // Where the file fails (its line and column) is for the operator's log only:
-                // the answer to a client, perhaps unauthenticated, never quotes the file.
-                let loaded = load(path, place).map_err(|e| {
-                    super::log::say(format!("tenant '{}' does not load: {e}", self.name));
-                });
-                if loaded.is_err() || now.2 > 1 << 20 {
-                    // The load ran on a blocking thread, whose malloc arena would keep what
-                    // it freed: a refused file's memory would stay with the server for good.
-                    crate::cli::harden::release_free_memory();
-                }
-                if loaded.is_ok() {
-                    super::log::say(format!("tenant '{}': read {}", self.name, path.display()));
-                }
-                let k = Arc::new(Keys { stamp: now, loaded });
-                *self.keys.write().unwrap_or_else(PoisonError::into_inner) = Some(k.clone());
-                k
+        let (_, keys) = self.keys.refresh(Some(now), || {
+            // Where the file fails (its line and column) is for the operator's log only:
+            // the answer to a client, perhaps unauthenticated, never quotes the file.
+            let loaded = load(path, place).map_err(|e| {
+                super::log::say(format!("tenant '{}' does not load: {e}", self.name));
+            });
+            if loaded.is_err() || now.size() > 1 << 20 {
+                // The load ran on a blocking thread, whose malloc arena would keep what
+                // it freed: a refused file's memory would stay with the server for good.
+                crate::cli::harden::release_free_memory();
             }
-        };
-        let usage_now = stamp(usage_place).ok();
-        let current = self
-            .usage
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone();
-        let usage = match current.filter(|u| u.stamp == usage_now) {
-            Some(u) => u,
-            None => {
-                // A usage file that does not read is ignored, as `list` and `show` do: the
-                // keys are still served, without their last use.
-                let records = usage::read(usage_place).unwrap_or_else(|e| {
-                    super::log::say(format!(
-                        "tenant '{}': ignoring usage records: {e}",
-                        self.name
-                    ));
-                    BTreeMap::new()
-                });
-                let u = Arc::new(UsageRecords {
-                    stamp: usage_now,
-                    records,
-                });
-                *self.usage.write().unwrap_or_else(PoisonError::into_inner) = Some(u.clone());
-                u
+            if loaded.is_ok() {
+                super::log::say(format!("tenant '{}': read {}", self.name, path.display()));
             }
-        };
-        Ok((keys, usage))
+            loaded
+        });
+        let (_, usage) = self.usage.refresh(stamp(usage_place).ok(), || {
+            // A usage file that does not read is ignored, as `list` and `show` do: the
+            // keys are still served, without their last use.
+            let records = usage::read(usage_place).unwrap_or_else(|e| {
+                super::log::say(format!(
+                    "tenant '{}': ignoring usage records: {e}",
+                    self.name
+                ));
+                BTreeMap::new()
+            });
+            Ok(UsageRecords { records })
+        });
+        Ok((keys, usage.unwrap_or_else(|never| match *never {})))
     }
 }
+
+/// security.yml as last read: its keys, or `Err` when it does not load.
+type Read = Result<Arc<Loaded>, Arc<()>>;
 
 fn load(path: &Path, place: &Place) -> crate::Result<Loaded> {
     let bytes = place.read()?.ok_or_else(|| crate::Error::Invalid {

@@ -193,7 +193,7 @@ const BLOCKS: &[Known] = &[
     known(
         "docs/API.md",
         "rust",
-        "Verifier::load(",
+        "Watched::load(",
         Checked(&["the_rust_server_snippet_compiles_and_verifies"]),
     ),
     known(
@@ -1116,7 +1116,7 @@ fn the_api_tour_runs_against_serve() {
 /// change its folder): `in_a_rust_server` below is compared with the page.
 #[test]
 fn the_rust_server_snippet_compiles_and_verifies() {
-    let snippet = block("docs/API.md", "Verifier::load(");
+    let snippet = block("docs/API.md", "Watched::load(");
     let source = std::fs::read_to_string(repo().join("tests/e2e/docs.rs")).unwrap();
     let copy = source
         .split_once("    // docs/API.md, \"In a Rust server\":\n")
@@ -1172,10 +1172,11 @@ fn in_a_rust_server(
     path: &str,
 ) -> Result<(u16, String), Box<dyn std::error::Error>> {
     // docs/API.md, "In a Rust server":
-    use tokenctl::verify::{Request, Verifier};
-    let verifier = Verifier::load(file)?;   // once, and again on change
-    let outcome = verifier.verify_header(authorization, &Request { permission: Some("dns:read"),
-        ip: Some(peer), path: Some(path), ..Request::default() }, jiff::Timestamp::now());
+    use tokenctl::verify::{Needs, Watched};
+    let keys = Watched::load(file)?;   // once; loaded again when it changes
+    // per request:
+    let needs = Needs { permission: Some("dns:read"), ip: Some(peer), path: Some(path), ..Needs::default() };
+    let outcome = keys.current()?.verify_header_now(authorization, &needs);
     // outcome.http_status(): 200, 401 or 403; outcome.to_string(): the reason, as `verify` says it
     // end of the snippet
     Ok((outcome.http_status(), outcome.to_string()))

@@ -7,7 +7,7 @@ use crate::cli::output::write_data;
 use crate::error::stdout_error;
 use crate::error::{Error, Result};
 use crate::store::usage::Usage;
-use crate::verify::{Outcome, Rejection, Request, Verifier};
+use crate::verify::{Needs, Outcome, Rejection, Verifier};
 use std::io::{IsTerminal, Write};
 use zeroize::Zeroizing;
 
@@ -43,7 +43,7 @@ pub fn run(ctx: &Context, args: VerifyArgs) -> Result<()> {
                 })
         })
         .transpose()?;
-    let request = Request {
+    let needs = Needs {
         permission: args.permission.as_deref(),
         ip,
         path: args.path.as_deref(),
@@ -60,12 +60,12 @@ pub fn run(ctx: &Context, args: VerifyArgs) -> Result<()> {
         Ok(text) => {
             let verifier = Verifier::new(model);
             let outcome = if is_header_value(&text) {
-                verifier.verify_header(&text, &request, now)
+                verifier.verify_header(&text, &needs, now)
             } else {
-                verifier.verify(&text, &request, now)
+                verifier.verify(&text, &needs, now)
             };
             if outcome == Outcome::Rejected(Rejection::Whitespace) {
-                hint = whitespace_hint(&verifier, &text, &request, now);
+                hint = whitespace_hint(&verifier, &text, &needs, now);
             }
             crate::cli::context::leak_at_exit(verifier);
             outcome
@@ -114,7 +114,7 @@ pub fn run(ctx: &Context, args: VerifyArgs) -> Result<()> {
 fn whitespace_hint(
     verifier: &Verifier,
     text: &str,
-    request: &Request,
+    needs: &Needs,
     now: jiff::Timestamp,
 ) -> Option<String> {
     let token = if is_header_value(text) {
@@ -122,7 +122,7 @@ fn whitespace_hint(
     } else {
         Zeroizing::new(text.to_string())
     };
-    match verifier.verify(token.trim(), request, now) {
+    match verifier.verify(token.trim(), needs, now) {
         Outcome::Valid { key, .. } => {
             Some(format!("without it, the token is valid for key '{key}'"))
         }

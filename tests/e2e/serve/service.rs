@@ -93,7 +93,7 @@ fn fifty_parallel_posts_interleaved_with_cli_creates_all_land() {
     for (name, token) in posted.iter().chain(&created) {
         match verifier.verify(
             token,
-            &tokenctl::verify::Request::default(),
+            &tokenctl::verify::Needs::default(),
             jiff::Timestamp::now(),
         ) {
             tokenctl::verify::Outcome::Valid { key, .. } => assert_eq!(&key, name),

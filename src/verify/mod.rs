@@ -1,0 +1,620 @@
+//! Verifying tokens in a Rust server: the rule of docs/FORMAT.md ("How a token is verified"),
+//! the same one `tokenctl verify` and `tokenctl serve` apply.
+//!
+//! - Load the file once: [`Watched::load`] for a server that runs for long (it loads the file
+//!   again when it changes, so a rotation or a revocation applies on the next request), or
+//!   [`Verifier::load`] / [`Verifier::from_yaml`] for a one-off. A file that does not load
+//!   is a [`LoadError`] (`path:line:column: ...`); nothing here prints, and what the operator
+//!   should hear of a file that loads is in [`Verifier::warnings`].
+//! - Per request: [`Verifier::verify_header`] with the `Authorization` value (or
+//!   [`Verifier::verify`] with a bare token) and the route's [`Needs`]: a permission, and the
+//!   client's address, the path as sent and the resource, for keys restricted to some. With
+//!   the `http` feature, [`Verifier::verify_headers`] takes the request's `http::HeaderMap`
+//!   and refuses a missing, repeated or non-ASCII `Authorization` header
+//!   ([`HeaderError`]) before any token is looked at.
+//! - Answer with the [`Outcome`]: [`Outcome::http_status`] is 200, 401 (the token is no
+//!   working key: a [`Rejection`]) or 403 (a working key, but not for this request: a
+//!   [`Denial`]); its `Display` is the one-line reason `tokenctl verify` prints, and
+//!   [`Outcome::reason`] the one word of `verify --format json`. [`Denial::unnamed`] is the
+//!   403's reason without the key's name, for a client that should not learn it.
+//!
+//! Each check is one SHA-256, one hash-map lookup, a constant-time comparison and the
+//! request's constraints, whatever the number of keys.
+//!
+//! ```
+//! use tokenctl::verify::{Needs, Outcome, Verifier, Watched};
+//!
+//! // A key made the way `tokenctl create` makes one: only the hash goes into the file.
+//! let secret = tokenctl::token::generate("tk").unwrap();
+//! let yaml = format!(
+//!     "apiKeys:\n  ci:\n    permissions: [dns:read]\n    hash: {}\n",
+//!     secret.hash()
+//! );
+//! let verifier = Verifier::from_yaml(&yaml).unwrap(); // or Verifier::load(path)
+//! let now = jiff::Timestamp::now();
+//!
+//! // Per request: the Authorization header, and what the route needs.
+//! let header = format!("Bearer {}", secret.expose());
+//! let read = Needs { permission: Some("dns:read"), ..Needs::default() };
+//! let outcome = verifier.verify_header(&header, &read, now);
+//! assert_eq!(outcome.http_status(), 200);
+//! assert!(matches!(&outcome, Outcome::Valid { key, .. } if key == "ci"));
+//!
+//! // The same token without the permission the route needs: 403, saying which.
+//! let write = Needs { permission: Some("dns:write"), ..Needs::default() };
+//! let outcome = verifier.verify_header(&header, &write, now);
+//! assert_eq!(outcome.http_status(), 403);
+//! assert_eq!(outcome.to_string(), "key 'ci' lacks permission 'dns:write'");
+//!
+//! // Anything else is a 401 with the reason.
+//! match verifier.verify("tk_not-a-real-token-but-long-enough", &Needs::default(), now) {
+//!     Outcome::Valid { key, .. } => println!("ok: {key}"),
+//!     Outcome::Rejected(why) => println!("401: {why}"),
+//!     Outcome::Forbidden(why) => println!("403: {why}"),
+//! }
+//!
+//! // In a server: the file, watched. Each use sees the file as it is now.
+//! let dir = tempfile::tempdir().unwrap();
+//! let path = dir.path().join("security.yml");
+//! std::fs::write(&path, &yaml).unwrap();
+//! let keys = Watched::load(&path).unwrap(); // at start-up; share it in an Arc
+//! assert_eq!(keys.current().unwrap().verify_header_now(&header, &read).http_status(), 200);
+//!
+//! // `tokenctl disable ci`, or any other write, replaces the file: the next request sees it.
+//! std::fs::write(&path, yaml.replace("ci:\n", "ci:\n    enabled: false\n")).unwrap();
+//! let outcome = keys.current().unwrap().verify_header_now(&header, &read);
+//! assert_eq!(outcome.http_status(), 401);
+//! assert_eq!(outcome.to_string(), "key 'ci' is disabled");
+//! ```
+//!
+//! `examples/server.rs` is a whole HTTP server on axum built this way.
+
+mod header;
+mod load;
+mod outcome;
+mod path;
+mod watched;
+
+pub use header::token_from_header;
+#[cfg(feature = "http")]
+pub use header::{HeaderError, authorization};
+pub use load::LoadError;
+pub use outcome::{Denial, Outcome, Rejection};
+pub use path::{path_allowed, path_problem};
+#[cfg(feature = "serve")]
+pub(crate) use watched::{Cache, Stamp};
+pub use watched::{Refresh, Watched};
+
+use crate::model::{ApiKey, SecurityFile};
+use crate::token::{self, TokenHash};
+use jiff::Timestamp;
+use std::net::IpAddr;
+
+/// What a route needs of a request, beyond a valid token: a permission, and the request's
+/// client address, path and resource for the keys restricted to some. Empty fields are not
+/// checked.
+#[derive(Debug, Clone, Default)]
+pub struct Needs<'a> {
+    /// The permission the route needs (`dns:write`): granted by the same scope, `dns:*` or `*`.
+    pub permission: Option<&'a str>,
+    /// The client's address, for keys with `allowedIps`.
+    pub ip: Option<IpAddr>,
+    /// The request path as sent, percent-encoded, without the query (`uri.path()`). For a
+    /// key with a `pathPrefix`, a path that is not normalised is refused: see [`path_problem`].
+    pub path: Option<&'a str>,
+    /// The resource the request acts on (a zone, a bucket), for keys with `resources`.
+    pub resource: Option<&'a str>,
+}
+
+/// Tokens longer than this are refused before hashing: no key's secret is that long
+/// (`create --secret-stdin` reads at most 64 KiB).
+pub const MAX_TOKEN_LEN: usize = 64 * 1024;
+
+type Index = (rustc_hash::FxHashMap<TokenHash, Slot>, Vec<Vec<usize>>);
+
+/// Every hash of the file (current and previous, expired or not), and the groups of keys
+/// (indexes in file order) that share one.
+fn index(file: &SecurityFile) -> Index {
+    use std::collections::hash_map::Entry;
+    let mut by_hash: rustc_hash::FxHashMap<TokenHash, Slot> =
+        rustc_hash::FxHashMap::with_capacity_and_hasher(file.keys.len(), Default::default());
+    let mut shared: Vec<Vec<usize>> = Vec::new();
+    for (i, k) in file.keys.iter().enumerate() {
+        let hashes = std::iter::once((k.hash, None)).chain(
+            k.previous_hashes
+                .iter()
+                .map(|p| (p.hash, Some(p.expires_at))),
+        );
+        for (hash, previous) in hashes {
+            let mut e = match by_hash.entry(hash) {
+                Entry::Vacant(e) => {
+                    e.insert(Slot::Key { index: i, previous });
+                    continue;
+                }
+                Entry::Occupied(e) => e,
+            };
+            match *e.get() {
+                // The same key twice: its current hash wins, else the latest expiry.
+                Slot::Key {
+                    index,
+                    previous: Some(old),
+                } if index == i => {
+                    let previous = previous.map(|new| new.max(old));
+                    e.insert(Slot::Key { index, previous });
+                }
+                Slot::Key { index, .. } if index == i => {}
+                // Another key's, expired or not: a first-match server could pick either
+                // one, so the hash is no one's.
+                Slot::Key { index, .. } => {
+                    shared.push(vec![index, i]);
+                    e.insert(Slot::Shared(shared.len() - 1));
+                }
+                // Keys come in order, so key i is in the group only if it is the last one.
+                Slot::Shared(s) => {
+                    if shared[s].last() != Some(&i) {
+                        shared[s].push(i);
+                    }
+                }
+            }
+        }
+    }
+    (by_hash, shared)
+}
+
+/// For each key that shares a secret with others (a hash, current or in previousHashes,
+/// expired or not), the first [`MAX_NAMED`] of those others in file order. A token with
+/// such a hash is refused as ambiguous; `list` and `show` point them out, `check` reports
+/// them.
+pub fn shared_secrets(file: &SecurityFile) -> std::collections::HashMap<&str, Vec<&str>> {
+    shared_map(file, &index(file).1)
+}
+
+/// [`shared_secrets`] from the groups [`index`] found.
+fn shared_map<'f>(
+    file: &'f SecurityFile,
+    groups: &[Vec<usize>],
+) -> std::collections::HashMap<&'f str, Vec<&'f str>> {
+    let mut out: std::collections::HashMap<&str, Vec<&str>> = std::collections::HashMap::new();
+    for group in groups {
+        for &i in group {
+            let others = out.entry(file.keys[i].name.as_str()).or_default();
+            // A key in several groups may meet the same other key twice; a few at most.
+            for &j in group.iter().filter(|&&j| j != i) {
+                if others.len() >= MAX_NAMED {
+                    break;
+                }
+                let name = file.keys[j].name.as_str();
+                if !others.contains(&name) {
+                    others.push(name);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// How many keys a message or list names when a secret is shared: a hostile file could
+/// give thousands of keys one hash, and each refusal must stay cheap.
+pub const MAX_NAMED: usize = 10;
+
+/// A security.yml loaded once and indexed for verifying many tokens.
+#[derive(Debug, Clone)]
+pub struct Verifier {
+    file: SecurityFile,
+    by_hash: rustc_hash::FxHashMap<TokenHash, Slot>,
+    /// Keys (indexes, in file order) that share a hash; [`Slot::Shared`] points here.
+    shared: Vec<Vec<usize>>,
+    /// Prefixes whose tokens must be of tokenctl's form: the file's and the default.
+    prefixes: [String; 2],
+    /// See [`Verifier::warnings`].
+    warnings: Vec<String>,
+}
+
+/// Whose a hash is.
+#[derive(Debug, Clone, Copy)]
+enum Slot {
+    /// One key's: its current hash (`previous` none) or an old one valid until `previous`.
+    Key {
+        index: usize,
+        previous: Option<Timestamp>,
+    },
+    /// More than one key's: the index of the list in `shared`.
+    Shared(usize),
+}
+
+impl Verifier {
+    /// Indexes a loaded file.
+    pub fn new(file: SecurityFile) -> Self {
+        let (by_hash, shared) = index(&file);
+        let prefixes = [
+            file.prefix().to_string(),
+            crate::model::DEFAULT_PREFIX.to_string(),
+        ];
+        Verifier {
+            file,
+            by_hash,
+            shared,
+            prefixes,
+            warnings: Vec::new(),
+        }
+    }
+
+    /// Parses security.yml text (docs/FORMAT.md format) and indexes it; errors name the file
+    /// `security.yml`.
+    pub fn from_yaml(text: &str) -> Result<Self, LoadError> {
+        let (file, warnings) = load::parse(text)?;
+        Ok(Verifier::new(file).with_warnings(warnings))
+    }
+
+    /// Loads and indexes a file (its links followed); a missing file has no keys. Errors
+    /// carry file:line:column. Nothing is printed: what a reader should hear of the file is
+    /// in [`Verifier::warnings`].
+    pub fn load(path: impl AsRef<std::path::Path>) -> Result<Self, LoadError> {
+        let (file, warnings) = load::read(path.as_ref())?;
+        Ok(Verifier::new(file).with_warnings(warnings))
+    }
+
+    fn with_warnings(mut self, warnings: Vec<String>) -> Self {
+        self.warnings = warnings;
+        self
+    }
+
+    /// What the file's reader should pass on to its operator, one line each, found by
+    /// [`Verifier::load`] or [`Verifier::from_yaml`]: deprecated forms the file holds
+    /// (`path:line:column: ...`), a file with more than one hard link. `tokenctl` prints them
+    /// as `warning: ...`.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
+    /// The loaded file.
+    pub fn file(&self) -> &SecurityFile {
+        &self.file
+    }
+
+    /// [`shared_secrets`] of the loaded file, from the index already built.
+    pub fn shared_secrets(&self) -> std::collections::HashMap<&str, Vec<&str>> {
+        shared_map(&self.file, &self.shared)
+    }
+
+    /// Verifies a whole `Authorization` header value (`Bearer ...` or `Basic ...`).
+    pub fn verify_header(&self, header: &str, needs: &Needs, now: Timestamp) -> Outcome {
+        match token_from_header(header) {
+            Ok(t) => self.verify(&t, needs, now),
+            Err(r) => Outcome::Rejected(r),
+        }
+    }
+
+    /// Verifies a request by its headers: its one `Authorization` header ([`authorization`]),
+    /// then [`Verifier::verify_header`]. `Err` when there is no such header, more than one or
+    /// one that is not ASCII text, each with its status (401 or 400) and message.
+    #[cfg(feature = "http")]
+    pub fn verify_headers(
+        &self,
+        headers: &http::HeaderMap,
+        needs: &Needs,
+        now: Timestamp,
+    ) -> Result<Outcome, HeaderError> {
+        Ok(self.verify_header(authorization(headers)?, needs, now))
+    }
+
+    /// [`Verifier::verify_header`] at the system clock's time.
+    pub fn verify_header_now(&self, header: &str, needs: &Needs) -> Outcome {
+        self.verify_header(header, needs, Timestamp::now())
+    }
+
+    /// [`Verifier::verify`] at the system clock's time.
+    pub fn verify_now(&self, token: &str, needs: &Needs) -> Outcome {
+        self.verify(token, needs, Timestamp::now())
+    }
+
+    /// Verifies a bare token.
+    pub fn verify(&self, token: &str, needs: &Needs, now: Timestamp) -> Outcome {
+        if token.is_empty() {
+            return Outcome::Rejected(Rejection::Empty);
+        }
+        if token.len() > MAX_TOKEN_LEN {
+            return Outcome::Rejected(Rejection::Input(format!(
+                "the token is {} bytes long; no key's secret is longer than {} KiB",
+                token.len(),
+                MAX_TOKEN_LEN / 1024
+            )));
+        }
+        if token.trim() != token {
+            return Outcome::Rejected(Rejection::Whitespace);
+        }
+        let prefixes = [self.prefixes[0].as_str(), self.prefixes[1].as_str()];
+        if let Err(why) = token::check_form(token, &prefixes) {
+            return Outcome::Rejected(Rejection::Malformed(why));
+        }
+        self.verify_hash(&TokenHash::of(token), needs, now)
+    }
+
+    /// Verifies a token by its hash (steps 3 to 5), for callers that hashed it already and
+    /// must not keep the secret around (`scan`).
+    pub fn verify_hash(&self, hash: &TokenHash, needs: &Needs, now: Timestamp) -> Outcome {
+        // The map lookup compares SHA-256 digests of the caller's input, so its timing tells
+        // nothing about a stored secret; the final comparison is constant-time all the same.
+        let Some((stored, &slot)) = self.by_hash.get_key_value(hash) else {
+            return Outcome::Rejected(Rejection::Unknown);
+        };
+        if !stored.ct_eq(hash) {
+            return Outcome::Rejected(Rejection::Unknown);
+        }
+        let (index, previous) = match slot {
+            Slot::Key { index, previous } => (index, previous),
+            Slot::Shared(s) => {
+                let group = &self.shared[s];
+                return Outcome::Rejected(Rejection::Ambiguous {
+                    keys: group
+                        .iter()
+                        .take(MAX_NAMED)
+                        .map(|&i| self.file.keys[i].name.clone())
+                        .collect(),
+                    more: group.len().saturating_sub(MAX_NAMED),
+                });
+            }
+        };
+        let key = &self.file.keys[index];
+        if let Some(at) = previous {
+            if at <= now {
+                return Outcome::Rejected(Rejection::Rotated {
+                    key: key.name.clone(),
+                    at,
+                });
+            }
+        }
+        if !key.enabled {
+            return Outcome::Rejected(Rejection::Disabled {
+                key: key.name.clone(),
+            });
+        }
+        if let Some(at) = key.expires_at.filter(|t| *t <= now) {
+            return Outcome::Rejected(Rejection::Expired {
+                key: key.name.clone(),
+                at,
+            });
+        }
+        if let Some(denial) = check_needs(key, needs) {
+            return Outcome::Forbidden(denial);
+        }
+        Outcome::Valid {
+            key: key.name.clone(),
+            permissions: key.permissions.clone(),
+            previous: previous.is_some(),
+        }
+    }
+}
+
+/// The address a client is judged by: an IPv4-mapped IPv6 address (`::ffff:10.1.2.3`, what a
+/// dual-stack socket reports for an IPv4 client) is that IPv4 address, so one key is judged
+/// the same way by `verify --ip`, a [`Verifier`] and `serve`. Other addresses are unchanged.
+pub fn client_address(ip: IpAddr) -> IpAddr {
+    ip.to_canonical()
+}
+
+/// Does an `allowedIps` entry hold a client's address (already [`client_address`])? An entry
+/// written in the IPv4-mapped form (`::ffff:10.0.0.0/104`) holds the IPv4 addresses it maps.
+fn network_contains(net: &ipnet::IpNet, ip: IpAddr) -> bool {
+    if let (ipnet::IpNet::V6(v6), IpAddr::V4(_)) = (net, ip) {
+        if let (Some(v4), true) = (v6.network().to_ipv4_mapped(), v6.prefix_len() >= 96) {
+            return ipnet::Ipv4Net::new(v4, v6.prefix_len() - 96)
+                .is_ok_and(|n| ipnet::IpNet::V4(n).contains(&ip));
+        }
+    }
+    net.contains(&ip)
+}
+
+/// Does a permission list grant `needed`? `*`, the exact scope, or `resource:*`.
+pub fn grants(permissions: &[String], needed: &str) -> bool {
+    permissions.iter().any(|p| {
+        p == "*"
+            || p == needed
+            || p.strip_suffix(":*")
+                .is_some_and(|r| needed.split_once(':').is_some_and(|(nr, _)| nr == r))
+    })
+}
+
+fn check_needs(key: &ApiKey, needs: &Needs) -> Option<Denial> {
+    let name = || key.name.clone();
+    if let Some(needed) = needs.permission {
+        if !grants(&key.permissions, needed) {
+            return Some(Denial::Permission {
+                key: name(),
+                needed: needed.to_string(),
+            });
+        }
+    }
+    if let (Some(ip), Some(allowed)) = (needs.ip, &key.allowed_ips) {
+        let ip = client_address(ip);
+        if !allowed.iter().any(|net| network_contains(net, ip)) {
+            return Some(Denial::Ip { key: name(), ip });
+        }
+    }
+    if let (Some(path), Some(prefix)) = (needs.path, &key.path_prefix) {
+        let problem = path_problem(path);
+        if problem.is_some() || !path_allowed(prefix, path) {
+            return Some(Denial::Path {
+                key: name(),
+                path: path.to_string(),
+                problem,
+            });
+        }
+    }
+    if let (Some(resource), Some(allowed)) = (needs.resource, &key.resources) {
+        if !allowed.iter().any(|r| r == resource) {
+            return Some(Denial::Resource {
+                key: name(),
+                resource: resource.to_string(),
+            });
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::PreviousHash;
+
+    fn key(name: &str, hash: TokenHash) -> ApiKey {
+        ApiKey {
+            name: name.into(),
+            description: None,
+            enabled: true,
+            permissions: vec!["dns:read".into()],
+            hash,
+            created_at: None,
+            expires_at: None,
+            allowed_ips: None,
+            path_prefix: None,
+            resources: None,
+            previous_hashes: Vec::new(),
+        }
+    }
+
+    fn at(t: &str) -> Timestamp {
+        t.parse().unwrap()
+    }
+
+    #[test]
+    fn many_keys_are_found_by_hash() {
+        // 100,000 keys: each lookup is one map probe, whichever key it is.
+        let secrets: Vec<String> = (0..100_000)
+            .map(|i| format!("imported-secret-{i:032}"))
+            .collect();
+        let keys = secrets
+            .iter()
+            .enumerate()
+            .map(|(i, s)| key(&format!("k{i}"), TokenHash::of(s)))
+            .collect();
+        let v = Verifier::new(SecurityFile::new(None, None, None, keys));
+        let now = at("2026-11-22T10:00:00Z");
+        for i in [0, 50_000, 99_999] {
+            match v.verify(&secrets[i], &Needs::default(), now) {
+                Outcome::Valid { key, .. } => assert_eq!(key, format!("k{i}")),
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!(
+            v.verify(
+                "imported-secret-nobody-has-this-one",
+                &Needs::default(),
+                now
+            ),
+            Outcome::Rejected(Rejection::Unknown)
+        );
+    }
+
+    #[test]
+    fn previous_hashes_work_until_they_expire() {
+        let mut k = key("ci", TokenHash::of("new-secret-of-at-least-32-characters"));
+        k.previous_hashes.push(PreviousHash {
+            hash: TokenHash::of("old-secret-of-at-least-32-characters"),
+            expires_at: at("2026-11-23T10:00:00Z"),
+        });
+        let v = Verifier::new(SecurityFile::new(None, None, None, vec![k]));
+        let old = "old-secret-of-at-least-32-characters";
+        let during = v.verify(old, &Needs::default(), at("2026-11-23T09:59:59Z"));
+        assert!(
+            matches!(during, Outcome::Valid { previous: true, .. }),
+            "{during:?}"
+        );
+        let after = v.verify(old, &Needs::default(), at("2026-11-23T10:00:00Z"));
+        assert_eq!(after.http_status(), 401);
+        assert!(matches!(
+            after,
+            Outcome::Rejected(Rejection::Rotated { .. })
+        ));
+    }
+
+    #[test]
+    fn a_hash_of_more_than_one_key_is_no_ones() {
+        let shared = TokenHash::of("shared-secret-of-at-least-32-characters");
+        let mut a = key("a", TokenHash::of("a-secret-of-at-least-32-characters!!"));
+        a.previous_hashes.push(PreviousHash {
+            hash: shared,
+            expires_at: at("2020-01-01T00:00:00Z"),
+        });
+        let mut b = key("b", shared);
+        b.enabled = false;
+        let mut own = key("own", TokenHash::of("own-secret-of-at-least-32-characters"));
+        own.previous_hashes.push(PreviousHash {
+            hash: own.hash,
+            expires_at: at("2030-01-01T00:00:00Z"),
+        });
+        let c = key("c", shared);
+        let file = SecurityFile::new(None, None, None, vec![a, b, own, c]);
+        let shared_with = shared_secrets(&file);
+        assert_eq!(shared_with["a"], ["b", "c"]);
+        assert_eq!(shared_with["c"], ["a", "b"]);
+        assert!(!shared_with.contains_key("own"));
+        let v = Verifier::new(file);
+        let now = at("2026-11-22T10:00:00Z");
+        assert_eq!(
+            v.verify(
+                "shared-secret-of-at-least-32-characters",
+                &Needs::default(),
+                now
+            ),
+            Outcome::Rejected(Rejection::Ambiguous {
+                keys: vec!["a".into(), "b".into(), "c".into()],
+                more: 0
+            })
+        );
+        assert!(matches!(
+            v.verify(
+                "own-secret-of-at-least-32-characters",
+                &Needs::default(),
+                now
+            ),
+            Outcome::Valid {
+                previous: false,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn ipv4_mapped_addresses_are_their_ipv4_address() {
+        let mut k = key("lan", TokenHash::of("lan-secret-of-at-least-32-characters"));
+        k.allowed_ips = Some(vec!["10.0.0.0/8".parse().unwrap()]);
+        let mut m = key(
+            "mapped",
+            TokenHash::of("map-secret-of-at-least-32-characters"),
+        );
+        m.allowed_ips = Some(vec!["::ffff:10.0.0.0/104".parse().unwrap()]);
+        let v = Verifier::new(SecurityFile::new(None, None, None, vec![k, m]));
+        let now = at("2026-11-22T10:00:00Z");
+        let from = |ip: &str| Needs {
+            ip: Some(ip.parse().unwrap()),
+            ..Needs::default()
+        };
+        for secret in [
+            "lan-secret-of-at-least-32-characters",
+            "map-secret-of-at-least-32-characters",
+        ] {
+            for ip in ["10.1.2.3", "::ffff:10.1.2.3"] {
+                let outcome = v.verify(secret, &from(ip), now);
+                assert!(
+                    matches!(outcome, Outcome::Valid { .. }),
+                    "{ip}: {outcome:?}"
+                );
+            }
+            let outcome = v.verify(secret, &from("::ffff:11.1.2.3"), now);
+            assert_eq!(
+                outcome.to_string().rsplit(' ').next(),
+                Some("11.1.2.3"),
+                "{outcome}"
+            );
+        }
+        assert_eq!(
+            client_address("::ffff:10.1.2.3".parse().unwrap()),
+            "10.1.2.3".parse::<IpAddr>().unwrap()
+        );
+        assert_eq!(
+            client_address("::1".parse().unwrap()),
+            "::1".parse::<IpAddr>().unwrap()
+        );
+    }
+}
