@@ -19,7 +19,7 @@
 //!   as in the standalone text; with no anchor, alias or tag in it, nothing it holds refers
 //!   to anything outside it or is referred to from outside. So each entry in the window
 //!   reads the same standalone as in the whole document, and nothing outside the window
-//!   reads differently. The property test in tests/e2e/prove.rs runs both on generated
+//!   reads differently. The property test in tests/library/prove.rs runs both on generated
 //!   documents and edits and checks that they agree.
 //!
 //! The store takes `local`'s yes, and on anything else asks `full`, whose answer stands.

@@ -1,5 +1,5 @@
 //! Files in the common block style are read by a fast scanner, everything else by saphyr
-//! (src/store/fast.rs). These tests run each scenario on both: the same file, once as is and
+//! (src/yaml/fast.rs). These tests run each scenario on both: the same file, once as is and
 //! once with a trailing anchor that sends it to saphyr, must be edited to the same bytes.
 
 use crate::support::env::TestEnv;

@@ -23,7 +23,7 @@
 //! The writes: `create`, `update --disable/--enable/--permission/--description/--expires`,
 //! `rotate --grace`, `delete`, `delete --all`, `apply` with and without `--prune`, and
 //! `check --fix`, with names, scopes, texts, addresses, paths and times toward the
-//! ambiguities (and the hostile texts of tests/e2e/differential.rs).
+//! ambiguities (and the hostile texts of tests/e2e/guarantees/differential.rs).
 //!
 //! A key is compared as a server uses it: defaults applied (`enabled` true, `permissions`
 //! empty), the hash's fingerprint, times as instants to the second (as `list -o json` shows

@@ -29,7 +29,7 @@ fn need(program: &str) {
 fn readme_nginx_block() -> String {
     let readme = std::fs::read_to_string(repo().join("docs/API.md")).unwrap();
     let start = readme
-        .find("<!-- nginx: used by tests/e2e/api_proxy.rs -->\n```nginx\n")
+        .find("<!-- nginx: used by tests/e2e/serve/proxy.rs -->\n```nginx\n")
         .expect("docs/API.md's nginx block");
     let block = &readme[start..];
     let block = &block[block.find("server {").unwrap()..];

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """The differential test's readers in Python: PyYAML (its pure-Python loader, so not libyaml
-again) and ruamel.yaml (pure, YAML 1.2). tests/e2e/differential.rs drives tokenctl's binary
+again) and ruamel.yaml (pure, YAML 1.2). tests/e2e/guarantees/differential.rs drives tokenctl's binary
 and leaves, for each write it made, N.old and N.new (the file before and after) and N.json
 (the keys the new file must hold, typed, and tokenctl's reading of the old file).
 

@@ -1,6 +1,6 @@
 //! The independent reader that tokenctl's writes are judged by: serde_yaml, whose parser is
 //! libyaml and shares no code with tokenctl's (a byte scanner and saphyr). Used by the
-//! differential test (tests/e2e/differential.rs) and by fuzz/fuzz_targets/edit.rs, which
+//! differential test (tests/e2e/guarantees/differential.rs) and by fuzz/fuzz_targets/edit.rs, which
 //! includes this file with `#[path]`, so both check the same postcondition.
 //!
 //! The postcondition of a write, in this reader's terms: the new text reads as the old text
