@@ -14,6 +14,7 @@ use super::layout::{
     field_name, indent_of, line_start,
 };
 use super::portable;
+use super::read::{self, Refused};
 use super::render::{double_quoted, render_scalar};
 use crate::model::{self, ApiKey, PreviousHash, SecurityFile};
 use crate::time::{OldTime, parse_timestamp_old};
@@ -234,6 +235,16 @@ impl<'a> Loader<'a> {
             line,
             col,
             message: message.into(),
+        });
+    }
+
+    /// A value the shared reader (`read.rs`) refused, as a problem at its position.
+    fn refused(&self, r: Refused) {
+        let (line, col) = self.position(r.at);
+        self.problems.borrow_mut().push(Problem {
+            line,
+            col,
+            message: r.message,
         });
     }
 
@@ -1058,7 +1069,7 @@ impl<'a> Loader<'a> {
                 self.problem(fk, "a field name must be text");
                 continue;
             };
-            let known = super::FIELDS.contains(&field);
+            let known = field.parse::<crate::model::Field>().is_ok();
             if known {
                 self.explicit_key(fk);
                 self.anchored(fv);
@@ -1092,18 +1103,10 @@ impl<'a> Loader<'a> {
             }
             match field {
                 "description" => key.description = self.string(fv, what),
-                "enabled" => {
-                    let v = self.resolve(fv);
-                    match v.as_str().filter(|_| v.is_plain() && v.tag == 0) {
-                        Some("true" | "True" | "TRUE") => key.enabled = true,
-                        Some("false" | "False" | "FALSE") => key.enabled = false,
-                        _ if v.is_null() => self.problem(
-                            v,
-                            format!("{what} is null; write true or false, or leave the field out (it means true)"),
-                        ),
-                        _ => self.problem(v, format!("{what} must be true or false")),
-                    }
-                }
+                "enabled" => match read::boolean(self.resolve(fv), what) {
+                    Ok(b) => key.enabled = b,
+                    Err(r) => self.refused(r),
+                },
                 "permissions" => {
                     if let Some(list) = self.list(fv, what) {
                         for (s, node) in &list {
@@ -1207,23 +1210,7 @@ impl<'a> Loader<'a> {
         if self.tagged(node) {
             return None;
         }
-        if node.is_null() {
-            self.problem(
-                node,
-                format!("{what} is null; give it a value, or leave the field out"),
-            );
-            return None;
-        }
-        match &node.kind {
-            Kind::Scalar { value, .. } => Some(value),
-            _ => {
-                self.problem(
-                    node,
-                    format!("{what} must be text, not {}", node.type_name()),
-                );
-                None
-            }
-        }
+        read::text(node, what).map_err(|r| self.refused(r)).ok()
     }
 
     fn time(&self, node: &Node<'a>, what: What<'_>) -> Option<Timestamp> {
@@ -1293,23 +1280,7 @@ impl<'a> Loader<'a> {
                 .map(|v| format!("[{}]", v.join(", "))),
             _ => None,
         });
-        if node.is_null() {
-            self.problem(
-                node,
-                format!("{what} is null; write [] for none, or leave the field out"),
-            );
-            return None;
-        }
-        let Kind::Seq { items, .. } = &node.kind else {
-            self.problem(
-                node,
-                format!(
-                    "{what} must be a list, like [a, b], not {}",
-                    node.type_name()
-                ),
-            );
-            return None;
-        };
+        let items = read::list(node, what).map_err(|r| self.refused(r)).ok()?;
         let mut out = Vec::with_capacity(items.len());
         for item in items {
             let item = self.resolve(item);
@@ -1317,15 +1288,12 @@ impl<'a> Loader<'a> {
                 continue;
             }
             self.anchored(item);
-            match &item.kind {
-                Kind::Scalar { value, .. } if !item.is_null() => {
+            match read::item_text(item, what) {
+                Ok(value) => {
                     self.scalar_rules(item, what, Rule::Text);
                     out.push((value.to_string(), item))
                 }
-                _ => self.problem(
-                    item,
-                    format!("{what}: each item must be text, not {}", item.type_name()),
-                ),
+                Err(r) => self.refused(r),
             }
         }
         Some(out)

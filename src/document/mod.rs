@@ -13,10 +13,11 @@ mod layout;
 mod load;
 mod portable;
 pub(crate) mod prove;
+mod read;
 pub mod render;
 
-pub use desired::{DESIRED_FIELDS, DesiredKey, DesiredState};
-pub use edit::{Edit, new_key_fields, set_field};
+pub use desired::{DesiredKey, DesiredState};
+pub use edit::{Edit, set_field};
 pub use render::{Value, key_fields, render_scalar};
 
 use crate::error::{Error, Result};
@@ -42,20 +43,6 @@ pub struct Document {
     pub missing: bool,
     layout: Layout,
 }
-
-/// The fields tokenctl owns, in the order a new entry is written.
-pub const FIELDS: [&str; 10] = [
-    "description",
-    "enabled",
-    "permissions",
-    "hash",
-    "createdAt",
-    "expiresAt",
-    "allowedIps",
-    "pathPrefix",
-    "resources",
-    "previousHashes",
-];
 
 /// What a new file starts as.
 pub const NEW_FILE: &str = "version: 1\napiKeys:\n";

@@ -304,10 +304,10 @@ async fn create(
                     if let Err(e) = if_match.check(doc) {
                         return refuse(e);
                     }
-                    match keys::check_new(doc, &name, &definition.permissions) {
+                    match keys::check_new(doc, &name, definition.permissions()) {
                         Err(Error::KeyExists(_)) => return refuse(ApiError::exists(&name)),
                         Err(Error::Usage(m)) => {
-                            return refuse(uncatalogued(doc, &definition.permissions, m));
+                            return refuse(uncatalogued(doc, definition.permissions(), m));
                         }
                         Err(e) => return Err(e),
                         Ok(()) => {}
