@@ -16,7 +16,7 @@ use super::layout::{
 use super::portable;
 use super::read::{self, Refused};
 use super::render::{double_quoted, render_scalar};
-use crate::model::{self, ApiKey, PreviousHash, SecurityFile};
+use crate::model::{self, ApiKey, Field, PreviousHash, SecurityFile};
 use crate::time::{OldTime, parse_timestamp_old};
 use crate::token::TokenHash;
 use crate::yaml::{self, Kind, Node, Tree};
@@ -236,6 +236,22 @@ impl<'a> Loader<'a> {
             col,
             message: message.into(),
         });
+    }
+
+    /// A present but empty `allowedIps` or `resources`: the file is read as it is (verify
+    /// lets no request use the key), but no writer makes such a key (keys::definition), so
+    /// `check` warns that it is almost certainly not what was meant.
+    fn empty_restriction(&self, node: &Node<'_>, what: What<'_>, empty: bool, field: Field) {
+        if empty {
+            self.note(
+                node.start,
+                format!(
+                    "{what} is an empty list, so no request can use this key; leave the field out for {}",
+                    if field == Field::AllowedIps { "any address" } else { "the whole tenant" }
+                ),
+                false,
+            );
+        }
     }
 
     /// A value the shared reader (`read.rs`) refused, as a problem at its position.
@@ -1069,7 +1085,7 @@ impl<'a> Loader<'a> {
                 self.problem(fk, "a field name must be text");
                 continue;
             };
-            let known = field.parse::<crate::model::Field>().is_ok();
+            let known = field.parse::<Field>().is_ok();
             if known {
                 self.explicit_key(fk);
                 self.anchored(fv);
@@ -1145,6 +1161,7 @@ impl<'a> Loader<'a> {
                                 Err(e) => self.problem(node, format!("key '{name}': {e}")),
                             }
                         }
+                        self.empty_restriction(fv, what, nets.is_empty(), Field::AllowedIps);
                         key.allowed_ips = Some(nets);
                     }
                 }
@@ -1159,7 +1176,9 @@ impl<'a> Loader<'a> {
                 "resources" => {
                     key.resources = self
                         .list(fv, what)
-                        .map(|l| l.into_iter().map(|(s, _)| s).collect())
+                        .map(|l| l.into_iter().map(|(s, _)| s).collect());
+                    let empty = key.resources.as_ref().is_some_and(Vec::is_empty);
+                    self.empty_restriction(fv, what, empty, Field::Resources);
                 }
                 "previousHashes" => key.previous_hashes = self.previous(fv, what),
                 _ => self.foreign(fv),

@@ -14,6 +14,7 @@ mod apply;
 mod clipboard;
 mod clock;
 mod core;
+mod definition;
 mod fastpath;
 mod generated;
 mod help;
