@@ -228,23 +228,22 @@ pub fn plan(
     Ok(out)
 }
 
-/// Refuses permissions the file's catalog lacks, among those the key does not have yet.
+/// Refuses permissions the file's catalog lacks, among those the key does not have yet
+/// (crate::keys::uncatalogued), at the scope's line and column.
 fn check_catalog(
     doc: &SecurityFile,
     desired: &DesiredState,
     want: &DesiredKey,
     has: &[String],
 ) -> Result<()> {
-    for (i, scope) in want.permissions.iter().flatten().enumerate() {
-        if has.contains(scope) {
-            continue;
-        }
-        if let Some(msg) = doc.unknown_scope(scope) {
-            let at = want.item_pos(Field::Permissions, i);
-            return Err(desired.error(at, format!("key '{}': {msg}", want.name)));
-        }
+    let scopes = want.permissions.as_deref().unwrap_or_default();
+    match crate::keys::uncatalogued(doc, scopes, has) {
+        Some((i, msg)) => Err(desired.error(
+            want.item_pos(Field::Permissions, i),
+            format!("key '{}': {msg}", want.name),
+        )),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// A new key as the desired state describes it; unlisted fields take create's defaults.

@@ -4,7 +4,7 @@
 
 use crate::document::{Document, Edit};
 use crate::error::{Error, Result};
-use crate::model::{ApiKey, Field};
+use crate::model::{ApiKey, Field, SecurityFile};
 use crate::token::TokenHash;
 use jiff::Timestamp;
 
@@ -19,12 +19,26 @@ pub fn check_new(doc: &Document, name: &str, permissions: &[String]) -> Result<(
 
 /// Refuses scopes the file's `permissions:` catalog does not list.
 pub fn check_catalog(doc: &Document, scopes: &[String]) -> Result<()> {
-    for s in scopes {
-        if let Some(msg) = doc.model.unknown_scope(s) {
-            return Err(Error::Usage(msg));
-        }
+    match uncatalogued(&doc.model, scopes, &[]) {
+        Some((_, msg)) => Err(Error::Usage(msg)),
+        None => Ok(()),
     }
-    Ok(())
+}
+
+/// The first of `scopes` that the file's catalog does not list, by its index, with the
+/// message saying so; a scope in `has` (one the key already has) is never refused, listed
+/// or not. Every writer's catalog rule: the CLI and the API through [`check_catalog`] and
+/// [`change`], `apply` at the scope's line and column.
+pub fn uncatalogued(
+    model: &SecurityFile,
+    scopes: &[String],
+    has: &[String],
+) -> Option<(usize, String)> {
+    scopes
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| !has.contains(s))
+        .find_map(|(i, s)| model.unknown_scope(s).map(|m| (i, m)))
 }
 
 /// Refuses a secret that another key already has, as its hash or a previous one: a secret
@@ -66,13 +80,9 @@ pub fn change(
     now: Timestamp,
 ) -> Result<Option<Change>> {
     debug_assert!(new.name == old.name && new.hash == old.hash);
-    let added: Vec<String> = new
-        .permissions
-        .iter()
-        .filter(|p| !old.permissions.contains(p))
-        .cloned()
-        .collect();
-    check_catalog(doc, &added)?;
+    if let Some((_, msg)) = uncatalogued(&doc.model, &new.permissions, &old.permissions) {
+        return Err(Error::Usage(msg));
+    }
     if new == *old {
         return Ok(None);
     }

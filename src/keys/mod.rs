@@ -9,6 +9,7 @@ pub mod definition;
 
 pub use change::{
     Change, change, check_catalog, check_expiry, check_new, check_unique, no_such_key, removal,
+    uncatalogued,
 };
 pub use definition::{Definition, DefinitionInput, FieldError};
 
