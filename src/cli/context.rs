@@ -1,6 +1,6 @@
 //! What every command needs, decided once from the global options and the environment
-//! ([`Context`]), the refusals a front end shares before it touches a file, and the
-//! hints for a file that is not there.
+//! ([`Context`]), how a refused key definition names its flag ([`flag_error`]; the rules
+//! themselves are crate::keys::definition's), and the hints for a file that is not there.
 
 use crate::cli::args::Global;
 use crate::cli::output::{ColorChoice, Format};

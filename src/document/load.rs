@@ -241,8 +241,9 @@ impl<'a> Loader<'a> {
     /// A present but empty `allowedIps` or `resources`: the file is read as it is (verify
     /// lets no request use the key), but no writer makes such a key (keys::definition), so
     /// `check` warns that it is almost certainly not what was meant.
-    fn empty_restriction(&self, node: &Node<'_>, what: What<'_>, empty: bool, field: Field) {
-        if empty {
+    fn empty_restriction(&self, node: &Node<'a>, what: What<'_>, field: Field) {
+        let node = self.resolve_quiet(node);
+        if matches!(&node.kind, Kind::Seq { items, .. } if items.is_empty()) {
             self.note(
                 node.start,
                 format!(
@@ -1153,6 +1154,7 @@ impl<'a> Loader<'a> {
                 "createdAt" => key.created_at = self.time(fv, what),
                 "expiresAt" => key.expires_at = self.time(fv, what),
                 "allowedIps" => {
+                    self.empty_restriction(fv, what, Field::AllowedIps);
                     if let Some(list) = self.list(fv, what) {
                         let mut nets = Vec::new();
                         for (s, node) in list {
@@ -1161,7 +1163,6 @@ impl<'a> Loader<'a> {
                                 Err(e) => self.problem(node, format!("key '{name}': {e}")),
                             }
                         }
-                        self.empty_restriction(fv, what, nets.is_empty(), Field::AllowedIps);
                         key.allowed_ips = Some(nets);
                     }
                 }
@@ -1177,8 +1178,7 @@ impl<'a> Loader<'a> {
                     key.resources = self
                         .list(fv, what)
                         .map(|l| l.into_iter().map(|(s, _)| s).collect());
-                    let empty = key.resources.as_ref().is_some_and(Vec::is_empty);
-                    self.empty_restriction(fv, what, empty, Field::Resources);
+                    self.empty_restriction(fv, what, Field::Resources);
                 }
                 "previousHashes" => key.previous_hashes = self.previous(fv, what),
                 _ => self.foreign(fv),

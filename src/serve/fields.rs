@@ -1,5 +1,5 @@
-//! What requests send: the bodies of POST and PUT, each field checked as the CLI checks its
-//! flag (422 naming the field), and `If-Match` (412).
+//! What requests send: the bodies of POST and PUT, each field checked by the rules every
+//! writer shares (crate::keys::definition; 422 naming the field), and `If-Match` (412).
 
 use super::body::present;
 use super::reply::ApiError;
