@@ -83,3 +83,74 @@ pub fn item_text<'n>(item: &'n Node<'_>, what: impl Display) -> Result<&'n str, 
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::yaml;
+
+    /// The value of `v:` in `text`, read by `f`.
+    fn read<T>(text: &str, f: impl Fn(&Node<'_>) -> Result<T, Refused>) -> Result<T, Refused> {
+        let tree = yaml::parse(text).unwrap();
+        let root = tree.root.unwrap();
+        let Kind::Map { entries, .. } = &root.kind else {
+            panic!("{text}")
+        };
+        f(&entries[0].1)
+    }
+
+    #[test]
+    fn the_boolean_rule() {
+        for (text, want) in [
+            ("v: true", Some(true)),
+            ("v: TRUE", Some(true)),
+            ("v: False", Some(false)),
+            ("v: \"true\"", None),
+            ("v: yes", None),
+            ("v: on", None),
+            ("v: ~", None),
+        ] {
+            let got = read(text, |n| boolean(n, "enabled")).ok();
+            assert_eq!(got, want, "{text}");
+        }
+        let e = read("v: ~", |n| boolean(n, "enabled")).unwrap_err();
+        assert!(e.message.contains("leave the field out"), "{e:?}");
+        assert_eq!(e.at, 3);
+    }
+
+    #[test]
+    fn text_and_lists() {
+        assert_eq!(
+            read("v: a b", |n| text(n, "d").map(String::from)),
+            Ok("a b".into())
+        );
+        assert!(
+            read("v: [a]", |n| text(n, "d").map(String::from))
+                .unwrap_err()
+                .message
+                .contains("must be text")
+        );
+        assert!(
+            read("v: ~", |n| list(n, "p").map(<[_]>::len))
+                .unwrap_err()
+                .message
+                .contains("write []")
+        );
+        assert!(
+            read("v: x", |n| list(n, "p").map(<[_]>::len))
+                .unwrap_err()
+                .message
+                .contains("must be a list")
+        );
+        assert_eq!(read("v: []", |n| list(n, "p").map(<[_]>::len)), Ok(0));
+        let e = read("v: [a, [b]]", |n| {
+            list(n, "p")?
+                .iter()
+                .map(|i| item_text(i, "p").map(String::from))
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .unwrap_err();
+        assert_eq!(e.at, 7);
+        assert!(e.message.starts_with("p: each item must be text"), "{e:?}");
+    }
+}
