@@ -1086,7 +1086,8 @@ impl<'a> Loader<'a> {
                 self.problem(fk, "a field name must be text");
                 continue;
             };
-            let known = field.parse::<Field>().is_ok();
+            let ours = field.parse::<Field>().ok();
+            let known = ours.is_some();
             if known {
                 self.explicit_key(fk);
                 self.anchored(fv);
@@ -1118,13 +1119,13 @@ impl<'a> Loader<'a> {
             if known && (self.tagged(fk) || self.tagged(fv)) {
                 continue;
             }
-            match field {
-                "description" => key.description = self.string(fv, what),
-                "enabled" => match read::boolean(self.resolve(fv), what) {
+            match ours {
+                Some(Field::Description) => key.description = self.string(fv, what),
+                Some(Field::Enabled) => match read::boolean(self.resolve(fv), what) {
                     Ok(b) => key.enabled = b,
                     Err(r) => self.refused(r),
                 },
-                "permissions" => {
+                Some(Field::Permissions) => {
                     if let Some(list) = self.list(fv, what) {
                         for (s, node) in &list {
                             if let Some(p) = model::scope_problem(s) {
@@ -1134,7 +1135,7 @@ impl<'a> Loader<'a> {
                         key.permissions = list.into_iter().map(|(s, _)| s).collect();
                     }
                 }
-                "hash" => {
+                Some(Field::Hash) => {
                     has_hash = true;
                     let parsed = self.str_of(fv, what).map(TokenHash::parse);
                     // A plain sha256:<hex> is portable as it is: the rules only for the rest.
@@ -1151,9 +1152,9 @@ impl<'a> Loader<'a> {
                         None => {}
                     }
                 }
-                "createdAt" => key.created_at = self.time(fv, what),
-                "expiresAt" => key.expires_at = self.time(fv, what),
-                "allowedIps" => {
+                Some(Field::CreatedAt) => key.created_at = self.time(fv, what),
+                Some(Field::ExpiresAt) => key.expires_at = self.time(fv, what),
+                Some(Field::AllowedIps) => {
                     self.empty_restriction(fv, what, Field::AllowedIps);
                     if let Some(list) = self.list(fv, what) {
                         let mut nets = Vec::new();
@@ -1166,7 +1167,7 @@ impl<'a> Loader<'a> {
                         key.allowed_ips = Some(nets);
                     }
                 }
-                "pathPrefix" => {
+                Some(Field::PathPrefix) => {
                     key.path_prefix = self.string(fv, what);
                     if let Some(p) = &key.path_prefix {
                         if !model::valid_path_prefix(p) {
@@ -1174,14 +1175,15 @@ impl<'a> Loader<'a> {
                         }
                     }
                 }
-                "resources" => {
+                Some(Field::Resources) => {
                     key.resources = self
                         .list(fv, what)
                         .map(|l| l.into_iter().map(|(s, _)| s).collect());
                     self.empty_restriction(fv, what, Field::Resources);
                 }
-                "previousHashes" => key.previous_hashes = self.previous(fv, what),
-                _ => self.foreign(fv),
+                Some(Field::PreviousHashes) => key.previous_hashes = self.previous(fv, what),
+                // Field::Name is no field of a key's mapping: `parse` never gives it.
+                Some(Field::Name) | None => self.foreign(fv),
             }
         }
         if !has_hash {
