@@ -4,8 +4,8 @@
 
 use crate::document::{DesiredKey, DesiredState, Edit, Value, key_fields};
 use crate::error::Result;
-use crate::model::ApiKey;
 use crate::model::SecurityFile;
+use crate::model::{ApiKey, Field};
 use crate::time::format_timestamp;
 use crate::token::TokenHash;
 use jiff::Timestamp;
@@ -32,7 +32,7 @@ impl Action {
 /// One field's change: `None` is "absent".
 #[derive(Debug, Clone, PartialEq)]
 pub struct Change {
-    pub field: &'static str,
+    pub field: Field,
     pub old: Option<Value>,
     pub new: Option<Value>,
 }
@@ -129,7 +129,7 @@ pub fn plan(
         if let Some(h) = want.hash {
             if let Some(other) = hashes.insert(h, &want.name) {
                 return Err(desired.error(
-                    want.pos("hash"),
+                    want.pos(Field::Hash),
                     format!(
                         "key '{}' has the same hash as key '{other}': each key needs its own secret",
                         want.name
@@ -145,7 +145,7 @@ pub fn plan(
             let old = doc.get(&want.name).and_then(|k| k.expires_at);
             if let Err(m) = crate::keys::check_expiry(old, new, now) {
                 return Err(desired.error(
-                    want.pos("expiresAt"),
+                    want.pos(Field::ExpiresAt),
                     format!("key '{}': expiresAt {m}", want.name),
                 ));
             }
@@ -155,7 +155,7 @@ pub fn plan(
                 if let Some(h) = want.hash {
                     if h != old.hash {
                         return Err(desired.error(
-                            want.pos("hash"),
+                            want.pos(Field::Hash),
                             format!(
                                 "key '{0}' exists with a different hash, and apply never changes a hash: use `tokenctl rotate {0}` for a new secret (then drop `hash` here or set it to the new one), or delete the key to re-create it with this hash",
                                 want.name
@@ -184,7 +184,7 @@ pub fn plan(
                             && (k.hash == h || k.previous_hashes.iter().any(|p| p.hash == h))
                     }) {
                         return Err(desired.error(
-                            want.pos("hash"),
+                            want.pos(Field::Hash),
                             format!(
                                 "key '{}': that hash already belongs to key '{}'; each key needs its own secret",
                                 want.name, other.name
@@ -196,7 +196,7 @@ pub fn plan(
                 let key = new_key(want, now);
                 let changes = key_fields(&key)
                     .into_iter()
-                    .filter(|(f, _)| !(want.hash.is_none() && *f == "hash"))
+                    .filter(|(f, _)| !(want.hash.is_none() && *f == Field::Hash))
                     .map(|(field, v)| Change {
                         field,
                         old: None,
@@ -228,23 +228,22 @@ pub fn plan(
     Ok(out)
 }
 
-/// Refuses permissions the file's catalog lacks, among those the key does not have yet.
+/// Refuses permissions the file's catalog lacks, among those the key does not have yet
+/// (crate::keys::uncatalogued), at the scope's line and column.
 fn check_catalog(
     doc: &SecurityFile,
     desired: &DesiredState,
     want: &DesiredKey,
     has: &[String],
 ) -> Result<()> {
-    for (i, scope) in want.permissions.iter().flatten().enumerate() {
-        if has.contains(scope) {
-            continue;
-        }
-        if let Some(msg) = doc.unknown_scope(scope) {
-            let at = want.permission_at.get(i).copied().unwrap_or(want.at);
-            return Err(desired.error(at, format!("key '{}': {msg}", want.name)));
-        }
+    let scopes = want.permissions.as_deref().unwrap_or_default();
+    match crate::keys::uncatalogued(doc, scopes, has) {
+        Some((i, msg)) => Err(desired.error(
+            want.item_pos(Field::Permissions, i),
+            format!("key '{}': {msg}", want.name),
+        )),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// A new key as the desired state describes it; unlisted fields take create's defaults.
@@ -277,24 +276,28 @@ fn diff(old: &ApiKey, want: &DesiredKey) -> Vec<Change> {
     let nets = |v: &Vec<ipnet::IpNet>| Value::List(v.iter().map(|n| n.to_string()).collect());
     if let Some(d) = &want.description {
         push(
-            "description",
+            Field::Description,
             old.description.clone().map(Value::Str),
             d.clone().map(Value::Str),
         );
     }
     if let Some(e) = want.enabled {
         push(
-            "enabled",
+            Field::Enabled,
             Some(Value::Bool(old.enabled)),
             Some(Value::Bool(e)),
         );
     }
     if let Some(p) = &want.permissions {
-        push("permissions", Some(list(&old.permissions)), Some(list(p)));
+        push(
+            Field::Permissions,
+            Some(list(&old.permissions)),
+            Some(list(p)),
+        );
     }
     if let Some(e) = want.expires_at {
         push(
-            "expiresAt",
+            Field::ExpiresAt,
             old.expires_at.map(Value::Time),
             e.map(Value::Time),
         );
@@ -303,7 +306,7 @@ fn diff(old: &ApiKey, want: &DesiredKey) -> Vec<Change> {
         // Compared as parsed ranges, so `10.0.0.1` and `10.0.0.1/32` are the same.
         if old.allowed_ips != *ips {
             push(
-                "allowedIps",
+                Field::AllowedIps,
                 old.allowed_ips.as_ref().map(nets),
                 ips.as_ref().map(nets),
             );
@@ -311,14 +314,14 @@ fn diff(old: &ApiKey, want: &DesiredKey) -> Vec<Change> {
     }
     if let Some(p) = &want.path_prefix {
         push(
-            "pathPrefix",
+            Field::PathPrefix,
             old.path_prefix.clone().map(Value::Str),
             p.clone().map(Value::Str),
         );
     }
     if let Some(r) = &want.resources {
         push(
-            "resources",
+            Field::Resources,
             old.resources.as_ref().map(list),
             r.as_ref().map(list),
         );

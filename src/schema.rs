@@ -293,15 +293,15 @@ mod tests {
     /// the other fails here.
     #[test]
     fn schemas_name_the_fields_the_loaders_read() {
-        let mut fields: Vec<String> = crate::document::FIELDS
+        let mut fields: Vec<String> = crate::model::Field::ALL
             .iter()
-            .map(|s| s.to_string())
+            .map(|f| f.yaml_name().to_string())
             .collect();
         fields.sort();
         assert_eq!(properties(&security_schema(), "ApiKey"), fields);
-        let mut desired: Vec<String> = crate::document::DESIRED_FIELDS
+        let mut desired: Vec<String> = crate::model::Field::DESIRED
             .iter()
-            .map(|s| s.to_string())
+            .map(|f| f.yaml_name().to_string())
             .collect();
         desired.sort();
         assert_eq!(properties(&desired_schema(), "DesiredKey"), desired);

@@ -1,6 +1,6 @@
 //! What every command needs, decided once from the global options and the environment
-//! ([`Context`]), the refusals a front end shares before it touches a file, and the
-//! hints for a file that is not there.
+//! ([`Context`]), how a refused key definition names its flag ([`flag_error`]; the rules
+//! themselves are crate::keys::definition's), and the hints for a file that is not there.
 
 use crate::cli::args::Global;
 use crate::cli::output::{ColorChoice, Format};
@@ -337,58 +337,26 @@ pub fn leak_at_exit<T>(value: T) {
     std::mem::forget(value);
 }
 
-/// The error for a key that is not there, with the nearest name.
-pub fn no_such_key(doc: &crate::document::Document, name: &str) -> Error {
-    Error::NoSuchKey {
-        name: name.to_string(),
-        suggestion: crate::names::nearest(name, doc.model.names()),
-    }
+/// A refused key definition (crate::keys::definition) as a usage error naming the flag the
+/// value came from (`--allow-ip: invalid address range "10.0.0.0/33": ...`). `flag` names
+/// the flags where they differ from [`flag_of`]'s (`update --add-permission`).
+pub fn flag_error(e: crate::keys::FieldError, flag: Option<&str>) -> Error {
+    Error::Usage(e.message(flag.unwrap_or(flag_of(e.field))))
 }
 
-/// Checks the values of a scope flag (`--permission`, `--add-permission`, ...), failing as
-/// usage errors before the file is touched.
-pub fn check_scopes(flag: &str, scopes: &[String]) -> Result<()> {
-    for s in scopes {
-        refuse_secret(flag, s, crate::text::contains_secret)?;
-        if let Some(p) = crate::model::scope_problem(s) {
-            return Err(Error::Usage(p));
-        }
+/// The flag of `create` and `update` that gives a field.
+pub fn flag_of(field: crate::model::Field) -> &'static str {
+    use crate::model::Field;
+    match field {
+        Field::Name => "NAME",
+        Field::Description => "--description",
+        Field::Enabled => "--disable",
+        Field::Permissions => "--permission",
+        Field::ExpiresAt => "--expires",
+        Field::AllowedIps => "--allow-ip",
+        Field::PathPrefix => "--path-prefix",
+        Field::Resources => "--resource",
+        Field::Hash => "--secret-stdin",
+        Field::CreatedAt | Field::PreviousHashes => "(set by tokenctl)",
     }
-    Ok(())
-}
-
-/// Refuses a secret given where a value to store goes (`create z --permission tk_...`): it
-/// would be written to the file, which keeps only hashes and is often in a git repository.
-/// `looks_secret` is [`crate::text::contains_secret`] for short identifiers (scopes,
-/// resources) and [`crate::text::contains_token`] for free text, where a commit id is fine.
-pub fn refuse_secret(flag: &str, value: &str, looks_secret: fn(&str) -> bool) -> Result<()> {
-    if looks_secret(value) {
-        // The message shows the value redacted, with the advice to rotate (text::message).
-        return Err(Error::Usage(format!(
-            "{flag} {value:?} looks like a secret, not a value tokenctl takes there; nothing \
-             was done (the file keeps only hashes: a secret goes in on stdin, with `create \
-             --secret-stdin`)"
-        )));
-    }
-    Ok(())
-}
-
-/// Refuses scopes the catalog does not list.
-pub fn check_catalog(doc: &crate::document::Document, scopes: &[String]) -> Result<()> {
-    for s in scopes {
-        if let Some(msg) = doc.model.unknown_scope(s) {
-            return Err(Error::Usage(msg));
-        }
-    }
-    Ok(())
-}
-
-pub fn check_path_prefix(p: &str) -> Result<()> {
-    if !crate::model::valid_path_prefix(p) {
-        return Err(Error::Usage(format!(
-            "invalid --path-prefix {p:?}: it {}",
-            crate::model::PATH_PREFIX_RULE
-        )));
-    }
-    Ok(())
 }

@@ -5,8 +5,10 @@
 //! with `version: 1`), or the bare mapping of name -> fields. A top level holding `apiKeys`
 //! is the first shape, so a key that is itself named `apiKeys` needs the first shape.
 
+use super::read::{self, Refused};
 use crate::error::{Error, Result};
-use crate::model;
+use crate::keys::{DefinitionInput, FieldError};
+use crate::model::Field;
 use crate::token::TokenHash;
 use crate::yaml::{self, Kind, Node};
 use ipnet::IpNet;
@@ -14,20 +16,12 @@ use jiff::Timestamp;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-/// The fields a desired key may list, in the order plans show them.
-pub const DESIRED_FIELDS: [&str; 8] = [
-    "description",
-    "enabled",
-    "permissions",
-    "hash",
-    "expiresAt",
-    "allowedIps",
-    "pathPrefix",
-    "resources",
-];
-
 /// A 1-based line and column in the desired-state file.
-pub type Pos = (usize, usize);
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Pos {
+    pub line: usize,
+    pub column: usize,
+}
 
 /// A parsed desired-state file: keys in the order it lists them.
 #[derive(Debug, Clone)]
@@ -53,21 +47,30 @@ pub struct DesiredKey {
     /// Where the name is.
     pub at: Pos,
     /// Where each listed field's value is.
-    pub field_at: HashMap<&'static str, Pos>,
-    /// Where each permission is, in list order.
-    pub permission_at: Vec<Pos>,
+    pub field_at: HashMap<Field, Pos>,
+    /// Where each item of a listed list field is, in list order.
+    pub items_at: HashMap<Field, Vec<Pos>>,
 }
 
 impl DesiredKey {
     /// Where `field`'s value is, or the name when the field is not listed.
-    pub fn pos(&self, field: &str) -> Pos {
-        self.field_at.get(field).copied().unwrap_or(self.at)
+    pub fn pos(&self, field: Field) -> Pos {
+        self.field_at.get(&field).copied().unwrap_or(self.at)
+    }
+
+    /// Where item `i` of a list field is, or the field when there is no such item.
+    pub fn item_pos(&self, field: Field, i: usize) -> Pos {
+        self.items_at
+            .get(&field)
+            .and_then(|items| items.get(i))
+            .copied()
+            .unwrap_or_else(|| self.pos(field))
     }
 }
 
 impl DesiredState {
     /// A positioned error about this file.
-    pub fn error(&self, (line, column): Pos, message: impl Into<String>) -> Error {
+    pub fn error(&self, Pos { line, column }: Pos, message: impl Into<String>) -> Error {
         Error::Syntax {
             path: self.path.clone(),
             line,
@@ -126,11 +129,12 @@ struct Parser<'t> {
     lines: yaml::Lines<'t>,
 }
 
-type Res<T> = std::result::Result<T, Error>;
-
 impl<'t> Parser<'t> {
     fn err(&self, node: &Node<'_>, message: impl Into<String>) -> Error {
-        let (line, column) = self.pos(node);
+        self.err_at(self.pos(node), message)
+    }
+
+    fn err_at(&self, Pos { line, column }: Pos, message: impl Into<String>) -> Error {
         Error::Syntax {
             path: self.path.clone(),
             line,
@@ -139,13 +143,20 @@ impl<'t> Parser<'t> {
         }
     }
 
+    /// A value the shared reader refused, at its position.
+    fn refused(&self, r: Refused) -> Error {
+        let (line, column) = self.lines.position(r.at);
+        self.err_at(Pos { line, column }, r.message)
+    }
+
     /// 1-based line and column of a node.
     fn pos(&self, node: &Node<'_>) -> Pos {
-        self.lines.position(node.start)
+        let (line, column) = self.lines.position(node.start);
+        Pos { line, column }
     }
 
     /// Follows an alias to its anchored scalar or list (one level, never expanded further).
-    fn resolve<'n>(&'n self, node: &'n Node<'t>) -> Res<&'n Node<'t>> {
+    fn resolve<'n>(&'n self, node: &'n Node<'t>) -> Result<&'n Node<'t>> {
         match node.kind {
             Kind::Alias(id) => self.anchors.get(&id).ok_or_else(|| {
                 self.err(
@@ -157,7 +168,7 @@ impl<'t> Parser<'t> {
         }
     }
 
-    fn top(&self, root: &Node<'t>) -> Res<Vec<DesiredKey>> {
+    fn top(&self, root: &Node<'t>) -> Result<Vec<DesiredKey>> {
         let Kind::Map { entries, .. } = &root.kind else {
             return Err(self.err(
                 root,
@@ -203,7 +214,7 @@ impl<'t> Parser<'t> {
         Ok(keys.unwrap_or_default())
     }
 
-    fn keys(&self, map: &Node<'t>) -> Res<Vec<DesiredKey>> {
+    fn keys(&self, map: &Node<'t>) -> Result<Vec<DesiredKey>> {
         let Kind::Map { entries, .. } = &map.kind else {
             return Err(self.err(
                 map,
@@ -228,7 +239,7 @@ impl<'t> Parser<'t> {
                     format!("invalid key name {name:?}: {p}; use 1 to 64 of A-Z a-z 0-9 - _ ."),
                 ));
             }
-            if let Some((line, col)) = seen.insert(name, self.pos(name_node)) {
+            if let Some(Pos { line, column: col }) = seen.insert(name, self.pos(name_node)) {
                 return Err(self.err(
                     name_node,
                     format!("key '{name}' is listed twice (first at line {line}, column {col}); list each key once"),
@@ -239,7 +250,7 @@ impl<'t> Parser<'t> {
         Ok(out)
     }
 
-    fn key(&self, name: &str, name_node: &Node<'t>, def: &Node<'t>) -> Res<DesiredKey> {
+    fn key(&self, name: &str, name_node: &Node<'t>, def: &Node<'t>) -> Result<DesiredKey> {
         let mut key = DesiredKey {
             name: name.to_string(),
             at: self.pos(name_node),
@@ -258,11 +269,13 @@ impl<'t> Parser<'t> {
                 ),
             ));
         };
+        // The fields listed with a value, checked below as every writer's are.
+        let mut input = DefinitionInput::default();
         for (fk, fv) in entries {
             let Some(field) = fk.as_str() else {
                 return Err(self.err(fk, "a field name must be text"));
             };
-            let Some(&field) = DESIRED_FIELDS.iter().find(|f| **f == field) else {
+            let Some(field) = field.parse().ok().filter(|f| Field::DESIRED.contains(f)) else {
                 return Err(self.err(fk, unknown_field(name, field)));
             };
             let what = format!("key '{name}': {field}");
@@ -271,34 +284,29 @@ impl<'t> Parser<'t> {
                 return Err(self.err(fk, format!("key '{name}': field '{field}' is listed twice")));
             }
             match field {
-                "description" => key.description = Some(self.optional_text(fv, &what)?),
-                "enabled" => {
-                    key.enabled = Some(match fv.as_str().filter(|_| is_plain(fv)) {
-                        Some("true" | "True" | "TRUE") => true,
-                        Some("false" | "False" | "FALSE") => false,
-                        _ => return Err(self.err(fv, format!("{what} must be true or false"))),
-                    })
+                Field::Description => {
+                    let d = self.optional_text(fv, &what)?;
+                    key.description = Some(d.clone());
+                    input.description = d;
                 }
-                "permissions" => {
-                    if fv.is_null() {
-                        return Err(self.err(fv, format!("{what}: write [] for no permissions")));
-                    }
+                Field::Enabled => {
+                    let enabled = read::boolean(fv, &what).map_err(|r| self.refused(r))?;
+                    key.enabled = Some(enabled);
+                    input.enabled = Some(enabled);
+                }
+                Field::Permissions => {
                     let list = self.list(fv, &what)?;
                     let mut seen = std::collections::HashSet::new();
                     for (scope, node) in &list {
-                        if let Some(p) = model::scope_problem(scope) {
-                            return Err(self.err(node, format!("key '{name}': {p}")));
-                        }
                         if !seen.insert(scope.as_str()) {
                             return Err(
                                 self.err(node, format!("{what}: '{scope}' is listed twice"))
                             );
                         }
                     }
-                    key.permission_at = list.iter().map(|(_, n)| self.pos(n)).collect();
-                    key.permissions = Some(list.into_iter().map(|(s, _)| s).collect());
+                    input.permissions = Some(self.items(field, &mut key, list));
                 }
-                "hash" => {
+                Field::Hash => {
                     let text = self.text(fv, &what)?;
                     key.hash = Some(TokenHash::parse(&text).ok_or_else(|| {
                         self.err(
@@ -307,7 +315,8 @@ impl<'t> Parser<'t> {
                         )
                     })?);
                 }
-                "expiresAt" => {
+                Field::ExpiresAt => {
+                    // Checked against the key's expiry before by the plan (keys::check_expiry).
                     key.expires_at = Some(if fv.is_null() {
                         None
                     } else {
@@ -319,79 +328,101 @@ impl<'t> Parser<'t> {
                         })?)
                     })
                 }
-                "allowedIps" => {
-                    key.allowed_ips = Some(if fv.is_null() {
-                        None
-                    } else {
-                        let mut nets = Vec::new();
-                        for (s, node) in self.list(fv, &what)? {
-                            nets.push(
-                                model::parse_cidr(&s)
-                                    .map_err(|e| self.err(&node, format!("key '{name}': {e}")))?,
-                            );
-                        }
-                        Some(nets)
-                    })
-                }
-                "pathPrefix" => {
-                    let p = self.optional_text(fv, &what)?;
-                    if let Some(p) = &p {
-                        if !crate::model::valid_path_prefix(p) {
-                            return Err(
-                                self.err(fv, format!("{what} {}", crate::model::PATH_PREFIX_RULE))
-                            );
-                        }
+                Field::AllowedIps => {
+                    key.allowed_ips = Some(None);
+                    if !fv.is_null() {
+                        let list = self.list(fv, &what)?;
+                        input.allowed_ips = Some(self.items(field, &mut key, list));
                     }
-                    key.path_prefix = Some(p);
                 }
-                "resources" => {
-                    key.resources = Some(if fv.is_null() {
-                        None
-                    } else {
-                        Some(self.list(fv, &what)?.into_iter().map(|(s, _)| s).collect())
-                    })
+                Field::PathPrefix => {
+                    key.path_prefix = Some(None);
+                    input.path_prefix = self.optional_text(fv, &what)?;
                 }
-                _ => unreachable!("every desired field is handled"),
+                Field::Resources => {
+                    key.resources = Some(None);
+                    if !fv.is_null() {
+                        let list = self.list(fv, &what)?;
+                        input.resources = Some(self.items(field, &mut key, list));
+                    }
+                }
+                Field::Name | Field::CreatedAt | Field::PreviousHashes => {
+                    unreachable!("not a desired field")
+                }
             }
+        }
+        // The one rule set of every writer (keys::definition): the expiry aside (above),
+        // checked at now, a time no field given here depends on.
+        let def = input
+            .check(jiff::Timestamp::UNIX_EPOCH)
+            .map_err(|e| self.field_error(&key, e))?;
+        if let Some(p) = def.permissions {
+            key.permissions = Some(p);
+        }
+        if def.allowed_ips.is_some() {
+            key.allowed_ips = Some(def.allowed_ips);
+        }
+        if key.path_prefix.is_some() {
+            key.path_prefix = Some(def.path_prefix);
+        }
+        if def.resources.is_some() {
+            key.resources = Some(def.resources);
         }
         Ok(key)
     }
 
-    fn text(&self, node: &Node<'t>, what: &str) -> Res<String> {
-        match &node.kind {
-            // A token pasted into the desired state would be written to security.yml.
-            Kind::Scalar { value, .. } if crate::text::contains_token(value) => Err(self.err(
-                node,
-                format!("{what} is a token of tokenctl's form: a secret does not belong here (the file keeps only hashes); remove it, and rotate it if it is a real one"),
-            )),
-            Kind::Scalar { value, .. } if !node.is_null() => Ok(value.to_string()),
-            _ => Err(self.err(
-                node,
-                format!("{what} must be text, not {}", node.type_name()),
-            )),
-        }
+    /// The texts of a list field, with each item's position kept for messages.
+    fn items(
+        &self,
+        field: Field,
+        key: &mut DesiredKey,
+        list: Vec<(String, Node<'t>)>,
+    ) -> Vec<String> {
+        key.items_at
+            .insert(field, list.iter().map(|(_, n)| self.pos(n)).collect());
+        list.into_iter().map(|(s, _)| s).collect()
     }
 
-    fn optional_text(&self, node: &Node<'t>, what: &str) -> Res<Option<String>> {
+    /// A refused definition, at the item or the field it names.
+    fn field_error(&self, key: &DesiredKey, e: FieldError) -> Error {
+        let at = match e.index {
+            Some(i) => key.item_pos(e.field, i),
+            None => key.pos(e.field),
+        };
+        let message = match e.index {
+            // The item's problem names its value.
+            Some(_) => format!("key '{}': {}", key.name, e.problem),
+            None => e.message(&format!("key '{}': {}", key.name, e.field)),
+        };
+        self.err_at(at, message)
+    }
+
+    /// Text, which must not be a token: one pasted into the desired state would be written
+    /// to security.yml.
+    fn text(&self, node: &Node<'t>, what: &str) -> Result<String> {
+        let value = read::text(node, what).map_err(|r| self.refused(r))?;
+        if crate::text::contains_token(value) {
+            return Err(self.err(
+                node,
+                format!("{what} is a token of tokenctl's form: a secret does not belong here (the file keeps only hashes); remove it, and rotate it if it is a real one"),
+            ));
+        }
+        Ok(value.to_string())
+    }
+
+    fn optional_text(&self, node: &Node<'t>, what: &str) -> Result<Option<String>> {
         if node.is_null() {
             return Ok(None);
         }
         self.text(node, what).map(Some)
     }
 
-    fn list(&self, node: &Node<'t>, what: &str) -> Res<Vec<(String, Node<'t>)>> {
-        let Kind::Seq { items, .. } = &node.kind else {
-            return Err(self.err(
-                node,
-                format!(
-                    "{what} must be a list, like [a, b], not {}",
-                    node.type_name()
-                ),
-            ));
-        };
+    fn list(&self, node: &Node<'t>, what: &str) -> Result<Vec<(String, Node<'t>)>> {
+        let items = read::list(node, what).map_err(|r| self.refused(r))?;
         let mut out = Vec::with_capacity(items.len());
         for item in items {
             let item = self.resolve(item)?;
+            read::item_text(item, what).map_err(|r| self.refused(r))?;
             let value = self.text(item, &format!("{what}: each item"))?;
             out.push((value, item.clone()));
         }
@@ -408,19 +439,16 @@ fn unknown_field(name: &str, field: &str) -> String {
             "key '{name}': previousHashes belong to `tokenctl rotate --grace`; remove them from the desired state"
         ),
         _ => {
-            let hint = crate::names::nearest(field, DESIRED_FIELDS)
+            let names = Field::DESIRED.map(Field::yaml_name);
+            let hint = crate::names::nearest(field, names)
                 .map(|s| format!("; did you mean '{s}'?"))
                 .unwrap_or_default();
             format!(
                 "key '{name}': unknown field '{field}'{hint} (a desired key may list {})",
-                DESIRED_FIELDS.join(", ")
+                names.join(", ")
             )
         }
     }
-}
-
-fn is_plain(node: &Node<'_>) -> bool {
-    node.is_plain()
 }
 
 /// The first node of the tree that carries a tag.

@@ -5,7 +5,7 @@
 use super::plan::internal;
 use super::render::Value;
 use crate::error::Result;
-use crate::model::{self, ApiKey};
+use crate::model::{self, ApiKey, Field};
 
 /// What a write is to do, said of the model: keys to replace (each with its whole new
 /// definition; name and position stay), keys to remove, keys to add after the last one.
@@ -78,43 +78,46 @@ pub(super) type FieldChanges = Vec<(&'static str, Option<Value>)>;
 
 /// The field changes that turn `old` into `new`, in the order fields are written: `None`
 /// removes the field.
-pub(crate) fn field_changes(old: &ApiKey, new: &ApiKey) -> Vec<(&'static str, Option<Value>)> {
+pub(crate) fn field_changes(old: &ApiKey, new: &ApiKey) -> Vec<(Field, Option<Value>)> {
     let mut out = Vec::new();
     if old.description != new.description {
-        out.push(("description", new.description.clone().map(Value::Str)));
+        out.push((Field::Description, new.description.clone().map(Value::Str)));
     }
     if old.enabled != new.enabled {
-        out.push(("enabled", Some(Value::Bool(new.enabled))));
+        out.push((Field::Enabled, Some(Value::Bool(new.enabled))));
     }
     if old.permissions != new.permissions {
-        out.push(("permissions", Some(Value::List(new.permissions.clone()))));
+        out.push((
+            Field::Permissions,
+            Some(Value::List(new.permissions.clone())),
+        ));
     }
     if old.hash != new.hash {
-        out.push(("hash", Some(Value::Str(new.hash.to_string()))));
+        out.push((Field::Hash, Some(Value::Str(new.hash.to_string()))));
     }
     if old.created_at != new.created_at {
-        out.push(("createdAt", new.created_at.map(Value::Time)));
+        out.push((Field::CreatedAt, new.created_at.map(Value::Time)));
     }
     if old.expires_at != new.expires_at {
-        out.push(("expiresAt", new.expires_at.map(Value::Time)));
+        out.push((Field::ExpiresAt, new.expires_at.map(Value::Time)));
     }
     if old.allowed_ips != new.allowed_ips {
         out.push((
-            "allowedIps",
+            Field::AllowedIps,
             new.allowed_ips
                 .as_ref()
                 .map(|v| Value::List(v.iter().map(|n| n.to_string()).collect())),
         ));
     }
     if old.path_prefix != new.path_prefix {
-        out.push(("pathPrefix", new.path_prefix.clone().map(Value::Str)));
+        out.push((Field::PathPrefix, new.path_prefix.clone().map(Value::Str)));
     }
     if old.resources != new.resources {
-        out.push(("resources", new.resources.clone().map(Value::List)));
+        out.push((Field::Resources, new.resources.clone().map(Value::List)));
     }
     if old.previous_hashes != new.previous_hashes {
         out.push((
-            "previousHashes",
+            Field::PreviousHashes,
             (!new.previous_hashes.is_empty()).then(|| Value::Previous(new.previous_hashes.clone())),
         ));
     }
@@ -123,37 +126,43 @@ pub(crate) fn field_changes(old: &ApiKey, new: &ApiKey) -> Vec<(&'static str, Op
 
 /// Sets (or with `None` removes) one of tokenctl's fields of `key`, from the value a plan
 /// shows: the inverse of [`field_changes`].
-pub fn set_field(key: &mut ApiKey, field: &str, value: Option<&Value>) -> Result<()> {
+pub fn set_field(key: &mut ApiKey, field: Field, value: Option<&Value>) -> Result<()> {
     let bad = || internal(format!("field {field} cannot take {value:?}"));
     match (field, value) {
-        ("description", None) => key.description = None,
-        ("description", Some(Value::Str(s))) => key.description = Some(s.clone()),
-        ("enabled", None) => key.enabled = true,
-        ("enabled", Some(Value::Bool(b))) => key.enabled = *b,
-        ("permissions", None) => key.permissions.clear(),
-        ("permissions", Some(Value::List(l))) => key.permissions = l.clone(),
-        ("hash", Some(Value::Str(s))) => {
+        (Field::Description, None) => key.description = None,
+        (Field::Description, Some(Value::Str(s))) => key.description = Some(s.clone()),
+        (Field::Enabled, None) => key.enabled = true,
+        (Field::Enabled, Some(Value::Bool(b))) => key.enabled = *b,
+        (Field::Permissions, None) => key.permissions.clear(),
+        (Field::Permissions, Some(Value::List(l))) => key.permissions = l.clone(),
+        (Field::Hash, Some(Value::Str(s))) => {
             key.hash = crate::token::TokenHash::parse(s).ok_or_else(bad)?
         }
-        ("createdAt", None) => key.created_at = None,
-        ("createdAt", Some(Value::Time(t))) => key.created_at = Some(*t),
-        ("expiresAt", None) => key.expires_at = None,
-        ("expiresAt", Some(Value::Time(t))) => key.expires_at = Some(*t),
-        ("allowedIps", None) => key.allowed_ips = None,
-        ("allowedIps", Some(Value::List(l))) => {
+        (Field::CreatedAt, None) => key.created_at = None,
+        (Field::CreatedAt, Some(Value::Time(t))) => key.created_at = Some(*t),
+        (Field::ExpiresAt, None) => key.expires_at = None,
+        (Field::ExpiresAt, Some(Value::Time(t))) => key.expires_at = Some(*t),
+        (Field::AllowedIps, None) => key.allowed_ips = None,
+        (Field::AllowedIps, Some(Value::List(l))) => {
             key.allowed_ips = Some(
                 l.iter()
                     .map(|s| model::parse_cidr(s).map_err(|_| bad()))
                     .collect::<Result<_>>()?,
             )
         }
-        ("pathPrefix", None) => key.path_prefix = None,
-        ("pathPrefix", Some(Value::Str(s))) => key.path_prefix = Some(s.clone()),
-        ("resources", None) => key.resources = None,
-        ("resources", Some(Value::List(l))) => key.resources = Some(l.clone()),
-        ("previousHashes", None) => key.previous_hashes.clear(),
-        ("previousHashes", Some(Value::Previous(p))) => key.previous_hashes = p.clone(),
-        _ => return Err(bad()),
+        (Field::PathPrefix, None) => key.path_prefix = None,
+        (Field::PathPrefix, Some(Value::Str(s))) => key.path_prefix = Some(s.clone()),
+        (Field::Resources, None) => key.resources = None,
+        (Field::Resources, Some(Value::List(l))) => key.resources = Some(l.clone()),
+        (Field::PreviousHashes, None) => key.previous_hashes.clear(),
+        (Field::PreviousHashes, Some(Value::Previous(p))) => key.previous_hashes = p.clone(),
+        (Field::Name, _)
+        | (Field::Enabled | Field::Permissions | Field::Hash, _)
+        | (Field::Description | Field::PathPrefix, Some(_))
+        | (Field::CreatedAt | Field::ExpiresAt, Some(_))
+        | (Field::AllowedIps | Field::Resources | Field::PreviousHashes, Some(_)) => {
+            return Err(bad());
+        }
     }
     Ok(())
 }

@@ -216,9 +216,9 @@ impl FieldLayout {
 
 /// A field name as the layout keeps it: tokenctl's own names without an allocation.
 pub(crate) fn field_name(field: &str) -> Cow<'static, str> {
-    match super::FIELDS.iter().find(|f| **f == field) {
-        Some(f) => Cow::Borrowed(f),
-        None => Cow::Owned(field.to_string()),
+    match field.parse::<crate::model::Field>() {
+        Ok(f) => Cow::Borrowed(f.yaml_name()),
+        Err(_) => Cow::Owned(field.to_string()),
     }
 }
 
@@ -228,7 +228,7 @@ mod tests {
 
     #[test]
     fn every_field_of_ours_is_named_without_an_allocation() {
-        for f in super::super::FIELDS {
+        for f in crate::model::Field::ALL.map(crate::model::Field::yaml_name) {
             assert!(matches!(field_name(f), Cow::Borrowed(b) if b == f), "{f}");
         }
         assert!(matches!(field_name("x-other"), Cow::Owned(_)));

@@ -17,7 +17,8 @@ use super::layout::{
     AnchorDef, ApiLayout, ApiValue, EntryLayout, FieldLayout, Layout, Portability, Root,
     field_name, indent_of, line_start,
 };
-use crate::model::{self, ApiKey, PreviousHash, SecurityFile};
+use super::read::{self, Refused};
+use crate::model::{self, ApiKey, Field, PreviousHash, SecurityFile};
 use crate::time::{OldTime, parse_timestamp_old};
 use crate::token::TokenHash;
 use crate::yaml::{self, Kind, Node, Tree};
@@ -201,6 +202,33 @@ impl<'a> Loader<'a> {
             line,
             col,
             message: message.into(),
+        });
+    }
+
+    /// A present but empty `allowedIps` or `resources`: the file is read as it is (verify
+    /// lets no request use the key), but no writer makes such a key (keys::definition), so
+    /// `check` warns that it is almost certainly not what was meant.
+    fn empty_restriction(&self, node: &Node<'a>, what: What<'_>, field: Field) {
+        let node = self.resolve_quiet(node);
+        if matches!(&node.kind, Kind::Seq { items, .. } if items.is_empty()) {
+            self.note(
+                node.start,
+                format!(
+                    "{what} is an empty list, so no request can use this key; leave the field out for {}",
+                    if field == Field::AllowedIps { "any address" } else { "the whole tenant" }
+                ),
+                false,
+            );
+        }
+    }
+
+    /// A value the shared reader (`read.rs`) refused, as a problem at its position.
+    fn refused(&self, r: Refused) {
+        let (line, col) = self.position(r.at);
+        self.problems.borrow_mut().push(Problem {
+            line,
+            col,
+            message: r.message,
         });
     }
 
@@ -602,7 +630,8 @@ impl<'a> Loader<'a> {
                 self.problem(fk, "a field name must be text");
                 continue;
             };
-            let known = super::FIELDS.contains(&field);
+            let ours = field.parse::<Field>().ok();
+            let known = ours.is_some();
             if known {
                 self.explicit_key(fk);
                 self.anchored(fv);
@@ -634,21 +663,13 @@ impl<'a> Loader<'a> {
             if known && (self.tagged(fk) || self.tagged(fv)) {
                 continue;
             }
-            match field {
-                "description" => key.description = self.string(fv, what),
-                "enabled" => {
-                    let v = self.resolve(fv);
-                    match v.as_str().filter(|_| v.is_plain() && v.tag == 0) {
-                        Some("true" | "True" | "TRUE") => key.enabled = true,
-                        Some("false" | "False" | "FALSE") => key.enabled = false,
-                        _ if v.is_null() => self.problem(
-                            v,
-                            format!("{what} is null; write true or false, or leave the field out (it means true)"),
-                        ),
-                        _ => self.problem(v, format!("{what} must be true or false")),
-                    }
-                }
-                "permissions" => {
+            match ours {
+                Some(Field::Description) => key.description = self.string(fv, what),
+                Some(Field::Enabled) => match read::boolean(self.resolve(fv), what) {
+                    Ok(b) => key.enabled = b,
+                    Err(r) => self.refused(r),
+                },
+                Some(Field::Permissions) => {
                     if let Some(list) = self.list(fv, what) {
                         for (s, node) in &list {
                             if let Some(p) = model::scope_problem(s) {
@@ -658,7 +679,7 @@ impl<'a> Loader<'a> {
                         key.permissions = list.into_iter().map(|(s, _)| s).collect();
                     }
                 }
-                "hash" => {
+                Some(Field::Hash) => {
                     has_hash = true;
                     let parsed = self.str_of(fv, what).map(TokenHash::parse);
                     // A plain sha256:<hex> is portable as it is: the rules only for the rest.
@@ -675,9 +696,10 @@ impl<'a> Loader<'a> {
                         None => {}
                     }
                 }
-                "createdAt" => key.created_at = self.time(fv, what),
-                "expiresAt" => key.expires_at = self.time(fv, what),
-                "allowedIps" => {
+                Some(Field::CreatedAt) => key.created_at = self.time(fv, what),
+                Some(Field::ExpiresAt) => key.expires_at = self.time(fv, what),
+                Some(Field::AllowedIps) => {
+                    self.empty_restriction(fv, what, Field::AllowedIps);
                     if let Some(list) = self.list(fv, what) {
                         let mut nets = Vec::new();
                         for (s, node) in list {
@@ -689,7 +711,7 @@ impl<'a> Loader<'a> {
                         key.allowed_ips = Some(nets);
                     }
                 }
-                "pathPrefix" => {
+                Some(Field::PathPrefix) => {
                     key.path_prefix = self.string(fv, what);
                     if let Some(p) = &key.path_prefix {
                         if !model::valid_path_prefix(p) {
@@ -697,13 +719,15 @@ impl<'a> Loader<'a> {
                         }
                     }
                 }
-                "resources" => {
+                Some(Field::Resources) => {
                     key.resources = self
                         .list(fv, what)
-                        .map(|l| l.into_iter().map(|(s, _)| s).collect())
+                        .map(|l| l.into_iter().map(|(s, _)| s).collect());
+                    self.empty_restriction(fv, what, Field::Resources);
                 }
-                "previousHashes" => key.previous_hashes = self.previous(fv, what),
-                _ => self.foreign(fv),
+                Some(Field::PreviousHashes) => key.previous_hashes = self.previous(fv, what),
+                // Field::Name is no field of a key's mapping: `parse` never gives it.
+                Some(Field::Name) | None => self.foreign(fv),
             }
         }
         if !has_hash {
@@ -751,23 +775,7 @@ impl<'a> Loader<'a> {
         if self.tagged(node) {
             return None;
         }
-        if node.is_null() {
-            self.problem(
-                node,
-                format!("{what} is null; give it a value, or leave the field out"),
-            );
-            return None;
-        }
-        match &node.kind {
-            Kind::Scalar { value, .. } => Some(value),
-            _ => {
-                self.problem(
-                    node,
-                    format!("{what} must be text, not {}", node.type_name()),
-                );
-                None
-            }
-        }
+        read::text(node, what).map_err(|r| self.refused(r)).ok()
     }
 
     fn time(&self, node: &Node<'a>, what: What<'_>) -> Option<Timestamp> {
@@ -837,23 +845,7 @@ impl<'a> Loader<'a> {
                 .map(|v| format!("[{}]", v.join(", "))),
             _ => None,
         });
-        if node.is_null() {
-            self.problem(
-                node,
-                format!("{what} is null; write [] for none, or leave the field out"),
-            );
-            return None;
-        }
-        let Kind::Seq { items, .. } = &node.kind else {
-            self.problem(
-                node,
-                format!(
-                    "{what} must be a list, like [a, b], not {}",
-                    node.type_name()
-                ),
-            );
-            return None;
-        };
+        let items = read::list(node, what).map_err(|r| self.refused(r)).ok()?;
         let mut out = Vec::with_capacity(items.len());
         for item in items {
             let item = self.resolve(item);
@@ -861,15 +853,12 @@ impl<'a> Loader<'a> {
                 continue;
             }
             self.anchored(item);
-            match &item.kind {
-                Kind::Scalar { value, .. } if !item.is_null() => {
+            match read::item_text(item, what) {
+                Ok(value) => {
                     self.scalar_rules(item, what, Rule::Text);
                     out.push((value.to_string(), item))
                 }
-                _ => self.problem(
-                    item,
-                    format!("{what}: each item must be text, not {}", item.type_name()),
-                ),
+                Err(r) => self.refused(r),
             }
         }
         Some(out)

@@ -14,9 +14,10 @@ mod load;
 mod plan;
 mod portable;
 pub(crate) mod prove;
+mod read;
 pub mod render;
 
-pub use desired::{DESIRED_FIELDS, DesiredKey, DesiredState};
+pub use desired::{DesiredKey, DesiredState};
 pub use edit::{Edit, set_field};
 pub use render::{Value, key_fields, render_scalar};
 
@@ -43,20 +44,6 @@ pub struct Document {
     pub missing: bool,
     layout: Layout,
 }
-
-/// The fields tokenctl owns, in the order a new entry is written.
-pub const FIELDS: [&str; 10] = [
-    "description",
-    "enabled",
-    "permissions",
-    "hash",
-    "createdAt",
-    "expiresAt",
-    "allowedIps",
-    "pathPrefix",
-    "resources",
-    "previousHashes",
-];
 
 /// What a new file starts as.
 pub const NEW_FILE: &str = "version: 1\napiKeys:\n";

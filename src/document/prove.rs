@@ -24,10 +24,11 @@
 //!
 //! The store takes `local`'s yes, and on anything else asks `full`, whose answer stands.
 
+use super::Document;
 use super::layout::{ApiValue, Root, line_end, line_start};
 use super::plan::Planned;
-use super::{Document, FIELDS};
 use crate::error::{Error, Result};
+use crate::model::Field;
 use crate::yaml::{self, Kind, Node, Resolver, Tree, same};
 
 /// Proves `planned` against `old`: `Ok` when the new text reads as intended.
@@ -347,7 +348,7 @@ fn same_entries(
             // Added: only tokenctl's own fields.
             if let Some((k, _)) = new_fields
                 .iter()
-                .find(|(k, _)| !k.as_str().is_some_and(|f| FIELDS.contains(&f)))
+                .find(|(k, _)| k.as_str().is_none_or(|f| f.parse::<Field>().is_err()))
             {
                 return Err(refuse(
                     old,
@@ -404,7 +405,7 @@ fn same_model<'a>(
         if g != w {
             let field = crate::document::edit::field_changes(w, g)
                 .first()
-                .map_or("name", |(f, _)| *f);
+                .map_or("name", |(f, _)| f.yaml_name());
             return Err(refuse(
                 old,
                 format!(

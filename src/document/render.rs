@@ -3,7 +3,7 @@
 //! or flow context, reads back the same string: plain only when that is certain, otherwise
 //! double-quoted with every character that is not plainly printable escaped.
 
-use crate::model::{ApiKey, PreviousHash};
+use crate::model::{ApiKey, Field, PreviousHash};
 use crate::time::format_timestamp;
 use jiff::Timestamp;
 
@@ -152,35 +152,35 @@ pub(crate) fn render_block_list(items: &[String], dash: usize, nl: &str) -> Stri
 }
 
 /// The fields of a key as (name, value), in the order a new entry is written.
-pub fn key_fields(key: &ApiKey) -> Vec<(&'static str, Value)> {
+pub fn key_fields(key: &ApiKey) -> Vec<(Field, Value)> {
     let mut out = Vec::new();
     if let Some(d) = &key.description {
-        out.push(("description", Value::Str(d.clone())));
+        out.push((Field::Description, Value::Str(d.clone())));
     }
-    out.push(("enabled", Value::Bool(key.enabled)));
-    out.push(("permissions", Value::List(key.permissions.clone())));
-    out.push(("hash", Value::Str(key.hash.to_string())));
+    out.push((Field::Enabled, Value::Bool(key.enabled)));
+    out.push((Field::Permissions, Value::List(key.permissions.clone())));
+    out.push((Field::Hash, Value::Str(key.hash.to_string())));
     if let Some(t) = key.created_at {
-        out.push(("createdAt", Value::Time(t)));
+        out.push((Field::CreatedAt, Value::Time(t)));
     }
     if let Some(t) = key.expires_at {
-        out.push(("expiresAt", Value::Time(t)));
+        out.push((Field::ExpiresAt, Value::Time(t)));
     }
     if let Some(ips) = &key.allowed_ips {
         out.push((
-            "allowedIps",
+            Field::AllowedIps,
             Value::List(ips.iter().map(|n| n.to_string()).collect()),
         ));
     }
     if let Some(p) = &key.path_prefix {
-        out.push(("pathPrefix", Value::Str(p.clone())));
+        out.push((Field::PathPrefix, Value::Str(p.clone())));
     }
     if let Some(r) = &key.resources {
-        out.push(("resources", Value::List(r.clone())));
+        out.push((Field::Resources, Value::List(r.clone())));
     }
     if !key.previous_hashes.is_empty() {
         out.push((
-            "previousHashes",
+            Field::PreviousHashes,
             Value::Previous(key.previous_hashes.clone()),
         ));
     }
@@ -202,7 +202,7 @@ pub(crate) fn render_entry(
     let indent = key_indent + field_indent;
     for (name, value) in key_fields(key) {
         out.push_str(&" ".repeat(indent));
-        out.push_str(name);
+        out.push_str(name.yaml_name());
         out.push(':');
         out.push_str(&render_field_suffix(&value, indent, nl));
         out.push_str(nl);

@@ -120,10 +120,10 @@ pub async fn create(
 
     let created_name = name.clone();
     let plan = write::guarded(caller, if_match, now, move |doc, caller| {
-        match keys::check_new(doc, &name, &definition.permissions) {
+        match keys::check_new(doc, &name, definition.permissions()) {
             Err(Error::KeyExists(_)) => return refuse(ApiError::exists(&name)),
             Err(Error::Usage(m)) => {
-                return refuse(uncatalogued(doc, &definition.permissions, m));
+                return refuse(uncatalogued(doc, definition.permissions(), m));
             }
             Err(e) => return Err(e),
             Ok(()) => {}

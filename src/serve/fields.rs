@@ -1,11 +1,12 @@
-//! What requests send: the bodies of POST and PUT, each field checked as the CLI checks its
-//! flag (422 naming the field), and `If-Match` (412).
+//! What requests send: the bodies of POST and PUT, each field checked by the rules every
+//! writer shares (crate::keys::definition; 422 naming the field), and `If-Match` (412).
 
 use super::body::present;
 use super::reply::ApiError;
 use crate::document::Document;
-use crate::keys::{self, Definition};
+use crate::keys::{Definition, DefinitionInput, FieldError};
 use crate::model::ApiKey;
+use crate::model::Field;
 use crate::view::KeyView;
 use http::{HeaderMap, StatusCode, header};
 use serde::Deserialize;
@@ -45,134 +46,60 @@ pub struct NewKey {
 
 impl NewKey {
     pub const FIELDS: &[&str] = &[
-        "name",
-        "enabled",
-        "permissions",
-        "description",
-        "expiresAt",
-        "allowedIps",
-        "pathPrefix",
-        "resources",
+        Field::Name.yaml_name(),
+        Field::Enabled.yaml_name(),
+        Field::Permissions.yaml_name(),
+        Field::Description.yaml_name(),
+        Field::ExpiresAt.yaml_name(),
+        Field::AllowedIps.yaml_name(),
+        Field::PathPrefix.yaml_name(),
+        Field::Resources.yaml_name(),
     ];
 
-    /// The name and the definition, each field checked as the CLI checks its flag.
+    /// The name and the definition, checked as every writer's are (crate::keys::definition):
+    /// a refusal is 422 naming the field (`allowedIps[2]`).
     pub fn check(self, now: jiff::Timestamp) -> Result<(String, Definition), ApiError> {
         let name = self
             .name
             .ok_or_else(|| ApiError::field("name", "field 'name' is required".into()))?;
-        if let Some(problem) = crate::names::problem(&name) {
-            return Err(ApiError::field(
-                "name",
-                format!("invalid key name {name:?}: {problem}; use 1 to 64 of A-Z a-z 0-9 - _ ."),
-            ));
-        }
-        refuse_secret("name", &name, crate::text::contains_secret)?;
-        let permissions = check_scopes(self.permissions.unwrap_or_default())?;
-        for (i, r) in self.resources.iter().flatten().enumerate() {
-            refuse_secret(&format!("resources[{i}]"), r, crate::text::contains_secret)?;
-        }
-        if let Some(d) = &self.description {
-            refuse_secret("description", d, crate::text::contains_token)?;
-        }
-        if let Some(p) = &self.path_prefix {
-            refuse_secret("pathPrefix", p, crate::text::contains_token)?;
-        }
         let expires_at = match self.expires_at {
             None => None,
-            Some(text) => {
-                let t = crate::time::parse_timestamp(&text)
-                    .map_err(|e| ApiError::field("expiresAt", format!("expiresAt: {e}")))?;
-                if let Err(m) = crate::keys::check_expiry(None, Some(t), now) {
-                    return Err(ApiError::field("expiresAt", format!("expiresAt {m}")));
-                }
-                Some(t)
-            }
-        };
-        let allowed_ips = match self.allowed_ips {
-            None => None,
-            Some(list) if list.is_empty() => {
-                return Err(ApiError::field(
-                    "allowedIps",
-                    "allowedIps is empty, which would allow no address; leave it out (or null) to allow any".into(),
-                ));
-            }
-            Some(list) => Some(
-                list.iter()
-                    .enumerate()
-                    .map(|(i, s)| {
-                        crate::model::parse_cidr(s).map_err(|e| {
-                            ApiError::field(
-                                &format!("allowedIps[{i}]"),
-                                format!("allowedIps[{i}]: {e}"),
-                            )
-                        })
-                    })
-                    .collect::<Result<Vec<_>, _>>()?,
+            Some(text) => Some(
+                crate::time::parse_timestamp(&text)
+                    .map_err(|e| ApiError::field("expiresAt", format!("expiresAt: {e}")))?,
             ),
         };
-        if let Some(p) = &self.path_prefix {
-            if !crate::model::valid_path_prefix(p) {
-                return Err(ApiError::field(
-                    "pathPrefix",
-                    format!(
-                        "invalid pathPrefix {p:?}: it {}",
-                        crate::model::PATH_PREFIX_RULE
-                    ),
-                ));
-            }
+        let definition = DefinitionInput {
+            name: Some(name.clone()),
+            description: self.description,
+            enabled: self.enabled,
+            permissions: self.permissions,
+            expires_at,
+            expires_before: None,
+            allowed_ips: self.allowed_ips,
+            path_prefix: self.path_prefix,
+            resources: self.resources,
         }
-        if self.resources.as_ref().is_some_and(Vec::is_empty) {
-            return Err(ApiError::field(
-                "resources",
-                "resources is empty, which would allow no resource; leave it out (or null) for the whole tenant".into(),
-            ));
-        }
-        Ok((
-            name,
-            Definition {
-                description: self.description.filter(|d| !d.is_empty()),
-                enabled: self.enabled.unwrap_or(true),
-                permissions,
-                expires_at,
-                allowed_ips,
-                path_prefix: self.path_prefix,
-                resources: self.resources,
-            },
-        ))
+        .check(now)
+        .map_err(unprocessable)?;
+        Ok((name, definition))
     }
 }
 
-/// 422 for a value that looks like a secret (a token pasted in the wrong field): the file
-/// keeps only hashes, and is often in a git repository. As the CLI refuses it in its flags.
-fn refuse_secret(field: &str, value: &str, looks_secret: fn(&str) -> bool) -> Result<(), ApiError> {
-    if looks_secret(value) {
-        return Err(ApiError::field(
-            field,
-            format!(
-                "{field} {value:?} looks like a secret, not a value to store; nothing was written (if it is a secret, rotate it)"
-            ),
-        ));
-    }
-    Ok(())
+/// A refused definition: 422 naming the field as the body does (`allowedIps[2]`).
+fn unprocessable(e: FieldError) -> ApiError {
+    ApiError::field(&e.path(), e.to_string())
 }
 
 /// Each scope well formed (422 naming `permissions[i]`), each kept once.
-pub fn check_scopes(mut scopes: Vec<String>) -> Result<Vec<String>, ApiError> {
-    for (i, s) in scopes.iter().enumerate() {
-        refuse_secret(
-            &format!("permissions[{i}]"),
-            s,
-            crate::text::contains_secret,
-        )?;
-        if let Some(p) = crate::model::scope_problem(s) {
-            return Err(ApiError::field(
-                &format!("permissions[{i}]"),
-                format!("permissions[{i}]: {p}"),
-            ));
-        }
+pub fn check_scopes(scopes: Vec<String>) -> Result<Vec<String>, ApiError> {
+    let checked = DefinitionInput {
+        permissions: Some(scopes),
+        ..DefinitionInput::default()
     }
-    keys::dedup(&mut scopes);
-    Ok(scopes)
+    .check(jiff::Timestamp::UNIX_EPOCH)
+    .map_err(unprocessable)?;
+    Ok(checked.permissions.unwrap_or_default())
 }
 
 /// The body of `PUT .../apiKeys/{key}`: the two fields it replaces. The other fields of a

@@ -1,5 +1,5 @@
 //! Every fenced block of every user document is run by a test, checked by one, or listed
-//! here as not runnable with the reason (issue 26, item 16). [`BLOCKS`] is the inventory, in
+//! here as not runnable with the reason. [`BLOCKS`] is the inventory, in
 //! page order: a block added to a page without an entry fails
 //! `every_docs_block_is_run_checked_or_excused`, as "a docs block nobody runs".
 //!

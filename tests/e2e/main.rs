@@ -10,6 +10,7 @@ mod apply;
 mod check;
 mod clipboard;
 mod create;
+mod definition;
 mod delete;
 mod docs;
 mod generated;

@@ -194,7 +194,7 @@ fn update_checks_restrictions_as_create_does() {
         (
             vec!["--path-prefix", "v1"],
             vec!["--path-prefix", "v1"],
-            "invalid --path-prefix \"v1\": it must start with /",
+            "--path-prefix: invalid path prefix \"v1\": it must start with /",
         ),
     ] {
         let mut update = vec!["update", "k"];

@@ -8,6 +8,7 @@ use crate::cli::output::write_data;
 use crate::document::{DesiredState, Value};
 use crate::error::stdout_error;
 use crate::error::{Error, Result};
+use crate::model::Field;
 use crate::store::{AttrChange, MAX_FILE_SIZE, Store, file_digest, parse_digest};
 use crate::token::{self, Secret};
 use serde::Serialize;
@@ -426,7 +427,7 @@ fn report<'a>(
                     .changes
                     .iter()
                     .map(|c| ChangeView {
-                        field: c.field,
+                        field: c.field.yaml_name(),
                         old: value_json(&shown(c.field, &c.old)),
                         new: value_json(&shown(c.field, &c.new)),
                     })
@@ -441,9 +442,9 @@ fn report<'a>(
 /// A field's value as a plan shows it: a hash by its fingerprint (`sha256:1a2b3c4d…`), as
 /// `list` shows keys. Plans end up in CI and Ansible logs, and the hash of a weak imported
 /// secret could be brute-forced offline; the fingerprint still tells keys apart.
-fn shown(field: &str, value: &Option<Value>) -> Option<Value> {
+fn shown(field: Field, value: &Option<Value>) -> Option<Value> {
     match value {
-        Some(Value::Str(hash)) if field == "hash" => {
+        Some(Value::Str(hash)) if field == Field::Hash => {
             let short = hash.get(.."sha256:".len() + 8).unwrap_or(hash);
             Some(Value::Str(format!("{short}…")))
         }
@@ -453,9 +454,9 @@ fn shown(field: &str, value: &Option<Value>) -> Option<Value> {
 
 /// A field's value as the readable plan shows it; a hash's fingerprint as it is (it is no
 /// YAML for anyone to parse, and quotes would only hide it).
-fn shown_text(field: &str, value: &Option<Value>) -> String {
+fn shown_text(field: Field, value: &Option<Value>) -> String {
     match shown(field, value) {
-        Some(Value::Str(short)) if field == "hash" => short,
+        Some(Value::Str(short)) if field == Field::Hash => short,
         other => value_text(&other),
     }
 }

@@ -1,14 +1,15 @@
 //! `create NAME...`: new keys, one secret each, printed once; only their hashes are stored.
 //! Several names are instances of one definition, created in one atomic write.
 
-use crate::cli::args::CreateArgs;
-use crate::cli::context::{Context, check_path_prefix, check_scopes, refuse_secret};
+use crate::cli::args::{CreateArgs, KeyDefinition};
+use crate::cli::context::{Context, flag_error};
 use crate::cli::secrets::{SecretShape, announce_secrets, print_secrets};
 use crate::document::Edit;
 use crate::error::{Error, Result};
-use crate::keys::{self, Definition, dedup};
+use crate::keys::{self, DefinitionInput};
 use crate::model::ApiKey;
 use crate::token::{self, Secret};
+use jiff::Timestamp;
 use std::io::IsTerminal;
 
 pub fn run(ctx: &Context, mut args: CreateArgs) -> Result<()> {
@@ -18,7 +19,9 @@ pub fn run(ctx: &Context, mut args: CreateArgs) -> Result<()> {
     ctx.allow_new_tenant(args.new_tenant)?;
     if form {
         // Before the form shows the flags as its defaults, on the terminal.
-        refuse_secrets(&args.def)?;
+        input(&args.def, None)
+            .refuse_secrets()
+            .map_err(|e| flag_error(e, None))?;
         let doc = ctx.store()?.read()?;
         args = crate::cli::interactive::create_form(ctx, &doc, args)?;
     }
@@ -31,8 +34,13 @@ pub fn run(ctx: &Context, mut args: CreateArgs) -> Result<()> {
         ));
     }
     let names = args.names.clone();
+    let now = ctx.clock.now();
     for (i, name) in names.iter().enumerate() {
-        crate::names::validate("key", name)?;
+        let input = DefinitionInput {
+            name: Some(name.clone()),
+            ..DefinitionInput::default()
+        };
+        input.check(now).map_err(|e| flag_error(e, None))?;
         if names[..i].contains(name) {
             return Err(Error::Usage(format!(
                 "key name '{name}' is given twice; each instance needs its own name"
@@ -56,7 +64,6 @@ pub fn run(ctx: &Context, mut args: CreateArgs) -> Result<()> {
         ));
     }
     let store = ctx.store()?.with_file_attrs(args.write.attrs()?);
-    let now = ctx.clock.now();
     let def = &args.def;
     let expires_at = def
         .expires
@@ -64,34 +71,15 @@ pub fn run(ctx: &Context, mut args: CreateArgs) -> Result<()> {
         .map(|e| crate::time::parse_expiry(e, now))
         .transpose()?
         .flatten();
-    keys::check_expiry(None, expires_at, now)
-        .map_err(|m| Error::Usage(format!("--expires: {m}")))?;
-    refuse_secrets(def)?;
-    check_scopes("--permission", &def.permissions)?;
-    let allowed_ips = if def.allow_ips.is_empty() {
-        None
-    } else {
-        Some(crate::keys::parse_allow_ips(&def.allow_ips)?)
-    };
-    if let Some(p) = &def.path_prefix {
-        check_path_prefix(p)?;
-    }
+    // The one rule set of every writer; a refusal names the flag.
+    let definition = input(def, expires_at)
+        .check(now)
+        .map_err(|e| flag_error(e, None))?;
     let copy = crate::cli::secrets::copy_for(&args.out)?;
     let mut imported = if args.secret_stdin {
         Some(read_secret_stdin()?)
     } else {
         None
-    };
-    let mut permissions = def.permissions.clone();
-    dedup(&mut permissions);
-    let definition = Definition {
-        description: def.description.clone(),
-        enabled: !def.disabled,
-        permissions,
-        expires_at,
-        allowed_ips,
-        path_prefix: def.path_prefix.clone(),
-        resources: Some(def.resources.clone()),
     };
 
     let quiet = args.out.quiet;
@@ -113,7 +101,7 @@ pub fn run(ctx: &Context, mut args: CreateArgs) -> Result<()> {
             if missing.is_empty() {
                 return Ok((Edit::new(), (Vec::new(), existing)));
             }
-            keys::check_catalog(doc, &definition.permissions)?;
+            keys::check_catalog(doc, definition.permissions())?;
             let mut edit = Edit::new();
             let mut created: Vec<(ApiKey, Secret)> = Vec::with_capacity(missing.len());
             for name in missing {
@@ -168,22 +156,19 @@ pub fn run(ctx: &Context, mut args: CreateArgs) -> Result<()> {
     Ok(())
 }
 
-/// Refuses a secret given where a value of the definition goes: it would be stored.
-fn refuse_secrets(def: &crate::cli::args::KeyDefinition) -> Result<()> {
-    use crate::text::{contains_secret, contains_token};
-    for p in &def.permissions {
-        refuse_secret("--permission", p, contains_secret)?;
+/// The definition as the flags give it: a list flag not given is no restriction.
+fn input(def: &KeyDefinition, expires_at: Option<Timestamp>) -> DefinitionInput {
+    DefinitionInput {
+        name: None,
+        description: def.description.clone(),
+        enabled: Some(!def.disabled),
+        permissions: Some(def.permissions.clone()),
+        expires_at,
+        expires_before: None,
+        allowed_ips: (!def.allow_ips.is_empty()).then(|| def.allow_ips.clone()),
+        path_prefix: def.path_prefix.clone(),
+        resources: (!def.resources.is_empty()).then(|| def.resources.clone()),
     }
-    for r in &def.resources {
-        refuse_secret("--resource", r, contains_secret)?;
-    }
-    if let Some(d) = &def.description {
-        refuse_secret("--description", d, contains_token)?;
-    }
-    if let Some(p) = &def.path_prefix {
-        refuse_secret("--path-prefix", p, contains_token)?;
-    }
-    Ok(())
 }
 
 /// Reads an imported secret from stdin: one line, surrounding newline removed.

@@ -1,7 +1,7 @@
 //! `delete NAME...` / `delete --all`: remove keys; they stop working at once.
 
 use crate::cli::args::DeleteArgs;
-use crate::cli::context::{Context, no_such_key};
+use crate::cli::context::Context;
 use crate::cli::interactive::prompt_error;
 use crate::document::Document;
 use crate::error::{Error, Result};
@@ -39,7 +39,8 @@ pub fn run(ctx: &Context, args: DeleteArgs) -> Result<()> {
         // file is re-checked under the lock. (With --yes there is nothing to ask, and reading
         // a large file twice would double the time and memory.)
         let doc = ctx.read_existing(&store)?;
-        let names = targets(&doc, &args)?;
+        let names = targets(&doc, &args);
+        crate::keys::removal(&doc, &names)?;
         drop(doc);
         if !names.is_empty() {
             if !ctx.interactive {
@@ -49,14 +50,13 @@ pub fn run(ctx: &Context, args: DeleteArgs) -> Result<()> {
         }
     }
     let deleted = store.update(args.write.if_unchanged.as_deref(), |doc| {
-        let names = targets(doc, &args)?;
+        let names = targets(doc, &args);
+        // Each must be there (crate::keys::removal), or nothing is deleted.
+        let edit = crate::keys::removal(doc, &names)?;
         // A key that appeared since the look above is not deleted unasked.
         if !names.is_empty() && !args.yes && !ctx.interactive {
             return Err(refuse());
         }
-        let edit = names
-            .iter()
-            .fold(crate::document::Edit::new(), |e, n| e.remove(n.clone()));
         Ok((edit, names))
     })?;
     let absent: Vec<&String> = args.names.iter().filter(|n| !deleted.contains(n)).collect();
@@ -78,23 +78,21 @@ pub fn run(ctx: &Context, args: DeleteArgs) -> Result<()> {
     report(ctx, &deleted)
 }
 
-/// The keys to delete: every key with --all, else the names given. A name the file lacks
-/// fails the whole command (nothing is deleted), unless --ignore-missing skips it.
-fn targets(doc: &Document, args: &DeleteArgs) -> Result<Vec<String>> {
+/// The keys to delete: every key with --all, else the names given, each once. A name the
+/// file lacks fails the whole command ([`crate::keys::removal`]: nothing is deleted), unless
+/// --ignore-missing skips it here.
+fn targets(doc: &Document, args: &DeleteArgs) -> Vec<String> {
     if args.all {
-        return Ok(doc.model.names().map(String::from).collect());
+        return doc.model.names().map(String::from).collect();
     }
-    let mut names = Vec::new();
+    let mut names: Vec<String> = Vec::new();
     for name in &args.names {
-        if doc.model.get(name).is_some() {
-            if !names.contains(name) {
-                names.push(name.clone());
-            }
-        } else if !args.ignore_missing {
-            return Err(no_such_key(doc, name));
+        let skip = args.ignore_missing && doc.model.get(name).is_none();
+        if !skip && !names.contains(name) {
+            names.push(name.clone());
         }
     }
-    Ok(names)
+    names
 }
 
 /// `--format json|yaml`: the names deleted (none, with --ignore-missing).

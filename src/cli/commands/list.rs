@@ -33,7 +33,13 @@ struct Filter {
 impl Filter {
     fn new(args: &ListArgs, now: Timestamp) -> Result<Self> {
         if let Some(p) = &args.permission {
-            crate::cli::context::check_scopes("--permission", std::slice::from_ref(p))?;
+            // A scope as a key's definition takes it (crate::keys::definition).
+            crate::keys::DefinitionInput {
+                permissions: Some(vec![p.clone()]),
+                ..Default::default()
+            }
+            .check(now)
+            .map_err(|e| crate::cli::context::flag_error(e, None))?;
         }
         // Calendar arithmetic: `--expiring-within 1mo` is up to the same day next month.
         let expiring_until = args

@@ -1,13 +1,20 @@
 //! `rename OLD NEW`: the same key under another name; its usage record moves with it.
 
 use crate::cli::args::RenameArgs;
-use crate::cli::context::{Context, no_such_key};
+use crate::cli::context::{Context, flag_error};
 use crate::document::Edit;
 use crate::error::{Error, Result};
+use crate::keys::{DefinitionInput, no_such_key};
 
 pub fn run(ctx: &Context, args: RenameArgs) -> Result<()> {
     crate::names::validate("key", &args.old)?;
-    crate::names::validate("key", &args.new)?;
+    // The new name as every writer checks a key's name (crate::keys::definition).
+    DefinitionInput {
+        name: Some(args.new.clone()),
+        ..DefinitionInput::default()
+    }
+    .check(ctx.clock.now())
+    .map_err(|e| flag_error(e, None))?;
     if args.old == args.new {
         return Err(Error::Usage(format!(
             "key '{}' already has that name; nothing was written",

@@ -1,10 +1,11 @@
 //! `rotate NAME`: a new secret for the same definition; `--grace` keeps the old one valid a while.
 
 use crate::cli::args::RotateArgs;
-use crate::cli::context::{Context, no_such_key};
+use crate::cli::context::Context;
 use crate::cli::secrets::{announce_secret, print_secret};
 use crate::document::Edit;
 use crate::error::{Error, Result};
+use crate::keys::no_such_key;
 use crate::model::PreviousHash;
 use crate::token;
 

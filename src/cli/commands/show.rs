@@ -1,10 +1,11 @@
 //! `show NAME`: one key's definition (all but the hash), fingerprint and usage.
 
 use crate::cli::args::ShowArgs;
-use crate::cli::context::{Context, no_such_key};
+use crate::cli::context::Context;
 use crate::cli::output::write_data;
 use crate::error::Result;
 use crate::error::stdout_error;
+use crate::keys::no_such_key;
 use crate::time::humanize;
 use crate::view::KeyView;
 use std::io::Write;

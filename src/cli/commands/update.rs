@@ -2,10 +2,11 @@
 //! (allowedIps, pathPrefix, resources). Name and hash never change.
 
 use crate::cli::args::UpdateArgs;
-use crate::cli::context::{Context, check_catalog, check_scopes, no_such_key};
+use crate::cli::context::{Context, flag_error};
 use crate::cli::output::write_data;
 use crate::document::Edit;
 use crate::error::{Error, Result};
+use crate::keys::{DefinitionInput, no_such_key};
 use crate::model::ApiKey;
 use crate::view::KeyView;
 use jiff::Timestamp;
@@ -18,24 +19,47 @@ pub fn run(ctx: &Context, args: UpdateArgs) -> Result<()> {
         .as_deref()
         .map(|e| crate::time::parse_expiry(e, now))
         .transpose()?;
-    check_scopes("--permission", &args.permissions)?;
-    check_scopes("--add-permission", &args.add_permissions)?;
-    if let Some(d) = &args.description {
-        crate::cli::context::refuse_secret("--description", d, crate::text::contains_token)?;
-    }
-    // The restrictions are checked as `create` checks them.
-    let allow_ips = crate::keys::parse_allow_ips(&args.allow_ips)?;
-    let remove_allow_ips = crate::keys::parse_allow_ips(&args.remove_allow_ips)?;
-    if let Some(p) = &args.path_prefix {
-        crate::cli::context::refuse_secret("--path-prefix", p, crate::text::contains_token)?;
-        crate::cli::context::check_path_prefix(p)?;
-    }
-    for r in &args.resources {
-        crate::cli::context::refuse_secret("--resource", r, crate::text::contains_secret)?;
-    }
-    for r in &args.remove_resources {
-        crate::cli::context::refuse_secret("--remove-resource", r, crate::text::contains_secret)?;
-    }
+    // The new values are checked as `create` checks them (crate::keys::definition), each
+    // refusal naming its flag; the expiry against the key's, under the lock.
+    let check = |input: DefinitionInput, flag: Option<&str>| {
+        input.check(now).map_err(|e| flag_error(e, flag))
+    };
+    let given = |v: &[String]| (!v.is_empty()).then(|| v.to_vec());
+    let def = check(
+        DefinitionInput {
+            description: args.description.clone(),
+            permissions: given(&args.permissions),
+            allowed_ips: given(&args.allow_ips),
+            path_prefix: args.path_prefix.clone(),
+            resources: given(&args.resources),
+            ..DefinitionInput::default()
+        },
+        None,
+    )?;
+    let allow_ips = def.allowed_ips.unwrap_or_default();
+    let add = check(
+        DefinitionInput {
+            permissions: given(&args.add_permissions),
+            ..DefinitionInput::default()
+        },
+        Some("--add-permission"),
+    )?;
+    let remove_allow_ips = check(
+        DefinitionInput {
+            allowed_ips: given(&args.remove_allow_ips),
+            ..DefinitionInput::default()
+        },
+        Some("--remove-allow-ip"),
+    )?
+    .allowed_ips
+    .unwrap_or_default();
+    check(
+        DefinitionInput {
+            resources: given(&args.remove_resources),
+            ..DefinitionInput::default()
+        },
+        Some("--remove-resource"),
+    )?;
     let nothing = !args.enable
         && !args.disable
         && args.permissions.is_empty()
@@ -76,10 +100,9 @@ pub fn run(ctx: &Context, args: UpdateArgs) -> Result<()> {
             new.enabled = false;
         }
         if !args.permissions.is_empty() || args.clear_permissions {
-            new.permissions = args.permissions.clone();
-            crate::keys::dedup(&mut new.permissions);
+            new.permissions = def.permissions.clone().unwrap_or_default();
         }
-        for p in &args.add_permissions {
+        for p in add.permissions.iter().flatten() {
             if !new.permissions.contains(p) {
                 new.permissions.push(p.clone());
             }
@@ -93,15 +116,8 @@ pub fn run(ctx: &Context, args: UpdateArgs) -> Result<()> {
             }
             new.permissions.retain(|x| x != p);
         }
-        let added: Vec<String> = new
-            .permissions
-            .iter()
-            .filter(|p| !key.permissions.contains(p))
-            .cloned()
-            .collect();
-        check_catalog(doc, &added)?;
-        if let Some(d) = &args.description {
-            new.description = Some(d.clone()).filter(|d| !d.is_empty());
+        if args.description.is_some() {
+            new.description = def.description.clone();
         }
         if let Some(e) = expires {
             crate::keys::check_expiry(key.expires_at, e, now)
@@ -132,12 +148,12 @@ pub fn run(ctx: &Context, args: UpdateArgs) -> Result<()> {
             ("resource", "--clear-resources", "on any resource"),
             ctx,
         )?;
-        if new == *key {
-            return Ok((Edit::new(), (key.clone(), new)));
-        }
-        // Expired previous secrets go the next time the key is written.
-        new.previous_hashes.retain(|p| p.expires_at > now);
-        Ok((Edit::new().put(new.clone()), (key.clone(), new)))
+        // The catalog is checked for the permissions added, and expired previous secrets go,
+        // as on every change of a key.
+        Ok(match crate::keys::change(doc, key, new.clone(), now)? {
+            Some(change) => (change.edit, (key.clone(), change.key)),
+            None => (Edit::new(), (key.clone(), new)),
+        })
     })?;
     for line in said(&old, &key, now).into_iter().chain(lifted(&old, &key)) {
         ctx.say(line);

@@ -17,11 +17,11 @@ mod tests;
 
 use splice::apply_splices;
 
-use super::edit::{Edit, field_changes};
+use super::edit::{Edit, FieldChanges, field_changes};
 use super::layout::{ApiValue, EntryLayout, Root};
 use super::{Document, prove};
 use crate::error::{Error, Result};
-use crate::model::{self, ApiKey, SecurityFile};
+use crate::model::{self, ApiKey, Field, SecurityFile};
 use rustc_hash::FxHashMap;
 
 /// An edit made concrete against one document: the new text and what it must read as.
@@ -98,7 +98,7 @@ impl Document {
                 changed: self
                     .model
                     .names()
-                    .map(|n| (n.to_string(), super::FIELDS.to_vec()))
+                    .map(|n| (n.to_string(), Field::ALL.map(Field::yaml_name).to_vec()))
                     .collect(),
                 portable: true,
                 put: FxHashMap::default(),
@@ -114,7 +114,10 @@ impl Document {
         let mut set = Vec::new();
         for new in &edit.put {
             let old = self.model.get(&new.name).expect("checked by intended()");
-            let changes = field_changes(old, new);
+            let changes: FieldChanges = field_changes(old, new)
+                .into_iter()
+                .map(|(f, v)| (f.yaml_name(), v))
+                .collect();
             if !changes.is_empty() {
                 changed.insert(new.name.clone(), changes.iter().map(|(f, _)| *f).collect());
                 set.push((new.name.as_str(), changes));

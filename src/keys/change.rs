@@ -1,47 +1,12 @@
-//! Changes to keys that every front end makes the same way: the command line (`create`,
-//! `update`, `delete`) and the admin API (`tokenctl serve`). Each takes the document as read
-//! under the write lock and gives the edit to make, or the reason it may not be made, so that
-//! a key made or changed over HTTP reads byte for byte as one made or changed by the CLI.
+//! Changes to keys under the write lock, the same for every front end: whether a new key
+//! may be added (its name free, its scopes in the catalog, its secret unique), the edit that
+//! changes or removes keys, and the rule on a past expiry.
 
 use crate::document::{Document, Edit};
 use crate::error::{Error, Result};
-use crate::model::ApiKey;
+use crate::model::{ApiKey, Field, SecurityFile};
 use crate::token::TokenHash;
-use ipnet::IpNet;
 use jiff::Timestamp;
-
-/// What a new key is to be, already checked: everything but its name and its secret.
-#[derive(Debug, Clone)]
-pub struct Definition {
-    /// Free text; `None` (or empty) for none.
-    pub description: Option<String>,
-    pub enabled: bool,
-    /// Scopes, each given once (see [`dedup`]).
-    pub permissions: Vec<String>,
-    pub expires_at: Option<Timestamp>,
-    pub allowed_ips: Option<Vec<IpNet>>,
-    pub path_prefix: Option<String>,
-    pub resources: Option<Vec<String>>,
-}
-
-impl Definition {
-    /// The key of this definition named `name`, with the hash of its secret, created `now`.
-    pub fn key(&self, name: &str, hash: TokenHash, now: Timestamp) -> ApiKey {
-        ApiKey {
-            name: name.to_string(),
-            description: self.description.clone().filter(|d| !d.is_empty()),
-            enabled: self.enabled,
-            permissions: self.permissions.clone(),
-            hash,
-            created_at: Some(now),
-            expires_at: self.expires_at,
-            allowed_ips: self.allowed_ips.clone(),
-            path_prefix: self.path_prefix.clone(),
-            resources: self.resources.clone().filter(|r| !r.is_empty()),
-            previous_hashes: Vec::new(),
-        }
-    }
-}
 
 /// May a key `name` with `permissions` be added to `doc`? Not when the name is taken
 /// ([`Error::KeyExists`]) or the file's catalog lacks a scope ([`Error::Usage`]).
@@ -54,12 +19,26 @@ pub fn check_new(doc: &Document, name: &str, permissions: &[String]) -> Result<(
 
 /// Refuses scopes the file's `permissions:` catalog does not list.
 pub fn check_catalog(doc: &Document, scopes: &[String]) -> Result<()> {
-    for s in scopes {
-        if let Some(msg) = doc.model.unknown_scope(s) {
-            return Err(Error::Usage(msg));
-        }
+    match uncatalogued(&doc.model, scopes, &[]) {
+        Some((_, msg)) => Err(Error::Usage(msg)),
+        None => Ok(()),
     }
-    Ok(())
+}
+
+/// The first of `scopes` that the file's catalog does not list, by its index, with the
+/// message saying so; a scope in `has` (one the key already has) is never refused, listed
+/// or not. Every writer's catalog rule: the CLI and the API through [`check_catalog`] and
+/// [`change`], `apply` at the scope's line and column.
+pub fn uncatalogued(
+    model: &SecurityFile,
+    scopes: &[String],
+    has: &[String],
+) -> Option<(usize, String)> {
+    scopes
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| !has.contains(s))
+        .find_map(|(i, s)| model.unknown_scope(s).map(|m| (i, m)))
 }
 
 /// Refuses a secret that another key already has, as its hash or a previous one: a secret
@@ -85,8 +64,9 @@ pub struct Change {
     pub edit: Edit,
     /// The key as it will read.
     pub key: ApiKey,
-    /// The fields that change, in the file's names (`enabled`, `permissions`, ...).
-    pub fields: Vec<String>,
+    /// The fields that change (`previousHashes` aside: dropping an expired one is no change
+    /// to tell).
+    pub fields: Vec<Field>,
 }
 
 /// The change that makes `old` read as `new` (the same name and hash): permissions it adds
@@ -100,21 +80,17 @@ pub fn change(
     now: Timestamp,
 ) -> Result<Option<Change>> {
     debug_assert!(new.name == old.name && new.hash == old.hash);
-    let added: Vec<String> = new
-        .permissions
-        .iter()
-        .filter(|p| !old.permissions.contains(p))
-        .cloned()
-        .collect();
-    check_catalog(doc, &added)?;
+    if let Some((_, msg)) = uncatalogued(&doc.model, &new.permissions, &old.permissions) {
+        return Err(Error::Usage(msg));
+    }
     if new == *old {
         return Ok(None);
     }
     new.previous_hashes.retain(|p| p.expires_at > now);
     let fields = crate::document::edit::field_changes(old, &new)
         .iter()
-        .map(|(n, _)| n.to_string())
-        .filter(|n| n != "previousHashes")
+        .map(|(f, _)| *f)
+        .filter(|f| *f != Field::PreviousHashes)
         .collect();
     Ok(Some(Change {
         edit: Edit::new().put(new.clone()),
@@ -139,20 +115,6 @@ pub fn no_such_key(doc: &Document, name: &str) -> Error {
         name: name.to_string(),
         suggestion: crate::names::nearest(name, doc.model.names()),
     }
-}
-
-/// Parses `--allow-ip` values (as `create` and `update` take them): CIDRs or bare addresses.
-pub fn parse_allow_ips(values: &[String]) -> Result<Vec<IpNet>> {
-    values
-        .iter()
-        .map(|s| crate::model::parse_cidr(s).map_err(Error::Usage))
-        .collect()
-}
-
-/// Removes repeated scopes, keeping the first of each.
-pub fn dedup(list: &mut Vec<String>) {
-    let mut seen = std::collections::HashSet::new();
-    list.retain(|s| seen.insert(s.clone()));
 }
 
 /// The one rule on a past expiry, for every front end (`create` and `update --expires`, the

@@ -1,5 +1,9 @@
 //! The typed contents of security.yml (docs/FORMAT.md, "The file").
 
+mod field;
+
+pub use field::{Field, UnknownField};
+
 use crate::token::TokenHash;
 use ipnet::IpNet;
 use jiff::Timestamp;
