@@ -86,6 +86,7 @@ pub struct Change {
     /// The key as it will read.
     pub key: ApiKey,
     /// The fields that change, in the file's names (`enabled`, `permissions`, ...).
+    #[allow(dead_code)] // no reader since the module became crate-private
     pub fields: Vec<String>,
 }
 

@@ -15,11 +15,10 @@ mod conn;
 mod deliver;
 mod fields;
 mod log;
+mod memory;
 pub mod openapi;
 mod reply;
 mod tenants;
-
-pub use auth::{READ, WRITE};
 
 use crate::error::{Error, Result};
 use crate::store::Location;

@@ -356,7 +356,7 @@ impl Tenant {
                 if loaded.is_err() || now.2 > 1 << 20 {
                     // The load ran on a blocking thread, whose malloc arena would keep what
                     // it freed: a refused file's memory would stay with the server for good.
-                    crate::cli::harden::release_free_memory();
+                    super::memory::release_free_memory();
                 }
                 if loaded.is_ok() {
                     super::log::say(format!("tenant '{}': read {}", self.name, path.display()));
