@@ -2,24 +2,18 @@
 //! by other processes of the same user, and (for the clipboard helper) no descriptors of
 //! the caller's kept open.
 //!
-//! The only `unsafe` in the crate, in two calls of a line each: neither `prctl` nor closing
-//! a descriptor we do not own has a safe wrapper in std, and libc is a dependency already.
-//! (rustix wraps `prctl` safely but would be one more crate for one line, and no crate can
-//! close foreign descriptors safely: that is outside Rust's I/O-safety model by nature.)
+//! `prctl` goes through rustix's safe wrapper. Closing descriptors we do not own is `unsafe`
+//! (two calls of a line each): no crate can do it safely, since it is outside Rust's
+//! I/O-safety model by nature.
 
 /// Makes the process non-dumpable (`prctl(PR_SET_DUMPABLE, 0)`): no core file when it
 /// crashes, and `/proc/<pid>/mem`, `environ` and ptrace (gdb, strace -p) are refused to other
 /// processes of the same user; `/proc/<pid>/status` shows `Dumpable: 0`. Once set, it holds
 /// until the process exits or execs. Does nothing where Linux's prctl does not exist.
 pub fn forbid_dumps() {
+    // Failure (an old or locked-down kernel) leaves the process as it was: nothing to undo.
     #[cfg(any(target_os = "linux", target_os = "android"))]
-    #[allow(unsafe_code)]
-    // SAFETY: PR_SET_DUMPABLE takes one integer argument and touches no memory of ours; the
-    // unused variadic arguments are passed as 0, as prctl(2) asks.
-    unsafe {
-        // Failure (an old or locked-down kernel) leaves the process as it was: nothing to undo.
-        libc::prctl(libc::PR_SET_DUMPABLE, 0 as libc::c_ulong, 0, 0, 0);
-    }
+    let _ = rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::NotDumpable);
 }
 
 /// Closes every file descriptor above 2. For a process that outlives its caller (the
