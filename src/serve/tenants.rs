@@ -259,6 +259,7 @@ impl Tenant {
     /// out of its folder through a link is refused.
     pub fn store(&self) -> Result<Store, ApiError> {
         Ok(Store::at(&self.location, self.lock_timeout)
+            .map(|s| s.with_warnings(crate::text::print_warning))
             .map_err(|e| {
                 super::log::say(format!("tenant '{}': {e}", self.name));
                 ApiError::no_tenant(&self.name)
@@ -403,7 +404,9 @@ fn load(path: &Path, place: &Place) -> crate::Result<Loaded> {
     })?;
     let etag = format!("sha256:{}", crate::store::file_digest(&bytes));
     let doc = Document::load(path, crate::store::into_text(path, bytes)?)?;
-    doc.warn_deprecated();
+    for warning in doc.deprecation_warnings() {
+        crate::text::print_warning(&warning);
+    }
     let verifier = Verifier::new(doc.model);
     let shared = verifier
         .shared_secrets()

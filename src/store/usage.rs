@@ -1,8 +1,8 @@
 //! Usage records in `security.usage.yml` (docs/FORMAT.md, "The usage file"): last use of each key,
 //! kept apart from security.yml so recording use never churns a GitOps repo.
 
-use super::Lock;
 use super::atomic::{FileAttrs, Staged};
+use super::Lock;
 use super::place::Place;
 use crate::document::render::{Value, render_flow, render_scalar};
 use crate::error::{Error, Result};
@@ -91,12 +91,11 @@ fn parse(path: &Path, text: &str) -> Result<(BTreeMap<String, Usage>, usize)> {
 }
 
 /// Reads the usage records for `list` and `show`. A broken usage file (a server's bad write)
-/// must not hide the keys: it is reported on stderr and the keys are shown without usage.
-pub fn read_or_warn(place: &Place) -> BTreeMap<String, Usage> {
+/// must not hide the keys: it is handed to `warn` (a whole line, `warning: ...`) and the keys
+/// are shown without usage.
+pub fn read_or_warn(place: &Place, warn: fn(&str)) -> BTreeMap<String, Usage> {
     let path = place.shown();
-    let warn = |what: String| {
-        eprintln!("{}", crate::text::message(&format!("warning: {what}")));
-    };
+    let warn = |what: String| warn(&format!("warning: {what}"));
     match read_counting(place) {
         Ok((records, 0)) => records,
         Ok((records, skipped)) => {
