@@ -2,7 +2,7 @@
 //! kept apart from security.yml so recording use never churns a GitOps repo.
 
 use super::atomic::{FileAttrs, Staged};
-use super::Lock;
+use super::lock::Lock;
 use super::place::Place;
 use crate::document::render::{Value, render_flow, render_scalar};
 use crate::error::{Error, Result};
