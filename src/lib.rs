@@ -12,11 +12,13 @@
 //!   comment, proven before it is written;
 //! - [`store`]: the file on disk: where it is, its lock, and the write transaction (lock,
 //!   read, plan, prove, stage, deliver, commit);
-//! - [`error`] and [`time`], for the types those modules' functions take and return.
+//! - [`error`], the error their functions return.
 //!
-//! Anything else reachable is the binary's and carries no promise: the command-line front
-//! end (`cli`) is not an API. Even the modules above come with no semantic-version
-//! guarantee beyond what docs/FORMAT.md fixes.
+//! Semantic versioning covers these modules only. Anything else reachable (the command-line
+//! front end `cli`, and the modules hidden from these docs) is the binary's, not an API, and
+//! may change in any release. The library prints nothing: a warning (a
+//! hard-linked file, a deprecated construct) goes to the function the caller gives
+//! [`store::Store::with_warnings`].
 //!
 //! Features: `cli` (default) builds the command-line front end and the binary; `serve`
 //! (default) the admin REST API of `tokenctl serve`. With `default-features = false` only
@@ -32,7 +34,6 @@ pub mod document;
 pub mod error;
 pub mod model;
 pub mod store;
-pub mod time;
 pub mod token;
 pub mod verify;
 
@@ -55,6 +56,7 @@ pub(crate) mod schema;
 #[cfg(feature = "serve")]
 pub(crate) mod serve;
 pub(crate) mod tenants;
+pub(crate) mod time;
 // The JSON of `list -o json` and of the API, with its JSON Schema: the front ends' own.
 #[cfg(any(feature = "cli", feature = "serve"))]
 pub(crate) mod view;

@@ -1,5 +1,5 @@
-//! The file layer: where security.yml is ([`locate`]), the lock that serialises its writers
-//! ([`lock`]), reading it and replacing it atomically ([`atomic`]), the usage file beside it
+//! The file layer: where security.yml is (`locate.rs`), the lock that serialises its writers
+//! (`lock.rs`), reading it and replacing it atomically (`atomic.rs`), the usage file beside it
 //! ([`usage`]), and the write transaction that ties them to the document layer:
 //! lock, read, plan, prove, stage, deliver, commit.
 
@@ -167,7 +167,7 @@ impl Store {
         })
     }
 
-    /// Records a use of key `name` in the usage file (see [`usage::record`]).
+    /// Records a use of key `name` in the usage file (`usage::record`).
     pub fn record_use(&self, name: &str, used: usage::Usage, timeout: Duration) -> Result<()> {
         let place = self.place_to_write()?;
         usage::record(&place, name, used, timeout)
@@ -222,7 +222,7 @@ impl Store {
 
     /// The write transaction (SECURITY.md, "Integrity of the file"): take the lock, read, check
     /// `--if-unchanged`, let `plan` say what to change, make the new text and prove it reads
-    /// as intended ([`crate::document::prove`]), write and sync a temporary file, let
+    /// as intended (the document layer's prover), write and sync a temporary file, let
     /// `deliver` hand out what must not be lost (a generated secret: printed, and the
     /// printing checked; it is given the file's SHA-256 after the write when the store works
     /// it out, and returns whether it handed anything out), and only then rename the
