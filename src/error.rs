@@ -135,9 +135,26 @@ impl Error {
         }
     }
 
-    /// Whether the message was already printed by the command (e.g. check's report).
-    pub fn is_reported(&self) -> bool {
+    /// Whether the command printed its findings before failing with this error (check's
+    /// report, apply's plan): the error is then at most their summary.
+    pub fn follows_findings(&self) -> bool {
         matches!(self, Error::CheckFailed(_) | Error::ChangesPending)
+    }
+
+    /// The line the binary prints on stderr for this error (before [`crate::text::message`]
+    /// cleans it), or `None` when the command's own output already said it all (`apply
+    /// --dry-run`'s plan). A verdict (a rejected token, a check that failed, a declined
+    /// prompt, a found secret) is shown as it is; anything else as `error: ...`.
+    pub fn report(&self) -> Option<String> {
+        match self {
+            Error::ChangesPending => None,
+            Error::Rejected(m)
+            | Error::Forbidden(m)
+            | Error::CheckFailed(m)
+            | Error::Declined(m)
+            | Error::SecretFound(m) => Some(m.clone()),
+            e => Some(format!("error: {e}")),
+        }
     }
 
     /// This error, as the reason a write was abandoned before anything changed.

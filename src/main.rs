@@ -59,15 +59,7 @@ fn main() -> ExitCode {
     match tokenctl::cli::run(cli, launch) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            if !e.is_reported() || matches!(e, tokenctl::Error::CheckFailed(_)) {
-                let message = match &e {
-                    tokenctl::Error::Rejected(m)
-                    | tokenctl::Error::Forbidden(m)
-                    | tokenctl::Error::CheckFailed(m)
-                    | tokenctl::Error::Declined(m)
-                    | tokenctl::Error::SecretFound(m) => m.clone(),
-                    _ => format!("error: {e}"),
-                };
+            if let Some(message) = e.report() {
                 eprintln!("{}", text::message(&message));
             }
             ExitCode::from(e.exit_code())

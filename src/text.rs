@@ -58,6 +58,13 @@ pub fn message(text: &str) -> String {
     out
 }
 
+/// Prints a warning the library handed back ([`crate::store::Store::with_warnings`]) on
+/// stderr, through [`message`]: what the command line and `serve` do with them. The library
+/// itself never calls it.
+pub fn print_warning(warning: &str) {
+    eprintln!("{}", message(warning));
+}
+
 /// One value for a message (a flag's value in a clap error): secrets redacted, every control
 /// character visible, line breaks included.
 pub fn value(text: &str) -> String {

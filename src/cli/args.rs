@@ -344,9 +344,6 @@ pub enum Command {
         after_help = "Examples:\n  tokenctl man | man -l -\n  tokenctl man --dir /usr/local/share/man/man1"
     )]
     Man(ManArgs),
-    /// Serve the clipboard (internal).
-    #[command(name = "__clipboard-serve", hide = true)]
-    ClipboardServe,
 }
 
 #[derive(Debug, Args)]

@@ -22,7 +22,8 @@
 //! `DISPLAY`. On macOS and Windows the OS keeps the clipboard itself, so arboard is used
 //! in-process there, and nothing clears it later.
 //!
-//! Wiring: the binary must call [`serve_child`] first thing when argv[1] is [`SERVE_ARG`].
+//! Wiring: the binary calls [`serve_child`] first thing when argv[1] is [`SERVE_ARG`], before
+//! clap sees the command line (main.rs; it is no subcommand, so this is its one dispatch).
 //! So [`copy`] works only from that binary, not from a test harness.
 
 use std::time::Duration;

@@ -86,7 +86,9 @@ fn located_document() -> Option<crate::document::Document> {
     if line.both {
         return None;
     }
-    let store = crate::store::Store::at(&line.location(), std::time::Duration::ZERO).ok()?;
+    let store = crate::store::Store::at(&line.location(), std::time::Duration::ZERO)
+        .ok()?
+        .with_warnings(crate::text::print_warning);
     let doc = store.read().ok()?;
     (!doc.missing).then_some(doc)
 }

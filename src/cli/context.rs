@@ -85,8 +85,9 @@ impl Context {
         self.location.resolve()
     }
 
+    /// The store of the file the options name; its warnings go to stderr.
     pub fn store(&self) -> Result<Store> {
-        Store::at(&self.location, self.lock_timeout)
+        Ok(Store::at(&self.location, self.lock_timeout)?.with_warnings(crate::text::print_warning))
     }
 
     /// Reads the file for a reading command: a missing file is an error naming the path, how

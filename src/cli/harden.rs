@@ -2,24 +2,18 @@
 //! by other processes of the same user, and (for the clipboard helper) no descriptors of
 //! the caller's kept open.
 //!
-//! The only `unsafe` in the crate, in two calls of a line each: neither `prctl` nor closing
-//! a descriptor we do not own has a safe wrapper in std, and libc is a dependency already.
-//! (rustix wraps `prctl` safely but would be one more crate for one line, and no crate can
-//! close foreign descriptors safely: that is outside Rust's I/O-safety model by nature.)
+//! `prctl` goes through rustix's safe wrapper. Closing descriptors we do not own is `unsafe`
+//! (two calls of a line each): no crate can do it safely, since it is outside Rust's
+//! I/O-safety model by nature.
 
 /// Makes the process non-dumpable (`prctl(PR_SET_DUMPABLE, 0)`): no core file when it
 /// crashes, and `/proc/<pid>/mem`, `environ` and ptrace (gdb, strace -p) are refused to other
 /// processes of the same user; `/proc/<pid>/status` shows `Dumpable: 0`. Once set, it holds
 /// until the process exits or execs. Does nothing where Linux's prctl does not exist.
 pub fn forbid_dumps() {
+    // Failure (an old or locked-down kernel) leaves the process as it was: nothing to undo.
     #[cfg(any(target_os = "linux", target_os = "android"))]
-    #[allow(unsafe_code)]
-    // SAFETY: PR_SET_DUMPABLE takes one integer argument and touches no memory of ours; the
-    // unused variadic arguments are passed as 0, as prctl(2) asks.
-    unsafe {
-        // Failure (an old or locked-down kernel) leaves the process as it was: nothing to undo.
-        libc::prctl(libc::PR_SET_DUMPABLE, 0 as libc::c_ulong, 0, 0, 0);
-    }
+    let _ = rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::NotDumpable);
 }
 
 /// Closes every file descriptor above 2. For a process that outlives its caller (the
@@ -63,30 +57,5 @@ fn close_listed_fds() {
                 libc::close(fd);
             }
         }
-    }
-}
-
-/// Hands memory that is free but still held by the allocators back to the system: after a
-/// large file is loaded, or refused, mimalloc (the binary's allocator) keeps the freed pages
-/// of the thread that did it until that thread allocates again, and glibc keeps its arenas as
-/// large as they grew. Call it on the thread that freed the memory.
-pub fn release_free_memory() {
-    // Links mimalloc's library wherever this is, the library's own test binary too (it has
-    // no `#[global_allocator]` to pull it in, and would fail to link for want of mi_collect).
-    use mimalloc as _;
-    #[allow(unsafe_code)]
-    // SAFETY: mi_collect (in the mimalloc library linked through the `mimalloc` dependency)
-    // only returns free pages of mimalloc's heaps; it touches no memory in use.
-    unsafe {
-        unsafe extern "C" {
-            fn mi_collect(force: bool);
-        }
-        mi_collect(true);
-    }
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    #[allow(unsafe_code)]
-    // SAFETY: malloc_trim only returns free pages of glibc's own arenas.
-    unsafe {
-        libc::malloc_trim(0);
     }
 }

@@ -53,6 +53,5 @@ pub fn run(cli: Cli, launch: Launch) -> Result<()> {
         Command::Serve(a) => serve::run(&ctx, a),
         Command::Completions(a) => completions::completions(a),
         Command::Man(a) => completions::man(a),
-        Command::ClipboardServe => clipboard::serve_child(),
     }
 }

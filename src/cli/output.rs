@@ -35,7 +35,7 @@ pub fn write_data<T: Serialize>(out: &mut dyn Write, format: Format, value: &T) 
     let mut out = std::io::BufWriter::with_capacity(64 * 1024, out);
     match format {
         Format::Yaml => {
-            serde_yaml::to_writer(&mut out, value).map_err(|e| Error::Other(e.to_string()))?
+            yaml_serde::to_writer(&mut out, value).map_err(|e| Error::Other(e.to_string()))?
         }
         _ => {
             serde_json::to_writer_pretty(&mut out, value).map_err(|e| {

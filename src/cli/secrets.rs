@@ -228,9 +228,9 @@ pub fn print_secrets(
             let yaml = ctx.format == crate::cli::output::Format::Yaml;
             let result = match (shape, yaml) {
                 (SecretShape::One, true) => {
-                    serde_yaml::to_writer(&mut *text, &views[0]).map_err(|e| e.to_string())
+                    yaml_serde::to_writer(&mut *text, &views[0]).map_err(|e| e.to_string())
                 }
-                (_, true) => serde_yaml::to_writer(&mut *text, &views).map_err(|e| e.to_string()),
+                (_, true) => yaml_serde::to_writer(&mut *text, &views).map_err(|e| e.to_string()),
                 (SecretShape::One, false) => {
                     serde_json::to_writer_pretty(&mut *text, &views[0]).map_err(|e| e.to_string())
                 }

@@ -161,20 +161,18 @@ impl Document {
         &self.layout.portability.warnings
     }
 
-    /// Prints the deprecation warnings of a file being read (not written) on stderr.
-    pub fn warn_deprecated(&self) {
-        for p in self.deprecated() {
-            eprintln!(
-                "{}",
-                crate::text::message(&format!(
-                    "warning: {}:{}:{}: {}",
-                    self.path.display(),
-                    p.line,
-                    p.col,
-                    p.message
-                ))
-            );
-        }
+    /// The deprecation warnings of a file being read (not written), each a whole line:
+    /// `warning: path:line:column: message`.
+    pub fn deprecation_warnings(&self) -> impl Iterator<Item = String> + '_ {
+        self.deprecated().iter().map(|p| {
+            format!(
+                "warning: {}:{}:{}: {}",
+                self.path.display(),
+                p.line,
+                p.col,
+                p.message
+            )
+        })
     }
 
     /// The text with every lossless rewrite to portable security.yml made (`check --fix`),

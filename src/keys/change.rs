@@ -4,7 +4,7 @@
 
 use crate::document::{Document, Edit};
 use crate::error::{Error, Result};
-use crate::model::{ApiKey, Field, SecurityFile};
+use crate::model::{ApiKey, SecurityFile};
 use crate::token::TokenHash;
 use jiff::Timestamp;
 
@@ -64,9 +64,6 @@ pub struct Change {
     pub edit: Edit,
     /// The key as it will read.
     pub key: ApiKey,
-    /// The fields that change (`previousHashes` aside: dropping an expired one is no change
-    /// to tell).
-    pub fields: Vec<Field>,
 }
 
 /// The change that makes `old` read as `new` (the same name and hash): permissions it adds
@@ -87,15 +84,9 @@ pub fn change(
         return Ok(None);
     }
     new.previous_hashes.retain(|p| p.expires_at > now);
-    let fields = crate::document::edit::field_changes(old, &new)
-        .iter()
-        .map(|(f, _)| *f)
-        .filter(|f| *f != Field::PreviousHashes)
-        .collect();
     Ok(Some(Change {
         edit: Edit::new().put(new.clone()),
         key: new,
-        fields,
     }))
 }
 

@@ -33,7 +33,6 @@ pub struct DefinitionInput {
 /// free of secrets, and means what a writer means. `None`: not given.
 #[derive(Debug, Clone, Default)]
 pub struct Definition {
-    pub name: Option<String>,
     /// `None` for none (an empty description is none).
     pub description: Option<String>,
     pub enabled: Option<bool>,
@@ -211,7 +210,6 @@ impl DefinitionInput {
             ));
         }
         Ok(Definition {
-            name: self.name,
             description: self.description.filter(|d| !d.is_empty()),
             enabled: self.enabled,
             permissions,

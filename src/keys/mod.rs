@@ -8,7 +8,7 @@ pub mod change;
 pub mod definition;
 
 pub use change::{
-    Change, change, check_catalog, check_expiry, check_new, check_unique, no_such_key, removal,
+    change, check_catalog, check_expiry, check_new, check_unique, no_such_key, removal,
     uncatalogued,
 };
 pub use definition::{Definition, DefinitionInput, FieldError};

@@ -16,6 +16,7 @@ mod deliver;
 mod dto;
 mod fields;
 mod log;
+mod memory;
 pub mod openapi;
 mod path;
 mod reply;
@@ -26,8 +27,6 @@ mod tenants;
 mod tests;
 mod whoami;
 mod write;
-
-pub use auth::{READ, WRITE};
 
 use crate::error::{Error, Result};
 use crate::store::Location;

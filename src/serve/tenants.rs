@@ -242,6 +242,7 @@ impl Tenant {
     /// out of its folder through a link is refused.
     pub fn store(&self) -> Result<Store, ApiError> {
         Ok(Store::at(&self.location, self.lock_timeout)
+            .map(|s| s.with_warnings(crate::text::print_warning))
             .map_err(|e| {
                 super::log::say(format!("tenant '{}': {e}", self.name));
                 ApiError::no_tenant(&self.name)
@@ -321,7 +322,7 @@ impl Tenant {
             if loaded.is_err() || now.size() > 1 << 20 {
                 // The load ran on a blocking thread, whose malloc arena would keep what
                 // it freed: a refused file's memory would stay with the server for good.
-                crate::cli::harden::release_free_memory();
+                super::memory::release_free_memory();
             }
             if loaded.is_ok() {
                 super::log::say(format!("tenant '{}': read {}", self.name, path.display()));
@@ -354,7 +355,9 @@ fn load(path: &Path, place: &Place) -> crate::Result<Loaded> {
     })?;
     let etag = format!("sha256:{}", crate::store::file_digest(&bytes));
     let doc = Document::load(path, crate::store::into_text(path, bytes)?)?;
-    doc.warn_deprecated();
+    for warning in doc.deprecation_warnings() {
+        crate::text::print_warning(&warning);
+    }
     let verifier = Verifier::new(doc.model);
     let shared = verifier
         .shared_secrets()

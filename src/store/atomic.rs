@@ -9,7 +9,7 @@ use std::ffi::{OsStr, OsString};
 use std::fs::{self, File, OpenOptions};
 use std::io::{ErrorKind, Read, Write};
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 
 /// Files larger than this are refused: a security.yml of 100,000 keys is about 22 MB.
@@ -35,6 +35,14 @@ pub fn read_bytes(path: &Path) -> Result<Option<Vec<u8>>> {
         Err(e) => return Err(Error::io(path, "reading", e)),
     };
     Ok(Some(read_open(file, path)?.bytes))
+}
+
+impl Place {
+    /// The file's bytes, read in the folder's handle, never through a link; `None` when it
+    /// does not exist.
+    pub fn read(&self) -> Result<Option<Vec<u8>>> {
+        Ok(read_at(self)?.map(|f| f.bytes))
+    }
 }
 
 /// Reads the file `place` names, opened in its folder's handle and never through a link;
@@ -128,31 +136,6 @@ pub fn into_text(path: &Path, bytes: Vec<u8>) -> Result<String> {
             message: "the file is not valid UTF-8".into(),
         }
     })
-}
-
-/// Creates the missing folders above a new file, each 0700.
-pub(crate) fn create_parent(path: &Path) -> Result<()> {
-    let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) else {
-        return Ok(());
-    };
-    if parent.is_dir() {
-        return Ok(());
-    }
-    fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(parent)
-        .map_err(|e| {
-            // "File exists" alone does not say which part of the path is in the way.
-            match parent.ancestors().find(|a| a.exists() && !a.is_dir()) {
-                Some(file) => Error::Invalid {
-                    path: file.to_path_buf(),
-                    message: "is a file, not a folder; security.yml cannot be created under it"
-                        .into(),
-                },
-                None => Error::io(parent, "creating the folder", e),
-            }
-        })
 }
 
 const TEMP_MARK: &str = ".tokenctl-tmp.";

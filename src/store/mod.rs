@@ -1,5 +1,5 @@
-//! The file layer: where security.yml is ([`locate`]), the lock that serialises its writers
-//! ([`lock`]), reading it and replacing it atomically ([`atomic`]), the usage file beside it
+//! The file layer: where security.yml is (`locate.rs`), the lock that serialises its writers
+//! (`lock.rs`), reading it and replacing it atomically (`atomic.rs`), the usage file beside it
 //! ([`usage`]), and the write transaction that ties them to the document layer:
 //! lock, read, plan, prove, stage, deliver, commit.
 
@@ -39,7 +39,12 @@ pub struct Store {
     digest: bool,
     /// Read for `check --fix`: what the portable rewrite removes does not refuse the file.
     fixing: bool,
+    /// Where warnings go ([`Store::with_warnings`]); dropped unless a front end asks.
+    warn: fn(&str),
 }
+
+/// The default for [`Store::with_warnings`]: the library prints nothing.
+fn drop_warning(_: &str) {}
 
 /// What a write did.
 #[derive(Debug)]
@@ -70,6 +75,7 @@ impl Store {
             lock_timeout,
             digest: false,
             fixing: false,
+            warn: drop_warning,
         }
     }
 
@@ -86,6 +92,7 @@ impl Store {
             lock_timeout,
             digest: false,
             fixing: false,
+            warn: drop_warning,
         }
     }
 
@@ -107,6 +114,17 @@ impl Store {
     /// This store, working out the file's SHA-256 after every write ([`Written::sha256`]).
     pub fn with_digest(mut self, digest: bool) -> Self {
         self.digest = digest;
+        self
+    }
+
+    /// This store, handing its warnings to `warn`, each a whole line starting `warning: `,
+    /// at the moment it finds them (before a write delivers anything, and even when the
+    /// command then fails): a file with more than one hard link (a write replaces only this
+    /// name), a deprecated construct in a file read, a usage file that could not be read. The
+    /// library prints nothing; without this the warnings are dropped. The command line and
+    /// `serve` pass [`crate::text::print_warning`].
+    pub fn with_warnings(mut self, warn: fn(&str)) -> Self {
+        self.warn = warn;
         self
     }
 
@@ -149,21 +167,20 @@ impl Store {
         })
     }
 
-    /// Records a use of key `name` in the usage file (see [`usage::record`]).
+    /// Records a use of key `name` in the usage file (`usage::record`).
     pub fn record_use(&self, name: &str, used: usage::Usage, timeout: Duration) -> Result<()> {
         let place = self.place_to_write()?;
         usage::record(&place, name, used, timeout)
     }
 
-    /// The usage records for `list` and `show`; a broken usage file is reported on stderr
-    /// and ignored (see [`usage::read_or_warn`]).
+    /// The usage records for `list` and `show`; a broken usage file is a warning (see
+    /// [`Store::with_warnings`]) and no records (see [`usage::read_or_warn`]).
     pub fn usage_or_warn(&self) -> std::collections::BTreeMap<String, usage::Usage> {
         match self.place().and_then(|p| p.map(|p| p.usage()).transpose()) {
-            Ok(Some(usage)) => usage::read_or_warn(&usage),
+            Ok(Some(usage)) => usage::read_or_warn(&usage, self.warn),
             Ok(None) => Default::default(),
             Err(e) => {
-                let warning = format!("warning: ignoring usage records: {e}");
-                eprintln!("{}", crate::text::message(&warning));
+                (self.warn)(&format!("warning: ignoring usage records: {e}"));
                 Default::default()
             }
         }
@@ -175,7 +192,7 @@ impl Store {
             return Ok(None);
         };
         Ok(atomic::read_at(&place)?.map(|f| {
-            warn_links(&self.path, f.links);
+            self.warn_links(f.links);
             f.bytes
         }))
     }
@@ -185,7 +202,9 @@ impl Store {
         match self.read_bytes()? {
             Some(bytes) => {
                 let doc = Document::load(&self.path, into_text(&self.path, bytes)?)?;
-                doc.warn_deprecated();
+                for warning in doc.deprecation_warnings() {
+                    (self.warn)(&warning);
+                }
                 Ok(doc)
             }
             None => Ok(Document::empty(&self.path)),
@@ -203,7 +222,7 @@ impl Store {
 
     /// The write transaction (SECURITY.md, "Integrity of the file"): take the lock, read, check
     /// `--if-unchanged`, let `plan` say what to change, make the new text and prove it reads
-    /// as intended ([`crate::document::prove`]), write and sync a temporary file, let
+    /// as intended (the document layer's prover), write and sync a temporary file, let
     /// `deliver` hand out what must not be lost (a generated secret: printed, and the
     /// printing checked; it is given the file's SHA-256 after the write when the store works
     /// it out, and returns whether it handed anything out), and only then rename the
@@ -259,7 +278,7 @@ impl Store {
         let _lock = Lock::acquire(&place, self.lock_timeout)?;
         let read = atomic::read_at(&place)?;
         if let Some(f) = &read {
-            warn_links(&self.path, f.links);
+            self.warn_links(f.links);
         }
         place::test_pause();
         let before = read.as_ref().map_or(&b""[..], |f| &f.bytes[..]);
@@ -333,15 +352,16 @@ impl Store {
     }
 }
 
-/// A file with more than one name is split by the atomic replace: the other names keep the
-/// old text (and the keys a write revoked).
-fn warn_links(path: &Path, links: u64) {
-    if links > 1 {
-        let warning = format!(
-            "warning: {} has {links} hard links; a write replaces only this name, and the others keep the old keys (a revoked key stays valid through them); make the other names symbolic links",
-            path.display()
-        );
-        eprintln!("{}", crate::text::message(&warning));
+impl Store {
+    /// A file with more than one name is split by the atomic replace: the other names keep
+    /// the old text (and the keys a write revoked).
+    fn warn_links(&self, links: u64) {
+        if links > 1 {
+            (self.warn)(&format!(
+                "warning: {} has {links} hard links; a write replaces only this name, and the others keep the old keys (a revoked key stays valid through them); make the other names symbolic links",
+                self.path.display()
+            ));
+        }
     }
 }
 
@@ -389,4 +409,33 @@ pub fn parse_digest(text: &str) -> Result<String> {
         )));
     }
     Ok(hex_part)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    static HEARD: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+    fn hear(warning: &str) {
+        HEARD.lock().unwrap().push(warning.to_string());
+    }
+
+    /// The library prints nothing: a warning goes to the function the caller gave, whole.
+    #[test]
+    fn warnings_go_to_the_callers_function() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("security.yml");
+        std::fs::write(&file, "version: 1\napiKeys: {}\n").unwrap();
+        std::fs::hard_link(&file, dir.path().join("other.yml")).unwrap();
+        let store = Store::new(file, Duration::ZERO);
+        store.read().unwrap(); // dropped: no function given
+        assert!(HEARD.lock().unwrap().is_empty());
+        store.with_warnings(hear).read().unwrap();
+        let heard = HEARD.lock().unwrap();
+        assert_eq!(heard.len(), 1, "{heard:?}");
+        assert!(heard[0].starts_with("warning: "), "{heard:?}");
+        assert!(heard[0].contains("has 2 hard links"), "{heard:?}");
+    }
 }

@@ -98,12 +98,6 @@ impl Place {
         Ok(File::from(fd))
     }
 
-    /// The file's bytes, read in the folder's handle, never through a link; `None` when it
-    /// does not exist.
-    pub fn read(&self) -> Result<Option<Vec<u8>>> {
-        Ok(super::atomic::read_at(self)?.map(|f| f.bytes))
-    }
-
     /// The file's status, without following a link; `None` when it does not exist.
     pub fn stat(&self) -> std::io::Result<Option<rustix::fs::Stat>> {
         self.stat_of(&self.name)
@@ -139,7 +133,7 @@ fn open_file(path: &Path, create: bool) -> Result<Option<Place>> {
         });
     };
     if create {
-        super::atomic::create_parent(&real)?;
+        create_parent(&real)?;
     }
     let dir = match rustix::fs::openat(rustix::fs::CWD, parent, DIR_FLAGS, Mode::empty()) {
         Ok(d) => d,
@@ -518,6 +512,31 @@ pub fn test_pause() {
         let _ = std::fs::remove_file(dir.join("resume"));
         let _ = std::fs::remove_file(dir.join("paused"));
     }
+}
+
+/// Creates the missing folders above a new file, each 0700.
+pub(crate) fn create_parent(path: &Path) -> Result<()> {
+    let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) else {
+        return Ok(());
+    };
+    if parent.is_dir() {
+        return Ok(());
+    }
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(parent)
+        .map_err(|e| {
+            // "File exists" alone does not say which part of the path is in the way.
+            match parent.ancestors().find(|a| a.exists() && !a.is_dir()) {
+                Some(file) => Error::Invalid {
+                    path: file.to_path_buf(),
+                    message: "is a file, not a folder; security.yml cannot be created under it"
+                        .into(),
+                },
+                None => Error::io(parent, "creating the folder", e),
+            }
+        })
 }
 
 #[cfg(test)]

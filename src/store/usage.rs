@@ -1,11 +1,12 @@
 //! Usage records in `security.usage.yml` (docs/FORMAT.md, "The usage file"): last use of each key,
 //! kept apart from security.yml so recording use never churns a GitOps repo.
 
-use super::Lock;
 use super::atomic::{FileAttrs, Staged};
+use super::lock::Lock;
 use super::place::Place;
+use crate::document::render::{Value, render_flow, render_scalar};
 use crate::error::{Error, Result};
-use crate::time::{format_timestamp, parse_timestamp};
+use crate::time::parse_timestamp;
 use crate::yaml::{self, Kind};
 use jiff::Timestamp;
 use std::collections::BTreeMap;
@@ -17,14 +18,6 @@ use std::time::Duration;
 pub struct Usage {
     pub last_used_at: Timestamp,
     pub last_used_from: Option<String>,
-}
-
-#[derive(serde::Serialize)]
-struct Raw {
-    #[serde(rename = "lastUsedAt")]
-    last_used_at: String,
-    #[serde(rename = "lastUsedFrom", skip_serializing_if = "Option::is_none")]
-    last_used_from: Option<String>,
 }
 
 /// Reads the usage file; missing means no records. Entries of the wrong shape are skipped,
@@ -98,12 +91,11 @@ fn parse(path: &Path, text: &str) -> Result<(BTreeMap<String, Usage>, usize)> {
 }
 
 /// Reads the usage records for `list` and `show`. A broken usage file (a server's bad write)
-/// must not hide the keys: it is reported on stderr and the keys are shown without usage.
-pub fn read_or_warn(place: &Place) -> BTreeMap<String, Usage> {
+/// must not hide the keys: it is handed to `warn` (a whole line, `warning: ...`) and the keys
+/// are shown without usage.
+pub fn read_or_warn(place: &Place, warn: fn(&str)) -> BTreeMap<String, Usage> {
     let path = place.shown();
-    let warn = |what: String| {
-        eprintln!("{}", crate::text::message(&format!("warning: {what}")));
-    };
+    let warn = |what: String| warn(&format!("warning: {what}"));
     match read_counting(place) {
         Ok((records, 0)) => records,
         Ok((records, skipped)) => {
@@ -154,21 +146,39 @@ pub(crate) fn record(security: &Place, name: &str, usage: Usage, timeout: Durati
     write(security, &place, &records)
 }
 
+/// The usage file's text, written as security.yml is (docs/FORMAT.md, "The usage file"):
+/// a block mapping of key name to its `lastUsedAt` and, when known, `lastUsedFrom`; `{}`
+/// when there is no record.
+fn render(records: &BTreeMap<String, Usage>) -> String {
+    if records.is_empty() {
+        return "{}\n".to_string();
+    }
+    let mut text = String::with_capacity(records.len() * 64);
+    for (name, u) in records {
+        let at = render_flow(&Value::Time(u.last_used_at));
+        text.push_str(&format!("{}:\n  lastUsedAt: {at}\n", render_scalar(name)));
+        if let Some(from) = &u.last_used_from {
+            text.push_str(&format!("  lastUsedFrom: {}\n", render_address(from)));
+        }
+    }
+    text
+}
+
+/// A client's address as docs/FORMAT.md shows it: an IPv4 address plain (a dotted quad is
+/// a string to every YAML reader, 1.1 or 1.2: no number, date or sexagesimal has three
+/// dots), anything else as any scalar tokenctl writes (an IPv6 address of decimal groups
+/// would be a YAML 1.1 sexagesimal integer, so it is quoted).
+fn render_address(from: &str) -> String {
+    if from.parse::<std::net::Ipv4Addr>().is_ok() {
+        from.to_string()
+    } else {
+        render_scalar(from)
+    }
+}
+
 /// Writes the usage records atomically (the caller holds the usage file's lock).
 fn write(security: &Place, place: &Place, records: &BTreeMap<String, Usage>) -> Result<()> {
-    let raw: BTreeMap<&str, Raw> = records
-        .iter()
-        .map(|(k, u)| {
-            (
-                k.as_str(),
-                Raw {
-                    last_used_at: format_timestamp(u.last_used_at),
-                    last_used_from: u.last_used_from.clone(),
-                },
-            )
-        })
-        .collect();
-    let text = serde_yaml::to_string(&raw).map_err(|e| Error::Other(e.to_string()))?;
+    let text = render(records);
     Staged::write(
         place,
         text.as_bytes(),
@@ -176,4 +186,64 @@ fn write(security: &Place, place: &Place, records: &BTreeMap<String, Usage>) -> 
         FileAttrs::default(),
     )?
     .commit()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: &str) -> Timestamp {
+        parse_timestamp(s).unwrap()
+    }
+
+    fn usage(when: &str, from: Option<&str>) -> Usage {
+        Usage {
+            last_used_at: at(when),
+            last_used_from: from.map(str::to_string),
+        }
+    }
+
+    /// The layout of docs/FORMAT.md's example, scalars as security.yml's (plain only where
+    /// every reader agrees); libyaml reads the same records; hostile text reads back as it was.
+    #[test]
+    fn the_usage_file_is_written_as_security_yml_is_and_reads_back() {
+        let mut records = BTreeMap::new();
+        records.insert(
+            "ci".into(),
+            usage("2026-11-21T10:00:00Z", Some("2001:db8::1")),
+        );
+        records.insert(
+            "web".into(),
+            usage("2026-11-22T09:00:00Z", Some("203.0.113.7")),
+        );
+        records.insert(
+            "db".into(),
+            usage("2026-11-22T09:30:00Z", Some("1:2:3:4:5:6:7:8")),
+        );
+        records.insert("batch".into(), usage("2026-11-23T08:15:00Z", None));
+        let text = render(&records);
+        assert_eq!(
+            text,
+            "batch:\n  lastUsedAt: 2026-11-23T08:15:00Z\n\
+             ci:\n  lastUsedAt: 2026-11-21T10:00:00Z\n  lastUsedFrom: \"2001:db8::1\"\n\
+             db:\n  lastUsedAt: 2026-11-22T09:30:00Z\n  lastUsedFrom: \"1:2:3:4:5:6:7:8\"\n\
+             web:\n  lastUsedAt: 2026-11-22T09:00:00Z\n  lastUsedFrom: 203.0.113.7\n"
+        );
+        let libyaml: BTreeMap<String, BTreeMap<String, String>> =
+            serde_yaml::from_str(&text).unwrap();
+        assert_eq!(libyaml["ci"]["lastUsedFrom"], "2001:db8::1");
+        assert_eq!(libyaml["web"]["lastUsedFrom"], "203.0.113.7");
+        assert_eq!(libyaml["batch"]["lastUsedAt"], "2026-11-23T08:15:00Z");
+        assert_eq!(render(&BTreeMap::new()), "{}\n");
+
+        records.insert(
+            "x".into(),
+            usage(
+                "2026-11-24T00:00:00Z",
+                Some("\u{1b}]52;c;aGVsbG8=\u{7}: #\n'\""),
+            ),
+        );
+        let back = parse(Path::new("security.usage.yml"), &render(&records)).unwrap();
+        assert_eq!(back, (records, 0));
+    }
 }

@@ -59,7 +59,8 @@ pub fn run(ctx: &Context, args: CheckArgs) -> Result<()> {
         },
     };
     let store = match &args.path {
-        Some(p) => crate::store::Store::new(p.clone(), ctx.lock_timeout),
+        Some(p) => crate::store::Store::new(p.clone(), ctx.lock_timeout)
+            .with_warnings(crate::text::print_warning),
         None => {
             // A tenant's file that leads out of its folder is refused, not checked.
             let store = ctx.store()?;
@@ -153,7 +154,8 @@ fn all_tenants(
         let missing = || ctx.missing_file(&t.path);
         check_file(
             &t.path,
-            &t.store(ctx.lock_timeout),
+            &t.store(ctx.lock_timeout)
+                .with_warnings(crate::text::print_warning),
             now,
             warn,
             strict,

@@ -52,8 +52,7 @@ fn built() -> Command {
     cmd
 }
 
-/// A copy of `cmd` without its hidden arguments and subcommands (`__clipboard-serve`, the
-/// test clock): clap_complete's generators offer everything they are given.
+/// A copy of `cmd` without its hidden arguments and subcommands (the test clock): clap_complete's generators offer everything they are given.
 fn visible(cmd: &Command) -> Command {
     let mut out = Command::new(cmd.get_name().to_string())
         .disable_help_flag(true)

@@ -184,7 +184,9 @@ fn all_tenants(ctx: &Context, filter: &Filter, names: bool, missing_ok: bool) ->
     // Each document is freed on its loading thread, in parallel, and its memory reused for
     // the next: keeping a thousand until exit costs more in page faults than freeing them.
     let loaded = crate::tenants::load_each(&found.tenants, |t| {
-        let store = t.store(ctx.lock_timeout);
+        let store = t
+            .store(ctx.lock_timeout)
+            .with_warnings(crate::text::print_warning);
         let doc = store.read()?;
         Ok(filter.select(&doc.model, &store.usage_or_warn()))
     });

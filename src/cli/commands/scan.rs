@@ -158,7 +158,12 @@ fn load_keys(ctx: &Context, all_tenants: bool) -> Result<(Keys, Index)> {
             ctx.say(format!("error: not read {}: {why}", dir.display()));
         }
         let loaded = crate::tenants::load_each(&found.tenants, |t| {
-            Ok(Verifier::new(t.store(ctx.lock_timeout).read()?.model))
+            Ok(Verifier::new(
+                t.store(ctx.lock_timeout)
+                    .with_warnings(crate::text::print_warning)
+                    .read()?
+                    .model,
+            ))
         });
         let mut broken = found.skipped.len();
         for (tenant, verifier) in found.tenants.iter().zip(loaded) {
