@@ -1,11 +1,11 @@
 //! What a write is to do, said of the model ([`Edit`]), and the field-by-field difference of
 //! two definitions of a key ([`field_changes`], and its inverse [`set_field`]). The planner
-//! ([`super::plan`]) makes an edit into the new text.
+//! ([`super::plan`]) makes an edit into the new text, a [`Planned`], which the prover checks.
 
-use super::plan::internal;
 use super::render::Value;
-use crate::error::Result;
-use crate::model::{self, ApiKey, Field};
+use crate::error::{Error, Result};
+use crate::model::{self, ApiKey, Field, SecurityFile};
+use rustc_hash::FxHashMap;
 
 /// What a write is to do, said of the model: keys to replace (each with its whole new
 /// definition; name and position stay), keys to remove, keys to add after the last one.
@@ -165,4 +165,41 @@ pub fn set_field(key: &mut ApiKey, field: Field, value: Option<&Value>) -> Resul
         }
     }
     Ok(())
+}
+
+/// An edit made concrete against one document: the new text and what it must read as.
+#[derive(Debug)]
+pub(crate) struct Planned {
+    pub text: String,
+    /// For each key replaced, the fields whose value the edit changes.
+    pub changed: FxHashMap<String, Vec<&'static str>>,
+    /// The keys replaced, by name, as they must read.
+    pub put: FxHashMap<String, ApiKey>,
+    /// Names of the keys added and removed.
+    pub added: Vec<String>,
+    pub removed: rustc_hash::FxHashSet<String>,
+    /// The keys added, as they must read.
+    pub added_keys: Vec<ApiKey>,
+    /// The file's version afterwards (a new file gets `version: 1`).
+    pub version: Option<u64>,
+    /// A rewrite into portable security.yml ([`Edit::portable`]): tokenctl's top-level values
+    /// are compared as the model reads them, not node for node.
+    pub portable: bool,
+}
+
+impl Planned {
+    /// The keys the new text must hold, in order: `base`'s (the document planned against)
+    /// with the replaced ones replaced and the removed ones gone, then the added ones. (The
+    /// whole model is never copied: a write on a large file changes a key or two.)
+    pub fn intended_keys<'a>(&'a self, base: &'a SecurityFile) -> impl Iterator<Item = &'a ApiKey> {
+        base.keys
+            .iter()
+            .filter(|k| !self.removed.contains(&k.name))
+            .map(|k| self.put.get(&k.name).unwrap_or(k))
+            .chain(&self.added_keys)
+    }
+}
+
+pub(crate) fn internal(message: String) -> Error {
+    Error::Other(format!("internal error: {message}; nothing was written"))
 }

@@ -25,8 +25,8 @@
 //! The store takes `local`'s yes, and on anything else asks `full`, whose answer stands.
 
 use super::Document;
+use super::edit::Planned;
 use super::layout::{ApiValue, Root, line_end, line_start};
-use super::plan::Planned;
 use crate::error::{Error, Result};
 use crate::model::Field;
 use crate::yaml::{self, Kind, Node, Resolver, Tree, same};

@@ -17,45 +17,12 @@ mod tests;
 
 use splice::apply_splices;
 
-use super::edit::{Edit, FieldChanges, field_changes};
+use super::edit::{Edit, FieldChanges, Planned, field_changes, internal};
 use super::layout::{ApiValue, EntryLayout, Root};
 use super::{Document, prove};
 use crate::error::{Error, Result};
 use crate::model::{self, ApiKey, Field, SecurityFile};
 use rustc_hash::FxHashMap;
-
-/// An edit made concrete against one document: the new text and what it must read as.
-#[derive(Debug)]
-pub(crate) struct Planned {
-    pub text: String,
-    /// For each key replaced, the fields whose value the edit changes.
-    pub changed: FxHashMap<String, Vec<&'static str>>,
-    /// The keys replaced, by name, as they must read.
-    pub put: FxHashMap<String, ApiKey>,
-    /// Names of the keys added and removed.
-    pub added: Vec<String>,
-    pub removed: rustc_hash::FxHashSet<String>,
-    /// The keys added, as they must read.
-    pub added_keys: Vec<ApiKey>,
-    /// The file's version afterwards (a new file gets `version: 1`).
-    pub version: Option<u64>,
-    /// A rewrite into portable security.yml ([`Edit::portable`]): tokenctl's top-level values
-    /// are compared as the model reads them, not node for node.
-    pub portable: bool,
-}
-
-impl Planned {
-    /// The keys the new text must hold, in order: `base`'s (the document planned against)
-    /// with the replaced ones replaced and the removed ones gone, then the added ones. (The
-    /// whole model is never copied: a write on a large file changes a key or two.)
-    pub fn intended_keys<'a>(&'a self, base: &'a SecurityFile) -> impl Iterator<Item = &'a ApiKey> {
-        base.keys
-            .iter()
-            .filter(|k| !self.removed.contains(&k.name))
-            .map(|k| self.put.get(&k.name).unwrap_or(k))
-            .chain(&self.added_keys)
-    }
-}
 
 /// What an edit comes to, four ways:
 ///
@@ -375,8 +342,4 @@ impl Document {
             ),
         }
     }
-}
-
-pub(super) fn internal(message: String) -> Error {
-    Error::Other(format!("internal error: {message}; nothing was written"))
 }

@@ -1,7 +1,8 @@
 //! Splices, the planner's unit of change: bytes of the text to replace, applied together, and
 //! refused where they would change a node that an alias elsewhere refers to.
 
-use super::{Document, internal};
+use super::Document;
+use crate::document::edit::internal;
 use crate::document::layout::line_end;
 use crate::error::{Error, Result};
 
