@@ -13,14 +13,14 @@ use std::collections::{HashMap, HashSet};
 
 /// What happens to one key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
+pub(crate) enum Action {
     Create,
     Update,
     Delete,
 }
 
 impl Action {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Action::Create => "create",
             Action::Update => "update",
@@ -31,7 +31,7 @@ impl Action {
 
 /// One field's change: `None` is "absent".
 #[derive(Debug, Clone, PartialEq)]
-pub struct Change {
+pub(crate) struct Change {
     pub field: Field,
     pub old: Option<Value>,
     pub new: Option<Value>,
@@ -39,7 +39,7 @@ pub struct Change {
 
 /// One key's step.
 #[derive(Debug, Clone)]
-pub struct Step {
+pub(crate) struct Step {
     pub action: Action,
     pub key: String,
     /// For a create without a `hash`: apply generates the secret and prints it once.
@@ -52,7 +52,7 @@ pub struct Step {
 
 /// Everything apply would do, in the desired state's order, then deletions in file order.
 #[derive(Debug, Clone, Default)]
-pub struct Plan {
+pub(crate) struct Plan {
     pub steps: Vec<Step>,
     /// Keys the desired state lists that already match it.
     pub unchanged: Vec<String>,
@@ -60,17 +60,17 @@ pub struct Plan {
 
 impl Plan {
     /// Nothing to do?
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.steps.is_empty()
     }
 
     /// How many steps of this action.
-    pub fn count(&self, action: Action) -> usize {
+    pub(crate) fn count(&self, action: Action) -> usize {
         self.steps.iter().filter(|s| s.action == action).count()
     }
 
     /// Keys the plan deletes.
-    pub fn deletions(&self) -> impl Iterator<Item = &str> {
+    pub(crate) fn deletions(&self) -> impl Iterator<Item = &str> {
         self.steps
             .iter()
             .filter(|s| s.action == Action::Delete)
@@ -80,7 +80,7 @@ impl Plan {
     /// Every step as one edit of `model`. `secret_for` is asked for the hash of each key
     /// whose secret apply generates. A key that is updated loses its expired previous
     /// secrets, as every write of a key does.
-    pub fn edit(
+    pub(crate) fn edit(
         &self,
         model: &SecurityFile,
         now: Timestamp,
@@ -117,7 +117,7 @@ impl Plan {
 /// Plans how to make `doc`'s keys match `desired`. Refuses (with the desired state's file,
 /// line and column) anything apply must not do: changing an existing key's hash, reusing a
 /// hash, or a permission the file's catalog does not list.
-pub fn plan(
+pub(crate) fn plan(
     doc: &SecurityFile,
     desired: &DesiredState,
     prune: bool,
@@ -330,7 +330,7 @@ fn diff(old: &ApiKey, want: &DesiredKey) -> Vec<Change> {
 }
 
 /// A field value as JSON: text, true/false, a list of text, an RFC 3339 time, or null.
-pub fn value_json(v: &Option<Value>) -> serde_json::Value {
+pub(crate) fn value_json(v: &Option<Value>) -> serde_json::Value {
     use serde_json::Value as J;
     match v {
         None => J::Null,
@@ -353,7 +353,7 @@ pub fn value_json(v: &Option<Value>) -> serde_json::Value {
 }
 
 /// A field value as one line of YAML flow text, for the readable plan.
-pub fn value_text(v: &Option<Value>) -> String {
+pub(crate) fn value_text(v: &Option<Value>) -> String {
     use crate::document::render_scalar;
     match v {
         None => "(absent)".to_string(),

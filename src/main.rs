@@ -43,15 +43,12 @@ static NOTE_CLOSED_STDOUT: extern "C" fn() = note_closed_stdout;
 fn main() -> ExitCode {
     // Any tokenctl may hold a secret (one generated, read from stdin, or typed by mistake
     // where a name goes): no core dump, no ptrace by other processes of the user.
-    tokenctl::cli::harden::forbid_dumps();
-    if std::env::args_os().nth(1).as_deref() == Some(tokenctl::cli::clipboard::SERVE_ARG.as_ref()) {
-        tokenctl::cli::clipboard::serve_child();
+    tokenctl::cli::forbid_dumps();
+    if std::env::args_os().nth(1).as_deref() == Some(tokenctl::cli::SERVE_ARG.as_ref()) {
+        tokenctl::cli::serve_child();
     }
     // `COMPLETE=bash tokenctl`: print the completion script or answer the shell, then exit.
-    clap_complete::CompleteEnv::with_factory(
-        tokenctl::cli::commands::completions::completion_command,
-    )
-    .complete();
+    clap_complete::CompleteEnv::with_factory(tokenctl::cli::completion_command).complete();
     let cli = tokenctl::cli::Cli::try_parse_args().unwrap_or_else(|e| exit_on_parse_error(e));
     let launch = tokenctl::cli::Launch {
         stdout_closed: STDOUT_CLOSED.load(Ordering::Relaxed),

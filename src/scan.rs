@@ -30,13 +30,13 @@ const MAX_PREFIX: usize = 16;
 /// 64 hex digits of body and 8 of check digits.
 const HEX_LEN: usize = 72;
 /// The longest token: prefix, `_`, 72 hex digits.
-pub const MAX_TOKEN_LEN: usize = MAX_PREFIX + 1 + HEX_LEN;
+pub(crate) const MAX_TOKEN_LEN: usize = MAX_PREFIX + 1 + HEX_LEN;
 /// How much [`scan_reader`] reads at a time (its buffer is this and a token's length more).
-pub const CHUNK: usize = 256 * 1024;
+pub(crate) const CHUNK: usize = 256 * 1024;
 
 /// One token found: where it is, its prefix and its hash, never the secret itself.
 #[derive(Clone, PartialEq, Eq)]
-pub struct Found {
+pub(crate) struct Found {
     /// Byte offset of the token's first character.
     pub offset: u64,
     /// Line, from 1.
@@ -51,7 +51,7 @@ pub struct Found {
 
 impl Found {
     /// The first 8 hex digits of the hash, as `list` shows a key's.
-    pub fn fingerprint(&self) -> String {
+    pub(crate) fn fingerprint(&self) -> String {
         self.hash.fingerprint()
     }
 }
@@ -189,7 +189,7 @@ fn scan_window(
 
 /// Every token in `text` whose check digits match, in order.
 #[cfg(test)] // the reference the streaming scan is tested against
-pub fn find_tokens(text: &[u8]) -> Vec<Found> {
+pub(crate) fn find_tokens(text: &[u8]) -> Vec<Found> {
     let mut found = Vec::new();
     scan_window(text, 0, 0, text.len(), &mut Lines::new(), &mut found);
     found
@@ -197,7 +197,7 @@ pub fn find_tokens(text: &[u8]) -> Vec<Found> {
 
 /// What [`scan_reader`] saw.
 #[derive(Debug, Default)]
-pub struct Scanned {
+pub(crate) struct Scanned {
     pub found: Vec<Found>,
     /// Bytes read.
     pub bytes: u64,
@@ -210,7 +210,7 @@ pub struct Scanned {
 /// the caller's, reused from one call to the next. With `stop_at_nul`, a chunk holding a NUL
 /// byte ends the scan (a binary file, as ripgrep decides it); the tokens found before it are
 /// kept.
-pub fn scan_reader(
+pub(crate) fn scan_reader(
     reader: &mut dyn Read,
     buf: &mut Vec<u8>,
     stop_at_nul: bool,
@@ -269,7 +269,7 @@ fn scan_chunks(
 
 /// What a found token is, by the files it was looked up in.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Status {
+pub(crate) enum Status {
     /// A key's current secret, enabled and unexpired: anyone holding it is let in.
     Live,
     /// A previous secret still in its rotation grace period: it works until `until`.
@@ -291,7 +291,7 @@ pub enum Status {
 
 impl Status {
     /// The word in `scan --format json`.
-    pub fn word(&self) -> &'static str {
+    pub(crate) fn word(&self) -> &'static str {
         match self {
             Status::Live => "live",
             Status::Rotated { .. } => "rotated",
@@ -304,13 +304,13 @@ impl Status {
     }
 
     /// Does the secret let anyone in now (live, or in its grace period)?
-    pub fn works(&self) -> bool {
+    pub(crate) fn works(&self) -> bool {
         matches!(self, Status::Live | Status::Rotated { .. })
     }
 
     /// The time that goes with it: until when a rotated secret works, when a key expired or
     /// an old secret stopped.
-    pub fn time(&self) -> Option<Timestamp> {
+    pub(crate) fn time(&self) -> Option<Timestamp> {
         match self {
             Status::Rotated { until: t }
             | Status::Expired { at: t }
@@ -322,7 +322,7 @@ impl Status {
 
 /// A key a found token belongs to.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Owner {
+pub(crate) struct Owner {
     /// The tenant, when the file was chosen by tenant.
     pub tenant: Option<String>,
     pub key: String,
@@ -332,23 +332,23 @@ pub struct Owner {
 /// The loaded files tokens are looked up in, each indexed by hash ([`Verifier`]), with the
 /// tenant it belongs to.
 #[derive(Default)]
-pub struct Index {
+pub(crate) struct Index {
     files: Vec<(Option<String>, Verifier)>,
 }
 
 impl Index {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Index::default()
     }
 
     /// Adds a loaded file, with its tenant's name when it has one.
-    pub fn add(&mut self, tenant: Option<String>, verifier: Verifier) {
+    pub(crate) fn add(&mut self, tenant: Option<String>, verifier: Verifier) {
         self.files.push((tenant, verifier));
     }
 
     /// Every key (across the files added) that has this hash, with what the secret is to it,
     /// decided as `verify` decides; none when the token is unknown.
-    pub fn owners(&self, hash: &TokenHash, now: Timestamp) -> Vec<Owner> {
+    pub(crate) fn owners(&self, hash: &TokenHash, now: Timestamp) -> Vec<Owner> {
         let mut out = Vec::new();
         for (tenant, verifier) in &self.files {
             let outcome = verifier.verify_hash(hash, &Needs::default(), now);

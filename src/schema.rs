@@ -11,26 +11,26 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 /// `sha256:` and 64 lowercase hex digits (docs/FORMAT.md, "Tokens").
-pub const HASH_PATTERN: &str = "^sha256:[0-9a-f]{64}$";
+pub(crate) const HASH_PATTERN: &str = "^sha256:[0-9a-f]{64}$";
 /// 1 to 64 of `A-Z a-z 0-9 - _ .`, not `.` or `..` (without look-ahead, which not every
 /// validator supports).
-pub const NAME_PATTERN: &str = r"^([A-Za-z0-9_-][A-Za-z0-9._-]{0,63}|\.[A-Za-z0-9_-][A-Za-z0-9._-]{0,62}|\.\.[A-Za-z0-9._-]{1,62})$";
+pub(crate) const NAME_PATTERN: &str = r"^([A-Za-z0-9_-][A-Za-z0-9._-]{0,63}|\.[A-Za-z0-9_-][A-Za-z0-9._-]{0,62}|\.\.[A-Za-z0-9._-]{1,62})$";
 /// A permission scope: `*`, `name`, `resource:action`, `resource:*` (model::scope_problem).
-pub const SCOPE_PATTERN: &str = r"^[A-Za-z0-9:*._/-]{1,128}$";
+pub(crate) const SCOPE_PATTERN: &str = r"^[A-Za-z0-9:*._/-]{1,128}$";
 /// RFC 3339 as portable security.yml holds it (docs/FORMAT.md): uppercase `T` and `Z`,
 /// seconds 00-59, offset hours 00-23; `format: date-time` says the rest to validators that
 /// check formats.
-pub const TIME_PATTERN: &str = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-5][0-9](\.[0-9]+)?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$";
+pub(crate) const TIME_PATTERN: &str = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-5][0-9](\.[0-9]+)?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$";
 /// A token prefix: 1 to 16 of a-z 0-9.
-pub const PREFIX_PATTERN: &str = "^[a-z0-9]{1,16}$";
+pub(crate) const PREFIX_PATTERN: &str = "^[a-z0-9]{1,16}$";
 
 /// The JSON Schema of security.yml, as pretty JSON ending in a newline.
-pub fn security_schema() -> String {
+pub(crate) fn security_schema() -> String {
     render(generator().into_root_schema_for::<SecurityFile>())
 }
 
 /// The JSON Schema of apply's desired-state file, as pretty JSON ending in a newline.
-pub fn desired_schema() -> String {
+pub(crate) fn desired_schema() -> String {
     render(generator().into_root_schema_for::<DesiredFile>())
 }
 
@@ -48,7 +48,7 @@ fn render(schema: Schema) -> String {
 #[derive(Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 #[schemars(title = "tokenctl security.yml")]
-pub struct SecurityFile {
+pub(crate) struct SecurityFile {
     /// File format version; absent means 1. tokenctl refuses to change a file of a higher one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(with = "Version")]
@@ -64,7 +64,7 @@ pub struct SecurityFile {
 /// One API key. Fields tokenctl does not know belong to other tools and are kept.
 #[derive(Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct ApiKey {
+pub(crate) struct ApiKey {
     /// Free text saying what the key is for.
     pub description: Option<String>,
     /// false disables the key at once; absent means true.
@@ -90,7 +90,7 @@ pub struct ApiKey {
 /// An old secret still accepted during a rotation.
 #[derive(Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct PreviousHash {
+pub(crate) struct PreviousHash {
     /// SHA-256 of the old token.
     pub hash: Hash,
     /// When the old secret stops working.
@@ -102,7 +102,7 @@ pub struct PreviousHash {
 #[derive(Deserialize, JsonSchema)]
 #[serde(untagged)]
 #[schemars(title = "tokenctl apply desired state")]
-pub enum DesiredFile {
+pub(crate) enum DesiredFile {
     Wrapped(DesiredWrapped),
     Bare(KeyMap<Option<DesiredKey>>),
 }
@@ -111,7 +111,7 @@ pub enum DesiredFile {
 #[derive(Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[schemars(extend("required" = ["apiKeys"]))]
-pub struct DesiredWrapped {
+pub(crate) struct DesiredWrapped {
     /// Optional; must be 1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(with = "VersionOne")]
@@ -126,7 +126,7 @@ pub struct DesiredWrapped {
 /// new secret that apply prints once.
 #[derive(Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct DesiredKey {
+pub(crate) struct DesiredKey {
     /// Free text; null removes it.
     pub description: Option<String>,
     /// false disables the key.
@@ -155,7 +155,7 @@ pub struct DesiredKey {
 /// A mapping of key name to `T`.
 #[derive(Deserialize)]
 #[serde(transparent)]
-pub struct KeyMap<T>(pub BTreeMap<String, T>);
+pub(crate) struct KeyMap<T>(pub BTreeMap<String, T>);
 
 impl<T: JsonSchema> JsonSchema for KeyMap<T> {
     fn schema_name() -> Cow<'static, str> {
@@ -177,7 +177,7 @@ macro_rules! pattern_type {
         $(#[$doc])*
         #[derive(Deserialize)]
         #[serde(transparent)]
-        pub struct $name(pub String);
+        pub(crate) struct $name(pub(crate) String);
 
         impl JsonSchema for $name {
             fn schema_name() -> Cow<'static, str> {
@@ -232,7 +232,7 @@ pattern_type!(
 /// An address range (203.0.113.0/24, 2001:db8::/32) or a single address.
 #[derive(Deserialize)]
 #[serde(transparent)]
-pub struct Cidr(pub String);
+pub(crate) struct Cidr(pub String);
 
 impl JsonSchema for Cidr {
     fn schema_name() -> Cow<'static, str> {

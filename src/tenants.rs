@@ -9,7 +9,7 @@ use std::time::Duration;
 
 /// One tenant: its name and the path of its security.yml.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Tenant {
+pub(crate) struct Tenant {
     pub name: String,
     pub path: PathBuf,
     root: PathBuf,
@@ -18,7 +18,7 @@ pub struct Tenant {
 impl Tenant {
     /// The store of its file: opened beneath the root, then beneath the tenant's folder
     /// (a link to another tenant's file, or out of the folder, is refused).
-    pub fn store(&self, lock_timeout: Duration) -> Store {
+    pub(crate) fn store(&self, lock_timeout: Duration) -> Store {
         Store::tenant(&self.root, &self.name, lock_timeout)
     }
 }
@@ -26,14 +26,14 @@ impl Tenant {
 /// The tenants under `root`, and the folders that hold a security.yml but are not tenants
 /// (a name tokenctl cannot address, a link leading out of the root), with why.
 #[derive(Debug, Default)]
-pub struct Tenants {
+pub(crate) struct Tenants {
     pub tenants: Vec<Tenant>,
     pub skipped: Vec<(PathBuf, String)>,
 }
 
 /// Lists `<root>/<tenant>/security.yml` in name order (bytewise). Folders without a
 /// security.yml are not tenants and are passed over silently.
-pub fn discover(root: &Path) -> Result<Tenants> {
+pub(crate) fn discover(root: &Path) -> Result<Tenants> {
     let entries = std::fs::read_dir(root).map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound {
             Error::Invalid {
@@ -83,7 +83,7 @@ pub fn discover(root: &Path) -> Result<Tenants> {
 
 /// [`discover`], failing when the root holds no tenant at all: a mistyped `--root` must not
 /// list nothing and pass, green (issue "Operators and scripts", no silent no-op).
-pub fn discover_some(root: &Path) -> Result<Tenants> {
+pub(crate) fn discover_some(root: &Path) -> Result<Tenants> {
     let found = discover(root)?;
     if found.tenants.is_empty() && found.skipped.is_empty() {
         return Err(Error::Invalid {
@@ -96,7 +96,7 @@ pub fn discover_some(root: &Path) -> Result<Tenants> {
 
 /// Runs `load` on every tenant, on as many threads as there are cores, and returns the
 /// results in the tenants' order.
-pub fn load_each<T: Send>(
+pub(crate) fn load_each<T: Send>(
     tenants: &[Tenant],
     load: impl Fn(&Tenant) -> Result<T> + Sync,
 ) -> Vec<Result<T>> {
@@ -135,7 +135,7 @@ pub fn load_each<T: Send>(
 }
 
 /// The tenants under `root`: its folders that hold a security.yml, sorted.
-pub fn tenants_under(root: &std::path::Path) -> Vec<String> {
+pub(crate) fn tenants_under(root: &std::path::Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(root)
         .into_iter()
         .flatten()
@@ -149,7 +149,7 @@ pub fn tenants_under(root: &std::path::Path) -> Vec<String> {
 }
 
 /// The `.yml` and `.yaml` files in `dir`, for "did you mean" on a mistyped --file.
-pub fn yaml_files_in(dir: &std::path::Path) -> Vec<String> {
+pub(crate) fn yaml_files_in(dir: &std::path::Path) -> Vec<String> {
     std::fs::read_dir(dir)
         .into_iter()
         .flatten()

@@ -8,29 +8,29 @@ use jiff::fmt::friendly::SpanParser;
 use jiff::{Span, Timestamp, tz::TimeZone};
 
 /// The units every duration flag takes, for its help and its error messages.
-pub const UNITS: &str = "units: y (calendar years), mo (months), w, d, h, min, s, ms; \
+pub(crate) const UNITS: &str = "units: y (calendar years), mo (months), w, d, h, min, s, ms; \
                          combined as 1y6mo or 1h30min";
 
 /// Where "now" comes from: the system clock, or in test builds env `TOKENCTL_NOW`, which
 /// release builds never read (`commands::Context`).
 #[derive(Debug, Clone, Copy)]
-pub struct Clock {
+pub(crate) struct Clock {
     fixed: Option<Timestamp>,
 }
 
 impl Clock {
     /// The system clock.
-    pub fn system() -> Self {
+    pub(crate) fn system() -> Self {
         Clock { fixed: None }
     }
 
     /// A clock stopped at `at`.
-    pub fn fixed(at: Timestamp) -> Self {
+    pub(crate) fn fixed(at: Timestamp) -> Self {
         Clock { fixed: Some(at) }
     }
 
     /// The current instant, truncated to whole seconds (what the file stores).
-    pub fn now(&self) -> Timestamp {
+    pub(crate) fn now(&self) -> Timestamp {
         let t = self.fixed.unwrap_or_else(Timestamp::now);
         Timestamp::from_second(t.as_second()).unwrap_or(t)
     }
@@ -41,7 +41,7 @@ impl Clock {
 /// added to a date ([`after`]), not counted as a fixed number of seconds. A bare `m` is
 /// refused as ambiguous (an operator writing `--expires 3m` means months, jiff minutes), and
 /// so are negative durations. `flag` names the option in the message.
-pub fn parse_duration(flag: &str, text: &str) -> Result<Span> {
+pub(crate) fn parse_duration(flag: &str, text: &str) -> Result<Span> {
     let bad = |why: &str| {
         Error::Usage(format!(
             "invalid duration {text:?} for {flag}: {why} ({UNITS})"
@@ -90,7 +90,7 @@ fn bare_m(text: &str) -> Option<usize> {
 
 /// `at` plus `span`, counted on the UTC calendar: `1mo` from January 31 is the last day of
 /// February, `1y` from a date is the same date a year later.
-pub fn after(at: Timestamp, span: Span) -> Result<Timestamp> {
+pub(crate) fn after(at: Timestamp, span: Span) -> Result<Timestamp> {
     at.to_zoned(TimeZone::UTC)
         .checked_add(span)
         .map(|z| z.timestamp())
@@ -98,7 +98,7 @@ pub fn after(at: Timestamp, span: Span) -> Result<Timestamp> {
 }
 
 /// `at` minus `span`, counted on the UTC calendar.
-pub fn before(at: Timestamp, span: Span) -> Result<Timestamp> {
+pub(crate) fn before(at: Timestamp, span: Span) -> Result<Timestamp> {
     at.to_zoned(TimeZone::UTC)
         .checked_sub(span)
         .map(|z| z.timestamp())
@@ -107,7 +107,7 @@ pub fn before(at: Timestamp, span: Span) -> Result<Timestamp> {
 
 /// Parses `--lock-timeout`: a fixed length of time in jiff's friendly format (`500ms`, `10s`,
 /// `2m`, `1h`). Here a bare `m` can only be minutes: a lock is never waited for in months.
-pub fn parse_fixed_duration(flag: &str, text: &str) -> Result<std::time::Duration> {
+pub(crate) fn parse_fixed_duration(flag: &str, text: &str) -> Result<std::time::Duration> {
     static PARSER: SpanParser = SpanParser::new();
     PARSER
         .parse_duration(text)
@@ -122,7 +122,7 @@ pub fn parse_fixed_duration(flag: &str, text: &str) -> Result<std::time::Duratio
 }
 
 /// Parses `--expires`: a duration from now, a date (midnight UTC), an RFC 3339 time, or `never`.
-pub fn parse_expiry(text: &str, now: Timestamp) -> Result<Option<Timestamp>> {
+pub(crate) fn parse_expiry(text: &str, now: Timestamp) -> Result<Option<Timestamp>> {
     if text == "never" {
         return Ok(None);
     }
@@ -153,7 +153,7 @@ pub fn parse_expiry(text: &str, now: Timestamp) -> Result<Option<Timestamp>> {
 
 /// A time outside portable security.yml that is still read, for one release, with a warning.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OldTime {
+pub(crate) enum OldTime {
     /// A lowercase `t` or `z` (RFC 3339 allows them; every Go YAML reader refuses them).
     Lowercase,
     /// Year 0000 (PyYAML and ruamel.yaml cannot load it).
@@ -162,7 +162,7 @@ pub enum OldTime {
 
 impl OldTime {
     /// What the construct is, for warnings.
-    pub fn what(self) -> &'static str {
+    pub(crate) fn what(self) -> &'static str {
         match self {
             OldTime::Lowercase => "a lowercase t or z in a time (every Go YAML reader refuses it)",
             OldTime::YearZero => "a time in year 0000 (PyYAML and ruamel.yaml cannot load it)",
@@ -175,7 +175,7 @@ impl OldTime {
 /// 00-23, seconds 00-59 (no leap second), years 0001 to 9999; to the whole second (a fraction
 /// is dropped). A lowercase `t`/`z` or year 0000 is refused here; [`parse_timestamp_old`]
 /// reads them too, for the release that still reads them.
-pub fn parse_timestamp(text: &str) -> Result<Timestamp, String> {
+pub(crate) fn parse_timestamp(text: &str) -> Result<Timestamp, String> {
     match parse_timestamp_old(text)? {
         (t, None) => Ok(t),
         (_, Some(old)) => Err(format!(
@@ -187,12 +187,12 @@ pub fn parse_timestamp(text: &str) -> Result<Timestamp, String> {
 }
 
 /// `text` with `t`/`z` in uppercase: the portable spelling of a time with lowercase ones.
-pub fn portable_spelling(text: &str) -> String {
+pub(crate) fn portable_spelling(text: &str) -> String {
     text.to_ascii_uppercase()
 }
 
 /// As [`parse_timestamp`], but also reads the deprecated spellings, saying which it met.
-pub fn parse_timestamp_old(text: &str) -> Result<(Timestamp, Option<OldTime>), String> {
+pub(crate) fn parse_timestamp_old(text: &str) -> Result<(Timestamp, Option<OldTime>), String> {
     if let Some(t) = canonical(text) {
         if t.as_second() >= YEAR_1.as_second() {
             return Ok((t, None));
@@ -284,16 +284,16 @@ const YEAR_1: Timestamp = Timestamp::constant(-62_135_596_800, 0);
 /// The first instant tokenctl writes: 1970-01-01T00:00:00Z. Earlier times are read, back to
 /// year 1, but never written: several libraries read dates before 1583 days off, and no one
 /// means an expiry before 1970.
-pub const FIRST_WRITTEN: Timestamp = Timestamp::UNIX_EPOCH;
+pub(crate) const FIRST_WRITTEN: Timestamp = Timestamp::UNIX_EPOCH;
 
 /// 1583-01-01T00:00:00Z: times before it are read days off by SnakeYAML, js-yaml 4 and npm
 /// `yaml` (Julian against proleptic Gregorian calendars); `check` reports them.
-pub const GREGORIAN: Timestamp = Timestamp::constant(-12_212_553_600, 0);
+pub(crate) const GREGORIAN: Timestamp = Timestamp::constant(-12_212_553_600, 0);
 
 const WRITTEN_RANGE: &str = "tokenctl writes times from 1970 to 9999 only (several YAML libraries read years before 1583 days off, and Python's cannot load year 0000)";
 
 /// Refuses a time tokenctl would write outside years 1970 to 9999.
-pub fn writable(t: Timestamp) -> Result<Timestamp> {
+pub(crate) fn writable(t: Timestamp) -> Result<Timestamp> {
     if t < FIRST_WRITTEN {
         return Err(Error::Usage(format!(
             "the time {} is before 1970: {WRITTEN_RANGE}",
@@ -343,7 +343,7 @@ fn canonical(text: &str) -> Option<Timestamp> {
 
 /// `t` to the whole second, as files hold times. A time past [`end`] is already whole: its
 /// nanoseconds are the seconds past the end.
-pub fn whole_second(t: Timestamp) -> Timestamp {
+pub(crate) fn whole_second(t: Timestamp) -> Timestamp {
     if t.as_second() == end().as_second() {
         return t;
     }
@@ -383,7 +383,7 @@ fn past_the_end(text: &str) -> Option<Timestamp> {
 }
 
 /// Formats a timestamp as the file stores it: `2026-11-22T10:00:00Z`.
-pub fn format_timestamp(t: Timestamp) -> String {
+pub(crate) fn format_timestamp(t: Timestamp) -> String {
     if t.as_second() == end().as_second() && t.subsec_nanosecond() > 0 {
         return format_past_the_end(i64::from(t.subsec_nanosecond()));
     }
@@ -416,7 +416,7 @@ fn format_past_the_end(past: i64) -> String {
 /// "in 3 days", "2 hours ago": the relative date `list`, `show` and `check` print. Rounded
 /// to the nearest unit, as a person would say it: a 90-day key a second after its creation
 /// expires "in 90 days", not 89.
-pub fn humanize(t: Timestamp, now: Timestamp) -> String {
+pub(crate) fn humanize(t: Timestamp, now: Timestamp) -> String {
     let secs = t.as_second() - now.as_second();
     if secs == 0 {
         return "just now".into();
@@ -470,7 +470,7 @@ fn months_between(from: Timestamp, to: Timestamp) -> Option<i64> {
 }
 
 /// The expiry choices offered by `create`'s form and completion, with the `--expires` value each one stands for.
-pub const EXPIRY_PRESETS: &[(&str, &str)] = &[
+pub(crate) const EXPIRY_PRESETS: &[(&str, &str)] = &[
     ("7 days", "7d"),
     ("30 days", "30d"),
     ("60 days", "60d"),

@@ -9,14 +9,14 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 /// Keys expiring within this are marked "expiring" in lists.
-pub const SOON_SECS: i64 = 7 * 86_400;
+pub(crate) const SOON_SECS: i64 = 7 * 86_400;
 
 /// What `list` and `show` print for one key, and the admin API's key definition (its JSON
 /// Schema is the OpenAPI document's `KeyDefinition`). Never a hash or a secret.
 #[derive(Debug, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 #[schemars(rename = "KeyDefinition")]
-pub struct KeyView {
+pub(crate) struct KeyView {
     /// The key's name: 1 to 64 of A-Z a-z 0-9 - _ .
     pub name: String,
     /// The first 8 hex digits of the stored hash: tells secrets apart without revealing them.
@@ -60,7 +60,7 @@ pub struct KeyView {
 #[derive(Debug, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 #[schemars(rename = "PreviousSecret")]
-pub struct PreviousView {
+pub(crate) struct PreviousView {
     /// The first 8 hex digits of the old secret's hash.
     pub fingerprint: String,
     /// When the old secret stops working (RFC 3339, UTC).
@@ -69,7 +69,7 @@ pub struct PreviousView {
 }
 
 impl KeyView {
-    pub fn new(key: &ApiKey, usage: Option<&Usage>, now: Timestamp) -> Self {
+    pub(crate) fn new(key: &ApiKey, usage: Option<&Usage>, now: Timestamp) -> Self {
         let expired = key.is_expired(now);
         let soon = key
             .expires_at
@@ -114,7 +114,10 @@ impl KeyView {
     }
 
     /// Sets [`KeyView::shares_secret_with`] from [`crate::verify::shared_secrets`].
-    pub fn with_shared(mut self, shared: &std::collections::HashMap<&str, Vec<&str>>) -> Self {
+    pub(crate) fn with_shared(
+        mut self,
+        shared: &std::collections::HashMap<&str, Vec<&str>>,
+    ) -> Self {
         if let Some(others) = shared.get(self.name.as_str()) {
             self.shares_secret_with = others.iter().map(|s| s.to_string()).collect();
         }
@@ -124,7 +127,7 @@ impl KeyView {
 
 /// The warning `list` and `show` print for keys that share a secret, or `None`. It names
 /// at most [`crate::verify::MAX_NAMED`] keys.
-pub fn shared_warning(views: &[KeyView]) -> Option<String> {
+pub(crate) fn shared_warning(views: &[KeyView]) -> Option<String> {
     let shared: Vec<&KeyView> = views
         .iter()
         .filter(|v| !v.shares_secret_with.is_empty())

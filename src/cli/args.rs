@@ -184,7 +184,7 @@ fn parse_mode(text: &str) -> crate::Result<u32> {
 /// A file's SHA-256 as a user has it at hand: `sha256sum`'s `<hex>  <file>` line (so that
 /// `--if-unchanged "$(sha256sum security.yml)"` works), its 64 hex digits alone, or
 /// `sha256:<hex>` as tokenctl prints it. The value is `sha256:<64 lowercase hex>`.
-pub fn file_digest(text: &str) -> Result<String, String> {
+pub(crate) fn file_digest(text: &str) -> Result<String, String> {
     let hex = text.strip_prefix("sha256:").unwrap_or(text);
     // sha256sum: `<hex>  <file>` (two spaces; ` *` in binary mode).
     let hex = match hex.split_once(' ') {
@@ -676,7 +676,7 @@ pub struct ApplyArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct ServeArgs {
+pub(crate) struct ServeArgs {
     /// Address and port to listen on (port 0: any free port, printed on stdout).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
     pub listen: String,

@@ -34,10 +34,10 @@ pub const SERVE_ARG: &str = "__clipboard-serve";
 
 /// How long a copied secret stays on the clipboard unless `--copy-for` says otherwise
 /// (KeePassXC's default is 10 s, `pass -c`'s 45 s).
-pub const DEFAULT_CLEAR_AFTER: Duration = Duration::from_secs(45);
+pub(crate) const DEFAULT_CLEAR_AFTER: Duration = Duration::from_secs(45);
 
 /// A clipboard time for the notice: "45 seconds", "2 minutes", "1 hour", "2.5 seconds".
-pub fn describe(d: Duration) -> String {
+pub(crate) fn describe(d: Duration) -> String {
     if d.subsec_millis() != 0 || d.is_zero() {
         return format!("{} seconds", d.as_millis() as f64 / 1000.0);
     }
@@ -52,7 +52,7 @@ pub fn describe(d: Duration) -> String {
 
 /// Why the secret could not be copied. The message never contains the secret.
 #[derive(Debug, Error)]
-pub enum ClipboardError {
+pub(crate) enum ClipboardError {
     #[error("no display to copy to (neither WAYLAND_DISPLAY nor DISPLAY is set)")]
     NoDisplay,
     #[error("clipboard unavailable: {0}")]
@@ -62,8 +62,9 @@ pub enum ClipboardError {
 }
 
 // arboard's X11 and Wayland backends cover every Unix but macOS (Android has no backend).
+pub use helper::serve_child;
 #[cfg(all(unix, not(target_os = "macos")))]
-pub use helper::{available, copy, serve_child};
+pub(crate) use helper::{available, copy};
 
 #[cfg(all(unix, not(target_os = "macos")))]
 mod helper {
@@ -83,14 +84,17 @@ mod helper {
     const POLL: Duration = Duration::from_millis(250);
 
     /// Whether a copy can work: a Wayland or X11 display is named.
-    pub fn available() -> bool {
+    pub(crate) fn available() -> bool {
         let set = |v: &str| std::env::var_os(v).is_some_and(|d| !d.is_empty());
         set("WAYLAND_DISPLAY") || set("DISPLAY")
     }
 
     /// Puts `secret` on the CLIPBOARD selection, served by a detached helper process for
     /// `clear_after`. Returns how long it stays there.
-    pub fn copy(secret: &str, clear_after: Duration) -> Result<Option<Duration>, ClipboardError> {
+    pub(crate) fn copy(
+        secret: &str,
+        clear_after: Duration,
+    ) -> Result<Option<Duration>, ClipboardError> {
         // Checked here so that a headless run fails at once, without spawning anything.
         if !available() {
             return Err(ClipboardError::NoDisplay);

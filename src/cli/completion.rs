@@ -11,7 +11,7 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 
 /// Key names of the located file (show, update, delete, rotate).
-pub fn key_names() -> ArgValueCandidates {
+pub(crate) fn key_names() -> ArgValueCandidates {
     ArgValueCandidates::new(|| {
         let Some(doc) = located_document() else {
             return Vec::new();
@@ -26,7 +26,7 @@ pub fn key_names() -> ArgValueCandidates {
 
 /// Tenant names: the folders under the root (from the line, `TOKENCTL_ROOT` or `tenants`)
 /// that hold a security.yml.
-pub fn tenants() -> ArgValueCandidates {
+pub(crate) fn tenants() -> ArgValueCandidates {
     ArgValueCandidates::new(|| {
         let line = Line::from_args();
         crate::tenants::tenants_under(&line.root())
@@ -38,7 +38,7 @@ pub fn tenants() -> ArgValueCandidates {
 
 /// Scopes for --permission, --add-permission and --remove-permission: the file's
 /// `permissions:` catalog, or, without one, the scopes its keys already have.
-pub fn scopes() -> ArgValueCandidates {
+pub(crate) fn scopes() -> ArgValueCandidates {
     ArgValueCandidates::new(|| {
         let Some(doc) = located_document() else {
             return Vec::new();
@@ -59,7 +59,7 @@ pub fn scopes() -> ArgValueCandidates {
 }
 
 /// The expiry presets of the create form, for --expires.
-pub fn expiry_presets() -> ArgValueCandidates {
+pub(crate) fn expiry_presets() -> ArgValueCandidates {
     ArgValueCandidates::new(|| {
         crate::time::EXPIRY_PRESETS
             .iter()
@@ -70,7 +70,7 @@ pub fn expiry_presets() -> ArgValueCandidates {
 }
 
 /// Durations for the filters and --grace.
-pub fn durations() -> ArgValueCandidates {
+pub(crate) fn durations() -> ArgValueCandidates {
     ArgValueCandidates::new(|| {
         ["1h", "24h", "7d", "14d", "30d", "90d", "6mo", "1y"]
             .into_iter()

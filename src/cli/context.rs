@@ -12,16 +12,14 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 /// What every command needs, decided once from the global options and the environment.
-pub struct Context {
+pub(crate) struct Context {
     pub location: Location,
     /// How the file was chosen, for messages: `--tenant acmee under --root tenants`.
     pub origin: String,
     pub format: Format,
     /// Colour on stdout.
     pub color: bool,
-    /// Colour on stderr.
-    pub color_err: bool,
-    pub clock: Clock,
+    pub(crate) clock: Clock,
     pub lock_timeout: Duration,
     /// May we prompt? Only with a terminal on stdin and stderr, and CI unset.
     pub interactive: bool,
@@ -34,13 +32,9 @@ pub struct Context {
 }
 
 impl Context {
-    pub fn from_global(g: &Global) -> Result<Self> {
-        Self::for_command(g, false)
-    }
-
     /// The context of a command; `serve` takes `--file` and `--tenant` together (the file,
     /// served as that tenant).
-    pub fn for_command(g: &Global, serve: bool) -> Result<Self> {
+    pub(crate) fn for_command(g: &Global, serve: bool) -> Result<Self> {
         let (file, tenant) = locating(g, serve)?;
         let clock = clock()?;
         let lock_timeout = crate::time::parse_fixed_duration("--lock-timeout", &g.lock_timeout)?;
@@ -65,7 +59,6 @@ impl Context {
             },
             format: g.format,
             color,
-            color_err,
             clock,
             lock_timeout,
             interactive: std::io::stdin().is_terminal() && std::io::stderr().is_terminal() && !ci,
@@ -81,19 +74,19 @@ impl Context {
         })
     }
 
-    pub fn path(&self) -> Result<PathBuf> {
+    pub(crate) fn path(&self) -> Result<PathBuf> {
         self.location.resolve()
     }
 
     /// The store of the file the options name; its warnings go to stderr.
-    pub fn store(&self) -> Result<Store> {
+    pub(crate) fn store(&self) -> Result<Store> {
         Ok(Store::at(&self.location, self.lock_timeout)?.with_warnings(crate::text::print_warning))
     }
 
     /// Reads the file for a reading command: a missing file is an error naming the path, how
     /// it was chosen and the nearest tenant, never an empty list (a mistyped tenant in a CI
     /// job must fail, not succeed doing nothing).
-    pub fn read_existing(&self, store: &Store) -> Result<crate::document::Document> {
+    pub(crate) fn read_existing(&self, store: &Store) -> Result<crate::document::Document> {
         let doc = store.read()?;
         if doc.missing {
             return Err(self.missing_file(store.path()));
@@ -103,7 +96,7 @@ impl Context {
 
     /// Fails, as [`Context::read_existing`] would, when the file does not exist: for
     /// commands that change an existing key, before the lock creates any folder.
-    pub fn require_file(&self, store: &Store) -> Result<()> {
+    pub(crate) fn require_file(&self, store: &Store) -> Result<()> {
         match std::fs::metadata(store.path()) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 Err(self.missing_file(store.path()))
@@ -117,7 +110,7 @@ impl Context {
     /// wrong folder, must not make a tenant no server reads. The first tenant under a root
     /// named with --root or TOKENCTL_ROOT that holds no tenant yet needs no flag. A --file is
     /// the operator's own path and is never refused.
-    pub fn allow_new_tenant(&self, new_tenant: bool) -> Result<()> {
+    pub(crate) fn allow_new_tenant(&self, new_tenant: bool) -> Result<()> {
         let (None, Some(tenant), Some(root)) = (
             &self.location.file,
             &self.location.tenant,
@@ -161,7 +154,7 @@ impl Context {
 
     /// The error for a file that does not exist: the path, how it was chosen, and what to do
     /// (the nearest tenant or file when the name looks mistyped).
-    pub fn missing_file(&self, path: &std::path::Path) -> Error {
+    pub(crate) fn missing_file(&self, path: &std::path::Path) -> Error {
         let mut hint = None;
         match (
             &self.location.file,
@@ -205,12 +198,12 @@ impl Context {
     }
 
     /// Says on stderr that a write created the file.
-    pub fn say_created(&self, path: &std::path::Path) {
+    pub(crate) fn say_created(&self, path: &std::path::Path) {
         self.say(format!("Created {}", path.display()));
     }
 
     /// A short name for the file in messages: the tenant, or the path.
-    pub fn file_label(&self) -> String {
+    pub(crate) fn file_label(&self) -> String {
         match (&self.location.file, &self.location.tenant) {
             (None, Some(t)) => t.clone(),
             _ => self
@@ -222,17 +215,17 @@ impl Context {
 
     /// A message for the operator on stderr, secrets redacted and control characters
     /// visible ([`crate::text::message`]).
-    pub fn say(&self, message: impl AsRef<str>) {
+    pub(crate) fn say(&self, message: impl AsRef<str>) {
         eprintln!("{}", crate::text::message(message.as_ref()));
     }
 
     /// A table for people: `table`, or `wide` (every column, whatever the terminal's width).
-    pub fn is_table(&self) -> bool {
+    pub(crate) fn is_table(&self) -> bool {
         matches!(self.format, Format::Table | Format::Wide)
     }
 
     /// `-o wide`: tables keep every column.
-    pub fn is_wide(&self) -> bool {
+    pub(crate) fn is_wide(&self) -> bool {
         self.format == Format::Wide
     }
 }
@@ -310,7 +303,7 @@ fn origin(g: &Global, by_file: bool) -> String {
 /// The command line as the user typed it, with `--yes` added: the suggestion of a refusal
 /// to ask without a terminal keeps every flag the user gave (`--ignore-missing`, `-t acme`).
 /// Words a shell would split or expand are single-quoted.
-pub fn command_with_yes() -> String {
+pub(crate) fn command_with_yes() -> String {
     let quote = |w: String| {
         let plain = !w.is_empty()
             && w.chars().all(|c| {
@@ -334,19 +327,19 @@ pub fn command_with_yes() -> String {
 /// return and the process to exit, which frees it all at once. (A tenth of `verify`'s time
 /// on 10,000 keys was spent in destructors.) Only for the ends of read-only commands, never
 /// in the store, which long-running library users call in a loop.
-pub fn leak_at_exit<T>(value: T) {
+pub(crate) fn leak_at_exit<T>(value: T) {
     std::mem::forget(value);
 }
 
 /// A refused key definition (crate::keys::definition) as a usage error naming the flag the
 /// value came from (`--allow-ip: invalid address range "10.0.0.0/33": ...`). `flag` names
 /// the flags where they differ from [`flag_of`]'s (`update --add-permission`).
-pub fn flag_error(e: crate::keys::FieldError, flag: Option<&str>) -> Error {
+pub(crate) fn flag_error(e: crate::keys::FieldError, flag: Option<&str>) -> Error {
     Error::Usage(e.message(flag.unwrap_or(flag_of(e.field))))
 }
 
 /// The flag of `create` and `update` that gives a field.
-pub fn flag_of(field: crate::model::Field) -> &'static str {
+pub(crate) fn flag_of(field: crate::model::Field) -> &'static str {
     use crate::model::Field;
     match field {
         Field::Name => "NAME",

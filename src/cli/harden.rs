@@ -22,7 +22,7 @@ pub fn forbid_dumps() {
 /// waiting until the helper exits.
 ///
 /// Call it first thing in `main`, before anything opened a descriptor that something owns.
-pub fn close_inherited_fds() {
+pub(crate) fn close_inherited_fds() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     #[allow(unsafe_code)]
     // SAFETY: called before the program opened anything: every descriptor above 2 was

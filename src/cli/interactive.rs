@@ -24,13 +24,13 @@ use std::time::{Duration, Instant};
 /// [`Error::Interrupted`], and the guard's drop shows the cursor. A SIGINT that comes while
 /// the terminal is not in raw mode leaves the prompt's read blocked (it is restarted), so a
 /// watcher thread ends the process itself if the prompt has not returned by then.
-pub struct PromptGuard {
+pub(crate) struct PromptGuard {
     handle: Option<signal_hook::iterator::Handle>,
     watcher: Option<std::thread::JoinHandle<()>>,
 }
 
 impl PromptGuard {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let Ok(mut signals) = signal_hook::iterator::Signals::new([signal_hook::consts::SIGINT])
         else {
             // No handler: Ctrl-C kills the process, which still writes nothing.
@@ -86,7 +86,7 @@ impl Drop for PromptGuard {
 /// answer is typed (y, yes, n, no, any case; Enter alone takes the default) and taken on
 /// Enter. A question answered on a single key took the rest of "yes⏎" as the answer to the
 /// next prompt, and left the `o` of "no⏎" for the shell.
-pub fn yes_no(theme: &dyn Theme, prompt: &str, default: bool) -> Result<bool> {
+pub(crate) fn yes_no(theme: &dyn Theme, prompt: &str, default: bool) -> Result<bool> {
     let hint = if default { "Y/n" } else { "y/N" };
     let typed: String = Input::with_theme(theme)
         .with_prompt(format!("{prompt} [{hint}]"))
@@ -166,7 +166,7 @@ fn answer(typed: &str) -> Option<Option<bool>> {
 }
 
 /// Maps a prompt failure (Ctrl-C surfaces as an `Interrupted` I/O error) to an error.
-pub fn prompt_error(e: dialoguer::Error) -> Error {
+pub(crate) fn prompt_error(e: dialoguer::Error) -> Error {
     match e {
         dialoguer::Error::IO(io) if io.kind() == std::io::ErrorKind::Interrupted => {
             // The cursor is still on the prompt's line: the message starts on a line of its own.
@@ -180,10 +180,10 @@ pub fn prompt_error(e: dialoguer::Error) -> Error {
 /// The prompts' look: dialoguer's colourful theme, with a `>` on the current line of every
 /// list (its multi-select marks it by colour alone, invisible under NO_COLOR) and error
 /// lines cut to the terminal's width (a wrapped one is only half cleared after a valid answer).
-pub struct FormTheme(ColorfulTheme);
+pub(crate) struct FormTheme(ColorfulTheme);
 
 impl FormTheme {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         FormTheme(ColorfulTheme {
             active_item_prefix: style(">".to_string()).for_stderr().green(),
             picked_item_prefix: style(">".to_string()).for_stderr().green(),
@@ -301,7 +301,11 @@ impl Theme for FormTheme {
 
 /// Asks for everything `create NAME` takes; flags already given become the defaults.
 /// Returns the arguments to create with, after the operator confirmed the summary.
-pub fn create_form(ctx: &Context, doc: &Document, mut args: CreateArgs) -> Result<CreateArgs> {
+pub(crate) fn create_form(
+    ctx: &Context,
+    doc: &Document,
+    mut args: CreateArgs,
+) -> Result<CreateArgs> {
     let _guard = PromptGuard::new();
     let theme = FormTheme::new();
     let now = ctx.clock.now();
@@ -496,7 +500,7 @@ fn scope_problem(scope: &str) -> Option<String> {
 
 /// After the secret was printed: offers to copy it, unless `--copy` did already, and only
 /// when a copy can work (a display is there).
-pub fn offer_copy(ctx: &Context, secret: &crate::token::Secret) -> Result<()> {
+pub(crate) fn offer_copy(ctx: &Context, secret: &crate::token::Secret) -> Result<()> {
     if !crate::cli::clipboard::available() {
         return Ok(());
     }

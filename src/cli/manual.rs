@@ -4,7 +4,7 @@
 use crate::error::exit;
 
 /// `text` (a command's examples) followed by every exit code: the root command's `--help`.
-pub fn with_exit_codes(text: &str) -> String {
+pub(crate) fn with_exit_codes(text: &str) -> String {
     let mut out = format!("{text}\n\nExit codes:");
     for (code, meaning) in EXIT_CODES {
         out.push_str(&format!("\n  {code:>3}  {meaning}"));
@@ -56,7 +56,7 @@ pub const EXIT_CODES: &[(u8, &str)] = &[
 ];
 
 /// What 4 and 5 mean for `verify`, in the words of the reasons it prints.
-pub const VERIFY_EXIT_CODES: &[(u8, &str)] = &[
+pub(crate) const VERIFY_EXIT_CODES: &[(u8, &str)] = &[
     (
         exit::REJECTED,
         "The token is rejected, as a server would answer HTTP 401: the input is empty, has \
@@ -75,7 +75,7 @@ pub const VERIFY_EXIT_CODES: &[(u8, &str)] = &[
 ];
 
 /// What 0, 1 and 10 mean for `scan`.
-pub const SCAN_EXIT_CODES: &[(u8, &str)] = &[
+pub(crate) const SCAN_EXIT_CODES: &[(u8, &str)] = &[
     (
         exit::SUCCESS,
         "No secret that works was found (tokens of disabled or expired keys, rotated-out, \
@@ -96,7 +96,7 @@ pub const SCAN_EXIT_CODES: &[(u8, &str)] = &[
 ];
 
 /// The exit codes a command's man page explains before the list of all of them.
-pub fn exit_codes_of(command: &str) -> Option<&'static [(u8, &'static str)]> {
+pub(crate) fn exit_codes_of(command: &str) -> Option<&'static [(u8, &'static str)]> {
     match command {
         "verify" => Some(VERIFY_EXIT_CODES),
         "scan" => Some(SCAN_EXIT_CODES),
@@ -105,7 +105,7 @@ pub fn exit_codes_of(command: &str) -> Option<&'static [(u8, &'static str)]> {
 }
 
 /// The environment variables tokenctl reads.
-pub const ENVIRONMENT: &[(&str, &str)] = &[
+pub(crate) const ENVIRONMENT: &[(&str, &str)] = &[
     ("TOKENCTL_FILE", "The security.yml to use, as --file."),
     ("TOKENCTL_TENANT", "The tenant, as --tenant."),
     (
@@ -133,7 +133,7 @@ pub const ENVIRONMENT: &[(&str, &str)] = &[
 ];
 
 /// The files tokenctl reads and writes, for one security.yml.
-pub const FILES: &[(&str, &str)] = &[
+pub(crate) const FILES: &[(&str, &str)] = &[
     (
         "<root>/<tenant>/security.yml",
         "The keys: names, definitions and the SHA-256 of each secret, never a secret. \

@@ -2,20 +2,36 @@
 //! in, one file per subcommand ([`commands`]), and what only a terminal needs (tables,
 //! prompts, the clipboard, completion, man pages). Nothing below it imports it.
 
-pub mod args;
-pub mod clipboard;
-pub mod commands;
-pub mod completion;
-pub mod context;
-pub mod harden;
-pub mod interactive;
-pub mod manual;
-pub mod output;
-pub mod secrets;
+// The doc comments of clap's types are the `--help` text (`<root>/<tenant>`, `[1]`), and the
+// module is hidden from the library's documentation: rustdoc's markup rules do not apply.
+#![allow(
+    rustdoc::invalid_html_tags,
+    rustdoc::broken_intra_doc_links,
+    rustdoc::private_intra_doc_links
+)]
+
+pub(crate) mod args;
+pub(crate) mod clipboard;
+pub(crate) mod commands;
+pub(crate) mod completion;
+pub(crate) mod context;
+pub(crate) mod harden;
+pub(crate) mod interactive;
+pub(crate) mod manual;
+pub(crate) mod output;
+pub(crate) mod secrets;
 
 use crate::error::Result;
 pub use args::Cli;
+// What the binary and the tests of generated files reach; the rest of the front end is
+// the crate's own.
 use args::Command;
+pub use clipboard::{SERVE_ARG, serve_child};
+pub use commands::completions::{
+    SHELLS, completion_command, exit_codes_markdown, reference_markdown,
+};
+pub use harden::forbid_dumps;
+pub use manual::EXIT_CODES;
 
 /// What the binary learnt about its process before `main`, which a library cannot see.
 #[derive(Debug, Clone, Copy, Default)]

@@ -30,7 +30,11 @@ pub enum ColorChoice {
 }
 
 /// Writes `value` as JSON (pretty, newline-terminated) or YAML.
-pub fn write_data<T: Serialize>(out: &mut dyn Write, format: Format, value: &T) -> Result<()> {
+pub(crate) fn write_data<T: Serialize>(
+    out: &mut dyn Write,
+    format: Format,
+    value: &T,
+) -> Result<()> {
     // Streamed, not built as one string: `list` of 100,000 keys is tens of megabytes of JSON.
     let mut out = std::io::BufWriter::with_capacity(64 * 1024, out);
     match format {
@@ -56,7 +60,7 @@ pub fn write_data<T: Serialize>(out: &mut dyn Write, format: Format, value: &T) 
 /// error and exit 1 that fail a `bash -eo pipefail` step; the command still runs to its
 /// verdict (check's 7, verify's 4, scan's 10). Never for a new secret: its delivery must fail
 /// loudly, before the file is replaced.
-pub fn data_out() -> DataOut {
+pub(crate) fn data_out() -> DataOut {
     DataOut {
         inner: std::io::stdout().lock(),
         gone: false,
@@ -64,7 +68,7 @@ pub fn data_out() -> DataOut {
 }
 
 /// See [`data_out`].
-pub struct DataOut {
+pub(crate) struct DataOut {
     inner: std::io::StdoutLock<'static>,
     /// The reader has gone (EPIPE): the rest is dropped.
     gone: bool,
@@ -101,7 +105,7 @@ impl Write for DataOut {
 }
 
 /// A table in the style of kubectl and gh: no borders, colour only when asked for.
-pub fn table(header: &[&str], color: bool) -> Table {
+pub(crate) fn table(header: &[&str], color: bool) -> Table {
     let mut t = Table::new();
     t.load_style(presets::NOTHING)
         .set_content_arrangement(ContentArrangement::Dynamic);
@@ -123,7 +127,7 @@ pub fn table(header: &[&str], color: bool) -> Table {
 
 /// The width to fit tables to: `COLUMNS` when set, else the terminal's; none (no
 /// wrapping) when stdout is not a terminal, so that piped output keeps whole lines.
-pub fn terminal_width() -> Option<u16> {
+pub(crate) fn terminal_width() -> Option<u16> {
     if let Some(w) = std::env::var("COLUMNS")
         .ok()
         .and_then(|c| c.trim().parse::<u16>().ok())
@@ -137,7 +141,7 @@ pub fn terminal_width() -> Option<u16> {
 /// How a column of a table gives way when the terminal is narrow: at which step, counting
 /// from 1, it is dropped or starts to wrap.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Give {
+pub(crate) enum Give {
     /// Keeps its width whatever happens.
     Keep,
     /// Dropped at this step.
@@ -156,7 +160,7 @@ pub enum Give {
 /// must). A column wraps only between words (`dns:read, domains:read` after the comma),
 /// never inside one. Without a width (stdout not a terminal, `-o wide`), lines are never
 /// wrapped. Returns the columns dropped, by index, for the note that says so.
-pub fn fit(t: &mut Table, width: Option<u16>, give: &[Give]) -> Vec<usize> {
+pub(crate) fn fit(t: &mut Table, width: Option<u16>, give: &[Give]) -> Vec<usize> {
     use comfy_table::{ColumnConstraint, Width};
     let Some(width) = width else {
         t.set_content_arrangement(ContentArrangement::Disabled);
@@ -320,7 +324,7 @@ pub fn fit(t: &mut Table, width: Option<u16>, give: &[Give]) -> Vec<usize> {
 
 /// What restricts a key beyond its permissions, in a word each: so that `*` on a key
 /// limited to one address range does not read as unrestricted.
-pub fn limits(v: &KeyView) -> String {
+pub(crate) fn limits(v: &KeyView) -> String {
     let mut out = Vec::new();
     if v.allowed_ips.is_some() {
         out.push("ip");
@@ -340,18 +344,12 @@ pub fn limits(v: &KeyView) -> String {
 
 /// When a key expires, relative to now, as `list` and `show` both say it: "in 90 days",
 /// "expired 2 days ago", "never".
-pub fn relative_expiry(expires_at: Option<Timestamp>, now: Timestamp) -> String {
+pub(crate) fn relative_expiry(expires_at: Option<Timestamp>, now: Timestamp) -> String {
     match expires_at {
         None => "never".into(),
         Some(t) if t <= now => format!("expired {}", humanize(t, now)),
         Some(t) => humanize(t, now),
     }
-}
-
-/// A table cell of text from a file: control characters shown as escapes
-/// ([`crate::text::Visible`]), so that no cell can write to the terminal.
-pub fn cell(text: &str) -> Cell {
-    Cell::new(crate::text::visible(text))
 }
 
 /// The list table: the most useful columns first; styled rows for disabled (dim) and
@@ -360,7 +358,7 @@ pub fn cell(text: &str) -> Cell {
 /// With `tenants` (one per view), a TENANT column comes first (`list --all-tenants`).
 /// The list table, and the headers of the columns a narrow terminal left out (for a note on
 /// stderr). `wide` (`-o wide`): every column, whatever the width.
-pub fn key_table(
+pub(crate) fn key_table(
     views: &[KeyView],
     tenants: Option<&[&str]>,
     now: Timestamp,
@@ -442,7 +440,7 @@ pub fn key_table(
 }
 
 /// The note under a table that a narrow terminal left columns out of.
-pub fn hidden_note(hidden: &[&str]) -> Option<String> {
+pub(crate) fn hidden_note(hidden: &[&str]) -> Option<String> {
     match hidden {
         [] => None,
         [one] => Some(format!(
@@ -509,7 +507,7 @@ fn row(v: &KeyView, tenant: Option<&str>, now: Timestamp) -> Vec<String> {
 /// of each left-aligned cell, trailing spaces trimmed), built directly: comfy-table takes
 /// seconds and hundreds of megabytes for the 100,000 rows of `list --all-tenants` in a pipe.
 /// Cells are single-line here (names, scopes, dates), so width is the count of characters.
-pub fn plain_table(header: &[&str], rows: &[Vec<String>]) -> String {
+pub(crate) fn plain_table(header: &[&str], rows: &[Vec<String>]) -> String {
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for row in rows {
         for (w, cell) in widths.iter_mut().zip(row) {

@@ -10,7 +10,7 @@ use zeroize::Zeroizing;
 /// Reads at most `limit` bytes of stdin for a secret: unbuffered (`io::stdin()`'s buffer
 /// would keep a copy), into memory that never grows and is zeroized on drop. `None` when
 /// stdin holds more than `limit` bytes.
-pub fn read_stdin_secret(limit: usize) -> std::io::Result<Option<Zeroizing<Vec<u8>>>> {
+pub(crate) fn read_stdin_secret(limit: usize) -> std::io::Result<Option<Zeroizing<Vec<u8>>>> {
     use std::io::Read;
     use std::os::fd::AsFd;
     let mut buf = Zeroizing::new(vec![0u8; limit + 1]);
@@ -43,7 +43,7 @@ pub fn read_stdin_secret(limit: usize) -> std::io::Result<Option<Zeroizing<Vec<u
 
 /// `--copy` / `--copy-for`: for how long to put the secret on the clipboard, if at all.
 /// Parsed before anything is written, so that a bad duration changes nothing.
-pub fn copy_for(out: &crate::cli::args::SecretOutput) -> Result<Option<Duration>> {
+pub(crate) fn copy_for(out: &crate::cli::args::SecretOutput) -> Result<Option<Duration>> {
     let Some(text) = &out.copy_for else {
         return Ok(out
             .copy
@@ -60,7 +60,7 @@ pub fn copy_for(out: &crate::cli::args::SecretOutput) -> Result<Option<Duration>
 }
 
 /// Copies a new secret to the clipboard, saying on stderr for how long, or why not.
-pub fn copy_secret(
+pub(crate) fn copy_secret(
     ctx: &Context,
     secret: &crate::token::Secret,
     clear_after: Duration,
@@ -90,7 +90,7 @@ pub fn copy_secret(
 /// rotation, nobody would hold a working one), unless `copy` delivers the secret; when stdout
 /// is /dev/null by the user's choice, goes ahead, warning even with `--quiet`. `how` says what
 /// the command offers instead (", or add --copy").
-pub fn check_secret_sink(ctx: &Context, count: usize, copy: bool, how: &str) -> Result<()> {
+pub(crate) fn check_secret_sink(ctx: &Context, count: usize, copy: bool, how: &str) -> Result<()> {
     if count == 0 {
         return Ok(());
     }
@@ -144,7 +144,7 @@ fn stdout_is_dev_null() -> bool {
 
 /// How new secrets are printed on stdout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SecretShape {
+pub(crate) enum SecretShape {
     /// One key: the secret alone on a line (table, `--quiet`), or one JSON/YAML object.
     One,
     /// Several names: a `NAME SECRET` line each (table, `--quiet`), or a JSON/YAML array.
@@ -152,7 +152,7 @@ pub enum SecretShape {
 }
 
 /// Prints one new secret (see [`print_secrets`]).
-pub fn print_secret(
+pub(crate) fn print_secret(
     ctx: &Context,
     key: &crate::model::ApiKey,
     secret: &crate::token::Secret,
@@ -165,7 +165,7 @@ pub fn print_secret(
 /// Prints new secrets on stdout, in `shape`. This is the delivery of the secrets: it runs
 /// before the file is replaced, and its error (a full disk, a closed pipe) stops the write.
 /// Notices and the clipboard come after, from [`announce_secrets`].
-pub fn print_secrets(
+pub(crate) fn print_secrets(
     ctx: &Context,
     created: &[(&crate::model::ApiKey, &crate::token::Secret)],
     shape: SecretShape,
@@ -252,7 +252,7 @@ pub fn print_secrets(
 
 /// After the file holds the new secret's hash: copies it to the clipboard when asked, and
 /// says on stderr what happened (see [`announce_secrets`]).
-pub fn announce_secret(
+pub(crate) fn announce_secret(
     ctx: &Context,
     key: &crate::model::ApiKey,
     secret: &crate::token::Secret,
@@ -266,7 +266,7 @@ pub fn announce_secret(
 /// After the file holds the new secrets' hashes: copies the secret to the clipboard when
 /// asked (one secret only: `create` refuses --copy with several names), and says on stderr
 /// what happened.
-pub fn announce_secrets(
+pub(crate) fn announce_secrets(
     ctx: &Context,
     created: &[(&crate::model::ApiKey, &crate::token::Secret)],
     quiet: bool,

@@ -125,7 +125,7 @@ pub(crate) fn field_changes(old: &ApiKey, new: &ApiKey) -> Vec<(Field, Option<Va
 }
 
 /// Sets (or with `None` removes) one of tokenctl's fields of `key`, from the value a plan
-/// shows: the inverse of [`field_changes`].
+/// shows: the inverse of `field_changes`.
 pub fn set_field(key: &mut ApiKey, field: Field, value: Option<&Value>) -> Result<()> {
     let bad = || internal(format!("field {field} cannot take {value:?}"));
     match (field, value) {
@@ -191,7 +191,10 @@ impl Planned {
     /// The keys the new text must hold, in order: `base`'s (the document planned against)
     /// with the replaced ones replaced and the removed ones gone, then the added ones. (The
     /// whole model is never copied: a write on a large file changes a key or two.)
-    pub fn intended_keys<'a>(&'a self, base: &'a SecurityFile) -> impl Iterator<Item = &'a ApiKey> {
+    pub(crate) fn intended_keys<'a>(
+        &'a self,
+        base: &'a SecurityFile,
+    ) -> impl Iterator<Item = &'a ApiKey> {
         base.keys
             .iter()
             .filter(|k| !self.removed.contains(&k.name))

@@ -116,7 +116,7 @@ pub(crate) struct FieldLayout {
 
 impl Layout {
     /// Moves every position by `by` bytes (for a text read after a BOM).
-    pub fn shift(&mut self, by: usize) {
+    pub(super) fn shift(&mut self, by: usize) {
         self.top_end += by;
         for (start, end, _) in &mut self.portability.fixes {
             *start += by;
@@ -203,13 +203,13 @@ pub(crate) fn simple_key(text: &str, start: usize, end: usize) -> bool {
 }
 
 impl EntryLayout {
-    pub fn key_simple(&self, text: &str) -> bool {
+    pub(super) fn key_simple(&self, text: &str) -> bool {
         simple_key(text, self.key_start, self.key_end)
     }
 }
 
 impl FieldLayout {
-    pub fn key_simple(&self, text: &str) -> bool {
+    pub(super) fn key_simple(&self, text: &str) -> bool {
         simple_key(text, self.key_start, self.key_end)
     }
 }

@@ -2,9 +2,9 @@
 //!
 //! [`Document::load`] reads the syntax tree ([`crate::yaml`]) into the model
 //! ([`crate::model::SecurityFile`]) and records where each key and field sits
-//! ([`layout`], by [`load`]). A write is an [`Edit`] said of the model ([`edit`]); the
-//! planner ([`plan`]) makes it the new text by splices at those positions, with scalars
-//! written by [`render`]; the prover ([`prove`]) checks the whole new text reads as intended
+//! (`layout`, by `load`). A write is an [`Edit`] said of the model (`edit`); the
+//! planner (`plan`) makes it the new text by splices at those positions, with scalars
+//! written by [`render`]; the prover (`prove`) checks the whole new text reads as intended
 //! before the store replaces the file ([`Document::edited`] does both).
 
 pub mod desired;

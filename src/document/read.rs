@@ -9,7 +9,7 @@ use std::fmt::Display;
 
 /// A value refused: where (a byte offset of the text) and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Refused {
+pub(super) struct Refused {
     pub at: usize,
     pub message: String,
 }
@@ -24,7 +24,7 @@ fn refuse<T>(node: &Node<'_>, message: String) -> Result<T, Refused> {
 /// A boolean: the plain, untagged `true` or `false` (also `True`, `TRUE`, `False`, `FALSE`,
 /// which every YAML 1.2 and 1.1 library reads as the same boolean). A null says to leave the
 /// field out, which means true.
-pub fn boolean(node: &Node<'_>, what: impl Display) -> Result<bool, Refused> {
+pub(super) fn boolean(node: &Node<'_>, what: impl Display) -> Result<bool, Refused> {
     match node.as_str().filter(|_| node.is_plain() && node.tag == 0) {
         Some("true" | "True" | "TRUE") => Ok(true),
         Some("false" | "False" | "FALSE") => Ok(false),
@@ -37,7 +37,7 @@ pub fn boolean(node: &Node<'_>, what: impl Display) -> Result<bool, Refused> {
 }
 
 /// Text: a scalar that is not null.
-pub fn text<'n>(node: &'n Node<'_>, what: impl Display) -> Result<&'n str, Refused> {
+pub(super) fn text<'n>(node: &'n Node<'_>, what: impl Display) -> Result<&'n str, Refused> {
     if node.is_null() {
         return refuse(
             node,
@@ -54,7 +54,10 @@ pub fn text<'n>(node: &'n Node<'_>, what: impl Display) -> Result<&'n str, Refus
 }
 
 /// The items of a list (each to be read with [`item_text`]); a null says to write `[]`.
-pub fn list<'n, 't>(node: &'n Node<'t>, what: impl Display) -> Result<&'n [Node<'t>], Refused> {
+pub(super) fn list<'n, 't>(
+    node: &'n Node<'t>,
+    what: impl Display,
+) -> Result<&'n [Node<'t>], Refused> {
     if node.is_null() {
         return refuse(
             node,
@@ -74,7 +77,7 @@ pub fn list<'n, 't>(node: &'n Node<'t>, what: impl Display) -> Result<&'n [Node<
 }
 
 /// One item of a list of text.
-pub fn item_text<'n>(item: &'n Node<'_>, what: impl Display) -> Result<&'n str, Refused> {
+pub(super) fn item_text<'n>(item: &'n Node<'_>, what: impl Display) -> Result<&'n str, Refused> {
     match &item.kind {
         Kind::Scalar { value, .. } if !item.is_null() => Ok(value),
         _ => refuse(

@@ -10,7 +10,7 @@ use jiff::Timestamp;
 
 /// May a key `name` with `permissions` be added to `doc`? Not when the name is taken
 /// ([`Error::KeyExists`]) or the file's catalog lacks a scope ([`Error::Usage`]).
-pub fn check_new(doc: &Document, name: &str, permissions: &[String]) -> Result<()> {
+pub(crate) fn check_new(doc: &Document, name: &str, permissions: &[String]) -> Result<()> {
     if doc.model.get(name).is_some() {
         return Err(Error::KeyExists(name.to_string()));
     }
@@ -18,7 +18,7 @@ pub fn check_new(doc: &Document, name: &str, permissions: &[String]) -> Result<(
 }
 
 /// Refuses scopes the file's `permissions:` catalog does not list.
-pub fn check_catalog(doc: &Document, scopes: &[String]) -> Result<()> {
+pub(crate) fn check_catalog(doc: &Document, scopes: &[String]) -> Result<()> {
     match uncatalogued(&doc.model, scopes, &[]) {
         Some((_, msg)) => Err(Error::Usage(msg)),
         None => Ok(()),
@@ -29,7 +29,7 @@ pub fn check_catalog(doc: &Document, scopes: &[String]) -> Result<()> {
 /// message saying so; a scope in `has` (one the key already has) is never refused, listed
 /// or not. Every writer's catalog rule: the CLI and the API through [`check_catalog`] and
 /// [`change`], `apply` at the scope's line and column.
-pub fn uncatalogued(
+pub(crate) fn uncatalogued(
     model: &SecurityFile,
     scopes: &[String],
     has: &[String],
@@ -43,7 +43,7 @@ pub fn uncatalogued(
 
 /// Refuses a secret that another key already has, as its hash or a previous one: a secret
 /// must be unique, or it would be refused as ambiguous.
-pub fn check_unique(doc: &Document, hash: &TokenHash) -> Result<()> {
+pub(crate) fn check_unique(doc: &Document, hash: &TokenHash) -> Result<()> {
     if let Some(other) = doc
         .model
         .keys
@@ -60,7 +60,7 @@ pub fn check_unique(doc: &Document, hash: &TokenHash) -> Result<()> {
 
 /// A change to one existing key, ready to write.
 #[derive(Debug)]
-pub struct Change {
+pub(crate) struct Change {
     pub edit: Edit,
     /// The key as it will read.
     pub key: ApiKey,
@@ -70,7 +70,7 @@ pub struct Change {
 /// are checked against the catalog (those it already had stay, listed or not), and previous
 /// secrets that have expired are dropped, as on every write of a key. `None` when `new`
 /// asks for nothing that `old` is not already.
-pub fn change(
+pub(crate) fn change(
     doc: &Document,
     old: &ApiKey,
     mut new: ApiKey,
@@ -91,7 +91,7 @@ pub fn change(
 }
 
 /// The edit that removes the keys named, each of which must be there.
-pub fn removal(doc: &Document, names: &[String]) -> Result<Edit> {
+pub(crate) fn removal(doc: &Document, names: &[String]) -> Result<Edit> {
     names.iter().try_fold(Edit::new(), |edit, name| {
         if doc.model.get(name).is_none() {
             return Err(no_such_key(doc, name));
@@ -101,7 +101,7 @@ pub fn removal(doc: &Document, names: &[String]) -> Result<Edit> {
 }
 
 /// The error for a key that is not there, with the nearest name.
-pub fn no_such_key(doc: &Document, name: &str) -> Error {
+pub(crate) fn no_such_key(doc: &Document, name: &str) -> Error {
     Error::NoSuchKey {
         name: name.to_string(),
         suggestion: crate::names::nearest(name, doc.model.names()),
@@ -113,7 +113,7 @@ pub fn no_such_key(doc: &Document, name: &str) -> Error {
 /// the key would be expired as soon as it is written; an expiry left as it was (`old`, the
 /// key's expiry before, `None` for a new key) is never refused, even once it has passed.
 /// The message says why, for the front end to put after the value's name.
-pub fn check_expiry(
+pub(crate) fn check_expiry(
     old: Option<Timestamp>,
     new: Option<Timestamp>,
     now: Timestamp,

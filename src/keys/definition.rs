@@ -13,7 +13,7 @@ use jiff::Timestamp;
 /// A key's definition as a front end was given it. A field left `None` was not given: a
 /// new key takes its default, a changed key keeps its value.
 #[derive(Debug, Clone, Default)]
-pub struct DefinitionInput {
+pub(crate) struct DefinitionInput {
     pub name: Option<String>,
     /// Free text; empty for none.
     pub description: Option<String>,
@@ -32,7 +32,7 @@ pub struct DefinitionInput {
 /// A definition that passed [`DefinitionInput::check`]: each field given is well formed,
 /// free of secrets, and means what a writer means. `None`: not given.
 #[derive(Debug, Clone, Default)]
-pub struct Definition {
+pub(crate) struct Definition {
     /// `None` for none (an empty description is none).
     pub description: Option<String>,
     pub enabled: Option<bool>,
@@ -47,7 +47,7 @@ pub struct Definition {
 /// Why a definition was refused: the field, the item of a list field, and the problem in
 /// words that do not name the field (the front end does, in its own terms).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FieldError {
+pub(crate) struct FieldError {
     pub field: Field,
     /// Which item of a list field (`permissions`, `allowedIps`, `resources`).
     pub index: Option<usize>,
@@ -64,7 +64,7 @@ impl FieldError {
     }
 
     /// The field as the admin API and security.yml name it: `allowedIps[2]`, `name`.
-    pub fn path(&self) -> String {
+    pub(crate) fn path(&self) -> String {
         match self.index {
             Some(i) => format!("{}[{i}]", self.field.yaml_name()),
             None => self.field.yaml_name().to_string(),
@@ -73,7 +73,7 @@ impl FieldError {
 
     /// The message, after `label` (how the front end names the field): the name's
     /// problems name it themselves.
-    pub fn message(&self, label: &str) -> String {
+    pub(crate) fn message(&self, label: &str) -> String {
         if self.field == Field::Name {
             self.problem.clone()
         } else {
@@ -90,7 +90,7 @@ impl std::fmt::Display for FieldError {
 
 /// What an empty `allowedIps` or `resources` list is refused with: present but empty, it
 /// lets no address (no resource) use the key, which is never what a writer means.
-pub fn empty_list_problem(field: Field) -> String {
+pub(crate) fn empty_list_problem(field: Field) -> String {
     match field {
         Field::AllowedIps => {
             "the list is empty, which would allow no address; leave the field out for any address"
@@ -107,7 +107,7 @@ impl DefinitionInput {
     /// scopes, resources) are refused on anything secret-like, free text (description, path
     /// prefix) only on a token of tokenctl's form, so that a commit id stays fine. Part of
     /// [`DefinitionInput::check`]; the form calls it alone before it shows the flags.
-    pub fn refuse_secrets(&self) -> Result<(), FieldError> {
+    pub(crate) fn refuse_secrets(&self) -> Result<(), FieldError> {
         use crate::text::{contains_secret, contains_token};
         let refuse = |field, index, value: &str, looks: fn(&str) -> bool| {
             if looks(value) {
@@ -148,7 +148,7 @@ impl DefinitionInput {
     }
 
     /// The one check of a key's definition, for every writer.
-    pub fn check(self, now: Timestamp) -> Result<Definition, FieldError> {
+    pub(crate) fn check(self, now: Timestamp) -> Result<Definition, FieldError> {
         if let Some(name) = &self.name {
             if let Some(p) = crate::names::problem(name) {
                 return Err(FieldError::new(
@@ -225,7 +225,7 @@ impl Definition {
     /// The key of this definition named `name`, with the hash of its secret, created `now`;
     /// a field not given takes its default (enabled, no permissions, no restriction, never
     /// expires).
-    pub fn key(&self, name: &str, hash: TokenHash, now: Timestamp) -> ApiKey {
+    pub(crate) fn key(&self, name: &str, hash: TokenHash, now: Timestamp) -> ApiKey {
         ApiKey {
             name: name.to_string(),
             description: self.description.clone(),
@@ -242,7 +242,7 @@ impl Definition {
     }
 
     /// The permissions given, or none.
-    pub fn permissions(&self) -> &[String] {
+    pub(crate) fn permissions(&self) -> &[String] {
         self.permissions.as_deref().unwrap_or_default()
     }
 }

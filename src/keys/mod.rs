@@ -4,17 +4,17 @@
 //! write lock and gives the edit to make, or the reason it may not be made, so that a key made
 //! or changed over HTTP reads byte for byte as one made or changed by the CLI.
 
-pub mod change;
-pub mod definition;
+pub(crate) mod change;
+pub(crate) mod definition;
 
-pub use change::{
+pub(crate) use change::{
     change, check_catalog, check_expiry, check_new, check_unique, no_such_key, removal,
     uncatalogued,
 };
-pub use definition::{Definition, DefinitionInput, FieldError};
+pub(crate) use definition::{Definition, DefinitionInput, FieldError};
 
 /// Removes repeated scopes, keeping the first of each.
-pub fn dedup(list: &mut Vec<String>) {
+pub(crate) fn dedup(list: &mut Vec<String>) {
     let mut seen = std::collections::HashSet::new();
     list.retain(|s| seen.insert(s.clone()));
 }

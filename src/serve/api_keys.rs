@@ -44,7 +44,10 @@ fn view(key: &ApiKey, snap: &Snapshot, now: jiff::Timestamp) -> KeyView {
 
 /// `GET /api/{tenant}/admin/apiKeys`: every key, in file order (a key restricted to
 /// `resources` sees only those keys).
-pub async fn list(State(app): State<Arc<App>>, caller: Caller<Read>) -> Result<Response, ApiError> {
+pub(super) async fn list(
+    State(app): State<Arc<App>>,
+    caller: Caller<Read>,
+) -> Result<Response, ApiError> {
     let Caller {
         tenant,
         snap,
@@ -78,7 +81,7 @@ pub async fn list(State(app): State<Arc<App>>, caller: Caller<Read>) -> Result<R
 }
 
 /// `GET /api/{tenant}/admin/apiKeys/{key}`: one key.
-pub async fn show(
+pub(super) async fn show(
     State(app): State<Arc<App>>,
     KeyName(name): KeyName,
     caller: Caller<Read>,
@@ -95,7 +98,7 @@ pub async fn show(
 }
 
 /// `POST /api/{tenant}/admin/apiKeys`: a new key; the answer holds its secret, once.
-pub async fn create(
+pub(super) async fn create(
     State(app): State<Arc<App>>,
     Extension(peer): Extension<Peer>,
     caller: Caller<Write>,
@@ -192,7 +195,7 @@ fn render_created(
 
 /// `PUT /api/{tenant}/admin/apiKeys/{key}`: replaces `enabled` and (when given)
 /// `permissions`.
-pub async fn replace(
+pub(super) async fn replace(
     State(app): State<Arc<App>>,
     KeyName(name): KeyName,
     caller: Caller<Write>,
@@ -249,7 +252,7 @@ pub async fn replace(
 }
 
 /// `DELETE /api/{tenant}/admin/apiKeys/{key}`: the key stops working at once.
-pub async fn remove(
+pub(super) async fn remove(
     State(app): State<Arc<App>>,
     KeyName(name): KeyName,
     caller: Caller<Write>,

@@ -19,25 +19,25 @@ use std::sync::{Arc, PoisonError};
 use zeroize::Zeroizing;
 
 /// The scope that lets a key read its tenant's keys.
-pub const READ: &str = "tenant.apiKey:read";
+pub(super) const READ: &str = "tenant.apiKey:read";
 
 /// The scope that lets a key create, change and delete its tenant's keys.
-pub const WRITE: &str = "tenant.apiKey:write";
+pub(super) const WRITE: &str = "tenant.apiKey:write";
 
 /// The scope a route needs, as the type parameter of [`Caller`].
-pub trait Scope: Send + Sync + 'static {
+pub(super) trait Scope: Send + Sync + 'static {
     /// The scope; `None`: any working key of the tenant.
     const NEEDED: Option<&'static str>;
 }
 
 /// Any working key of the tenant (`whoami`).
-pub struct AnyScope;
+pub(super) struct AnyScope;
 
 /// [`READ`].
-pub struct Read;
+pub(super) struct Read;
 
 /// [`WRITE`].
-pub struct Write;
+pub(super) struct Write;
 
 impl Scope for AnyScope {
     const NEEDED: Option<&'static str> = None;
@@ -56,7 +56,7 @@ impl Scope for Write {
 /// address (400 for an X-Forwarded-For that does not read), the token (401), then the scope,
 /// the address, the path and the key the path names (403). Whatever the outcome, it tells
 /// the access log which key asked.
-pub struct Caller<S> {
+pub(super) struct Caller<S> {
     pub tenant: Arc<Tenant>,
     /// The tenant's file as the request found it.
     pub snap: Snapshot,
@@ -92,7 +92,7 @@ impl<S: Scope> FromRequestParts<Arc<App>> for Caller<S> {
 
 /// The token a request was made with and what it asked for, once it passed: a key's
 /// authority, checked again under the write lock.
-pub struct Credential {
+pub(super) struct Credential {
     pub name: String,
     token: Zeroizing<String>,
     scope: Option<&'static str>,
@@ -104,7 +104,11 @@ pub struct Credential {
 impl Credential {
     /// Is the key allowed on `resource` (a key name)? A key with `resources` manages only
     /// the keys they name.
-    pub fn check_resource(&mut self, file: &SecurityFile, resource: &str) -> Result<(), ApiError> {
+    pub(super) fn check_resource(
+        &mut self,
+        file: &SecurityFile,
+        resource: &str,
+    ) -> Result<(), ApiError> {
         self.resource = Some(resource.to_string());
         match file.get(&self.name).and_then(|k| k.resources.as_ref()) {
             Some(allowed) if !allowed.iter().any(|r| r == resource) => Err(ApiError::from_outcome(
@@ -119,7 +123,7 @@ impl Credential {
 
     /// The same token checked against the file as read under the write lock: a key revoked,
     /// disabled or stripped of its scope since the request began may no longer write.
-    pub fn recheck(&self, doc: &Document, now: jiff::Timestamp) -> Result<(), ApiError> {
+    pub(super) fn recheck(&self, doc: &Document, now: jiff::Timestamp) -> Result<(), ApiError> {
         let Some(key) = doc.model.get(&self.name) else {
             return Err(ApiError::from_outcome(&Outcome::Rejected(
                 crate::verify::Rejection::Unknown,
@@ -158,7 +162,7 @@ impl Credential {
     /// `ci`, create it again with `*` and no restriction, and hold an admin key of the whole
     /// tenant. A key without `resources` and with `tenant.apiKey:write` is the tenant's
     /// admin: it may create any key (README). 403 `escalation`, with the field at fault.
-    pub fn check_grant(
+    pub(super) fn check_grant(
         &self,
         doc: &Document,
         permissions: &[String],

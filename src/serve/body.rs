@@ -9,10 +9,10 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 /// The largest request body read.
-pub const MAX_BODY: usize = 64 * 1024;
+pub(super) const MAX_BODY: usize = 64 * 1024;
 
 /// Reads the body, refusing one over [`MAX_BODY`] (400) before reading more than that.
-pub async fn read(headers: &http::HeaderMap, body: Body) -> Result<Bytes, ApiError> {
+pub(super) async fn read(headers: &http::HeaderMap, body: Body) -> Result<Bytes, ApiError> {
     let too_big = || {
         ApiError::bad_request(format!(
             "the request body is over {} KiB; a key's definition is far smaller",
@@ -41,7 +41,7 @@ pub async fn read(headers: &http::HeaderMap, body: Body) -> Result<Bytes, ApiErr
 /// Parses a JSON object into `T`. `known` lists the fields accepted: any other is refused,
 /// with the nearest known one suggested. Returns the object too, for fields `T` does not
 /// hold.
-pub fn parse<T: DeserializeOwned>(
+pub(super) fn parse<T: DeserializeOwned>(
     bytes: &[u8],
     known: &[&str],
 ) -> Result<(T, Map<String, Value>), ApiError> {
@@ -147,7 +147,7 @@ impl<'de> serde::Deserialize<'de> for Members {
 }
 
 /// For a field that may be left out but not given as null: `Some` of its value.
-pub fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+pub(super) fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
 where
     D: serde::Deserializer<'de>,
     T: serde::Deserialize<'de>,

@@ -33,7 +33,7 @@ use tokio::time::Sleep;
 
 /// What a request knows of the connection it came on (a request extension).
 #[derive(Clone)]
-pub struct Peer {
+pub(super) struct Peer {
     /// The address the connection comes from.
     pub addr: SocketAddr,
     pub conn: Arc<ConnState>,
@@ -46,7 +46,7 @@ pub struct Peer {
 impl Peer {
     /// A peer at `addr` on a connection of its own, for the in-process tests of the router
     /// (see [`ConnState::flushed`] to play the socket).
-    pub fn detached(addr: SocketAddr) -> Peer {
+    pub(super) fn detached(addr: SocketAddr) -> Peer {
         Peer {
             addr,
             conn: ConnState::new(),
@@ -57,7 +57,7 @@ impl Peer {
 
 /// The connection's phase and what has been written on it, shared by the socket, the
 /// service and the responses.
-pub struct ConnState {
+pub(super) struct ConnState {
     phase: Mutex<Phase>,
     /// How many times hyper flushed the connection with nothing left in its buffer: each
     /// one means every byte hyper was given before it is in the kernel's hands.
@@ -91,12 +91,12 @@ impl ConnState {
     }
 
     /// The number of flushes so far.
-    pub fn flushes(&self) -> u64 {
+    pub(super) fn flushes(&self) -> u64 {
         self.flushes.load(Ordering::SeqCst)
     }
 
     /// Ready once a flush after `since` (a value of [`ConnState::flushes`]) has happened.
-    pub fn poll_flushed_since(&self, since: u64, cx: &mut Context<'_>) -> Poll<()> {
+    pub(super) fn poll_flushed_since(&self, since: u64, cx: &mut Context<'_>) -> Poll<()> {
         *self
             .flush_waker
             .lock()
@@ -122,7 +122,7 @@ impl ConnState {
 }
 
 /// The socket, with the deadlines of its phase.
-pub struct Watched {
+pub(super) struct Watched {
     tcp: TcpStream,
     state: Arc<ConnState>,
     timer: Pin<Box<Sleep>>,
@@ -135,7 +135,7 @@ pub struct Watched {
 }
 
 impl Watched {
-    pub fn new(
+    pub(super) fn new(
         tcp: TcpStream,
         header_timeout: Duration,
         idle_timeout: Duration,
@@ -182,7 +182,7 @@ impl Watched {
         written
     }
 
-    pub fn state(&self) -> Arc<ConnState> {
+    pub(super) fn state(&self) -> Arc<ConnState> {
         self.state.clone()
     }
 
@@ -269,7 +269,7 @@ impl AsyncWrite for Watched {
 
 /// Serves one request of a connection: marks the connection busy, runs the router within
 /// the request timeout, logs one line, and tracks the response until hyper has it all.
-pub async fn handle(
+pub(super) async fn handle(
     request_timeout: Duration,
     router: axum::Router,
     peer: Peer,

@@ -34,13 +34,13 @@ use tokio::sync::oneshot;
 use zeroize::Zeroizing;
 
 /// How long a write waits for the response to reach the socket.
-pub const HAND_OVER_TIMEOUT: Duration = Duration::from_secs(5);
+pub(super) const HAND_OVER_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// How many bytes are held back: the closing `}` and the line break.
 const HELD: usize = 2;
 
 /// A response body made under the write lock, to be handed over before the rename.
-pub struct Prepared {
+pub(super) struct Prepared {
     pub etag: String,
     pub body: Zeroizing<Vec<u8>>,
     /// Told when the body but its last bytes has reached the socket.
@@ -50,7 +50,7 @@ pub struct Prepared {
 }
 
 /// The body of a response that holds a new secret (see the module's comment).
-pub struct Held {
+pub(super) struct Held {
     body: Zeroizing<Vec<u8>>,
     conn: Arc<ConnState>,
     handed: Option<SyncSender<()>>,
@@ -69,7 +69,7 @@ enum Step {
 }
 
 impl Held {
-    pub fn new(prepared: Prepared, conn: Arc<ConnState>) -> Held {
+    pub(super) fn new(prepared: Prepared, conn: Arc<ConnState>) -> Held {
         debug_assert!(prepared.body.ends_with(b"}\n"));
         Held {
             body: prepared.body,
@@ -148,7 +148,7 @@ impl http_body::Body for Held {
 /// rename (see the module's comment): answers the body to send (`render`'s bytes) and the
 /// file's ETag, or the refusal or error of a write that ended before it had anything to hand
 /// out. `caller` names the key that asked, for the log.
-pub async fn hand_over<T: Send + 'static>(
+pub(super) async fn hand_over<T: Send + 'static>(
     store: Store,
     plan: impl FnOnce(&Document) -> Planned<T> + Send + 'static,
     render: impl FnOnce(&T) -> crate::error::Result<Zeroizing<Vec<u8>>> + Send + 'static,

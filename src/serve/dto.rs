@@ -8,7 +8,7 @@ use serde::Serialize;
 /// What `whoami` answers: the calling key.
 #[derive(Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct Whoami<'a> {
+pub(super) struct Whoami<'a> {
     /// The key's name.
     pub name: &'a str,
     /// Its scopes.
@@ -22,7 +22,7 @@ pub struct Whoami<'a> {
 #[derive(Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 #[schemars(rename = "CreatedKey")]
-pub struct Created<'a> {
+pub(super) struct Created<'a> {
     #[serde(flatten)]
     pub key: KeyView,
     /// The secret, shown this once: only its hash is kept.

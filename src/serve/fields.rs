@@ -15,7 +15,7 @@ use serde::Deserialize;
 #[derive(Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 #[schemars(title = "NewKey")]
-pub struct NewKey {
+pub(super) struct NewKey {
     /// The key's name: 1 to 64 of A-Z a-z 0-9 - _ . (not "." or "..").
     #[serde(default, deserialize_with = "present")]
     #[schemars(with = "crate::schema::KeyName")]
@@ -45,7 +45,7 @@ pub struct NewKey {
 }
 
 impl NewKey {
-    pub const FIELDS: &[&str] = &[
+    pub(super) const FIELDS: &[&str] = &[
         Field::Name.yaml_name(),
         Field::Enabled.yaml_name(),
         Field::Permissions.yaml_name(),
@@ -58,7 +58,7 @@ impl NewKey {
 
     /// The name and the definition, checked as every writer's are (crate::keys::definition):
     /// a refusal is 422 naming the field (`allowedIps[2]`).
-    pub fn check(self, now: jiff::Timestamp) -> Result<(String, Definition), ApiError> {
+    pub(super) fn check(self, now: jiff::Timestamp) -> Result<(String, Definition), ApiError> {
         let name = self
             .name
             .ok_or_else(|| ApiError::field("name", "field 'name' is required".into()))?;
@@ -92,7 +92,7 @@ fn unprocessable(e: FieldError) -> ApiError {
 }
 
 /// Each scope well formed (422 naming `permissions[i]`), each kept once.
-pub fn check_scopes(scopes: Vec<String>) -> Result<Vec<String>, ApiError> {
+pub(super) fn check_scopes(scopes: Vec<String>) -> Result<Vec<String>, ApiError> {
     let checked = DefinitionInput {
         permissions: Some(scopes),
         ..DefinitionInput::default()
@@ -108,7 +108,7 @@ pub fn check_scopes(scopes: Vec<String>) -> Result<Vec<String>, ApiError> {
 #[derive(Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 #[schemars(title = "KeyState")]
-pub struct KeyState {
+pub(super) struct KeyState {
     /// false disables the key at once; true enables it.
     #[serde(default, deserialize_with = "present")]
     #[schemars(with = "bool")]
@@ -121,7 +121,7 @@ pub struct KeyState {
 
 impl KeyState {
     /// Fields a PUT may carry: its own two, and a definition's as read.
-    pub const FIELDS: &[&str] = &[
+    pub(super) const FIELDS: &[&str] = &[
         "enabled",
         "permissions",
         "name",
@@ -141,7 +141,7 @@ impl KeyState {
     ];
     /// Of those, the ones that must read as the key's: the rest change by themselves (time,
     /// use) and are ignored.
-    pub const ECHOED: &[&str] = &[
+    pub(super) const ECHOED: &[&str] = &[
         "name",
         "description",
         "expiresAt",
@@ -152,7 +152,7 @@ impl KeyState {
 }
 
 /// Refuses a field of a definition sent with a PUT whose value is not the key's.
-pub fn check_echoed(
+pub(super) fn check_echoed(
     object: &serde_json::Map<String, serde_json::Value>,
     key: &ApiKey,
     now: jiff::Timestamp,
@@ -179,14 +179,14 @@ pub fn check_echoed(
 }
 
 /// `If-Match`: the write goes ahead only when the file's digest is one of these.
-pub enum IfMatch {
+pub(super) enum IfMatch {
     None,
     Any,
     Tags(Vec<String>),
 }
 
 impl IfMatch {
-    pub fn parse(headers: &HeaderMap) -> IfMatch {
+    pub(super) fn parse(headers: &HeaderMap) -> IfMatch {
         let mut tags = Vec::new();
         let mut any_header = false;
         for value in headers.get_all(header::IF_MATCH) {
@@ -220,7 +220,7 @@ impl IfMatch {
     }
 
     /// 412 with the file's ETag when the file read under the lock is not one of the tags.
-    pub fn check(&self, doc: &Document) -> Result<(), ApiError> {
+    pub(super) fn check(&self, doc: &Document) -> Result<(), ApiError> {
         let IfMatch::Tags(tags) = self else {
             return Ok(());
         };

@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 /// Writes one access-log line.
-pub fn access(
+pub(super) fn access(
     peer: SocketAddr,
     method: &http::Method,
     path: &str,
@@ -30,7 +30,7 @@ pub fn access(
 }
 
 /// A message of the server's own on stderr.
-pub fn say(message: impl AsRef<str>) {
+pub(super) fn say(message: impl AsRef<str>) {
     // A path or a name in a message may be a secret pasted in the wrong place.
     let line = format!("tokenctl serve: {}\n", crate::text::value(message.as_ref()));
     let _ = std::io::stderr().lock().write_all(line.as_bytes());
@@ -38,7 +38,7 @@ pub fn say(message: impl AsRef<str>) {
 
 /// The path as the log shows it (see the module's comment). Without its query: hyper has
 /// already split it off.
-pub fn path_for_log(path: &str) -> String {
+pub(super) fn path_for_log(path: &str) -> String {
     path.split('/')
         .map(|segment| {
             if could_be_secret(segment) {

@@ -5,7 +5,7 @@
 /// feature) keeps the freed pages of the thread that did it until that thread allocates
 /// again, and glibc keeps its arenas as large as they grew. Call it on the thread that freed
 /// the memory.
-pub fn release_free_memory() {
+pub(super) fn release_free_memory() {
     // Links mimalloc's library wherever this is, the library's own test binary too (it has
     // no `#[global_allocator]` to pull it in, and would fail to link for want of mi_collect).
     #[cfg(feature = "cli")]

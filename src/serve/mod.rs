@@ -17,7 +17,7 @@ mod dto;
 mod fields;
 mod log;
 mod memory;
-pub mod openapi;
+pub(crate) mod openapi;
 mod path;
 mod reply;
 mod routes;
@@ -37,7 +37,7 @@ use std::time::Duration;
 
 /// How to serve, from `tokenctl serve`'s options.
 #[derive(Debug, Clone)]
-pub struct Config {
+pub(crate) struct Config {
     /// The address to listen on; port 0 picks a free one (printed on stdout).
     pub listen: String,
     /// The tenants: `--root`, or one file with `--file`/`--tenant`.
@@ -63,7 +63,7 @@ pub struct Config {
 }
 
 /// Serves until SIGTERM or SIGINT.
-pub fn run(config: Config) -> Result<()> {
+pub(crate) fn run(config: Config) -> Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("tokenctl-serve")

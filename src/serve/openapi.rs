@@ -13,7 +13,7 @@ use schemars::generate::{Contract, SchemaSettings};
 use serde_json::{Value, json};
 
 /// The document, as pretty JSON ending in a line break (the same bytes every time).
-pub fn document() -> String {
+pub(crate) fn document() -> String {
     let settings = |contract| {
         SchemaSettings::draft2020_12().with(|s| {
             s.definitions_path = "/components/schemas".into();

@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 /// `{tenant}`, and `{key}` where the route has one.
 #[derive(Deserialize)]
-pub struct Target {
+pub(super) struct Target {
     pub tenant: String,
     #[serde(default)]
     pub key: Option<String>,
@@ -26,7 +26,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Target {
 }
 
 /// The `{key}` of `/api/{tenant}/admin/apiKeys/{key}`.
-pub struct KeyName(pub String);
+pub(super) struct KeyName(pub String);
 
 impl<S: Send + Sync> FromRequestParts<S> for KeyName {
     type Rejection = ApiError;

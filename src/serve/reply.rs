@@ -16,22 +16,22 @@ use std::time::Duration;
 
 type Response = axum::response::Response;
 
-pub fn etag_value(etag: &str) -> HeaderValue {
+pub(super) fn etag_value(etag: &str) -> HeaderValue {
     HeaderValue::from_str(&format!("\"{etag}\"")).expect("a digest is header-safe")
 }
 
 /// A JSON answer (compact, ending in a line break), never cached.
-pub fn json<T: Serialize>(status: StatusCode, value: &T, etag: Option<&str>) -> Response {
+pub(super) fn json<T: Serialize>(status: StatusCode, value: &T, etag: Option<&str>) -> Response {
     json_response(status, Body::from(json_bytes(value)), etag)
 }
 
-pub fn json_bytes<T: Serialize>(value: &T) -> Vec<u8> {
+pub(super) fn json_bytes<T: Serialize>(value: &T) -> Vec<u8> {
     let mut bytes = serde_json::to_vec(value).expect("views serialize");
     bytes.push(b'\n');
     bytes
 }
 
-pub fn json_response(status: StatusCode, body: Body, etag: Option<&str>) -> Response {
+pub(super) fn json_response(status: StatusCode, body: Body, etag: Option<&str>) -> Response {
     let mut r = axum::response::Response::new(body);
     *r.status_mut() = status;
     let h = r.headers_mut();
@@ -48,7 +48,7 @@ pub fn json_response(status: StatusCode, body: Body, etag: Option<&str>) -> Resp
 
 /// An error answer: `{"error", "message"}`, with `reason` (401, 403) or `field` (422).
 #[derive(Debug)]
-pub struct ApiError(Box<Detail>);
+pub(super) struct ApiError(Box<Detail>);
 
 #[derive(Debug)]
 struct Detail {
@@ -67,19 +67,19 @@ struct Detail {
 /// The reason of a 401 or 403, carried on the response to the access log (the body of a 401
 /// has none).
 #[derive(Clone, Copy, Debug)]
-pub struct LogReason(pub &'static str);
+pub(super) struct LogReason(pub &'static str);
 
 /// The one message of every 401.
-pub const UNAUTHORIZED: &str = "no valid API key";
+pub(super) const UNAUTHORIZED: &str = "no valid API key";
 
 /// The one message of a 500 for a tenant file that does not load: where it fails is in the
 /// server's log, never in an answer (the file is the tenant's, the client may be anyone).
-pub const DOES_NOT_LOAD: &str = "tenant file does not load";
+pub(super) const DOES_NOT_LOAD: &str = "tenant file does not load";
 
 /// The JSON body of an error.
 #[derive(Serialize, schemars::JsonSchema)]
 #[schemars(rename = "Error")]
-pub struct ErrorBody<'a> {
+pub(super) struct ErrorBody<'a> {
     /// What kind of error.
     #[schemars(extend("enum" = [
         "bad-request", "unauthorized", "forbidden", "not-found", "method-not-allowed",
@@ -101,7 +101,7 @@ pub struct ErrorBody<'a> {
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, error: &'static str, message: String) -> Self {
+    pub(super) fn new(status: StatusCode, error: &'static str, message: String) -> Self {
         ApiError(Box::new(Detail {
             status,
             error,
@@ -114,17 +114,17 @@ impl ApiError {
         }))
     }
 
-    pub fn bad_request(message: String) -> Self {
+    pub(super) fn bad_request(message: String) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "bad-request", message)
     }
 
-    pub fn field(field: &str, message: String) -> Self {
+    pub(super) fn field(field: &str, message: String) -> Self {
         let mut e = Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid-field", message);
         e.0.field = Some(field.to_string());
         e
     }
 
-    pub fn no_tenant(name: &str) -> Self {
+    pub(super) fn no_tenant(name: &str) -> Self {
         Self::new(
             StatusCode::NOT_FOUND,
             "not-found",
@@ -132,7 +132,7 @@ impl ApiError {
         )
     }
 
-    pub fn no_key(name: &str, tenant: &str) -> Self {
+    pub(super) fn no_key(name: &str, tenant: &str) -> Self {
         Self::new(
             StatusCode::NOT_FOUND,
             "not-found",
@@ -143,7 +143,7 @@ impl ApiError {
         )
     }
 
-    pub fn exists(name: &str) -> Self {
+    pub(super) fn exists(name: &str) -> Self {
         Self::new(
             StatusCode::CONFLICT,
             "conflict",
@@ -153,17 +153,17 @@ impl ApiError {
         )
     }
 
-    pub fn internal(message: String) -> Self {
+    pub(super) fn internal(message: String) -> Self {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", message)
     }
 
     /// 500 for a tenant file that does not load: the same words whatever is wrong with it
     /// (the server's log says where).
-    pub fn invalid_file() -> Self {
+    pub(super) fn invalid_file() -> Self {
         Self::internal(DOES_NOT_LOAD.into())
     }
 
-    pub fn timeout(after: Duration) -> Self {
+    pub(super) fn timeout(after: Duration) -> Self {
         Self::new(
             StatusCode::REQUEST_TIMEOUT,
             "timeout",
@@ -175,7 +175,7 @@ impl ApiError {
     }
 
     /// 403: a write would give more than the calling key has (see `Caller::check_grant`).
-    pub fn escalation(field: String, message: String) -> Self {
+    pub(super) fn escalation(field: String, message: String) -> Self {
         let mut e = Self::new(StatusCode::FORBIDDEN, "forbidden", message);
         e.0.reason = Some("escalation");
         e.0.log_reason = Some("escalation");
@@ -184,7 +184,7 @@ impl ApiError {
     }
 
     /// 401: always the same body; `reason` goes to the access log only.
-    pub fn unauthorized(reason: &'static str) -> Self {
+    pub(super) fn unauthorized(reason: &'static str) -> Self {
         let mut e = Self::new(
             StatusCode::UNAUTHORIZED,
             "unauthorized",
@@ -196,7 +196,7 @@ impl ApiError {
 
     /// 401 or 403 for a token that does not pass: a 401 says only [`UNAUTHORIZED`]; a 403
     /// gives the reason `verify` gives, and its message without the key's name.
-    pub fn from_outcome(outcome: &Outcome) -> Self {
+    pub(super) fn from_outcome(outcome: &Outcome) -> Self {
         match outcome {
             Outcome::Forbidden(d) => {
                 let mut e = Self::new(StatusCode::FORBIDDEN, "forbidden", d.unnamed());
@@ -210,7 +210,7 @@ impl ApiError {
     }
 
     /// A write that failed.
-    pub fn from_store(e: Error) -> Self {
+    pub(super) fn from_store(e: Error) -> Self {
         match e {
             Error::Busy(m) => {
                 super::log::say(&m);
@@ -241,7 +241,7 @@ impl ApiError {
     }
 
     /// This error with the file's digest (hex) as its ETag.
-    pub fn with_etag(mut self, hex: Option<String>) -> Self {
+    pub(super) fn with_etag(mut self, hex: Option<String>) -> Self {
         if let Some(h) = hex {
             self.0.etag = Some(format!("sha256:{}", h.trim_start_matches("sha256:")));
         }
@@ -249,12 +249,12 @@ impl ApiError {
     }
 
     /// This error with the `Allow` header of a 405.
-    pub fn with_allow(mut self, allow: &'static str) -> Self {
+    pub(super) fn with_allow(mut self, allow: &'static str) -> Self {
         self.0.allow = Some(allow);
         self
     }
 
-    pub fn into_response(self) -> Response {
+    pub(super) fn into_response(self) -> Response {
         let d = self.0;
         // A message or field may quote what the client sent (a tenant, a key name, a field
         // name or value): never back a token, even one pasted in the wrong place.

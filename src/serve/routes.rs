@@ -13,7 +13,7 @@ use http::{HeaderValue, Method, StatusCode, Uri, header};
 use std::sync::Arc;
 
 /// The routes.
-pub fn router(app: Arc<App>) -> Router {
+pub(super) fn router(app: Arc<App>) -> Router {
     Router::new()
         .route("/healthz", only(get(healthz), "GET, HEAD"))
         .route("/api/openapi.json", only(get(openapi), "GET, HEAD"))

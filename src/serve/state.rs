@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 /// Everything the routes share.
-pub struct App {
+pub(super) struct App {
     pub tenants: Tenants,
     /// Take the client's address from X-Forwarded-For.
     pub trust_proxy: bool,
@@ -22,7 +22,7 @@ pub struct App {
 
 impl App {
     /// The tenant named in the path (404 when there is none) and its file as it is now.
-    pub async fn open(&self, tenant: &str) -> Result<(Arc<Tenant>, Snapshot), ApiError> {
+    pub(super) async fn open(&self, tenant: &str) -> Result<(Arc<Tenant>, Snapshot), ApiError> {
         let tenant = self.tenants.get(tenant, self.lock_timeout)?;
         let snap = tenant.snapshot().await?;
         Ok((tenant, snap))
@@ -31,7 +31,7 @@ impl App {
 
 /// Records admin keys' uses in security.usage.yml (`--record`), at most once a minute per
 /// key, off the request's path: a request never waits for it, and never fails for it.
-pub struct Recorder {
+pub(super) struct Recorder {
     last: Mutex<HashMap<(String, String), Instant>>,
 }
 
@@ -39,13 +39,13 @@ pub struct Recorder {
 const RECORD_EVERY: Duration = Duration::from_secs(60);
 
 impl Recorder {
-    pub fn new() -> Self {
+    pub(super) fn new() -> Self {
         Recorder {
             last: Mutex::new(HashMap::new()),
         }
     }
 
-    pub fn record(&self, app: &App, tenant: &Tenant, key: &str, ip: IpAddr) {
+    pub(super) fn record(&self, app: &App, tenant: &Tenant, key: &str, ip: IpAddr) {
         {
             let mut last = self.last.lock().unwrap_or_else(PoisonError::into_inner);
             let id = (tenant.name.clone(), key.to_string());

@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 /// Which tenants are served.
-pub enum Tenants {
+pub(super) enum Tenants {
     /// Every folder under the root that holds a security.yml (`--root`).
     Root {
         root: PathBuf,
@@ -28,7 +28,7 @@ pub enum Tenants {
 }
 
 /// One tenant's file and what was last read of it.
-pub struct Tenant {
+pub(super) struct Tenant {
     pub name: String,
     location: Location,
     lock_timeout: Duration,
@@ -52,7 +52,7 @@ struct Listing {
 }
 
 /// security.yml as read: the verifier (which holds the keys), the digest of its bytes.
-pub struct Loaded {
+pub(super) struct Loaded {
     pub verifier: Verifier,
     /// `sha256:<hex>` of the bytes read: the ETag.
     pub etag: String,
@@ -61,22 +61,22 @@ pub struct Loaded {
 }
 
 /// security.usage.yml as read.
-pub struct UsageRecords {
+pub(super) struct UsageRecords {
     pub records: BTreeMap<String, Usage>,
 }
 
 /// What one request sees of a tenant.
-pub struct Snapshot {
+pub(super) struct Snapshot {
     keys: Arc<Loaded>,
     pub usage: Arc<UsageRecords>,
 }
 
 impl Snapshot {
-    pub fn loaded(&self) -> &Loaded {
+    pub(super) fn loaded(&self) -> &Loaded {
         &self.keys
     }
 
-    pub fn file(&self) -> &SecurityFile {
+    pub(super) fn file(&self) -> &SecurityFile {
         self.loaded().verifier.file()
     }
 }
@@ -94,7 +94,10 @@ impl Tenants {
     /// The tenants `location` names: with `--file` that file, as the tenant `--tenant` names
     /// (or `default`); with `--tenant` alone that tenant under the root; else every tenant
     /// under the root. The file (or the root) must exist.
-    pub fn new(location: &Location, lock_timeout: Duration) -> crate::error::Result<Tenants> {
+    pub(super) fn new(
+        location: &Location,
+        lock_timeout: Duration,
+    ) -> crate::error::Result<Tenants> {
         use crate::error::Error;
         let first_key = |tenant: &str| {
             format!(
@@ -134,7 +137,7 @@ impl Tenants {
     }
 
     /// What is served, for the start-up message.
-    pub fn describe(&self) -> String {
+    pub(super) fn describe(&self) -> String {
         match self {
             Tenants::Root { root, .. } => format!("the tenants under {}", root.display()),
             Tenants::One(t) => format!(
@@ -146,7 +149,7 @@ impl Tenants {
     }
 
     /// The tenant of that name, if it is served and its file exists.
-    pub fn get(&self, name: &str, lock_timeout: Duration) -> Result<Arc<Tenant>, ApiError> {
+    pub(super) fn get(&self, name: &str, lock_timeout: Duration) -> Result<Arc<Tenant>, ApiError> {
         let unknown = || ApiError::no_tenant(name);
         if crate::names::problem(name).is_some() {
             return Err(unknown());
@@ -206,7 +209,7 @@ impl Tenant {
 
     /// The rendering of every key of `snap` at `now`, from the cache when it is of the same
     /// files and second, else from `render`.
-    pub fn listing(
+    pub(super) fn listing(
         &self,
         snap: &Snapshot,
         now: jiff::Timestamp,
@@ -240,7 +243,7 @@ impl Tenant {
     /// The store that writes this tenant's file, working out each new file's digest. Its
     /// links are checked again each time it is opened: a tenant whose security.yml now leads
     /// out of its folder through a link is refused.
-    pub fn store(&self) -> Result<Store, ApiError> {
+    pub(super) fn store(&self) -> Result<Store, ApiError> {
         Ok(Store::at(&self.location, self.lock_timeout)
             .map(|s| s.with_warnings(crate::text::print_warning))
             .map_err(|e| {
@@ -263,7 +266,7 @@ impl Tenant {
     }
 
     /// The file as it is now: read again when it changed since it was last read.
-    pub async fn snapshot(self: &Arc<Self>) -> Result<Snapshot, ApiError> {
+    pub(super) async fn snapshot(self: &Arc<Self>) -> Result<Snapshot, ApiError> {
         let store = self.store()?;
         let place = self.place(&store)?;
         let usage_place = place

@@ -8,7 +8,7 @@ use http::StatusCode;
 type Response = axum::response::Response;
 
 /// `GET /api/{tenant}/whoami`: the calling key, for any valid token of the tenant.
-pub async fn whoami(caller: Caller<AnyScope>) -> Result<Response, ApiError> {
+pub(super) async fn whoami(caller: Caller<AnyScope>) -> Result<Response, ApiError> {
     let snap = caller.snap;
     let key = snap
         .file()

@@ -14,19 +14,19 @@ use crate::store::Written;
 
 /// What a route's plan gives under the lock: the edit and the route's value, or a refusal
 /// (the client's error; nothing is written).
-pub type Planned<T> = Result<(Edit, std::result::Result<T, ApiError>)>;
+pub(super) type Planned<T> = Result<(Edit, std::result::Result<T, ApiError>)>;
 
 /// A write in flight on a blocking thread.
-pub type Job<T> = tokio::task::JoinHandle<Result<Written<std::result::Result<T, ApiError>>>>;
+pub(super) type Job<T> = tokio::task::JoinHandle<Result<Written<std::result::Result<T, ApiError>>>>;
 
 /// A refusal under the lock: nothing is written, the client gets `e`.
-pub fn refuse<T>(e: ApiError) -> Planned<T> {
+pub(super) fn refuse<T>(e: ApiError) -> Planned<T> {
     Ok((Edit::new(), Err(e)))
 }
 
 /// Writes what `plan` gives to the tenant's file (see the module's comment). Answers the
 /// plan's value and the file's digest (hex) afterwards.
-pub async fn locked<T: Send + 'static>(
+pub(super) async fn locked<T: Send + 'static>(
     tenant: &Tenant,
     caller: Credential,
     if_match: IfMatch,
@@ -42,7 +42,7 @@ pub async fn locked<T: Send + 'static>(
 }
 
 /// `plan` behind the checks every write makes first: the caller again, then `If-Match`.
-pub fn guarded<T>(
+pub(super) fn guarded<T>(
     caller: Credential,
     if_match: IfMatch,
     now: jiff::Timestamp,
@@ -61,7 +61,7 @@ pub fn guarded<T>(
 
 /// The outcome of a write as the client sees it: the plan's value and the file's digest,
 /// or the refusal (with the file's ETag) or the store's error.
-pub async fn finished<T>(job: Job<T>) -> std::result::Result<(T, Option<String>), ApiError> {
+pub(super) async fn finished<T>(job: Job<T>) -> std::result::Result<(T, Option<String>), ApiError> {
     let written = job
         .await
         .map_err(|e| ApiError::internal(format!("the write failed: {e}")))?

@@ -9,9 +9,9 @@
 //! - Per request: [`Verifier::verify_header`] with the `Authorization` value (or
 //!   [`Verifier::verify`] with a bare token) and the route's [`Needs`]: a permission, and the
 //!   client's address, the path as sent and the resource, for keys restricted to some. With
-//!   the `http` feature, [`Verifier::verify_headers`] takes the request's `http::HeaderMap`
+//!   the `http` feature, `Verifier::verify_headers` takes the request's `http::HeaderMap`
 //!   and refuses a missing, repeated or non-ASCII `Authorization` header
-//!   ([`HeaderError`]) before any token is looked at.
+//!   (`HeaderError`) before any token is looked at.
 //! - Answer with the [`Outcome`]: [`Outcome::http_status`] is 200, 401 (the token is no
 //!   working key: a [`Rejection`]) or 403 (a working key, but not for this request: a
 //!   [`Denial`]); its `Display` is the one-line reason `tokenctl verify` prints, and

@@ -2,7 +2,7 @@
 //!
 //! saphyr handles all of YAML; its spans need care: they count characters, they can run past
 //! a closing quote into a comment, past a block scalar into the next line's indentation, and
-//! an implicit null's span is the next token's. Each is corrected (the rules are in [`spans`])
+//! an implicit null's span is the next token's. Each is corrected (the rules are in `spans`)
 //! so that a node's span is exactly its text (see [`Node::end`]).
 
 mod spans;

@@ -33,7 +33,7 @@ fn fresh(path: &Path, generated: &[u8]) {
 #[test]
 fn completions_are_fresh() {
     let env = TestEnv::new();
-    for (shell, file) in tokenctl::cli::commands::completions::SHELLS {
+    for (shell, file) in tokenctl::cli::SHELLS {
         let out = env
             .cmd()
             .args(["completions", &shell.to_string()])
@@ -122,12 +122,12 @@ fn doc_section(file: &str, start: &str, end: &str, generated: &str) {
 #[test]
 fn readme_reference_and_exit_codes_are_fresh_and_complete() {
     // One test for both sections: two tests rewriting README.md at once would lose one.
-    let table = tokenctl::cli::commands::completions::exit_codes_markdown();
+    let table = tokenctl::cli::exit_codes_markdown();
     for code in ["| 0 |", "| 1 |", "| 6 |", "| 8 |", "| 9 |", "| 130 |"] {
         assert!(table.contains(code), "{table}");
     }
     doc_section("README.md", CODES_START, CODES_END, &table);
-    let generated = tokenctl::cli::commands::completions::reference_markdown();
+    let generated = tokenctl::cli::reference_markdown();
     doc_section("docs/REFERENCE.md", START, END, &generated);
     // Checked against --help too: every command and every long flag it shows is there.
     let env = TestEnv::new();

@@ -348,7 +348,7 @@ fn the_root_help_lists_every_exit_code() {
         .split("Exit codes:")
         .nth(1)
         .expect("an Exit codes section");
-    for (code, _) in tokenctl::cli::manual::EXIT_CODES {
+    for (code, _) in tokenctl::cli::EXIT_CODES {
         assert!(
             codes
                 .lines()

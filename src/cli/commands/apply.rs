@@ -68,7 +68,7 @@ struct SecretView<'a> {
     fingerprint: String,
 }
 
-pub fn run(ctx: &Context, args: ApplyArgs) -> Result<()> {
+pub(crate) fn run(ctx: &Context, args: ApplyArgs) -> Result<()> {
     if args.prune && !args.dry_run && !args.yes && !ctx.interactive {
         return Err(Error::Usage(format!(
             "--prune deletes the keys the desired state lacks and needs confirmation, but {}; add --yes (`{}`), or look first with --dry-run",

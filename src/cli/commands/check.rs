@@ -34,7 +34,7 @@ struct ProblemView {
     message: String,
 }
 
-pub fn run(ctx: &Context, args: CheckArgs) -> Result<()> {
+pub(crate) fn run(ctx: &Context, args: CheckArgs) -> Result<()> {
     let now = ctx.clock.now();
     let warn = args
         .warn_expiring

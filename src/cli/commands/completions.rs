@@ -20,7 +20,7 @@ pub const SHELLS: &[(clap_complete::Shell, &str)] = &[
     (clap_complete::Shell::PowerShell, "_tokenctl.ps1"),
 ];
 
-pub fn completions(args: CompletionsArgs) -> Result<()> {
+pub(crate) fn completions(args: CompletionsArgs) -> Result<()> {
     use std::io::Write;
     let mut out = crate::cli::output::data_out();
     out.write_all(&completion_script(args.shell))
@@ -29,7 +29,7 @@ pub fn completions(args: CompletionsArgs) -> Result<()> {
 }
 
 /// The static completion script for `shell` (commands, flags, values; not key names).
-pub fn completion_script(shell: clap_complete::Shell) -> Vec<u8> {
+pub(crate) fn completion_script(shell: clap_complete::Shell) -> Vec<u8> {
     let mut cmd = visible(&built());
     let mut buf = Vec::new();
     clap_complete::generate(shell, &mut cmd, "tokenctl", &mut buf);
@@ -103,7 +103,7 @@ fn fish_fixes(cmd: &Command, script: &mut Vec<u8>) {
     *script = text.into_bytes();
 }
 
-pub fn man(args: ManArgs) -> Result<()> {
+pub(crate) fn man(args: ManArgs) -> Result<()> {
     match args.dir {
         None => {
             let page = man_page(&built(), None);
@@ -118,7 +118,7 @@ pub fn man(args: ManArgs) -> Result<()> {
 }
 
 /// Writes tokenctl.1 and tokenctl-<sub>.1 for every visible subcommand.
-pub fn write_man_pages(dir: &Path) -> Result<()> {
+pub(crate) fn write_man_pages(dir: &Path) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, "creating the folder", e))?;
     for (name, page) in man_pages() {
         let path = dir.join(name);
@@ -128,7 +128,7 @@ pub fn write_man_pages(dir: &Path) -> Result<()> {
 }
 
 /// Every man page, with its file name: tokenctl.1 and one per visible subcommand.
-pub fn man_pages() -> Vec<(String, Vec<u8>)> {
+pub(crate) fn man_pages() -> Vec<(String, Vec<u8>)> {
     let cmd = built();
     let mut pages = vec![("tokenctl.1".to_string(), man_page(&cmd, None))];
     for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {

@@ -12,7 +12,7 @@ use crate::token::{self, Secret};
 use jiff::Timestamp;
 use std::io::IsTerminal;
 
-pub fn run(ctx: &Context, mut args: CreateArgs) -> Result<()> {
+pub(crate) fn run(ctx: &Context, mut args: CreateArgs) -> Result<()> {
     // No NAME at a terminal: the form asks for everything. Anywhere else, never a prompt.
     let form = args.names.is_empty() && ctx.interactive && !args.yes;
     // Before the form asks anything: a mistyped tenant is no reason to fill it in.

@@ -6,7 +6,7 @@ use crate::cli::interactive::prompt_error;
 use crate::document::Document;
 use crate::error::{Error, Result};
 
-pub fn run(ctx: &Context, args: DeleteArgs) -> Result<()> {
+pub(crate) fn run(ctx: &Context, args: DeleteArgs) -> Result<()> {
     for name in &args.names {
         crate::names::validate("key", name)?;
     }

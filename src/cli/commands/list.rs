@@ -101,7 +101,7 @@ impl Filter {
     }
 }
 
-pub fn run(ctx: &Context, args: ListArgs) -> Result<()> {
+pub(crate) fn run(ctx: &Context, args: ListArgs) -> Result<()> {
     let filter = Filter::new(&args, ctx.clock.now())?;
     if args.all_tenants {
         return all_tenants(ctx, &filter, args.names, args.missing_ok);

@@ -1,17 +1,17 @@
 //! One file per subcommand; each is a thin function over the store and the model.
 
-pub mod apply;
-pub mod check;
-pub mod completions;
-pub mod create;
-pub mod delete;
-pub mod list;
-pub mod rename;
-pub mod rotate;
-pub mod scan;
-pub mod schema;
+pub(crate) mod apply;
+pub(crate) mod check;
+pub(crate) mod completions;
+pub(crate) mod create;
+pub(crate) mod delete;
+pub(crate) mod list;
+pub(crate) mod rename;
+pub(crate) mod rotate;
+pub(crate) mod scan;
+pub(crate) mod schema;
 #[cfg(feature = "serve")]
-pub mod serve;
-pub mod show;
-pub mod update;
-pub mod verify;
+pub(crate) mod serve;
+pub(crate) mod show;
+pub(crate) mod update;
+pub(crate) mod verify;

@@ -6,7 +6,7 @@ use crate::document::Edit;
 use crate::error::{Error, Result};
 use crate::keys::{DefinitionInput, no_such_key};
 
-pub fn run(ctx: &Context, args: RenameArgs) -> Result<()> {
+pub(crate) fn run(ctx: &Context, args: RenameArgs) -> Result<()> {
     crate::names::validate("key", &args.old)?;
     // The new name as every writer checks a key's name (crate::keys::definition).
     DefinitionInput {

@@ -9,7 +9,7 @@ use crate::keys::no_such_key;
 use crate::model::PreviousHash;
 use crate::token;
 
-pub fn run(ctx: &Context, args: RotateArgs) -> Result<()> {
+pub(crate) fn run(ctx: &Context, args: RotateArgs) -> Result<()> {
     crate::names::validate("key", &args.name)?;
     let now = ctx.clock.now();
     let grace = args

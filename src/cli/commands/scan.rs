@@ -55,7 +55,7 @@ enum Keys {
 /// A finding and the key it belongs to (none: unknown).
 type Row = (String, Found, Option<Owner>);
 
-pub fn run(ctx: &Context, args: ScanArgs) -> Result<()> {
+pub(crate) fn run(ctx: &Context, args: ScanArgs) -> Result<()> {
     let now = ctx.clock.now();
     // The keys first: a security file that does not load fails before anything is scanned.
     let (keys, index) = load_keys(ctx, args.all_tenants)?;

@@ -6,7 +6,7 @@ use crate::error::Result;
 use crate::error::stdout_error;
 use std::io::Write;
 
-pub fn run(args: SchemaArgs) -> Result<()> {
+pub(crate) fn run(args: SchemaArgs) -> Result<()> {
     #[cfg(feature = "serve")]
     if args.openapi {
         let mut out = crate::cli::output::data_out();

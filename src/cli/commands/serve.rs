@@ -6,7 +6,7 @@ use crate::cli::context::Context;
 use crate::error::{Error, Result};
 use std::time::Duration;
 
-pub fn run(ctx: &Context, args: ServeArgs) -> Result<()> {
+pub(crate) fn run(ctx: &Context, args: ServeArgs) -> Result<()> {
     let duration = |flag: &str, text: &str| -> Result<Duration> {
         let d = crate::time::parse_fixed_duration(flag, text)?;
         Ok(d.max(Duration::from_millis(1)))

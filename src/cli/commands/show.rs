@@ -10,7 +10,7 @@ use crate::time::humanize;
 use crate::view::KeyView;
 use std::io::Write;
 
-pub fn run(ctx: &Context, args: ShowArgs) -> Result<()> {
+pub(crate) fn run(ctx: &Context, args: ShowArgs) -> Result<()> {
     crate::names::validate("key", &args.name)?;
     let now = ctx.clock.now();
     let store = ctx.store()?;

@@ -11,7 +11,7 @@ use crate::model::ApiKey;
 use crate::view::KeyView;
 use jiff::Timestamp;
 
-pub fn run(ctx: &Context, args: UpdateArgs) -> Result<()> {
+pub(crate) fn run(ctx: &Context, args: UpdateArgs) -> Result<()> {
     crate::names::validate("key", &args.name)?;
     let now = ctx.clock.now();
     let expires = args

@@ -31,7 +31,7 @@ struct VerifyView {
     keys: Option<Vec<String>>,
 }
 
-pub fn run(ctx: &Context, args: VerifyArgs) -> Result<()> {
+pub(crate) fn run(ctx: &Context, args: VerifyArgs) -> Result<()> {
     let ip = args
         .ip
         .as_deref()

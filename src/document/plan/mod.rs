@@ -27,14 +27,14 @@ use rustc_hash::FxHashMap;
 /// What an edit comes to, four ways:
 ///
 /// - [`Document::edited`]: the new text, planned and proven; what a write writes.
-/// - [`Document::plan`]: the new text unproven, with what it must read as ([`Planned`]), which
+/// - `Document::plan`: the new text unproven, with what it must read as (`Planned`), which
 ///   the prover checks.
 /// - [`Document::intended`]: only the model after the edit, with no text (`apply` checks its
 ///   plan is idempotent on it).
 /// - [`Document::proofs`]: both of the prover's verdicts on the plan, for tests.
 impl Document {
-    /// The text to write for `edit`: [`Document::plan`]ned, then proven to read as intended
-    /// ([`prove`]). This is what the store writes, under its lock.
+    /// The text to write for `edit`: planned (`Document::plan`), then proven to read as intended
+    /// (`prove`). This is what the store writes, under its lock.
     pub fn edited(&self, edit: &Edit) -> Result<String> {
         let planned = self.plan(edit)?;
         prove::prove(self, &planned)?;

@@ -16,7 +16,7 @@ pub(super) struct Splice {
 }
 
 impl Splice {
-    pub fn new(start: usize, end: usize, with: impl Into<String>) -> Self {
+    pub(super) fn new(start: usize, end: usize, with: impl Into<String>) -> Self {
         Splice {
             start,
             end,
@@ -25,7 +25,7 @@ impl Splice {
     }
 
     /// Bytes `start..end` cut out.
-    pub fn cut(start: usize, end: usize) -> Self {
+    pub(super) fn cut(start: usize, end: usize) -> Self {
         Splice::new(start, end, String::new())
     }
 }

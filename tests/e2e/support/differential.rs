@@ -48,7 +48,7 @@ pub(crate) fn verbose() -> bool {
 
 /// Descriptions no writer may mangle: everything YAML gives a meaning to, and every
 /// character a YAML 1.1 parser breaks lines on or refuses raw.
-pub const HOSTILE: [&str; 40] = [
+pub(crate) const HOSTILE: [&str; 40] = [
     "\u{feff}hi",
     "a: b",
     "x #y",
@@ -143,7 +143,7 @@ pub(crate) fn new_key(rng: &mut Rng, name: String, hash: TokenHash) -> ApiKey {
 
 /// What `update` is asked to do.
 #[derive(Debug, Clone, Default)]
-pub struct Update {
+pub(crate) struct Update {
     pub enable: Option<bool>,
     pub replace: Option<Vec<String>>,
     pub add: Vec<String>,
@@ -271,13 +271,13 @@ pub(crate) fn rotated(key: &ApiKey, hash: TokenHash, grace: bool) -> ApiKey {
 }
 
 /// One edit as a command makes it: its name (for messages and statistics) and the change.
-pub struct Case {
+pub(crate) struct Case {
     pub what: &'static str,
     pub change: Change,
 }
 
 impl Case {
-    pub fn edit(&self) -> Edit {
+    pub(crate) fn edit(&self) -> Edit {
         let mut e = Edit::new();
         for k in &self.change.put {
             e = e.put(k.clone());

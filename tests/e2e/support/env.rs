@@ -15,18 +15,18 @@ compile_error!(
 );
 
 /// The instant tests run at unless they say otherwise.
-pub const NOW: &str = "2026-11-22T10:00:00Z";
+pub(crate) const NOW: &str = "2026-11-22T10:00:00Z";
 /// An instant a year before [`NOW`], for keys that have expired by [`NOW`].
-pub const EARLIER: &str = "2025-11-22T10:00:00Z";
+pub(crate) const EARLIER: &str = "2025-11-22T10:00:00Z";
 
-pub struct TestEnv {
+pub(crate) struct TestEnv {
     pub dir: tempfile::TempDir,
     pub tenant: String,
 }
 
 /// What one run printed and returned.
 #[derive(Debug)]
-pub struct Output {
+pub(crate) struct Output {
     pub code: i32,
     pub stdout: String,
     pub stderr: String,
@@ -34,7 +34,7 @@ pub struct Output {
 
 impl Output {
     #[track_caller]
-    pub fn success(&self) -> &Self {
+    pub(crate) fn success(&self) -> &Self {
         assert_eq!(
             self.code, 0,
             "expected success\nstdout: {}\nstderr: {}",
@@ -44,7 +44,7 @@ impl Output {
     }
 
     #[track_caller]
-    pub fn code(&self, code: i32) -> &Self {
+    pub(crate) fn code(&self, code: i32) -> &Self {
         assert_eq!(
             self.code, code,
             "expected exit {code}\nstdout: {}\nstderr: {}",
@@ -54,7 +54,7 @@ impl Output {
     }
 
     #[track_caller]
-    pub fn stderr_has(&self, needle: &str) -> &Self {
+    pub(crate) fn stderr_has(&self, needle: &str) -> &Self {
         assert!(
             self.stderr.contains(needle),
             "stderr lacks {needle:?}:\n{}",
@@ -64,7 +64,7 @@ impl Output {
     }
 
     #[track_caller]
-    pub fn stdout_has(&self, needle: &str) -> &Self {
+    pub(crate) fn stdout_has(&self, needle: &str) -> &Self {
         assert!(
             self.stdout.contains(needle),
             "stdout lacks {needle:?}:\n{}",
@@ -74,13 +74,13 @@ impl Output {
     }
 
     #[track_caller]
-    pub fn stdout_empty(&self) -> &Self {
+    pub(crate) fn stdout_empty(&self) -> &Self {
         assert_eq!(self.stdout, "", "stdout should be empty");
         self
     }
 
     /// The secret printed alone on stdout.
-    pub fn secret(&self) -> String {
+    pub(crate) fn secret(&self) -> String {
         let s = self.stdout.trim_end_matches('\n');
         assert!(
             !s.contains('\n'),
@@ -90,31 +90,31 @@ impl Output {
         s.to_string()
     }
 
-    pub fn json(&self) -> serde_json::Value {
+    pub(crate) fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.stdout)
             .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", self.stdout))
     }
 }
 
 impl TestEnv {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         TestEnv {
             dir: tempfile::tempdir().expect("temp dir"),
             tenant: "acme".into(),
         }
     }
 
-    pub fn root(&self) -> PathBuf {
+    pub(crate) fn root(&self) -> PathBuf {
         self.dir.path().join("tenants")
     }
 
     /// The tenant's security.yml.
-    pub fn file(&self) -> PathBuf {
+    pub(crate) fn file(&self) -> PathBuf {
         self.root().join(&self.tenant).join("security.yml")
     }
 
     /// Writes the tenant's security.yml (mode 0600, folders 0700).
-    pub fn write(&self, text: impl AsRef<[u8]>) {
+    pub(crate) fn write(&self, text: impl AsRef<[u8]>) {
         use std::os::unix::fs::PermissionsExt;
         let f = self.file();
         fs::create_dir_all(f.parent().unwrap()).unwrap();
@@ -123,7 +123,7 @@ impl TestEnv {
     }
 
     /// Copies a fixture from fixtures/ as the tenant's security.yml.
-    pub fn fixture(&self, name: &str) -> Vec<u8> {
+    pub(crate) fn fixture(&self, name: &str) -> Vec<u8> {
         let bytes = fs::read(
             Path::new(env!("CARGO_MANIFEST_DIR"))
                 .join("fixtures")
@@ -134,16 +134,16 @@ impl TestEnv {
         bytes
     }
 
-    pub fn read(&self) -> String {
+    pub(crate) fn read(&self) -> String {
         fs::read_to_string(self.file()).unwrap()
     }
 
-    pub fn bytes(&self) -> Vec<u8> {
+    pub(crate) fn bytes(&self) -> Vec<u8> {
         fs::read(self.file()).unwrap_or_default()
     }
 
     /// A std command with the tenant root and clock set, run in the temp folder.
-    pub fn std_cmd(&self) -> std::process::Command {
+    pub(crate) fn std_cmd(&self) -> std::process::Command {
         let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin!("tokenctl"));
         c.current_dir(self.dir.path())
             .env_clear()
@@ -157,19 +157,19 @@ impl TestEnv {
     }
 
     /// The same as an assert_cmd command, with empty stdin.
-    pub fn cmd(&self) -> Command {
+    pub(crate) fn cmd(&self) -> Command {
         let mut c = Command::from_std(self.std_cmd());
         c.write_stdin("");
         c
     }
 
     /// Runs tokenctl with `args`.
-    pub fn run(&self, args: &[&str]) -> Output {
+    pub(crate) fn run(&self, args: &[&str]) -> Output {
         self.run_with(args, "")
     }
 
     /// Runs tokenctl with `args` and `stdin`.
-    pub fn run_with(&self, args: &[&str], stdin: &str) -> Output {
+    pub(crate) fn run_with(&self, args: &[&str], stdin: &str) -> Output {
         let out = self
             .cmd()
             .args(args)
@@ -185,7 +185,7 @@ impl TestEnv {
 
     /// Runs tokenctl with `args` at another instant (`TOKENCTL_NOW`): how a test makes a key
     /// that has expired by [`NOW`], as one made back then (a past expiry is refused).
-    pub fn run_at(&self, now: &str, args: &[&str]) -> Output {
+    pub(crate) fn run_at(&self, now: &str, args: &[&str]) -> Output {
         let out = self
             .cmd()
             .env("TOKENCTL_NOW", now)
@@ -200,14 +200,14 @@ impl TestEnv {
     }
 
     /// Creates a key at another instant (see [`TestEnv::run_at`]) and returns its secret.
-    pub fn create_at(&self, now: &str, name: &str, extra: &[&str]) -> String {
+    pub(crate) fn create_at(&self, now: &str, name: &str, extra: &[&str]) -> String {
         let mut args = vec!["create", name];
         args.extend_from_slice(extra);
         self.run_at(now, &args).success().secret()
     }
 
     /// Creates a key and returns its secret.
-    pub fn create(&self, name: &str, extra: &[&str]) -> String {
+    pub(crate) fn create(&self, name: &str, extra: &[&str]) -> String {
         let mut args = vec!["create", name];
         args.extend_from_slice(extra);
         self.run(&args).success().secret()
@@ -216,14 +216,14 @@ impl TestEnv {
 
 /// A private X server (Xvfb) for clipboard tests; killed on drop, which also ends any
 /// clipboard helper still serving it.
-pub struct Xvfb {
+pub(crate) struct Xvfb {
     child: std::process::Child,
     pub display: String,
 }
 
 impl Xvfb {
     /// Starts Xvfb on a free display and waits until it accepts clients.
-    pub fn start() -> Xvfb {
+    pub(crate) fn start() -> Xvfb {
         use std::io::{BufRead, BufReader};
         use std::process::{Command, Stdio};
         // -displayfd: Xvfb picks a free display and writes its number when it is ready.
@@ -253,7 +253,7 @@ impl Xvfb {
     }
 
     /// What `xclip -o -selection clipboard` reads on this display.
-    pub fn clipboard(&self) -> String {
+    pub(crate) fn clipboard(&self) -> String {
         let mut xclip = std::process::Command::new("xclip");
         xclip
             .args(["-o", "-selection", "clipboard"])
@@ -266,7 +266,7 @@ impl Xvfb {
 impl Xvfb {
     /// Another program (xclip) takes the clipboard with `text`; xclip serves it from the
     /// background until the selection is taken or the X server goes away.
-    pub fn copy(&self, text: &str) {
+    pub(crate) fn copy(&self, text: &str) {
         use std::io::Write;
         use std::process::Stdio;
         let mut child = std::process::Command::new("xclip")
@@ -296,7 +296,7 @@ impl Drop for Xvfb {
 
 /// A program in a private tmux server: a real terminal whose screen can be read back, as
 /// the person at it sees it. Killed on drop.
-pub struct Tmux {
+pub(crate) struct Tmux {
     socket: String,
     /// Where the shell around the program writes its exit status.
     status_file: PathBuf,
@@ -305,7 +305,7 @@ pub struct Tmux {
 impl Tmux {
     /// Runs `command` (a shell command line) in a `width` x `height` terminal, in `dir`. The
     /// screen stays readable after the program exits.
-    pub fn start(dir: &Path, command: &str, width: u16, height: u16) -> Tmux {
+    pub(crate) fn start(dir: &Path, command: &str, width: u16, height: u16) -> Tmux {
         use std::sync::atomic::{AtomicU64, Ordering};
         static N: AtomicU64 = AtomicU64::new(0);
         let socket = format!(
@@ -350,7 +350,7 @@ impl Tmux {
         }
     }
 
-    pub fn tmux(&self, args: &[&str]) -> String {
+    pub(crate) fn tmux(&self, args: &[&str]) -> String {
         let out = std::process::Command::new("tmux")
             .args(["-L", &self.socket])
             .args(args)
@@ -360,25 +360,25 @@ impl Tmux {
     }
 
     /// Presses keys by tmux's names (`Enter`, `Tab`, `Down`, `C-c`).
-    pub fn keys(&self, keys: &[&str]) {
+    pub(crate) fn keys(&self, keys: &[&str]) {
         let mut args = vec!["send-keys", "-t", "t"];
         args.extend_from_slice(keys);
         self.tmux(&args);
     }
 
     /// Types `text` as it is.
-    pub fn type_text(&self, text: &str) {
+    pub(crate) fn type_text(&self, text: &str) {
         self.tmux(&["send-keys", "-t", "t", "-l", text]);
     }
 
     /// The screen as text (trailing spaces a program wrote are kept).
-    pub fn screen(&self) -> String {
+    pub(crate) fn screen(&self) -> String {
         self.tmux(&["capture-pane", "-N", "-p", "-t", "t"])
     }
 
     /// Waits until the screen satisfies `ok`, or fails showing it.
     #[track_caller]
-    pub fn wait_for(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
+    pub(crate) fn wait_for(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
         loop {
             let screen = self.screen();
@@ -393,7 +393,7 @@ impl Tmux {
     }
 
     /// The exit status of the program, once it has exited.
-    pub fn wait_exit(&self) -> i32 {
+    pub(crate) fn wait_exit(&self) -> i32 {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
         loop {
             if let Ok(text) = fs::read_to_string(&self.status_file) {
@@ -419,7 +419,7 @@ impl Drop for Tmux {
 
 /// Runs a clipboard reader (xclip -o, wl-paste), tried again when it hangs: neither has a
 /// timeout, and one that asks just as the owner exits (a clear) waits forever.
-pub fn read_clipboard(c: &mut std::process::Command) -> Option<std::process::Output> {
+pub(crate) fn read_clipboard(c: &mut std::process::Command) -> Option<std::process::Output> {
     use std::process::Stdio;
     for _ in 0..5 {
         let mut child = c
@@ -440,7 +440,7 @@ pub fn read_clipboard(c: &mut std::process::Command) -> Option<std::process::Out
 }
 
 /// Whether the tests run as root (as CI does).
-pub fn is_root() -> bool {
+pub(crate) fn is_root() -> bool {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
@@ -452,12 +452,12 @@ pub fn is_root() -> bool {
 }
 
 /// The uid of `nobody`, which tests run tokenctl as (through setpriv) when they run as root.
-pub const NOBODY: u32 = 65534;
+pub(crate) const NOBODY: u32 = 65534;
 
 /// `c`, run as a user other than root: as `nobody` through `setpriv` when the tests run as
 /// root, else as it is. For what the kernel shows only of unprivileged processes, such as
 /// the owner of `/proc/<pid>/status` of a non-dumpable one.
-pub fn unprivileged(c: std::process::Command) -> std::process::Command {
+pub(crate) fn unprivileged(c: std::process::Command) -> std::process::Command {
     if !is_root() {
         return c;
     }
@@ -483,7 +483,7 @@ pub fn unprivileged(c: std::process::Command) -> std::process::Command {
 }
 
 /// Makes `dir` and everything in it the unprivileged user's (see [`unprivileged`]).
-pub fn give_to_unprivileged(dir: &Path) {
+pub(crate) fn give_to_unprivileged(dir: &Path) {
     if !is_root() {
         return;
     }
@@ -498,7 +498,7 @@ pub fn give_to_unprivileged(dir: &Path) {
 /// Whether the kernel shows process `pid` as non-dumpable (`prctl(PR_SET_DUMPABLE, 0)`):
 /// its `/proc/<pid>` files then belong to root, whatever user it runs as (proc(5)).
 /// `/proc/<pid>/status` has no field that says so; the process must not run as root.
-pub fn is_non_dumpable(pid: u32) -> bool {
+pub(crate) fn is_non_dumpable(pid: u32) -> bool {
     use std::os::unix::fs::MetadataExt;
     let status = format!("/proc/{pid}/status");
     let text = fs::read_to_string(&status).expect("the process is running");
@@ -516,7 +516,7 @@ pub fn is_non_dumpable(pid: u32) -> bool {
 
 /// Pids of the clipboard helpers serving for exactly `millis` (tests pick odd durations, so
 /// that each finds its own among those of tests running at the same time).
-pub fn clipboard_helpers(millis: u128) -> Vec<u32> {
+pub(crate) fn clipboard_helpers(millis: u128) -> Vec<u32> {
     let want = ["__clipboard-serve".to_string(), millis.to_string()];
     fs::read_dir("/proc")
         .unwrap()
@@ -536,7 +536,7 @@ pub fn clipboard_helpers(millis: u128) -> Vec<u32> {
 }
 
 /// Polls `f` every 50 ms until it holds or `limit` has passed; whether it held.
-pub fn eventually(limit: std::time::Duration, mut f: impl FnMut() -> bool) -> bool {
+pub(crate) fn eventually(limit: std::time::Duration, mut f: impl FnMut() -> bool) -> bool {
     let start = std::time::Instant::now();
     while start.elapsed() < limit {
         if f() {
@@ -551,7 +551,7 @@ pub fn eventually(limit: std::time::Duration, mut f: impl FnMut() -> bool) -> bo
 /// wlr-data-control protocol that arboard copies through; killed on drop, which also ends
 /// any clipboard helper or wl-copy serving it. sway refuses to run as root, so as root it
 /// runs as `nobody` in a runtime folder of its own.
-pub struct Sway {
+pub(crate) struct Sway {
     child: std::process::Child,
     /// XDG_RUNTIME_DIR of the compositor and its clients.
     pub runtime: tempfile::TempDir,
@@ -561,7 +561,7 @@ pub struct Sway {
 
 impl Sway {
     /// Starts sway and waits until its socket is there.
-    pub fn start() -> Sway {
+    pub(crate) fn start() -> Sway {
         use std::process::{Command, Stdio};
         let runtime = tempfile::tempdir().unwrap();
         give_to_unprivileged(runtime.path());
@@ -622,12 +622,12 @@ impl Sway {
     }
 
     /// What the clipboard holds ("" when nothing), as wl-paste reads it.
-    pub fn clipboard(&mut self) -> String {
+    pub(crate) fn clipboard(&mut self) -> String {
         self.paste_raw().expect("wl-paste reaches sway")
     }
 
     /// Another program (wl-copy) takes the clipboard with `text`.
-    pub fn copy(&self, text: &str) {
+    pub(crate) fn copy(&self, text: &str) {
         // wl-copy serves from a child in the background: it must not hold our output.
         let status = self
             .client("wl-copy")
@@ -640,7 +640,7 @@ impl Sway {
     }
 
     /// A tokenctl command of `env` pointed at this compositor (no X display).
-    pub fn tokenctl(&self, env: &TestEnv) -> std::process::Command {
+    pub(crate) fn tokenctl(&self, env: &TestEnv) -> std::process::Command {
         let mut c = env.std_cmd();
         c.env("XDG_RUNTIME_DIR", self.runtime.path())
             .env("WAYLAND_DISPLAY", &self.display);
@@ -656,7 +656,7 @@ impl Drop for Sway {
 }
 
 /// Runs tokenctl at another instant, with binary stdin.
-pub fn run_at(env: &TestEnv, now: &str, args: &[&str], stdin: impl Into<Vec<u8>>) -> Output {
+pub(crate) fn run_at(env: &TestEnv, now: &str, args: &[&str], stdin: impl Into<Vec<u8>>) -> Output {
     let out = env
         .cmd()
         .env("TOKENCTL_NOW", now)
@@ -672,7 +672,7 @@ pub fn run_at(env: &TestEnv, now: &str, args: &[&str], stdin: impl Into<Vec<u8>>
 }
 
 /// A token of tokenctl's form with matching check digits that no file holds.
-pub fn stranger_token() -> String {
+pub(crate) fn stranger_token() -> String {
     let body = format!("tk_{}", "5e".repeat(32));
     let check = hex::encode(&sha2::Sha256::digest(body.as_bytes())[..4]);
     format!("{body}{check}")

@@ -18,7 +18,7 @@ use crate::support::harness::Rng;
 
 /// A generated file.
 #[derive(Debug, Clone)]
-pub struct Doc {
+pub(crate) struct Doc {
     pub text: String,
     /// Only plain block style (see the module's documentation).
     pub plain: bool,
@@ -38,7 +38,7 @@ enum Kind {
 
 /// What a generator run knows: anchors defined so far (the latest definition of a name wins,
 /// as in YAML) and a counter for unique hashes.
-pub struct Gen {
+pub(crate) struct Gen {
     rng: Rng,
     plain: bool,
     anchors: Vec<(String, Kind)>,
@@ -50,10 +50,10 @@ pub struct Gen {
 const ANCHOR_NAMES: [&str; 4] = ["p", "d", "e", "x"];
 
 /// Scopes the generator writes (and edits use): all valid.
-pub const SCOPES: [&str; 6] = ["dns:read", "dns:write", "zone:*", "*", "domains:read", "a"];
+pub(crate) const SCOPES: [&str; 6] = ["dns:read", "dns:write", "zone:*", "*", "domains:read", "a"];
 
 impl Gen {
-    pub fn new(seed: u64) -> Self {
+    pub(crate) fn new(seed: u64) -> Self {
         Gen {
             rng: Rng::new(seed),
             plain: false,
@@ -527,7 +527,7 @@ impl Gen {
     }
 
     /// A whole file.
-    pub fn doc(&mut self, plain: bool) -> Doc {
+    pub(crate) fn doc(&mut self, plain: bool) -> Doc {
         self.plain = plain;
         self.anchors.clear();
         self.names.clear();

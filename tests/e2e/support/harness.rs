@@ -13,12 +13,12 @@ use std::time::{Duration, Instant};
 use crate::support::env::Output;
 
 /// The tokenctl binary under test.
-pub fn bin() -> PathBuf {
+pub(crate) fn bin() -> PathBuf {
     assert_cmd::cargo::cargo_bin!("tokenctl").to_path_buf()
 }
 
 /// A plain command for `file` with the fixed clock, a clean environment and no terminal.
-pub fn command(file: &Path) -> Command {
+pub(crate) fn command(file: &Path) -> Command {
     let mut c = Command::new(bin());
     clean_env(&mut c, file)
         .stdin(Stdio::null())
@@ -36,14 +36,14 @@ fn clean_env<'c>(c: &'c mut Command, file: &Path) -> &'c mut Command {
 }
 
 /// A small deterministic random source (xorshift64*): runs are repeatable from the seed.
-pub struct Rng(u64);
+pub(crate) struct Rng(u64);
 
 impl Rng {
-    pub fn new(seed: u64) -> Self {
+    pub(crate) fn new(seed: u64) -> Self {
         Rng(seed.max(1))
     }
 
-    pub fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
@@ -51,13 +51,13 @@ impl Rng {
     }
 
     /// Uniform in `0..n`.
-    pub fn below(&mut self, n: u64) -> u64 {
+    pub(crate) fn below(&mut self, n: u64) -> u64 {
         self.next() % n.max(1)
     }
 }
 
 /// A stored hash for test key `i` (not the hash of any real secret).
-pub fn fake_hash(i: usize) -> String {
+pub(crate) fn fake_hash(i: usize) -> String {
     use sha2::Digest;
     format!(
         "sha256:{}",
@@ -66,7 +66,7 @@ pub fn fake_hash(i: usize) -> String {
 }
 
 /// A hand-edited-looking security.yml with `n` keys `key-0..`, comments and foreign sections.
-pub fn big_file(n: usize) -> String {
+pub(crate) fn big_file(n: usize) -> String {
     let mut s = String::from(
         "# Managed partly by hand, partly by tokenctl.\nversion: 1\ntokenPrefix: acme\nhelm:\n  release: tokens   # someone else's\napiKeys:\n",
     );
@@ -89,7 +89,7 @@ pub fn big_file(n: usize) -> String {
 
 /// Replaces every `sha256:<64 hex>` with a placeholder, to compare files that differ only
 /// in secrets generated at random.
-pub fn mask_hashes(text: &str) -> String {
+pub(crate) fn mask_hashes(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(i) = rest.find("sha256:") {
@@ -110,7 +110,7 @@ pub fn mask_hashes(text: &str) -> String {
 }
 
 /// Names of the temporary files a write leaves in `dir` (only a killed one does).
-pub fn temp_files(dir: &Path) -> Vec<String> {
+pub(crate) fn temp_files(dir: &Path) -> Vec<String> {
     fs::read_dir(dir)
         .map(|entries| {
             entries
@@ -124,7 +124,7 @@ pub fn temp_files(dir: &Path) -> Vec<String> {
 
 /// What a measured run printed, returned and cost.
 #[derive(Debug)]
-pub struct Measured {
+pub(crate) struct Measured {
     pub code: i32,
     pub stdout: String,
     pub stderr: String,
@@ -136,7 +136,7 @@ pub struct Measured {
 /// timeout (killed after `limit`). Both fork the child, so its peak is its own: a child
 /// spawned straight from the test process (vfork) would report the test process's peak,
 /// since Linux carries the replaced memory's high-water mark across exec.
-pub fn run_measured(file: &Path, args: &[&str], stdin: &[u8], limit: Duration) -> Measured {
+pub(crate) fn run_measured(file: &Path, args: &[&str], stdin: &[u8], limit: Duration) -> Measured {
     assert!(
         Path::new("/usr/bin/time").exists(),
         "the hostile-file tests need GNU time: apt-get install time (scripts/test installs it)"
@@ -183,7 +183,7 @@ pub fn run_measured(file: &Path, args: &[&str], stdin: &[u8], limit: Duration) -
 }
 
 /// A security.yml in a temp folder.
-pub fn temp_file(text: &str) -> (tempfile::TempDir, PathBuf) {
+pub(crate) fn temp_file(text: &str) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("security.yml");
     fs::write(&file, text).unwrap();
@@ -193,7 +193,7 @@ pub fn temp_file(text: &str) -> (tempfile::TempDir, PathBuf) {
 
 /// Runs tokenctl on `file`, killing it if it has not finished within 20 s (a hang is a
 /// failure, not a stuck test run).
-pub fn run(file: &Path, args: &[&str], stdin: &str) -> Output {
+pub(crate) fn run(file: &Path, args: &[&str], stdin: &str) -> Output {
     let mut child = command(file)
         .args(args)
         .stdin(Stdio::piped())

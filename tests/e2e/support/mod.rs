@@ -12,15 +12,15 @@
 //!   (tests/library/) and its half through the binary (guarantees/differential.rs);
 //! - `generator`: the generator of security.yml files as people and other tools write them.
 
-pub mod differential;
-pub mod env;
-pub mod generator;
-pub mod harness;
-pub mod oracle;
-pub mod server;
+pub(crate) mod differential;
+pub(crate) mod env;
+pub(crate) mod generator;
+pub(crate) mod harness;
+pub(crate) mod oracle;
+pub(crate) mod server;
 
 /// Whether the tests run in CI (env `CI` set to anything but empty, `false` or `0`).
 #[allow(dead_code)]
-pub fn in_ci() -> bool {
+pub(crate) fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
 }

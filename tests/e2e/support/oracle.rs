@@ -27,7 +27,7 @@ use tokenctl::token::TokenHash;
 
 /// The fields docs/FORMAT.md gives tokenctl in an entry ("The file"). Written out
 /// here rather than taken from tokenctl, so the oracle stays independent of it.
-pub const OURS: [&str; 10] = [
+pub(crate) const OURS: [&str; 10] = [
     "description",
     "enabled",
     "permissions",
@@ -51,7 +51,7 @@ pub const OURS: [&str; 10] = [
 /// textual (an `&` or `*` after a blank or `[{,`), so it may also rename inside a quoted
 /// string or a comment: it does so alike in the old and the new text, and tokenctl writes no
 /// `&` or `*` before the generators' anchor names, so both read the same data as before.
-pub fn read(text: &str) -> Result<Value, String> {
+pub(crate) fn read(text: &str) -> Result<Value, String> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     serde_yaml::from_str::<Value>(&unique_anchors(text)).map_err(|e| format!("serde_yaml: {e}"))
 }
@@ -59,7 +59,7 @@ pub fn read(text: &str) -> Result<Value, String> {
 /// Does [`read`] rename anchors in `text`? Then a scalar holding `&name` text may read with
 /// the new name, alike in the old and the new text but not as tokenctl reads it: callers
 /// comparing with tokenctl's own reading skip such a text.
-pub fn renames(text: &str) -> bool {
+pub(crate) fn renames(text: &str) -> bool {
     matches!(unique_anchors(text), std::borrow::Cow::Owned(_))
 }
 
@@ -129,7 +129,7 @@ fn api(doc: &Value) -> Result<Option<&Mapping>, String> {
 
 /// The keys of a document as docs/FORMAT.md says a server reads them: `Err` where a server would
 /// refuse the file (a wrong type, a null where a value is wanted, a missing hash).
-pub fn keys(doc: &Value) -> Result<Vec<ApiKey>, String> {
+pub(crate) fn keys(doc: &Value) -> Result<Vec<ApiKey>, String> {
     let Some(api) = api(doc)? else {
         return Ok(Vec::new());
     };
@@ -231,7 +231,7 @@ fn key(name: &str, def: &Mapping) -> Result<ApiKey, String> {
 /// An edit in the oracle's terms, as tokenctl's `Edit` says it: keys to replace (whole new
 /// definitions), keys to remove, keys to add after the last one.
 #[derive(Debug, Clone, Default)]
-pub struct Change {
+pub(crate) struct Change {
     pub put: Vec<ApiKey>,
     pub remove: Vec<String>,
     pub add: Vec<ApiKey>,
@@ -283,7 +283,7 @@ fn fields_of(k: &ApiKey) -> Mapping {
 
 /// The document `old` (of text `old_text`) should read as after `change`. `Err` when the
 /// change cannot apply (a key to replace or remove that `old` lacks, for this reader).
-pub fn expected(old_text: &str, old: &Value, change: &Change) -> Result<Value, String> {
+pub(crate) fn expected(old_text: &str, old: &Value, change: &Change) -> Result<Value, String> {
     let mut top = match old {
         Value::Mapping(m) => m.clone(),
         Value::Null => Mapping::new(),
@@ -329,7 +329,7 @@ pub fn expected(old_text: &str, old: &Value, change: &Change) -> Result<Value, S
 
 /// Does `got` read as `want` says (see the module's documentation)? `Err` names the first
 /// difference.
-pub fn compare(want: &Value, got: &Value) -> Result<(), String> {
+pub(crate) fn compare(want: &Value, got: &Value) -> Result<(), String> {
     let empty = Mapping::new();
     let as_map = |v: &'_ Value| -> Result<Mapping, String> {
         match v {
@@ -403,7 +403,7 @@ pub fn compare(want: &Value, got: &Value) -> Result<(), String> {
 /// The whole postcondition of one accepted write: `new_text` reads, with this parser, as
 /// `old_text` with `change` applied. `Ok(false)` when this parser cannot read the old text
 /// (then it has nothing to say).
-pub fn check(old_text: &str, new_text: &str, change: &Change) -> Result<bool, String> {
+pub(crate) fn check(old_text: &str, new_text: &str, change: &Change) -> Result<bool, String> {
     let Ok(old) = read(old_text) else {
         return Ok(false);
     };

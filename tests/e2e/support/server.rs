@@ -17,16 +17,16 @@ use std::time::{Duration, Instant};
 
 /// Which client sends a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Client {
+pub(crate) enum Client {
     Curl,
     Ureq,
 }
 
-pub const CLIENTS: [Client; 2] = [Client::Curl, Client::Ureq];
+pub(crate) const CLIENTS: [Client; 2] = [Client::Curl, Client::Ureq];
 
 /// One answer.
 #[derive(Debug, Clone)]
-pub struct Reply {
+pub(crate) struct Reply {
     pub status: u16,
     /// Lower-case names; repeated headers joined with ", ".
     pub headers: BTreeMap<String, String>,
@@ -35,12 +35,12 @@ pub struct Reply {
 
 impl Reply {
     #[track_caller]
-    pub fn json(&self) -> serde_json::Value {
+    pub(crate) fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.body)
             .unwrap_or_else(|e| panic!("the body is not JSON ({e}): {:?}", self.body))
     }
 
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .get(&name.to_ascii_lowercase())
             .map(String::as_str)
@@ -48,7 +48,7 @@ impl Reply {
 
     /// Asserts the status, showing the body when it differs.
     #[track_caller]
-    pub fn status(&self, status: u16) -> &Self {
+    pub(crate) fn status(&self, status: u16) -> &Self {
         assert_eq!(
             self.status, status,
             "expected {status}, got {}: {}",
@@ -59,7 +59,7 @@ impl Reply {
 
     /// Asserts an error answer: the status, `error`, and (when given) `reason` or `field`.
     #[track_caller]
-    pub fn error(&self, status: u16, error: &str) -> serde_json::Value {
+    pub(crate) fn error(&self, status: u16, error: &str) -> serde_json::Value {
         self.status(status);
         assert_eq!(self.header("content-type"), Some("application/json"));
         let body = self.json();
@@ -70,14 +70,14 @@ impl Reply {
 }
 
 /// The body of every 401, byte for byte.
-pub const UNAUTHORIZED_BODY: &str =
+pub(crate) const UNAUTHORIZED_BODY: &str =
     "{\"error\":\"unauthorized\",\"message\":\"no valid API key\"}\n";
 
 impl Reply {
     /// Asserts a 401: the one body every 401 has (no reason, no key name) and
     /// `WWW-Authenticate: Bearer`.
     #[track_caller]
-    pub fn unauthorized(&self) -> &Self {
+    pub(crate) fn unauthorized(&self) -> &Self {
         self.status(401);
         assert_eq!(self.body, UNAUTHORIZED_BODY);
         assert_eq!(self.header("content-type"), Some("application/json"));
@@ -89,7 +89,7 @@ impl Reply {
 
 /// A request to send.
 #[derive(Debug, Clone, Default)]
-pub struct Ask<'a> {
+pub(crate) struct Ask<'a> {
     pub method: &'a str,
     pub path: &'a str,
     pub token: Option<&'a str>,
@@ -97,7 +97,7 @@ pub struct Ask<'a> {
     pub headers: Vec<(&'a str, String)>,
 }
 
-pub fn get<'a>(path: &'a str, token: &'a str) -> Ask<'a> {
+pub(crate) fn get<'a>(path: &'a str, token: &'a str) -> Ask<'a> {
     Ask {
         method: "GET",
         path,
@@ -106,7 +106,7 @@ pub fn get<'a>(path: &'a str, token: &'a str) -> Ask<'a> {
     }
 }
 
-pub fn send<'a>(method: &'a str, path: &'a str, token: &'a str, body: &'a str) -> Ask<'a> {
+pub(crate) fn send<'a>(method: &'a str, path: &'a str, token: &'a str, body: &'a str) -> Ask<'a> {
     Ask {
         method,
         path,
@@ -117,14 +117,14 @@ pub fn send<'a>(method: &'a str, path: &'a str, token: &'a str, body: &'a str) -
 }
 
 impl<'a> Ask<'a> {
-    pub fn header(mut self, name: &'a str, value: impl Into<String>) -> Self {
+    pub(crate) fn header(mut self, name: &'a str, value: impl Into<String>) -> Self {
         self.headers.push((name, value.into()));
         self
     }
 }
 
 /// A running `tokenctl serve`, killed when dropped.
-pub struct Api {
+pub(crate) struct Api {
     pub child: Option<Child>,
     pub url: String,
     pub port: u16,
@@ -136,20 +136,20 @@ pub struct Api {
 }
 
 /// The committed OpenAPI document.
-pub fn openapi_path() -> PathBuf {
+pub(crate) fn openapi_path() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("schemas/openapi.json")
 }
 
 impl Api {
     /// `tokenctl serve` on a free port, serving every tenant under the env's root.
-    pub fn start(env: &TestEnv, args: &[&str]) -> Api {
+    pub(crate) fn start(env: &TestEnv, args: &[&str]) -> Api {
         let mut cmd = env.std_cmd();
         cmd.env_remove("TOKENCTL_TENANT");
         Api::start_cmd(cmd, args)
     }
 
     /// `tokenctl serve` as `cmd` (a tokenctl command with its environment) runs it.
-    pub fn start_cmd(mut cmd: Command, args: &[&str]) -> Api {
+    pub(crate) fn start_cmd(mut cmd: Command, args: &[&str]) -> Api {
         let scratch = tempfile::tempdir().unwrap();
         let log = scratch.path().join("server.log");
         let mut child = cmd
@@ -185,17 +185,17 @@ impl Api {
         }
     }
 
-    pub fn log(&self) -> String {
+    pub(crate) fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
-    pub fn pid(&self) -> u32 {
+    pub(crate) fn pid(&self) -> u32 {
         self.child.as_ref().unwrap().id()
     }
 
     /// Waits until the log holds `needle` (at most 20 s).
     #[track_caller]
-    pub fn wait_for_log(&self, needle: &str) {
+    pub(crate) fn wait_for_log(&self, needle: &str) {
         let start = Instant::now();
         while !self.log().contains(needle) {
             assert!(
@@ -208,7 +208,7 @@ impl Api {
     }
 
     /// Sends `ask` with `client` and records the answer.
-    pub fn ask(&self, client: Client, ask: Ask) -> Reply {
+    pub(crate) fn ask(&self, client: Client, ask: Ask) -> Reply {
         if let Some(t) = ask.token {
             self.remember_token(t);
         }
@@ -221,13 +221,13 @@ impl Api {
     }
 
     /// A token to look for in the log (where it must never be).
-    pub fn remember_token(&self, token: &str) {
+    pub(crate) fn remember_token(&self, token: &str) {
         if token.len() >= 20 {
             self.tokens.lock().unwrap().push(token.to_string());
         }
     }
 
-    pub fn record(&self, ask: &Ask, reply: &Reply) {
+    pub(crate) fn record(&self, ask: &Ask, reply: &Reply) {
         self.recorded.lock().unwrap().push(serde_json::json!({
             "method": ask.method,
             "path": ask.path.split('?').next().unwrap(),
@@ -378,7 +378,7 @@ impl Api {
     }
 
     /// Stops the server with `signal` and returns its exit status.
-    pub fn stop(&mut self, signal: &str) -> std::process::ExitStatus {
+    pub(crate) fn stop(&mut self, signal: &str) -> std::process::ExitStatus {
         let mut child = self.child.take().unwrap();
         kill(child.id(), signal);
         child.wait().unwrap()
@@ -386,7 +386,7 @@ impl Api {
 
     /// Validates every recorded answer against the committed OpenAPI document. Skipped only
     /// when python3 lacks jsonschema and CI is unset.
-    pub fn check_openapi(&self) {
+    pub(crate) fn check_openapi(&self) {
         let recorded = std::mem::take(&mut *self.recorded.lock().unwrap());
         if recorded.is_empty() || !has_jsonschema() {
             return;
@@ -410,7 +410,7 @@ impl Api {
     }
 
     /// The access log never holds a token the test used.
-    pub fn check_log(&self) {
+    pub(crate) fn check_log(&self) {
         let log = self.log();
         for t in self.tokens.lock().unwrap().iter() {
             assert!(!log.contains(t.as_str()), "the log holds a token:\n{log}");
@@ -442,7 +442,7 @@ fn add_header(headers: &mut BTreeMap<String, String>, name: &str, value: &str) {
 }
 
 /// Sends `signal` (`TERM`, `INT`, `KILL`, `STOP`, `CONT`) to one process.
-pub fn kill(pid: u32, signal: &str) {
+pub(crate) fn kill(pid: u32, signal: &str) {
     let status = Command::new("kill")
         .arg(format!("-{signal}"))
         .arg(pid.to_string())
@@ -452,7 +452,7 @@ pub fn kill(pid: u32, signal: &str) {
 }
 
 /// Whether python3 has jsonschema; in CI it must.
-pub fn has_jsonschema() -> bool {
+pub(crate) fn has_jsonschema() -> bool {
     let ok = Command::new("python3")
         .args(["-c", "import jsonschema"])
         .output()
@@ -472,13 +472,13 @@ pub fn has_jsonschema() -> bool {
 }
 
 /// `sha256:<hex>` of `bytes`, quoted as an ETag.
-pub fn etag_of(bytes: &[u8]) -> String {
+pub(crate) fn etag_of(bytes: &[u8]) -> String {
     use sha2::Digest;
     format!("\"sha256:{}\"", hex::encode(sha2::Sha256::digest(bytes)))
 }
 
 /// A TestEnv with an admin key `console` (read and write) in tenant acme; returns its token.
-pub fn with_admin(env: &TestEnv) -> String {
+pub(crate) fn with_admin(env: &TestEnv) -> String {
     env.create(
         "console",
         &[
@@ -491,24 +491,24 @@ pub fn with_admin(env: &TestEnv) -> String {
 }
 
 /// What `tokenctl show NAME --format json` prints, as the API must show the key.
-pub fn shown(env: &TestEnv, name: &str) -> serde_json::Value {
+pub(crate) fn shown(env: &TestEnv, name: &str) -> serde_json::Value {
     env.run(&["show", name, "--format", "json"])
         .success()
         .json()
 }
 
 /// What `tokenctl verify --format json` says of a token.
-pub fn verified(env: &TestEnv, token: &str, extra: &[&str]) -> serde_json::Value {
+pub(crate) fn verified(env: &TestEnv, token: &str, extra: &[&str]) -> serde_json::Value {
     let mut args = vec!["verify", "--format", "json"];
     args.extend_from_slice(extra);
     env.run_with(&args, token).json()
 }
 
 /// Holds the tenant file's lock with `flock` until dropped.
-pub struct HeldLock(std::process::Child);
+pub(crate) struct HeldLock(std::process::Child);
 
 impl HeldLock {
-    pub fn take(file: &std::path::Path) -> HeldLock {
+    pub(crate) fn take(file: &std::path::Path) -> HeldLock {
         let lock = file.with_file_name("security.yml.lock");
         let mut child = Command::new("flock")
             // -F: no fork, so that killing it frees the lock (a forked child would keep it).
