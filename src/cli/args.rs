@@ -676,7 +676,9 @@ pub struct ApplyArgs {
 }
 
 #[derive(Debug, Args)]
-pub(crate) struct ServeArgs {
+// Reached through `Command::Serve`, which exists only with `serve`.
+#[cfg_attr(not(feature = "serve"), allow(unreachable_pub))]
+pub struct ServeArgs {
     /// Address and port to listen on (port 0: any free port, printed on stdout).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
     pub listen: String,
