@@ -268,7 +268,7 @@ const BLOCKS: &[Known] = &[
     known(
         "ARCHITECTURE.md",
         "",
-        "front ends   src/commands/",
+        "front ends   src/cli/",
         NotRun("a diagram of the source layers, not a command"),
     ),
     // CONTRIBUTING.md
