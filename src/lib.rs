@@ -21,8 +21,9 @@
 //! [`store::Store::with_warnings`].
 //!
 //! Features: `cli` (default) builds the command-line front end and the binary; `serve`
-//! (default) the admin REST API of `tokenctl serve`. With `default-features = false` only
-//! the core above is built.
+//! (default) the admin REST API of `tokenctl serve`; `http` the helpers that take an
+//! `http::HeaderMap` (`verify::Verifier::verify_headers`). With `default-features = false`
+//! only the core above is built.
 
 // Without the front ends, the helpers that only they use are unused.
 #![cfg_attr(
