@@ -134,12 +134,12 @@ const FIX: &str = "run `tokenctl check --fix` to rewrite it";
 /// Names a field in messages (`key 'ci': permissions`, or `permissions` at the top level);
 /// formatted only when there is a problem to report.
 #[derive(Clone, Copy)]
-struct What<'s> {
+struct FieldLabel<'s> {
     key: Option<&'s str>,
     field: &'s str,
 }
 
-impl std::fmt::Display for What<'_> {
+impl std::fmt::Display for FieldLabel<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self.key {
             Some(key) => write!(f, "key '{key}': {}", self.field),
@@ -148,9 +148,9 @@ impl std::fmt::Display for What<'_> {
     }
 }
 
-impl What<'static> {
+impl FieldLabel<'static> {
     fn top(field: &'static str) -> Self {
-        What { key: None, field }
+        FieldLabel { key: None, field }
     }
 }
 
@@ -203,7 +203,7 @@ impl<'a> Loader<'a> {
     /// A present but empty `allowedIps` or `resources`: the file is read as it is (verify
     /// lets no request use the key), but no writer makes such a key (keys::definition), so
     /// `check` warns that it is almost certainly not what was meant.
-    fn empty_restriction(&self, node: &Node<'a>, what: What<'_>, field: Field) {
+    fn empty_restriction(&self, node: &Node<'a>, what: FieldLabel<'_>, field: Field) {
         let node = self.resolve_quiet(node);
         if matches!(&node.kind, Kind::Seq { items, .. } if items.is_empty()) {
             self.note(
@@ -415,7 +415,7 @@ impl<'a> Loader<'a> {
                     }
                 }
                 "tokenPrefix" => {
-                    if let Some(p) = self.string(v, What::top("tokenPrefix")) {
+                    if let Some(p) = self.string(v, FieldLabel::top("tokenPrefix")) {
                         if crate::token::valid_prefix(&p) {
                             prefix = Some(p);
                         } else {
@@ -427,7 +427,7 @@ impl<'a> Loader<'a> {
                     }
                 }
                 "permissions" => {
-                    if let Some(list) = self.list(v, What::top("permissions")) {
+                    if let Some(list) = self.list(v, FieldLabel::top("permissions")) {
                         for (s, node) in &list {
                             if let Some(p) = model::scope_problem(s) {
                                 self.problem(node, p);

@@ -1,7 +1,7 @@
 //! The walk of `apiKeys`: each entry and its fields, read into the model and the layout.
 
 use super::rules::Rule;
-use super::{Loader, MERGE, Seen, What};
+use super::{FieldLabel, Loader, MERGE, Seen};
 use crate::document::layout::{
     self, ApiLayout, ApiValue, EntryLayout, FieldLayout, field_name, indent_of,
 };
@@ -104,7 +104,7 @@ impl<'a> Loader<'a> {
                 } else if name_node.tag == 0 {
                     self.scalar_rules(
                         name_node,
-                        What {
+                        FieldLabel {
                             key: None,
                             field: "key name",
                         },
@@ -150,7 +150,7 @@ impl<'a> Loader<'a> {
         self.anchored(def);
         self.flow_close(
             def,
-            What {
+            FieldLabel {
                 key: Some(name),
                 field: "definition",
             },
@@ -206,7 +206,7 @@ impl<'a> Loader<'a> {
                 anchor: fv.anchor,
                 block_list_indent,
             });
-            let what = What {
+            let what = FieldLabel {
                 key: Some(name),
                 field,
             };

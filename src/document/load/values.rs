@@ -1,7 +1,7 @@
 //! Reading typed values of tokenctl's data: strings, timestamps, lists and previousHashes.
 
 use super::rules::Rule;
-use super::{Loader, MERGE, Suspend, What};
+use super::{FieldLabel, Loader, MERGE, Suspend};
 use crate::document::read;
 use crate::model::PreviousHash;
 use crate::time::{OldTime, parse_timestamp_old};
@@ -10,7 +10,7 @@ use crate::yaml::{self, Kind, Node};
 use jiff::Timestamp;
 
 impl<'a> Loader<'a> {
-    pub(super) fn string(&self, node: &Node<'a>, what: What<'_>) -> Option<String> {
+    pub(super) fn string(&self, node: &Node<'a>, what: FieldLabel<'_>) -> Option<String> {
         let s = self.str_of(node, what).map(String::from);
         let _suspended = matches!(node.kind, Kind::Alias(_)).then(|| Suspend::new(&self.no_fix));
         let rule = if what.field == "description" {
@@ -32,7 +32,11 @@ impl<'a> Loader<'a> {
 
     /// A scalar's text, borrowed from the tree. A null is a problem: the field must hold
     /// text, or be left out.
-    pub(super) fn str_of<'n>(&'n self, node: &'n Node<'a>, what: What<'_>) -> Option<&'n str> {
+    pub(super) fn str_of<'n>(
+        &'n self,
+        node: &'n Node<'a>,
+        what: FieldLabel<'_>,
+    ) -> Option<&'n str> {
         let node = self.resolve(node);
         if self.tagged(node) {
             return None;
@@ -40,7 +44,7 @@ impl<'a> Loader<'a> {
         read::text(node, what).map_err(|r| self.refused(r)).ok()
     }
 
-    pub(super) fn time(&self, node: &Node<'a>, what: What<'_>) -> Option<Timestamp> {
+    pub(super) fn time(&self, node: &Node<'a>, what: FieldLabel<'_>) -> Option<Timestamp> {
         let s = self.str_of(node, what)?;
         let _suspended = matches!(node.kind, Kind::Alias(_)).then(|| Suspend::new(&self.no_fix));
         let node = self.resolve_quiet(node);
@@ -85,7 +89,7 @@ impl<'a> Loader<'a> {
     pub(super) fn list<'n>(
         &'n self,
         node: &'n Node<'a>,
-        what: What<'_>,
+        what: FieldLabel<'_>,
     ) -> Option<Vec<(String, &'n Node<'a>)>> {
         let via_alias = matches!(node.kind, Kind::Alias(_));
         let node = self.resolve(node);
@@ -126,7 +130,7 @@ impl<'a> Loader<'a> {
         Some(out)
     }
 
-    pub(super) fn previous(&self, node: &Node<'a>, what: What<'_>) -> Vec<PreviousHash> {
+    pub(super) fn previous(&self, node: &Node<'a>, what: FieldLabel<'_>) -> Vec<PreviousHash> {
         if node.is_null() {
             self.problem(
                 node,
