@@ -141,7 +141,7 @@ pub(crate) fn terminal_width() -> Option<u16> {
 /// How a column of a table gives way when the terminal is narrow: at which step, counting
 /// from 1, it is dropped or starts to wrap.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Give {
+pub(crate) enum Narrowing {
     /// Keeps its width whatever happens.
     Keep,
     /// Dropped at this step.
@@ -155,12 +155,12 @@ pub(crate) enum Give {
 }
 
 /// Fits `t` into `width` columns. When the whole table fits, nothing changes; otherwise the
-/// steps of `give` are taken in order, dropping or wrapping columns, until it fits, and the
+/// steps of `narrowing` are taken in order, dropping or wrapping columns, until it fits, and the
 /// wrapping columns then share all the width the others leave (wrapping no more than they
 /// must). A column wraps only between words (`dns:read, domains:read` after the comma),
 /// never inside one. Without a width (stdout not a terminal, `-o wide`), lines are never
 /// wrapped. Returns the columns dropped, by index, for the note that says so.
-pub(crate) fn fit(t: &mut Table, width: Option<u16>, give: &[Give]) -> Vec<usize> {
+pub(crate) fn fit(t: &mut Table, width: Option<u16>, narrowing: &[Narrowing]) -> Vec<usize> {
     use comfy_table::{ColumnConstraint, Width};
     let Some(width) = width else {
         t.set_content_arrangement(ContentArrangement::Disabled);
@@ -196,7 +196,7 @@ pub(crate) fn fit(t: &mut Table, width: Option<u16>, give: &[Give]) -> Vec<usize
             .max()
             .unwrap_or(0)
     };
-    let natural: Vec<usize> = (0..give.len()).map(|i| PAD + widest(i)).collect();
+    let natural: Vec<usize> = (0..narrowing.len()).map(|i| PAD + widest(i)).collect();
     // A wrapping column is at least as wide as its longest word (it wraps between words) and
     // its header. Where nothing else makes the table fit, words break after all, in the
     // column with the longest first (a long NAME before a scope), then headers too.
@@ -205,9 +205,9 @@ pub(crate) fn fit(t: &mut Table, width: Option<u16>, give: &[Give]) -> Vec<usize
             .and_then(|h| h.cell_iter().nth(i))
             .map_or(0, |c| c.content().chars().count())
     };
-    let words: Vec<usize> = (0..give.len()).map(longest_word).collect();
+    let words: Vec<usize> = (0..narrowing.len()).map(longest_word).collect();
     let narrowest_for = |whole_words: &[bool], headers: bool| -> Vec<usize> {
-        (0..give.len())
+        (0..narrowing.len())
             .map(|i| {
                 let header = if headers { header_width(i) } else { 0 };
                 let word = if whole_words[i] { words[i] } else { 0 };
@@ -222,7 +222,7 @@ pub(crate) fn fit(t: &mut Table, width: Option<u16>, give: &[Give]) -> Vec<usize
         Hidden,
     }
     let total = |state: &[State], narrowest: &[usize]| -> usize {
-        (0..give.len())
+        (0..narrowing.len())
             .map(|i| match state[i] {
                 State::Whole => natural[i],
                 State::Wrapping => narrowest[i],
@@ -230,32 +230,34 @@ pub(crate) fn fit(t: &mut Table, width: Option<u16>, give: &[Give]) -> Vec<usize
             })
             .sum()
     };
-    let last = give
+    let last = narrowing
         .iter()
         .filter_map(|g| match g {
-            Give::Drop(n) | Give::Wrap(n) | Give::WrapOrDrop(n) => Some(*n),
-            Give::Keep => None,
+            Narrowing::Drop(n) | Narrowing::Wrap(n) | Narrowing::WrapOrDrop(n) => Some(*n),
+            Narrowing::Keep => None,
         })
         .max()
         .unwrap_or(0);
     let steps = |narrowest: &[usize]| -> Vec<State> {
-        let mut state = vec![State::Whole; give.len()];
+        let mut state = vec![State::Whole; narrowing.len()];
         for step in 1..=last {
             if total(&state, narrowest) <= width {
                 break;
             }
-            for (i, g) in give.iter().enumerate() {
+            for (i, g) in narrowing.iter().enumerate() {
                 match g {
-                    Give::Drop(n) if *n == step => state[i] = State::Hidden,
-                    Give::Wrap(n) | Give::WrapOrDrop(n) if *n == step => state[i] = State::Wrapping,
+                    Narrowing::Drop(n) if *n == step => state[i] = State::Hidden,
+                    Narrowing::Wrap(n) | Narrowing::WrapOrDrop(n) if *n == step => {
+                        state[i] = State::Wrapping
+                    }
                     _ => {}
                 }
             }
         }
         state
     };
-    let mut whole_words = vec![true; give.len()];
-    let mut by_word: Vec<usize> = (0..give.len()).collect();
+    let mut whole_words = vec![true; narrowing.len()];
+    let mut by_word: Vec<usize> = (0..narrowing.len()).collect();
     by_word.sort_by_key(|&i| std::cmp::Reverse(words[i]));
     let mut narrowest = narrowest_for(&whole_words, true);
     let mut state = steps(&narrowest);
@@ -268,8 +270,8 @@ pub(crate) fn fit(t: &mut Table, width: Option<u16>, give: &[Give]) -> Vec<usize
         state = steps(&narrowest);
     }
     if total(&state, &narrowest) > width {
-        for (i, g) in give.iter().enumerate() {
-            if matches!(g, Give::WrapOrDrop(_)) {
+        for (i, g) in narrowing.iter().enumerate() {
+            if matches!(g, Narrowing::WrapOrDrop(_)) {
                 state[i] = State::Hidden;
             }
         }
@@ -280,11 +282,11 @@ pub(crate) fn fit(t: &mut Table, width: Option<u16>, give: &[Give]) -> Vec<usize
     }
     // What the wrapping columns share: everything the others leave. The narrowest takes its
     // whole width when it can, and each hands what it leaves evenly to the rest.
-    let wrapping: Vec<usize> = (0..give.len())
+    let wrapping: Vec<usize> = (0..narrowing.len())
         .filter(|&i| state[i] == State::Wrapping)
         .collect();
     let mut room = width.saturating_sub(
-        (0..give.len())
+        (0..narrowing.len())
             .filter(|&i| state[i] == State::Whole)
             .map(|i| natural[i])
             .sum(),
@@ -302,7 +304,7 @@ pub(crate) fn fit(t: &mut Table, width: Option<u16>, give: &[Give]) -> Vec<usize
         share[i] += more;
         room -= more;
     }
-    for i in 0..give.len() {
+    for i in 0..narrowing.len() {
         let Some(col) = t.column_mut(i) else { continue };
         let w = match state[i] {
             State::Hidden => {
@@ -317,7 +319,7 @@ pub(crate) fn fit(t: &mut Table, width: Option<u16>, give: &[Give]) -> Vec<usize
         )));
     }
     t.set_width(width.min(usize::from(u16::MAX)) as u16);
-    (0..give.len())
+    (0..narrowing.len())
         .filter(|&i| state[i] == State::Hidden)
         .collect()
 }
@@ -415,22 +417,22 @@ pub(crate) fn key_table(
     // order of the rows, dropped only where even the headers would not fit, under about 45
     // columns) and EXPIRES wrap; then NAME (a name is best copied whole); LIMITS and STATUS
     // go last. TENANT, when there, stays.
-    let give = [
-        Give::Wrap(6),
-        Give::Drop(8),
-        Give::Wrap(3),
-        Give::Drop(7),
-        Give::Wrap(5),
-        Give::WrapOrDrop(4),
-        Give::Drop(2),
-        Give::Drop(1),
+    let narrowing = [
+        Narrowing::Wrap(6),
+        Narrowing::Drop(8),
+        Narrowing::Wrap(3),
+        Narrowing::Drop(7),
+        Narrowing::Wrap(5),
+        Narrowing::WrapOrDrop(4),
+        Narrowing::Drop(2),
+        Narrowing::Drop(1),
     ];
-    let give: Vec<Give> = tenants
-        .map(|_| Give::Keep)
+    let narrowing: Vec<Narrowing> = tenants
+        .map(|_| Narrowing::Keep)
         .into_iter()
-        .chain(give)
+        .chain(narrowing)
         .collect();
-    let hidden = fit(&mut t, width, &give)
+    let hidden = fit(&mut t, width, &narrowing)
         .into_iter()
         .map(|i| header[i])
         .collect();

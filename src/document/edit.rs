@@ -74,7 +74,7 @@ fn normalized(mut key: ApiKey) -> ApiKey {
 }
 
 /// Fields of one key to set (`Some`) or remove (`None`).
-pub(super) type FieldChanges = Vec<(&'static str, Option<Value>)>;
+pub(super) type FieldChanges = Vec<(Field, Option<Value>)>;
 
 /// The field changes that turn `old` into `new`, in the order fields are written: `None`
 /// removes the field.
@@ -172,7 +172,7 @@ pub fn set_field(key: &mut ApiKey, field: Field, value: Option<&Value>) -> Resul
 pub(crate) struct Planned {
     pub text: String,
     /// For each key replaced, the fields whose value the edit changes.
-    pub changed: FxHashMap<String, Vec<&'static str>>,
+    pub changed: FxHashMap<String, Vec<Field>>,
     /// The keys replaced, by name, as they must read.
     pub put: FxHashMap<String, ApiKey>,
     /// Names of the keys added and removed.

@@ -337,7 +337,7 @@ fn same_entries(
         let changed = planned.changed.get(*name);
         let kept = |k: &Node<'_>| {
             !k.as_str()
-                .is_some_and(|f| changed.is_some_and(|c| c.contains(&f)))
+                .is_some_and(|f| changed.is_some_and(|c| c.iter().any(|c| c.yaml_name() == f)))
         };
         let new_def = rn.follow(new_def);
         let new_fields = match new_def.map(|d| &d.kind) {

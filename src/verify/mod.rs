@@ -110,10 +110,15 @@ pub struct Needs<'a> {
 /// (`create --secret-stdin` reads at most 64 KiB).
 pub const MAX_TOKEN_LEN: usize = 64 * 1024;
 
-type Index = (rustc_hash::FxHashMap<TokenHash, Slot>, Vec<Vec<usize>>);
-
 /// Every hash of the file (current and previous, expired or not), and the groups of keys
 /// (indexes in file order) that share one.
+struct Index {
+    by_hash: rustc_hash::FxHashMap<TokenHash, Slot>,
+    /// The groups of keys that share a hash; [`Slot::Shared`] points here.
+    shared: Vec<Vec<usize>>,
+}
+
+/// Builds the [`Index`] of a file.
 fn index(file: &SecurityFile) -> Index {
     use std::collections::hash_map::Entry;
     let mut by_hash: rustc_hash::FxHashMap<TokenHash, Slot> =
@@ -158,7 +163,7 @@ fn index(file: &SecurityFile) -> Index {
             }
         }
     }
-    (by_hash, shared)
+    Index { by_hash, shared }
 }
 
 /// For each key that shares a secret with others (a hash, current or in previousHashes,
@@ -166,7 +171,7 @@ fn index(file: &SecurityFile) -> Index {
 /// such a hash is refused as ambiguous; `list` and `show` point them out, `check` reports
 /// them.
 pub fn shared_secrets(file: &SecurityFile) -> std::collections::HashMap<&str, Vec<&str>> {
-    shared_map(file, &index(file).1)
+    shared_map(file, &index(file).shared)
 }
 
 /// [`shared_secrets`] from the groups [`index`] found.
@@ -225,7 +230,7 @@ enum Slot {
 impl Verifier {
     /// Indexes a loaded file.
     pub fn new(file: SecurityFile) -> Self {
-        let (by_hash, shared) = index(&file);
+        let Index { by_hash, shared } = index(&file);
         let prefixes = [
             file.prefix().to_string(),
             crate::model::DEFAULT_PREFIX.to_string(),

@@ -52,23 +52,37 @@ enum Keys {
     All { loaded: usize, broken: usize },
 }
 
-/// A finding and the key it belongs to (none: unknown).
-type Row = (String, Found, Option<Owner>);
+/// A finding and the key it belongs to.
+struct Finding {
+    /// The path as shown, with the line and column in `found`.
+    label: String,
+    found: Found,
+    /// None: no key of the file (or of any tenant) has the token's hash.
+    owner: Option<Owner>,
+}
 
 pub(crate) fn run(ctx: &Context, args: ScanArgs) -> Result<()> {
     let now = ctx.clock.now();
     // The keys first: a security file that does not load fails before anything is scanned.
     let (keys, index) = load_keys(ctx, args.all_tenants)?;
     let scanned = scan_paths(&args);
-    let mut rows: Vec<Row> = Vec::new();
+    let mut rows: Vec<Finding> = Vec::new();
     for (label, found) in scanned.found {
         let owners = index.owners(&found.hash, now);
         if owners.is_empty() {
-            rows.push((label, found, None));
+            rows.push(Finding {
+                label,
+                found,
+                owner: None,
+            });
             continue;
         }
         for o in owners {
-            rows.push((label.clone(), found.clone(), Some(o)));
+            rows.push(Finding {
+                label: label.clone(),
+                found: found.clone(),
+                owner: Some(o),
+            });
         }
     }
     print_findings(ctx, &rows, &keys)?;
@@ -80,7 +94,7 @@ pub(crate) fn run(ctx: &Context, args: ScanArgs) -> Result<()> {
         (FailOn::Any, _) | (FailOn::Unknown, None) => true,
         _ => false,
     };
-    if rows.iter().any(|(_, _, owner)| fails(owner)) {
+    if rows.iter().any(|r| fails(&r.owner)) {
         return Err(Error::SecretFound(summary));
     }
     ctx.say(summary);
@@ -105,30 +119,41 @@ pub(crate) fn run(ctx: &Context, args: ScanArgs) -> Result<()> {
 }
 
 /// One finding a line (`path:line:col: what`), or JSON/YAML.
-fn print_findings(ctx: &Context, rows: &[Row], keys: &Keys) -> Result<()> {
+fn print_findings(ctx: &Context, rows: &[Finding], keys: &Keys) -> Result<()> {
     let mut out = crate::cli::output::data_out();
     if !ctx.is_table() {
         let views: Vec<FindingView> = rows
             .iter()
-            .map(|(label, found, owner)| FindingView {
-                path: label.clone(),
-                line: found.line,
-                column: found.column,
-                status: owner.as_ref().map_or("unknown", |o| o.status.word()),
-                tenant: owner.as_ref().and_then(|o| o.tenant.clone()),
-                key: owner.as_ref().map(|o| o.key.clone()),
-                fingerprint: found.fingerprint(),
-                prefix: found.prefix.clone(),
-                expires_at: owner
-                    .as_ref()
-                    .and_then(|o| o.status.time())
-                    .map(crate::time::format_timestamp),
-            })
+            .map(
+                |Finding {
+                     label,
+                     found,
+                     owner,
+                 }| FindingView {
+                    path: label.clone(),
+                    line: found.line,
+                    column: found.column,
+                    status: owner.as_ref().map_or("unknown", |o| o.status.word()),
+                    tenant: owner.as_ref().and_then(|o| o.tenant.clone()),
+                    key: owner.as_ref().map(|o| o.key.clone()),
+                    fingerprint: found.fingerprint(),
+                    prefix: found.prefix.clone(),
+                    expires_at: owner
+                        .as_ref()
+                        .and_then(|o| o.status.time())
+                        .map(crate::time::format_timestamp),
+                },
+            )
             .collect();
         return write_data(&mut out, ctx.format, &views);
     }
     let mut text = String::new();
-    for (label, found, owner) in rows {
+    for Finding {
+        label,
+        found,
+        owner,
+    } in rows
+    {
         // Paths come from the files walked: their control characters are shown escaped.
         let line = format!(
             "{label}:{}:{}: {}",
@@ -387,9 +412,14 @@ fn describe(found: &Found, owner: Option<&Owner>, keys: &Keys, ctx: &Context) ->
 }
 
 /// For each key whose secret works and was found: the commands that end it, on stderr.
-fn advise(rows: &[Row], keys: &Keys, ctx: &Context) {
+fn advise(rows: &[Finding], keys: &Keys, ctx: &Context) {
     let mut seen: Vec<(&Option<String>, &str)> = Vec::new();
-    for (label, found, owner) in rows {
+    for Finding {
+        label,
+        found,
+        owner,
+    } in rows
+    {
         let Some(o) = owner.as_ref().filter(|o| o.status.works()) else {
             continue;
         };
@@ -465,7 +495,7 @@ fn quote(word: &str) -> String {
 }
 
 /// "scanned 3 files (12.3 KB): 1 live, 1 disabled, 1 unknown".
-fn summary(rows: &[Row], stats: &Stats) -> String {
+fn summary(rows: &[Finding], stats: &Stats) -> String {
     let mut head = format!(
         "scanned {} ({})",
         plural(stats.files, "file"),
@@ -494,7 +524,7 @@ fn summary(rows: &[Row], stats: &Stats) -> String {
         .filter_map(|word| {
             let n = rows
                 .iter()
-                .filter(|(_, _, o)| o.as_ref().map_or("unknown", |o| o.status.word()) == *word)
+                .filter(|r| r.owner.as_ref().map_or("unknown", |o| o.status.word()) == *word)
                 .count();
             (n > 0).then(|| format!("{n} {word}"))
         })

@@ -3,7 +3,7 @@
 //! tabs, merge keys and tags. Each refusal is a problem with its position, and the lossless
 //! rewrite `check --fix` makes where there is one.
 
-use super::{FIX, Loader, What};
+use super::{FIX, FieldLabel, Loader};
 use crate::document::Problem;
 use crate::document::layout::{indent_of, line_start};
 use crate::document::portable;
@@ -37,7 +37,7 @@ impl<'a> Loader<'a> {
 
     /// The rules of portable security.yml for one scalar of tokenctl's data. A problem for
     /// what is refused; the lossless rewrite of it for `check --fix`.
-    pub(super) fn scalar_rules(&self, node: &Node<'_>, what: What<'_>, rule: Rule) {
+    pub(super) fn scalar_rules(&self, node: &Node<'_>, what: FieldLabel<'_>, rule: Rule) {
         let Kind::Scalar { value, style } = &node.kind else {
             return;
         };
@@ -152,7 +152,7 @@ impl<'a> Loader<'a> {
     pub(super) fn flow_close(
         &self,
         node: &Node<'_>,
-        what: What<'_>,
+        what: FieldLabel<'_>,
         one_line: impl FnOnce() -> Option<String>,
     ) {
         // Most flow collections close right after their last item (`x]`): nothing to see.

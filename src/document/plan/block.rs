@@ -10,14 +10,14 @@ use crate::document::render::{
     Value, render_block_list, render_entry, render_field_suffix, render_flow_entry, render_scalar,
 };
 use crate::error::{Error, Result};
-use crate::model::ApiKey;
+use crate::model::{ApiKey, Field};
 
 impl Document {
     /// Splices that set or remove fields of a block entry.
     pub(super) fn field_splices(
         &self,
         name: &str,
-        changes: &[(&str, Option<Value>)],
+        changes: &[(Field, Option<Value>)],
     ) -> Result<Vec<Splice>> {
         let entry = self.entry_of(name)?;
         let text = &self.text;
@@ -39,7 +39,7 @@ impl Document {
         let mut splices = Vec::new();
         let mut appended = String::new();
         for (n, v) in changes {
-            let field = entry.fields.iter().find(|f| f.name == *n);
+            let field = entry.fields.iter().find(|f| f.name == n.yaml_name());
             if let Some(f) = field.filter(|f| !f.key_simple(text)) {
                 return Err(self.cannot_edit(
                     name,
@@ -83,7 +83,7 @@ impl Document {
                 }
                 (None, Some(v)) => {
                     appended.push_str(&" ".repeat(field_indent));
-                    appended.push_str(n);
+                    appended.push_str(n.yaml_name());
                     appended.push(':');
                     appended.push_str(&render_field_suffix(v, field_indent, nl));
                     appended.push_str(nl);

@@ -7,7 +7,7 @@ use crate::document::edit::FieldChanges;
 use crate::document::layout::EntryLayout;
 use crate::document::render::{Value, render_flow};
 use crate::error::{Error, Result};
-use crate::model::ApiKey;
+use crate::model::{ApiKey, Field};
 
 impl Document {
     /// A flow entry (`k: {hash: ..., enabled: true}`) written again with its fields changed;
@@ -15,12 +15,12 @@ impl Document {
     pub(super) fn flow_entry_splice(
         &self,
         entry: &EntryLayout,
-        changes: &[(&str, Option<Value>)],
+        changes: &[(Field, Option<Value>)],
     ) -> Splice {
         let text = &self.text;
         let mut items: Vec<String> = Vec::new();
         for f in &entry.fields {
-            match changes.iter().find(|(n, _)| *n == f.name) {
+            match changes.iter().find(|(n, _)| n.yaml_name() == f.name) {
                 Some((_, None)) => {}
                 Some((_, Some(v))) => items.push(format!(
                     "{}: {}",
@@ -40,7 +40,7 @@ impl Document {
         }
         for (n, v) in changes {
             if let Some(v) = v {
-                if !entry.fields.iter().any(|f| f.name == *n) {
+                if !entry.fields.iter().any(|f| f.name == n.yaml_name()) {
                     items.push(format!("{n}: {}", render_flow(v)));
                 }
             }

@@ -65,7 +65,7 @@ impl Document {
                 changed: self
                     .model
                     .names()
-                    .map(|n| (n.to_string(), Field::ALL.map(Field::yaml_name).to_vec()))
+                    .map(|n| (n.to_string(), Field::ALL.to_vec()))
                     .collect(),
                 portable: true,
                 put: FxHashMap::default(),
@@ -81,10 +81,7 @@ impl Document {
         let mut set = Vec::new();
         for new in &edit.put {
             let old = self.model.get(&new.name).expect("checked by intended()");
-            let changes: FieldChanges = field_changes(old, new)
-                .into_iter()
-                .map(|(f, v)| (f.yaml_name(), v))
-                .collect();
+            let changes: FieldChanges = field_changes(old, new);
             if !changes.is_empty() {
                 changed.insert(new.name.clone(), changes.iter().map(|(f, _)| *f).collect());
                 set.push((new.name.as_str(), changes));

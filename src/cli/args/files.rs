@@ -1,0 +1,109 @@
+//! The arguments of the commands on a token or the file as a whole: verify, check, scan,
+//! apply and schema.
+
+use super::WriteOpts;
+use crate::cli::completion;
+use clap::{Args, ValueEnum, ValueHint};
+use std::path::PathBuf;
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Require this permission.
+    #[arg(long, value_name = "SCOPE")]
+    pub permission: Option<String>,
+    /// The client's address.
+    #[arg(long)]
+    pub ip: Option<String>,
+    /// The request path.
+    #[arg(long)]
+    pub path: Option<String>,
+    /// The resource requested.
+    #[arg(long)]
+    pub resource: Option<String>,
+    /// On success, record the use in security.usage.yml.
+    #[arg(long)]
+    pub record: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The file to check (default: the located security.yml).
+    pub path: Option<PathBuf>,
+    /// Also warn of keys that expire within this duration (e.g. 14d; units y, mo, w, d, h, min, s, ms), and expired keys; warnings exit 0 unless --strict.
+    #[arg(long, value_name = "DURATION", value_hint = ValueHint::Other, add = completion::durations())]
+    pub warn_expiring: Option<String>,
+    /// Fail (exit 7) on warnings too.
+    #[arg(long)]
+    pub strict: bool,
+    /// Check the security.yml of every tenant under --root.
+    #[arg(long, conflicts_with = "path")]
+    pub all_tenants: bool,
+    /// First rewrite what lies outside portable security.yml and can be rewritten without
+    /// changing what any YAML library reads (quotes, uppercase T/Z, no !!str, aliases
+    /// expanded, `apiKeys: {}`), as a proven write; then check.
+    #[arg(long, conflicts_with = "all_tenants")]
+    pub fix: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Files and folders to scan, `-` for stdin (default: the current folder).
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Look tokens up in every tenant under --root (--file and --tenant are ignored).
+    #[arg(long)]
+    pub all_tenants: bool,
+    /// Also scan hidden files and folders, as `rg --hidden`.
+    #[arg(long)]
+    pub hidden: bool,
+    /// Scan files that .gitignore, .ignore or git's excludes leave out, as `rg --no-ignore`.
+    #[arg(long)]
+    pub no_ignore: bool,
+    /// Which findings make the exit code 10.
+    #[arg(long, value_enum, default_value_t = FailOn::Live, value_name = "WHAT")]
+    pub fail_on: FailOn,
+}
+
+/// Which tokens found make `scan` fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// A secret that works: a live key's, or an old one in its rotation grace period.
+    Live,
+    /// Also a token of tokenctl's form that no key has (revoked, or another file's).
+    Unknown,
+    /// Any token of tokenctl's form, whatever its key's state.
+    Any,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// The desired-state file (`-` for stdin): `apiKeys:` of name -> fields, or name -> fields.
+    #[arg(short = 'f', long = "desired", value_name = "DESIRED")]
+    pub desired: PathBuf,
+    /// Print the plan and change nothing; exit 8 when there is something to do.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Also delete keys the desired state does not list.
+    #[arg(long)]
+    pub prune: bool,
+    /// Do not ask before --prune deletes (required when stdin is not a terminal).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Allow creating the file of a tenant that does not exist yet (--tenant only; not
+    /// needed for the first tenant under a --root or TOKENCTL_ROOT that holds none).
+    #[arg(long)]
+    pub new_tenant: bool,
+    #[command(flatten)]
+    pub write: WriteOpts,
+}
+
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// The schema of apply's desired-state file instead of security.yml's.
+    #[arg(long)]
+    pub desired: bool,
+    /// The OpenAPI 3.1 document of `tokenctl serve`'s admin API instead.
+    #[cfg(feature = "serve")]
+    #[arg(long, conflicts_with = "desired")]
+    pub openapi: bool,
+}
