@@ -65,8 +65,29 @@ impl Pty {
         }
     }
 
+    /// Types `keys` as a person would: a key at a time, after the form has had a moment to
+    /// wait for one. The form's terminal library turns raw mode on for each key it reads and
+    /// off again between keys; keys that arrive in that gap meet the terminal's line
+    /// discipline, which eats a backspace and turns Enter into a newline, so a burst written
+    /// while the form redraws (a loaded machine makes that slow) loses edits.
     fn send(&mut self, keys: &str) {
-        self.session.send(keys).expect("sends keys");
+        std::thread::sleep(Duration::from_millis(100));
+        let mut rest = keys;
+        while !rest.is_empty() {
+            // An escape sequence (an arrow key) is one key: sent whole, or the form would
+            // read a lone Escape.
+            let len = if let Some(seq) = rest.strip_prefix("\x1b[") {
+                3 + seq
+                    .find(|c: char| c.is_ascii_alphabetic() || c == '~')
+                    .map_or(0, |i| i + 1)
+            } else {
+                rest.chars().next().map_or(0, char::len_utf8)
+            };
+            let (key, tail) = rest.split_at(len.min(rest.len()));
+            self.session.send(key).expect("sends keys");
+            rest = tail;
+            std::thread::sleep(Duration::from_millis(5));
+        }
     }
 
     /// Reads to the end and returns the exit code.
