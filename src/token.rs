@@ -91,16 +91,30 @@ impl TokenHash {
         if hex_part.len() != 64 {
             return None;
         }
-        let nibble = |c: u8| match c {
-            b'0'..=b'9' => Some(c - b'0'),
-            b'a'..=b'f' => Some(c - b'a' + 10),
-            _ => None,
+        // By table, without a branch per digit: a byte that is no lowercase hex digit maps
+        // to 0x10, which `bad` collects and the end refuses.
+        const NIBBLE: [u8; 256] = {
+            let mut t = [0x10u8; 256];
+            let mut i = 0;
+            while i < 10 {
+                t[b'0' as usize + i] = i as u8;
+                i += 1;
+            }
+            let mut i = 0;
+            while i < 6 {
+                t[b'a' as usize + i] = 10 + i as u8;
+                i += 1;
+            }
+            t
         };
         let mut out = [0u8; 32];
+        let mut bad = 0u8;
         for (byte, pair) in out.iter_mut().zip(hex_part.chunks_exact(2)) {
-            *byte = (nibble(pair[0])? << 4) | nibble(pair[1])?;
+            let (hi, lo) = (NIBBLE[pair[0] as usize], NIBBLE[pair[1] as usize]);
+            bad |= hi | lo;
+            *byte = (hi << 4) | lo;
         }
-        Some(TokenHash(out))
+        (bad & 0x10 == 0).then_some(TokenHash(out))
     }
 
     /// The first 8 hex digits: shown in lists to tell keys apart.
@@ -454,5 +468,25 @@ mod tests {
         }
         let all = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
         assert_eq!(TokenHash::parse(all).unwrap().to_string(), all);
+    }
+
+    /// The decoding table: every byte value, as the high and as the low digit of a byte, is
+    /// read exactly when it is a lowercase hex digit, and as its value.
+    #[test]
+    fn hash_parse_every_byte() {
+        for b in 0..=127u8 {
+            for at in [0, 1, 62, 63] {
+                let mut digits = vec![b'0'; 64];
+                digits[at] = b;
+                let text = format!("sha256:{}", String::from_utf8(digits).unwrap());
+                let want = matches!(b, b'0'..=b'9' | b'a'..=b'f').then(|| {
+                    let v = (b as char).to_digit(16).unwrap() as u8;
+                    let mut out = [0u8; 32];
+                    out[at / 2] = if at % 2 == 0 { v << 4 } else { v };
+                    TokenHash(out)
+                });
+                assert_eq!(TokenHash::parse(&text), want, "byte {b:#x} at {at}");
+            }
+        }
     }
 }

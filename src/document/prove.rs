@@ -141,9 +141,12 @@ pub(crate) fn full(old: &Document, planned: &Planned) -> Result<()> {
 fn tab_blank_lines(old: &Document, after: &str, (a, b_new): (usize, usize)) -> Result<()> {
     let b = after.as_bytes();
     // From the line where the change starts to the end of the line after it ends.
+    // (At least the one line holding `a`. The bound is taken once: written as
+    // `at < stop.max(at + 1)` in the loop's condition it was always true, and the loop ran
+    // on to the end of the file, a pass over everything after the change.)
     let mut at = line_start(after, a);
-    let stop = line_end(after, line_end(after, b_new));
-    while at < stop.max(at + 1) && at < b.len() {
+    let stop = line_end(after, line_end(after, b_new)).max(at + 1);
+    while at < stop && at < b.len() {
         let end = memchr::memchr(b'\n', &b[at..]).map_or(b.len(), |i| at + i);
         let line = &b[at..end];
         if line.contains(&b'\t') && line.iter().all(|c| matches!(c, b' ' | b'\t' | b'\r')) {

@@ -707,6 +707,36 @@ fn no_write_puts_a_line_of_blanks_with_a_tab_after_its_text() {
     }
 }
 
+/// The check above looks at the changed lines and the line after them, as it says: a line
+/// of blanks holding a tab further on, behind unchanged lines, is another tool's and stays
+/// as it reads (it was refused as "next to what tokenctl writes" when the check ran on to
+/// the end of the file, a pass over everything after the change).
+#[test]
+fn a_line_of_blanks_with_a_tab_far_from_the_change_is_not_refused() {
+    let text = format!(
+        "apiKeys:\n  a:\n    hash: {}\n  b:\n    hash: {}\nother:\n  x: 1\n  \t\n",
+        fake_hash(1),
+        fake_hash(2)
+    );
+    let (_dir, file) = temp_file(&text);
+    run(&file, &["update", "a", "--disable"], "").success();
+    let after = fs::read_to_string(&file).unwrap();
+    assert_eq!(
+        after,
+        text.replacen(
+            &format!("{}\n", fake_hash(1)),
+            &format!("{}\n    enabled: false\n", fake_hash(1)),
+            1
+        )
+    );
+    // `check` still says the other tool's section holds a tab that PyYAML cannot load.
+    let check = run(&file, &["check"], "");
+    assert!(
+        format!("{}{}", check.stdout, check.stderr).contains("holds a tab"),
+        "{check:?}"
+    );
+}
+
 /// `$S`: a real token; `$H`: its stored hash; `$Z`: sha256 of 64 zeros.
 fn secret() -> String {
     use sha2::Digest;
