@@ -2,7 +2,7 @@
 """Benchmark tokenctl against htpasswd (apache2-utils) and a PyYAML (libyaml) script.
 
 Every figure is the wall time of a whole process, as a script calling the tool would see
-it. For each file size the benchmarks run in rounds, one run of every benchmark per round
+it. For each file size the benchmarks run in rounds, one run of every benchmark per round in a shuffled order
 (so the tools alternate and share whatever load the machine has), and the median is kept.
 Write benchmarks restore the file from a pristine copy before every run, outside the timed
 region. Peak memory is one extra run of each under `/usr/bin/time -f %M`.
@@ -27,6 +27,7 @@ import datetime
 import hashlib
 import os
 import platform
+import random
 import shutil
 import statistics
 import subprocess
@@ -425,8 +426,13 @@ def main():
             runs = args.runs or runs_for(n, args.quick)
             for b in benches:  # warm-up: page cache, and any one-time setup
                 b.run_once()
+            # Each round in its own order (seeded, so a run can be repeated): a process that
+            # runs right after PyYAML's, which holds some 30 times the file, pays the kernel for
+            # the pages it frees; a fixed order would charge that to the same command every
+            # round and make it look as if it grew faster than the file.
+            order = random.Random(n)
             for _ in range(runs):
-                for b in benches:
+                for b in order.sample(benches, len(benches)):
                     b.times.append(b.run_once())
             for b in benches:
                 b.measure_memory()
