@@ -1,6 +1,7 @@
 //! `apply -f DESIRED`: create, update, prune, dry run, JSON report, refusals, one atomic write.
 
 use crate::support::env::*;
+use crate::support::sha256_hex;
 use serde_json::json;
 use std::fs;
 
@@ -12,11 +13,6 @@ const H_GRAFANA: &str = "sha256:4fdce7a5c16a0ac7546d5886e794f3b1332769e718f9a08d
 /// Writes the desired state as `desired.yml` in the test folder (the commands' cwd).
 fn desired(env: &TestEnv, text: &str) {
     fs::write(env.dir.path().join("desired.yml"), text).unwrap();
-}
-
-fn sha256(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    hex::encode(sha2::Sha256::digest(bytes))
 }
 
 /// Replaces exactly one occurrence, so an expected text cannot drift silently.
@@ -96,7 +92,7 @@ fn apply_creates_and_updates_and_leaves_every_other_byte_alone() {
     createdAt: {NOW}
     expiresAt: 2027-01-01T00:00:00Z
 ",
-            sha256(secret.as_bytes())
+            sha256_hex(secret.as_bytes())
         ),
     );
     assert_eq!(file, expected);
@@ -252,7 +248,7 @@ fn json_report_has_a_stable_shape() {
             "changed": true,
             "dryRun": true,
             "file": file,
-            "sha256": sha256(&before),
+            "sha256": sha256_hex(&before),
             "summary": summary,
             "plan": plan,
             "unchanged": [],
@@ -269,7 +265,7 @@ fn json_report_has_a_stable_shape() {
             "changed": true,
             "dryRun": false,
             "file": file,
-            "sha256": sha256(&env.bytes()),
+            "sha256": sha256_hex(env.bytes()),
             "summary": summary,
             "plan": plan,
             "unchanged": [],
@@ -305,7 +301,7 @@ fn json_report_has_a_stable_shape() {
             "changed": false,
             "dryRun": false,
             "file": file,
-            "sha256": sha256(&env.bytes()),
+            "sha256": sha256_hex(env.bytes()),
             "summary": {"create": 0, "update": 0, "delete": 0, "unchanged": 2},
             "plan": [],
             "unchanged": ["old", "new"],
@@ -359,7 +355,7 @@ fn a_dry_run_on_a_missing_file_plans_every_key_as_a_create() {
     );
     assert_eq!(report["plan"][0]["secret"], json!("provided"));
     assert_eq!(report["plan"][1]["secret"], json!("generated"));
-    assert_eq!(report["sha256"], json!(sha256(b"")));
+    assert_eq!(report["sha256"], json!(sha256_hex(b"")));
     assert!(!env.file().exists(), "a dry run creates no file");
     assert!(!env.file().parent().unwrap().exists(), "nor its folder");
 }
@@ -378,7 +374,7 @@ fn generated_secrets_are_in_the_json_once() {
         assert_eq!(s["name"], json!(name));
         let token = s["token"].as_str().unwrap();
         assert!(token.starts_with("tk_"), "{token}");
-        let hash = sha256(token.as_bytes());
+        let hash = sha256_hex(token.as_bytes());
         assert_eq!(s["fingerprint"], json!(&hash[..8]));
         assert!(file.contains(&format!("hash: sha256:{hash}")));
         assert!(!out.stderr.contains(token));
@@ -611,7 +607,7 @@ fn if_unchanged_guards_the_apply() {
     ]);
     dry.code(8);
     let digest = format!("sha256:{}", dry.json()["sha256"].as_str().unwrap());
-    assert_eq!(digest, format!("sha256:{}", sha256(&before)));
+    assert_eq!(digest, format!("sha256:{}", sha256_hex(&before)));
     env.run(&["apply", "-f", "desired.yml", "--if-unchanged", &digest])
         .success();
     assert!(env.read().contains("    enabled: false\n"));

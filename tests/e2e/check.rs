@@ -2,22 +2,15 @@
 //! line, a file others can read, `--warn-expiring`, and stable JSON.
 
 use crate::support::env::*;
-use sha2::Digest;
-
-fn sha256(text: &str) -> String {
-    format!(
-        "sha256:{}",
-        hex::encode(sha2::Sha256::digest(text.as_bytes()))
-    )
-}
+use crate::support::hash_of;
 
 // ---- check ----
 
 fn good_file() -> String {
     format!(
         "# managed by ansible\nversion: 1\npermissions: [dns:read, dns:write]\napiKeys:\n  ci:\n    permissions: [dns:read]\n    hash: {}\n    expiresAt: 2026-11-25T10:00:00Z\n    allowedIps: [203.0.113.0/24]\n  web:\n    permissions: ['dns:*']\n    hash: {}\n    expiresAt: 2026-11-01T00:00:00Z\n",
-        sha256("a"),
-        sha256("b")
+        hash_of("a"),
+        hash_of("b")
     )
 }
 
@@ -70,10 +63,10 @@ fn check_reports_every_problem_with_file_and_line() {
     let env = TestEnv::new();
     let text = format!(
         "version: 1\npermissions: [dns:read, dns:write]\napiKeys:\n  good:\n    permissions: [dns:read]\n    hash: {a}\n  copy:\n    hash: {a}\n  \"bad name!\":\n    hash: sha256:XYZ\n  types:\n    enabled: \"yes\"\n    permissions: dns:read\n    hash: {b}\n    allowedIps: [10.0.0.0/33, nonsense]\n    expiresAt: tomorrow\n  scopes:\n    permissions: [dns:raed]\n    hash: {c}\n  good:\n    hash: {d}\n",
-        a = sha256("a"),
-        b = sha256("b"),
-        c = sha256("c"),
-        d = sha256("d"),
+        a = hash_of("a"),
+        b = hash_of("b"),
+        c = hash_of("c"),
+        d = hash_of("d"),
     );
     let path = write_file(&env, "s.yml", &text, 0o600);
     let out = env.run(&["check", "s.yml"]);

@@ -4,6 +4,7 @@
 //! is touched. Several names at once: instances.rs; the form: interactive.rs.
 
 use crate::support::env::*;
+use crate::support::sha256_hex;
 
 #[test]
 fn create_prints_the_secret_once_and_stores_only_its_hash() {
@@ -33,11 +34,6 @@ fn create_prints_the_secret_once_and_stores_only_its_hash() {
         "{file}"
     );
     assert!(!out.stderr.contains(&secret));
-}
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    hex::encode(sha2::Sha256::digest(bytes))
 }
 
 #[test]

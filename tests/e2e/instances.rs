@@ -3,11 +3,7 @@
 //! `NAME SECRET` line each (JSON: an array).
 
 use crate::support::env::{NOW, TestEnv};
-use sha2::{Digest, Sha256};
-
-fn hash_of(secret: &str) -> String {
-    format!("sha256:{}", hex::encode(Sha256::digest(secret.as_bytes())))
-}
+use crate::support::hash_of;
 
 #[test]
 fn several_names_make_one_key_each_in_one_write() {

@@ -3,9 +3,9 @@
 //! shown again), delete's confirmation, and the clipboard offer under a real X server.
 
 use crate::support::env::{NOW, TestEnv, Tmux, Xvfb};
+use crate::support::hash_of;
 use expectrl::process::unix::WaitStatus;
 use expectrl::{Eof, Expect, Session};
-use sha2::{Digest, Sha256};
 use std::process::Command;
 use std::time::Duration;
 
@@ -126,10 +126,6 @@ fn tokens(text: &str) -> Vec<String> {
         i = start;
     }
     found
-}
-
-fn hash_of(secret: &str) -> String {
-    format!("sha256:{}", hex::encode(Sha256::digest(secret.as_bytes())))
 }
 
 #[test]

@@ -3,7 +3,7 @@
 //! write, output like `create` (`--quiet`, JSON, `--copy`), bad input refused before writing.
 
 use crate::support::env::*;
-use sha2::Digest;
+use crate::support::hash_of;
 
 /// An hour, a day and more after [`NOW`].
 const NOW_1H: &str = "2026-11-22T11:00:00Z";
@@ -15,13 +15,6 @@ fn verify(env: &TestEnv, stdin: &str, args: &[&str]) -> Output {
     let mut all = vec!["verify"];
     all.extend_from_slice(args);
     env.run_with(&all, stdin)
-}
-
-fn sha256(text: &str) -> String {
-    format!(
-        "sha256:{}",
-        hex::encode(sha2::Sha256::digest(text.as_bytes()))
-    )
 }
 
 /// A rejection: exit 4, nothing on stdout, exactly one line on stderr.
@@ -61,7 +54,7 @@ fn rotate_without_grace_stops_the_old_secret_at_once() {
     assert!(!out.stderr.contains(&new) && !out.stderr.contains(&old));
     // Only the hash line changed.
     let after = env.read();
-    assert_eq!(after, before.replace(&sha256(&old), &sha256(&new)));
+    assert_eq!(after, before.replace(&hash_of(&old), &hash_of(&new)));
     assert!(!after.contains("previousHashes"));
     assert_rejected(
         &verify(&env, &old, &[]),
@@ -88,8 +81,8 @@ fn rotate_with_grace_keeps_the_old_secret_until_the_grace_ends() {
     assert!(
         text.ends_with(&format!(
             "    hash: {}\n    createdAt: 2026-11-22T10:00:00Z\n    previousHashes:\n      - hash: {}\n        expiresAt: 2026-11-23T10:00:00Z\n",
-            sha256(&new),
-            sha256(&old)
+            hash_of(&new),
+            hash_of(&old)
         )),
         "{text}"
     );
@@ -106,7 +99,7 @@ fn rotate_with_grace_keeps_the_old_secret_until_the_grace_ends() {
     );
     run_at(&env, NOW_1H, &["verify"], new.clone()).success();
     // show lists the old secret and when it stops.
-    let fp = &sha256(&old)[7..15];
+    let fp = &hash_of(&old)[7..15];
     run_at(&env, NOW_1H, &["show", "ci"], "")
         .success()
         .stdout_has(&format!(
@@ -143,21 +136,21 @@ fn expired_previous_hashes_are_dropped_on_the_next_write_of_the_key() {
         "",
     )
     .success();
-    assert!(env.read().contains(&sha256(&old)));
+    assert!(env.read().contains(&hash_of(&old)));
     // A write of another key leaves it alone.
     run_at(&env, NOW_2D, &["update", "other", "--description", "x"], "").success();
-    assert!(env.read().contains(&sha256(&old)));
+    assert!(env.read().contains(&hash_of(&old)));
     // The next write of this key, after the grace period, drops it.
     let before = env.read();
     run_at(&env, NOW_2D, &["update", "ci", "--description", "two"], "").success();
     let after = env.read();
     assert!(
-        !after.contains("previousHashes") && !after.contains(&sha256(&old)),
+        !after.contains("previousHashes") && !after.contains(&hash_of(&old)),
         "{after}"
     );
     let dropped = format!(
         "    previousHashes:\n      - hash: {}\n        expiresAt: 2026-11-22T11:00:00Z\n",
-        sha256(&old)
+        hash_of(&old)
     );
     assert_eq!(
         after,
@@ -209,7 +202,7 @@ fn rotate_quiet_json_and_copy_print_like_create() {
     let json = out.success().json();
     let token = json["token"].as_str().unwrap().to_string();
     assert_eq!(json["name"], "ci");
-    assert_eq!(json["fingerprint"], &sha256(&token)[7..15]);
+    assert_eq!(json["fingerprint"], &hash_of(&token)[7..15]);
     assert_eq!(json["expiresAt"], "2026-12-22T10:00:00Z");
     assert_eq!(json.as_object().unwrap().len(), 4);
     verify(&env, &token, &[]).success();

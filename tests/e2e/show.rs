@@ -1,11 +1,7 @@
 //! `show NAME`: every field of a key but its hash.
 
 use crate::support::env::*;
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    hex::encode(sha2::Sha256::digest(bytes))
-}
+use crate::support::sha256_hex;
 
 #[test]
 fn show_prints_every_field_but_the_hash() {

@@ -5,15 +5,8 @@
 //! `TOKENCTL_RELEASE_BIN` does not name one (.ci/run builds it first and passes it).
 
 use crate::support::env::*;
+use crate::support::hash_of;
 use std::path::PathBuf;
-
-fn sha256(text: &str) -> String {
-    use sha2::Digest;
-    format!(
-        "sha256:{}",
-        hex::encode(sha2::Sha256::digest(text.as_bytes()))
-    )
-}
 
 /// Runs `binary` on the test's file with `TOKENCTL_NOW` set to `now`.
 fn run(env: &TestEnv, binary: &std::path::Path, now: &str, args: &[&str], stdin: &str) -> Output {
@@ -66,7 +59,7 @@ fn a_release_build_ignores_tokenctl_now() {
     let token = "an-imported-secret-of-at-least-32-characters";
     env.write(format!(
         "apiKeys:\n  old:\n    hash: {}\n    expiresAt: 2020-01-01T00:00:00Z\n",
-        sha256(token)
+        hash_of(token)
     ));
     let past = "2019-01-01T00:00:00Z";
     let future = "2999-01-01T00:00:00Z";

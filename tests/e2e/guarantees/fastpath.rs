@@ -3,6 +3,7 @@
 //! once with a trailing anchor that sends it to saphyr, must be edited to the same bytes.
 
 use crate::support::env::TestEnv;
+use crate::support::hash_of;
 use sha2::{Digest, Sha256};
 
 /// The file as is (fast path) and with an anchor appended (saphyr path).
@@ -11,10 +12,6 @@ fn both_paths(text: &str) -> [(String, &'static str); 2] {
         (text.to_string(), "fast path"),
         (format!("{text}x-other: &anchor 1\n"), "saphyr path"),
     ]
-}
-
-fn hash_of(token: &str) -> String {
-    format!("sha256:{}", hex::encode(Sha256::digest(token.as_bytes())))
 }
 
 /// A token of tokenctl's form for key number `i`, so the test can verify it.

@@ -7,16 +7,9 @@
 
 use crate::support::env::{stranger_token, *};
 use crate::support::harness::{fake_hash, run, temp_file};
+use crate::support::hash_of;
 use std::fs;
 use std::time::{Duration, Instant};
-
-fn sha256(text: &str) -> String {
-    use sha2::Digest;
-    format!(
-        "sha256:{}",
-        hex::encode(sha2::Sha256::digest(text.as_bytes()))
-    )
-}
 
 /// A token of tokenctl's form: `<prefix>_<64 hex of body><check digits>`.
 fn token(prefix: &str, body: &str) -> String {
@@ -46,8 +39,8 @@ fn a_token_whose_hash_two_keys_share_is_refused_as_ambiguous_naming_them() {
     // through `a`, one that looks further would accept it through `ci`. Neither may.
     let text = format!(
         "apiKeys:\n  a:\n    enabled: false\n    hash: {h}\n  ci:\n    permissions: [dns:read]\n    hash: {h}\n  solo:\n    hash: {s}\n",
-        h = sha256(&shared),
-        s = sha256(&solo)
+        h = hash_of(&shared),
+        s = hash_of(&solo)
     );
     env.write(&text);
     let why = "ambiguous token: keys 'a' and 'ci' share this secret, so it is refused for all of them; rotate all but one of them (without --grace)";
@@ -79,9 +72,9 @@ fn a_hash_in_another_keys_previous_hashes_is_ambiguous_too_even_expired() {
         // among its previous ones, which is one key, not two.
         env.write(format!(
             "apiKeys:\n  old:\n    hash: {third}\n    previousHashes:\n      - hash: {h}\n        expiresAt: {until}\n  new:\n    hash: {h}\n  self:\n    hash: {o}\n    previousHashes:\n      - {{hash: {o}, expiresAt: {until}}}\n",
-            h = sha256(&shared),
-            o = sha256(&own),
-            third = sha256(&third),
+            h = hash_of(&shared),
+            o = hash_of(&own),
+            third = hash_of(&third),
         ));
         let out = verify(&env, &shared, &[]);
         out.code(4);
@@ -115,8 +108,8 @@ fn list_show_and_check_point_out_keys_that_share_a_secret() {
     let shared = token("tk", &"ef".repeat(32));
     env.write(format!(
         "apiKeys:\n  a:\n    hash: {h}\n  b:\n    hash: {h}\n  c:\n    hash: {h}\n  solo:\n    hash: {s}\n",
-        h = sha256(&shared),
-        s = sha256(&stranger_token())
+        h = hash_of(&shared),
+        s = hash_of(&stranger_token())
     ));
     let warning = "warning: keys share a secret, so it is refused as ambiguous for all of them: 'a' (with 'b', 'c'), 'b' (with 'a', 'c'), 'c' (with 'a', 'b'); rotate all but one of each group (without --grace)\n";
     let table = env.run(&["list"]);
@@ -189,7 +182,7 @@ fn list_show_and_check_point_out_keys_that_share_a_secret() {
 fn thousands_of_keys_with_one_secret_are_refused_quickly_naming_a_few() {
     let env = TestEnv::new();
     let shared = token("tk", &"99".repeat(32));
-    let hash = sha256(&shared);
+    let hash = hash_of(&shared);
     let n = 15_000;
     let mut text = String::from("apiKeys:\n");
     for i in 0..n {
@@ -242,9 +235,9 @@ fn far_future_sentinel_expiries_load_and_read_back_as_written() {
     let west = token("tk", &"2f".repeat(32));
     let text = format!(
         "apiKeys:\n  never:\n    permissions: [dns:read]\n    hash: {}\n    createdAt: 2026-01-01T00:00:00Z\n    expiresAt: 9999-12-31T23:59:59Z\n    previousHashes:\n      - hash: {}\n        expiresAt: 9999-12-31T23:00:00Z\n  west:\n    hash: {}\n    expiresAt: 9999-12-31T23:59:59-05:00\n",
-        sha256(&never),
-        sha256(&old),
-        sha256(&west)
+        hash_of(&never),
+        hash_of(&old),
+        hash_of(&west)
     );
     env.write(&text);
     env.run(&["check", "--warn-expiring", "30d"]).success();

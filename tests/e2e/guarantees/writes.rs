@@ -3,6 +3,7 @@
 
 use crate::support::env::{Output, *};
 use crate::support::harness::{fake_hash, run, temp_file};
+use crate::support::sha256_hex;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -466,16 +467,11 @@ fn the_spec_example_loads_and_edits_keep_its_comments() {
     );
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    hex::encode(sha2::Sha256::digest(bytes))
-}
-
 #[test]
 fn if_unchanged_guards_every_write() {
     let env = TestEnv::new();
     env.create("k", &[]);
-    let digest = format!("sha256:{}", sha256_hex(&env.bytes()));
+    let digest = format!("sha256:{}", sha256_hex(env.bytes()));
     let stale = format!("sha256:{}", "0".repeat(64));
     let before = env.bytes();
     for args in [
@@ -499,7 +495,7 @@ fn if_unchanged_guards_every_write() {
     env.run(&["update", "k", "--enable", "--if-unchanged", "md5:abc"])
         .code(2);
     // sha256sum's bare hex form is accepted too.
-    let bare = sha256_hex(&env.bytes());
+    let bare = sha256_hex(env.bytes());
     env.run(&["update", "k", "--enable", "--if-unchanged", &bare])
         .success();
 }

@@ -7,6 +7,7 @@
 //! period of a few seconds.
 
 use crate::support::env::{stranger_token, *};
+use crate::support::hash_of;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -156,7 +157,7 @@ impl Drop for Server {
 fn add_twins(env: &TestEnv) -> String {
     let secret = format!("tk_{}", "7".repeat(64));
     let secret = format!("{secret}{}", check_digits(&secret));
-    let hash = sha256(&secret);
+    let hash = hash_of(&secret);
     let mut text = env.read();
     text.push_str(&format!(
         "  twin-a:\n    enabled: false\n    hash: {hash}\n  twin-b:\n    permissions: [dns:read]\n    hash: {hash}\n"
@@ -168,14 +169,6 @@ fn add_twins(env: &TestEnv) -> String {
 fn check_digits(text: &str) -> String {
     use sha2::Digest;
     hex::encode(&sha2::Sha256::digest(text.as_bytes())[..4])
-}
-
-fn sha256(text: &str) -> String {
-    use sha2::Digest;
-    format!(
-        "sha256:{}",
-        hex::encode(sha2::Sha256::digest(text.as_bytes()))
-    )
 }
 
 #[test]

@@ -24,3 +24,16 @@ pub(crate) mod server;
 pub(crate) fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
 }
+
+/// The SHA-256 of `bytes`, in hex: a file's digest as `--if-unchanged` and the ETag take it.
+#[allow(dead_code)]
+pub(crate) fn sha256_hex(bytes: impl AsRef<[u8]>) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
+/// The `hash:` field of a key whose secret (or whole token) is `secret`: `sha256:<hex>`.
+#[allow(dead_code)]
+pub(crate) fn hash_of(secret: &str) -> String {
+    format!("sha256:{}", sha256_hex(secret))
+}
