@@ -25,6 +25,7 @@ enum Fate {
     /// Neither, for this reason.
     NotRun(&'static str),
 }
+use crate::support::need;
 use Fate::*;
 
 /// One block of a page: its language and a line of it that identifies it.
@@ -516,19 +517,6 @@ fn output(mut c: Command) -> Output {
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
-}
-
-/// Fails, never skips, when a tool an ignored test needs is missing.
-fn need(tool: &str) {
-    let found = Command::new("sh")
-        .args(["-c", &format!("command -v {tool}")])
-        .env("PATH", path())
-        .output()
-        .is_ok_and(|o| o.status.success());
-    assert!(
-        found,
-        "{tool} is not installed: scripts/test installs it (as root) before running this test"
-    );
 }
 
 /// A token of `prefix` with this body, its check digits computed.

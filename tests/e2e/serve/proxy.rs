@@ -4,6 +4,7 @@
 //! CI is unset (.ci/run installs them).
 
 use crate::support::env::*;
+use crate::support::need;
 use crate::support::server::*;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -11,18 +12,6 @@ use std::time::{Duration, Instant};
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// Fails the test, saying what to install, when `program` is not on PATH.
-fn need(program: &str) {
-    let found = Command::new("sh")
-        .args(["-c", &format!("command -v {program}")])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    assert!(
-        found,
-        "{program} is not installed (scripts/test installs it as root)"
-    );
 }
 
 /// The nginx block of docs/API.md, as written there.

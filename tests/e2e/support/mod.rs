@@ -37,3 +37,18 @@ pub(crate) fn sha256_hex(bytes: impl AsRef<[u8]>) -> String {
 pub(crate) fn hash_of(secret: &str) -> String {
     format!("sha256:{}", sha256_hex(secret))
 }
+
+/// Fails the test, saying how to get it, when `program` is not on PATH: a test that needs an
+/// outside tool is `#[ignore = "needs ..."]`, and when run it must not pass without it.
+#[allow(dead_code)]
+#[track_caller]
+pub(crate) fn need(program: &str) {
+    let found = std::process::Command::new("sh")
+        .args(["-c", &format!("command -v {program}")])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        found,
+        "{program} is not installed: scripts/test installs it (as root) before running this test"
+    );
+}
