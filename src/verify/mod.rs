@@ -464,17 +464,8 @@ mod tests {
 
     fn key(name: &str, hash: TokenHash) -> ApiKey {
         ApiKey {
-            name: name.into(),
-            description: None,
-            enabled: true,
             permissions: vec!["dns:read".into()],
-            hash,
-            created_at: None,
-            expires_at: None,
-            allowed_ips: None,
-            path_prefix: None,
-            resources: None,
-            previous_hashes: Vec::new(),
+            ..ApiKey::new(name.into(), hash)
         }
     }
 
