@@ -24,7 +24,8 @@ impl Clock {
         Clock { fixed: None }
     }
 
-    /// A clock stopped at `at`.
+    /// A clock stopped at `at`: tests only (a release build has no way to stop the clock).
+    #[cfg(any(test, debug_assertions))]
     pub(crate) fn fixed(at: Timestamp) -> Self {
         Clock { fixed: Some(at) }
     }
