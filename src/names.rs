@@ -24,6 +24,11 @@ pub fn problem(name: &str) -> Option<&'static str> {
     if name == "." || name == ".." {
         return Some("'.' and '..' are not names");
     }
+    let allowed = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.');
+    // One pass for the common case; the reasons below only for a name that fails it.
+    if name.bytes().all(allowed) {
+        return None;
+    }
     if name.contains('/') || name.contains('\\') {
         return Some("it contains a path separator");
     }

@@ -9,6 +9,7 @@
 //! `check`.
 
 mod anchors;
+pub(crate) mod clean;
 mod entries;
 mod foreign;
 mod rules;

@@ -116,20 +116,12 @@ impl Document {
             column: e.col,
             message: e.message,
         };
-        portable::file_characters(body).map_err(syntax)?;
-        let tree = crate::yaml::parse(body).map_err(|mut e| {
-            // saphyr's word for a flow collection closed left of where it may close: say
-            // what to write instead.
-            let closes = body
-                .lines()
-                .nth(e.line.saturating_sub(1))
-                .is_some_and(|l| matches!(l.trim(), "]" | "}" | "]," | "},"));
-            if e.message == "invalid indentation" && closes {
-                e.message = "invalid indentation: a flow collection ([...] or {...}) over several lines closed at or left of its key's indentation, which js-yaml 5 cannot load either; write it on one line ([] when empty)".into();
-            }
-            syntax(e)
-        })?;
-        let (model, mut layout, problems) = load::load(body, tree);
+        // The files tokenctl writes take one pass with no tree; the rest, and everything with
+        // something to report, the full path.
+        let (model, mut layout, problems) = match load::clean::load(body) {
+            Some((model, layout)) => (model, layout, Vec::new()),
+            None => Self::load_full(body, syntax)?,
+        };
         layout.newline = match memchr::memchr(b'\n', text.as_bytes()) {
             Some(i) if i > 0 && text.as_bytes()[i - 1] == b'\r' => "\r\n",
             _ => "\n",
@@ -147,6 +139,28 @@ impl Document {
             },
             problems,
         ))
+    }
+
+    /// The full path of a load: the character rules, the YAML tree (`yaml::parse`), and the
+    /// loader that reports every problem.
+    fn load_full(
+        body: &str,
+        syntax: impl Fn(crate::yaml::SyntaxError) -> Error,
+    ) -> Result<(SecurityFile, Layout, Vec<Problem>)> {
+        portable::file_characters(body).map_err(&syntax)?;
+        let tree = crate::yaml::parse(body).map_err(|mut e| {
+            // saphyr's word for a flow collection closed left of where it may close: say
+            // what to write instead.
+            let closes = body
+                .lines()
+                .nth(e.line.saturating_sub(1))
+                .is_some_and(|l| matches!(l.trim(), "]" | "}" | "]," | "},"));
+            if e.message == "invalid indentation" && closes {
+                e.message = "invalid indentation: a flow collection ([...] or {...}) over several lines closed at or left of its key's indentation, which js-yaml 5 cannot load either; write it on one line ([] when empty)".into();
+            }
+            syntax(e)
+        })?;
+        Ok(load::load(body, tree))
     }
 
     /// Deprecated constructs in tokenctl's data (read this release, with a warning; writers

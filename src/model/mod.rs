@@ -70,6 +70,11 @@ impl SecurityFile {
         }
     }
 
+    /// No two keys share a name (the name index holds one entry a key).
+    pub(crate) fn names_unique(&self) -> bool {
+        self.by_name.len() == self.keys.len()
+    }
+
     /// The token prefix new secrets get.
     pub fn prefix(&self) -> &str {
         self.token_prefix.as_deref().unwrap_or(DEFAULT_PREFIX)

@@ -43,7 +43,7 @@ pub fn parse(text: &str) -> Option<Option<Node<'_>>> {
 
 /// No tab, CR, control or other character whose handling differs between YAML versions or
 /// parsers; those files go to saphyr.
-fn plain_text(text: &str) -> bool {
+pub(crate) fn plain_text(text: &str) -> bool {
     // Without an early exit the compiler vectorises this; a file takes one pass.
     let bad = text.bytes().fold(false, |bad, b| {
         bad | ((b < 0x20) & (b != b'\n')) | (b == 0x7f)
@@ -512,13 +512,13 @@ fn memchr_newline(b: &[u8], from: usize) -> Option<usize> {
 }
 
 /// `-` followed by a space or the line's end: a block sequence item.
-fn is_dash(b: &[u8], p: usize, le: usize) -> bool {
+pub(crate) fn is_dash(b: &[u8], p: usize, le: usize) -> bool {
     b[p] == b'-' && (p + 1 == le || b[p + 1] == b' ')
 }
 
 /// Where a simple plain key starting at `p` ends, when `p` starts `key:` followed by a space or
 /// the line's end. Keys of other characters go to saphyr.
-fn key_end(b: &[u8], p: usize, le: usize) -> Option<usize> {
+pub(crate) fn key_end(b: &[u8], p: usize, le: usize) -> Option<usize> {
     if !(b[p].is_ascii_alphanumeric() || matches!(b[p], b'_' | b'.' | b'/')) {
         return None;
     }
@@ -550,7 +550,7 @@ static KEY_CHAR: [bool; 256] = {
 
 /// The end of a single-line plain scalar starting at `v` (trailing spaces and any comment
 /// excluded), or `None` when it is not one this path is sure about.
-fn plain_end(b: &[u8], v: usize, le: usize, flow: bool) -> Option<usize> {
+pub(crate) fn plain_end(b: &[u8], v: usize, le: usize, flow: bool) -> Option<usize> {
     let next_is_blank = |i: usize| i + 1 >= le || b[i + 1] == b' ';
     match b[v] {
         b'-' | b'?' | b':' if next_is_blank(v) => return None,
@@ -605,7 +605,7 @@ fn plain_end(b: &[u8], v: usize, le: usize, flow: bool) -> Option<usize> {
 }
 
 /// Only spaces, then nothing or a comment (which must follow a space), up to the line's end.
-fn rest_is_comment(b: &[u8], mut i: usize, le: usize) -> bool {
+pub(crate) fn rest_is_comment(b: &[u8], mut i: usize, le: usize) -> bool {
     let from = i;
     while i < le && b[i] == b' ' {
         i += 1;

@@ -126,20 +126,7 @@ impl<'a> Loader<'a> {
 
     /// `?` before a key of tokenctl's data: an explicit key.
     pub(super) fn explicit_key(&self, k: &Node<'_>) {
-        if !self.has_question {
-            return;
-        }
-        let b = self.text.as_bytes();
-        let mut i = k.start;
-        while i > 0 && matches!(b[i - 1], b' ' | b'\t' | b'\n' | b'\r') {
-            i -= 1;
-        }
-        if i > 0
-            && b[i - 1] == b'?'
-            && (i == 1 || matches!(b[i - 2], b' ' | b'\t' | b'\n' | b'\r' | b'{' | b',' | b'['))
-            && i < b.len()
-            && matches!(b[i], b' ' | b'\t' | b'\n' | b'\r')
-        {
+        if self.has_question && explicit_key_at(self.text.as_bytes(), k.start) {
             self.problem(
                 k,
                 "explicit keys (`? key`) are not part of portable security.yml in tokenctl's data; write `key: value`",
@@ -284,3 +271,37 @@ pub(super) enum Rule {
 }
 
 pub(super) const TAG: &str = "tags (!...) are not allowed on tokenctl's data: YAML libraries resolve them differently; remove the tag";
+
+/// Is the key starting at `start` read as an explicit key: a `?` indicator before it, with
+/// only blanks and line breaks between (for the one-pass loader too).
+pub(super) fn explicit_key_at(b: &[u8], start: usize) -> bool {
+    let mut i = start;
+    while i > 0 && matches!(b[i - 1], b' ' | b'\t' | b'\n' | b'\r') {
+        i -= 1;
+    }
+    if !(i > 0
+        && b[i - 1] == b'?'
+        && (i == 1 || matches!(b[i - 2], b' ' | b'\t' | b'\n' | b'\r' | b'{' | b',' | b'['))
+        && i < b.len()
+        && matches!(b[i], b' ' | b'\t' | b'\n' | b'\r'))
+    {
+        return false;
+    }
+    // The `?` is an indicator only where an entry may start: first on its line (after
+    // indentation and `- `), or after a flow collection's `{`, `[` or `,`. At the end of a
+    // comment (`# who owns this ?`) or of a plain scalar it is text.
+    let q = i - 1;
+    let before = &b[memchr::memrchr(b'\n', &b[..q]).map_or(0, |n| n + 1)..q];
+    if before.iter().all(|c| matches!(c, b' ' | b'\t' | b'-')) {
+        return true;
+    }
+    let in_comment = before
+        .windows(2)
+        .any(|w| matches!(w[0], b' ' | b'\t') && w[1] == b'#');
+    !in_comment
+        && before
+            .iter()
+            .rev()
+            .find(|c| !matches!(c, b' ' | b'\t'))
+            .is_some_and(|c| matches!(c, b'{' | b'[' | b','))
+}

@@ -1,0 +1,680 @@
+//! One pass from text to model and layout, with no YAML tree, for the files tokenctl and most
+//! tools write: block style, tokenctl's own sections and fields only, every scalar on one line
+//! and plain (or quoted without escapes), nothing `check` would report.
+//!
+//! It decides nothing of its own. On the first thing outside that shape, and on anything the
+//! full path would report (a problem, a deprecation, a warning, a rewrite), it gives up with
+//! `None`, and the caller takes the full path (`yaml::parse` and the [`Loader`](super::Loader)),
+//! which then says what is wrong. Where it accepts, it must give the very model and layout the
+//! full path gives with nothing to report: the shape it accepts is a subset of what
+//! `yaml::fast` scans (the same helpers cut keys and plain scalars), and every value goes
+//! through the rules the loader applies (`portable::plain_problem`, `names::problem`, the
+//! scope, address, time and hash readers). `tests` below compares both paths on generated and
+//! mutated files.
+//!
+//! Why: a write at 100,000 keys spent 96% of its time loading, half of it building the tree
+//! and half walking it (BENCHMARKS.md); this reads each byte once and allocates only what the
+//! model keeps.
+
+use super::rules::explicit_key_at;
+use crate::document::layout::{ApiLayout, ApiValue, EntryLayout, FieldLayout, Layout, Root};
+use crate::document::portable::plain_problem;
+use crate::model::{self, ApiKey, Field, SecurityFile};
+use crate::time::{GREGORIAN, parse_timestamp_old};
+use crate::token::TokenHash;
+use crate::yaml::fast::{is_dash, key_end, plain_end, plain_text, rest_is_comment};
+use crate::yaml::{self, BUDGET_FLOOR, BUDGET_RATIO, Node};
+use std::borrow::Cow;
+
+/// The model and layout of `text`, or `None` when the full path must read it.
+pub(crate) fn load(text: &str) -> Option<(SecurityFile, Layout)> {
+    if !plain_text(text) {
+        return None;
+    }
+    let mut c = Clean {
+        text,
+        b: text.as_bytes(),
+        line: None,
+        next: 0,
+        newlines: memchr::memchr_iter(b'\n', text.as_bytes()),
+        owner: None,
+        nodes: 0,
+        items: Vec::new(),
+        fields: Vec::new(),
+        has_question: memchr::memchr(b'?', text.as_bytes()).is_some(),
+    };
+    c.advance()?;
+    let loaded = c.file()?;
+    // The full path's tree would have been refused past its budget (yaml::Budget): so is this.
+    let budget = text.len().saturating_mul(BUDGET_RATIO).max(BUDGET_FLOOR);
+    (c.nodes.saturating_mul(size_of::<Node<'_>>()) <= budget).then_some(loaded)
+}
+
+/// A line with content: where it starts, its indentation, where its content starts and where
+/// it ends (its newline, or the end of the text).
+#[derive(Clone, Copy)]
+struct Line {
+    start: usize,
+    indent: usize,
+    p: usize,
+    end: usize,
+}
+
+struct Clean<'a> {
+    text: &'a str,
+    b: &'a [u8],
+    /// The current content line; `None` past the last.
+    line: Option<Line>,
+    /// Where the line after the current one starts.
+    next: usize,
+    /// The newlines from `next` on (one search for them all, not one a line).
+    newlines: memchr::Memchr<'a>,
+    /// Indentation of the collection whose entry ended the last content line with a value: a
+    /// comment line deeper than that is the full path's (as in `yaml::fast`).
+    owner: Option<usize>,
+    /// The nodes the full path's tree would hold (for its budget).
+    nodes: usize,
+    /// The items of the list read last (a buffer reused for every list).
+    items: Vec<Scalar<'a>>,
+    /// The fields of the definition being read (a buffer reused for every definition).
+    fields: Vec<FieldLayout>,
+    has_question: bool,
+}
+
+/// A scalar on one line: its span and its text (plain, or quoted without escapes).
+#[derive(Clone, Copy)]
+struct Scalar<'a> {
+    start: usize,
+    end: usize,
+    value: &'a str,
+    plain: bool,
+}
+
+impl Scalar<'_> {
+    /// Text the loader reads with nothing to report: not null, and plain only as the
+    /// allow-list says (a quoted scalar on one line without escapes is portable as it is).
+    fn is_text(&self) -> bool {
+        !self.plain
+            || (!matches!(self.value, "~" | "null" | "Null" | "NULL")
+                && plain_problem(self.value).is_none())
+    }
+}
+
+/// A field's value: a scalar, or a list whose items are in `Clean::items`.
+enum Value<'a> {
+    Scalar(Scalar<'a>),
+    List {
+        start: usize,
+        end: usize,
+        /// The indentation of a block list's `- ` (`None`: a flow list).
+        block: Option<usize>,
+    },
+}
+
+impl Value<'_> {
+    fn span(&self) -> (usize, usize) {
+        match self {
+            Value::Scalar(s) => (s.start, s.end),
+            Value::List { start, end, .. } => (*start, *end),
+        }
+    }
+}
+
+impl<'a> Clean<'a> {
+    /// Moves to the next content line, past blank and comment lines. `None` for what the fast
+    /// scanner leaves to the full parser: a comment line deeper than the last value's
+    /// collection, a document marker.
+    fn advance(&mut self) -> Option<()> {
+        let b = self.b;
+        loop {
+            let ls = self.next;
+            if ls >= b.len() {
+                self.line = None;
+                return Some(());
+            }
+            let le = self.newlines.next().unwrap_or(b.len());
+            self.next = le + 1;
+            let mut p = ls;
+            while p < le && b[p] == b' ' {
+                p += 1;
+            }
+            if p == le {
+                continue;
+            }
+            let indent = p - ls;
+            if indent == 0 && (b[p..le].starts_with(b"---") || b[p..le].starts_with(b"...")) {
+                return None;
+            }
+            if b[p] == b'#' {
+                if self.owner.is_some_and(|o| indent > o) {
+                    return None;
+                }
+                continue;
+            }
+            self.line = Some(Line {
+                start: ls,
+                indent,
+                p,
+                end: le,
+            });
+            return Some(());
+        }
+    }
+
+    /// The simple plain key that starts `line`, and where its colon is.
+    fn key(&mut self, line: Line) -> Option<(&'a str, usize)> {
+        let end = key_end(self.b, line.p, line.end)?;
+        if self.has_question && explicit_key_at(self.b, line.p) {
+            return None;
+        }
+        self.nodes += 1;
+        Some((&self.text[line.p..end], end))
+    }
+
+    /// One of tokenctl's fields as the key of `line` (and where its colon is); `None` for
+    /// anything else (previousHashes, another tool's field), which the full path reads. The
+    /// same key `key_end` cuts: a name of key characters followed by `: ` or the line's end.
+    fn field_key(&mut self, line: Line) -> Option<(Field, usize)> {
+        let rest = &self.b[line.p..line.end];
+        let field = match rest.first()? {
+            b'd' => Field::Description,
+            b'e' if rest.starts_with(b"en") => Field::Enabled,
+            b'e' => Field::ExpiresAt,
+            b'p' if rest.starts_with(b"pe") => Field::Permissions,
+            b'p' => Field::PathPrefix,
+            b'h' => Field::Hash,
+            b'c' => Field::CreatedAt,
+            b'a' => Field::AllowedIps,
+            b'r' => Field::Resources,
+            _ => return None,
+        };
+        let name = field.yaml_name().as_bytes();
+        let n = name.len();
+        if !(rest.starts_with(name)
+            && rest.get(n) == Some(&b':')
+            && rest.get(n + 1).is_none_or(|&c| c == b' '))
+        {
+            return None;
+        }
+        if self.has_question && explicit_key_at(self.b, line.p) {
+            return None;
+        }
+        self.nodes += 1;
+        Some((field, line.p + n))
+    }
+
+    /// A plain scalar of exactly `len` bytes after `key: ` whose shape `ok` accepts (a hash,
+    /// a time), then nothing but an optional comment; moves past it. `Some(None)`, nothing
+    /// moved, when the value is not one. The caller then reads the value strictly (a hash
+    /// of `sha256:` and 64 hex digits, an RFC 3339 time), and such a value holds no blank,
+    /// `#` or `: `: the end is the one `plain_end` would find.
+    fn fixed(
+        &mut self,
+        colon: usize,
+        line: Line,
+        indent: usize,
+        len: usize,
+        ok: impl Fn(&str) -> bool,
+    ) -> Option<Option<Scalar<'a>>> {
+        let b = self.b;
+        let mut v = colon + 1;
+        while v < line.end && b[v] == b' ' {
+            v += 1;
+        }
+        let end = v + len;
+        if v == colon + 1 || end > line.end || !rest_is_comment(b, end, line.end) {
+            return Some(None);
+        }
+        let Some(value) = self.text.get(v..end).filter(|t| ok(t)) else {
+            return Some(None);
+        };
+        self.nodes += 1;
+        self.owner = Some(indent);
+        self.advance()?;
+        Some(Some(Scalar {
+            start: v,
+            end,
+            value,
+            plain: true,
+        }))
+    }
+
+    /// After `key:`: `Some(v)` where an inline value starts, `None` for a block value on the
+    /// next lines; the outer `None` for what the fast scanner leaves alone (`key:#`).
+    fn after_colon(&self, colon: usize, line: Line) -> Option<Option<usize>> {
+        let b = self.b;
+        let mut v = colon + 1;
+        while v < line.end && b[v] == b' ' {
+            v += 1;
+        }
+        if v == line.end || b[v] == b'#' {
+            return (v == line.end || v > colon + 1).then_some(None);
+        }
+        Some(Some(v))
+    }
+
+    /// A scalar at `v`: quoted on one line without escapes, or plain (in flow context it
+    /// stops at `,` and `]`).
+    fn scalar(&mut self, v: usize, le: usize, flow: bool) -> Option<Scalar<'a>> {
+        let b = self.b;
+        let s = match b[v] {
+            b'"' => {
+                let i = v + 1 + memchr::memchr2(b'"', b'\\', &b[v + 1..le])?;
+                if b[i] == b'\\' {
+                    return None;
+                }
+                Scalar {
+                    start: v,
+                    end: i + 1,
+                    value: &self.text[v + 1..i],
+                    plain: false,
+                }
+            }
+            b'\'' => {
+                let i = v + 1 + memchr::memchr(b'\'', &b[v + 1..le])?;
+                if b.get(i + 1) == Some(&b'\'') && i + 1 < le {
+                    return None;
+                }
+                Scalar {
+                    start: v,
+                    end: i + 1,
+                    value: &self.text[v + 1..i],
+                    plain: false,
+                }
+            }
+            _ => {
+                let end = plain_end(b, v, le, flow)?;
+                Scalar {
+                    start: v,
+                    end,
+                    value: &self.text[v..end],
+                    plain: true,
+                }
+            }
+        };
+        self.nodes += 1;
+        Some(s)
+    }
+
+    /// The value after `key:` on `line`, in a mapping at indentation `indent`: inline (a
+    /// scalar or a flow list of scalars) or a block list of scalars on the next lines. Moves
+    /// past it.
+    fn value(&mut self, colon: usize, line: Line, indent: usize) -> Option<Value<'a>> {
+        let b = self.b;
+        let Some(v) = self.after_colon(colon, line)? else {
+            self.owner = None;
+            self.advance()?;
+            return self.block_list(indent);
+        };
+        let value = if b[v] == b'[' {
+            let end = self.flow_list(v, line.end)?;
+            if !rest_is_comment(b, end, line.end) {
+                return None;
+            }
+            Value::List {
+                start: v,
+                end,
+                block: None,
+            }
+        } else {
+            let s = self.scalar(v, line.end, false)?;
+            if !s.plain && !rest_is_comment(b, s.end, line.end) {
+                return None;
+            }
+            Value::Scalar(s)
+        };
+        self.owner = Some(indent);
+        self.advance()?;
+        Some(value)
+    }
+
+    /// `[a, "b", c]` on one line; returns where it ends.
+    fn flow_list(&mut self, open: usize, le: usize) -> Option<usize> {
+        let b = self.b;
+        self.items.clear();
+        let mut i = open + 1;
+        loop {
+            while i < le && b[i] == b' ' {
+                i += 1;
+            }
+            if i >= le {
+                return None;
+            }
+            if b[i] == b']' {
+                if !self.items.is_empty() {
+                    return None; // a trailing comma
+                }
+                break;
+            }
+            let s = self.scalar(i, le, true)?;
+            self.items.push(s);
+            i = s.end;
+            while i < le && b[i] == b' ' {
+                i += 1;
+            }
+            match b[..le].get(i)? {
+                b',' => i += 1,
+                b']' => break,
+                _ => return None,
+            }
+        }
+        self.nodes += 1;
+        Some(i + 1)
+    }
+
+    /// A block list of scalars starting on the current line, under a key of a mapping at
+    /// indentation `outer` (at that indentation too: an indentless list).
+    fn block_list(&mut self, outer: usize) -> Option<Value<'a>> {
+        let b = self.b;
+        let first = self.line?;
+        if first.indent < outer || !is_dash(b, first.p, first.end) {
+            return None; // an empty value, or a mapping: not a list of ours
+        }
+        let indent = first.indent;
+        let indentless = indent == outer;
+        self.nodes += 1;
+        self.items.clear();
+        let mut start = first.p;
+        let mut end = first.p;
+        while let Some(l) = self.line {
+            if l.indent > indent || (l.indent == indent && !is_dash(b, l.p, l.end)) {
+                if l.indent == indent && indentless {
+                    break;
+                }
+                return None;
+            }
+            if l.indent < indent {
+                break;
+            }
+            let mut q = l.p + 1;
+            while q < l.end && b[q] == b' ' {
+                q += 1;
+            }
+            // An empty item, a nested block, a mapping or a list: not a list of text.
+            if q == l.end || matches!(b[q], b'#' | b'[') || key_end(b, q, l.end).is_some() {
+                return None;
+            }
+            let s = self.scalar(q, l.end, false)?;
+            if !s.plain && !rest_is_comment(b, s.end, l.end) {
+                return None;
+            }
+            if indentless && self.items.is_empty() {
+                start = s.start;
+            }
+            end = s.end;
+            self.items.push(s);
+            self.owner = Some(indent);
+            self.advance()?;
+        }
+        Some(Value::List {
+            start,
+            end,
+            block: Some(indent),
+        })
+    }
+
+    /// The items of the list just read, as text the loader reads with nothing to report, each
+    /// also passing `ok`.
+    fn texts(&self, ok: impl Fn(&str) -> bool) -> Option<Vec<String>> {
+        self.items
+            .iter()
+            .map(|s| (s.is_text() && ok(s.value)).then(|| s.value.to_string()))
+            .collect()
+    }
+
+    fn file(&mut self) -> Option<(SecurityFile, Layout)> {
+        self.nodes += 1; // the top-level mapping
+        let mut layout = Layout {
+            root: Root::Block,
+            ..Layout::default()
+        };
+        let (mut version, mut prefix, mut catalog) = (None, None, None);
+        let mut keys = Vec::new();
+        let mut seen = [false; 4];
+        let mut top_end = 0;
+        while let Some(line) = self.line {
+            if line.indent != 0 {
+                return None;
+            }
+            let (name, colon) = self.key(line)?;
+            let slot = match name {
+                "version" => 0,
+                "tokenPrefix" => 1,
+                "permissions" => 2,
+                "apiKeys" => 3,
+                _ => return None, // another tool's data: the full path judges it
+            };
+            if std::mem::replace(&mut seen[slot], true) {
+                return None;
+            }
+            if slot == 3 {
+                let (api, entries, of_key, end) = self.api_keys(line, colon, &mut keys)?;
+                layout.api = Some(api);
+                layout.entries = entries;
+                layout.of_key = of_key;
+                top_end = end;
+                continue;
+            }
+            let value = self.value(colon, line, 0)?;
+            top_end = value.span().1;
+            match (slot, value) {
+                (0, Value::Scalar(s)) if s.plain => {
+                    let digits = s.value.bytes().all(|c| c.is_ascii_digit());
+                    let n = s.value.parse::<u64>().ok();
+                    version = Some(n.filter(|&n| n >= 1 && digits && !s.value.starts_with('0'))?);
+                }
+                (1, Value::Scalar(s)) if s.is_text() && crate::token::valid_prefix(s.value) => {
+                    prefix = Some(s.value.to_string());
+                }
+                (2, Value::List { .. }) => {
+                    catalog = Some(self.texts(|p| model::scope_problem(p).is_none())?);
+                }
+                _ => return None,
+            }
+        }
+        if !seen[3] {
+            return None; // no apiKeys: `check` warns
+        }
+        layout.top_end = top_end;
+        let model = SecurityFile::new(version, prefix, catalog, keys);
+        // Two definitions of one name: the full path reports the second.
+        model.names_unique().then_some((model, layout))
+    }
+
+    /// `apiKeys:` on `line` and its block mapping of definitions: its layout, the entries'
+    /// layouts, the index of each key's entry, and where the mapping ends.
+    fn api_keys(
+        &mut self,
+        line: Line,
+        colon: usize,
+        keys: &mut Vec<ApiKey>,
+    ) -> Option<(ApiLayout, Vec<EntryLayout>, Vec<usize>, usize)> {
+        if self.after_colon(colon, line)?.is_some() {
+            return None; // `apiKeys: {}` and the like: the full path
+        }
+        self.owner = None;
+        self.advance()?;
+        let first = self.line?;
+        if first.indent == 0 || is_dash(self.b, first.p, first.end) {
+            return None; // null, or a list
+        }
+        let indent = first.indent;
+        self.nodes += 1;
+        // An upper bound on the entries, so that no list is copied as it grows: each has one
+        // `hash:` (and the shortest entry, a name and a hash, takes some 80 bytes).
+        let hashes = memchr::memmem::find_iter(self.b, b"hash:").count();
+        let most = hashes.min(self.text.len() / 80) + 1;
+        keys.reserve_exact(most);
+        let mut entries = Vec::with_capacity(most);
+        let mut of_key = Vec::with_capacity(most);
+        let mut end = 0;
+        while let Some(l) = self.line.filter(|l| l.indent == indent) {
+            let (key, entry) = self.entry(l)?;
+            end = entry.value_end_raw;
+            of_key.push(entries.len());
+            entries.push(entry.layout);
+            keys.push(key);
+        }
+        if self.line.is_some_and(|l| l.indent != 0) {
+            return None;
+        }
+        let api = ApiLayout {
+            key_start: line.p,
+            key_end: colon,
+            value: ApiValue::Block,
+            value_props: false,
+            value_anchor: 0,
+            next_top_line: self.line.map(|l| l.start),
+        };
+        Some((api, entries, of_key, end))
+    }
+
+    /// One definition: `name:` on `line`, then its fields one level deeper.
+    fn entry(&mut self, line: Line) -> Option<(ApiKey, Entry)> {
+        let b = self.b;
+        let (name, colon) = self.key(line)?;
+        if self.after_colon(colon, line)?.is_some() {
+            return None; // not a mapping
+        }
+        if yaml::core_schema_non_text(name).is_some()
+            || yaml::yaml11_non_text(name).is_some()
+            || plain_problem(name).is_some()
+            || crate::names::problem(name).is_some()
+        {
+            return None;
+        }
+        self.owner = None;
+        self.advance()?;
+        let first = self.line?;
+        if first.indent <= line.indent || is_dash(b, first.p, first.end) {
+            return None;
+        }
+        let indent = first.indent;
+        self.nodes += 1;
+        let mut key = ApiKey::new(name.to_string(), TokenHash([0; 32]));
+        // Gathered in a buffer and copied out at their exact number (some 100 bytes each).
+        let mut fields = std::mem::take(&mut self.fields);
+        fields.clear();
+        let mut seen = 0u16;
+        let mut has_hash = false;
+        let mut end = first.p;
+        while let Some(l) = self.line.filter(|l| l.indent == indent) {
+            let (field, colon) = self.field_key(l)?;
+            let bit = 1u16 << field as u16;
+            if seen & bit != 0 {
+                return None;
+            }
+            seen |= bit;
+            // A hash and a time as tokenctl writes them are read without a search.
+            let fixed = match field {
+                Field::Hash => self.fixed(colon, l, indent, 71, |t| t.starts_with("sha256:"))?,
+                Field::CreatedAt | Field::ExpiresAt => self.fixed(colon, l, indent, 20, |t| {
+                    t.as_bytes()[10] == b'T' && t.as_bytes()[19] == b'Z'
+                })?,
+                _ => None,
+            };
+            let value = match fixed {
+                Some(s) => Value::Scalar(s),
+                None => self.value(colon, l, indent)?,
+            };
+            let (start, value_end) = value.span();
+            let block = match value {
+                Value::List { block, .. } => block,
+                Value::Scalar(_) => None,
+            };
+            match (field, value) {
+                (Field::Description, Value::Scalar(s)) if s.is_text() => {
+                    key.description = Some(s.value.to_string());
+                }
+                (Field::Enabled, Value::Scalar(s)) if s.plain => {
+                    key.enabled = match s.value {
+                        "true" | "True" | "TRUE" => true,
+                        "false" | "False" | "FALSE" => false,
+                        _ => return None,
+                    };
+                }
+                (Field::Permissions, Value::List { .. }) => {
+                    key.permissions = self.texts(|p| model::scope_problem(p).is_none())?;
+                }
+                (Field::Hash, Value::Scalar(s)) if s.plain => {
+                    key.hash = TokenHash::parse(s.value)?;
+                    has_hash = true;
+                }
+                (Field::CreatedAt | Field::ExpiresAt, Value::Scalar(s)) if s.plain => {
+                    let t = match parse_timestamp_old(s.value) {
+                        Ok((t, None)) if t >= GREGORIAN => t,
+                        _ => return None,
+                    };
+                    if field == Field::CreatedAt {
+                        key.created_at = Some(t);
+                    } else {
+                        key.expires_at = Some(t);
+                    }
+                }
+                (Field::AllowedIps, Value::List { .. }) if !self.items.is_empty() => {
+                    let mut nets = Vec::with_capacity(self.items.len());
+                    for s in &self.items {
+                        if !s.is_text() {
+                            return None;
+                        }
+                        nets.push(model::parse_cidr(s.value).ok()?);
+                    }
+                    key.allowed_ips = Some(nets);
+                }
+                (Field::PathPrefix, Value::Scalar(s))
+                    if s.is_text() && model::valid_path_prefix(s.value) =>
+                {
+                    key.path_prefix = Some(s.value.to_string());
+                }
+                (Field::Resources, Value::List { .. }) if !self.items.is_empty() => {
+                    key.resources = Some(self.texts(|_| true)?);
+                }
+                _ => return None,
+            }
+            fields.push(FieldLayout {
+                name: Cow::Borrowed(field.yaml_name()),
+                key_start: l.p,
+                key_end: colon,
+                value_start: start,
+                value_end: value_end.max(colon),
+                content_start: start,
+                anchor: 0,
+                block_list_indent: block,
+            });
+            end = value_end;
+        }
+        // A line between the definition's indentation and its name's, or deeper than its
+        // fields without being a list of theirs: the full path's.
+        if !has_hash || self.line.is_some_and(|l| l.indent > line.indent) {
+            return None;
+        }
+        let layout = EntryLayout {
+            key_start: line.p,
+            key_end: colon,
+            value_start: first.p,
+            content_start: first.p,
+            value_end: end.max(colon),
+            flow: false,
+            ends_in_block_scalar: false,
+            fields: fields.as_slice().to_vec(),
+        };
+        self.fields = fields;
+        Some((
+            key,
+            Entry {
+                layout,
+                value_end_raw: end,
+            },
+        ))
+    }
+}
+
+/// One definition's layout, and where its mapping ends (before the name's end is taken
+/// into account).
+struct Entry {
+    layout: EntryLayout,
+    value_end_raw: usize,
+}
+
+#[cfg(test)]
+mod tests;
