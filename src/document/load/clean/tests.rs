@@ -465,3 +465,23 @@ fn the_files_tokenctl_writes_take_the_one_pass() {
         agrees(&text);
     }
 }
+
+/// A `?` ending a comment or a plain scalar is text, not the indicator of an explicit key
+/// (found by the generator above: both paths refused such a file).
+#[test]
+fn a_question_mark_ending_a_comment_is_no_explicit_key() {
+    let hash = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    let text =
+        format!("apiKeys:\n  # who owns this ?\n  ci:\n    description: why ?\n    hash: {hash}\n");
+    let (_, _, problems) = full(&text).expect("loads");
+    assert!(problems.is_empty(), "{problems:?}");
+    assert!(agrees(&text));
+    let explicit = format!("apiKeys:\n  ? ci\n  : hash: {hash}\n");
+    let (_, _, problems) = full(&explicit).expect("loads");
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.message.starts_with("explicit keys")),
+        "{problems:?}"
+    );
+}
