@@ -37,6 +37,7 @@ pub(crate) fn load(text: &str) -> Option<(SecurityFile, Layout)> {
         line: None,
         next: 0,
         newlines: memchr::memchr_iter(b'\n', text.as_bytes()),
+        base: 0,
         owner: None,
         nodes: 0,
         items: Vec::new(),
@@ -67,8 +68,10 @@ struct Clean<'a> {
     line: Option<Line>,
     /// Where the line after the current one starts.
     next: usize,
-    /// The newlines from `next` on (one search for them all, not one a line).
+    /// The newlines from `next` on (one search for them all, not one a line), as offsets
+    /// from `base`.
     newlines: memchr::Memchr<'a>,
+    base: usize,
     /// Indentation of the collection whose entry ended the last content line with a value: a
     /// comment line deeper than that is the full path's (as in `yaml::fast`).
     owner: Option<usize>,
@@ -132,7 +135,7 @@ impl<'a> Clean<'a> {
                 self.line = None;
                 return Some(());
             }
-            let le = self.newlines.next().unwrap_or(b.len());
+            let le = self.newlines.next().map_or(b.len(), |i| self.base + i);
             self.next = le + 1;
             let mut p = ls;
             while p < le && b[p] == b' ' {
@@ -506,15 +509,42 @@ impl<'a> Clean<'a> {
         let most = hashes.min(self.text.len() / 80) + 1;
         keys.reserve_exact(most);
         let mut entries = Vec::with_capacity(most);
-        let mut of_key = Vec::with_capacity(most);
-        let mut end = 0;
-        while let Some(l) = self.line.filter(|l| l.indent == indent) {
-            let (key, entry) = self.entry(l)?;
-            end = entry.value_end_raw;
-            of_key.push(entries.len());
-            entries.push(entry.layout);
-            keys.push(key);
+        // A large mapping is read in two halves at once, the second from an entry near the
+        // middle: each entry is read the same whoever reads it (a name line resets all a
+        // definition's reading depends on), and the first half must end exactly there.
+        let split = self.split_point(first, indent);
+        let text = self.text;
+        let has_question = self.has_question;
+        let (mine, theirs) = std::thread::scope(|scope| {
+            let second = split.map(|at| {
+                scope.spawn(move || {
+                    let mut c = Clean::at(text, at, has_question);
+                    let half = Half::read(&mut c, indent, most / 2 + 1);
+                    (c, half)
+                })
+            });
+            let mine = self.entries(indent, split, keys, &mut entries);
+            (mine, second.map(|h| h.join()))
+        });
+        let mut end = mine?;
+        if let Some(theirs) = theirs {
+            let (c, half) = theirs.ok()?;
+            let mut half = half?;
+            if self.line.map(|l| l.start) != split {
+                return None; // the first half did not end where the second began
+            }
+            keys.append(&mut half.keys);
+            entries.append(&mut half.entries);
+            end = half.end.unwrap_or(end);
+            self.nodes += c.nodes;
+            self.line = c.line;
+            self.next = c.next;
+            self.newlines = c.newlines;
+            self.base = c.base;
+            self.owner = c.owner;
         }
+        // Every definition read is a key (the full path leaves out only those it reports).
+        let of_key = (0..entries.len()).collect();
         if self.line.is_some_and(|l| l.indent != 0) {
             return None;
         }
@@ -527,6 +557,70 @@ impl<'a> Clean<'a> {
             next_top_line: self.line.map(|l| l.start),
         };
         Some((api, entries, of_key, end))
+    }
+
+    /// The definitions at `indent` from the current line on, up to the line starting at
+    /// `stop`; where the last one ends.
+    fn entries(
+        &mut self,
+        indent: usize,
+        stop: Option<usize>,
+        keys: &mut Vec<ApiKey>,
+        entries: &mut Vec<EntryLayout>,
+    ) -> Option<usize> {
+        let mut end = 0;
+        while let Some(l) = self
+            .line
+            .filter(|l| l.indent == indent && Some(l.start) != stop)
+        {
+            let (key, entry) = self.entry(l)?;
+            end = entry.value_end_raw;
+            entries.push(entry.layout);
+            keys.push(key);
+        }
+        Some(end)
+    }
+
+    /// Where a second reader may start on a large mapping of definitions at `indent`: the
+    /// start of a line near the middle holding just that indentation and then a key's first
+    /// character (a definition's name, in a file this reader accepts).
+    fn split_point(&self, first: Line, indent: usize) -> Option<usize> {
+        const SPLIT_FROM: usize = 256 << 10;
+        let b = self.b;
+        if b.len() - first.start < SPLIT_FROM {
+            return None;
+        }
+        let mid = first.start + (b.len() - first.start) / 2;
+        let window = &b[mid..b.len().min(mid + (64 << 10))];
+        memchr::memchr_iter(b'\n', window).find_map(|i| {
+            let ls = mid + i + 1;
+            let p = ls + indent;
+            let head = b.get(ls..=p)?;
+            (head[..indent].iter().all(|&c| c == b' ')
+                && (head[indent].is_ascii_alphanumeric()
+                    || matches!(head[indent], b'_' | b'.' | b'/')))
+            .then_some(ls)
+        })
+    }
+
+    /// A reader of `text` from the line starting at `at`.
+    fn at(text: &'a str, at: usize, has_question: bool) -> Self {
+        let mut c = Clean {
+            text,
+            b: text.as_bytes(),
+            line: None,
+            next: at,
+            newlines: memchr::memchr_iter(b'\n', &text.as_bytes()[at..]),
+            base: at,
+            owner: None,
+            nodes: 0,
+            items: Vec::new(),
+            fields: Vec::new(),
+            has_question,
+        };
+        // A content line starts at `at` (split_point), so this cannot give up.
+        let _ = c.advance();
+        c
     }
 
     /// One definition: `name:` on `line`, then its fields one level deeper.
@@ -666,6 +760,27 @@ impl<'a> Clean<'a> {
                 value_end_raw: end,
             },
         ))
+    }
+}
+
+/// The second half of a mapping of definitions, read by a second reader.
+struct Half {
+    keys: Vec<ApiKey>,
+    entries: Vec<EntryLayout>,
+    /// Where its last definition ends (`None`: it read none).
+    end: Option<usize>,
+}
+
+impl Half {
+    fn read(c: &mut Clean<'_>, indent: usize, most: usize) -> Option<Half> {
+        let mut keys = Vec::with_capacity(most);
+        let mut entries = Vec::with_capacity(most);
+        let end = c.entries(indent, None, &mut keys, &mut entries)?;
+        Some(Half {
+            end: (!entries.is_empty()).then_some(end),
+            keys,
+            entries,
+        })
     }
 }
 

@@ -430,13 +430,12 @@ fn wherever_the_one_pass_reads_a_file_the_full_path_reads_the_same_with_nothing_
     );
 }
 
-/// What tokenctl itself writes, and the benchmark's files, take the one pass.
-#[test]
-fn the_files_tokenctl_writes_take_the_one_pass() {
+/// A file as tokenctl writes it, of `n` keys (some 250 bytes each).
+fn written(n: usize) -> String {
     let mut text = String::from(
         "# API keys of tenant bench\nversion: 1\npermissions: [dns:read, dns:write]\napiKeys:\n",
     );
-    for i in 0..300 {
+    for i in 0..n {
         text.push_str(&format!("  svc-{i:06}:\n"));
         if i % 50 == 0 {
             text.push_str("    # owner: ops team\n");
@@ -458,7 +457,13 @@ fn the_files_tokenctl_writes_take_the_one_pass() {
             text.push_str("    pathPrefix: /api\n    resources: [zone-a]\n");
         }
     }
-    assert!(agrees(&text));
+    text
+}
+
+/// What tokenctl itself writes, and the benchmark's files, take the one pass.
+#[test]
+fn the_files_tokenctl_writes_take_the_one_pass() {
+    assert!(agrees(&written(300)));
     for fixture in ["fixtures/spec-example.yml", "fixtures/hand-edited.yml"] {
         let text = std::fs::read_to_string(fixture).expect("a fixture");
         // Either path may read a fixture; where the one pass does, it must agree.
@@ -484,4 +489,38 @@ fn a_question_mark_ending_a_comment_is_no_explicit_key() {
             .any(|p| p.message.starts_with("explicit keys")),
         "{problems:?}"
     );
+}
+
+/// A file large enough to be read in two halves: read the same as by the full path, and
+/// so is every mutation near the middle, where the second half starts (what ends the first
+/// half early or late, a comment or a definition cut in two, must not go unseen).
+#[test]
+fn a_file_read_in_two_halves_reads_as_one() {
+    let text = written(1_500);
+    assert!(text.len() > 300 << 10);
+    assert!(agrees(&text));
+    let mut r = Rng(0x5_9117);
+    let mid = text.len() / 2;
+    let mut accepted = 0;
+    for round in 0..60 {
+        // Near the middle: a line or two either side of where the second reader starts.
+        let mut at = mid + r.below(600) - 300;
+        while !text.is_char_boundary(at) {
+            at += 1;
+        }
+        let piece = if round % 3 == 0 {
+            "\nother: 1\n  x-1:\n    hash: sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n"
+        } else {
+            r.pick(ALPHABET)
+        };
+        let mut t = text.clone();
+        t.insert_str(at, piece);
+        if agrees(&t) {
+            accepted += 1;
+        }
+    }
+    assert!(accepted > 5, "{accepted} mutated halves accepted");
+    // The second half's keys follow the first's, and the name index sees across halves.
+    let dup = text.replacen("svc-001400:", "svc-000001:", 1);
+    assert!(clean(&dup).is_none());
 }
