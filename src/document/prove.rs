@@ -437,7 +437,7 @@ pub(crate) fn local(old: &Document, planned: &Planned) -> Option<Result<()>> {
     }
     let (text, new) = (old.text.as_str(), planned.text.as_str());
     let (a, b_old, b_new) = diff_range(text, new);
-    let region_start = |i: usize| line_start(text, entries[i].key_start);
+    let region_start = |i: usize| line_start(text, entries[i].key_start());
     let region_end = |i: usize| {
         if i + 1 < entries.len() {
             region_start(i + 1)
@@ -450,7 +450,7 @@ pub(crate) fn local(old: &Document, planned: &Planned) -> Option<Result<()>> {
     }
     // The run of whole regions that holds the change.
     let mut first = entries
-        .partition_point(|e| line_start(text, e.key_start) <= a)
+        .partition_point(|e| line_start(text, e.key_start()) <= a)
         .saturating_sub(1);
     let mut last = first;
     while last + 1 < entries.len() && region_end(last) < b_old {
@@ -461,7 +461,7 @@ pub(crate) fn local(old: &Document, planned: &Planned) -> Option<Result<()>> {
         let end = region_end(last) as isize + grow;
         new.get(region_start(first)..usize::try_from(end).ok()?)
     };
-    let indent = super::layout::indent_of(text, entries[first].key_start);
+    let indent = super::layout::indent_of(text, entries[first].key_start());
     // The window after the edit must start with a key at the entries' indentation (or be
     // empty), so that what ends the entry before it ends it as before.
     loop {
@@ -476,7 +476,7 @@ pub(crate) fn local(old: &Document, planned: &Planned) -> Option<Result<()>> {
         first -= 1;
     }
     for e in &entries[first..=last] {
-        if !e.key_simple(text) || super::layout::indent_of(text, e.key_start) != indent {
+        if !e.key_simple(text) || super::layout::indent_of(text, e.key_start()) != indent {
             return None;
         }
     }
@@ -549,7 +549,7 @@ pub(crate) fn local(old: &Document, planned: &Planned) -> Option<Result<()>> {
     if layout
         .entries
         .iter()
-        .any(|e| super::layout::indent_of(&new_text, e.key_start) != indent)
+        .any(|e| super::layout::indent_of(&new_text, e.key_start()) != indent)
     {
         return None;
     }

@@ -320,7 +320,7 @@ impl Document {
         self.model
             .index_of(name)
             .and_then(|k| self.layout.of_key.get(k))
-            .map(|&i| &self.layout.entries[i])
+            .map(|&i| &self.layout.entries[i as usize])
             .ok_or_else(|| self.no_key(name))
     }
 
