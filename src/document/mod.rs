@@ -18,7 +18,7 @@ mod read;
 pub mod render;
 
 pub use desired::{DesiredKey, DesiredState};
-pub use edit::{Edit, set_field};
+pub use edit::{Edit, NewText, set_field};
 pub use render::{Value, key_fields, render_scalar};
 
 use crate::error::{Error, Result};
