@@ -717,6 +717,10 @@ mod tests {
                             diff_range(old, &whole),
                             "{old:?} [{start}..{end}] <- {with:?}"
                         );
+                        // Slicing, on the shorter texts (enough for every case of it).
+                        if old.chars().count() > 3 {
+                            continue;
+                        }
                         for from in 0..=whole.len() {
                             for to in from..=whole.len() {
                                 let got = new.get(old, from, to);
