@@ -167,10 +167,93 @@ pub fn set_field(key: &mut ApiKey, field: Field, value: Option<&Value>) -> Resul
     Ok(())
 }
 
+/// A write's new text, said as the old text with one span replaced: `old[..start]`, then
+/// `with`, then `old[end..]`. A write on a large file changes a few lines: the new text is
+/// never built whole for it, but proven by its changed window (`prove::local`) and written
+/// out piece by piece, hashed as it goes (the store).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NewText {
+    pub(crate) start: usize,
+    pub(crate) end: usize,
+    pub(crate) with: String,
+}
+
+impl NewText {
+    /// The new text `new`, said against `old`: the span where they differ.
+    pub(crate) fn between(old: &str, new: &str) -> Self {
+        let (a, b_old, b_new) = super::prove::diff_range(old, new);
+        NewText {
+            start: a,
+            end: b_old,
+            with: new[a..b_new].to_string(),
+        }
+    }
+
+    /// The new text's three pieces, in order.
+    pub fn pieces<'a>(&'a self, old: &'a str) -> [&'a str; 3] {
+        [&old[..self.start], &self.with, &old[self.end..]]
+    }
+
+    /// The new text's length in bytes.
+    pub fn len(&self, old: &str) -> usize {
+        old.len() - (self.end - self.start) + self.with.len()
+    }
+
+    /// Is the new text the old one?
+    pub fn is_unchanged(&self, old: &str) -> bool {
+        old[self.start..self.end] == self.with
+    }
+
+    /// The new text, whole.
+    pub fn whole(&self, old: &str) -> String {
+        self.pieces(old).concat()
+    }
+
+    /// Bytes `from..to` of the new text, borrowed when they lie in one piece; `None` when
+    /// they are out of range or not on character boundaries.
+    pub(crate) fn get<'a>(
+        &'a self,
+        old: &'a str,
+        from: usize,
+        to: usize,
+    ) -> Option<std::borrow::Cow<'a, str>> {
+        if from > to || to > self.len(old) {
+            return None;
+        }
+        if from == to {
+            let mut at = 0;
+            let boundary = self.pieces(old).iter().any(|piece| {
+                let inside = from >= at && piece.is_char_boundary(from - at);
+                at += piece.len();
+                inside && from <= at
+            });
+            return boundary.then_some(std::borrow::Cow::Borrowed(""));
+        }
+        let mut parts: [&str; 3] = [""; 3];
+        let mut count = 0;
+        let mut at = 0;
+        for piece in self.pieces(old) {
+            let (ps, pe) = (at, at + piece.len());
+            let (s, e) = (from.max(ps), to.min(pe));
+            if s < e {
+                parts[count] = piece.get(s - ps..e - ps)?;
+                count += 1;
+            }
+            at = pe;
+        }
+        Some(match count {
+            0 => std::borrow::Cow::Borrowed(""),
+            1 => std::borrow::Cow::Borrowed(parts[0]),
+            _ => std::borrow::Cow::Owned(parts[..count].concat()),
+        })
+    }
+}
+
 /// An edit made concrete against one document: the new text and what it must read as.
 #[derive(Debug)]
 pub(crate) struct Planned {
-    pub text: String,
+    /// The new text, said against the document's ([`NewText`]).
+    pub new: NewText,
     /// For each key replaced, the fields whose value the edit changes.
     pub changed: FxHashMap<String, Vec<Field>>,
     /// The keys replaced, by name, as they must read.

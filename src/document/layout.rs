@@ -2,7 +2,7 @@
 //! its fields, recorded by the loader and used by the planner (to splice) and the prover (to
 //! cut the text into entries). Plus the line arithmetic both share.
 
-use std::borrow::Cow;
+use crate::model::Field;
 
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Layout {
@@ -18,7 +18,7 @@ pub(crate) struct Layout {
     pub entries: Vec<EntryLayout>,
     /// For each key of the model, in the same order, its index in `entries`. (Indexes, not a
     /// map by name: the model already has one, and 100,000 names are worth not copying.)
-    pub of_key: Vec<usize>,
+    pub of_key: Vec<u32>,
     pub newline: &'static str,
     /// Every alias of the file (its anchor id and where it stands), in file order.
     pub aliases: Vec<(u32, usize)>,
@@ -85,33 +85,170 @@ pub(crate) enum ApiValue {
     Flow { end: usize },
 }
 
+/// Where one entry of apiKeys is. Positions are kept as `u32`, an entry's fields as a boxed
+/// slice (100,000 of them are held at once): read them through the accessors, in `usize`.
 #[derive(Debug, Clone)]
 pub(crate) struct EntryLayout {
-    pub key_start: usize,
-    pub key_end: usize,
-    pub value_start: usize,
+    key_start: u32,
+    key_end: u32,
+    value_start: u32,
     /// Where the definition's content starts, past its anchor.
-    pub content_start: usize,
-    pub value_end: usize,
-    pub flow: bool,
+    content_start: u32,
+    value_end: u32,
+    flow: bool,
     /// The definition's last node is a block scalar (text after it may join it).
-    pub ends_in_block_scalar: bool,
-    pub fields: Vec<FieldLayout>,
+    ends_in_block_scalar: bool,
+    fields: Box<[FieldLayout]>,
 }
 
+/// Where one field of an entry is, kept as small as [`EntryLayout`] (see there).
 #[derive(Debug, Clone)]
 pub(crate) struct FieldLayout {
-    pub name: Cow<'static, str>,
-    pub key_start: usize,
-    pub key_end: usize,
-    pub value_start: usize,
-    pub value_end: usize,
+    key_start: u32,
+    key_end: u32,
+    value_start: u32,
+    value_end: u32,
     /// Where the value's content starts, past its anchor (which an edit keeps).
-    pub content_start: usize,
+    content_start: u32,
     /// The value's anchor id (0: none).
-    pub anchor: u32,
+    anchor: u32,
+    /// Indentation of the first `- ` when the value is a block list of scalars
+    /// (`NO_INDENT`: it is not).
+    block_list_indent: u32,
+    /// Which of tokenctl's fields it is; `None`: another tool's (its name is the text of
+    /// `key_start..key_end`).
+    field: Option<Field>,
+}
+
+const NO_INDENT: u32 = u32::MAX;
+
+/// A byte position as the layout keeps it. Texts are under 4 GiB: `Document::load_all`
+/// refuses a larger one, and `load::load` reads none.
+fn pos(at: usize) -> u32 {
+    u32::try_from(at).expect("the layout of a text under 4 GiB")
+}
+
+/// The largest text a layout can describe (every position fits a `u32`).
+pub(crate) const MAX_TEXT: usize = u32::MAX as usize;
+
+impl EntryLayout {
+    /// An entry whose name spans `key`, whose definition spans `value` (its content, past an
+    /// anchor, from `content_start`); a block mapping with no fields until
+    /// [`EntryLayout::set_fields`].
+    pub(crate) fn new(
+        key: std::ops::Range<usize>,
+        value: std::ops::Range<usize>,
+        content_start: usize,
+        ends_in_block_scalar: bool,
+    ) -> Self {
+        EntryLayout {
+            key_start: pos(key.start),
+            key_end: pos(key.end),
+            value_start: pos(value.start),
+            content_start: pos(content_start),
+            value_end: pos(value.end),
+            flow: false,
+            ends_in_block_scalar,
+            fields: Box::default(),
+        }
+    }
+
+    /// The definition is a mapping (`flow`: written `{...}`) of these fields, in file order.
+    pub(crate) fn set_fields(&mut self, flow: bool, fields: Vec<FieldLayout>) {
+        self.flow = flow;
+        self.fields = fields.into_boxed_slice();
+    }
+
+    pub(crate) fn key_start(&self) -> usize {
+        self.key_start as usize
+    }
+    pub(crate) fn key_end(&self) -> usize {
+        self.key_end as usize
+    }
+    #[allow(dead_code)]
+    pub(crate) fn value_start(&self) -> usize {
+        self.value_start as usize
+    }
+    /// Where the definition's content starts, past its anchor.
+    pub(crate) fn content_start(&self) -> usize {
+        self.content_start as usize
+    }
+    pub(crate) fn value_end(&self) -> usize {
+        self.value_end as usize
+    }
+    /// The definition is a flow mapping (`{...}`).
+    pub(crate) fn flow(&self) -> bool {
+        self.flow
+    }
+    /// The definition's last node is a block scalar (text after it may join it).
+    pub(crate) fn ends_in_block_scalar(&self) -> bool {
+        self.ends_in_block_scalar
+    }
+    /// The definition's fields, in file order.
+    pub(crate) fn fields(&self) -> &[FieldLayout] {
+        &self.fields
+    }
+}
+
+impl FieldLayout {
+    /// A field (`field`: which of tokenctl's, `None` for another tool's) whose name spans
+    /// `key` and value `value`; its content (past an anchor) from `content_start`; `anchor`
+    /// the value's anchor id (0: none); `block_list_indent` the indentation of the first `- `
+    /// when the value is a block list.
+    pub(crate) fn new(
+        field: Option<Field>,
+        key: std::ops::Range<usize>,
+        value: std::ops::Range<usize>,
+        content_start: usize,
+        anchor: u32,
+        block_list_indent: Option<usize>,
+    ) -> Self {
+        FieldLayout {
+            key_start: pos(key.start),
+            key_end: pos(key.end),
+            value_start: pos(value.start),
+            value_end: pos(value.end),
+            content_start: pos(content_start),
+            anchor,
+            block_list_indent: block_list_indent.map_or(NO_INDENT, |i| pos(i).min(NO_INDENT - 1)),
+            field,
+        }
+    }
+
+    /// Which of tokenctl's fields this is (`None`: another tool's).
+    #[allow(dead_code)]
+    pub(crate) fn field(&self) -> Option<Field> {
+        self.field
+    }
+    /// Is this tokenctl's field `f`?
+    pub(crate) fn is(&self, f: Field) -> bool {
+        self.field == Some(f)
+    }
+    pub(crate) fn key_start(&self) -> usize {
+        self.key_start as usize
+    }
+    pub(crate) fn key_end(&self) -> usize {
+        self.key_end as usize
+    }
+    pub(crate) fn value_start(&self) -> usize {
+        self.value_start as usize
+    }
+    pub(crate) fn value_end(&self) -> usize {
+        self.value_end as usize
+    }
+    /// Where the value's content starts, past its anchor (which an edit keeps).
+    #[allow(dead_code)]
+    pub(crate) fn content_start(&self) -> usize {
+        self.content_start as usize
+    }
+    /// The value's anchor id (0: none).
+    pub(crate) fn anchor(&self) -> u32 {
+        self.anchor
+    }
     /// Indentation of the first `- ` when the value is a block list of scalars.
-    pub block_list_indent: Option<usize>,
+    pub(crate) fn block_list_indent(&self) -> Option<usize> {
+        (self.block_list_indent != NO_INDENT).then_some(self.block_list_indent as usize)
+    }
 }
 
 impl Layout {
@@ -144,18 +281,19 @@ impl Layout {
                 ApiValue::Block => {}
             }
         }
+        let by32 = pos(by);
         for e in &mut self.entries {
-            e.key_start += by;
-            e.key_end += by;
-            e.value_start += by;
-            e.content_start += by;
-            e.value_end += by;
+            e.key_start += by32;
+            e.key_end += by32;
+            e.value_start += by32;
+            e.content_start += by32;
+            e.value_end += by32;
             for f in &mut e.fields {
-                f.key_start += by;
-                f.key_end += by;
-                f.value_start += by;
-                f.value_end += by;
-                f.content_start += by;
+                f.key_start += by32;
+                f.key_end += by32;
+                f.value_start += by32;
+                f.value_end += by32;
+                f.content_start += by32;
             }
         }
     }
@@ -204,21 +342,13 @@ pub(crate) fn simple_key(text: &str, start: usize, end: usize) -> bool {
 
 impl EntryLayout {
     pub(super) fn key_simple(&self, text: &str) -> bool {
-        simple_key(text, self.key_start, self.key_end)
+        simple_key(text, self.key_start(), self.key_end())
     }
 }
 
 impl FieldLayout {
     pub(super) fn key_simple(&self, text: &str) -> bool {
-        simple_key(text, self.key_start, self.key_end)
-    }
-}
-
-/// A field name as the layout keeps it: tokenctl's own names without an allocation.
-pub(crate) fn field_name(field: &str) -> Cow<'static, str> {
-    match field.parse::<crate::model::Field>() {
-        Ok(f) => Cow::Borrowed(f.yaml_name()),
-        Err(_) => Cow::Owned(field.to_string()),
+        simple_key(text, self.key_start(), self.key_end())
     }
 }
 
@@ -226,12 +356,31 @@ pub(crate) fn field_name(field: &str) -> Cow<'static, str> {
 mod tests {
     use super::*;
 
+    /// Held per key and per field of a file of 100,000 keys: kept small.
     #[test]
-    fn every_field_of_ours_is_named_without_an_allocation() {
-        for f in crate::model::Field::ALL.map(crate::model::Field::yaml_name) {
-            assert!(matches!(field_name(f), Cow::Borrowed(b) if b == f), "{f}");
-        }
-        assert!(matches!(field_name("x-other"), Cow::Owned(_)));
+    fn the_layout_of_an_entry_is_small() {
+        assert!(
+            size_of::<FieldLayout>() <= 32,
+            "{}",
+            size_of::<FieldLayout>()
+        );
+        assert!(
+            size_of::<EntryLayout>() <= 40,
+            "{}",
+            size_of::<EntryLayout>()
+        );
+        let f = FieldLayout::new(Some(Field::Hash), 1..5, 7..9, 8, 0, Some(3));
+        assert_eq!(
+            (f.key_start(), f.key_end(), f.value_start(), f.value_end()),
+            (1, 5, 7, 9)
+        );
+        assert_eq!(
+            (f.content_start(), f.block_list_indent(), f.field()),
+            (8, Some(3), Some(Field::Hash))
+        );
+        assert!(f.is(Field::Hash) && !f.is(Field::Enabled));
+        let g = FieldLayout::new(None, 0..1, 2..2, 2, 0, None);
+        assert_eq!((g.field(), g.block_list_indent()), (None, None));
     }
 
     #[test]

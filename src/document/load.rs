@@ -26,6 +26,16 @@ use rustc_hash::FxHashMap;
 
 /// Reads `tree` (of `text`) into the model and the layout of its keys, with every problem.
 pub(crate) fn load(text: &str, tree: Tree<'_>) -> (SecurityFile, Layout, Vec<Problem>) {
+    // The layout keeps positions as u32 (a write's new text, which the prover loads, may
+    // have grown past what Document::load_all accepts).
+    if text.len() > super::layout::MAX_TEXT {
+        let problem = Problem {
+            line: 1,
+            col: 1,
+            message: "the text is 4 GiB or larger".into(),
+        };
+        return (SecurityFile::default(), Layout::default(), vec![problem]);
+    }
     let mut loader = Loader {
         problems: Default::default(),
         anchors: FxHashMap::default(),

@@ -18,7 +18,7 @@ mod read;
 pub mod render;
 
 pub use desired::{DesiredKey, DesiredState};
-pub use edit::{Edit, set_field};
+pub use edit::{Edit, NewText, set_field};
 pub use render::{Value, key_fields, render_scalar};
 
 use crate::error::{Error, Result};
@@ -98,6 +98,12 @@ impl Document {
 
     /// Loads text, collecting every problem (for `check`). Fails only on YAML syntax errors.
     pub fn load_all(path: &Path, text: String) -> Result<(Self, Vec<Problem>)> {
+        if text.len() > layout::MAX_TEXT {
+            return Err(Error::Invalid {
+                path: path.to_path_buf(),
+                message: "is 4 GiB or larger; refusing to read it".into(),
+            });
+        }
         let body_offset = if text.starts_with('\u{feff}') { 3 } else { 0 };
         let body = &text[body_offset..];
         // A second BOM is the first character to PyYAML and ruamel, skipped by saphyr.
@@ -216,7 +222,7 @@ impl Document {
             .model
             .index_of(name)
             .and_then(|k| self.layout.of_key.get(k))
-            .map(|&i| self.layout.entries[i].key_start)?;
+            .map(|&i| self.layout.entries[i as usize].key_start())?;
         Some(crate::yaml::Lines::new(&self.text).position(at))
     }
 }

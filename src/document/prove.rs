@@ -25,7 +25,7 @@
 //! The store takes `local`'s yes, and on anything else asks `full`, whose answer stands.
 
 use super::Document;
-use super::edit::Planned;
+use super::edit::{NewText, Planned};
 use super::layout::{ApiValue, Root, line_end, line_start};
 use crate::error::{Error, Result};
 use crate::model::Field;
@@ -85,10 +85,11 @@ fn constructs(text: &str) -> String {
 
 /// The whole-document check, with the reference parser.
 pub(crate) fn full(old: &Document, planned: &Planned) -> Result<()> {
-    let text = &planned.text;
+    let whole = planned.new.whole(&old.text);
+    let text = whole.as_str();
     let (a, _, b_new) = diff_range(&old.text, text);
     changed_characters(old, &text[a..b_new])?;
-    tab_blank_lines(old, text, (a, b_new))?;
+    tab_blank_lines(old, text, 0, (a, b_new))?;
     let strip = |t: &str| -> usize { if t.starts_with('\u{feff}') { 3 } else { 0 } };
     let (ob, nb) = (strip(&old.text), strip(text));
     let old_tree = yaml::parse_full(&old.text[ob..])
@@ -137,8 +138,16 @@ pub(crate) fn full(old: &Document, planned: &Planned) -> Result<()> {
 /// libyaml and PyYAML refuse one after a plain value ("a tab character that violates
 /// indentation"), which saphyr accepts, so the new text would not read to servers using
 /// them (found by fuzz/edit: `a: 1\n  \t` reads, but with a new key before its last line it
-/// does not). Checked on the whole texts by both proofs, so they agree.
-fn tab_blank_lines(old: &Document, after: &str, (a, b_new): (usize, usize)) -> Result<()> {
+/// does not). Checked on the whole texts by both proofs, so they agree: `after` is the new
+/// text from byte `base` on (a line start, at or before `a`), far enough to hold the line
+/// after the change's last.
+fn tab_blank_lines(
+    old: &Document,
+    after: &str,
+    base: usize,
+    (a, b_new): (usize, usize),
+) -> Result<()> {
+    let (a, b_new) = (a - base, b_new - base);
     let b = after.as_bytes();
     // From the line where the change starts to the end of the line after it ends.
     // (At least the one line holding `a`. The bound is taken once: written as
@@ -151,6 +160,8 @@ fn tab_blank_lines(old: &Document, after: &str, (a, b_new): (usize, usize)) -> R
         let line = &b[at..end];
         if line.contains(&b'\t') && line.iter().all(|c| matches!(c, b' ' | b'\t' | b'\r')) {
             let (n, _) = yaml::Lines::new(after).position(at);
+            // The lines before `base`, the same in both texts.
+            let n = n + memchr::memchr_iter(b'\n', &old.text.as_bytes()[..base]).count();
             return Err(refuse(
                 old,
                 format!(
@@ -195,7 +206,7 @@ fn changed_characters(old: &Document, changed: &str) -> Result<()> {
 /// The common prefix and suffix of two texts: the change is `before[a..b_old]` becoming
 /// `after[a..b_new]`. Cut on character boundaries. (Compared a block at a time: slices
 /// compare with memcmp, a byte-at-a-time loop over a large file does not.)
-fn diff_range(before: &str, after: &str) -> (usize, usize, usize) {
+pub(super) fn diff_range(before: &str, after: &str) -> (usize, usize, usize) {
     const BLOCK: usize = 256;
     let (x, y) = (before.as_bytes(), after.as_bytes());
     let shortest = x.len().min(y.len());
@@ -223,6 +234,83 @@ fn diff_range(before: &str, after: &str) -> (usize, usize, usize) {
         s -= 1;
     }
     (p, x.len() - s, y.len() - s)
+}
+
+/// How many bytes `x` and `y` start with alike (a block at a time, as in [`diff_range`]).
+fn common_prefix(x: &[u8], y: &[u8]) -> usize {
+    const BLOCK: usize = 256;
+    let shortest = x.len().min(y.len());
+    let mut p = 0;
+    while p + BLOCK <= shortest && x[p..p + BLOCK] == y[p..p + BLOCK] {
+        p += BLOCK;
+    }
+    while p < shortest && x[p] == y[p] {
+        p += 1;
+    }
+    p
+}
+
+/// How many bytes `x` and `y` end with alike.
+fn common_suffix(x: &[u8], y: &[u8]) -> usize {
+    const BLOCK: usize = 256;
+    let shortest = x.len().min(y.len());
+    let (xl, yl) = (x.len(), y.len());
+    let mut s = 0;
+    while s + BLOCK <= shortest && x[xl - s - BLOCK..xl - s] == y[yl - s - BLOCK..yl - s] {
+        s += BLOCK;
+    }
+    while s < shortest && x[xl - 1 - s] == y[yl - 1 - s] {
+        s += 1;
+    }
+    s
+}
+
+/// [`diff_range`] of `old` and the new text `new` says against it, without building the new
+/// text: the same three positions.
+fn spliced_diff_range(old: &str, new: &NewText) -> (usize, usize, usize) {
+    let (x, w) = (old.as_bytes(), new.with.as_bytes());
+    let (start, end) = (new.start, new.end);
+    let new_len = new.len(old);
+    // The new text's byte `i`, from its three pieces.
+    let byte = |i: usize| {
+        if i < start {
+            x[i]
+        } else if i < start + w.len() {
+            w[i - start]
+        } else {
+            x[i - start - w.len() + end]
+        }
+    };
+    let new_boundary =
+        |i: usize| i == 0 || i == new_len || (i < new_len && (byte(i) as i8) >= -0x40);
+    let shortest = x.len().min(new_len);
+    // Alike up to `start`; then `with` against the old text there; then, past `with`, the
+    // old text after the span against the old text after `start + with`.
+    let k = common_prefix(w, &x[start..]);
+    let mut p = start + k;
+    if k == w.len() {
+        p += common_prefix(&x[end..], &x[start + w.len()..]);
+    }
+    let mut p = p.min(shortest);
+    while !old.is_char_boundary(p) || !new_boundary(p) {
+        p -= 1;
+    }
+    let max_s = shortest - p;
+    // Alike from `end` on; then `with` against the old text before `end`; then the old text
+    // before `start` against the old text before `end - with`.
+    let mut s = x.len() - end;
+    if s < max_s {
+        let k = common_suffix(w, &x[..end]);
+        s += k;
+        if k == w.len() {
+            s += common_suffix(&x[..start], &x[..end - w.len()]);
+        }
+    }
+    let mut s = s.min(max_s);
+    while !old.is_char_boundary(x.len() - s) || !new_boundary(new_len - s) {
+        s -= 1;
+    }
+    (p, x.len() - s, new_len - s)
 }
 
 /// The entries of a tree's apiKeys mapping, by name.
@@ -435,9 +523,9 @@ pub(crate) fn local(old: &Document, planned: &Planned) -> Option<Result<()>> {
     if entries.is_empty() || old.layout.of_key.len() != entries.len() {
         return None;
     }
-    let (text, new) = (old.text.as_str(), planned.text.as_str());
-    let (a, b_old, b_new) = diff_range(text, new);
-    let region_start = |i: usize| line_start(text, entries[i].key_start);
+    let (text, new) = (old.text.as_str(), &planned.new);
+    let (a, b_old, b_new) = spliced_diff_range(text, new);
+    let region_start = |i: usize| line_start(text, entries[i].key_start());
     let region_end = |i: usize| {
         if i + 1 < entries.len() {
             region_start(i + 1)
@@ -450,18 +538,18 @@ pub(crate) fn local(old: &Document, planned: &Planned) -> Option<Result<()>> {
     }
     // The run of whole regions that holds the change.
     let mut first = entries
-        .partition_point(|e| line_start(text, e.key_start) <= a)
+        .partition_point(|e| line_start(text, e.key_start()) <= a)
         .saturating_sub(1);
     let mut last = first;
     while last + 1 < entries.len() && region_end(last) < b_old {
         last += 1;
     }
-    let grow = new.len() as isize - text.len() as isize;
-    let new_window = |first: usize, last: usize| -> Option<&str> {
+    let grow = new.len(text) as isize - text.len() as isize;
+    let new_window = |first: usize, last: usize| -> Option<std::borrow::Cow<'_, str>> {
         let end = region_end(last) as isize + grow;
-        new.get(region_start(first)..usize::try_from(end).ok()?)
+        new.get(text, region_start(first), usize::try_from(end).ok()?)
     };
-    let indent = super::layout::indent_of(text, entries[first].key_start);
+    let indent = super::layout::indent_of(text, entries[first].key_start());
     // The window after the edit must start with a key at the entries' indentation (or be
     // empty), so that what ends the entry before it ends it as before.
     loop {
@@ -476,13 +564,14 @@ pub(crate) fn local(old: &Document, planned: &Planned) -> Option<Result<()>> {
         first -= 1;
     }
     for e in &entries[first..=last] {
-        if !e.key_simple(text) || super::layout::indent_of(text, e.key_start) != indent {
+        if !e.key_simple(text) || super::layout::indent_of(text, e.key_start()) != indent {
             return None;
         }
     }
     let (ws, we) = (region_start(first), region_end(last));
     let w_old = &text[ws..we];
     let w_new = new_window(first, last)?;
+    let w_new = w_new.as_ref();
     if !(w_new.is_empty() || w_new.ends_with('\n') || we == text.len()) {
         return None;
     }
@@ -496,7 +585,15 @@ pub(crate) fn local(old: &Document, planned: &Planned) -> Option<Result<()>> {
     if let Err(e) = new_characters(old, w_old, w_new) {
         return Some(Err(e));
     }
-    if let Err(e) = tab_blank_lines(old, new, (a, b_new)) {
+    // The new text from the window's start to the end of the second line after the window
+    // (the window holds the change; past it the new text is the old one): where
+    // `tab_blank_lines` looks.
+    let line_after = |at: usize| {
+        memchr::memchr(b'\n', &text.as_bytes()[at..]).map_or(text.len(), |i| at + i + 1)
+    };
+    let excerpt_end = line_after(line_after(we));
+    let excerpt = new.get(text, ws, usize::try_from(excerpt_end as isize + grow).ok()?)?;
+    if let Err(e) = tab_blank_lines(old, &excerpt, ws, (a, b_new)) {
         return Some(Err(e));
     }
     // Every key the edit is about must be in the window.
@@ -549,7 +646,7 @@ pub(crate) fn local(old: &Document, planned: &Planned) -> Option<Result<()>> {
     if layout
         .entries
         .iter()
-        .any(|e| super::layout::indent_of(&new_text, e.key_start) != indent)
+        .any(|e| super::layout::indent_of(&new_text, e.key_start()) != indent)
     {
         return None;
     }
@@ -572,4 +669,70 @@ pub(crate) fn local(old: &Document, planned: &Planned) -> Option<Result<()>> {
         return Some(Err(e));
     }
     Some(Ok(()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every text of up to `n` characters from a small alphabet (multi-byte ones included).
+    fn texts(n: usize) -> Vec<String> {
+        let alphabet = ["a", "b", "é", "\n"];
+        let mut out = vec![String::new()];
+        let mut level = vec![String::new()];
+        for _ in 0..n {
+            level = level
+                .iter()
+                .flat_map(|t| alphabet.iter().map(move |c| format!("{t}{c}")))
+                .collect();
+            out.extend(level.iter().cloned());
+        }
+        out
+    }
+
+    /// The new text said as a span gives the same three positions as the two texts whole,
+    /// and its pieces are the new text.
+    #[test]
+    fn the_spliced_diff_range_is_the_diff_range() {
+        let olds = texts(4);
+        let withs = texts(2);
+        for old in &olds {
+            let bounds: Vec<usize> = (0..=old.len())
+                .filter(|&i| old.is_char_boundary(i))
+                .collect();
+            for (i, &start) in bounds.iter().enumerate() {
+                for &end in &bounds[i..] {
+                    for with in &withs {
+                        let new = NewText {
+                            start,
+                            end,
+                            with: with.clone(),
+                        };
+                        let whole = format!("{}{with}{}", &old[..start], &old[end..]);
+                        assert_eq!(new.whole(old), whole);
+                        assert_eq!(new.len(old), whole.len());
+                        assert_eq!(new.is_unchanged(old), whole == *old);
+                        assert_eq!(
+                            spliced_diff_range(old, &new),
+                            diff_range(old, &whole),
+                            "{old:?} [{start}..{end}] <- {with:?}"
+                        );
+                        // Slicing, on the shorter texts (enough for every case of it).
+                        if old.chars().count() > 3 {
+                            continue;
+                        }
+                        for from in 0..=whole.len() {
+                            for to in from..=whole.len() {
+                                let got = new.get(old, from, to);
+                                let want = whole.get(from..to);
+                                if from < to || want.is_none() {
+                                    assert_eq!(got.as_deref(), want, "{whole:?} {from}..{to}");
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }

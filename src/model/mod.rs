@@ -23,7 +23,55 @@ pub struct SecurityFile {
     pub catalog: Option<Vec<String>>,
     /// Keys in file order.
     pub keys: Vec<ApiKey>,
-    by_name: rustc_hash::FxHashMap<String, usize>,
+    by_name: NameIndex,
+}
+
+/// Where each name of `keys` is: a table of indices into `keys`, hashed on the names they
+/// hold (borrowed from `keys`: 100,000 names are not copied). Built with the file; `keys`
+/// is not changed after that.
+#[derive(Clone, Default)]
+struct NameIndex(hashbrown::HashTable<u32>);
+
+impl std::fmt::Debug for NameIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "NameIndex({} names)", self.0.len())
+    }
+}
+
+fn name_hash(name: &str) -> u64 {
+    use std::hash::BuildHasher;
+    rustc_hash::FxBuildHasher.hash_one(name)
+}
+
+impl NameIndex {
+    /// The index of `keys`; of two keys of one name, the later is found (as a map built
+    /// in order would keep it).
+    fn new(keys: &[ApiKey]) -> Self {
+        let mut table = hashbrown::HashTable::with_capacity(keys.len());
+        let at = |i: &u32| name_hash(&keys[*i as usize].name);
+        for (i, key) in keys.iter().enumerate() {
+            let i = u32::try_from(i).expect("fewer than 2^32 keys");
+            match table.entry(
+                name_hash(&key.name),
+                |j: &u32| keys[*j as usize].name == key.name,
+                at,
+            ) {
+                hashbrown::hash_table::Entry::Occupied(mut o) => *o.get_mut() = i,
+                hashbrown::hash_table::Entry::Vacant(v) => {
+                    v.insert(i);
+                }
+            }
+        }
+        NameIndex(table)
+    }
+
+    fn get(&self, keys: &[ApiKey], name: &str) -> Option<usize> {
+        self.0
+            .find(name_hash(name), |&i| {
+                keys.get(i as usize).is_some_and(|k| k.name == name)
+            })
+            .map(|&i| i as usize)
+    }
 }
 
 /// One entry of `apiKeys`.
@@ -56,11 +104,7 @@ impl SecurityFile {
         catalog: Option<Vec<String>>,
         keys: Vec<ApiKey>,
     ) -> Self {
-        let by_name = keys
-            .iter()
-            .enumerate()
-            .map(|(i, k)| (k.name.clone(), i))
-            .collect();
+        let by_name = NameIndex::new(&keys);
         SecurityFile {
             version,
             token_prefix,
@@ -82,12 +126,12 @@ impl SecurityFile {
 
     /// Where the key of that name is in `keys`.
     pub fn index_of(&self, name: &str) -> Option<usize> {
-        self.by_name.get(name).copied()
+        self.by_name.get(&self.keys, name)
     }
 
     /// The key of that name.
     pub fn get(&self, name: &str) -> Option<&ApiKey> {
-        self.by_name.get(name).map(|&i| &self.keys[i])
+        self.index_of(name).map(|i| &self.keys[i])
     }
 
     /// Key names, in file order.
@@ -186,4 +230,34 @@ pub fn scope_problem(scope: &str) -> Option<String> {
             b.is_ascii_alphanumeric() || matches!(b, b':' | b'*' | b'-' | b'_' | b'.' | b'/')
         });
     (!ok).then(|| format!("invalid permission {scope:?}: use scopes like dns:read, dns:* or *"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(name: &str, byte: u8) -> ApiKey {
+        ApiKey::new(name.into(), TokenHash([byte; 32]))
+    }
+
+    #[test]
+    fn the_name_index_finds_every_key_and_the_later_of_two() {
+        let keys: Vec<ApiKey> = (0..1000).map(|i| key(&format!("k-{i}"), 0)).collect();
+        let file = SecurityFile::new(None, None, None, keys);
+        for i in 0..1000 {
+            assert_eq!(file.index_of(&format!("k-{i}")), Some(i));
+        }
+        assert_eq!(file.index_of("k-1000"), None);
+        assert_eq!(file.get(""), None);
+        let twice = SecurityFile::new(
+            None,
+            None,
+            None,
+            vec![key("a", 1), key("b", 2), key("a", 3)],
+        );
+        assert_eq!(twice.index_of("a"), Some(2));
+        assert_eq!(twice.get("a").map(|k| k.hash.0[0]), Some(3));
+        assert_eq!(twice.index_of("b"), Some(1));
+        assert_eq!(SecurityFile::default().index_of("a"), None);
+    }
 }

@@ -201,14 +201,14 @@ pub(crate) struct Staged<'a> {
 }
 
 impl<'a> Staged<'a> {
-    /// Writes and syncs the temporary file. The caller holds the file's lock, so any
+    /// Writes `pieces`, one after the other, to the temporary file and syncs it. The caller holds the file's lock, so any
     /// earlier temp file of ours beside it is a crash's leftover, and removing it cannot
     /// take another writer's. The new file keeps the mode of the one it replaces (0600 when
     /// there is none) and takes the owner and group of the one it replaces, else of the
     /// first of `like` (the file it records), else of the folder; then `attrs`.
     pub(crate) fn write(
         place: &'a Place,
-        bytes: &[u8],
+        pieces: &[&[u8]],
         like: &[&OsStr],
         attrs: FileAttrs,
     ) -> Result<Staged<'a>> {
@@ -254,8 +254,10 @@ impl<'a> Staged<'a> {
             f.set_permissions(fs::Permissions::from_mode(mode))
                 .map_err(|e| Error::io(&tmp_path, "setting permissions", e))?;
         }
-        f.write_all(bytes)
-            .map_err(|e| Error::io(path, "writing", e))?;
+        for bytes in pieces {
+            f.write_all(bytes)
+                .map_err(|e| Error::io(path, "writing", e))?;
+        }
         f.sync_all().map_err(|e| Error::io(path, "syncing", e))?;
         Ok(staged)
     }

@@ -181,7 +181,7 @@ fn write(security: &Place, place: &Place, records: &BTreeMap<String, Usage>) -> 
     let text = render(records);
     Staged::write(
         place,
-        text.as_bytes(),
+        &[text.as_bytes()],
         &[security.name()],
         FileAttrs::default(),
     )?

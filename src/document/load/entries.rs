@@ -2,9 +2,7 @@
 
 use super::rules::Rule;
 use super::{FieldLabel, Loader, MERGE, Seen};
-use crate::document::layout::{
-    self, ApiLayout, ApiValue, EntryLayout, FieldLayout, field_name, indent_of,
-};
+use crate::document::layout::{self, ApiLayout, ApiValue, EntryLayout, FieldLayout, indent_of};
 use crate::document::read;
 use crate::model::{self, ApiKey, Field};
 use crate::token::TokenHash;
@@ -18,7 +16,7 @@ impl<'a> Loader<'a> {
         k: &Node<'a>,
         v: &mut Node<'a>,
         keys: &mut Vec<ApiKey>,
-    ) -> (ApiLayout, Vec<EntryLayout>, Vec<usize>) {
+    ) -> (ApiLayout, Vec<EntryLayout>, Vec<u32>) {
         let mut layouts = Vec::new();
         let mut of_key = Vec::new();
         self.tagged(v);
@@ -121,7 +119,7 @@ impl<'a> Loader<'a> {
                 let (entry, layout) = self.entry(name, name_node, &def);
                 if let Some(entry) = entry {
                     keys.push(entry);
-                    of_key.push(layouts.len());
+                    of_key.push(u32::try_from(layouts.len()).expect("under 2^32 entries"));
                 }
                 layouts.push(layout);
             }
@@ -135,16 +133,12 @@ impl<'a> Loader<'a> {
         name_node: &Node<'a>,
         def: &Node<'a>,
     ) -> (Option<ApiKey>, EntryLayout) {
-        let mut layout = EntryLayout {
-            key_start: name_node.start,
-            key_end: name_node.end,
-            value_start: def.start,
-            content_start: yaml::content_start(self.text, def),
-            value_end: def.end.max(name_node.end),
-            flow: false,
-            ends_in_block_scalar: ends_in_block_scalar(def),
-            fields: Vec::new(),
-        };
+        let mut layout = EntryLayout::new(
+            name_node.start..name_node.end,
+            def.start..def.end.max(name_node.end),
+            yaml::content_start(self.text, def),
+            ends_in_block_scalar(def),
+        );
         let before = self.problems.borrow().len();
         self.tagged(def);
         self.anchored(def);
@@ -166,8 +160,7 @@ impl<'a> Loader<'a> {
             );
             return (None, layout);
         };
-        layout.flow = *flow;
-        layout.fields.reserve_exact(entries.len());
+        let mut fields = Vec::with_capacity(entries.len());
         let mut key = ApiKey::new(name.to_string(), TokenHash([0; 32]));
         let mut has_hash = false;
         let mut seen = Seen::new();
@@ -196,16 +189,14 @@ impl<'a> Loader<'a> {
                 }
                 _ => None,
             };
-            layout.fields.push(FieldLayout {
-                name: field_name(field),
-                key_start: fk.start,
-                key_end: fk.end,
-                value_start: fv.start,
-                value_end: fv.end.max(fk.end),
-                content_start: yaml::content_start(self.text, fv),
-                anchor: fv.anchor,
+            fields.push(FieldLayout::new(
+                ours,
+                fk.start..fk.end,
+                fv.start..fv.end.max(fk.end),
+                yaml::content_start(self.text, fv),
+                fv.anchor,
                 block_list_indent,
-            });
+            ));
             let what = FieldLabel {
                 key: Some(name),
                 field,
@@ -280,6 +271,7 @@ impl<'a> Loader<'a> {
                 Some(Field::Name) | None => self.foreign(fv),
             }
         }
+        layout.set_fields(*flow, fields);
         if !has_hash {
             self.problem(
                 name_node,

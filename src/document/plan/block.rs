@@ -22,28 +22,28 @@ impl Document {
         let entry = self.entry_of(name)?;
         let text = &self.text;
         let nl = self.layout.newline;
-        if entry.flow {
+        if entry.flow() {
             return Ok(vec![self.flow_entry_splice(entry, changes)]);
         }
-        let Some(first) = entry.fields.first() else {
-            return Err(self.cannot_edit(name, entry.key_start, "has no fields"));
+        let Some(first) = entry.fields().first() else {
+            return Err(self.cannot_edit(name, entry.key_start(), "has no fields"));
         };
         if !first.key_simple(text) {
             return Err(self.cannot_edit(
                 name,
-                first.key_start,
+                first.key_start(),
                 "starts with a field tokenctl cannot find the indentation of",
             ));
         }
-        let field_indent = indent_of(text, first.key_start);
+        let field_indent = indent_of(text, first.key_start());
         let mut splices = Vec::new();
         let mut appended = String::new();
         for (n, v) in changes {
-            let field = entry.fields.iter().find(|f| f.name == n.yaml_name());
+            let field = entry.fields().iter().find(|f| f.is(*n));
             if let Some(f) = field.filter(|f| !f.key_simple(text)) {
                 return Err(self.cannot_edit(
                     name,
-                    f.key_start,
+                    f.key_start(),
                     &format!(
                         "writes field '{n}' in a form other than `{n}: value` on a line of its own"
                     ),
@@ -52,26 +52,26 @@ impl Document {
             match (field, v) {
                 (Some(f), None) => {
                     splices.push(Splice::cut(
-                        line_start(text, f.key_start),
-                        line_end(text, f.value_end),
+                        line_start(text, f.key_start()),
+                        line_end(text, f.value_end()),
                     ));
                 }
                 (Some(f), Some(v)) => {
-                    let colon = colon_after(text, f.key_end).expect("a simple key has its colon");
-                    let anchor = if f.anchor != 0 {
-                        let token = &text[f.value_start..];
+                    let colon = colon_after(text, f.key_end()).expect("a simple key has its colon");
+                    let anchor = if f.anchor() != 0 {
+                        let token = &text[f.value_start()..];
                         let len = token.find([' ', '\t', '\r', '\n']).unwrap_or(token.len());
                         format!(" {}", &token[..len])
                     } else {
                         String::new()
                     };
-                    let suffix = match (v, f.block_list_indent) {
+                    let suffix = match (v, f.block_list_indent()) {
                         (Value::List(items), Some(dash)) if !items.is_empty() => {
                             render_block_list(items, dash, nl)
                         }
                         _ => render_field_suffix(v, field_indent, nl),
                     };
-                    let end = f.value_end.max(colon + 1);
+                    let end = f.value_end().max(colon + 1);
                     // A block scalar whose last line is kept (`|+`, or a line of spaces that
                     // is content) ends past that line's break: the new value ends its line.
                     let eol = if text.as_bytes()[end - 1] == b'\n' {
@@ -92,7 +92,7 @@ impl Document {
             }
         }
         if !appended.is_empty() {
-            let at = line_end(text, entry.value_end);
+            let at = line_end(text, entry.value_end());
             splices.push(Splice::new(
                 at,
                 at,
@@ -105,25 +105,28 @@ impl Document {
     /// The whole lines of a block entry, to cut.
     pub(super) fn removal_splice(&self, name: &str) -> Result<Splice> {
         let text = &self.text;
-        let i = self.model.index_of(name).map(|k| self.layout.of_key[k]);
+        let i = self
+            .model
+            .index_of(name)
+            .map(|k| self.layout.of_key[k] as usize);
         let entry = self.entry_of(name)?;
         if !entry.key_simple(text) {
             return Err(self.cannot_edit(
                 name,
-                entry.key_start,
+                entry.key_start(),
                 "is not written as `name:` at the start of its line",
             ));
         }
-        let start = line_start(text, entry.key_start);
-        let mut end = line_end(text, entry.value_end);
+        let start = line_start(text, entry.key_start());
+        let mut end = line_end(text, entry.value_end());
         // Blank lines left after the cut would join a block scalar that ends the entry
         // before (with `|+` they are part of its value), and a comment indented like its
         // content would become content: cut those too.
         let previous = i
             .and_then(|i| i.checked_sub(1))
             .map(|p| &self.layout.entries[p]);
-        if previous.is_some_and(|p| p.ends_in_block_scalar) {
-            let indent = indent_of(text, entry.key_start);
+        if previous.is_some_and(|p| p.ends_in_block_scalar()) {
+            let indent = indent_of(text, entry.key_start());
             while end < text.len() {
                 // The line that starts at `end` (line_end would stop at `end` itself).
                 let next = memchr::memchr(b'\n', &text.as_bytes()[end..])
@@ -287,7 +290,11 @@ impl Document {
                 // After a trailing comma (`{a: 1,}`), the first new entry needs none of its
                 // own. Only blanks, comments and that comma stand between the last entry and
                 // the closing bracket.
-                let last_end = self.layout.entries.last().map_or(*end - 1, |e| e.value_end);
+                let last_end = self
+                    .layout
+                    .entries
+                    .last()
+                    .map_or(*end - 1, |e| e.value_end());
                 let trailing_comma = text[last_end.min(end - 1)..end - 1]
                     .split('\n')
                     .any(|line| line.split('#').next().is_some_and(|l| l.contains(',')));
@@ -307,21 +314,21 @@ impl Document {
                         path: self.path.clone(),
                         message: format!(
                             "the last key of apiKeys (line {}) is not written as `name:` at the start of its line, so tokenctl cannot tell where a new key goes; add it by hand",
-                            self.line_of(last.key_start)
+                            self.line_of(last.key_start())
                         ),
                     });
                 }
-                let key_indent = indent_of(text, last.key_start);
+                let key_indent = indent_of(text, last.key_start());
                 let field_indent = last
-                    .fields
+                    .fields()
                     .first()
-                    .filter(|f| !last.flow && f.key_simple(text))
+                    .filter(|f| !last.flow() && f.key_simple(text))
                     .map_or(2, |f| {
-                        indent_of(text, f.key_start)
+                        indent_of(text, f.key_start())
                             .saturating_sub(key_indent)
                             .max(1)
                     });
-                let at = line_end(text, last.value_end);
+                let at = line_end(text, last.value_end());
                 splices.push(Splice::new(
                     at,
                     at,

@@ -19,35 +19,35 @@ impl Document {
     ) -> Splice {
         let text = &self.text;
         let mut items: Vec<String> = Vec::new();
-        for f in &entry.fields {
-            match changes.iter().find(|(n, _)| n.yaml_name() == f.name) {
+        for f in entry.fields() {
+            match changes.iter().find(|(n, _)| f.is(*n)) {
                 Some((_, None)) => {}
                 Some((_, Some(v))) => items.push(format!(
                     "{}: {}",
-                    &text[f.key_start..f.key_end],
+                    &text[f.key_start()..f.key_end()],
                     render_flow(v)
                 )),
                 // A key without a value (`{p}`) stays without one.
-                None if f.value_start >= f.value_end => {
-                    items.push(text[f.key_start..f.key_end].to_string())
+                None if f.value_start() >= f.value_end() => {
+                    items.push(text[f.key_start()..f.key_end()].to_string())
                 }
                 None => items.push(format!(
                     "{}: {}",
-                    &text[f.key_start..f.key_end],
-                    &text[f.value_start..f.value_end]
+                    &text[f.key_start()..f.key_end()],
+                    &text[f.value_start()..f.value_end()]
                 )),
             }
         }
         for (n, v) in changes {
             if let Some(v) = v {
-                if !entry.fields.iter().any(|f| f.name == n.yaml_name()) {
+                if !entry.fields().iter().any(|f| f.is(*n)) {
                     items.push(format!("{n}: {}", render_flow(v)));
                 }
             }
         }
         Splice::new(
-            entry.content_start,
-            entry.value_end,
+            entry.content_start(),
+            entry.value_end(),
             format!("{{{}}}", items.join(", ")),
         )
     }
@@ -70,28 +70,28 @@ impl Document {
             let i = doc
                 .model
                 .index_of(name)
-                .map(|k| doc.layout.of_key[k])
+                .map(|k| doc.layout.of_key[k] as usize)
                 .ok_or_else(|| doc.no_key(name))?;
             let entries = &doc.layout.entries;
             let entry = &entries[i];
             let splice = if let Some(next) = entries.get(i + 1) {
-                Splice::cut(entry.key_start, next.key_start)
+                Splice::cut(entry.key_start(), next.key_start())
             } else if i > 0 {
-                Splice::cut(entries[i - 1].value_end, entry.value_end)
+                Splice::cut(entries[i - 1].value_end(), entry.value_end())
             } else {
                 // The only entry: a trailing comma after it goes too, and when only blanks
                 // stand between it and the brackets, those as well (`{\n  a: 1,\n}` -> `{}`;
                 // saphyr refuses `{\n\n}`). A comment there stays.
                 let text = &doc.text;
                 let blank = [' ', '\t', '\r', '\n'];
-                let rest = &text[entry.value_end..];
+                let rest = &text[entry.value_end()..];
                 let blanks = rest.len() - rest.trim_start_matches(blank).len();
                 let mut end = if rest[blanks..].starts_with(',') {
-                    entry.value_end + blanks + 1
+                    entry.value_end() + blanks + 1
                 } else {
-                    entry.value_end
+                    entry.value_end()
                 };
-                let mut start = entry.key_start;
+                let mut start = entry.key_start();
                 let before = text[..start].trim_end_matches(blank);
                 let after = text[end..].trim_start_matches(blank);
                 if before.ends_with('{') && after.starts_with('}') {

@@ -15,9 +15,9 @@ mod splice;
 #[cfg(test)]
 mod tests;
 
-use splice::apply_splices;
+use splice::splice_span;
 
-use super::edit::{Edit, FieldChanges, Planned, field_changes, internal};
+use super::edit::{Edit, FieldChanges, NewText, Planned, field_changes, internal};
 use super::layout::{ApiValue, EntryLayout, Root};
 use super::{Document, prove};
 use crate::error::{Error, Result};
@@ -36,9 +36,15 @@ impl Document {
     /// The text to write for `edit`: planned (`Document::plan`), then proven to read as intended
     /// (`prove`). This is what the store writes, under its lock.
     pub fn edited(&self, edit: &Edit) -> Result<String> {
+        Ok(self.edited_span(edit)?.whole(&self.text))
+    }
+
+    /// [`Document::edited`], said against this document's text ([`NewText`]): what the store
+    /// writes, piece by piece, without building the new text whole.
+    pub fn edited_span(&self, edit: &Edit) -> Result<NewText> {
         let planned = self.plan(edit)?;
         prove::prove(self, &planned)?;
-        Ok(planned.text)
+        Ok(planned.new)
     }
 
     /// Both proofs of `edit`'s planned text, for tests that check they agree: the local
@@ -49,7 +55,7 @@ impl Document {
         let planned = self.plan(edit)?;
         let local = prove::local(self, &planned);
         let full = prove::full(self, &planned);
-        Ok((local, full, planned.text))
+        Ok((local, full, planned.new.whole(&self.text)))
     }
 
     /// Plans `edit` against this document: the new text, and the keys and fields it must read
@@ -59,7 +65,10 @@ impl Document {
         if edit.portable {
             self.check_old_times(edit)?;
             return Ok(Planned {
-                text: self.portable_rewrite().unwrap_or_else(|| self.text.clone()),
+                new: self
+                    .portable_rewrite()
+                    .map(|t| NewText::between(&self.text, &t))
+                    .unwrap_or_default(),
                 // Every field of tokenctl's may be rewritten (quoted, uppercased, expanded):
                 // the prover checks them as the model reads them, other fields byte for byte.
                 changed: self
@@ -87,11 +96,11 @@ impl Document {
                 set.push((new.name.as_str(), changes));
             }
         }
-        let text = if matches!(
+        let new = if matches!(
             self.layout.api.as_ref().map(|a| &a.value),
             Some(ApiValue::Flow { .. })
         ) {
-            self.flow_edit(&set, &edit.remove, &edit.add)?
+            NewText::between(&self.text, &self.flow_edit(&set, &edit.remove, &edit.add)?)
         } else {
             let mut splices = Vec::new();
             for (name, changes) in &set {
@@ -103,11 +112,11 @@ impl Document {
             splices.extend(self.emptied_splice(edit));
             splices.extend(self.new_keys_splices(&edit.add)?);
             self.check_aliases(&splices)?;
-            apply_splices(&self.text, splices)?
+            splice_span(&self.text, splices)?
         };
         self.check_old_times(edit)?;
         Ok(Planned {
-            text,
+            new,
             changed,
             put: edit
                 .put
@@ -320,7 +329,7 @@ impl Document {
         self.model
             .index_of(name)
             .and_then(|k| self.layout.of_key.get(k))
-            .map(|&i| &self.layout.entries[i])
+            .map(|&i| &self.layout.entries[i as usize])
             .ok_or_else(|| self.no_key(name))
     }
 

@@ -2,7 +2,7 @@
 //! refused where they would change a node that an alias elsewhere refers to.
 
 use super::Document;
-use crate::document::edit::internal;
+use crate::document::edit::{NewText, internal};
 use crate::document::layout::line_end;
 use crate::error::{Error, Result};
 
@@ -31,11 +31,20 @@ impl Splice {
 }
 
 /// `text` with `splices` made; they must not overlap, and equal starts keep their order.
-pub(super) fn apply_splices(text: &str, mut splices: Vec<Splice>) -> Result<String> {
+pub(super) fn apply_splices(text: &str, splices: Vec<Splice>) -> Result<String> {
+    Ok(splice_span(text, splices)?.whole(text))
+}
+
+/// `text` with `splices` made, as one span replaced ([`NewText`]: from the first splice's
+/// start to the last one's end, the text between them kept); they must not overlap, and
+/// equal starts keep their order.
+pub(super) fn splice_span(text: &str, mut splices: Vec<Splice>) -> Result<NewText> {
     splices.sort_by_key(|s| s.start);
-    let mut out =
-        String::with_capacity(text.len() + splices.iter().map(|s| s.with.len()).sum::<usize>());
-    let mut at = 0;
+    let Some(first) = splices.first().map(|s| s.start) else {
+        return Ok(NewText::default());
+    };
+    let mut with = String::with_capacity(splices.iter().map(|s| s.with.len()).sum::<usize>());
+    let mut at = first;
     for Splice {
         start,
         end,
@@ -47,12 +56,15 @@ pub(super) fn apply_splices(text: &str, mut splices: Vec<Splice>) -> Result<Stri
                 "overlapping edits at bytes {start}..{end}"
             )));
         }
-        out.push_str(&text[at..start]);
-        out.push_str(&new);
+        with.push_str(&text[at..start]);
+        with.push_str(&new);
         at = end;
     }
-    out.push_str(&text[at..]);
-    Ok(out)
+    Ok(NewText {
+        start: first,
+        end: at,
+        with,
+    })
 }
 
 impl Document {

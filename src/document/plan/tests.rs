@@ -24,12 +24,13 @@ fn load(text: &str) -> Document {
 fn planned(text: &str, edit: Edit) -> String {
     let doc = load(text);
     let plan = doc.plan(&edit).unwrap();
+    let text = plan.new.whole(&doc.text);
     assert_eq!(
         doc.edited(&edit).unwrap(),
-        plan.text,
+        text,
         "the prover accepts the plan"
     );
-    plan.text
+    text
 }
 
 /// `text` with `{a}`, `{b}`, `{c}` standing for three hashes.
