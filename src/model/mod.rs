@@ -65,6 +65,10 @@ impl NameIndex {
         NameIndex(table)
     }
 
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
     fn get(&self, keys: &[ApiKey], name: &str) -> Option<usize> {
         self.0
             .find(name_hash(name), |&i| {

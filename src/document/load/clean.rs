@@ -24,7 +24,6 @@ use crate::time::{GREGORIAN, parse_timestamp_old};
 use crate::token::TokenHash;
 use crate::yaml::fast::{is_dash, key_end, plain_end, plain_text, rest_is_comment};
 use crate::yaml::{self, BUDGET_FLOOR, BUDGET_RATIO, Node};
-use std::borrow::Cow;
 
 /// The model and layout of `text`, or `None` when the full path must read it.
 pub(crate) fn load(text: &str) -> Option<(SecurityFile, Layout)> {
@@ -491,7 +490,7 @@ impl<'a> Clean<'a> {
         line: Line,
         colon: usize,
         keys: &mut Vec<ApiKey>,
-    ) -> Option<(ApiLayout, Vec<EntryLayout>, Vec<usize>, usize)> {
+    ) -> Option<(ApiLayout, Vec<EntryLayout>, Vec<u32>, usize)> {
         if self.after_colon(colon, line)?.is_some() {
             return None; // `apiKeys: {}` and the like: the full path
         }
@@ -544,7 +543,7 @@ impl<'a> Clean<'a> {
             self.owner = c.owner;
         }
         // Every definition read is a key (the full path leaves out only those it reports).
-        let of_key = (0..entries.len()).collect();
+        let of_key = (0..u32::try_from(entries.len()).ok()?).collect();
         if self.line.is_some_and(|l| l.indent != 0) {
             return None;
         }
@@ -725,16 +724,14 @@ impl<'a> Clean<'a> {
                 }
                 _ => return None,
             }
-            fields.push(FieldLayout {
-                name: Cow::Borrowed(field.yaml_name()),
-                key_start: l.p,
-                key_end: colon,
-                value_start: start,
-                value_end: value_end.max(colon),
-                content_start: start,
-                anchor: 0,
-                block_list_indent: block,
-            });
+            fields.push(FieldLayout::new(
+                Some(field),
+                l.p..colon,
+                start..value_end.max(colon),
+                start,
+                0,
+                block,
+            ));
             end = value_end;
         }
         // A line between the definition's indentation and its name's, or deeper than its
@@ -742,16 +739,8 @@ impl<'a> Clean<'a> {
         if !has_hash || self.line.is_some_and(|l| l.indent > line.indent) {
             return None;
         }
-        let layout = EntryLayout {
-            key_start: line.p,
-            key_end: colon,
-            value_start: first.p,
-            content_start: first.p,
-            value_end: end.max(colon),
-            flow: false,
-            ends_in_block_scalar: false,
-            fields: fields.as_slice().to_vec(),
-        };
+        let mut layout = EntryLayout::new(line.p..colon, first.p..end.max(colon), first.p, false);
+        layout.set_fields(false, fields.as_slice().to_vec());
         self.fields = fields;
         Some((
             key,
