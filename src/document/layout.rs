@@ -4,6 +4,8 @@
 
 use crate::model::Field;
 
+use std::borrow::Cow;
+
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Layout {
     pub root: Root,
@@ -99,6 +101,9 @@ pub(crate) struct EntryLayout {
     /// The definition's last node is a block scalar (text after it may join it).
     ends_in_block_scalar: bool,
     fields: Box<[FieldLayout]>,
+    /// The fields are not kept: they are read again from the text when an edit needs them
+    /// (the one-pass loader's block entries; see [`EntryLayout::fields`]).
+    lazy: bool,
 }
 
 /// Where one field of an entry is, kept as small as [`EntryLayout`] (see there).
@@ -150,7 +155,17 @@ impl EntryLayout {
             flow: false,
             ends_in_block_scalar,
             fields: Box::default(),
+            lazy: false,
         }
+    }
+
+    /// A block mapping whose fields are read again from the text when an edit needs them,
+    /// rather than kept for every entry (some 130 bytes a key that an edit of one key never
+    /// reads).
+    pub(crate) fn set_fields_lazy(&mut self) {
+        self.flow = false;
+        self.fields = Box::default();
+        self.lazy = true;
     }
 
     /// The definition is a mapping (`flow`: written `{...}`) of these fields, in file order.
@@ -184,9 +199,22 @@ impl EntryLayout {
     pub(crate) fn ends_in_block_scalar(&self) -> bool {
         self.ends_in_block_scalar
     }
-    /// The definition's fields, in file order.
-    pub(crate) fn fields(&self) -> &[FieldLayout] {
-        &self.fields
+    /// The definition's fields, in file order; `text` is the text the layout describes
+    /// (where they are read again from when they were not kept).
+    pub(crate) fn fields(&self, text: &str) -> Cow<'_, [FieldLayout]> {
+        if !self.lazy {
+            return Cow::Borrowed(&self.fields);
+        }
+        // The one-pass loader read this entry at load, from this text; it reads it the same
+        // again. Should it not, the edit sees no fields and its proof refuses the write.
+        let fields = super::load::clean::fields_at(text, self.key_start());
+        debug_assert!(fields.is_some(), "an entry read once reads again");
+        Cow::Owned(fields.unwrap_or_default())
+    }
+
+    /// The fields kept (none when they are read again from the text).
+    pub(crate) fn into_fields(self) -> Vec<FieldLayout> {
+        self.fields.into_vec()
     }
 }
 
@@ -252,6 +280,18 @@ impl FieldLayout {
 }
 
 impl Layout {
+    /// Every entry's fields read and kept (tests compare the one-pass loader's layout, which
+    /// leaves them to be read when needed, with the full path's, which keeps them).
+    #[cfg(test)]
+    pub(crate) fn with_fields_kept(mut self, text: &str) -> Layout {
+        for e in &mut self.entries {
+            let fields = e.fields(text).into_owned();
+            e.fields = fields.into_boxed_slice();
+            e.lazy = false;
+        }
+        self
+    }
+
     /// Moves every position by `by` bytes (for a text read after a BOM).
     pub(super) fn shift(&mut self, by: usize) {
         self.top_end += by;

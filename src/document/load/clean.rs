@@ -30,24 +30,23 @@ pub(crate) fn load(text: &str) -> Option<(SecurityFile, Layout)> {
     if !plain_text(text) {
         return None;
     }
-    let mut c = Clean {
-        text,
-        b: text.as_bytes(),
-        line: None,
-        next: 0,
-        newlines: memchr::memchr_iter(b'\n', text.as_bytes()),
-        base: 0,
-        owner: None,
-        nodes: 0,
-        items: Vec::new(),
-        fields: Vec::new(),
-        has_question: memchr::memchr(b'?', text.as_bytes()).is_some(),
-    };
-    c.advance()?;
+    let mut c = Clean::at(text, 0, memchr::memchr(b'?', text.as_bytes()).is_some())?;
     let loaded = c.file()?;
     // The full path's tree would have been refused past its budget (yaml::Budget): so is this.
     let budget = text.len().saturating_mul(BUDGET_RATIO).max(BUDGET_FLOOR);
     (c.nodes.saturating_mul(size_of::<Node<'_>>()) <= budget).then_some(loaded)
+}
+
+/// The fields of the definition whose name starts at `key_start` in `text`, read again as
+/// the load read them (for an edit of that entry; see `EntryLayout::fields`).
+pub(crate) fn fields_at(text: &str, key_start: usize) -> Option<Vec<FieldLayout>> {
+    let line_start = crate::yaml::line_start(text, key_start);
+    let has_question = memchr::memchr(b'?', text.as_bytes()).is_some();
+    let mut c = Clean::at(text, line_start, has_question)?;
+    c.keep_fields = true;
+    let line = c.line.filter(|l| l.p == key_start)?;
+    let (_, entry) = c.entry(line)?;
+    Some(entry.layout.into_fields())
 }
 
 /// A line with content: where it starts, its indentation, where its content starts and where
@@ -80,6 +79,9 @@ struct Clean<'a> {
     items: Vec<Scalar<'a>>,
     /// The fields of the definition being read (a buffer reused for every definition).
     fields: Vec<FieldLayout>,
+    /// Keep each definition's fields in its layout (when reading one again, [`fields_at`]);
+    /// a load leaves them to be read again when an edit needs them.
+    keep_fields: bool,
     has_question: bool,
 }
 
@@ -517,9 +519,9 @@ impl<'a> Clean<'a> {
         let (mine, theirs) = std::thread::scope(|scope| {
             let second = split.map(|at| {
                 scope.spawn(move || {
-                    let mut c = Clean::at(text, at, has_question);
-                    let half = Half::read(&mut c, indent, most / 2 + 1);
-                    (c, half)
+                    let mut c = Clean::at(text, at, has_question)?;
+                    let half = Half::read(&mut c, indent, most / 2 + 1)?;
+                    Some((c, half))
                 })
             });
             let mine = self.entries(indent, split, keys, &mut entries);
@@ -527,8 +529,7 @@ impl<'a> Clean<'a> {
         });
         let mut end = mine?;
         if let Some(theirs) = theirs {
-            let (c, half) = theirs.ok()?;
-            let mut half = half?;
+            let (c, mut half) = theirs.ok()??;
             if self.line.map(|l| l.start) != split {
                 return None; // the first half did not end where the second began
             }
@@ -602,8 +603,8 @@ impl<'a> Clean<'a> {
         })
     }
 
-    /// A reader of `text` from the line starting at `at`.
-    fn at(text: &'a str, at: usize, has_question: bool) -> Self {
+    /// A reader of `text` from the line starting at `at`, on its first content line.
+    fn at(text: &'a str, at: usize, has_question: bool) -> Option<Self> {
         let mut c = Clean {
             text,
             b: text.as_bytes(),
@@ -615,11 +616,11 @@ impl<'a> Clean<'a> {
             nodes: 0,
             items: Vec::new(),
             fields: Vec::new(),
+            keep_fields: false,
             has_question,
         };
-        // A content line starts at `at` (split_point), so this cannot give up.
-        let _ = c.advance();
-        c
+        c.advance()?;
+        Some(c)
     }
 
     /// One definition: `name:` on `line`, then its fields one level deeper.
@@ -724,14 +725,16 @@ impl<'a> Clean<'a> {
                 }
                 _ => return None,
             }
-            fields.push(FieldLayout::new(
-                Some(field),
-                l.p..colon,
-                start..value_end.max(colon),
-                start,
-                0,
-                block,
-            ));
+            if self.keep_fields {
+                fields.push(FieldLayout::new(
+                    Some(field),
+                    l.p..colon,
+                    start..value_end.max(colon),
+                    start,
+                    0,
+                    block,
+                ));
+            }
             end = value_end;
         }
         // A line between the definition's indentation and its name's, or deeper than its
@@ -740,7 +743,11 @@ impl<'a> Clean<'a> {
             return None;
         }
         let mut layout = EntryLayout::new(line.p..colon, first.p..end.max(colon), first.p, false);
-        layout.set_fields(false, fields.as_slice().to_vec());
+        if self.keep_fields {
+            layout.set_fields(false, fields.as_slice().to_vec());
+        } else {
+            layout.set_fields_lazy();
+        }
         self.fields = fields;
         Some((
             key,

@@ -25,7 +25,8 @@ impl Document {
         if entry.flow() {
             return Ok(vec![self.flow_entry_splice(entry, changes)]);
         }
-        let Some(first) = entry.fields().first() else {
+        let fields = entry.fields(text);
+        let Some(first) = fields.first() else {
             return Err(self.cannot_edit(name, entry.key_start(), "has no fields"));
         };
         if !first.key_simple(text) {
@@ -39,7 +40,7 @@ impl Document {
         let mut splices = Vec::new();
         let mut appended = String::new();
         for (n, v) in changes {
-            let field = entry.fields().iter().find(|f| f.is(*n));
+            let field = fields.iter().find(|f| f.is(*n));
             if let Some(f) = field.filter(|f| !f.key_simple(text)) {
                 return Err(self.cannot_edit(
                     name,
@@ -320,7 +321,7 @@ impl Document {
                 }
                 let key_indent = indent_of(text, last.key_start());
                 let field_indent = last
-                    .fields()
+                    .fields(text)
                     .first()
                     .filter(|f| !last.flow() && f.key_simple(text))
                     .map_or(2, |f| {

@@ -19,7 +19,8 @@ impl Document {
     ) -> Splice {
         let text = &self.text;
         let mut items: Vec<String> = Vec::new();
-        for f in entry.fields() {
+        let fields = entry.fields(text);
+        for f in fields.iter() {
             match changes.iter().find(|(n, _)| f.is(*n)) {
                 Some((_, None)) => {}
                 Some((_, Some(v))) => items.push(format!(
@@ -40,7 +41,7 @@ impl Document {
         }
         for (n, v) in changes {
             if let Some(v) = v {
-                if !entry.fields().iter().any(|f| f.is(*n)) {
+                if !fields.iter().any(|f| f.is(*n)) {
                     items.push(format!("{n}: {}", render_flow(v)));
                 }
             }

@@ -20,6 +20,8 @@ fn agrees(text: &str) -> bool {
     let Some((model, layout)) = clean(text) else {
         return false;
     };
+    // The fields it leaves to be read when an edit needs them, read as an edit reads them.
+    let layout = layout.with_fields_kept(text);
     let Some((full_model, full_layout, problems)) = full(text) else {
         panic!("the full path refuses a file the one pass accepted:\n{text}");
     };
