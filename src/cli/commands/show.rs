@@ -22,7 +22,10 @@ pub(crate) fn run(ctx: &Context, args: ShowArgs) -> Result<()> {
     let usage = store.usage_or_warn();
     let view = KeyView::new(key, usage.get(&key.name), now)
         .with_shared(&crate::verify::shared_secrets(&doc.model));
-    if let Some(warning) = crate::view::shared_warning(std::slice::from_ref(&view)) {
+    if let Some(warning) = crate::view::shared_warning(std::iter::once((
+        view.name.as_str(),
+        view.shares_secret_with.as_slice(),
+    ))) {
         ctx.say(warning);
     }
     let mut out = crate::cli::output::data_out();
