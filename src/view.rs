@@ -200,29 +200,29 @@ struct Json {
 impl Json {
     /// The fields of a [`KeyView`], each on its own line at the depth of a list's element.
     fn key_object(&mut self, key: &ApiKey, usage: Option<&Usage>, shared: &[&str], now: Timestamp) {
-        const IN: &str = "\n    ";
-        self.field(IN, "name", true);
+        // Each field as a literal: `,`, the line break and indent, the name and `: `.
+        self.buf.push_str("\n    \"name\": ");
         self.string(&key.name);
-        self.field(IN, "fingerprint", false);
+        self.buf.push_str(",\n    \"fingerprint\": ");
         self.buf.push('"');
         let mut hex = [0u8; 8];
         self.buf.push_str(key.hash.fingerprint_into(&mut hex));
         self.buf.push('"');
-        self.field(IN, "description", false);
+        self.buf.push_str(",\n    \"description\": ");
         self.option(key.description.as_deref());
-        self.field(IN, "enabled", false);
+        self.buf.push_str(",\n    \"enabled\": ");
         self.boolean(key.enabled);
-        self.field(IN, "status", false);
+        self.buf.push_str(",\n    \"status\": ");
         self.string(status(key, now));
-        self.field(IN, "permissions", false);
+        self.buf.push_str(",\n    \"permissions\": ");
         self.strings(&key.permissions);
-        self.field(IN, "createdAt", false);
+        self.buf.push_str(",\n    \"createdAt\": ");
         self.time(key.created_at);
-        self.field(IN, "expiresAt", false);
+        self.buf.push_str(",\n    \"expiresAt\": ");
         self.time(key.expires_at);
-        self.field(IN, "expired", false);
+        self.buf.push_str(",\n    \"expired\": ");
         self.boolean(key.is_expired(now));
-        self.field(IN, "allowedIps", false);
+        self.buf.push_str(",\n    \"allowedIps\": ");
         match &key.allowed_ips {
             None => self.buf.push_str("null"),
             Some(ips) => {
@@ -230,18 +230,18 @@ impl Json {
                 self.strings(&ips)
             }
         }
-        self.field(IN, "pathPrefix", false);
+        self.buf.push_str(",\n    \"pathPrefix\": ");
         self.option(key.path_prefix.as_deref());
-        self.field(IN, "resources", false);
+        self.buf.push_str(",\n    \"resources\": ");
         match &key.resources {
             None => self.buf.push_str("null"),
             Some(r) => self.strings(r),
         }
-        self.field(IN, "lastUsedAt", false);
+        self.buf.push_str(",\n    \"lastUsedAt\": ");
         self.time(usage.map(|u| u.last_used_at));
-        self.field(IN, "lastUsedFrom", false);
+        self.buf.push_str(",\n    \"lastUsedFrom\": ");
         self.option(usage.and_then(|u| u.last_used_from.as_deref()));
-        self.field(IN, "previousSecrets", false);
+        self.buf.push_str(",\n    \"previousSecrets\": ");
         let mut previous = key.previous_hashes.iter().filter(|p| p.expires_at > now);
         match previous.next() {
             None => self.buf.push_str("[]"),
@@ -250,31 +250,20 @@ impl Json {
                 for (i, p) in std::iter::once(p).chain(previous).enumerate() {
                     self.buf
                         .push_str(if i == 0 { "\n      {" } else { ",\n      {" });
-                    self.field("\n        ", "fingerprint", true);
+                    self.buf.push_str("\n        \"fingerprint\": ");
                     self.buf.push('"');
                     let mut hex = [0u8; 8];
                     self.buf.push_str(p.hash.fingerprint_into(&mut hex));
                     self.buf.push('"');
-                    self.field("\n        ", "expiresAt", false);
+                    self.buf.push_str(",\n        \"expiresAt\": ");
                     self.time(Some(p.expires_at));
                     self.buf.push_str("\n      }");
                 }
                 self.buf.push_str("\n    ]");
             }
         }
-        self.field(IN, "sharesSecretWith", false);
+        self.buf.push_str(",\n    \"sharesSecretWith\": ");
         self.strings(shared);
-    }
-
-    /// A field's name on a new line at `indent`, after a comma unless it is the first.
-    fn field(&mut self, indent: &str, name: &str, first: bool) {
-        if !first {
-            self.buf.push(',');
-        }
-        self.buf.push_str(indent);
-        self.buf.push('"');
-        self.buf.push_str(name);
-        self.buf.push_str("\": ");
     }
 
     fn boolean(&mut self, b: bool) {
@@ -319,6 +308,11 @@ impl Json {
     /// control characters below 0x20; everything else as it is.
     fn string(&mut self, s: &str) {
         self.buf.push('"');
+        if !s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+            self.buf.push_str(s);
+            self.buf.push('"');
+            return;
+        }
         let mut start = 0;
         for (i, b) in s.bytes().enumerate() {
             let escape = match b {

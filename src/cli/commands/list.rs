@@ -170,6 +170,7 @@ pub(crate) fn run(ctx: &Context, args: ListArgs) -> Result<()> {
             return Ok(());
         }
         let mut rows = Rows::new(key_header(false));
+        rows.reserve(keys.len(), 96);
         let (mut scratch, mut created) = (String::new(), String::new());
         for k in &keys {
             let mut hex = [0u8; 8];
