@@ -211,7 +211,22 @@ fn slot_by_scan(
 /// such a hash is refused as ambiguous; `list` and `show` point them out, `check` reports
 /// them.
 pub fn shared_secrets(file: &SecurityFile) -> std::collections::HashMap<&str, Vec<&str>> {
+    if !may_share(file) {
+        return std::collections::HashMap::new();
+    }
     shared_map(file, &index(file).shared)
+}
+
+/// Whether two of the file's hashes (current or old, of one key or two) may be the same:
+/// false when no two begin with the same 8 bytes. A set of 8-byte prefixes is a quarter of
+/// the [`Index`]'s memory and quicker to fill; the index is built only when this is true.
+fn may_share(file: &SecurityFile) -> bool {
+    let mut seen: rustc_hash::FxHashSet<u64> =
+        rustc_hash::FxHashSet::with_capacity_and_hasher(file.keys.len(), Default::default());
+    file.keys.iter().flat_map(hashes).any(|(h, _)| {
+        let prefix = u64::from_le_bytes(h.0[..8].try_into().expect("8 bytes"));
+        !seen.insert(prefix)
+    })
 }
 
 /// [`shared_secrets`] of one key (`show`), found in one pass over the keys' hashes without
