@@ -438,10 +438,6 @@ impl Rows {
         self.header.len()
     }
 
-    pub(crate) fn len(&self) -> usize {
-        self.styles.len()
-    }
-
     fn cell(&self, row: usize, col: usize) -> &str {
         let n = row * self.cols() + col;
         let start = if n == 0 { 0 } else { self.ends[n - 1] as usize };
@@ -467,56 +463,87 @@ impl Rows {
     /// A row of cells as they are (tests, and tables other than the list's).
     #[cfg(test)]
     fn push(&mut self, cells: &[&str]) {
-        for c in cells {
-            self.push_cell(c);
-        }
+        self.push_row(cells.iter().copied());
         self.styles.push(("active", false));
     }
 
     /// A key's row: the tenant (with --all-tenants), then the key's columns. `scratch` is
-    /// any String, reused from row to row.
+    /// any two Strings, reused from row to row.
     pub(crate) fn push_key(
         &mut self,
         k: &KeyRow,
         tenant: Option<&str>,
         now: Timestamp,
-        scratch: &mut String,
+        scratch: &mut [String; 2],
     ) {
-        if let Some(t) = tenant {
-            self.push_cell(t);
-        }
+        let [name, perms] = scratch;
         // A secret shared with another key is rejected as ambiguous: the name says so.
-        if k.shared {
-            scratch.clear();
-            scratch.push_str(k.name);
-            scratch.push_str(" (shared secret)");
-            self.push_cell(scratch);
+        let name = if k.shared {
+            name.clear();
+            name.push_str(k.name);
+            name.push_str(" (shared secret)");
+            name.as_str()
         } else {
-            self.push_cell(k.name);
-        }
-        self.push_cell(k.status);
-        if k.permissions.is_empty() {
-            self.push_cell("-");
+            k.name
+        };
+        let perms = if k.permissions.is_empty() {
+            "-"
         } else {
-            scratch.clear();
+            perms.clear();
             for (i, p) in k.permissions.iter().enumerate() {
                 if i > 0 {
-                    scratch.push_str(", ");
+                    perms.push_str(", ");
                 }
-                scratch.push_str(p);
+                perms.push_str(p);
             }
-            self.push_cell(scratch);
-        }
-        self.push_cell(limits(k.limits.0, k.limits.1, k.limits.2));
-        self.push_cell(&relative_expiry(k.expires_at, now));
-        match k.last_used {
-            Some(Ok(t)) => self.push_cell(&humanize(t, now)),
-            Some(Err(text)) => self.push_cell(text),
-            None => self.push_cell("never"),
-        }
-        self.push_cell(k.created_at.map_or("-", |c| &c[..c.len().min(10)]));
-        self.push_cell(k.fingerprint);
+            perms.as_str()
+        };
+        let expires = relative_expiry(k.expires_at, now);
+        let last_used = match k.last_used {
+            Some(Ok(t)) => std::borrow::Cow::Owned(humanize(t, now)),
+            Some(Err(text)) => text.into(),
+            None => "never".into(),
+        };
+        let cells = [
+            name,
+            k.status,
+            perms,
+            limits(k.limits.0, k.limits.1, k.limits.2),
+            &expires,
+            &last_used,
+            k.created_at.map_or("-", |c| &c[..c.len().min(10)]),
+            k.fingerprint,
+        ];
+        self.push_row(tenant.into_iter().chain(cells));
         self.styles.push((k.status, k.shared));
+    }
+
+    /// A row's cells. A row of printable ASCII, the usual one, is checked once as a whole
+    /// and its cells' widths are their lengths; any other goes cell by cell through
+    /// [`Rows::push_cell`].
+    fn push_row<'c>(&mut self, cells: impl Iterator<Item = &'c str> + Clone) {
+        let (start, first) = (self.text.len(), self.ends.len());
+        for c in cells.clone() {
+            self.text.push_str(c);
+            self.ends
+                .push(u32::try_from(self.text.len()).expect("a table under 4 GiB"));
+        }
+        let printable = self.text.as_bytes()[start..]
+            .iter()
+            .fold(true, |ok, b| ok & (0x20..0x7f).contains(b));
+        if printable {
+            let mut from = start;
+            for (w, &end) in self.widths.iter_mut().zip(&self.ends[first..]) {
+                *w = (*w).max(end as usize - from);
+                from = end as usize;
+            }
+        } else {
+            self.text.truncate(start);
+            self.ends.truncate(first);
+            for c in cells {
+                self.push_cell(c);
+            }
+        }
     }
 
     /// The same text as [`table`] without colour, unfitted, then `trim_fmt` (one space either
@@ -547,8 +574,16 @@ impl Rows {
                 Ok(())
             };
         push_line(&mut self.header.iter().copied(), &mut buf)?;
-        for row in 0..self.len() {
-            push_line(&mut (0..self.cols()).map(|c| self.cell(row, c)), &mut buf)?;
+        let mut from = 0;
+        for row in self.ends.chunks(self.cols()) {
+            push_line(
+                &mut row.iter().map(|&end| {
+                    let cell = &self.text[from..end as usize];
+                    from = end as usize;
+                    cell
+                }),
+                &mut buf,
+            )?;
         }
         out.write_all(&buf)
     }
@@ -661,11 +696,13 @@ mod tests {
                 "*",
                 "expired 2 days ago",
             ],
+            ["c", "evil\u{1b}[2Jname", "dns:\u{202e}read", "\t"],
         ];
         let mut t = table(&header, false);
         let mut ours = Rows::new(header.clone());
         for r in &rows {
-            t.add_row(r.to_vec());
+            // Control characters are shown as escapes, and measured so.
+            t.add_row(r.map(|c| crate::text::visible(c).into_owned()));
             ours.push(r);
         }
         t.set_content_arrangement(ContentArrangement::Disabled);

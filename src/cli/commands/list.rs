@@ -171,7 +171,7 @@ pub(crate) fn run(ctx: &Context, args: ListArgs) -> Result<()> {
         }
         let mut rows = Rows::new(key_header(false));
         rows.reserve(keys.len(), 96);
-        let (mut scratch, mut created) = (String::new(), String::new());
+        let (mut scratch, mut created) = (Default::default(), String::new());
         for k in &keys {
             let mut hex = [0u8; 8];
             created.clear();
@@ -296,7 +296,7 @@ fn all_tenants(ctx: &Context, filter: &Filter, names: bool, missing_ok: bool) ->
             });
         } else {
             let mut table = Rows::new(key_header(true));
-            let mut scratch = String::new();
+            let mut scratch = Default::default();
             for (tenant, v) in &rows {
                 table.push_key(&KeyRow::of_view(v), Some(tenant), filter.now, &mut scratch);
             }
