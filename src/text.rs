@@ -95,6 +95,11 @@ impl fmt::Display for Visible<'_> {
 
 /// The text as [`Visible`] shows it, borrowed when nothing needs escaping.
 pub fn visible(text: &str) -> Cow<'_, str> {
+    // Printable ASCII, the usual case, needs nothing: checked a byte at a time (a table of
+    // 100,000 rows has 800,000 cells).
+    if text.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        return Cow::Borrowed(text);
+    }
     if text.contains(needs_escape) {
         Cow::Owned(Visible(text).to_string())
     } else {

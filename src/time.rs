@@ -385,10 +385,50 @@ fn past_the_end(text: &str) -> Option<Timestamp> {
 
 /// Formats a timestamp as the file stores it: `2026-11-22T10:00:00Z`.
 pub(crate) fn format_timestamp(t: Timestamp) -> String {
-    if t.as_second() == end().as_second() && t.subsec_nanosecond() > 0 {
-        return format_past_the_end(i64::from(t.subsec_nanosecond()));
+    let mut out = String::with_capacity(20);
+    push_timestamp(&mut out, t);
+    out
+}
+
+/// [`format_timestamp`] appended to `out`: `list` writes two for each of 100,000 keys, and
+/// jiff's general `strftime` took a tenth of its time. Times from 1970 on, before [`end`],
+/// are computed directly (the civil date of a day count, Howard Hinnant's
+/// `civil_from_days`); any other goes through jiff as before.
+pub(crate) fn push_timestamp(out: &mut String, t: Timestamp) {
+    let secs = t.as_second();
+    if (0..end().as_second()).contains(&secs) {
+        let (days, rest) = (secs / 86_400, secs % 86_400);
+        let z = days + 719_468;
+        let era = z / 146_097;
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = doy - (153 * mp + 2) / 5 + 1;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 };
+        let year = yoe + era * 400 + i64::from(month <= 2);
+        let mut b = *b"0000-00-00T00:00:00Z";
+        let mut put = |at: usize, width: usize, mut n: i64| {
+            for i in (at..at + width).rev() {
+                b[i] = b'0' + (n % 10) as u8;
+                n /= 10;
+            }
+        };
+        put(0, 4, year);
+        put(5, 2, month);
+        put(8, 2, day);
+        put(11, 2, rest / 3600);
+        put(14, 2, rest / 60 % 60);
+        put(17, 2, rest % 60);
+        out.push_str(std::str::from_utf8(&b).expect("ASCII digits"));
+        return;
     }
-    whole_second(t).strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+    if secs == end().as_second() && t.subsec_nanosecond() > 0 {
+        out.push_str(&format_past_the_end(i64::from(t.subsec_nanosecond())));
+        return;
+    }
+    use std::fmt::Write;
+    write!(out, "{}", whole_second(t).strftime("%Y-%m-%dT%H:%M:%SZ")).expect("a String");
 }
 
 /// An instant `past` seconds after [`end`]: in UTC up to 9999-12-31T23:59:59Z; a later one
@@ -483,6 +523,46 @@ pub(crate) const EXPIRY_PRESETS: &[(&str, &str)] = &[
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn timestamps_are_formatted_as_jiff_formats_them() {
+        let jiff = |t: Timestamp| {
+            if t.as_second() == end().as_second() && t.subsec_nanosecond() > 0 {
+                return format_past_the_end(i64::from(t.subsec_nanosecond()));
+            }
+            whole_second(t).strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+        };
+        let mut seconds: Vec<i64> = vec![
+            0,
+            1,
+            59,
+            86_399,
+            86_400,
+            951_782_400, // 2000-02-29
+            4_107_542_399,
+            end().as_second() - 1,
+            end().as_second(),
+            -1,
+            -86_401,
+            YEAR_1.as_second(),
+            Timestamp::MIN.as_second(),
+        ];
+        // Every day of 400 years (a whole Gregorian cycle) at a changing time of day, and
+        // a spread over the rest of the range.
+        seconds.extend((0..146_097_i64).map(|d| d * 86_400 + (d * 7919) % 86_400));
+        let step = end().as_second() / 100_003;
+        seconds.extend((0..100_003_i64).map(|i| i * step + i % 86_400));
+        for s in seconds {
+            for nanos in [0, 1, 999_999_999] {
+                let Ok(t) = Timestamp::new(s, if s < 0 { -nanos } else { nanos }) else {
+                    continue;
+                };
+                assert_eq!(format_timestamp(t), jiff(t), "{s}.{nanos}");
+            }
+        }
+        let past = Timestamp::new(end().as_second(), 90_000).unwrap();
+        assert_eq!(format_timestamp(past), jiff(past));
+    }
     use super::*;
 
     fn at(s: &str) -> Timestamp {

@@ -122,6 +122,12 @@ impl TokenHash {
         hex::encode(&self.0[..4])
     }
 
+    /// [`TokenHash::fingerprint`] written into `buf`, without allocating.
+    pub(crate) fn fingerprint_into<'b>(&self, buf: &'b mut [u8; 8]) -> &'b str {
+        hex::encode_to_slice(&self.0[..4], buf).expect("8 hex digits for 4 bytes");
+        std::str::from_utf8(buf).expect("hex digits")
+    }
+
     /// Constant-time equality.
     pub fn ct_eq(&self, other: &TokenHash) -> bool {
         use subtle::ConstantTimeEq;

@@ -326,21 +326,16 @@ pub(crate) fn fit(t: &mut Table, width: Option<u16>, narrowing: &[Narrowing]) ->
 
 /// What restricts a key beyond its permissions, in a word each: so that `*` on a key
 /// limited to one address range does not read as unrestricted.
-pub(crate) fn limits(v: &KeyView) -> String {
-    let mut out = Vec::new();
-    if v.allowed_ips.is_some() {
-        out.push("ip");
-    }
-    if v.path_prefix.is_some() {
-        out.push("path");
-    }
-    if v.resources.is_some() {
-        out.push("resources");
-    }
-    if out.is_empty() {
-        "-".into()
-    } else {
-        out.join(", ")
+pub(crate) fn limits(ip: bool, path: bool, resources: bool) -> &'static str {
+    match (ip, path, resources) {
+        (false, false, false) => "-",
+        (true, false, false) => "ip",
+        (false, true, false) => "path",
+        (false, false, true) => "resources",
+        (true, true, false) => "ip, path",
+        (true, false, true) => "ip, resources",
+        (false, true, true) => "path, resources",
+        (true, true, true) => "ip, path, resources",
     }
 }
 
@@ -354,19 +349,8 @@ pub(crate) fn relative_expiry(expires_at: Option<Timestamp>, now: Timestamp) -> 
     }
 }
 
-/// The list table: the most useful columns first; styled rows for disabled (dim) and
-/// expired (red) keys when colour is on, and the same facts in words in STATUS when not.
-///
-/// With `tenants` (one per view), a TENANT column comes first (`list --all-tenants`).
-/// The list table, and the headers of the columns a narrow terminal left out (for a note on
-/// stderr). `wide` (`-o wide`): every column, whatever the width.
-pub(crate) fn key_table(
-    views: &[KeyView],
-    tenants: Option<&[&str]>,
-    now: Timestamp,
-    color: bool,
-    wide: bool,
-) -> (String, Vec<&'static str>) {
+/// The headers of the list table, TENANT first with `--all-tenants`.
+pub(crate) fn key_header(tenants: bool) -> Vec<&'static str> {
     let mut header = vec![
         "NAME",
         "STATUS",
@@ -377,32 +361,271 @@ pub(crate) fn key_table(
         "CREATED",
         "FINGERPRINT",
     ];
-    if tenants.is_some() {
+    if tenants {
         header.insert(0, "TENANT");
     }
-    let rows: Vec<Vec<String>> = views
-        .iter()
-        .enumerate()
-        .map(|(n, v)| row(v, tenants.map(|t| t[n]), now))
-        .collect();
+    header
+}
+
+/// What one row of the list table says of a key, borrowed from a key or a [`KeyView`].
+pub(crate) struct KeyRow<'a> {
+    pub name: &'a str,
+    pub shared: bool,
+    pub status: &'static str,
+    pub permissions: &'a [String],
+    /// allowedIps, pathPrefix, resources: whether each is set.
+    pub limits: (bool, bool, bool),
+    pub expires_at: Option<Timestamp>,
+    /// The last use: its time, or the text of one that does not read as a time.
+    pub last_used: Option<std::result::Result<Timestamp, &'a str>>,
+    /// The creation time as the file writes it.
+    pub created_at: Option<&'a str>,
+    pub fingerprint: &'a str,
+}
+
+impl<'a> KeyRow<'a> {
+    /// The row of a [`KeyView`] (`list --all-tenants`).
+    pub(crate) fn of_view(v: &'a KeyView) -> Self {
+        KeyRow {
+            name: &v.name,
+            shared: !v.shares_secret_with.is_empty(),
+            status: v.status,
+            permissions: &v.permissions,
+            limits: (
+                v.allowed_ips.is_some(),
+                v.path_prefix.is_some(),
+                v.resources.is_some(),
+            ),
+            expires_at: v
+                .expires_at
+                .as_deref()
+                .and_then(|e| crate::time::parse_timestamp(e).ok()),
+            last_used: v
+                .last_used_at
+                .as_deref()
+                .map(|l| crate::time::parse_timestamp(l).map_err(|_| l)),
+            created_at: v.created_at.as_deref(),
+            fingerprint: &v.fingerprint,
+        }
+    }
+}
+
+/// The cells of a table, kept as one text with the end of each cell: the 100,000 rows of
+/// `list` cost a few bytes each beyond their text, not eight `String`s. Cells are single-line
+/// (names, scopes, dates) and shown through [`crate::text::visible`].
+pub(crate) struct Rows {
+    header: Vec<&'static str>,
+    text: String,
+    ends: Vec<u32>,
+    /// The widest cell of each column (the header's included), in characters.
+    widths: Vec<usize>,
+    /// Each row's status and whether its name is marked as sharing a secret, for colour.
+    styles: Vec<(&'static str, bool)>,
+}
+
+impl Rows {
+    pub(crate) fn new(header: Vec<&'static str>) -> Self {
+        Rows {
+            widths: header.iter().map(|h| h.chars().count()).collect(),
+            header,
+            text: String::new(),
+            ends: Vec::new(),
+            styles: Vec::new(),
+        }
+    }
+
+    fn cols(&self) -> usize {
+        self.header.len()
+    }
+
+    fn cell(&self, row: usize, col: usize) -> &str {
+        let n = row * self.cols() + col;
+        let start = if n == 0 { 0 } else { self.ends[n - 1] as usize };
+        &self.text[start..self.ends[n] as usize]
+    }
+
+    /// Room for `rows` more rows of about `bytes` bytes each.
+    pub(crate) fn reserve(&mut self, rows: usize, bytes: usize) {
+        self.text.reserve(rows * bytes);
+        self.ends.reserve(rows * self.cols());
+        self.styles.reserve(rows);
+    }
+
+    fn push_cell(&mut self, text: &str) {
+        let col = self.ends.len() % self.cols();
+        let text = crate::text::visible(text);
+        self.widths[col] = self.widths[col].max(width(&text));
+        self.text.push_str(&text);
+        self.ends
+            .push(u32::try_from(self.text.len()).expect("a table under 4 GiB"));
+    }
+
+    /// A row of cells as they are (tests, and tables other than the list's).
+    #[cfg(test)]
+    fn push(&mut self, cells: &[&str]) {
+        self.push_row(cells.iter().copied());
+        self.styles.push(("active", false));
+    }
+
+    /// A key's row: the tenant (with --all-tenants), then the key's columns. `scratch` is
+    /// any two Strings, reused from row to row.
+    pub(crate) fn push_key(
+        &mut self,
+        k: &KeyRow,
+        tenant: Option<&str>,
+        now: Timestamp,
+        scratch: &mut [String; 2],
+    ) {
+        let [name, perms] = scratch;
+        // A secret shared with another key is rejected as ambiguous: the name says so.
+        let name = if k.shared {
+            name.clear();
+            name.push_str(k.name);
+            name.push_str(" (shared secret)");
+            name.as_str()
+        } else {
+            k.name
+        };
+        let perms = if k.permissions.is_empty() {
+            "-"
+        } else {
+            perms.clear();
+            for (i, p) in k.permissions.iter().enumerate() {
+                if i > 0 {
+                    perms.push_str(", ");
+                }
+                perms.push_str(p);
+            }
+            perms.as_str()
+        };
+        let expires = relative_expiry(k.expires_at, now);
+        let last_used = match k.last_used {
+            Some(Ok(t)) => std::borrow::Cow::Owned(humanize(t, now)),
+            Some(Err(text)) => text.into(),
+            None => "never".into(),
+        };
+        let cells = [
+            name,
+            k.status,
+            perms,
+            limits(k.limits.0, k.limits.1, k.limits.2),
+            &expires,
+            &last_used,
+            k.created_at.map_or("-", |c| &c[..c.len().min(10)]),
+            k.fingerprint,
+        ];
+        self.push_row(tenant.into_iter().chain(cells));
+        self.styles.push((k.status, k.shared));
+    }
+
+    /// A row's cells. A row of printable ASCII, the usual one, is checked once as a whole
+    /// and its cells' widths are their lengths; any other goes cell by cell through
+    /// [`Rows::push_cell`].
+    fn push_row<'c>(&mut self, cells: impl Iterator<Item = &'c str> + Clone) {
+        let (start, first) = (self.text.len(), self.ends.len());
+        for c in cells.clone() {
+            self.text.push_str(c);
+            self.ends
+                .push(u32::try_from(self.text.len()).expect("a table under 4 GiB"));
+        }
+        let printable = self.text.as_bytes()[start..]
+            .iter()
+            .fold(true, |ok, b| ok & (0x20..0x7f).contains(b));
+        if printable {
+            let mut from = start;
+            for (w, &end) in self.widths.iter_mut().zip(&self.ends[first..]) {
+                *w = (*w).max(end as usize - from);
+                from = end as usize;
+            }
+        } else {
+            self.text.truncate(start);
+            self.ends.truncate(first);
+            for c in cells {
+                self.push_cell(c);
+            }
+        }
+    }
+
+    /// The same text as [`table`] without colour, unfitted, then `trim_fmt` (one space either
+    /// side of each left-aligned cell, trailing spaces trimmed), written directly: comfy-table
+    /// takes seconds and hundreds of megabytes for 100,000 rows in a pipe.
+    fn write_plain(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        const SPACES: &[u8] = &[b' '; 256];
+        let mut buf = Vec::with_capacity(72 * 1024);
+        let mut push_line =
+            |cells: &mut dyn Iterator<Item = &str>, buf: &mut Vec<u8>| -> std::io::Result<()> {
+                for (cell, w) in cells.zip(&self.widths) {
+                    buf.push(b' ');
+                    buf.extend_from_slice(cell.as_bytes());
+                    let mut pad = w + 1 - width(cell);
+                    while pad > 0 {
+                        let n = pad.min(SPACES.len());
+                        buf.extend_from_slice(&SPACES[..n]);
+                        pad -= n;
+                    }
+                }
+                let end = buf.iter().rposition(|&b| b != b' ').map_or(0, |i| i + 1);
+                buf.truncate(end);
+                buf.push(b'\n');
+                if buf.len() >= 64 * 1024 {
+                    out.write_all(buf)?;
+                    buf.clear();
+                }
+                Ok(())
+            };
+        push_line(&mut self.header.iter().copied(), &mut buf)?;
+        let mut from = 0;
+        for row in self.ends.chunks(self.cols()) {
+            push_line(
+                &mut row.iter().map(|&end| {
+                    let cell = &self.text[from..end as usize];
+                    from = end as usize;
+                    cell
+                }),
+                &mut buf,
+            )?;
+        }
+        out.write_all(&buf)
+    }
+}
+
+/// The width of a single-line cell: its count of characters.
+fn width(cell: &str) -> usize {
+    if cell.is_ascii() {
+        cell.len()
+    } else {
+        cell.chars().count()
+    }
+}
+
+/// Writes the list table to `out`: the most useful columns first; styled rows for disabled
+/// (dim) and expired (red) keys when colour is on, and the same facts in words in STATUS
+/// when not. `tenants`: the rows start with a TENANT column (`list --all-tenants`). `wide`
+/// (`-o wide`): every column, whatever the width. Returns the headers of the columns a
+/// narrow terminal left out (for a note on stderr).
+pub(crate) fn key_table(
+    rows: &Rows,
+    tenants: bool,
+    color: bool,
+    wide: bool,
+    out: &mut dyn Write,
+) -> Result<Vec<&'static str>> {
     let width = if wide { None } else { terminal_width() };
     if width.is_none() && !color {
-        return (plain_table(&header, &rows), Vec::new());
+        rows.write_plain(out).map_err(stdout_error)?;
+        return Ok(Vec::new());
     }
-    let mut t = table(&header, color);
-    let name_col = usize::from(tenants.is_some());
-    for (v, row) in views.iter().zip(rows) {
-        let shared = !v.shares_secret_with.is_empty();
-        let cells: Vec<Cell> = row
-            .into_iter()
-            .enumerate()
-            .map(|(i, text)| {
-                let cell = Cell::new(text);
+    let mut t = table(&rows.header, color);
+    let name_col = usize::from(tenants);
+    for (r, &(status, shared)) in rows.styles.iter().enumerate() {
+        let cells: Vec<Cell> = (0..rows.cols())
+            .map(|i| {
+                let cell = Cell::new(rows.cell(r, i));
                 // The tenant is not styled; i counts the key's own columns from NAME.
                 let Some(i) = i.checked_sub(name_col).filter(|_| color) else {
                     return cell;
                 };
-                match (v.status, i) {
+                match (status, i) {
                     ("expired", _) => cell.fg(Color::Red),
                     ("disabled", _) => cell.add_attribute(comfy_table::Attribute::Dim),
                     (_, 0) if shared => cell.fg(Color::Red),
@@ -428,17 +651,18 @@ pub(crate) fn key_table(
         Narrowing::Drop(1),
     ];
     let narrowing: Vec<Narrowing> = tenants
-        .map(|_| Narrowing::Keep)
+        .then_some(Narrowing::Keep)
         .into_iter()
         .chain(narrowing)
         .collect();
     let hidden = fit(&mut t, width, &narrowing)
         .into_iter()
-        .map(|i| header[i])
+        .map(|i| rows.header[i])
         .collect();
     let mut s = t.trim_fmt();
     s.push('\n');
-    (s, hidden)
+    out.write_all(s.as_bytes()).map_err(stdout_error)?;
+    Ok(hidden)
 }
 
 /// The note under a table that a narrow terminal left columns out of.
@@ -456,114 +680,61 @@ pub(crate) fn hidden_note(hidden: &[&str]) -> Option<String> {
     }
 }
 
-/// One row of the list table: the tenant (with --all-tenants), then the key's columns.
-fn row(v: &KeyView, tenant: Option<&str>, now: Timestamp) -> Vec<String> {
-    let expires = relative_expiry(
-        v.expires_at
-            .as_deref()
-            .and_then(|e| crate::time::parse_timestamp(e).ok()),
-        now,
-    );
-    let last_used = match &v.last_used_at {
-        Some(l) => crate::time::parse_timestamp(l)
-            .map(|t| humanize(t, now))
-            .unwrap_or_else(|_| l.clone()),
-        None => "never".to_string(),
-    };
-    let perms = if v.permissions.is_empty() {
-        "-".to_string()
-    } else {
-        v.permissions.join(", ")
-    };
-    // A secret shared with another key is rejected as ambiguous: the name says so.
-    let shared = !v.shares_secret_with.is_empty();
-    let name = if shared {
-        format!("{} (shared secret)", v.name)
-    } else {
-        v.name.clone()
-    };
-    let cells = [
-        name,
-        v.status.to_string(),
-        perms,
-        limits(v),
-        expires,
-        last_used,
-        v.created_at
-            .as_deref()
-            .map_or("-", |c| &c[..c.len().min(10)])
-            .to_string(),
-        v.fingerprint.clone(),
-    ];
-    // Text from a file: control characters shown as escapes, so no cell writes to the
-    // terminal (as [`cell`] does for other tables).
-    tenant
-        .map(str::to_string)
-        .into_iter()
-        .chain(cells)
-        .map(|text| crate::text::visible(&text).into_owned())
-        .collect()
-}
-
-/// The same text as [`table`] without colour, unfitted, then `trim_fmt` (one space either side
-/// of each left-aligned cell, trailing spaces trimmed), built directly: comfy-table takes
-/// seconds and hundreds of megabytes for the 100,000 rows of `list --all-tenants` in a pipe.
-/// Cells are single-line here (names, scopes, dates), so width is the count of characters.
-pub(crate) fn plain_table(header: &[&str], rows: &[Vec<String>]) -> String {
-    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
-    for row in rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    let line_len: usize = widths.iter().map(|w| w + 2).sum::<usize>() + 1;
-    let mut s = String::with_capacity(line_len * (rows.len() + 1));
-    let mut push_line = |cells: &mut dyn Iterator<Item = &str>| {
-        for (cell, w) in cells.zip(&widths) {
-            s.push(' ');
-            s.push_str(cell);
-            for _ in cell.chars().count()..w + 1 {
-                s.push(' ');
-            }
-        }
-        s.truncate(s.trim_end_matches(' ').len());
-        s.push('\n');
-    };
-    push_line(&mut header.iter().copied());
-    for row in rows {
-        push_line(&mut row.iter().map(String::as_str));
-    }
-    s
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn the_plain_table_is_what_comfy_table_prints_unfitted() {
-        let header = ["TENANT", "NAME", "PERMISSIONS", "EXPIRES"];
-        let rows: Vec<Vec<String>> = [
+        let header = vec!["TENANT", "NAME", "PERMISSIONS", "EXPIRES"];
+        let rows = [
             ["acme", "ci-deploy", "dns:write, domains:read", "never"],
             ["a-much-longer-tenant", "x", "-", "in 3 months"],
             [
                 "b",
-                "a.name_with-all.chars (shared secret)",
+                "a.name_with-all.chars (shared secret) \u{e9}",
                 "*",
                 "expired 2 days ago",
             ],
-        ]
-        .iter()
-        .map(|r| r.iter().map(|c| c.to_string()).collect())
-        .collect();
+            ["c", "evil\u{1b}[2Jname", "dns:\u{202e}read", "\t"],
+        ];
         let mut t = table(&header, false);
+        let mut ours = Rows::new(header.clone());
         for r in &rows {
-            t.add_row(r.clone());
+            // Control characters are shown as escapes, and measured so.
+            t.add_row(r.map(|c| crate::text::visible(c).into_owned()));
+            ours.push(r);
         }
         t.set_content_arrangement(ContentArrangement::Disabled);
-        assert_eq!(plain_table(&header, &rows), t.trim_fmt() + "\n");
+        let mut written = Vec::new();
+        ours.write_plain(&mut written).unwrap();
+        assert_eq!(String::from_utf8(written).unwrap(), t.trim_fmt() + "\n");
         let mut empty = table(&header, false);
         empty.set_content_arrangement(ContentArrangement::Disabled);
-        assert_eq!(plain_table(&header, &[]), empty.trim_fmt() + "\n");
+        let mut written = Vec::new();
+        Rows::new(header).write_plain(&mut written).unwrap();
+        assert_eq!(String::from_utf8(written).unwrap(), empty.trim_fmt() + "\n");
+    }
+
+    #[test]
+    fn limits_name_each_restriction() {
+        for (ip, path, res) in (0..8).map(|n| (n & 1 != 0, n & 2 != 0, n & 4 != 0)) {
+            let mut words = Vec::new();
+            if ip {
+                words.push("ip");
+            }
+            if path {
+                words.push("path");
+            }
+            if res {
+                words.push("resources");
+            }
+            let want = if words.is_empty() {
+                "-".to_string()
+            } else {
+                words.join(", ")
+            };
+            assert_eq!(limits(ip, path, res), want);
+        }
     }
 }

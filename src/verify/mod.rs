@@ -125,40 +125,14 @@ fn index(file: &SecurityFile) -> Index {
         rustc_hash::FxHashMap::with_capacity_and_hasher(file.keys.len(), Default::default());
     let mut shared: Vec<Vec<usize>> = Vec::new();
     for (i, k) in file.keys.iter().enumerate() {
-        let hashes = std::iter::once((k.hash, None)).chain(
-            k.previous_hashes
-                .iter()
-                .map(|p| (p.hash, Some(p.expires_at))),
-        );
-        for (hash, previous) in hashes {
-            let mut e = match by_hash.entry(hash) {
+        for (hash, previous) in hashes(k) {
+            match by_hash.entry(hash) {
                 Entry::Vacant(e) => {
                     e.insert(Slot::Key { index: i, previous });
-                    continue;
                 }
-                Entry::Occupied(e) => e,
-            };
-            match *e.get() {
-                // The same key twice: its current hash wins, else the latest expiry.
-                Slot::Key {
-                    index,
-                    previous: Some(old),
-                } if index == i => {
-                    let previous = previous.map(|new| new.max(old));
-                    e.insert(Slot::Key { index, previous });
-                }
-                Slot::Key { index, .. } if index == i => {}
-                // Another key's, expired or not: a first-match server could pick either
-                // one, so the hash is no one's.
-                Slot::Key { index, .. } => {
-                    shared.push(vec![index, i]);
-                    e.insert(Slot::Shared(shared.len() - 1));
-                }
-                // Keys come in order, so key i is in the group only if it is the last one.
-                Slot::Shared(s) => {
-                    if shared[s].last() != Some(&i) {
-                        shared[s].push(i);
-                    }
+                Entry::Occupied(mut e) => {
+                    let slot = merge(Some(*e.get()), i, previous, &mut shared);
+                    e.insert(slot);
                 }
             }
         }
@@ -166,12 +140,113 @@ fn index(file: &SecurityFile) -> Index {
     Index { by_hash, shared }
 }
 
+/// A key's hashes: its current one (`None`), then each old one with its expiry.
+fn hashes(k: &ApiKey) -> impl Iterator<Item = (TokenHash, Option<Timestamp>)> + '_ {
+    std::iter::once((k.hash, None)).chain(
+        k.previous_hashes
+            .iter()
+            .map(|p| (p.hash, Some(p.expires_at))),
+    )
+}
+
+/// Whose a hash is once key `i` (keys come in file order) is found to hold it, current
+/// (`previous` none) or old: `slot` is whose it was before. A new group of keys sharing it
+/// goes into `shared`.
+fn merge(
+    slot: Option<Slot>,
+    i: usize,
+    previous: Option<Timestamp>,
+    shared: &mut Vec<Vec<usize>>,
+) -> Slot {
+    match slot {
+        None => Slot::Key { index: i, previous },
+        // The same key twice: its current hash wins, else the latest expiry.
+        Some(Slot::Key {
+            index,
+            previous: Some(old),
+        }) if index == i => Slot::Key {
+            index,
+            previous: previous.map(|new| new.max(old)),
+        },
+        Some(same @ Slot::Key { index, .. }) if index == i => same,
+        // Another key's, expired or not: a first-match server could pick either one, so
+        // the hash is no one's.
+        Some(Slot::Key { index, .. }) => {
+            shared.push(vec![index, i]);
+            Slot::Shared(shared.len() - 1)
+        }
+        // Keys come in order, so key i is in the group only if it is the last one.
+        Some(Slot::Shared(s)) => {
+            if shared[s].last() != Some(&i) {
+                shared[s].push(i);
+            }
+            Slot::Shared(s)
+        }
+    }
+}
+
+/// Whose `hash` is, found by reading every key's hashes instead of an [`Index`]: for a
+/// single token, a pass over the keys costs less than building the index. The same answer
+/// as the index's, by the same [`merge`]; groups go into `shared`.
+fn slot_by_scan(
+    file: &SecurityFile,
+    hash: &TokenHash,
+    shared: &mut Vec<Vec<usize>>,
+) -> Option<Slot> {
+    let mut slot = None;
+    for (i, k) in file.keys.iter().enumerate() {
+        for (h, previous) in hashes(k) {
+            // As in the index's lookup, the digest of the caller's input is compared: the
+            // timing tells nothing about a stored secret.
+            if h == *hash {
+                slot = Some(merge(slot, i, previous, shared));
+            }
+        }
+    }
+    slot
+}
+
 /// For each key that shares a secret with others (a hash, current or in previousHashes,
 /// expired or not), the first [`MAX_NAMED`] of those others in file order. A token with
 /// such a hash is refused as ambiguous; `list` and `show` point them out, `check` reports
 /// them.
 pub fn shared_secrets(file: &SecurityFile) -> std::collections::HashMap<&str, Vec<&str>> {
+    if !may_share(file) {
+        return std::collections::HashMap::new();
+    }
     shared_map(file, &index(file).shared)
+}
+
+/// Whether two of the file's hashes (current or old, of one key or two) may be the same:
+/// false when no two begin with the same 8 bytes. A set of 8-byte prefixes is a quarter of
+/// the [`Index`]'s memory and quicker to fill; the index is built only when this is true.
+fn may_share(file: &SecurityFile) -> bool {
+    let mut seen: rustc_hash::FxHashSet<u64> =
+        rustc_hash::FxHashSet::with_capacity_and_hasher(file.keys.len(), Default::default());
+    file.keys.iter().flat_map(hashes).any(|(h, _)| {
+        let prefix = u64::from_le_bytes(h.0[..8].try_into().expect("8 bytes"));
+        !seen.insert(prefix)
+    })
+}
+
+/// [`shared_secrets`] of one key (`show`), found in one pass over the keys' hashes without
+/// indexing them all: the same names in the same order.
+pub(crate) fn shared_with<'f>(file: &'f SecurityFile, name: &str) -> Vec<&'f str> {
+    let Some(key) = file.get(name) else {
+        return Vec::new();
+    };
+    let mine: Vec<TokenHash> = hashes(key).map(|(h, _)| h).collect();
+    let mut slots: Vec<Option<Slot>> = vec![None; mine.len()];
+    // The groups in the order the index would find them, and only those of `mine`.
+    let mut groups = Vec::new();
+    for (j, k) in file.keys.iter().enumerate() {
+        for (h, previous) in hashes(k) {
+            if let Some(p) = mine.iter().position(|m| *m == h) {
+                slots[p] = Some(merge(slots[p], j, previous, &mut groups));
+            }
+        }
+    }
+    shared_map(file, &groups).remove(name).unwrap_or_default()
 }
 
 /// [`shared_secrets`] from the groups [`index`] found.
@@ -206,6 +281,9 @@ pub const MAX_NAMED: usize = 10;
 #[derive(Debug, Clone)]
 pub struct Verifier {
     file: SecurityFile,
+    /// Whether `by_hash` and `shared` hold the file's [`Index`]; if not, each token's hash
+    /// is looked for by [`slot_by_scan`] ([`Verifier::unindexed`]).
+    indexed: bool,
     by_hash: rustc_hash::FxHashMap<TokenHash, Slot>,
     /// Keys (indexes, in file order) that share a hash; [`Slot::Shared`] points here.
     shared: Vec<Vec<usize>>,
@@ -237,8 +315,27 @@ impl Verifier {
         ];
         Verifier {
             file,
+            indexed: true,
             by_hash,
             shared,
+            prefixes,
+            warnings: Vec::new(),
+        }
+    }
+
+    /// A verifier for a token or two (`tokenctl verify`): no index is built, and each
+    /// verification reads every key's hashes, which at 100,000 keys costs a fraction of
+    /// building the index. Same answers as [`Verifier::new`]'s.
+    pub(crate) fn unindexed(file: SecurityFile) -> Self {
+        let prefixes = [
+            file.prefix().to_string(),
+            crate::model::DEFAULT_PREFIX.to_string(),
+        ];
+        Verifier {
+            file,
+            indexed: false,
+            by_hash: Default::default(),
+            shared: Vec::new(),
             prefixes,
             warnings: Vec::new(),
         }
@@ -279,6 +376,9 @@ impl Verifier {
 
     /// [`shared_secrets`] of the loaded file, from the index already built.
     pub fn shared_secrets(&self) -> std::collections::HashMap<&str, Vec<&str>> {
+        if !self.indexed {
+            return shared_secrets(&self.file);
+        }
         shared_map(&self.file, &self.shared)
     }
 
@@ -340,16 +440,25 @@ impl Verifier {
     pub fn verify_hash(&self, hash: &TokenHash, needs: &Needs, now: Timestamp) -> Outcome {
         // The map lookup compares SHA-256 digests of the caller's input, so its timing tells
         // nothing about a stored secret; the final comparison is constant-time all the same.
-        let Some((stored, &slot)) = self.by_hash.get_key_value(hash) else {
-            return Outcome::Rejected(Rejection::Unknown);
+        let mut scanned = Vec::new();
+        let (slot, groups) = if self.indexed {
+            let Some((stored, &slot)) = self.by_hash.get_key_value(hash) else {
+                return Outcome::Rejected(Rejection::Unknown);
+            };
+            if !stored.ct_eq(hash) {
+                return Outcome::Rejected(Rejection::Unknown);
+            }
+            (slot, &self.shared)
+        } else {
+            let Some(slot) = slot_by_scan(&self.file, hash, &mut scanned) else {
+                return Outcome::Rejected(Rejection::Unknown);
+            };
+            (slot, &scanned)
         };
-        if !stored.ct_eq(hash) {
-            return Outcome::Rejected(Rejection::Unknown);
-        }
         let (index, previous) = match slot {
             Slot::Key { index, previous } => (index, previous),
             Slot::Shared(s) => {
-                let group = &self.shared[s];
+                let group = &groups[s];
                 return Outcome::Rejected(Rejection::Ambiguous {
                     keys: group
                         .iter()
@@ -569,6 +678,78 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    #[test]
+    fn without_an_index_every_answer_is_the_same() {
+        let secret = |n: &str| format!("{n}-secret-of-at-least-32-characters");
+        let mut keys = Vec::new();
+        // Shared current hashes, a hash shared through previousHashes (expired or not), a
+        // key holding its own hash twice, one group of twelve (more than MAX_NAMED).
+        for (name, current, old) in [
+            ("a", "a", vec![("s1", "2020-01-01T00:00:00Z")]),
+            ("b", "s1", vec![]),
+            ("c", "c", vec![("c", "2030-01-01T00:00:00Z")]),
+            ("d", "d", vec![("old-d", "2026-11-23T10:00:00Z")]),
+            ("e", "e", vec![("d", "2027-01-01T00:00:00Z")]),
+            (
+                "f",
+                "f",
+                vec![
+                    ("f-1", "2026-11-23T00:00:00Z"),
+                    ("f-1", "2027-01-01T00:00:00Z"),
+                ],
+            ),
+            // In two groups, found in the other order than its hashes': q (at y), then p.
+            ("x", "p", vec![("q", "2030-01-01T00:00:00Z")]),
+            ("y", "q", vec![]),
+            ("z", "p", vec![]),
+        ] {
+            let mut k = key(name, TokenHash::of(&secret(current)));
+            for (h, until) in old {
+                k.previous_hashes.push(PreviousHash {
+                    hash: TokenHash::of(&secret(h)),
+                    expires_at: at(until),
+                });
+            }
+            keys.push(k);
+        }
+        for n in 0..12 {
+            keys.push(key(&format!("many-{n}"), TokenHash::of(&secret("many"))));
+        }
+        keys[3].enabled = false;
+        let file = SecurityFile::new(None, None, None, keys);
+        let indexed = Verifier::new(file.clone());
+        let scanning = Verifier::unindexed(file);
+        assert_eq!(indexed.shared_secrets(), scanning.shared_secrets());
+        let all = shared_secrets(indexed.file());
+        for k in &indexed.file().keys {
+            let want = all.get(k.name.as_str()).cloned().unwrap_or_default();
+            assert_eq!(shared_with(indexed.file(), &k.name), want, "{}", k.name);
+        }
+        let write = Needs {
+            permission: Some("dns:write"),
+            ..Needs::default()
+        };
+        assert_eq!(shared_with(indexed.file(), "x"), ["y", "z"]);
+        for name in [
+            "a", "s1", "c", "d", "old-d", "e", "f", "f-1", "p", "q", "many", "nobody",
+        ] {
+            for now in [
+                "2026-11-22T10:00:00Z",
+                "2026-11-23T05:00:00Z",
+                "2028-01-01T00:00:00Z",
+            ] {
+                for needs in [Needs::default(), write.clone()] {
+                    let token = secret(name);
+                    assert_eq!(
+                        indexed.verify(&token, &needs, at(now)),
+                        scanning.verify(&token, &needs, at(now)),
+                        "{name} at {now}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

@@ -9,7 +9,6 @@ use crate::document::{Document, Problem};
 use crate::error::stdout_error;
 use crate::error::{Error, Result};
 use crate::text::plural;
-use std::collections::HashMap;
 use std::io::Write;
 
 #[derive(serde::Serialize)]
@@ -71,7 +70,7 @@ pub(crate) fn run(ctx: &Context, args: CheckArgs) -> Result<()> {
     if args.fix {
         fix_portable(ctx, &path, store.clone(), &missing)?;
     }
-    let report = check_file(&path, &store, now, warn, strict, &missing)?;
+    let report = check_file(&path, &store, now, warn, strict, &missing, true)?;
     let mut out = crate::cli::output::data_out();
     if !ctx.is_table() {
         write_data(&mut out, ctx.format, &report)?;
@@ -160,6 +159,7 @@ fn all_tenants(
             warn,
             strict,
             &missing,
+            false,
         )
     });
     let mut reports = Vec::new();
@@ -247,7 +247,8 @@ fn print_problems(out: &mut dyn Write, report: &Report) -> Result<()> {
 }
 
 /// Checks one file; an error only when it cannot be read at all (`missing()` when it does
-/// not exist).
+/// not exist). `last`: the process ends after this file, so its document is not freed piece
+/// by piece (see [`crate::cli::context::leak_at_exit`]).
 fn check_file(
     path: &std::path::Path,
     store: &crate::store::Store,
@@ -255,6 +256,7 @@ fn check_file(
     warn: Option<jiff::Timestamp>,
     strict: bool,
     missing: &dyn Fn() -> Error,
+    last: bool,
 ) -> Result<Report> {
     let mut problems: Vec<ProblemView> = Vec::new();
     let mut warnings: Vec<ProblemView> = Vec::new();
@@ -293,6 +295,9 @@ fn check_file(
             problems.extend(found.into_iter().map(view));
             problems.extend(semantic(&doc).into_iter().map(view));
             warnings.extend(expiring(&doc, now, warn).into_iter().map(view));
+            if last {
+                crate::cli::context::leak_at_exit(doc);
+            }
         }
     }
     // In the folder's handle, as it was read: not through a link made since.
@@ -353,7 +358,8 @@ fn view(p: Problem) -> ProblemView {
 fn semantic(doc: &Document) -> Vec<Problem> {
     let mut out = Vec::new();
     let at = |name: &str| doc.key_position(name).unwrap_or((0, 0));
-    let mut seen: HashMap<crate::token::TokenHash, &str> = HashMap::new();
+    let mut seen: rustc_hash::FxHashMap<crate::token::TokenHash, &str> =
+        rustc_hash::FxHashMap::with_capacity_and_hasher(doc.model.keys.len(), Default::default());
     for k in &doc.model.keys {
         let hashes = std::iter::once(k.hash).chain(k.previous_hashes.iter().map(|p| p.hash));
         for h in hashes {

@@ -4,7 +4,7 @@
 
 use crate::cli::args::ListArgs;
 use crate::cli::context::Context;
-use crate::cli::output::{key_table, write_data};
+use crate::cli::output::{KeyRow, Rows, key_header, key_table, write_data};
 use crate::error::stdout_error;
 use crate::error::{Error, Result};
 use crate::model::{ApiKey, SecurityFile};
@@ -83,22 +83,43 @@ impl Filter {
                 || (k.allowed_ips.is_none() && k.path_prefix.is_none() && k.resources.is_none()))
     }
 
-    /// The keys of one file that pass, most recently used first, then by name; each marked
-    /// with the keys it shares a secret with.
-    fn select(&self, file: &SecurityFile, usage: &BTreeMap<String, Usage>) -> Vec<KeyView> {
+    /// The keys of one file that pass, most recently used first, then by name, and the keys
+    /// each shares a secret with.
+    fn select<'f>(
+        &self,
+        file: &'f SecurityFile,
+        usage: &BTreeMap<String, Usage>,
+    ) -> (Vec<&'f ApiKey>, Shared<'f>) {
         let mut keys: Vec<&ApiKey> = file.keys.iter().filter(|k| self.keeps(k, usage)).collect();
-        keys.sort_by(|a, b| {
-            let ua = usage.get(&a.name).map(|u| u.last_used_at);
-            let ub = usage.get(&b.name).map(|u| u.last_used_at);
-            Reverse(ua)
-                .cmp(&Reverse(ub))
-                .then_with(|| a.name.cmp(&b.name))
-        });
-        let shared = crate::verify::shared_secrets(file);
+        if usage.is_empty() {
+            // Nothing recorded: by name only, without a lookup per comparison.
+            keys.sort_by(|a, b| a.name.cmp(&b.name));
+        } else {
+            keys.sort_by_cached_key(|k| {
+                (
+                    Reverse(usage.get(&k.name).map(|u| u.last_used_at)),
+                    k.name.as_str(),
+                )
+            });
+        }
+        (keys, crate::verify::shared_secrets(file))
+    }
+
+    /// [`Filter::select`] as views (`list --all-tenants`, `-o yaml`).
+    fn views(&self, file: &SecurityFile, usage: &BTreeMap<String, Usage>) -> Vec<KeyView> {
+        let (keys, shared) = self.select(file, usage);
         keys.iter()
             .map(|k| KeyView::new(k, usage.get(&k.name), self.now).with_shared(&shared))
             .collect()
     }
+}
+
+/// For each key that shares a secret, the others ([`crate::verify::shared_secrets`]).
+type Shared<'f> = std::collections::HashMap<&'f str, Vec<&'f str>>;
+
+/// The keys a key shares a secret with, none for most.
+fn shared_of<'s>(shared: &'s Shared, name: &str) -> &'s [&'s str] {
+    shared.get(name).map_or(&[], Vec::as_slice)
 }
 
 pub(crate) fn run(ctx: &Context, args: ListArgs) -> Result<()> {
@@ -119,20 +140,23 @@ pub(crate) fn run(ctx: &Context, args: ListArgs) -> Result<()> {
         })?
     };
     let usage = store.usage_or_warn();
-    let views = filter.select(&doc.model, &usage);
-    if let Some(warning) = crate::view::shared_warning(&views) {
+    let (keys, shared) = filter.select(&doc.model, &usage);
+    if let Some(warning) = crate::view::shared_warning(
+        keys.iter()
+            .map(|k| (k.name.as_str(), shared_of(&shared, &k.name))),
+    ) {
         ctx.say(warning);
     }
     let mut out = crate::cli::output::data_out();
     if args.names {
         let mut text = String::new();
-        for v in &views {
-            text.push_str(&v.name);
+        for k in &keys {
+            text.push_str(&k.name);
             text.push('\n');
         }
         out.write_all(text.as_bytes()).map_err(stdout_error)?;
     } else if ctx.is_table() {
-        if views.is_empty() {
+        if keys.is_empty() {
             ctx.say(if doc.missing {
                 format!(
                     "No keys: {} does not exist yet; `tokenctl create NAME` creates it.",
@@ -145,15 +169,57 @@ pub(crate) fn run(ctx: &Context, args: ListArgs) -> Result<()> {
             });
             return Ok(());
         }
-        let (text, hidden) = key_table(&views, None, filter.now, ctx.color, ctx.is_wide());
-        out.write_all(text.as_bytes()).map_err(stdout_error)?;
+        let mut rows = Rows::new(key_header(false));
+        rows.reserve(keys.len(), 96);
+        let (mut scratch, mut created) = (Default::default(), String::new());
+        for k in &keys {
+            let mut hex = [0u8; 8];
+            created.clear();
+            if let Some(t) = k.created_at {
+                crate::time::push_timestamp(&mut created, t);
+            }
+            let row = KeyRow {
+                name: &k.name,
+                shared: !shared_of(&shared, &k.name).is_empty(),
+                status: crate::view::status(k, filter.now),
+                permissions: &k.permissions,
+                limits: (
+                    k.allowed_ips.is_some(),
+                    k.path_prefix.is_some(),
+                    k.resources.is_some(),
+                ),
+                expires_at: k.expires_at,
+                last_used: usage.get(&k.name).map(|u| Ok(u.last_used_at)),
+                created_at: k.created_at.map(|_| created.as_str()),
+                fingerprint: k.hash.fingerprint_into(&mut hex),
+            };
+            rows.push_key(&row, None, filter.now, &mut scratch);
+        }
+        let hidden = key_table(&rows, false, ctx.color, ctx.is_wide(), &mut out)?;
         out.flush().map_err(stdout_error)?;
         if let Some(note) = crate::cli::output::hidden_note(&hidden) {
             ctx.say(note);
         }
+        crate::cli::context::leak_at_exit(rows);
+    } else if ctx.format == crate::cli::output::Format::Json {
+        let mut out = std::io::BufWriter::with_capacity(64 * 1024, out);
+        crate::view::write_json_list(
+            &mut out,
+            keys.iter()
+                .map(|k| (*k, usage.get(&k.name), shared_of(&shared, &k.name))),
+            filter.now,
+        )
+        .and_then(|()| out.write_all(b"\n"))
+        .and_then(|()| out.flush())
+        .map_err(stdout_error)?;
     } else {
+        let views: Vec<KeyView> = keys
+            .iter()
+            .map(|k| KeyView::new(k, usage.get(&k.name), filter.now).with_shared(&shared))
+            .collect();
         write_data(&mut out, ctx.format, &views)?;
     }
+    crate::cli::context::leak_at_exit((keys, shared));
     crate::cli::context::leak_at_exit(doc);
     Ok(())
 }
@@ -188,14 +254,18 @@ fn all_tenants(ctx: &Context, filter: &Filter, names: bool, missing_ok: bool) ->
             .store(ctx.lock_timeout)
             .with_warnings(crate::text::print_warning);
         let doc = store.read()?;
-        Ok(filter.select(&doc.model, &store.usage_or_warn()))
+        Ok(filter.views(&doc.model, &store.usage_or_warn()))
     });
     let mut rows: Vec<(&str, KeyView)> = Vec::new();
     let mut broken = found.skipped.len();
     for (tenant, views) in found.tenants.iter().zip(loaded) {
         match views {
             Ok(views) => {
-                if let Some(warning) = crate::view::shared_warning(&views) {
+                if let Some(warning) = crate::view::shared_warning(
+                    views
+                        .iter()
+                        .map(|v| (v.name.as_str(), v.shares_secret_with.as_slice())),
+                ) {
                     ctx.say(format!("tenant '{}': {warning}", tenant.name));
                 }
                 rows.extend(views.into_iter().map(|v| (tenant.name.as_str(), v)))
@@ -225,15 +295,17 @@ fn all_tenants(ctx: &Context, filter: &Filter, names: bool, missing_ok: bool) ->
                 "No keys match.".to_string()
             });
         } else {
-            let (tenants, views): (Vec<&str>, Vec<KeyView>) = rows.into_iter().unzip();
-            let (text, hidden) =
-                key_table(&views, Some(&tenants), filter.now, ctx.color, ctx.is_wide());
-            out.write_all(text.as_bytes()).map_err(stdout_error)?;
+            let mut table = Rows::new(key_header(true));
+            let mut scratch = Default::default();
+            for (tenant, v) in &rows {
+                table.push_key(&KeyRow::of_view(v), Some(tenant), filter.now, &mut scratch);
+            }
+            let hidden = key_table(&table, true, ctx.color, ctx.is_wide(), &mut out)?;
             out.flush().map_err(stdout_error)?;
             if let Some(note) = crate::cli::output::hidden_note(&hidden) {
                 ctx.say(note);
             }
-            crate::cli::context::leak_at_exit((views, text));
+            crate::cli::context::leak_at_exit((rows, table));
         }
     } else {
         let views: Vec<TenantKeyView> = rows

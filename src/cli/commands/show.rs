@@ -20,9 +20,15 @@ pub(crate) fn run(ctx: &Context, args: ShowArgs) -> Result<()> {
         .get(&args.name)
         .ok_or_else(|| no_such_key(&doc, &args.name))?;
     let usage = store.usage_or_warn();
-    let view = KeyView::new(key, usage.get(&key.name), now)
-        .with_shared(&crate::verify::shared_secrets(&doc.model));
-    if let Some(warning) = crate::view::shared_warning(std::slice::from_ref(&view)) {
+    let mut view = KeyView::new(key, usage.get(&key.name), now);
+    view.shares_secret_with = crate::verify::shared_with(&doc.model, &key.name)
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    if let Some(warning) = crate::view::shared_warning(std::iter::once((
+        view.name.as_str(),
+        view.shares_secret_with.as_slice(),
+    ))) {
         ctx.say(warning);
     }
     let mut out = crate::cli::output::data_out();

@@ -58,7 +58,7 @@ pub(crate) fn run(ctx: &Context, args: VerifyArgs) -> Result<()> {
     let outcome = match input {
         Err(r) => Outcome::Rejected(r),
         Ok(text) => {
-            let verifier = Verifier::new(model);
+            let verifier = Verifier::unindexed(model);
             let outcome = if is_header_value(&text) {
                 verifier.verify_header(&text, &needs, now)
             } else {
