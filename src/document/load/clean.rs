@@ -510,39 +510,17 @@ impl<'a> Clean<'a> {
         let most = hashes.min(self.text.len() / 80) + 1;
         keys.reserve_exact(most);
         let mut entries = Vec::with_capacity(most);
-        // A large mapping is read in two halves at once, the second from an entry near the
-        // middle: each entry is read the same whoever reads it (a name line resets all a
-        // definition's reading depends on), and the first half must end exactly there.
-        let split = self.split_point(first, indent);
-        let text = self.text;
-        let has_question = self.has_question;
-        let (mine, theirs) = std::thread::scope(|scope| {
-            let second = split.map(|at| {
-                scope.spawn(move || {
-                    let mut c = Clean::at(text, at, has_question)?;
-                    let half = Half::read(&mut c, indent, most / 2 + 1)?;
-                    Some((c, half))
-                })
-            });
-            let mine = self.entries(indent, split, keys, &mut entries);
-            (mine, second.map(|h| h.join()))
-        });
-        let mut end = mine?;
-        if let Some(theirs) = theirs {
-            let (c, mut half) = theirs.ok()??;
-            if self.line.map(|l| l.start) != split {
-                return None; // the first half did not end where the second began
-            }
-            keys.append(&mut half.keys);
-            entries.append(&mut half.entries);
-            end = half.end.unwrap_or(end);
-            self.nodes += c.nodes;
-            self.line = c.line;
-            self.next = c.next;
-            self.newlines = c.newlines;
-            self.base = c.base;
-            self.owner = c.owner;
-        }
+        // A large mapping is read in chunks by two readers at once, each chunk from a
+        // definition's name line: each definition is read the same whoever reads it (a name
+        // line resets all its reading depends on), and each chunk must end exactly where the
+        // next begins. This reader takes the even chunks and appends each odd one as it
+        // comes, so no more than a chunk or two is ever held twice.
+        let splits = self.split_points(first, indent);
+        let end = if splits.is_empty() {
+            self.entries(indent, None, keys, &mut entries)?
+        } else {
+            self.chunks(indent, &splits, most, keys, &mut entries)?
+        };
         // Every definition read is a key (the full path leaves out only those it reports).
         let of_key = (0..u32::try_from(entries.len()).ok()?).collect();
         if self.line.is_some_and(|l| l.indent != 0) {
@@ -581,25 +559,96 @@ impl<'a> Clean<'a> {
         Some(end)
     }
 
-    /// Where a second reader may start on a large mapping of definitions at `indent`: the
-    /// start of a line near the middle holding just that indentation and then a key's first
-    /// character (a definition's name, in a file this reader accepts).
-    fn split_point(&self, first: Line, indent: usize) -> Option<usize> {
+    /// Where readers may start on a large mapping of definitions at `indent` (none for a
+    /// small one): line starts spread evenly over it, each holding just that indentation
+    /// and then a key's first character (a definition's name, in a file this reader
+    /// accepts).
+    fn split_points(&self, first: Line, indent: usize) -> Vec<usize> {
         const SPLIT_FROM: usize = 256 << 10;
+        const CHUNKS: usize = 8;
         let b = self.b;
-        if b.len() - first.start < SPLIT_FROM {
-            return None;
+        let len = b.len() - first.start;
+        if len < SPLIT_FROM {
+            return Vec::new();
         }
-        let mid = first.start + (b.len() - first.start) / 2;
-        let window = &b[mid..b.len().min(mid + (64 << 10))];
-        memchr::memchr_iter(b'\n', window).find_map(|i| {
-            let ls = mid + i + 1;
-            let p = ls + indent;
-            let head = b.get(ls..=p)?;
-            (head[..indent].iter().all(|&c| c == b' ')
-                && (head[indent].is_ascii_alphanumeric()
-                    || matches!(head[indent], b'_' | b'.' | b'/')))
-            .then_some(ls)
+        let mut points: Vec<usize> = Vec::with_capacity(CHUNKS);
+        for k in 1..CHUNKS {
+            let from = first.start + len * k / CHUNKS;
+            let window = &b[from..b.len().min(from + (64 << 10))];
+            let found = memchr::memchr_iter(b'\n', window).find_map(|i| {
+                let ls = from + i + 1;
+                let head = b.get(ls..=ls + indent)?;
+                (head[..indent].iter().all(|&c| c == b' ')
+                    && (head[indent].is_ascii_alphanumeric()
+                        || matches!(head[indent], b'_' | b'.' | b'/')))
+                .then_some(ls)
+            });
+            if let Some(at) = found.filter(|&at| points.last().is_none_or(|&l| at > l)) {
+                points.push(at);
+            }
+        }
+        points
+    }
+
+    /// Reads the definitions at `indent` in the chunks `splits` cut (from the current line
+    /// to the first split, from each split to the next, from the last to the mapping's
+    /// end), the odd ones on a second thread; where the last definition ends.
+    fn chunks(
+        &mut self,
+        indent: usize,
+        splits: &[usize],
+        most: usize,
+        keys: &mut Vec<ApiKey>,
+        entries: &mut Vec<EntryLayout>,
+    ) -> Option<usize> {
+        let (text, has_question) = (self.text, self.has_question);
+        let per_chunk = most / (splits.len() + 1) + 1;
+        std::thread::scope(|scope| {
+            // One chunk ahead at most: what waits here is held twice.
+            let (tx, rx) = std::sync::mpsc::sync_channel(1);
+            scope.spawn(move || {
+                for i in (1..=splits.len()).step_by(2) {
+                    let read = (|| {
+                        let mut c = Clean::at(text, splits[i - 1], has_question)?;
+                        let chunk = Chunk::read(&mut c, indent, splits.get(i).copied(), per_chunk)?;
+                        Some((c, chunk))
+                    })();
+                    let failed = read.is_none();
+                    // A send fails once the first reader gave up (and dropped `rx`).
+                    if tx.send(read).is_err() || failed {
+                        break;
+                    }
+                }
+            });
+            let mut end = 0;
+            for i in 0..=splits.len() {
+                let stop = splits.get(i).copied();
+                if i % 2 == 0 {
+                    let mut chunk_end = None;
+                    let before = entries.len();
+                    let e = self.entries(indent, stop, keys, entries)?;
+                    if entries.len() > before {
+                        chunk_end = Some(e);
+                    }
+                    end = chunk_end.unwrap_or(end);
+                } else {
+                    let (c, mut chunk) = rx.recv().ok()??;
+                    keys.append(&mut chunk.keys);
+                    entries.append(&mut chunk.entries);
+                    end = chunk.end.unwrap_or(end);
+                    self.nodes += c.nodes;
+                    self.line = c.line;
+                    self.next = c.next;
+                    self.newlines = c.newlines;
+                    self.base = c.base;
+                    self.owner = c.owner;
+                }
+                // Each chunk but the last ends exactly where the next begins.
+                if stop.is_some() && self.line.map(|l| l.start) != stop {
+                    return None;
+                }
+            }
+            Some(end)
         })
     }
 
@@ -759,20 +808,21 @@ impl<'a> Clean<'a> {
     }
 }
 
-/// The second half of a mapping of definitions, read by a second reader.
-struct Half {
+/// A chunk of a mapping of definitions, read by the second reader.
+struct Chunk {
     keys: Vec<ApiKey>,
     entries: Vec<EntryLayout>,
     /// Where its last definition ends (`None`: it read none).
     end: Option<usize>,
 }
 
-impl Half {
-    fn read(c: &mut Clean<'_>, indent: usize, most: usize) -> Option<Half> {
+impl Chunk {
+    /// The definitions at `indent` from `c`'s line up to the line starting at `stop`.
+    fn read(c: &mut Clean<'_>, indent: usize, stop: Option<usize>, most: usize) -> Option<Chunk> {
         let mut keys = Vec::with_capacity(most);
         let mut entries = Vec::with_capacity(most);
-        let end = c.entries(indent, None, &mut keys, &mut entries)?;
-        Some(Half {
+        let end = c.entries(indent, stop, &mut keys, &mut entries)?;
+        Some(Chunk {
             end: (!entries.is_empty()).then_some(end),
             keys,
             entries,

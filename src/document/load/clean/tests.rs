@@ -493,27 +493,44 @@ fn a_question_mark_ending_a_comment_is_no_explicit_key() {
     );
 }
 
-/// A file large enough to be read in two halves: read the same as by the full path, and
-/// so is every mutation near the middle, where the second half starts (what ends the first
-/// half early or late, a comment or a definition cut in two, must not go unseen).
+/// A file large enough to be read in chunks by two readers: read the same as by the full
+/// path, and so is every mutation near where a chunk starts (what ends a chunk early or
+/// late, a comment or a definition cut in two, must not go unseen).
 #[test]
-fn a_file_read_in_two_halves_reads_as_one() {
-    let text = written(1_500);
-    assert!(text.len() > 300 << 10);
+fn a_file_read_in_chunks_reads_as_one() {
+    let text = written(1_300);
+    assert!(
+        text.len() > 256 << 10,
+        "{} bytes: too small to be cut",
+        text.len()
+    );
     assert!(agrees(&text));
     let mut r = Rng(0x5_9117);
-    let mid = text.len() / 2;
     let mut accepted = 0;
-    for round in 0..60 {
-        // Near the middle: a line or two either side of where the second reader starts.
-        let mut at = mid + r.below(600) - 300;
+    for round in 0..45 {
+        // Near where a chunk starts (an eighth of the way, or two, ...): a line or two
+        // either side.
+        let from = text.len() * (1 + r.below(7)) / 8;
+        let mut at = from + r.below(600) - 300;
         while !text.is_char_boundary(at) {
             at += 1;
         }
-        let piece = if round % 3 == 0 {
-            "\nother: 1\n  x-1:\n    hash: sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n"
-        } else {
-            r.pick(ALPHABET)
+        let piece = match round % 3 {
+            0 => {
+                "\nother: 1\n  x-1:\n    hash: sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n"
+            }
+            1 => {
+                // A whole line (blank, or a comment at some depth) at a line's start.
+                at += text[at..].find('\n').map_or(0, |n| n + 1);
+                r.pick(&[
+                    "\n",
+                    "  # moved\n",
+                    "    # a field's\n",
+                    "      # deeper\n",
+                    "# top\n",
+                ])
+            }
+            _ => r.pick(ALPHABET),
         };
         let mut t = text.clone();
         t.insert_str(at, piece);
@@ -522,7 +539,7 @@ fn a_file_read_in_two_halves_reads_as_one() {
         }
     }
     assert!(accepted > 5, "{accepted} mutated halves accepted");
-    // The second half's keys follow the first's, and the name index sees across halves.
-    let dup = text.replacen("svc-001400:", "svc-000001:", 1);
+    // Each chunk's keys follow the one before's, and the name index sees across chunks.
+    let dup = text.replacen("svc-001200:", "svc-000001:", 1);
     assert!(clean(&dup).is_none());
 }
