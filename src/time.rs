@@ -319,27 +319,34 @@ fn canonical(text: &str) -> Option<Timestamp> {
     {
         return None;
     }
-    let num = |from: usize, to: usize| -> Option<i32> {
-        b[from..to].iter().try_fold(0i32, |n, &c| {
-            c.is_ascii_digit().then(|| n * 10 + i32::from(c - b'0'))
+    let num = |from: usize, to: usize| -> Option<i64> {
+        b[from..to].iter().try_fold(0i64, |n, &c| {
+            c.is_ascii_digit().then(|| n * 10 + i64::from(c - b'0'))
         })
     };
-    let date = jiff::civil::Date::new(
-        i16::try_from(num(0, 4)?).ok()?,
-        i8::try_from(num(5, 7)?).ok()?,
-        i8::try_from(num(8, 10)?).ok()?,
-    )
-    .ok()?;
+    let (year, month, day) = (num(0, 4)?, num(5, 7)?, num(8, 10)?);
+    let (hour, minute, second) = (num(11, 13)?, num(14, 16)?, num(17, 19)?);
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let month_days = match month {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        1..=12 => 31,
+        _ => return None,
+    };
     // A leap second (60) is left to jiff, as is anything else out of range.
-    let time = jiff::civil::Time::new(
-        i8::try_from(num(11, 13)?).ok()?,
-        i8::try_from(num(14, 16)?).ok()?,
-        i8::try_from(num(17, 19)?).ok()?,
-        0,
-    )
-    .ok()?;
-    let dt = date.to_datetime(time);
-    jiff::tz::Offset::UTC.to_timestamp(dt).ok()
+    if !(1..=month_days).contains(&day) || hour > 23 || minute > 59 || second > 59 {
+        return None;
+    }
+    // Days since 1970 of the civil date (Howard Hinnant's `days_from_civil`): every load
+    // reads a time or two for each key, and jiff's checked civil arithmetic was most of it.
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * ((month + 9) % 12) + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Timestamp::from_second(days * 86_400 + hour * 3600 + minute * 60 + second).ok()
 }
 
 /// `t` to the whole second, as files hold times. A time past [`end`] is already whole: its
@@ -523,6 +530,33 @@ pub(crate) const EXPIRY_PRESETS: &[(&str, &str)] = &[
 
 #[cfg(test)]
 mod tests {
+    /// The direct arithmetic of `canonical` reads every date as jiff's civil calendar does,
+    /// and refuses what jiff refuses (a 30th of February, a 31st of April, a month 13).
+    #[test]
+    fn canonical_times_read_as_jiff_reads_them() {
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        for i in 0..200_000 {
+            let year = if i % 3 == 0 {
+                1900 + next(300)
+            } else {
+                next(10_000)
+            };
+            let (month, day) = (next(14), next(33));
+            let (hour, minute, second) = (next(25), next(61), next(61));
+            let text = format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}Z");
+            let jiff = jiff::civil::Date::new(year as i16, month as i8, day as i8)
+                .ok()
+                .zip(jiff::civil::Time::new(hour as i8, minute as i8, second as i8, 0).ok())
+                .and_then(|(d, t)| jiff::tz::Offset::UTC.to_timestamp(d.to_datetime(t)).ok());
+            assert_eq!(super::canonical(&text), jiff, "{text}");
+        }
+    }
 
     #[test]
     fn timestamps_are_formatted_as_jiff_formats_them() {
