@@ -94,6 +94,13 @@ impl Context {
         Ok(doc)
     }
 
+    /// [`Context::read_existing`] for a reader of the keys alone ([`Store::read_keys`]).
+    pub(crate) fn read_existing_keys(&self, store: &Store) -> Result<crate::model::SecurityFile> {
+        store
+            .read_keys()?
+            .ok_or_else(|| self.missing_file(store.path()))
+    }
+
     /// Fails, as [`Context::read_existing`] would, when the file does not exist: for
     /// commands that change an existing key, before the lock creates any folder.
     pub(crate) fn require_file(&self, store: &Store) -> Result<()> {

@@ -96,6 +96,21 @@ impl Document {
         Ok(doc)
     }
 
+    /// The keys of `text` and nothing else, for a reader that keeps no text and makes no
+    /// edit (`list`, `verify`, [`crate::verify::Verifier::load`]): as [`Document::load`]
+    /// reads them, with the deprecated forms it would note ([`Document::deprecated`]). A file
+    /// as tokenctl writes it is read without the layout an edit needs.
+    pub fn load_keys(path: &Path, text: String) -> Result<(SecurityFile, Vec<Problem>)> {
+        if text.len() <= layout::MAX_TEXT && !text.starts_with('\u{feff}') {
+            if let Some(model) = load::clean::load_keys(&text) {
+                return Ok((model, Vec::new()));
+            }
+        }
+        let doc = Self::load(path, text)?;
+        let deprecated = doc.deprecated().to_vec();
+        Ok((doc.model, deprecated))
+    }
+
     /// Loads text, collecting every problem (for `check`). Fails only on YAML syntax errors.
     pub fn load_all(path: &Path, text: String) -> Result<(Self, Vec<Problem>)> {
         if text.len() > layout::MAX_TEXT {

@@ -220,6 +220,23 @@ impl Store {
         }
     }
 
+    /// The file's keys alone ([`Document::load_keys`]), with the warnings [`Store::read`]
+    /// gives; `None` when it does not exist.
+    pub fn read_keys(&self) -> Result<Option<crate::model::SecurityFile>> {
+        let Some(bytes) = self.read_bytes()? else {
+            return Ok(None);
+        };
+        let (model, deprecated) = Document::load_keys(&self.path, into_text(&self.path, bytes)?)?;
+        for p in deprecated {
+            let path = self.path.display();
+            (self.warn)(&format!(
+                "warning: {path}:{}:{}: {}",
+                p.line, p.col, p.message
+            ));
+        }
+        Ok(Some(model))
+    }
+
     /// Locks, reads, lets `plan` say what to change, and writes it, proven, atomically.
     pub fn update<T>(
         &self,

@@ -122,9 +122,8 @@ pub(crate) fn read(path: &Path) -> Result<(SecurityFile, Vec<String>), LoadError
     };
     let links = place.stat().ok().flatten().map_or(1, |s| s.st_nlink);
     let text = crate::store::into_text(path, bytes).map_err(fail)?;
-    let doc = Document::load(path, text).map_err(fail)?;
-    let mut warnings: Vec<String> = doc
-        .deprecated()
+    let (model, deprecated) = Document::load_keys(path, text).map_err(fail)?;
+    let mut warnings: Vec<String> = deprecated
         .iter()
         .map(|p| format!("{}:{}:{}: {}", path.display(), p.line, p.col, p.message))
         .collect();
@@ -134,19 +133,19 @@ pub(crate) fn read(path: &Path) -> Result<(SecurityFile, Vec<String>), LoadError
             path.display()
         ));
     }
-    Ok((doc.model, warnings))
+    Ok((model, warnings))
 }
 
 /// security.yml text, as [`read`] would take it from a file named `security.yml`.
 pub(crate) fn parse(text: &str) -> Result<(SecurityFile, Vec<String>), LoadError> {
     let path = Path::new("security.yml");
-    let doc = Document::load(path, text.to_string()).map_err(|e| LoadError::from_error(e, path))?;
-    let warnings = doc
-        .deprecated()
+    let (model, deprecated) =
+        Document::load_keys(path, text.to_string()).map_err(|e| LoadError::from_error(e, path))?;
+    let warnings = deprecated
         .iter()
         .map(|p| format!("{}:{}:{}: {}", path.display(), p.line, p.col, p.message))
         .collect();
-    Ok((doc.model, warnings))
+    Ok((model, warnings))
 }
 
 #[cfg(test)]

@@ -220,7 +220,7 @@ pub fn shared_secrets(file: &SecurityFile) -> std::collections::HashMap<&str, Ve
 /// Whether two of the file's hashes (current or old, of one key or two) may be the same:
 /// false when no two begin with the same 8 bytes. A set of 8-byte prefixes is a quarter of
 /// the [`Index`]'s memory and quicker to fill; the index is built only when this is true.
-fn may_share(file: &SecurityFile) -> bool {
+pub(crate) fn may_share(file: &SecurityFile) -> bool {
     let mut seen: rustc_hash::FxHashSet<u64> =
         rustc_hash::FxHashSet::with_capacity_and_hasher(file.keys.len(), Default::default());
     file.keys.iter().flat_map(hashes).any(|(h, _)| {

@@ -128,19 +128,24 @@ pub(crate) fn run(ctx: &Context, args: ListArgs) -> Result<()> {
         return all_tenants(ctx, &filter, args.names, args.missing_ok);
     }
     let store = ctx.store()?;
-    let doc = if args.missing_ok {
-        store.read()?
+    // The keys alone: no layout for edits, and no text kept while the listing is made.
+    let (model, missing) = if args.missing_ok {
+        match store.read_keys()? {
+            Some(model) => (model, false),
+            None => (crate::document::Document::empty(store.path()).model, true),
+        }
     } else {
-        ctx.read_existing(&store).map_err(|e| match e {
+        let model = ctx.read_existing_keys(&store).map_err(|e| match e {
             crate::Error::MissingFile { path, message } => crate::Error::MissingFile {
                 path,
                 message: format!("{message} (`list --missing-ok` lists a missing file as empty)"),
             },
             other => other,
-        })?
+        })?;
+        (model, false)
     };
     let usage = store.usage_or_warn();
-    let (keys, shared) = filter.select(&doc.model, &usage);
+    let (keys, shared) = filter.select(&model, &usage);
     if let Some(warning) = crate::view::shared_warning(
         keys.iter()
             .map(|k| (k.name.as_str(), shared_of(&shared, &k.name))),
@@ -157,12 +162,12 @@ pub(crate) fn run(ctx: &Context, args: ListArgs) -> Result<()> {
         out.write_all(text.as_bytes()).map_err(stdout_error)?;
     } else if ctx.is_table() {
         if keys.is_empty() {
-            ctx.say(if doc.missing {
+            ctx.say(if missing {
                 format!(
                     "No keys: {} does not exist yet; `tokenctl create NAME` creates it.",
                     store.path().display()
                 )
-            } else if doc.model.keys.is_empty() {
+            } else if model.keys.is_empty() {
                 "No keys yet: create one with `tokenctl create NAME`.".into()
             } else {
                 "No keys match.".into()
@@ -220,7 +225,7 @@ pub(crate) fn run(ctx: &Context, args: ListArgs) -> Result<()> {
         write_data(&mut out, ctx.format, &views)?;
     }
     crate::cli::context::leak_at_exit((keys, shared));
-    crate::cli::context::leak_at_exit(doc);
+    crate::cli::context::leak_at_exit(model);
     Ok(())
 }
 

@@ -51,7 +51,7 @@ pub(crate) fn run(ctx: &Context, args: VerifyArgs) -> Result<()> {
     };
     let store = ctx.store()?;
     // A missing file fails before anything is read: "unknown token" would hide a typo.
-    let model = ctx.read_existing(&store)?.model;
+    let model = ctx.read_existing_keys(&store)?;
     let input = read_input()?;
     let now = ctx.clock.now();
     let mut hint = None;

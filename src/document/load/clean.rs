@@ -27,10 +27,21 @@ use crate::yaml::{self, BUDGET_FLOOR, BUDGET_RATIO, Node};
 
 /// The model and layout of `text`, or `None` when the full path must read it.
 pub(crate) fn load(text: &str) -> Option<(SecurityFile, Layout)> {
+    read(text, true)
+}
+
+/// The model of `text` alone (no layout of its entries, which only an edit needs), or
+/// `None` when the full path must read it.
+pub(crate) fn load_keys(text: &str) -> Option<SecurityFile> {
+    read(text, false).map(|(model, _)| model)
+}
+
+fn read(text: &str, layout: bool) -> Option<(SecurityFile, Layout)> {
     if !plain_text(text) {
         return None;
     }
     let mut c = Clean::at(text, 0, memchr::memchr(b'?', text.as_bytes()).is_some())?;
+    c.layout = layout;
     let loaded = c.file()?;
     // The full path's tree would have been refused past its budget (yaml::Budget): so is this.
     let budget = text.len().saturating_mul(BUDGET_RATIO).max(BUDGET_FLOOR);
@@ -79,6 +90,9 @@ struct Clean<'a> {
     items: Vec<Scalar<'a>>,
     /// The fields of the definition being read (a buffer reused for every definition).
     fields: Vec<FieldLayout>,
+    /// Keep each definition's layout (a load for an edit); a reader of the keys alone keeps
+    /// none.
+    layout: bool,
     /// Keep each definition's fields in its layout (when reading one again, [`fields_at`]);
     /// a load leaves them to be read again when an edit needs them.
     keep_fields: bool,
@@ -553,7 +567,9 @@ impl<'a> Clean<'a> {
         {
             let (key, entry) = self.entry(l)?;
             end = entry.value_end_raw;
-            entries.push(entry.layout);
+            if self.layout {
+                entries.push(entry.layout);
+            }
             keys.push(key);
         }
         Some(end)
@@ -565,7 +581,7 @@ impl<'a> Clean<'a> {
     /// accepts).
     fn split_points(&self, first: Line, indent: usize) -> Vec<usize> {
         const SPLIT_FROM: usize = 256 << 10;
-        const CHUNKS: usize = 8;
+        const CHUNKS: usize = 16;
         let b = self.b;
         let len = b.len() - first.start;
         if len < SPLIT_FROM {
@@ -601,7 +617,7 @@ impl<'a> Clean<'a> {
         keys: &mut Vec<ApiKey>,
         entries: &mut Vec<EntryLayout>,
     ) -> Option<usize> {
-        let (text, has_question) = (self.text, self.has_question);
+        let (text, has_question, layout) = (self.text, self.has_question, self.layout);
         let per_chunk = most / (splits.len() + 1) + 1;
         std::thread::scope(|scope| {
             // One chunk ahead at most: what waits here is held twice.
@@ -610,6 +626,7 @@ impl<'a> Clean<'a> {
                 for i in (1..=splits.len()).step_by(2) {
                     let read = (|| {
                         let mut c = Clean::at(text, splits[i - 1], has_question)?;
+                        c.layout = layout;
                         let chunk = Chunk::read(&mut c, indent, splits.get(i).copied(), per_chunk)?;
                         Some((c, chunk))
                     })();
@@ -625,9 +642,9 @@ impl<'a> Clean<'a> {
                 let stop = splits.get(i).copied();
                 if i % 2 == 0 {
                     let mut chunk_end = None;
-                    let before = entries.len();
+                    let before = keys.len();
                     let e = self.entries(indent, stop, keys, entries)?;
-                    if entries.len() > before {
+                    if keys.len() > before {
                         chunk_end = Some(e);
                     }
                     end = chunk_end.unwrap_or(end);
@@ -665,6 +682,7 @@ impl<'a> Clean<'a> {
             nodes: 0,
             items: Vec::new(),
             fields: Vec::new(),
+            layout: true,
             keep_fields: false,
             has_question,
         };
@@ -823,7 +841,7 @@ impl Chunk {
         let mut entries = Vec::with_capacity(most);
         let end = c.entries(indent, stop, &mut keys, &mut entries)?;
         Some(Chunk {
-            end: (!entries.is_empty()).then_some(end),
+            end: (!keys.is_empty()).then_some(end),
             keys,
             entries,
         })

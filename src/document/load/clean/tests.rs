@@ -22,6 +22,12 @@ fn agrees(text: &str) -> bool {
     };
     // The fields it leaves to be read when an edit needs them, read as an edit reads them.
     let layout = layout.with_fields_kept(text);
+    // A reader of the keys alone reads the same keys.
+    assert_eq!(
+        format!("{:?}", super::load_keys(text)),
+        format!("{:?}", Some(&model)),
+        "the keys alone differ:\n{text}"
+    );
     let Some((full_model, full_layout, problems)) = full(text) else {
         panic!("the full path refuses a file the one pass accepted:\n{text}");
     };
