@@ -131,8 +131,25 @@ pub(crate) fn run(ctx: &Context, args: ApplyArgs) -> Result<()> {
                 Ok(hash)
             })?;
             // Applying the same desired state again must find nothing to do; the store then
-            // proves the new text reads as this model.
-            verify_idempotent(&doc.intended(&edit)?, &desired, args.prune, now)?;
+            // proves the new text reads as this model. Only the desired keys are planned
+            // again (the others are not copied): with --prune, each other key must be one
+            // the edit deletes.
+            let named: rustc_hash::FxHashSet<&str> =
+                desired.keys.iter().map(|k| k.name.as_str()).collect();
+            let after = doc.intended_of(&edit, |n| named.contains(n))?;
+            if args.prune {
+                let removed: rustc_hash::FxHashSet<&str> =
+                    edit.remove.iter().map(String::as_str).collect();
+                if let Some(k) = doc.model.keys.iter().find(|k| {
+                    !named.contains(k.name.as_str()) && !removed.contains(k.name.as_str())
+                }) {
+                    return Err(Error::Other(format!(
+                        "internal error: the edit did not come out as planned (key '{}' would still need a delete); nothing was written",
+                        k.name
+                    )));
+                }
+            }
+            verify_idempotent(&after, &desired, args.prune, now)?;
             Ok((edit, (plan, secrets)))
         },
         // Secrets (or the report that holds them) go out before the file is replaced.
