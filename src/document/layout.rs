@@ -100,10 +100,10 @@ pub(crate) struct EntryLayout {
     flow: bool,
     /// The definition's last node is a block scalar (text after it may join it).
     ends_in_block_scalar: bool,
-    fields: Box<[FieldLayout]>,
-    /// The fields are not kept: they are read again from the text when an edit needs them
-    /// (the one-pass loader's block entries; see [`EntryLayout::fields`]).
-    lazy: bool,
+    /// `None`: the fields are not kept; they are read again from the text when an edit needs
+    /// them (the one-pass loader's block entries; see [`EntryLayout::fields`]). One word
+    /// (a pointer to the slice) rather than a slice's two: 0.8 MB less at 100,000 entries.
+    fields: Option<Box<Box<[FieldLayout]>>>,
 }
 
 /// Where one field of an entry is, kept as small as [`EntryLayout`] (see there).
@@ -154,8 +154,7 @@ impl EntryLayout {
             value_end: pos(value.end),
             flow: false,
             ends_in_block_scalar,
-            fields: Box::default(),
-            lazy: false,
+            fields: Some(Box::default()),
         }
     }
 
@@ -164,14 +163,13 @@ impl EntryLayout {
     /// reads).
     pub(crate) fn set_fields_lazy(&mut self) {
         self.flow = false;
-        self.fields = Box::default();
-        self.lazy = true;
+        self.fields = None;
     }
 
     /// The definition is a mapping (`flow`: written `{...}`) of these fields, in file order.
     pub(crate) fn set_fields(&mut self, flow: bool, fields: Vec<FieldLayout>) {
         self.flow = flow;
-        self.fields = fields.into_boxed_slice();
+        self.fields = Some(Box::new(fields.into_boxed_slice()));
     }
 
     pub(crate) fn key_start(&self) -> usize {
@@ -202,8 +200,8 @@ impl EntryLayout {
     /// The definition's fields, in file order; `text` is the text the layout describes
     /// (where they are read again from when they were not kept).
     pub(crate) fn fields(&self, text: &str) -> Cow<'_, [FieldLayout]> {
-        if !self.lazy {
-            return Cow::Borrowed(&self.fields);
+        if let Some(fields) = &self.fields {
+            return Cow::Borrowed(fields);
         }
         // The one-pass loader read this entry at load, from this text; it reads it the same
         // again. Should it not, the edit sees no fields and its proof refuses the write.
@@ -214,7 +212,7 @@ impl EntryLayout {
 
     /// The fields kept (none when they are read again from the text).
     pub(crate) fn into_fields(self) -> Vec<FieldLayout> {
-        self.fields.into_vec()
+        self.fields.map(|f| f.into_vec()).unwrap_or_default()
     }
 }
 
@@ -286,8 +284,7 @@ impl Layout {
     pub(crate) fn with_fields_kept(mut self, text: &str) -> Layout {
         for e in &mut self.entries {
             let fields = e.fields(text).into_owned();
-            e.fields = fields.into_boxed_slice();
-            e.lazy = false;
+            e.fields = Some(Box::new(fields.into_boxed_slice()));
         }
         self
     }
@@ -328,7 +325,7 @@ impl Layout {
             e.value_start += by32;
             e.content_start += by32;
             e.value_end += by32;
-            for f in &mut e.fields {
+            for f in e.fields.iter_mut().flat_map(|f| f.iter_mut()) {
                 f.key_start += by32;
                 f.key_end += by32;
                 f.value_start += by32;
@@ -405,7 +402,7 @@ mod tests {
             size_of::<FieldLayout>()
         );
         assert!(
-            size_of::<EntryLayout>() <= 40,
+            size_of::<EntryLayout>() <= 32,
             "{}",
             size_of::<EntryLayout>()
         );
