@@ -275,31 +275,26 @@ impl<'a> Clean<'a> {
     /// stops at `,` and `]`).
     fn scalar(&mut self, v: usize, le: usize, flow: bool) -> Option<Scalar<'a>> {
         let b = self.b;
-        let s = match b[v] {
+        // A quoted scalar ends at its closing quote; one with an escape (`\` or `''`) is the
+        // full path's.
+        let close = match b[v] {
             b'"' => {
                 let i = v + 1 + memchr::memchr2(b'"', b'\\', &b[v + 1..le])?;
-                if b[i] == b'\\' {
-                    return None;
-                }
-                Scalar {
-                    start: v,
-                    end: i + 1,
-                    value: &self.text[v + 1..i],
-                    plain: false,
-                }
+                (b[i] == b'"').then_some(i)?
             }
             b'\'' => {
                 let i = v + 1 + memchr::memchr(b'\'', &b[v + 1..le])?;
-                if b.get(i + 1) == Some(&b'\'') && i + 1 < le {
-                    return None;
-                }
-                Scalar {
-                    start: v,
-                    end: i + 1,
-                    value: &self.text[v + 1..i],
-                    plain: false,
-                }
+                (i + 1 >= le || b[i + 1] != b'\'').then_some(i)?
             }
+            _ => 0,
+        };
+        let s = match b[v] {
+            b'"' | b'\'' => Scalar {
+                start: v,
+                end: close + 1,
+                value: &self.text[v + 1..close],
+                plain: false,
+            },
             _ => {
                 let end = plain_end(b, v, le, flow)?;
                 Scalar {
