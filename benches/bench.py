@@ -615,7 +615,10 @@ def issue25(results, mem100, load, binary):
 def load_table(load, source):
     rows = ["### Verifier::load against reading and hashing the file", "",
             f"benches/load.rs (`cargo bench --bench load`), the library of {source}; interleaved "
-            "rounds, medians; (a) `std::fs::read` + `Sha256::digest`, (b) `Verifier::load`.", "",
+            "rounds, medians; (a) `std::fs::read` + `Sha256::digest`, (b) `Verifier::load`, with "
+            "mimalloc, the allocator of the tokenctl binary and so of the `serve` gate that "
+            "reloads (`cargo bench --bench load --no-default-features` measures the system "
+            "allocator, as a library user who keeps it gets).", "",
             "| keys | file MB | rounds | read + SHA-256 ms | Verifier::load ms | ratio |",
             "| ---: | ---: | ---: | ---: | ---: | ---: |"]
     for r in load:

@@ -25,6 +25,20 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use sha2::Digest;
+
+/// The allocator the tokenctl binary, and so its `serve` gate, runs with: what a reload there
+/// costs. Built without the `cli` feature (`--no-default-features`), the bench measures the
+/// system allocator, as a library user who keeps it gets.
+#[cfg(feature = "cli")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// Which allocator the figures are with (printed beside them).
+const ALLOCATOR_NAME: &str = if cfg!(feature = "cli") {
+    "mimalloc, as the tokenctl binary and `serve` run"
+} else {
+    "the system allocator (built without the cli feature)"
+};
 use tokenctl::verify::Verifier;
 
 struct Input {
@@ -126,6 +140,7 @@ fn main() {
     if !tsv {
         println!("## Verifier::load against reading and hashing the file\n");
         println!("Machine: {}.\n", machine());
+        println!("Allocator: {ALLOCATOR_NAME}.\n");
         println!(
             "Command: `cargo bench --bench load -- {}`; {rounds} interleaved rounds, medians.\n",
             args.join(" ")

@@ -25,6 +25,11 @@ use crate::token::TokenHash;
 use crate::yaml::fast::{is_dash, key_end, plain_end, plain_text, rest_is_comment};
 use crate::yaml::{self, BUDGET_FLOOR, BUDGET_RATIO, Node};
 
+/// A list longer than this goes to the full path (whose budget refuses a file of tiny
+/// items): no list of a key holds so many, and the one pass holds a list's items while it
+/// reads them.
+const MAX_ITEMS: usize = 4096;
+
 /// The model and layout of `text`, or `None` when the full path must read it.
 pub(crate) fn load(text: &str) -> Option<(SecurityFile, Layout)> {
     read(text, true)
@@ -360,6 +365,9 @@ impl<'a> Clean<'a> {
                 break;
             }
             let s = self.scalar(i, le, true)?;
+            if self.items.len() >= MAX_ITEMS {
+                return None;
+            }
             self.items.push(s);
             i = s.end;
             while i < le && b[i] == b' ' {
@@ -413,6 +421,9 @@ impl<'a> Clean<'a> {
             }
             if indentless && self.items.is_empty() {
                 start = s.start;
+            }
+            if self.items.len() >= MAX_ITEMS {
+                return None;
             }
             end = s.end;
             self.items.push(s);

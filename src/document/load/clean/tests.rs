@@ -549,3 +549,15 @@ fn a_file_read_in_chunks_reads_as_one() {
     let dup = text.replacen("svc-001200:", "svc-000001:", 1);
     assert!(clean(&dup).is_none());
 }
+
+/// A list longer than any key's goes to the full path: the one pass holds a list's items
+/// while it reads them, and a file of millions of tiny items is the full path's to refuse.
+#[test]
+fn a_very_long_list_is_the_full_paths() {
+    let hash = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    let items = vec!["dns:read"; super::MAX_ITEMS + 1].join(", ");
+    let text = format!("apiKeys:\n  ci:\n    permissions: [{items}]\n    hash: {hash}\n");
+    assert!(clean(&text).is_none());
+    let text = format!("apiKeys:\n  ci:\n    permissions: [dns:read]\n    hash: {hash}\n");
+    assert!(agrees(&text));
+}
