@@ -207,36 +207,20 @@ fn changed_characters(old: &Document, changed: &str) -> Result<()> {
 /// `after[a..b_new]`. Cut on character boundaries. (Compared a block at a time: slices
 /// compare with memcmp, a byte-at-a-time loop over a large file does not.)
 pub(super) fn diff_range(before: &str, after: &str) -> (usize, usize, usize) {
-    const BLOCK: usize = 256;
     let (x, y) = (before.as_bytes(), after.as_bytes());
-    let shortest = x.len().min(y.len());
-    let mut p = 0;
-    while p + BLOCK <= shortest && x[p..p + BLOCK] == y[p..p + BLOCK] {
-        p += BLOCK;
-    }
-    while p < shortest && x[p] == y[p] {
-        p += 1;
-    }
+    let mut p = common_prefix(x, y);
     while !before.is_char_boundary(p) || !after.is_char_boundary(p) {
         p -= 1;
     }
-    let max_s = shortest - p;
-    let mut s = 0;
-    while s + BLOCK <= max_s
-        && x[x.len() - s - BLOCK..x.len() - s] == y[y.len() - s - BLOCK..y.len() - s]
-    {
-        s += BLOCK;
-    }
-    while s < max_s && x[x.len() - 1 - s] == y[y.len() - 1 - s] {
-        s += 1;
-    }
+    let mut s = common_suffix(&x[p..], &y[p..]);
     while !before.is_char_boundary(x.len() - s) || !after.is_char_boundary(y.len() - s) {
         s -= 1;
     }
     (p, x.len() - s, y.len() - s)
 }
 
-/// How many bytes `x` and `y` start with alike (a block at a time, as in [`diff_range`]).
+/// How many bytes `x` and `y` start with alike, a block at a time: slices compare with
+/// memcmp, a byte-at-a-time loop over a large file does not.
 fn common_prefix(x: &[u8], y: &[u8]) -> usize {
     const BLOCK: usize = 256;
     let shortest = x.len().min(y.len());
