@@ -20,9 +20,11 @@
 //! What each returns is dropped after the clock stops (a reload frees the old state
 //! later, on its own time). Figures are the medians over rounds and their ratio.
 
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
+use support::{security_yml, thousands};
 
 use sha2::Digest;
 
@@ -209,56 +211,10 @@ impl Lcg {
     }
 }
 
-/// benches/bench.py's generated file of `n` keys.
-fn security_yml(n: usize) -> String {
-    let benches = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("benches");
-    let out = Command::new("python3")
-        .current_dir(&benches)
-        .args([
-            "-c",
-            &format!("import bench, sys; sys.stdout.write(bench.security_yml({n}))"),
-        ])
-        .output()
-        .expect("python3 runs benches/bench.py's generator");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn thousands(n: usize) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 fn machine() -> String {
-    let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
-    let model = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|c| {
-            c.lines().find_map(|l| {
-                l.strip_prefix("model name")
-                    .map(|m| m.trim_start_matches([' ', '\t', ':']).to_string())
-            })
-        })
-        .unwrap_or_default();
-    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
-    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     format!(
-        "{cpus} CPUs ({model}), Linux {}, load average {}",
-        kernel.trim(),
-        load.split_whitespace()
-            .take(3)
-            .collect::<Vec<_>>()
-            .join(" ")
+        "{}, load average {}",
+        support::cpus_and_kernel(),
+        support::load_average(3)
     )
 }

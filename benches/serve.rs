@@ -31,10 +31,13 @@
 //! write floor (throughput: POSTs queue on the file's lock, as writes must). The server and
 //! the clients share the machine's cores.
 
+mod support;
+
 use std::io::{BufRead, BufReader, Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+use support::{security_yml, thousands};
 
 /// The admin key's token: of tokenctl's form, with its check digits.
 fn admin() -> String {
@@ -319,25 +322,6 @@ fn client() -> ureq::Agent {
     )
 }
 
-/// benches/bench.py's generated file of `n` keys.
-fn security_yml(n: usize) -> String {
-    let benches = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("benches");
-    let out = Command::new("python3")
-        .current_dir(&benches)
-        .args([
-            "-c",
-            &format!("import bench, sys; sys.stdout.write(bench.security_yml({n}))"),
-        ])
-        .output()
-        .expect("python3 runs benches/bench.py's generator");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
 fn admin_entry() -> String {
     use sha2::Digest;
     format!(
@@ -347,34 +331,11 @@ fn admin_entry() -> String {
 }
 
 fn machine() -> String {
-    let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
-    let model = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|c| {
-            c.lines().find_map(|l| {
-                l.strip_prefix("model name")
-                    .map(|m| m.trim_start_matches([' ', '\t', ':']).to_string())
-            })
-        })
-        .unwrap_or_default();
-    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
-    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     let now = jiff::Timestamp::now().strftime("%Y-%m-%d %H:%M UTC");
+    let load = support::load_average(1);
     format!(
-        "{cpus} CPUs ({model}), Linux {}, load average {} at start, {now}",
-        kernel.trim(),
-        load.split_whitespace().next().unwrap_or("?")
+        "{}, load average {} at start, {now}",
+        support::cpus_and_kernel(),
+        if load.is_empty() { "?" } else { &load }
     )
-}
-
-fn thousands(n: usize) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
