@@ -326,40 +326,15 @@ impl<'a> Scanner<'a> {
 
     /// `[a, "b", c]` on one line.
     fn flow_seq(&self, open: usize, le: usize) -> Option<(Node<'a>, usize)> {
-        let b = self.bytes;
         let mut items = Vec::new();
-        let mut i = open + 1;
-        loop {
-            while i < le && b[i] == b' ' {
-                i += 1;
-            }
-            if i >= le {
-                return None;
-            }
-            if b[i] == b']' {
-                if !items.is_empty() {
-                    return None; // a trailing comma
-                }
-                break;
-            }
+        let end = flow_items(self.bytes, open, le, |i| {
             let (item, end) = self.scalar_at(i, le, true)?;
             items.push(item);
-            if self.over_budget.get() {
-                return None;
-            }
-            i = end;
-            while i < le && b[i] == b' ' {
-                i += 1;
-            }
-            match b.get(i).filter(|_| i < le)? {
-                b',' => i += 1,
-                b']' => break,
-                _ => return None,
-            }
-        }
-        let mut node = self.scalar(open, i + 1, Cow::Borrowed(""), ScalarStyle::Plain);
+            (!self.over_budget.get()).then_some(end)
+        })?;
+        let mut node = self.scalar(open, end, Cow::Borrowed(""), ScalarStyle::Plain);
         node.kind = Kind::Seq { items, flow: true };
-        Some((node, i + 1))
+        Some((node, end))
     }
 
     fn scalar(
@@ -602,6 +577,45 @@ pub(crate) fn plain_end(b: &[u8], v: usize, le: usize, flow: bool) -> Option<usi
         i += 1;
     }
     (end > v).then_some(end)
+}
+
+/// A flow list on one line, `[a, "b", c]`, opening at `open`: `item` reads the item starting
+/// at a position and says where it ends. `None` for what this path leaves to saphyr (a
+/// trailing comma, anything but `,` or `]` after an item, the line's end before `]`); else
+/// the position after `]`. (The one-pass loader reads its flow lists with it too.)
+pub(crate) fn flow_items(
+    b: &[u8],
+    open: usize,
+    le: usize,
+    mut item: impl FnMut(usize) -> Option<usize>,
+) -> Option<usize> {
+    let mut i = open + 1;
+    let mut any = false;
+    loop {
+        while i < le && b[i] == b' ' {
+            i += 1;
+        }
+        if i >= le {
+            return None;
+        }
+        if b[i] == b']' {
+            if any {
+                return None; // a trailing comma
+            }
+            break;
+        }
+        i = item(i)?;
+        any = true;
+        while i < le && b[i] == b' ' {
+            i += 1;
+        }
+        match b.get(i).filter(|_| i < le)? {
+            b',' => i += 1,
+            b']' => break,
+            _ => return None,
+        }
+    }
+    Some(i + 1)
 }
 
 /// Only spaces, then nothing or a comment (which must follow a space), up to the line's end.

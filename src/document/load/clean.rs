@@ -22,7 +22,7 @@ use crate::document::portable::plain_problem;
 use crate::model::{self, ApiKey, Field, SecurityFile};
 use crate::time::{GREGORIAN, parse_timestamp_old};
 use crate::token::TokenHash;
-use crate::yaml::fast::{is_dash, key_end, plain_end, plain_text, rest_is_comment};
+use crate::yaml::fast::{flow_items, is_dash, key_end, plain_end, plain_text, rest_is_comment};
 use crate::yaml::{self, BUDGET_FLOOR, BUDGET_RATIO, Node};
 
 /// A list longer than this goes to the full path (whose budget refuses a file of tiny
@@ -348,39 +348,17 @@ impl<'a> Clean<'a> {
 
     /// `[a, "b", c]` on one line; returns where it ends.
     fn flow_list(&mut self, open: usize, le: usize) -> Option<usize> {
-        let b = self.b;
         self.items.clear();
-        let mut i = open + 1;
-        loop {
-            while i < le && b[i] == b' ' {
-                i += 1;
-            }
-            if i >= le {
-                return None;
-            }
-            if b[i] == b']' {
-                if !self.items.is_empty() {
-                    return None; // a trailing comma
-                }
-                break;
-            }
+        let end = flow_items(self.b, open, le, |i| {
             let s = self.scalar(i, le, true)?;
             if self.items.len() >= MAX_ITEMS {
                 return None;
             }
             self.items.push(s);
-            i = s.end;
-            while i < le && b[i] == b' ' {
-                i += 1;
-            }
-            match b[..le].get(i)? {
-                b',' => i += 1,
-                b']' => break,
-                _ => return None,
-            }
-        }
+            Some(s.end)
+        })?;
         self.nodes += 1;
-        Some(i + 1)
+        Some(end)
     }
 
     /// A block list of scalars starting on the current line, under a key of a mapping at
