@@ -62,7 +62,7 @@ pub(crate) fn fields_at(text: &str, key_start: usize) -> Option<Vec<FieldLayout>
     c.keep_fields = true;
     let line = c.line.filter(|l| l.p == key_start)?;
     let (_, entry) = c.entry(line)?;
-    Some(entry.layout.into_fields())
+    Some(entry.into_fields())
 }
 
 /// A line with content: where it starts, its indentation, where its content starts and where
@@ -515,7 +515,7 @@ impl<'a> Clean<'a> {
         // comes, so no more than a chunk or two is ever held twice.
         let splits = self.split_points(first, indent);
         let end = if splits.is_empty() {
-            self.entries(indent, None, keys, &mut entries)?
+            self.entries(indent, None, keys, &mut entries)?.unwrap_or(0)
         } else {
             self.chunks(indent, &splits, most, keys, &mut entries)?
         };
@@ -536,23 +536,23 @@ impl<'a> Clean<'a> {
     }
 
     /// The definitions at `indent` from the current line on, up to the line starting at
-    /// `stop`; where the last one ends.
+    /// `stop`; where the last one ends (`None`: there was none).
     fn entries(
         &mut self,
         indent: usize,
         stop: Option<usize>,
         keys: &mut Vec<ApiKey>,
         entries: &mut Vec<EntryLayout>,
-    ) -> Option<usize> {
-        let mut end = 0;
+    ) -> Option<Option<usize>> {
+        let mut end = None;
         while let Some(l) = self
             .line
             .filter(|l| l.indent == indent && Some(l.start) != stop)
         {
             let (key, entry) = self.entry(l)?;
-            end = entry.value_end_raw;
+            end = Some(entry.value_end());
             if self.layout {
-                entries.push(entry.layout);
+                entries.push(entry);
             }
             keys.push(key);
         }
@@ -625,13 +625,7 @@ impl<'a> Clean<'a> {
             for i in 0..=splits.len() {
                 let stop = splits.get(i).copied();
                 if i % 2 == 0 {
-                    let mut chunk_end = None;
-                    let before = keys.len();
-                    let e = self.entries(indent, stop, keys, entries)?;
-                    if keys.len() > before {
-                        chunk_end = Some(e);
-                    }
-                    end = chunk_end.unwrap_or(end);
+                    end = self.entries(indent, stop, keys, entries)?.unwrap_or(end);
                 } else {
                     let (c, mut chunk) = rx.recv().ok()??;
                     keys.append(&mut chunk.keys);
@@ -675,7 +669,7 @@ impl<'a> Clean<'a> {
     }
 
     /// One definition: `name:` on `line`, then its fields one level deeper.
-    fn entry(&mut self, line: Line) -> Option<(ApiKey, Entry)> {
+    fn entry(&mut self, line: Line) -> Option<(ApiKey, EntryLayout)> {
         let b = self.b;
         let (name, colon) = self.key(line)?;
         if self.after_colon(colon, line)?.is_some() {
@@ -800,13 +794,7 @@ impl<'a> Clean<'a> {
             layout.set_fields_lazy();
         }
         self.fields = fields;
-        Some((
-            key,
-            Entry {
-                layout,
-                value_end_raw: end,
-            },
-        ))
+        Some((key, layout))
     }
 }
 
@@ -824,19 +812,8 @@ impl Chunk {
         let mut keys = Vec::with_capacity(most);
         let mut entries = Vec::with_capacity(most);
         let end = c.entries(indent, stop, &mut keys, &mut entries)?;
-        Some(Chunk {
-            end: (!keys.is_empty()).then_some(end),
-            keys,
-            entries,
-        })
+        Some(Chunk { keys, entries, end })
     }
-}
-
-/// One definition's layout, and where its mapping ends (before the name's end is taken
-/// into account).
-struct Entry {
-    layout: EntryLayout,
-    value_end_raw: usize,
 }
 
 #[cfg(test)]
