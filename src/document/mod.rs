@@ -34,6 +34,19 @@ pub struct Problem {
     pub message: String,
 }
 
+impl Problem {
+    /// `path:line:column: message`, the form every reader of a file says it in.
+    pub(crate) fn at(&self, path: &Path) -> String {
+        format!(
+            "{}:{}:{}: {}",
+            path.display(),
+            self.line,
+            self.col,
+            self.message
+        )
+    }
+}
+
 /// A loaded security.yml.
 #[derive(Debug, Clone)]
 pub struct Document {
@@ -199,15 +212,9 @@ impl Document {
     /// The deprecation warnings of a file being read (not written), each a whole line:
     /// `warning: path:line:column: message`.
     pub fn deprecation_warnings(&self) -> impl Iterator<Item = String> + '_ {
-        self.deprecated().iter().map(|p| {
-            format!(
-                "warning: {}:{}:{}: {}",
-                self.path.display(),
-                p.line,
-                p.col,
-                p.message
-            )
-        })
+        self.deprecated()
+            .iter()
+            .map(|p| format!("warning: {}", p.at(&self.path)))
     }
 
     /// The text with every lossless rewrite to portable security.yml made (`check --fix`),

@@ -228,11 +228,7 @@ impl Store {
         };
         let (model, deprecated) = Document::load_keys(&self.path, into_text(&self.path, bytes)?)?;
         for p in deprecated {
-            let path = self.path.display();
-            (self.warn)(&format!(
-                "warning: {path}:{}:{}: {}",
-                p.line, p.col, p.message
-            ));
+            (self.warn)(&format!("warning: {}", p.at(&self.path)));
         }
         Ok(Some(model))
     }

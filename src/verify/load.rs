@@ -123,10 +123,7 @@ pub(crate) fn read(path: &Path) -> Result<(SecurityFile, Vec<String>), LoadError
     let links = place.stat().ok().flatten().map_or(1, |s| s.st_nlink);
     let text = crate::store::into_text(path, bytes).map_err(fail)?;
     let (model, deprecated) = Document::load_keys(path, text).map_err(fail)?;
-    let mut warnings: Vec<String> = deprecated
-        .iter()
-        .map(|p| format!("{}:{}:{}: {}", path.display(), p.line, p.col, p.message))
-        .collect();
+    let mut warnings: Vec<String> = deprecated.iter().map(|p| p.at(path)).collect();
     if links > 1 {
         warnings.push(format!(
             "{} has {links} hard links; a write replaces only this name, and the others keep the old keys (a revoked key stays valid through them); make the other names symbolic links",
@@ -141,10 +138,7 @@ pub(crate) fn parse(text: &str) -> Result<(SecurityFile, Vec<String>), LoadError
     let path = Path::new("security.yml");
     let (model, deprecated) =
         Document::load_keys(path, text.to_string()).map_err(|e| LoadError::from_error(e, path))?;
-    let warnings = deprecated
-        .iter()
-        .map(|p| format!("{}:{}:{}: {}", path.display(), p.line, p.col, p.message))
-        .collect();
+    let warnings = deprecated.iter().map(|p| p.at(path)).collect();
     Ok((model, warnings))
 }
 
