@@ -67,10 +67,15 @@ pub(super) async fn authz(State(app): State<Arc<App>>, request: Request) -> Resp
         Err((tenant, e)) => (tenant, e.into_response()),
     };
     if let Some(m) = &app.metrics {
-        let reason = response
-            .extensions()
-            .get::<LogReason>()
-            .map_or("valid", |r| r.0);
+        let reason = match response.extensions().get::<LogReason>() {
+            Some(r) => r.0,
+            None => match response.status().as_u16() {
+                200 => "valid",
+                400 => "bad-request",
+                404 => "no-tenant",
+                _ => "error",
+            },
+        };
         m.authz(tenant.as_deref(), response.status(), reason, started.elapsed());
     }
     response
@@ -82,7 +87,14 @@ type Judgement = Result<(Option<String>, Response), (Option<String>, ApiError)>;
 async fn judge(app: &Arc<App>, parts: &http::request::Parts) -> Judgement {
     let fail = |tenant: Option<&str>, e: ApiError| Err((tenant.map(str::to_string), e));
     let Some((name, rest)) = target(&app.tenants, parts.uri.path()) else {
-        return fail(None, ApiError::no_tenant(""));
+        return fail(
+            None,
+            ApiError::new(
+                http::StatusCode::NOT_FOUND,
+                "not-found",
+                "name the tenant: /authz/{tenant}".into(),
+            ),
+        );
     };
     let tenant = match app.tenants.get(&name, app.lock_timeout) {
         Ok(t) => t,

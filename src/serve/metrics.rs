@@ -191,6 +191,8 @@ impl Metrics {
             .unwrap_or_default();
         self.loaded_at.get_or_create(&label).set(now.as_secs_f64());
         self.healthy.get_or_create(&label).set(1);
+        // Present at 0 from the first load, so that a rate over it has a start.
+        let _ = self.reload_errors.get_or_create(&label);
     }
 
     /// A tenant's file changed into one that does not load.
