@@ -228,10 +228,7 @@ async fn serve(config: Config) -> Result<()> {
 
 /// A listener on `address` (`flag` names the option that gave it), and the address it is
 /// bound to (with port 0, the port picked).
-fn bind(
-    address: &str,
-    flag: &str,
-) -> Result<(tokio::net::TcpListener, std::net::SocketAddr)> {
+fn bind(address: &str, flag: &str) -> Result<(tokio::net::TcpListener, std::net::SocketAddr)> {
     let listener = std::net::TcpListener::bind(address).map_err(|e| {
         Error::Usage(format!(
             "cannot listen on {address}: {e}; give another {flag} address (port 0 picks a free one)"
