@@ -384,7 +384,7 @@ impl Tenant {
                     let last = self.last_good.lock().unwrap_or_else(PoisonError::into_inner).clone();
                     super::log::say(match last {
                         Some(l) => format!(
-                            "WARNING: tenant '{}' does not load: {e}; the gate judges on the last version that loaded ({}) until it is fixed (the admin API answers 500)",
+                            "tenant '{}' does not load: {e}; WARNING: until it is fixed, the gate judges this tenant's requests on the last version that loaded ({}), and the admin API answers 500",
                             self.name, l.etag
                         ),
                         None => format!("tenant '{}' does not load: {e}", self.name),
