@@ -500,11 +500,12 @@ fn load(path: &Path, place: &Place) -> crate::Result<Loaded> {
         message: "no longer exists".into(),
     })?;
     let etag = format!("sha256:{}", crate::store::file_digest(&bytes));
-    let doc = Document::load(path, crate::store::into_text(path, bytes)?)?;
-    for warning in doc.deprecation_warnings() {
-        crate::text::print_warning(&warning);
+    // The keys alone: the server makes no edit, so it keeps no text and no layout.
+    let (model, deprecated) = Document::load_keys(path, crate::store::into_text(path, bytes)?)?;
+    for problem in deprecated {
+        crate::text::print_warning(&format!("warning: {}", problem.at(path)));
     }
-    let verifier = Verifier::new(doc.model);
+    let verifier = Verifier::new(model);
     let shared = verifier
         .shared_secrets()
         .into_iter()
