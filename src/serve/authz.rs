@@ -42,6 +42,12 @@ static KEY: HeaderName = HeaderName::from_static("x-tokenctl-key");
 static TENANT: HeaderName = HeaderName::from_static("x-tokenctl-tenant");
 static PERMISSIONS: HeaderName = HeaderName::from_static("x-tokenctl-permissions");
 static TRUNCATED: HeaderName = HeaderName::from_static("x-tokenctl-permissions-truncated");
+static FORWARDED_METHOD: HeaderName = HeaderName::from_static("x-forwarded-method");
+static FORWARDED_URI: HeaderName = HeaderName::from_static("x-forwarded-uri");
+static NEED_PERMISSION: HeaderName = HeaderName::from_static("x-tokenctl-permission");
+static NEED_RESOURCE: HeaderName = HeaderName::from_static("x-tokenctl-resource");
+static NEED_READ: HeaderName = HeaderName::from_static("x-tokenctl-read");
+static NEED_WRITE: HeaderName = HeaderName::from_static("x-tokenctl-write");
 
 /// What a request must hold beyond a working key, from the query or the `X-Tokenctl-*`
 /// headers.
@@ -101,12 +107,12 @@ async fn judge(app: &Arc<App>, parts: &http::request::Parts) -> Judgement {
             ),
         );
     };
-    let tenant = match app.tenants.get(&name, app.lock_timeout) {
+    let tenant = match app.tenants.get(name, app.lock_timeout) {
         Ok(t) => t,
         // An unknown tenant is no label of the metrics: its name is the client's choice.
         Err(e) => return fail(None, e),
     };
-    let name = Some(name.as_str());
+    let name = Some(name);
     let required = match required(parts.uri.query(), &parts.headers) {
         Ok(r) => r,
         Err(Misconfigured(why)) => {
@@ -120,14 +126,14 @@ async fn judge(app: &Arc<App>, parts: &http::request::Parts) -> Judgement {
             return fail(name, e);
         }
     };
-    let method = match one_header(&parts.headers, "x-forwarded-method") {
-        Ok(Some(m)) => m.to_string(),
-        Ok(None) => parts.method.to_string(),
+    let method = match one_header(&parts.headers, &FORWARDED_METHOD) {
+        Ok(Some(m)) => m,
+        Ok(None) => parts.method.as_str(),
         Err(e) => return fail(name, e),
     };
-    let path = match one_header(&parts.headers, "x-forwarded-uri") {
-        Ok(Some(uri)) => uri.split(['?', '#']).next().unwrap_or_default().to_string(),
-        Ok(None) => rest.unwrap_or_else(|| "/".to_string()),
+    let path = match one_header(&parts.headers, &FORWARDED_URI) {
+        Ok(Some(uri)) => uri.split(['?', '#']).next().unwrap_or_default(),
+        Ok(None) => rest.unwrap_or("/"),
         Err(e) => return fail(name, e),
     };
     let Some(peer) = parts.extensions.get::<Peer>() else {
@@ -157,7 +163,7 @@ async fn judge(app: &Arc<App>, parts: &http::request::Parts) -> Judgement {
     };
     let mut needed: Vec<&str> = required.permissions.iter().map(String::as_str).collect();
     if let Some((read, write)) = &required.by_method {
-        needed.push(if is_safe(&method) { read } else { write });
+        needed.push(if is_safe(method) { read } else { write });
     }
     let verifier = &judged.verifier;
     let outcome = verifier.verify(
@@ -165,7 +171,7 @@ async fn judge(app: &Arc<App>, parts: &http::request::Parts) -> Judgement {
         &Needs {
             permission: needed.first().copied(),
             ip: Some(ip),
-            path: Some(&path),
+            path: Some(path),
             resource: required.resource.as_deref(),
         },
         app.clock.now(),
@@ -194,26 +200,25 @@ async fn judge(app: &Arc<App>, parts: &http::request::Parts) -> Judgement {
 /// The tenant a gate URL names, and the rest of its path (as sent, percent-encoded), if any:
 /// `/authz/{tenant}[/{*path}]`, or with one file served, `/authz` alone for that file's
 /// tenant. `None` for any other path.
-fn target(tenants: &Tenants, path: &str) -> Option<(String, Option<String>)> {
+fn target<'p>(tenants: &'p Tenants, path: &'p str) -> Option<(&'p str, Option<&'p str>)> {
     let after = path.strip_prefix("/authz")?;
     if after.is_empty() {
         return match tenants {
-            Tenants::One(t) => Some((t.name.clone(), None)),
+            Tenants::One(t) => Some((&t.name, None)),
             Tenants::Root { .. } => None,
         };
     }
     let after = after.strip_prefix('/')?;
-    let (tenant, rest) = match after.find('/') {
-        Some(i) => (&after[..i], Some(after[i..].to_string())),
+    Some(match after.find('/') {
+        Some(i) => (&after[..i], Some(&after[i..])),
         None => (after, None),
-    };
-    Some((tenant.to_string(), rest))
+    })
 }
 
 /// A request's one value of header `name`: `None` when it has none; 400 when it has two (the
 /// recipes overwrite these headers, so two means a proxy that appends what the client sent)
 /// or one that is not ASCII text.
-fn one_header<'h>(headers: &'h HeaderMap, name: &str) -> Result<Option<&'h str>, ApiError> {
+fn one_header<'h>(headers: &'h HeaderMap, name: &HeaderName) -> Result<Option<&'h str>, ApiError> {
     let mut values = headers.get_all(name).iter();
     match (values.next(), values.next()) {
         (None, _) => Ok(None),
@@ -255,7 +260,8 @@ fn required(query: Option<&str>, headers: &HeaderMap) -> Result<Required, Miscon
                 "the query parameter {name:?} has no value"
             )));
         }
-        match name.as_str() {
+        let value = value.into_owned();
+        match &*name {
             "permission" => {
                 from_query.0 = true;
                 r.permissions.push(value);
@@ -280,7 +286,7 @@ fn required(query: Option<&str>, headers: &HeaderMap) -> Result<Required, Miscon
             }
         }
     }
-    let values = |name: &str| -> Result<Vec<String>, Misconfigured> {
+    let values = |name: &HeaderName| -> Result<Vec<String>, Misconfigured> {
         let mut out = Vec::new();
         for v in headers.get_all(name) {
             let text = v
@@ -301,7 +307,7 @@ fn required(query: Option<&str>, headers: &HeaderMap) -> Result<Required, Miscon
             "{name} is required both in the query and by a header: give it in one place"
         ))
     };
-    let permissions = values("x-tokenctl-permission")?;
+    let permissions = values(&NEED_PERMISSION)?;
     if !permissions.is_empty() {
         if from_query.0 {
             return Err(twice("permission"));
@@ -309,14 +315,9 @@ fn required(query: Option<&str>, headers: &HeaderMap) -> Result<Required, Miscon
         r.permissions = permissions;
     }
     for (header, slot, in_query, what) in [
-        (
-            "x-tokenctl-resource",
-            &mut r.resource,
-            from_query.1,
-            "resource",
-        ),
-        ("x-tokenctl-read", &mut read, from_query.2, "read"),
-        ("x-tokenctl-write", &mut write, from_query.3, "write"),
+        (&NEED_RESOURCE, &mut r.resource, from_query.1, "resource"),
+        (&NEED_READ, &mut read, from_query.2, "read"),
+        (&NEED_WRITE, &mut write, from_query.3, "write"),
     ] {
         let mut given = values(header)?;
         match given.len() {
@@ -339,11 +340,14 @@ fn required(query: Option<&str>, headers: &HeaderMap) -> Result<Required, Miscon
 }
 
 /// A query's name or value, `+` and percent-escapes decoded; `Err` when it is not UTF-8.
-fn decode(text: &str) -> Result<String, Misconfigured> {
+fn decode(text: &str) -> Result<std::borrow::Cow<'_, str>, Misconfigured> {
+    if !text.contains(['+', '%']) {
+        return Ok(text.into());
+    }
     let spaced = text.replace('+', " ");
     percent_encoding::percent_decode_str(&spaced)
         .decode_utf8()
-        .map(|c| c.into_owned())
+        .map(|c| c.into_owned().into())
         .map_err(|_| Misconfigured("the query is not UTF-8 once decoded".into()))
 }
 
