@@ -42,6 +42,7 @@ set edit:completion:arg-completer[tokenctl] = {|@words|
             cand apply 'Make the file''s keys match a desired-state file (declarative; for config management)'
             cand scan 'Find tokenctl secrets in files or stdin and say whose each is (never printing them)'
             cand schema 'Print the JSON Schema of security.yml (or of the desired state, or the API)'
+            cand export 'Print a Kubernetes Secret or ConfigMap holding the file byte for byte'
             cand serve 'Serve the tenant admin REST API over the same files'
             cand completions 'Print shell completions'
             cand man 'Print the man page (roff)'
@@ -287,6 +288,19 @@ set edit:completion:arg-completer[tokenctl] = {|@words|
             cand --lock-timeout 'How long to wait for another tokenctl''s lock on the file, e.g. 10s; units ms, s, m or min, h'
             cand --desired 'The schema of apply''s desired-state file instead of security.yml''s'
             cand --openapi 'The OpenAPI 3.1 document of `tokenctl serve`''s admin API instead'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'tokenctl;export'= {
+            cand --namespace 'The object''s namespace (metadata.namespace); none: kubectl''s current one'
+            cand --file 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)'
+            cand -t 'Tenant whose <root>/<tenant>/security.yml to use'
+            cand --tenant 'Tenant whose <root>/<tenant>/security.yml to use'
+            cand --root 'Folder holding one folder per tenant'
+            cand -o 'Output format for data on stdout'
+            cand --format 'Output format for data on stdout'
+            cand --color 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)'
+            cand --lock-timeout 'How long to wait for another tokenctl''s lock on the file, e.g. 10s; units ms, s, m or min, h'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
