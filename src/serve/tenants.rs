@@ -67,6 +67,18 @@ pub(super) struct Loaded {
     pub etag: String,
     /// Key -> the other keys sharing one of its secrets.
     pub shared: HashMap<String, Vec<String>>,
+    /// When it was read.
+    pub loaded_at: jiff::Timestamp,
+}
+
+/// What a tenant's file is now ([`Tenant::state`]).
+pub(super) enum State {
+    /// It loads: this version.
+    Current(Arc<Loaded>),
+    /// It does not load; this is the last version that did.
+    LastGood(Arc<Loaded>),
+    /// It does not load, and no version of it ever did while the server ran.
+    DoesNotLoad,
 }
 
 /// security.usage.yml as read.
@@ -447,6 +459,18 @@ impl Tenant {
         self: &Arc<Self>,
         fail_closed: bool,
     ) -> Result<Arc<Loaded>, ApiError> {
+        match self.state().await? {
+            State::Current(loaded) => Ok(loaded),
+            State::LastGood(_) | State::DoesNotLoad if fail_closed => Err(ApiError::invalid_file()),
+            State::LastGood(loaded) => Ok(loaded),
+            State::DoesNotLoad => Err(ApiError::invalid_file()),
+        }
+    }
+
+    /// The file as it is on disk now ([`Tenant::judged`] without its choice): the version
+    /// loaded from it, or, when it does not load, the last version that did, if any. 404 when
+    /// the tenant's file is gone.
+    pub(super) async fn state(self: &Arc<Self>) -> Result<State, ApiError> {
         let mut place = self
             .gate_place(false)?
             .ok_or_else(|| ApiError::no_tenant(&self.name))?;
@@ -478,16 +502,18 @@ impl Tenant {
                 }
             }
         };
-        match keys {
-            Ok(loaded) => Ok(loaded),
-            Err(_) if fail_closed => Err(ApiError::invalid_file()),
-            Err(_) => self
+        Ok(match keys {
+            Ok(loaded) => State::Current(loaded),
+            Err(_) => match self
                 .last_good
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .clone()
-                .ok_or_else(ApiError::invalid_file),
-        }
+            {
+                Some(loaded) => State::LastGood(loaded),
+                None => State::DoesNotLoad,
+            },
+        })
     }
 }
 
@@ -515,5 +541,6 @@ fn load(path: &Path, place: &Place) -> crate::Result<Loaded> {
         verifier,
         etag,
         shared,
+        loaded_at: jiff::Timestamp::now(),
     })
 }
