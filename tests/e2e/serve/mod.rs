@@ -4,6 +4,7 @@
 mod caller;
 mod errors;
 mod example;
+mod metrics;
 mod proxy;
 mod service;
 mod table;
