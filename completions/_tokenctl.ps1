@@ -192,6 +192,7 @@ Register-ArgumentCompleter -Native -CommandName 'tokenctl' -ScriptBlock {
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format for data on stdout')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)')
             [CompletionResult]::new('--lock-timeout', '--lock-timeout', [CompletionResultType]::ParameterName, 'How long to wait for another tokenctl''s lock on the file, e.g. 10s; units ms, s, m or min, h')
+            [CompletionResult]::new('--end-grace', '--end-grace', [CompletionResultType]::ParameterName, 'End the grace period of an earlier rotation now: its old secrets stop working; the key keeps its current secret (none is made). Once `rollout status` says every server has the new hash')
             [CompletionResult]::new('--copy', '--copy', [CompletionResultType]::ParameterName, 'Also copy the secret to the clipboard; it is cleared after 45s (see --copy-for)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only the secret')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only the secret')

@@ -704,7 +704,7 @@ _tokenctl() {
             return 0
             ;;
         tokenctl__subcmd__rotate)
-            opts="-q -t -o -h --grace --copy --copy-for --quiet --if-unchanged --file-owner --file-group --file-mode --file --tenant --root --format --color --lock-timeout --help"
+            opts="-q -t -o -h --grace --end-grace --copy --copy-for --quiet --if-unchanged --file-owner --file-group --file-mode --file --tenant --root --format --color --lock-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

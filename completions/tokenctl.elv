@@ -183,6 +183,7 @@ set edit:completion:arg-completer[tokenctl] = {|@words|
             cand --format 'Output format for data on stdout'
             cand --color 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)'
             cand --lock-timeout 'How long to wait for another tokenctl''s lock on the file, e.g. 10s; units ms, s, m or min, h'
+            cand --end-grace 'End the grace period of an earlier rotation now: its old secrets stop working; the key keeps its current secret (none is made). Once `rollout status` says every server has the new hash'
             cand --copy 'Also copy the secret to the clipboard; it is cleared after 45s (see --copy-for)'
             cand -q 'Print only the secret'
             cand --quiet 'Print only the secret'

@@ -187,6 +187,7 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -l color -d 'W
 always\t''
 never\t''"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r -f
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -l end-grace -d 'End the grace period of an earlier rotation now: its old secrets stop working; the key keeps its current secret (none is made). Once `rollout status` says every server has the new hash'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -l copy -d 'Also copy the secret to the clipboard; it is cleared after 45s (see --copy-for)'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -s q -l quiet -d 'Print only the secret'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -s h -l help -d 'Print help (see more with \'--help\')'

@@ -211,6 +211,11 @@ pub struct RotateArgs {
     /// Keep the old secret valid this long, e.g. 24h; units y, mo, w, d, h, min, s, ms.
     #[arg(long, value_name = "DURATION", value_hint = ValueHint::Other, add = completion::durations())]
     pub grace: Option<String>,
+    /// End the grace period of an earlier rotation now: its old secrets stop working; the key
+    /// keeps its current secret (none is made). Once `rollout status` says every server has
+    /// the new hash.
+    #[arg(long, conflicts_with_all = ["grace", "copy", "copy_for", "quiet"])]
+    pub end_grace: bool,
     #[command(flatten)]
     pub out: SecretOutput,
     #[command(flatten)]
