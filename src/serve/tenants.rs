@@ -420,7 +420,8 @@ impl Tenant {
         Ok(keys)
     }
 
-    /// The folder of the file, opened once for the gate; `None` when there is no such file.
+    /// The folder of the file, opened once for the gate (unless a link leads to the file);
+    /// `None` when there is no such file.
     fn gate_place(&self, again: bool) -> Result<Option<Arc<Place>>, ApiError> {
         let mut held = self
             .gate_place
@@ -441,7 +442,13 @@ impl Tenant {
                 return Ok(None);
             }
         };
-        *held = Some(place.clone());
+        // Kept only when no link led to the file: behind a link (Kubernetes' `..data`, a
+        // deploy tool's `current`) the link itself may be swapped to another folder, which a
+        // handle on the folder it led to before would never see. Such a file's folder is
+        // opened again on every request, links and all, as the admin API's is.
+        if place.shown() == store.path() {
+            *held = Some(place.clone());
+        }
         Ok(Some(place))
     }
 
@@ -452,9 +459,11 @@ impl Tenant {
     /// unhealthy), or with `fail_closed` 500. 404 when the tenant's
     /// file is gone.
     ///
-    /// The folder's handle is kept: the file is never looked for by its path again, so a
-    /// link put in place of the folder later changes nothing. When the file is gone from
-    /// that folder, the folder is opened again once (a tenant moved back in place).
+    /// The folder's handle is kept when no link leads to the file: the file is never looked
+    /// for by its path again, so a link put in place of the folder later changes nothing.
+    /// When the file is gone from that folder, the folder is opened again once (a tenant
+    /// moved back in place). Behind a link (Kubernetes' `..data`), the folder is opened again,
+    /// links and all, on every request.
     pub(super) async fn judged(
         self: &Arc<Self>,
         fail_closed: bool,

@@ -4,6 +4,7 @@
 mod caller;
 mod errors;
 mod example;
+mod kubernetes;
 mod metrics;
 mod proxy;
 mod service;
