@@ -247,6 +247,7 @@ Register-ArgumentCompleter -Native -CommandName 'tokenctl' -ScriptBlock {
             [CompletionResult]::new('--lock-timeout', '--lock-timeout', [CompletionResultType]::ParameterName, 'How long to wait for another tokenctl''s lock on the file, e.g. 10s; units ms, s, m or min, h')
             [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Fail (exit 7) on warnings too')
             [CompletionResult]::new('--all-tenants', '--all-tenants', [CompletionResultType]::ParameterName, 'Check the security.yml of every tenant under --root')
+            [CompletionResult]::new('--k8s', '--k8s', [CompletionResultType]::ParameterName, 'The file is (or will be) mounted from a Kubernetes Secret or ConfigMap: warn as it nears their 1 MiB limit, and take a group-readable mode (defaultMode 0440) as right. Found by itself for a file behind a `..data` link, as the kubelet mounts one')
             [CompletionResult]::new('--fix', '--fix', [CompletionResultType]::ParameterName, 'First rewrite what lies outside portable security.yml and can be rewritten without changing what any YAML library reads (quotes, uppercase T/Z, no !!str, aliases expanded, `apiKeys: {}`), as a proven write; then check')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')

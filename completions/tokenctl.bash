@@ -193,7 +193,7 @@ _tokenctl() {
             return 0
             ;;
         tokenctl__subcmd__check)
-            opts="-t -o -h --warn-expiring --strict --all-tenants --fix --file --tenant --root --format --color --lock-timeout --help"
+            opts="-t -o -h --warn-expiring --strict --all-tenants --k8s --fix --file --tenant --root --format --color --lock-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -235,6 +235,7 @@ set edit:completion:arg-completer[tokenctl] = {|@words|
             cand --lock-timeout 'How long to wait for another tokenctl''s lock on the file, e.g. 10s; units ms, s, m or min, h'
             cand --strict 'Fail (exit 7) on warnings too'
             cand --all-tenants 'Check the security.yml of every tenant under --root'
+            cand --k8s 'The file is (or will be) mounted from a Kubernetes Secret or ConfigMap: warn as it nears their 1 MiB limit, and take a group-readable mode (defaultMode 0440) as right. Found by itself for a file behind a `..data` link, as the kubelet mounts one'
             cand --fix 'First rewrite what lies outside portable security.yml and can be rewritten without changing what any YAML library reads (quotes, uppercase T/Z, no !!str, aliases expanded, `apiKeys: {}`), as a proven write; then check'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'

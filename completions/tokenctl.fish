@@ -238,6 +238,7 @@ never\t''"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r -f
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -l strict -d 'Fail (exit 7) on warnings too'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -l all-tenants -d 'Check the security.yml of every tenant under --root'
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -l k8s -d 'The file is (or will be) mounted from a Kubernetes Secret or ConfigMap: warn as it nears their 1 MiB limit, and take a group-readable mode (defaultMode 0440) as right. Found by itself for a file behind a `..data` link, as the kubelet mounts one'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -l fix -d 'First rewrite what lies outside portable security.yml and can be rewritten without changing what any YAML library reads (quotes, uppercase T/Z, no !!str, aliases expanded, `apiKeys: {}`), as a proven write; then check'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -s f -l desired -d 'The desired-state file (`-` for stdin): `apiKeys:` of name -> fields, or name -> fields' -r -F

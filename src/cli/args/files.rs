@@ -38,6 +38,11 @@ pub struct CheckArgs {
     /// Check the security.yml of every tenant under --root.
     #[arg(long, conflicts_with = "path")]
     pub all_tenants: bool,
+    /// The file is (or will be) mounted from a Kubernetes Secret or ConfigMap: warn as it
+    /// nears their 1 MiB limit, and take a group-readable mode (defaultMode 0440) as right.
+    /// Found by itself for a file behind a `..data` link, as the kubelet mounts one.
+    #[arg(long)]
+    pub k8s: bool,
     /// First rewrite what lies outside portable security.yml and can be rewritten without
     /// changing what any YAML library reads (quotes, uppercase T/Z, no !!str, aliases
     /// expanded, `apiKeys: {}`), as a proven write; then check.
