@@ -32,7 +32,8 @@ complete -c tokenctl -n "__fish_tokenctl_needs_command" -l root -d 'Folder holdi
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t'A table fitted to the terminal (list drops or wraps columns when narrow)'
 wide\t'A table with every column, never narrowed'
 json\t''
-yaml\t''"
+yaml\t''
+markdown\t'Markdown, for a pull-request comment (`diff` only)'"
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -51,6 +52,7 @@ complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "check" -d 'Valida
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "apply" -d 'Make the file\'s keys match a desired-state file (declarative; for config management)'
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "scan" -d 'Find tokenctl secrets in files or stdin and say whose each is (never printing them)'
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "schema" -d 'Print the JSON Schema of security.yml (or of the desired state, or the API)'
+complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "diff" -d 'Show what changes between two versions of a file, key by key, and what widens'
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "export" -d 'Print a Kubernetes Secret or ConfigMap holding the file byte for byte'
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "serve" -d 'Serve the tenant admin REST API over the same files'
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "completions" -d 'Print shell completions'
@@ -72,7 +74,8 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l root -d 'Fo
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t'A table fitted to the terminal (list drops or wraps columns when narrow)'
 wide\t'A table with every column, never narrowed'
 json\t''
-yaml\t''"
+yaml\t''
+markdown\t'Markdown, for a pull-request comment (`diff` only)'"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -94,7 +97,8 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l root -d 'Fold
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t'A table fitted to the terminal (list drops or wraps columns when narrow)'
 wide\t'A table with every column, never narrowed'
 json\t''
-yaml\t''"
+yaml\t''
+markdown\t'Markdown, for a pull-request comment (`diff` only)'"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -113,7 +117,8 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand show" -l root -d 'Fold
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand show" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t'A table fitted to the terminal (list drops or wraps columns when narrow)'
 wide\t'A table with every column, never narrowed'
 json\t''
-yaml\t''"
+yaml\t''
+markdown\t'Markdown, for a pull-request comment (`diff` only)'"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand show" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -139,7 +144,8 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l root -d 'Fo
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t'A table fitted to the terminal (list drops or wraps columns when narrow)'
 wide\t'A table with every column, never narrowed'
 json\t''
-yaml\t''"
+yaml\t''
+markdown\t'Markdown, for a pull-request comment (`diff` only)'"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -161,7 +167,8 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand delete" -l root -d 'Fo
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand delete" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t'A table fitted to the terminal (list drops or wraps columns when narrow)'
 wide\t'A table with every column, never narrowed'
 json\t''
-yaml\t''"
+yaml\t''
+markdown\t'Markdown, for a pull-request comment (`diff` only)'"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand delete" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -182,7 +189,8 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -l root -d 'Fo
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t'A table fitted to the terminal (list drops or wraps columns when narrow)'
 wide\t'A table with every column, never narrowed'
 json\t''
-yaml\t''"
+yaml\t''
+markdown\t'Markdown, for a pull-request comment (`diff` only)'"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -201,7 +209,8 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand rename" -l root -d 'Fo
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand rename" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t'A table fitted to the terminal (list drops or wraps columns when narrow)'
 wide\t'A table with every column, never narrowed'
 json\t''
-yaml\t''"
+yaml\t''
+markdown\t'Markdown, for a pull-request comment (`diff` only)'"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand rename" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -217,7 +226,8 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand verify" -l root -d 'Fo
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand verify" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t'A table fitted to the terminal (list drops or wraps columns when narrow)'
 wide\t'A table with every column, never narrowed'
 json\t''
-yaml\t''"
+yaml\t''
+markdown\t'Markdown, for a pull-request comment (`diff` only)'"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand verify" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -231,7 +241,8 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -l root -d 'Fol
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t'A table fitted to the terminal (list drops or wraps columns when narrow)'
 wide\t'A table with every column, never narrowed'
 json\t''
-yaml\t''"
+yaml\t''
+markdown\t'Markdown, for a pull-request comment (`diff` only)'"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -252,7 +263,8 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -l root -d 'Fol
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t'A table fitted to the terminal (list drops or wraps columns when narrow)'
 wide\t'A table with every column, never narrowed'
 json\t''
-yaml\t''"
+yaml\t''
+markdown\t'Markdown, for a pull-request comment (`diff` only)'"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -271,7 +283,8 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand scan" -l root -d 'Fold
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand scan" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t'A table fitted to the terminal (list drops or wraps columns when narrow)'
 wide\t'A table with every column, never narrowed'
 json\t''
-yaml\t''"
+yaml\t''
+markdown\t'Markdown, for a pull-request comment (`diff` only)'"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand scan" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -286,7 +299,8 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand schema" -l root -d 'Fo
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand schema" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t'A table fitted to the terminal (list drops or wraps columns when narrow)'
 wide\t'A table with every column, never narrowed'
 json\t''
-yaml\t''"
+yaml\t''
+markdown\t'Markdown, for a pull-request comment (`diff` only)'"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand schema" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -294,6 +308,23 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand schema" -l lock-timeou
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand schema" -l desired -d 'The schema of apply\'s desired-state file instead of security.yml\'s'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand schema" -l openapi -d 'The OpenAPI 3.1 document of `tokenctl serve`\'s admin API instead'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand schema" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand diff" -l git -d 'Compare the file as it is now with the file at this git revision (`git show REV:PATH` in the repository that holds it)' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand diff" -l fail-on -d 'Exit 11 when something widens access (a key added, a scope added, a restriction or an expiry lifted or loosened, a key enabled, a grace period given)' -r -f -a "widening\t'Something widens access'"
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand diff" -l file -d 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)' -r -F
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand diff" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand diff" -l root -d 'Folder holding one folder per tenant' -r -F
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand diff" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t'A table fitted to the terminal (list drops or wraps columns when narrow)'
+wide\t'A table with every column, never narrowed'
+json\t''
+yaml\t''
+markdown\t'Markdown, for a pull-request comment (`diff` only)'"
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand diff" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand diff" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r -f
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand diff" -l all-tenants -d 'With --git: every tenant\'s file under --root'
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand diff" -l exit-code -d 'Exit 11 when there is any change'
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand diff" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand export" -l namespace -d 'The object\'s namespace (metadata.namespace); none: kubectl\'s current one' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand export" -l file -d 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand export" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
@@ -301,7 +332,8 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand export" -l root -d 'Fo
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand export" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t'A table fitted to the terminal (list drops or wraps columns when narrow)'
 wide\t'A table with every column, never narrowed'
 json\t''
-yaml\t''"
+yaml\t''
+markdown\t'Markdown, for a pull-request comment (`diff` only)'"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand export" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -320,7 +352,8 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -l root -d 'Fol
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t'A table fitted to the terminal (list drops or wraps columns when narrow)'
 wide\t'A table with every column, never narrowed'
 json\t''
-yaml\t''"
+yaml\t''
+markdown\t'Markdown, for a pull-request comment (`diff` only)'"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -338,7 +371,8 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand completions" -l root -
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand completions" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t'A table fitted to the terminal (list drops or wraps columns when narrow)'
 wide\t'A table with every column, never narrowed'
 json\t''
-yaml\t''"
+yaml\t''
+markdown\t'Markdown, for a pull-request comment (`diff` only)'"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand completions" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -351,7 +385,8 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand man" -l root -d 'Folde
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand man" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t'A table fitted to the terminal (list drops or wraps columns when narrow)'
 wide\t'A table with every column, never narrowed'
 json\t''
-yaml\t''"
+yaml\t''
+markdown\t'Markdown, for a pull-request comment (`diff` only)'"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand man" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
 always\t''
 never\t''"

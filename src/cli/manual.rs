@@ -50,6 +50,10 @@ pub const EXIT_CODES: &[(u8, &str)] = &[
         "`scan` found a live or in-grace secret (with `--fail-on`: also unknown tokens, or any)",
     ),
     (
+        exit::DIFFERENCES,
+        "`diff --exit-code`: a change is present; `diff --fail-on widening`: one widens access",
+    ),
+    (
         exit::INTERRUPTED,
         "interrupted at a prompt; nothing written",
     ),

@@ -50,6 +50,13 @@ pub fn run(cli: Cli, launch: Launch) -> Result<()> {
     let serve = matches!(cli.command, Command::Serve(_));
     #[cfg(not(feature = "serve"))]
     let serve = false;
+    if cli.global.format == crate::cli::output::Format::Markdown
+        && !matches!(cli.command, Command::Diff(_))
+    {
+        return Err(crate::error::Error::Usage(
+            "--format markdown is for `diff` (a pull-request comment); use table, wide, json or yaml".into(),
+        ));
+    }
     let mut ctx = Context::for_command(&cli.global, serve)?;
     ctx.stdout_closed = launch.stdout_closed;
     match cli.command {
@@ -66,6 +73,7 @@ pub fn run(cli: Cli, launch: Launch) -> Result<()> {
         Command::Scan(a) => scan::run(&ctx, a),
         Command::Schema(a) => schema::run(a),
         Command::Export(a) => export::run(&ctx, a),
+        Command::Diff(a) => diff::run(&ctx, a),
         #[cfg(feature = "serve")]
         Command::Serve(a) => serve::run(&ctx, a),
         Command::Completions(a) => completions::completions(a),

@@ -12,6 +12,7 @@ mod clipboard;
 mod create;
 mod definition;
 mod delete;
+mod diff;
 mod docs;
 mod export;
 mod generated;

@@ -10,7 +10,8 @@ mod keys;
 mod serve;
 
 pub(crate) use files::{
-    ApplyArgs, CheckArgs, ExportArgs, ExportKind, FailOn, ScanArgs, SchemaArgs, VerifyArgs,
+    ApplyArgs, CheckArgs, DiffArgs, ExportArgs, ExportKind, FailOn, ScanArgs, SchemaArgs,
+    VerifyArgs,
 };
 pub(crate) use keys::{
     CreateArgs, DeleteArgs, KeyDefinition, ListArgs, RenameArgs, RotateArgs, ShowArgs, UpdateArgs,
@@ -332,6 +333,18 @@ pub enum Command {
         after_help = "Examples:\n  tokenctl schema > security.schema.json\n  tokenctl schema --desired > desired.schema.json\n  tokenctl schema --openapi > openapi.json"
     )]
     Schema(SchemaArgs),
+    /// Show what changes between two versions of a file, key by key, and what widens.
+    ///
+    /// Per key: added, removed, rotated, renamed (the same hash under a new name) or
+    /// changed, each field's change classified as widening (a scope added or made a
+    /// wildcard, a restriction or an expiry lifted or loosened, a key enabled, a grace
+    /// period given), narrowing or neutral; other tools' data is reported as changed, not
+    /// judged. Never a hash or a secret. --format json, or markdown for a pull-request
+    /// comment; --exit-code and --fail-on widening exit 11 for a CI check.
+    #[command(
+        after_help = "Examples:\n  tokenctl diff old/security.yml new/security.yml\n  tokenctl -t acme diff --git origin/main --format markdown > comment.md\n  tokenctl --root tenants diff --git HEAD~1 --all-tenants --fail-on widening"
+    )]
+    Diff(DiffArgs),
     /// Print a Kubernetes Secret or ConfigMap holding the file byte for byte.
     ///
     /// A deterministic manifest (the same bytes for the same file) for `kubectl apply -f -`

@@ -49,7 +49,7 @@ pub(crate) fn run(ctx: &Context, args: ExportArgs) -> Result<()> {
     };
     let out_text = match ctx.format {
         Format::Json => manifest.json(),
-        Format::Table | Format::Wide | Format::Yaml => manifest.yaml(),
+        Format::Table | Format::Wide | Format::Yaml | Format::Markdown => manifest.yaml(),
     };
     let mut out = crate::cli::output::data_out();
     out.write_all(out_text.as_bytes()).map_err(stdout_error)?;
