@@ -264,3 +264,85 @@ fn other_tools_data_is_reported_not_judged_and_a_broken_old_side_is_noted() {
         .success()
         .stderr_has("note: ");
 }
+
+/// The commands docs/REVIEW.md's CI jobs run, taken from the page, on a repository with
+/// several commits and two tenants: the markdown for the comment, then the check that fails
+/// while access widens.
+#[test]
+fn the_review_jobs_commands_run() {
+    let page =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/REVIEW.md"))
+            .unwrap();
+    let block = page
+        .split("The two commands the jobs run")
+        .nth(1)
+        .and_then(|rest| rest.split("```sh\n").nth(1))
+        .and_then(|b| b.split("```").next())
+        .expect("the page shows the jobs' commands");
+    let commands: Vec<&str> = block.lines().filter(|l| !l.is_empty()).collect();
+    assert_eq!(commands.len(), 2, "{block}");
+    for job in ["# .github/workflows/keys.yml", "# .gitlab-ci.yml"] {
+        let ci = page.split(job).nth(1).unwrap();
+        for c in &commands {
+            assert!(ci.contains(c), "{job} runs {c}");
+        }
+    }
+    let env = TestEnv::new();
+    env.create("ci", &["-p", "dns:read"]);
+    env.run(&[
+        "-t",
+        "beta",
+        "create",
+        "web",
+        "-p",
+        "x:y",
+        "-q",
+        "--new-tenant",
+    ])
+    .success();
+    let dir = repo(&env);
+    git(dir, &["update-ref", "refs/remotes/origin/main", "HEAD"]);
+    git(dir, &["checkout", "-q", "-b", "change"]);
+    env.run(&["update", "ci", "--add-permission", "dns:write"])
+        .success();
+    commit(dir, "widen acme");
+    env.run(&["-t", "beta", "update", "web", "--disable"])
+        .success();
+    commit(dir, "narrow beta");
+    let bin = Path::new(assert_cmd::cargo::cargo_bin!("tokenctl"))
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let run = |command: &str| {
+        let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+        Command::new("sh")
+            .args(["-c", command])
+            .current_dir(dir)
+            .env("PATH", path)
+            .env_remove("TOKENCTL_TENANT")
+            .env_remove("TOKENCTL_ROOT")
+            .env_remove("TOKENCTL_FILE")
+            .output()
+            .unwrap()
+    };
+    let markdown = run(commands[0]);
+    assert!(markdown.status.success(), "{markdown:?}");
+    let comment = std::fs::read_to_string(dir.join("tokenctl-diff.md")).unwrap();
+    assert!(
+        comment.contains("### tokenctl diff: tenant `acme`"),
+        "{comment}"
+    );
+    assert!(
+        comment.contains("### tokenctl diff: tenant `beta`"),
+        "{comment}"
+    );
+    assert!(comment.contains("**widens**"), "{comment}");
+    let check = run(commands[1]);
+    assert_eq!(check.status.code(), Some(11), "{check:?}");
+    // Once the widening is undone, the check passes, the narrowing notwithstanding.
+    env.run(&["update", "ci", "--remove-permission", "dns:write"])
+        .success();
+    commit(dir, "undo");
+    let check = run(commands[1]);
+    assert!(check.status.success(), "{check:?}");
+}
