@@ -393,7 +393,7 @@ fn gate_operation(err: &dyn Fn(&str) -> Value, unauthorized: &Value, tenant_404:
     let header = |name: &str, description: &str| json!({"name": name, "in": "header", "required": false, "description": description, "schema": {"type": "string"}});
     json!({
         "summary": "The gate: forward authentication for nginx, Traefik, Caddy and Envoy",
-        "description": "Judges the request a reverse proxy is about to pass on by docs/FORMAT.md's rule: the token from Authorization, the method from X-Forwarded-Method (else this request's), the path from X-Forwarded-Uri without its query (else the {path} part of this URL, else /), the client's address from the connection (with --trust-proxy, the last X-Forwarded-For entry). What is required comes from the query or the X-Tokenctl-* headers, never both; any other query parameter is answered 500. Any method; the body is ignored. Every answer carries Cache-Control: no-store.",
+        "description": "Judges the request a reverse proxy is about to pass on by docs/FORMAT.md's rule: the token from Authorization, the method from X-Forwarded-Method (read= and write= need it: without, 500), the path from X-Forwarded-Uri without its query (else the {path} part of this URL, else /), the client's address from the connection (with --trust-proxy, the last X-Forwarded-For entry). What is required comes from the query or the X-Tokenctl-* headers, never both; any other query parameter is answered 500. Any method; the body is ignored. Every answer carries Cache-Control: no-store.",
         "parameters": [
             query("permission", "A scope the key must hold; repeat for more (all are required).", true),
             query("resource", "The resource the key must be allowed on.", false),
