@@ -8,14 +8,37 @@ use super::state::App;
 use super::whoami::whoami;
 use axum::Router;
 use axum::body::Body;
-use axum::routing::{MethodRouter, get};
+use axum::routing::{MethodRouter, any, get};
 use http::{HeaderValue, Method, StatusCode, Uri, header};
 use std::sync::Arc;
 
-/// The routes.
-pub(super) fn router(app: Arc<App>) -> Router {
+/// The routes: `/healthz`, the gate's (`authz`) and the admin API's (`admin`).
+pub(super) fn router(app: Arc<App>, admin: bool, authz: bool) -> Router {
+    let mut router = Router::new().route("/healthz", only(get(healthz), "GET, HEAD"));
+    if authz {
+        // Any method: the gate judges the method the proxy forwards, whatever it asks with.
+        router = router
+            .route("/authz", any(super::authz::authz))
+            .route("/authz/{tenant}", any(super::authz::authz))
+            .route("/authz/{tenant}/{*path}", any(super::authz::authz));
+    }
+    if admin {
+        router = router.merge(admin_routes());
+    }
+    router
+        .fallback(|method: Method, uri: Uri| async move {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not-found",
+                format!("no route {method} {}; see /api/openapi.json", uri.path()),
+            )
+        })
+        .with_state(app)
+}
+
+/// The admin API's routes.
+fn admin_routes() -> Router<Arc<App>> {
     Router::new()
-        .route("/healthz", only(get(healthz), "GET, HEAD"))
         .route("/api/openapi.json", only(get(openapi), "GET, HEAD"))
         .route("/api/{tenant}/whoami", only(get(whoami), "GET, HEAD"))
         .route(
@@ -29,14 +52,6 @@ pub(super) fn router(app: Arc<App>) -> Router {
                 "GET, HEAD, PUT, DELETE",
             ),
         )
-        .fallback(|method: Method, uri: Uri| async move {
-            ApiError::new(
-                StatusCode::NOT_FOUND,
-                "not-found",
-                format!("no route {method} {}; see /api/openapi.json", uri.path()),
-            )
-        })
-        .with_state(app)
 }
 
 /// A route's methods, and a 405 naming them for any other.
