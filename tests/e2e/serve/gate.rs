@@ -5,7 +5,8 @@
 //!   401 reason with the one body, the 403 reasons without the key's name, 404, the 500 of a
 //!   misspelled or doubled requirement, the three sources of the method, path and address,
 //!   revocation on the very next request, a file broken by hand (last good index, or 500 with
-//!   `--fail-closed`), `--no-admin`, `--no-authz`, `--file`, Basic credentials;
+//!   `--fail-closed`), `--no-admin`, `--no-authz`, `--file`, Basic credentials, last use with
+//!   `--record`, and the counters of `--metrics-listen`;
 //! - behind a real nginx (`auth_request`), with docs/GATE.md's recipe verbatim
 //!   ([`NGINX_RECIPE`]; tests/e2e/docs.rs checks that the page holds this very text) in
 //!   front of a real upstream that answers with what it was given: a client's own
@@ -14,7 +15,7 @@
 //! - behind a real Caddy (`forward_auth`), with docs/GATE.md's Caddyfile ([`CADDY_RECIPE`]).
 //!
 //! The gate's answers are not the admin API's, so they are not checked against the OpenAPI
-//! document (the harness records only what `Api::ask` sends; these requests go around it).
+//! document: these tests start serve with their own harness ([`Gate`]), not `Api`.
 //! The nginx and Caddy tests are `#[ignore = "needs ..."]` and fail, naming what to install,
 //! when the tool is missing (scripts/test and .ci/run install both).
 
@@ -283,30 +284,94 @@ fn bearer(token: &str) -> String {
     format!("Bearer {token}")
 }
 
-/// `tokenctl serve` as the gate, with the harness's log check: no token the test sent may
-/// appear on its stderr.
+/// `tokenctl serve` as the gate, on a free loopback port, killed when dropped; then its stderr
+/// (the access log) must hold no token the test sent. Unlike the admin API's harness
+/// (`support::server::Api`, which reads the first line of stdout and closes it), it keeps
+/// reading stdout, so that these tests do not depend on what serve prints after its first
+/// line; `closing_stdout_after_the_first_line_does_not_stop_the_server` tests that apart.
 struct Gate {
-    api: Api,
+    child: Option<Child>,
+    port: u16,
+    log: std::path::PathBuf,
+    _scratch: tempfile::TempDir,
+    tokens: std::sync::Mutex<Vec<String>>,
 }
 
 impl Gate {
+    /// Every tenant under the env's root, with `args`.
     fn start(env: &TestEnv, args: &[&str]) -> Gate {
+        let mut cmd = env.std_cmd();
+        cmd.env_remove("TOKENCTL_TENANT");
+        Gate::start_cmd(cmd, args)
+    }
+
+    /// `tokenctl serve` as `cmd` (a tokenctl command with its environment) runs it.
+    fn start_cmd(mut cmd: Command, args: &[&str]) -> Gate {
+        use std::io::{BufRead, BufReader};
+        let scratch = tempfile::tempdir().unwrap();
+        let log = scratch.path().join("server.log");
+        let mut child = cmd
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .expect("tokenctl serve starts");
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
+        let Some(port) = line
+            .trim()
+            .strip_prefix("listening on http://")
+            .and_then(|a| a.rsplit(':').next())
+            .and_then(|p| p.parse().ok())
+        else {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "tokenctl serve did not start: {line:?}\n{}",
+                std::fs::read_to_string(&log).unwrap_or_default()
+            );
+        };
         Gate {
-            api: Api::start(env, args),
+            child: Some(child),
+            port,
+            log,
+            _scratch: scratch,
+            tokens: std::sync::Mutex::new(Vec::new()),
         }
     }
 
     fn port(&self) -> u16 {
-        self.api.port
+        self.port
+    }
+
+    /// A token to look for in the log, where it must never be.
+    fn remember_token(&self, token: &str) {
+        if token.len() >= 20 {
+            self.tokens.lock().unwrap().push(token.to_string());
+        }
+    }
+
+    /// Stops the server with `signal` and returns its exit status.
+    fn stop(&mut self, signal: &str) -> std::process::ExitStatus {
+        let mut child = self.child.take().unwrap();
+        crate::support::server::kill(child.id(), signal);
+        child.wait().unwrap()
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
     /// `method target` with `headers` (the token remembered for the log check).
     fn ask(&self, method: &str, target: &str, headers: &[(&str, &str)]) -> Answer {
         for (name, value) in headers {
             if name.eq_ignore_ascii_case("authorization") {
-                self.api
-                    .remember_token(value.rsplit(' ').next().unwrap_or(value));
-                self.api.remember_token(value);
+                self.remember_token(value.rsplit(' ').next().unwrap_or(value));
+                self.remember_token(value);
             }
         }
         raw(self.port(), method, target, headers, "")
@@ -318,10 +383,6 @@ impl Gate {
         let mut all = vec![("Authorization", auth.as_str())];
         all.extend_from_slice(headers);
         self.ask("GET", target, &all)
-    }
-
-    fn log(&self) -> String {
-        self.api.log()
     }
 
     /// Waits for an access-log line of a request to `path` (without its query) answered
@@ -343,6 +404,21 @@ impl Gate {
                 self.log()
             );
             std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Gate {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        if !std::thread::panicking() {
+            let log = self.log();
+            for t in self.tokens.lock().unwrap().iter() {
+                assert!(!log.contains(t.as_str()), "the log holds a token:\n{log}");
+            }
         }
     }
 }
@@ -573,6 +649,18 @@ fn a_working_key_without_what_is_required_gets_403_naming_the_reason_not_the_key
     gate.logged("/authz/acme", 403, "resource");
     gate.get("/authz/acme?resource=example.com", &zone, &[])
         .allowed("k-zone-7", "acme", &["*"]);
+    gate.get(
+        "/authz/acme",
+        &zone,
+        &[("X-Tokenctl-Resource", "example.com")],
+    )
+    .allowed("k-zone-7", "acme", &["*"]);
+    gate.get(
+        "/authz/acme",
+        &zone,
+        &[("X-Tokenctl-Resource", "example.org")],
+    )
+    .forbidden("resource", "k-zone-7");
     // The peer is 127.0.0.1.
     gate.get("/authz/acme", &far, &[])
         .forbidden("ip", "k-far-7");
@@ -907,7 +995,7 @@ fn revocation_is_seen_by_the_very_next_request() {
     gate.get(q, &b, &[]).unauthorized();
     gate.logged("/authz/acme", 401, "unknown");
     let new_c = env.run(&["rotate", "key-c"]).success().secret();
-    gate.api.remember_token(&new_c);
+    gate.remember_token(&new_c);
     gate.get(q, &c, &[]).unauthorized();
     gate.get(q, &new_c, &[])
         .allowed("key-c", "acme", &["dns:read"]);
@@ -915,7 +1003,7 @@ fn revocation_is_seen_by_the_very_next_request() {
     for i in 0..10 {
         let name = format!("quick-{i}");
         let t = env.create(&name, &["-p", "dns:read"]);
-        gate.api.remember_token(&t);
+        gate.remember_token(&t);
         gate.get(q, &t, &[]).allowed(&name, "acme", &["dns:read"]);
         env.run(&["delete", &name, "--yes"]).success();
         gate.get(q, &t, &[]).unauthorized();
@@ -931,7 +1019,7 @@ fn a_file_broken_by_hand_keeps_the_last_good_index_and_says_so_loudly() {
     let ci = env.create("ci", &["-p", "dns:read"]);
     let console = crate::support::server::with_admin(&env);
     let gate = Gate::start(&env, &[]);
-    gate.api.remember_token(&console);
+    gate.remember_token(&console);
     let q = "/authz/acme?permission=dns:read";
     gate.get(q, &ci, &[]).allowed("ci", "acme", &["dns:read"]);
     let good = env.read();
@@ -946,12 +1034,7 @@ fn a_file_broken_by_hand_keeps_the_last_good_index_and_says_so_loudly() {
         l.starts_with("tokenctl serve") && l.contains("acme")
     });
     // The admin API does not take the last good index: 500, as before the gate.
-    let r = crate::support::server::Api::ask(
-        &gate.api,
-        crate::support::server::Client::Ureq,
-        crate::support::server::get("/api/acme/whoami", &console),
-    );
-    r.status(500);
+    gate.get("/api/acme/whoami", &console, &[]).status(500);
     // A good file again: judged on it at once.
     env.write(good.replace("dns:read", "dns:write"));
     gate.get(q, &ci, &[]).forbidden("permission", "ci");
@@ -977,7 +1060,7 @@ fn with_fail_closed_a_broken_file_gets_500_until_it_loads_again() {
         .success()
         .secret();
     let gate = Gate::start(&env, &["--fail-closed"]);
-    gate.api.remember_token(&beta);
+    gate.remember_token(&beta);
     let q = "/authz/acme?permission=dns:read";
     gate.get(q, &ci, &[]).allowed("ci", "acme", &["dns:read"]);
     let good = env.read();
@@ -1000,7 +1083,7 @@ fn no_admin_serves_only_the_gate_and_no_authz_only_the_admin_api() {
     let console = crate::support::server::with_admin(&env);
     {
         let gate = Gate::start(&env, &["--no-admin"]);
-        gate.api.remember_token(&console);
+        gate.remember_token(&console);
         for (method, path) in [
             ("GET", "/api/acme/whoami"),
             ("GET", "/api/acme/admin/apiKeys"),
@@ -1035,7 +1118,7 @@ fn no_admin_serves_only_the_gate_and_no_authz_only_the_admin_api() {
         assert_eq!(env.run(&["list", "-q"]).success().stdout, "console\n");
     }
     let api = Gate::start(&env, &["--no-authz"]);
-    api.api.remember_token(&console);
+    api.remember_token(&console);
     for target in ["/authz/acme", "/authz/acme/dns", "/authz/acme?permission=x"] {
         api.get(target, &console, &[]).status(404);
     }
@@ -1053,8 +1136,7 @@ fn serving_one_file_answers_authz_with_or_without_the_tenant_s_name() {
         let mut cmd = env.std_cmd();
         cmd.env_remove("TOKENCTL_TENANT")
             .env_remove("TOKENCTL_ROOT");
-        let api = Api::start_cmd(cmd, &["--file", &file]);
-        let gate = Gate { api };
+        let gate = Gate::start_cmd(cmd, &["--file", &file]);
         gate.get("/authz?permission=dns:read", &ci, &[])
             .allowed("ci", "default", &["dns:read"]);
         gate.get("/authz/default?permission=dns:read", &ci, &[])
@@ -1067,8 +1149,7 @@ fn serving_one_file_answers_authz_with_or_without_the_tenant_s_name() {
     let mut cmd = env.std_cmd();
     cmd.env_remove("TOKENCTL_TENANT")
         .env_remove("TOKENCTL_ROOT");
-    let api = Api::start_cmd(cmd, &["--file", &file, "--tenant", "acme"]);
-    let gate = Gate { api };
+    let gate = Gate::start_cmd(cmd, &["--file", &file, "--tenant", "acme"]);
     gate.get("/authz?permission=dns:read", &ci, &[])
         .allowed("ci", "acme", &["dns:read"]);
     gate.get("/authz/acme?permission=dns:read", &ci, &[])
@@ -1258,7 +1339,7 @@ fn the_nginx_recipe_lets_the_gate_decide_and_the_client_change_nothing() {
     let off = env.create("off", &["-p", "dns:*", "--disabled"]);
     let gate = Gate::start(&env, &["--no-admin", "--trust-proxy"]);
     for t in [&reader, &writer, &zones, &far, &near, &off] {
-        gate.api.remember_token(t);
+        gate.remember_token(t);
     }
     let nginx = NginxFront::start(&gate);
     let scratch = tempfile::tempdir().unwrap();
@@ -1426,7 +1507,7 @@ fn behind_nginx_a_revocation_is_seen_on_the_next_request() {
     let nginx = NginxFront::start(&gate);
     let scratch = tempfile::tempdir().unwrap();
     let ask = |token: &str| {
-        gate.api.remember_token(token);
+        gate.remember_token(token);
         let auth = bearer(token);
         curl(
             nginx.port,
@@ -1471,7 +1552,7 @@ fn the_caddy_recipe_lets_the_gate_decide_and_passes_the_key_s_name() {
     let zones = env.create("zones", &["-p", "dns:*", "--path-prefix", "/dns/zones"]);
     let gate = Gate::start(&env, &["--no-admin", "--trust-proxy"]);
     for t in [&reader, &writer, &far, &zones] {
-        gate.api.remember_token(t);
+        gate.remember_token(t);
     }
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
@@ -1581,4 +1662,236 @@ fn the_caddy_recipe_lets_the_gate_decide_and_passes_the_key_s_name() {
     for t in [&reader, &writer, &far, &zones] {
         assert!(!logs.contains(t.as_str()), "a log holds a token:\n{logs}");
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// Last use and metrics.
+
+#[test]
+fn record_writes_last_use_beside_the_file_and_without_it_nothing_is_written() {
+    let env = TestEnv::new();
+    let ci = env.create("ci", &["-p", "dns:read"]);
+    let before = env.bytes();
+    let usage = env.file().with_file_name("security.usage.yml");
+    {
+        let mut gate = Gate::start(&env, &[]);
+        for _ in 0..3 {
+            gate.get("/authz/acme?permission=dns:read", &ci, &[])
+                .allowed("ci", "acme", &["dns:read"]);
+        }
+        assert!(gate.stop("TERM").success());
+        assert!(!usage.exists(), "a use recorded without --record");
+    }
+    let gate = Gate::start(&env, &["--record", "--no-admin"]);
+    gate.get("/authz/acme?permission=dns:read", &ci, &[])
+        .allowed("ci", "acme", &["dns:read"]);
+    let start = Instant::now();
+    loop {
+        let shown = crate::support::server::shown(&env, "ci");
+        if shown["lastUsedAt"] == NOW {
+            assert_eq!(shown["lastUsedFrom"], "127.0.0.1", "{shown}");
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(70),
+            "the gate's use of ci was never recorded: {shown}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // Recording never rewrites security.yml, even with --no-admin.
+    assert_eq!(env.bytes(), before);
+}
+
+/// The value of the samples of `name` whose labels include every pair of `labels`, summed
+/// (None when there is none); Prometheus' or OpenMetrics' text format.
+fn sample(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    let mut found = None;
+    for line in text.lines().filter(|l| !l.starts_with('#')) {
+        let (series, value) = match line.rsplit_once(' ') {
+            Some(x) => x,
+            None => continue,
+        };
+        let (metric, set) = match series.split_once('{') {
+            Some((m, rest)) => (m, rest.trim_end_matches('}')),
+            None => (series, ""),
+        };
+        if metric != name {
+            continue;
+        }
+        let has = |k: &str, v: &str| {
+            set.split(',')
+                .any(|pair| pair.trim() == format!("{k}=\"{v}\""))
+        };
+        if labels.iter().all(|(k, v)| has(k, v)) {
+            let v: f64 = value.parse().unwrap_or_else(|_| panic!("a value: {line}"));
+            found = Some(found.unwrap_or(0.0) + v);
+        }
+    }
+    found
+}
+
+fn metrics(port: u16) -> String {
+    let r = raw(port, "GET", "/metrics", &[], "");
+    assert_eq!(r.status, 200, "{r:?}");
+    r.body
+}
+
+#[test]
+fn metrics_listen_counts_each_verdict_by_reason_on_its_own_listener_only() {
+    let env = TestEnv::new();
+    let ci = env.create("k-metric-ci", &["-p", "dns:read"]);
+    let mport = free_port();
+    let listen = format!("127.0.0.1:{mport}");
+    let gate = Gate::start(&env, &["--metrics-listen", &listen]);
+    wait_listening(mport, "the metrics listener", Path::new("/dev/null"));
+    let count = |text: &str, reason: &str| {
+        sample(
+            text,
+            "tokenctl_authz_requests_total",
+            &[("tenant", "acme"), ("reason", reason)],
+        )
+        .unwrap_or(0.0)
+    };
+    let q = "/authz/acme?permission=dns:read";
+    // One request first, so that the tenant's file is loaded and its series exist.
+    gate.get(q, &ci, &[]).status(200);
+    let before = metrics(mport);
+    for _ in 0..3 {
+        gate.get(q, &ci, &[]).status(200);
+    }
+    for _ in 0..2 {
+        gate.get(q, &stranger_token(), &[]).unauthorized();
+    }
+    gate.get("/authz/acme?permission=dns:write", &ci, &[])
+        .forbidden("permission", "k-metric-ci");
+    let after = metrics(mport);
+    assert_eq!(
+        count(&after, "valid") - count(&before, "valid"),
+        3.0,
+        "{after}"
+    );
+    assert_eq!(
+        count(&after, "unknown") - count(&before, "unknown"),
+        2.0,
+        "{after}"
+    );
+    assert_eq!(
+        count(&after, "permission") - count(&before, "permission"),
+        1.0,
+        "{after}"
+    );
+    // The file each tenant is judged on, and when it was loaded.
+    let digest = format!("sha256:{}", crate::support::sha256_hex(env.bytes()));
+    assert_eq!(
+        sample(
+            &after,
+            "tokenctl_file_info",
+            &[("tenant", "acme"), ("digest", &digest)]
+        ),
+        Some(1.0),
+        "{after}"
+    );
+    assert!(
+        sample(
+            &after,
+            "tokenctl_file_loaded_timestamp_seconds",
+            &[("tenant", "acme")]
+        )
+        .is_some_and(|t| t > 0.0),
+        "{after}"
+    );
+    // A latency histogram.
+    assert!(
+        after
+            .lines()
+            .any(|l| l.starts_with("tokenctl_") && l.contains("_bucket{") && l.contains("le=")),
+        "no histogram: {after}"
+    );
+    // Key names are not public without --metrics-keys; tokens never.
+    assert!(!after.contains("k-metric-ci"), "{after}");
+    assert!(!after.contains(&ci), "a token in the metrics");
+    assert!(
+        !after.contains("tokenctl_key_last_used_timestamp_seconds{"),
+        "{after}"
+    );
+    // A file that does not load: an error counted, still judged on the last good digest.
+    let errors = |text: &str| {
+        sample(
+            text,
+            "tokenctl_file_reload_errors_total",
+            &[("tenant", "acme")],
+        )
+        .unwrap_or(0.0)
+    };
+    env.write(BROKEN);
+    gate.get(q, &ci, &[]).status(200);
+    let broken = metrics(mport);
+    assert!(errors(&broken) > errors(&after), "{broken}");
+    assert_eq!(
+        sample(
+            &broken,
+            "tokenctl_file_info",
+            &[("tenant", "acme"), ("digest", &digest)]
+        ),
+        Some(1.0),
+        "{broken}"
+    );
+    // Never on the public listener.
+    gate.ask("GET", "/metrics", &[]).status(404);
+    let r = gate.ask("GET", "/healthz", &[]);
+    assert_eq!((r.status, r.body.as_str()), (200, "ok"));
+}
+
+#[test]
+fn metrics_keys_adds_each_key_s_last_use() {
+    let env = TestEnv::new();
+    let ci = env.create("k-metric-ci", &["-p", "dns:read"]);
+    let mport = free_port();
+    let listen = format!("127.0.0.1:{mport}");
+    let gate = Gate::start(&env, &["--metrics-listen", &listen, "--metrics-keys"]);
+    wait_listening(mport, "the metrics listener", Path::new("/dev/null"));
+    gate.get("/authz/acme", &ci, &[]).status(200);
+    let text = metrics(mport);
+    assert!(
+        sample(
+            &text,
+            "tokenctl_key_last_used_timestamp_seconds",
+            &[("tenant", "acme"), ("key", "k-metric-ci")]
+        )
+        .is_some_and(|t| t > 0.0),
+        "{text}"
+    );
+    assert!(!text.contains(&ci), "a token in the metrics");
+}
+
+/// serve's first line on stdout is `listening on http://ADDR` (docs/API.md); a supervisor or
+/// script that reads that line and closes the pipe (as support/server.rs's `Api` does) must
+/// not stop the server, whatever serve prints afterwards (with `--metrics-listen`, where the
+/// metrics are).
+/// Origin: the gate's metrics tests, which failed most runs under `Api`: serve exited with
+/// "error: <stdout>: writing: Broken pipe" (also `tokenctl serve --metrics-listen
+/// 127.0.0.1:0 | head -1`).
+#[test]
+fn closing_stdout_after_the_first_line_does_not_stop_the_server() {
+    let env = TestEnv::new();
+    let ci = env.create("ci", &["-p", "dns:read"]);
+    let listen = format!("127.0.0.1:{}", free_port());
+    let mut api = Api::start(&env, &["--metrics-listen", &listen]);
+    api.remember_token(&ci);
+    std::thread::sleep(Duration::from_millis(500));
+    let status = api.child.as_mut().unwrap().try_wait().unwrap();
+    assert!(
+        status.is_none(),
+        "serve exited ({status:?}) once its stdout was closed:\n{}",
+        api.log()
+    );
+    let auth = bearer(&ci);
+    let r = raw(
+        api.port,
+        "GET",
+        "/authz/acme",
+        &[("Authorization", &auth)],
+        "",
+    );
+    assert_eq!(r.status, 200, "{r:?}");
 }
