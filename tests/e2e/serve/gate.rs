@@ -859,6 +859,49 @@ fn read_and_write_follow_x_forwarded_method_never_the_gate_s_own() {
     }
 }
 
+/// "The method is `X-Forwarded-Method`": exactly one source. Without it, the gate's own
+/// method is no stand-in (Traefik and Caddy ask with GET whatever the client did, nginx with
+/// the client's), so a read/write requirement cannot be judged and no key passes.
+#[test]
+fn without_x_forwarded_method_read_and_write_let_no_key_through() {
+    let env = TestEnv::new();
+    let reader = env.create("reader", &["-p", "dns:read"]);
+    let writer = env.create("writer", &["-p", "dns:write"]);
+    let gate = Gate::start(&env, &[]);
+    for target in [
+        "/authz/acme?read=dns:read&write=dns:write",
+        "/authz/acme/dns/zones?read=dns:read&write=dns:write",
+    ] {
+        for own in ["GET", "POST"] {
+            for token in [&reader, &writer] {
+                let auth = bearer(token);
+                let r = gate.ask(own, target, &[("Authorization", &auth)]);
+                assert_ne!(
+                    r.status, 200,
+                    "read/write judged on the gate's own {own} without X-Forwarded-Method: {r:?}"
+                );
+                assert_eq!(r.header("x-tokenctl-key"), None, "{r:?}");
+            }
+        }
+    }
+}
+
+/// Envoy asks about the client's `/` at `/authz/acme/` (`path_prefix: /authz/acme` and the
+/// path `/`): the `{*path}` part is `/`, judged like any other path, not an unknown route.
+#[test]
+fn the_envoy_form_of_the_root_path_is_judged_on_slash() {
+    let env = TestEnv::new();
+    let rooted = env.create("rooted", &["-p", "*", "--path-prefix", "=/"]);
+    let prefixed = env.create("prefixed", &["-p", "*", "--path-prefix", "/dns"]);
+    let gate = Gate::start(&env, &[]);
+    gate.get("/authz/acme/", &rooted, &[])
+        .allowed("rooted", "acme", &["*"]);
+    gate.get("/authz/acme/", &prefixed, &[])
+        .forbidden("path", "prefixed");
+    gate.get("/authz/acme/?permission=dns:read", &rooted, &[])
+        .allowed("rooted", "acme", &["*"]);
+}
+
 #[test]
 fn the_path_is_x_forwarded_uri_without_its_query_else_the_url_s_rest_else_slash() {
     let env = TestEnv::new();
