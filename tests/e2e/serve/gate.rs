@@ -1053,6 +1053,85 @@ fn revocation_is_seen_by_the_very_next_request() {
     }
 }
 
+#[test]
+fn requests_racing_rewrites_of_the_file_never_fail_a_key_that_stays() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let env = TestEnv::new();
+    let stable = env.create("stable", &["-p", "dns:read"]);
+    let gate = Gate::start(&env, &[]);
+    let port = gate.port();
+    let stop = AtomicBool::new(false);
+    let auth = bearer(&stable);
+    let (answers, failures) = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..4)
+            .map(|_| {
+                scope.spawn(|| {
+                    let (mut n, mut failed) = (0, Vec::new());
+                    while !stop.load(Ordering::Relaxed) {
+                        let r = raw(
+                            port,
+                            "GET",
+                            "/authz/acme?permission=dns:read",
+                            &[("Authorization", &auth)],
+                            "",
+                        );
+                        n += 1;
+                        if r.status != 200 || r.header("x-tokenctl-key") != Some("stable") {
+                            failed.push(r);
+                        }
+                    }
+                    (n, failed)
+                })
+            })
+            .collect();
+        // Each write replaces the file; each new key works on the request right after it.
+        for i in 0..15 {
+            let name = format!("temp-{i}");
+            let t = env.create(&name, &["-p", "dns:read"]);
+            gate.remember_token(&t);
+            gate.get("/authz/acme?permission=dns:read", &t, &[])
+                .allowed(&name, "acme", &["dns:read"]);
+            env.run(&["delete", &name, "--yes"]).success();
+            gate.get("/authz/acme?permission=dns:read", &t, &[])
+                .unauthorized();
+        }
+        stop.store(true, Ordering::Relaxed);
+        workers.into_iter().map(|w| w.join().unwrap()).fold(
+            (0, Vec::new()),
+            |(n, mut f), (m, g)| {
+                f.extend(g);
+                (n + m, f)
+            },
+        )
+    });
+    assert!(answers > 0);
+    assert!(
+        failures.is_empty(),
+        "{} of {answers} requests of a key that stayed failed during reloads: {:?}",
+        failures.len(),
+        failures.first()
+    );
+}
+
+/// Deleting a tenant's file is no broken file: the tenant is gone at once (404), never judged
+/// on its last good index.
+#[test]
+fn a_deleted_file_is_a_tenant_gone_not_a_last_good_index() {
+    let env = TestEnv::new();
+    let ci = env.create("ci", &["-p", "dns:read"]);
+    let gate = Gate::start(&env, &[]);
+    gate.get("/authz/acme", &ci, &[])
+        .allowed("ci", "acme", &["dns:read"]);
+    let saved = env.bytes();
+    std::fs::remove_file(env.file()).unwrap();
+    let r = gate.get("/authz/acme", &ci, &[]);
+    r.status(404);
+    assert_eq!(r.header("x-tokenctl-key"), None, "{r:?}");
+    env.write(saved);
+    gate.get("/authz/acme", &ci, &[])
+        .allowed("ci", "acme", &["dns:read"]);
+}
+
 /// A file that no longer loads: tokenctl reads none of its keys.
 const BROKEN: &str = "version: 1\napiKeys:\n  ci: [unclosed\n";
 
