@@ -406,6 +406,27 @@ impl Gate {
             std::thread::sleep(Duration::from_millis(20));
         }
     }
+
+    /// Waits for a line of the server's stderr that `ok` accepts (at most 20 s).
+    #[track_caller]
+    fn wait_for_line(&self, ok: impl Fn(&str) -> bool) {
+        self.wait_for_new_line(0, ok);
+    }
+
+    /// Waits for a line after the first `skip` lines of the server's stderr that `ok` accepts
+    /// (at most 20 s).
+    #[track_caller]
+    fn wait_for_new_line(&self, skip: usize, ok: impl Fn(&str) -> bool) {
+        let start = Instant::now();
+        while !self.log().lines().skip(skip).any(&ok) {
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "no such line in the log:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
 }
 
 impl Drop for Gate {
@@ -739,29 +760,6 @@ fn an_unknown_query_parameter_or_a_requirement_given_twice_fails_closed_with_500
     .allowed("all", "acme", &["*"]);
     gate.get("/authz/acme?permission=dns:read", &all, &[])
         .allowed("all", "acme", &["*"]);
-}
-
-impl Gate {
-    /// Waits for a line of the server's stderr that `ok` accepts (at most 20 s).
-    #[track_caller]
-    fn wait_for_line(&self, ok: impl Fn(&str) -> bool) {
-        self.wait_for_new_line(0, ok);
-    }
-
-    /// Waits for a line after the first `skip` lines of the server's stderr that `ok` accepts
-    /// (at most 20 s).
-    #[track_caller]
-    fn wait_for_new_line(&self, skip: usize, ok: impl Fn(&str) -> bool) {
-        let start = Instant::now();
-        while !self.log().lines().skip(skip).any(&ok) {
-            assert!(
-                start.elapsed() < Duration::from_secs(20),
-                "no such line in the log:\n{}",
-                self.log()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
 }
 
 #[test]
