@@ -829,13 +829,17 @@ _tokenctl() {
             return 0
             ;;
         tokenctl__subcmd__serve)
-            opts="-t -o -h --listen --trust-proxy --record --max-connections --header-timeout --idle-timeout --request-timeout --shutdown-timeout --file --tenant --root --format --color --lock-timeout --help"
+            opts="-t -o -h --listen --trust-proxy --record --no-admin --no-authz --fail-closed --metrics-listen --metrics-keys --max-connections --header-timeout --idle-timeout --request-timeout --shutdown-timeout --file --tenant --root --format --color --lock-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --metrics-listen)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

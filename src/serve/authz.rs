@@ -76,7 +76,12 @@ pub(super) async fn authz(State(app): State<Arc<App>>, request: Request) -> Resp
                 _ => "error",
             },
         };
-        m.authz(tenant.as_deref(), response.status(), reason, started.elapsed());
+        m.authz(
+            tenant.as_deref(),
+            response.status(),
+            reason,
+            started.elapsed(),
+        );
     }
     response
 }
@@ -109,9 +114,8 @@ async fn judge(app: &Arc<App>, parts: &http::request::Parts) -> Judgement {
                 "tenant '{}': a gate request refused (500): {why}; fix the proxy's configuration",
                 tenant.name
             ));
-            let mut e = ApiError::internal(format!(
-                "the gate's requirements are misconfigured: {why}"
-            ));
+            let mut e =
+                ApiError::internal(format!("the gate's requirements are misconfigured: {why}"));
             e.set_log_reason("misconfigured");
             return fail(name, e);
         }
@@ -181,7 +185,10 @@ async fn judge(app: &Arc<App>, parts: &http::request::Parts) -> Judgement {
     if let Some(m) = &app.metrics {
         m.key_used(&tenant.name, &key, app.clock.now());
     }
-    Ok((name.map(str::to_string), allowed(&tenant.name, &key, &permissions)))
+    Ok((
+        name.map(str::to_string),
+        allowed(&tenant.name, &key, &permissions),
+    ))
 }
 
 /// The tenant a gate URL names, and the rest of its path (as sent, percent-encoded), if any:
@@ -302,7 +309,12 @@ fn required(query: Option<&str>, headers: &HeaderMap) -> Result<Required, Miscon
         r.permissions = permissions;
     }
     for (header, slot, in_query, what) in [
-        ("x-tokenctl-resource", &mut r.resource, from_query.1, "resource"),
+        (
+            "x-tokenctl-resource",
+            &mut r.resource,
+            from_query.1,
+            "resource",
+        ),
         ("x-tokenctl-read", &mut read, from_query.2, "read"),
         ("x-tokenctl-write", &mut write, from_query.3, "write"),
     ] {
@@ -344,7 +356,9 @@ fn all_permissions(
 ) -> Outcome {
     let key = match &outcome {
         Outcome::Valid { key, .. } => key,
-        Outcome::Forbidden(Denial::Ip { key, .. } | Denial::Path { key, .. } | Denial::Resource { key, .. }) => key,
+        Outcome::Forbidden(
+            Denial::Ip { key, .. } | Denial::Path { key, .. } | Denial::Resource { key, .. },
+        ) => key,
         _ => return outcome,
     };
     let Some(held) = file.get(key).map(|k| &k.permissions) else {
@@ -407,8 +421,11 @@ mod tests {
     fn requirements_from_the_query_or_the_headers_never_both() {
         let none = HeaderMap::new();
         assert_eq!(required(None, &none), Ok(Required::default()));
-        let r = required(Some("permission=dns%3Aread&permission=dns:write&resource=zone+a"), &none)
-            .unwrap();
+        let r = required(
+            Some("permission=dns%3Aread&permission=dns:write&resource=zone+a"),
+            &none,
+        )
+        .unwrap();
         assert_eq!(r.permissions, ["dns:read", "dns:write"]);
         assert_eq!(r.resource.as_deref(), Some("zone a"));
         let r = required(
@@ -434,9 +451,27 @@ mod tests {
         ] {
             assert!(required(Some(bad), &none).is_err(), "{bad}");
         }
-        assert!(required(Some("permission=a:b"), &headers(&[("x-tokenctl-permission", "a:b")])).is_err());
-        assert!(required(Some("resource=a"), &headers(&[("x-tokenctl-resource", "b")])).is_err());
-        assert!(required(None, &headers(&[("x-tokenctl-resource", "a"), ("x-tokenctl-resource", "b")])).is_err());
+        assert!(
+            required(
+                Some("permission=a:b"),
+                &headers(&[("x-tokenctl-permission", "a:b")])
+            )
+            .is_err()
+        );
+        assert!(
+            required(
+                Some("resource=a"),
+                &headers(&[("x-tokenctl-resource", "b")])
+            )
+            .is_err()
+        );
+        assert!(
+            required(
+                None,
+                &headers(&[("x-tokenctl-resource", "a"), ("x-tokenctl-resource", "b")])
+            )
+            .is_err()
+        );
         assert!(required(None, &headers(&[("x-tokenctl-permission", "a:b,")])).is_err());
     }
 

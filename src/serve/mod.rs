@@ -142,6 +142,13 @@ async fn serve(config: Config) -> Result<()> {
         tokio::spawn(recorder.clone().run(config.lock_timeout));
     }
     let recorder = app.record.clone();
+    // The access log's buffered lines, written at most a second late on a quiet server.
+    tokio::spawn(async {
+        loop {
+            tokio::time::sleep(log::FLUSH_EVERY).await;
+            log::flush(false);
+        }
+    });
     let router = routes::router(app, config.admin, config.authz);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let slots = Arc::new(tokio::sync::Semaphore::new(config.max_connections.max(1)));
@@ -211,6 +218,7 @@ async fn serve(config: Config) -> Result<()> {
         _ = terminate.recv() => Some("at a second signal"),
         _ = interrupt.recv() => Some("at a second signal"),
     };
+    log::flush(true);
     if let Some(recorder) = recorder {
         // The uses noted and not yet written, so that stopping loses none.
         let _ = tokio::task::spawn_blocking(move || recorder.write(config.lock_timeout)).await;
@@ -228,10 +236,7 @@ async fn serve(config: Config) -> Result<()> {
 
 /// A listener on `address` (`flag` names the option that gave it), and the address it is
 /// bound to (with port 0, the port picked).
-fn bind(
-    address: &str,
-    flag: &str,
-) -> Result<(tokio::net::TcpListener, std::net::SocketAddr)> {
+fn bind(address: &str, flag: &str) -> Result<(tokio::net::TcpListener, std::net::SocketAddr)> {
     let listener = std::net::TcpListener::bind(address).map_err(|e| {
         Error::Usage(format!(
             "cannot listen on {address}: {e}; give another {flag} address (port 0 picks a free one)"

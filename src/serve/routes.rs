@@ -5,9 +5,11 @@
 use super::api_keys::{create, list, remove, replace, show};
 use super::reply::ApiError;
 use super::state::App;
+use super::tenants::Tenants;
 use super::whoami::whoami;
 use axum::Router;
 use axum::body::Body;
+use axum::extract::State;
 use axum::routing::{MethodRouter, any, get};
 use http::{HeaderValue, Method, StatusCode, Uri, header};
 use std::sync::Arc;
@@ -66,8 +68,22 @@ fn only(route: MethodRouter<Arc<App>>, allow: &'static str) -> MethodRouter<Arc<
     })
 }
 
-async fn healthz() -> axum::response::Response {
-    let mut r = axum::response::Response::new(Body::from("ok"));
+/// `ok`, or 503 when no tenant can be served: the one file served (`--file`, `--tenant`) is
+/// gone or does not load (with no last good version for the gate to judge on), or the root
+/// of the tenants is gone. Which tenant is unhealthy is for `/metrics`, never public.
+async fn healthz(State(app): State<Arc<App>>) -> axum::response::Response {
+    let up = match &app.tenants {
+        Tenants::One(tenant) => tenant.judged(app.fail_closed).await.is_ok(),
+        Tenants::Root { root, .. } => root.is_dir(),
+    };
+    let mut r = axum::response::Response::new(Body::from(if up {
+        "ok"
+    } else {
+        "no tenant can be served"
+    }));
+    if !up {
+        *r.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+    }
     r.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/plain; charset=utf-8"),

@@ -109,7 +109,8 @@ impl Recorder {
     /// Writes every use noted and not yet written: one locked write per tenant. Also called
     /// once more as the server stops, so that no use noted is lost.
     pub(super) fn write(&self, lock_timeout: Duration) {
-        let pending = std::mem::take(&mut *self.pending.lock().unwrap_or_else(PoisonError::into_inner));
+        let pending =
+            std::mem::take(&mut *self.pending.lock().unwrap_or_else(PoisonError::into_inner));
         for (name, Pending { tenant, uses }) in pending {
             let count = uses.len();
             // A store that does not open has said why in the log already.

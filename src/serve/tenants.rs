@@ -4,13 +4,13 @@
 //! read it again, so every write (the API's, the CLI's, Ansible's) is seen at once. A file
 //! that does not load answers 500 until it is fixed: its keys are not guessed at.
 
+use super::metrics::Metrics;
 use super::reply::ApiError;
 use crate::document::Document;
 use crate::model::SecurityFile;
 use crate::store::usage::{self, Usage};
 use crate::store::{Location, Place, Store};
 use crate::verify::{Cache, Stamp, Verifier};
-use super::metrics::Metrics;
 use std::collections::{BTreeMap, HashMap};
 use std::convert::Infallible;
 use std::path::{Path, PathBuf};
@@ -384,7 +384,7 @@ impl Tenant {
                     let last = self.last_good.lock().unwrap_or_else(PoisonError::into_inner).clone();
                     super::log::say(match last {
                         Some(l) => format!(
-                            "WARNING: tenant '{}' does not load: {e}; the gate judges on the last version that loaded ({}) until it is fixed (the admin API answers 500)",
+                            "tenant '{}' does not load: {e}; WARNING: until it is fixed, the gate judges this tenant's requests on the last version that loaded ({}), and the admin API answers 500",
                             self.name, l.etag
                         ),
                         None => format!("tenant '{}' does not load: {e}", self.name),
@@ -397,7 +397,10 @@ impl Tenant {
             }
         });
         if let Ok(loaded) = &keys {
-            let mut last = self.last_good.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut last = self
+                .last_good
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
             if !last.as_ref().is_some_and(|l| Arc::ptr_eq(l, loaded)) {
                 *last = Some(loaded.clone());
             }
@@ -407,7 +410,10 @@ impl Tenant {
 
     /// The folder of the file, opened once for the gate; `None` when there is no such file.
     fn gate_place(&self, again: bool) -> Result<Option<Arc<Place>>, ApiError> {
-        let mut held = self.gate_place.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut held = self
+            .gate_place
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         if again {
             *held = None;
         }
@@ -437,7 +443,10 @@ impl Tenant {
     /// The folder's handle is kept: the file is never looked for by its path again, so a
     /// link put in place of the folder later changes nothing. When the file is gone from
     /// that folder, the folder is opened again once (a tenant moved back in place).
-    pub(super) async fn judged(self: &Arc<Self>, fail_closed: bool) -> Result<Arc<Loaded>, ApiError> {
+    pub(super) async fn judged(
+        self: &Arc<Self>,
+        fail_closed: bool,
+    ) -> Result<Arc<Loaded>, ApiError> {
         let mut place = self
             .gate_place(false)?
             .ok_or_else(|| ApiError::no_tenant(&self.name))?;
@@ -462,11 +471,9 @@ impl Tenant {
                     Some(keys) => keys,
                     None => {
                         let me = self.clone();
-                        tokio::task::spawn_blocking(move || {
-                            me.reload_keys(&place.shown().to_path_buf(), &place)
-                        })
-                        .await
-                        .map_err(|e| ApiError::internal(format!("reading the file: {e}")))??
+                        tokio::task::spawn_blocking(move || me.reload_keys(place.shown(), &place))
+                            .await
+                            .map_err(|e| ApiError::internal(format!("reading the file: {e}")))??
                     }
                 }
             }
@@ -493,11 +500,12 @@ fn load(path: &Path, place: &Place) -> crate::Result<Loaded> {
         message: "no longer exists".into(),
     })?;
     let etag = format!("sha256:{}", crate::store::file_digest(&bytes));
-    let doc = Document::load(path, crate::store::into_text(path, bytes)?)?;
-    for warning in doc.deprecation_warnings() {
-        crate::text::print_warning(&warning);
+    // The keys alone: the server makes no edit, so it keeps no text and no layout.
+    let (model, deprecated) = Document::load_keys(path, crate::store::into_text(path, bytes)?)?;
+    for problem in deprecated {
+        crate::text::print_warning(&format!("warning: {}", problem.at(path)));
     }
-    let verifier = Verifier::new(doc.model);
+    let verifier = Verifier::new(model);
     let shared = verifier
         .shared_secrets()
         .into_iter()
