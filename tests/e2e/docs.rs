@@ -53,6 +53,7 @@ const PAGES: &[&str] = &[
     "docs/SCRIPTING.md",
     "docs/CONFIG-MANAGEMENT.md",
     "docs/API.md",
+    "docs/GATE.md",
     "docs/SCANNING.md",
     "docs/FORMAT.md",
     "ARCHITECTURE.md",
@@ -202,6 +203,38 @@ const BLOCKS: &[Known] = &[
         "sh",
         "cargo run --example server",
         Run(&["the_example_server_runs_as_the_api_page_says"]),
+    ),
+    // docs/GATE.md
+    known(
+        "docs/GATE.md",
+        "nginx",
+        "auth_request_set $tokenctl_key $upstream_http_x_tokenctl_key;",
+        Run(&[
+            "the_nginx_recipe_lets_the_gate_decide_and_the_client_change_nothing",
+            "behind_nginx_a_revocation_is_seen_on_the_next_request",
+            "the_gate_s_recipes_are_the_configs_its_tests_run",
+        ]),
+    ),
+    known(
+        "docs/GATE.md",
+        "caddyfile",
+        "copy_headers X-Tokenctl-Key",
+        Run(&[
+            "the_caddy_recipe_lets_the_gate_decide_and_passes_the_key_s_name",
+            "the_gate_s_recipes_are_the_configs_its_tests_run",
+        ]),
+    ),
+    known(
+        "docs/GATE.md",
+        "yaml",
+        "forwardAuth:",
+        NotRun("Traefik is not in Debian: checked against its documentation"),
+    ),
+    known(
+        "docs/GATE.md",
+        "yaml",
+        "envoy.filters.http.ext_authz",
+        NotRun("Envoy is not in Debian: checked against its documentation"),
     ),
     // docs/SCANNING.md
     known(
@@ -1227,6 +1260,43 @@ fn the_example_server_runs_as_the_api_page_says() {
     let out = output(c);
     out.success();
     assert!(out.stdout.contains("dns"), "{out:?}");
+}
+
+// ---------------------------------------------------------------------------------------
+// docs/GATE.md
+
+/// The nginx and Caddy recipes of docs/GATE.md are the very text tests/e2e/serve/gate.rs
+/// serves (there, only addresses and ports are put in), so the page cannot drift from what is
+/// tested; each block follows its marker comment.
+#[test]
+fn the_gate_s_recipes_are_the_configs_its_tests_run() {
+    let page = read("docs/GATE.md");
+    for (marker, lang, tested) in [
+        (
+            "<!-- nginx: used by tests/e2e/serve/gate.rs -->",
+            "nginx",
+            crate::serve::gate::NGINX_RECIPE,
+        ),
+        (
+            "<!-- caddy: used by tests/e2e/serve/gate.rs -->",
+            "caddyfile",
+            crate::serve::gate::CADDY_RECIPE,
+        ),
+    ] {
+        let after = page
+            .split_once(&format!("{marker}\n```{lang}\n"))
+            .unwrap_or_else(|| panic!("docs/GATE.md: {marker} then a ```{lang} block"))
+            .1;
+        let shown = &after[..after.find("```").unwrap()];
+        assert_eq!(
+            shown, tested,
+            "docs/GATE.md's {lang} recipe differs from the one tests/e2e/serve/gate.rs runs"
+        );
+        assert_eq!(
+            block("docs/GATE.md", tested.lines().nth(1).unwrap()),
+            tested
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------------------
