@@ -162,8 +162,8 @@ fn check_name(what: &str, name: &str, max: usize, dots: bool) -> Result<()> {
         return Ok(());
     }
     Err(Error::Usage(format!(
-        "{what} {:?} is not a Kubernetes name: at most {max} lowercase letters, digits and '-'{}, starting and ending with a letter or digit",
-        crate::text::value(name),
+        // Printed through text::message, which takes a secret out and says to rotate it.
+        "{what} {name:?} is not a Kubernetes name: at most {max} lowercase letters, digits and '-'{}, starting and ending with a letter or digit",
         if dots {
             " (and '.' between such parts)"
         } else {
