@@ -50,6 +50,10 @@ pub const EXIT_CODES: &[(u8, &str)] = &[
         "`scan` found a live or in-grace secret (with `--fail-on`: also unknown tokens, or any)",
     ),
     (
+        exit::NOT_ROLLED_OUT,
+        "`rollout status`: not every server served the digest before the timeout (or none reports the tenant)",
+    ),
+    (
         exit::INTERRUPTED,
         "interrupted at a prompt; nothing written",
     ),

@@ -15,6 +15,7 @@ pub(crate) mod clipboard;
 pub(crate) mod commands;
 pub(crate) mod completion;
 pub(crate) mod context;
+pub(crate) mod fleet;
 pub(crate) mod harden;
 pub(crate) mod interactive;
 pub(crate) mod manual;
@@ -66,6 +67,7 @@ pub fn run(cli: Cli, launch: Launch) -> Result<()> {
         Command::Scan(a) => scan::run(&ctx, a),
         Command::Schema(a) => schema::run(a),
         Command::Export(a) => export::run(&ctx, a),
+        Command::Rollout(a) => rollout::run(&ctx, a),
         #[cfg(feature = "serve")]
         Command::Serve(a) => serve::run(&ctx, a),
         Command::Completions(a) => completions::completions(a),

@@ -6,12 +6,14 @@ use clap::{Args, Parser, Subcommand, ValueHint};
 use std::path::PathBuf;
 
 mod files;
+mod fleet;
 mod keys;
 mod serve;
 
 pub(crate) use files::{
     ApplyArgs, CheckArgs, ExportArgs, ExportKind, FailOn, ScanArgs, SchemaArgs, VerifyArgs,
 };
+pub(crate) use fleet::{RolloutArgs, RolloutCommand, RolloutStatusArgs};
 pub(crate) use keys::{
     CreateArgs, DeleteArgs, KeyDefinition, ListArgs, RenameArgs, RotateArgs, ShowArgs, UpdateArgs,
 };
@@ -343,6 +345,15 @@ pub enum Command {
         after_help = "Examples:\n  tokenctl -t acme export secret acme-keys --namespace gate | kubectl apply -f -\n  tokenctl -t acme export configmap acme-keys > deploy/acme-keys.yaml"
     )]
     Export(ExportArgs),
+    /// Follow a change of the file to every server of the fleet.
+    ///
+    /// `rollout status` waits until every server serves the file's current digest, as its
+    /// metrics listener (--endpoint) or a Prometheus scraping them (--prometheus) reports;
+    /// exit 12 on timeout, naming each server that lags (docs/FLEET.md).
+    #[command(
+        after_help = "Examples:\n  tokenctl -t acme update leaked-key --disable && git commit -am 'revoke leaked-key' && git push\n  tokenctl -t acme rollout status --prometheus http://prometheus:9090 --selector '{job=\"gate\"}'"
+    )]
+    Rollout(RolloutArgs),
     /// Serve the tenant admin REST API over the same files.
     #[cfg(feature = "serve")]
     #[command(
