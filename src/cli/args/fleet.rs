@@ -1,34 +1,22 @@
 //! The arguments of `rollout status`, the fleet's command (`list --usage-from` is list's).
 
-use clap::{Args, Subcommand, ValueHint};
+use clap::{Args, ValueEnum, ValueHint};
 use std::path::PathBuf;
+
+/// What `rollout` does: a positional, as `export secret|configmap` is, so that the flags
+/// are the command's own (in --help, the man page and docs/REFERENCE.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RolloutAction {
+    /// Wait until every server serves the file as it is now (exit 12 on timeout).
+    Status,
+}
 
 #[derive(Debug, Args)]
 pub struct RolloutArgs {
-    #[command(subcommand)]
-    pub command: RolloutCommand,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum RolloutCommand {
-    /// Wait until every server serves the file as it is now (exit 12 on timeout).
-    ///
-    /// Asks each server which version of the tenant's file it judges requests on, by its
-    /// digest (sha256: and the SHA-256 of the file's bytes), and waits until every one serves
-    /// the located file's (or --digest's). Servers are metrics listeners named with
-    /// --endpoint (their /healthz), or the targets a Prometheus scrapes (--prometheus, their
-    /// tokenctl_file_info). A server that is down lags, unless --ignore-down; no server
-    /// reporting the tenant at all is a failure, never a success. The digest matches only
-    /// byte-identical copies: a template that adds a line, or git's autocrlf, never converges.
-    #[command(
-        after_help = "Examples:\n  tokenctl -t acme rollout status --prometheus http://prometheus:9090 --selector '{job=\"gate\"}'\n  tokenctl -t acme rollout status --endpoint http://10.0.0.5:9100 --endpoint http://10.0.0.6:9100 --timeout 2m\n  tokenctl --file security.yml rollout status --tenant-label acme --prometheus https://prom.example --prometheus-token-file /run/secrets/prom"
-    )]
-    Status(RolloutStatusArgs),
-}
-
-#[derive(Debug, Args)]
-pub struct RolloutStatusArgs {
-    /// A server's metrics listener (`serve --metrics-listen`), as a base URL, http:// or
+    /// What to do: `status` waits until every server serves the file's digest.
+    #[arg(value_enum, value_name = "ACTION")]
+    pub action: RolloutAction,
+    /// A server's metrics listener (of serve --metrics-listen), as a base URL, http:// or
     /// https:// (repeatable); its /healthz says what it serves.
     #[arg(long = "endpoint", value_name = "URL", value_hint = ValueHint::Url, required_unless_present = "prometheus", conflicts_with = "prometheus")]
     pub endpoints: Vec<String>,

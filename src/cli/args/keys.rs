@@ -95,7 +95,7 @@ pub struct ListArgs {
     /// --metrics-keys; the later of its time and security.usage.yml's wins.
     #[arg(long, value_name = "URL", value_hint = ValueHint::Url)]
     pub usage_from: Option<String>,
-    /// Read the bearer token for --usage-from's Prometheus from this file (its first line;
+    /// Read the bearer token for the Prometheus of --usage-from from this file (its first line;
     /// never give a token on the command line).
     #[arg(long, value_name = "PATH", value_hint = ValueHint::FilePath, requires = "usage_from")]
     pub prometheus_token_file: Option<std::path::PathBuf>,

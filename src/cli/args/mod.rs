@@ -13,7 +13,7 @@ mod serve;
 pub(crate) use files::{
     ApplyArgs, CheckArgs, ExportArgs, ExportKind, FailOn, ScanArgs, SchemaArgs, VerifyArgs,
 };
-pub(crate) use fleet::{RolloutArgs, RolloutCommand, RolloutStatusArgs};
+pub(crate) use fleet::{RolloutAction, RolloutArgs};
 pub(crate) use keys::{
     CreateArgs, DeleteArgs, KeyDefinition, ListArgs, RenameArgs, RotateArgs, ShowArgs, UpdateArgs,
 };
@@ -345,13 +345,19 @@ pub enum Command {
         after_help = "Examples:\n  tokenctl -t acme export secret acme-keys --namespace gate | kubectl apply -f -\n  tokenctl -t acme export configmap acme-keys > deploy/acme-keys.yaml"
     )]
     Export(ExportArgs),
-    /// Follow a change of the file to every server of the fleet.
+    /// rollout status: wait until every server serves the file as it is now.
     ///
-    /// `rollout status` waits until every server serves the file's current digest, as its
-    /// metrics listener (--endpoint) or a Prometheus scraping them (--prometheus) reports;
-    /// exit 12 on timeout, naming each server that lags (docs/FLEET.md).
+    /// `rollout status` asks each server which version of the tenant's file it judges
+    /// requests on, by its digest (sha256: and the SHA-256 of the file's bytes), and waits
+    /// until every one serves the located file's (or the one --digest gives), polling every --interval
+    /// until --timeout. Servers are metrics listeners named with --endpoint (their /healthz),
+    /// or the targets a Prometheus scrapes (--prometheus: their tokenctl_file_info, and up for
+    /// the ones that are down). A server that is down lags, unless --ignore-down; no server
+    /// reporting the tenant is a failure, never a success. The digest matches only
+    /// byte-identical copies: a template that adds a line, or git's autocrlf, never converges
+    /// (docs/FLEET.md).
     #[command(
-        after_help = "Examples:\n  tokenctl -t acme update leaked-key --disable && git commit -am 'revoke leaked-key' && git push\n  tokenctl -t acme rollout status --prometheus http://prometheus:9090 --selector '{job=\"gate\"}'"
+        after_help = "Examples:\n  tokenctl -t acme rollout status --prometheus http://prometheus:9090 --selector '{job=\"gate\"}'\n  tokenctl -t acme rollout status --endpoint http://10.0.0.5:9100 --endpoint http://10.0.0.6:9100 --timeout 2m\n  tokenctl --file security.yml rollout status --tenant-label acme --prometheus https://prom.example --prometheus-token-file /run/secrets/prom"
     )]
     Rollout(RolloutArgs),
     /// Serve the tenant admin REST API over the same files.

@@ -4,7 +4,7 @@
 //! a Prometheus scrapes from them (`--prometheus`). Exit 0 when every server serves the
 //! digest, 12 when the timeout passes first, naming each server that lags.
 
-use crate::cli::args::{RolloutArgs, RolloutCommand, RolloutStatusArgs};
+use crate::cli::args::{RolloutAction, RolloutArgs};
 use crate::cli::context::Context;
 use crate::cli::fleet::{self, Prometheus, Series};
 use crate::cli::output::{Format, write_data};
@@ -14,8 +14,8 @@ use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
 
 pub(crate) fn run(ctx: &Context, args: RolloutArgs) -> Result<()> {
-    match args.command {
-        RolloutCommand::Status(a) => status(ctx, a),
+    match args.action {
+        RolloutAction::Status => status(ctx, args),
     }
 }
 
@@ -72,7 +72,7 @@ struct Report<'a> {
     done: bool,
 }
 
-fn status(ctx: &Context, a: RolloutStatusArgs) -> Result<()> {
+fn status(ctx: &Context, a: RolloutArgs) -> Result<()> {
     let timeout = crate::time::parse_fixed_duration("--timeout", &a.timeout)?;
     let interval = crate::time::parse_fixed_duration("--interval", &a.interval)?;
     if interval.is_zero() {
@@ -339,7 +339,12 @@ fn ask_prometheus(
     let info = fleet::series_selector("tokenctl_file_info", &matchers, extra);
     let now = prometheus.query(&info, timeout)?;
     let up = prometheus.query(&fleet::series_selector("up", &[], extra), timeout)?;
-    let recent = prometheus.query(&format!("last_over_time({info}[{DOWN_WINDOW}])"), timeout)?;
+    // When each digest was last scraped from each target (a series per digest: the digest is
+    // a label), so that a target that went down is named with the one it served last.
+    let recent = prometheus.query(
+        &format!("max_over_time(timestamp({info})[{DOWN_WINDOW}:])"),
+        timeout,
+    )?;
     let up_of: BTreeMap<String, bool> = up.iter().map(|s| (instance(s), s.value != 0.0)).collect();
     let jobs: BTreeSet<&str> = now
         .iter()
@@ -371,7 +376,18 @@ fn ask_prometheus(
         if s.value != 0.0 || servers.contains_key(&name) {
             continue;
         }
-        let last = recent.iter().find(|r| instance(r) == name);
+        // The latest; of two scraped at the same step, the one that is not the digest
+        // waited for (the server may still serve it).
+        let last = recent
+            .iter()
+            .filter(|r| instance(r) == name)
+            .max_by(|x, y| {
+                x.value.total_cmp(&y.value).then_with(|| {
+                    let old =
+                        |r: &Series| r.labels.get("digest").map(String::as_str) != Some(digest);
+                    old(x).cmp(&old(y))
+                })
+            });
         let in_job = s
             .labels
             .get("job")
