@@ -14,6 +14,7 @@ mod definition;
 mod delete;
 mod docs;
 mod export;
+mod fleet;
 mod generated;
 mod help;
 mod instances;
