@@ -658,3 +658,41 @@ fn list_usage_from_shows_a_key_used_only_through_the_second_gate() {
     assert_eq!(row(&before.stdout), Some(2), "{}", before.stdout);
     assert_eq!(row(&table.stdout), Some(1), "{}", table.stdout);
 }
+
+#[test]
+fn at_a_terminal_rollout_status_shows_its_progress_on_one_line_and_clears_it() {
+    use expectrl::process::unix::WaitStatus;
+    use expectrl::{Eof, Expect, Session};
+    let (env, _ci, a, _b) = fleet(&[]);
+    let down = format!("http://127.0.0.1:{}", free_port());
+    let mut cmd = env.std_cmd();
+    cmd.env("TERM", "xterm").args([
+        "rollout",
+        "status",
+        "--endpoint",
+        &a.metrics(),
+        "--endpoint",
+        &down,
+        "--timeout",
+        "2s",
+        "--interval",
+        "300ms",
+    ]);
+    let mut session = Session::spawn(cmd).expect("spawns in a pty");
+    session.set_expect_timeout(Some(Duration::from_secs(30)));
+    let seen = session.expect(Eof).expect("runs to the end");
+    let transcript = String::from_utf8_lossy(seen.as_bytes()).into_owned();
+    let WaitStatus::Exited(_, code) = session.get_process().wait().unwrap() else {
+        panic!("did not exit normally:\n{transcript}");
+    };
+    assert_eq!(code, 12, "{transcript}");
+    // Rewritten in place with a carriage return, several times, then blanked before the
+    // result.
+    let progress = transcript.matches("\r1 of 2 servers serve sha256:").count();
+    assert!(progress >= 2, "{transcript:?}");
+    assert!(transcript.contains("ms of 2s)"), "{transcript:?}");
+    let last = transcript.rfind("servers serve sha256:").unwrap();
+    let error = transcript.find("error: rollout of").unwrap();
+    assert!(last < error, "{transcript:?}");
+    assert!(transcript[last..error].contains("\r "), "{transcript:?}");
+}
