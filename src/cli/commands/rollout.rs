@@ -444,7 +444,8 @@ fn report(ctx: &Context, tenant: &str, digest: &str, servers: &[Server], done: b
                 text.push_str(&format!(
                     "{:<width$}  {:<71}  {state}\n",
                     crate::text::visible(&s.server),
-                    s.digest.as_deref().unwrap_or("-"),
+                    // A label a server chose: shown, never obeyed, by a terminal.
+                    crate::text::visible(s.digest.as_deref().unwrap_or("-")),
                 ));
             }
             out.write_all(text.as_bytes()).map_err(stdout_error)?;
