@@ -340,5 +340,9 @@ pub(crate) fn series_selector(metric: &str, matchers: &[String], extra: &str) ->
     if !extra.is_empty() {
         all.push(extra);
     }
-    format!("{metric}{{{}}}", all.join(","))
+    if all.is_empty() {
+        metric.to_string()
+    } else {
+        format!("{metric}{{{}}}", all.join(","))
+    }
 }

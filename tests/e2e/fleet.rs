@@ -696,3 +696,183 @@ fn at_a_terminal_rollout_status_shows_its_progress_on_one_line_and_clears_it() {
     assert!(last < error, "{transcript:?}");
     assert!(transcript[last..error].contains("\r "), "{transcript:?}");
 }
+
+/// A stand-in for Prometheus's query API on loopback: answers every request with `answer`
+/// and hands each request's head (request line and headers) to the test.
+fn fake_prometheus(answer: &'static str) -> (String, std::sync::mpsc::Receiver<String>) {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let mut head = String::new();
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                head.push_str(&line);
+            }
+            let _ = tx.send(head);
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{answer}",
+                answer.len()
+            );
+        }
+    });
+    (url, rx)
+}
+
+#[test]
+fn list_usage_from_sends_the_token_from_its_file_asks_for_the_tenant_and_the_later_use_wins() {
+    let env = TestEnv::new();
+    env.create("ci", &[]);
+    env.create("idle", &[]);
+    env.create("old", &[]);
+    // The checkout's record: ci at 09:00 from an address; old long ago.
+    std::fs::write(
+        env.file().with_file_name("security.usage.yml"),
+        "ci:\n  lastUsedAt: 2026-11-22T09:00:00Z\n  lastUsedFrom: 203.0.113.7\nold:\n  lastUsedAt: 2025-01-01T00:00:00Z\n",
+    )
+    .unwrap();
+    // The fleet: ci earlier (08:00, the checkout's wins), idle at 07:00 (only the fleet saw
+    // it), old at 06:00 (the fleet's is later).
+    let (url, heads) = fake_prometheus(
+        r#"{"status":"success","data":{"resultType":"vector","result":[
+        {"metric":{"tenant":"acme","key":"ci"},"value":[1795341600,"1795334400"]},
+        {"metric":{"tenant":"acme","key":"idle"},"value":[1795341600,"1795330800"]},
+        {"metric":{"tenant":"acme","key":"old"},"value":[1795341600,"1795327200"]}]}}"#,
+    );
+    let token = "prom-secret-9f8e7d6c5b4a";
+    let token_file = env.dir.path().join("prom-token");
+    std::fs::write(&token_file, format!("{token}\n")).unwrap();
+    let out = env.run(&[
+        "list",
+        "--format",
+        "json",
+        "--usage-from",
+        &url,
+        "--prometheus-token-file",
+        token_file.to_str().unwrap(),
+    ]);
+    out.success();
+    let head = heads.recv_timeout(Duration::from_secs(10)).unwrap();
+    assert!(
+        head.to_ascii_lowercase()
+            .contains(&format!("authorization: bearer {token}\r\n")),
+        "{head}"
+    );
+    let request_line = head.lines().next().unwrap();
+    assert!(
+        request_line.starts_with("GET /api/v1/query?query="),
+        "{head}"
+    );
+    let query = request_line
+        .split("query=")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap();
+    let decoded = percent_decode(query);
+    assert_eq!(
+        decoded,
+        r#"max by (tenant, key) (tokenctl_key_last_used_timestamp_seconds{tenant="acme"})"#
+    );
+    assert!(!out.stderr.contains(token) && !out.stdout.contains(token));
+    let keys = out.json();
+    let by_name = |name: &str| {
+        keys.as_array()
+            .unwrap()
+            .iter()
+            .find(|k| k["name"] == name)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(
+        by_name("ci")["lastUsedAt"],
+        "2026-11-22T09:00:00Z",
+        "{keys}"
+    );
+    assert_eq!(by_name("ci")["lastUsedFrom"], "203.0.113.7");
+    assert_eq!(
+        by_name("idle")["lastUsedAt"],
+        "2026-11-22T07:00:00Z",
+        "{keys}"
+    );
+    assert_eq!(
+        by_name("old")["lastUsedAt"],
+        "2026-11-22T06:00:00Z",
+        "{keys}"
+    );
+    assert_eq!(by_name("old")["lastUsedFrom"], serde_json::Value::Null);
+    // Most recently used first, on the merged times.
+    let names: Vec<&str> = keys
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["ci", "idle", "old"]);
+    // --all-tenants asks once for every tenant and merges each tenant's.
+    let out = env.run(&[
+        "list",
+        "--all-tenants",
+        "--names",
+        "--unused-since",
+        "1d",
+        "--usage-from",
+        &url,
+    ]);
+    out.success();
+    assert_eq!(out.stdout, "", "{}", out.stderr);
+    let head = heads.recv_timeout(Duration::from_secs(10)).unwrap();
+    let request_line = head.lines().next().unwrap();
+    assert_eq!(
+        percent_decode(
+            request_line
+                .split("query=")
+                .nth(1)
+                .unwrap()
+                .split(' ')
+                .next()
+                .unwrap()
+        ),
+        "max by (tenant, key) (tokenctl_key_last_used_timestamp_seconds)"
+    );
+    // Without the flag, nothing is asked: old is unused since a day by the checkout alone.
+    let out = env.run(&["list", "--names", "--unused-since", "1d"]);
+    assert_eq!(
+        out.stdout, "old\nidle\n",
+        "most recently used first; never used last"
+    );
+    assert!(heads.recv_timeout(Duration::from_millis(300)).is_err());
+}
+
+/// `%XX` and `+` of a query string, decoded.
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' => {
+                out.push(u8::from_str_radix(&text[i + 1..i + 3], 16).unwrap());
+                i += 3;
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).unwrap()
+}
