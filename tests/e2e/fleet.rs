@@ -128,6 +128,24 @@ fn rollout_status_with_endpoints_waits_for_the_lagging_gate_then_succeeds_once_i
         assert_eq!(s["current"], true);
     }
     assert!(out.stderr.contains("All 2 servers serve"), "{}", out.stderr);
+    // docs/FLEET.md's example has the same fields, at every level.
+    let page = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/FLEET.md"))
+        .unwrap();
+    let shown = page
+        .split("```json\n")
+        .nth(1)
+        .unwrap()
+        .split("```")
+        .next()
+        .unwrap();
+    let shown: serde_json::Value = serde_json::from_str(shown).unwrap();
+    let keys = |v: &serde_json::Value| {
+        let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+        k.sort();
+        k
+    };
+    assert_eq!(keys(&shown), keys(&report));
+    assert_eq!(keys(&shown["servers"][0]), keys(&servers[0]));
 
     // A revocation reaches gate A only.
     let old = digest_of(&env.file());
@@ -499,7 +517,8 @@ fn rollout_status_through_prometheus_waits_for_the_lagging_gate_names_a_down_one
         out.stderr
     );
 
-    // A change reaches gate A only: rollout status waits, then names B and what it serves.
+    // A change reaches gate A only: rollout status waits, then names B and what it serves
+    // (docs/FLEET.md's command, with this Prometheus's URL).
     env.run(&["update", "ci", "--disable"]).success();
     let new = digest_of(&env.file());
     a.deliver(&env);
@@ -630,17 +649,18 @@ fn list_usage_from_shows_a_key_used_only_through_the_second_gate() {
     assert_eq!(keys[1]["name"], "idle");
     assert_eq!(keys[1]["lastUsedAt"], serde_json::Value::Null);
 
-    // --unused-since filters on the merged last use.
-    let unused = env.run(&["list", "--unused-since", "30d", "--names"]);
+    // --unused-since filters on the merged last use (docs/FLEET.md's commands, with this
+    // Prometheus's URL).
+    let unused = env.run(&["list", "--unused-since", "90d", "--names"]);
     unused.success();
     assert_eq!(unused.stdout, "ci\nidle\n");
     let unused = env.run(&[
         "list",
-        "--unused-since",
-        "30d",
-        "--names",
         "--usage-from",
         &prometheus.url,
+        "--unused-since",
+        "90d",
+        "--names",
     ]);
     unused.success();
     assert_eq!(unused.stdout, "idle\n");
