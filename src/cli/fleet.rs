@@ -346,3 +346,62 @@ pub(crate) fn series_selector(metric: &str, matchers: &[String], extra: &str) ->
         format!("{metric}{{{}}}", all.join(","))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_password_in_a_url_is_never_shown() {
+        assert_eq!(
+            shown("https://ops:hunter2@prom.example:9090/api"),
+            "https://ops:***@prom.example:9090/api"
+        );
+        assert_eq!(shown("http://prom:9090"), "http://prom:9090");
+        // An @ in the path is no user.
+        assert_eq!(shown("http://prom/a@b"), "http://prom/a@b");
+    }
+
+    #[test]
+    fn base_urls_are_http_or_https_without_a_query() {
+        assert_eq!(
+            base_url("--endpoint", "http://10.0.0.5:9100/").unwrap(),
+            "http://10.0.0.5:9100"
+        );
+        assert_eq!(
+            base_url("--prometheus", "https://prom.example/prometheus").unwrap(),
+            "https://prom.example/prometheus"
+        );
+        for bad in [
+            "10.0.0.5:9100",
+            "ftp://x",
+            "http://",
+            "http:///x",
+            "http://x/?q=1",
+        ] {
+            assert!(base_url("--endpoint", bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn selectors_merge_into_the_series_selector() {
+        let extra = selector_matchers(Some(r#"{job="gate", env=~"prod|dr"}"#)).unwrap();
+        assert_eq!(extra, r#"job="gate", env=~"prod|dr""#);
+        assert_eq!(
+            series_selector("up", &[], &extra),
+            r#"up{job="gate", env=~"prod|dr"}"#
+        );
+        assert_eq!(
+            series_selector("tokenctl_file_info", &["tenant=\"acme\"".into()], ""),
+            r#"tokenctl_file_info{tenant="acme"}"#
+        );
+        assert_eq!(series_selector("up", &[], ""), "up");
+        assert_eq!(
+            selector_matchers(Some("job=\"gate\"")).unwrap(),
+            "job=\"gate\""
+        );
+        assert!(selector_matchers(Some("{job=\"gate\"")).is_err());
+        assert!(selector_matchers(Some("up{job=\"gate\"}")).is_err());
+        assert_eq!(promql_string("a\"b\\c"), r#""a\"b\\c""#);
+    }
+}
