@@ -54,6 +54,7 @@ complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "scan" -d 'Find to
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "schema" -d 'Print the JSON Schema of security.yml (or of the desired state, or the API)'
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "diff" -d 'Show what changes between two versions of a file, key by key, and what widens'
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "export" -d 'Print a Kubernetes Secret or ConfigMap holding the file byte for byte'
+complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "rollout" -d 'rollout status: wait until every server serves the file as it is now'
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "serve" -d 'Serve the tenant admin REST API over the same files'
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "completions" -d 'Print shell completions'
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "man" -d 'Print the man page (roff)'
@@ -91,6 +92,9 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -s h -l help -
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l expiring-within -d 'Only keys that expire within this duration (and have not yet), e.g. 7d; units y, mo, w, d, h, min, s, ms' -r -f
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l unused-since -d 'Only keys not used within this duration (or never used), e.g. 30d; units y, mo, w, d, h, min, s, ms' -r -f
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l permission -d 'Only keys that grant this permission (as the scope itself, `*` or `resource:*`)' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l usage-from -d 'Also take LAST USED from the fleet: a Prometheus (base URL) scraping gates run with --metrics-keys; the later of its time and security.usage.yml\'s wins' -r -f
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l prometheus-token-file -d 'Read the bearer token for the Prometheus of --usage-from from this file (its first line; never give a token on the command line)' -r -F
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l tenant-label -d 'The tenant\'s name as the gates report it (default: --tenant, or `default` for --file)' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l file -d 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l root -d 'Folder holding one folder per tenant' -r -F
@@ -339,6 +343,29 @@ always\t''
 never\t''"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand export" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r -f
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand export" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand rollout" -l endpoint -d 'A server\'s metrics listener (of serve --metrics-listen), as a base URL, http:// or https:// (repeatable); its /healthz says what it serves' -r -f
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand rollout" -l prometheus -d 'A Prometheus (base URL) that scrapes the servers: each target reporting the tenant in tokenctl_file_info is a server, and each target of theirs that is down (up == 0) too' -r -f
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand rollout" -l prometheus-token-file -d 'Read the bearer token for Prometheus from this file (its first line; never give a token on the command line)' -r -F
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand rollout" -l selector -d 'Narrow the Prometheus series to these labels, e.g. \'{job="gate"}\'' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand rollout" -l tenant-label -d 'The tenant\'s name as the servers report it (default: --tenant, or `default` for --file)' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand rollout" -l digest -d 'Wait for this digest (sha256:<64 hex>, or what sha256sum prints) instead of the located file\'s; then no file is read' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand rollout" -l timeout -d 'Give up after this long (exit 12), e.g. 5m; units ms, s, m or min, h' -r -f
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand rollout" -l interval -d 'Ask the servers again this often, e.g. 2s; units ms, s, m or min, h' -r -f
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand rollout" -l min-servers -d 'At least this many servers must serve the digest (more than one server is expected)' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand rollout" -l file -d 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)' -r -F
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand rollout" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand rollout" -l root -d 'Folder holding one folder per tenant' -r -F
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand rollout" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t'A table fitted to the terminal (list drops or wraps columns when narrow)'
+wide\t'A table with every column, never narrowed'
+json\t''
+yaml\t''
+markdown\t'Markdown, for a pull-request comment (`diff` only)'"
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand rollout" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand rollout" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r -f
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand rollout" -l ignore-down -d 'Leave out servers that are down or unreachable, instead of counting them as lagging'
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand rollout" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -l listen -d 'Address and port to listen on (port 0: any free port, printed on stdout)' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -l metrics-listen -d 'Serve `GET /metrics` (Prometheus text format) on this address, apart from the public listener; off by default' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -l max-connections -d 'Most connections served at once; more wait to be accepted' -r
@@ -393,4 +420,5 @@ never\t''"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand man" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r -f
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand export" -f -a "secret configmap"
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand rollout" -f -a "status"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand completions" -f -a "bash elvish fish powershell zsh"

@@ -19,6 +19,8 @@ pub mod exit {
     pub const SECRET_FOUND: u8 = 10;
     /// `diff --exit-code` found a change, or `diff --fail-on widening` one that widens.
     pub const DIFFERENCES: u8 = 11;
+    /// `rollout status`: not every server served the digest before the timeout.
+    pub const NOT_ROLLED_OUT: u8 = 12;
     pub const INTERRUPTED: u8 = 130;
 }
 
@@ -90,6 +92,10 @@ pub enum Error {
     /// summary).
     #[error("{0}")]
     Differences(String),
+    /// `rollout status` timed out: a server still serves another digest, is down, or no
+    /// server reports the tenant (the message names each).
+    #[error("{0}")]
+    NotRolledOut(String),
     /// Part of the work failed, each failure reported as it happened, and the rest was done
     /// (a tenant that did not load, a file that could not be read); this is the summary.
     #[error("{0}")]
@@ -138,6 +144,7 @@ impl Error {
             Error::Declined(_) => exit::DECLINED,
             Error::SecretFound(_) => exit::SECRET_FOUND,
             Error::Differences(_) => exit::DIFFERENCES,
+            Error::NotRolledOut(_) => exit::NOT_ROLLED_OUT,
             Error::Interrupted => exit::INTERRUPTED,
         }
     }

@@ -15,6 +15,7 @@ pub(crate) mod clipboard;
 pub(crate) mod commands;
 pub(crate) mod completion;
 pub(crate) mod context;
+pub(crate) mod fleet;
 pub(crate) mod harden;
 pub(crate) mod interactive;
 pub(crate) mod manual;
@@ -74,6 +75,7 @@ pub fn run(cli: Cli, launch: Launch) -> Result<()> {
         Command::Schema(a) => schema::run(a),
         Command::Export(a) => export::run(&ctx, a),
         Command::Diff(a) => diff::run(&ctx, a),
+        Command::Rollout(a) => rollout::run(&ctx, a),
         #[cfg(feature = "serve")]
         Command::Serve(a) => serve::run(&ctx, a),
         Command::Completions(a) => completions::completions(a),

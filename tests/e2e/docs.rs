@@ -55,6 +55,7 @@ const PAGES: &[&str] = &[
     "docs/API.md",
     "docs/GATE.md",
     "docs/SCANNING.md",
+    "docs/FLEET.md",
     "docs/FORMAT.md",
     "ARCHITECTURE.md",
     "CONTRIBUTING.md",
@@ -366,6 +367,46 @@ const BLOCKS: &[Known] = &[
         "text",
         "fatal: [localhost]: FAILED!",
         Checked(&["the_ansible_readme_s_commands_and_output_run"]),
+    ),
+    // docs/FLEET.md
+    known(
+        "docs/FLEET.md",
+        "sh",
+        "rollout status --prometheus http://prometheus:9090 --selector",
+        Run(&[
+            "rollout_status_through_prometheus_waits_for_the_lagging_gate_names_a_down_one_and_never_succeeds_on_nothing",
+        ]),
+    ),
+    known(
+        "docs/FLEET.md",
+        "text",
+        "not complete after 5m",
+        Checked(&[
+            "rollout_status_with_endpoints_waits_for_the_lagging_gate_then_succeeds_once_it_has_the_file",
+            "rollout_status_through_prometheus_waits_for_the_lagging_gate_names_a_down_one_and_never_succeeds_on_nothing",
+        ]),
+    ),
+    known(
+        "docs/FLEET.md",
+        "json",
+        "\"servers\"",
+        Checked(&[
+            "rollout_status_with_endpoints_waits_for_the_lagging_gate_then_succeeds_once_it_has_the_file",
+        ]),
+    ),
+    known(
+        "docs/FLEET.md",
+        "sh",
+        "update leaked-key --disable",
+        NotRun(
+            "the runbook: a git push to a fleet; tests/e2e/fleet.rs makes the same change (update --disable), copies the file to each gate and runs rollout status",
+        ),
+    ),
+    known(
+        "docs/FLEET.md",
+        "sh",
+        "list --usage-from http://prometheus:9090",
+        Run(&["list_usage_from_shows_a_key_used_only_through_the_second_gate"]),
     ),
 ];
 

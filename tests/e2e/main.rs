@@ -15,6 +15,7 @@ mod delete;
 mod diff;
 mod docs;
 mod export;
+mod fleet;
 mod generated;
 mod help;
 mod instances;

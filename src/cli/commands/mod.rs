@@ -9,6 +9,7 @@ pub(crate) mod diff;
 pub(crate) mod export;
 pub(crate) mod list;
 pub(crate) mod rename;
+pub(crate) mod rollout;
 pub(crate) mod rotate;
 pub(crate) mod scan;
 pub(crate) mod schema;
