@@ -56,6 +56,8 @@ const PAGES: &[&str] = &[
     "docs/GATE.md",
     "docs/SCANNING.md",
     "docs/FLEET.md",
+    "docs/KUBERNETES.md",
+    "docs/REVIEW.md",
     "docs/FORMAT.md",
     "ARCHITECTURE.md",
     "CONTRIBUTING.md",
@@ -407,6 +409,61 @@ const BLOCKS: &[Known] = &[
         "sh",
         "list --usage-from http://prometheus:9090",
         Run(&["list_usage_from_shows_a_key_used_only_through_the_second_gate"]),
+    ),
+    // docs/KUBERNETES.md
+    known(
+        "docs/KUBERNETES.md",
+        "sh",
+        "export secret acme-keys --namespace gate | kubectl apply -f -",
+        NotRun("kubectl needs a cluster; export's manifest is checked by tests/e2e/export.rs"),
+    ),
+    known(
+        "docs/KUBERNETES.md",
+        "yaml",
+        "fsGroup: 10001",
+        NotRun(
+            "a pod spec needs a cluster; the volume layout it mounts, and the kubelet's swap, are run by tests/e2e/serve/kubernetes.rs",
+        ),
+    ),
+    known(
+        "docs/KUBERNETES.md",
+        "sh",
+        "check --k8s && tokenctl -t acme export secret",
+        Run(&[
+            "a_kubernetes_mounted_file_is_checked_as_one",
+            "a_secret_holds_the_file_byte_for_byte_and_is_deterministic",
+        ]),
+    ),
+    // docs/REVIEW.md
+    known(
+        "docs/REVIEW.md",
+        "text",
+        "tenant acme: 3 keys changed, access widens",
+        NotRun(
+            "an illustration of diff's text form, whose lines diff_over_git_history_classifies_every_kind_of_change checks",
+        ),
+    ),
+    known(
+        "docs/REVIEW.md",
+        "sh",
+        "--all-tenants --format markdown > tokenctl-diff.md",
+        Run(&["the_review_jobs_commands_run"]),
+    ),
+    known(
+        "docs/REVIEW.md",
+        "yaml",
+        "# .github/workflows/keys.yml",
+        NotRun(
+            "GitHub Actions: checked against GitHub's documentation; the commands it runs are run by the_review_jobs_commands_run",
+        ),
+    ),
+    known(
+        "docs/REVIEW.md",
+        "yaml",
+        "# .gitlab-ci.yml",
+        NotRun(
+            "GitLab CI: checked against GitLab's documentation; the commands it runs are run by the_review_jobs_commands_run",
+        ),
     ),
 ];
 
