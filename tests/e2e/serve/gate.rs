@@ -2015,3 +2015,69 @@ fn closing_stdout_after_the_first_line_does_not_stop_the_server() {
     );
     assert_eq!(r.status, 200, "{r:?}");
 }
+
+/// Review finding: a request-target never holds a fragment (RFC 9112), and nginx passes
+/// `$request_uri` with its `#...` to the service untouched, so cutting X-Forwarded-Uri at `#`
+/// judges a path the service never sees: `/dns/#/../../admin` passed as `/dns/`. GATE.md says
+/// a path that is not normalised is refused, and `verify`'s path rule refuses `#`.
+#[test]
+fn a_fragment_in_x_forwarded_uri_cannot_hide_dot_segments_from_the_path_check() {
+    let env = TestEnv::new();
+    let dns = env.create("prefixed", &["-p", "*", "--path-prefix", "/dns/"]);
+    let gate = Gate::start(&env, &[]);
+    gate.get("/authz/acme", &dns, &[("X-Forwarded-Uri", "/dns/zones")])
+        .allowed("prefixed", "acme", &["*"]);
+    for uri in ["/dns/#/../../admin", "/dns/x#/../../admin"] {
+        gate.get("/authz/acme", &dns, &[("X-Forwarded-Uri", uri)])
+            .forbidden("path", "prefixed");
+    }
+}
+
+/// Review finding: the gate keeps a handle on the tenant folder it first opened, so a folder
+/// moved away (a tenant removed with `mv`, or replaced by a deploy that swaps folders:
+/// `mv acme acme.old && mv acme.new acme`) is still judged on: its keys keep passing, a
+/// revoked key included. GATE.md: "A file deleted is not a file broken: the tenant is gone at
+/// once (404), with all its keys", and revocation takes effect on the next request.
+#[test]
+fn a_tenant_folder_moved_away_or_replaced_is_not_judged_on_any_more() {
+    let env = TestEnv::new();
+    let leaked = env.create("leaked", &["-p", "dns:read"]);
+    let gate = Gate::start(&env, &[]);
+    gate.get("/authz/acme", &leaked, &[])
+        .allowed("leaked", "acme", &["dns:read"]);
+
+    // A deploy swaps in a folder whose file no longer holds the key.
+    let folder = env.root().join("acme");
+    let new = env.root().join("acme.new");
+    let old = env.dir.path().join("acme.old");
+    copy_folder(&folder, &new);
+    let out = env
+        .std_cmd()
+        .env_remove("TOKENCTL_TENANT")
+        .args(["--file"])
+        .arg(new.join("security.yml"))
+        .args(["delete", "leaked", "--yes"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    std::fs::rename(&folder, &old).unwrap();
+    std::fs::rename(&new, &folder).unwrap();
+    gate.get("/authz/acme", &leaked, &[]).unauthorized();
+
+    // The folder moved out of the root: the tenant is gone.
+    std::fs::rename(&folder, env.dir.path().join("acme.gone")).unwrap();
+    let r = gate.get("/authz/acme", &leaked, &[]);
+    r.status(404);
+}
+
+fn copy_folder(from: &Path, to: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::create_dir_all(to).unwrap();
+    std::fs::set_permissions(to, std::fs::Permissions::from_mode(0o700)).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dest = to.join(e.file_name());
+        std::fs::copy(e.path(), &dest).unwrap();
+        std::fs::set_permissions(&dest, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+}
