@@ -145,20 +145,27 @@ pub(crate) fn tenant_label(
     Ok(name)
 }
 
+/// How far back the fleet's last use is looked for, at least: Prometheus's default retention.
+pub(crate) const LOOKBACK: Duration = Duration::from_secs(15 * 24 * 3600);
+
 /// The last use of each key the gates behind `prometheus` report (started with
-/// `--metrics-keys`): `max by (tenant, key)` of `tokenctl_key_last_used_timestamp_seconds`,
-/// for one tenant or, with `None`, every tenant. Keyed by tenant, then key name.
+/// `--metrics-keys`): the latest value of `tokenctl_key_last_used_timestamp_seconds` within
+/// `lookback` (`max_over_time`, so that a gate restarted since, or gone, still counts: an
+/// instant query sees only the series scraped in the last five minutes), for one tenant or,
+/// with `None`, every tenant. Keyed by tenant, then key name.
 pub(crate) fn fleet_last_used(
     prometheus: &Prometheus,
     tenant: Option<&str>,
+    lookback: Duration,
 ) -> Result<BTreeMap<String, BTreeMap<String, jiff::Timestamp>>> {
     let matchers: Vec<String> = tenant
         .map(|t| format!("tenant={}", promql_string(t)))
         .into_iter()
         .collect();
     let promql = format!(
-        "max by (tenant, key) ({})",
-        series_selector("tokenctl_key_last_used_timestamp_seconds", &matchers, "")
+        "max by (tenant, key) (max_over_time({}[{}s]))",
+        series_selector("tokenctl_key_last_used_timestamp_seconds", &matchers, ""),
+        lookback.as_secs().max(60)
     );
     let series = prometheus
         .query(&promql, Duration::from_secs(30))

@@ -15,7 +15,7 @@
 //! - the path checked against `pathPrefix`: `X-Forwarded-Uri` without its query, else the
 //!   `{*path}` part of the URL (Envoy appends the client's path), else `/`;
 //! - the client's address checked against `allowedIps`: the peer, or with `--trust-proxy` the
-//!   last `X-Forwarded-For` entry.
+//!   last `X-Forwarded-For` entry (400 when there is none).
 //!
 //! Answers: 200 with `X-Tokenctl-Key`, `-Tenant`, `-Permissions`; 401 (one body for every
 //! reason); 403 with the reason; 404 for an unknown tenant; 500 as above. The reason goes to
@@ -132,7 +132,9 @@ async fn judge(app: &Arc<App>, parts: &http::request::Parts) -> Judgement {
         Err(e) => return fail(name, e),
     };
     let path = match one_header(&parts.headers, &FORWARDED_URI) {
-        Ok(Some(uri)) => uri.split(['?', '#']).next().unwrap_or_default(),
+        // Cut at the query only: a request target has no fragment, so a `#` is part of the
+        // path as the proxy passes it on, and the path rule refuses it (it could hide `..`).
+        Ok(Some(uri)) => uri.split('?').next().unwrap_or_default(),
         Ok(None) => rest.unwrap_or("/"),
         Err(e) => return fail(name, e),
     };
@@ -142,6 +144,16 @@ async fn judge(app: &Arc<App>, parts: &http::request::Parts) -> Judgement {
             ApiError::internal("the request came on no connection the server knows".into()),
         );
     };
+    // With --trust-proxy the address has one source, the last X-Forwarded-For entry: a
+    // request without one is not judged on the proxy's own address (every client would be).
+    if app.trust_proxy && !has_forwarded_for(&parts.headers) {
+        return fail(
+            name,
+            ApiError::bad_request(
+                "with --trust-proxy the gate judges the client's address from the last X-Forwarded-For entry, and this request has none: the proxy must set it".into(),
+            ),
+        );
+    }
     let ip = match client_ip(app, &parts.headers, peer) {
         Ok(ip) => ip,
         Err(e) => return fail(name, e),
@@ -411,6 +423,17 @@ fn allowed(tenant: &str, key: &str, permissions: &[String]) -> Response {
         h.insert(TRUNCATED.clone(), HeaderValue::from_static("1"));
     }
     r
+}
+
+/// Whether the last X-Forwarded-For entry is there and not empty.
+fn has_forwarded_for(headers: &HeaderMap) -> bool {
+    headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .last()
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.rsplit(',').next())
+        .is_some_and(|last| !last.trim().is_empty())
 }
 
 /// The methods that read (`read=`); every other method writes (`write=`), the unknown and

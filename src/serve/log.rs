@@ -38,6 +38,18 @@ pub(super) fn access(
     let mut pending = PENDING.lock().unwrap_or_else(PoisonError::into_inner);
     let (lines, since) = &mut *pending;
     let mut line = String::with_capacity(96);
+    // Any token is a valid method (`curl -X`): one that is not a common one could be a
+    // secret, or carry control characters.
+    let method: std::borrow::Cow<str> = match *method {
+        http::Method::GET
+        | http::Method::HEAD
+        | http::Method::POST
+        | http::Method::PUT
+        | http::Method::DELETE
+        | http::Method::PATCH
+        | http::Method::OPTIONS => method.as_str().into(),
+        _ => crate::text::value(method.as_str()).into(),
+    };
     let _ = writeln!(
         line,
         "{peer} {method} {path} {status} key={}{}{} {:.1}ms",

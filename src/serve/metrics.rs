@@ -291,12 +291,14 @@ async fn survey(app: &App) -> Vec<(String, State)> {
 /// The metrics listener's `/healthz`: `{"status": "ok" | "unhealthy", "tenants": {NAME:
 /// {"digest", "loadedAt", "state": "ok" | "last-good" | "does not load"}}}`, 200 when every
 /// tenant's file loads as it is now, else 503. `unhealthy` too when no tenant is served.
-fn health(survey: &[(String, State)]) -> (http::StatusCode, String) {
+fn health(survey: &[(String, State)], fail_closed: bool) -> (http::StatusCode, String) {
     let mut tenants = serde_json::Map::new();
     let mut ok = !survey.is_empty();
     for (name, state) in survey {
         let (loaded, word) = match state {
             State::Current(l) => (Some(l), "ok"),
+            // With --fail-closed nothing is judged on a last good version: 500s.
+            State::LastGood(_) if fail_closed => (None, "does not load"),
             State::LastGood(l) => (Some(l), "last-good"),
             State::DoesNotLoad => (None, "does not load"),
         };
@@ -354,7 +356,7 @@ pub(super) async fn serve(listener: tokio::net::TcpListener, app: Arc<App>) {
                         )
                     }
                     (true, "/healthz") => {
-                        let (status, body) = health(&survey(&app).await);
+                        let (status, body) = health(&survey(&app).await, app.fail_closed);
                         (status, "application/json", body)
                     }
                     (false, "/metrics" | "/healthz") => (

@@ -116,12 +116,14 @@ async fn serve(config: Config) -> Result<()> {
         }
     ));
     // The address on stdout, for whoever started the server (with port 0: which port).
+    // One write for both lines: a reader that takes the first and closes the pipe (`| head
+    // -1`) must not fail the second.
+    let mut lines = format!("listening on http://{local}\n");
+    if let Some((_, address)) = &metrics_listener {
+        lines.push_str(&format!("metrics on http://{address}/metrics\n"));
+    }
     let mut out = std::io::stdout().lock();
-    writeln!(out, "listening on http://{local}")
-        .and_then(|()| match &metrics_listener {
-            Some((_, address)) => writeln!(out, "metrics on http://{address}/metrics"),
-            None => Ok(()),
-        })
+    out.write_all(lines.as_bytes())
         .and_then(|()| out.flush())
         .map_err(crate::error::stdout_error)?;
     drop(out);

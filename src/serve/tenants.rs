@@ -45,7 +45,7 @@ pub(super) struct Tenant {
     last_good: Mutex<Option<Arc<Loaded>>>,
     /// The folder of the file, opened once for the gate, which stats the file on every
     /// request: through this handle, never by its path again (see [`Tenant::judged`]).
-    gate_place: Mutex<Option<Arc<Place>>>,
+    gate_place: Mutex<Option<(Arc<Place>, PathBuf)>>,
     metrics: Option<Arc<Metrics>>,
     /// The whole list as last rendered: the same for every request on the same versions of
     /// both files within one second (statuses depend on the time), which at 10,000 keys saves
@@ -422,7 +422,7 @@ impl Tenant {
 
     /// The folder of the file, opened once for the gate (unless a link leads to the file);
     /// `None` when there is no such file.
-    fn gate_place(&self, again: bool) -> Result<Option<Arc<Place>>, ApiError> {
+    fn gate_place(&self, again: bool) -> Result<Option<(Arc<Place>, Option<PathBuf>)>, ApiError> {
         let mut held = self
             .gate_place
             .lock()
@@ -430,8 +430,8 @@ impl Tenant {
         if again {
             *held = None;
         }
-        if let Some(p) = &*held {
-            return Ok(Some(p.clone()));
+        if let Some((place, path)) = &*held {
+            return Ok(Some((place.clone(), Some(path.clone()))));
         }
         let store = self.store()?;
         let place = match store.place() {
@@ -447,9 +447,10 @@ impl Tenant {
         // handle on the folder it led to before would never see. Such a file's folder is
         // opened again on every request, links and all, as the admin API's is.
         if place.shown() == store.path() {
-            *held = Some(place.clone());
+            *held = Some((place.clone(), store.path().to_path_buf()));
+            return Ok(Some((place, Some(store.path().to_path_buf()))));
         }
-        Ok(Some(place))
+        Ok(Some((place, None)))
     }
 
     /// What the gate judges a request on: the file as it is now (one `stat` through the
@@ -459,11 +460,12 @@ impl Tenant {
     /// unhealthy), or with `fail_closed` 500. 404 when the tenant's
     /// file is gone.
     ///
-    /// The folder's handle is kept when no link leads to the file: the file is never looked
-    /// for by its path again, so a link put in place of the folder later changes nothing.
-    /// When the file is gone from that folder, the folder is opened again once (a tenant
-    /// moved back in place). Behind a link (Kubernetes' `..data`), the folder is opened again,
-    /// links and all, on every request.
+    /// The folder's handle is kept when no link leads to the file, and the file is read
+    /// through it; each request also stats the file by its path (one more `stat`), and when
+    /// that is not the file in the held folder (the folder moved away, replaced, removed, or
+    /// made a link), the folder is opened again as on the first request, links checked.
+    /// Behind a link (Kubernetes' `..data`), the folder is opened again, links and all, on
+    /// every request.
     pub(super) async fn judged(
         self: &Arc<Self>,
         fail_closed: bool,
@@ -480,18 +482,26 @@ impl Tenant {
     /// loaded from it, or, when it does not load, the last version that did, if any. 404 when
     /// the tenant's file is gone.
     pub(super) async fn state(self: &Arc<Self>) -> Result<State, ApiError> {
-        let mut place = self
+        let (mut place, held) = self
             .gate_place(false)?
             .ok_or_else(|| ApiError::no_tenant(&self.name))?;
-        let stamped = match stamp(&place) {
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                place = self
-                    .gate_place(true)?
-                    .ok_or_else(|| ApiError::no_tenant(&self.name))?;
-                stamp(&place)
-            }
-            other => other,
-        };
+        let mut stamped = stamp(&place);
+        // A folder held since an earlier request may have been moved away, replaced or
+        // removed (a tenant swapped in whole, or deleted): the file its path names now must
+        // be the one in the held folder, else the folder is opened again, links checked, as
+        // on the first request. The path only tells that something changed; what is read is
+        // always read through a handle.
+        let moved = held.is_some_and(|path| match (Stamp::of_path(&path), &stamped) {
+            (Some(by_path), Ok(held)) => !by_path.same_file(held),
+            _ => true,
+        });
+        let gone = matches!(&stamped, Err(e) if e.kind() == std::io::ErrorKind::NotFound);
+        if moved || gone {
+            (place, _) = self
+                .gate_place(true)?
+                .ok_or_else(|| ApiError::no_tenant(&self.name))?;
+            stamped = stamp(&place);
+        }
         let stamped = stamped.map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => ApiError::no_tenant(&self.name),
             _ => ApiError::internal(format!("reading the file: {e}")),

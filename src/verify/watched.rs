@@ -45,6 +45,12 @@ impl Stamp {
         }
     }
 
+    /// Is this the same file as `other` (device and inode), whatever its version?
+    #[cfg_attr(not(feature = "serve"), allow(dead_code))]
+    pub(crate) fn same_file(&self, other: &Stamp) -> bool {
+        self.dev == other.dev && self.ino == other.ino
+    }
+
     /// The file's size in bytes.
     #[cfg_attr(not(feature = "serve"), allow(dead_code))]
     pub(crate) fn size(&self) -> u64 {

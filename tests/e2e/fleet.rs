@@ -801,7 +801,9 @@ fn list_usage_from_sends_the_token_from_its_file_asks_for_the_tenant_and_the_lat
     let decoded = percent_decode(query);
     assert_eq!(
         decoded,
-        r#"max by (tenant, key) (tokenctl_key_last_used_timestamp_seconds{tenant="acme"})"#
+        // Over 15 days (Prometheus's default retention), not the last five minutes: a gate
+        // restarted since, or gone, still counts.
+        r#"max by (tenant, key) (max_over_time(tokenctl_key_last_used_timestamp_seconds{tenant="acme"}[1296000s]))"#
     );
     assert!(!out.stderr.contains(token) && !out.stdout.contains(token));
     let keys = out.json();
@@ -862,7 +864,7 @@ fn list_usage_from_sends_the_token_from_its_file_asks_for_the_tenant_and_the_lat
                 .next()
                 .unwrap()
         ),
-        "max by (tenant, key) (tokenctl_key_last_used_timestamp_seconds)"
+        "max by (tenant, key) (max_over_time(tokenctl_key_last_used_timestamp_seconds[1296000s]))"
     );
     // Without the flag, nothing is asked: old is unused since a day by the checkout alone.
     let out = env.run(&["list", "--names", "--unused-since", "1d"]);

@@ -64,6 +64,21 @@ impl Filter {
         })
     }
 
+    /// How far back `--usage-from` looks for the fleet's last use: as far as `--unused-since`
+    /// asks, and at least [`crate::cli::fleet::LOOKBACK`].
+    fn lookback(&self) -> std::time::Duration {
+        let asked = self
+            .unused_cutoff
+            .map(|cutoff| {
+                self.now
+                    .as_second()
+                    .saturating_sub(cutoff.as_second())
+                    .max(0) as u64
+            })
+            .unwrap_or(0);
+        crate::cli::fleet::LOOKBACK.max(std::time::Duration::from_secs(asked))
+    }
+
     fn keeps(&self, k: &ApiKey, usage: &BTreeMap<String, Usage>) -> bool {
         let now = self.now;
         (!self.expired || k.is_expired(now))
@@ -140,14 +155,15 @@ pub(crate) fn run(ctx: &Context, args: ListArgs) -> Result<()> {
     if args.all_tenants {
         let fleet = prometheus
             .as_ref()
-            .map(|p| crate::cli::fleet::fleet_last_used(p, None))
+            .map(|p| crate::cli::fleet::fleet_last_used(p, None, filter.lookback()))
             .transpose()?;
         return all_tenants(ctx, &filter, args.names, args.missing_ok, fleet.as_ref());
     }
     let fleet = match &prometheus {
         Some(p) => {
             let tenant = crate::cli::fleet::tenant_label(ctx, args.tenant_label.as_deref())?;
-            let mut found = crate::cli::fleet::fleet_last_used(p, Some(&tenant))?;
+            let mut found =
+                crate::cli::fleet::fleet_last_used(p, Some(&tenant), filter.lookback())?;
             found.remove(&tenant)
         }
         None => None,

@@ -22,12 +22,12 @@ assert doc["openapi"].startswith("3.1"), doc["openapi"]
 jsonschema.Draft202012Validator.check_schema({"$defs": doc["components"]["schemas"]})
 
 # A parameter is one segment; `{path}` (the gate's, as Envoy appends the client's path) is
-# the rest of the URL, any number of segments.
+# the rest of the URL, any number of segments, none for the client's `/` (`/authz/acme/`).
 templates = [
     (
         re.compile(
             "^"
-            + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(p).replace(r"\{path\}", ".+"))
+            + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(p).replace(r"\{path\}", ".*"))
             + "$"
         ),
         item,
