@@ -14,8 +14,8 @@
 //!   token;
 //! - behind a real Caddy (`forward_auth`), with docs/GATE.md's Caddyfile ([`CADDY_RECIPE`]).
 //!
-//! The gate's answers are not the admin API's, so they are not checked against the OpenAPI
-//! document: these tests start serve with their own harness ([`Gate`]), not `Api`.
+//! These tests start serve with their own harness ([`Gate`], not `Api`); like `Api`, it checks
+//! every answer it got against the committed OpenAPI document, which describes `/authz`.
 //! The nginx and Caddy tests are `#[ignore = "needs ..."]` and fail, naming what to install,
 //! when the tool is missing (scripts/test and .ci/run install both).
 
@@ -295,6 +295,9 @@ struct Gate {
     log: std::path::PathBuf,
     _scratch: tempfile::TempDir,
     tokens: std::sync::Mutex<Vec<String>>,
+    /// Every answer to [`Gate::ask`], checked against the committed OpenAPI document (which
+    /// describes `/authz`) when the gate is dropped.
+    recorded: std::sync::Mutex<Vec<serde_json::Value>>,
 }
 
 impl Gate {
@@ -341,6 +344,7 @@ impl Gate {
             log,
             _scratch: scratch,
             tokens: std::sync::Mutex::new(Vec::new()),
+            recorded: std::sync::Mutex::new(Vec::new()),
         }
     }
 
@@ -374,7 +378,15 @@ impl Gate {
                 self.remember_token(value);
             }
         }
-        raw(self.port(), method, target, headers, "")
+        let answer = raw(self.port(), method, target, headers, "");
+        self.recorded.lock().unwrap().push(serde_json::json!({
+            "method": method,
+            "path": target.split('?').next().unwrap(),
+            "status": answer.status,
+            "headers": answer.headers,
+            "body": answer.body,
+        }));
+        answer
     }
 
     /// `GET target` with `token` as a Bearer token and `headers`.
@@ -429,6 +441,32 @@ impl Gate {
     }
 }
 
+impl Gate {
+    /// Validates every recorded answer against schemas/openapi.json with the admin API's
+    /// checker (tests/e2e/data/openapi_check.py); skipped only when python3 lacks jsonschema
+    /// and CI is unset, as for the admin API.
+    fn check_openapi(&self) {
+        let recorded = std::mem::take(&mut *self.recorded.lock().unwrap());
+        if recorded.is_empty() || !crate::support::server::has_jsonschema() {
+            return;
+        }
+        let file = self._scratch.path().join("answers.json");
+        std::fs::write(&file, serde_json::to_string(&recorded).unwrap()).unwrap();
+        let out = Command::new("python3")
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e/data/openapi_check.py"))
+            .arg(crate::support::server::openapi_path())
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "answers of the gate that the OpenAPI document does not describe:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
 impl Drop for Gate {
     fn drop(&mut self) {
         if let Some(mut child) = self.child.take() {
@@ -440,6 +478,7 @@ impl Drop for Gate {
             for t in self.tokens.lock().unwrap().iter() {
                 assert!(!log.contains(t.as_str()), "the log holds a token:\n{log}");
             }
+            self.check_openapi();
         }
     }
 }
