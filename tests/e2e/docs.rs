@@ -414,7 +414,7 @@ const BLOCKS: &[Known] = &[
     known(
         "docs/KUBERNETES.md",
         "sh",
-        "export secret acme-keys --namespace gate | kubectl apply -f -",
+        "export secret acme-keys --namespace gate | kubectl apply --server-side -f -",
         NotRun("kubectl needs a cluster; export's manifest is checked by tests/e2e/export.rs"),
     ),
     known(
