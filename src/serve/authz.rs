@@ -430,7 +430,7 @@ fn has_forwarded_for(headers: &HeaderMap) -> bool {
     headers
         .get_all("x-forwarded-for")
         .iter()
-        .last()
+        .next_back()
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.rsplit(',').next())
         .is_some_and(|last| !last.trim().is_empty())

@@ -71,6 +71,10 @@ pub(super) struct Loaded {
     pub loaded_at: jiff::Timestamp,
 }
 
+/// The folder of a tenant's file, opened, and the file's path when the handle is held (no
+/// link led to it; see [`Tenant::state`]).
+type GatePlace = (Arc<Place>, Option<PathBuf>);
+
 /// What a tenant's file is now ([`Tenant::state`]).
 pub(super) enum State {
     /// It loads: this version.
@@ -422,7 +426,7 @@ impl Tenant {
 
     /// The folder of the file, opened once for the gate (unless a link leads to the file);
     /// `None` when there is no such file.
-    fn gate_place(&self, again: bool) -> Result<Option<(Arc<Place>, Option<PathBuf>)>, ApiError> {
+    fn gate_place(&self, again: bool) -> Result<Option<GatePlace>, ApiError> {
         let mut held = self
             .gate_place
             .lock()
