@@ -413,12 +413,19 @@ impl Tenant {
             }
         });
         if let Ok(loaded) = &keys {
-            let mut last = self
-                .last_good
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            if !last.as_ref().is_some_and(|l| Arc::ptr_eq(l, loaded)) {
-                *last = Some(loaded.clone());
+            let replaced = {
+                let mut last = self
+                    .last_good
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner);
+                if last.as_ref().is_some_and(|l| Arc::ptr_eq(l, loaded)) {
+                    None
+                } else {
+                    last.replace(loaded.clone())
+                }
+            };
+            if let Some(old) = replaced {
+                free_here(old, now.size());
             }
         }
         Ok(keys)
@@ -537,6 +544,31 @@ impl Tenant {
                 None => State::DoesNotLoad,
             },
         })
+    }
+}
+
+/// Frees the version a reload replaced on this thread, the one that loaded it, and hands the
+/// memory back to the system: freed later by whichever request let go of it last, a large
+/// file's keys would stay with the server (the allocator keeps a thread's freed pages until
+/// that thread allocates again). Requests hold a version for microseconds; one still held after
+/// a few milliseconds is left to them.
+fn free_here(old: Arc<Loaded>, size: u64) {
+    if size <= 1 << 20 {
+        return;
+    }
+    let mut old = old;
+    for _ in 0..20 {
+        match Arc::try_unwrap(old) {
+            Ok(version) => {
+                drop(version);
+                super::memory::release_free_memory();
+                return;
+            }
+            Err(held) => {
+                old = held;
+                std::thread::sleep(Duration::from_micros(250));
+            }
+        }
     }
 }
 
