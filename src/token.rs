@@ -276,20 +276,28 @@ impl fmt::Display for Malformed {
 /// (`[a-z0-9]{1,16}_[0-9a-f]{72}`) with another prefix must have matching check digits.
 /// Anything else is left for the lookup (an imported secret, perhaps).
 pub fn check_form(token: &str, known_prefixes: &[&str]) -> Result<(), Malformed> {
+    // Nothing is allocated unless the token is malformed: `Verifier::verify` runs this on
+    // every token it does not know, and the messages need the prefix only then.
     let Some((prefix, rest)) = token.split_once('_') else {
         return Ok(());
     };
     // A whole token uppercased (`TK_...`, by a form or a terminal that shouts): its prefix is
     // no longer known, but it is plainly one of ours.
-    let lower = prefix.to_ascii_lowercase();
-    if lower != prefix
-        && known_prefixes.contains(&lower.as_str())
+    let lowered_is = |known: &str| {
+        known.len() == prefix.len()
+            && known
+                .bytes()
+                .zip(prefix.bytes())
+                .all(|(k, p)| k == p.to_ascii_lowercase())
+    };
+    if prefix.bytes().any(|b| b.is_ascii_uppercase())
+        && known_prefixes.iter().any(|k| lowered_is(k))
         && rest.len() == 72
         && rest.bytes().all(|b| b.is_ascii_hexdigit())
     {
         let at = prefix.find(|c: char| c.is_ascii_uppercase()).unwrap_or(0);
         return Err(Malformed::Character {
-            prefix: lower,
+            prefix: prefix.to_ascii_lowercase(),
             bad: BadChar {
                 position: at + 1,
                 kind: "an uppercase letter (tokens are lowercase)",
@@ -312,11 +320,17 @@ pub fn check_form(token: &str, known_prefixes: &[&str]) -> Result<(), Malformed>
             })
         });
         let len = rest.chars().count();
-        let prefix = prefix.to_string();
         return match (len, bad) {
-            (72, Some(bad)) => Err(Malformed::Character { prefix, bad }),
+            (72, Some(bad)) => Err(Malformed::Character {
+                prefix: prefix.to_string(),
+                bad,
+            }),
             (72, None) => check_digits_match(token),
-            (len, bad) => Err(Malformed::Length { prefix, len, bad }),
+            (len, bad) => Err(Malformed::Length {
+                prefix: prefix.to_string(),
+                len,
+                bad,
+            }),
         };
     }
     if valid_prefix(prefix) && rest.len() == 72 && is_lower_hex(rest) {
@@ -325,9 +339,14 @@ pub fn check_form(token: &str, known_prefixes: &[&str]) -> Result<(), Malformed>
     Ok(())
 }
 
+/// Do the last 8 characters of `token` (ASCII, of tokenctl's form) match its check digits?
+/// Compared on the stack: [`check_digits`] would allocate its answer.
 fn check_digits_match(token: &str) -> Result<(), Malformed> {
     let split = token.len() - 8;
-    if check_digits(&token[..split]) == token[split..] {
+    let digest = Sha256::digest(&token.as_bytes()[..split]);
+    let mut check = [0u8; 8];
+    hex::encode_to_slice(&digest[..4], &mut check).expect("8 hex digits for 4 bytes");
+    if check == token.as_bytes()[split..] {
         Ok(())
     } else {
         Err(Malformed::CheckDigits)
