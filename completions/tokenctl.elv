@@ -42,6 +42,7 @@ set edit:completion:arg-completer[tokenctl] = {|@words|
             cand apply 'Make the file''s keys match a desired-state file (declarative; for config management)'
             cand scan 'Find tokenctl secrets in files or stdin and say whose each is (never printing them)'
             cand schema 'Print the JSON Schema of security.yml (or of the desired state, or the API)'
+            cand export 'Print a Kubernetes Secret or ConfigMap holding the file byte for byte'
             cand serve 'Serve the tenant admin REST API over the same files'
             cand completions 'Print shell completions'
             cand man 'Print the man page (roff)'
@@ -290,8 +291,22 @@ set edit:completion:arg-completer[tokenctl] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
+        &'tokenctl;export'= {
+            cand --namespace 'The object''s namespace (metadata.namespace); none: kubectl''s current one'
+            cand --file 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)'
+            cand -t 'Tenant whose <root>/<tenant>/security.yml to use'
+            cand --tenant 'Tenant whose <root>/<tenant>/security.yml to use'
+            cand --root 'Folder holding one folder per tenant'
+            cand -o 'Output format for data on stdout'
+            cand --format 'Output format for data on stdout'
+            cand --color 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)'
+            cand --lock-timeout 'How long to wait for another tokenctl''s lock on the file, e.g. 10s; units ms, s, m or min, h'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'tokenctl;serve'= {
             cand --listen 'Address and port to listen on (port 0: any free port, printed on stdout)'
+            cand --metrics-listen 'Serve `GET /metrics` (Prometheus text format) on this address, apart from the public listener; off by default'
             cand --max-connections 'Most connections served at once; more wait to be accepted'
             cand --header-timeout 'Time a client has to send a request''s headers, e.g. 10s; units ms, s, m or min, h'
             cand --idle-timeout 'Time a kept-alive connection may stay silent between requests, e.g. 60s; units ms, s, m or min, h'
@@ -306,7 +321,11 @@ set edit:completion:arg-completer[tokenctl] = {|@words|
             cand --color 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)'
             cand --lock-timeout 'How long to wait for another tokenctl''s lock on the file, e.g. 10s; units ms, s, m or min, h'
             cand --trust-proxy 'Take the client''s address from the last X-Forwarded-For entry (only behind a reverse proxy that sets it)'
-            cand --record 'Record each admin key''s use in security.usage.yml (at most once a minute per key)'
+            cand --record 'Record each key''s use in security.usage.yml, the gate''s and the admin API''s (at most once a minute per key, batched, off the request''s path)'
+            cand --no-admin 'Serve only the gate (`/authz/...`) and `/healthz`: no admin API, and security.yml is never written'
+            cand --no-authz 'Serve only the admin API (`/api/...`) and `/healthz`: no gate'
+            cand --fail-closed 'The gate answers 500 for a tenant whose file changed into one that does not load, instead of judging on the last version that loaded (docs/GATE.md, "A file that does not load")'
+            cand --metrics-keys 'Also give each key''s last use as a metric, `tokenctl_key_last_used_timestamp_seconds` (key names are not public: only on the metrics listener)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }

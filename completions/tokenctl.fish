@@ -51,6 +51,7 @@ complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "check" -d 'Valida
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "apply" -d 'Make the file\'s keys match a desired-state file (declarative; for config management)'
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "scan" -d 'Find tokenctl secrets in files or stdin and say whose each is (never printing them)'
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "schema" -d 'Print the JSON Schema of security.yml (or of the desired state, or the API)'
+complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "export" -d 'Print a Kubernetes Secret or ConfigMap holding the file byte for byte'
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "serve" -d 'Serve the tenant admin REST API over the same files'
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "completions" -d 'Print shell completions'
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "man" -d 'Print the man page (roff)'
@@ -291,7 +292,21 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand schema" -l lock-timeou
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand schema" -l desired -d 'The schema of apply\'s desired-state file instead of security.yml\'s'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand schema" -l openapi -d 'The OpenAPI 3.1 document of `tokenctl serve`\'s admin API instead'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand schema" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand export" -l namespace -d 'The object\'s namespace (metadata.namespace); none: kubectl\'s current one' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand export" -l file -d 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)' -r -F
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand export" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand export" -l root -d 'Folder holding one folder per tenant' -r -F
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand export" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t'A table fitted to the terminal (list drops or wraps columns when narrow)'
+wide\t'A table with every column, never narrowed'
+json\t''
+yaml\t''"
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand export" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand export" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r -f
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand export" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -l listen -d 'Address and port to listen on (port 0: any free port, printed on stdout)' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -l metrics-listen -d 'Serve `GET /metrics` (Prometheus text format) on this address, apart from the public listener; off by default' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -l max-connections -d 'Most connections served at once; more wait to be accepted' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -l header-timeout -d 'Time a client has to send a request\'s headers, e.g. 10s; units ms, s, m or min, h' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -l idle-timeout -d 'Time a kept-alive connection may stay silent between requests, e.g. 60s; units ms, s, m or min, h' -r
@@ -309,7 +324,11 @@ always\t''
 never\t''"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r -f
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -l trust-proxy -d 'Take the client\'s address from the last X-Forwarded-For entry (only behind a reverse proxy that sets it)'
-complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -l record -d 'Record each admin key\'s use in security.usage.yml (at most once a minute per key)'
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -l record -d 'Record each key\'s use in security.usage.yml, the gate\'s and the admin API\'s (at most once a minute per key, batched, off the request\'s path)'
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -l no-admin -d 'Serve only the gate (`/authz/...`) and `/healthz`: no admin API, and security.yml is never written'
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -l no-authz -d 'Serve only the admin API (`/api/...`) and `/healthz`: no gate'
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -l fail-closed -d 'The gate answers 500 for a tenant whose file changed into one that does not load, instead of judging on the last version that loaded (docs/GATE.md, "A file that does not load")'
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -l metrics-keys -d 'Also give each key\'s last use as a metric, `tokenctl_key_last_used_timestamp_seconds` (key names are not public: only on the metrics listener)'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand completions" -l file -d 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand completions" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
@@ -336,4 +355,5 @@ always\t''
 never\t''"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand man" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r -f
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand export" -f -a "secret configmap"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand completions" -f -a "bash elvish fish powershell zsh"

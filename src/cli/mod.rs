@@ -65,6 +65,7 @@ pub fn run(cli: Cli, launch: Launch) -> Result<()> {
         Command::Apply(a) => apply::run(&ctx, a),
         Command::Scan(a) => scan::run(&ctx, a),
         Command::Schema(a) => schema::run(a),
+        Command::Export(a) => export::run(&ctx, a),
         #[cfg(feature = "serve")]
         Command::Serve(a) => serve::run(&ctx, a),
         Command::Completions(a) => completions::completions(a),

@@ -260,7 +260,7 @@ impl Credential {
     /// the `resource`.
     fn authenticate(
         app: &App,
-        (tenant, snap): (&Tenant, &Snapshot),
+        (tenant, snap): (&Arc<Tenant>, &Snapshot),
         (parts, peer): (&Parts, &Peer),
         scope: Option<&'static str>,
         resource: Option<&str>,
@@ -285,7 +285,7 @@ impl Credential {
         match outcome {
             Outcome::Valid { key, .. } => {
                 if let Some(r) = &app.record {
-                    r.record(app, tenant, &key, ip);
+                    r.record(&app.clock, tenant, &key, ip);
                 }
                 Ok(Credential {
                     name: key,
@@ -313,7 +313,7 @@ fn authorization(headers: &HeaderMap) -> Result<&str, ApiError> {
 /// The client's address: the peer's, or with `--trust-proxy` the last address of
 /// X-Forwarded-For (the one the proxy in front added; those before it are the client's
 /// to forge), when there is one.
-fn client_ip(app: &App, headers: &HeaderMap, peer: &Peer) -> Result<IpAddr, ApiError> {
+pub(super) fn client_ip(app: &App, headers: &HeaderMap, peer: &Peer) -> Result<IpAddr, ApiError> {
     let direct = crate::verify::client_address(peer.addr.ip());
     if !app.trust_proxy {
         return Ok(direct);

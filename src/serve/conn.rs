@@ -318,11 +318,13 @@ impl AccessLog {
             .extensions()
             .get::<super::reply::LogReason>()
             .map(|r| r.0);
-        self.write(&response.status().as_u16().to_string(), reason);
+        // The gate's 200s may wait a little in the log's buffer; nothing else does.
+        let buffered = response.status() == http::StatusCode::OK && self.path.starts_with("/authz");
+        self.write(&response.status().as_u16().to_string(), reason, buffered);
         self.done = true;
     }
 
-    fn write(&self, status: &str, reason: Option<&str>) {
+    fn write(&self, status: &str, reason: Option<&str>, buffered: bool) {
         let who = self
             .who
             .lock()
@@ -336,6 +338,7 @@ impl AccessLog {
             who.as_deref(),
             reason,
             self.started.elapsed(),
+            buffered,
         );
     }
 }
@@ -344,7 +347,7 @@ impl Drop for AccessLog {
     fn drop(&mut self) {
         if !self.done {
             // The connection closed (or the server stopped) before the answer was ready.
-            self.write("-", None);
+            self.write("-", None, false);
         }
     }
 }

@@ -10,6 +10,7 @@
 
 mod api_keys;
 mod auth;
+mod authz;
 mod body;
 mod conn;
 mod deliver;
@@ -17,6 +18,7 @@ mod dto;
 mod fields;
 mod log;
 mod memory;
+mod metrics;
 pub(crate) mod openapi;
 mod path;
 mod reply;
@@ -44,8 +46,19 @@ pub(crate) struct Config {
     pub location: Location,
     /// Take the client's address from X-Forwarded-For (behind a reverse proxy).
     pub trust_proxy: bool,
-    /// Record admin keys' uses in security.usage.yml.
+    /// Record keys' uses in security.usage.yml.
     pub record: bool,
+    /// Serve the admin API (`/api/...`); off with `--no-admin`.
+    pub admin: bool,
+    /// Serve the gate (`/authz/...`); off with `--no-authz`.
+    pub authz: bool,
+    /// The gate answers 500 for a tenant whose file does not load, rather than judging on the
+    /// last version that loaded.
+    pub fail_closed: bool,
+    /// Where `GET /metrics` is served, if anywhere.
+    pub metrics_listen: Option<String>,
+    /// Give each key's last use on `/metrics`.
+    pub metrics_keys: bool,
     /// Connections served at once; more wait in the kernel's queue.
     pub max_connections: usize,
     /// Time to send a request's head, from the connection or from its first byte.
@@ -74,27 +87,27 @@ pub(crate) fn run(config: Config) -> Result<()> {
 
 async fn serve(config: Config) -> Result<()> {
     use tokio::signal::unix::{SignalKind, signal};
-    let tenants = tenants::Tenants::new(&config.location, config.lock_timeout)?;
-    let listener = std::net::TcpListener::bind(&config.listen).map_err(|e| {
-        Error::Usage(format!(
-            "cannot listen on {}: {e}; give another --listen address (port 0 picks a free one)",
-            config.listen
-        ))
-    })?;
-    listener
-        .set_nonblocking(true)
-        .map_err(|e| Error::Other(format!("listening: {e}")))?;
-    let listener = tokio::net::TcpListener::from_std(listener)
-        .map_err(|e| Error::Other(format!("listening: {e}")))?;
-    let local = listener
-        .local_addr()
-        .map_err(|e| Error::Other(format!("listening: {e}")))?;
+    let metrics = config
+        .metrics_listen
+        .is_some()
+        .then(|| Arc::new(metrics::Metrics::new(config.metrics_keys)));
+    let tenants = tenants::Tenants::new(&config.location, config.lock_timeout, metrics.clone())?;
+    let (listener, local) = bind(&config.listen, "--listen")?;
+    let metrics_listener = match &config.metrics_listen {
+        Some(address) => Some(bind(address, "--metrics-listen")?),
+        None => None,
+    };
     let signal_error = |e: std::io::Error| Error::Other(format!("catching signals: {e}"));
     let mut terminate = signal(SignalKind::terminate()).map_err(signal_error)?;
     let mut interrupt = signal(SignalKind::interrupt()).map_err(signal_error)?;
 
     log::say(format!(
-        "serving {} on http://{local}{}",
+        "serving {} of {} on http://{local}{}",
+        match (config.admin, config.authz) {
+            (true, true) => "the gate (/authz) and the admin API (/api)",
+            (true, false) => "the admin API (/api)",
+            _ => "the gate (/authz) alone",
+        },
         tenants.describe(),
         if config.trust_proxy {
             " (client addresses from X-Forwarded-For)"
@@ -105,18 +118,38 @@ async fn serve(config: Config) -> Result<()> {
     // The address on stdout, for whoever started the server (with port 0: which port).
     let mut out = std::io::stdout().lock();
     writeln!(out, "listening on http://{local}")
+        .and_then(|()| match &metrics_listener {
+            Some((_, address)) => writeln!(out, "metrics on http://{address}/metrics"),
+            None => Ok(()),
+        })
         .and_then(|()| out.flush())
         .map_err(crate::error::stdout_error)?;
     drop(out);
+    if let (Some((listener, _)), Some(metrics)) = (metrics_listener, &metrics) {
+        tokio::spawn(metrics::serve(listener, metrics.clone()));
+    }
 
     let app = Arc::new(state::App {
         tenants,
         trust_proxy: config.trust_proxy,
-        record: config.record.then(state::Recorder::new),
+        record: config.record.then(|| Arc::new(state::Recorder::new())),
         clock: config.clock,
         lock_timeout: config.lock_timeout,
+        fail_closed: config.fail_closed,
+        metrics,
     });
-    let router = routes::router(app);
+    if let Some(recorder) = &app.record {
+        tokio::spawn(recorder.clone().run(config.lock_timeout));
+    }
+    let recorder = app.record.clone();
+    // The access log's buffered lines, written at most a second late on a quiet server.
+    tokio::spawn(async {
+        loop {
+            tokio::time::sleep(log::FLUSH_EVERY).await;
+            log::flush(false);
+        }
+    });
+    let router = routes::router(app, config.admin, config.authz);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let slots = Arc::new(tokio::sync::Semaphore::new(config.max_connections.max(1)));
     let stopped_by = loop {
@@ -185,6 +218,11 @@ async fn serve(config: Config) -> Result<()> {
         _ = terminate.recv() => Some("at a second signal"),
         _ = interrupt.recv() => Some("at a second signal"),
     };
+    log::flush(true);
+    if let Some(recorder) = recorder {
+        // The uses noted and not yet written, so that stopping loses none.
+        let _ = tokio::task::spawn_blocking(move || recorder.write(config.lock_timeout)).await;
+    }
     match cut_off {
         None => {
             log::say("stopped");
@@ -194,6 +232,25 @@ async fn serve(config: Config) -> Result<()> {
             "stopped {when}: requests still in flight were cut off"
         ))),
     }
+}
+
+/// A listener on `address` (`flag` names the option that gave it), and the address it is
+/// bound to (with port 0, the port picked).
+fn bind(address: &str, flag: &str) -> Result<(tokio::net::TcpListener, std::net::SocketAddr)> {
+    let listener = std::net::TcpListener::bind(address).map_err(|e| {
+        Error::Usage(format!(
+            "cannot listen on {address}: {e}; give another {flag} address (port 0 picks a free one)"
+        ))
+    })?;
+    listener
+        .set_nonblocking(true)
+        .map_err(|e| Error::Other(format!("listening: {e}")))?;
+    let listener = tokio::net::TcpListener::from_std(listener)
+        .map_err(|e| Error::Other(format!("listening: {e}")))?;
+    let local = listener
+        .local_addr()
+        .map_err(|e| Error::Other(format!("listening: {e}")))?;
+    Ok((listener, local))
 }
 
 /// Is this how connections end every day (the client went away, or was cut off by a

@@ -248,6 +248,11 @@ impl ApiError {
         self
     }
 
+    /// The word the access log and the metrics give for this error.
+    pub(super) fn set_log_reason(&mut self, reason: &'static str) {
+        self.0.log_reason = Some(reason);
+    }
+
     /// This error with the `Allow` header of a 405.
     pub(super) fn with_allow(mut self, allow: &'static str) -> Self {
         self.0.allow = Some(allow);

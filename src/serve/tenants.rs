@@ -4,6 +4,7 @@
 //! read it again, so every write (the API's, the CLI's, Ansible's) is seen at once. A file
 //! that does not load answers 500 until it is fixed: its keys are not guessed at.
 
+use super::metrics::Metrics;
 use super::reply::ApiError;
 use crate::document::Document;
 use crate::model::SecurityFile;
@@ -22,6 +23,7 @@ pub(super) enum Tenants {
     Root {
         root: PathBuf,
         known: Mutex<HashMap<String, Arc<Tenant>>>,
+        metrics: Option<Arc<Metrics>>,
     },
     /// One file, as the tenant of that name (`--file`, `--tenant`).
     One(Arc<Tenant>),
@@ -38,6 +40,13 @@ pub(super) struct Tenant {
     usage: Cache<UsageRecords, Infallible>,
     /// One reload at a time; the others wait (without holding a thread) and take its result.
     loading: tokio::sync::Mutex<()>,
+    /// The last version of security.yml that loaded: what the gate judges on while the file
+    /// does not load (unless `--fail-closed`).
+    last_good: Mutex<Option<Arc<Loaded>>>,
+    /// The folder of the file, opened once for the gate, which stats the file on every
+    /// request: through this handle, never by its path again (see [`Tenant::judged`]).
+    gate_place: Mutex<Option<Arc<Place>>>,
+    metrics: Option<Arc<Metrics>>,
     /// The whole list as last rendered: the same for every request on the same versions of
     /// both files within one second (statuses depend on the time), which at 10,000 keys saves
     /// rendering 3.5 MB of JSON per request.
@@ -97,6 +106,7 @@ impl Tenants {
     pub(super) fn new(
         location: &Location,
         lock_timeout: Duration,
+        metrics: Option<Arc<Metrics>>,
     ) -> crate::error::Result<Tenants> {
         use crate::error::Error;
         let first_key = |tenant: &str| {
@@ -120,6 +130,7 @@ impl Tenants {
                 name,
                 location.clone(),
                 lock_timeout,
+                metrics,
             ))));
         }
         let root = location.root_dir();
@@ -133,6 +144,7 @@ impl Tenants {
         Ok(Tenants::Root {
             root,
             known: Mutex::new(HashMap::new()),
+            metrics,
         })
     }
 
@@ -157,7 +169,11 @@ impl Tenants {
         let tenant = match self {
             Tenants::One(t) if t.name == name => t.clone(),
             Tenants::One(_) => return Err(unknown()),
-            Tenants::Root { root, known } => {
+            Tenants::Root {
+                root,
+                known,
+                metrics,
+            } => {
                 let mut known = known.lock().unwrap_or_else(PoisonError::into_inner);
                 if let Some(t) = known.get(name) {
                     t.clone()
@@ -184,7 +200,12 @@ impl Tenants {
                     if !is_file {
                         return Err(unknown());
                     }
-                    let t = Arc::new(Tenant::new(name.to_string(), location, lock_timeout));
+                    let t = Arc::new(Tenant::new(
+                        name.to_string(),
+                        location,
+                        lock_timeout,
+                        metrics.clone(),
+                    ));
                     known.insert(name.to_string(), t.clone());
                     t
                 }
@@ -195,7 +216,12 @@ impl Tenants {
 }
 
 impl Tenant {
-    fn new(name: String, location: Location, lock_timeout: Duration) -> Tenant {
+    fn new(
+        name: String,
+        location: Location,
+        lock_timeout: Duration,
+        metrics: Option<Arc<Metrics>>,
+    ) -> Tenant {
         Tenant {
             name,
             location,
@@ -203,6 +229,9 @@ impl Tenant {
             keys: Cache::new(false),
             usage: Cache::new(false),
             loading: tokio::sync::Mutex::new(()),
+            last_good: Mutex::new(None),
+            gate_place: Mutex::new(None),
+            metrics,
             listing: Mutex::new(None),
         }
     }
@@ -306,32 +335,7 @@ impl Tenant {
         place: &Place,
         usage_place: &Place,
     ) -> Result<(Read, Arc<UsageRecords>), ApiError> {
-        // Stamp first: a change while reading is then seen by the next request.
-        let now = match stamp(place) {
-            Ok(s) => s,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Err(ApiError::no_tenant(&self.name));
-            }
-            Err(e) => {
-                return Err(ApiError::internal(format!("reading the file: {e}")));
-            }
-        };
-        let (_, keys) = self.keys.refresh(Some(now), || {
-            // Where the file fails (its line and column) is for the operator's log only:
-            // the answer to a client, perhaps unauthenticated, never quotes the file.
-            let loaded = load(path, place).map_err(|e| {
-                super::log::say(format!("tenant '{}' does not load: {e}", self.name));
-            });
-            if loaded.is_err() || now.size() > 1 << 20 {
-                // The load ran on a blocking thread, whose malloc arena would keep what
-                // it freed: a refused file's memory would stay with the server for good.
-                super::memory::release_free_memory();
-            }
-            if loaded.is_ok() {
-                super::log::say(format!("tenant '{}': read {}", self.name, path.display()));
-            }
-            loaded
-        });
+        let keys = self.reload_keys(path, place)?;
         let (_, usage) = self.usage.refresh(stamp(usage_place).ok(), || {
             // A usage file that does not read is ignored, as `list` and `show` do: the
             // keys are still served, without their last use.
@@ -346,6 +350,145 @@ impl Tenant {
         });
         Ok((keys, usage.unwrap_or_else(|never| match *never {})))
     }
+
+    /// Reads security.yml again if it changed.
+    fn reload_keys(&self, path: &Path, place: &Place) -> Result<Read, ApiError> {
+        // Stamp first: a change while reading is then seen by the next request.
+        let now = match stamp(place) {
+            Ok(s) => s,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(ApiError::no_tenant(&self.name));
+            }
+            Err(e) => {
+                return Err(ApiError::internal(format!("reading the file: {e}")));
+            }
+        };
+        let (_, keys) = self.keys.refresh(Some(now), || {
+            let loaded = load(path, place);
+            if loaded.is_err() || now.size() > 1 << 20 {
+                // The load ran on a blocking thread, whose malloc arena would keep what
+                // it freed: a refused file's memory would stay with the server for good.
+                super::memory::release_free_memory();
+            }
+            match loaded {
+                Ok(loaded) => {
+                    super::log::say(format!("tenant '{}': read {}", self.name, path.display()));
+                    if let Some(m) = &self.metrics {
+                        m.loaded(&self.name, &loaded.etag);
+                    }
+                    Ok(loaded)
+                }
+                Err(e) => {
+                    // Where the file fails (its line and column) is for the operator's log
+                    // only: the answer to a client, perhaps unauthenticated, never quotes it.
+                    let last = self.last_good.lock().unwrap_or_else(PoisonError::into_inner).clone();
+                    super::log::say(match last {
+                        Some(l) => format!(
+                            "tenant '{}' does not load: {e}; WARNING: until it is fixed, the gate judges this tenant's requests on the last version that loaded ({}), and the admin API answers 500",
+                            self.name, l.etag
+                        ),
+                        None => format!("tenant '{}' does not load: {e}", self.name),
+                    });
+                    if let Some(m) = &self.metrics {
+                        m.reload_failed(&self.name);
+                    }
+                    Err(())
+                }
+            }
+        });
+        if let Ok(loaded) = &keys {
+            let mut last = self
+                .last_good
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            if !last.as_ref().is_some_and(|l| Arc::ptr_eq(l, loaded)) {
+                *last = Some(loaded.clone());
+            }
+        }
+        Ok(keys)
+    }
+
+    /// The folder of the file, opened once for the gate; `None` when there is no such file.
+    fn gate_place(&self, again: bool) -> Result<Option<Arc<Place>>, ApiError> {
+        let mut held = self
+            .gate_place
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if again {
+            *held = None;
+        }
+        if let Some(p) = &*held {
+            return Ok(Some(p.clone()));
+        }
+        let store = self.store()?;
+        let place = match store.place() {
+            Ok(Some(place)) => Arc::new(place),
+            Ok(None) => return Ok(None),
+            Err(e) => {
+                super::log::say(format!("tenant '{}': {e}", self.name));
+                return Ok(None);
+            }
+        };
+        *held = Some(place.clone());
+        Ok(Some(place))
+    }
+
+    /// What the gate judges a request on: the file as it is now (one `stat` through the
+    /// folder's handle; read again, one reload at a time, when its device, inode, size or
+    /// modification time changed); when it changed into one that does not load, the last
+    /// version that loaded (the log said so loudly, once, and `/metrics` says the tenant is
+    /// unhealthy), or with `fail_closed` 500. 404 when the tenant's
+    /// file is gone.
+    ///
+    /// The folder's handle is kept: the file is never looked for by its path again, so a
+    /// link put in place of the folder later changes nothing. When the file is gone from
+    /// that folder, the folder is opened again once (a tenant moved back in place).
+    pub(super) async fn judged(
+        self: &Arc<Self>,
+        fail_closed: bool,
+    ) -> Result<Arc<Loaded>, ApiError> {
+        let mut place = self
+            .gate_place(false)?
+            .ok_or_else(|| ApiError::no_tenant(&self.name))?;
+        let stamped = match stamp(&place) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                place = self
+                    .gate_place(true)?
+                    .ok_or_else(|| ApiError::no_tenant(&self.name))?;
+                stamp(&place)
+            }
+            other => other,
+        };
+        let stamped = stamped.map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => ApiError::no_tenant(&self.name),
+            _ => ApiError::internal(format!("reading the file: {e}")),
+        })?;
+        let keys = match self.keys.fresh(Some(stamped)) {
+            Some(keys) => keys,
+            None => {
+                let _one = self.loading.lock().await;
+                match self.keys.fresh(Some(stamped)) {
+                    Some(keys) => keys,
+                    None => {
+                        let me = self.clone();
+                        tokio::task::spawn_blocking(move || me.reload_keys(place.shown(), &place))
+                            .await
+                            .map_err(|e| ApiError::internal(format!("reading the file: {e}")))??
+                    }
+                }
+            }
+        };
+        match keys {
+            Ok(loaded) => Ok(loaded),
+            Err(_) if fail_closed => Err(ApiError::invalid_file()),
+            Err(_) => self
+                .last_good
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clone()
+                .ok_or_else(ApiError::invalid_file),
+        }
+    }
 }
 
 /// security.yml as last read: its keys, or `Err` when it does not load.
@@ -357,11 +500,12 @@ fn load(path: &Path, place: &Place) -> crate::Result<Loaded> {
         message: "no longer exists".into(),
     })?;
     let etag = format!("sha256:{}", crate::store::file_digest(&bytes));
-    let doc = Document::load(path, crate::store::into_text(path, bytes)?)?;
-    for warning in doc.deprecation_warnings() {
-        crate::text::print_warning(&warning);
+    // The keys alone: the server makes no edit, so it keeps no text and no layout.
+    let (model, deprecated) = Document::load_keys(path, crate::store::into_text(path, bytes)?)?;
+    for problem in deprecated {
+        crate::text::print_warning(&format!("warning: {}", problem.at(path)));
     }
-    let verifier = Verifier::new(doc.model);
+    let verifier = Verifier::new(model);
     let shared = verifier
         .shared_secrets()
         .into_iter()

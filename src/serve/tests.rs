@@ -46,14 +46,16 @@ fn fixture() -> Fixture {
     };
     let lock_timeout = Duration::from_secs(5);
     let app = App {
-        tenants: Tenants::new(&location, lock_timeout).expect("the tenant is served"),
+        tenants: Tenants::new(&location, lock_timeout, None).expect("the tenant is served"),
         trust_proxy: false,
         record: None,
         clock: Clock::fixed("2026-06-01T00:00:00Z".parse().expect("a time")),
         lock_timeout,
+        fail_closed: false,
+        metrics: None,
     };
     Fixture {
-        router: super::routes::router(Arc::new(app)),
+        router: super::routes::router(Arc::new(app), true, true),
         file,
         admin: admin.expose().to_string(),
         reader: reader.expose().to_string(),

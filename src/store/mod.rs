@@ -178,8 +178,17 @@ impl Store {
 
     /// Records a use of key `name` in the usage file (`usage::record`).
     pub fn record_use(&self, name: &str, used: usage::Usage, timeout: Duration) -> Result<()> {
+        self.record_uses([(name.to_string(), used)], timeout)
+    }
+
+    /// [`Store::record_use`] for many keys at once: one locked write of the usage file.
+    pub fn record_uses(
+        &self,
+        uses: impl IntoIterator<Item = (String, usage::Usage)>,
+        timeout: Duration,
+    ) -> Result<()> {
         let place = self.place_to_write()?;
-        usage::record(&place, name, used, timeout)
+        usage::record(&place, uses, timeout)
     }
 
     /// The usage records for `list` and `show`; a broken usage file is a warning (see

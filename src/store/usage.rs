@@ -134,15 +134,19 @@ pub(crate) fn rename(security: &Place, old: &str, new: &str, timeout: Duration) 
     write(security, &place, &records)
 }
 
-/// Records a use of `name` in the usage file beside `security` (through the same folder
-/// handle), under the usage file's own lock, written atomically. A new usage file gets the
+/// Records the uses of keys (name, when and from where) in the usage file beside `security`
+/// (through the same folder handle), in one write under the usage file's own lock, written atomically. A new usage file gets the
 /// owner and group of `security` (the file whose keys it records).
-pub(crate) fn record(security: &Place, name: &str, usage: Usage, timeout: Duration) -> Result<()> {
+pub(crate) fn record(
+    security: &Place,
+    uses: impl IntoIterator<Item = (String, Usage)>,
+    timeout: Duration,
+) -> Result<()> {
     let place = security.usage()?;
     let _lock = Lock::acquire(&place, timeout)?;
     let mut records = read(&place)?;
     super::place::test_pause();
-    records.insert(name.to_string(), usage);
+    records.extend(uses);
     write(security, &place, &records)
 }
 

@@ -13,6 +13,7 @@ mod create;
 mod definition;
 mod delete;
 mod docs;
+mod export;
 mod generated;
 mod help;
 mod instances;

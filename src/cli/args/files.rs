@@ -107,3 +107,25 @@ pub struct SchemaArgs {
     #[arg(long, conflicts_with = "desired")]
     pub openapi: bool,
 }
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// What to print: a Secret (data in base64; the recommended form) or a ConfigMap (the
+    /// text as it is; only when no key's secret was imported from elsewhere, docs/FLEET.md).
+    #[arg(value_enum, value_name = "KIND")]
+    pub kind: ExportKind,
+    /// The object's name (metadata.name): lowercase letters, digits, '-' and '.'.
+    pub name: String,
+    /// The object's namespace (metadata.namespace); none: kubectl's current one.
+    #[arg(long, value_name = "NAMESPACE")]
+    pub namespace: Option<String>,
+}
+
+/// What `export` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportKind {
+    /// A Secret (`data`, base64): the recommended form.
+    Secret,
+    /// A ConfigMap (`data`, the text as it is).
+    Configmap,
+}

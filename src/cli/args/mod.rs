@@ -9,7 +9,9 @@ mod files;
 mod keys;
 mod serve;
 
-pub(crate) use files::{ApplyArgs, CheckArgs, FailOn, ScanArgs, SchemaArgs, VerifyArgs};
+pub(crate) use files::{
+    ApplyArgs, CheckArgs, ExportArgs, ExportKind, FailOn, ScanArgs, SchemaArgs, VerifyArgs,
+};
 pub(crate) use keys::{
     CreateArgs, DeleteArgs, KeyDefinition, ListArgs, RenameArgs, RotateArgs, ShowArgs, UpdateArgs,
 };
@@ -330,6 +332,17 @@ pub enum Command {
         after_help = "Examples:\n  tokenctl schema > security.schema.json\n  tokenctl schema --desired > desired.schema.json\n  tokenctl schema --openapi > openapi.json"
     )]
     Schema(SchemaArgs),
+    /// Print a Kubernetes Secret or ConfigMap holding the file byte for byte.
+    ///
+    /// A deterministic manifest (the same bytes for the same file) for `kubectl apply -f -`
+    /// or a GitOps repository, with the file under the data key `security.yml` and its
+    /// digest in the annotation `tokenctl/digest`. A Secret is the recommended form: the file
+    /// is confidential, as /etc/shadow is. Mount the volume's folder, never with subPath (a
+    /// subPath mount never sees an update).
+    #[command(
+        after_help = "Examples:\n  tokenctl -t acme export secret acme-keys --namespace gate | kubectl apply -f -\n  tokenctl -t acme export configmap acme-keys > deploy/acme-keys.yaml"
+    )]
+    Export(ExportArgs),
     /// Serve the tenant admin REST API over the same files.
     #[cfg(feature = "serve")]
     #[command(

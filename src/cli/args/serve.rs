@@ -12,9 +12,29 @@ pub struct ServeArgs {
     /// Take the client's address from the last X-Forwarded-For entry (only behind a reverse proxy that sets it).
     #[arg(long)]
     pub trust_proxy: bool,
-    /// Record each admin key's use in security.usage.yml (at most once a minute per key).
+    /// Record each key's use in security.usage.yml, the gate's and the admin API's (at most once
+    /// a minute per key, batched, off the request's path).
     #[arg(long)]
     pub record: bool,
+    /// Serve only the gate (`/authz/...`) and `/healthz`: no admin API, and security.yml is never
+    /// written.
+    #[arg(long, conflicts_with = "no_authz")]
+    pub no_admin: bool,
+    /// Serve only the admin API (`/api/...`) and `/healthz`: no gate.
+    #[arg(long)]
+    pub no_authz: bool,
+    /// The gate answers 500 for a tenant whose file changed into one that does not load, instead
+    /// of judging on the last version that loaded (docs/GATE.md, "A file that does not load").
+    #[arg(long)]
+    pub fail_closed: bool,
+    /// Serve `GET /metrics` (Prometheus text format) on this address, apart from the public
+    /// listener; off by default.
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_listen: Option<String>,
+    /// Also give each key's last use as a metric, `tokenctl_key_last_used_timestamp_seconds`
+    /// (key names are not public: only on the metrics listener).
+    #[arg(long, requires = "metrics_listen")]
+    pub metrics_keys: bool,
     /// Most connections served at once; more wait to be accepted.
     #[arg(long, value_name = "N", default_value_t = 256)]
     pub max_connections: usize,

@@ -5,6 +5,7 @@ pub(crate) mod check;
 pub(crate) mod completions;
 pub(crate) mod create;
 pub(crate) mod delete;
+pub(crate) mod export;
 pub(crate) mod list;
 pub(crate) mod rename;
 pub(crate) mod rotate;
