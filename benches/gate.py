@@ -66,8 +66,9 @@ TENANT = "acme"
 PERMISSION = "dns:read"
 # bench.py's key 1: enabled, never expiring, `[dns:read, dns:write]`.
 KEY = 1
-# The key the reload phase disables and enables again: one wrk does not use.
-TOGGLED = 2
+# The key the reload phase disables and enables again: one wrk does not use, enabled, never
+# expiring, `['*']` (so a 200 when enabled, a 401 when disabled).
+TOGGLED = 4
 TARGET_RATIO, FAIL_RATIO, TARGET_P99_MS, TARGET_E2E = 0.6, 0.4, 1.0, 0.5
 RELOADS_PER_SECOND = 10
 
@@ -388,6 +389,9 @@ def reload_under_load(gate, script, duration, token_value):
                 done["late"] += 1
                 next_at = time.monotonic()
 
+    status, _ = get(gate.authz, token(TOGGLED))
+    if status != 200:
+        sys.exit(f"{gate.authz} answered {status} to key {name} before the reloads, not 200")
     writer = threading.Thread(target=rewrite)
     writer.start()
     try:
