@@ -364,7 +364,7 @@ def check_answers(gates, nginx, token_value):
             sys.exit(f"{gate.authz} without a token answered {status}, not 401")
 
 
-def reload_under_load(gate, script, duration, token_value):
+def reload_under_load(gate, script, duration):
     """wrk on the gate while the file is rewritten RELOADS_PER_SECOND times a second."""
     stop = threading.Event()
     done = {"writes": 0, "error": None, "late": 0}
@@ -493,7 +493,7 @@ def main():
             g_big.update(key_name(TOGGLED), "--disable")
             written = time.perf_counter() - t0
             t0 = time.perf_counter()
-            status, headers = get(g_big.authz, token(KEY))  # waits for the reload
+            status, _ = get(g_big.authz, token(KEY))  # waits for the reload
             reload_s = time.perf_counter() - t0
             if status != 200:
                 sys.exit(f"after the rewrite, {g_big.authz} answered {status}")
@@ -508,7 +508,7 @@ def main():
             gates.append(g_reload)
             check_answers([g_reload], nginx, token(KEY))
             wrk(g_reload.authz, script, 1)
-            reload = reload_under_load(g_reload, script, 2 * duration, token(KEY))
+            reload = reload_under_load(g_reload, script, 2 * duration)
         finally:
             for g in gates:
                 g.stop()
