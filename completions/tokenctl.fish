@@ -32,7 +32,8 @@ complete -c tokenctl -n "__fish_tokenctl_needs_command" -l root -d 'Folder holdi
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t'A table fitted to the terminal (list drops or wraps columns when narrow)'
 wide\t'A table with every column, never narrowed'
 json\t''
-yaml\t''"
+yaml\t''
+markdown\t'Markdown, for a pull-request comment (`diff` only)'"
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -51,7 +52,9 @@ complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "check" -d 'Valida
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "apply" -d 'Make the file\'s keys match a desired-state file (declarative; for config management)'
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "scan" -d 'Find tokenctl secrets in files or stdin and say whose each is (never printing them)'
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "schema" -d 'Print the JSON Schema of security.yml (or of the desired state, or the API)'
+complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "diff" -d 'Show what changes between two versions of a file, key by key, and what widens'
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "export" -d 'Print a Kubernetes Secret or ConfigMap holding the file byte for byte'
+complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "rollout" -d 'rollout status: wait until every server serves the file as it is now'
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "serve" -d 'Serve the tenant admin REST API over the same files'
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "completions" -d 'Print shell completions'
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "man" -d 'Print the man page (roff)'
@@ -72,7 +75,8 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l root -d 'Fo
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t'A table fitted to the terminal (list drops or wraps columns when narrow)'
 wide\t'A table with every column, never narrowed'
 json\t''
-yaml\t''"
+yaml\t''
+markdown\t'Markdown, for a pull-request comment (`diff` only)'"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -88,13 +92,17 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -s h -l help -
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l expiring-within -d 'Only keys that expire within this duration (and have not yet), e.g. 7d; units y, mo, w, d, h, min, s, ms' -r -f
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l unused-since -d 'Only keys not used within this duration (or never used), e.g. 30d; units y, mo, w, d, h, min, s, ms' -r -f
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l permission -d 'Only keys that grant this permission (as the scope itself, `*` or `resource:*`)' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l usage-from -d 'Also take LAST USED from the fleet: a Prometheus (base URL) scraping gates run with --metrics-keys; the later of its time and security.usage.yml\'s wins' -r -f
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l prometheus-token-file -d 'Read the bearer token for the Prometheus of --usage-from from this file (its first line; never give a token on the command line)' -r -F
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l tenant-label -d 'The tenant\'s name as the gates report it (default: --tenant, or `default` for --file)' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l file -d 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l root -d 'Folder holding one folder per tenant' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t'A table fitted to the terminal (list drops or wraps columns when narrow)'
 wide\t'A table with every column, never narrowed'
 json\t''
-yaml\t''"
+yaml\t''
+markdown\t'Markdown, for a pull-request comment (`diff` only)'"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -113,7 +121,8 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand show" -l root -d 'Fold
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand show" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t'A table fitted to the terminal (list drops or wraps columns when narrow)'
 wide\t'A table with every column, never narrowed'
 json\t''
-yaml\t''"
+yaml\t''
+markdown\t'Markdown, for a pull-request comment (`diff` only)'"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand show" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -139,7 +148,8 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l root -d 'Fo
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t'A table fitted to the terminal (list drops or wraps columns when narrow)'
 wide\t'A table with every column, never narrowed'
 json\t''
-yaml\t''"
+yaml\t''
+markdown\t'Markdown, for a pull-request comment (`diff` only)'"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -161,7 +171,8 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand delete" -l root -d 'Fo
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand delete" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t'A table fitted to the terminal (list drops or wraps columns when narrow)'
 wide\t'A table with every column, never narrowed'
 json\t''
-yaml\t''"
+yaml\t''
+markdown\t'Markdown, for a pull-request comment (`diff` only)'"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand delete" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -182,11 +193,13 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -l root -d 'Fo
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t'A table fitted to the terminal (list drops or wraps columns when narrow)'
 wide\t'A table with every column, never narrowed'
 json\t''
-yaml\t''"
+yaml\t''
+markdown\t'Markdown, for a pull-request comment (`diff` only)'"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r -f
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -l end-grace -d 'End the grace period of an earlier rotation now: its old secrets stop working; the key keeps its current secret (none is made). Once `rollout status` says every server has the new hash'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -l copy -d 'Also copy the secret to the clipboard; it is cleared after 45s (see --copy-for)'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -s q -l quiet -d 'Print only the secret'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -200,7 +213,8 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand rename" -l root -d 'Fo
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand rename" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t'A table fitted to the terminal (list drops or wraps columns when narrow)'
 wide\t'A table with every column, never narrowed'
 json\t''
-yaml\t''"
+yaml\t''
+markdown\t'Markdown, for a pull-request comment (`diff` only)'"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand rename" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -216,7 +230,8 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand verify" -l root -d 'Fo
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand verify" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t'A table fitted to the terminal (list drops or wraps columns when narrow)'
 wide\t'A table with every column, never narrowed'
 json\t''
-yaml\t''"
+yaml\t''
+markdown\t'Markdown, for a pull-request comment (`diff` only)'"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand verify" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -230,13 +245,15 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -l root -d 'Fol
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t'A table fitted to the terminal (list drops or wraps columns when narrow)'
 wide\t'A table with every column, never narrowed'
 json\t''
-yaml\t''"
+yaml\t''
+markdown\t'Markdown, for a pull-request comment (`diff` only)'"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r -f
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -l strict -d 'Fail (exit 7) on warnings too'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -l all-tenants -d 'Check the security.yml of every tenant under --root'
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -l k8s -d 'The file is (or will be) mounted from a Kubernetes Secret or ConfigMap: warn as it nears their 1 MiB limit, and take a group-readable mode (defaultMode 0440) as right. Found by itself for a file behind a `..data` link, as the kubelet mounts one'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -l fix -d 'First rewrite what lies outside portable security.yml and can be rewritten without changing what any YAML library reads (quotes, uppercase T/Z, no !!str, aliases expanded, `apiKeys: {}`), as a proven write; then check'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -s f -l desired -d 'The desired-state file (`-` for stdin): `apiKeys:` of name -> fields, or name -> fields' -r -F
@@ -250,7 +267,8 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -l root -d 'Fol
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t'A table fitted to the terminal (list drops or wraps columns when narrow)'
 wide\t'A table with every column, never narrowed'
 json\t''
-yaml\t''"
+yaml\t''
+markdown\t'Markdown, for a pull-request comment (`diff` only)'"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -269,7 +287,8 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand scan" -l root -d 'Fold
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand scan" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t'A table fitted to the terminal (list drops or wraps columns when narrow)'
 wide\t'A table with every column, never narrowed'
 json\t''
-yaml\t''"
+yaml\t''
+markdown\t'Markdown, for a pull-request comment (`diff` only)'"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand scan" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -284,7 +303,8 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand schema" -l root -d 'Fo
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand schema" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t'A table fitted to the terminal (list drops or wraps columns when narrow)'
 wide\t'A table with every column, never narrowed'
 json\t''
-yaml\t''"
+yaml\t''
+markdown\t'Markdown, for a pull-request comment (`diff` only)'"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand schema" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -292,6 +312,23 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand schema" -l lock-timeou
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand schema" -l desired -d 'The schema of apply\'s desired-state file instead of security.yml\'s'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand schema" -l openapi -d 'The OpenAPI 3.1 document of `tokenctl serve`\'s admin API instead'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand schema" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand diff" -l git -d 'Compare the file as it is now with the file at this git revision (`git show REV:PATH` in the repository that holds it)' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand diff" -l fail-on -d 'Exit 11 when something widens access (a key added, a scope added, a restriction or an expiry lifted or loosened, a key enabled, a grace period given)' -r -f -a "widening\t'Something widens access'"
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand diff" -l file -d 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)' -r -F
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand diff" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand diff" -l root -d 'Folder holding one folder per tenant' -r -F
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand diff" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t'A table fitted to the terminal (list drops or wraps columns when narrow)'
+wide\t'A table with every column, never narrowed'
+json\t''
+yaml\t''
+markdown\t'Markdown, for a pull-request comment (`diff` only)'"
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand diff" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand diff" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r -f
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand diff" -l all-tenants -d 'With --git: every tenant\'s file under --root'
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand diff" -l exit-code -d 'Exit 11 when there is any change'
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand diff" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand export" -l namespace -d 'The object\'s namespace (metadata.namespace); none: kubectl\'s current one' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand export" -l file -d 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand export" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
@@ -299,12 +336,36 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand export" -l root -d 'Fo
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand export" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t'A table fitted to the terminal (list drops or wraps columns when narrow)'
 wide\t'A table with every column, never narrowed'
 json\t''
-yaml\t''"
+yaml\t''
+markdown\t'Markdown, for a pull-request comment (`diff` only)'"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand export" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand export" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r -f
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand export" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand rollout" -l endpoint -d 'A server\'s metrics listener (of serve --metrics-listen), as a base URL, http:// or https:// (repeatable); its /healthz says what it serves' -r -f
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand rollout" -l prometheus -d 'A Prometheus (base URL) that scrapes the servers: each target reporting the tenant in tokenctl_file_info is a server, and each target of theirs that is down (up == 0) too' -r -f
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand rollout" -l prometheus-token-file -d 'Read the bearer token for Prometheus from this file (its first line; never give a token on the command line)' -r -F
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand rollout" -l selector -d 'Narrow the Prometheus series to these labels, e.g. \'{job="gate"}\'' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand rollout" -l tenant-label -d 'The tenant\'s name as the servers report it (default: --tenant, or `default` for --file)' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand rollout" -l digest -d 'Wait for this digest (sha256:<64 hex>, or what sha256sum prints) instead of the located file\'s; then no file is read' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand rollout" -l timeout -d 'Give up after this long (exit 12), e.g. 5m; units ms, s, m or min, h' -r -f
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand rollout" -l interval -d 'Ask the servers again this often, e.g. 2s; units ms, s, m or min, h' -r -f
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand rollout" -l min-servers -d 'At least this many servers must serve the digest (more than one server is expected)' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand rollout" -l file -d 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)' -r -F
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand rollout" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand rollout" -l root -d 'Folder holding one folder per tenant' -r -F
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand rollout" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t'A table fitted to the terminal (list drops or wraps columns when narrow)'
+wide\t'A table with every column, never narrowed'
+json\t''
+yaml\t''
+markdown\t'Markdown, for a pull-request comment (`diff` only)'"
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand rollout" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand rollout" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r -f
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand rollout" -l ignore-down -d 'Leave out servers that are down or unreachable, instead of counting them as lagging'
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand rollout" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -l listen -d 'Address and port to listen on (port 0: any free port, printed on stdout)' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -l metrics-listen -d 'Serve `GET /metrics` (Prometheus text format) on this address, apart from the public listener; off by default' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -l max-connections -d 'Most connections served at once; more wait to be accepted' -r
@@ -318,7 +379,8 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -l root -d 'Fol
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t'A table fitted to the terminal (list drops or wraps columns when narrow)'
 wide\t'A table with every column, never narrowed'
 json\t''
-yaml\t''"
+yaml\t''
+markdown\t'Markdown, for a pull-request comment (`diff` only)'"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -336,7 +398,8 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand completions" -l root -
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand completions" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t'A table fitted to the terminal (list drops or wraps columns when narrow)'
 wide\t'A table with every column, never narrowed'
 json\t''
-yaml\t''"
+yaml\t''
+markdown\t'Markdown, for a pull-request comment (`diff` only)'"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand completions" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -349,11 +412,13 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand man" -l root -d 'Folde
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand man" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t'A table fitted to the terminal (list drops or wraps columns when narrow)'
 wide\t'A table with every column, never narrowed'
 json\t''
-yaml\t''"
+yaml\t''
+markdown\t'Markdown, for a pull-request comment (`diff` only)'"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand man" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand man" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r -f
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand export" -f -a "secret configmap"
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand rollout" -f -a "status"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand completions" -f -a "bash elvish fish powershell zsh"

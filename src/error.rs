@@ -17,6 +17,10 @@ pub mod exit {
     pub const DECLINED: u8 = 9;
     /// `scan` found a live or in-grace secret.
     pub const SECRET_FOUND: u8 = 10;
+    /// `diff --exit-code` found a change, or `diff --fail-on widening` one that widens.
+    pub const DIFFERENCES: u8 = 11;
+    /// `rollout status`: not every server served the digest before the timeout.
+    pub const NOT_ROLLED_OUT: u8 = 12;
     pub const INTERRUPTED: u8 = 130;
 }
 
@@ -84,6 +88,14 @@ pub enum Error {
     /// `scan` found a secret that works (the findings are reported; this is the summary).
     #[error("{0}")]
     SecretFound(String),
+    /// `diff --exit-code` or `--fail-on widening` found such a change (reported; this is the
+    /// summary).
+    #[error("{0}")]
+    Differences(String),
+    /// `rollout status` timed out: a server still serves another digest, is down, or no
+    /// server reports the tenant (the message names each).
+    #[error("{0}")]
+    NotRolledOut(String),
     /// Part of the work failed, each failure reported as it happened, and the rest was done
     /// (a tenant that did not load, a file that could not be read); this is the summary.
     #[error("{0}")]
@@ -131,6 +143,8 @@ impl Error {
             Error::ChangesPending => exit::CHANGES_PENDING,
             Error::Declined(_) => exit::DECLINED,
             Error::SecretFound(_) => exit::SECRET_FOUND,
+            Error::Differences(_) => exit::DIFFERENCES,
+            Error::NotRolledOut(_) => exit::NOT_ROLLED_OUT,
             Error::Interrupted => exit::INTERRUPTED,
         }
     }
@@ -152,7 +166,8 @@ impl Error {
             | Error::Forbidden(m)
             | Error::CheckFailed(m)
             | Error::Declined(m)
-            | Error::SecretFound(m) => Some(m.clone()),
+            | Error::SecretFound(m)
+            | Error::Differences(m) => Some(m.clone()),
             e => Some(format!("error: {e}")),
         }
     }

@@ -49,6 +49,8 @@ pub mod text;
 pub mod yaml;
 
 pub(crate) mod apply;
+#[cfg(feature = "cli")]
+pub(crate) mod diff;
 pub(crate) mod keys;
 pub(crate) mod scan;
 #[cfg(any(feature = "cli", feature = "serve"))]

@@ -50,6 +50,14 @@ pub const EXIT_CODES: &[(u8, &str)] = &[
         "`scan` found a live or in-grace secret (with `--fail-on`: also unknown tokens, or any)",
     ),
     (
+        exit::DIFFERENCES,
+        "`diff --exit-code`: a change is present; `diff --fail-on widening`: one widens access",
+    ),
+    (
+        exit::NOT_ROLLED_OUT,
+        "`rollout status`: not every server served the digest before the timeout (or none reports the tenant)",
+    ),
+    (
         exit::INTERRUPTED,
         "interrupted at a prompt; nothing written",
     ),

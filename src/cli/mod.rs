@@ -15,6 +15,7 @@ pub(crate) mod clipboard;
 pub(crate) mod commands;
 pub(crate) mod completion;
 pub(crate) mod context;
+pub(crate) mod fleet;
 pub(crate) mod harden;
 pub(crate) mod interactive;
 pub(crate) mod manual;
@@ -50,6 +51,13 @@ pub fn run(cli: Cli, launch: Launch) -> Result<()> {
     let serve = matches!(cli.command, Command::Serve(_));
     #[cfg(not(feature = "serve"))]
     let serve = false;
+    if cli.global.format == crate::cli::output::Format::Markdown
+        && !matches!(cli.command, Command::Diff(_))
+    {
+        return Err(crate::error::Error::Usage(
+            "--format markdown is for `diff` (a pull-request comment); use table, wide, json or yaml".into(),
+        ));
+    }
     let mut ctx = Context::for_command(&cli.global, serve)?;
     ctx.stdout_closed = launch.stdout_closed;
     match cli.command {
@@ -66,6 +74,8 @@ pub fn run(cli: Cli, launch: Launch) -> Result<()> {
         Command::Scan(a) => scan::run(&ctx, a),
         Command::Schema(a) => schema::run(a),
         Command::Export(a) => export::run(&ctx, a),
+        Command::Diff(a) => diff::run(&ctx, a),
+        Command::Rollout(a) => rollout::run(&ctx, a),
         #[cfg(feature = "serve")]
         Command::Serve(a) => serve::run(&ctx, a),
         Command::Completions(a) => completions::completions(a),

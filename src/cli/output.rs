@@ -19,6 +19,8 @@ pub enum Format {
     Wide,
     Json,
     Yaml,
+    /// Markdown, for a pull-request comment (`diff` only).
+    Markdown,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

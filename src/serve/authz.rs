@@ -10,7 +10,8 @@
 //!   `X-Tokenctl-Resource`, `X-Tokenctl-Read`, `X-Tokenctl-Write` (Envoy can set headers but no
 //!   query); anything else in the query, a requirement given twice, or `read` without `write`
 //!   is the proxy's configuration gone wrong, answered 500 (never "no requirement");
-//! - the method: `X-Forwarded-Method`, else the request's own;
+//! - the method: `X-Forwarded-Method` only (without it, `read=`/`write=` are answered 500:
+//!   the gate's own method is not the client's, Traefik and Caddy ask with GET);
 //! - the path checked against `pathPrefix`: `X-Forwarded-Uri` without its query, else the
 //!   `{*path}` part of the URL (Envoy appends the client's path), else `/`;
 //! - the client's address checked against `allowedIps`: the peer, or with `--trust-proxy` the
@@ -127,8 +128,7 @@ async fn judge(app: &Arc<App>, parts: &http::request::Parts) -> Judgement {
         }
     };
     let method = match one_header(&parts.headers, &FORWARDED_METHOD) {
-        Ok(Some(m)) => m,
-        Ok(None) => parts.method.as_str(),
+        Ok(m) => m,
         Err(e) => return fail(name, e),
     };
     let path = match one_header(&parts.headers, &FORWARDED_URI) {
@@ -163,6 +163,19 @@ async fn judge(app: &Arc<App>, parts: &http::request::Parts) -> Judgement {
     };
     let mut needed: Vec<&str> = required.permissions.iter().map(String::as_str).collect();
     if let Some((read, write)) = &required.by_method {
+        // The method has one source: the gate's own request says nothing of the client's
+        // (Traefik and Caddy ask with GET whatever the client did).
+        let Some(method) = method else {
+            super::log::say(format!(
+                "tenant '{}': a gate request refused (500): read= and write= need the client's method in X-Forwarded-Method, which the proxy did not send; fix the proxy's configuration",
+                tenant.name
+            ));
+            let mut e = ApiError::internal(
+                "the gate's requirements are misconfigured: read= and write= need X-Forwarded-Method".into(),
+            );
+            e.set_log_reason("misconfigured");
+            return fail(name, e);
+        };
         needed.push(if is_safe(method) { read } else { write });
     }
     let verifier = &judged.verifier;

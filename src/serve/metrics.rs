@@ -14,6 +14,8 @@
 //!   judges on the last version that did.
 //! - with `--metrics-keys`, `tokenctl_key_last_used_timestamp_seconds{tenant,key}`.
 
+use super::state::App;
+use super::tenants::{State, Tenants};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -55,8 +57,9 @@ pub(super) struct Metrics {
     requests: Family<Request, Counter>,
     latency: Histogram,
     file_info: Family<File, Gauge>,
-    /// The digest `file_info` gives for each tenant, to drop when the file changes.
-    digests: Mutex<HashMap<String, String>>,
+    /// Every tenant with series, and the digest `file_info` gives for it (to drop when the
+    /// file changes), if any version of it loaded.
+    digests: Mutex<HashMap<String, Option<String>>>,
     loaded_at: Family<TenantLabel, Gauge<f64, AtomicU64>>,
     reload_errors: Family<TenantLabel, Counter>,
     healthy: Family<TenantLabel, Gauge>,
@@ -173,7 +176,8 @@ impl Metrics {
             .digests
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .insert(tenant.to_string(), digest.to_string());
+            .insert(tenant.to_string(), Some(digest.to_string()))
+            .flatten();
         if let Some(old) = previous.filter(|old| old != digest) {
             self.file_info.remove(&File {
                 tenant: tenant.to_string(),
@@ -200,8 +204,51 @@ impl Metrics {
         let label = TenantLabel {
             tenant: tenant.to_string(),
         };
+        self.digests
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(tenant.to_string())
+            .or_insert(None);
         self.reload_errors.get_or_create(&label).inc();
         self.healthy.get_or_create(&label).set(0);
+    }
+
+    /// A tenant no longer served: its series go.
+    pub(super) fn forget(&self, tenant: &str) {
+        let label = TenantLabel {
+            tenant: tenant.to_string(),
+        };
+        if let Some(digest) = self
+            .digests
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(tenant)
+            .flatten()
+        {
+            self.file_info.remove(&File {
+                tenant: tenant.to_string(),
+                digest,
+            });
+        }
+        self.loaded_at.remove(&label);
+        self.healthy.remove(&label);
+        self.reload_errors.remove(&label);
+    }
+
+    /// Forgets every tenant but those named.
+    fn forget_all_but<'a>(&self, served: impl Iterator<Item = &'a str>) {
+        let served: std::collections::HashSet<&str> = served.collect();
+        let gone: Vec<String> = self
+            .digests
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .keys()
+            .filter(|t| !served.contains(t.as_str()))
+            .cloned()
+            .collect();
+        for tenant in gone {
+            self.forget(&tenant);
+        }
     }
 
     /// The text of `/metrics`.
@@ -213,9 +260,75 @@ impl Metrics {
     }
 }
 
-/// Serves `GET /metrics` on `listener` until the server stops: a plain HTTP/1.1 server, with a
-/// header timeout, for the scraper alone.
-pub(super) async fn serve(listener: tokio::net::TcpListener, metrics: Arc<Metrics>) {
+/// Every tenant served, each as its file is on disk at this moment (statted, and read again
+/// if it changed), whether or not a request named it yet; a tenant gone since is forgotten.
+async fn survey(app: &App) -> Vec<(String, State)> {
+    let names = match &app.tenants {
+        Tenants::One(t) => vec![t.name.clone()],
+        Tenants::Root { root, .. } => crate::tenants::tenants_under(root),
+    };
+    let mut out = Vec::with_capacity(names.len());
+    for name in names {
+        let state = match app.tenants.get(&name, app.lock_timeout) {
+            Ok(tenant) => tenant.state().await.ok(),
+            Err(_) => None,
+        };
+        match state {
+            Some(state) => out.push((name, state)),
+            None => {
+                if let Some(m) = &app.metrics {
+                    m.forget(&name);
+                }
+            }
+        }
+    }
+    if let (Some(m), Tenants::Root { .. }) = (&app.metrics, &app.tenants) {
+        m.forget_all_but(out.iter().map(|(n, _)| n.as_str()));
+    }
+    out
+}
+
+/// The metrics listener's `/healthz`: `{"status": "ok" | "unhealthy", "tenants": {NAME:
+/// {"digest", "loadedAt", "state": "ok" | "last-good" | "does not load"}}}`, 200 when every
+/// tenant's file loads as it is now, else 503. `unhealthy` too when no tenant is served.
+fn health(survey: &[(String, State)]) -> (http::StatusCode, String) {
+    let mut tenants = serde_json::Map::new();
+    let mut ok = !survey.is_empty();
+    for (name, state) in survey {
+        let (loaded, word) = match state {
+            State::Current(l) => (Some(l), "ok"),
+            State::LastGood(l) => (Some(l), "last-good"),
+            State::DoesNotLoad => (None, "does not load"),
+        };
+        ok &= word == "ok";
+        tenants.insert(
+            name.clone(),
+            serde_json::json!({
+                "digest": loaded.map(|l| l.etag.clone()),
+                "loadedAt": loaded.map(|l| crate::time::format_timestamp(l.loaded_at)),
+                "state": word,
+            }),
+        );
+    }
+    let body = serde_json::json!({
+        "status": if ok { "ok" } else { "unhealthy" },
+        "tenants": tenants,
+    });
+    let mut text = serde_json::to_string(&body).expect("JSON serializes");
+    text.push('\n');
+    (
+        if ok {
+            http::StatusCode::OK
+        } else {
+            http::StatusCode::SERVICE_UNAVAILABLE
+        },
+        text,
+    )
+}
+
+/// Serves `GET /metrics` and `GET /healthz` on `listener` until the server stops: a plain
+/// HTTP/1.1 server, with a header timeout, for the scraper and the fleet's checks alone.
+pub(super) async fn serve(listener: tokio::net::TcpListener, app: Arc<App>) {
     use http_body_util::Full;
     loop {
         let (tcp, peer) = match listener.accept().await {
@@ -226,25 +339,33 @@ pub(super) async fn serve(listener: tokio::net::TcpListener, metrics: Arc<Metric
                 continue;
             }
         };
-        let metrics = metrics.clone();
+        let app = app.clone();
         let service = hyper::service::service_fn(move |request: http::Request<_>| {
-            let metrics = metrics.clone();
+            let app = app.clone();
             async move {
-                let (status, content_type, body) = match (request.method(), request.uri().path()) {
-                    (&http::Method::GET | &http::Method::HEAD, "/metrics") => (
-                        http::StatusCode::OK,
-                        "application/openmetrics-text; version=1.0.0; charset=utf-8",
-                        metrics.render(),
-                    ),
-                    (_, "/metrics") => (
+                let read = matches!(*request.method(), http::Method::GET | http::Method::HEAD);
+                let (status, content_type, body) = match (read, request.uri().path()) {
+                    (true, "/metrics") => {
+                        survey(&app).await;
+                        (
+                            http::StatusCode::OK,
+                            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+                            app.metrics.as_ref().map(|m| m.render()).unwrap_or_default(),
+                        )
+                    }
+                    (true, "/healthz") => {
+                        let (status, body) = health(&survey(&app).await);
+                        (status, "application/json", body)
+                    }
+                    (false, "/metrics" | "/healthz") => (
                         http::StatusCode::METHOD_NOT_ALLOWED,
                         "text/plain; charset=utf-8",
-                        "use GET /metrics\n".to_string(),
+                        "use GET\n".to_string(),
                     ),
                     _ => (
                         http::StatusCode::NOT_FOUND,
                         "text/plain; charset=utf-8",
-                        "this listener serves GET /metrics only\n".to_string(),
+                        "this listener serves GET /metrics and GET /healthz\n".to_string(),
                     ),
                 };
                 let mut r = http::Response::new(Full::new(bytes::Bytes::from(body)));

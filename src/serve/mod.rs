@@ -125,9 +125,6 @@ async fn serve(config: Config) -> Result<()> {
         .and_then(|()| out.flush())
         .map_err(crate::error::stdout_error)?;
     drop(out);
-    if let (Some((listener, _)), Some(metrics)) = (metrics_listener, &metrics) {
-        tokio::spawn(metrics::serve(listener, metrics.clone()));
-    }
 
     let app = Arc::new(state::App {
         tenants,
@@ -142,6 +139,9 @@ async fn serve(config: Config) -> Result<()> {
         tokio::spawn(recorder.clone().run(config.lock_timeout));
     }
     let recorder = app.record.clone();
+    if let Some((listener, _)) = metrics_listener {
+        tokio::spawn(metrics::serve(listener, app.clone()));
+    }
     // The access log's buffered lines, written at most a second late on a quiet server.
     tokio::spawn(async {
         loop {

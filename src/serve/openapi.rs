@@ -153,13 +153,42 @@ pub(crate) fn document() -> String {
     let tenant = json!({"$ref": "#/components/parameters/tenantId"});
     let key_param = json!({"$ref": "#/components/parameters/keyName"});
 
+    let gate = gate_operation(&err, &unauthorized, &tenant_404);
+    // `/authz` alone: the one tenant served with --file (404 under --root).
+    let gate_paths = |with_tenant: bool, with_path: bool| {
+        let mut item = json!({"parameters": if with_tenant { json!([tenant]) } else { json!([]) }});
+        if with_path {
+            item["parameters"].as_array_mut().expect("a list").push(json!({
+                "name": "path",
+                "in": "path",
+                "required": true,
+                "description": "The client's path, any number of segments (Envoy's ext_authz appends it): checked against pathPrefix when X-Forwarded-Uri is absent.",
+                "schema": {"type": "string"},
+            }));
+        }
+        for method in ["get", "head", "post", "put", "patch", "delete", "options"] {
+            let mut op = gate.clone();
+            op["operationId"] = json!(format!(
+                "authz{}{}",
+                method[..1].to_uppercase() + &method[1..],
+                match (with_tenant, with_path) {
+                    (false, _) => "OneFile",
+                    (true, false) => "",
+                    (true, true) => "Path",
+                }
+            ));
+            item[method] = op;
+        }
+        item
+    };
+
     let doc = json!({
         "openapi": "3.1.0",
         "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
         "info": {
             "title": "tokenctl admin API",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "The tenant admin REST API of `tokenctl serve`, over the same security.yml files as the tokenctl command line. Keys live in their tenant's file; an admin key is a key of the tenant it manages with the scopes tenant.apiKey:read and tenant.apiKey:write. Every write is locked, atomic and proven, as the CLI's. Every answer to an authenticated request carries the file's digest as ETag (\"sha256:<hex>\", the file's SHA-256 as sha256sum prints it); give it back as If-Match to write only if the file has not changed since. The ETag names the file's version, not the representation (which also holds usage and status): answers are never cached (Cache-Control: no-store).",
+            "description": "The tenant admin REST API of `tokenctl serve`, over the same security.yml files as the tokenctl command line, and its gate (/authz, docs/GATE.md): forward authentication for reverse proxies. Keys live in their tenant's file; an admin key is a key of the tenant it manages with the scopes tenant.apiKey:read and tenant.apiKey:write. Every write is locked, atomic and proven, as the CLI's. Every answer to an authenticated request carries the file's digest as ETag (\"sha256:<hex>\", the file's SHA-256 as sha256sum prints it); give it back as If-Match to write only if the file has not changed since. The ETag names the file's version, not the representation (which also holds usage and status): answers are never cached (Cache-Control: no-store).",
             "license": {"name": "MIT OR Apache-2.0", "identifier": "MIT OR Apache-2.0"},
         },
         "servers": [{"url": "http://127.0.0.1:8080"}],
@@ -260,6 +289,9 @@ pub(crate) fn document() -> String {
                     }), auth_errors(None)),
                 },
             },
+            "/authz": gate_paths(false, false),
+            "/authz/{tenantId}": gate_paths(true, false),
+            "/authz/{tenantId}/{path}": gate_paths(true, true),
             "/api/openapi.json": {
                 "get": {
                     "operationId": "openapi",
@@ -276,10 +308,16 @@ pub(crate) fn document() -> String {
                     "operationId": "health",
                     "summary": "Liveness",
                     "security": [],
-                    "responses": {"200": {
-                        "description": "The server is up.",
-                        "content": {"text/plain": {"schema": {"const": "ok"}}},
-                    }},
+                    "responses": {
+                        "200": {
+                            "description": "The server is up.",
+                            "content": {"text/plain": {"schema": {"const": "ok"}}},
+                        },
+                        "503": {
+                            "description": "No tenant can be served: the one file served is gone or does not load, or the root of the tenants is gone.",
+                            "content": {"text/plain": {"schema": {"type": "string"}}},
+                        },
+                    },
                 },
             },
         },
@@ -339,4 +377,54 @@ pub(crate) fn document() -> String {
         },
     });
     serde_json::to_string_pretty(&doc).expect("the document serializes") + "\n"
+}
+
+/// The gate's one operation (docs/GATE.md), under every method: whether the request a proxy
+/// is about to pass on carries a working key of the tenant.
+fn gate_operation(err: &dyn Fn(&str) -> Value, unauthorized: &Value, tenant_404: &Value) -> Value {
+    let query = |name: &str, description: &str, many: bool| {
+        let schema = if many {
+            json!({"type": "array", "items": {"type": "string", "minLength": 1}})
+        } else {
+            json!({"type": "string", "minLength": 1})
+        };
+        json!({"name": name, "in": "query", "required": false, "description": description, "schema": schema, "explode": true})
+    };
+    let header = |name: &str, description: &str| json!({"name": name, "in": "header", "required": false, "description": description, "schema": {"type": "string"}});
+    json!({
+        "summary": "The gate: forward authentication for nginx, Traefik, Caddy and Envoy",
+        "description": "Judges the request a reverse proxy is about to pass on by docs/FORMAT.md's rule: the token from Authorization, the method from X-Forwarded-Method (read= and write= need it: without, 500), the path from X-Forwarded-Uri without its query (else the {path} part of this URL, else /), the client's address from the connection (with --trust-proxy, the last X-Forwarded-For entry). What is required comes from the query or the X-Tokenctl-* headers, never both; any other query parameter is answered 500. Any method; the body is ignored. Every answer carries Cache-Control: no-store.",
+        "parameters": [
+            query("permission", "A scope the key must hold; repeat for more (all are required).", true),
+            query("resource", "The resource the key must be allowed on.", false),
+            query("read", "The scope required of GET, HEAD and OPTIONS; goes with write.", false),
+            query("write", "The scope required of every other method; goes with read.", false),
+            header("X-Tokenctl-Permission", "permission= as a header (repeatable, or comma-separated)."),
+            header("X-Tokenctl-Resource", "resource= as a header."),
+            header("X-Tokenctl-Read", "read= as a header."),
+            header("X-Tokenctl-Write", "write= as a header."),
+            header("X-Forwarded-Method", "The client's method (the proxy sets it, overwriting the client's)."),
+            header("X-Forwarded-Uri", "The client's path and query (the proxy sets it, overwriting the client's)."),
+        ],
+        "responses": {
+            "200": {
+                "description": "A working key of the tenant with everything required. No body.",
+                "headers": {
+                    "X-Tokenctl-Key": {"required": true, "description": "The key's name.", "schema": {"type": "string"}},
+                    "X-Tokenctl-Tenant": {"required": true, "description": "The tenant.", "schema": {"type": "string"}},
+                    "X-Tokenctl-Permissions": {"required": true, "description": "The key's scopes, comma-separated (at most 50).", "schema": {"type": "string"}},
+                    "X-Tokenctl-Permissions-Truncated": {"required": false, "description": "1 when the key has more than 50 scopes.", "schema": {"const": "1"}},
+                },
+            },
+            "400": err("Two X-Forwarded-Method or X-Forwarded-Uri headers, or an X-Forwarded-For (with --trust-proxy) whose last entry is no address."),
+            "401": {
+                "description": "No working key of this tenant (missing, empty, whitespace, bad-header, bad-input, malformed, unknown, ambiguous, disabled, expired, rotated): the body is always the same; the access log and the metrics have the reason.",
+                "headers": {"WWW-Authenticate": {"$ref": "#/components/headers/WWW-Authenticate"}},
+                "content": {"application/json": {"schema": unauthorized}},
+            },
+            "403": err("A working key that lacks a permission, the resource, the client's address or the path: reason permission, resource, ip or path. The message never names the key."),
+            "404": tenant_404,
+            "500": err("The proxy's configuration is wrong (an unknown query parameter, a requirement given twice or empty, read without write), or, with --fail-closed, the tenant's file does not load."),
+        },
+    })
 }

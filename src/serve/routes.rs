@@ -22,6 +22,8 @@ pub(super) fn router(app: Arc<App>, admin: bool, authz: bool) -> Router {
         router = router
             .route("/authz", any(super::authz::authz))
             .route("/authz/{tenant}", any(super::authz::authz))
+            // Envoy's form of the client's `/`: the empty rest of the path.
+            .route("/authz/{tenant}/", any(super::authz::authz))
             .route("/authz/{tenant}/{*path}", any(super::authz::authz));
     }
     if admin {

@@ -67,6 +67,18 @@ pub(super) struct Loaded {
     pub etag: String,
     /// Key -> the other keys sharing one of its secrets.
     pub shared: HashMap<String, Vec<String>>,
+    /// When it was read.
+    pub loaded_at: jiff::Timestamp,
+}
+
+/// What a tenant's file is now ([`Tenant::state`]).
+pub(super) enum State {
+    /// It loads: this version.
+    Current(Arc<Loaded>),
+    /// It does not load; this is the last version that did.
+    LastGood(Arc<Loaded>),
+    /// It does not load, and no version of it ever did while the server ran.
+    DoesNotLoad,
 }
 
 /// security.usage.yml as read.
@@ -408,7 +420,8 @@ impl Tenant {
         Ok(keys)
     }
 
-    /// The folder of the file, opened once for the gate; `None` when there is no such file.
+    /// The folder of the file, opened once for the gate (unless a link leads to the file);
+    /// `None` when there is no such file.
     fn gate_place(&self, again: bool) -> Result<Option<Arc<Place>>, ApiError> {
         let mut held = self
             .gate_place
@@ -429,7 +442,13 @@ impl Tenant {
                 return Ok(None);
             }
         };
-        *held = Some(place.clone());
+        // Kept only when no link led to the file: behind a link (Kubernetes' `..data`, a
+        // deploy tool's `current`) the link itself may be swapped to another folder, which a
+        // handle on the folder it led to before would never see. Such a file's folder is
+        // opened again on every request, links and all, as the admin API's is.
+        if place.shown() == store.path() {
+            *held = Some(place.clone());
+        }
         Ok(Some(place))
     }
 
@@ -440,13 +459,27 @@ impl Tenant {
     /// unhealthy), or with `fail_closed` 500. 404 when the tenant's
     /// file is gone.
     ///
-    /// The folder's handle is kept: the file is never looked for by its path again, so a
-    /// link put in place of the folder later changes nothing. When the file is gone from
-    /// that folder, the folder is opened again once (a tenant moved back in place).
+    /// The folder's handle is kept when no link leads to the file: the file is never looked
+    /// for by its path again, so a link put in place of the folder later changes nothing.
+    /// When the file is gone from that folder, the folder is opened again once (a tenant
+    /// moved back in place). Behind a link (Kubernetes' `..data`), the folder is opened again,
+    /// links and all, on every request.
     pub(super) async fn judged(
         self: &Arc<Self>,
         fail_closed: bool,
     ) -> Result<Arc<Loaded>, ApiError> {
+        match self.state().await? {
+            State::Current(loaded) => Ok(loaded),
+            State::LastGood(_) | State::DoesNotLoad if fail_closed => Err(ApiError::invalid_file()),
+            State::LastGood(loaded) => Ok(loaded),
+            State::DoesNotLoad => Err(ApiError::invalid_file()),
+        }
+    }
+
+    /// The file as it is on disk now ([`Tenant::judged`] without its choice): the version
+    /// loaded from it, or, when it does not load, the last version that did, if any. 404 when
+    /// the tenant's file is gone.
+    pub(super) async fn state(self: &Arc<Self>) -> Result<State, ApiError> {
         let mut place = self
             .gate_place(false)?
             .ok_or_else(|| ApiError::no_tenant(&self.name))?;
@@ -478,16 +511,18 @@ impl Tenant {
                 }
             }
         };
-        match keys {
-            Ok(loaded) => Ok(loaded),
-            Err(_) if fail_closed => Err(ApiError::invalid_file()),
-            Err(_) => self
+        Ok(match keys {
+            Ok(loaded) => State::Current(loaded),
+            Err(_) => match self
                 .last_good
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .clone()
-                .ok_or_else(ApiError::invalid_file),
-        }
+            {
+                Some(loaded) => State::LastGood(loaded),
+                None => State::DoesNotLoad,
+            },
+        })
     }
 }
 
@@ -515,5 +550,6 @@ fn load(path: &Path, place: &Place) -> crate::Result<Loaded> {
         verifier,
         etag,
         shared,
+        loaded_at: jiff::Timestamp::now(),
     })
 }

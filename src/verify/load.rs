@@ -112,14 +112,28 @@ impl From<LoadError> for Error {
 /// the warnings a reader should hear: the deprecated forms it holds, and more than one hard
 /// link. A missing file has no keys.
 pub(crate) fn read(path: &Path) -> Result<(SecurityFile, Vec<String>), LoadError> {
+    read_digested(path, false).map(|(file, warnings, _)| (file, warnings))
+}
+
+/// [`read`], and with `digest` the `sha256:` digest of the bytes read (of none: a missing
+/// file), which names the version loaded (`ETag`, `tokenctl_file_info`).
+pub(crate) fn read_digested(
+    path: &Path,
+    digest: bool,
+) -> Result<(SecurityFile, Vec<String>, Option<String>), LoadError> {
     let fail = |e| LoadError::from_error(e, path);
+    let none = || {
+        let d = digest.then(|| format!("sha256:{}", crate::store::file_digest(b"")));
+        Ok((Document::empty(path).model, Vec::new(), d))
+    };
     let target = crate::store::Target::File(path.to_path_buf());
     let Some(place) = crate::store::Place::open(&target, false).map_err(fail)? else {
-        return Ok((Document::empty(path).model, Vec::new()));
+        return none();
     };
     let Some(bytes) = place.read().map_err(fail)? else {
-        return Ok((Document::empty(path).model, Vec::new()));
+        return none();
     };
+    let digest = digest.then(|| format!("sha256:{}", crate::store::file_digest(&bytes)));
     let links = place.stat().ok().flatten().map_or(1, |s| s.st_nlink);
     let text = crate::store::into_text(path, bytes).map_err(fail)?;
     let (model, deprecated) = Document::load_keys(path, text).map_err(fail)?;
@@ -130,7 +144,7 @@ pub(crate) fn read(path: &Path) -> Result<(SecurityFile, Vec<String>), LoadError
             path.display()
         ));
     }
-    Ok((model, warnings))
+    Ok((model, warnings, digest))
 }
 
 /// security.yml text, as [`read`] would take it from a file named `security.yml`.

@@ -180,7 +180,22 @@ pub enum Refresh {
 /// ```
 pub struct Watched {
     path: PathBuf,
-    cache: Cache<Verifier, LoadError>,
+    cache: Cache<Version, LoadError>,
+}
+
+/// One version of the file: its keys and the digest of its bytes.
+struct Version {
+    verifier: Arc<Verifier>,
+    digest: String,
+}
+
+/// Loads the file at `path` as a [`Version`].
+fn load_version(path: &Path) -> Result<Version, LoadError> {
+    let (file, warnings, digest) = super::load::read_digested(path, true)?;
+    Ok(Version {
+        verifier: Arc::new(Verifier::new(file).with_warnings(warnings)),
+        digest: digest.expect("asked for"),
+    })
 }
 
 impl Watched {
@@ -190,9 +205,9 @@ impl Watched {
         let path = path.into();
         // Stamp first: a change while loading is then seen by the first use.
         let stamp = Stamp::of_path(&path);
-        let verifier = Verifier::load(&path)?;
+        let version = load_version(&path)?;
         let cache = Cache::new(false);
-        let _ = cache.refresh(stamp, || Ok(verifier));
+        let _ = cache.refresh(stamp, || Ok(version));
         Ok(Watched { path, cache })
     }
 
@@ -212,7 +227,7 @@ impl Watched {
     /// Stats the file and loads it again if it changed since the version held.
     pub fn refresh(&self) -> Refresh {
         let stamp = Stamp::of_path(&self.path);
-        match self.cache.refresh(stamp, || Verifier::load(&self.path)).0 {
+        match self.cache.refresh(stamp, || load_version(&self.path)).0 {
             Ok(false) => Refresh::Unchanged,
             Ok(true) => Refresh::Reloaded,
             Err(e) => Refresh::Failed(e),
@@ -230,6 +245,20 @@ impl Watched {
         self.cache
             .get()
             .expect("a Watched is loaded once when it is made")
+            .map(|v| v.verifier.clone())
+    }
+
+    /// The digest of the version whose keys are held, `sha256:<hex>` of the file's bytes (as
+    /// `sha256sum` prints it; of no bytes for a missing file), without looking at the file:
+    /// what a server reports so that `tokenctl rollout status` can tell when every server has
+    /// a change. With [`Watched::keep_last_good`], the last good version's while the file
+    /// does not load; else `None` then.
+    pub fn digest(&self) -> Option<String> {
+        self.cache
+            .get()
+            .expect("a Watched is loaded once when it is made")
+            .ok()
+            .map(|v| v.digest.clone())
     }
 }
 
@@ -336,6 +365,28 @@ mod tests {
         assert!(matches!(keys.refresh(), Refresh::Unchanged));
         f.write(&f.key("deploy"));
         assert_eq!(f.whose(&keys).as_deref(), Some("deploy"));
+    }
+
+    #[test]
+    fn the_digest_names_the_version_held() {
+        let f = Fixture::new();
+        let text = f.key("ci");
+        f.write(&text);
+        let keys = Watched::load(f.path()).unwrap();
+        let of = |t: &str| format!("sha256:{}", crate::store::file_digest(t.as_bytes()));
+        assert_eq!(keys.digest(), Some(of(&text)));
+        let changed = f.key("deploy");
+        f.write(&changed);
+        assert_eq!(
+            keys.digest(),
+            Some(of(&text)),
+            "not looked at until refreshed"
+        );
+        keys.refresh();
+        assert_eq!(keys.digest(), Some(of(&changed)));
+        f.write("apiKeys: [\n");
+        keys.refresh();
+        assert_eq!(keys.digest(), None, "no version is held");
     }
 
     #[test]

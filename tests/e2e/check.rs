@@ -215,3 +215,53 @@ fn check_of_a_fifo_says_only_that_it_is_not_a_regular_file() {
     out.code(7).stdout_has("is not a regular file");
     assert!(!out.stdout.contains("mode 0644"), "{}", out.stdout);
 }
+
+/// Issue "The fleet": a file mounted from a Kubernetes Secret or ConfigMap (behind the
+/// kubelet's `..data` link, or `--k8s`) may be group-readable (defaultMode 0440), and is
+/// warned of as it nears the 1 MiB that one object holds (a Secret's in base64).
+#[test]
+fn a_kubernetes_mounted_file_is_checked_as_one() {
+    use std::os::unix::fs::{PermissionsExt, symlink};
+    let env = TestEnv::new();
+    env.create("ci", &["-p", "dns:read"]);
+    let vol = env.dir.path().join("volume");
+    let version = vol.join("..2026_12_07_00_00_00.1");
+    std::fs::create_dir_all(&version).unwrap();
+    std::fs::copy(env.file(), version.join("security.yml")).unwrap();
+    symlink("..2026_12_07_00_00_00.1", vol.join("..data")).unwrap();
+    symlink("..data/security.yml", vol.join("security.yml")).unwrap();
+    let mounted = vol.join("security.yml");
+    let mode = |m: u32| {
+        std::fs::set_permissions(
+            version.join("security.yml"),
+            std::fs::Permissions::from_mode(m),
+        )
+        .unwrap()
+    };
+    mode(0o440);
+    env.run(&["check", mounted.to_str().unwrap()]).success();
+    mode(0o644);
+    env.run(&["check", mounted.to_str().unwrap()])
+        .code(7)
+        .stdout_has("defaultMode: 0440");
+    // Not behind such a link, group read is still a problem, unless --k8s says it will be.
+    std::fs::set_permissions(env.file(), std::fs::Permissions::from_mode(0o440)).unwrap();
+    env.run(&["check"]).code(7).stdout_has("chmod 600");
+    env.run(&["check", "--k8s"]).success();
+
+    // About 3,400 keys fill a Secret: warned of from 80% on, and only for Kubernetes.
+    let mut text = String::from("apiKeys:\n");
+    for i in 0..3000 {
+        let hash = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(format!("k{i}")));
+        text.push_str(&format!(
+            "  svc-{i:05}:\n    description: the job number {i} of the team in eu-west\n    permissions: [dns:read, domains:read]\n    hash: sha256:{hash}\n    createdAt: 2026-01-01T00:00:00Z\n"
+        ));
+    }
+    let big = TestEnv::new();
+    big.write(&text);
+    let out = big.run(&["check", "--k8s"]);
+    out.success()
+        .stdout_has("of what a Kubernetes Secret holds")
+        .stdout_has("more keys of this size");
+    assert!(!big.run(&["check"]).success().stdout.contains("Kubernetes"));
+}

@@ -53,7 +53,11 @@ const PAGES: &[&str] = &[
     "docs/SCRIPTING.md",
     "docs/CONFIG-MANAGEMENT.md",
     "docs/API.md",
+    "docs/GATE.md",
     "docs/SCANNING.md",
+    "docs/FLEET.md",
+    "docs/KUBERNETES.md",
+    "docs/REVIEW.md",
     "docs/FORMAT.md",
     "ARCHITECTURE.md",
     "CONTRIBUTING.md",
@@ -203,6 +207,38 @@ const BLOCKS: &[Known] = &[
         "cargo run --example server",
         Run(&["the_example_server_runs_as_the_api_page_says"]),
     ),
+    // docs/GATE.md
+    known(
+        "docs/GATE.md",
+        "nginx",
+        "auth_request_set $tokenctl_key $upstream_http_x_tokenctl_key;",
+        Run(&[
+            "the_nginx_recipe_lets_the_gate_decide_and_the_client_change_nothing",
+            "behind_nginx_a_revocation_is_seen_on_the_next_request",
+            "the_gate_s_recipes_are_the_configs_its_tests_run",
+        ]),
+    ),
+    known(
+        "docs/GATE.md",
+        "caddyfile",
+        "copy_headers X-Tokenctl-Key",
+        Run(&[
+            "the_caddy_recipe_lets_the_gate_decide_and_passes_the_key_s_name",
+            "the_gate_s_recipes_are_the_configs_its_tests_run",
+        ]),
+    ),
+    known(
+        "docs/GATE.md",
+        "yaml",
+        "forwardAuth:",
+        NotRun("Traefik is not in Debian: checked against its documentation"),
+    ),
+    known(
+        "docs/GATE.md",
+        "yaml",
+        "envoy.filters.http.ext_authz",
+        NotRun("Envoy is not in Debian: checked against its documentation"),
+    ),
     // docs/SCANNING.md
     known(
         "docs/SCANNING.md",
@@ -333,6 +369,101 @@ const BLOCKS: &[Known] = &[
         "text",
         "fatal: [localhost]: FAILED!",
         Checked(&["the_ansible_readme_s_commands_and_output_run"]),
+    ),
+    // docs/FLEET.md
+    known(
+        "docs/FLEET.md",
+        "sh",
+        "rollout status --prometheus http://prometheus:9090 --selector",
+        Run(&[
+            "rollout_status_through_prometheus_waits_for_the_lagging_gate_names_a_down_one_and_never_succeeds_on_nothing",
+        ]),
+    ),
+    known(
+        "docs/FLEET.md",
+        "text",
+        "not complete after 5m",
+        Checked(&[
+            "rollout_status_with_endpoints_waits_for_the_lagging_gate_then_succeeds_once_it_has_the_file",
+            "rollout_status_through_prometheus_waits_for_the_lagging_gate_names_a_down_one_and_never_succeeds_on_nothing",
+        ]),
+    ),
+    known(
+        "docs/FLEET.md",
+        "json",
+        "\"servers\"",
+        Checked(&[
+            "rollout_status_with_endpoints_waits_for_the_lagging_gate_then_succeeds_once_it_has_the_file",
+        ]),
+    ),
+    known(
+        "docs/FLEET.md",
+        "sh",
+        "update leaked-key --disable",
+        NotRun(
+            "the runbook: a git push to a fleet; tests/e2e/fleet.rs makes the same change (update --disable), copies the file to each gate and runs rollout status",
+        ),
+    ),
+    known(
+        "docs/FLEET.md",
+        "sh",
+        "list --usage-from http://prometheus:9090",
+        Run(&["list_usage_from_shows_a_key_used_only_through_the_second_gate"]),
+    ),
+    // docs/KUBERNETES.md
+    known(
+        "docs/KUBERNETES.md",
+        "sh",
+        "export secret acme-keys --namespace gate | kubectl apply -f -",
+        NotRun("kubectl needs a cluster; export's manifest is checked by tests/e2e/export.rs"),
+    ),
+    known(
+        "docs/KUBERNETES.md",
+        "yaml",
+        "fsGroup: 10001",
+        NotRun(
+            "a pod spec needs a cluster; the volume layout it mounts, and the kubelet's swap, are run by tests/e2e/serve/kubernetes.rs",
+        ),
+    ),
+    known(
+        "docs/KUBERNETES.md",
+        "sh",
+        "check --k8s && tokenctl -t acme export secret",
+        Run(&[
+            "a_kubernetes_mounted_file_is_checked_as_one",
+            "a_secret_holds_the_file_byte_for_byte_and_is_deterministic",
+        ]),
+    ),
+    // docs/REVIEW.md
+    known(
+        "docs/REVIEW.md",
+        "text",
+        "tenant acme: 3 keys changed, access widens",
+        NotRun(
+            "an illustration of diff's text form, whose lines diff_over_git_history_classifies_every_kind_of_change checks",
+        ),
+    ),
+    known(
+        "docs/REVIEW.md",
+        "sh",
+        "--all-tenants --format markdown > tokenctl-diff.md",
+        Run(&["the_review_jobs_commands_run"]),
+    ),
+    known(
+        "docs/REVIEW.md",
+        "yaml",
+        "# .github/workflows/keys.yml",
+        NotRun(
+            "GitHub Actions: checked against GitHub's documentation; the commands it runs are run by the_review_jobs_commands_run",
+        ),
+    ),
+    known(
+        "docs/REVIEW.md",
+        "yaml",
+        "# .gitlab-ci.yml",
+        NotRun(
+            "GitLab CI: checked against GitLab's documentation; the commands it runs are run by the_review_jobs_commands_run",
+        ),
     ),
 ];
 
@@ -1227,6 +1358,43 @@ fn the_example_server_runs_as_the_api_page_says() {
     let out = output(c);
     out.success();
     assert!(out.stdout.contains("dns"), "{out:?}");
+}
+
+// ---------------------------------------------------------------------------------------
+// docs/GATE.md
+
+/// The nginx and Caddy recipes of docs/GATE.md are the very text tests/e2e/serve/gate.rs
+/// serves (there, only addresses and ports are put in), so the page cannot drift from what is
+/// tested; each block follows its marker comment.
+#[test]
+fn the_gate_s_recipes_are_the_configs_its_tests_run() {
+    let page = read("docs/GATE.md");
+    for (marker, lang, tested) in [
+        (
+            "<!-- nginx: used by tests/e2e/serve/gate.rs -->",
+            "nginx",
+            crate::serve::gate::NGINX_RECIPE,
+        ),
+        (
+            "<!-- caddy: used by tests/e2e/serve/gate.rs -->",
+            "caddyfile",
+            crate::serve::gate::CADDY_RECIPE,
+        ),
+    ] {
+        let after = page
+            .split_once(&format!("{marker}\n```{lang}\n"))
+            .unwrap_or_else(|| panic!("docs/GATE.md: {marker} then a ```{lang} block"))
+            .1;
+        let shown = &after[..after.find("```").unwrap()];
+        assert_eq!(
+            shown, tested,
+            "docs/GATE.md's {lang} recipe differs from the one tests/e2e/serve/gate.rs runs"
+        );
+        assert_eq!(
+            block("docs/GATE.md", tested.lines().nth(1).unwrap()),
+            tested
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------------------

@@ -172,6 +172,7 @@ fn the_readme_is_short_and_links_every_docs_page() {
         "docs/SCRIPTING.md",
         "docs/CONFIG-MANAGEMENT.md",
         "docs/API.md",
+        "docs/GATE.md",
         "docs/SCANNING.md",
         "docs/FORMAT.md",
         "docs/REFERENCE.md",

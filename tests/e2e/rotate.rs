@@ -271,3 +271,32 @@ fn rotate_copy_puts_the_new_secret_on_the_clipboard() {
     assert_eq!(x.clipboard(), new);
     verify(&env, &new, &[]).success();
 }
+
+/// Issue "The fleet": once every server has the new hash (`rollout status`), the grace period
+/// of the old secret can end early, in a proven write, without a new secret.
+#[test]
+fn end_grace_stops_the_old_secret_now_and_keeps_the_current_one() {
+    let env = TestEnv::new();
+    let old = env.create("ci", &["-p", "dns:read"]);
+    let new = env
+        .run(&["rotate", "ci", "--grace", "24h", "--quiet"])
+        .success()
+        .secret();
+    env.run_with(&["verify"], &old).success();
+    assert!(env.read().contains("previousHashes"));
+    let out = env.run(&["rotate", "ci", "--end-grace"]);
+    out.success().stdout_empty().stderr_has("stopped working");
+    assert!(!out.stderr.contains(&old) && !out.stderr.contains(&new));
+    assert!(!env.read().contains("previousHashes"), "{}", env.read());
+    env.run_with(&["verify"], &old).code(4);
+    env.run_with(&["verify"], &new).success();
+    // Again: nothing to end, nothing written.
+    let before = std::fs::read(env.file()).unwrap();
+    env.run(&["rotate", "ci", "--end-grace"])
+        .success()
+        .stderr_has("no old secret in a grace period");
+    assert_eq!(std::fs::read(env.file()).unwrap(), before);
+    env.run(&["rotate", "ci", "--end-grace", "--grace", "1h"])
+        .code(2);
+    env.run(&["rotate", "nope", "--end-grace"]).code(3);
+}

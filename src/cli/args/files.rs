@@ -38,6 +38,11 @@ pub struct CheckArgs {
     /// Check the security.yml of every tenant under --root.
     #[arg(long, conflicts_with = "path")]
     pub all_tenants: bool,
+    /// The file is (or will be) mounted from a Kubernetes Secret or ConfigMap: warn as it
+    /// nears their 1 MiB limit, and take a group-readable mode (defaultMode 0440) as right.
+    /// Found by itself for a file behind a `..data` link, as the kubelet mounts one.
+    #[arg(long)]
+    pub k8s: bool,
     /// First rewrite what lies outside portable security.yml and can be rewritten without
     /// changing what any YAML library reads (quotes, uppercase T/Z, no !!str, aliases
     /// expanded, `apiKeys: {}`), as a proven write; then check.
@@ -128,4 +133,40 @@ pub enum ExportKind {
     Secret,
     /// A ConfigMap (`data`, the text as it is).
     Configmap,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The old and the new file (or, with --git, none: the located file against its version
+    /// at REV).
+    #[arg(value_name = "FILE", num_args = 0..=2, value_hint = ValueHint::FilePath)]
+    pub files: Vec<PathBuf>,
+    /// Compare the file as it is now with the file at this git revision (`git show
+    /// REV:PATH` in the repository that holds it).
+    #[arg(long, value_name = "REV")]
+    pub git: Option<String>,
+    /// With --git: every tenant's file under --root.
+    #[arg(long, requires = "git")]
+    pub all_tenants: bool,
+    /// Exit 11 when there is any change.
+    #[arg(long)]
+    pub exit_code: bool,
+    /// Exit 11 when something widens access (a key added, a scope added, a restriction or
+    /// an expiry lifted or loosened, a key enabled, a grace period given).
+    #[arg(long, value_enum, value_name = "WHAT")]
+    pub fail_on: Option<DiffFailOn>,
+}
+
+impl DiffArgs {
+    /// `--fail-on widening`.
+    pub(crate) fn fail_on_widening(&self) -> bool {
+        self.fail_on == Some(DiffFailOn::Widening)
+    }
+}
+
+/// What makes `diff` exit 11.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffFailOn {
+    /// Something widens access.
+    Widening,
 }

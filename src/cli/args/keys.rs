@@ -91,6 +91,22 @@ pub struct ListArgs {
     /// The keys of every tenant under --root, with a TENANT column (--file and --tenant are ignored).
     #[arg(long)]
     pub all_tenants: bool,
+    /// Also take LAST USED from the fleet: a Prometheus (base URL) scraping gates run with
+    /// --metrics-keys; the later of its time and security.usage.yml's wins.
+    #[arg(long, value_name = "URL", value_hint = ValueHint::Url)]
+    pub usage_from: Option<String>,
+    /// Read the bearer token for the Prometheus of --usage-from from this file (its first line;
+    /// never give a token on the command line).
+    #[arg(long, value_name = "PATH", value_hint = ValueHint::FilePath, requires = "usage_from")]
+    pub prometheus_token_file: Option<std::path::PathBuf>,
+    /// The tenant's name as the gates report it (default: --tenant, or `default` for --file).
+    #[arg(
+        long,
+        value_name = "NAME",
+        requires = "usage_from",
+        conflicts_with = "all_tenants"
+    )]
+    pub tenant_label: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -211,6 +227,11 @@ pub struct RotateArgs {
     /// Keep the old secret valid this long, e.g. 24h; units y, mo, w, d, h, min, s, ms.
     #[arg(long, value_name = "DURATION", value_hint = ValueHint::Other, add = completion::durations())]
     pub grace: Option<String>,
+    /// End the grace period of an earlier rotation now: its old secrets stop working; the key
+    /// keeps its current secret (none is made). Once `rollout status` says every server has
+    /// the new hash.
+    #[arg(long, conflicts_with_all = ["grace", "copy", "copy_for", "quiet"])]
+    pub end_grace: bool,
     #[command(flatten)]
     pub out: SecretOutput,
     #[command(flatten)]

@@ -6,12 +6,15 @@ use clap::{Args, Parser, Subcommand, ValueHint};
 use std::path::PathBuf;
 
 mod files;
+mod fleet;
 mod keys;
 mod serve;
 
 pub(crate) use files::{
-    ApplyArgs, CheckArgs, ExportArgs, ExportKind, FailOn, ScanArgs, SchemaArgs, VerifyArgs,
+    ApplyArgs, CheckArgs, DiffArgs, ExportArgs, ExportKind, FailOn, ScanArgs, SchemaArgs,
+    VerifyArgs,
 };
+pub(crate) use fleet::{RolloutAction, RolloutArgs};
 pub(crate) use keys::{
     CreateArgs, DeleteArgs, KeyDefinition, ListArgs, RenameArgs, RotateArgs, ShowArgs, UpdateArgs,
 };
@@ -332,6 +335,18 @@ pub enum Command {
         after_help = "Examples:\n  tokenctl schema > security.schema.json\n  tokenctl schema --desired > desired.schema.json\n  tokenctl schema --openapi > openapi.json"
     )]
     Schema(SchemaArgs),
+    /// Show what changes between two versions of a file, key by key, and what widens.
+    ///
+    /// Per key: added, removed, rotated, renamed (the same hash under a new name) or
+    /// changed, each field's change classified as widening (a scope added or made a
+    /// wildcard, a restriction or an expiry lifted or loosened, a key enabled, a grace
+    /// period given), narrowing or neutral; other tools' data is reported as changed, not
+    /// judged. Never a hash or a secret. --format json, or markdown for a pull-request
+    /// comment; --exit-code and --fail-on widening exit 11 for a CI check.
+    #[command(
+        after_help = "Examples:\n  tokenctl diff old/security.yml new/security.yml\n  tokenctl -t acme diff --git origin/main --format markdown > comment.md\n  tokenctl --root tenants diff --git HEAD~1 --all-tenants --fail-on widening"
+    )]
+    Diff(DiffArgs),
     /// Print a Kubernetes Secret or ConfigMap holding the file byte for byte.
     ///
     /// A deterministic manifest (the same bytes for the same file) for `kubectl apply -f -`
@@ -343,6 +358,21 @@ pub enum Command {
         after_help = "Examples:\n  tokenctl -t acme export secret acme-keys --namespace gate | kubectl apply -f -\n  tokenctl -t acme export configmap acme-keys > deploy/acme-keys.yaml"
     )]
     Export(ExportArgs),
+    /// rollout status: wait until every server serves the file as it is now.
+    ///
+    /// `rollout status` asks each server which version of the tenant's file it judges
+    /// requests on, by its digest (sha256: and the SHA-256 of the file's bytes), and waits
+    /// until every one serves the located file's (or the one --digest gives), polling every --interval
+    /// until --timeout. Servers are metrics listeners named with --endpoint (their /healthz),
+    /// or the targets a Prometheus scrapes (--prometheus: their tokenctl_file_info, and up for
+    /// the ones that are down). A server that is down lags, unless --ignore-down; no server
+    /// reporting the tenant is a failure, never a success. The digest matches only
+    /// byte-identical copies: a template that adds a line, or git's autocrlf, never converges
+    /// (docs/FLEET.md).
+    #[command(
+        after_help = "Examples:\n  tokenctl -t acme rollout status --prometheus http://prometheus:9090 --selector '{job=\"gate\"}'\n  tokenctl -t acme rollout status --endpoint http://10.0.0.5:9100 --endpoint http://10.0.0.6:9100 --timeout 2m\n  tokenctl --file security.yml rollout status --tenant-label acme --prometheus https://prom.example --prometheus-token-file /run/secrets/prom"
+    )]
+    Rollout(RolloutArgs),
     /// Serve the tenant admin REST API over the same files.
     #[cfg(feature = "serve")]
     #[command(

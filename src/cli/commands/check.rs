@@ -44,7 +44,7 @@ pub(crate) fn run(ctx: &Context, args: CheckArgs) -> Result<()> {
         .transpose()?;
     let strict = args.strict;
     if args.all_tenants {
-        return all_tenants(ctx, now, warn, strict);
+        return all_tenants(ctx, now, (warn, strict, args.k8s));
     }
     let path = match &args.path {
         Some(p) => p.clone(),
@@ -70,7 +70,8 @@ pub(crate) fn run(ctx: &Context, args: CheckArgs) -> Result<()> {
     if args.fix {
         fix_portable(ctx, &path, store.clone(), &missing)?;
     }
-    let report = check_file(&path, &store, now, warn, strict, &missing, true)?;
+    let k8s = args.k8s || behind_data_link(&path);
+    let report = check_file(&path, &store, now, (warn, strict, k8s), &missing, true)?;
     let mut out = crate::cli::output::data_out();
     if !ctx.is_table() {
         write_data(&mut out, ctx.format, &report)?;
@@ -136,8 +137,7 @@ fn fix_portable(
 fn all_tenants(
     ctx: &Context,
     now: jiff::Timestamp,
-    warn: Option<jiff::Timestamp>,
-    strict: bool,
+    (warn, strict, k8s): (Option<jiff::Timestamp>, bool, bool),
 ) -> Result<()> {
     let root = ctx
         .location
@@ -156,8 +156,7 @@ fn all_tenants(
             &t.store(ctx.lock_timeout)
                 .with_warnings(crate::text::print_warning),
             now,
-            warn,
-            strict,
+            (warn, strict, k8s || behind_data_link(&t.path)),
             &missing,
             false,
         )
@@ -253,8 +252,7 @@ fn check_file(
     path: &std::path::Path,
     store: &crate::store::Store,
     now: jiff::Timestamp,
-    warn: Option<jiff::Timestamp>,
-    strict: bool,
+    (warn, strict, k8s): (Option<jiff::Timestamp>, bool, bool),
     missing: &dyn Fn() -> Error,
     last: bool,
 ) -> Result<Report> {
@@ -320,13 +318,23 @@ fn check_file(
             });
         }
         let mode = meta.st_mode & 0o777;
+        // A Kubernetes volume is mounted read-only, and a group (the pod's fsGroup) may read
+        // it: defaultMode 0440. Nobody else may, there as anywhere.
+        let allowed = if k8s { 0o740 } else { 0o700 };
         // Of a FIFO or a device the mode says nothing about keys: it was refused above.
-        if is_file && mode & 0o077 != 0 {
+        if is_file && mode & !allowed != 0 {
             problems.push(ProblemView {
                 line: None,
                 column: None,
-                message: format!("the file is readable or writable by others (mode {mode:04o}); run `chmod 600 {}`", path.display()),
+                message: if k8s {
+                    format!("the file is writable by its group or readable or writable by others (mode {mode:04o}); mount it with `defaultMode: 0440` (docs/FLEET.md)")
+                } else {
+                    format!("the file is readable or writable by others (mode {mode:04o}); run `chmod 600 {}`", path.display())
+                },
             });
+        }
+        if k8s {
+            warnings.extend(k8s_size(meta.st_size as u64, keys));
         }
     }
     // One order for every problem: by position, those without one (the file's mode) last.
@@ -343,6 +351,45 @@ fn check_file(
         keys,
         problems,
         warnings,
+    })
+}
+
+/// Is `path` a link through `..data`, as the kubelet mounts a Secret's or ConfigMap's keys?
+fn behind_data_link(path: &std::path::Path) -> bool {
+    std::fs::read_link(path).is_ok_and(|target| {
+        target
+            .components()
+            .any(|c| c.as_os_str() == std::ffi::OsStr::new("..data"))
+    })
+}
+
+/// Kubernetes keeps at most 1 MiB in one Secret or ConfigMap, a Secret's data in base64 (4
+/// bytes for every 3): a file of `size` bytes with `keys` keys, warned of from 80% of the
+/// Secret's limit on.
+fn k8s_size(size: u64, keys: usize) -> Option<ProblemView> {
+    const LIMIT: u64 = 1024 * 1024;
+    let in_secret = size.div_ceil(3) * 4;
+    if in_secret * 5 < LIMIT * 4 {
+        return None;
+    }
+    let per_key = if keys > 0 { size / keys as u64 } else { 0 };
+    let more = if per_key > 0 && in_secret < LIMIT {
+        format!(
+            " (room for about {} more keys of this size)",
+            (LIMIT - in_secret) * 3 / 4 / per_key
+        )
+    } else {
+        String::new()
+    };
+    Some(ProblemView {
+        line: None,
+        column: None,
+        message: format!(
+            "the file is {size} bytes: {}% of what a Kubernetes Secret holds (1 MiB of base64, about {} KB of file){more}, {}% of a ConfigMap's 1 MiB; split the tenant, or keep the file out of Kubernetes objects",
+            in_secret * 100 / LIMIT,
+            LIMIT * 3 / 4 / 1000,
+            size * 100 / LIMIT
+        ),
     })
 }
 

@@ -49,7 +49,7 @@ pub(crate) fn run(ctx: &Context, args: ExportArgs) -> Result<()> {
     };
     let out_text = match ctx.format {
         Format::Json => manifest.json(),
-        Format::Table | Format::Wide | Format::Yaml => manifest.yaml(),
+        Format::Table | Format::Wide | Format::Yaml | Format::Markdown => manifest.yaml(),
     };
     let mut out = crate::cli::output::data_out();
     out.write_all(out_text.as_bytes()).map_err(stdout_error)?;
@@ -162,8 +162,8 @@ fn check_name(what: &str, name: &str, max: usize, dots: bool) -> Result<()> {
         return Ok(());
     }
     Err(Error::Usage(format!(
-        "{what} {:?} is not a Kubernetes name: at most {max} lowercase letters, digits and '-'{}, starting and ending with a letter or digit",
-        crate::text::value(name),
+        // Printed through text::message, which takes a secret out and says to rotate it.
+        "{what} {name:?} is not a Kubernetes name: at most {max} lowercase letters, digits and '-'{}, starting and ending with a letter or digit",
         if dots {
             " (and '.' between such parts)"
         } else {

@@ -124,9 +124,34 @@ fn shared_of<'s>(shared: &'s Shared, name: &str) -> &'s [&'s str] {
 
 pub(crate) fn run(ctx: &Context, args: ListArgs) -> Result<()> {
     let filter = Filter::new(&args, ctx.clock.now())?;
+    // The fleet's last use (`--usage-from`): asked before any file is read, and only then;
+    // without the flag no network is touched.
+    let prometheus = args
+        .usage_from
+        .as_deref()
+        .map(|url| {
+            crate::cli::fleet::Prometheus::new(
+                "--usage-from",
+                url,
+                args.prometheus_token_file.as_deref(),
+            )
+        })
+        .transpose()?;
     if args.all_tenants {
-        return all_tenants(ctx, &filter, args.names, args.missing_ok);
+        let fleet = prometheus
+            .as_ref()
+            .map(|p| crate::cli::fleet::fleet_last_used(p, None))
+            .transpose()?;
+        return all_tenants(ctx, &filter, args.names, args.missing_ok, fleet.as_ref());
     }
+    let fleet = match &prometheus {
+        Some(p) => {
+            let tenant = crate::cli::fleet::tenant_label(ctx, args.tenant_label.as_deref())?;
+            let mut found = crate::cli::fleet::fleet_last_used(p, Some(&tenant))?;
+            found.remove(&tenant)
+        }
+        None => None,
+    };
     let store = ctx.store()?;
     // The keys alone: no layout for edits, and no text kept while the listing is made.
     let (model, missing) = if args.missing_ok {
@@ -144,7 +169,10 @@ pub(crate) fn run(ctx: &Context, args: ListArgs) -> Result<()> {
         })?;
         (model, false)
     };
-    let usage = store.usage_or_warn();
+    let mut usage = store.usage_or_warn();
+    if prometheus.is_some() {
+        crate::cli::fleet::merge_usage(&mut usage, fleet.as_ref());
+    }
     let (keys, shared) = filter.select(&model, &usage);
     if let Some(warning) = crate::view::shared_warning(
         keys.iter()
@@ -237,7 +265,13 @@ struct TenantKeyView<'a> {
     key: &'a KeyView,
 }
 
-fn all_tenants(ctx: &Context, filter: &Filter, names: bool, missing_ok: bool) -> Result<()> {
+fn all_tenants(
+    ctx: &Context,
+    filter: &Filter,
+    names: bool,
+    missing_ok: bool,
+    fleet: Option<&BTreeMap<String, BTreeMap<String, Timestamp>>>,
+) -> Result<()> {
     let root = ctx
         .location
         .root
@@ -259,7 +293,11 @@ fn all_tenants(ctx: &Context, filter: &Filter, names: bool, missing_ok: bool) ->
             .store(ctx.lock_timeout)
             .with_warnings(crate::text::print_warning);
         let doc = store.read()?;
-        Ok(filter.views(&doc.model, &store.usage_or_warn()))
+        let mut usage = store.usage_or_warn();
+        if let Some(fleet) = fleet {
+            crate::cli::fleet::merge_usage(&mut usage, fleet.get(&t.name));
+        }
+        Ok(filter.views(&doc.model, &usage))
     });
     let mut rows: Vec<(&str, KeyView)> = Vec::new();
     let mut broken = found.skipped.len();

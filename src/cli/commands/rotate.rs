@@ -11,6 +11,9 @@ use crate::token;
 
 pub(crate) fn run(ctx: &Context, args: RotateArgs) -> Result<()> {
     crate::names::validate("key", &args.name)?;
+    if args.end_grace {
+        return end_grace(ctx, &args);
+    }
     let now = ctx.clock.now();
     let grace = args
         .grace
@@ -88,6 +91,53 @@ pub(crate) fn run(ctx: &Context, args: RotateArgs) -> Result<()> {
                 crate::time::format_timestamp(p.expires_at)
             ));
         }
+    }
+    Ok(())
+}
+
+/// `rotate NAME --end-grace`: the old secrets of the key still in their grace period stop
+/// working now, in a proven write; the current secret stays. Nothing is written when there
+/// is none.
+fn end_grace(ctx: &Context, args: &RotateArgs) -> Result<()> {
+    let now = ctx.clock.now();
+    let store = ctx.store()?.with_file_attrs(args.write.attrs()?);
+    ctx.require_file(&store)?;
+    let written = store.write(
+        args.write.if_unchanged.as_deref(),
+        |doc| {
+            let key = doc
+                .model
+                .get(&args.name)
+                .ok_or_else(|| no_such_key(doc, &args.name))?;
+            let ended: Vec<PreviousHash> = key
+                .previous_hashes
+                .iter()
+                .filter(|p| p.expires_at > now)
+                .cloned()
+                .collect();
+            if key.previous_hashes.is_empty() {
+                return Ok((Edit::new(), ended));
+            }
+            let mut new = key.clone();
+            new.previous_hashes = Vec::new();
+            Ok((Edit::new().put(new), ended))
+        },
+        |_, _| Ok(false),
+    )?;
+    let ended = written.value;
+    if ended.is_empty() {
+        ctx.say(format!(
+            "Key '{}' has no old secret in a grace period; nothing to end.",
+            args.name
+        ));
+    }
+    for p in &ended {
+        ctx.say(format!(
+            "The old secret of key '{}' (fingerprint {}) stopped working; it was to keep working until {}.",
+            args.name,
+            p.hash.fingerprint(),
+            crate::time::format_timestamp(p.expires_at)
+        ));
     }
     Ok(())
 }

@@ -21,8 +21,17 @@ responses = json.load(open(sys.argv[2]))
 assert doc["openapi"].startswith("3.1"), doc["openapi"]
 jsonschema.Draft202012Validator.check_schema({"$defs": doc["components"]["schemas"]})
 
+# A parameter is one segment; `{path}` (the gate's, as Envoy appends the client's path) is
+# the rest of the URL, any number of segments.
 templates = [
-    (re.compile("^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(p)) + "$"), item)
+    (
+        re.compile(
+            "^"
+            + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(p).replace(r"\{path\}", ".+"))
+            + "$"
+        ),
+        item,
+    )
     for p, item in doc["paths"].items()
 ]
 

@@ -94,6 +94,8 @@ fn base(sub: &clap::Command, setup: &Setup) -> (Vec<String>, Vec<(String, usize)
             ("rename", "old") => "a".to_string(),
             ("rename", "new") => "z".to_string(),
             (_, "shell") => "bash".to_string(),
+            ("export", "kind") => "secret".to_string(),
+            ("rollout", "action") => "status".to_string(),
             (_, "desired") => setup.desired.clone(),
             (_, "yes") => String::new(),
             (s, other) => panic!("give `{s}`'s required argument `{other}` a value in base()"),

@@ -128,6 +128,8 @@ pub(crate) struct Api {
     pub child: Option<Child>,
     pub url: String,
     pub port: u16,
+    /// The metrics listener's base URL, with `--metrics-listen` (its second line on stdout).
+    pub metrics_url: Option<String>,
     log: PathBuf,
     scratch: tempfile::TempDir,
     recorded: Mutex<Vec<serde_json::Value>>,
@@ -161,9 +163,18 @@ impl Api {
             .spawn()
             .expect("tokenctl serve starts");
         let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        stdout.read_line(&mut line).unwrap();
+        let metrics_url = args.contains(&"--metrics-listen").then(|| {
+            let mut second = String::new();
+            stdout.read_line(&mut second).unwrap();
+            second
+                .trim()
+                .strip_prefix("metrics on ")
+                .and_then(|u| u.strip_suffix("/metrics"))
+                .unwrap_or_else(|| panic!("no metrics address: {second:?}"))
+                .to_string()
+        });
         let Some(url) = line.trim().strip_prefix("listening on ") else {
             let _ = child.kill();
             let _ = child.wait();
@@ -176,6 +187,7 @@ impl Api {
         Api {
             url: url.to_string(),
             port,
+            metrics_url,
             child: Some(child),
             log,
             scratch,
