@@ -58,6 +58,8 @@ import time
 import urllib.error
 import urllib.request
 
+# bench.py's generator, imported from beside this file, without leaving a __pycache__ there.
+sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bench import ROOT, key_name, loadavg, machine, security_yml, token  # noqa: E402
 
