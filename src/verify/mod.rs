@@ -79,7 +79,7 @@ pub use header::token_from_header;
 #[cfg(feature = "http")]
 pub use header::{HeaderError, authorization};
 pub use load::LoadError;
-pub use outcome::{Denial, Outcome, Rejection};
+pub use outcome::{Denial, Outcome, Rejection, Verdict};
 pub use path::{path_allowed, path_problem};
 #[cfg(feature = "serve")]
 pub(crate) use watched::{Cache, Stamp};
@@ -89,6 +89,7 @@ use crate::model::{ApiKey, SecurityFile};
 use crate::token::{self, TokenHash};
 use jiff::Timestamp;
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// What a route needs of a request, beyond a valid token: a permission, and the request's
 /// client address, path and resource for the keys restricted to some. Empty fields are not
@@ -113,26 +114,26 @@ pub const MAX_TOKEN_LEN: usize = 64 * 1024;
 /// Every hash of the file (current and previous, expired or not), and the groups of keys
 /// (indexes in file order) that share one.
 struct Index {
-    by_hash: rustc_hash::FxHashMap<TokenHash, Slot>,
+    by_hash: rustc_hash::FxHashMap<TokenHash, Entry>,
     /// The groups of keys that share a hash; [`Slot::Shared`] points here.
     shared: Vec<Vec<usize>>,
 }
 
 /// Builds the [`Index`] of a file.
 fn index(file: &SecurityFile) -> Index {
-    use std::collections::hash_map::Entry;
-    let mut by_hash: rustc_hash::FxHashMap<TokenHash, Slot> =
+    use std::collections::hash_map;
+    let mut by_hash: rustc_hash::FxHashMap<TokenHash, Entry> =
         rustc_hash::FxHashMap::with_capacity_and_hasher(file.keys.len(), Default::default());
     let mut shared: Vec<Vec<usize>> = Vec::new();
     for (i, k) in file.keys.iter().enumerate() {
         for (hash, previous) in hashes(k) {
             match by_hash.entry(hash) {
-                Entry::Vacant(e) => {
-                    e.insert(Slot::Key { index: i, previous });
+                hash_map::Entry::Vacant(e) => {
+                    e.insert(Entry::new(Slot::Key { index: i, previous }));
                 }
-                Entry::Occupied(mut e) => {
-                    let slot = merge(Some(*e.get()), i, previous, &mut shared);
-                    e.insert(slot);
+                hash_map::Entry::Occupied(mut e) => {
+                    let entry = e.get_mut();
+                    entry.slot = merge(Some(entry.slot), i, previous, &mut shared);
                 }
             }
         }
@@ -284,13 +285,54 @@ pub struct Verifier {
     /// Whether `by_hash` and `shared` hold the file's [`Index`]; if not, each token's hash
     /// is looked for by [`slot_by_scan`] ([`Verifier::unindexed`]).
     indexed: bool,
-    by_hash: rustc_hash::FxHashMap<TokenHash, Slot>,
+    by_hash: rustc_hash::FxHashMap<TokenHash, Entry>,
     /// Keys (indexes, in file order) that share a hash; [`Slot::Shared`] points here.
     shared: Vec<Vec<usize>>,
     /// Prefixes whose tokens must be of tokenctl's form: the file's and the default.
     prefixes: [String; 2],
     /// See [`Verifier::warnings`].
     warnings: Vec<String>,
+}
+
+/// A hash of the [`Index`]: whose it is, and whether a token with this hash was found to be
+/// of a good form ([`token::check_form`]).
+///
+/// Why the flag: [`Verifier::check`] looks a token's hash up before it checks the token's
+/// form, so that a known token costs one SHA-256, not two (its check digits are another).
+/// A hit does not prove the form by itself: the file may hold the hash of a secret imported
+/// under another `tokenPrefix` (`acme_` followed by anything, imported while the prefix was
+/// `tk`, is malformed once the prefix is `acme`), or a hash made by hand. But the form is a
+/// function of the token, and the token (SHA-256 being collision-resistant, as everything
+/// here assumes) a function of its hash: once one token with this hash passed
+/// [`token::check_form`], every later one passes too. So the first token with a given hash
+/// is checked in full, and the flag spares the others; a token whose form fails is refused
+/// as malformed every time, as before, and never sets it. The verifier's prefixes, which
+/// the form depends on too, never change.
+#[derive(Debug)]
+struct Entry {
+    slot: Slot,
+    /// Set (never cleared) once a token with this hash passed [`token::check_form`]. A plain
+    /// flag in relaxed order: it only caches a fact, and a reader that misses a write checks
+    /// the form again.
+    form_ok: AtomicBool,
+}
+
+impl Entry {
+    fn new(slot: Slot) -> Self {
+        Entry {
+            slot,
+            form_ok: AtomicBool::new(false),
+        }
+    }
+}
+
+impl Clone for Entry {
+    fn clone(&self) -> Self {
+        Entry {
+            slot: self.slot,
+            form_ok: AtomicBool::new(self.form_ok.load(Ordering::Relaxed)),
+        }
+    }
 }
 
 /// Whose a hash is.
@@ -414,52 +456,124 @@ impl Verifier {
     }
 
     /// Verifies a bare token.
+    ///
+    /// The [`Outcome`] owns copies of the key's name and permissions; [`Verifier::check`]
+    /// gives the same answer borrowing them, without allocating.
     pub fn verify(&self, token: &str, needs: &Needs, now: Timestamp) -> Outcome {
+        self.check(token, needs, now).into()
+    }
+
+    /// [`Verifier::verify`], with the key's name and permissions borrowed from the verifier
+    /// instead of copied: the same answers (a [`Verdict`] turns into the [`Outcome`]
+    /// `verify` gives with `.into()`), and a valid token allocates nothing. For a server that
+    /// checks a token on every request and reads the key's name and permissions only to
+    /// answer it.
+    ///
+    /// A token is looked up by its hash before its form is checked (docs/FORMAT.md's step 2,
+    /// the check digits being a second SHA-256): a token the file does not hold is then
+    /// checked, and refused as malformed or unknown as `verify` always did. A token it holds
+    /// is checked the first time its hash is found; see `Entry` in the source for why once
+    /// is enough.
+    ///
+    /// ```
+    /// use tokenctl::verify::{Needs, Verdict, Verifier};
+    ///
+    /// let secret = tokenctl::token::generate("tk").unwrap();
+    /// let yaml = format!("apiKeys:\n  ci:\n    permissions: [dns:read]\n    hash: {}\n", secret.hash());
+    /// let verifier = Verifier::from_yaml(&yaml).unwrap();
+    /// let read = Needs { permission: Some("dns:read"), ..Needs::default() };
+    /// match verifier.check(secret.expose(), &read, jiff::Timestamp::now()) {
+    ///     Verdict::Valid { key, permissions, .. } => assert_eq!((key, permissions), ("ci", &["dns:read".to_string()][..])),
+    ///     refused => panic!("{}: {}", refused.http_status(), tokenctl::verify::Outcome::from(refused)),
+    /// }
+    /// ```
+    pub fn check<'v>(&'v self, token: &str, needs: &Needs, now: Timestamp) -> Verdict<'v> {
         if token.is_empty() {
-            return Outcome::Rejected(Rejection::Empty);
+            return Verdict::Rejected(Rejection::Empty);
         }
         if token.len() > MAX_TOKEN_LEN {
-            return Outcome::Rejected(Rejection::Input(format!(
+            return Verdict::Rejected(Rejection::Input(format!(
                 "the token is {} bytes long; no key's secret is longer than {} KiB",
                 token.len(),
                 MAX_TOKEN_LEN / 1024
             )));
         }
-        if token.trim() != token {
-            return Outcome::Rejected(Rejection::Whitespace);
+        // What `token.trim() != token` says, without comparing the whole token.
+        if token.starts_with(char::is_whitespace) || token.ends_with(char::is_whitespace) {
+            return Verdict::Rejected(Rejection::Whitespace);
         }
+        if !self.indexed {
+            // One token against every key (`tokenctl verify`): the scan costs far more than
+            // the form, which is checked first, as docs/FORMAT.md orders the steps.
+            if let Err(why) = self.check_form(token) {
+                return Verdict::Rejected(Rejection::Malformed(why));
+            }
+            return self.check_hash(&TokenHash::of(token), needs, now);
+        }
+        let hash = TokenHash::of(token);
+        // The map lookup compares SHA-256 digests of the caller's input, so its timing tells
+        // nothing about a stored secret; the final comparison is constant-time all the same.
+        match self.by_hash.get_key_value(&hash) {
+            Some((stored, entry)) if stored.ct_eq(&hash) => {
+                if !entry.form_ok.load(Ordering::Relaxed) {
+                    if let Err(why) = self.check_form(token) {
+                        return Verdict::Rejected(Rejection::Malformed(why));
+                    }
+                    entry.form_ok.store(true, Ordering::Relaxed);
+                }
+                self.judge(entry.slot, &self.shared, needs, now)
+            }
+            _ => Verdict::Rejected(match self.check_form(token) {
+                Err(why) => Rejection::Malformed(why),
+                Ok(()) => Rejection::Unknown,
+            }),
+        }
+    }
+
+    /// docs/FORMAT.md's step 2 with this file's prefixes.
+    fn check_form(&self, token: &str) -> Result<(), token::Malformed> {
         let prefixes = [self.prefixes[0].as_str(), self.prefixes[1].as_str()];
-        if let Err(why) = token::check_form(token, &prefixes) {
-            return Outcome::Rejected(Rejection::Malformed(why));
-        }
-        self.verify_hash(&TokenHash::of(token), needs, now)
+        token::check_form(token, &prefixes)
     }
 
     /// Verifies a token by its hash (steps 3 to 5), for callers that hashed it already and
     /// must not keep the secret around (`scan`).
     pub fn verify_hash(&self, hash: &TokenHash, needs: &Needs, now: Timestamp) -> Outcome {
-        // The map lookup compares SHA-256 digests of the caller's input, so its timing tells
-        // nothing about a stored secret; the final comparison is constant-time all the same.
-        let mut scanned = Vec::new();
-        let (slot, groups) = if self.indexed {
-            let Some((stored, &slot)) = self.by_hash.get_key_value(hash) else {
-                return Outcome::Rejected(Rejection::Unknown);
-            };
-            if !stored.ct_eq(hash) {
-                return Outcome::Rejected(Rejection::Unknown);
+        self.check_hash(hash, needs, now).into()
+    }
+
+    /// [`Verifier::verify_hash`], borrowing as [`Verifier::check`] does.
+    fn check_hash<'v>(&'v self, hash: &TokenHash, needs: &Needs, now: Timestamp) -> Verdict<'v> {
+        if self.indexed {
+            match self.by_hash.get_key_value(hash) {
+                Some((stored, entry)) if stored.ct_eq(hash) => {
+                    self.judge(entry.slot, &self.shared, needs, now)
+                }
+                _ => Verdict::Rejected(Rejection::Unknown),
             }
-            (slot, &self.shared)
         } else {
-            let Some(slot) = slot_by_scan(&self.file, hash, &mut scanned) else {
-                return Outcome::Rejected(Rejection::Unknown);
-            };
-            (slot, &scanned)
-        };
+            let mut scanned = Vec::new();
+            match slot_by_scan(&self.file, hash, &mut scanned) {
+                Some(slot) => self.judge(slot, &scanned, needs, now),
+                None => Verdict::Rejected(Rejection::Unknown),
+            }
+        }
+    }
+
+    /// Steps 4 and 5 for the key(s) a hash was found to be of: `groups` are the groups of
+    /// keys sharing a hash that [`Slot::Shared`] points into.
+    fn judge<'v>(
+        &'v self,
+        slot: Slot,
+        groups: &[Vec<usize>],
+        needs: &Needs,
+        now: Timestamp,
+    ) -> Verdict<'v> {
         let (index, previous) = match slot {
             Slot::Key { index, previous } => (index, previous),
             Slot::Shared(s) => {
                 let group = &groups[s];
-                return Outcome::Rejected(Rejection::Ambiguous {
+                return Verdict::Rejected(Rejection::Ambiguous {
                     keys: group
                         .iter()
                         .take(MAX_NAMED)
@@ -472,29 +586,29 @@ impl Verifier {
         let key = &self.file.keys[index];
         if let Some(at) = previous {
             if at <= now {
-                return Outcome::Rejected(Rejection::Rotated {
+                return Verdict::Rejected(Rejection::Rotated {
                     key: key.name.clone(),
                     at,
                 });
             }
         }
         if !key.enabled {
-            return Outcome::Rejected(Rejection::Disabled {
+            return Verdict::Rejected(Rejection::Disabled {
                 key: key.name.clone(),
             });
         }
         if let Some(at) = key.expires_at.filter(|t| *t <= now) {
-            return Outcome::Rejected(Rejection::Expired {
+            return Verdict::Rejected(Rejection::Expired {
                 key: key.name.clone(),
                 at,
             });
         }
         if let Some(denial) = check_needs(key, needs) {
-            return Outcome::Forbidden(denial);
+            return Verdict::Forbidden(denial);
         }
-        Outcome::Valid {
-            key: key.name.clone(),
-            permissions: key.permissions.clone(),
+        Verdict::Valid {
+            key: &key.name,
+            permissions: &key.permissions,
             previous: previous.is_some(),
         }
     }
@@ -749,6 +863,269 @@ mod tests {
                     );
                 }
             }
+        }
+    }
+
+    /// A token of tokenctl's form with prefix `prefix`, from `seed`, its check digits right.
+    fn formed(prefix: &str, seed: &str) -> String {
+        let body = format!(
+            "{prefix}_{}",
+            TokenHash::of(seed).0.map(|b| format!("{b:02x}")).concat()
+        );
+        let check = token::check_digits(&body);
+        format!("{body}{check}")
+    }
+
+    /// The secrets of [`odd_file`]'s keys, the odd ones first: secrets whose hash the file
+    /// holds but that are malformed for its prefix (`acme`), so that finding the hash does
+    /// not make them valid.
+    fn odd_secrets() -> Vec<(&'static str, String)> {
+        let good = formed("acme", "good");
+        let mut bad_digits = good.clone();
+        let last = bad_digits.pop().unwrap();
+        bad_digits.push(if last == '0' { '1' } else { '0' });
+        vec![
+            // Imported while the prefix was `tk` (any text after `acme_` was then foreign),
+            // malformed since `tokenPrefix: acme`.
+            (
+                "imported-under-tk",
+                "acme_hello-imported-before-the-prefix-changed".to_string(),
+            ),
+            // Hashes made by hand of what verify refuses before any lookup.
+            ("bad-digits", bad_digits),
+            ("shouting", formed("acme", "shouting").to_uppercase()),
+            ("other-prefix-bad-digits", {
+                let mut t = formed("zz", "other");
+                let last = t.pop().unwrap();
+                t.push(if last == '0' { '1' } else { '0' });
+                t
+            }),
+            ("spaced", format!(" {}", formed("acme", "spaced"))),
+            // Ordinary keys.
+            ("good", good),
+            ("default-prefix", formed("tk", "default-prefix")),
+            (
+                "imported",
+                "an-imported-secret-of-at-least-32-characters".to_string(),
+            ),
+            ("disabled", formed("acme", "disabled")),
+            ("expired", formed("acme", "expired")),
+            ("old", formed("acme", "old")),
+            ("shared", formed("acme", "shared")),
+        ]
+    }
+
+    /// A file of prefix `acme` holding [`odd_secrets`]'s hashes, with a disabled, an expired
+    /// and a rotated key and a hash two keys share.
+    fn odd_file() -> SecurityFile {
+        let mut keys: Vec<ApiKey> = odd_secrets()
+            .into_iter()
+            .map(|(name, secret)| key(name, TokenHash::of(&secret)))
+            .collect();
+        let find = |keys: &mut Vec<ApiKey>, name: &str| {
+            keys.iter_mut().position(|k| k.name == name).unwrap()
+        };
+        let i = find(&mut keys, "disabled");
+        keys[i].enabled = false;
+        let i = find(&mut keys, "expired");
+        keys[i].expires_at = Some(at("2020-01-01T00:00:00Z"));
+        let i = find(&mut keys, "old");
+        keys[i].hash = TokenHash::of(&formed("acme", "new"));
+        keys[i].previous_hashes.push(PreviousHash {
+            hash: TokenHash::of(&formed("acme", "old")),
+            expires_at: at("2026-11-23T10:00:00Z"),
+        });
+        keys.push(key("shared-too", TokenHash::of(&formed("acme", "shared"))));
+        let i = find(&mut keys, "good");
+        keys[i].permissions.push("dns:write".into());
+        SecurityFile::new(None, Some("acme".into()), None, keys)
+    }
+
+    /// What `verify` did before it looked tokens up first: docs/FORMAT.md's steps in order,
+    /// the form checked before any lookup.
+    fn verify_in_order(v: &Verifier, token: &str, needs: &Needs, now: Timestamp) -> Outcome {
+        if token.is_empty() {
+            return Outcome::Rejected(Rejection::Empty);
+        }
+        if token.len() > MAX_TOKEN_LEN {
+            return Outcome::Rejected(Rejection::Input(format!(
+                "the token is {} bytes long; no key's secret is longer than {} KiB",
+                token.len(),
+                MAX_TOKEN_LEN / 1024
+            )));
+        }
+        if token.trim() != token {
+            return Outcome::Rejected(Rejection::Whitespace);
+        }
+        if let Err(why) = token::check_form(token, &["acme", "tk"]) {
+            return Outcome::Rejected(Rejection::Malformed(why));
+        }
+        v.verify_hash(&TokenHash::of(token), needs, now)
+    }
+
+    #[test]
+    fn a_known_hash_does_not_make_a_malformed_token_valid() {
+        let v = Verifier::new(odd_file());
+        let now = at("2026-11-22T10:00:00Z");
+        for (name, secret) in odd_secrets().into_iter().take(5) {
+            // Twice: the first answer must not change the second.
+            for _ in 0..2 {
+                let outcome = v.verify(&secret, &Needs::default(), now);
+                assert_eq!(
+                    outcome.reason(),
+                    if name == "spaced" {
+                        "whitespace"
+                    } else {
+                        "malformed"
+                    },
+                    "{name}: {outcome}"
+                );
+                assert_eq!(
+                    outcome,
+                    verify_in_order(&v, &secret, &Needs::default(), now),
+                    "{name}"
+                );
+            }
+        }
+        let good = &odd_secrets()[5].1;
+        for _ in 0..2 {
+            assert!(matches!(
+                v.check(good, &Needs::default(), now),
+                Verdict::Valid { key: "good", .. }
+            ));
+        }
+    }
+
+    /// The lookup-first `verify` (and `check`) against the steps in order and against the
+    /// unindexed verifier, on the file's secrets mutated at random: one character changed,
+    /// inserted or removed, a wrong prefix, changed check digits, whitespace around, cut
+    /// short, uppercased, empty. One verifier answers every case, so that what the first
+    /// lookups of a hash leave behind is tested by the later ones.
+    #[test]
+    fn looking_up_first_answers_as_the_steps_in_order() {
+        use proptest::prelude::*;
+        use proptest::test_runner::{Config, TestRunner};
+        let file = odd_file();
+        let v = Verifier::new(file.clone());
+        let scanning = Verifier::unindexed(file);
+        let mut secrets: Vec<String> = odd_secrets().into_iter().map(|(_, s)| s).collect();
+        secrets.push(formed("acme", "new"));
+        secrets.push(formed("acme", "nobody"));
+        secrets.push(formed("zz", "nobody"));
+        let now = at("2026-11-22T10:00:00Z");
+        let chars = prop::sample::select(vec![
+            '0', '7', 'a', 'f', 'A', 'F', 'g', 'Z', '_', '-', ' ', '\n', '\t', 'é', '\u{a0}',
+        ]);
+        let mutation = prop_oneof![
+            Just(Mutation::None),
+            (any::<prop::sample::Index>(), chars.clone())
+                .prop_map(|(i, c)| Mutation::Replace(i, c)),
+            (any::<prop::sample::Index>(), chars.clone()).prop_map(|(i, c)| Mutation::Insert(i, c)),
+            any::<prop::sample::Index>().prop_map(Mutation::Remove),
+            prop::sample::select(vec!["tk", "acme", "zz", "ACME", "", "acme_acme"])
+                .prop_map(Mutation::Prefix),
+            (0..8usize).prop_map(Mutation::CheckDigit),
+            (chars.clone(), any::<bool>()).prop_map(|(c, end)| Mutation::Around(c, end)),
+            any::<prop::sample::Index>().prop_map(Mutation::Cut),
+            Just(Mutation::Upper),
+            Just(Mutation::Empty),
+        ];
+        let needs = prop::sample::select(vec![None, Some("dns:read"), Some("dns:write")]);
+        let strategy = (
+            0..secrets.len(),
+            prop::collection::vec(mutation, 0..3),
+            needs,
+        );
+        let mut runner = TestRunner::new(Config {
+            cases: 4096,
+            failure_persistence: None,
+            ..Config::default()
+        });
+        runner
+            .run(&strategy, |(which, mutations, permission)| {
+                let mut token = secrets[which].clone();
+                for m in &mutations {
+                    m.apply(&mut token);
+                }
+                let needs = Needs {
+                    permission,
+                    ..Needs::default()
+                };
+                let want = verify_in_order(&v, &token, &needs, now);
+                prop_assert_eq!(&v.verify(&token, &needs, now), &want, "{:?}", token);
+                prop_assert_eq!(&Outcome::from(v.check(&token, &needs, now)), &want);
+                prop_assert_eq!(v.check(&token, &needs, now).reason(), want.reason());
+                prop_assert_eq!(
+                    v.check(&token, &needs, now).http_status(),
+                    want.http_status()
+                );
+                prop_assert_eq!(&scanning.verify(&token, &needs, now), &want);
+                Ok(())
+            })
+            .unwrap();
+    }
+
+    /// A change to a token, for [`looking_up_first_answers_as_the_steps_in_order`].
+    #[derive(Debug, Clone)]
+    enum Mutation {
+        None,
+        Replace(proptest::sample::Index, char),
+        Insert(proptest::sample::Index, char),
+        Remove(proptest::sample::Index),
+        /// Everything before the first `_` replaced (or put before the token).
+        Prefix(&'static str),
+        /// The check digit at this place from the end changed to another hex digit.
+        CheckDigit(usize),
+        /// A character before (false) or after (true) the token.
+        Around(char, bool),
+        Cut(proptest::sample::Index),
+        Upper,
+        Empty,
+    }
+
+    impl Mutation {
+        fn apply(&self, token: &mut String) {
+            let chars: Vec<char> = token.chars().collect();
+            let at =
+                |i: &proptest::sample::Index, len: usize| if len == 0 { 0 } else { i.index(len) };
+            let rebuilt: String = match self {
+                Mutation::None => return,
+                Mutation::Replace(i, c) if !chars.is_empty() => {
+                    let mut chars = chars.clone();
+                    let i = at(i, chars.len());
+                    chars[i] = *c;
+                    chars.into_iter().collect()
+                }
+                Mutation::Replace(..) => return,
+                Mutation::Insert(i, c) => {
+                    let mut chars = chars.clone();
+                    chars.insert(at(i, chars.len() + 1), *c);
+                    chars.into_iter().collect()
+                }
+                Mutation::Remove(i) if !chars.is_empty() => {
+                    let mut chars = chars.clone();
+                    chars.remove(at(i, chars.len()));
+                    chars.into_iter().collect()
+                }
+                Mutation::Remove(_) => return,
+                Mutation::Prefix(p) => match token.split_once('_') {
+                    Some((_, rest)) => format!("{p}_{rest}"),
+                    None => format!("{p}_{token}"),
+                },
+                Mutation::CheckDigit(k) if chars.len() > *k => {
+                    let mut chars = chars.clone();
+                    let i = chars.len() - 1 - k;
+                    chars[i] = if chars[i] == '0' { '1' } else { '0' };
+                    chars.into_iter().collect()
+                }
+                Mutation::CheckDigit(_) => return,
+                Mutation::Around(c, false) => format!("{c}{token}"),
+                Mutation::Around(c, true) => format!("{token}{c}"),
+                Mutation::Cut(i) => chars[..at(i, chars.len() + 1)].iter().collect(),
+                Mutation::Upper => token.to_uppercase(),
+                Mutation::Empty => String::new(),
+            };
+            *token = rebuilt;
         }
     }
 

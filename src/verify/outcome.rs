@@ -64,24 +64,8 @@ impl Outcome {
     pub fn reason(&self) -> &'static str {
         match self {
             Outcome::Valid { .. } => "valid",
-            Outcome::Rejected(r) => match r {
-                Rejection::Empty => "empty",
-                Rejection::Whitespace => "whitespace",
-                Rejection::BadHeader(_) => "bad-header",
-                Rejection::Input(_) => "bad-input",
-                Rejection::Malformed(_) => "malformed",
-                Rejection::Unknown => "unknown",
-                Rejection::Ambiguous { .. } => "ambiguous",
-                Rejection::Disabled { .. } => "disabled",
-                Rejection::Expired { .. } => "expired",
-                Rejection::Rotated { .. } => "rotated",
-            },
-            Outcome::Forbidden(d) => match d {
-                Denial::Permission { .. } => "permission",
-                Denial::Ip { .. } => "ip",
-                Denial::Path { .. } => "path",
-                Denial::Resource { .. } => "resource",
-            },
+            Outcome::Rejected(r) => r.word(),
+            Outcome::Forbidden(d) => d.word(),
         }
     }
 
@@ -102,6 +86,94 @@ impl Outcome {
                 | Denial::Path { key, .. }
                 | Denial::Resource { key, .. },
             ) => Some(key),
+        }
+    }
+}
+
+/// An [`Outcome`] that borrows the key's name and permissions from the
+/// [`Verifier`](super::Verifier) instead of owning copies: what
+/// [`Verifier::check`](super::Verifier::check) gives, so that a valid token costs no
+/// allocation. A refusal owns its reason, as in an `Outcome`. `Outcome::from(verdict)` is
+/// the owned form, equal to what `Verifier::verify` gives for the same token.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verdict<'v> {
+    /// Accepted: the key's name and permissions; `previous` when an old secret in its grace
+    /// period was used.
+    Valid {
+        key: &'v str,
+        permissions: &'v [String],
+        previous: bool,
+    },
+    /// HTTP 401: the token is not a working key.
+    Rejected(Rejection),
+    /// HTTP 403: the token is a working key, but not for this request.
+    Forbidden(Denial),
+}
+
+impl Verdict<'_> {
+    /// The HTTP status a server should answer with: [`Outcome::http_status`].
+    pub fn http_status(&self) -> u16 {
+        match self {
+            Verdict::Valid { .. } => 200,
+            Verdict::Rejected(_) => 401,
+            Verdict::Forbidden(_) => 403,
+        }
+    }
+
+    /// The verdict in one word: [`Outcome::reason`].
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Verdict::Valid { .. } => "valid",
+            Verdict::Rejected(r) => r.word(),
+            Verdict::Forbidden(d) => d.word(),
+        }
+    }
+}
+
+impl From<Verdict<'_>> for Outcome {
+    fn from(verdict: Verdict<'_>) -> Self {
+        match verdict {
+            Verdict::Valid {
+                key,
+                permissions,
+                previous,
+            } => Outcome::Valid {
+                key: key.to_string(),
+                permissions: permissions.to_vec(),
+                previous,
+            },
+            Verdict::Rejected(r) => Outcome::Rejected(r),
+            Verdict::Forbidden(d) => Outcome::Forbidden(d),
+        }
+    }
+}
+
+impl Rejection {
+    /// [`Outcome::reason`] of a 401.
+    fn word(&self) -> &'static str {
+        match self {
+            Rejection::Empty => "empty",
+            Rejection::Whitespace => "whitespace",
+            Rejection::BadHeader(_) => "bad-header",
+            Rejection::Input(_) => "bad-input",
+            Rejection::Malformed(_) => "malformed",
+            Rejection::Unknown => "unknown",
+            Rejection::Ambiguous { .. } => "ambiguous",
+            Rejection::Disabled { .. } => "disabled",
+            Rejection::Expired { .. } => "expired",
+            Rejection::Rotated { .. } => "rotated",
+        }
+    }
+}
+
+impl Denial {
+    /// [`Outcome::reason`] of a 403.
+    fn word(&self) -> &'static str {
+        match self {
+            Denial::Permission { .. } => "permission",
+            Denial::Ip { .. } => "ip",
+            Denial::Path { .. } => "path",
+            Denial::Resource { .. } => "resource",
         }
     }
 }
