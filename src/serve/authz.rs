@@ -26,7 +26,7 @@ use super::conn::Peer;
 use super::reply::{ApiError, LogReason};
 use super::state::App;
 use super::tenants::Tenants;
-use crate::verify::{Denial, Needs, Outcome, grants};
+use crate::verify::{Denial, Needs, Outcome, Verdict, grants};
 use axum::body::Body;
 use axum::extract::{Request, State};
 use http::{HeaderMap, HeaderName, HeaderValue, header};
@@ -191,7 +191,8 @@ async fn judge(app: &Arc<App>, parts: &http::request::Parts) -> Judgement {
         needed.push(if is_safe(method) { read } else { write });
     }
     let verifier = &judged.verifier;
-    let outcome = verifier.verify(
+    // `check`: the key's name and scopes borrowed, nothing copied for a valid token.
+    let verdict = verifier.check(
         &token,
         &Needs {
             permission: needed.first().copied(),
@@ -202,23 +203,29 @@ async fn judge(app: &Arc<App>, parts: &http::request::Parts) -> Judgement {
         app.clock.now(),
     );
     drop(token);
-    let outcome = all_permissions(verifier.file(), outcome, &needed);
-    *peer.who.lock().unwrap_or_else(PoisonError::into_inner) = outcome.key().map(str::to_string);
-    let Outcome::Valid {
-        key, permissions, ..
-    } = outcome
-    else {
-        return fail(name, ApiError::from_outcome(&outcome));
+    let verdict = all_permissions(verifier.file(), verdict, &needed);
+    let who = match &verdict {
+        Verdict::Valid { key, .. } => Some(key.to_string()),
+        Verdict::Rejected(r) => Outcome::Rejected(r.clone()).key().map(str::to_string),
+        Verdict::Forbidden(d) => Outcome::Forbidden(d.clone()).key().map(str::to_string),
+    };
+    *peer.who.lock().unwrap_or_else(PoisonError::into_inner) = who;
+    let (key, permissions) = match verdict {
+        Verdict::Valid {
+            key, permissions, ..
+        } => (key, permissions),
+        Verdict::Rejected(r) => return fail(name, ApiError::from_outcome(&Outcome::Rejected(r))),
+        Verdict::Forbidden(d) => return fail(name, ApiError::from_outcome(&Outcome::Forbidden(d))),
     };
     if let Some(r) = &app.record {
-        r.record(&app.clock, &tenant, &key, ip);
+        r.record(&app.clock, &tenant, key, ip);
     }
     if let Some(m) = &app.metrics {
-        m.key_used(&tenant.name, &key, app.clock.now());
+        m.key_used(&tenant.name, key, app.clock.now());
     }
     Ok((
         name.map(str::to_string),
-        allowed(&tenant.name, &key, &permissions),
+        allowed(&tenant.name, key, permissions),
     ))
 }
 
@@ -378,27 +385,29 @@ fn decode(text: &str) -> Result<std::borrow::Cow<'_, str>, Misconfigured> {
 
 /// `outcome`, checked for every scope of `needed` (`verify` checked the first): a working
 /// key that lacks one is refused for it, before any other reason, as `verify` orders them.
-fn all_permissions(
-    file: &crate::model::SecurityFile,
-    outcome: Outcome,
+fn all_permissions<'v>(
+    file: &'v crate::model::SecurityFile,
+    verdict: Verdict<'v>,
     needed: &[&str],
-) -> Outcome {
-    let key = match &outcome {
-        Outcome::Valid { key, .. } => key,
-        Outcome::Forbidden(
+) -> Verdict<'v> {
+    let (key, held): (&str, &[String]) = match &verdict {
+        Verdict::Valid {
+            key, permissions, ..
+        } => (key, permissions),
+        Verdict::Forbidden(
             Denial::Ip { key, .. } | Denial::Path { key, .. } | Denial::Resource { key, .. },
-        ) => key,
-        _ => return outcome,
-    };
-    let Some(held) = file.get(key).map(|k| &k.permissions) else {
-        return outcome;
+        ) => match file.get(key) {
+            Some(k) => (key, &k.permissions),
+            None => return verdict,
+        },
+        _ => return verdict,
     };
     match needed.iter().skip(1).find(|scope| !grants(held, scope)) {
-        Some(scope) => Outcome::Forbidden(Denial::Permission {
-            key: key.clone(),
+        Some(scope) => Verdict::Forbidden(Denial::Permission {
+            key: key.to_string(),
             needed: (*scope).to_string(),
         }),
-        None => outcome,
+        None => verdict,
     }
 }
 
