@@ -286,6 +286,24 @@ fn rollout_status_names_an_endpoint_that_is_down_and_ignore_down_leaves_it_out()
     );
     out.code(12);
     assert!(out.stderr.contains("--min-servers 2"), "{}", out.stderr);
+    // One server named three ways is one server (found by a review).
+    let (out, _) = rollout(
+        &env,
+        &[
+            "--endpoint",
+            &ea,
+            "--endpoint",
+            &format!("{ea}/"),
+            "--endpoint",
+            &format!("{ea}/healthz"),
+            "--timeout",
+            "1s",
+            "--min-servers",
+            "2",
+        ],
+    );
+    out.code(12);
+    assert!(out.stderr.contains("--min-servers 2"), "{}", out.stderr);
 }
 
 #[test]

@@ -86,12 +86,19 @@ fn status(ctx: &Context, a: RolloutArgs) -> Result<()> {
             prometheus: Prometheus::new("--prometheus", url, a.prometheus_token_file.as_deref())?,
             matchers: fleet::selector_matchers(a.selector.as_deref())?,
         },
-        None => Source::Endpoints(
-            a.endpoints
-                .iter()
-                .map(|e| endpoint_url(e))
-                .collect::<Result<_>>()?,
-        ),
+        None => {
+            // One server named twice (`URL`, `URL/`, `URL/healthz`) is one server: counted
+            // once towards --min-servers.
+            let mut seen = std::collections::HashSet::new();
+            let mut urls = Vec::new();
+            for e in &a.endpoints {
+                let url = endpoint_url(e)?;
+                if seen.insert(url.clone()) {
+                    urls.push(url);
+                }
+            }
+            Source::Endpoints(urls)
+        }
     };
     let digest = match a.digest {
         Some(d) => d,
@@ -151,11 +158,12 @@ fn status(ctx: &Context, a: RolloutArgs) -> Result<()> {
 /// taken as the base it ends).
 fn endpoint_url(url: &str) -> Result<String> {
     let base = fleet::base_url("--endpoint", url)?;
+    let base = base.trim_end_matches('/');
     let base = base
         .strip_suffix("/healthz")
         .or_else(|| base.strip_suffix("/metrics"))
-        .unwrap_or(&base);
-    Ok(base.to_string())
+        .unwrap_or(base);
+    Ok(base.trim_end_matches('/').to_string())
 }
 
 /// `None` when the rollout is done, else why not, in a message that names every server
