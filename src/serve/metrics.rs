@@ -271,7 +271,9 @@ async fn survey(app: &App) -> Vec<(String, State)> {
     for name in names {
         let state = match app.tenants.get(&name, app.lock_timeout) {
             Ok(tenant) => tenant.state().await.ok(),
-            Err(_) => None,
+            // Listed, with a security.yml, and refused (a link out of its folder): it does
+            // not load, which the fleet must hear rather than miss it.
+            Err(_) => Some(State::DoesNotLoad),
         };
         match state {
             Some(state) => out.push((name, state)),

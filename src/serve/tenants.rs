@@ -106,7 +106,7 @@ impl Snapshot {
     }
 }
 
-/// The version of the file `place` names (device, inode, size, modification time), statted
+/// The version of the file `place` names (device, inode, size, modification and change times), statted
 /// in its folder's handle, never through a link.
 fn stamp(place: &Place) -> std::io::Result<Stamp> {
     let m = place
@@ -466,7 +466,7 @@ impl Tenant {
 
     /// What the gate judges a request on: the file as it is now (one `stat` through the
     /// folder's handle; read again, one reload at a time, when its device, inode, size or
-    /// modification time changed); when it changed into one that does not load, the last
+    /// modification or change time changed); when it changed into one that does not load, the last
     /// version that loaded (the log said so loudly, once, and `/metrics` says the tenant is
     /// unhealthy), or with `fail_closed` 500. 404 when the tenant's
     /// file is gone.

@@ -1,5 +1,5 @@
-//! The reload-on-change rule, once: a file is read again when its device, inode, size or
-//! modification time differ from those of the version held. tokenctl replaces security.yml by
+//! The reload-on-change rule, once: a file is read again when its device, inode, size,
+//! modification time or change time differ from those of the version held. tokenctl replaces security.yml by
 //! renaming a new file over it (a new inode); an editor may write in place (a new size or
 //! time). [`Watched`] is the rule for one security.yml and its [`Verifier`]; `serve` applies
 //! the same [`Cache`] to each tenant's two files, statted through their folder's handle.
@@ -8,7 +8,9 @@ use super::{LoadError, Verifier};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
-/// Device, inode, size and modification time (to the nanosecond) of a file.
+/// Device, inode, size, modification time and change time (to the nanosecond) of a file. The
+/// change time is the kernel's own: a rewrite in place of the same size that sets the
+/// modification time back (`touch -r`, `rsync --times`) still changes it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Stamp {
     dev: u64,
@@ -16,6 +18,8 @@ pub(crate) struct Stamp {
     size: u64,
     mtime: i64,
     mtime_nsec: i64,
+    ctime: i64,
+    ctime_nsec: i64,
 }
 
 impl Stamp {
@@ -30,6 +34,8 @@ impl Stamp {
             size: m.size(),
             mtime: m.mtime(),
             mtime_nsec: m.mtime_nsec(),
+            ctime: m.ctime(),
+            ctime_nsec: m.ctime_nsec(),
         })
     }
 
@@ -42,6 +48,8 @@ impl Stamp {
             size: s.st_size as u64,
             mtime: s.st_mtime,
             mtime_nsec: s.st_mtime_nsec as i64,
+            ctime: s.st_ctime,
+            ctime_nsec: s.st_ctime_nsec as i64,
         }
     }
 
@@ -151,7 +159,7 @@ pub enum Refresh {
 
 /// A security.yml that is loaded again when it changes: the index a server keeps for as long
 /// as it runs. Each [`Watched::current`] stats the file (one `stat`, no read) and, when its
-/// device, inode, size or modification time differ from those of the version loaded, loads it
+/// device, inode, size, modification or change time differ from those of the version loaded, loads it
 /// again first, so a rotation, a revocation or a new key takes effect on the next request
 /// without a restart.
 ///
@@ -371,6 +379,33 @@ mod tests {
         assert!(matches!(keys.refresh(), Refresh::Unchanged));
         f.write(&f.key("deploy"));
         assert_eq!(f.whose(&keys).as_deref(), Some("deploy"));
+    }
+
+    /// Found by a review: the same size written in place, the modification time set back
+    /// (`touch -r`, `rsync --times`): only the change time tells, and a revoked key must not
+    /// keep working.
+    #[test]
+    fn a_rewrite_in_place_with_its_old_mtime_is_seen() {
+        let f = Fixture::new();
+        f.write(&f.key("ci"));
+        let keys = Watched::load(f.path()).unwrap();
+        assert_eq!(f.whose(&keys).as_deref(), Some("ci"));
+        let mtime = std::fs::metadata(f.path()).unwrap().modified().unwrap();
+        // The kernel's change time has a clock tick's granularity.
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .open(f.path())
+            .unwrap();
+        std::io::Write::write_all(&mut &file, f.key("xy").as_bytes()).unwrap();
+        file.set_modified(mtime).unwrap();
+        drop(file);
+        assert_eq!(
+            std::fs::metadata(f.path()).unwrap().modified().unwrap(),
+            mtime
+        );
+        assert!(matches!(keys.refresh(), Refresh::Reloaded));
+        assert_eq!(f.whose(&keys).as_deref(), Some("xy"));
     }
 
     #[test]
