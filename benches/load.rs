@@ -24,7 +24,7 @@ mod support;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
-use support::{security_yml, thousands};
+use support::{Lcg, median, security_yml, thousands};
 
 use sha2::Digest;
 
@@ -186,29 +186,6 @@ fn read_and_hash(path: &Path) -> (Vec<u8>, [u8; 32]) {
     let bytes = std::fs::read(path).unwrap();
     let digest: [u8; 32] = sha2::Sha256::digest(&bytes).into();
     (bytes, digest)
-}
-
-fn median(v: &mut [Duration]) -> Duration {
-    v.sort();
-    let n = v.len();
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2
-    }
-}
-
-/// A seeded shuffle, so that a run can be repeated (Knuth's MMIX constants).
-struct Lcg(u64);
-
-impl Lcg {
-    fn below(&mut self, n: usize) -> usize {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        ((self.0 >> 33) % n as u64) as usize
-    }
 }
 
 fn machine() -> String {

@@ -30,7 +30,7 @@ mod support;
 
 use sha2::Digest;
 use std::time::{Duration, Instant};
-use support::{security_yml, thousands};
+use support::{Lcg, median, security_yml, thousands};
 use tokenctl::token::TokenHash;
 use tokenctl::verify::{Needs, Outcome, Verdict, Verifier};
 
@@ -297,27 +297,4 @@ fn run(contender: Contender, input: &Input, now: jiff::Timestamp) -> Duration {
         contender.label()
     );
     elapsed
-}
-
-fn median(v: &mut [Duration]) -> Duration {
-    v.sort();
-    let n = v.len();
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2
-    }
-}
-
-/// A seeded shuffle, so that a run can be repeated (Knuth's MMIX constants).
-struct Lcg(u64);
-
-impl Lcg {
-    fn below(&mut self, n: usize) -> usize {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        ((self.0 >> 33) % n as u64) as usize
-    }
 }

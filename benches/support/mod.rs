@@ -60,3 +60,30 @@ pub(crate) fn load_average(n: usize) -> String {
         .collect::<Vec<_>>()
         .join(" ")
 }
+
+/// The median of `v` (sorted in place).
+#[allow(dead_code)] // benches/serve.rs has its own measures.
+pub(crate) fn median(v: &mut [std::time::Duration]) -> std::time::Duration {
+    v.sort();
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2
+    }
+}
+
+/// A seeded shuffle, so that a run can be repeated (Knuth's MMIX constants).
+#[allow(dead_code)] // benches/serve.rs has its own measures.
+pub(crate) struct Lcg(pub(crate) u64);
+
+#[allow(dead_code)]
+impl Lcg {
+    pub(crate) fn below(&mut self, n: usize) -> usize {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((self.0 >> 33) % n as u64) as usize
+    }
+}
