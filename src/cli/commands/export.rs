@@ -197,7 +197,9 @@ fn quoted_if_needed(name: &str) -> String {
 /// block (a control character, a CR, a byte order mark, the line breaks of YAML 1.1: NEL,
 /// LS, PS), a double-quoted string ([`double_quoted`]). Ends with a line break.
 fn text_scalar(text: &str, indent: usize) -> String {
-    let literal_ok = !text.is_empty()
+    // A block of nothing but line breaks has no content line, and reads as "" whatever its
+    // chomping: such a text is quoted (found by the property test below).
+    let literal_ok = !text.trim_end_matches('\n').is_empty()
         && text.chars().all(|c| match c {
             '\n' | '\t' => true,
             '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{feff}' => false,
@@ -288,6 +290,8 @@ mod tests {
             "",
             "---\n...\n# not a document marker once indented\n",
             "ctrl \u{7} bell\n",
+            "\n",
+            "\n\n\n",
         ] {
             assert_eq!(read_back(text), text, "{text:?}");
         }
