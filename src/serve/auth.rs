@@ -318,6 +318,12 @@ pub(super) fn client_ip(app: &App, headers: &HeaderMap, peer: &Peer) -> Result<I
     if !app.trust_proxy {
         return Ok(direct);
     }
+    Ok(forwarded_for(headers)?.unwrap_or(direct))
+}
+
+/// The last address of X-Forwarded-For (the one the proxy in front added), `None` when the
+/// header is missing or its last entry is empty; 400 when it is not ASCII or not an address.
+pub(super) fn forwarded_for(headers: &HeaderMap) -> Result<Option<IpAddr>, ApiError> {
     let mut last = None;
     for value in headers.get_all("x-forwarded-for") {
         let text = value
@@ -328,10 +334,10 @@ pub(super) fn client_ip(app: &App, headers: &HeaderMap, peer: &Peer) -> Result<I
         }
     }
     let Some(last) = last.filter(|l| !l.is_empty()) else {
-        return Ok(direct);
+        return Ok(None);
     };
     last.parse::<IpAddr>()
-        .map(crate::verify::client_address)
+        .map(|ip| Some(crate::verify::client_address(ip)))
         .map_err(|_| {
             ApiError::bad_request(format!(
                 "the last address of X-Forwarded-For, {last:?}, is not an IP address"

@@ -21,7 +21,7 @@
 //! reason); 403 with the reason; 404 for an unknown tenant; 500 as above. The reason goes to
 //! the access log and the metrics, never the token.
 
-use super::auth::client_ip;
+use super::auth::forwarded_for;
 use super::conn::Peer;
 use super::reply::{ApiError, LogReason};
 use super::state::App;
@@ -146,17 +146,21 @@ async fn judge(app: &Arc<App>, parts: &http::request::Parts) -> Judgement {
     };
     // With --trust-proxy the address has one source, the last X-Forwarded-For entry: a
     // request without one is not judged on the proxy's own address (every client would be).
-    if app.trust_proxy && !has_forwarded_for(&parts.headers) {
-        return fail(
-            name,
-            ApiError::bad_request(
-                "with --trust-proxy the gate judges the client's address from the last X-Forwarded-For entry, and this request has none: the proxy must set it".into(),
-            ),
-        );
-    }
-    let ip = match client_ip(app, &parts.headers, peer) {
-        Ok(ip) => ip,
-        Err(e) => return fail(name, e),
+    let ip = if app.trust_proxy {
+        match forwarded_for(&parts.headers) {
+            Ok(Some(ip)) => ip,
+            Ok(None) => {
+                return fail(
+                    name,
+                    ApiError::bad_request(
+                        "with --trust-proxy the gate judges the client's address from the last X-Forwarded-For entry, and this request has none: the proxy must set it".into(),
+                    ),
+                );
+            }
+            Err(e) => return fail(name, e),
+        }
+    } else {
+        crate::verify::client_address(peer.addr.ip())
     };
     let judged = match tenant.judged(app.fail_closed).await {
         Ok(j) => j,
@@ -204,12 +208,7 @@ async fn judge(app: &Arc<App>, parts: &http::request::Parts) -> Judgement {
     );
     drop(token);
     let verdict = all_permissions(verifier.file(), verdict, &needed);
-    let who = match &verdict {
-        Verdict::Valid { key, .. } => Some(key.to_string()),
-        Verdict::Rejected(r) => Outcome::Rejected(r.clone()).key().map(str::to_string),
-        Verdict::Forbidden(d) => Outcome::Forbidden(d.clone()).key().map(str::to_string),
-    };
-    *peer.who.lock().unwrap_or_else(PoisonError::into_inner) = who;
+    *peer.who.lock().unwrap_or_else(PoisonError::into_inner) = verdict.key().map(str::to_string);
     let (key, permissions) = match verdict {
         Verdict::Valid {
             key, permissions, ..
@@ -432,17 +431,6 @@ fn allowed(tenant: &str, key: &str, permissions: &[String]) -> Response {
         h.insert(TRUNCATED.clone(), HeaderValue::from_static("1"));
     }
     r
-}
-
-/// Whether the last X-Forwarded-For entry is there and not empty.
-fn has_forwarded_for(headers: &HeaderMap) -> bool {
-    headers
-        .get_all("x-forwarded-for")
-        .iter()
-        .next_back()
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.rsplit(',').next())
-        .is_some_and(|last| !last.trim().is_empty())
 }
 
 /// The methods that read (`read=`); every other method writes (`write=`), the unknown and

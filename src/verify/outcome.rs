@@ -74,18 +74,8 @@ impl Outcome {
     pub fn key(&self) -> Option<&str> {
         match self {
             Outcome::Valid { key, .. } => Some(key),
-            Outcome::Rejected(
-                Rejection::Disabled { key }
-                | Rejection::Expired { key, .. }
-                | Rejection::Rotated { key, .. },
-            ) => Some(key),
-            Outcome::Rejected(_) => None,
-            Outcome::Forbidden(
-                Denial::Permission { key, .. }
-                | Denial::Ip { key, .. }
-                | Denial::Path { key, .. }
-                | Denial::Resource { key, .. },
-            ) => Some(key),
+            Outcome::Rejected(r) => r.key(),
+            Outcome::Forbidden(d) => Some(d.key()),
         }
     }
 }
@@ -120,6 +110,15 @@ impl Verdict<'_> {
         }
     }
 
+    /// The key the token is the secret of, where the verdict names one: [`Outcome::key`].
+    pub fn key(&self) -> Option<&str> {
+        match self {
+            Verdict::Valid { key, .. } => Some(key),
+            Verdict::Rejected(r) => r.key(),
+            Verdict::Forbidden(d) => Some(d.key()),
+        }
+    }
+
     /// The verdict in one word: [`Outcome::reason`].
     pub fn reason(&self) -> &'static str {
         match self {
@@ -149,6 +148,16 @@ impl From<Verdict<'_>> for Outcome {
 }
 
 impl Rejection {
+    /// [`Outcome::key`] of a 401: a disabled, expired or rotated key's name.
+    fn key(&self) -> Option<&str> {
+        match self {
+            Rejection::Disabled { key }
+            | Rejection::Expired { key, .. }
+            | Rejection::Rotated { key, .. } => Some(key),
+            _ => None,
+        }
+    }
+
     /// [`Outcome::reason`] of a 401.
     fn word(&self) -> &'static str {
         match self {
@@ -167,6 +176,16 @@ impl Rejection {
 }
 
 impl Denial {
+    /// [`Outcome::key`] of a 403: the key that lacks what the request needs.
+    fn key(&self) -> &str {
+        match self {
+            Denial::Permission { key, .. }
+            | Denial::Ip { key, .. }
+            | Denial::Path { key, .. }
+            | Denial::Resource { key, .. } => key,
+        }
+    }
+
     /// [`Outcome::reason`] of a 403.
     fn word(&self) -> &'static str {
         match self {
