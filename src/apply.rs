@@ -251,6 +251,7 @@ fn new_key(want: &DesiredKey, now: Timestamp) -> ApiKey {
     ApiKey {
         name: want.name.clone(),
         description: want.description.clone().flatten(),
+        owner: want.owner.clone().flatten(),
         enabled: want.enabled.unwrap_or(true),
         permissions: want.permissions.clone().unwrap_or_default(),
         // Replaced by the generated secret's hash when none is given.
@@ -279,6 +280,13 @@ fn diff(old: &ApiKey, want: &DesiredKey) -> Vec<Change> {
             Field::Description,
             old.description.clone().map(Value::Str),
             d.clone().map(Value::Str),
+        );
+    }
+    if let Some(o) = &want.owner {
+        push(
+            Field::Owner,
+            old.owner.clone().map(Value::Str),
+            o.clone().map(Value::Str),
         );
     }
     if let Some(e) = want.enabled {

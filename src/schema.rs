@@ -67,6 +67,8 @@ pub(crate) struct SecurityFile {
 pub(crate) struct ApiKey {
     /// Free text saying what the key is for.
     pub description: Option<String>,
+    /// Who the key belongs to, a team or a contact.
+    pub owner: Option<Owner>,
     /// false disables the key at once; absent means true.
     pub enabled: Option<bool>,
     /// Scopes granted: "*" all, "dns:*" every action on dns, "dns:read" one.
@@ -129,6 +131,8 @@ pub(crate) struct DesiredWrapped {
 pub(crate) struct DesiredKey {
     /// Free text; null removes it.
     pub description: Option<String>,
+    /// Who the key belongs to, a team or a contact; null removes it.
+    pub owner: Option<Owner>,
     /// false disables the key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(with = "bool")]
@@ -228,6 +232,27 @@ pattern_type!(
     PathPrefix,
     "^=?/"
 );
+
+/// Who a key belongs to: 1 to 128 characters on one line, none a control character.
+#[derive(Deserialize)]
+#[serde(transparent)]
+pub(crate) struct Owner(pub String);
+
+impl JsonSchema for Owner {
+    fn schema_name() -> Cow<'static, str> {
+        "Owner".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "string",
+            "description": "A team or a contact: 1 to 128 printable characters on one line (no control character, no line break).",
+            "minLength": 1,
+            "maxLength": crate::model::OWNER_MAX,
+            "pattern": r"^[^\u0000-\u001F\u007F-\u009F\u2028\u2029]+$",
+        })
+    }
+}
 
 /// An address range (203.0.113.0/24, 2001:db8::/32) or a single address.
 #[derive(Deserialize)]

@@ -351,6 +351,7 @@ pub(crate) fn flag_of(field: crate::model::Field) -> &'static str {
     match field {
         Field::Name => "NAME",
         Field::Description => "--description",
+        Field::Owner => "--owner",
         Field::Enabled => "--disable",
         Field::Permissions => "--permission",
         Field::ExpiresAt => "--expires",

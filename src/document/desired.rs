@@ -37,6 +37,7 @@ pub struct DesiredState {
 pub struct DesiredKey {
     pub name: String,
     pub description: Option<Option<String>>,
+    pub owner: Option<Option<String>>,
     pub enabled: Option<bool>,
     pub permissions: Option<Vec<String>>,
     pub hash: Option<TokenHash>,
@@ -288,6 +289,12 @@ impl<'t> Parser<'t> {
                     let d = self.optional_text(fv, &what)?;
                     key.description = Some(d.clone());
                     input.description = d;
+                }
+                Field::Owner => {
+                    // null removes it; text is checked by the one rule set below.
+                    let o = self.optional_text(fv, &what)?;
+                    key.owner = Some(o.clone());
+                    input.owner = o;
                 }
                 Field::Enabled => {
                     let enabled = read::boolean(fv, &what).map_err(|r| self.refused(r))?;

@@ -83,6 +83,9 @@ pub(crate) fn field_changes(old: &ApiKey, new: &ApiKey) -> Vec<(Field, Option<Va
     if old.description != new.description {
         out.push((Field::Description, new.description.clone().map(Value::Str)));
     }
+    if old.owner != new.owner {
+        out.push((Field::Owner, new.owner.clone().map(Value::Str)));
+    }
     if old.enabled != new.enabled {
         out.push((Field::Enabled, Some(Value::Bool(new.enabled))));
     }
@@ -131,6 +134,8 @@ pub fn set_field(key: &mut ApiKey, field: Field, value: Option<&Value>) -> Resul
     match (field, value) {
         (Field::Description, None) => key.description = None,
         (Field::Description, Some(Value::Str(s))) => key.description = Some(s.clone()),
+        (Field::Owner, None) => key.owner = None,
+        (Field::Owner, Some(Value::Str(s))) => key.owner = Some(s.clone()),
         (Field::Enabled, None) => key.enabled = true,
         (Field::Enabled, Some(Value::Bool(b))) => key.enabled = *b,
         (Field::Permissions, None) => key.permissions.clear(),
@@ -158,7 +163,7 @@ pub fn set_field(key: &mut ApiKey, field: Field, value: Option<&Value>) -> Resul
         (Field::PreviousHashes, Some(Value::Previous(p))) => key.previous_hashes = p.clone(),
         (Field::Name, _)
         | (Field::Enabled | Field::Permissions | Field::Hash, _)
-        | (Field::Description | Field::PathPrefix, Some(_))
+        | (Field::Description | Field::Owner | Field::PathPrefix, Some(_))
         | (Field::CreatedAt | Field::ExpiresAt, Some(_))
         | (Field::AllowedIps | Field::Resources | Field::PreviousHashes, Some(_)) => {
             return Err(bad());

@@ -157,6 +157,9 @@ pub fn key_fields(key: &ApiKey) -> Vec<(Field, Value)> {
     if let Some(d) = &key.description {
         out.push((Field::Description, Value::Str(d.clone())));
     }
+    if let Some(o) = &key.owner {
+        out.push((Field::Owner, Value::Str(o.clone())));
+    }
     out.push((Field::Enabled, Value::Bool(key.enabled)));
     out.push((Field::Permissions, Value::List(key.permissions.clone())));
     out.push((Field::Hash, Value::Str(key.hash.to_string())));

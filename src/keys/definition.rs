@@ -17,6 +17,9 @@ pub(crate) struct DefinitionInput {
     pub name: Option<String>,
     /// Free text; empty for none.
     pub description: Option<String>,
+    /// Who the key belongs to: 1 to 128 printable characters (never empty: removing it is
+    /// each front end's own, `--clear-owner`, `null`).
+    pub owner: Option<String>,
     pub enabled: Option<bool>,
     pub permissions: Option<Vec<String>>,
     pub expires_at: Option<Timestamp>,
@@ -35,6 +38,7 @@ pub(crate) struct DefinitionInput {
 pub(crate) struct Definition {
     /// `None` for none (an empty description is none).
     pub description: Option<String>,
+    pub owner: Option<String>,
     pub enabled: Option<bool>,
     /// Each scope once, in the order first given.
     pub permissions: Option<Vec<String>>,
@@ -141,6 +145,9 @@ impl DefinitionInput {
         if let Some(d) = &self.description {
             refuse(Field::Description, None, d, contains_token)?;
         }
+        if let Some(o) = &self.owner {
+            refuse(Field::Owner, None, o, contains_token)?;
+        }
         if let Some(p) = &self.path_prefix {
             refuse(Field::PathPrefix, None, p, contains_token)?;
         }
@@ -156,6 +163,11 @@ impl DefinitionInput {
                     None,
                     format!("invalid key name {name:?}: {p}; use 1 to 64 of A-Z a-z 0-9 - _ ."),
                 ));
+            }
+        }
+        if let Some(o) = &self.owner {
+            if let Some(p) = model::owner_problem(o) {
+                return Err(FieldError::new(Field::Owner, None, p));
             }
         }
         self.refuse_secrets()?;
@@ -211,6 +223,7 @@ impl DefinitionInput {
         }
         Ok(Definition {
             description: self.description.filter(|d| !d.is_empty()),
+            owner: self.owner,
             enabled: self.enabled,
             permissions,
             expires_at: self.expires_at,
@@ -229,6 +242,7 @@ impl Definition {
         ApiKey {
             name: name.to_string(),
             description: self.description.clone(),
+            owner: self.owner.clone(),
             enabled: self.enabled.unwrap_or(true),
             permissions: self.permissions.clone().unwrap_or_default(),
             hash,
@@ -304,6 +318,32 @@ mod tests {
             ..Default::default()
         });
         assert!(e.to_string().starts_with("invalid key name \"a/b\""), "{e}");
+    }
+
+    #[test]
+    fn an_owner_is_one_line_of_1_to_128_printable_characters() {
+        let owner = |o: &str| DefinitionInput {
+            owner: Some(o.into()),
+            ..Default::default()
+        };
+        let d = owner("team-dns <dns@example.com>").check(now()).unwrap();
+        assert_eq!(d.owner.as_deref(), Some("team-dns <dns@example.com>"));
+        assert!(owner(&"ü".repeat(128)).check(now()).is_ok());
+        for (bad, why) in [
+            ("", "not empty"),
+            (&"a".repeat(129), "not 129 characters"),
+            ("a\nb", "a line break (U+000A)"),
+            ("a\u{1b}[31m", "a control character (U+001B)"),
+        ] {
+            let e = refused(owner(bad));
+            assert_eq!((e.field, e.index), (Field::Owner, None));
+            assert!(
+                e.to_string()
+                    .starts_with("owner: must be 1 to 128 printable"),
+                "{e}"
+            );
+            assert!(e.problem.contains(why), "{e}");
+        }
     }
 
     #[test]

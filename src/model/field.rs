@@ -8,6 +8,7 @@
 pub enum Field {
     Name,
     Description,
+    Owner,
     Enabled,
     Permissions,
     Hash,
@@ -21,8 +22,9 @@ pub enum Field {
 
 impl Field {
     /// The fields of a key's mapping, in the order a new entry is written.
-    pub const ALL: [Field; 10] = [
+    pub const ALL: [Field; 11] = [
         Field::Description,
+        Field::Owner,
         Field::Enabled,
         Field::Permissions,
         Field::Hash,
@@ -36,8 +38,9 @@ impl Field {
 
     /// The fields a desired state (`apply`) may list, in the order plans show them: all but
     /// those tokenctl sets itself (`createdAt`, `previousHashes`).
-    pub const DESIRED: [Field; 8] = [
+    pub const DESIRED: [Field; 9] = [
         Field::Description,
+        Field::Owner,
         Field::Enabled,
         Field::Permissions,
         Field::Hash,
@@ -52,6 +55,7 @@ impl Field {
         match self {
             Field::Name => "name",
             Field::Description => "description",
+            Field::Owner => "owner",
             Field::Enabled => "enabled",
             Field::Permissions => "permissions",
             Field::Hash => "hash",

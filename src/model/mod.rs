@@ -83,6 +83,8 @@ impl NameIndex {
 pub struct ApiKey {
     pub name: String,
     pub description: Option<String>,
+    /// Who the key belongs to (a team or a contact): 1 to 128 printable characters.
+    pub owner: Option<String>,
     pub enabled: bool,
     pub permissions: Vec<String>,
     pub hash: TokenHash,
@@ -182,6 +184,7 @@ impl ApiKey {
         ApiKey {
             name,
             description: None,
+            owner: None,
             enabled: true,
             permissions: Vec::new(),
             hash,
@@ -226,6 +229,37 @@ pub fn valid_path_prefix(p: &str) -> bool {
     p.trim_start_matches('=').starts_with('/')
 }
 
+/// What an `owner` must be, for messages.
+pub const OWNER_RULE: &str = "1 to 128 printable characters on one line (a team or a contact)";
+
+/// The longest `owner`, in characters.
+pub const OWNER_MAX: usize = 128;
+
+/// Is an `owner` well formed: 1 to [`OWNER_MAX`] characters (not bytes), none of them a
+/// control character (C0, DEL, C1) or a line or paragraph separator? The problem, in words
+/// that do not name the field.
+pub fn owner_problem(owner: &str) -> Option<String> {
+    if owner.is_empty() {
+        return Some(format!("must be {OWNER_RULE}, not empty"));
+    }
+    if let Some(c) = owner
+        .chars()
+        .find(|&c| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}'))
+    {
+        let what = if matches!(c, '\n' | '\r' | '\u{85}' | '\u{2028}' | '\u{2029}') {
+            "a line break"
+        } else {
+            "a control character"
+        };
+        return Some(format!(
+            "must be {OWNER_RULE}, but it holds {what} (U+{:04X})",
+            c as u32
+        ));
+    }
+    let n = owner.chars().count();
+    (n > OWNER_MAX).then(|| format!("must be {OWNER_RULE}, not {n} characters"))
+}
+
 /// Is a permission scope well formed? `*`, `name`, `resource:action`, `resource:*`.
 pub fn scope_problem(scope: &str) -> Option<String> {
     let ok = !scope.is_empty()
@@ -239,6 +273,31 @@ pub fn scope_problem(scope: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn owners_are_one_line_of_printable_characters() {
+        assert_eq!(owner_problem("team-dns"), None);
+        assert_eq!(owner_problem("Équipe DNS <dns@example.com>"), None);
+        assert_eq!(owner_problem(&"é".repeat(128)), None);
+        assert!(
+            owner_problem(&"é".repeat(129))
+                .unwrap()
+                .ends_with("not 129 characters")
+        );
+        assert!(owner_problem("").unwrap().ends_with("not empty"));
+        for bad in ["a\nb", "a\rb", "a\u{85}b", "a\u{2028}b"] {
+            assert!(
+                owner_problem(bad).unwrap().contains("a line break"),
+                "{bad:?}"
+            );
+        }
+        for bad in ["a\tb", "a\u{7}b", "a\u{7f}b", "a\u{9b}b"] {
+            assert!(
+                owner_problem(bad).unwrap().contains("a control character"),
+                "{bad:?}"
+            );
+        }
+    }
 
     fn key(name: &str, byte: u8) -> ApiKey {
         ApiKey::new(name.into(), TokenHash([byte; 32]))

@@ -214,6 +214,7 @@ pub(super) async fn replace(
     let enabled = input
         .enabled
         .ok_or_else(|| ApiError::field("enabled", "field 'enabled' is required".into()))?;
+    let owner = input.owner()?;
     let permissions = input.permissions.map(check_scopes).transpose()?;
     let if_match = IfMatch::parse(&headers);
     let tenant_name = tenant.name.clone();
@@ -228,6 +229,9 @@ pub(super) async fn replace(
         new.enabled = enabled;
         if let Some(p) = &permissions {
             new.permissions = p.clone();
+        }
+        if let Some(o) = &owner {
+            new.owner = o.clone();
         }
         match keys::change(doc, key, new.clone(), now) {
             Err(Error::Usage(m)) => refuse(uncatalogued(doc, &new.permissions, m)),

@@ -30,6 +30,10 @@ pub(super) struct NewKey {
     pub permissions: Option<Vec<String>>,
     /// Free text saying what the key is for; null or "" for none.
     pub description: Option<String>,
+    /// Who the key belongs to, a team or a contact: 1 to 128 printable characters on one
+    /// line; null or absent: none.
+    #[schemars(with = "Option<crate::schema::Owner>")]
+    pub owner: Option<String>,
     /// When the key stops working (RFC 3339, in the future); null or absent: never.
     #[schemars(with = "Option<crate::schema::Time>")]
     pub expires_at: Option<String>,
@@ -50,6 +54,7 @@ impl NewKey {
         Field::Enabled.yaml_name(),
         Field::Permissions.yaml_name(),
         Field::Description.yaml_name(),
+        Field::Owner.yaml_name(),
         Field::ExpiresAt.yaml_name(),
         Field::AllowedIps.yaml_name(),
         Field::PathPrefix.yaml_name(),
@@ -72,6 +77,7 @@ impl NewKey {
         let definition = DefinitionInput {
             name: Some(name.clone()),
             description: self.description,
+            owner: self.owner,
             enabled: self.enabled,
             permissions: self.permissions,
             expires_at,
@@ -102,9 +108,10 @@ pub(super) fn check_scopes(scopes: Vec<String>) -> Result<Vec<String>, ApiError>
     Ok(checked.permissions.unwrap_or_default())
 }
 
-/// The body of `PUT .../apiKeys/{key}`: the two fields it replaces. The other fields of a
+/// The body of `PUT .../apiKeys/{key}`: the three fields it replaces (`enabled`, and
+/// `permissions` and `owner` when given). The other fields of a
 /// key's definition may be sent back as they were read (GET, change, PUT); a different value
-/// for one of them is refused, since PUT changes only these two.
+/// for one of them is refused, since PUT changes only these three.
 #[derive(Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 #[schemars(title = "KeyState")]
@@ -117,13 +124,36 @@ pub(super) struct KeyState {
     #[serde(default, deserialize_with = "present")]
     #[schemars(with = "Vec<crate::schema::Scope>")]
     pub permissions: Option<Vec<String>>,
+    /// The new owner (1 to 128 printable characters on one line); null removes it; absent:
+    /// unchanged.
+    #[serde(default, deserialize_with = "present")]
+    #[schemars(with = "Option<crate::schema::Owner>")]
+    pub owner: Option<Option<String>>,
 }
 
 impl KeyState {
-    /// Fields a PUT may carry: its own two, and a definition's as read.
+    /// The owner sent, checked as every writer's is (422 naming `owner`): `None` when not
+    /// sent, `Some(None)` to remove it.
+    pub(super) fn owner(&self) -> Result<Option<Option<String>>, ApiError> {
+        match &self.owner {
+            Some(Some(o)) => {
+                let checked = DefinitionInput {
+                    owner: Some(o.clone()),
+                    ..DefinitionInput::default()
+                }
+                .check(jiff::Timestamp::UNIX_EPOCH)
+                .map_err(unprocessable)?;
+                Ok(Some(checked.owner))
+            }
+            other => Ok(other.clone()),
+        }
+    }
+
+    /// Fields a PUT may carry: its own three, and a definition's as read.
     pub(super) const FIELDS: &[&str] = &[
         "enabled",
         "permissions",
+        "owner",
         "name",
         "fingerprint",
         "description",
@@ -168,7 +198,7 @@ pub(super) fn check_echoed(
                     "a key's name never changes".to_string()
                 } else {
                     format!(
-                        "PUT replaces only enabled and permissions, and {field} differs from the key's; leave it out, or change it with `tokenctl update` or `tokenctl apply`"
+                        "PUT replaces only enabled, permissions and owner, and {field} differs from the key's; leave it out, or change it with `tokenctl update` or `tokenctl apply`"
                     )
                 };
                 return Err(ApiError::field(field, why));

@@ -13,6 +13,9 @@ pub struct KeyDefinition {
     /// Free text saying what the key is for.
     #[arg(long)]
     pub description: Option<String>,
+    /// Who the key belongs to, a team or a contact (1 to 128 printable characters).
+    #[arg(long, value_name = "OWNER")]
+    pub owner: Option<String>,
     /// Expiry: a duration from now (30d, 3mo, 1y; units y, mo, w, d, h, min, s, ms), a date (2027-01-01), an RFC 3339 time, or never.
     #[arg(long, value_name = "WHEN", value_hint = ValueHint::Other, add = completion::expiry_presets())]
     pub expires: Option<String>,
@@ -142,6 +145,12 @@ pub struct UpdateArgs {
     /// New description ("" removes it).
     #[arg(long)]
     pub description: Option<String>,
+    /// New owner, a team or a contact (1 to 128 printable characters).
+    #[arg(long, value_name = "OWNER", conflicts_with = "clear_owner")]
+    pub owner: Option<String>,
+    /// Remove the owner.
+    #[arg(long)]
+    pub clear_owner: bool,
     /// New expiry: a duration from now (30d, 3mo, 1y; units y, mo, w, d, h, min, s, ms), a date (2027-01-01), an RFC 3339 time, or never.
     #[arg(long, value_name = "WHEN", value_hint = ValueHint::Other, add = completion::expiry_presets())]
     pub expires: Option<String>,

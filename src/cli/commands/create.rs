@@ -161,6 +161,7 @@ fn input(def: &KeyDefinition, expires_at: Option<Timestamp>) -> DefinitionInput 
     DefinitionInput {
         name: None,
         description: def.description.clone(),
+        owner: def.owner.clone(),
         enabled: Some(!def.disabled),
         permissions: Some(def.permissions.clone()),
         expires_at,

@@ -1,4 +1,4 @@
-//! `update NAME`: change permissions, enabled, description, expiry or the restrictions
+//! `update NAME`: change permissions, enabled, description, owner, expiry or the restrictions
 //! (allowedIps, pathPrefix, resources). Name and hash never change.
 
 use crate::cli::args::UpdateArgs;
@@ -28,6 +28,7 @@ pub(crate) fn run(ctx: &Context, args: UpdateArgs) -> Result<()> {
     let def = check(
         DefinitionInput {
             description: args.description.clone(),
+            owner: args.owner.clone(),
             permissions: given(&args.permissions),
             allowed_ips: given(&args.allow_ips),
             path_prefix: args.path_prefix.clone(),
@@ -67,6 +68,8 @@ pub(crate) fn run(ctx: &Context, args: UpdateArgs) -> Result<()> {
         && args.add_permissions.is_empty()
         && args.remove_permissions.is_empty()
         && args.description.is_none()
+        && args.owner.is_none()
+        && !args.clear_owner
         && expires.is_none()
         && allow_ips.is_empty()
         && remove_allow_ips.is_empty()
@@ -79,7 +82,7 @@ pub(crate) fn run(ctx: &Context, args: UpdateArgs) -> Result<()> {
     if nothing {
         return Err(Error::Usage(
             "nothing to change: give --enable, --disable, --permission, --add-permission, \
-             --remove-permission, --description, --expires, --allow-ip, --remove-allow-ip, \
+             --remove-permission, --description, --owner, --clear-owner, --expires, --allow-ip, --remove-allow-ip, \
              --clear-allow-ips, --path-prefix, --clear-path-prefix, --resource, \
              --remove-resource or --clear-resources"
                 .into(),
@@ -118,6 +121,12 @@ pub(crate) fn run(ctx: &Context, args: UpdateArgs) -> Result<()> {
         }
         if args.description.is_some() {
             new.description = def.description.clone();
+        }
+        if args.owner.is_some() {
+            new.owner = def.owner.clone();
+        }
+        if args.clear_owner {
+            new.owner = None;
         }
         if let Some(e) = expires {
             crate::keys::check_expiry(key.expires_at, e, now)
@@ -294,6 +303,13 @@ fn said(old: &ApiKey, new: &ApiKey, now: Timestamp) -> Vec<String> {
             "description {} -> {}",
             text(&old.description),
             text(&new.description)
+        ));
+    }
+    if old.owner != new.owner {
+        fields.push(format!(
+            "owner {} -> {}",
+            text(&old.owner),
+            text(&new.owner)
         ));
     }
     if old.expires_at != new.expires_at {

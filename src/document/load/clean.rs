@@ -201,6 +201,7 @@ impl<'a> Clean<'a> {
         let rest = &self.b[line.p..line.end];
         let field = match rest.first()? {
             b'd' => Field::Description,
+            b'o' => Field::Owner,
             b'e' if rest.starts_with(b"en") => Field::Enabled,
             b'e' => Field::ExpiresAt,
             b'p' if rest.starts_with(b"pe") => Field::Permissions,
@@ -724,6 +725,11 @@ impl<'a> Clean<'a> {
             match (field, value) {
                 (Field::Description, Value::Scalar(s)) if s.is_text() => {
                     key.description = Some(s.value.to_string());
+                }
+                (Field::Owner, Value::Scalar(s))
+                    if s.is_text() && model::owner_problem(s.value).is_none() =>
+                {
+                    key.owner = Some(s.value.to_string());
                 }
                 (Field::Enabled, Value::Scalar(s)) if s.plain => {
                     key.enabled = match s.value {

@@ -206,6 +206,7 @@ impl<'a> Loader<'a> {
             }
             match ours {
                 Some(Field::Description) => key.description = self.string(fv, what),
+                Some(Field::Owner) => key.owner = self.owner(fv, what),
                 Some(Field::Enabled) => match read::boolean(self.resolve(fv), what) {
                     Ok(b) => key.enabled = b,
                     Err(r) => self.refused(r),

@@ -22,6 +22,34 @@ impl<'a> Loader<'a> {
         s
     }
 
+    /// The owner: text, one line of 1 to 128 printable characters. tokenctl 0.1 kept an
+    /// `owner` as another tool's data, so a refusal also says how to keep such data.
+    pub(super) fn owner(&self, node: &Node<'a>, what: FieldLabel<'_>) -> Option<String> {
+        const RENAME: &str = "; rename it (for example to x-owner) if it is another tool's data";
+        let resolved = self.resolve(node);
+        if self.tagged(resolved) {
+            return None;
+        }
+        let s = match read::text(resolved, what) {
+            Ok(s) => s.to_string(),
+            Err(mut r) => {
+                r.message.push_str(RENAME);
+                self.refused(r);
+                return None;
+            }
+        };
+        {
+            let _suspended =
+                matches!(node.kind, Kind::Alias(_)).then(|| Suspend::new(&self.no_fix));
+            self.scalar_rules(resolved, what, Rule::Text);
+        }
+        if let Some(p) = crate::model::owner_problem(&s) {
+            self.problem(node, format!("{what} {p}{RENAME}"));
+            return None;
+        }
+        Some(s)
+    }
+
     /// As [`Loader::resolve`], without noting the alias again.
     pub(super) fn resolve_quiet<'n>(&'n self, node: &'n Node<'a>) -> &'n Node<'a> {
         match node.kind {
