@@ -21,6 +21,8 @@ pub mod exit {
     pub const DIFFERENCES: u8 = 11;
     /// `rollout status`: not every server served the digest before the timeout.
     pub const NOT_ROLLED_OUT: u8 = 12;
+    /// A write that breaks a policy under `enforce`; nothing was written.
+    pub const REFUSED_BY_POLICY: u8 = 13;
     pub const INTERRUPTED: u8 = 130;
 }
 
@@ -96,6 +98,10 @@ pub enum Error {
     /// server reports the tenant (the message names each).
     #[error("{0}")]
     NotRolledOut(String),
+    /// A create, or a change that widens a key, breaks a policy under `enforce`
+    /// (docs/FORMAT.md, "Policy"); nothing was written.
+    #[error("{0}")]
+    Policy(PolicyRefusal),
     /// Part of the work failed, each failure reported as it happened, and the rest was done
     /// (a tenant that did not load, a file that could not be read); this is the summary.
     #[error("{0}")]
@@ -145,6 +151,7 @@ impl Error {
             Error::SecretFound(_) => exit::SECRET_FOUND,
             Error::Differences(_) => exit::DIFFERENCES,
             Error::NotRolledOut(_) => exit::NOT_ROLLED_OUT,
+            Error::Policy(_) => exit::REFUSED_BY_POLICY,
             Error::Interrupted => exit::INTERRUPTED,
         }
     }
@@ -203,4 +210,76 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// The error of a failed write to stdout.
 pub fn stdout_error(e: std::io::Error) -> Error {
     Error::io("<stdout>", "writing", e)
+}
+
+/// A rule a key breaks, and what would satisfy it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyViolation {
+    /// The key.
+    pub key: String,
+    /// The rule's name in security.yml (`maxLifetime`).
+    pub rule: &'static str,
+    /// The key's field that breaks it, by its YAML name (`expiresAt`).
+    pub field: &'static str,
+    /// What is wrong, of the key as "it" (`it never expires`).
+    pub problem: String,
+    /// The rule as the policy states it (`maxLifetime 90d`).
+    pub limit: String,
+    /// The policy that states it: a file's path.
+    pub source: String,
+    /// What would satisfy it, in the command line's flags (`--expires 90d or sooner`).
+    pub flag_remedy: String,
+    /// What would satisfy it, in the file's (and the admin API's) fields.
+    pub field_remedy: String,
+}
+
+impl PolicyViolation {
+    /// One line for the command line: `key 'ci': it never expires; policy maxLifetime 90d
+    /// (from policy.yml): --expires 90d or sooner`.
+    pub fn message(&self) -> String {
+        format!(
+            "key '{}': {}; policy {} (from {}): {}",
+            self.key, self.problem, self.limit, self.source, self.flag_remedy
+        )
+    }
+
+    /// One line for the admin API: the fields, and the policy file's name, not its path.
+    pub fn api_message(&self) -> String {
+        let source = std::path::Path::new(&self.source)
+            .file_name()
+            .map_or_else(|| self.source.clone(), |n| n.to_string_lossy().into_owned());
+        format!(
+            "key '{}': {}; policy {} (from {source}): {}",
+            self.key, self.problem, self.limit, self.field_remedy
+        )
+    }
+}
+
+/// A write that a policy under `enforce` refused (exit 13, HTTP 422): nothing was written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyRefusal {
+    pub violations: Vec<PolicyViolation>,
+}
+
+impl std::fmt::Display for PolicyRefusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.violations.as_slice() {
+            [one] => write!(
+                f,
+                "refused by policy: {}; nothing was written",
+                one.message()
+            ),
+            all => {
+                write!(
+                    f,
+                    "refused by policy ({} rules broken); nothing was written:",
+                    all.len()
+                )?;
+                for v in all {
+                    write!(f, "\n  {}", v.message())?;
+                }
+                Ok(())
+            }
+        }
+    }
 }

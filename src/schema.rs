@@ -59,6 +59,38 @@ pub(crate) struct SecurityFile {
     pub permissions: Option<Vec<Scope>>,
     /// Key name -> definition.
     pub api_keys: Option<KeyMap<ApiKey>>,
+    /// Rules every key written must keep (docs/FORMAT.md, "Policy"); servers ignore it.
+    pub policy: Option<PolicySection>,
+}
+
+/// The policy of this tenant, merged with the operator's (the tightest rule wins).
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct PolicySection {
+    /// enforce (default): a write that breaks a rule is refused; warn: it goes through with
+    /// a warning.
+    pub enforcement: Option<Enforcement>,
+    /// Longest lifetime of a key, counted from the write (90d, 12w, 1y): an expiry is
+    /// required.
+    pub max_lifetime: Option<PolicyLength>,
+    /// Longest grace period of a rotation (24h, 7d).
+    pub max_grace: Option<PolicyLength>,
+    /// Scopes no key may be granted, by the verify rule ("*" grants every scope).
+    pub forbidden_permissions: Option<Vec<Scope>>,
+    /// Every key needs a description.
+    pub require_description: Option<bool>,
+    /// Every key needs an owner.
+    pub require_owner: Option<bool>,
+    /// Keys whose scopes grant one of these need allowedIps.
+    pub require_allowed_ips_for: Option<Vec<Scope>>,
+}
+
+/// What a broken rule does to a write.
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Enforcement {
+    Enforce,
+    Warn,
 }
 
 /// One API key. Fields tokenctl does not know belong to other tools and are kept.
@@ -228,6 +260,11 @@ pattern_type!(
     PREFIX_PATTERN
 );
 pattern_type!(
+    /// A length of time: a number and a unit (s, min, h, d, w, mo, y), or several (1y6mo).
+    PolicyLength,
+    "^[0-9]"
+);
+pattern_type!(
     /// A path starting with "/", or "=/" for exactly that path.
     PathPrefix,
     "^=?/"
@@ -332,7 +369,7 @@ mod tests {
         assert_eq!(properties(&desired_schema(), "DesiredKey"), desired);
         assert_eq!(
             properties(&security_schema(), ""),
-            ["apiKeys", "permissions", "tokenPrefix", "version"]
+            ["apiKeys", "permissions", "policy", "tokenPrefix", "version"]
         );
     }
 }

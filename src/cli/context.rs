@@ -29,6 +29,8 @@ pub(crate) struct Context {
     pub stdout_closed: bool,
     /// The root was named (--root or TOKENCTL_ROOT), not the default `./tenants`.
     pub root_named: bool,
+    /// The operator's policy files: `<root>/policy.yml` under a root, and `--policy`.
+    pub policy: Vec<crate::store::policy::PolicyFile>,
 }
 
 impl Context {
@@ -36,6 +38,7 @@ impl Context {
     /// served as that tenant).
     pub(crate) fn for_command(g: &Global, serve: bool) -> Result<Self> {
         let (file, tenant) = locating(g, serve)?;
+        let by_file = file.is_some();
         let clock = clock()?;
         let lock_timeout = crate::time::parse_fixed_duration("--lock-timeout", &g.lock_timeout)?;
         // --color auto: the decision of every clap-based tool (anstream): NO_COLOR, then
@@ -71,6 +74,7 @@ impl Context {
             },
             stdout_closed: false,
             root_named: g.root_origin != crate::cli::args::Origin::Default,
+            policy: policy_files(g, by_file),
         })
     }
 
@@ -78,9 +82,27 @@ impl Context {
         self.location.resolve()
     }
 
-    /// The store of the file the options name; its warnings go to stderr.
+    /// The store of the file the options name; its warnings go to stderr, and its writes
+    /// are judged by the operator's policy files as well as the file's own policy.
     pub(crate) fn store(&self) -> Result<Store> {
-        Ok(Store::at(&self.location, self.lock_timeout)?.with_warnings(crate::text::print_warning))
+        Ok(Store::at(&self.location, self.lock_timeout)?
+            .with_warnings(crate::text::print_warning)
+            .with_policy(self.policy.clone(), Some(self.clock.now())))
+    }
+
+    /// The policy in force for `file` (its own section, then the operator's files), read now.
+    pub(crate) fn effective_policy(
+        &self,
+        file: &crate::model::SecurityFile,
+        path: &std::path::Path,
+    ) -> Result<crate::keys::policy::Effective> {
+        let operator = crate::store::policy::read_all(&self.policy)?;
+        Ok(crate::keys::policy::Effective::of(
+            file,
+            &path.display().to_string(),
+            &operator,
+            self.clock.now(),
+        ))
     }
 
     /// Reads the file for a reading command: a missing file is an error naming the path, how
@@ -279,6 +301,26 @@ fn locating(g: &Global, serve: bool) -> Result<(Option<PathBuf>, Option<String>)
         (Env, CommandLine) => Ok((None, g.tenant.clone())),
         _ => Ok((g.file.clone(), g.tenant.clone())),
     }
+}
+
+/// The operator's policy files (docs/FORMAT.md, "Policy"): `<root>/policy.yml` when the
+/// file is found under the root (not with --file), then `--policy` (or TOKENCTL_POLICY).
+fn policy_files(g: &Global, by_file: bool) -> Vec<crate::store::policy::PolicyFile> {
+    use crate::store::policy::PolicyFile;
+    let mut files = Vec::new();
+    if !by_file {
+        files.push(PolicyFile {
+            path: g.root.join("policy.yml"),
+            required: false,
+        });
+    }
+    if let Some(path) = &g.policy {
+        files.push(PolicyFile {
+            path: path.clone(),
+            required: true,
+        });
+    }
+    files
 }
 
 /// How the global options chose the file, in words for messages.

@@ -58,6 +58,10 @@ pub const EXIT_CODES: &[(u8, &str)] = &[
         "`rollout status`: not every server served the digest before the timeout (or none reports the tenant)",
     ),
     (
+        exit::REFUSED_BY_POLICY,
+        "refused by policy: a create, or a change that widens a key, breaks a rule under `enforcement: enforce`; nothing was written",
+    ),
+    (
         exit::INTERRUPTED,
         "interrupted at a prompt; nothing written",
     ),

@@ -31,6 +31,26 @@ pub enum ColorChoice {
     Never,
 }
 
+/// A command's data with what the policy warned of (under `enforcement: warn`), as a
+/// `warnings` array of lines beside the data's own fields (left out when there are none).
+#[derive(Serialize)]
+pub(crate) struct Warned<T: Serialize> {
+    #[serde(flatten)]
+    pub view: T,
+    #[serde(
+        skip_serializing_if = "Vec::is_empty",
+        serialize_with = "violation_lines"
+    )]
+    pub warnings: Vec<crate::model::PolicyViolation>,
+}
+
+fn violation_lines<S: serde::Serializer>(
+    warnings: &[crate::model::PolicyViolation],
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    s.collect_seq(warnings.iter().map(crate::model::PolicyViolation::message))
+}
+
 /// Writes `value` as JSON (pretty, newline-terminated) or YAML.
 pub(crate) fn write_data<T: Serialize>(
     out: &mut dyn Write,

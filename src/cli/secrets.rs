@@ -158,19 +158,29 @@ pub(crate) fn print_secret(
     secret: &crate::token::Secret,
     quiet: bool,
     verb: &str,
+    warnings: &[crate::model::PolicyViolation],
 ) -> Result<()> {
-    print_secrets(ctx, &[(key, secret)], SecretShape::One, quiet, verb)
+    print_secrets(
+        ctx,
+        &[(key, secret)],
+        SecretShape::One,
+        quiet,
+        verb,
+        warnings,
+    )
 }
 
 /// Prints new secrets on stdout, in `shape`. This is the delivery of the secrets: it runs
 /// before the file is replaced, and its error (a full disk, a closed pipe) stops the write.
-/// Notices and the clipboard come after, from [`announce_secrets`].
+/// Notices and the clipboard come after, from [`announce_secrets`]. `warnings`: what the
+/// policy warned of (under `enforcement: warn`), given with each key's JSON or YAML.
 pub(crate) fn print_secrets(
     ctx: &Context,
     created: &[(&crate::model::ApiKey, &crate::token::Secret)],
     shape: SecretShape,
     quiet: bool,
     verb: &str,
+    warnings: &[crate::model::PolicyViolation],
 ) -> Result<()> {
     use std::io::Write;
     #[derive(serde::Serialize)]
@@ -183,6 +193,9 @@ pub(crate) fn print_secrets(
         /// rotate --grace: until when the previous secret keeps working.
         #[serde(skip_serializing_if = "Option::is_none")]
         old_secret_expires_at: Option<String>,
+        /// What the policy warned of for this key (under `enforcement: warn`).
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        warnings: Vec<String>,
     }
     let views: Vec<SecretView> = created
         .iter()
@@ -195,6 +208,11 @@ pub(crate) fn print_secrets(
                 .then(|| key.previous_hashes.iter().map(|p| p.expires_at).max())
                 .flatten()
                 .map(crate::time::format_timestamp),
+            warnings: warnings
+                .iter()
+                .filter(|w| w.key == key.name)
+                .map(crate::model::PolicyViolation::message)
+                .collect(),
         })
         .collect();
     let mut out = std::io::stdout().lock();
@@ -204,7 +222,12 @@ pub(crate) fn print_secrets(
     // escapes a character in at most 6 bytes.)
     let capacity: usize = views
         .iter()
-        .map(|v| 512 + 6 * (v.token.len() + v.name.len()))
+        .map(|v| {
+            512 + 6
+                * (v.token.len()
+                    + v.name.len()
+                    + v.warnings.iter().map(|w| w.len() + 8).sum::<usize>())
+        })
         .sum::<usize>()
         + 64;
     let mut text = Zeroizing::new(Vec::with_capacity(capacity));

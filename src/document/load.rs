@@ -12,6 +12,7 @@ mod anchors;
 pub(crate) mod clean;
 mod entries;
 mod foreign;
+mod policy;
 mod rules;
 mod values;
 
@@ -355,6 +356,7 @@ impl<'a> Loader<'a> {
                 .count();
         }
         let (mut version, mut prefix, mut catalog, mut keys) = (None, None, None, Vec::new());
+        let mut policy = None;
         let mut seen = Seen::new();
         // Where the top-level key after apiKeys starts its line: the end of apiKeys' text.
         let next_top_line = entries
@@ -380,7 +382,7 @@ impl<'a> Loader<'a> {
             };
             if matches!(
                 k.as_str(),
-                Some("version" | "tokenPrefix" | "permissions" | "apiKeys")
+                Some("version" | "tokenPrefix" | "permissions" | "apiKeys" | "policy")
             ) {
                 self.ours.push((starts[i], section_end));
                 self.explicit_key(k);
@@ -404,7 +406,10 @@ impl<'a> Loader<'a> {
                 self.problem(k, format!("duplicate top-level key '{name}'"));
                 continue;
             }
-            let ours = matches!(name, "version" | "tokenPrefix" | "permissions" | "apiKeys");
+            let ours = matches!(
+                name,
+                "version" | "tokenPrefix" | "permissions" | "apiKeys" | "policy"
+            );
             if ours && self.tagged(k) {
                 continue;
             }
@@ -447,6 +452,7 @@ impl<'a> Loader<'a> {
                         catalog = Some(list.into_iter().map(|(s, _)| s).collect());
                     }
                 }
+                "policy" => policy = self.policy(v),
                 "apiKeys" => {
                     has_api = true;
                     let (mut api, list, of_key) = self.api_keys(k, v, &mut keys);
@@ -465,6 +471,8 @@ impl<'a> Loader<'a> {
                 false,
             );
         }
-        (SecurityFile::new(version, prefix, catalog, keys), layout)
+        let mut file = SecurityFile::new(version, prefix, catalog, keys);
+        file.policy = policy;
+        (file, layout)
     }
 }

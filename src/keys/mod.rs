@@ -6,6 +6,8 @@
 
 pub(crate) mod change;
 pub(crate) mod definition;
+pub(crate) mod effect;
+pub(crate) mod policy;
 
 pub(crate) use change::{
     change, check_catalog, check_expiry, check_new, check_unique, no_such_key, removal,

@@ -1,8 +1,11 @@
 //! The typed contents of security.yml (docs/FORMAT.md, "The file").
 
 mod field;
+mod policy;
 
+pub use crate::error::{PolicyRefusal, PolicyViolation};
 pub use field::{Field, UnknownField};
+pub use policy::{Enforcement, Length, Policy};
 
 use crate::token::TokenHash;
 use ipnet::IpNet;
@@ -21,6 +24,8 @@ pub struct SecurityFile {
     pub token_prefix: Option<String>,
     /// The `permissions:` catalog; when present, unknown scopes are refused.
     pub catalog: Option<Vec<String>>,
+    /// The `policy:` section (docs/FORMAT.md, "Policy").
+    pub policy: Option<Policy>,
     /// Keys in file order.
     pub keys: Vec<ApiKey>,
     by_name: NameIndex,
@@ -115,6 +120,7 @@ impl SecurityFile {
             version,
             token_prefix,
             catalog,
+            policy: None,
             keys,
             by_name,
         }

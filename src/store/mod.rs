@@ -7,6 +7,7 @@ mod atomic;
 mod locate;
 mod lock;
 pub mod place;
+pub(crate) mod policy;
 pub mod usage;
 
 pub use atomic::{AttrChange, FileAttrs, MAX_FILE_SIZE, into_text, read_bytes};
@@ -41,6 +42,13 @@ pub struct Store {
     fixing: bool,
     /// Where warnings go ([`Store::with_warnings`]); dropped unless a front end asks.
     warn: fn(&str),
+    /// The operator's policy files, read and merged with the file's own section on every
+    /// write ([`Store::with_policy`]).
+    policy: std::sync::Arc<[policy::PolicyFile]>,
+    /// The time a write is judged at; the system clock when `None`.
+    now: Option<jiff::Timestamp>,
+    /// What the policy warned of in the writes of this store (under `warn`).
+    policy_warnings: std::sync::Arc<std::sync::Mutex<Vec<crate::model::PolicyViolation>>>,
 }
 
 /// The default for [`Store::with_warnings`]: the library prints nothing.
@@ -85,6 +93,9 @@ impl Store {
             digest: false,
             fixing: false,
             warn: drop_warning,
+            policy: std::sync::Arc::new([]),
+            now: None,
+            policy_warnings: Default::default(),
         }
     }
 
@@ -102,6 +113,9 @@ impl Store {
             digest: false,
             fixing: false,
             warn: drop_warning,
+            policy: std::sync::Arc::new([]),
+            now: None,
+            policy_warnings: Default::default(),
         }
     }
 
@@ -135,6 +149,63 @@ impl Store {
     pub fn with_warnings(mut self, warn: fn(&str)) -> Self {
         self.warn = warn;
         self
+    }
+
+    /// This store, judging every write by the policies of `operator`'s files (read afresh
+    /// for each write) as well as the file's own `policy:` section (crate::keys::policy), at
+    /// `now` (the system clock when `None`). Without it only the file's own section is
+    /// enforced.
+    pub(crate) fn with_policy(
+        mut self,
+        operator: Vec<policy::PolicyFile>,
+        now: Option<jiff::Timestamp>,
+    ) -> Self {
+        self.policy = operator.into();
+        self.now = now;
+        self
+    }
+
+    /// Judges `edit` of `doc` by the policy (crate::keys::policy::judge): under `enforce`
+    /// a violation is the error; under `warn` each goes to the warnings function and to
+    /// [`Store::policy_warnings`]. Every write does this under the lock; `apply --dry-run`
+    /// asks it of the edit it would make.
+    pub(crate) fn judge(&self, doc: &Document, edit: &Edit) -> Result<()> {
+        if edit.put.is_empty() && edit.add.is_empty() {
+            return Ok(()); // a removal, or check --fix: nothing widens
+        }
+        let warned = crate::keys::policy::judge(
+            &doc.model,
+            &self.path.display().to_string(),
+            edit,
+            &self.operator_policy()?,
+            self.now.unwrap_or_else(jiff::Timestamp::now),
+        )?;
+        for v in &warned {
+            (self.warn)(&format!(
+                "warning: policy (enforcement: warn): {}",
+                v.message()
+            ));
+        }
+        self.policy_warnings
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend(warned);
+        Ok(())
+    }
+
+    /// The operator's policies this store judges writes by, read now.
+    pub(crate) fn operator_policy(&self) -> Result<Vec<crate::keys::policy::Source>> {
+        policy::read_all(&self.policy)
+    }
+
+    /// What the policy warned of (under `enforcement: warn`) in this store's writes so far
+    /// (a write's own as soon as it is planned, before it delivers anything): each also went
+    /// to [`Store::with_warnings`]'s function as it was found.
+    pub fn policy_warnings(&self) -> Vec<crate::model::PolicyViolation> {
+        self.policy_warnings
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// This store, giving every file it writes this owner, group and mode.
@@ -330,6 +401,9 @@ impl Store {
             None => Document::empty(&self.path),
         };
         let (edit, value) = plan(&doc)?;
+        // The policy, once for every writer, on the file as read under the lock: a refusal
+        // here leaves the file as it is.
+        self.judge(&doc, &edit)?;
         let unchanged = |value| Written {
             value,
             changed: false,

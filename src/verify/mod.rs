@@ -72,7 +72,8 @@
 mod header;
 mod load;
 mod outcome;
-mod path;
+pub(crate) mod path;
+pub(crate) mod scope;
 mod watched;
 
 pub use header::token_from_header;
@@ -81,6 +82,7 @@ pub use header::{HeaderError, authorization};
 pub use load::LoadError;
 pub use outcome::{Denial, Outcome, Rejection, Verdict};
 pub use path::{path_allowed, path_problem};
+pub use scope::grants;
 #[cfg(feature = "serve")]
 pub(crate) use watched::{Cache, Stamp};
 pub use watched::{Refresh, Watched};
@@ -631,16 +633,6 @@ fn network_contains(net: &ipnet::IpNet, ip: IpAddr) -> bool {
         }
     }
     net.contains(&ip)
-}
-
-/// Does a permission list grant `needed`? `*`, the exact scope, or `resource:*`.
-pub fn grants(permissions: &[String], needed: &str) -> bool {
-    permissions.iter().any(|p| {
-        p == "*"
-            || p == needed
-            || p.strip_suffix(":*")
-                .is_some_and(|r| needed.split_once(':').is_some_and(|(nr, _)| nr == r))
-    })
 }
 
 fn check_needs(key: &ApiKey, needs: &Needs) -> Option<Denial> {

@@ -84,6 +84,17 @@ pub struct Global {
         default_value = "tenants"
     )]
     pub root: PathBuf,
+    /// An operator's policy file, merged with <root>/policy.yml and the file's own policy:
+    /// section; the tightest rule wins, so no file can loosen another.
+    #[arg(
+        long,
+        global = true,
+        env = "TOKENCTL_POLICY",
+        hide_env_values = true,
+        value_name = "FILE",
+        value_hint = ValueHint::FilePath
+    )]
+    pub policy: Option<PathBuf>,
     /// Output format for data on stdout.
     #[arg(long, short = 'o', global = true, value_enum, default_value_t = Format::Table)]
     pub format: Format,

@@ -35,6 +35,10 @@ struct Report<'a> {
     /// change (changed): `field`, `old`, `new`. Left out when there are none.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     attributes: Vec<AttrChange>,
+    /// What the policy warned of (under `enforcement: warn`), one line each. Left out when
+    /// there is nothing.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    warnings: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -221,15 +225,25 @@ fn dry_run(
         return Err(changed_since(store.path(), &expected, &digest));
     }
     let plan = plan(&doc.model, desired, prune, now)?;
+    // The policy judges the edit the real run would make (its secrets generated and
+    // dropped): refused, the plan is still shown, and the exit is 13.
+    let edit = plan.edit(&doc.model, now, |_| {
+        Ok(token::generate(doc.model.prefix())
+            .map_err(Error::Other)?
+            .hash())
+    })?;
+    let judged = store.judge(&doc, &edit);
     let mut out = std::io::stdout().lock();
     if ctx.is_table() {
         out.write_all(crate::text::message(&plan_text(&plan, true)).as_bytes())
             .map_err(stdout_error)?;
     } else {
-        let report = report(&plan, true, store.path(), digest, Vec::new(), attributes);
+        let mut report = report(&plan, true, store.path(), digest, Vec::new(), attributes);
+        report.warnings = warning_lines(store);
         write_data(&mut out, ctx.format, &report)?;
     }
     out.flush().map_err(stdout_error)?;
+    judged?;
     if plan.is_empty() && attributes.is_empty() {
         if !ctx.is_table() {
             ctx.say(no_changes(&plan));
@@ -302,13 +316,20 @@ fn print_data(
             writeln!(out, "{} {}", v.name, v.token).map_err(stdout_error)?;
         }
     } else {
-        write_data(
-            &mut out,
-            ctx.format,
-            &report(plan, false, store.path(), digest, views, attributes),
-        )?;
+        let mut report = report(plan, false, store.path(), digest, views, attributes);
+        report.warnings = warning_lines(store);
+        write_data(&mut out, ctx.format, &report)?;
     }
     out.flush().map_err(stdout_error)
+}
+
+/// What the policy warned of in the store's write, a line each, for the report.
+fn warning_lines(store: &Store) -> Vec<String> {
+    store
+        .policy_warnings()
+        .iter()
+        .map(crate::model::PolicyViolation::message)
+        .collect()
 }
 
 /// `; the file's mode 0644 -> 0600`, or nothing.
@@ -420,6 +441,7 @@ fn report<'a>(
     Report {
         changed: !plan.is_empty() || !attributes.is_empty(),
         attributes: attributes.to_vec(),
+        warnings: Vec::new(),
         dry_run,
         file: path.display().to_string(),
         sha256,

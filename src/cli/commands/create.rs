@@ -132,7 +132,8 @@ pub(crate) fn run(ctx: &Context, mut args: CreateArgs) -> Result<()> {
             let pairs: Vec<(&ApiKey, &Secret)> = created.iter().map(|(k, s)| (k, s)).collect();
             let how = if several { "" } else { ", or add --copy" };
             crate::cli::secrets::check_secret_sink(ctx, pairs.len(), copy.is_some(), how)?;
-            print_secrets(ctx, &pairs, shape, quiet, "Created").map(|()| !pairs.is_empty())
+            let warned = store.policy_warnings();
+            print_secrets(ctx, &pairs, shape, quiet, "Created", &warned).map(|()| !pairs.is_empty())
         },
     )?;
     let (created, existing) = &written.value;

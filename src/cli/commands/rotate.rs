@@ -70,7 +70,8 @@ pub(crate) fn run(ctx: &Context, args: RotateArgs) -> Result<()> {
         // stays in force and nothing changes.
         |(key, secret, _), _| {
             crate::cli::secrets::check_secret_sink(ctx, 1, copy.is_some(), ", or add --copy")?;
-            print_secret(ctx, key, secret, quiet, "Rotated").map(|()| true)
+            print_secret(ctx, key, secret, quiet, "Rotated", &store.policy_warnings())
+                .map(|()| true)
         },
     )?;
     let (key, secret, ended) = written.value;

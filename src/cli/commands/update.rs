@@ -172,7 +172,10 @@ pub(crate) fn run(ctx: &Context, args: UpdateArgs) -> Result<()> {
         write_data(
             &mut std::io::stdout().lock(),
             ctx.format,
-            &KeyView::new(&key, usage.get(&key.name), now),
+            &crate::cli::output::Warned {
+                view: KeyView::new(&key, usage.get(&key.name), now),
+                warnings: store.policy_warnings(),
+            },
         )?;
     }
     Ok(())
