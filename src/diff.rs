@@ -174,6 +174,10 @@ pub(crate) fn diff(
             effect: Effect::Neutral,
         });
     }
+    policy.extend(policy_changes(
+        old.policy.as_ref().cloned().unwrap_or_default(),
+        new.policy.as_ref().cloned().unwrap_or_default(),
+    ));
     Diff {
         tenant,
         keys,
@@ -181,6 +185,97 @@ pub(crate) fn diff(
         foreign,
         violations,
     }
+}
+
+/// Each rule of the `policy:` section that changed (`policy.maxLifetime`), classified as a
+/// key's fields are: a rule lifted or loosened widens what keys may be, one added or
+/// tightened narrows it.
+fn policy_changes(o: crate::model::Policy, n: crate::model::Policy) -> Vec<FieldChange> {
+    use crate::model::{Enforcement, Length};
+    let mut out = Vec::new();
+    let mut push = |rule: &str, old: Value, new: Value, effect: Effect| {
+        out.push(FieldChange {
+            field: format!("policy.{rule}"),
+            old,
+            new,
+            effect,
+        })
+    };
+    if o.enforcement != n.enforcement {
+        let mode = |e: Option<Enforcement>| e.unwrap_or(Enforcement::Enforce);
+        let effect = match mode(o.enforcement).cmp(&mode(n.enforcement)) {
+            std::cmp::Ordering::Greater => Effect::Widens,
+            std::cmp::Ordering::Less => Effect::Narrows,
+            std::cmp::Ordering::Equal => Effect::Neutral,
+        };
+        let show = |e: Option<Enforcement>| json!(e.map(Enforcement::name));
+        push(
+            "enforcement",
+            show(o.enforcement),
+            show(n.enforcement),
+            effect,
+        );
+    }
+    let reference = jiff::Timestamp::now();
+    let end = |l: &Length| crate::time::after(reference, l.span).unwrap_or(jiff::Timestamp::MAX);
+    for (rule, a, b) in [
+        ("maxLifetime", &o.max_lifetime, &n.max_lifetime),
+        ("maxGrace", &o.max_grace, &n.max_grace),
+    ] {
+        if a == b {
+            continue;
+        }
+        let effect = match (a, b) {
+            (_, None) => Effect::Widens,
+            (None, Some(_)) => Effect::Narrows,
+            (Some(a), Some(b)) => match end(b).cmp(&end(a)) {
+                std::cmp::Ordering::Greater => Effect::Widens,
+                std::cmp::Ordering::Less => Effect::Narrows,
+                std::cmp::Ordering::Equal => Effect::Neutral,
+            },
+        };
+        let show = |l: &Option<Length>| json!(l.as_ref().map(|l| l.text.clone()));
+        push(rule, show(a), show(b), effect);
+    }
+    for (rule, a, b) in [
+        (
+            "forbiddenPermissions",
+            &o.forbidden_permissions,
+            &n.forbidden_permissions,
+        ),
+        (
+            "requireAllowedIpsFor",
+            &o.require_allowed_ips_for,
+            &n.require_allowed_ips_for,
+        ),
+    ] {
+        if a == b {
+            continue;
+        }
+        // A scope no longer listed asks less of keys; one newly listed, more.
+        let lifted = a.iter().any(|s| !b.contains(s));
+        let added = b.iter().any(|s| !a.contains(s));
+        let effect = match (lifted, added) {
+            (true, _) => Effect::Widens,
+            (false, true) => Effect::Narrows,
+            (false, false) => Effect::Neutral,
+        };
+        push(rule, json!(a), json!(b), effect);
+    }
+    for (rule, a, b) in [
+        (
+            "requireDescription",
+            o.require_description,
+            n.require_description,
+        ),
+        ("requireOwner", o.require_owner, n.require_owner),
+    ] {
+        if a != b {
+            let effect = if a { Effect::Widens } else { Effect::Narrows };
+            push(rule, json!(a), json!(b), effect);
+        }
+    }
+    out
 }
 
 /// Everything in security.yml text that is not tokenctl's (other tools' top-level sections,
@@ -198,7 +293,7 @@ pub(crate) fn foreign_of(text: &str) -> Option<String> {
     let mut out = String::new();
     for (k, v) in entries {
         match k.as_str() {
-            Some("version" | "tokenPrefix" | "permissions") => {}
+            Some("version" | "tokenPrefix" | "permissions" | "policy") => {}
             Some("apiKeys") => {
                 let Kind::Map { entries: keys, .. } = &v.kind else {
                     continue;
@@ -286,6 +381,49 @@ mod tests {
             .unwrap()
             .file()
             .clone()
+    }
+
+    #[test]
+    fn a_policy_loosened_widens_and_tightened_narrows() {
+        let with = |rules: &str| file(&format!("policy:\n{rules}apiKeys: {{}}\n"));
+        let effects = |old: &str, new: &str| -> Vec<(String, Effect)> {
+            diff(None, &with(old), &with(new), false, Vec::new())
+                .policy
+                .into_iter()
+                .map(|f| (f.field, f.effect))
+                .collect()
+        };
+        let e = |f: &str, effect| (f.to_string(), effect);
+        assert_eq!(
+            effects(
+                "  maxLifetime: 90d\n  forbiddenPermissions: ['*']\n",
+                "  maxLifetime: 1y\n  forbiddenPermissions: ['*', 'dns:*']\n  enforcement: warn\n"
+            ),
+            [
+                e("policy.enforcement", Effect::Widens),
+                e("policy.maxLifetime", Effect::Widens),
+                e("policy.forbiddenPermissions", Effect::Narrows),
+            ]
+        );
+        assert_eq!(
+            effects(
+                "  maxGrace: 7d\n  requireOwner: true\n",
+                "  maxGrace: 24h\n  requireAllowedIpsFor: [dns:write]\n"
+            ),
+            [
+                e("policy.maxGrace", Effect::Narrows),
+                e("policy.requireAllowedIpsFor", Effect::Narrows),
+                e("policy.requireOwner", Effect::Widens),
+            ]
+        );
+        // The same rules in another order and style: no change.
+        assert_eq!(
+            effects(
+                "  maxGrace: 7d\n  enforcement: enforce\n",
+                "  enforcement: enforce\n  maxGrace: \"7d\"\n"
+            ),
+            []
+        );
     }
 
     fn key(name: &str, hash: char, extra: &str) -> String {

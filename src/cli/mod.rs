@@ -75,6 +75,7 @@ pub fn run(cli: Cli, launch: Launch) -> Result<()> {
         Command::Schema(a) => schema::run(a),
         Command::Export(a) => export::run(&ctx, a),
         Command::Diff(a) => diff::run(&ctx, a),
+        Command::Policy(a) => policy::run(&ctx, a),
         Command::Rollout(a) => rollout::run(&ctx, a),
         #[cfg(feature = "serve")]
         Command::Serve(a) => serve::run(&ctx, a),

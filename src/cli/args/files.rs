@@ -170,3 +170,17 @@ pub enum DiffFailOn {
     /// Something widens access.
     Widening,
 }
+
+/// What `policy` does: a positional, as `rollout status` is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PolicyAction {
+    /// Print the effective policy: each rule, its value and the file it comes from.
+    Show,
+}
+
+#[derive(Debug, Args)]
+pub struct PolicyArgs {
+    /// What to do: `show` prints the policy in force for the located file.
+    #[arg(value_enum, value_name = "ACTION")]
+    pub action: PolicyAction,
+}

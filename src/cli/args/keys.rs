@@ -94,6 +94,10 @@ pub struct ListArgs {
     /// The keys of every tenant under --root, with a TENANT column (--file and --tenant are ignored).
     #[arg(long)]
     pub all_tenants: bool,
+    /// Only keys that break the policy in force (the file's policy:, <root>/policy.yml,
+    /// --policy), one row per broken rule with what would satisfy it; with -q their names.
+    #[arg(long, conflicts_with = "usage_from")]
+    pub policy_violations: bool,
     /// Also take LAST USED from the fleet: a Prometheus (base URL) scraping gates run with
     /// --metrics-keys; the later of its time and security.usage.yml's wins.
     #[arg(long, value_name = "URL", value_hint = ValueHint::Url)]

@@ -11,8 +11,8 @@ mod keys;
 mod serve;
 
 pub(crate) use files::{
-    ApplyArgs, CheckArgs, DiffArgs, ExportArgs, ExportKind, FailOn, ScanArgs, SchemaArgs,
-    VerifyArgs,
+    ApplyArgs, CheckArgs, DiffArgs, ExportArgs, ExportKind, FailOn, PolicyAction, PolicyArgs,
+    ScanArgs, SchemaArgs, VerifyArgs,
 };
 pub(crate) use fleet::{RolloutAction, RolloutArgs};
 pub(crate) use keys::{
@@ -358,6 +358,18 @@ pub enum Command {
         after_help = "Examples:\n  tokenctl diff old/security.yml new/security.yml\n  tokenctl -t acme diff --git origin/main --format markdown > comment.md\n  tokenctl --root tenants diff --git HEAD~1 --all-tenants --fail-on widening"
     )]
     Diff(DiffArgs),
+    /// policy show: the policy in force for a file, rule by rule, and where each comes from.
+    ///
+    /// The effective policy is the tightest merge of the file's own `policy:` section,
+    /// <root>/policy.yml (with --tenant, not --file) and --policy (or TOKENCTL_POLICY): no
+    /// source can loosen another. A create, or a change that widens a key, that breaks it
+    /// is refused with exit 13 under `enforcement: enforce`, or warned of under `warn`; a
+    /// change that only narrows is never refused. `check` and `list --policy-violations`
+    /// report the keys that break it.
+    #[command(
+        after_help = "Examples:\n  tokenctl -t acme policy show\n  tokenctl -t acme --policy /etc/tokenctl/policy.yml policy show --format json"
+    )]
+    Policy(PolicyArgs),
     /// Print a Kubernetes Secret or ConfigMap holding the file byte for byte.
     ///
     /// A deterministic manifest (the same bytes for the same file) for `kubectl apply -f -`

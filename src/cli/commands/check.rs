@@ -43,8 +43,17 @@ pub(crate) fn run(ctx: &Context, args: CheckArgs) -> Result<()> {
         .map(|span| crate::time::after(now, span))
         .transpose()?;
     let strict = args.strict;
+    // The operator's policies: <root>/policy.yml and --policy; for a file named by PATH (a
+    // copy Ansible validates, anywhere) only --policy.
+    let files: Vec<_> = ctx
+        .policy
+        .iter()
+        .filter(|f| args.path.is_none() || f.required)
+        .cloned()
+        .collect();
+    let operator = crate::store::policy::read_all(&files)?;
     if args.all_tenants {
-        return all_tenants(ctx, now, (warn, strict, args.k8s));
+        return all_tenants(ctx, now, (warn, strict, args.k8s), &operator);
     }
     let path = match &args.path {
         Some(p) => p.clone(),
@@ -71,7 +80,15 @@ pub(crate) fn run(ctx: &Context, args: CheckArgs) -> Result<()> {
         fix_portable(ctx, &path, store.clone(), &missing)?;
     }
     let k8s = args.k8s || behind_data_link(&path);
-    let report = check_file(&path, &store, now, (warn, strict, k8s), &missing, true)?;
+    let report = check_file(
+        &path,
+        &store,
+        now,
+        (warn, strict, k8s),
+        &operator,
+        &missing,
+        true,
+    )?;
     let mut out = crate::cli::output::data_out();
     if !ctx.is_table() {
         write_data(&mut out, ctx.format, &report)?;
@@ -138,6 +155,7 @@ fn all_tenants(
     ctx: &Context,
     now: jiff::Timestamp,
     (warn, strict, k8s): (Option<jiff::Timestamp>, bool, bool),
+    operator: &[crate::keys::policy::Source],
 ) -> Result<()> {
     let root = ctx
         .location
@@ -157,6 +175,7 @@ fn all_tenants(
                 .with_warnings(crate::text::print_warning),
             now,
             (warn, strict, k8s || behind_data_link(&t.path)),
+            operator,
             &missing,
             false,
         )
@@ -253,6 +272,7 @@ fn check_file(
     store: &crate::store::Store,
     now: jiff::Timestamp,
     (warn, strict, k8s): (Option<jiff::Timestamp>, bool, bool),
+    operator: &[crate::keys::policy::Source],
     missing: &dyn Fn() -> Error,
     last: bool,
 ) -> Result<Report> {
@@ -293,6 +313,14 @@ fn check_file(
             problems.extend(found.into_iter().map(view));
             problems.extend(semantic(&doc).into_iter().map(view));
             warnings.extend(expiring(&doc, now, warn).into_iter().map(view));
+            // Keys that break the policy (made before it, or by hand): problems under
+            // enforce, warnings under warn.
+            let (broken, enforced) = policy_violations(&doc, path, operator, now);
+            if enforced {
+                problems.extend(broken.into_iter().map(view));
+            } else {
+                warnings.extend(broken.into_iter().map(view));
+            }
             if last {
                 crate::cli::context::leak_at_exit(doc);
             }
@@ -399,6 +427,34 @@ fn view(p: Problem) -> ProblemView {
         column: Some(p.col),
         message: p.message,
     }
+}
+
+/// The keys of `doc` that break the policy in force (its own section and `operator`'s), at
+/// each key's position; and whether the policy enforces (else it warns).
+pub(crate) fn policy_violations(
+    doc: &Document,
+    path: &std::path::Path,
+    operator: &[crate::keys::policy::Source],
+    now: jiff::Timestamp,
+) -> (Vec<Problem>, bool) {
+    let policy =
+        crate::keys::policy::Effective::of(&doc.model, &path.display().to_string(), operator, now);
+    let enforced = policy.mode() == crate::model::Enforcement::Enforce;
+    if policy.is_empty() {
+        return (Vec::new(), enforced);
+    }
+    let mut out = Vec::new();
+    for k in &doc.model.keys {
+        for v in policy.violations(k, now) {
+            let (line, col) = doc.key_position(&k.name).unwrap_or((0, 0));
+            out.push(Problem {
+                line,
+                col,
+                message: format!("policy: {}", v.message()),
+            });
+        }
+    }
+    (out, enforced)
 }
 
 /// Problems that need the whole file: duplicate hashes, unknown scopes.

@@ -14,6 +14,19 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 pub(crate) fn run(ctx: &Context, args: DiffArgs) -> Result<()> {
+    // The new side's policy violations are judged by the policy in force: its own section
+    // and the operator's files (for two files named on the command line, --policy only).
+    let files: Vec<_> = ctx
+        .policy
+        .iter()
+        .filter(|f| args.git.is_some() || f.required)
+        .cloned()
+        .collect();
+    let operator = crate::store::policy::read_all(&files)?;
+    let policy = Policy {
+        operator: &operator,
+        now: ctx.clock.now(),
+    };
     let diffs = match (&args.git, args.files.as_slice()) {
         (Some(rev), []) => {
             if rev.starts_with('-') || rev.is_empty() {
@@ -34,7 +47,7 @@ pub(crate) fn run(ctx: &Context, args: DiffArgs) -> Result<()> {
                     .into_iter()
                     .map(|t| {
                         let path = root.join(&t).join("security.yml");
-                        against_revision(&path, rev, Some(t))
+                        against_revision(&path, rev, Some(t), &policy)
                     })
                     .collect::<Result<Vec<_>>>()?
             } else {
@@ -44,7 +57,7 @@ pub(crate) fn run(ctx: &Context, args: DiffArgs) -> Result<()> {
                     .tenant
                     .clone()
                     .or_else(|| ctx.location.file.is_some().then(|| "default".to_string()));
-                vec![against_revision(&path, rev, tenant)?]
+                vec![against_revision(&path, rev, tenant, &policy)?]
             }
         }
         (None, [old, new]) => {
@@ -53,8 +66,8 @@ pub(crate) fn run(ctx: &Context, args: DiffArgs) -> Result<()> {
                     "--all-tenants goes with --git REV: diff OLD NEW compares two files".into(),
                 ));
             }
-            let old_side = side(old, &read(old)?, true)?;
-            let new_side = side(new, &read(new)?, false)?;
+            let old_side = side(old, &read(old)?, None)?;
+            let new_side = side(new, &read(new)?, Some(&policy))?;
             vec![compare(None, old_side, new_side)]
         }
         _ => {
@@ -118,16 +131,29 @@ fn read(path: &Path) -> Result<Vec<u8>> {
     })
 }
 
+/// The policy the new side is judged by.
+struct Policy<'a> {
+    operator: &'a [crate::keys::policy::Source],
+    now: jiff::Timestamp,
+}
+
 /// A version read leniently, as `check` reads it: a construct that the current rules refuse
 /// is noted (the old side of a pull request that fixes a file can still be compared), only
-/// text that is not YAML at all fails. `old`: its problems are notes on stderr; of the new
-/// side they are the diff's violations.
-fn side(path: &Path, bytes: &[u8], old: bool) -> Result<Side> {
+/// text that is not YAML at all fails. The old side (`policy` none): its problems are notes
+/// on stderr; of the new side they, and the keys that break the policy, are the diff's
+/// violations.
+fn side(path: &Path, bytes: &[u8], policy: Option<&Policy>) -> Result<Side> {
+    let old = policy.is_none();
     let text = crate::store::into_text(path, bytes.to_vec())?;
     let foreign = crate::diff::foreign_of(&text);
     let (doc, problems) = Document::load_all(path, text)?;
     let mut problems: Vec<String> = problems.iter().map(|p| p.at(path)).collect();
     problems.extend(doc.deprecated().iter().map(|p| p.at(path)));
+    if let Some(policy) = policy {
+        let (broken, _) =
+            crate::cli::commands::check::policy_violations(&doc, path, policy.operator, policy.now);
+        problems.extend(broken.iter().map(|p| p.at(path)));
+    }
     if old {
         for p in &problems {
             eprintln!("note: {} (read all the same)", crate::text::redact(p));
@@ -156,19 +182,24 @@ fn compare(tenant: Option<String>, old: Side, new: Side) -> Diff {
 }
 
 /// The file at `path` as it is now against the same file at git revision `rev`.
-fn against_revision(path: &Path, rev: &str, tenant: Option<String>) -> Result<Diff> {
+fn against_revision(
+    path: &Path,
+    rev: &str,
+    tenant: Option<String>,
+    policy: &Policy,
+) -> Result<Diff> {
     let shown = PathBuf::from(format!("{rev}:{}", path.display()));
     let old = match at_revision(path, rev)? {
-        Some(bytes) => side(&shown, &bytes, true)?,
+        Some(bytes) => side(&shown, &bytes, None)?,
         None => {
             eprintln!(
                 "note: {} did not exist at {rev}: every key is new",
                 path.display()
             );
-            side(&shown, b"", true)?
+            side(&shown, b"", None)?
         }
     };
-    let new = side(path, &read(path)?, false)?;
+    let new = side(path, &read(path)?, Some(policy))?;
     Ok(compare(tenant, old, new))
 }
 

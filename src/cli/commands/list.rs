@@ -152,6 +152,9 @@ pub(crate) fn run(ctx: &Context, args: ListArgs) -> Result<()> {
             )
         })
         .transpose()?;
+    if args.policy_violations {
+        return policy_violations(ctx, &filter, &args);
+    }
     if args.all_tenants {
         let fleet = prometheus
             .as_ref()
@@ -378,6 +381,149 @@ fn all_tenants(
         return Err(Error::Partial(format!(
             "{broken} of {} tenants did not load (see above); the others are listed",
             found.tenants.len() + found.skipped.len()
+        )));
+    }
+    Ok(())
+}
+
+/// A key that breaks the policy, as `list --policy-violations -o json` shows it.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ViolationView {
+    /// With --all-tenants only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tenant: Option<String>,
+    name: String,
+    violations: Vec<RuleView>,
+}
+
+/// One broken rule: which, of which field, why, and what would satisfy it.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RuleView {
+    rule: &'static str,
+    field: &'static str,
+    problem: String,
+    limit: String,
+    source: String,
+    fix: String,
+}
+
+/// `list --policy-violations`: the keys (that the other filters keep) breaking the policy in
+/// force, by name (with --all-tenants, by tenant then name): a table of one row per broken
+/// rule, `-q` their names, or JSON/YAML.
+fn policy_violations(ctx: &Context, filter: &Filter, args: &ListArgs) -> Result<()> {
+    let no_usage = BTreeMap::new();
+    let mut found: Vec<ViolationView> = Vec::new();
+    let mut broken = 0;
+    let mut judge =
+        |tenant: Option<&str>, model: &SecurityFile, path: &std::path::Path| -> Result<()> {
+            let policy = ctx.effective_policy(model, path)?;
+            let mut keys: Vec<&ApiKey> = model
+                .keys
+                .iter()
+                .filter(|k| filter.keeps(k, &no_usage))
+                .collect();
+            keys.sort_by(|a, b| a.name.cmp(&b.name));
+            for k in keys {
+                let violations = policy.violations(k, filter.now);
+                if violations.is_empty() {
+                    continue;
+                }
+                found.push(ViolationView {
+                    tenant: tenant.map(str::to_string),
+                    name: k.name.clone(),
+                    violations: violations
+                        .into_iter()
+                        .map(|v| RuleView {
+                            rule: v.rule,
+                            field: v.field,
+                            problem: v.problem,
+                            limit: v.limit,
+                            source: v.source,
+                            fix: v.flag_remedy,
+                        })
+                        .collect(),
+                });
+            }
+            Ok(())
+        };
+    if args.all_tenants {
+        let root = ctx
+            .location
+            .root
+            .clone()
+            .unwrap_or_else(|| "tenants".into());
+        let tenants = crate::tenants::discover_some(&root)?;
+        for (dir, why) in &tenants.skipped {
+            broken += 1;
+            ctx.say(format!("error: not read {}: {why}", dir.display()));
+        }
+        for t in &tenants.tenants {
+            let store = t
+                .store(ctx.lock_timeout)
+                .with_warnings(crate::text::print_warning);
+            let read = store
+                .read_keys()
+                .and_then(|m| m.ok_or_else(|| ctx.missing_file(&t.path)));
+            match read.and_then(|model| judge(Some(&t.name), &model, &t.path)) {
+                Ok(()) => {}
+                Err(e) => {
+                    broken += 1;
+                    ctx.say(format!("error: tenant '{}': {e}", t.name));
+                }
+            }
+        }
+    } else {
+        let store = ctx.store()?;
+        let model = ctx.read_existing_keys(&store)?;
+        judge(None, &model, store.path())?;
+    }
+    let mut out = crate::cli::output::data_out();
+    if args.names {
+        let mut text = String::new();
+        for v in &found {
+            if let Some(t) = &v.tenant {
+                text.push_str(t);
+                text.push('\t');
+            }
+            text.push_str(&v.name);
+            text.push('\n');
+        }
+        out.write_all(text.as_bytes()).map_err(stdout_error)?;
+    } else if ctx.is_table() {
+        if found.is_empty() {
+            ctx.say("No key breaks the policy.");
+        } else {
+            let mut header = vec!["NAME", "RULE", "PROBLEM", "FIX"];
+            if args.all_tenants {
+                header.insert(0, "TENANT");
+            }
+            let mut table = crate::cli::output::table(&header, ctx.color);
+            for v in &found {
+                for r in &v.violations {
+                    let mut row = vec![
+                        v.name.clone(),
+                        r.limit.clone(),
+                        r.problem.clone(),
+                        r.fix.clone(),
+                    ];
+                    if let Some(t) = &v.tenant {
+                        row.insert(0, t.clone());
+                    }
+                    table.add_row(row.into_iter().map(|c| crate::text::value(&c)));
+                }
+            }
+            writeln!(out, "{table}").map_err(stdout_error)?;
+        }
+    } else {
+        write_data(&mut out, ctx.format, &found)?;
+    }
+    out.flush().map_err(stdout_error)?;
+    if broken > 0 {
+        return Err(Error::Partial(format!(
+            "{broken} tenant{} could not be read (see above); the others are listed",
+            if broken == 1 { "" } else { "s" }
         )));
     }
     Ok(())

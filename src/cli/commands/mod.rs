@@ -8,6 +8,7 @@ pub(crate) mod delete;
 pub(crate) mod diff;
 pub(crate) mod export;
 pub(crate) mod list;
+pub(crate) mod policy;
 pub(crate) mod rename;
 pub(crate) mod rollout;
 pub(crate) mod rotate;
