@@ -60,6 +60,23 @@ pub fn nearest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
     (d <= limit).then(|| c.to_string())
 }
 
+/// Names tokenctl reads that a misspelling would silently turn into another tool's data: the
+/// `policy` section, `apiKeys` and the `owner` field.
+const OURS_MISSPELLED: [&str; 3] = ["policy", "apiKeys", "owner"];
+
+/// Which of tokenctl's names (`policy`, `apiKeys`, `owner`) a key of another tool's data
+/// looks like, misspelled: within edit distance 2 and not the same. A name starting with
+/// `x-` is another tool's on purpose (`x-owner`, as a refused `owner` is advised to be
+/// renamed), never a misspelling.
+pub(crate) fn misspelled_ours(name: &str) -> Option<&'static str> {
+    if name.len() > 16 || name.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("x-")) {
+        return None;
+    }
+    OURS_MISSPELLED
+        .into_iter()
+        .find(|ours| name != *ours && distance(name, ours) <= 2)
+}
+
 /// Levenshtein distance over chars.
 fn distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
@@ -74,6 +91,34 @@ fn distance(a: &str, b: &str) -> usize {
         std::mem::swap(&mut prev, &mut cur);
     }
     prev[b.len()]
+}
+
+#[cfg(test)]
+mod misspelled {
+    use super::misspelled_ours;
+
+    #[test]
+    fn near_misses_of_our_names_are_told_and_others_are_not() {
+        for (name, ours) in [
+            ("polcy", "policy"),
+            ("Policy", "policy"),
+            ("polices", "policy"),
+            ("apikeys", "apiKeys"),
+            ("api_keys", "apiKeys"),
+            ("apiKey", "apiKeys"),
+            ("ownr", "owner"),
+            ("owners", "owner"),
+            ("Owner", "owner"),
+        ] {
+            assert_eq!(misspelled_ours(name), Some(ours), "{name}");
+        }
+        for name in [
+            "policy", "apiKeys", "owner", "x-owner", "X-policy", "name", "team", "version",
+            "permissions", "tokenPrefix", "metadata", "labels", "",
+        ] {
+            assert_eq!(misspelled_ours(name), None, "{name}");
+        }
+    }
 }
 
 #[cfg(test)]
