@@ -314,7 +314,12 @@ fn compare(o: &ApiKey, n: &ApiKey) -> Vec<FieldChange> {
         );
     }
     if o.owner != n.owner {
-        push(Field::Owner, json!(o.owner), json!(n.owner), Effect::Neutral);
+        push(
+            Field::Owner,
+            json!(o.owner),
+            json!(n.owner),
+            Effect::Neutral,
+        );
     }
     if o.enabled != n.enabled {
         let effect = if n.enabled {

@@ -113,8 +113,19 @@ mod misspelled {
             assert_eq!(misspelled_ours(name), Some(ours), "{name}");
         }
         for name in [
-            "policy", "apiKeys", "owner", "x-owner", "X-policy", "name", "team", "version",
-            "permissions", "tokenPrefix", "metadata", "labels", "",
+            "policy",
+            "apiKeys",
+            "owner",
+            "x-owner",
+            "X-policy",
+            "name",
+            "team",
+            "version",
+            "permissions",
+            "tokenPrefix",
+            "metadata",
+            "labels",
+            "",
         ] {
             assert_eq!(misspelled_ours(name), None, "{name}");
         }
