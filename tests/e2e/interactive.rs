@@ -179,7 +179,7 @@ fn create_form_with_catalog_multiselect_and_preset_expiry() {
     );
     let text = env.read();
     let expected = format!(
-        "  ci-deploy:\n    description: Deploys from CI\n    owner: team-dns <dns@example.com>\n    enabled: true\n    permissions: [dns:write, domains:read]\n    hash: {}\n    createdAt: {NOW}\n    expiresAt: 2027-02-20T10:00:00Z\n",
+        "  ci-deploy:\n    description: Deploys from CI\n    owner: \"team-dns <dns@example.com>\"\n    enabled: true\n    permissions: [dns:write, domains:read]\n    hash: {}\n    createdAt: {NOW}\n    expiresAt: 2027-02-20T10:00:00Z\n",
         hash_of(&shown[0])
     );
     assert!(
