@@ -304,7 +304,7 @@ _tokenctl() {
             return 0
             ;;
         tokenctl__subcmd__create)
-            opts="-p -q -y -t -o -h --permission --description --expires --disabled --allow-ip --path-prefix --resource --secret-stdin --copy --copy-for --quiet --yes --if-missing --new-tenant --if-unchanged --file-owner --file-group --file-mode --file --tenant --root --format --color --lock-timeout --help"
+            opts="-p -q -y -t -o -h --permission --description --owner --expires --disabled --allow-ip --path-prefix --resource --secret-stdin --copy --copy-for --quiet --yes --if-missing --new-tenant --if-unchanged --file-owner --file-group --file-mode --file --tenant --root --format --color --lock-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -319,6 +319,10 @@ _tokenctl() {
                     return 0
                     ;;
                 --description)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --owner)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1199,7 +1203,7 @@ _tokenctl() {
             return 0
             ;;
         tokenctl__subcmd__update)
-            opts="-p -t -o -h --enable --disable --permission --clear-permissions --add-permission --remove-permission --description --expires --allow-ip --remove-allow-ip --clear-allow-ips --path-prefix --clear-path-prefix --resource --remove-resource --clear-resources --if-unchanged --file-owner --file-group --file-mode --file --tenant --root --format --color --lock-timeout --help"
+            opts="-p -t -o -h --enable --disable --permission --clear-permissions --add-permission --remove-permission --description --owner --clear-owner --expires --allow-ip --remove-allow-ip --clear-allow-ips --path-prefix --clear-path-prefix --resource --remove-resource --clear-resources --if-unchanged --file-owner --file-group --file-mode --file --tenant --root --format --color --lock-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1222,6 +1226,10 @@ _tokenctl() {
                     return 0
                     ;;
                 --description)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --owner)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -60,6 +60,7 @@ complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "completions" -d '
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "man" -d 'Print the man page (roff)'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -s p -l permission -d 'Grant a permission scope (repeatable): dns:read, dns:*, *' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l description -d 'Free text saying what the key is for' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l owner -d 'Who the key belongs to, a team or a contact (1 to 128 printable characters)' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l expires -d 'Expiry: a duration from now (30d, 3mo, 1y; units y, mo, w, d, h, min, s, ms), a date (2027-01-01), an RFC 3339 time, or never' -r -f
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l allow-ip -d 'Allow use only from this address range (repeatable), e.g. 203.0.113.0/24' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l path-prefix -d 'Allow use only on paths starting with this (=/x: exactly /x)' -r
@@ -132,6 +133,7 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -s p -l permis
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l add-permission -d 'Add a permission (repeatable)' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l remove-permission -d 'Remove a permission (repeatable)' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l description -d 'New description ("" removes it)' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l owner -d 'New owner, a team or a contact (1 to 128 printable characters)' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l expires -d 'New expiry: a duration from now (30d, 3mo, 1y; units y, mo, w, d, h, min, s, ms), a date (2027-01-01), an RFC 3339 time, or never' -r -f
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l allow-ip -d 'Also allow use from this address range (repeatable), e.g. 203.0.113.0/24' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l remove-allow-ip -d 'Stop allowing this address range (repeatable; not the last one: see --clear-allow-ips)' -r
@@ -157,6 +159,7 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l lock-timeou
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l enable -d 'Enable the key'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l disable -d 'Disable the key (it stops working at once)'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l clear-permissions -d 'Remove every permission'
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l clear-owner -d 'Remove the owner'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l clear-allow-ips -d 'Lift the address restriction: the key may be used from any address'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l clear-path-prefix -d 'Lift the path restriction: the key may be used on any path'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l clear-resources -d 'Lift the resource restriction: the key may be used on any resource'

@@ -2,7 +2,7 @@
 //! `added`, `removed`, `rotated`, `renamed` (the same hash under a new name) or `changed`,
 //! and each field's change classified as it affects who can do what: `widens` (a scope
 //! added or made a wildcard, a restriction removed or loosened, an expiry removed or moved
-//! later, a key enabled, a grace period given), `narrows`, or `neutral` (the description).
+//! later, a key enabled, a grace period given), `narrows`, or `neutral` (the description, the owner).
 //! A line diff of YAML hides all of this; a reviewer of a pull request needs it.
 //!
 //! Never a hash or a secret: a rotation shows the keys' fingerprints.
@@ -463,7 +463,7 @@ mod tests {
             key(
                 "a",
                 'a',
-                "    permissions: ['dns:*']\n    expiresAt: 2028-01-01T00:00:00Z\n    description: now wider\n"
+                "    permissions: ['dns:*']\n    expiresAt: 2028-01-01T00:00:00Z\n    description: now wider\n    owner: team-dns\n"
             ),
             key("b", 'b', "    permissions: [dns:read]\n    enabled: true\n"),
             key("c2", 'c', "    permissions: [x:y]\n"),
@@ -489,6 +489,7 @@ mod tests {
             effects(&d, "a"),
             [
                 ("description".into(), Neutral),
+                ("owner".into(), Neutral),
                 ("permissions".into(), Widens),
                 ("expiresAt".into(), Widens),
                 ("allowedIps".into(), Widens),

@@ -60,6 +60,54 @@ pub fn nearest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
     (d <= limit).then(|| c.to_string())
 }
 
+/// Names tokenctl reads that a misspelling would silently turn into another tool's data: the
+/// `policy` section, `apiKeys` and the `owner` field, each with the largest edit distance at
+/// which another name is taken for it misspelled. `owner` is short: at distance 2 it would
+/// take ordinary names for it (`other`, `order`, `power`), so only at 1.
+const OURS_MISSPELLED: [(&str, usize); 3] = [("policy", 2), ("apiKeys", 2), ("owner", 1)];
+
+/// Which of tokenctl's names (`policy`, `apiKeys`, `owner`) a key of another tool's data
+/// looks like, misspelled: not the same, and within edit distance 2 (`owner`: 1), a swap of
+/// two neighbouring characters counting as one edit (`onwer`). A name starting with `x-` is
+/// another tool's on purpose (`x-owner`, as a refused `owner` is advised to be renamed),
+/// never a misspelling.
+pub(crate) fn misspelled_ours(name: &str) -> Option<&'static str> {
+    if name.len() > 16 || name.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("x-")) {
+        return None;
+    }
+    OURS_MISSPELLED
+        .into_iter()
+        .find(|&(ours, most)| name != ours && swaps_distance(name, ours) <= most)
+        .map(|(ours, _)| ours)
+}
+
+/// The optimal string alignment distance over chars: Levenshtein's, with a swap of two
+/// neighbouring characters as one edit.
+fn swaps_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for j in 0..=b.len() {
+        d[0][j] = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = best;
+        }
+    }
+    d[a.len()][b.len()]
+}
+
 /// Levenshtein distance over chars.
 fn distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
@@ -74,6 +122,47 @@ fn distance(a: &str, b: &str) -> usize {
         std::mem::swap(&mut prev, &mut cur);
     }
     prev[b.len()]
+}
+
+#[cfg(test)]
+mod misspelled {
+    use super::misspelled_ours;
+
+    #[test]
+    fn near_misses_of_our_names_are_told_and_others_are_not() {
+        for (name, ours) in [
+            ("polcy", "policy"),
+            ("Policy", "policy"),
+            ("polices", "policy"),
+            ("apikeys", "apiKeys"),
+            ("api_keys", "apiKeys"),
+            ("apiKey", "apiKeys"),
+            ("ownr", "owner"),
+            ("onwer", "owner"),
+            ("owners", "owner"),
+            ("Owner", "owner"),
+            ("plociy", "policy"),
+        ] {
+            assert_eq!(misspelled_ours(name), Some(ours), "{name}");
+        }
+        for name in [
+            "policy",
+            "apiKeys",
+            "owner",
+            "x-owner",
+            "X-policy",
+            "name",
+            "team",
+            "version",
+            "permissions",
+            "tokenPrefix",
+            "metadata",
+            "labels",
+            "",
+        ] {
+            assert_eq!(misspelled_ours(name), None, "{name}");
+        }
+    }
 }
 
 #[cfg(test)]

@@ -23,6 +23,8 @@ pub(crate) struct KeyView {
     pub fingerprint: String,
     /// Free text saying what the key is for.
     pub description: Option<String>,
+    /// Who the key belongs to, a team or a contact; null: none recorded.
+    pub owner: Option<String>,
     /// false: the key is refused (401, reason disabled).
     pub enabled: bool,
     /// "active", "disabled", "expired" or "expiring" (within 7 days).
@@ -75,6 +77,7 @@ impl KeyView {
             name: key.name.clone(),
             fingerprint: key.fingerprint(),
             description: key.description.clone(),
+            owner: key.owner.clone(),
             enabled: key.enabled,
             status: status(key, now),
             permissions: key.permissions.clone(),
@@ -210,6 +213,8 @@ impl Json {
         self.buf.push('"');
         self.buf.push_str(",\n    \"description\": ");
         self.option(key.description.as_deref());
+        self.buf.push_str(",\n    \"owner\": ");
+        self.option(key.owner.as_deref());
         self.buf.push_str(",\n    \"enabled\": ");
         self.boolean(key.enabled);
         self.buf.push_str(",\n    \"status\": ");
@@ -398,6 +403,7 @@ mod tests {
         );
         let all: String = (0u8..0x80).map(char::from).collect();
         odd.description = Some(format!("{all} \u{e9}\u{202e}\u{1f600} \\\"end"));
+        odd.owner = Some("team \"dns\" <dns@example.com> \u{e9}".into());
         odd.enabled = false;
         odd.permissions = vec!["*".into(), "dns:\"q\"".into()];
         odd.created_at = Some(at("1970-01-01T00:00:00Z"));

@@ -275,6 +275,7 @@ fn new_key(name: &str, bits: u8) -> ApiKey {
     ApiKey {
         name: name.to_string(),
         description: (bits & 1 != 0).then(|| "made by: the fuzzer # not a comment".to_string()),
+        owner: (bits & 3 == 3).then(|| "team: fuzz <f@example.com>".to_string()),
         enabled: bits & 2 == 0,
         permissions: if bits & 4 != 0 {
             vec!["dns:read".into(), "*".into()]
@@ -303,6 +304,7 @@ fn changed_key(old: &ApiKey, bits: u8) -> ApiKey {
     let mut new = old.clone();
     if bits & 1 != 0 {
         new.description = (bits & 2 == 0).then(|| "changed: yes".to_string());
+        new.owner = (bits & 2 != 0).then(|| "- ops".to_string());
     }
     if bits & 4 != 0 {
         new.enabled = !old.enabled;

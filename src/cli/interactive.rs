@@ -366,6 +366,17 @@ pub(crate) fn create_form(
         |_| Ok(()),
     )?;
 
+    let owner = ask_line(
+        &theme,
+        "Owner, a team or a contact (optional)",
+        args.def.owner.as_deref().unwrap_or_default(),
+        true,
+        |s| match s {
+            "" => Ok(()),
+            s => crate::model::owner_problem(s).map_or(Ok(()), |p| Err(format!("it {p}"))),
+        },
+    )?;
+
     let permissions = match doc.model.catalog.as_deref() {
         Some(catalog) if !catalog.is_empty() => {
             let given = &args.def.permissions;
@@ -444,7 +455,7 @@ pub(crate) fn create_form(
         None => "never".into(),
     };
     let mut summary = format!(
-        "\n  file:        {file_note}\n  {:<13}{}\n  description: {}\n  permissions: {}\n  expires:     {expiry_text}\n  enabled:     {}\n",
+        "\n  file:        {file_note}\n  {:<13}{}\n  description: {}\n  owner:       {}\n  permissions: {}\n  expires:     {expiry_text}\n  enabled:     {}\n",
         if names.len() == 1 { "name:" } else { "names:" },
         names.join(", "),
         if description.is_empty() {
@@ -452,6 +463,7 @@ pub(crate) fn create_form(
         } else {
             &description
         },
+        if owner.is_empty() { "-" } else { &owner },
         if permissions.is_empty() {
             "(none)".to_string()
         } else {
@@ -482,6 +494,7 @@ pub(crate) fn create_form(
 
     args.names = names;
     args.def.description = Some(description).filter(|d| !d.is_empty());
+    args.def.owner = Some(owner).filter(|o| !o.is_empty());
     args.def.permissions = permissions;
     args.def.expires = Some(expires);
     args.def.disabled = !enabled;

@@ -461,7 +461,16 @@ impl<'a> Loader<'a> {
                     layout.entries = list;
                     layout.of_key = of_key;
                 }
-                _ => self.foreign(v),
+                _ => {
+                    if let Some(ours) = crate::names::misspelled_ours(name) {
+                        self.note(
+                            k.start,
+                            format!("top-level key '{name}' looks like '{ours}' misspelled: tokenctl keeps it as another tool's data; correct the spelling, or rename it with an x- prefix if it is another tool's"),
+                            false,
+                        );
+                    }
+                    self.foreign(v)
+                }
             }
         }
         if !has_api && !*flow {

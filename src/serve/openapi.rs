@@ -72,10 +72,11 @@ pub(crate) fn document() -> String {
         s["properties"] = props;
         s["additionalProperties"] = Value::Bool(false);
         s["description"] = json!(
-            "The body of PUT: enabled (required) and permissions (optional) are replaced. The \
-             other fields of a KeyDefinition may be sent back as they were read: name, \
-             description, expiresAt, allowedIps, pathPrefix and resources must then equal the \
-             key's (else 422), the rest are ignored. Any other field is refused (422)."
+            "The body of PUT: enabled (required), permissions and owner (optional; owner null \
+             removes it) are replaced. The other fields of a KeyDefinition may be sent back as \
+             they were read: name, description, expiresAt, allowedIps, pathPrefix and \
+             resources must then equal the key's (else 422), the rest are ignored. Any other \
+             field is refused (422)."
         );
         s
     };
@@ -247,8 +248,8 @@ pub(crate) fn document() -> String {
                 },
                 "put": {
                     "operationId": "replaceKeyState",
-                    "summary": "Replace a key's enabled and permissions",
-                    "description": format!("Needs {WRITE}. The name and the stored hash never change; neither do the other fields (use tokenctl update or apply)."),
+                    "summary": "Replace a key's enabled, permissions and owner",
+                    "description": format!("Needs {WRITE}. The name and the stored hash never change; neither do the other fields but these three (use tokenctl update or apply)."),
                     "parameters": [if_match],
                     "requestBody": {"required": true, "content": json_body(&serde_json::from_value(key_state).expect("a schema"))},
                     "responses": merge(merge(merge(json!({

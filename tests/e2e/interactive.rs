@@ -142,6 +142,8 @@ fn create_form_with_catalog_multiselect_and_preset_expiry() {
     p.send("\r");
     p.expect("Description");
     p.send("Deploys from CI\r");
+    p.expect("Owner");
+    p.send("team-dns <dns@example.com>\r");
     p.expect("domains:read"); // the catalog, as a multi-select
     p.send(DOWN);
     p.send(" "); // dns:write
@@ -177,7 +179,7 @@ fn create_form_with_catalog_multiselect_and_preset_expiry() {
     );
     let text = env.read();
     let expected = format!(
-        "  ci-deploy:\n    description: Deploys from CI\n    enabled: true\n    permissions: [dns:write, domains:read]\n    hash: {}\n    createdAt: {NOW}\n    expiresAt: 2027-02-20T10:00:00Z\n",
+        "  ci-deploy:\n    description: Deploys from CI\n    owner: \"team-dns <dns@example.com>\"\n    enabled: true\n    permissions: [dns:write, domains:read]\n    hash: {}\n    createdAt: {NOW}\n    expiresAt: 2027-02-20T10:00:00Z\n",
         hash_of(&shown[0])
     );
     assert!(
@@ -198,6 +200,8 @@ fn create_form_free_permissions_date_expiry_and_disabled() {
     p.expect("More instances");
     p.send("\r");
     p.expect("Description");
+    p.send("\r");
+    p.expect("Owner");
     p.send("\r");
     p.expect("comma-separated"); // no catalog in the file: free entry
     p.send("dns:read, zone:write\r");
@@ -239,6 +243,8 @@ fn declining_the_summary_writes_nothing() {
     p.send("\r");
     p.expect("Description");
     p.send("\r");
+    p.expect("Owner");
+    p.send("\r");
     p.expect("domains:read");
     p.send("\r");
     p.expect("1 year");
@@ -274,6 +280,8 @@ fn ctrl_c_in_the_form_writes_nothing_and_exits_130() {
         p.send("\r");
         p.expect("Description");
         if stop_at != "Description" {
+            p.send("\r");
+            p.expect("Owner");
             p.send("\r");
             p.expect("domains:read");
             if stop_at != "domains:read" {
@@ -385,6 +393,8 @@ fn the_clipboard_offer_copies_the_secret() {
     p.send("\r");
     p.expect("Description");
     p.send("\r");
+    p.expect("Owner");
+    p.send("\r");
     p.expect("comma-separated");
     p.send("\r");
     p.expect("1 year");
@@ -444,6 +454,8 @@ fn flags_given_with_the_form_are_its_defaults() {
         "1y",
         "--description",
         "from flags",
+        "--owner",
+        "team-pre",
         "--disabled",
     ];
     let mut p = Pty::spawn(&env, &args, &[]);
@@ -453,6 +465,8 @@ fn flags_given_with_the_form_are_its_defaults() {
     p.send("\r");
     p.expect("Description");
     p.send("\r"); // keeps "from flags"
+    p.expect("Owner");
+    p.send("\r"); // keeps "team-pre"
     p.expect("domains:read");
     p.send("\r"); // keeps domains:read picked
     p.expect("1 year");
@@ -470,7 +484,7 @@ fn flags_given_with_the_form_are_its_defaults() {
     let text = env.read();
     let entry = &text[CATALOG.len()..];
     assert!(
-        entry.starts_with("  pre:\n    description: from flags\n    enabled: false\n    permissions: [domains:read]\n"),
+        entry.starts_with("  pre:\n    description: from flags\n    owner: team-pre\n    enabled: false\n    permissions: [domains:read]\n"),
         "{entry}"
     );
     assert!(
@@ -555,6 +569,8 @@ fn the_checklist_cursor_shows_without_colour() {
     t.keys(&["Enter"]);
     t.wait_for("the description", |s| s.contains("Description"));
     t.keys(&["Enter"]);
+    t.wait_for("the owner", |s| s.contains("? Owner"));
+    t.keys(&["Enter"]);
     let screen = t.wait_for("the checklist", |s| s.contains("domains:read"));
     assert!(!screen.contains('\x1b'), "no colour at all");
     assert!(screen.lines().any(|l| l == "> ⬚ dns:read"), "{screen}");
@@ -611,6 +627,8 @@ fn free_text_permissions_split_on_commas_only() {
     p.send("\r");
     p.expect("Description");
     p.send("\r");
+    p.expect("Owner");
+    p.send("\r");
     p.expect("comma-separated");
     p.send("dns:read dns:write\r");
     p.expect("has a space in it; separate scopes with commas");
@@ -650,6 +668,8 @@ fn the_form_offers_more_instances_and_names_the_file() {
     p.send(&format!("{}carol\r", "\x7f".repeat("alice".len())));
     p.expect("Description");
     p.send("Team members\r");
+    p.expect("Owner");
+    p.send("\r");
     p.expect("domains:read");
     p.send(" \r"); // dns:read
     p.expect("1 year");
@@ -714,6 +734,8 @@ fn yes_no_prompts_read_a_line() {
     p.expect("More instances");
     p.send("\r");
     p.expect("Description");
+    p.send("\r");
+    p.expect("Owner");
     p.send("\r");
     p.expect("domains:read");
     p.send("\r");
@@ -847,6 +869,8 @@ fn the_form_at_80_columns_keeps_refused_input_and_leaves_no_stale_prompt() {
     t.wait_for("the description", |s| s.contains("? Description"));
     let long = "a description that is quite long so that it wraps around the 80 column edge";
     t.type_text(long);
+    t.keys(&["Enter"]);
+    t.wait_for("the owner", |s| s.contains("? Owner"));
     t.keys(&["Enter"]);
     let screen = t.wait_for("the permissions", |s| s.contains("dns:read"));
     assert_eq!(

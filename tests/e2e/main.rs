@@ -23,6 +23,7 @@ mod interactive;
 mod list;
 mod missing;
 mod operators;
+mod owner;
 mod past_expiry;
 mod precommit;
 mod readme;

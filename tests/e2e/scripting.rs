@@ -124,6 +124,7 @@ const KEY_FIELDS: &[&str] = &[
     "lastUsedAt",
     "lastUsedFrom",
     "name",
+    "owner",
     "pathPrefix",
     "permissions",
     "previousSecrets",

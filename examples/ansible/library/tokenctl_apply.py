@@ -71,10 +71,11 @@ options:
     description:
       - >-
         The desired state, a dictionary of key name to its fields, the shape of
-        security.yml's C(apiKeys). A key may list C(description), C(enabled),
-        C(permissions), C(hash) (C(sha256:) and 64 hex digits, for a secret provisioned
-        elsewhere), C(expiresAt) (an RFC 3339 time), C(allowedIps), C(pathPrefix) and
-        C(resources). Fields left out are left as they are; C(null) removes an optional
+        security.yml's C(apiKeys). A key may list C(description), C(owner) (who the key
+        belongs to, a team or a contact: 1 to 128 printable characters on one line; not
+        the file's O(owner)), C(enabled), C(permissions), C(hash) (C(sha256:) and 64 hex
+        digits, for a secret provisioned elsewhere), C(expiresAt) (an RFC 3339 time),
+        C(allowedIps), C(pathPrefix) and C(resources). Fields left out are left as they are; C(null) removes an optional
         field. A key with no fields (C(name:) or C(name: {})) is created with tokenctl's
         defaults, or left as it is.
       - An existing key's hash is never changed; a different C(hash) fails, naming
@@ -146,6 +147,7 @@ EXAMPLES = r"""
     keys:
       ci-deploy:
         description: GitHub Actions deploy job
+        owner: team-platform
         permissions: [dns:write]
         hash: sha256:d55a36f51b11c4e4be83efcda7fad05d4e2e1452cd23bbba725d8829ba92ad3e
         expiresAt: 2027-06-30T00:00:00Z

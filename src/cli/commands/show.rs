@@ -42,6 +42,7 @@ pub(crate) fn run(ctx: &Context, args: ShowArgs) -> Result<()> {
             "description",
             view.description.clone().unwrap_or_else(|| "-".into()),
         ),
+        ("owner", view.owner.clone().unwrap_or_else(|| "-".into())),
         (
             "enabled",
             if view.enabled {

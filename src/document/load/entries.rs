@@ -269,7 +269,16 @@ impl<'a> Loader<'a> {
                 }
                 Some(Field::PreviousHashes) => key.previous_hashes = self.previous(fv, what),
                 // Field::Name is no field of a key's mapping: `parse` never gives it.
-                Some(Field::Name) | None => self.foreign(fv),
+                Some(Field::Name) | None => {
+                    if let Some(ours) = crate::names::misspelled_ours(field) {
+                        self.note(
+                            fk.start,
+                            format!("key '{name}': field '{field}' looks like '{ours}' misspelled: tokenctl keeps it as another tool's data; correct the spelling, or rename it with an x- prefix if it is another tool's"),
+                            false,
+                        );
+                    }
+                    self.foreign(fv)
+                }
             }
         }
         layout.set_fields(*flow, fields);

@@ -663,7 +663,7 @@ fn bad_bodies_get_400_or_422_naming_the_field() {
             (
                 r#"{"enabled": true, "description": "changed"}"#,
                 "description",
-                "PUT replaces only enabled and permissions",
+                "PUT replaces only enabled, permissions and owner",
             ),
             (
                 r#"{"enabled": true, "name": "other"}"#,
