@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_tokenctl_global_optspecs
-    string join \n file= t/tenant= root= o/format= color= lock-timeout= h/help V/version
+    string join \n file= t/tenant= root= policy= o/format= color= lock-timeout= h/help V/version
 end
 
 function __fish_tokenctl_needs_command
@@ -29,6 +29,7 @@ end
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -l file -d 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)' -r -F
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -l root -d 'Folder holding one folder per tenant' -r -F
+complete -c tokenctl -n "__fish_tokenctl_needs_command" -l policy -d 'An operator\'s policy file, merged with <root>/policy.yml and the file\'s own policy: section; the tightest rule wins, so no file can loosen another' -r -F
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t'A table fitted to the terminal (list drops or wraps columns when narrow)'
 wide\t'A table with every column, never narrowed'
 json\t''
@@ -53,6 +54,7 @@ complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "apply" -d 'Make t
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "scan" -d 'Find tokenctl secrets in files or stdin and say whose each is (never printing them)'
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "schema" -d 'Print the JSON Schema of security.yml (or of the desired state, or the API)'
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "diff" -d 'Show what changes between two versions of a file, key by key, and what widens'
+complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "policy" -d 'policy show: the policy in force for a file, rule by rule, and where each comes from'
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "export" -d 'Print a Kubernetes Secret or ConfigMap holding the file byte for byte'
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "rollout" -d 'rollout status: wait until every server serves the file as it is now'
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "serve" -d 'Serve the tenant admin REST API over the same files'
@@ -73,6 +75,7 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l file-mode -
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l file -d 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l root -d 'Folder holding one folder per tenant' -r -F
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -l policy -d 'An operator\'s policy file, merged with <root>/policy.yml and the file\'s own policy: section; the tightest rule wins, so no file can loosen another' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand create" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t'A table fitted to the terminal (list drops or wraps columns when narrow)'
 wide\t'A table with every column, never narrowed'
 json\t''
@@ -99,6 +102,7 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l tenant-label 
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l file -d 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l root -d 'Folder holding one folder per tenant' -r -F
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l policy -d 'An operator\'s policy file, merged with <root>/policy.yml and the file\'s own policy: section; the tightest rule wins, so no file can loosen another' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t'A table fitted to the terminal (list drops or wraps columns when narrow)'
 wide\t'A table with every column, never narrowed'
 json\t''
@@ -115,10 +119,12 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -s q -l names -d
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l missing-ok -d 'List a file that does not exist (with --all-tenants: a root that holds no tenant) as empty instead of failing (exit 1)'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l unrestricted -d 'Only keys with no allowedIps, pathPrefix or resources restriction'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l all-tenants -d 'The keys of every tenant under --root, with a TENANT column (--file and --tenant are ignored)'
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -l policy-violations -d 'Only keys that break the policy in force (the file\'s policy:, <root>/policy.yml, --policy), one row per broken rule with what would satisfy it; with -q their names'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand show" -l file -d 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand show" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand show" -l root -d 'Folder holding one folder per tenant' -r -F
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand show" -l policy -d 'An operator\'s policy file, merged with <root>/policy.yml and the file\'s own policy: section; the tightest rule wins, so no file can loosen another' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand show" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t'A table fitted to the terminal (list drops or wraps columns when narrow)'
 wide\t'A table with every column, never narrowed'
 json\t''
@@ -147,6 +153,7 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l file-mode -
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l file -d 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l root -d 'Folder holding one folder per tenant' -r -F
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -l policy -d 'An operator\'s policy file, merged with <root>/policy.yml and the file\'s own policy: section; the tightest rule wins, so no file can loosen another' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand update" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t'A table fitted to the terminal (list drops or wraps columns when narrow)'
 wide\t'A table with every column, never narrowed'
 json\t''
@@ -171,6 +178,7 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand delete" -l file-mode -
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand delete" -l file -d 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand delete" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand delete" -l root -d 'Folder holding one folder per tenant' -r -F
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand delete" -l policy -d 'An operator\'s policy file, merged with <root>/policy.yml and the file\'s own policy: section; the tightest rule wins, so no file can loosen another' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand delete" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t'A table fitted to the terminal (list drops or wraps columns when narrow)'
 wide\t'A table with every column, never narrowed'
 json\t''
@@ -193,6 +201,7 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -l file-mode -
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -l file -d 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -l root -d 'Folder holding one folder per tenant' -r -F
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -l policy -d 'An operator\'s policy file, merged with <root>/policy.yml and the file\'s own policy: section; the tightest rule wins, so no file can loosen another' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand rotate" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t'A table fitted to the terminal (list drops or wraps columns when narrow)'
 wide\t'A table with every column, never narrowed'
 json\t''
@@ -213,6 +222,7 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand rename" -l file-mode -
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand rename" -l file -d 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand rename" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand rename" -l root -d 'Folder holding one folder per tenant' -r -F
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand rename" -l policy -d 'An operator\'s policy file, merged with <root>/policy.yml and the file\'s own policy: section; the tightest rule wins, so no file can loosen another' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand rename" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t'A table fitted to the terminal (list drops or wraps columns when narrow)'
 wide\t'A table with every column, never narrowed'
 json\t''
@@ -230,6 +240,7 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand verify" -l resource -d
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand verify" -l file -d 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand verify" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand verify" -l root -d 'Folder holding one folder per tenant' -r -F
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand verify" -l policy -d 'An operator\'s policy file, merged with <root>/policy.yml and the file\'s own policy: section; the tightest rule wins, so no file can loosen another' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand verify" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t'A table fitted to the terminal (list drops or wraps columns when narrow)'
 wide\t'A table with every column, never narrowed'
 json\t''
@@ -245,6 +256,7 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -l warn-expirin
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -l file -d 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -l root -d 'Folder holding one folder per tenant' -r -F
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -l policy -d 'An operator\'s policy file, merged with <root>/policy.yml and the file\'s own policy: section; the tightest rule wins, so no file can loosen another' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand check" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t'A table fitted to the terminal (list drops or wraps columns when narrow)'
 wide\t'A table with every column, never narrowed'
 json\t''
@@ -267,6 +279,7 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -l file-mode -d
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -l file -d 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -l root -d 'Folder holding one folder per tenant' -r -F
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -l policy -d 'An operator\'s policy file, merged with <root>/policy.yml and the file\'s own policy: section; the tightest rule wins, so no file can loosen another' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand apply" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t'A table fitted to the terminal (list drops or wraps columns when narrow)'
 wide\t'A table with every column, never narrowed'
 json\t''
@@ -287,6 +300,7 @@ any\t'Any token of tokenctl\'s form, whatever its key\'s state'"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand scan" -l file -d 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand scan" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand scan" -l root -d 'Folder holding one folder per tenant' -r -F
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand scan" -l policy -d 'An operator\'s policy file, merged with <root>/policy.yml and the file\'s own policy: section; the tightest rule wins, so no file can loosen another' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand scan" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t'A table fitted to the terminal (list drops or wraps columns when narrow)'
 wide\t'A table with every column, never narrowed'
 json\t''
@@ -303,6 +317,7 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand scan" -s h -l help -d 
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand schema" -l file -d 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand schema" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand schema" -l root -d 'Folder holding one folder per tenant' -r -F
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand schema" -l policy -d 'An operator\'s policy file, merged with <root>/policy.yml and the file\'s own policy: section; the tightest rule wins, so no file can loosen another' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand schema" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t'A table fitted to the terminal (list drops or wraps columns when narrow)'
 wide\t'A table with every column, never narrowed'
 json\t''
@@ -320,6 +335,7 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand diff" -l fail-on -d 'E
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand diff" -l file -d 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand diff" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand diff" -l root -d 'Folder holding one folder per tenant' -r -F
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand diff" -l policy -d 'An operator\'s policy file, merged with <root>/policy.yml and the file\'s own policy: section; the tightest rule wins, so no file can loosen another' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand diff" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t'A table fitted to the terminal (list drops or wraps columns when narrow)'
 wide\t'A table with every column, never narrowed'
 json\t''
@@ -332,10 +348,25 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand diff" -l lock-timeout 
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand diff" -l all-tenants -d 'With --git: every tenant\'s file under --root'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand diff" -l exit-code -d 'Exit 11 when there is any change'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand diff" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand policy" -l file -d 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)' -r -F
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand policy" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand policy" -l root -d 'Folder holding one folder per tenant' -r -F
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand policy" -l policy -d 'An operator\'s policy file, merged with <root>/policy.yml and the file\'s own policy: section; the tightest rule wins, so no file can loosen another' -r -F
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand policy" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t'A table fitted to the terminal (list drops or wraps columns when narrow)'
+wide\t'A table with every column, never narrowed'
+json\t''
+yaml\t''
+markdown\t'Markdown, for a pull-request comment (`diff` only)'"
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand policy" -l color -d 'When to use colour (auto honours NO_COLOR, CLICOLOR and CLICOLOR_FORCE)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand policy" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r -f
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand policy" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand export" -l namespace -d 'The object\'s namespace (metadata.namespace); none: kubectl\'s current one' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand export" -l file -d 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand export" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand export" -l root -d 'Folder holding one folder per tenant' -r -F
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand export" -l policy -d 'An operator\'s policy file, merged with <root>/policy.yml and the file\'s own policy: section; the tightest rule wins, so no file can loosen another' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand export" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t'A table fitted to the terminal (list drops or wraps columns when narrow)'
 wide\t'A table with every column, never narrowed'
 json\t''
@@ -358,6 +389,7 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand rollout" -l min-server
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand rollout" -l file -d 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand rollout" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand rollout" -l root -d 'Folder holding one folder per tenant' -r -F
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand rollout" -l policy -d 'An operator\'s policy file, merged with <root>/policy.yml and the file\'s own policy: section; the tightest rule wins, so no file can loosen another' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand rollout" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t'A table fitted to the terminal (list drops or wraps columns when narrow)'
 wide\t'A table with every column, never narrowed'
 json\t''
@@ -379,6 +411,7 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -l shutdown-tim
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -l file -d 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -l root -d 'Folder holding one folder per tenant' -r -F
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -l policy -d 'An operator\'s policy file, merged with <root>/policy.yml and the file\'s own policy: section; the tightest rule wins, so no file can loosen another' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t'A table fitted to the terminal (list drops or wraps columns when narrow)'
 wide\t'A table with every column, never narrowed'
 json\t''
@@ -398,6 +431,7 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand serve" -s h -l help -d
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand completions" -l file -d 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand completions" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand completions" -l root -d 'Folder holding one folder per tenant' -r -F
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand completions" -l policy -d 'An operator\'s policy file, merged with <root>/policy.yml and the file\'s own policy: section; the tightest rule wins, so no file can loosen another' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand completions" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t'A table fitted to the terminal (list drops or wraps columns when narrow)'
 wide\t'A table with every column, never narrowed'
 json\t''
@@ -412,6 +446,7 @@ complete -c tokenctl -n "__fish_tokenctl_using_subcommand man" -l dir -d 'Write 
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand man" -l file -d 'The security.yml to use (instead of --tenant; a --tenant flag beats TOKENCTL_FILE)' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand man" -s t -l tenant -d 'Tenant whose <root>/<tenant>/security.yml to use' -r
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand man" -l root -d 'Folder holding one folder per tenant' -r -F
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand man" -l policy -d 'An operator\'s policy file, merged with <root>/policy.yml and the file\'s own policy: section; the tightest rule wins, so no file can loosen another' -r -F
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand man" -s o -l format -d 'Output format for data on stdout' -r -f -a "table\t'A table fitted to the terminal (list drops or wraps columns when narrow)'
 wide\t'A table with every column, never narrowed'
 json\t''
@@ -422,6 +457,7 @@ always\t''
 never\t''"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand man" -l lock-timeout -d 'How long to wait for another tokenctl\'s lock on the file, e.g. 10s; units ms, s, m or min, h' -r -f
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tokenctl -n "__fish_tokenctl_using_subcommand policy" -f -a "show"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand export" -f -a "secret configmap"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand rollout" -f -a "status"
 complete -c tokenctl -n "__fish_tokenctl_using_subcommand completions" -f -a "bash elvish fish powershell zsh"

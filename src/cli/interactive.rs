@@ -319,6 +319,15 @@ pub(crate) fn create_form(
     ctx.say(format!(
         "New API key in {file_note}.\nCtrl-C cancels; nothing is written until you confirm."
     ));
+    // The policy up front: a key that breaks it is refused (or warned of) only at the end.
+    let policy = ctx.effective_policy(&doc.model, &doc.path)?;
+    if !policy.is_empty() {
+        ctx.say(format!(
+            "Policy ({}): {}.",
+            policy.mode().name(),
+            policy.summary().join("; ")
+        ));
+    }
 
     let existing: Vec<String> = doc.model.names().map(String::from).collect();
     // The problem first: a long message is cut to the terminal's width.
@@ -421,7 +430,7 @@ pub(crate) fn create_form(
             crate::time::EXPIRY_PRESETS
                 .iter()
                 .position(|(_, v)| Some(*v) == args.def.expires.as_deref())
-                .unwrap_or(1),
+                .unwrap_or_else(|| within_policy(&policy, now).unwrap_or(1)),
         )
         .interact_opt()
         .map_err(prompt_error)?
@@ -543,6 +552,22 @@ fn split_list(text: &str) -> Vec<&str> {
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .collect()
+}
+
+/// The longest expiry preset the policy's `maxLifetime` allows (the form's default), when it
+/// sets one.
+fn within_policy(policy: &crate::keys::policy::Effective, now: jiff::Timestamp) -> Option<usize> {
+    let max = policy.max_lifetime.as_ref()?;
+    let latest = crate::time::after(now, max.value.span).ok()?;
+    crate::time::EXPIRY_PRESETS
+        .iter()
+        .enumerate()
+        .filter_map(|(i, (_, v))| {
+            let t = crate::time::parse_expiry(v, now).ok()??;
+            (t <= latest).then_some((t, i))
+        })
+        .max()
+        .map(|(_, i)| i)
 }
 
 #[cfg(test)]

@@ -124,6 +124,42 @@ impl Effective {
             && self.require_allowed_ips_for.is_empty()
     }
 
+    /// The rules in force, one short phrase each (`maxLifetime 90d`), for a form's notice.
+    pub(crate) fn summary(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if let Some(l) = &self.max_lifetime {
+            out.push(format!("maxLifetime {}", l.value.text));
+        }
+        if let Some(l) = &self.max_grace {
+            out.push(format!("maxGrace {}", l.value.text));
+        }
+        let list = |v: &[From<String>]| {
+            v.iter()
+                .map(|f| f.value.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        if !self.forbidden_permissions.is_empty() {
+            out.push(format!(
+                "forbiddenPermissions [{}]",
+                list(&self.forbidden_permissions)
+            ));
+        }
+        if self.require_description.is_some() {
+            out.push("requireDescription".into());
+        }
+        if self.require_owner.is_some() {
+            out.push("requireOwner".into());
+        }
+        if !self.require_allowed_ips_for.is_empty() {
+            out.push(format!(
+                "requireAllowedIpsFor [{}]",
+                list(&self.require_allowed_ips_for)
+            ));
+        }
+        out
+    }
+
     /// `enforce` unless every source with a rule says `warn`.
     pub(crate) fn mode(&self) -> Enforcement {
         self.enforcement

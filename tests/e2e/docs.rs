@@ -286,6 +286,18 @@ const BLOCKS: &[Known] = &[
     known(
         "docs/FORMAT.md",
         "yaml",
+        "enforcement: enforce        # or warn; default enforce",
+        Checked(&["the_format_s_policy_loads_and_refuses_as_shown"]),
+    ),
+    known(
+        "docs/FORMAT.md",
+        "text",
+        "error: refused by policy: key 'ci'",
+        Checked(&["the_format_s_policy_loads_and_refuses_as_shown"]),
+    ),
+    known(
+        "docs/FORMAT.md",
+        "yaml",
         "lastUsedFrom: 203.0.113.7",
         Checked(&["the_usage_file_sample_is_what_verify_record_writes"]),
     ),
@@ -1607,6 +1619,65 @@ fn the_usage_file_sample_is_what_verify_record_writes() {
     let v = env.run(&["list", "-o", "json"]).success().json();
     assert_eq!(v[0]["lastUsedAt"], "2026-11-23T08:15:00Z");
     assert_eq!(v[0]["lastUsedFrom"], "203.0.113.7");
+}
+
+/// The policy section of "Policy" loads with every rule, as `policy show` says; the refusal
+/// shown is what `create` prints under the operator's policy.yml, byte for byte.
+#[test]
+fn the_format_s_policy_loads_and_refuses_as_shown() {
+    let env = TestEnv::new();
+    env.write(block(
+        "docs/FORMAT.md",
+        "enforcement: enforce        # or warn; default enforce",
+    ));
+    let shown = env.run(&["policy", "show", "-o", "json"]).success().json();
+    let rules: Vec<&str> = shown["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        rules,
+        [
+            "enforcement",
+            "maxLifetime",
+            "maxGrace",
+            "forbiddenPermissions",
+            "requireAllowedIpsFor",
+            "requireDescription",
+            "requireOwner"
+        ]
+    );
+    env.run(&["check"]).success();
+
+    let refusal = block("docs/FORMAT.md", "error: refused by policy: key 'ci'");
+    env.write("apiKeys: {}\n");
+    std::fs::write(
+        env.root().join("policy.yml"),
+        "policy:\n  maxLifetime: 90d\n",
+    )
+    .unwrap();
+    let before = env.bytes();
+    let out = env
+        .cmd()
+        .env("TOKENCTL_NOW", "2026-12-07T10:00:00Z")
+        .args([
+            "--root",
+            "tenants",
+            "create",
+            "ci",
+            "--permission",
+            "dns:read",
+            "--expires",
+            "1y",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(13));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), refusal);
+    assert!(out.stdout.is_empty());
+    assert_eq!(env.bytes(), before, "nothing was written");
 }
 
 /// The verify command of "Checking another implementation", on the page's example file and

@@ -96,6 +96,7 @@ fn base(sub: &clap::Command, setup: &Setup) -> (Vec<String>, Vec<(String, usize)
             (_, "shell") => "bash".to_string(),
             ("export", "kind") => "secret".to_string(),
             ("rollout", "action") => "status".to_string(),
+            ("policy", "action") => "show".to_string(),
             (_, "desired") => setup.desired.clone(),
             (_, "yes") => String::new(),
             (s, other) => panic!("give `{s}`'s required argument `{other}` a value in base()"),
