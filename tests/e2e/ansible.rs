@@ -1145,7 +1145,8 @@ fn keys_name_owner_sets_the_key_s_owner_not_the_file_s() {
     assert_eq!(owner("hand-made"), json!("team-platform"));
     assert_eq!(owner("fresh"), json!("Équipe DNS <dns@example.com>"));
     assert!(
-        env.read().contains("    owner: \"Équipe DNS <dns@example.com>\"\n"),
+        env.read()
+            .contains("    owner: \"Équipe DNS <dns@example.com>\"\n"),
         "{}",
         env.read()
     );
