@@ -37,7 +37,7 @@ Register-ArgumentCompleter -Native -CommandName 'tokenctl' -ScriptBlock {
             [CompletionResult]::new('create', 'create', [CompletionResultType]::ParameterValue, 'Create a key and print its secret once')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List keys, most recently used first (never a hash or a secret)')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one key''s definition and usage')
-            [CompletionResult]::new('update', 'update', [CompletionResultType]::ParameterValue, 'Change a key''s permissions, state, description, expiry or restrictions')
+            [CompletionResult]::new('update', 'update', [CompletionResultType]::ParameterValue, 'Change a key''s permissions, state, description, owner, expiry or restrictions')
             [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Delete a key (or every key with --all); it stops working at once')
             [CompletionResult]::new('rotate', 'rotate', [CompletionResultType]::ParameterValue, 'Give a key a new secret, keeping its definition')
             [CompletionResult]::new('rename', 'rename', [CompletionResultType]::ParameterValue, 'Rename a key: its secret, permissions and everything else stay')

@@ -34,7 +34,7 @@ set edit:completion:arg-completer[tokenctl] = {|@words|
             cand create 'Create a key and print its secret once'
             cand list 'List keys, most recently used first (never a hash or a secret)'
             cand show 'Show one key''s definition and usage'
-            cand update 'Change a key''s permissions, state, description, expiry or restrictions'
+            cand update 'Change a key''s permissions, state, description, owner, expiry or restrictions'
             cand delete 'Delete a key (or every key with --all); it stops working at once'
             cand rotate 'Give a key a new secret, keeping its definition'
             cand rename 'Rename a key: its secret, permissions and everything else stay'

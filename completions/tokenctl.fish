@@ -44,7 +44,7 @@ complete -c tokenctl -n "__fish_tokenctl_needs_command" -s V -l version -d 'Prin
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "create" -d 'Create a key and print its secret once'
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "list" -d 'List keys, most recently used first (never a hash or a secret)'
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "show" -d 'Show one key\'s definition and usage'
-complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "update" -d 'Change a key\'s permissions, state, description, expiry or restrictions'
+complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "update" -d 'Change a key\'s permissions, state, description, owner, expiry or restrictions'
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "delete" -d 'Delete a key (or every key with --all); it stops working at once'
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "rotate" -d 'Give a key a new secret, keeping its definition'
 complete -c tokenctl -n "__fish_tokenctl_needs_command" -f -a "rename" -d 'Rename a key: its secret, permissions and everything else stay'

@@ -1101,3 +1101,66 @@ fn the_module_passes_offline_sanity_checks_and_they_catch_a_mismatch() {
         .has("option extra is in the argument spec but not in DOCUMENTATION")
         .has("imports yaml, which a managed node may not have");
 }
+
+#[test]
+#[ignore = "needs ansible-playbook (ansible-core); scripts/test installs it"]
+fn keys_name_owner_sets_the_key_s_owner_not_the_file_s() {
+    let env = TestEnv::new();
+    let ansible = ansible(&env);
+    env.write(HAND_WRITTEN);
+    let play = ansible.play(
+        r#"    - name: Owners
+      tokenctl_apply:
+        path: "{{ file }}"
+        executable: "{{ tokenctl }}"
+        keys:
+          hand-made: {owner: team-platform}
+          fresh: {owner: "Équipe DNS <dns@example.com>", permissions: [dns:read]}
+      register: r
+    - name: A bad owner
+      tokenctl_apply:
+        path: "{{ file }}"
+        executable: "{{ tokenctl }}"
+        keys: {hand-made: {owner: [a, b]}}
+      ignore_errors: true
+"#,
+    );
+    let run = ansible.run(&play, &["--diff"]);
+    run.ok();
+    assert_eq!(run.status("Owners"), "changed", "{}", run.out);
+    let diff = run.task("Owners");
+    assert!(
+        diff.contains("+hand-made: owner: team-platform\n"),
+        "{diff}"
+    );
+    let list = env.run(&["list", "--format", "json"]).success().json();
+    let owner = |name: &str| {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|k| k["name"] == name)
+            .unwrap()["owner"]
+            .clone()
+    };
+    assert_eq!(owner("hand-made"), json!("team-platform"));
+    assert_eq!(owner("fresh"), json!("Équipe DNS <dns@example.com>"));
+    assert!(
+        env.read()
+            .contains("    owner: \"Équipe DNS <dns@example.com>\"\n"),
+        "{}",
+        env.read()
+    );
+    let after = env.bytes();
+    let bad = run.failure("A bad owner");
+    assert_eq!(bad["rc"], json!(1), "{bad}");
+    let msg = bad["msg"].as_str().unwrap();
+    assert!(
+        msg.starts_with("<stdin>:3:14: key 'hand-made': owner must be text, not a list"),
+        "{msg}"
+    );
+    // Again: nothing left to change.
+    let again = ansible.run(&play, &[]);
+    again.ok();
+    assert_eq!(again.status("Owners"), "ok", "{}", again.out);
+    assert_eq!(env.bytes(), after);
+}

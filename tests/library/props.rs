@@ -111,7 +111,7 @@ fn generate(seed: u64, entry_seeds: &[u64]) -> File {
             ),
             format!("{field_indent}createdAt: 2026-01-01T00:00:00Z\n"),
             format!("{field_indent}expiresAt: \"2027-06-01T00:00:00Z\"\n"),
-            format!("{field_indent}owner: team-{i}   # foreign\n"),
+            format!("{field_indent}x-owner: team-{i}   # foreign\n"),
             format!("{field_indent}labels: {{tier: gold}}\n"),
             format!("{field_indent}# a comment among the fields\n"),
         ];
@@ -199,7 +199,7 @@ fn new_key(name: &str, bits: u64) -> ApiKey {
     ApiKey {
         name: name.to_string(),
         description: (bits & 1 != 0).then(|| "new: key # with odd text".to_string()),
-        owner: None,
+        owner: (bits & 128 != 0).then(|| "team: \"ops\" # on call".to_string()),
         enabled: bits & 2 == 0,
         permissions: if bits & 4 != 0 {
             vec!["dns:read".into(), "*".into()]

@@ -253,13 +253,13 @@ pub enum Command {
     List(ListArgs),
     /// Show one key's definition and usage.
     ///
-    /// Every field but the hash: fingerprint, description, state, permissions, dates (with
+    /// Every field but the hash: fingerprint, description, owner, state, permissions, dates (with
     /// how long ago or how soon), restrictions, last use and old secrets still valid.
     #[command(
         after_help = "Examples:\n  tokenctl -t acme show ci-deploy\n  tokenctl -t acme show ci-deploy --format json"
     )]
     Show(ShowArgs),
-    /// Change a key's permissions, state, description, expiry or restrictions.
+    /// Change a key's permissions, state, description, owner, expiry or restrictions.
     ///
     /// The name and the secret never change (use rotate for a new secret). Only the fields
     /// given are written; stderr says what changed, old -> new. Removing the last allowed

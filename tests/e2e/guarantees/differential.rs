@@ -65,6 +65,9 @@ fn runs(rng: &mut Rng, keys: &[ApiKey], index: u64) -> Vec<Run> {
                 // create drops an empty description.
                 args.extend(["--description".into(), d.clone()]);
             }
+            if let Some(o) = &k.owner {
+                args.extend(["--owner".into(), o.clone()]);
+            }
             if let Some(t) = k.expires_at {
                 args.extend(["--expires".into(), t.to_string()]);
             }
@@ -275,6 +278,7 @@ fn typed_json(k: &ApiKey) -> serde_json::Value {
     serde_json::json!({
         "name": k.name,
         "description": k.description,
+        "owner": k.owner,
         "enabled": k.enabled,
         "permissions": k.permissions,
         "hash": k.hash.to_string(),

@@ -73,7 +73,7 @@ fn update_on_a_hand_edited_file_changes_one_line() {
     assert!(env.read().contains(", enabled: true}\n"));
     assert!(
         env.read()
-            .contains("    owner: platform-team              # not tokenctl's field: kept\n")
+            .contains("    x-owner: platform-team            # not tokenctl's field: kept\n")
     );
     // Block lists stay block lists.
     env.run(&["update", "billing-export", "--add-permission", "dns:read"])

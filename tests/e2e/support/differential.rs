@@ -99,6 +99,16 @@ pub(crate) fn hostile(rng: &mut Rng) -> String {
     s
 }
 
+/// A hostile text that is a valid owner (one line, no control character, not empty).
+pub(crate) fn owner(rng: &mut Rng) -> String {
+    loop {
+        let s = hostile(rng);
+        if tokenctl::model::owner_problem(&s).is_none() {
+            return s;
+        }
+    }
+}
+
 pub(crate) fn scopes(rng: &mut Rng) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for _ in 0..rng.below(4) {
@@ -120,6 +130,9 @@ pub(crate) fn new_key(rng: &mut Rng, name: String, hash: TokenHash) -> ApiKey {
     k.created_at = Some(now());
     if rng.below(2) == 0 {
         k.description = Some(hostile(rng));
+    }
+    if rng.below(3) == 0 {
+        k.owner = Some(owner(rng));
     }
     k.enabled = rng.below(4) != 0;
     k.permissions = scopes(rng);
@@ -152,15 +165,17 @@ pub(crate) struct Update {
     pub description: Option<String>,
     /// `Some(None)`: `--expires never`.
     pub expires: Option<Option<Timestamp>>,
+    /// `Some(None)`: `--clear-owner`.
+    pub owner: Option<Option<String>>,
 }
 
 impl Update {
     pub(crate) fn random(rng: &mut Rng, single: bool) -> Update {
         let mut u = Update::default();
         let which = if single {
-            1 << rng.below(7)
+            1 << rng.below(8)
         } else {
-            rng.below(128) | 1 << rng.below(7)
+            rng.below(256) | 1 << rng.below(8)
         };
         if which & 1 != 0 {
             u.enable = Some(rng.below(2) == 0);
@@ -183,6 +198,9 @@ impl Update {
         }
         if which & 64 != 0 {
             u.expires = Some((rng.below(2) == 0).then(|| at(now().as_second() + 3600)));
+        }
+        if which & 128 != 0 {
+            u.owner = Some((rng.below(3) != 0).then(|| owner(rng)));
         }
         u
     }
@@ -207,6 +225,9 @@ impl Update {
         }
         if let Some(e) = self.expires {
             new.expires_at = e;
+        }
+        if let Some(o) = &self.owner {
+            new.owner = o.clone();
         }
         if new == *key {
             return None;
@@ -241,6 +262,11 @@ impl Update {
         match self.expires {
             Some(Some(t)) => a.extend(["--expires".into(), t.to_string()]),
             Some(None) => a.extend(["--expires".into(), "never".into()]),
+            None => {}
+        }
+        match &self.owner {
+            Some(Some(o)) => a.extend(["--owner".into(), o.clone()]),
+            Some(None) => a.push("--clear-owner".into()),
             None => {}
         }
         a

@@ -383,7 +383,7 @@ impl Gen {
                 "pathPrefix",
                 "resources",
                 "previousHashes",
-                "owner",
+                "x-owner",
                 "labels",
                 "x-foreign",
                 "x-other",

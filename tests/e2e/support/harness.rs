@@ -75,7 +75,7 @@ pub(crate) fn big_file(n: usize) -> String {
             s.push_str(&format!("  # --- batch {} ---\n", i / 50));
         }
         s.push_str(&format!(
-            "  key-{i}:\n    description: \"service {i}\"\n    permissions: [dns:read, 'zone:{i}']\n    hash: {}\n    createdAt: 2026-01-01T00:00:00Z\n    owner: team-{}   # foreign field\n",
+            "  key-{i}:\n    description: \"service {i}\"\n    permissions: [dns:read, 'zone:{i}']\n    hash: {}\n    createdAt: 2026-01-01T00:00:00Z\n    x-owner: team-{}   # foreign field\n",
             fake_hash(i),
             i % 7
         ));

@@ -27,7 +27,7 @@ import ruamel.yaml
 import yaml
 
 OURS = {
-    "description", "enabled", "permissions", "hash", "createdAt", "expiresAt",
+    "description", "owner", "enabled", "permissions", "hash", "createdAt", "expiresAt",
     "allowedIps", "pathPrefix", "resources", "previousHashes",
 }
 
@@ -88,6 +88,7 @@ def typed(name, d):
     return {
         "name": name,
         "description": text(d["description"], "description") if "description" in d else None,
+        "owner": text(d["owner"], "owner") if "owner" in d else None,
         "enabled": enabled,
         "permissions": texts(d.get("permissions", []), "permissions"),
         "hash": text(d.get("hash"), "hash"),

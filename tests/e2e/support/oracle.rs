@@ -27,8 +27,9 @@ use tokenctl::token::TokenHash;
 
 /// The fields docs/FORMAT.md gives tokenctl in an entry ("The file"). Written out
 /// here rather than taken from tokenctl, so the oracle stays independent of it.
-pub(crate) const OURS: [&str; 10] = [
+pub(crate) const OURS: [&str; 11] = [
     "description",
+    "owner",
     "enabled",
     "permissions",
     "hash",
@@ -183,6 +184,7 @@ fn key(name: &str, def: &Mapping) -> Result<ApiKey, String> {
         let what = format!("{name}.{field}");
         match field {
             "description" => k.description = Some(text(v, &what)?.to_string()),
+            "owner" => k.owner = Some(text(v, &what)?.to_string()),
             "enabled" => {
                 k.enabled = v
                     .as_bool()
@@ -245,6 +247,9 @@ fn fields_of(k: &ApiKey) -> Mapping {
     let mut m = Mapping::new();
     if let Some(d) = &k.description {
         m.insert(s("description"), s(d));
+    }
+    if let Some(o) = &k.owner {
+        m.insert(s("owner"), s(o));
     }
     m.insert(s("enabled"), Value::Bool(k.enabled));
     m.insert(s("permissions"), list(&k.permissions));
