@@ -147,11 +147,14 @@ impl http_body::Body for Held {
 /// [`write::guarded`]), and hands the new key `name`'s secret to the connection before the
 /// rename (see the module's comment): answers the body to send (`render`'s bytes) and the
 /// file's ETag, or the refusal or error of a write that ended before it had anything to hand
-/// out. `caller` names the key that asked, for the log.
+/// out. `render` is given the policy's warnings of the write ([`write::warning_lines`]).
+/// `caller` names the key that asked, for the log.
 pub(super) async fn hand_over<T: Send + 'static>(
     store: Store,
     plan: impl FnOnce(&Document) -> Planned<T> + Send + 'static,
-    render: impl FnOnce(&T) -> crate::error::Result<Zeroizing<Vec<u8>>> + Send + 'static,
+    render: impl FnOnce(&T, &[String]) -> crate::error::Result<Zeroizing<Vec<u8>>>
+    + Send
+    + 'static,
     conn: Arc<ConnState>,
     (name, caller): (String, String),
 ) -> Result<(Held, String), ApiError> {
@@ -162,7 +165,8 @@ pub(super) async fn hand_over<T: Send + 'static>(
             let Ok(value) = value else {
                 unreachable!("a refusal writes nothing")
             };
-            let body = render(value)?;
+            // The policy judged the edit before this: its warnings are in.
+            let body = render(value, &write::warning_lines(&store))?;
             let (handed_tx, handed_rx) = std::sync::mpsc::sync_channel(1);
             let prepared = Prepared {
                 etag: format!("sha256:{}", sha256.unwrap_or_default()),
