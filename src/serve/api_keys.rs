@@ -281,19 +281,18 @@ pub(super) async fn remove(
     let now = app.clock.now();
     let if_match = IfMatch::parse(&headers);
     let tenant_name = tenant.name.clone();
-    let write::Done { sha256, .. } =
-        write::locked(
-            &tenant,
-            caller,
-            if_match,
-            now,
-            move |doc, _| match keys::removal(doc, std::slice::from_ref(&name)) {
-                Ok(edit) => Ok((edit, Ok(()))),
-                Err(Error::NoSuchKey { .. }) => refuse(ApiError::no_key(&name, &tenant_name)),
-                Err(e) => Err(e),
-            },
-        )
-        .await?;
+    let write::Done { sha256, .. } = write::locked(
+        &tenant,
+        caller,
+        if_match,
+        now,
+        move |doc, _| match keys::removal(doc, std::slice::from_ref(&name)) {
+            Ok(edit) => Ok((edit, Ok(()))),
+            Err(Error::NoSuchKey { .. }) => refuse(ApiError::no_key(&name, &tenant_name)),
+            Err(e) => Err(e),
+        },
+    )
+    .await?;
     let mut r = axum::response::Response::new(Body::empty());
     *r.status_mut() = StatusCode::NO_CONTENT;
     r.headers_mut()

@@ -152,14 +152,13 @@ impl http_body::Body for Held {
 pub(super) async fn hand_over<T: Send + 'static>(
     store: Store,
     plan: impl FnOnce(&Document) -> Planned<T> + Send + 'static,
-    render: impl FnOnce(&T, &[String]) -> crate::error::Result<Zeroizing<Vec<u8>>>
-    + Send
-    + 'static,
+    render: impl FnOnce(&T, &[String]) -> crate::error::Result<Zeroizing<Vec<u8>>> + Send + 'static,
     conn: Arc<ConnState>,
     (name, caller): (String, String),
 ) -> Result<(Held, String), ApiError> {
     let (prepared_tx, prepared_rx) = oneshot::channel::<Prepared>();
     let (commit_tx, commit_rx) = oneshot::channel::<bool>();
+    let file = store.path().to_path_buf();
     let job: write::Job<_> = tokio::task::spawn_blocking(move || {
         let written = store.write(None, plan, |value, sha256| {
             let Ok(value) = value else {
@@ -205,7 +204,7 @@ pub(super) async fn hand_over<T: Send + 'static>(
         }
         // The write ended before it had anything to hand out: a refusal or an error.
         Err(_) => {
-            write::finished(job).await?;
+            write::finished(job, &file).await?;
             Err(ApiError::internal(
                 "the key was not created: the file did not change".into(),
             ))

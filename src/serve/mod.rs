@@ -95,6 +95,9 @@ async fn serve(config: Config) -> Result<()> {
         .metrics_listen
         .is_some()
         .then(|| Arc::new(metrics::Metrics::new(config.metrics_keys)));
+    // The operator's policy files read once now, as every write will read them: one named
+    // and missing, or that does not load, stops the server here rather than failing writes.
+    crate::store::policy::read_all(&config.policy)?;
     let tenants = tenants::Tenants::new(
         &config.location,
         config.lock_timeout,

@@ -222,6 +222,27 @@ impl ApiError {
         }
     }
 
+    /// A write to the tenant's `file` that failed: [`ApiError::from_store`], but an
+    /// operator's policy file that does not read (`policy.yml` edited into a typo while the
+    /// server runs; it is read again for every write) is said to be that, not the tenant's
+    /// file (where is for the server's log).
+    pub(super) fn from_write(e: Error, file: &std::path::Path) -> Self {
+        match &e {
+            Error::Syntax { path, .. }
+            | Error::Invalid { path, .. }
+            | Error::MissingFile { path, .. }
+                if path != file =>
+            {
+                super::log::say(format!("a write could not read the policy: {e}"));
+                Self::internal(
+                    "the server's policy file does not load; nothing was written (the server's log says where)"
+                        .into(),
+                )
+            }
+            _ => Self::from_store(e),
+        }
+    }
+
     /// A write that failed.
     pub(super) fn from_store(e: Error) -> Self {
         match e {

@@ -50,9 +50,10 @@ pub(super) async fn locked<T: Send + 'static>(
     let store = tenant.writer(now)?;
     let plan = guarded(caller, if_match, now, plan);
     let judged = store.clone();
-    let (value, sha256) = finished(tokio::task::spawn_blocking(move || {
-        store.write(None, plan, |_, _| Ok(false))
-    }))
+    let (value, sha256) = finished(
+        tokio::task::spawn_blocking(move || store.write(None, plan, |_, _| Ok(false))),
+        judged.path(),
+    )
     .await?;
     Ok(Done {
         value,
@@ -89,13 +90,16 @@ pub(super) fn guarded<T>(
     }
 }
 
-/// The outcome of a write as the client sees it: the plan's value and the file's digest,
-/// or the refusal (with the file's ETag) or the store's error.
-pub(super) async fn finished<T>(job: Job<T>) -> std::result::Result<(T, Option<String>), ApiError> {
+/// The outcome of a write to `file` as the client sees it: the plan's value and the file's
+/// digest, or the refusal (with the file's ETag) or the store's error.
+pub(super) async fn finished<T>(
+    job: Job<T>,
+    file: &std::path::Path,
+) -> std::result::Result<(T, Option<String>), ApiError> {
     let written = job
         .await
         .map_err(|e| ApiError::internal(format!("the write failed: {e}")))?
-        .map_err(ApiError::from_store)?;
+        .map_err(|e| ApiError::from_write(e, file))?;
     match written.value {
         Ok(value) => Ok((value, written.sha256)),
         Err(e) => Err(e.with_etag(written.sha256)),
