@@ -148,7 +148,7 @@ pub(crate) fn document() -> String {
     };
     let body_errors = json!({
         "400": err("The body is not JSON, or is over 64 KiB."),
-        "422": err("A field is unknown, given twice, of the wrong type or invalid (invalid-field); field names it. Or the write breaks the tenant's policy under enforcement: enforce (policy: the tenant file's policy: section, the server's <root>/policy.yml and --policy, merged to the tightest): field names the key's field and rule the rule of the first violation, the message each rule broken and what would satisfy it. Nothing was written."),
+        "422": err("A field is unknown, given twice, of the wrong type or invalid (invalid-field); field names it. Or the write breaks the tenant's policy under enforcement: enforce (policy: the tenant file's policy: section, the server's <root>/policy.yml and --policy, merged to the tightest): field names the key's field and rule the rule of the first violation, the message each rule broken and what would satisfy it; the ETag is the digest of the file judged. Nothing was written."),
     });
     let if_match = json!({"$ref": "#/components/parameters/If-Match"});
     let tenant = json!({"$ref": "#/components/parameters/tenantId"});

@@ -254,7 +254,7 @@ impl ApiError {
                     "another writer holds the file's lock; nothing was written; retry after the time Retry-After gives".into(),
                 )
             }
-            Error::Policy(refusal) => Self::policy(&refusal),
+            Error::Policy(refusal) => Self::policy(&refusal).with_etag(refusal.sha256.clone()),
             // Where the file fails is for the server's log, as for a read (see
             // `invalid_file`): the file may have changed under the lock to anything.
             e @ Error::Syntax { .. } => {

@@ -37,6 +37,8 @@ fn refused(r: &Reply, env: &TestEnv, field: &str, rule: &str) -> String {
     let root = env.root().display().to_string();
     assert!(!message.contains(&root), "a path in {message}");
     assert_eq!(body.as_object().unwrap().len(), 4, "{body}");
+    // The ETag of the version judged (the file is unchanged).
+    assert_eq!(r.header("etag"), Some(etag_of(&env.bytes()).as_str()));
     message
 }
 
