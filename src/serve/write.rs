@@ -63,12 +63,13 @@ pub(super) async fn locked<T: Send + 'static>(
 }
 
 /// What the policy warned of in `store`'s writes, as the API gives it: each violation's
-/// [`crate::error::PolicyViolation::api_message`] (the fields, the policy file's name).
+/// [`crate::error::PolicyViolation::api_message`] (the fields, the policy file's name), with
+/// any token redacted as in an error's message (a scope is what the client sent).
 pub(super) fn warning_lines(store: &Store) -> Vec<String> {
     store
         .policy_warnings()
         .iter()
-        .map(crate::error::PolicyViolation::api_message)
+        .map(|v| crate::text::value(&v.api_message()))
         .collect()
 }
 
