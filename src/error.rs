@@ -259,6 +259,9 @@ impl PolicyViolation {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PolicyRefusal {
     pub violations: Vec<PolicyViolation>,
+    /// SHA-256 (hex) of the file as read when it was refused, when the store works it out
+    /// ([`crate::store::Store::with_digest`]): the admin API's ETag on its 422.
+    pub sha256: Option<String>,
 }
 
 impl std::fmt::Display for PolicyRefusal {

@@ -346,7 +346,10 @@ pub(crate) fn judge(
     if violations.is_empty() || policy.mode() == Enforcement::Warn {
         return Ok(violations);
     }
-    Err(crate::Error::Policy(PolicyRefusal { violations }))
+    Err(crate::Error::Policy(PolicyRefusal {
+        violations,
+        sha256: None,
+    }))
 }
 
 #[cfg(test)]

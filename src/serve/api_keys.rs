@@ -12,7 +12,7 @@ use super::auth::{Caller, Read, Write};
 use super::body;
 use super::conn::Peer;
 use super::deliver;
-use super::dto::Created;
+use super::dto::{Created, Updated};
 use super::fields::{IfMatch, KeyState, NewKey, check_echoed, check_scopes};
 use super::path::KeyName;
 use super::reply::{ApiError, etag_value, json, json_bytes, json_response};
@@ -118,7 +118,7 @@ pub(super) async fn create(
     caller.check_resource(snap.file(), &name)?;
     let if_match = IfMatch::parse(&headers);
     let log_name = format!("key '{}'", caller.name);
-    let store = tenant.store()?;
+    let store = tenant.writer(now)?;
     let location = format!("/api/{}/admin/apiKeys/{name}", tenant.name);
 
     let created_name = name.clone();
@@ -143,7 +143,9 @@ pub(super) async fn create(
     let (held, etag) = deliver::hand_over(
         store,
         plan,
-        move |(key, secret): &(ApiKey, Secret)| render_created(key, secret, now),
+        move |(key, secret): &(ApiKey, Secret), warnings: &[String]| {
+            render_created(key, secret, warnings, now)
+        },
         peer.conn.clone(),
         (created_name, log_name),
     )
@@ -181,13 +183,18 @@ fn uncatalogued(doc: &crate::document::Document, scopes: &[String], message: Str
 fn render_created(
     key: &ApiKey,
     secret: &Secret,
+    warnings: &[String],
     now: jiff::Timestamp,
 ) -> crate::error::Result<Zeroizing<Vec<u8>>> {
     let created = Created {
         key: KeyView::new(key, None, now),
         token: secret.expose(),
+        warnings,
     };
-    let mut out = Zeroizing::new(Vec::with_capacity(64 * 1024 + 8 * secret.expose().len()));
+    let warned: usize = warnings.iter().map(|w| 2 * w.len() + 8).sum();
+    let mut out = Zeroizing::new(Vec::with_capacity(
+        64 * 1024 + 8 * secret.expose().len() + warned,
+    ));
     serde_json::to_writer(&mut *out, &created).map_err(|e| Error::Other(e.to_string()))?;
     out.push(b'\n');
     Ok(out)
@@ -218,7 +225,7 @@ pub(super) async fn replace(
     let permissions = input.permissions.map(check_scopes).transpose()?;
     let if_match = IfMatch::parse(&headers);
     let tenant_name = tenant.name.clone();
-    let (key, sha256) = write::locked(&tenant, caller, if_match, now, move |doc, caller| {
+    let done = write::locked(&tenant, caller, if_match, now, move |doc, caller| {
         let Some(key) = doc.model.get(&name) else {
             return refuse(ApiError::no_key(&name, &tenant_name));
         };
@@ -248,10 +255,14 @@ pub(super) async fn replace(
         }
     })
     .await?;
+    let updated = Updated {
+        key: view(&done.value, &snap, now),
+        warnings: done.warnings,
+    };
     Ok(json(
         StatusCode::OK,
-        &view(&key, &snap, now),
-        sha256.map(|s| format!("sha256:{s}")).as_deref(),
+        &updated,
+        done.sha256.map(|s| format!("sha256:{s}")).as_deref(),
     ))
 }
 
@@ -270,19 +281,18 @@ pub(super) async fn remove(
     let now = app.clock.now();
     let if_match = IfMatch::parse(&headers);
     let tenant_name = tenant.name.clone();
-    let ((), sha256) =
-        write::locked(
-            &tenant,
-            caller,
-            if_match,
-            now,
-            move |doc, _| match keys::removal(doc, std::slice::from_ref(&name)) {
-                Ok(edit) => Ok((edit, Ok(()))),
-                Err(Error::NoSuchKey { .. }) => refuse(ApiError::no_key(&name, &tenant_name)),
-                Err(e) => Err(e),
-            },
-        )
-        .await?;
+    let write::Done { sha256, .. } = write::locked(
+        &tenant,
+        caller,
+        if_match,
+        now,
+        move |doc, _| match keys::removal(doc, std::slice::from_ref(&name)) {
+            Ok(edit) => Ok((edit, Ok(()))),
+            Err(Error::NoSuchKey { .. }) => refuse(ApiError::no_key(&name, &tenant_name)),
+            Err(e) => Err(e),
+        },
+    )
+    .await?;
     let mut r = axum::response::Response::new(Body::empty());
     *r.status_mut() = StatusCode::NO_CONTENT;
     r.headers_mut()

@@ -147,22 +147,25 @@ impl http_body::Body for Held {
 /// [`write::guarded`]), and hands the new key `name`'s secret to the connection before the
 /// rename (see the module's comment): answers the body to send (`render`'s bytes) and the
 /// file's ETag, or the refusal or error of a write that ended before it had anything to hand
-/// out. `caller` names the key that asked, for the log.
+/// out. `render` is given the policy's warnings of the write ([`write::warning_lines`]).
+/// `caller` names the key that asked, for the log.
 pub(super) async fn hand_over<T: Send + 'static>(
     store: Store,
     plan: impl FnOnce(&Document) -> Planned<T> + Send + 'static,
-    render: impl FnOnce(&T) -> crate::error::Result<Zeroizing<Vec<u8>>> + Send + 'static,
+    render: impl FnOnce(&T, &[String]) -> crate::error::Result<Zeroizing<Vec<u8>>> + Send + 'static,
     conn: Arc<ConnState>,
     (name, caller): (String, String),
 ) -> Result<(Held, String), ApiError> {
     let (prepared_tx, prepared_rx) = oneshot::channel::<Prepared>();
     let (commit_tx, commit_rx) = oneshot::channel::<bool>();
+    let file = store.path().to_path_buf();
     let job: write::Job<_> = tokio::task::spawn_blocking(move || {
         let written = store.write(None, plan, |value, sha256| {
             let Ok(value) = value else {
                 unreachable!("a refusal writes nothing")
             };
-            let body = render(value)?;
+            // The policy judged the edit before this: its warnings are in.
+            let body = render(value, &write::warning_lines(&store))?;
             let (handed_tx, handed_rx) = std::sync::mpsc::sync_channel(1);
             let prepared = Prepared {
                 etag: format!("sha256:{}", sha256.unwrap_or_default()),
@@ -201,7 +204,7 @@ pub(super) async fn hand_over<T: Send + 'static>(
         }
         // The write ended before it had anything to hand out: a refusal or an error.
         Err(_) => {
-            write::finished(job).await?;
+            write::finished(job, &file).await?;
             Err(ApiError::internal(
                 "the key was not created: the file did not change".into(),
             ))

@@ -73,6 +73,10 @@ pub(crate) struct Config {
     /// How long a write waits for the file's lock before answering 503.
     pub lock_timeout: Duration,
     pub clock: Clock,
+    /// The operator's policy files (`<root>/policy.yml` when serving a root, `--policy`):
+    /// every write of the admin API is judged by them as well as by the tenant file's own
+    /// `policy:` section, each read again for every write.
+    pub policy: Vec<crate::store::policy::PolicyFile>,
 }
 
 /// Serves until SIGTERM or SIGINT.
@@ -91,7 +95,15 @@ async fn serve(config: Config) -> Result<()> {
         .metrics_listen
         .is_some()
         .then(|| Arc::new(metrics::Metrics::new(config.metrics_keys)));
-    let tenants = tenants::Tenants::new(&config.location, config.lock_timeout, metrics.clone())?;
+    // The operator's policy files read once now, as every write will read them: one named
+    // and missing, or that does not load, stops the server here rather than failing writes.
+    crate::store::policy::read_all(&config.policy)?;
+    let tenants = tenants::Tenants::new(
+        &config.location,
+        config.lock_timeout,
+        metrics.clone(),
+        config.policy.clone(),
+    )?;
     let (listener, local) = bind(&config.listen, "--listen")?;
     let metrics_listener = match &config.metrics_listen {
         Some(address) => Some(bind(address, "--metrics-listen")?),

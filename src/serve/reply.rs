@@ -1,5 +1,5 @@
 //! What the API answers: JSON bodies with their headers (`ETag`, `Cache-Control: no-store`),
-//! and errors as `{"error", "reason" | "field", "message"}` with the status, and
+//! and errors as `{"error", "reason" | "field" (and "rule"), "message"}` with the status, and
 //! `WWW-Authenticate`, `Retry-After` or `Allow` where they belong.
 //!
 //! A 401 tells the client nothing but that it has no valid key: every 401 body is the same
@@ -46,7 +46,8 @@ pub(super) fn json_response(status: StatusCode, body: Body, etag: Option<&str>) 
     r
 }
 
-/// An error answer: `{"error", "message"}`, with `reason` (401, 403) or `field` (422).
+/// An error answer: `{"error", "message"}`, with `reason` (401, 403) or `field` (422; and
+/// `rule` for a refusal by policy).
 #[derive(Debug)]
 pub(super) struct ApiError(Box<Detail>);
 
@@ -56,6 +57,8 @@ struct Detail {
     error: &'static str,
     reason: Option<&'static str>,
     field: Option<String>,
+    /// 422 `policy`: the rule broken, as security.yml names it.
+    rule: Option<&'static str>,
     message: String,
     /// Why, for the access log: a 401's reason, which its body leaves out, or a 403's.
     log_reason: Option<&'static str>,
@@ -83,7 +86,8 @@ pub(super) struct ErrorBody<'a> {
     /// What kind of error.
     #[schemars(extend("enum" = [
         "bad-request", "unauthorized", "forbidden", "not-found", "method-not-allowed",
-        "timeout", "conflict", "precondition-failed", "invalid-field", "internal", "busy"
+        "timeout", "conflict", "precondition-failed", "invalid-field", "policy", "internal",
+        "busy"
     ]))]
     pub error: &'a str,
     /// 403 only: the reason, as `tokenctl verify --format json` gives it (`escalation` for a
@@ -92,9 +96,17 @@ pub(super) struct ErrorBody<'a> {
     #[schemars(extend("enum" = ["permission", "ip", "path", "resource", "escalation"]))]
     pub reason: Option<&'a str>,
     /// 422, and 403 `escalation`: the field at fault (`permissions[1]`; "" for the body as
-    /// a whole).
+    /// a whole); for a refusal by policy (`policy`), the field of the first rule broken
+    /// (`expiresAt`, `permissions`, `description`, `owner`, `allowedIps`, `previousHashes`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<&'a str>,
+    /// 422 `policy` only: the first rule broken, as security.yml's `policy:` names it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("enum" = [
+        "maxLifetime", "maxGrace", "forbiddenPermissions", "requireDescription", "requireOwner",
+        "requireAllowedIpsFor"
+    ]))]
+    pub rule: Option<&'a str>,
     /// One line saying what is wrong and what to do; never a token, never the calling key's
     /// name. Every 401 says `no valid API key`.
     pub message: &'a str,
@@ -108,6 +120,7 @@ impl ApiError {
             reason: None,
             log_reason: None,
             field: None,
+            rule: None,
             message,
             etag: None,
             allow: None,
@@ -209,6 +222,27 @@ impl ApiError {
         }
     }
 
+    /// A write to the tenant's `file` that failed: [`ApiError::from_store`], but an
+    /// operator's policy file that does not read (`policy.yml` edited into a typo while the
+    /// server runs; it is read again for every write) is said to be that, not the tenant's
+    /// file (where is for the server's log).
+    pub(super) fn from_write(e: Error, file: &std::path::Path) -> Self {
+        match &e {
+            Error::Syntax { path, .. }
+            | Error::Invalid { path, .. }
+            | Error::MissingFile { path, .. }
+                if path != file =>
+            {
+                super::log::say(format!("a write could not read the policy: {e}"));
+                Self::internal(
+                    "the server's policy file does not load; nothing was written (the server's log says where)"
+                        .into(),
+                )
+            }
+            _ => Self::from_store(e),
+        }
+    }
+
     /// A write that failed.
     pub(super) fn from_store(e: Error) -> Self {
         match e {
@@ -220,6 +254,7 @@ impl ApiError {
                     "another writer holds the file's lock; nothing was written; retry after the time Retry-After gives".into(),
                 )
             }
+            Error::Policy(refusal) => Self::policy(&refusal).with_etag(refusal.sha256.clone()),
             // Where the file fails is for the server's log, as for a read (see
             // `invalid_file`): the file may have changed under the lock to anything.
             e @ Error::Syntax { .. } => {
@@ -238,6 +273,31 @@ impl ApiError {
                 ))
             }
         }
+    }
+
+    /// 422 `policy`: a write that the policy refuses (under `enforcement: enforce`; nothing
+    /// was written). `field` and `rule` are the first violation's; the message gives each,
+    /// in the API's fields and with the policy file's name only (never the server's paths).
+    pub(super) fn policy(refusal: &crate::error::PolicyRefusal) -> Self {
+        let lines: Vec<String> = refusal
+            .violations
+            .iter()
+            .map(crate::error::PolicyViolation::api_message)
+            .collect();
+        let mut e = Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "policy",
+            format!(
+                "refused by policy: {}; nothing was written",
+                lines.join("; also ")
+            ),
+        );
+        if let Some(first) = refusal.violations.first() {
+            e.0.field = Some(first.field.to_string());
+            e.0.rule = Some(first.rule);
+        }
+        e.0.log_reason = Some("policy");
+        e
     }
 
     /// This error with the file's digest (hex) as its ETag.
@@ -269,6 +329,7 @@ impl ApiError {
             error: d.error,
             reason: d.reason,
             field: field.as_deref(),
+            rule: d.rule,
             message: &message,
         };
         let mut r = json(d.status, &body, d.etag.as_deref());

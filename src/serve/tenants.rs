@@ -8,6 +8,7 @@ use super::metrics::Metrics;
 use super::reply::ApiError;
 use crate::document::Document;
 use crate::model::SecurityFile;
+use crate::store::policy::PolicyFile;
 use crate::store::usage::{self, Usage};
 use crate::store::{Location, Place, Store};
 use crate::verify::{Cache, Stamp, Verifier};
@@ -24,6 +25,7 @@ pub(super) enum Tenants {
         root: PathBuf,
         known: Mutex<HashMap<String, Arc<Tenant>>>,
         metrics: Option<Arc<Metrics>>,
+        policy: Arc<[PolicyFile]>,
     },
     /// One file, as the tenant of that name (`--file`, `--tenant`).
     One(Arc<Tenant>),
@@ -34,6 +36,9 @@ pub(super) struct Tenant {
     pub name: String,
     location: Location,
     lock_timeout: Duration,
+    /// The operator's policy files (`<root>/policy.yml`, `--policy`), read again by every
+    /// write judged ([`Tenant::writer`]).
+    policy: Arc<[PolicyFile]>,
     /// security.yml as last read, or `Err` when it does not load (the server's log says why;
     /// a client hears only that it does not load): never the keys of a version before.
     keys: Cache<Loaded, ()>,
@@ -123,7 +128,9 @@ impl Tenants {
         location: &Location,
         lock_timeout: Duration,
         metrics: Option<Arc<Metrics>>,
+        policy: Vec<PolicyFile>,
     ) -> crate::error::Result<Tenants> {
+        let policy: Arc<[PolicyFile]> = policy.into();
         use crate::error::Error;
         let first_key = |tenant: &str| {
             format!(
@@ -147,6 +154,7 @@ impl Tenants {
                 location.clone(),
                 lock_timeout,
                 metrics,
+                policy,
             ))));
         }
         let root = location.root_dir();
@@ -161,6 +169,7 @@ impl Tenants {
             root,
             known: Mutex::new(HashMap::new()),
             metrics,
+            policy,
         })
     }
 
@@ -189,6 +198,7 @@ impl Tenants {
                 root,
                 known,
                 metrics,
+                policy,
             } => {
                 let mut known = known.lock().unwrap_or_else(PoisonError::into_inner);
                 if let Some(t) = known.get(name) {
@@ -221,6 +231,7 @@ impl Tenants {
                         location,
                         lock_timeout,
                         metrics.clone(),
+                        policy.clone(),
                     ));
                     known.insert(name.to_string(), t.clone());
                     t
@@ -237,11 +248,13 @@ impl Tenant {
         location: Location,
         lock_timeout: Duration,
         metrics: Option<Arc<Metrics>>,
+        policy: Arc<[PolicyFile]>,
     ) -> Tenant {
         Tenant {
             name,
             location,
             lock_timeout,
+            policy,
             keys: Cache::new(false),
             usage: Cache::new(false),
             loading: tokio::sync::Mutex::new(()),
@@ -296,6 +309,13 @@ impl Tenant {
                 ApiError::no_tenant(&self.name)
             })?
             .with_digest(true))
+    }
+
+    /// [`Tenant::store`] for a write of the admin API: judged at `now` (the server's clock)
+    /// by the policy, the file's own `policy:` section merged with the operator's files, which
+    /// the store reads afresh for each write (an edit of `policy.yml` needs no restart).
+    pub(super) fn writer(&self, now: jiff::Timestamp) -> Result<Store, ApiError> {
+        Ok(self.store()?.with_policy(self.policy.to_vec(), Some(now)))
     }
 
     /// The folder of the tenant's file, opened, and the file's name in it.

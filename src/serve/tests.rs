@@ -46,7 +46,8 @@ fn fixture() -> Fixture {
     };
     let lock_timeout = Duration::from_secs(5);
     let app = App {
-        tenants: Tenants::new(&location, lock_timeout, None).expect("the tenant is served"),
+        tenants: Tenants::new(&location, lock_timeout, None, Vec::new())
+            .expect("the tenant is served"),
         trust_proxy: false,
         record: None,
         clock: Clock::fixed("2026-06-01T00:00:00Z".parse().expect("a time")),

@@ -402,8 +402,14 @@ impl Store {
         };
         let (edit, value) = plan(&doc)?;
         // The policy, once for every writer, on the file as read under the lock: a refusal
-        // here leaves the file as it is.
-        self.judge(&doc, &edit)?;
+        // here leaves the file as it is (and says which version it judged).
+        self.judge(&doc, &edit).map_err(|e| match e {
+            Error::Policy(mut refusal) => {
+                refusal.sha256.clone_from(&old_digest);
+                Error::Policy(refusal)
+            }
+            e => e,
+        })?;
         let unchanged = |value| Written {
             value,
             changed: false,

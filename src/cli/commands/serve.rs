@@ -33,5 +33,6 @@ pub(crate) fn run(ctx: &Context, args: ServeArgs) -> Result<()> {
         shutdown_timeout: duration("--shutdown-timeout", &args.shutdown_timeout)?,
         lock_timeout: ctx.lock_timeout,
         clock: ctx.clock,
+        policy: ctx.policy.clone(),
     })
 }

@@ -8,6 +8,7 @@ mod example;
 pub(crate) mod gate;
 mod kubernetes;
 mod metrics;
+mod policy;
 mod proxy;
 mod service;
 mod table;
