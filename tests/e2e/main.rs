@@ -24,6 +24,7 @@ mod list;
 mod missing;
 mod operators;
 mod past_expiry;
+mod policy;
 mod precommit;
 mod readme;
 mod rename;
