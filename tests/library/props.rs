@@ -199,6 +199,7 @@ fn new_key(name: &str, bits: u64) -> ApiKey {
     ApiKey {
         name: name.to_string(),
         description: (bits & 1 != 0).then(|| "new: key # with odd text".to_string()),
+        owner: None,
         enabled: bits & 2 == 0,
         permissions: if bits & 4 != 0 {
             vec!["dns:read".into(), "*".into()]
