@@ -754,8 +754,26 @@ fn warn_lets_create_and_rotate_through_with_every_violation_on_stderr_and_in_jso
         "json",
     ]);
     out.success();
-    assert_eq!(out.json().get("warnings"), None);
+    let tidy = out.json();
+    assert_eq!(tidy.get("warnings"), None);
     assert!(!out.stderr.contains("warning"), "{}", out.stderr);
+    // rotate --quiet: the new secret alone on stdout, the one warning still on stderr.
+    let out = env.run(&["rotate", "tidy", "--grace", "48h", "--quiet"]);
+    out.success();
+    out.secret();
+    assert_eq!(
+        out.stderr,
+        warning_lines(&[violation(
+            "tidy",
+            &format!(
+                "its old secret (fingerprint {}) stays valid until 2026-11-24T10:00:00Z, longer than 24h from now",
+                tidy["fingerprint"].as_str().unwrap()
+            ),
+            "maxGrace 24h",
+            &source(&env),
+            "rotate with --grace 24h or shorter (or --end-grace)",
+        )])
+    );
 }
 
 #[test]
