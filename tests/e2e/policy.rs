@@ -912,6 +912,61 @@ fn the_root_policy_is_loosened_neither_by_the_tenants_section_nor_by_policy_flag
 }
 
 #[test]
+fn the_tightest_source_wins_whichever_it_is_and_warn_needs_every_source_to_say_it() {
+    let env = TestEnv::new();
+    env.write(with_policy(&["maxLifetime: 90d"], ""));
+    root_policy(&env, "policy:\n  enforcement: warn\n  maxLifetime: 1y\n");
+    let before = env.bytes();
+    let late = |key: &str, source: &str| {
+        violation(
+            key,
+            "it expires 2027-05-21T10:00:00Z, later than 90d from now",
+            "maxLifetime 90d",
+            source,
+            "--expires 90d or sooner",
+        )
+    };
+    // The tenant's 90d beats the root's 1y, and the tenant's section enforces (the default)
+    // though the root's says warn.
+    assert_refused(
+        &env,
+        &before,
+        &env.run(&["create", "ci", "-p", "dns:read", "--expires", "180d"]),
+        &[late("ci", &source(&env))],
+    );
+    // When every source with a rule says warn, the write goes through with the warning.
+    env.write(with_policy(&["enforcement: warn", "maxLifetime: 90d"], ""));
+    let out = env.run(&["create", "ci", "-p", "dns:read", "--expires", "180d"]);
+    out.success();
+    assert_eq!(
+        out.stderr,
+        format!(
+            "{}Created key 'ci' (fingerprint {}).\n",
+            warning_lines(&[late("ci", &source(&env))]),
+            &hash_of(&out.secret())["sha256:".len()..][..8]
+        )
+    );
+    // An operator's file that says enforce (with no rule of its own) makes it enforce.
+    local(&env, "strict.yml", "policy:\n  enforcement: enforce\n");
+    let before = env.bytes();
+    assert_refused(
+        &env,
+        &before,
+        &env.run(&[
+            "create",
+            "web",
+            "-p",
+            "dns:read",
+            "--expires",
+            "180d",
+            "--policy",
+            "strict.yml",
+        ]),
+        &[late("web", &source(&env))],
+    );
+}
+
+#[test]
 fn policy_and_tokenctl_policy_tighten_the_policy_and_the_root_file_is_not_read_with_file() {
     let env = TestEnv::new();
     env.write(with_policy(&["maxLifetime: 1y"], ""));
