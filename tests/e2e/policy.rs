@@ -1113,6 +1113,10 @@ fn an_invalid_policy_section_is_refused_with_its_place_by_every_command_that_rea
             "3:16: policy: invalid duration \"soon\" for policy maxLifetime: use a number and a unit",
         ),
         (
+            "policy:\n  maxGrace: 24\n",
+            "3:13: policy: maxGrace 24 needs a unit, like 24d or 24h (units: y, mo, w, d, h, min, s, ms)",
+        ),
+        (
             "policy:\n  - maxLifetime: 90d\n",
             "3:3: policy must be a mapping of rules (maxLifetime, forbiddenPermissions, ...), not a list",
         ),
