@@ -631,6 +631,21 @@ fn apply_narrows_a_key_that_breaks_the_policy_and_creates_one_that_keeps_it() {
             )
         )
     );
+    // Enabling it again widens: refused, on what it breaks.
+    let before = env.bytes();
+    local(&env, "desired.yml", "leaked:\n  enabled: true\n");
+    assert_refused(
+        &env,
+        &before,
+        &env.run(&["apply", "-f", "desired.yml"]),
+        &[violation(
+            "leaked",
+            "it never expires",
+            "maxLifetime 90d",
+            &source(&env),
+            "--expires 90d or sooner",
+        )],
+    );
 }
 
 // ---- enforcement: warn ----
