@@ -275,7 +275,7 @@ impl std::fmt::Display for PolicyRefusal {
             all => {
                 write!(
                     f,
-                    "refused by policy ({} rules broken); nothing was written:",
+                    "refused by policy ({} violations); nothing was written:",
                     all.len()
                 )?;
                 for v in all {

@@ -1,9 +1,9 @@
 //! The policy (docs/FORMAT.md, "Policy"): the tightest merge of a tenant's `policy:` section
 //! and the operator's policies ([`Effective`]), a key judged against it
 //! ([`Effective::violations`]), and a write judged only on what it changes ([`judge`]): a
-//! create, or a change that widens a key, must leave the key within the policy; a change
-//! that only narrows is never refused, so that a key that breaks the policy can always be
-//! disabled, rotated or deleted.
+//! create, or a change that widens a key, must leave the key within the policy; a neutral
+//! change must not break a rule the key kept; a change that only narrows is never refused,
+//! so that a key that breaks the policy can always be disabled, rotated or deleted.
 //!
 //! Every writer goes through [`judge`], once, in the write transaction (crate::store), on
 //! the document as read under the lock: the command line, the form, `apply` and the admin
@@ -307,7 +307,9 @@ impl Effective {
 
 /// Judges the write `edit` to the file `old` (as read under the lock) at `now`: each key
 /// it creates, and each key it changes in a way that widens, must keep the policy (the
-/// file's own section merged with `operator`). A rename is judged as the change it is (the
+/// file's own section merged with `operator`); a neutral change (an owner or description
+/// removed) must not break a rule the key kept; a change that only narrows is not judged.
+/// A rename is judged as the change it is (the
 /// same hash under a new name), so renaming alone is never refused. Under `enforce` a
 /// violation refuses the whole write ([`crate::Error::Policy`]); under `warn` the
 /// violations are returned, for the front end to show as warnings.
@@ -335,12 +337,24 @@ pub(crate) fn judge(
     let before_add = edit.add.iter().map(|k| (renamed.get(&k.hash).copied(), k));
     let mut violations = Vec::new();
     for (before, key) in before_put.chain(before_add) {
-        let judged = match before {
-            None => true,
-            Some(o) => compare(o, key).iter().any(|f| f.effect == Effect::Widens),
-        };
-        if judged {
+        let Some(o) = before else {
             violations.extend(policy.violations(key, now));
+            continue;
+        };
+        let changes = compare(o, key);
+        if changes.iter().any(|f| f.effect == Effect::Widens) {
+            violations.extend(policy.violations(key, now));
+        } else if changes.iter().any(|f| f.effect == Effect::Neutral) {
+            // A neutral change (an owner or a description removed) grants nothing, but it
+            // must not break a rule the key kept: requireOwner would mean nothing if
+            // `update --clear-owner` went through. What the key broke before stays as it was.
+            let broken: Vec<&str> = policy.violations(o, now).iter().map(|v| v.rule).collect();
+            violations.extend(
+                policy
+                    .violations(key, now)
+                    .into_iter()
+                    .filter(|v| !broken.contains(&v.rule)),
+            );
         }
     }
     if violations.is_empty() || policy.mode() == Enforcement::Warn {
@@ -536,6 +550,23 @@ mod tests {
                 .is_empty()
         );
         assert!(judge(&Edit::new().remove("old")).unwrap().is_empty());
+        // A neutral change may not break a rule the key kept: the owner requireOwner asks for
+        // cannot be removed, while one the key never had does not stop other neutral edits.
+        let mut with_owner = key("old");
+        with_owner.owner = Some("team-dns".into());
+        let mut owned = SecurityFile::new(None, None, None, vec![with_owner.clone()]);
+        owned.policy = file.policy.clone();
+        owned.policy.as_mut().unwrap().require_owner = true;
+        let mut cleared = with_owner;
+        cleared.owner = None;
+        let Err(crate::Error::Policy(refusal)) = judge_in(&owned, &Edit::new().put(cleared)) else {
+            panic!("removing the owner requireOwner asks for must be refused");
+        };
+        let rules: Vec<_> = refusal.violations.iter().map(|v| v.rule).collect();
+        assert_eq!(rules, ["requireOwner"], "maxLifetime was broken before");
+        let mut described = key("old");
+        described.description = Some("deploys".into());
+        assert!(judge(&Edit::new().put(described)).unwrap().is_empty());
         // Widening it, or creating one like it, is refused.
         let mut widened = key("old");
         widened.permissions.push("dns:write".into());

@@ -9,7 +9,7 @@ use expectrl::{Eof, Expect, Session};
 use std::process::Command;
 use std::time::Duration;
 
-const DOWN: &str = "\x1b[B";
+pub(crate) const DOWN: &str = "\x1b[B";
 const UP: &str = "\x1b[A";
 const CTRL_C: &str = "\x03";
 const SHOW_CURSOR: &str = "\x1b[?25h";
@@ -24,14 +24,15 @@ apiKeys:
     hash: sha256:0000000000000000000000000000000000000000000000000000000000000000
 ";
 
-/// tokenctl in a pseudo-terminal, with everything it printed kept for the checks.
-struct Pty {
+/// tokenctl in a pseudo-terminal, with everything it printed kept for the checks (also
+/// used by policy.rs's form test).
+pub(crate) struct Pty {
     session: expectrl::session::OsSession,
-    transcript: String,
+    pub(crate) transcript: String,
 }
 
 impl Pty {
-    fn spawn(env: &TestEnv, args: &[&str], extra_env: &[(&str, &str)]) -> Pty {
+    pub(crate) fn spawn(env: &TestEnv, args: &[&str], extra_env: &[(&str, &str)]) -> Pty {
         let mut cmd = Command::new(assert_cmd::cargo::cargo_bin!("tokenctl"));
         cmd.args(args)
             .current_dir(env.dir.path())
@@ -56,7 +57,7 @@ impl Pty {
 
     /// Waits for `text` on the terminal.
     #[track_caller]
-    fn expect(&mut self, text: &str) {
+    pub(crate) fn expect(&mut self, text: &str) {
         match self.session.expect(text) {
             Ok(c) => self
                 .transcript
@@ -70,7 +71,7 @@ impl Pty {
     /// off again between keys; keys that arrive in that gap meet the terminal's line
     /// discipline, which eats a backspace and turns Enter into a newline, so a burst written
     /// while the form redraws (a loaded machine makes that slow) loses edits.
-    fn send(&mut self, keys: &str) {
+    pub(crate) fn send(&mut self, keys: &str) {
         std::thread::sleep(Duration::from_millis(100));
         let mut rest = keys;
         while !rest.is_empty() {
@@ -92,7 +93,7 @@ impl Pty {
 
     /// Reads to the end and returns the exit code.
     #[track_caller]
-    fn finish(&mut self) -> i32 {
+    pub(crate) fn finish(&mut self) -> i32 {
         match self.session.expect(Eof) {
             Ok(c) => self
                 .transcript
@@ -110,7 +111,7 @@ impl Pty {
 }
 
 /// Every token of tokenctl's form in `text` (docs/FORMAT.md's regex for secret scanners).
-fn tokens(text: &str) -> Vec<String> {
+pub(crate) fn tokens(text: &str) -> Vec<String> {
     let b = text.as_bytes();
     let mut found = Vec::new();
     let mut i = 0;

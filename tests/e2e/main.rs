@@ -25,6 +25,7 @@ mod missing;
 mod operators;
 mod owner;
 mod past_expiry;
+mod policy;
 mod policy_reports;
 mod precommit;
 mod readme;

@@ -6,6 +6,7 @@ use super::{FieldLabel, Loader, MERGE, Seen};
 use crate::document::read;
 use crate::model::{self, Enforcement, Length, Policy};
 use crate::yaml::{Kind, Node};
+use saphyr_parser::ScalarStyle;
 
 /// What a `policy` that is another tool's data should do.
 const RENAME: &str = "if this is another tool's data, rename it (tokenctl 0.1 ignored `policy`; \
@@ -67,6 +68,23 @@ impl<'a> Loader<'a> {
                     None => {}
                 },
                 "maxLifetime" | "maxGrace" => {
+                    // `maxLifetime: 90`: a number, which the portable rule would have quoted
+                    // ("90"), and then refused as a duration without a unit. Say the unit.
+                    if let Kind::Scalar {
+                        value,
+                        style: ScalarStyle::Plain,
+                    } = &self.resolve(v).kind
+                    {
+                        if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+                            self.problem(
+                                v,
+                                format!(
+                                    "policy: {rule} {value} needs a unit, like {value}d or {value}h (units: y, mo, w, d, h, min, s, ms)"
+                                ),
+                            );
+                            continue;
+                        }
+                    }
                     let Some(text) = self.string(v, what) else {
                         continue;
                     };
