@@ -167,6 +167,33 @@ fn a_real_validator_accepts_good_files_and_refuses_bad_ones() {
                     format!("other: {{x: 1}}\napiKeys:\n  a:\n    hash: {h}\n    owner: me\n"),
                     "ok",
                 ),
+                // owner is tokenctl's: 1 to 128 characters on one line, no control character.
+                (
+                    format!(
+                        "apiKeys:\n  a:\n    hash: {h}\n    owner: \"{}\"\n",
+                        "é".repeat(128)
+                    ),
+                    "ok",
+                ),
+                (
+                    format!(
+                        "apiKeys:\n  a:\n    hash: {h}\n    owner: \"{}\"\n",
+                        "é".repeat(129)
+                    ),
+                    "invalid",
+                ),
+                (
+                    format!("apiKeys:\n  a:\n    hash: {h}\n    owner: \"a\\tb\"\n"),
+                    "invalid",
+                ),
+                (
+                    format!("apiKeys:\n  a:\n    hash: {h}\n    owner: [a, b]\n"),
+                    "invalid",
+                ),
+                (
+                    format!("apiKeys:\n  a:\n    hash: {h}\n    owner: ''\n"),
+                    "invalid",
+                ),
             ],
         ),
         (
@@ -181,6 +208,8 @@ fn a_real_validator_accepts_good_files_and_refuses_bad_ones() {
                 (format!("a:\n  hash: {h}\n  expiresAt: null\nb:\n"), "ok"),
                 ("apiKeys: {}\n".to_string(), "ok"),
                 ("a:\n  permisions: [x]\n".to_string(), "invalid"),
+                ("a:\n  owner: team-a\nb:\n  owner: null\n".to_string(), "ok"),
+                ("a:\n  owner: \"a\\u0085b\"\n".to_string(), "invalid"),
                 (
                     format!("apiKeys:\n  a:\n    hash: {h}\n    createdAt: 2026-01-01T00:00:00Z\n"),
                     "invalid",

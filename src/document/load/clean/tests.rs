@@ -212,6 +212,19 @@ const BOOLS: &[&str] = &[
     "true", "false", "True", "FALSE", "yes", "no", "~", "'true'", "on",
 ];
 
+/// Owners: the first well formed (a quoted one too), then what the one pass must leave to the
+/// full path (a list, a null, empty, a control character's escape, over 128 characters).
+const OWNERS: &[&str] = &[
+    "team-dns",
+    "'Ops <ops@example.com>'",
+    "[a, b]",
+    "~",
+    "''",
+    "\"a\\u0007b\"",
+    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+    "{team: a}",
+];
+
 const PREFIXES: &[&str] = &["/api", "=/exact", "api", "'/q'", "/a b", "/x#y", "/x #y"];
 
 fn list(r: &mut Rng, pool: &[&str], good: usize, indent: usize) -> String {
@@ -253,6 +266,7 @@ fn field(r: &mut Rng, kind: usize, indent: usize) -> String {
             "resources",
             list(r, &["zone-a", "'q'", "zone b", "~"], 2, indent),
         ),
+        12 => ("owner", format!(" {}", r.mostly(OWNERS, 2))),
         _ => (
             *[
                 "owner",
@@ -341,13 +355,13 @@ fn generate(r: &mut Rng) -> String {
                         }
                     )];
                     // Distinct fields (hash apart), now and then one twice or another tool's.
-                    let mut kinds: Vec<usize> = vec![0, 2, 3, 7, 8, 9, 10, 11];
+                    let mut kinds: Vec<usize> = vec![0, 2, 3, 7, 8, 9, 10, 11, 12];
                     for i in (1..kinds.len()).rev() {
                         kinds.swap(i, r.below(i + 1));
                     }
                     kinds.truncate(r.below(6));
                     if r.chance(5) {
-                        kinds.push(r.below(13));
+                        kinds.push(r.below(14));
                     }
                     for kind in kinds {
                         fields.push(field(r, kind, f));
