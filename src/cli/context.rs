@@ -91,8 +91,6 @@ impl Context {
     }
 
     /// The policy in force for `file` (its own section, then the operator's files), read now.
-    // Not called yet (for `policy show`, which is not built): allowed so that clippy's
-    // -D warnings passes meanwhile.
     pub(crate) fn effective_policy(
         &self,
         file: &crate::model::SecurityFile,
