@@ -1187,11 +1187,13 @@ fn the_create_form_is_held_to_the_policy() {
         p.send("\r");
         p.expect("Description");
         p.send("\r");
+        p.expect("Owner");
+        p.send("\r");
         p.expect("comma-separated");
         p.send("dns:read\r");
         p.expect("1 year");
         for _ in 0..down {
-            p.send(DOWN); // from 30 days
+            p.send(DOWN); // from 90 days, the longest preset within maxLifetime 90d
         }
         p.send("\r");
         p.expect("Enabled");
@@ -1202,8 +1204,13 @@ fn the_create_form_is_held_to_the_policy() {
         (code, p.transcript)
     };
     // 1 year: refused after the summary, no secret shown, nothing written.
-    let (code, transcript) = form(3);
+    let (code, transcript) = form(1);
     assert_eq!(code, 13, "{transcript}");
+    // The form said the policy before it asked anything.
+    assert!(
+        transcript.contains("Policy (enforce): maxLifetime 90d."),
+        "{transcript}"
+    );
     assert!(
         transcript.contains(&format!(
             "refused by policy: key 'ci': it expires 2027-11-22T10:00:00Z, later than 90d from now; policy maxLifetime 90d (from {}): --expires 90d or sooner; nothing was written",
@@ -1213,8 +1220,8 @@ fn the_create_form_is_held_to_the_policy() {
     );
     assert_eq!(tokens(&transcript), Vec::<String>::new());
     assert_eq!(env.read(), text);
-    // 90 days: created.
-    let (code, transcript) = form(2);
+    // 90 days, the form's default under this policy: created.
+    let (code, transcript) = form(0);
     assert_eq!(code, 0, "{transcript}");
     let shown = tokens(&transcript);
     assert_eq!(shown.len(), 1, "{transcript}");

@@ -431,9 +431,9 @@ impl<'a> Clean<'a> {
             root: Root::Block,
             ..Layout::default()
         };
-        let (mut version, mut prefix, mut catalog) = (None, None, None);
+        let (mut version, mut prefix, mut catalog, mut policy) = (None, None, None, None);
         let mut keys = Vec::new();
-        let mut seen = [false; 4];
+        let mut seen = [false; 5];
         let mut top_end = 0;
         while let Some(line) = self.line {
             if line.indent != 0 {
@@ -445,10 +445,17 @@ impl<'a> Clean<'a> {
                 "tokenPrefix" => 1,
                 "permissions" => 2,
                 "apiKeys" => 3,
+                "policy" => 4,
                 _ => return None, // another tool's data: the full path judges it
             };
             if std::mem::replace(&mut seen[slot], true) {
                 return None;
+            }
+            if slot == 4 {
+                let (read, end) = self.policy(line, colon)?;
+                policy = Some(read);
+                top_end = end;
+                continue;
             }
             if slot == 3 {
                 let (api, entries, of_key, end) = self.api_keys(line, colon, &mut keys)?;
@@ -479,9 +486,90 @@ impl<'a> Clean<'a> {
             return None; // no apiKeys: `check` warns
         }
         layout.top_end = top_end;
-        let model = SecurityFile::new(version, prefix, catalog, keys);
+        let mut model = SecurityFile::new(version, prefix, catalog, keys);
+        model.policy = policy;
         // Two definitions of one name: the full path reports the second.
         model.names_unique().then_some((model, layout))
+    }
+
+    /// `policy:` on `line` and its block mapping of rules (docs/FORMAT.md, "Policy"), each
+    /// value as the full path's reader accepts it with nothing to report
+    /// (`load/policy.rs`); the policy and where the section ends. Anything else (a flow
+    /// mapping, an unknown or repeated rule, a value the reader would refuse) is the full
+    /// path's, which says what is wrong.
+    fn policy(&mut self, line: Line, colon: usize) -> Option<(model::Policy, usize)> {
+        use model::{Enforcement, Length, Policy};
+        if self.after_colon(colon, line)?.is_some() {
+            return None;
+        }
+        self.nodes += 1; // the mapping
+        self.owner = None;
+        self.advance()?;
+        let indent = self.line?.indent;
+        if indent == 0 {
+            return None; // `policy:` with nothing under it: null, which the full path refuses
+        }
+        let mut policy = Policy::default();
+        let mut seen = [false; Policy::RULES.len()];
+        let mut end = 0;
+        while let Some(l) = self.line.filter(|l| l.indent > 0) {
+            if l.indent != indent {
+                return None;
+            }
+            let (name, colon) = self.key(l)?;
+            let slot = Policy::RULES.iter().position(|r| *r == name)?;
+            if std::mem::replace(&mut seen[slot], true) {
+                return None;
+            }
+            let value = self.value(colon, l, indent)?;
+            end = value.span().1;
+            match (name, value) {
+                ("enforcement", Value::Scalar(s)) if s.is_text() => {
+                    policy.enforcement = Some(match s.value {
+                        "enforce" => Enforcement::Enforce,
+                        "warn" => Enforcement::Warn,
+                        _ => return None,
+                    });
+                }
+                ("maxLifetime" | "maxGrace", Value::Scalar(s)) if s.is_text() => {
+                    let span = crate::time::parse_duration(name, s.value).ok()?;
+                    if span.is_zero() {
+                        return None;
+                    }
+                    let length = Some(Length {
+                        text: s.value.to_string(),
+                        span,
+                    });
+                    if name == "maxLifetime" {
+                        policy.max_lifetime = length;
+                    } else {
+                        policy.max_grace = length;
+                    }
+                }
+                ("forbiddenPermissions" | "requireAllowedIpsFor", Value::List { .. }) => {
+                    let scopes = self.texts(|p| model::scope_problem(p).is_none())?;
+                    if name == "forbiddenPermissions" {
+                        policy.forbidden_permissions = scopes;
+                    } else {
+                        policy.require_allowed_ips_for = scopes;
+                    }
+                }
+                ("requireDescription" | "requireOwner", Value::Scalar(s)) if s.plain => {
+                    let yes = match s.value {
+                        "true" | "True" | "TRUE" => true,
+                        "false" | "False" | "FALSE" => false,
+                        _ => return None,
+                    };
+                    if name == "requireDescription" {
+                        policy.require_description = yes;
+                    } else {
+                        policy.require_owner = yes;
+                    }
+                }
+                _ => return None,
+            }
+        }
+        Some((policy, end))
     }
 
     /// `apiKeys:` on `line` and its block mapping of definitions: its layout, the entries'

@@ -284,6 +284,34 @@ fn field(r: &mut Rng, kind: usize, indent: usize) -> String {
     format!("{pad}{name}:{value}\n")
 }
 
+/// Lengths of a policy: well formed first, then what the reader refuses (a bare number, an
+/// ambiguous `m`, zero, words, a null).
+const LENGTHS: &[&str] = &[
+    "90d", "1y6mo", "'30d'", "24h", "90", "3m", "0d", "soon", "~",
+];
+
+/// One rule of a `policy:` section at `indent` (7: a misspelled one).
+fn policy_rule(r: &mut Rng, kind: usize, indent: usize) -> String {
+    let pad = " ".repeat(indent);
+    let (name, value) = match kind {
+        0 => (
+            "enforcement",
+            format!(
+                " {}",
+                r.mostly(&["warn", "enforce", "'warn'", "Warn", "maybe", "~"], 3)
+            ),
+        ),
+        1 => ("maxLifetime", format!(" {}", r.mostly(LENGTHS, 4))),
+        2 => ("maxGrace", format!(" {}", r.mostly(LENGTHS, 4))),
+        3 => ("forbiddenPermissions", list(r, SCOPES, 4, indent)),
+        4 => ("requireAllowedIpsFor", list(r, SCOPES, 4, indent)),
+        5 => ("requireDescription", format!(" {}", r.mostly(BOOLS, 4))),
+        6 => ("requireOwner", format!(" {}", r.mostly(BOOLS, 4))),
+        _ => ("maxLifetme", " 90d".to_string()),
+    };
+    format!("{pad}{name}:{value}\n")
+}
+
 fn comment(r: &mut Rng, out: &mut String) {
     if r.chance(8) {
         let indent = r.below(7);
@@ -300,9 +328,9 @@ fn generate(r: &mut Rng) -> String {
     if r.chance(30) {
         out.push_str("# API keys\n");
     }
-    let mut sections = vec![0, 1, 2, 3];
+    let mut sections = vec![0, 1, 2, 3, 4];
     if r.chance(30) {
-        sections.swap(r.below(4), r.below(4));
+        sections.swap(r.below(5), r.below(5));
     }
     for s in sections {
         comment(r, &mut out);
@@ -323,6 +351,28 @@ fn generate(r: &mut Rng) -> String {
             }
             2 if r.chance(50) => {
                 out.push_str(&format!("permissions:{}\n", list(r, SCOPES, 4, 0)));
+            }
+            4 if r.chance(35) => {
+                out.push_str("policy:");
+                if r.chance(4) {
+                    out.push_str(if r.chance(50) { " {}\n" } else { "\n" });
+                    continue;
+                }
+                out.push('\n');
+                let indent = [2, 2, 2, 4, 1][r.below(5)];
+                // Distinct rules, now and then one twice or misspelled.
+                let mut rules: Vec<usize> = (0..7).collect();
+                for i in (1..rules.len()).rev() {
+                    rules.swap(i, r.below(i + 1));
+                }
+                rules.truncate(1 + r.below(4));
+                if r.chance(5) {
+                    rules.push(r.below(8));
+                }
+                for rule in rules {
+                    out.push_str(&policy_rule(r, rule, indent));
+                    comment(r, &mut out);
+                }
             }
             3 => {
                 out.push_str("apiKeys:");
@@ -429,11 +479,13 @@ fn mutate(r: &mut Rng, text: &str) -> String {
 fn wherever_the_one_pass_reads_a_file_the_full_path_reads_the_same_with_nothing_to_report() {
     let mut r = Rng(0x7e57_c1ea);
     let (mut generated, mut accepted, mut mutated_accepted) = (0, 0, 0);
+    let mut with_policy = 0;
     for _ in 0..6_000 {
         let text = generate(&mut r);
         generated += 1;
         if agrees(&text) {
             accepted += 1;
+            with_policy += usize::from(clean(&text).is_some_and(|(m, _)| m.policy.is_some()));
         }
         for _ in 0..4 {
             if agrees(&mutate(&mut r, &text)) {
@@ -449,6 +501,10 @@ fn wherever_the_one_pass_reads_a_file_the_full_path_reads_the_same_with_nothing_
     assert!(
         mutated_accepted > 200,
         "{mutated_accepted} mutated files took the one pass"
+    );
+    assert!(
+        with_policy > 100,
+        "only {with_policy} files with a policy took the one pass"
     );
 }
 
