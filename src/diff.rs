@@ -57,6 +57,10 @@ pub(crate) struct Diff {
     pub(crate) foreign: bool,
     /// What the new file breaks that a server or `check` would refuse, one line each.
     pub(crate) violations: Vec<String>,
+    /// Whether the new file has a problem `check` fails on (it does not load as written, or
+    /// a key breaks an enforced policy): a CI check fails on it whatever the keys' change.
+    #[serde(skip)]
+    pub(crate) failing: bool,
 }
 
 impl Diff {
@@ -184,6 +188,7 @@ pub(crate) fn diff(
         policy,
         foreign,
         violations,
+        failing: false,
     }
 }
 

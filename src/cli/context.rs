@@ -312,12 +312,14 @@ fn policy_files(g: &Global, by_file: bool) -> Vec<crate::store::policy::PolicyFi
         files.push(PolicyFile {
             path: g.root.join("policy.yml"),
             required: false,
+            kept: false,
         });
     }
     if let Some(path) = &g.policy {
         files.push(PolicyFile {
             path: path.clone(),
             required: true,
+            kept: false,
         });
     }
     files

@@ -367,20 +367,39 @@ pub(crate) fn create_form(
     let mut names = vec![name];
     names.extend(split_list(&more).into_iter().map(String::from));
 
+    // What the policy requires is asked for as required.
+    let need_description = policy.require_description.is_some();
     let description = ask_line(
         &theme,
-        "Description (optional)",
+        if need_description {
+            "Description (the policy requires one)"
+        } else {
+            "Description (optional)"
+        },
         args.def.description.as_deref().unwrap_or_default(),
-        true,
-        |_| Ok(()),
+        !need_description,
+        |s| {
+            if need_description && s.trim().is_empty() {
+                return Err("the policy requires a description".into());
+            }
+            Ok(())
+        },
     )?;
 
+    let need_owner = policy.require_owner.is_some();
     let owner = ask_line(
         &theme,
-        "Owner, a team or a contact (optional)",
+        if need_owner {
+            "Owner, a team or a contact (the policy requires one)"
+        } else {
+            "Owner, a team or a contact (optional)"
+        },
         args.def.owner.as_deref().unwrap_or_default(),
-        true,
+        !need_owner,
         |s| match s {
+            s if need_owner && s.trim().is_empty() => {
+                Err("the policy requires an owner".to_string())
+            }
             "" => Ok(()),
             s => crate::model::owner_problem(s).map_or(Ok(()), |p| Err(format!("it {p}"))),
         },
@@ -419,23 +438,43 @@ pub(crate) fn create_form(
         }
     };
 
-    let labels: Vec<&str> = crate::time::EXPIRY_PRESETS
+    // Under a maxLifetime, only the presets within it (and a date, checked against it).
+    let latest = policy
+        .max_lifetime
+        .as_ref()
+        .and_then(|m| crate::time::after(now, m.value.span).ok());
+    let presets: Vec<(&str, &str)> = crate::time::EXPIRY_PRESETS
         .iter()
-        .map(|(l, _)| *l)
+        .copied()
+        .filter(|(_, v)| {
+            v.is_empty()
+                || latest.is_none_or(|latest| {
+                    crate::time::parse_expiry(v, now)
+                        .ok()
+                        .flatten()
+                        .is_some_and(|t| t <= latest)
+                })
+        })
         .collect();
+    let labels: Vec<&str> = presets.iter().map(|(l, _)| *l).collect();
     let choice = Select::with_theme(&theme)
         .with_prompt("Expires")
         .items(&labels)
         .default(
-            crate::time::EXPIRY_PRESETS
+            presets
                 .iter()
                 .position(|(_, v)| Some(*v) == args.def.expires.as_deref())
-                .unwrap_or_else(|| within_policy(&policy, now).unwrap_or(1)),
+                .or_else(|| {
+                    let best = within_policy(&policy, now)?;
+                    let value = crate::time::EXPIRY_PRESETS[best].1;
+                    presets.iter().position(|(_, v)| *v == value)
+                })
+                .unwrap_or(1.min(presets.len() - 1)),
         )
         .interact_opt()
         .map_err(prompt_error)?
         .ok_or(Error::Interrupted)?;
-    let expires = match crate::time::EXPIRY_PRESETS[choice].1 {
+    let expires = match presets[choice].1 {
         "" => ask_line(
             &theme,
             "Expiry date (2027-01-01 or 2027-01-01T12:00:00Z)",
@@ -444,6 +483,16 @@ pub(crate) fn create_form(
             |s| {
                 // The rule of every front end (crate::keys::check_expiry), said briefly.
                 match crate::time::parse_expiry(s, now) {
+                    Ok(Some(t)) if latest.is_some_and(|l| t > l) => Err(format!(
+                        "the policy allows {} at most",
+                        policy
+                            .max_lifetime
+                            .as_ref()
+                            .map_or("", |m| m.value.text.as_str())
+                    )),
+                    Ok(None) if latest.is_some() => {
+                        Err("the policy requires an expiry".to_string())
+                    }
                     Ok(t) => crate::keys::check_expiry(None, t, now)
                         .map_err(|_| "that is not in the future".to_string()),
                     Err(e) => Err(e.to_string()),

@@ -244,12 +244,9 @@ impl Effective {
                 .find(|s| grants(std::slice::from_ref(*s), &f.value))
             {
                 let problem = if *scope == f.value {
-                    format!("it is given the scope '{scope}'")
+                    format!("it holds the scope '{scope}'")
                 } else {
-                    format!(
-                        "it is given the scope '{scope}', which grants '{}'",
-                        f.value
-                    )
+                    format!("it holds the scope '{scope}', which grants '{}'", f.value)
                 };
                 push(
                     "forbiddenPermissions",
@@ -262,7 +259,12 @@ impl Effective {
             }
         }
         if let Some(r) = &self.require_description {
-            if key.description.as_deref().is_none_or(str::is_empty) {
+            // Blanks are no description: the rule asks for one a reader can use.
+            if key
+                .description
+                .as_deref()
+                .is_none_or(|d| d.trim().is_empty())
+            {
                 push(
                     "requireDescription",
                     "description",
@@ -274,7 +276,7 @@ impl Effective {
             }
         }
         if let Some(r) = &self.require_owner {
-            if key.owner.as_deref().is_none_or(str::is_empty) {
+            if key.owner.as_deref().is_none_or(|o| o.trim().is_empty()) {
                 push(
                     "requireOwner",
                     "owner",
@@ -285,7 +287,12 @@ impl Effective {
                 );
             }
         }
-        if key.allowed_ips.as_ref().is_none_or(Vec::is_empty) {
+        // A range of every address (0.0.0.0/0, ::/0) restricts nothing.
+        let anywhere = key
+            .allowed_ips
+            .as_ref()
+            .is_none_or(|ips| ips.is_empty() || ips.iter().any(|n| n.prefix_len() == 0));
+        if anywhere {
             if let Some(f) = self
                 .require_allowed_ips_for
                 .iter()
@@ -294,7 +301,15 @@ impl Effective {
                 push(
                     "requireAllowedIpsFor",
                     "allowedIps",
-                    format!("its scopes grant '{}' and it has no allowedIps", f.value),
+                    format!(
+                        "its scopes grant '{}' and {}",
+                        f.value,
+                        if key.allowed_ips.is_some() {
+                            "its allowedIps allow every address"
+                        } else {
+                            "it has no allowedIps"
+                        }
+                    ),
                     format!("requireAllowedIpsFor [{}]", f.value),
                     &f.source,
                     ("--allow-ip CIDR".into(), "allowedIps".into()),

@@ -98,11 +98,25 @@ async fn serve(config: Config) -> Result<()> {
     // The operator's policy files read once now, as every write will read them: one named
     // and missing, or that does not load, stops the server here rather than failing writes.
     crate::store::policy::read_all(&config.policy)?;
+    // A policy.yml there now must stay: removed while the server runs, writes fail (500)
+    // rather than going on under no policy at all.
+    let policy = config
+        .policy
+        .iter()
+        .map(|f| {
+            let kept = !f.required && std::fs::symlink_metadata(&f.path).is_ok();
+            crate::store::policy::PolicyFile {
+                path: f.path.clone(),
+                required: f.required || kept,
+                kept,
+            }
+        })
+        .collect();
     let tenants = tenants::Tenants::new(
         &config.location,
         config.lock_timeout,
         metrics.clone(),
-        config.policy.clone(),
+        policy,
     )?;
     let (listener, local) = bind(&config.listen, "--listen")?;
     let metrics_listener = match &config.metrics_listen {

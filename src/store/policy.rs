@@ -1,7 +1,9 @@
 //! The operator's policy files (docs/FORMAT.md, "Policy"): `<root>/policy.yml` under a
 //! root, and `--policy FILE` (or `TOKENCTL_POLICY`). Each is read afresh for every write that
 //! is judged (so `serve` follows an edit without a restart), in the portable subset of
-//! security.yml, holding a `policy:` section and no keys.
+//! security.yml, holding a `policy:` section and nothing else. A file that is there but does
+//! not read as one (a link to nothing, another top-level key, writable by anyone) is an
+//! error, never "no policy": a write is never judged on less than the operator asked for.
 
 use crate::document::Document;
 use crate::error::{Error, Result};
@@ -12,9 +14,11 @@ use std::path::PathBuf;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct PolicyFile {
     pub path: PathBuf,
-    /// Named by the operator (`--policy`): missing, it is an error. The root's `policy.yml`
-    /// may be missing (no operator policy).
+    /// Named by the operator (`--policy`), or there when `serve` started (`kept`): missing,
+    /// it is an error. Otherwise the root's `policy.yml` may be missing (no operator policy).
     pub required: bool,
+    /// There when `serve` started, and so required from then on.
+    pub kept: bool,
 }
 
 impl PolicyFile {
@@ -26,15 +30,73 @@ impl PolicyFile {
             return Ok(None);
         }
         let Some(bytes) = super::read_bytes(path)? else {
+            // A link whose target is gone is a policy lost, not a policy never written.
+            if std::fs::symlink_metadata(path).is_ok() {
+                return Err(Error::Invalid {
+                    path: path.clone(),
+                    message: "the policy file is a link to nothing; restore its target or \
+                              remove the link"
+                        .into(),
+                });
+            }
             if self.required {
                 return Err(Error::MissingFile {
                     path: path.clone(),
-                    message: "no such policy file (--policy or TOKENCTL_POLICY)".into(),
+                    message: if self.kept {
+                        "no such policy file (it was there when serve started; restore it, or \
+                         restart serve to go on without it)"
+                    } else {
+                        "no such policy file (--policy or TOKENCTL_POLICY)"
+                    }
+                    .into(),
                 });
             }
             return Ok(None);
         };
-        let doc = Document::load(path, super::into_text(path, bytes)?)?;
+        // Anyone who may write it may lift every rule in it.
+        if let Ok(meta) = std::fs::metadata(path) {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = meta.permissions().mode() & 0o777;
+            if mode & 0o002 != 0 {
+                return Err(Error::Invalid {
+                    path: path.clone(),
+                    message: format!(
+                        "the policy file is writable by anyone (mode {mode:04o}), who could \
+                         lift its rules; run `chmod o-w {}`",
+                        path.display()
+                    ),
+                });
+            }
+        }
+        let text = super::into_text(path, bytes)?;
+        // Nothing but `policy:`: a misspelled section (`Policy:`, `polcy:`) would otherwise
+        // be another tool's data, and the operator's rules silently none.
+        if let Ok(tree) = crate::yaml::parse(&text) {
+            if let Some(crate::yaml::Node {
+                kind: crate::yaml::Kind::Map { entries, .. },
+                ..
+            }) = &tree.root
+            {
+                for (k, _) in entries {
+                    let name = k.as_str().unwrap_or_default();
+                    if !matches!(name, "policy" | "apiKeys" | "version") {
+                        let (line, column) = crate::yaml::Lines::new(&text).position(k.start);
+                        let hint = crate::names::nearest(name, ["policy"])
+                            .map(|_| " (policy misspelled?)")
+                            .unwrap_or_default();
+                        return Err(Error::Syntax {
+                            path: path.clone(),
+                            line,
+                            column,
+                            message: format!(
+                                "a policy file holds a policy: section and nothing else, not {name:?}{hint}"
+                            ),
+                        });
+                    }
+                }
+            }
+        }
+        let doc = Document::load(path, text)?;
         if let Some(key) = doc.model.keys.first() {
             let (line, column) = doc.key_position(&key.name).unwrap_or((1, 1));
             return Err(Error::Syntax {

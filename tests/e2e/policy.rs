@@ -170,7 +170,7 @@ fn each_rule_refuses_a_create_that_breaks_it_and_says_what_would_satisfy_it() {
         Case {
             rule: "forbiddenPermissions: [billing:write]",
             bad: &["-p", "dns:read", "-p", "*"],
-            problem: "it is given the scope '*', which grants 'billing:write'",
+            problem: "it holds the scope '*', which grants 'billing:write'",
             limit: "forbiddenPermissions [billing:write]",
             remedy: "give narrower scopes",
             good: &["-p", "dns:*", "-p", "billing:read"],
@@ -179,7 +179,7 @@ fn each_rule_refuses_a_create_that_breaks_it_and_says_what_would_satisfy_it() {
         Case {
             rule: "forbiddenPermissions: [billing:write]",
             bad: &["-p", "billing:*"],
-            problem: "it is given the scope 'billing:*', which grants 'billing:write'",
+            problem: "it holds the scope 'billing:*', which grants 'billing:write'",
             limit: "forbiddenPermissions [billing:write]",
             remedy: "give narrower scopes",
             good: &["-p", "billing:read"],
@@ -188,7 +188,7 @@ fn each_rule_refuses_a_create_that_breaks_it_and_says_what_would_satisfy_it() {
         Case {
             rule: "forbiddenPermissions: [billing:write]",
             bad: &["-p", "billing:write"],
-            problem: "it is given the scope 'billing:write'",
+            problem: "it holds the scope 'billing:write'",
             limit: "forbiddenPermissions [billing:write]",
             remedy: "give narrower scopes",
             good: &[],
@@ -342,7 +342,7 @@ fn a_change_that_widens_a_key_is_judged_by_update() {
         &env.run(&["update", "ci", "--add-permission", "billing:*"]),
         &[violation(
             "ci",
-            "it is given the scope 'billing:*', which grants 'billing:write'",
+            "it holds the scope 'billing:*', which grants 'billing:write'",
             "forbiddenPermissions [billing:write]",
             &src,
             "give narrower scopes",
@@ -440,7 +440,7 @@ fn a_key_that_breaks_the_policy_can_always_be_narrowed_rotated_renamed_and_delet
         ),
         violation(
             "old-leak",
-            "it is given the scope '*', which grants 'billing:write'",
+            "it holds the scope '*', which grants 'billing:write'",
             "forbiddenPermissions [billing:write]",
             &src,
             "give narrower scopes",
@@ -675,7 +675,7 @@ fn everything_but_grace(env: &TestEnv, key: &str, expiry: &str) -> Vec<String> {
         ),
         violation(
             key,
-            "it is given the scope '*', which grants 'billing:write'",
+            "it holds the scope '*', which grants 'billing:write'",
             "forbiddenPermissions [billing:write]",
             &src,
             "give narrower scopes",
@@ -1177,9 +1177,10 @@ fn an_invalid_policy_section_is_refused_with_its_place_by_every_command_that_rea
 #[test]
 fn the_create_form_is_held_to_the_policy() {
     let env = TestEnv::new();
-    let text = with_policy(&["maxLifetime: 90d"], "");
+    let text = with_policy(&["maxLifetime: 90d", "forbiddenPermissions: ['*']"], "");
     env.write(&text);
-    let form = |down: usize| {
+    // Name, instances, description, owner, then the scopes typed; stops at the expiry.
+    let start = |scopes: &str| {
         let mut p = Pty::spawn(&env, &["create"], &[]);
         p.expect("Name");
         p.send("ci\r");
@@ -1190,12 +1191,12 @@ fn the_create_form_is_held_to_the_policy() {
         p.expect("Owner");
         p.send("\r");
         p.expect("comma-separated");
-        p.send("dns:read\r");
-        p.expect("1 year");
-        for _ in 0..down {
-            p.send(DOWN); // from 90 days, the longest preset within maxLifetime 90d
-        }
-        p.send("\r");
+        p.send(&format!("{scopes}\r"));
+        p.expect("a date...");
+        p
+    };
+    let confirm = |mut p: Pty| {
+        p.send("\r"); // the default expiry: 90 days, the longest preset within maxLifetime
         p.expect("Enabled");
         p.send("y\r");
         p.expect("Create this key?");
@@ -1203,33 +1204,190 @@ fn the_create_form_is_held_to_the_policy() {
         let code = p.finish();
         (code, p.transcript)
     };
-    // 1 year: refused after the summary, no secret shown, nothing written.
-    let (code, transcript) = form(1);
+    // '*': refused after the summary, no secret shown, nothing written.
+    let (code, transcript) = confirm(start("*"));
     assert_eq!(code, 13, "{transcript}");
-    // The form said the policy before it asked anything.
+    // The form said the policy before it asked anything, and offered no expiry beyond it.
     assert!(
-        transcript.contains("Policy (enforce): maxLifetime 90d."),
+        transcript.contains("Policy (enforce): maxLifetime 90d; forbiddenPermissions [*]."),
+        "{transcript}"
+    );
+    assert!(
+        !transcript.contains("1 year") && !transcript.contains("never"),
         "{transcript}"
     );
     assert!(
         transcript.contains(&format!(
-            "refused by policy: key 'ci': it expires 2027-11-22T10:00:00Z, later than 90d from now; policy maxLifetime 90d (from {}): --expires 90d or sooner; nothing was written",
+            "refused by policy: key 'ci': it holds the scope '*'; policy forbiddenPermissions [*] (from {}): give narrower scopes; nothing was written",
             source(&env)
         )),
         "{transcript}"
     );
     assert_eq!(tokens(&transcript), Vec::<String>::new());
     assert_eq!(env.read(), text);
+    // A date beyond maxLifetime is refused where it is typed.
+    let mut p = start("dns:read");
+    p.send(DOWN); // a date...
+    p.send("\r");
+    p.expect("Expiry date");
+    p.send("2030-01-01\r");
+    p.expect("the policy allows 90d at most");
+    p.send("\x03");
+    assert_eq!(p.finish(), 130, "{}", p.transcript);
+    assert_eq!(env.read(), text);
     // 90 days, the form's default under this policy: created.
-    let (code, transcript) = form(0);
+    let (code, transcript) = confirm(start("dns:read"));
     assert_eq!(code, 0, "{transcript}");
     let shown = tokens(&transcript);
     assert_eq!(shown.len(), 1, "{transcript}");
     assert_eq!(
         env.read(),
         format!(
-            "version: 1\npolicy:\n  maxLifetime: 90d\napiKeys:\n  ci:\n    enabled: true\n    permissions: [dns:read]\n    hash: {}\n    createdAt: {NOW}\n    expiresAt: 2027-02-20T10:00:00Z\n",
+            "version: 1\npolicy:\n  maxLifetime: 90d\n  forbiddenPermissions: ['*']\napiKeys:\n  ci:\n    enabled: true\n    permissions: [dns:read]\n    hash: {}\n    createdAt: {NOW}\n    expiresAt: 2027-02-20T10:00:00Z\n",
             hash_of(&shown[0])
         )
     );
+}
+
+// ---- what a reviewer who had not seen the code found ----
+
+/// An operator's policy.yml that is there but does not read as a policy is an error, never
+/// "no policy": a link to nothing, another top-level section (a misspelled `policy:`), a
+/// file anyone may write.
+#[test]
+fn an_operator_policy_file_that_is_there_but_no_policy_refuses_every_write() {
+    let env = TestEnv::new();
+    env.write("apiKeys: {}\n");
+    let before = env.bytes();
+    let path = env.root().join("policy.yml");
+    let create = || env.run(&["create", "evil", "-p", "*"]);
+    // A link whose target is gone.
+    std::os::unix::fs::symlink(env.dir.path().join("gone.yml"), &path).unwrap();
+    let out = create();
+    out.code(1).stdout_empty();
+    assert_eq!(
+        out.stderr,
+        format!(
+            "error: {}: the policy file is a link to nothing; restore its target or remove the link\n",
+            path.display()
+        )
+    );
+    env.run(&["policy", "show"]).code(1);
+    env.run(&["check"]).code(1);
+    fs::remove_file(&path).unwrap();
+    // A misspelled section, at its position.
+    for (text, name) in [
+        ("Policy:\n  forbiddenPermissions: ['*']\n", "Policy"),
+        ("# ops\npolcy:\n  forbiddenPermissions: ['*']\n", "polcy"),
+    ] {
+        root_policy(&env, text);
+        let out = create();
+        out.code(1);
+        let line = if name == "Policy" { 1 } else { 2 };
+        assert_eq!(
+            out.stderr,
+            format!(
+                "error: {}:{line}:1: a policy file holds a policy: section and nothing else, not {name:?} (policy misspelled?)\n",
+                path.display()
+            )
+        );
+    }
+    // Writable by anyone: anyone could lift its rules.
+    root_policy(&env, "policy:\n  forbiddenPermissions: ['*']\n");
+    fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o666)).unwrap();
+    create()
+        .code(1)
+        .stderr_has("the policy file is writable by anyone (mode 0666)");
+    fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
+    create().code(13);
+    assert_eq!(env.bytes(), before, "nothing was written");
+}
+
+/// Blanks are no owner or description, and a range of every address is no restriction.
+#[test]
+fn blanks_and_every_address_do_not_satisfy_the_rules_that_ask_for_them() {
+    let env = TestEnv::new();
+    env.write(with_policy(
+        &[
+            "requireOwner: true",
+            "requireDescription: true",
+            "requireAllowedIpsFor: [dns:write]",
+        ],
+        "",
+    ));
+    let before = env.bytes();
+    let out = env.run(&[
+        "create",
+        "k",
+        "-p",
+        "dns:write",
+        "--owner",
+        " ",
+        "--description",
+        "  ",
+        "--allow-ip",
+        "0.0.0.0/0",
+        "--allow-ip",
+        "::/0",
+    ]);
+    out.code(13);
+    for needle in [
+        "it has no owner",
+        "it has no description",
+        "its scopes grant 'dns:write' and its allowedIps allow every address",
+    ] {
+        assert!(out.stderr.contains(needle), "{needle}: {}", out.stderr);
+    }
+    assert_eq!(env.bytes(), before);
+    env.run(&[
+        "create",
+        "k",
+        "-p",
+        "dns:write",
+        "--owner",
+        "team",
+        "--description",
+        "deploys",
+        "--allow-ip",
+        "10.0.0.0/8",
+    ])
+    .success();
+}
+
+/// A new file that does not load as written (a second apiKeys some servers read, a key
+/// given twice) fails `diff`'s CI check, whatever its keys' change looks like, and the text
+/// and markdown say why.
+#[test]
+fn diff_fails_a_new_file_that_does_not_load_as_written() {
+    let env = TestEnv::new();
+    let old = format!("apiKeys:\n  a:\n    hash: {H0}\n    permissions: [x:y]\n");
+    let twice = format!("{old}apiKeys:\n  a:\n    hash: {H0}\n    permissions: ['*']\n");
+    local(&env, "old.yml", &old);
+    local(&env, "new.yml", &twice);
+    for args in [
+        &["diff", "old.yml", "new.yml", "--fail-on", "widening"][..],
+        &["diff", "old.yml", "new.yml", "--exit-code"],
+    ] {
+        let out = env.run(args);
+        out.code(11)
+            .stderr_has("has problems `tokenctl check` fails on");
+        assert!(
+            out.stdout
+                .starts_with("no change\n! new.yml:5:1: duplicate top-level key 'apiKeys'"),
+            "{}",
+            out.stdout
+        );
+    }
+    let out = env.run(&["diff", "old.yml", "new.yml", "--format", "markdown"]);
+    out.success();
+    assert!(
+        out.stdout.contains("No change to the keys.")
+            && out.stdout.contains("The new file breaks these rules:"),
+        "{}",
+        out.stdout
+    );
+    // Without a problem, the same files diff as before.
+    env.run(&["diff", "old.yml", "old.yml", "--fail-on", "widening"])
+        .success()
+        .stdout_has("no change\n");
 }

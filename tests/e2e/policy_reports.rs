@@ -35,7 +35,7 @@ fn check_reports_a_key_that_breaks_the_policy_at_its_position() {
         out.stdout,
         format!(
             "{file}:7:3: policy: key 'legacy': it never expires; policy maxLifetime 1y (from {file}): --expires 1y or sooner\n\
-             {file}:7:3: policy: key 'legacy': it is given the scope '*'; policy forbiddenPermissions [*] (from {file}): give narrower scopes\n"
+             {file}:7:3: policy: key 'legacy': it holds the scope '*'; policy forbiddenPermissions [*] (from {file}): give narrower scopes\n"
         )
     );
     out.stderr_has("2 problems");

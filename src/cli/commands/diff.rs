@@ -102,6 +102,17 @@ pub(crate) fn run(ctx: &Context, args: DiffArgs) -> Result<()> {
     }
     let changed = diffs.iter().filter(|d| !d.is_empty()).count();
     let widening = diffs.iter().filter(|d| d.widens()).count();
+    // A new file that does not load as written (a key given twice, a second apiKeys that
+    // some servers read and others do not) or breaks an enforced policy fails a CI check
+    // whatever its keys' change looks like: what the diff shows may not be what servers read.
+    let failing = diffs.iter().filter(|d| d.failing).count();
+    if (args.fail_on_widening() || args.exit_code) && failing > 0 {
+        return Err(Error::Differences(format!(
+            "the new version of {} has problems `tokenctl check` fails on (listed above); \
+             servers may read it otherwise than shown, or refuse it",
+            crate::text::plural(failing as u64, "file")
+        )));
+    }
     if args.fail_on_widening() && widening > 0 {
         return Err(Error::Differences(format!(
             "a change widens access ({}); a reviewer must approve it",
@@ -122,6 +133,8 @@ struct Side {
     model: crate::model::SecurityFile,
     foreign: Option<String>,
     problems: Vec<String>,
+    /// A problem `check` fails on (not a deprecation, not a policy under warn).
+    failing: bool,
 }
 
 fn read(path: &Path) -> Result<Vec<u8>> {
@@ -147,11 +160,13 @@ fn side(path: &Path, bytes: &[u8], policy: Option<&Policy>) -> Result<Side> {
     let text = crate::store::into_text(path, bytes.to_vec())?;
     let foreign = crate::diff::foreign_of(&text);
     let (doc, problems) = Document::load_all(path, text)?;
+    let mut failing = !problems.is_empty();
     let mut problems: Vec<String> = problems.iter().map(|p| p.at(path)).collect();
     problems.extend(doc.deprecated().iter().map(|p| p.at(path)));
     if let Some(policy) = policy {
-        let (broken, _) =
+        let (broken, enforced) =
             crate::cli::commands::check::policy_violations(&doc, path, policy.operator, policy.now);
+        failing |= enforced && !broken.is_empty();
         problems.extend(broken.iter().map(|p| p.at(path)));
     }
     if old {
@@ -163,6 +178,7 @@ fn side(path: &Path, bytes: &[u8], policy: Option<&Policy>) -> Result<Side> {
         model: doc.model,
         foreign,
         problems: if old { Vec::new() } else { problems },
+        failing: !old && failing,
     })
 }
 
@@ -172,13 +188,15 @@ fn compare(tenant: Option<String>, old: Side, new: Side) -> Diff {
         .iter()
         .map(|p| crate::text::redact(p).into_owned())
         .collect();
-    crate::diff::diff(
+    let mut diff = crate::diff::diff(
         tenant,
         &old.model,
         &new.model,
         old.foreign != new.foreign,
         violations,
-    )
+    );
+    diff.failing = new.failing;
+    diff
 }
 
 /// The file at `path` as it is now against the same file at git revision `rev`.
@@ -349,7 +367,11 @@ fn text(d: &Diff, color: bool) -> String {
         .as_deref()
         .map_or(String::new(), |t| format!("tenant {t}: "));
     if d.is_empty() {
-        return format!("{title}no change\n");
+        let mut out = format!("{title}no change\n");
+        for v in &d.violations {
+            out.push_str(&format!("! {v}\n"));
+        }
+        return out;
     }
     let mut out = format!(
         "{title}{}{}\n",
@@ -410,8 +432,13 @@ fn markdown(d: &Diff) -> String {
         format!("tenant `{}`", cell(t))
     });
     let mut out = format!("### tokenctl diff: {title}\n\n");
-    if d.is_empty() {
+    if d.is_empty() && d.violations.is_empty() {
         out.push_str("No change.\n");
+        return out;
+    }
+    if d.is_empty() {
+        out.push_str("No change to the keys.\n");
+        violations_md(&mut out, d);
         return out;
     }
     out.push_str(if d.widens() {
@@ -457,11 +484,16 @@ fn markdown(d: &Diff) -> String {
     if d.foreign {
         out.push_str("\nOther tools' data changed (not judged).\n");
     }
+    violations_md(&mut out, d);
+    out
+}
+
+/// The new file's violations as a markdown list, when there are any.
+fn violations_md(out: &mut String, d: &Diff) {
     if !d.violations.is_empty() {
         out.push_str("\nThe new file breaks these rules:\n\n");
         for v in &d.violations {
             out.push_str(&format!("- {}\n", cell(v)));
         }
     }
-    out
 }

@@ -159,7 +159,7 @@ fn root_policy_yml_is_enforced_and_an_edit_of_it_is_followed_without_a_restart()
     let r = post(r#"{"name": "dns", "permissions": ["dns:*"], "owner": "platform"}"#);
     let message = refused(&r, &env, "permissions", "forbiddenPermissions");
     assert!(
-        message.contains("it is given the scope 'dns:*', which grants 'dns:write'"),
+        message.contains("it holds the scope 'dns:*', which grants 'dns:write'"),
         "{message}"
     );
     assert_eq!(env.bytes(), before, "a refusal wrote");
@@ -191,8 +191,16 @@ fn root_policy_yml_is_enforced_and_an_edit_of_it_is_followed_without_a_restart()
         policy.display()
     ));
 
-    // ...and loosens it: gone, nothing is asked.
+    // Removed while the server runs (it was there when it started): writes fail rather than
+    // go on under no policy at all; loosened to nothing, nothing is asked.
     std::fs::remove_file(&policy).unwrap();
+    post(r#"{"name": "dns", "permissions": ["dns:write"]}"#).error(500, "internal");
+    assert_eq!(
+        env.bytes(),
+        before,
+        "a write with no policy to judge it wrote"
+    );
+    std::fs::write(&policy, "# no rules\n").unwrap();
     post(r#"{"name": "dns", "permissions": ["dns:write"]}"#).status(201);
 }
 
