@@ -377,7 +377,8 @@ pub(crate) fn create_form(
             "Description (optional)"
         },
         args.def.description.as_deref().unwrap_or_default(),
-        !need_description,
+        // Enter on nothing is answered by the check, which says why.
+        true,
         |s| {
             if need_description && s.trim().is_empty() {
                 return Err("the policy requires a description".into());
@@ -395,7 +396,7 @@ pub(crate) fn create_form(
             "Owner, a team or a contact (optional)"
         },
         args.def.owner.as_deref().unwrap_or_default(),
-        !need_owner,
+        true,
         |s| match s {
             s if need_owner && s.trim().is_empty() => {
                 Err("the policy requires an owner".to_string())

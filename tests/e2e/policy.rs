@@ -1391,3 +1391,66 @@ fn diff_fails_a_new_file_that_does_not_load_as_written() {
         .success()
         .stdout_has("no change\n");
 }
+
+/// The form in a real terminal (tmux), as its screen shows it under a policy: the rules said
+/// first, the owner the policy requires asked for as required, no expiry beyond the policy
+/// offered; a key so made keeps the policy.
+#[test]
+#[ignore = "needs tmux; scripts/test runs it"]
+fn the_form_on_screen_asks_for_what_the_policy_requires() {
+    let env = TestEnv::new();
+    env.write(with_policy(&["maxLifetime: 60d", "requireOwner: true"], ""));
+    let t = Tmux::start(
+        env.dir.path(),
+        &format!(
+            "env -i PATH=/usr/bin:/bin HOME={} TERM=xterm TOKENCTL_ROOT={} TOKENCTL_TENANT={} TOKENCTL_NOW={NOW} NO_COLOR=1 {} create; echo exit=$?; sleep 30",
+            env.dir.path().display(),
+            env.root().display(),
+            env.tenant,
+            assert_cmd::cargo::cargo_bin!("tokenctl").display(),
+        ),
+        100,
+        40,
+    );
+    let screen = t.wait_for("the name prompt", |s| s.contains("? Name"));
+    assert!(
+        screen.contains("Policy (enforce): maxLifetime 60d; requireOwner."),
+        "{screen}"
+    );
+    t.type_text("ci");
+    t.keys(&["Enter"]);
+    t.wait_for("the instances prompt", |s| s.contains("? More instances"));
+    t.keys(&["Enter"]);
+    t.wait_for("the description prompt", |s| s.contains("? Description"));
+    t.keys(&["Enter"]);
+    t.wait_for("the owner prompt", |s| {
+        s.contains("? Owner, a team or a contact (the policy requires one)")
+    });
+    t.keys(&["Enter"]);
+    t.wait_for("the owner refused empty", |s| {
+        s.contains("the policy requires an owner")
+    });
+    t.type_text("team-dns");
+    t.keys(&["Enter"]);
+    t.wait_for("the permissions prompt", |s| s.contains("? Permissions"));
+    t.type_text("dns:read");
+    t.keys(&["Enter"]);
+    let screen = t.wait_for("the expiry list", |s| s.contains("a date..."));
+    assert!(
+        screen.contains("60 days") && !screen.contains("90 days") && !screen.contains("never"),
+        "{screen}"
+    );
+    t.keys(&["Enter"]);
+    t.wait_for("the enabled prompt", |s| s.contains("? Enabled"));
+    t.keys(&["Enter"]);
+    t.wait_for("the confirmation", |s| s.contains("Create this key?"));
+    t.type_text("y");
+    t.keys(&["Enter"]);
+    t.wait_for("the end", |s| s.contains("exit=0"));
+    let written = env.read();
+    assert!(written.contains("    owner: team-dns\n"), "{written}");
+    assert!(
+        written.contains("    expiresAt: 2027-01-21T10:00:00Z\n"),
+        "{written}"
+    );
+}
