@@ -9,7 +9,7 @@ use crate::yaml::{Kind, Node};
 use saphyr_parser::ScalarStyle;
 
 /// What a `policy` that is another tool's data should do.
-const RENAME: &str = "if this is another tool's data, rename it (tokenctl 0.1 ignored `policy`; \
+const RENAME: &str = "if this policy is another tool's data, rename it, for example to x-policy (tokenctl 0.1 ignored `policy`; \
      from 0.2 it is tokenctl's own section)";
 
 impl<'a> Loader<'a> {
@@ -134,7 +134,7 @@ impl<'a> Loader<'a> {
                     self.problem(
                         k,
                         format!(
-                            "policy: unknown rule '{other}'; {hint}the rules are {}",
+                            "policy: unknown rule '{other}'; {hint}the rules are {}; {RENAME}",
                             Policy::RULES.join(", ")
                         ),
                     );
