@@ -134,7 +134,7 @@ impl<'a> Loader<'a> {
                     self.problem(
                         k,
                         format!(
-                            "policy: unknown rule '{other}'; {hint}the rules are {}; {RENAME}",
+                            "policy: unknown rule '{other}'; {hint}the rules are {}",
                             Policy::RULES.join(", ")
                         ),
                     );
