@@ -231,15 +231,23 @@ pub struct PolicyViolation {
     pub flag_remedy: String,
     /// What would satisfy it, in the file's (and the admin API's) fields.
     pub field_remedy: String,
+    /// [`PolicyViolation::message`] says the remedy in fields, not flags (for a write that
+    /// was given fields: `apply`'s desired state, the admin API).
+    pub remedy_in_fields: bool,
 }
 
 impl PolicyViolation {
     /// One line for the command line: `key 'ci': it never expires; policy maxLifetime 90d
     /// (from policy.yml): --expires 90d or sooner`.
     pub fn message(&self) -> String {
+        let remedy = if self.remedy_in_fields {
+            &self.field_remedy
+        } else {
+            &self.flag_remedy
+        };
         format!(
-            "key '{}': {}; policy {} (from {}): {}",
-            self.key, self.problem, self.limit, self.source, self.flag_remedy
+            "key '{}': {}; policy {} (from {}): {remedy}",
+            self.key, self.problem, self.limit, self.source
         )
     }
 

@@ -186,6 +186,7 @@ impl Effective {
                 source: source.to_string(),
                 flag_remedy: remedy.0,
                 field_remedy: remedy.1,
+                remedy_in_fields: false,
             })
         };
         if let Some(max) = &self.max_lifetime {

@@ -315,7 +315,10 @@ impl Tenant {
     /// by the policy, the file's own `policy:` section merged with the operator's files, which
     /// the store reads afresh for each write (an edit of `policy.yml` needs no restart).
     pub(super) fn writer(&self, now: jiff::Timestamp) -> Result<Store, ApiError> {
-        Ok(self.store()?.with_policy(self.policy.to_vec(), Some(now)))
+        Ok(self
+            .store()?
+            .with_policy(self.policy.to_vec(), Some(now))
+            .with_field_remedies())
     }
 
     /// The folder of the tenant's file, opened, and the file's name in it.

@@ -47,6 +47,8 @@ pub struct Store {
     policy: std::sync::Arc<[policy::PolicyFile]>,
     /// The time a write is judged at; the system clock when `None`.
     now: Option<jiff::Timestamp>,
+    /// Say what would satisfy a broken rule in fields, not flags ([`Store::with_field_remedies`]).
+    field_remedies: bool,
     /// What the policy warned of in the writes of this store (under `warn`).
     policy_warnings: std::sync::Arc<std::sync::Mutex<Vec<crate::model::PolicyViolation>>>,
 }
@@ -96,6 +98,7 @@ impl Store {
             policy: std::sync::Arc::new([]),
             now: None,
             policy_warnings: Default::default(),
+            field_remedies: false,
         }
     }
 
@@ -116,6 +119,7 @@ impl Store {
             policy: std::sync::Arc::new([]),
             now: None,
             policy_warnings: Default::default(),
+            field_remedies: false,
         }
     }
 
@@ -173,13 +177,27 @@ impl Store {
         if edit.put.is_empty() && edit.add.is_empty() {
             return Ok(()); // a removal, or check --fix: nothing widens
         }
-        let warned = crate::keys::policy::judge(
+        let in_fields = |mut v: crate::model::PolicyViolation| {
+            v.remedy_in_fields = self.field_remedies;
+            v
+        };
+        let warned: Vec<_> = crate::keys::policy::judge(
             &doc.model,
             &self.path.display().to_string(),
             edit,
             &self.operator_policy()?,
             self.now.unwrap_or_else(jiff::Timestamp::now),
-        )?;
+        )
+        .map_err(|e| match e {
+            Error::Policy(mut r) => {
+                r.violations = r.violations.into_iter().map(in_fields).collect();
+                Error::Policy(r)
+            }
+            e => e,
+        })?
+        .into_iter()
+        .map(in_fields)
+        .collect();
         for v in &warned {
             (self.warn)(&format!(
                 "warning: policy (enforcement: warn): {}",
@@ -191,6 +209,14 @@ impl Store {
             .unwrap_or_else(|e| e.into_inner())
             .extend(warned);
         Ok(())
+    }
+
+    /// This store, saying what would satisfy a broken rule in the file's fields
+    /// (`an expiresAt at most 90d from now`), not the command line's flags: for writes given
+    /// as fields (`apply`, the admin API).
+    pub(crate) fn with_field_remedies(mut self) -> Self {
+        self.field_remedies = true;
+        self
     }
 
     /// The operator's policies this store judges writes by, read now.

@@ -569,12 +569,13 @@ fn one_key_that_breaks_the_policy_refuses_the_whole_write() {
         "desired.yml",
         "good:\n  permissions: [dns:read]\n  expiresAt: 2027-01-01T00:00:00Z\nbad:\n  permissions: [dns:read]\n",
     );
+    // apply was given fields: it says the remedy in them.
     let refusal = [violation(
         "bad",
         "it never expires",
         "maxLifetime 90d",
         &src,
-        "--expires 90d or sooner",
+        "an expiresAt at most 90d from now",
     )];
     assert_refused(
         &env,
@@ -643,7 +644,7 @@ fn apply_narrows_a_key_that_breaks_the_policy_and_creates_one_that_keeps_it() {
             "it never expires",
             "maxLifetime 90d",
             &source(&env),
-            "--expires 90d or sooner",
+            "an expiresAt at most 90d from now",
         )],
     );
 }
@@ -827,6 +828,7 @@ fn warn_lets_update_and_apply_through_with_exit_codes_as_without_a_policy() {
     );
     // apply: the dry run exits 8 (changes pending) as it would without a policy.
     local(&env, "desired.yml", "svc:\n  permissions: [dns:read]\n");
+    // apply was given fields: it says the remedy in them.
     let svc = |key| {
         vec![
             violation(
@@ -834,21 +836,21 @@ fn warn_lets_update_and_apply_through_with_exit_codes_as_without_a_policy() {
                 "it never expires",
                 "maxLifetime 90d",
                 &source(&env),
-                "--expires 90d or sooner",
+                "an expiresAt at most 90d from now",
             ),
             violation(
                 key,
                 "it has no description",
                 "requireDescription",
                 &source(&env),
-                "--description TEXT",
+                "a description",
             ),
             violation(
                 key,
                 "it has no owner",
                 "requireOwner",
                 &source(&env),
-                "--owner TEAM",
+                "an owner",
             ),
         ]
     };

@@ -90,10 +90,12 @@ pub(crate) fn run(ctx: &Context, args: ApplyArgs) -> Result<()> {
     // The plan of --dry-run says what the real run would do: refuse the same way.
     ctx.allow_new_tenant(args.new_tenant)?;
     // The JSON and YAML reports carry the file's SHA-256 afterwards.
+    // A refusal by the policy says what would satisfy it in the desired state's fields.
     let store = ctx
         .store()?
         .with_digest(!ctx.is_table())
-        .with_file_attrs(args.write.attrs()?);
+        .with_file_attrs(args.write.attrs()?)
+        .with_field_remedies();
     // Owner, group and mode that --file-* change: reported (and a reason to write).
     let attributes = store.attr_changes()?;
     let now = ctx.clock.now();
