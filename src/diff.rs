@@ -222,7 +222,7 @@ fn policy_changes(o: crate::model::Policy, n: crate::model::Policy) -> Vec<Field
         );
     }
     let reference = jiff::Timestamp::now();
-    let end = |l: &Length| crate::time::after(reference, l.span).unwrap_or(jiff::Timestamp::MAX);
+    let end = |l: &Length| l.ends(reference);
     for (rule, a, b) in [
         ("maxLifetime", &o.max_lifetime, &n.max_lifetime),
         ("maxGrace", &o.max_grace, &n.max_grace),

@@ -90,19 +90,35 @@ impl Context {
             .with_policy(self.policy.clone(), Some(self.clock.now())))
     }
 
-    /// The policy in force for `file` (its own section, then the operator's files), read now.
+    /// The operator's policies, each file read once now: `<root>/policy.yml` and `--policy`;
+    /// for a file named outside the root (`check PATH`, `diff OLD NEW`) only `--policy`.
+    pub(crate) fn operator_policy(
+        &self,
+        outside_root: bool,
+    ) -> Result<Vec<crate::keys::policy::Source>> {
+        let files: Vec<_> = self
+            .policy
+            .iter()
+            .filter(|f| !outside_root || f.required)
+            .cloned()
+            .collect();
+        crate::store::policy::read_all(&files)
+    }
+
+    /// The policy in force for `file` at `path`: its own section merged with `operator`
+    /// ([`Context::operator_policy`]).
     pub(crate) fn effective_policy(
         &self,
         file: &crate::model::SecurityFile,
         path: &std::path::Path,
-    ) -> Result<crate::keys::policy::Effective> {
-        let operator = crate::store::policy::read_all(&self.policy)?;
-        Ok(crate::keys::policy::Effective::of(
+        operator: &[crate::keys::policy::Source],
+    ) -> crate::keys::policy::Effective {
+        crate::keys::policy::Effective::of(
             file,
             &path.display().to_string(),
-            &operator,
+            operator,
             self.clock.now(),
-        ))
+        )
     }
 
     /// Reads the file for a reading command: a missing file is an error naming the path, how

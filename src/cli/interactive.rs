@@ -320,7 +320,7 @@ pub(crate) fn create_form(
         "New API key in {file_note}.\nCtrl-C cancels; nothing is written until you confirm."
     ));
     // The policy up front: a key that breaks it is refused (or warned of) only at the end.
-    let policy = ctx.effective_policy(&doc.model, &doc.path)?;
+    let policy = ctx.effective_policy(&doc.model, &doc.path, &ctx.operator_policy(false)?);
     if !policy.is_empty() {
         ctx.say(format!(
             "Policy ({}): {}.",
@@ -440,10 +440,7 @@ pub(crate) fn create_form(
     };
 
     // Under a maxLifetime, only the presets within it (and a date, checked against it).
-    let latest = policy
-        .max_lifetime
-        .as_ref()
-        .and_then(|m| crate::time::after(now, m.value.span).ok());
+    let latest = policy.max_lifetime.as_ref().map(|m| m.value.ends(now));
     let presets: Vec<(&str, &str)> = crate::time::EXPIRY_PRESETS
         .iter()
         .copied()
@@ -465,11 +462,9 @@ pub(crate) fn create_form(
             presets
                 .iter()
                 .position(|(_, v)| Some(*v) == args.def.expires.as_deref())
-                .or_else(|| {
-                    let best = within_policy(&policy, now)?;
-                    let value = crate::time::EXPIRY_PRESETS[best].1;
-                    presets.iter().position(|(_, v)| *v == value)
-                })
+                // Under a maxLifetime, the longest preset within it (they are in ascending
+                // order, and `presets` holds only those within it, then "a date...").
+                .or_else(|| latest.and(presets.iter().rposition(|(_, v)| !v.is_empty())))
                 .unwrap_or(1.min(presets.len() - 1)),
         )
         .interact_opt()
@@ -604,22 +599,6 @@ fn split_list(text: &str) -> Vec<&str> {
         .collect()
 }
 
-/// The longest expiry preset the policy's `maxLifetime` allows (the form's default), when it
-/// sets one.
-fn within_policy(policy: &crate::keys::policy::Effective, now: jiff::Timestamp) -> Option<usize> {
-    let max = policy.max_lifetime.as_ref()?;
-    let latest = crate::time::after(now, max.value.span).ok()?;
-    crate::time::EXPIRY_PRESETS
-        .iter()
-        .enumerate()
-        .filter_map(|(i, (_, v))| {
-            let t = crate::time::parse_expiry(v, now).ok()??;
-            (t <= latest).then_some((t, i))
-        })
-        .max()
-        .map(|(_, i)| i)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -648,5 +627,11 @@ mod tests {
         {
             crate::time::parse_expiry(v, now).unwrap();
         }
+        // The form's default under a maxLifetime is the last preset within it: they ascend.
+        let ends: Vec<_> = crate::time::EXPIRY_PRESETS
+            .iter()
+            .filter_map(|(_, v)| crate::time::parse_expiry(v, now).ok().flatten())
+            .collect();
+        assert!(ends.windows(2).all(|w| w[0] < w[1]), "{ends:?}");
     }
 }

@@ -52,7 +52,7 @@ impl Effective {
     /// (`3mo` against `90d`).
     pub(crate) fn merge<'s>(sources: impl IntoIterator<Item = &'s Source>, now: Timestamp) -> Self {
         let mut e = Effective::default();
-        let end = |l: &Length| crate::time::after(now, l.span).unwrap_or(Timestamp::MAX);
+        let end = |l: &Length| l.ends(now);
         let tighter = |slot: &mut Option<From<Length>>, new: &Option<Length>, source: &str| {
             if let Some(new) = new {
                 if slot.as_ref().is_none_or(|old| end(new) < end(&old.value)) {
@@ -190,8 +190,8 @@ impl Effective {
             })
         };
         if let Some(max) = &self.max_lifetime {
-            let Length { text, span } = &max.value;
-            let latest = crate::time::after(now, *span).unwrap_or(Timestamp::MAX);
+            let text = &max.value.text;
+            let latest = max.value.ends(now);
             let remedy = || {
                 (
                     format!("--expires {text} or sooner"),
@@ -218,8 +218,8 @@ impl Effective {
             }
         }
         if let Some(max) = &self.max_grace {
-            let Length { text, span } = &max.value;
-            let latest = crate::time::after(now, *span).unwrap_or(Timestamp::MAX);
+            let text = &max.value.text;
+            let latest = max.value.ends(now);
             if let Some(p) = key.previous_hashes.iter().find(|p| p.expires_at > latest) {
                 push(
                     "maxGrace",

@@ -29,6 +29,14 @@ pub struct Length {
     pub span: Span,
 }
 
+impl Length {
+    /// Where it ends counted from `from` on the UTC calendar (`1mo` from January 31 is the
+    /// end of February); a length that leaves the calendar never ends.
+    pub fn ends(&self, from: jiff::Timestamp) -> jiff::Timestamp {
+        crate::time::after(from, self.span).unwrap_or(jiff::Timestamp::MAX)
+    }
+}
+
 /// Two lengths are the same when they are written the same (`Span` has no equality: is
 /// `1d` 24 hours?).
 impl PartialEq for Length {

@@ -43,15 +43,8 @@ pub(crate) fn run(ctx: &Context, args: CheckArgs) -> Result<()> {
         .map(|span| crate::time::after(now, span))
         .transpose()?;
     let strict = args.strict;
-    // The operator's policies: <root>/policy.yml and --policy; for a file named by PATH (a
-    // copy Ansible validates, anywhere) only --policy.
-    let files: Vec<_> = ctx
-        .policy
-        .iter()
-        .filter(|f| args.path.is_none() || f.required)
-        .cloned()
-        .collect();
-    let operator = crate::store::policy::read_all(&files)?;
+    // For a file named by PATH (a copy Ansible validates, anywhere) only --policy.
+    let operator = ctx.operator_policy(args.path.is_some())?;
     if args.all_tenants {
         return all_tenants(ctx, now, (warn, strict, args.k8s), &operator);
     }
@@ -445,8 +438,12 @@ pub(crate) fn policy_violations(
     }
     let mut out = Vec::new();
     for k in &doc.model.keys {
-        for v in policy.violations(k, now) {
-            let (line, col) = doc.key_position(&k.name).unwrap_or((0, 0));
+        let broken = policy.violations(k, now);
+        if broken.is_empty() {
+            continue;
+        }
+        let (line, col) = doc.key_position(&k.name).unwrap_or((0, 0));
+        for v in broken {
             out.push(Problem {
                 line,
                 col,

@@ -16,13 +16,7 @@ use std::process::Command;
 pub(crate) fn run(ctx: &Context, args: DiffArgs) -> Result<()> {
     // The new side's policy violations are judged by the policy in force: its own section
     // and the operator's files (for two files named on the command line, --policy only).
-    let files: Vec<_> = ctx
-        .policy
-        .iter()
-        .filter(|f| args.git.is_some() || f.required)
-        .cloned()
-        .collect();
-    let operator = crate::store::policy::read_all(&files)?;
+    let operator = ctx.operator_policy(args.git.is_none())?;
     let policy = Policy {
         operator: &operator,
         now: ctx.clock.now(),

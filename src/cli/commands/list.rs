@@ -416,9 +416,11 @@ fn policy_violations(ctx: &Context, filter: &Filter, args: &ListArgs) -> Result<
     let no_usage = BTreeMap::new();
     let mut found: Vec<ViolationView> = Vec::new();
     let mut broken = 0;
+    // The operator's files read once, for every tenant.
+    let operator = ctx.operator_policy(false)?;
     let mut judge =
         |tenant: Option<&str>, model: &SecurityFile, path: &std::path::Path| -> Result<()> {
-            let policy = ctx.effective_policy(model, path)?;
+            let policy = ctx.effective_policy(model, path, &operator);
             let mut keys: Vec<&ApiKey> = model
                 .keys
                 .iter()

@@ -38,12 +38,13 @@ fn show(ctx: &Context) -> Result<()> {
     let store = ctx.store()?;
     let doc = store.read()?;
     let path = store.path();
-    let policy = ctx.effective_policy(&doc.model, path)?;
+    let operator = ctx.operator_policy(false)?;
+    let policy = ctx.effective_policy(&doc.model, path, &operator);
     let mut sources = Vec::new();
     if doc.model.policy.is_some() {
         sources.push(path.display().to_string());
     }
-    sources.extend(store.operator_policy()?.into_iter().map(|s| s.label));
+    sources.extend(operator.into_iter().map(|s| s.label));
     let view = PolicyView {
         file: path.display().to_string(),
         enforcement: policy.mode().name(),
