@@ -497,7 +497,7 @@ fn flags_given_with_the_form_are_its_defaults() {
 // ---- issue 12: the form, as the screen shows it ----
 
 /// tokenctl's `args` in a real terminal of `width` columns, its screen readable.
-fn on_screen(env: &TestEnv, args: &str, width: u16, vars: &str) -> Tmux {
+pub(crate) fn on_screen(env: &TestEnv, args: &str, width: u16, vars: &str) -> Tmux {
     Tmux::start(
         env.dir.path(),
         &format!(

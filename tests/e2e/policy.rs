@@ -6,7 +6,7 @@
 //! in JSON, the operator's policy never loosened by a tenant's section or by `--policy`, and
 //! an invalid policy refused with its line and column by every command that reads it.
 
-use crate::interactive::{DOWN, Pty, tokens};
+use crate::interactive::{DOWN, Pty, on_screen, tokens};
 use crate::support::env::*;
 use crate::support::hash_of;
 use serde_json::json;
@@ -1402,18 +1402,7 @@ fn diff_fails_a_new_file_that_does_not_load_as_written() {
 fn the_form_on_screen_asks_for_what_the_policy_requires() {
     let env = TestEnv::new();
     env.write(with_policy(&["maxLifetime: 60d", "requireOwner: true"], ""));
-    let t = Tmux::start(
-        env.dir.path(),
-        &format!(
-            "env -i PATH=/usr/bin:/bin HOME={} TERM=xterm TOKENCTL_ROOT={} TOKENCTL_TENANT={} TOKENCTL_NOW={NOW} NO_COLOR=1 {} create; echo exit=$?; sleep 30",
-            env.dir.path().display(),
-            env.root().display(),
-            env.tenant,
-            assert_cmd::cargo::cargo_bin!("tokenctl").display(),
-        ),
-        100,
-        40,
-    );
+    let t = on_screen(&env, "create; echo exit=$?; sleep 30", 100, "NO_COLOR=1");
     let screen = t.wait_for("the name prompt", |s| s.contains("? Name"));
     assert!(
         screen.contains("Policy (enforce): maxLifetime 60d; requireOwner."),
