@@ -21,8 +21,7 @@ pub(crate) fn plain_problem(s: &str) -> Option<String> {
     if s.len() > 5
         && b[0].is_ascii_alphabetic()
         && b[b.len() - 1] != b':'
-        && s.is_ascii()
-        && memchr::memchr(b'\t', b).is_none()
+        && b.iter().fold(true, |ok, &c| ok & (c < 0x80) & (c != b'\t'))
     {
         return None;
     }

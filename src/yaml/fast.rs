@@ -44,21 +44,28 @@ pub fn parse(text: &str) -> Option<Option<Node<'_>>> {
 /// No tab, CR, control or other character whose handling differs between YAML versions or
 /// parsers; those files go to saphyr.
 pub(crate) fn plain_text(text: &str) -> bool {
+    plain_text_ascii(text).is_some()
+}
+
+/// [`plain_text`], and then whether the text is all ASCII: `None` when it is not plain text.
+pub(crate) fn plain_text_ascii(text: &str) -> Option<bool> {
     // Without an early exit the compiler vectorises this; a file takes one pass.
     let bad = text.bytes().fold(false, |bad, b| {
         bad | ((b < 0x20) & (b != b'\n')) | (b == 0x7f)
     });
     if bad {
-        return false;
+        return None;
     }
-    text.is_ascii()
-        || !text.chars().any(|c| {
-            matches!(
-                c,
-                '\u{80}'
-                    ..='\u{a0}' | '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}'
-            )
-        })
+    if text.is_ascii() {
+        return Some(true);
+    }
+    (!text.chars().any(|c| {
+        matches!(
+            c,
+            '\u{80}'..='\u{a0}' | '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}'
+        )
+    }))
+    .then_some(false)
 }
 
 /// An open block collection.
@@ -523,6 +530,22 @@ static KEY_CHAR: [bool; 256] = {
     table
 };
 
+/// The bytes [`plain_end`] looks at in block context (`BLOCK`) and in flow context (`FLOW`).
+static SPECIAL: [u8; 256] = {
+    let mut table = [0u8; 256];
+    table[b':' as usize] = BLOCK | FLOW;
+    table[b'#' as usize] = BLOCK | FLOW;
+    let mut i = 0;
+    let flow = b" ,[]{}\"'";
+    while i < flow.len() {
+        table[flow[i] as usize] |= FLOW;
+        i += 1;
+    }
+    table
+};
+const BLOCK: u8 = 1;
+const FLOW: u8 = 2;
+
 /// The end of a single-line plain scalar starting at `v` (trailing spaces and any comment
 /// excluded), or `None` when it is not one this path is sure about.
 pub(crate) fn plain_end(b: &[u8], v: usize, le: usize, flow: bool) -> Option<usize> {
@@ -538,17 +561,29 @@ pub(crate) fn plain_end(b: &[u8], v: usize, le: usize, flow: bool) -> Option<usi
         _ => {}
     }
     if !flow {
-        // Block context: only `: ` (or a final `:`) and ` #` matter; find them by search.
+        // Block context: only `: ` (or a final `:`) and ` #` matter; find them by search (a
+        // byte at a time on a short value, for which a search's set-up costs more).
         let mut end = le;
-        for i in memchr::memchr2_iter(b':', b'#', &b[v..le]) {
-            let at = v + i;
-            if b[at] == b'#' {
-                if b[at - 1] == b' ' {
+        let stop = |at: usize| -> Option<bool> {
+            match b[at] {
+                b'#' if b[at - 1] == b' ' => Some(true),
+                b':' if next_is_blank(at) => None,
+                _ => Some(false),
+            }
+        };
+        if le - v <= 48 {
+            for at in v + 1..le {
+                if SPECIAL[b[at] as usize] & BLOCK != 0 && stop(at)? {
                     end = at;
                     break;
                 }
-            } else if next_is_blank(at) {
-                return None;
+            }
+        } else {
+            for i in memchr::memchr2_iter(b':', b'#', &b[v..le]) {
+                if stop(v + i)? {
+                    end = v + i;
+                    break;
+                }
             }
         }
         while end > v && b[end - 1] == b' ' {
@@ -559,6 +594,12 @@ pub(crate) fn plain_end(b: &[u8], v: usize, le: usize, flow: bool) -> Option<usi
     let mut i = v;
     let mut end = v;
     while i < le {
+        // Most bytes are none of those below, and only move the end.
+        if SPECIAL[b[i] as usize] & FLOW == 0 {
+            i += 1;
+            end = i;
+            continue;
+        }
         match b[i] {
             b' ' => {
                 if i + 1 < le && b[i + 1] == b'#' {
