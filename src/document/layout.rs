@@ -158,12 +158,24 @@ impl EntryLayout {
         }
     }
 
-    /// A block mapping whose fields are read again from the text when an edit needs them,
-    /// rather than kept for every entry (some 130 bytes a key that an edit of one key never
-    /// reads).
-    pub(crate) fn set_fields_lazy(&mut self) {
-        self.flow = false;
-        self.fields = None;
+    /// [`EntryLayout::new`] of a block mapping whose fields are read again from the text when
+    /// an edit needs them (see [`EntryLayout::fields`]) rather than kept for every entry:
+    /// some 130 bytes a key that an edit of one key never reads.
+    pub(crate) fn lazy(
+        key: std::ops::Range<usize>,
+        value: std::ops::Range<usize>,
+        content_start: usize,
+    ) -> Self {
+        EntryLayout {
+            key_start: pos(key.start),
+            key_end: pos(key.end),
+            value_start: pos(value.start),
+            content_start: pos(content_start),
+            value_end: pos(value.end),
+            flow: false,
+            ends_in_block_scalar: false,
+            fields: None,
+        }
     }
 
     /// The definition is a mapping (`flow`: written `{...}`) of these fields, in file order.

@@ -22,7 +22,9 @@ use crate::document::portable::plain_problem;
 use crate::model::{self, ApiKey, Field, SecurityFile};
 use crate::time::{GREGORIAN, parse_timestamp_old};
 use crate::token::TokenHash;
-use crate::yaml::fast::{flow_items, is_dash, key_end, plain_end, plain_text, rest_is_comment};
+use crate::yaml::fast::{
+    flow_items, is_dash, key_end, plain_end, plain_text_ascii, rest_is_comment,
+};
 use crate::yaml::{self, BUDGET_FLOOR, BUDGET_RATIO, Node};
 
 /// A list longer than this goes to the full path (whose budget refuses a file of tiny
@@ -42,10 +44,9 @@ pub(crate) fn load_keys(text: &str) -> Option<SecurityFile> {
 }
 
 fn read(text: &str, layout: bool) -> Option<(SecurityFile, Layout)> {
-    if !plain_text(text) {
-        return None;
-    }
+    let ascii = plain_text_ascii(text)?;
     let mut c = Clean::at(text, 0, memchr::memchr(b'?', text.as_bytes()).is_some())?;
+    c.ascii = ascii;
     c.layout = layout;
     let loaded = c.file()?;
     // The full path's tree would have been refused past its budget (yaml::Budget): so is this.
@@ -61,7 +62,8 @@ pub(crate) fn fields_at(text: &str, key_start: usize) -> Option<Vec<FieldLayout>
     let mut c = Clean::at(text, line_start, has_question)?;
     c.keep_fields = true;
     let line = c.line.filter(|l| l.p == key_start)?;
-    let (_, entry) = c.entry(line)?;
+    let mut key = ApiKey::new(String::new(), TokenHash([0; 32]));
+    let entry = c.entry(line, &mut key)?;
     Some(entry.into_fields())
 }
 
@@ -82,10 +84,6 @@ struct Clean<'a> {
     line: Option<Line>,
     /// Where the line after the current one starts.
     next: usize,
-    /// The newlines from `next` on (one search for them all, not one a line), as offsets
-    /// from `base`.
-    newlines: memchr::Memchr<'a>,
-    base: usize,
     /// Indentation of the collection whose entry ended the last content line with a value: a
     /// comment line deeper than that is the full path's (as in `yaml::fast`).
     owner: Option<usize>,
@@ -102,6 +100,9 @@ struct Clean<'a> {
     /// a load leaves them to be read again when an edit needs them.
     keep_fields: bool,
     has_question: bool,
+    /// The whole text is ASCII (and, as `plain_text` found, holds no control character but
+    /// the newline): a scalar's characters need no look of their own.
+    ascii: bool,
 }
 
 /// A scalar on one line: its span and its text (plain, or quoted without escapes).
@@ -111,15 +112,24 @@ struct Scalar<'a> {
     end: usize,
     value: &'a str,
     plain: bool,
+    /// The text it is in is ASCII without control characters (`Clean::ascii`).
+    ascii: bool,
 }
 
 impl Scalar<'_> {
     /// Text the loader reads with nothing to report: not null, and plain only as the
     /// allow-list says (a quoted scalar on one line without escapes is portable as it is).
     fn is_text(&self) -> bool {
-        !self.plain
-            || (!matches!(self.value, "~" | "null" | "Null" | "NULL")
-                && plain_problem(self.value).is_none())
+        if !self.plain {
+            return true;
+        }
+        // `plain_problem`'s own first test, its look at each character left out when the
+        // text is known to be ASCII without control characters (a null word is shorter).
+        let b = self.value.as_bytes();
+        if self.ascii && b.len() > 5 && b[0].is_ascii_alphabetic() && b[b.len() - 1] != b':' {
+            return true;
+        }
+        !matches!(self.value, "~" | "null" | "Null" | "NULL") && plain_problem(self.value).is_none()
     }
 }
 
@@ -155,12 +165,12 @@ impl<'a> Clean<'a> {
                 self.line = None;
                 return Some(());
             }
-            let le = self.newlines.next().map_or(b.len(), |i| self.base + i);
-            self.next = le + 1;
             let mut p = ls;
-            while p < le && b[p] == b' ' {
+            while p < b.len() && b[p] == b' ' {
                 p += 1;
             }
+            let le = line_end(b, p);
+            self.next = le + 1;
             if p == le {
                 continue;
             }
@@ -260,6 +270,7 @@ impl<'a> Clean<'a> {
             end,
             value,
             plain: true,
+            ascii: self.ascii,
         }))
     }
 
@@ -300,6 +311,7 @@ impl<'a> Clean<'a> {
                 end: close + 1,
                 value: &self.text[v + 1..close],
                 plain: false,
+                ascii: self.ascii,
             },
             _ => {
                 let end = plain_end(b, v, le, flow)?;
@@ -308,6 +320,7 @@ impl<'a> Clean<'a> {
                     end,
                     value: &self.text[v..end],
                     plain: true,
+                    ascii: self.ascii,
                 }
             }
         };
@@ -419,10 +432,14 @@ impl<'a> Clean<'a> {
     /// The items of the list just read, as text the loader reads with nothing to report, each
     /// also passing `ok`.
     fn texts(&self, ok: impl Fn(&str) -> bool) -> Option<Vec<String>> {
-        self.items
-            .iter()
-            .map(|s| (s.is_text() && ok(s.value)).then(|| s.value.to_string()))
-            .collect()
+        let mut texts = Vec::with_capacity(self.items.len());
+        for s in &self.items {
+            if !(s.is_text() && ok(s.value)) {
+                return None;
+            }
+            texts.push(s.value.to_string());
+        }
+        Some(texts)
     }
 
     fn file(&mut self) -> Option<(SecurityFile, Layout)> {
@@ -591,10 +608,14 @@ impl<'a> Clean<'a> {
         }
         let indent = first.indent;
         self.nodes += 1;
-        // An upper bound on the entries, so that no list is copied as it grows: each has one
-        // `hash:` (and the shortest entry, a name and a hash, takes some 80 bytes).
-        let hashes = memchr::memmem::find_iter(self.b, b"hash:").count();
-        let most = hashes.min(self.text.len() / 80) + 1;
+        // An estimate of the entries, so that no list is copied as it grows (one that does
+        // grows as a list does): each has one `hash:`, counted in the first 64 KiB and
+        // scaled to the rest, a quarter more; at most one an 80 bytes (the shortest entry, a
+        // name and a hash). Counting them all would cost a pass over the file.
+        let rest = self.b.len() - first.start;
+        let sample = &self.b[first.start..][..rest.min(64 << 10)];
+        let seen = memchr::memmem::find_iter(sample, b"hash:").count();
+        let most = (seen * rest / sample.len() * 5 / 4).min(rest / 80) + 1;
         keys.reserve_exact(most);
         let mut entries = Vec::with_capacity(most);
         // A large mapping is read in chunks by two readers at once, each chunk from a
@@ -638,12 +659,15 @@ impl<'a> Clean<'a> {
             .line
             .filter(|l| l.indent == indent && Some(l.start) != stop)
         {
-            let (key, entry) = self.entry(l)?;
+            // Each key is read into its place in the list (an `ApiKey` is some 270 bytes,
+            // which a return would copy twice).
+            keys.push(ApiKey::new(String::new(), TokenHash([0; 32])));
+            let key = keys.last_mut().expect("just pushed");
+            let entry = self.entry(l, key)?;
             end = Some(entry.value_end());
             if self.layout {
                 entries.push(entry);
             }
-            keys.push(key);
         }
         Some(end)
     }
@@ -690,7 +714,8 @@ impl<'a> Clean<'a> {
         keys: &mut Vec<ApiKey>,
         entries: &mut Vec<EntryLayout>,
     ) -> Option<usize> {
-        let (text, has_question, layout) = (self.text, self.has_question, self.layout);
+        let (text, has_question, layout, ascii) =
+            (self.text, self.has_question, self.layout, self.ascii);
         let per_chunk = most / (splits.len() + 1) + 1;
         std::thread::scope(|scope| {
             // One chunk ahead at most: what waits here is held twice.
@@ -700,6 +725,7 @@ impl<'a> Clean<'a> {
                     let read = (|| {
                         let mut c = Clean::at(text, splits[i - 1], has_question)?;
                         c.layout = layout;
+                        c.ascii = ascii;
                         let chunk = Chunk::read(&mut c, indent, splits.get(i).copied(), per_chunk)?;
                         Some((c, chunk))
                     })();
@@ -723,8 +749,6 @@ impl<'a> Clean<'a> {
                     self.nodes += c.nodes;
                     self.line = c.line;
                     self.next = c.next;
-                    self.newlines = c.newlines;
-                    self.base = c.base;
                     self.owner = c.owner;
                 }
                 // Each chunk but the last ends exactly where the next begins.
@@ -743,8 +767,6 @@ impl<'a> Clean<'a> {
             b: text.as_bytes(),
             line: None,
             next: at,
-            newlines: memchr::memchr_iter(b'\n', &text.as_bytes()[at..]),
-            base: at,
             owner: None,
             nodes: 0,
             items: Vec::new(),
@@ -752,13 +774,15 @@ impl<'a> Clean<'a> {
             layout: true,
             keep_fields: false,
             has_question,
+            ascii: false,
         };
         c.advance()?;
         Some(c)
     }
 
-    /// One definition: `name:` on `line`, then its fields one level deeper.
-    fn entry(&mut self, line: Line) -> Option<(ApiKey, EntryLayout)> {
+    /// One definition: `name:` on `line`, then its fields one level deeper, read into `key`
+    /// (a new key, with no name yet); its layout.
+    fn entry(&mut self, line: Line, key: &mut ApiKey) -> Option<EntryLayout> {
         let b = self.b;
         let (name, colon) = self.key(line)?;
         if self.after_colon(colon, line)?.is_some() {
@@ -779,7 +803,7 @@ impl<'a> Clean<'a> {
         }
         let indent = first.indent;
         self.nodes += 1;
-        let mut key = ApiKey::new(name.to_string(), TokenHash([0; 32]));
+        key.name = name.to_string();
         // Gathered in a buffer and copied out at their exact number (some 100 bytes each).
         let mut fields = std::mem::take(&mut self.fields);
         fields.clear();
@@ -881,15 +905,38 @@ impl<'a> Clean<'a> {
         if !has_hash || self.line.is_some_and(|l| l.indent > line.indent) {
             return None;
         }
-        let mut layout = EntryLayout::new(line.p..colon, first.p..end.max(colon), first.p, false);
+        let mut layout = EntryLayout::lazy(line.p..colon, first.p..end.max(colon), first.p);
         if self.keep_fields {
             layout.set_fields(false, fields.as_slice().to_vec());
-        } else {
-            layout.set_fields_lazy();
         }
         self.fields = fields;
-        Some((key, layout))
+        Some(layout)
     }
+}
+
+/// Where the line that goes on at `from` ends: its newline, or the end of the text. Eight
+/// bytes at a time: lines here are some 30 bytes, too short for a search to pay for its
+/// set-up.
+fn line_end(b: &[u8], from: usize) -> usize {
+    let mut i = from;
+    while let Some(eight) = b.get(i..i + 8) {
+        let word = u64::from_le_bytes(eight.try_into().expect("8 bytes"));
+        let found = newline_bytes(word);
+        if found != 0 {
+            return i + (found.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    memchr::memchr(b'\n', &b[i.min(b.len())..]).map_or(b.len(), |j| i + j)
+}
+
+/// The high bit of each byte of `word` that is a newline, and no other bit: the bytes equal
+/// to `\n` become zero, and a zero byte's high bit is found exactly (no carry crosses bytes).
+fn newline_bytes(word: u64) -> u64 {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    let x = word ^ 0x0a0a_0a0a_0a0a_0a0a;
+    let nonzero = ((x & LOW7) + LOW7) | x;
+    !nonzero & !LOW7
 }
 
 /// A chunk of a mapping of definitions, read by the second reader.

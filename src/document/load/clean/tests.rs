@@ -631,3 +631,27 @@ fn a_very_long_list_is_the_full_paths() {
     let text = format!("apiKeys:\n  ci:\n    permissions: [dns:read]\n    hash: {hash}\n");
     assert!(agrees(&text));
 }
+
+/// Where a line ends, found eight bytes at a time, is where a byte-by-byte search finds its
+/// newline: every byte value around it, newlines at every distance, any start.
+#[test]
+fn a_line_ends_at_its_first_newline() {
+    let mut r = Rng(0x11ae_e2d5);
+    for _ in 0..20_000 {
+        let len = r.below(80);
+        let text: Vec<u8> = (0..len)
+            .map(|_| match r.below(4) {
+                0 => b'\n',
+                // Bytes next to the newline's (0x0a), and the high ones.
+                1 => [0x09, 0x0b, 0x8a, 0x0a ^ 0x80, 0xff, 0x00][r.below(6)],
+                _ => r.below(256) as u8,
+            })
+            .collect();
+        let from = r.below(len + 1);
+        let want = text[from..]
+            .iter()
+            .position(|&c| c == b'\n')
+            .map_or(len, |i| from + i);
+        assert_eq!(super::line_end(&text, from), want, "{text:?} from {from}");
+    }
+}
