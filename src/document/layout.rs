@@ -147,14 +147,9 @@ impl EntryLayout {
         ends_in_block_scalar: bool,
     ) -> Self {
         EntryLayout {
-            key_start: pos(key.start),
-            key_end: pos(key.end),
-            value_start: pos(value.start),
-            content_start: pos(content_start),
-            value_end: pos(value.end),
-            flow: false,
             ends_in_block_scalar,
             fields: Some(Box::default()),
+            ..Self::lazy(key, value, content_start)
         }
     }
 
