@@ -615,7 +615,7 @@ impl<'a> Clean<'a> {
         let rest = self.b.len() - first.start;
         let sample = &self.b[first.start..][..rest.min(64 << 10)];
         let seen = memchr::memmem::find_iter(sample, b"hash:").count();
-        let most = (seen * rest / sample.len() * 5 / 4).min(rest / 80) + 1;
+        let most = (seen.saturating_mul(rest) / sample.len() * 5 / 4).min(rest / 80) + 1;
         keys.reserve_exact(most);
         let mut entries = Vec::with_capacity(most);
         // A large mapping is read in chunks by two readers at once, each chunk from a
