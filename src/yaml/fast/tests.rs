@@ -476,3 +476,47 @@ fn generated_files_agree_with_saphyr() {
         "only {fast} of {total} took the fast path"
     );
 }
+
+/// A block value's end is the same whichever search finds it (a byte loop up to 48 bytes,
+/// memchr beyond): against the rule read one byte at a time, on values of every length
+/// around the boundary, `:`, `#` and spaces at every place.
+#[test]
+fn a_block_plain_ends_alike_on_either_side_of_the_byte_loop() {
+    // The rule: a `#` after a space starts a comment; a `:` before a blank or the line's
+    // end makes it no plain scalar; trailing spaces are not the value's.
+    fn by_byte(b: &[u8], v: usize, le: usize) -> Option<usize> {
+        let mut end = le;
+        for at in v..le {
+            match b[at] {
+                b'#' if b[at - 1] == b' ' => {
+                    end = at;
+                    break;
+                }
+                b':' if at + 1 >= le || b[at + 1] == b' ' => return None,
+                _ => {}
+            }
+        }
+        while end > v && b[end - 1] == b' ' {
+            end -= 1;
+        }
+        (end > v).then_some(end)
+    }
+    let mut rng = Rng(0x005e_ed48);
+    let alphabet = b"aZ9-_./: : #  #x";
+    for _ in 0..200_000 {
+        let len = 1 + (rng.next() % 70) as usize;
+        // `k: ` then a value starting with a letter (no indicator: plain_end's first test).
+        let mut b = b"k: a".to_vec();
+        for _ in 1..len {
+            b.push(alphabet[(rng.next() % alphabet.len() as u64) as usize]);
+        }
+        let (v, le) = (3, b.len());
+        b.push(b'\n');
+        assert_eq!(
+            plain_end(&b, v, le, false),
+            by_byte(&b, v, le),
+            "{:?}",
+            String::from_utf8_lossy(&b)
+        );
+    }
+}
