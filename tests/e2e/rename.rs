@@ -55,6 +55,42 @@ fn rename_keeps_the_key_and_moves_its_usage() {
     assert_eq!(shown.success().json()["lastUsedAt"], "2026-11-22T10:00:00Z");
 }
 
+/// With `-o json` a script gets the renamed key on stdout, as `update -o json` prints a key
+/// (and `show -o json` shows it); the message stays on stderr.
+#[test]
+fn rename_with_json_output_prints_the_renamed_key() {
+    let env = TestEnv::new();
+    let secret = env.create("ci", &["-p", "dns:read", "--description", "the CI job"]);
+    env.run_with(&["verify", "--record"], &secret).success();
+    let out = env.run(&["-o", "json", "rename", "ci", "deploy"]);
+    assert_eq!(
+        out.success().stderr,
+        "Renamed key 'ci' to 'deploy'; its secret is unchanged. It now comes last in the file.\n"
+    );
+    let key = out.json();
+    assert_eq!(key["name"], "deploy");
+    assert_eq!(key["description"], "the CI job");
+    assert_eq!(key["permissions"], serde_json::json!(["dns:read"]));
+    assert_eq!(key["lastUsedAt"], "2026-11-22T10:00:00Z");
+    assert!(!out.stdout.contains(&secret), "no secret on stdout");
+    let shown = env.run(&["-o", "json", "show", "deploy"]);
+    assert_eq!(shown.success().json(), key);
+    assert!(env.read().contains("  deploy:\n") && !env.read().contains("  ci:\n"));
+    // YAML too; a refused rename prints no data.
+    let out = env.run(&["-o", "yaml", "rename", "deploy", "ci"]);
+    assert!(
+        out.success().stdout.starts_with("name: ci\n"),
+        "{}",
+        out.stdout
+    );
+    env.create("web", &["-p", "dns:read"]);
+    let before = env.bytes();
+    env.run(&["-o", "json", "rename", "ci", "web"])
+        .code(6)
+        .stdout_empty();
+    assert_eq!(env.bytes(), before);
+}
+
 #[test]
 fn rename_is_refused_without_writing() {
     let env = TestEnv::new();
