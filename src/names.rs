@@ -26,16 +26,7 @@ pub fn problem(name: &str) -> Option<&'static str> {
     }
     // One pass for the common case, by table (every load checks each key's name); the
     // reasons below only for a name that fails it.
-    static NAME_BYTE: [bool; 256] = {
-        let mut table = [false; 256];
-        let mut c = 0;
-        while c < 256 {
-            let b = c as u8;
-            table[c] = b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.');
-            c += 1;
-        }
-        table
-    };
+    static NAME_BYTE: [bool; 256] = ascii_alphanumeric_and(b"-_.");
     if name.bytes().all(|b| NAME_BYTE[b as usize]) {
         return None;
     }
@@ -49,6 +40,23 @@ pub fn problem(name: &str) -> Option<&'static str> {
         return Some("it contains a character that is not allowed");
     }
     None
+}
+
+/// A table of the bytes a name-like word may hold, by byte value: ASCII letters and digits,
+/// and `extra`. The checks every load runs on each name, permission and key read by table.
+pub(crate) const fn ascii_alphanumeric_and(extra: &[u8]) -> [bool; 256] {
+    let mut table = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        table[c] = (c as u8).is_ascii_alphanumeric();
+        c += 1;
+    }
+    let mut i = 0;
+    while i < extra.len() {
+        table[extra[i] as usize] = true;
+        i += 1;
+    }
+    table
 }
 
 /// The candidate closest to `name` by edit distance, if it is close enough to be a likely typo.

@@ -269,17 +269,7 @@ pub fn owner_problem(owner: &str) -> Option<String> {
 /// Is a permission scope well formed? `*`, `name`, `resource:action`, `resource:*`.
 pub fn scope_problem(scope: &str) -> Option<String> {
     // By table: every load checks each permission of each key.
-    static SCOPE_BYTE: [bool; 256] = {
-        let mut table = [false; 256];
-        let mut c = 0;
-        while c < 256 {
-            let b = c as u8;
-            table[c] =
-                b.is_ascii_alphanumeric() || matches!(b, b':' | b'*' | b'-' | b'_' | b'.' | b'/');
-            c += 1;
-        }
-        table
-    };
+    static SCOPE_BYTE: [bool; 256] = crate::names::ascii_alphanumeric_and(b":*-_./");
     let ok =
         !scope.is_empty() && scope.len() <= 128 && scope.bytes().all(|b| SCOPE_BYTE[b as usize]);
     (!ok).then(|| format!("invalid permission {scope:?}: use scopes like dns:read, dns:* or *"))

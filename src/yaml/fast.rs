@@ -519,16 +519,7 @@ pub(crate) fn key_end(b: &[u8], p: usize, le: usize) -> Option<usize> {
 }
 
 /// The bytes a simple key may hold after its first.
-static KEY_CHAR: [bool; 256] = {
-    let mut table = [false; 256];
-    let mut c = 0;
-    while c < 256 {
-        let b = c as u8;
-        table[c] = b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'/' | b':');
-        c += 1;
-    }
-    table
-};
+static KEY_CHAR: [bool; 256] = crate::names::ascii_alphanumeric_and(b"_-./:");
 
 /// The bytes [`plain_end`] looks at in block context (`BLOCK`) and in flow context (`FLOW`).
 static SPECIAL: [u8; 256] = {
