@@ -7,22 +7,27 @@
 
 use crate::yaml::{self, Lines, SyntaxError};
 
+/// [`plain_problem`]'s common case, read fast: a printable ASCII word of more than five
+/// characters that starts with a letter and does not end in `:` is no number, date, time,
+/// null or boolean to any library, so it is text. `ascii_known`: the caller knows the whole
+/// text is ASCII without tab (the one-pass loader's `plain_text_ascii`), and the bytes need
+/// no look of their own. (The file holds no control character but tab and line breaks:
+/// `check_characters`; and a plain scalar no line break.)
+pub(crate) fn surely_text(s: &str, ascii_known: bool) -> bool {
+    let b = s.as_bytes();
+    b.len() > 5
+        && b[0].is_ascii_alphabetic()
+        && b[b.len() - 1] != b':'
+        && (ascii_known || b.iter().fold(true, |ok, &c| ok & (c < 0x80) & (c != b'\t')))
+}
+
 /// Why a plain scalar of tokenctl's data is not portable text, or `None` when every library
 /// reads it as the same string. The allow-list: a letter or digit (any script), `/`, `_`, or
 /// `=` followed by more first; then no tab, no other blank than the space, no control
 /// character, no final `:`; and the whole not spelling a null, boolean, number, date or time,
 /// merge key or value key to YAML 1.1 or 1.2 (checked in [`non_text`]).
 pub(crate) fn plain_problem(s: &str) -> Option<String> {
-    // The common case, read fast: a printable ASCII word that starts with a letter is no
-    // number, date or time; only the short null and boolean words remain to be ruled out.
-    let b = s.as_bytes();
-    // (The file holds no control character but tab and line breaks: `check_characters`;
-    // and a plain scalar no line break.)
-    if s.len() > 5
-        && b[0].is_ascii_alphabetic()
-        && b[b.len() - 1] != b':'
-        && b.iter().fold(true, |ok, &c| ok & (c < 0x80) & (c != b'\t'))
-    {
+    if surely_text(s, false) {
         return None;
     }
     let first = s.chars().next()?;

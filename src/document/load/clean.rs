@@ -18,7 +18,7 @@
 
 use super::rules::explicit_key_at;
 use crate::document::layout::{ApiLayout, ApiValue, EntryLayout, FieldLayout, Layout, Root};
-use crate::document::portable::plain_problem;
+use crate::document::portable::{plain_problem, surely_text};
 use crate::model::{self, ApiKey, Field, SecurityFile};
 use crate::time::{GREGORIAN, parse_timestamp_old};
 use crate::token::TokenHash;
@@ -112,25 +112,6 @@ struct Scalar<'a> {
     end: usize,
     value: &'a str,
     plain: bool,
-    /// The text it is in is ASCII without control characters (`Clean::ascii`).
-    ascii: bool,
-}
-
-impl Scalar<'_> {
-    /// Text the loader reads with nothing to report: not null, and plain only as the
-    /// allow-list says (a quoted scalar on one line without escapes is portable as it is).
-    fn is_text(&self) -> bool {
-        if !self.plain {
-            return true;
-        }
-        // `plain_problem`'s own first test, its look at each character left out when the
-        // text is known to be ASCII without control characters (a null word is shorter).
-        let b = self.value.as_bytes();
-        if self.ascii && b.len() > 5 && b[0].is_ascii_alphabetic() && b[b.len() - 1] != b':' {
-            return true;
-        }
-        !matches!(self.value, "~" | "null" | "Null" | "NULL") && plain_problem(self.value).is_none()
-    }
 }
 
 /// A field's value: a scalar, or a list whose items are in `Clean::items`.
@@ -270,7 +251,6 @@ impl<'a> Clean<'a> {
             end,
             value,
             plain: true,
-            ascii: self.ascii,
         }))
     }
 
@@ -311,7 +291,6 @@ impl<'a> Clean<'a> {
                 end: close + 1,
                 value: &self.text[v + 1..close],
                 plain: false,
-                ascii: self.ascii,
             },
             _ => {
                 let end = plain_end(b, v, le, flow)?;
@@ -320,7 +299,6 @@ impl<'a> Clean<'a> {
                     end,
                     value: &self.text[v..end],
                     plain: true,
-                    ascii: self.ascii,
                 }
             }
         };
@@ -429,12 +407,21 @@ impl<'a> Clean<'a> {
         })
     }
 
+    /// Text the loader reads with nothing to report: not null, and plain only as the
+    /// allow-list says (a quoted scalar on one line without escapes is portable as it is).
+    fn is_text(&self, s: &Scalar<'_>) -> bool {
+        !s.plain
+            || surely_text(s.value, self.ascii)
+            || (!matches!(s.value, "~" | "null" | "Null" | "NULL")
+                && plain_problem(s.value).is_none())
+    }
+
     /// The items of the list just read, as text the loader reads with nothing to report, each
     /// also passing `ok`.
     fn texts(&self, ok: impl Fn(&str) -> bool) -> Option<Vec<String>> {
         let mut texts = Vec::with_capacity(self.items.len());
         for s in &self.items {
-            if !(s.is_text() && ok(s.value)) {
+            if !(self.is_text(s) && ok(s.value)) {
                 return None;
             }
             texts.push(s.value.to_string());
@@ -490,7 +477,9 @@ impl<'a> Clean<'a> {
                     let n = s.value.parse::<u64>().ok();
                     version = Some(n.filter(|&n| n >= 1 && digits && !s.value.starts_with('0'))?);
                 }
-                (1, Value::Scalar(s)) if s.is_text() && crate::token::valid_prefix(s.value) => {
+                (1, Value::Scalar(s))
+                    if self.is_text(&s) && crate::token::valid_prefix(s.value) =>
+                {
                     prefix = Some(s.value.to_string());
                 }
                 (2, Value::List { .. }) => {
@@ -541,14 +530,14 @@ impl<'a> Clean<'a> {
             let value = self.value(colon, l, indent)?;
             end = value.span().1;
             match (name, value) {
-                ("enforcement", Value::Scalar(s)) if s.is_text() => {
+                ("enforcement", Value::Scalar(s)) if self.is_text(&s) => {
                     policy.enforcement = Some(match s.value {
                         "enforce" => Enforcement::Enforce,
                         "warn" => Enforcement::Warn,
                         _ => return None,
                     });
                 }
-                ("maxLifetime" | "maxGrace", Value::Scalar(s)) if s.is_text() => {
+                ("maxLifetime" | "maxGrace", Value::Scalar(s)) if self.is_text(&s) => {
                     let span = crate::time::parse_duration(name, s.value).ok()?;
                     if span.is_zero() {
                         return None;
@@ -835,11 +824,11 @@ impl<'a> Clean<'a> {
                 Value::Scalar(_) => None,
             };
             match (field, value) {
-                (Field::Description, Value::Scalar(s)) if s.is_text() => {
+                (Field::Description, Value::Scalar(s)) if self.is_text(&s) => {
                     key.description = Some(s.value.to_string());
                 }
                 (Field::Owner, Value::Scalar(s))
-                    if s.is_text() && model::owner_problem(s.value).is_none() =>
+                    if self.is_text(&s) && model::owner_problem(s.value).is_none() =>
                 {
                     key.owner = Some(s.value.to_string());
                 }
@@ -871,7 +860,7 @@ impl<'a> Clean<'a> {
                 (Field::AllowedIps, Value::List { .. }) if !self.items.is_empty() => {
                     let mut nets = Vec::with_capacity(self.items.len());
                     for s in &self.items {
-                        if !s.is_text() {
+                        if !self.is_text(s) {
                             return None;
                         }
                         nets.push(model::parse_cidr(s.value).ok()?);
@@ -879,7 +868,7 @@ impl<'a> Clean<'a> {
                     key.allowed_ips = Some(nets);
                 }
                 (Field::PathPrefix, Value::Scalar(s))
-                    if s.is_text() && model::valid_path_prefix(s.value) =>
+                    if self.is_text(&s) && model::valid_path_prefix(s.value) =>
                 {
                     key.path_prefix = Some(s.value.to_string());
                 }
